@@ -1,0 +1,91 @@
+use jikimi_policy::Lang;
+
+/// One field's problem: which field, which rule, and the message in both languages.
+/// Messages never contain the submitted value.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub code: String,
+    pub ko: String,
+    pub en: String,
+}
+
+impl FieldError {
+    pub fn new(field: &str, code: &str, ko: impl Into<String>, en: impl Into<String>) -> Self {
+        Self {
+            field: field.to_owned(),
+            code: code.to_owned(),
+            ko: ko.into(),
+            en: en.into(),
+        }
+    }
+
+    pub fn message(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Ko => &self.ko,
+            Lang::En => &self.en,
+        }
+    }
+}
+
+/// Errors of the domain. Display texts name ids and rules, never personal values.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error("invalid input: {}", .0.iter().map(|e| format!("{} ({})", e.field, e.code)).collect::<Vec<_>>().join(", "))]
+    Invalid(Vec<FieldError>),
+    /// The person already has an account (same login ID, e-mail, CI/DI or RRN).
+    #[error("already a member (matched on {field})")]
+    AlreadyMember {
+        field: String,
+        /// The existing account's login ID, masked, when it can be shown.
+        masked_login: Option<String>,
+    },
+    /// Under the policy's child age: the guardian flow must run first. Nothing was stored.
+    #[error("the applicant is under {age}; a legal guardian's consent is needed")]
+    ChildNeedsGuardian { age: u32 },
+    /// The single policy agreement (동의함) was not given. Nothing was stored.
+    #[error("the privacy policy was not agreed to")]
+    AgreementDeclined,
+    #[error("purpose {purpose:?} is not allowed for item {item:?} ({reason})")]
+    PurposeDenied {
+        item: String,
+        purpose: String,
+        reason: &'static str,
+    },
+    #[error("not found: {0}")]
+    NotFound(&'static str),
+    #[error("wrong login ID or password")]
+    BadCredentials,
+    #[error(
+        "the master key does not match the key store (key store expects fingerprint {expected}, the key given has {given}); start with the key this data was created with"
+    )]
+    MasterKeyMismatch { expected: String, given: String },
+    #[error("{0}")]
+    Setup(String),
+    #[error("member key missing for an active member; refusing to continue")]
+    KeyMissing,
+    #[error(transparent)]
+    Store(#[from] jikimi_store::StoreError),
+    #[error(transparent)]
+    Vault(#[from] jikimi_vault::VaultError),
+    #[error("I/O error on {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+impl CoreError {
+    pub fn io(path: &std::path::Path, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.display().to_string(),
+            source,
+        }
+    }
+
+    pub fn field(field: &str, code: &str, ko: impl Into<String>, en: impl Into<String>) -> Self {
+        Self::Invalid(vec![FieldError::new(field, code, ko, en)])
+    }
+}
+
+pub type Result<T, E = CoreError> = std::result::Result<T, E>;

@@ -1,0 +1,252 @@
+//! The master key's source, and every key the service uses, fetched from the key store.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use jikimi_store::{ChainLinker, KeyRecord, KeyStore};
+use jikimi_vault::{BlindIndexKey, ChainKey, DataKey, KeyId, MasterKey, WrappedKey};
+use uuid::Uuid;
+
+use crate::{CoreError, Result};
+
+/// Where the master key comes from, in order of precedence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MasterKeySource {
+    /// `JIKIMI_MASTER_KEY`: the key itself (base64), for platforms that inject secrets as variables.
+    Inline,
+    /// `JIKIMI_MASTER_KEY_FILE`, or `<data dir>/master.key` by default.
+    File(PathBuf),
+}
+
+/// Reads the master key. With `create`, a missing key *file* is generated with mode 0600.
+pub fn load_master_key(
+    inline: Option<&str>,
+    file: &Path,
+    create: bool,
+) -> Result<(MasterKey, MasterKeySource)> {
+    if let Some(text) = inline {
+        let key = MasterKey::from_text(text)
+            .map_err(|e| CoreError::Setup(format!("JIKIMI_MASTER_KEY: {e}")))?;
+        return Ok((key, MasterKeySource::Inline));
+    }
+    match fs::read_to_string(file) {
+        Ok(text) => {
+            let key = MasterKey::from_text(&text)
+                .map_err(|e| CoreError::Setup(format!("{}: {e}", file.display())))?;
+            if let Ok(meta) = fs::metadata(file)
+                && meta.permissions().mode() & 0o077 != 0
+            {
+                tracing::warn!(path = %file.display(), "master key file is readable by group or others; chmod 600 it");
+            }
+            Ok((key, MasterKeySource::File(file.to_path_buf())))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && create => {
+            let key = MasterKey::generate();
+            write_key_file(file, &key)?;
+            tracing::info!(path = %file.display(), fingerprint = %key.fingerprint(), "created a new master key");
+            Ok((key, MasterKeySource::File(file.to_path_buf())))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(CoreError::Setup(format!(
+            "master key file {} not found; run `jikimi init`, or set JIKIMI_MASTER_KEY_FILE / JIKIMI_MASTER_KEY",
+            file.display()
+        ))),
+        Err(e) => Err(CoreError::io(file, e)),
+    }
+}
+
+/// Writes a key file that must not exist yet, readable by its owner only.
+pub fn write_key_file(path: &Path, key: &MasterKey) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).map_err(|e| CoreError::io(dir, e))?;
+    }
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| CoreError::io(path, e))?;
+    f.write_all(key.to_text().as_bytes())
+        .and_then(|_| f.sync_all())
+        .map_err(|e| CoreError::io(path, e))
+}
+
+pub(crate) fn member_context(member: Uuid) -> String {
+    format!("member:{member}")
+}
+
+pub(crate) fn retention_context(class: &str, bucket: &str) -> String {
+    format!("retention:{class}:{bucket}")
+}
+
+const BLIND_INDEX_CONTEXT: &str = "system:blind_index";
+const AUDIT_CHAIN_CONTEXT: &str = "system:audit_chain";
+
+/// The master key plus the key store: hands out unwrapped keys to the domain.
+#[derive(Debug)]
+pub struct Keyring {
+    master: MasterKey,
+    store: Arc<dyn KeyStore>,
+}
+
+impl Keyring {
+    /// Binds the master key to the key store: records its fingerprint in a new store, refuses a
+    /// key whose fingerprint differs from the stored one.
+    pub async fn open(master: MasterKey, store: Arc<dyn KeyStore>) -> Result<Self> {
+        let given = master.fingerprint();
+        match store.fingerprint().await? {
+            Some(expected) if expected != given => {
+                return Err(CoreError::MasterKeyMismatch { expected, given });
+            }
+            Some(_) => {}
+            None => {
+                if !store.all().await?.is_empty() {
+                    return Err(CoreError::Setup(
+                        "the key store holds keys but no master key fingerprint; refusing to guess"
+                            .into(),
+                    ));
+                }
+                store.init_fingerprint(&given).await?;
+            }
+        }
+        Ok(Self { master, store })
+    }
+
+    pub fn fingerprint(&self) -> String {
+        self.master.fingerprint()
+    }
+
+    pub fn key_store(&self) -> &Arc<dyn KeyStore> {
+        &self.store
+    }
+
+    fn unwrap_record(&self, rec: &KeyRecord) -> Result<DataKey> {
+        let wrapped = WrappedKey {
+            id: KeyId::parse(&rec.key_id)?,
+            bytes: rec.wrapped.clone(),
+        };
+        Ok(self.master.unwrap_key(&wrapped, &rec.context)?)
+    }
+
+    async fn get_or_create(&self, context: &str) -> Result<DataKey> {
+        if let Some(rec) = self.store.get(context).await? {
+            return self.unwrap_record(&rec);
+        }
+        let key = DataKey::generate();
+        let wrapped = self.master.wrap(&key, context)?;
+        let rec = self
+            .store
+            .put_if_absent(KeyRecord {
+                context: context.to_owned(),
+                key_id: wrapped.id.to_string(),
+                wrapped: wrapped.bytes.clone(),
+            })
+            .await?;
+        // Another writer may have won the race; use whatever is stored.
+        self.unwrap_record(&rec)
+    }
+
+    pub async fn blind_index_key(&self) -> Result<BlindIndexKey> {
+        Ok(self
+            .get_or_create(BLIND_INDEX_CONTEXT)
+            .await?
+            .into_blind_index_key())
+    }
+
+    pub async fn chain_key(&self) -> Result<ChainKey> {
+        Ok(self
+            .get_or_create(AUDIT_CHAIN_CONTEXT)
+            .await?
+            .into_chain_key())
+    }
+
+    /// Creates and stores a new member's key. Fails if one exists.
+    pub async fn create_member_key(&self, member: Uuid) -> Result<DataKey> {
+        let context = member_context(member);
+        let key = DataKey::generate();
+        let wrapped = self.master.wrap(&key, &context)?;
+        let stored = self
+            .store
+            .put_if_absent(KeyRecord {
+                context: context.clone(),
+                key_id: wrapped.id.to_string(),
+                wrapped: wrapped.bytes.clone(),
+            })
+            .await?;
+        if stored.key_id != key.id().to_string() {
+            return Err(CoreError::Setup(format!(
+                "a key for {context} already exists"
+            )));
+        }
+        Ok(key)
+    }
+
+    pub async fn member_key(&self, member: Uuid) -> Result<Option<DataKey>> {
+        match self.store.get(&member_context(member)).await? {
+            Some(rec) => Ok(Some(self.unwrap_record(&rec)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Destroys a member's key: every copy of their sealed data becomes unreadable.
+    pub async fn destroy_member_key(&self, member: Uuid) -> Result<bool> {
+        Ok(self.store.delete(&member_context(member)).await?)
+    }
+
+    /// The key of a retention bucket (class + expiry month), created on first use.
+    pub async fn retention_key(
+        &self,
+        class: &str,
+        expires_on: NaiveDate,
+    ) -> Result<(String, DataKey)> {
+        let bucket = expires_on.format("%Y-%m").to_string();
+        let key = self
+            .get_or_create(&retention_context(class, &bucket))
+            .await?;
+        Ok((bucket, key))
+    }
+
+    pub async fn retention_key_by_bucket(
+        &self,
+        class: &str,
+        bucket: &str,
+    ) -> Result<Option<DataKey>> {
+        match self.store.get(&retention_context(class, bucket)).await? {
+            Some(rec) => Ok(Some(self.unwrap_record(&rec)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Re-wraps every key under `new` in one key-store transaction. The data is untouched.
+    pub async fn rewrap_all(&self, new: &MasterKey) -> Result<usize> {
+        let records = self.store.all().await?;
+        let mut rewrapped = Vec::with_capacity(records.len());
+        for rec in &records {
+            let key = self.unwrap_record(rec)?;
+            let w = new.wrap(&key, &rec.context)?;
+            rewrapped.push(KeyRecord {
+                context: rec.context.clone(),
+                key_id: rec.key_id.clone(),
+                wrapped: w.bytes.clone(),
+            });
+        }
+        let n = rewrapped.len();
+        self.store
+            .rewrap_all(&self.master.fingerprint(), &new.fingerprint(), rewrapped)
+            .await?;
+        Ok(n)
+    }
+}
+
+/// Links audit rows with the chain key.
+#[derive(Debug)]
+pub struct AuditLinker(pub ChainKey);
+
+impl ChainLinker for AuditLinker {
+    fn link(&self, prev: &[u8], body: &[u8]) -> Vec<u8> {
+        self.0.link(prev, body).to_vec()
+    }
+}

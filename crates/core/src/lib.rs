@@ -1,0 +1,284 @@
+#![doc = include_str!("../README.md")]
+
+pub mod audit;
+pub mod clock;
+mod error;
+pub mod keyring;
+mod members;
+pub mod validate;
+mod withdrawal;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use jikimi_policy::Policy;
+use jikimi_store::{KeyStore, PolicyVersionRow, Store};
+use jikimi_vault::{BlindIndexKey, MasterKey, PasswordHasher};
+use uuid::Uuid;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use error::{CoreError, FieldError, Result};
+pub use jikimi_vault::Revealed;
+pub use keyring::{Keyring, MasterKeySource};
+pub use members::{ConsentState, SignUp, VerifiedIdentity};
+pub use withdrawal::{RetainedView, WithdrawalReceipt};
+
+/// The purpose under which a member (or their guardian) sees their own data (PIPA Art. 35).
+/// Always allowed to the data subject, and only to them.
+pub const SUBJECT_ACCESS: &str = "data_subject_access";
+
+/// Who is acting. Written into every audit entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// The member themself.
+    Member(Uuid),
+    /// A privacy-office staff account.
+    Staff(String),
+    /// Another service of the operator, by name.
+    Service(String),
+    /// jikimi itself (jobs, start-up).
+    System,
+    /// An operator at the command line.
+    Cli,
+    /// A former member using their withdrawal receipt.
+    FormerMember,
+}
+
+impl Actor {
+    pub fn audit_name(&self) -> String {
+        match self {
+            Actor::Member(id) => format!("member:{id}"),
+            Actor::Staff(s) => format!("staff:{s}"),
+            Actor::Service(s) => format!("service:{s}"),
+            Actor::System => "system".into(),
+            Actor::Cli => "cli".into(),
+            Actor::FormerMember => "former_member".into(),
+        }
+    }
+}
+
+/// Where the data, the keys and the master key live.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    /// `sqlite://…`; default `<data dir>/jikimi.db`.
+    pub database_url: Option<String>,
+    /// `sqlite://…`; default `<data dir>/keys.db` — a separate file from the data.
+    pub key_store_url: Option<String>,
+    /// The master key itself (`JIKIMI_MASTER_KEY`), if given inline.
+    pub master_key: Option<String>,
+    /// The master key file (`JIKIMI_MASTER_KEY_FILE`); default `<data dir>/master.key`.
+    pub master_key_file: Option<PathBuf>,
+}
+
+impl Config {
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            data_dir: data_dir.into(),
+            database_url: None,
+            key_store_url: None,
+            master_key: None,
+            master_key_file: None,
+        }
+    }
+
+    fn sqlite_url(path: &Path) -> String {
+        format!("sqlite://{}", path.display())
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| Self::sqlite_url(&self.data_dir.join("jikimi.db")))
+    }
+
+    pub fn key_store_url(&self) -> String {
+        self.key_store_url
+            .clone()
+            .unwrap_or_else(|| Self::sqlite_url(&self.data_dir.join("keys.db")))
+    }
+
+    pub fn master_key_file(&self) -> PathBuf {
+        self.master_key_file
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("master.key"))
+    }
+
+    fn sqlite_path(url: &str) -> Option<PathBuf> {
+        let rest = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))?;
+        Some(PathBuf::from(rest.split('?').next().unwrap_or(rest)))
+    }
+
+    /// True when nothing of an installation exists yet: no data, no key store, no key file.
+    /// Only then may `serve` create everything on its first start.
+    pub fn is_fresh(&self) -> bool {
+        let db = Self::sqlite_path(&self.database_url()).is_none_or(|p| !p.exists());
+        let keys = Self::sqlite_path(&self.key_store_url()).is_none_or(|p| !p.exists());
+        let key_file = self.master_key.is_some() || !self.master_key_file().exists();
+        db && keys && key_file
+    }
+}
+
+/// The service: the policy, the stores and the keys, and every domain operation.
+#[derive(Debug, Clone)]
+pub struct Jikimi {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    policy: Arc<Policy>,
+    store: Arc<dyn Store>,
+    keyring: Keyring,
+    index: BlindIndexKey,
+    hasher: PasswordHasher,
+    clock: Arc<dyn Clock>,
+}
+
+impl Jikimi {
+    /// Opens (with `create`, first creates) the installation described by `cfg`.
+    pub async fn open(
+        cfg: &Config,
+        policy: Policy,
+        clock: Arc<dyn Clock>,
+        create: bool,
+    ) -> Result<Self> {
+        Self::open_with(cfg, policy, clock, create, PasswordHasher::owasp()?).await
+    }
+
+    /// Like [`Jikimi::open`] with chosen password-hashing parameters (tests use cheaper ones).
+    pub async fn open_with(
+        cfg: &Config,
+        policy: Policy,
+        clock: Arc<dyn Clock>,
+        create: bool,
+        hasher: PasswordHasher,
+    ) -> Result<Self> {
+        if create {
+            create_private_dir(&cfg.data_dir)?;
+        }
+        let (master, _source) =
+            keyring::load_master_key(cfg.master_key.as_deref(), &cfg.master_key_file(), create)?;
+        let key_store = jikimi_store::open_key_store(&cfg.key_store_url(), create).await?;
+        Self::open_parts(cfg, policy, clock, create, hasher, master, key_store).await
+    }
+
+    async fn open_parts(
+        cfg: &Config,
+        policy: Policy,
+        clock: Arc<dyn Clock>,
+        create: bool,
+        hasher: PasswordHasher,
+        master: MasterKey,
+        key_store: Arc<dyn KeyStore>,
+    ) -> Result<Self> {
+        let keyring = Keyring::open(master, key_store).await?;
+        let index = keyring.blind_index_key().await?;
+        let linker = Arc::new(keyring::AuditLinker(keyring.chain_key().await?));
+        let store = jikimi_store::open_store(&cfg.database_url(), create, linker).await?;
+        let document = serde_json::to_string(&policy)
+            .map_err(|e| CoreError::Setup(format!("policy serialisation: {e}")))?;
+        store
+            .record_policy_version(PolicyVersionRow {
+                version: policy.version().as_str().to_owned(),
+                policy_id: policy.meta.id.clone(),
+                effective_date: policy.meta.effective_date,
+                first_active_at: clock.now(),
+                document,
+            })
+            .await?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                policy: Arc::new(policy),
+                store,
+                keyring,
+                index,
+                hasher,
+                clock,
+            }),
+        })
+    }
+
+    pub fn policy(&self) -> &Arc<Policy> {
+        &self.inner.policy
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    pub fn keyring(&self) -> &Keyring {
+        &self.inner.keyring
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+
+    fn digest(&self, domain: &str, normalized: &str) -> Vec<u8> {
+        self.inner.index.digest(domain, normalized).to_vec()
+    }
+
+    /// Rotates the master key: writes the new key beside the old one, re-wraps every key in one
+    /// key-store transaction, then moves the new key file into place. The data is not touched.
+    /// Returns the number of keys re-wrapped.
+    pub async fn rotate_master_key(&self, key_file: &Path) -> Result<usize> {
+        let new = MasterKey::generate();
+        let staged = staged_key_path(key_file);
+        if staged.exists() {
+            return Err(CoreError::Setup(format!(
+                "{} exists: a previous rotation did not finish; start the service once to complete it, or remove the file if the key store still has the old key",
+                staged.display()
+            )));
+        }
+        keyring::write_key_file(&staged, &new)?;
+        let n = match self.inner.keyring.rewrap_all(&new).await {
+            Ok(n) => n,
+            Err(e) => {
+                let _ = std::fs::remove_file(&staged);
+                return Err(e);
+            }
+        };
+        std::fs::rename(&staged, key_file).map_err(|e| CoreError::io(key_file, e))?;
+        Ok(n)
+    }
+}
+
+/// `master.key` → `master.key.new`: where a rotation stages the new key.
+pub fn staged_key_path(key_file: &Path) -> PathBuf {
+    let mut name = key_file.as_os_str().to_owned();
+    name.push(".new");
+    PathBuf::from(name)
+}
+
+/// Completes a rotation interrupted after the key store was re-wrapped but before the new key
+/// file was moved into place: if the staged key matches the key store, it becomes the key.
+pub async fn finish_interrupted_rotation(cfg: &Config) -> Result<bool> {
+    let key_file = cfg.master_key_file();
+    let staged = staged_key_path(&key_file);
+    if cfg.master_key.is_some() || !staged.exists() {
+        return Ok(false);
+    }
+    let (new, _) = keyring::load_master_key(None, &staged, false)?;
+    let key_store = jikimi_store::open_key_store(&cfg.key_store_url(), false).await?;
+    if key_store.fingerprint().await?.as_deref() == Some(new.fingerprint().as_str()) {
+        std::fs::rename(&staged, &key_file).map_err(|e| CoreError::io(&key_file, e))?;
+        tracing::warn!("completed an interrupted master key rotation");
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+fn create_private_dir(dir: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if dir.exists() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| CoreError::io(dir, e))
+}

@@ -1,0 +1,811 @@
+//! Sign-up, authentication, purpose-checked reveal, correction and the consent ledger.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use jikimi_kr::Rrn;
+use jikimi_policy::{ConsentKind, ConsentMode, IdentityMode, Item, ItemKind, LegalBasis};
+use jikimi_store::{
+    AuditEntry, IndexEntry, MemberChange, NewConsentEvent, NewJob, NewMember, SealedItem,
+    StoreError,
+};
+use jikimi_vault::{DataKey, Revealed};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::validate::{self, Normalized};
+use crate::{Actor, CoreError, FieldError, Jikimi, Result, SUBJECT_ACCESS};
+
+/// The blind-index domain of login IDs.
+pub(crate) const LOGIN_DOMAIN: &str = "login_id";
+/// The seal "item" of the login ID.
+pub(crate) const LOGIN_ITEM: &str = "@login_id";
+
+/// What a 본인확인 provider returned for the applicant.
+#[derive(Clone)]
+pub struct VerifiedIdentity {
+    pub ci: String,
+    pub di: String,
+    pub birth_date: NaiveDate,
+    pub name: String,
+    pub mobile: String,
+}
+
+impl std::fmt::Debug for VerifiedIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("VerifiedIdentity(<redacted>)")
+    }
+}
+
+/// A sign-up request: login ID, password, item values by item id, consent decisions by category.
+#[derive(Debug, Clone)]
+pub struct SignUp {
+    pub login_id: String,
+    pub password: Revealed,
+    pub items: BTreeMap<String, Revealed>,
+    pub consents: BTreeMap<String, bool>,
+    pub identity: Option<VerifiedIdentity>,
+    /// `web`, `api`, `office`.
+    pub channel: String,
+}
+
+/// The current state of one consent category, derived from the ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConsentState {
+    pub category: String,
+    pub granted: bool,
+    pub at: Option<DateTime<Utc>>,
+    pub policy_version: Option<String>,
+}
+
+fn audit(
+    at: DateTime<Utc>,
+    actor: &Actor,
+    action: &str,
+    member: Uuid,
+    items: Vec<String>,
+) -> AuditEntry {
+    AuditEntry {
+        at,
+        actor: actor.audit_name(),
+        action: action.to_owned(),
+        member_id: Some(member),
+        items,
+        purpose: None,
+        outcome: "ok".into(),
+        detail: serde_json::Value::Null,
+    }
+}
+
+/// `member01` → `me*****1`.
+pub(crate) fn mask_login(login: &str) -> String {
+    let c: Vec<char> = login.chars().collect();
+    if c.len() <= 3 {
+        return format!("{}**", c.first().map(|c| c.to_string()).unwrap_or_default());
+    }
+    format!(
+        "{}{}{}",
+        c[..2].iter().collect::<String>(),
+        "*".repeat(c.len() - 3),
+        c[c.len() - 1]
+    )
+}
+
+impl Jikimi {
+    fn granted(&self, consents: &BTreeMap<String, bool>, category: &str) -> bool {
+        consents.get(category).copied().unwrap_or(false)
+    }
+
+    /// Validates the items of a sign-up or correction. Returns normalised values by item id.
+    fn check_items(
+        &self,
+        given: &BTreeMap<String, Revealed>,
+        consents: &BTreeMap<String, bool>,
+        errors: &mut Vec<FieldError>,
+    ) -> BTreeMap<String, Normalized> {
+        let policy = self.policy();
+        let mut out = BTreeMap::new();
+        for (id, raw) in given {
+            let Some(item) = policy.item(id) else {
+                errors.push(FieldError::new(
+                    id,
+                    "item.unknown",
+                    "처리방침에 없는 항목은 받을 수 없습니다",
+                    "is not an item of the privacy policy and cannot be stored",
+                ));
+                continue;
+            };
+            if item.context != jikimi_policy::Context::Signup {
+                errors.push(FieldError::new(
+                    id,
+                    "item.context",
+                    format!("{}: 회원가입에서 받는 항목이 아닙니다", item.label.ko),
+                    format!("{}: is not collected at sign-up", item.label.en),
+                ));
+                continue;
+            }
+            if raw.expose().trim().is_empty() {
+                continue;
+            }
+            if let Some(err) = self.consent_gap(item, consents) {
+                errors.push(err);
+                continue;
+            }
+            match validate::normalize(item, raw.expose()) {
+                Ok(n) => {
+                    out.insert(id.clone(), n);
+                }
+                Err(e) => errors.push(e),
+            }
+        }
+        out
+    }
+
+    /// An item collected on consent needs that consent to be given.
+    fn consent_gap(&self, item: &Item, consents: &BTreeMap<String, bool>) -> Option<FieldError> {
+        if item.basis != LegalBasis::Consent {
+            return None;
+        }
+        let category = item.consent.as_deref().unwrap_or_default();
+        if self.granted(consents, category) {
+            return None;
+        }
+        Some(FieldError::new(
+            &item.id,
+            "consent.missing",
+            format!(
+                "{}: 이 선택 항목은 '{category}' 동의가 있어야 저장할 수 있습니다",
+                item.label.ko
+            ),
+            format!(
+                "{}: this optional item can only be stored with the '{category}' consent",
+                item.label.en
+            ),
+        ))
+    }
+
+    /// Signs a member up. Either everything is stored (member, sealed items, indexes, consents,
+    /// audit entries, the welcome notice in the outbox) or nothing is.
+    pub async fn sign_up(&self, req: SignUp) -> Result<Uuid> {
+        let policy = self.policy().clone();
+        let now = self.clock().now();
+        let today = self.clock().today_kst();
+
+        // 1. The consent decisions: unknown categories are errors; 동의하지 않음 ends here.
+        let mut errors = Vec::new();
+        for category in req.consents.keys() {
+            if policy.consent(category).is_none() {
+                errors.push(FieldError::new(
+                    &format!("consents.{category}"),
+                    "consent.unknown",
+                    "처리방침에 없는 동의 항목입니다",
+                    "is not a consent category of the privacy policy",
+                ));
+            }
+        }
+        if policy.meta.consent_mode == ConsentMode::SingleAgreement {
+            let agreed = policy
+                .consents
+                .iter()
+                .filter(|c| c.required)
+                .all(|c| self.granted(&req.consents, &c.id));
+            if !agreed {
+                return Err(CoreError::AgreementDeclined);
+            }
+        }
+
+        // 2. Identity: the verified identity fills its items; the RRN gives the birth date.
+        let mut items = req.items.clone();
+        if policy.meta.identity == IdentityMode::Verification {
+            match &req.identity {
+                Some(id) => {
+                    for (item, value) in [
+                        ("ci", id.ci.clone()),
+                        ("di", id.di.clone()),
+                        ("birth_date", id.birth_date.format("%Y-%m-%d").to_string()),
+                    ] {
+                        if policy.item(item).is_some() {
+                            items.insert(item.into(), Revealed::new(value));
+                        }
+                    }
+                    for (item, value) in [("name", &id.name), ("mobile", &id.mobile)] {
+                        if policy.item(item).is_some()
+                            && items.get(item).is_none_or(|v| v.expose().trim().is_empty())
+                        {
+                            items.insert(item.into(), Revealed::new(value.clone()));
+                        }
+                    }
+                }
+                None => errors.push(FieldError::new(
+                    "identity",
+                    "identity.required",
+                    "본인확인을 먼저 마쳐 주세요",
+                    "identity verification must be completed first",
+                )),
+            }
+        }
+        let birth = self.birth_date(&items, req.identity.as_ref());
+
+        // 3. The age gate, before anything is stored (R-CHD-01).
+        if let Some(b) = birth
+            && jikimi_kr::is_under(b, today, policy.meta.child_age)
+        {
+            return Err(CoreError::ChildNeedsGuardian {
+                age: policy.meta.child_age,
+            });
+        }
+
+        // 4. Items, login ID, password.
+        let values = self.check_items(&items, &req.consents, &mut errors);
+        for item in policy.signup_items() {
+            if item.required
+                && !values.contains_key(&item.id)
+                && !errors.iter().any(|e| e.field == item.id)
+            {
+                errors.push(FieldError::new(
+                    &item.id,
+                    "required",
+                    format!("{}: 필수 항목입니다", item.label.ko),
+                    format!("{}: is required", item.label.en),
+                ));
+            }
+        }
+        let login = match validate::login_id(&req.login_id) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        };
+        let phones: Vec<&str> = values
+            .iter()
+            .filter(|(id, _)| {
+                policy
+                    .item(id)
+                    .is_some_and(|i| matches!(i.kind, ItemKind::Mobile | ItemKind::Phone))
+            })
+            .map(|(_, v)| v.stored.expose())
+            .collect();
+        let mut fragments = validate::personal_fragments(birth, &phones);
+        fragments.extend(login.clone());
+        if let Err(e) = validate::password(req.password.expose(), &fragments) {
+            errors.push(e);
+        }
+        let Some(login) = login else {
+            return Err(CoreError::Invalid(errors));
+        };
+        if !errors.is_empty() {
+            return Err(CoreError::Invalid(errors));
+        }
+
+        // 5. One person, one account: look up the blind indexes first, for a clear answer.
+        let login_index = self.digest(LOGIN_DOMAIN, &login);
+        if self.store().member_by_login(&login_index).await?.is_some() {
+            return Err(CoreError::field(
+                "login_id",
+                "login_id.taken",
+                "이미 사용 중인 아이디입니다",
+                "this login ID is already taken",
+            ));
+        }
+        let mut indexes = vec![];
+        for (id, v) in &values {
+            if let Some(ix) = &v.index {
+                let digest = self.digest(id, ix.expose());
+                if let Some(existing) = self.store().member_by_index(id, &digest).await? {
+                    return Err(self.already_member(id, existing).await);
+                }
+                indexes.push(IndexEntry {
+                    domain: id.clone(),
+                    digest,
+                });
+            }
+        }
+
+        // 6. The member's own key, then everything sealed with it, in one transaction.
+        let member = Uuid::new_v4();
+        let key = self.keyring().create_member_key(member).await?;
+        let result = self
+            .insert_new_member(
+                &req,
+                member,
+                &key,
+                &login,
+                login_index,
+                values,
+                indexes,
+                now,
+            )
+            .await;
+        if let Err(e) = result {
+            // Nothing was stored; do not leave the key behind either.
+            if let Err(cleanup) = self.keyring().destroy_member_key(member).await {
+                tracing::error!(error = %cleanup, "could not remove the key of a failed sign-up; the orphan sweep will");
+            }
+            return Err(match e {
+                CoreError::Store(StoreError::Duplicate { domain }) if domain == LOGIN_DOMAIN => {
+                    CoreError::field(
+                        "login_id",
+                        "login_id.taken",
+                        "이미 사용 중인 아이디입니다",
+                        "this login ID is already taken",
+                    )
+                }
+                CoreError::Store(StoreError::Duplicate { domain }) => CoreError::AlreadyMember {
+                    field: domain,
+                    masked_login: None,
+                },
+                other => other,
+            });
+        }
+        tracing::info!(member = %member, "member signed up");
+        Ok(member)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn insert_new_member(
+        &self,
+        req: &SignUp,
+        member: Uuid,
+        key: &DataKey,
+        login: &str,
+        login_index: Vec<u8>,
+        values: BTreeMap<String, Normalized>,
+        indexes: Vec<IndexEntry>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let policy = self.policy();
+        let owner = member.to_string();
+        let mut sealed = Vec::with_capacity(values.len());
+        for (id, v) in &values {
+            sealed.push(SealedItem {
+                item_id: id.clone(),
+                sealed: key.seal_str(&owner, id, v.stored.expose())?,
+            });
+        }
+        let version = policy.version().as_str().to_owned();
+        let consents: Vec<NewConsentEvent> = policy
+            .consents
+            .iter()
+            .map(|c| NewConsentEvent {
+                category: c.id.clone(),
+                granted: self.granted(&req.consents, &c.id),
+                policy_version: version.clone(),
+                channel: req.channel.clone(),
+                at: now,
+            })
+            .collect();
+        let actor = Actor::Member(member);
+        let mut signup = audit(
+            now,
+            &actor,
+            "member.signup",
+            member,
+            values.keys().cloned().collect(),
+        );
+        signup.detail = serde_json::json!({
+            "policy_version": version,
+            "channel": req.channel,
+            "consents": consents.iter().map(|c| (c.category.clone(), c.granted)).collect::<BTreeMap<_, _>>(),
+        });
+        let password_hash = self.inner.hasher.hash(req.password.expose())?;
+        self.store()
+            .insert_member(NewMember {
+                id: member,
+                login_index,
+                login_sealed: key.seal_str(&owner, LOGIN_ITEM, login)?,
+                password_hash,
+                key_id: key.id().to_string(),
+                policy_version: version,
+                at: now,
+                items: sealed,
+                indexes,
+                consents,
+                audit: vec![signup],
+                jobs: vec![NewJob {
+                    id: Uuid::new_v4(),
+                    kind: "mail.welcome".into(),
+                    payload: serde_json::json!({ "member_id": member }),
+                    run_at: now,
+                }],
+            })
+            .await?;
+        Ok(())
+    }
+
+    fn birth_date(
+        &self,
+        items: &BTreeMap<String, Revealed>,
+        identity: Option<&VerifiedIdentity>,
+    ) -> Option<NaiveDate> {
+        if let Some(id) = identity {
+            return Some(id.birth_date);
+        }
+        let policy = self.policy();
+        for (id, v) in items {
+            match policy.item(id).map(|i| i.kind) {
+                Some(ItemKind::Rrn) => {
+                    if let Ok(r) = Rrn::parse(v.expose()) {
+                        return Some(r.birth_date());
+                    }
+                }
+                Some(ItemKind::BirthDate) => {
+                    if let Ok(d) = NaiveDate::parse_from_str(v.expose().trim(), "%Y-%m-%d") {
+                        return Some(d);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    async fn already_member(&self, field: &str, existing: Uuid) -> CoreError {
+        let masked_login = match self.login_id_of(existing).await {
+            Ok(Some(login)) => Some(mask_login(login.expose())),
+            _ => None,
+        };
+        CoreError::AlreadyMember {
+            field: field.to_owned(),
+            masked_login,
+        }
+    }
+
+    async fn login_id_of(&self, member: Uuid) -> Result<Option<Revealed>> {
+        let Some(row) = self.store().member(member).await? else {
+            return Ok(None);
+        };
+        let key = self.member_key(member).await?;
+        Ok(Some(key.open_str(
+            &member.to_string(),
+            LOGIN_ITEM,
+            &row.login_sealed,
+        )?))
+    }
+
+    pub(crate) async fn member_key(&self, member: Uuid) -> Result<DataKey> {
+        self.keyring()
+            .member_key(member)
+            .await?
+            .ok_or(CoreError::KeyMissing)
+    }
+
+    /// Checks a login ID and password. An unknown ID costs the same hashing time as a wrong
+    /// password and gets the same answer. Re-hashes a password made with old parameters.
+    pub async fn authenticate(&self, login_id: &str, password: &Revealed) -> Result<Uuid> {
+        let login = login_id.trim().to_lowercase();
+        let row = self
+            .store()
+            .member_by_login(&self.digest(LOGIN_DOMAIN, &login))
+            .await?;
+        let Some(row) = row else {
+            self.inner.hasher.verify_decoy(password.expose());
+            return Err(CoreError::BadCredentials);
+        };
+        let check = self
+            .inner
+            .hasher
+            .verify(password.expose(), &row.password_hash);
+        if !check.ok {
+            return Err(CoreError::BadCredentials);
+        }
+        if check.needs_rehash {
+            let hash = self.inner.hasher.hash(password.expose())?;
+            self.store()
+                .apply(MemberChange {
+                    member_id: row.id,
+                    at: self.clock().now(),
+                    password_hash: Some(hash),
+                    ..Default::default()
+                })
+                .await?;
+        }
+        Ok(row.id)
+    }
+
+    /// Opens items of a member for a purpose. Every item must list the purpose in the policy
+    /// (the data subject's own access is always allowed to the subject alone), an item pending
+    /// correction is withheld, and every attempt — allowed or refused — is written to the audit
+    /// chain with who, whose, which items and why; never the values.
+    pub async fn reveal(
+        &self,
+        actor: &Actor,
+        member: Uuid,
+        items: &[&str],
+        purpose: &str,
+    ) -> Result<BTreeMap<String, Revealed>> {
+        let now = self.clock().now();
+        let policy = self.policy();
+        let item_names: Vec<String> = items.iter().map(|s| (*s).to_owned()).collect();
+        let subject = *actor == Actor::Member(member);
+        let mut denied: Option<(String, &'static str)> = None;
+        for id in items {
+            let reason = match policy.item(id) {
+                None => Some("item not in the policy"),
+                Some(_) if purpose == SUBJECT_ACCESS && subject => None,
+                Some(_) if purpose == SUBJECT_ACCESS => {
+                    Some("only the data subject may use this purpose")
+                }
+                Some(_) if !policy.allows(id, purpose) => {
+                    Some("purpose not listed for the item in the policy")
+                }
+                Some(_) => None,
+            };
+            if let Some(r) = reason {
+                denied = Some(((*id).to_owned(), r));
+                break;
+            }
+        }
+        if let Some((item, reason)) = denied {
+            let mut entry = audit(now, actor, "item.reveal", member, item_names);
+            entry.purpose = Some(purpose.to_owned());
+            entry.outcome = "denied".into();
+            entry.detail = serde_json::json!({ "reason": reason, "item": item });
+            self.store().append_audit(vec![entry]).await?;
+            tracing::warn!(actor = %actor.audit_name(), member = %member, purpose, reason, "reveal refused");
+            return Err(CoreError::PurposeDenied {
+                item,
+                purpose: purpose.to_owned(),
+                reason,
+            });
+        }
+        if self.store().member(member).await?.is_none() {
+            return Err(CoreError::NotFound("member"));
+        }
+        let key = self.member_key(member).await?;
+        let rows = self.store().items(member, Some(&item_names)).await?;
+        let owner = member.to_string();
+        let mut out = BTreeMap::new();
+        let mut withheld = Vec::new();
+        for row in rows {
+            // S8: an item whose correction is pending is not used, except to show its owner.
+            if row.correction_pending && !subject {
+                withheld.push(row.item_id);
+                continue;
+            }
+            let value = key.open_str(&owner, &row.item_id, &row.sealed)?;
+            out.insert(row.item_id, value);
+        }
+        let mut entry = audit(
+            now,
+            actor,
+            "item.reveal",
+            member,
+            out.keys().cloned().collect(),
+        );
+        entry.purpose = Some(purpose.to_owned());
+        if !withheld.is_empty() {
+            entry.detail = serde_json::json!({ "withheld_pending_correction": withheld });
+        }
+        self.store().append_audit(vec![entry]).await?;
+        Ok(out)
+    }
+
+    /// The member's own items, masked for display (고시 Art. 12). Logged like any reveal.
+    pub async fn view_masked(
+        &self,
+        actor: &Actor,
+        member: Uuid,
+    ) -> Result<BTreeMap<String, String>> {
+        let ids: Vec<String> = self.policy().items.iter().map(|i| i.id.clone()).collect();
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let values = self.reveal(actor, member, &refs, SUBJECT_ACCESS).await?;
+        Ok(values
+            .into_iter()
+            .filter_map(|(id, v)| {
+                let kind = self.policy().item(&id)?.kind;
+                Some((id, validate::mask(kind, v.expose())))
+            })
+            .collect())
+    }
+
+    /// Corrects items: `Some(value)` sets, `None` (or an empty value) removes an optional item.
+    /// The same validation as sign-up; unique items re-indexed; one transaction.
+    pub async fn correct(
+        &self,
+        actor: &Actor,
+        member: Uuid,
+        changes: BTreeMap<String, Option<Revealed>>,
+    ) -> Result<()> {
+        let now = self.clock().now();
+        let policy = self.policy().clone();
+        let consents: BTreeMap<String, bool> = self
+            .consent_state(member)
+            .await?
+            .into_iter()
+            .map(|c| (c.category, c.granted))
+            .collect();
+        let mut errors = Vec::new();
+        let mut set = BTreeMap::new();
+        let mut remove = Vec::new();
+        for (id, v) in &changes {
+            match v {
+                Some(v) if !v.expose().trim().is_empty() => {
+                    set.insert(id.clone(), v.clone());
+                }
+                _ => match policy.item(id) {
+                    Some(item) if item.required => errors.push(FieldError::new(
+                        id,
+                        "required",
+                        format!("{}: 필수 항목은 지울 수 없습니다", item.label.ko),
+                        format!("{}: is required and cannot be removed", item.label.en),
+                    )),
+                    Some(_) => remove.push(id.clone()),
+                    None => errors.push(FieldError::new(
+                        id,
+                        "item.unknown",
+                        "처리방침에 없는 항목입니다",
+                        "is not an item of the privacy policy",
+                    )),
+                },
+            }
+        }
+        let values = self.check_items(&set, &consents, &mut errors);
+        if !errors.is_empty() {
+            return Err(CoreError::Invalid(errors));
+        }
+        if self.store().member(member).await?.is_none() {
+            return Err(CoreError::NotFound("member"));
+        }
+        let key = self.member_key(member).await?;
+        let owner = member.to_string();
+        let mut change = MemberChange {
+            member_id: member,
+            at: now,
+            ..Default::default()
+        };
+        for (id, v) in &values {
+            change.set_items.push(SealedItem {
+                item_id: id.clone(),
+                sealed: key.seal_str(&owner, id, v.stored.expose())?,
+            });
+            if let Some(ix) = &v.index {
+                let digest = self.digest(id, ix.expose());
+                if let Some(existing) = self.store().member_by_index(id, &digest).await?
+                    && existing != member
+                {
+                    return Err(self.already_member(id, existing).await);
+                }
+                change.set_indexes.push(IndexEntry {
+                    domain: id.clone(),
+                    digest,
+                });
+            }
+        }
+        change.remove_items = remove.clone();
+        change.remove_indexes = remove.clone();
+        let mut touched: Vec<String> = values.keys().cloned().collect();
+        touched.extend(remove);
+        change
+            .audit
+            .push(audit(now, actor, "item.correct", member, touched));
+        self.store().apply(change).await.map_err(|e| match e {
+            StoreError::Duplicate { domain } => CoreError::AlreadyMember {
+                field: domain,
+                masked_login: None,
+            },
+            StoreError::NotFound(what) => CoreError::NotFound(what),
+            other => CoreError::Store(other),
+        })?;
+        Ok(())
+    }
+
+    /// Current consent state per category of the policy, derived from the append-only ledger.
+    pub async fn consent_state(&self, member: Uuid) -> Result<Vec<ConsentState>> {
+        let events = self.store().consent_events(member).await?;
+        Ok(self
+            .policy()
+            .consents
+            .iter()
+            .map(|c| {
+                let last = events.iter().rev().find(|e| e.category == c.id);
+                ConsentState {
+                    category: c.id.clone(),
+                    granted: last.is_some_and(|e| e.granted),
+                    at: last.map(|e| e.at),
+                    policy_version: last.map(|e| e.policy_version.clone()),
+                }
+            })
+            .collect())
+    }
+
+    /// Gives or withdraws one consent. Withdrawing the optional-items consent deletes the items
+    /// collected on it (R-CON-09). The single required agreement of the seed profile cannot be
+    /// withdrawn on its own: leaving membership is how it ends.
+    pub async fn set_consent(
+        &self,
+        actor: &Actor,
+        member: Uuid,
+        category: &str,
+        granted: bool,
+        channel: &str,
+    ) -> Result<()> {
+        let now = self.clock().now();
+        let policy = self.policy().clone();
+        let Some(cat) = policy.consent(category) else {
+            return Err(CoreError::field(
+                &format!("consents.{category}"),
+                "consent.unknown",
+                "처리방침에 없는 동의 항목입니다",
+                "is not a consent category of the privacy policy",
+            ));
+        };
+        if cat.required && !granted {
+            return Err(CoreError::field(
+                &format!("consents.{category}"),
+                "consent.required_for_membership",
+                "이 동의는 회원 자격에 필요합니다. 철회하려면 회원탈퇴를 해 주세요",
+                "this agreement is needed for membership; to end it, withdraw from membership",
+            ));
+        }
+        let mut change = MemberChange {
+            member_id: member,
+            at: now,
+            ..Default::default()
+        };
+        change.consents.push(NewConsentEvent {
+            category: category.to_owned(),
+            granted,
+            policy_version: policy.version().as_str().to_owned(),
+            channel: channel.to_owned(),
+            at: now,
+        });
+        let mut entry = audit(
+            now,
+            actor,
+            if granted {
+                "consent.grant"
+            } else {
+                "consent.withdraw"
+            },
+            member,
+            vec![],
+        );
+        entry.detail = serde_json::json!({ "category": category, "channel": channel });
+        if !granted && cat.kind == ConsentKind::OptionalItems {
+            let dropped: Vec<String> = policy
+                .items
+                .iter()
+                .filter(|i| i.consent.as_deref() == Some(category))
+                .map(|i| i.id.clone())
+                .collect();
+            change.remove_items = dropped.clone();
+            change.remove_indexes = dropped.clone();
+            entry.items = dropped;
+        }
+        change.audit.push(entry);
+        self.store().apply(change).await.map_err(|e| match e {
+            StoreError::NotFound(what) => CoreError::NotFound(what),
+            other => CoreError::Store(other),
+        })?;
+        Ok(())
+    }
+
+    /// Deletes member keys that have no member (a sign-up that died between creating its key
+    /// and its data, or a withdrawal interrupted before its key was destroyed). Only keys older
+    /// than `grace` are considered, so a sign-up in progress keeps its key.
+    pub async fn sweep_orphan_keys(&self, grace: chrono::Duration) -> Result<usize> {
+        // Key ages are wall-clock facts of the key store, not domain time.
+        let before = Utc::now() - grace;
+        let contexts = self
+            .keyring()
+            .key_store()
+            .contexts("member:", before)
+            .await?;
+        let mut removed = 0;
+        for ctx in contexts {
+            let Some(id) = ctx
+                .strip_prefix("member:")
+                .and_then(|s| Uuid::parse_str(s).ok())
+            else {
+                continue;
+            };
+            if self.store().member(id).await?.is_none()
+                && self.keyring().destroy_member_key(id).await?
+            {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+}

@@ -1,0 +1,296 @@
+//! Leaving: sessions end, the statutory records move (sealed, minimal) to the retention store,
+//! the member's key and rows are destroyed, and a destruction record without personal data stays.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use jikimi_store::{AuditEntry, DestructionRecord, NewJob, RetainedRecord, StoreError, Withdrawal};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::members::LOGIN_ITEM;
+use crate::{Actor, CoreError, Jikimi, Result};
+
+const RECEIPT_DOMAIN: &str = "withdrawal_receipt";
+/// Crockford's base-32 alphabet: no I, L, O or U to misread.
+const RECEIPT_ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// What the former member is given once, at withdrawal.
+#[derive(Debug, Clone, Serialize)]
+pub struct WithdrawalReceipt {
+    /// Shown once; only its keyed digest is stored. With it the former member can see what is
+    /// kept about them (S12) without an account.
+    pub code: String,
+    pub withdrawn_at: DateTime<Utc>,
+    pub retained: Vec<RetainedSummary>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RetainedSummary {
+    pub class: String,
+    pub expires_on: NaiveDate,
+}
+
+/// A retained record opened for its data subject.
+#[derive(Debug, Clone, Serialize)]
+pub struct RetainedView {
+    pub class: String,
+    pub expires_on: NaiveDate,
+    pub content: serde_json::Value,
+}
+
+/// The content of a retained record: the minimum the law names — the record and basic information.
+#[derive(Debug, Serialize, Deserialize)]
+struct RecordContent {
+    class: String,
+    member_since: DateTime<Utc>,
+    withdrawn_at: DateTime<Utc>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    login_id: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    items: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    consents: Vec<ConsentRecord>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct ConsentRecord {
+    category: String,
+    granted: bool,
+    at: DateTime<Utc>,
+    policy_version: String,
+}
+
+/// `JKM-XXXX-XXXX-XXXX-XXXX`: 80 random bits.
+fn receipt_code() -> String {
+    let mut rng = rand::rngs::OsRng;
+    let groups: Vec<String> = (0..4)
+        .map(|_| {
+            (0..4)
+                .map(|_| RECEIPT_ALPHABET[rng.gen_range(0..RECEIPT_ALPHABET.len())] as char)
+                .collect()
+        })
+        .collect();
+    format!("JKM-{}", groups.join("-"))
+}
+
+fn normalize_receipt(code: &str) -> String {
+    code.trim().to_uppercase().replace(' ', "")
+}
+
+impl Jikimi {
+    /// Withdraws a member (DESIGN invariant 6). In one data transaction: the retained records
+    /// are written sealed under their retention bucket keys, every live row is deleted, and a
+    /// destruction record and audit entry are written; then the member key is destroyed, which
+    /// makes every copy of the member's data (backups included) unreadable. A `keys.destroy` job
+    /// in the same transaction retries the key destruction if this process dies in between.
+    pub async fn withdraw(
+        &self,
+        actor: &Actor,
+        member: Uuid,
+        channel: &str,
+    ) -> Result<WithdrawalReceipt> {
+        let now = self.clock().now();
+        let today = self.clock().today_kst();
+        let policy = self.policy().clone();
+        let Some(row) = self.store().member(member).await? else {
+            return Err(CoreError::NotFound("member"));
+        };
+        let key = self.member_key(member).await?;
+        let owner = member.to_string();
+        let login = key.open_str(&owner, LOGIN_ITEM, &row.login_sealed)?;
+        let items = self.store().items(member, None).await?;
+        let consents = self.store().consent_events(member).await?;
+
+        let code = receipt_code();
+        let receipt_index = self.digest(RECEIPT_DOMAIN, &normalize_receipt(&code));
+        let mut retained = Vec::new();
+        let mut summary = Vec::new();
+        for class in policy.retention.iter().filter(|c| c.withdrawal_record) {
+            let Some(expires_on) = class.period.expires_on(today) else {
+                continue;
+            };
+            let mut kept = BTreeMap::new();
+            for item in items.iter().filter(|i| class.keeps.contains(&i.item_id)) {
+                let v = key.open_str(&owner, &item.item_id, &item.sealed)?;
+                kept.insert(item.item_id.clone(), v.expose().to_owned());
+            }
+            let content = RecordContent {
+                class: class.id.clone(),
+                member_since: row.created_at,
+                withdrawn_at: now,
+                login_id: class
+                    .keeps
+                    .iter()
+                    .any(|k| k == "login_id")
+                    .then(|| login.expose().to_owned()),
+                items: kept,
+                consents: consents
+                    .iter()
+                    .filter(|_| class.keeps.iter().any(|k| k == "consent_history"))
+                    .map(|c| ConsentRecord {
+                        category: c.category.clone(),
+                        granted: c.granted,
+                        at: c.at,
+                        policy_version: c.policy_version.clone(),
+                    })
+                    .collect(),
+            };
+            let plain = zeroize::Zeroizing::new(
+                serde_json::to_vec(&content)
+                    .map_err(|e| CoreError::Setup(format!("retained record: {e}")))?,
+            );
+            let (bucket, rkey) = self.keyring().retention_key(&class.id, expires_on).await?;
+            let id = Uuid::new_v4();
+            retained.push(RetainedRecord {
+                id,
+                class: class.id.clone(),
+                bucket,
+                key_id: rkey.id().to_string(),
+                expires_on,
+                receipt_index: receipt_index.clone(),
+                sealed: rkey.seal(&id.to_string(), &class.id, &plain)?,
+                created_at: now,
+            });
+            summary.push(RetainedSummary {
+                class: class.id.clone(),
+                expires_on,
+            });
+        }
+
+        let destroyed_items = items.len() as i64 + 1; // the items plus the login ID
+        let destruction = DestructionRecord {
+            id: Uuid::new_v4(),
+            at: now,
+            event: "withdrawal".into(),
+            class: "membership".into(),
+            period: "until_withdrawal".into(),
+            count: destroyed_items,
+            method: "key_destruction".into(),
+            actor: actor.audit_name(),
+        };
+        let entry = AuditEntry {
+            at: now,
+            actor: actor.audit_name(),
+            action: "member.withdraw".into(),
+            member_id: Some(member),
+            items: items.iter().map(|i| i.item_id.clone()).collect(),
+            purpose: None,
+            outcome: "ok".into(),
+            detail: serde_json::json!({
+                "channel": channel,
+                "retained": summary.iter().map(|s| &s.class).collect::<Vec<_>>(),
+                "destruction": destruction.id,
+            }),
+        };
+        self.store()
+            .withdraw(Withdrawal {
+                member_id: member,
+                at: now,
+                retained,
+                destruction: vec![destruction],
+                audit: vec![entry],
+                jobs: vec![NewJob {
+                    id: Uuid::new_v4(),
+                    kind: "keys.destroy".into(),
+                    payload: serde_json::json!({ "member_id": member }),
+                    run_at: now,
+                }],
+            })
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound(w) => CoreError::NotFound(w),
+                other => CoreError::Store(other),
+            })?;
+        // The data is gone from the live store; now the key, and with it every copy.
+        if let Err(e) = self.keyring().destroy_member_key(member).await {
+            tracing::error!(member = %member, error = %e, "member key destruction failed; the keys.destroy job will retry");
+        }
+        tracing::info!(member = %member, "member withdrew");
+        Ok(WithdrawalReceipt {
+            code,
+            withdrawn_at: now,
+            retained: summary,
+        })
+    }
+
+    /// What is kept about a former member, opened with their withdrawal receipt (S12).
+    pub async fn retained_for_receipt(&self, code: &str) -> Result<Vec<RetainedView>> {
+        let index = self.digest(RECEIPT_DOMAIN, &normalize_receipt(code));
+        let rows = self.store().retained_by_receipt(&index).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let Some(key) = self
+                .keyring()
+                .retention_key_by_bucket(&r.class, &r.bucket)
+                .await?
+            else {
+                continue; // the bucket was destroyed: the record is gone
+            };
+            let plain = key.open(&r.id.to_string(), &r.class, &r.sealed)?;
+            let content: serde_json::Value = serde_json::from_slice(&plain)
+                .map_err(|e| CoreError::Setup(format!("retained record: {e}")))?;
+            out.push(RetainedView {
+                class: r.class.clone(),
+                expires_on: r.expires_on,
+                content,
+            });
+        }
+        self.store()
+            .append_audit(vec![AuditEntry {
+                at: self.clock().now(),
+                actor: Actor::FormerMember.audit_name(),
+                action: "retention.view".into(),
+                member_id: None,
+                items: out.iter().map(|v| v.class.clone()).collect(),
+                purpose: Some(crate::SUBJECT_ACCESS.into()),
+                outcome: if out.is_empty() { "denied" } else { "ok" }.into(),
+                detail: serde_json::Value::Null,
+            }])
+            .await?;
+        if out.is_empty() {
+            return Err(CoreError::NotFound("retained records for this receipt"));
+        }
+        Ok(out)
+    }
+
+    /// Runs due background jobs of the kinds this build handles; returns how many finished.
+    pub async fn run_jobs_once(&self) -> Result<usize> {
+        let mut done = 0;
+        loop {
+            let now = self.clock().now();
+            let Some(job) = self
+                .store()
+                .claim_job(&["keys.destroy"], now, now + chrono::Duration::minutes(5))
+                .await?
+            else {
+                return Ok(done);
+            };
+            let member = job
+                .payload
+                .get("member_id")
+                .and_then(|v| v.as_str())
+                .and_then(|s| Uuid::parse_str(s).ok());
+            let outcome = match member {
+                Some(m) if self.store().member(m).await?.is_none() => {
+                    match self.keyring().destroy_member_key(m).await {
+                        Ok(_) => jikimi_store::JobOutcome::Done,
+                        Err(e) => jikimi_store::JobOutcome::Retry {
+                            at: now + chrono::Duration::minutes(1),
+                            error: e.to_string(),
+                        },
+                    }
+                }
+                Some(_) => jikimi_store::JobOutcome::Failed {
+                    error: "member still exists; key kept".into(),
+                },
+                None => jikimi_store::JobOutcome::Failed {
+                    error: "payload has no member_id".into(),
+                },
+            };
+            self.store().finish_job(job.id, outcome).await?;
+            done += 1;
+        }
+    }
+}

@@ -1,0 +1,700 @@
+//! The invariants of DESIGN.md, each proved against a real installation in a temporary directory.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+
+use jikimi_core::{Actor, CoreError, Revealed, SUBJECT_ACCESS};
+use jikimi_testkit::{
+    TestApp, all_files, contains, lifeplan_signup, person, person_born, personal_values,
+    row_counts, seed_signup,
+};
+use sqlx::Connection;
+
+const SEED: &str = "lifeplan-seed";
+const LIFEPLAN: &str = "lifeplan";
+
+/// Invariant 1: after sign-up, no file of the data directory holds any personal value.
+#[tokio::test]
+async fn raw_files_hold_no_personal_values_on_both_profiles() {
+    for (profile, signup) in [
+        (
+            SEED,
+            seed_signup as fn(&jikimi_testkit::Person) -> jikimi_core::SignUp,
+        ),
+        (LIFEPLAN, lifeplan_signup),
+    ] {
+        let t = TestApp::new(profile).await;
+        let people: Vec<_> = (1..=3).map(person).collect();
+        for p in &people {
+            t.app.sign_up(signup(p)).await.unwrap();
+        }
+        // The values went in: the member can read them back.
+        let id = t
+            .app
+            .authenticate(
+                &people[0].login_id,
+                &Revealed::new(people[0].password.clone()),
+            )
+            .await
+            .unwrap();
+        let mine = t
+            .app
+            .reveal(&Actor::Member(id), id, &["email"], SUBJECT_ACCESS)
+            .await
+            .unwrap();
+        assert_eq!(mine["email"].expose(), people[0].email);
+
+        let files = all_files(t.data_dir());
+        assert!(files.iter().any(|(p, _)| p.ends_with("jikimi.db")));
+        assert!(files.iter().any(|(p, _)| p.ends_with("keys.db")));
+        for p in &people {
+            for value in personal_values(p) {
+                for (path, bytes) in &files {
+                    assert!(
+                        !contains(bytes, &value),
+                        "{profile}: {} holds a personal value in the clear",
+                        path.display()
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Invariants 2 and 6: withdrawal destroys the member key, so a copy of the data taken before
+/// cannot be opened with the key store as it is after.
+#[tokio::test]
+async fn withdrawal_makes_an_earlier_copy_of_the_data_unreadable() {
+    let t = TestApp::new(SEED).await;
+    let p = person(7);
+    let id = t.app.sign_up(seed_signup(&p)).await.unwrap();
+    let backup_dir = t.dir.path().join("backup");
+    std::fs::create_dir_all(&backup_dir).unwrap();
+    // A consistent copy of the data file, as a backup would take it.
+    let backup = backup_dir.join("jikimi.db");
+    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", t.db_path().display()))
+        .await
+        .unwrap();
+    sqlx::query(&format!("VACUUM INTO '{}'", backup.display()))
+        .execute(&mut c)
+        .await
+        .unwrap();
+    drop(c);
+    let keys_before = backup_dir.join("keys.db");
+    let mut k = sqlx::SqliteConnection::connect(&format!("sqlite://{}", t.keys_path().display()))
+        .await
+        .unwrap();
+    sqlx::query(&format!("VACUUM INTO '{}'", keys_before.display()))
+        .execute(&mut k)
+        .await
+        .unwrap();
+    drop(k);
+
+    let receipt = t
+        .app
+        .withdraw(&Actor::Member(id), id, "test")
+        .await
+        .unwrap();
+    assert!(!receipt.code.is_empty());
+    assert!(
+        t.app.keyring().member_key(id).await.unwrap().is_none(),
+        "the member key is gone"
+    );
+    assert!(
+        t.app.store().member(id).await.unwrap().is_none(),
+        "the member row is gone"
+    );
+    let counts = row_counts(&t.db_path(), &t.keys_path()).await;
+    assert_eq!(counts["members"], 0);
+    assert_eq!(counts["member_items"], 0);
+    assert_eq!(counts["blind_indexes"], 0);
+    assert_eq!(counts["consent_events"], 0);
+    assert_eq!(counts["member_keys"], 0);
+
+    // The backup still holds the sealed rows ...
+    let mut b = sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=ro", backup.display()))
+        .await
+        .unwrap();
+    let sealed: Vec<(String, Vec<u8>)> =
+        sqlx::query_as("SELECT item_id, sealed FROM member_items WHERE member_id = ?")
+            .bind(id)
+            .fetch_all(&mut b)
+            .await
+            .unwrap();
+    assert!(sealed.len() >= 7);
+    // ... which the key store before withdrawal could open (so this test can fail) ...
+    let old_keys =
+        jikimi_store::open_key_store(&format!("sqlite://{}", keys_before.display()), false)
+            .await
+            .unwrap();
+    let master = jikimi_vault::MasterKey::from_text(
+        &std::fs::read_to_string(t.data_dir().join("master.key")).unwrap(),
+    )
+    .unwrap();
+    let old_ring = jikimi_core::Keyring::open(master, old_keys).await.unwrap();
+    let old_key = old_ring
+        .member_key(id)
+        .await
+        .unwrap()
+        .expect("the old key store has the key");
+    let (item, bytes) = sealed.iter().find(|(i, _)| i == "email").unwrap();
+    assert_eq!(
+        old_key
+            .open_str(&id.to_string(), item, bytes)
+            .unwrap()
+            .expose(),
+        p.email
+    );
+    // ... but the key store after withdrawal has no key for any of them, and no file holds it.
+    assert!(t.app.keyring().member_key(id).await.unwrap().is_none());
+    let wrapped_before: Vec<u8> = {
+        let mut kb =
+            sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=ro", keys_before.display()))
+                .await
+                .unwrap();
+        sqlx::query_scalar("SELECT wrapped FROM wrapped_keys WHERE context = ?")
+            .bind(format!("member:{id}"))
+            .fetch_one(&mut kb)
+            .await
+            .unwrap()
+    };
+    for (path, bytes) in all_files(t.data_dir()) {
+        assert!(
+            !bytes
+                .windows(wrapped_before.len())
+                .any(|w| w == wrapped_before.as_slice()),
+            "{} still holds the destroyed key",
+            path.display()
+        );
+    }
+    // A destruction record without personal data exists.
+    let destroyed = t.app.store().destruction_records().await.unwrap();
+    assert_eq!(destroyed.len(), 1);
+    assert_eq!(destroyed[0].method, "key_destruction");
+    let text = serde_json::to_string(&destroyed).unwrap();
+    for v in personal_values(&p) {
+        assert!(!text.contains(&v));
+    }
+}
+
+/// Invariant 6: the retained record is minimal, sealed, and readable by the former member with
+/// the receipt; the member is gone from live data.
+#[tokio::test]
+async fn former_member_sees_what_is_kept_with_the_receipt() {
+    let t = TestApp::new(SEED).await;
+    let p = person(8);
+    let id = t.app.sign_up(seed_signup(&p)).await.unwrap();
+    let receipt = t
+        .app
+        .withdraw(&Actor::Member(id), id, "test")
+        .await
+        .unwrap();
+    let classes: Vec<&str> = receipt.retained.iter().map(|r| r.class.as_str()).collect();
+    assert!(classes.contains(&"contract_records"), "{classes:?}");
+    let contract = receipt
+        .retained
+        .iter()
+        .find(|r| r.class == "contract_records")
+        .unwrap();
+    // Five years from the day of withdrawal in KST (2026-11-28).
+    assert_eq!(contract.expires_on.to_string(), "2031-11-28");
+    let views = t
+        .app
+        .retained_for_receipt(&receipt.code.to_lowercase())
+        .await
+        .unwrap();
+    let v = views
+        .iter()
+        .find(|v| v.class == "contract_records")
+        .unwrap();
+    assert_eq!(v.content["login_id"], p.login_id);
+    // Minimal: no RRN, no address, no phone.
+    let text = v.content.to_string();
+    for absent in [&p.rrn, &p.address, &p.phone, &p.mobile, &p.email] {
+        assert!(!text.contains(absent.as_str()));
+    }
+    assert!(matches!(
+        t.app.retained_for_receipt("JKM-0000-0000-0000-0000").await,
+        Err(CoreError::NotFound(_))
+    ));
+}
+
+/// Invariant 7: a failed sign-up leaves no row, key, consent or job.
+#[tokio::test]
+async fn failed_signups_leave_nothing_behind() {
+    let t = TestApp::new(SEED).await;
+    let first = person(1);
+    t.app.sign_up(seed_signup(&first)).await.unwrap();
+    let before = row_counts(&t.db_path(), &t.keys_path()).await;
+    assert_eq!(before["members"], 1);
+    assert_eq!(before["member_keys"], 1);
+    assert!(before["jobs"] >= 1 && before["consent_events"] >= 1);
+
+    // Same e-mail, another person.
+    let mut dup_email = seed_signup(&person(2));
+    dup_email
+        .items
+        .insert("email".into(), Revealed::new(first.email.to_uppercase()));
+    let e = t.app.sign_up(dup_email).await.unwrap_err();
+    match e {
+        CoreError::AlreadyMember {
+            field,
+            masked_login,
+        } => {
+            assert_eq!(field, "email");
+            let masked = masked_login.unwrap();
+            assert!(masked.starts_with("me") && masked.contains('*') && masked != first.login_id);
+        }
+        other => panic!("expected AlreadyMember, got {other:?}"),
+    }
+    // Same RRN, another person.
+    let mut dup_rrn = seed_signup(&person(3));
+    dup_rrn
+        .items
+        .insert("rrn".into(), Revealed::new(first.rrn.replace('-', "")));
+    assert!(
+        matches!(t.app.sign_up(dup_rrn).await, Err(CoreError::AlreadyMember { field, .. }) if field == "rrn")
+    );
+    // Invalid phone.
+    let mut bad_phone = seed_signup(&person(4));
+    bad_phone
+        .items
+        .insert("phone".into(), Revealed::new("123-45".into()));
+    match t.app.sign_up(bad_phone).await {
+        Err(CoreError::Invalid(errors)) => {
+            assert_eq!(errors.len(), 1);
+            assert_eq!(errors[0].field, "phone");
+            assert!(errors[0].code.starts_with("phone."));
+            assert!(errors[0].ko.contains("전화"), "{}", errors[0].ko);
+            assert!(!errors[0].ko.contains("123-45") && !errors[0].en.contains("123-45"));
+        }
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+    // Same login ID.
+    let mut dup_login = seed_signup(&person(5));
+    dup_login.login_id = first.login_id.clone();
+    assert!(
+        matches!(t.app.sign_up(dup_login).await, Err(CoreError::Invalid(e)) if e[0].code == "login_id.taken")
+    );
+    // 동의하지 않음.
+    let mut declined = seed_signup(&person(6));
+    declined.consents.insert("privacy_policy".into(), false);
+    assert!(matches!(
+        t.app.sign_up(declined).await,
+        Err(CoreError::AgreementDeclined)
+    ));
+    // An item the policy does not declare.
+    let mut undeclared = seed_signup(&person(9));
+    undeclared
+        .items
+        .insert("blood_type".into(), Revealed::new("A".into()));
+    assert!(
+        matches!(t.app.sign_up(undeclared).await, Err(CoreError::Invalid(e)) if e[0].code == "item.unknown")
+    );
+
+    assert_eq!(row_counts(&t.db_path(), &t.keys_path()).await, before);
+}
+
+/// R-CHD-01: the age gate comes before anything is stored.
+#[tokio::test]
+async fn under_14_is_stopped_before_anything_is_stored() {
+    let t = TestApp::new(SEED).await;
+    let before = row_counts(&t.db_path(), &t.keys_path()).await;
+    // Today is 2026-11-28 (KST): born 2012-11-29 is 13; born 2012-11-28 is 14.
+    let child = person_born(20, chrono::NaiveDate::from_ymd_opt(2012, 11, 29).unwrap());
+    assert!(matches!(
+        t.app.sign_up(seed_signup(&child)).await,
+        Err(CoreError::ChildNeedsGuardian { age: 14 })
+    ));
+    assert_eq!(row_counts(&t.db_path(), &t.keys_path()).await, before);
+    let fourteen = person_born(21, chrono::NaiveDate::from_ymd_opt(2012, 11, 28).unwrap());
+    t.app.sign_up(seed_signup(&fourteen)).await.unwrap();
+
+    // The same gate on the current-law profile, fed by 본인확인.
+    let t = TestApp::new(LIFEPLAN).await;
+    let child = person_born(22, chrono::NaiveDate::from_ymd_opt(2013, 1, 1).unwrap());
+    assert!(matches!(
+        t.app.sign_up(lifeplan_signup(&child)).await,
+        Err(CoreError::ChildNeedsGuardian { .. })
+    ));
+    assert_eq!(row_counts(&t.db_path(), &t.keys_path()).await["members"], 0);
+}
+
+/// Invariant 4: a reveal for a purpose the policy does not list for the item is refused and logged.
+#[tokio::test]
+async fn reveal_needs_a_purpose_the_policy_lists() {
+    let t = TestApp::new(SEED).await;
+    let p = person(11);
+    let id = t.app.sign_up(seed_signup(&p)).await.unwrap();
+    let billing = Actor::Service("billing".into());
+    let policy = t.app.policy().clone();
+    // A purpose listed for the address, and one that is not.
+    let allowed = policy.item("address").unwrap().purposes[0].clone();
+    let refused = policy
+        .purposes
+        .iter()
+        .map(|p| p.id.clone())
+        .find(|pid| !policy.allows("rrn", pid))
+        .unwrap();
+    let got = t
+        .app
+        .reveal(&billing, id, &["address"], &allowed)
+        .await
+        .unwrap();
+    assert_eq!(got["address"].expose(), p.address);
+    let err = t
+        .app
+        .reveal(&billing, id, &["rrn"], &refused)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CoreError::PurposeDenied { ref item, .. } if item == "rrn"));
+    // Another party may not borrow the data subject's own purpose.
+    assert!(
+        t.app
+            .reveal(&billing, id, &["rrn"], SUBJECT_ACCESS)
+            .await
+            .is_err()
+    );
+    // Both attempts are in the audit chain, with purpose and outcome, and no value.
+    let rows = t.app.store().audit_rows(0, 100).await.unwrap();
+    let reveals: Vec<_> = rows
+        .iter()
+        .filter(|r| r.action == "item.reveal" && r.actor == "service:billing")
+        .collect();
+    assert_eq!(reveals.len(), 3);
+    assert_eq!(reveals[0].outcome, "ok");
+    assert_eq!(reveals[0].purpose.as_deref(), Some(allowed.as_str()));
+    assert_eq!(reveals[1].outcome, "denied");
+    assert_eq!(reveals[1].items, "rrn");
+    assert_eq!(reveals[1].purpose.as_deref(), Some(refused.as_str()));
+    for r in &rows {
+        let text = format!("{} {} {}", r.items, r.detail, r.actor);
+        for v in personal_values(&p) {
+            assert!(
+                !text.contains(&v),
+                "audit row {} holds a personal value",
+                r.seq
+            );
+        }
+    }
+}
+
+/// Invariant 5: changing one byte of an audit row is detected, and the row is named.
+#[tokio::test]
+async fn a_changed_audit_row_is_named_by_verify() {
+    let t = TestApp::new(SEED).await;
+    for s in 30..33 {
+        t.app.sign_up(seed_signup(&person(s))).await.unwrap();
+    }
+    let report = t.app.verify_audit().await.unwrap();
+    assert!(report.ok(), "{report:?}");
+    assert_eq!(report.rows, 3);
+    // An attacker with write access to the file: drop the guard trigger, change one byte.
+    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", t.db_path().display()))
+        .await
+        .unwrap();
+    sqlx::query("DROP TRIGGER audit_log_no_update")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_log SET action = 'member.signuq' WHERE seq = 2")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    drop(c);
+    let report = t.app.verify_audit().await.unwrap();
+    assert!(!report.ok());
+    assert_eq!(
+        report.problems.iter().map(|p| p.seq).collect::<Vec<_>>(),
+        vec![2]
+    );
+}
+
+/// Invariant 5 (consent ledger): append-only, state derived; withdrawing the optional-items
+/// consent deletes those items (R-CON-09); categories are independent (R-CON-03).
+#[tokio::test]
+async fn consent_ledger_is_append_only_and_withdrawal_deletes_optional_items() {
+    let t = TestApp::new(LIFEPLAN).await;
+    let p = person(40);
+    let id = t.app.sign_up(lifeplan_signup(&p)).await.unwrap();
+    let me = Actor::Member(id);
+    let state: BTreeMap<_, _> = t
+        .app
+        .consent_state(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.category.clone(), c))
+        .collect();
+    assert!(state["optional_items"].granted);
+    for c in ["third_party", "marketing", "ads_email", "ads_sms"] {
+        assert!(!state[c].granted, "{c} starts refused");
+        assert!(state[c].at.is_some(), "{c}: the refusal is recorded too");
+    }
+    t.app
+        .set_consent(&me, id, "ads_email", true, "test")
+        .await
+        .unwrap();
+    let after: BTreeMap<_, _> = t
+        .app
+        .consent_state(id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.category.clone(), c.granted))
+        .collect();
+    assert!(after["ads_email"] && !after["ads_sms"] && !after["marketing"]);
+
+    let has = |items: &BTreeMap<String, Revealed>, k: &str| items.contains_key(k);
+    let items = t
+        .app
+        .reveal(&me, id, &["address", "email"], SUBJECT_ACCESS)
+        .await
+        .unwrap();
+    assert!(has(&items, "address"));
+    t.app
+        .set_consent(&me, id, "optional_items", false, "test")
+        .await
+        .unwrap();
+    let items = t
+        .app
+        .reveal(&me, id, &["address", "email"], SUBJECT_ACCESS)
+        .await
+        .unwrap();
+    assert!(
+        !has(&items, "address"),
+        "optional items are deleted with their consent"
+    );
+    assert!(has(&items, "email"));
+    // The ledger kept every decision, in order; nothing was updated.
+    let events = t.app.store().consent_events(id).await.unwrap();
+    assert_eq!(events.len(), 5 + 2);
+    assert_eq!(events.last().unwrap().category, "optional_items");
+    assert!(!events.last().unwrap().granted);
+    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", t.db_path().display()))
+        .await
+        .unwrap();
+    assert!(
+        sqlx::query("UPDATE consent_events SET granted = 1")
+            .execute(&mut c)
+            .await
+            .is_err()
+    );
+    // Setting an optional item again without the consent is refused.
+    let err = t
+        .app
+        .correct(
+            &me,
+            id,
+            [("address".to_owned(), Some(Revealed::new(p.address.clone())))].into(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CoreError::Invalid(e) if e[0].code == "consent.missing"));
+}
+
+/// Correction: same validation as sign-up, unique items re-indexed, required items kept.
+#[tokio::test]
+async fn correction_validates_and_reindexes() {
+    let t = TestApp::new(SEED).await;
+    let (a, b) = (person(50), person(51));
+    let ida = t.app.sign_up(seed_signup(&a)).await.unwrap();
+    t.app.sign_up(seed_signup(&b)).await.unwrap();
+    let me = Actor::Member(ida);
+    let new_address = "부산광역시 해운대구 지킴로 7";
+    t.app
+        .correct(
+            &me,
+            ida,
+            [(
+                "address".to_owned(),
+                Some(Revealed::new(new_address.into())),
+            )]
+            .into(),
+        )
+        .await
+        .unwrap();
+    let got = t
+        .app
+        .reveal(&me, ida, &["address"], SUBJECT_ACCESS)
+        .await
+        .unwrap();
+    assert_eq!(got["address"].expose(), new_address);
+    // Taking B's e-mail is refused; removing a required item is refused.
+    assert!(matches!(
+        t.app
+            .correct(
+                &me,
+                ida,
+                [("email".to_owned(), Some(Revealed::new(b.email.clone())))].into()
+            )
+            .await,
+        Err(CoreError::AlreadyMember { .. })
+    ));
+    assert!(matches!(
+        t.app.correct(&me, ida, [("name".to_owned(), None)].into()).await,
+        Err(CoreError::Invalid(e)) if e[0].code == "required"
+    ));
+    // A new e-mail frees the old one.
+    t.app
+        .correct(
+            &me,
+            ida,
+            [(
+                "email".to_owned(),
+                Some(Revealed::new("renamed50@example.com".into())),
+            )]
+            .into(),
+        )
+        .await
+        .unwrap();
+    let mut c = seed_signup(&person(52));
+    c.items
+        .insert("email".into(), Revealed::new(a.email.clone()));
+    t.app.sign_up(c).await.unwrap();
+    // Masked view.
+    let masked = t.app.view_masked(&me, ida).await.unwrap();
+    assert_eq!(masked["rrn"], format!("{}******", &a.rrn[..8]));
+    assert!(masked["name"].contains('*'));
+    assert!(masked["email"].starts_with("re***@"));
+}
+
+/// Authentication: the same answer for an unknown ID and a wrong password.
+#[tokio::test]
+async fn authentication_answers_alike_for_unknown_and_wrong() {
+    let t = TestApp::new(SEED).await;
+    let p = person(60);
+    let id = t.app.sign_up(seed_signup(&p)).await.unwrap();
+    assert_eq!(
+        t.app
+            .authenticate(
+                &p.login_id.to_uppercase(),
+                &Revealed::new(p.password.clone())
+            )
+            .await
+            .unwrap(),
+        id
+    );
+    let wrong = t
+        .app
+        .authenticate(&p.login_id, &Revealed::new("nope-nope-1".into()))
+        .await
+        .unwrap_err();
+    let unknown = t
+        .app
+        .authenticate("nobody99", &Revealed::new(p.password.clone()))
+        .await
+        .unwrap_err();
+    assert!(matches!(wrong, CoreError::BadCredentials));
+    assert_eq!(wrong.to_string(), unknown.to_string());
+}
+
+/// The master key is bound to its key store: another key is refused; rotation re-wraps every
+/// key and leaves the data untouched.
+#[tokio::test]
+async fn master_key_is_checked_and_rotation_keeps_the_data() {
+    let t = TestApp::new(SEED).await;
+    let p = person(70);
+    let id = t.app.sign_up(seed_signup(&p)).await.unwrap();
+    let data_before = std::fs::read(t.db_path()).unwrap();
+
+    let mut wrong = t.cfg.clone();
+    wrong.master_key = Some(jikimi_vault::MasterKey::generate().to_text().to_string());
+    let err = jikimi_core::Jikimi::open_with(
+        &wrong,
+        jikimi_testkit::builtin(SEED),
+        t.clock.clone(),
+        false,
+        jikimi_testkit::test_hasher(),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, CoreError::MasterKeyMismatch { .. }));
+    assert!(err.to_string().contains("does not match"));
+
+    let key_file = t.data_dir().join("master.key");
+    let old_text = std::fs::read_to_string(&key_file).unwrap();
+    let n = t.app.rotate_master_key(&key_file).await.unwrap();
+    assert!(n >= 3, "member key, blind-index key, chain key: {n}");
+    assert_ne!(std::fs::read_to_string(&key_file).unwrap(), old_text);
+    assert_eq!(
+        std::fs::read(t.db_path()).unwrap(),
+        data_before,
+        "the data file is untouched"
+    );
+    // The old key no longer opens the store; the new one does, and the data reads as before.
+    let mut old = t.cfg.clone();
+    old.master_key = Some(old_text);
+    assert!(matches!(
+        jikimi_core::Jikimi::open_with(
+            &old,
+            jikimi_testkit::builtin(SEED),
+            t.clock.clone(),
+            false,
+            jikimi_testkit::test_hasher()
+        )
+        .await,
+        Err(CoreError::MasterKeyMismatch { .. })
+    ));
+    let again = t.reopen(SEED).await;
+    let got = again
+        .reveal(&Actor::Member(id), id, &["email"], SUBJECT_ACCESS)
+        .await
+        .unwrap();
+    assert_eq!(got["email"].expose(), p.email);
+    assert_eq!(again.verify_audit().await.unwrap().problems, vec![]);
+}
+
+/// A sealed value copied to another member's row does not open (associated data).
+#[tokio::test]
+async fn sealed_values_cannot_be_moved_between_members() {
+    let t = TestApp::new(SEED).await;
+    let ida = t.app.sign_up(seed_signup(&person(80))).await.unwrap();
+    let idb = t.app.sign_up(seed_signup(&person(81))).await.unwrap();
+    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", t.db_path().display()))
+        .await
+        .unwrap();
+    // Move B's e-mail ciphertext into A's name row.
+    sqlx::query(
+        "UPDATE member_items SET sealed = (SELECT sealed FROM member_items WHERE member_id = ?1 AND item_id = 'email')
+         WHERE member_id = ?2 AND item_id = 'name'",
+    )
+    .bind(idb)
+    .bind(ida)
+    .execute(&mut c)
+    .await
+    .unwrap();
+    assert!(
+        t.app
+            .reveal(&Actor::Member(ida), ida, &["name"], SUBJECT_ACCESS)
+            .await
+            .is_err()
+    );
+}
+
+/// Orphan keys (a sign-up that died after creating its key) are swept; live keys are kept.
+#[tokio::test]
+async fn orphan_keys_are_swept_and_live_keys_kept() {
+    let t = TestApp::new(SEED).await;
+    let id = t.app.sign_up(seed_signup(&person(90))).await.unwrap();
+    let orphan = uuid::Uuid::new_v4();
+    t.app.keyring().create_member_key(orphan).await.unwrap();
+    // Within the grace period nothing is swept (a sign-up may be in flight).
+    assert_eq!(
+        t.app
+            .sweep_orphan_keys(chrono::Duration::hours(1))
+            .await
+            .unwrap(),
+        0
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    assert_eq!(
+        t.app
+            .sweep_orphan_keys(chrono::Duration::zero())
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(t.app.keyring().member_key(orphan).await.unwrap().is_none());
+    assert!(t.app.keyring().member_key(id).await.unwrap().is_some());
+}

@@ -1,0 +1,332 @@
+//! `jikimi`: parses the command line and dispatches. Everything else lives in the library crates.
+#![allow(clippy::print_stdout)] // a command-line tool prints its results
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use jikimi_core::{Config, Jikimi, SystemClock};
+use jikimi_policy::{Lang, Loaded, Policy};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "jikimi",
+    version,
+    about = "지킴이 — a membership service that keeps its privacy policy's promises"
+)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Args)]
+struct Global {
+    /// Data directory: the database, the key store and the master key file by default.
+    #[arg(long, global = true, env = "JIKIMI_DATA_DIR", default_value = "./data")]
+    data_dir: PathBuf,
+    /// The policy: a built-in profile (lifeplan, lifeplan-seed) or a TOML file.
+    #[arg(long, global = true, env = "JIKIMI_POLICY", default_value = "lifeplan")]
+    policy: String,
+    /// Data store URL (sqlite://PATH). Default: sqlite://DATA_DIR/jikimi.db.
+    #[arg(
+        long,
+        global = true,
+        env = "JIKIMI_DATABASE_URL",
+        hide_env_values = true
+    )]
+    database_url: Option<String>,
+    /// Key store URL (sqlite://PATH), kept apart from the data. Default: sqlite://DATA_DIR/keys.db.
+    #[arg(
+        long,
+        global = true,
+        env = "JIKIMI_KEY_STORE_URL",
+        hide_env_values = true
+    )]
+    key_store_url: Option<String>,
+    /// Master key file. Default: DATA_DIR/master.key. (JIKIMI_MASTER_KEY may hold the key itself.)
+    #[arg(long, global = true, env = "JIKIMI_MASTER_KEY_FILE")]
+    master_key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create the data directory, master key, key store and database.
+    Init,
+    /// Run the service (creates everything on the first start in an empty data directory).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "JIKIMI_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Allow a non-loopback address without TLS because a TLS-terminating proxy is in front.
+        #[arg(long, env = "JIKIMI_BEHIND_PROXY")]
+        behind_proxy: bool,
+    },
+    /// Apply database migrations (SQLite also migrates on every start).
+    Migrate,
+    /// Check or render a policy file.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
+    /// Manage keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Inspect the audit chain.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PolicyCommand {
+    /// Validate a policy file (or a built-in profile name); prints warnings, exits non-zero on errors.
+    Check { file: String },
+    /// Print the 개인정보 처리방침 generated from a policy file.
+    Render {
+        file: String,
+        #[arg(long, value_enum, default_value = "ko")]
+        lang: LangArg,
+        #[arg(long, value_enum, default_value = "text")]
+        format: RenderFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LangArg {
+    Ko,
+    En,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RenderFormat {
+    Text,
+    Markdown,
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Re-wrap every key under a new master key; the data stays as it is.
+    Rotate,
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Recompute the audit chain; exits non-zero naming every row that does not verify.
+    Verify,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("jikimi: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("jikimi: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter =
+        EnvFilter::try_from_env("JIKIMI_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+/// A built-in profile by name, or a TOML file by path.
+fn load_policy(spec: &str) -> Result<Loaded> {
+    if let Some(loaded) = Policy::builtin(spec) {
+        return Ok(loaded?);
+    }
+    let path = Path::new(spec);
+    if !path.exists() {
+        bail!(
+            "policy {spec:?} is neither a built-in profile ({}) nor an existing file",
+            Policy::BUILTIN_NAMES.join(", ")
+        );
+    }
+    Ok(Policy::load_file(path)?)
+}
+
+fn report_warnings(loaded: &Loaded) {
+    for w in &loaded.warnings {
+        if w.code == "pipa_24_2" {
+            tracing::warn!("!!! {w}");
+            eprintln!("\n*** WARNING (PIPA Art. 24-2) ***\n{w}\n");
+        } else {
+            tracing::warn!("{w}");
+        }
+    }
+}
+
+fn config(g: &Global) -> Config {
+    Config {
+        data_dir: g.data_dir.clone(),
+        database_url: g.database_url.clone(),
+        key_store_url: g.key_store_url.clone(),
+        master_key: std::env::var("JIKIMI_MASTER_KEY")
+            .ok()
+            .filter(|s| !s.trim().is_empty()),
+        master_key_file: g.master_key_file.clone(),
+    }
+}
+
+async fn open(g: &Global, create: bool) -> Result<Jikimi> {
+    let loaded = load_policy(&g.policy)?;
+    report_warnings(&loaded);
+    let cfg = config(g);
+    jikimi_core::finish_interrupted_rotation(&cfg).await?;
+    Ok(Jikimi::open(&cfg, loaded.policy, Arc::new(SystemClock), create).await?)
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    let g = &cli.global;
+    match cli.command {
+        Command::Init => {
+            let cfg = config(g);
+            if !cfg.is_fresh() {
+                bail!(
+                    "{} already holds an installation (database, key store or master key); nothing changed",
+                    g.data_dir.display()
+                );
+            }
+            let app = open(g, true).await?;
+            println!(
+                "initialised {} (policy {} version {}, master key fingerprint {})",
+                g.data_dir.display(),
+                app.policy().meta.id,
+                app.policy().version().short(),
+                app.keyring().fingerprint()
+            );
+        }
+        Command::Serve {
+            listen,
+            behind_proxy,
+        } => {
+            if !listen.ip().is_loopback() && !behind_proxy {
+                bail!(
+                    "refusing to serve {listen} over plain HTTP: personal data must travel over TLS. \
+                     Listen on a loopback address, or put a TLS-terminating proxy in front and pass --behind-proxy"
+                );
+            }
+            let fresh = config(g).is_fresh();
+            let app = open(g, fresh).await?;
+            if fresh {
+                tracing::info!(data_dir = %g.data_dir.display(), "first start: created the data directory, master key, key store and database");
+            }
+            jikimi_web::serve(app, listen).await?;
+        }
+        Command::Migrate => {
+            let app = open(g, false).await?;
+            println!(
+                "migrations applied (policy version {})",
+                app.policy().version().short()
+            );
+        }
+        Command::Policy { command } => return policy_command(command),
+        Command::Keys {
+            command: KeysCommand::Rotate,
+        } => {
+            let cfg = config(g);
+            if cfg.master_key.is_some() {
+                bail!(
+                    "the master key comes from JIKIMI_MASTER_KEY; rotation writes a key file, so give the key as a file (JIKIMI_MASTER_KEY_FILE) to rotate it"
+                );
+            }
+            let app = open(g, false).await?;
+            let old = app.keyring().fingerprint();
+            let n = app
+                .rotate_master_key(&cfg.master_key_file())
+                .await
+                .context("rotation failed; the old master key is still in force")?;
+            println!(
+                "re-wrapped {n} keys: master key {old} → new key in {}",
+                cfg.master_key_file().display()
+            );
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let app = open(g, false).await?;
+            let report = app.verify_audit().await?;
+            if report.ok() {
+                println!(
+                    "audit chain verified: {} rows, all links intact",
+                    report.rows
+                );
+            } else {
+                for p in &report.problems {
+                    println!("audit row {}: {}", p.seq, p.reason);
+                }
+                println!(
+                    "audit chain FAILED: {} of {} rows do not verify",
+                    report.problems.len(),
+                    report.rows
+                );
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn policy_command(command: PolicyCommand) -> Result<ExitCode> {
+    match command {
+        PolicyCommand::Check { file } => match load_policy(&file) {
+            Ok(loaded) => {
+                for w in &loaded.warnings {
+                    println!("warning: {w}");
+                }
+                println!(
+                    "{file}: ok — policy {} version {} ({} items, {} consent categories, {} retention classes)",
+                    loaded.policy.meta.id,
+                    loaded.policy.version().short(),
+                    loaded.policy.items.len(),
+                    loaded.policy.consents.len(),
+                    loaded.policy.retention.len()
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                eprintln!("{e:#}");
+                Ok(ExitCode::FAILURE)
+            }
+        },
+        PolicyCommand::Render { file, lang, format } => {
+            let loaded = load_policy(&file)?;
+            let lang = match lang {
+                LangArg::Ko => Lang::Ko,
+                LangArg::En => Lang::En,
+            };
+            let doc = jikimi_policy::render::document(&loaded.policy, lang);
+            match format {
+                RenderFormat::Text => println!("{}", doc.to_text()),
+                RenderFormat::Markdown => println!("{}", doc.to_markdown()),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,383 @@
+//! The `jikimi` binary as an operator uses it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use jikimi_testkit::{person, seed_signup};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_jikimi"));
+    for var in [
+        "JIKIMI_DATA_DIR",
+        "JIKIMI_POLICY",
+        "JIKIMI_DATABASE_URL",
+        "JIKIMI_KEY_STORE_URL",
+        "JIKIMI_MASTER_KEY",
+        "JIKIMI_MASTER_KEY_FILE",
+        "JIKIMI_LISTEN",
+    ] {
+        c.env_remove(var);
+    }
+    c.env("JIKIMI_LOG", "info");
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn policies() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies")
+}
+
+#[test]
+fn policy_check_accepts_both_shipped_files() {
+    for f in ["lifeplan.toml", "lifeplan-seed.toml"] {
+        let path = policies().join(f);
+        let o = run(&["policy", "check", path.to_str().unwrap()]);
+        assert!(o.status.success(), "{f}: {}", text(&o));
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains(": ok"),
+            "{}",
+            text(&o)
+        );
+    }
+    // The seed profile warns loudly about the RRN.
+    let o = run(&[
+        "policy",
+        "check",
+        policies().join("lifeplan-seed.toml").to_str().unwrap(),
+    ]);
+    assert!(text(&o).contains("24-2"), "{}", text(&o));
+    // Built-in names work too.
+    assert!(run(&["policy", "check", "lifeplan"]).status.success());
+}
+
+#[test]
+fn policy_check_names_file_line_and_column_of_a_malformed_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = std::fs::read_to_string(policies().join("lifeplan.toml")).unwrap();
+    // A syntax error on a known line.
+    let broken = src.replacen("[meta]\n", "[meta]\nid = = \"x\"\n", 1);
+    let line = broken
+        .lines()
+        .position(|l| l.starts_with("id = = "))
+        .unwrap()
+        + 1;
+    let path = dir.path().join("broken.toml");
+    std::fs::write(&path, broken).unwrap();
+    let o = run(&["policy", "check", path.to_str().unwrap()]);
+    assert!(!o.status.success());
+    let out = text(&o);
+    assert!(out.contains(&format!("broken.toml:{line}:")), "{out}");
+
+    // A reference that does not resolve: named with its key and position.
+    let bad_ref = src.replacen(
+        "purposes = [\"identify\", \"notices\", \"payment\"]",
+        "purposes = [\"identify\", \"nowhere\"]",
+        1,
+    );
+    assert_ne!(bad_ref, src, "the fixture line exists");
+    let line = bad_ref
+        .lines()
+        .position(|l| l.contains("\"nowhere\""))
+        .unwrap()
+        + 1;
+    let path = dir.path().join("badref.toml");
+    std::fs::write(&path, bad_ref).unwrap();
+    let o = run(&["policy", "check", path.to_str().unwrap()]);
+    assert!(!o.status.success());
+    let out = text(&o);
+    assert!(
+        out.contains(&format!("badref.toml:{line}:")) && out.contains("nowhere"),
+        "{out}"
+    );
+}
+
+/// Every section of the seed policy, by the words its heading carries.
+const SEED_SECTIONS: &[&str] = &[
+    "총칙",
+    "수집",
+    "동의",
+    "목적",
+    "열람",
+    "정정",
+    "철회",
+    "보유",
+    "아동",
+    "제3자",
+    "위탁",
+    "기술적",
+    "쿠키",
+    "책임자",
+];
+
+#[test]
+fn policy_render_contains_every_section_of_the_seed() {
+    let o = run(&[
+        "policy",
+        "render",
+        policies().join("lifeplan-seed.toml").to_str().unwrap(),
+        "--lang",
+        "ko",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = String::from_utf8(o.stdout).unwrap();
+    for s in SEED_SECTIONS {
+        assert!(out.contains(s), "missing section word {s}");
+    }
+    for fact in [
+        "인재경영실",
+        "privacy-officer@example.com",
+        "privacy-manager@example.com",
+        "5년",
+        "3년",
+        "주민등록번호",
+    ] {
+        assert!(out.contains(fact), "missing {fact}");
+    }
+    let en = run(&["policy", "render", "lifeplan", "--lang", "en"]);
+    assert!(en.status.success());
+    assert!(String::from_utf8(en.stdout).unwrap().contains("Privacy"));
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn get(port: u16, path: &str) -> Option<(u16, String, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).ok()?;
+    let raw = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = raw.split_once("\r\n\r\n")?;
+    let status = head.split_whitespace().nth(1)?.parse().ok()?;
+    Some((status, head.to_owned(), body.to_owned()))
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(data: &Path, port: u16, extra: &[&str]) -> Server {
+    let mut c = bin();
+    c.args([
+        "serve",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+    ])
+    .args(extra)
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
+    let server = Server(c.spawn().unwrap());
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(30) {
+        if get(port, "/healthz").is_some() {
+            return server;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("server did not come up");
+}
+
+#[test]
+fn serve_creates_everything_on_first_start_and_serves_the_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let port = free_port();
+    let _server = serve(&data, port, &[]);
+    for f in ["jikimi.db", "keys.db", "master.key"] {
+        assert!(data.join(f).exists(), "{f} created");
+    }
+    let mode = std::fs::metadata(data.join("master.key"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    let (status, head, body) = get(port, "/healthz").unwrap();
+    assert_eq!(status, 200);
+    assert!(body.contains("ok"));
+    assert!(head.to_lowercase().contains("content-security-policy"));
+    let (status, _, body) = get(port, "/privacy").unwrap();
+    assert_eq!(status, 200);
+    assert!(body.contains("개인정보 처리방침") && body.contains("privacy-officer@example.com"));
+    let (status, _, body) = get(port, "/privacy?lang=en").unwrap();
+    assert_eq!(status, 200);
+    assert!(body.contains("Privacy Policy") && body.contains("lang=\"en\""));
+}
+
+#[test]
+fn serve_refuses_plain_http_on_a_public_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(&[
+        "serve",
+        "--data-dir",
+        dir.path().join("d").to_str().unwrap(),
+        "--listen",
+        "0.0.0.0:0",
+    ]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("TLS"), "{}", text(&o));
+    assert!(!dir.path().join("d").exists(), "nothing was created");
+}
+
+#[test]
+fn init_refuses_an_existing_installation_and_commands_refuse_a_missing_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let d = data.to_str().unwrap();
+    assert!(run(&["audit", "verify", "--data-dir", d]).status.code() != Some(0));
+    assert!(
+        !data.join("jikimi.db").exists(),
+        "a mistyped path never starts an empty database"
+    );
+    let o = run(&["init", "--data-dir", d]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(&["init", "--data-dir", d]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("already"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn audit_verify_names_a_changed_row_and_rotation_works_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let d = data.to_str().unwrap().to_owned();
+    assert!(
+        run(&["init", "--data-dir", &d, "--policy", "lifeplan-seed"])
+            .status
+            .success()
+    );
+    {
+        let cfg = jikimi_core::Config::new(&data);
+        let app = jikimi_core::Jikimi::open_with(
+            &cfg,
+            jikimi_testkit::builtin("lifeplan-seed"),
+            std::sync::Arc::new(jikimi_core::SystemClock),
+            false,
+            jikimi_testkit::test_hasher(),
+        )
+        .await
+        .unwrap();
+        for s in 1..=3 {
+            app.sign_up(seed_signup(&person(s))).await.unwrap();
+        }
+    }
+    let o = run(&[
+        "audit",
+        "verify",
+        "--data-dir",
+        &d,
+        "--policy",
+        "lifeplan-seed",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("3 rows"));
+
+    let o = run(&[
+        "keys",
+        "rotate",
+        "--data-dir",
+        &d,
+        "--policy",
+        "lifeplan-seed",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("re-wrapped"));
+    assert!(
+        run(&[
+            "audit",
+            "verify",
+            "--data-dir",
+            &d,
+            "--policy",
+            "lifeplan-seed"
+        ])
+        .status
+        .success()
+    );
+
+    // Another master key is refused with a clear message.
+    let other = jikimi_vault::MasterKey::generate().to_text().to_string();
+    let o = bin()
+        .args([
+            "audit",
+            "verify",
+            "--data-dir",
+            &d,
+            "--policy",
+            "lifeplan-seed",
+        ])
+        .env("JIKIMI_MASTER_KEY", other.trim())
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("does not match the key store"),
+        "{}",
+        text(&o)
+    );
+
+    {
+        use sqlx::Connection;
+        let mut c = sqlx::SqliteConnection::connect(&format!(
+            "sqlite://{}",
+            data.join("jikimi.db").display()
+        ))
+        .await
+        .unwrap();
+        sqlx::query("DROP TRIGGER audit_log_no_update")
+            .execute(&mut c)
+            .await
+            .unwrap();
+        sqlx::query("UPDATE audit_log SET at = replace(at, '2', '3') WHERE seq = 2")
+            .execute(&mut c)
+            .await
+            .unwrap();
+    }
+    let o = run(&[
+        "audit",
+        "verify",
+        "--data-dir",
+        &d,
+        "--policy",
+        "lifeplan-seed",
+    ]);
+    assert!(!o.status.success());
+    let out = text(&o);
+    assert!(out.contains("audit row 2:"), "{out}");
+    assert!(
+        !out.contains("audit row 1:") && !out.contains("audit row 3:"),
+        "{out}"
+    );
+}

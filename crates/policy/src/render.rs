@@ -1,0 +1,1631 @@
+//! Rendering the published 개인정보 처리방침 from a [`Policy`], in Korean or English.
+//!
+//! Every fact (items, bases, purposes, consents, periods, partners, processors, cookies,
+//! contacts, dates, version) comes from the policy; the connecting sentences are fixed
+//! and describe what the jikimi system itself does (encryption per member key, key
+//! destruction, access logs, deadlines). Section ids are stable:
+//! `general`, `items`, `collection_method`, `consent`, `purposes`, `access_correction`,
+//! `withdrawal`, `retention`, `destruction`, `children`, `third_party`, `processors`,
+//! `safeguards`, `cookies`, `rights`, `office`, `pseudonymised`, `changes`.
+
+use std::fmt::Write as _;
+
+use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
+
+use crate::model::*;
+
+/// The rendered policy.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Document {
+    /// Language it is written in.
+    pub lang: Lang,
+    /// Title (`meta.title`).
+    pub title: String,
+    /// Full policy version (hex SHA-256).
+    pub version: String,
+    /// Date from which it applies.
+    pub effective_date: NaiveDate,
+    /// Sections, in order.
+    pub sections: Vec<Section>,
+}
+
+/// One section of the document.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Section {
+    /// Stable id (see the module docs).
+    pub id: &'static str,
+    /// Heading, without number.
+    pub heading: String,
+    /// Content.
+    pub blocks: Vec<Block>,
+}
+
+/// A block of content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Block {
+    /// A paragraph.
+    Paragraph(String),
+    /// A bulleted list.
+    List(Vec<String>),
+    /// A table; every row has as many cells as there are headers.
+    Table {
+        /// Column headers.
+        headers: Vec<String>,
+        /// Rows of cells.
+        rows: Vec<Vec<String>>,
+    },
+}
+
+/// All section ids, in document order.
+pub const SECTION_IDS: [&str; 18] = [
+    "general",
+    "items",
+    "collection_method",
+    "consent",
+    "purposes",
+    "access_correction",
+    "withdrawal",
+    "retention",
+    "destruction",
+    "children",
+    "third_party",
+    "processors",
+    "safeguards",
+    "cookies",
+    "rights",
+    "office",
+    "pseudonymised",
+    "changes",
+];
+
+/// Renders the 개인정보 처리방침 of `policy` in `lang`.
+pub fn document(policy: &Policy, lang: Lang) -> Document {
+    let r = R { p: policy, l: lang };
+    Document {
+        lang,
+        title: policy.meta.title.get(lang).to_owned(),
+        version: policy.version().as_str().to_owned(),
+        effective_date: policy.meta.effective_date,
+        sections: vec![
+            r.general(),
+            r.items(),
+            r.collection_method(),
+            r.consent(),
+            r.purposes(),
+            r.access_correction(),
+            r.withdrawal(),
+            r.retention(),
+            r.destruction(),
+            r.children(),
+            r.third_party(),
+            r.processors(),
+            r.safeguards(),
+            r.cookies(),
+            r.rights(),
+            r.office(),
+            r.pseudonymised(),
+            r.changes(),
+        ],
+    }
+}
+
+/// Heading of a section id in a language (`None` for an unknown id).
+pub fn heading(id: &str, lang: Lang) -> Option<&'static str> {
+    let (ko, en) = match id {
+        "general" => ("총칙", "General provisions"),
+        "items" => ("처리하는 개인정보 항목", "Personal data we process"),
+        "collection_method" => (
+            "개인정보의 수집범위 및 수집방법",
+            "Scope and method of collection",
+        ),
+        "consent" => ("개인정보 수집에 대한 동의", "Consent to collection"),
+        "purposes" => (
+            "개인정보의 수집목적 및 이용목적",
+            "Purposes of collection and use",
+        ),
+        "access_correction" => ("개인정보의 열람·정정", "Viewing and correcting your data"),
+        "withdrawal" => ("동의철회 및 회원탈퇴", "Withdrawing consent and leaving"),
+        "retention" => (
+            "개인정보의 보유기간 및 이용기간",
+            "Retention and use periods",
+        ),
+        "destruction" => (
+            "개인정보의 파기 절차 및 방법",
+            "Destruction: procedure and method",
+        ),
+        "children" => ("아동의 개인정보보호", "Protecting children's personal data"),
+        "third_party" => (
+            "목적외 사용 및 제3자 제공",
+            "Use beyond the purposes and provision to third parties",
+        ),
+        "processors" => ("개인정보의 위탁처리", "Entrusted processing"),
+        "safeguards" => (
+            "안전성 확보조치 (기술적 대책 및 관리적 대책)",
+            "Safeguards (technical and managerial measures)",
+        ),
+        "cookies" => (
+            "쿠키 등 자동수집장치의 설치·운영 및 거부",
+            "Automatic collection tools (cookies): use and refusal",
+        ),
+        "rights" => (
+            "정보주체와 법정대리인의 권리·의무 및 행사방법",
+            "Rights and duties of data subjects and guardians, and how to use them",
+        ),
+        "office" => (
+            "개인정보 보호책임자 및 의견수렴·불만처리",
+            "Privacy officer, opinions and complaints",
+        ),
+        "pseudonymised" => ("가명정보의 처리", "Pseudonymised data"),
+        "changes" => (
+            "처리방침의 변경 (고지의 의무)",
+            "Changes to this policy (duty to notify)",
+        ),
+        _ => return None,
+    };
+    Some(match lang {
+        Lang::Ko => ko,
+        Lang::En => en,
+    })
+}
+
+/// Renderer state: the policy and the language.
+struct R<'a> {
+    p: &'a Policy,
+    l: Lang,
+}
+
+/// A date as written in `lang`: "2026년 12월 1일", "1 December 2026".
+fn date_in(lang: Lang, d: NaiveDate) -> String {
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    match lang {
+        Lang::Ko => format!("{}년 {}월 {}일", d.year(), d.month(), d.day()),
+        Lang::En => format!(
+            "{} {} {}",
+            d.day(),
+            MONTHS.get(d.month0() as usize).copied().unwrap_or(""),
+            d.year()
+        ),
+    }
+}
+
+fn para(s: impl Into<String>) -> Block {
+    Block::Paragraph(s.into())
+}
+
+impl R<'_> {
+    /// Picks the Korean or English string.
+    fn t<'s>(&self, ko: &'s str, en: &'s str) -> &'s str {
+        match self.l {
+            Lang::Ko => ko,
+            Lang::En => en,
+        }
+    }
+
+    fn section(&self, id: &'static str, blocks: Vec<Block>) -> Section {
+        Section {
+            id,
+            heading: heading(id, self.l).unwrap_or(id).to_owned(),
+            blocks,
+        }
+    }
+
+    fn op(&self) -> &str {
+        self.p.operator.name.get(self.l)
+    }
+
+    fn legacy(&self) -> bool {
+        self.p.meta.consent_mode == ConsentMode::SingleAgreement
+    }
+
+    fn date(&self, d: NaiveDate) -> String {
+        date_in(self.l, d)
+    }
+
+    fn join<S: AsRef<str>>(&self, parts: impl IntoIterator<Item = S>) -> String {
+        let v: Vec<String> = parts.into_iter().map(|s| s.as_ref().to_owned()).collect();
+        if v.is_empty() {
+            self.t("없음", "none").to_owned()
+        } else {
+            v.join(", ")
+        }
+    }
+
+    fn item_labels<'i>(&self, items: impl IntoIterator<Item = &'i Item>) -> String {
+        self.join(items.into_iter().map(|i| i.label.get(self.l)))
+    }
+
+    fn item_labels_by_id(&self, ids: &[String]) -> String {
+        self.item_labels(ids.iter().filter_map(|id| self.p.item(id)))
+    }
+
+    fn purpose_labels(&self, ids: &[String]) -> String {
+        self.join(ids.iter().filter_map(|id| self.p.purpose(id)).map(|pp| {
+            if pp.consent.is_some() {
+                format!(
+                    "{} {}",
+                    pp.label.get(self.l),
+                    self.t("(동의한 경우)", "(with consent)")
+                )
+            } else {
+                pp.label.get(self.l).to_owned()
+            }
+        }))
+    }
+
+    fn retention_text(&self, id: &str) -> String {
+        match self.p.retention_class(id) {
+            Some(rc) => format!("{} ({})", rc.label.get(self.l), rc.period.describe(self.l)),
+            None => id.to_owned(),
+        }
+    }
+
+    fn required_text(&self, item: &Item) -> &'static str {
+        if item.required {
+            self.t("필수", "required")
+        } else {
+            self.t("선택", "optional")
+        }
+    }
+
+    fn basis_text(&self, item: &Item) -> String {
+        match item.basis {
+            LegalBasis::Contract => self
+                .t(
+                    "계약 이행 (법 제15조제1항제4호)",
+                    "contract (PIPA Art. 15(1)4)",
+                )
+                .to_owned(),
+            LegalBasis::Law => self
+                .t(
+                    "법령상 의무 (법 제15조제1항제2호)",
+                    "legal obligation (PIPA Art. 15(1)2)",
+                )
+                .to_owned(),
+            LegalBasis::Consent => {
+                let title = item
+                    .consent
+                    .as_deref()
+                    .and_then(|c| self.p.consent(c))
+                    .map_or(String::new(), |c| c.title.get(self.l).to_owned());
+                format!("{} — {title}", self.t("동의", "consent"))
+            }
+        }
+    }
+
+    fn consent_title(&self, c: &ConsentCategory) -> String {
+        let mut s = c.title.get(self.l).to_owned();
+        if let Some(ch) = c.channel {
+            let _ = write!(
+                s,
+                " — {}: {}",
+                self.t("수신 방법", "channel"),
+                ch.label(self.l)
+            );
+        }
+        if let Some(pt) = c.partner.as_deref().and_then(|id| self.p.partner(id)) {
+            let _ = write!(
+                s,
+                " — {}: {}",
+                self.t("받는 자", "recipient"),
+                pt.name.get(self.l)
+            );
+        }
+        s
+    }
+
+    fn context_screen(&self, c: Context) -> &'static str {
+        match c {
+            Context::Signup => self.t("회원 가입", "sign-up"),
+            Context::Payment => self.t("결제", "payment"),
+            Context::Prize => self.t("경품 배송 신청", "prize delivery request"),
+        }
+    }
+
+    fn contexts(&self) -> Vec<Context> {
+        Context::ALL
+            .into_iter()
+            .filter(|c| self.p.items_in(*c).next().is_some())
+            .collect()
+    }
+
+    // -----------------------------------------------------------------------------------
+
+    fn general(&self) -> Section {
+        let op = self.op();
+        let mut b = vec![
+            para(match self.l {
+                Lang::Ko => format!(
+                    "회사(\"{op}\")는 회원의 개인정보를 소중히 여기며 「개인정보 보호법」과 같은 법 \
+                     시행령, 개인정보보호위원회 고시를 지킵니다."
+                ),
+                Lang::En => format!(
+                    "{op} (\"we\") values its members' personal data and complies with the Personal \
+                     Information Protection Act (PIPA), its Enforcement Decree and the notices of the \
+                     Personal Information Protection Commission (PIPC)."
+                ),
+            }),
+            para(self.t(
+                "이 처리방침은 회사가 어떤 개인정보를 어떤 근거로, 무엇을 위해, 얼마 동안 처리하는지와 \
+                 그 정보를 지키려고 어떤 조치를 하는지 알려 드립니다. 이 문서는 시스템이 실제로 따르는 \
+                 정책 파일에서 만들어지므로, 여기 적힌 내용이 곧 시스템이 지키는 규칙입니다.",
+                "This policy tells you which personal data we process, on what basis, for what and \
+                 for how long, and what we do to protect it. It is generated from the policy file \
+                 the system itself runs on, so what is written here is the rule the system follows.",
+            )),
+        ];
+        let mut facts = vec![format!(
+            "{}: {}",
+            self.t("누리집", "Website"),
+            self.p.operator.website
+        )];
+        if let Some(a) = &self.p.operator.address {
+            facts.push(format!("{}: {}", self.t("주소", "Address"), a.get(self.l)));
+        }
+        if let Some(ph) = &self.p.operator.phone {
+            facts.push(format!("{}: {ph}", self.t("대표 전화", "Phone")));
+        }
+        b.push(Block::List(facts));
+        if self.legacy() {
+            b.push(para(self.t(
+                "이 판은 원본 방침의 운영 방식(처리방침 전체에 대한 한 번의 동의)을 그대로 재현합니다. \
+                 원본 방침은 「정보통신망 이용촉진 및 정보보호 등에 관한 법률」과 당시 정보통신부의 지침을 \
+                 근거로 들었으나, 그 개인정보 보호 규정은 2020년 8월 5일 「개인정보 보호법」으로 옮겨졌고 \
+                 지금의 감독 기관은 개인정보보호위원회입니다.",
+                "This edition reproduces how the original policy worked (one agreement to the whole \
+                 policy). The original cited the Act on Promotion of Information and Communications \
+                 Network Utilization and Information Protection and a guideline of the former \
+                 Ministry of Information and Communication; those privacy rules moved into PIPA on \
+                 5 August 2020, and the regulator today is the PIPC.",
+            )));
+        }
+        if self.p.collects_rrn() {
+            b.push(para(self.t(
+                "알림: 「개인정보 보호법」 제24조의2는 법률·대통령령 등에 구체적인 근거가 없으면 \
+                 주민등록번호를 처리하지 못하게 합니다. 이 판은 원본 방침을 재현하려고 주민등록번호를 \
+                 받지만, 현행법에 맞게 운영하려면 주민등록번호 대신 본인확인기관을 통한 본인확인을 \
+                 써야 합니다.",
+                "Notice: PIPA Art. 24-2 forbids processing resident registration numbers unless a \
+                 statute or decree specifically requires or permits it. This edition collects them \
+                 to reproduce the original policy; operating under current law requires identity \
+                 verification through a designated provider instead.",
+            )));
+        }
+        self.section("general", b)
+    }
+
+    fn items(&self) -> Section {
+        let mut b = vec![para(self.t(
+            "회사가 처리하는 개인정보 항목은 다음과 같습니다. '처리 근거'는 「개인정보 보호법」 \
+             제15조제1항에 따른 근거입니다.",
+            "We process the personal data below. 'Basis' is the legal basis under PIPA \
+             Art. 15(1).",
+        ))];
+        let headers: Vec<String> = [
+            self.t("항목", "Item"),
+            self.t("필수/선택", "Required/optional"),
+            self.t("처리 근거", "Basis"),
+            self.t("보유 기간", "Retention"),
+            self.t("비고", "Notes"),
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        for ctx in self.contexts() {
+            b.push(para(match self.l {
+                Lang::Ko => format!("■ {} 받는 항목", ctx.label(self.l)),
+                Lang::En => format!("■ Collected {}", ctx.label(self.l)),
+            }));
+            let rows = self
+                .p
+                .items_in(ctx)
+                .map(|it| {
+                    let mut notes = Vec::new();
+                    if it.sensitivity != Sensitivity::Normal {
+                        notes.push(format!("[{}]", it.sensitivity.label(self.l)));
+                    }
+                    if let Some(h) = &it.help {
+                        notes.push(h.get(self.l).to_owned());
+                    }
+                    vec![
+                        it.label.get(self.l).to_owned(),
+                        self.required_text(it).to_owned(),
+                        self.basis_text(it),
+                        self.retention_text(&it.retention),
+                        if notes.is_empty() {
+                            "-".to_owned()
+                        } else {
+                            notes.join(" ")
+                        },
+                    ]
+                })
+                .collect();
+            b.push(Block::Table {
+                headers: headers.clone(),
+                rows,
+            });
+        }
+        b.push(para(self.t(
+            "이 밖에 로그인에 쓰는 비밀번호를 받으며, 비밀번호는 되돌릴 수 없는 방식으로만 저장합니다.",
+            "We also receive the password you log in with; it is stored only in a form that \
+             cannot be reversed.",
+        )));
+        if self.p.items.iter().any(|i| !i.required) {
+            b.push(para(self.t(
+                "선택 항목은 입력하지 않아도 회원 가입과 서비스 이용에 아무런 제한이 없습니다.",
+                "Leaving optional items empty never limits sign-up or the service.",
+            )));
+        }
+        let mut auto = self
+            .t(
+                "서비스를 이용하는 동안 로그인 일시와 접속 IP 주소 같은 기록이 자동으로 생깁니다.",
+                "While you use the service, records such as login times and IP addresses are \
+                 created automatically.",
+            )
+            .to_owned();
+        if !self.p.cookies.is_empty() {
+            auto.push(' ');
+            auto.push_str(self.t(
+                "쿠키로 수집하는 정보는 '쿠키 등 자동수집장치' 항목에 적었습니다.",
+                "What cookies collect is listed under 'Automatic collection tools (cookies)'.",
+            ));
+        }
+        b.push(para(auto));
+        self.section("items", b)
+    }
+
+    fn collection_method(&self) -> Section {
+        let mut scope = Vec::new();
+        for ctx in self.contexts() {
+            let req: Vec<&Item> = self.p.items_in(ctx).filter(|i| i.required).collect();
+            let opt: Vec<&Item> = self.p.items_in(ctx).filter(|i| !i.required).collect();
+            let mut s = format!(
+                "{}: {} — {}",
+                ctx.label(self.l),
+                self.t("필수", "required"),
+                self.item_labels(req)
+            );
+            if !opt.is_empty() {
+                let _ = write!(
+                    s,
+                    "; {} — {}",
+                    self.t("선택", "optional"),
+                    self.item_labels(opt)
+                );
+            }
+            scope.push(s);
+        }
+        let screens = self.join(self.contexts().into_iter().map(|c| self.context_screen(c)));
+        let mut b = vec![
+            para(self.t(
+                "회사는 서비스 제공에 꼭 필요한 필수 항목과, 회원의 기호와 필요에 맞춘 서비스를 위한 \
+                 선택 항목을 나누어 받습니다. 단계별로 받는 항목은 다음과 같습니다.",
+                "We separate required items, which the service cannot do without, from optional \
+                 items, which let us fit the service to your tastes and needs. By stage:",
+            )),
+            Block::List(scope),
+            para(match self.l {
+                Lang::Ko => format!(
+                    "개인정보는 회원이 {screens} 화면에 직접 입력하거나 고른 정보로만 수집합니다. \
+                     다른 곳에서 개인정보를 사들이거나 모으지 않습니다."
+                ),
+                Lang::En => format!(
+                    "Personal data is collected only from what you enter or choose yourself on the \
+                     {screens} pages. We never buy or gather personal data from elsewhere."
+                ),
+            }),
+        ];
+        let verified: Vec<&Item> = self
+            .p
+            .items
+            .iter()
+            .filter(|i| matches!(i.kind, ItemKind::Ci | ItemKind::Di | ItemKind::BirthDate))
+            .collect();
+        if self.p.meta.identity == IdentityMode::Verification && !verified.is_empty() {
+            let labels = self.item_labels(verified);
+            b.push(para(match self.l {
+                Lang::Ko => format!(
+                    "다만 다음 항목은 회원이 본인확인기관(휴대폰 본인확인 등)에서 본인확인을 마치면 \
+                     그 기관에서 받습니다: {labels}. 주민등록번호는 받지 않습니다."
+                ),
+                Lang::En => format!(
+                    "The exception is the following items, which come from the identity \
+                     verification provider (e.g. mobile phone verification) once you have verified \
+                     yourself there: {labels}. We do not collect resident registration numbers."
+                ),
+            }));
+        }
+        if self.p.meta.identity == IdentityMode::Rrn {
+            let labels = self.item_labels(
+                self.p
+                    .items
+                    .iter()
+                    .filter(|i| matches!(i.kind, ItemKind::Name | ItemKind::Rrn))
+                    .filter(|i| i.context == Context::Signup),
+            );
+            b.push(para(match self.l {
+                Lang::Ko => format!(
+                    "가입할 때 다음 항목으로 본인 여부와 중복 가입 여부를 확인합니다: {labels}."
+                ),
+                Lang::En => format!(
+                    "At sign-up, the following items are used to check who you are and that you \
+                     have not joined before: {labels}."
+                ),
+            }));
+        }
+        if !self.p.cookies.is_empty() {
+            let what = self.join(self.p.cookies.iter().map(|c| c.collects.get(self.l)));
+            b.push(para(match self.l {
+                Lang::Ko => format!(
+                    "서비스를 이용하는 동안 쿠키를 통해 다음 정보가 자동으로 수집됩니다: {what}."
+                ),
+                Lang::En => {
+                    format!("While you use the service, cookies automatically collect: {what}.")
+                }
+            }));
+        }
+        self.section("collection_method", b)
+    }
+
+    fn consent_rows(&self, cats: &[&ConsentCategory]) -> Block {
+        Block::Table {
+            headers: [
+                self.t("동의 구분", "Consent"),
+                self.t("목적", "Purpose"),
+                self.t("항목", "Items"),
+                self.t("보유 기간", "Retention"),
+                self.t(
+                    "동의를 거부할 권리와 불이익",
+                    "Right to refuse and its effect",
+                ),
+            ]
+            .map(str::to_owned)
+            .to_vec(),
+            rows: cats
+                .iter()
+                .map(|c| {
+                    vec![
+                        self.consent_title(c),
+                        c.purpose.get(self.l).to_owned(),
+                        self.item_labels(self.p.items_for_consent(&c.id)),
+                        self.retention_text(&c.retention),
+                        c.refusal.get(self.l).to_owned(),
+                    ]
+                })
+                .collect(),
+        }
+    }
+
+    fn consent(&self) -> Section {
+        let mut b = Vec::new();
+        let agreement = self
+            .p
+            .consents
+            .iter()
+            .find(|c| c.kind == ConsentKind::PolicyAgreement && c.required);
+        let others: Vec<&ConsentCategory> = self
+            .p
+            .consents
+            .iter()
+            .filter(|c| c.kind != ConsentKind::PolicyAgreement)
+            .collect();
+        match (self.p.meta.consent_mode, agreement) {
+            (ConsentMode::SingleAgreement, Some(c)) => {
+                b.push(para(self.t(
+                    "회원 가입 화면에서 이 처리방침을 보여 드리고 「동의함」과 「동의하지 않음」 가운데 \
+                     하나를 고르게 합니다. 「동의함」을 고르셔야 가입이 진행되며, 「동의하지 않음」을 \
+                     고르시면 가입이 진행되지 않고 입력하신 정보도 저장하지 않습니다.",
+                    "The sign-up page shows this policy and asks you to choose either \"I agree\" \
+                     (동의함) or \"I do not agree\" (동의하지 않음). Sign-up continues only with \"I \
+                     agree\"; with \"I do not agree\" it stops and nothing you entered is stored.",
+                )));
+                let items = self.p.items_for_consent(&c.id);
+                let (req, opt): (Vec<&Item>, Vec<&Item>) =
+                    items.into_iter().partition(|i| i.required);
+                b.push(Block::Table {
+                    headers: [self.t("구분", "Topic"), self.t("내용", "Details")]
+                        .map(str::to_owned)
+                        .to_vec(),
+                    rows: vec![
+                        vec![
+                            self.t("동의", "Agreement").to_owned(),
+                            c.title.get(self.l).to_owned(),
+                        ],
+                        vec![
+                            self.t("목적", "Purpose").to_owned(),
+                            c.purpose.get(self.l).to_owned(),
+                        ],
+                        vec![
+                            self.t("필수 항목", "Required items").to_owned(),
+                            self.item_labels(req),
+                        ],
+                        vec![
+                            self.t("선택 항목", "Optional items").to_owned(),
+                            self.item_labels(opt),
+                        ],
+                        vec![
+                            self.t("보유 기간", "Retention").to_owned(),
+                            self.retention_text(&c.retention),
+                        ],
+                        vec![
+                            self.t(
+                                "동의를 거부할 권리와 불이익",
+                                "Right to refuse and its effect",
+                            )
+                            .to_owned(),
+                            c.refusal.get(self.l).to_owned(),
+                        ],
+                    ],
+                });
+                b.push(para(self.t(
+                    "참고: 2024년 9월 15일부터는 계약 이행에 꼭 필요한 항목은 동의 없이 알림만으로 \
+                     처리하고, 그 밖의 항목만 구분하여 따로 동의를 받는 방식이 원칙입니다 \
+                     (「개인정보 보호법」 제15조제1항제4호, 제22조, 같은 법 시행령 제17조).",
+                    "Note: since 15 September 2024 the rule is that items strictly needed for the \
+                     contract are processed on notice without consent, and only the other items are \
+                     consented to, each separately (PIPA Art. 15(1)4 and 22; Enforcement Decree \
+                     Art. 17).",
+                )));
+                if !others.is_empty() {
+                    b.push(para(self.t(
+                        "이와 별도로 다음 사항은 따로 동의를 받습니다.",
+                        "Apart from that, the following are asked separately.",
+                    )));
+                    b.push(self.consent_rows(&others));
+                }
+            }
+            _ => {
+                let contract: Vec<&Item> = self
+                    .p
+                    .signup_items()
+                    .filter(|i| i.basis == LegalBasis::Contract)
+                    .collect();
+                let law: Vec<&Item> = self
+                    .p
+                    .items
+                    .iter()
+                    .filter(|i| i.basis == LegalBasis::Law)
+                    .collect();
+                let labels = self.item_labels(contract);
+                b.push(para(match self.l {
+                    Lang::Ko => format!(
+                        "회원 이용계약에 꼭 필요한 항목은 동의를 받지 않고, 가입 화면과 이 처리방침으로 \
+                         알려 드린 뒤 처리합니다 (「개인정보 보호법」 제15조제1항제4호, 제22조제3항). \
+                         가입 시 해당 항목: {labels}. 결제와 경품 배송에 필요한 항목도 그 계약을 \
+                         이행하려고 같은 방식으로 처리합니다."
+                    ),
+                    Lang::En => format!(
+                        "Items the membership contract cannot do without are processed without \
+                         consent, after telling you on the sign-up page and in this policy (PIPA \
+                         Art. 15(1)4 and 22(3)). At sign-up these are: {labels}. Items needed for a \
+                         payment or a prize delivery are processed the same way, to perform that \
+                         contract."
+                    ),
+                }));
+                if !law.is_empty() {
+                    let labels = self.item_labels(law);
+                    b.push(para(match self.l {
+                        Lang::Ko => format!(
+                            "법령에 따른 의무를 지키려고 처리하는 항목: {labels} (법 제15조제1항제2호)."
+                        ),
+                        Lang::En => format!(
+                            "Items processed to meet a legal obligation: {labels} (PIPA Art. 15(1)2)."
+                        ),
+                    }));
+                }
+                b.push(para(self.t(
+                    "그 밖의 처리는 아래 구분마다 따로 동의를 받습니다. 동의란은 모두 선택되지 않은 \
+                     상태로 시작하고, 동의는 구분마다 따로 기록되며 언제든 따로 철회할 수 있습니다. \
+                     동의하지 않아도 회원 가입과 서비스 이용에는 제한이 없습니다.",
+                    "Everything else is asked separately, one consent per category below. Every box \
+                     starts unticked; each consent is recorded on its own and can be withdrawn on \
+                     its own at any time. Declining never stops sign-up or limits the service.",
+                )));
+                if others.is_empty() {
+                    b.push(para(self.t(
+                        "현재 따로 동의를 받는 처리는 없습니다.",
+                        "At present nothing is processed on consent.",
+                    )));
+                } else {
+                    b.push(self.consent_rows(&others));
+                }
+            }
+        }
+        if self
+            .p
+            .consents
+            .iter()
+            .any(|c| c.kind == ConsentKind::AdReception)
+        {
+            b.push(para(self.t(
+                "광고성 정보 수신 동의는 2년마다 다시 확인합니다. 밤 9시부터 다음 날 아침 8시 사이에는 \
+                 따로 동의하지 않은 분께 광고를 보내지 않으며, 모든 광고에는 (광고) 표시와 무료 \
+                 수신거부 방법을 함께 적습니다.",
+                "Consent to receive advertising is reconfirmed every 2 years. No advertising is sent \
+                 between 21:00 and 08:00 without a separate consent, and every advertisement is \
+                 marked \"(광고)\" with a free way to opt out.",
+            )));
+        }
+        self.section("consent", b)
+    }
+
+    fn purposes(&self) -> Section {
+        let defs = self
+            .p
+            .purposes
+            .iter()
+            .map(|pp| {
+                let mut s = format!("{}: {}", pp.label.get(self.l), pp.description.get(self.l));
+                if let Some(c) = pp.consent.as_deref().and_then(|c| self.p.consent(c)) {
+                    let _ = match self.l {
+                        Lang::Ko => write!(s, " ('{}'에 동의한 경우에만)", c.title.get(self.l)),
+                        Lang::En => write!(s, " (only with '{}')", c.title.get(self.l)),
+                    };
+                }
+                s
+            })
+            .collect();
+        let rows = self
+            .p
+            .items
+            .iter()
+            .map(|it| {
+                vec![
+                    it.label.get(self.l).to_owned(),
+                    self.purpose_labels(&it.purposes),
+                ]
+            })
+            .collect();
+        self.section(
+            "purposes",
+            vec![
+                para(self.t(
+                    "회사는 개인정보를 다음 목적으로만 처리합니다. 목적이 바뀌면 미리 알리고 필요한 \
+                     동의를 받습니다 (「개인정보 보호법」 제18조).",
+                    "We process personal data only for the purposes below. If a purpose changes we \
+                     tell you first and ask for any consent needed (PIPA Art. 18).",
+                )),
+                Block::List(defs),
+                para(self.t("항목마다 어떤 목적으로 쓰는지는 아래 표와 같습니다.", "What each item is used for:")),
+                Block::Table {
+                    headers: [self.t("항목", "Item"), self.t("목적", "Purposes")]
+                        .map(str::to_owned)
+                        .to_vec(),
+                    rows,
+                },
+            ],
+        )
+    }
+
+    fn access_correction(&self) -> Section {
+        self.section(
+            "access_correction",
+            vec![
+                para(self.t(
+                    "회원은 언제든지 '개인정보 수정' 화면에서 자신의 개인정보를 직접 열람하고 고칠 수 \
+                     있습니다. 개인정보 보호책임자나 담당자에게 서면, 전화, 전자우편으로 요청하셔도 \
+                     되며, 요청을 받으면 지체 없이 처리합니다.",
+                    "You can view and correct your personal data yourself at any time on the \
+                     'Edit my information' page, or ask the privacy officer or manager by letter, \
+                     phone or e-mail; we act on such a request without delay.",
+                )),
+                para(self.t(
+                    "정보가 잘못되었다며 정정을 요청하시면, 정정을 마칠 때까지 그 정보를 이용하거나 \
+                     제공하지 않습니다.",
+                    "While a correction you asked for is pending, the item concerned is neither used \
+                     nor provided to anyone.",
+                )),
+                para(self.t(
+                    "잘못된 정보를 이미 제3자에게 제공했다면, 정정한 내용을 그 제3자에게 지체 없이 \
+                     알려 바로잡게 합니다.",
+                    "If a wrong item was already provided to a third party, we send the correction \
+                     to that party without delay so that it is corrected there too.",
+                )),
+            ],
+        )
+    }
+
+    fn withdrawal(&self) -> Section {
+        let mut b = vec![para(self.t(
+            "회원은 개인정보의 수집·이용·제공에 대한 동의를 언제든지 철회하거나 회원에서 탈퇴할 수 \
+             있습니다. 누리집 첫 화면의 '동의철회·회원탈퇴' 메뉴를 쓰거나, 개인정보 보호책임자·담당자에게 \
+             서면, 전화, 전자우편으로 요청하시면 됩니다. 철회는 동의할 때보다 어렵지 않게 해 두었습니다.",
+            "You can withdraw your consent to the collection, use or provision of personal data, \
+             or leave membership, at any time: use 'Withdraw consent / Leave' on the first page of \
+             the website, or ask the privacy officer or manager by letter, phone or e-mail. \
+             Withdrawing is never harder than consenting was.",
+        ))];
+        if self.legacy() {
+            b.push(para(self.t(
+                "이 판에서는 처리방침 전체에 한 번 동의하여 가입하므로, 그 동의를 철회하면 회원 \
+                 탈퇴로 처리합니다.",
+                "In this edition membership rests on one agreement to the whole policy, so \
+                 withdrawing that agreement means leaving membership.",
+            )));
+        } else {
+            b.push(para(self.t(
+                "선택 동의는 하나씩 따로 철회할 수 있습니다. 철회하면 그 동의에 따라 처리하던 정보를 \
+                 바로 파기하며, 회원 자격에는 영향이 없습니다.",
+                "Each optional consent can be withdrawn on its own. The data processed on that \
+                 consent is then destroyed at once; your membership is not affected.",
+            )));
+        }
+        b.push(para(self.t(
+            "탈퇴하면 모든 로그인 세션을 끝내고, 법령에 따라 보존해야 하는 기록을 뺀 모든 개인정보를 \
+             즉시 파기합니다 ('개인정보의 파기 절차 및 방법' 참고).",
+            "When you leave, all login sessions end and all personal data is destroyed at once, \
+             except the records a law requires us to keep (see 'Destruction: procedure and \
+             method').",
+        )));
+        self.section("withdrawal", b)
+    }
+
+    fn retention(&self) -> Section {
+        let rows = self
+            .p
+            .retention
+            .iter()
+            .map(|rc| {
+                vec![
+                    rc.label.get(self.l).to_owned(),
+                    rc.records.get(self.l).to_owned(),
+                    rc.period.describe(self.l),
+                    rc.basis.get(self.l).to_owned(),
+                ]
+            })
+            .collect();
+        let mut b = vec![
+            para(self.t(
+                "회원 정보는 회원 가입부터 탈퇴할 때까지 보유·이용하며, 탈퇴하면 지체 없이 파기합니다. \
+                 다만 법령이 보존을 요구하는 기록은 아래 기간 동안, 꼭 필요한 최소한의 정보만 따로 \
+                 보관합니다.",
+                "Membership data is kept and used from sign-up until you leave, and destroyed \
+                 without delay when you do. Records a law requires us to keep are kept apart, with \
+                 only the minimum data needed, for the periods below.",
+            )),
+            Block::Table {
+                headers: [
+                    self.t("구분", "Class"),
+                    self.t("보존하는 기록", "What is kept"),
+                    self.t("기간", "Period"),
+                    self.t("근거", "Basis"),
+                ]
+                .map(str::to_owned)
+                .to_vec(),
+                rows,
+            },
+        ];
+        if !self.p.retention_notes.is_empty() {
+            b.push(Block::List(
+                self.p
+                    .retention_notes
+                    .iter()
+                    .map(|n| n.get(self.l).to_owned())
+                    .collect(),
+            ));
+        }
+        self.section("retention", b)
+    }
+
+    fn destruction(&self) -> Section {
+        let mut b = vec![
+            para(self.t(
+                "보유기간이 끝나거나 처리 목적을 이룬 개인정보는 지체 없이 파기합니다.",
+                "Personal data whose retention period has ended or whose purpose has been \
+                 achieved is destroyed without delay.",
+            )),
+            para(self.t(
+                "회원의 개인정보는 회원마다 따로 만든 암호키로 암호화하여 저장합니다. 파기할 때는 이 \
+                 암호키를 없애므로, 백업을 포함한 어떤 사본에 남은 데이터도 다시 읽거나 되살릴 수 \
+                 없습니다. 파기한 사실은 개인정보를 담지 않은 파기 기록으로 남깁니다. 종이에 출력한 \
+                 정보는 분쇄하거나 소각합니다.",
+                "Each member's personal data is stored encrypted under a key made for that member \
+                 alone. Destruction destroys that key, so the data left in any copy, backups \
+                 included, can never be read or recovered again. Each destruction is recorded in a \
+                 destruction log that holds no personal data. Anything printed on paper is shredded \
+                 or incinerated.",
+            )),
+        ];
+        let kept: Vec<&RetentionClass> = self
+            .p
+            .retention
+            .iter()
+            .filter(|r| r.after_withdrawal)
+            .collect();
+        if kept.is_empty() {
+            b.push(para(self.t(
+                "탈퇴한 뒤에 보존하는 기록은 없습니다.",
+                "Nothing is kept after a member leaves.",
+            )));
+        } else {
+            b.push(para(self.t(
+                "탈퇴한 뒤에도 법령에 따라 보존하는 기록과 그 항목, 근거, 기간은 다음과 같습니다 \
+                 (「개인정보 보호법」 제30조제1항제3호의2).",
+                "Records kept after a member leaves, with their items, basis and period (PIPA \
+                 Art. 30(1)3-2):",
+            )));
+            let rows = kept
+                .iter()
+                .map(|rc| {
+                    let items: Vec<&Item> = self
+                        .p
+                        .items
+                        .iter()
+                        .filter(|i| i.retention == rc.id)
+                        .collect();
+                    let mut what = rc.records.get(self.l).to_owned();
+                    if !items.is_empty() {
+                        let _ = write!(
+                            what,
+                            " ({}: {})",
+                            self.t("해당 항목", "items"),
+                            self.item_labels(items)
+                        );
+                    }
+                    vec![
+                        rc.label.get(self.l).to_owned(),
+                        what,
+                        rc.basis.get(self.l).to_owned(),
+                        rc.period.describe(self.l),
+                    ]
+                })
+                .collect();
+            b.push(Block::Table {
+                headers: [
+                    self.t("기록", "Record"),
+                    self.t("보존 항목", "Items kept"),
+                    self.t("근거", "Basis"),
+                    self.t("기간", "Period"),
+                ]
+                .map(str::to_owned)
+                .to_vec(),
+                rows,
+            });
+            b.push(para(self.t(
+                "이 기록은 회원 정보와 분리된 별도 저장소에 기록마다 따로 만든 암호키로 보관하고, \
+                 보존 목적 외에는 이용하지 않으며, 기간이 끝나면 같은 방법으로 파기합니다.",
+                "These records are held in a separate store, apart from membership data and under \
+                 keys of their own; they are used for nothing but the reason they are kept, and \
+                 are destroyed the same way when their period ends.",
+            )));
+        }
+        self.section("destruction", b)
+    }
+
+    fn children(&self) -> Section {
+        let age = self.p.meta.child_age;
+        self.section(
+            "children",
+            vec![
+                para(match self.l {
+                    Lang::Ko => format!(
+                        "만 {age}세 미만 아동은 법정대리인의 동의를 받아야 가입할 수 있습니다 \
+                         (「개인정보 보호법」 제22조의2). 가입하기 전에 나이를 확인하며, 만 {age}세 \
+                         미만이면 법정대리인이 동의하기 전에는 법정대리인의 성명과 연락처만 받습니다. \
+                         법정대리인이 실제로 동의했는지는 법령이 정한 방법(문자메시지 확인, 휴대폰 \
+                         본인인증, 전자우편, 서면·팩스, 전화 등)으로 확인합니다."
+                    ),
+                    Lang::En => format!(
+                        "A child under {age} can join only with a legal guardian's consent (PIPA \
+                         Art. 22-2). Age is checked before sign-up; for a child under {age}, only \
+                         the guardian's name and contact details are taken until the guardian has \
+                         consented, and the consent is verified by a method the law lists (text \
+                         message confirmation, mobile phone verification, e-mail, signed form by \
+                         mail or fax, phone call, and the like)."
+                    ),
+                }),
+                para(self.t(
+                    "법정대리인은 전화, 전자우편, 팩스 등으로 아동의 개인정보를 열람·정정하거나 동의를 \
+                     철회하도록 요청할 수 있으며, 회사는 요청을 받으면 지체 없이 필요한 조치를 합니다.",
+                    "The guardian may ask by phone, e-mail, fax or similar means to view or correct \
+                     the child's personal data or to withdraw consent, and we take the necessary \
+                     steps without delay.",
+                )),
+            ],
+        )
+    }
+
+    fn third_party(&self) -> Section {
+        let mut b = vec![para(self.t(
+            "회사는 개인정보를 '개인정보의 수집목적 및 이용목적'에서 알린 범위에서만 이용하며, 그 범위를 \
+             넘어 이용하거나 다른 사람·기업·기관에 제공하지 않습니다. 정보주체가 따로 동의했거나 법률에 \
+             특별한 규정이 있는 경우만 예외입니다 (「개인정보 보호법」 제17조, 제18조).",
+            "We use personal data only within the purposes announced under 'Purposes of \
+             collection and use', and neither use it beyond them nor give it to any other person, \
+             company or body, unless you separately consented or a statute specifically provides \
+             for it (PIPA Art. 17 and 18).",
+        ))];
+        if self.p.partners.is_empty() {
+            b.push(para(self.t(
+                "현재 개인정보를 제3자에게 제공하지 않습니다 (제공받는 자: 없음).",
+                "At present we provide personal data to no third party (recipients: none).",
+            )));
+        } else {
+            b.push(para(self.t(
+                "따로 동의한 회원의 개인정보에 한하여 다음과 같이 제공합니다.",
+                "Personal data is provided as follows, and only for members who separately \
+                 consented:",
+            )));
+            let rows = self
+                .p
+                .partners
+                .iter()
+                .map(|pt| {
+                    vec![
+                        pt.name.get(self.l).to_owned(),
+                        self.join(
+                            pt.purposes
+                                .iter()
+                                .filter_map(|id| self.p.purpose(id))
+                                .map(|pp| pp.label.get(self.l)),
+                        ),
+                        self.item_labels_by_id(&pt.items),
+                        self.retention_text(&pt.retention),
+                        self.p
+                            .consent(&pt.consent)
+                            .map_or(pt.consent.clone(), |c| c.title.get(self.l).to_owned()),
+                    ]
+                })
+                .collect();
+            b.push(Block::Table {
+                headers: [
+                    self.t("받는 자", "Recipient"),
+                    self.t("받는 자의 이용 목적", "Recipient's purposes"),
+                    self.t("제공 항목", "Items provided"),
+                    self.t("받는 자의 보유 기간", "Recipient's retention"),
+                    self.t("관련 동의", "Consent"),
+                ]
+                .map(str::to_owned)
+                .to_vec(),
+                rows,
+            });
+        }
+        b.push(para(self.t(
+            "제휴사에 개인정보를 새로 제공하거나 함께 이용하려면, 먼저 회원 한 분 한 분께 전자우편과 \
+             서면으로 제휴사가 누구인지, 어떤 항목을, 왜 제공하는지, 언제까지 어떻게 보호하는지를 \
+             알리고 동의를 받습니다. 동의하지 않으시면 제공하지 않습니다.",
+            "Before any new provision to or sharing with a partner, we tell each member by e-mail \
+             and in writing who the partner is, which items, why, and until when and how they are \
+             protected, and ask for consent. Without your consent nothing is provided.",
+        )));
+        self.section("third_party", b)
+    }
+
+    fn processors(&self) -> Section {
+        let mut b = Vec::new();
+        if self.p.processors.is_empty() {
+            b.push(para(self.t(
+                "현재 개인정보 처리를 외부에 맡기지 않고 회사가 자체 처리합니다 (위탁: 없음). 처리를 \
+                 맡기게 되면 미리 알리고 이 처리방침에 수탁자와 맡긴 업무를 공개합니다.",
+                "At present no processing is entrusted to anyone: we process personal data \
+                 in-house (processors: none). If we ever entrust processing, we tell you in advance \
+                 and publish the processor and the task in this policy.",
+            )));
+        } else {
+            b.push(para(self.t(
+                "회사는 서비스를 제공하려고 다음과 같이 개인정보 처리를 위탁합니다 (「개인정보 보호법」 \
+                 제26조). 수탁자가 바뀌면 이 처리방침에 지체 없이 반영합니다.",
+                "To provide the service we entrust processing as follows (PIPA Art. 26). Any \
+                 change of processor is reflected in this policy without delay.",
+            )));
+            let rows = self
+                .p
+                .processors
+                .iter()
+                .map(|pr| {
+                    vec![
+                        pr.name.get(self.l).to_owned(),
+                        pr.task.get(self.l).to_owned(),
+                        self.item_labels_by_id(&pr.items),
+                        self.join(pr.duties.iter().map(|d| d.label(self.l))),
+                        if pr.contract_on_file {
+                            self.t("예", "yes")
+                        } else {
+                            self.t("아니오", "no")
+                        }
+                        .to_owned(),
+                    ]
+                })
+                .collect();
+            b.push(Block::Table {
+                headers: [
+                    self.t("수탁자", "Processor"),
+                    self.t("위탁 업무", "Task"),
+                    self.t("처리 항목", "Items"),
+                    self.t("계약상 의무", "Contract duties"),
+                    self.t("계약서 보관", "Contract on file"),
+                ]
+                .map(str::to_owned)
+                .to_vec(),
+                rows,
+            });
+        }
+        b.push(para(self.t(
+            "처리를 맡길 때에는 위탁 계약에 다음 의무를 분명히 정하고, 그 계약서를 서면 또는 전자 \
+             문서로 보관합니다.",
+            "Whenever processing is entrusted, the contract sets out the following duties, and \
+             the contract is kept on record in writing or electronically:",
+        )));
+        b.push(Block::List(
+            Duty::ALL
+                .iter()
+                .map(|d| d.label(self.l).to_owned())
+                .collect(),
+        ));
+        self.section("processors", b)
+    }
+
+    fn safeguards(&self) -> Section {
+        let period = self.p.access_log_period().describe(self.l);
+        self.section(
+            "safeguards",
+            vec![
+                para(self.t(
+                    "개인정보가 분실·도난·유출·위조·변조·훼손되지 않도록 다음 조치를 합니다 \
+                     (「개인정보 보호법」 제29조, 「개인정보의 안전성 확보조치 기준」).",
+                    "To keep personal data from being lost, stolen, leaked, forged, altered or \
+                     damaged we take the measures below (PIPA Art. 29; Standards for Securing the \
+                     Safety of Personal Information).",
+                )),
+                Block::List(vec![
+                    self.t(
+                        "비밀번호는 되돌릴 수 없는 일방향 해시(Argon2id)로만 저장합니다.",
+                        "Passwords are stored only as one-way hashes (Argon2id) that cannot be \
+                         reversed.",
+                    )
+                    .to_owned(),
+                    self.t(
+                        "회원의 개인정보는 회원마다 따로 만든 암호키로 항목별로 암호화하여 저장하므로, \
+                         데이터베이스 파일만으로는 어떤 개인정보도 읽을 수 없습니다.",
+                        "Every personal item is encrypted under the member's own key, so the \
+                         database files alone reveal no personal data.",
+                    )
+                    .to_owned(),
+                    self.t(
+                        "회원별 암호키는 마스터 키로 다시 암호화하여 데이터와 분리된 별도의 키 저장소에 \
+                         보관합니다.",
+                        "Member keys are themselves encrypted under a master key and kept in a \
+                         separate key store, apart from the data.",
+                    )
+                    .to_owned(),
+                    self.t(
+                        "인터넷으로 주고받는 개인정보는 TLS로 암호화합니다.",
+                        "Personal data sent over the internet is encrypted with TLS.",
+                    )
+                    .to_owned(),
+                    self.t(
+                        "개인정보 처리 권한은 업무에 꼭 필요한 직원에게만 최소한으로 주고, 개인정보는 \
+                         이 처리방침이 그 항목에 허용한 목적으로만 조회할 수 있습니다. 직원은 2단계 \
+                         인증으로 로그인하며, 일정 시간 쓰지 않으면 자동으로 로그아웃됩니다.",
+                        "Access rights are given only to staff who need them, as narrowly as \
+                         possible, and an item can be read only for a purpose this policy allows \
+                         for it. Staff log in with two-factor authentication and are logged out \
+                         when idle.",
+                    )
+                    .to_owned(),
+                    match self.l {
+                        Lang::Ko => format!(
+                            "개인정보를 조회·처리할 때마다 누가, 언제, 어디서, 누구의 어떤 항목을, 왜 \
+                             처리했는지를 위·변조를 알아낼 수 있는 접속기록으로 남기고 {period} 동안 \
+                             보관하며, 매월 점검합니다."
+                        ),
+                        Lang::En => format!(
+                            "Every reading or processing of personal data is written to a \
+                             tamper-evident access log (who, when, from where, whose data, which \
+                             items, why), kept for {period} and reviewed monthly."
+                        ),
+                    },
+                    self.t(
+                        "로그인 실패 횟수와 요청량을 제한하여 외부의 무단 접근을 막습니다.",
+                        "Limits on failed logins and on request rates keep out unauthorised \
+                         access from outside.",
+                    )
+                    .to_owned(),
+                ]),
+            ],
+        )
+    }
+
+    fn cookies(&self) -> Section {
+        let mut b = Vec::new();
+        if self.p.cookies.is_empty() {
+            b.push(para(self.t(
+                "회사는 쿠키 등 자동수집장치를 쓰지 않습니다.",
+                "We use no cookies or other automatic collection tools.",
+            )));
+        } else {
+            b.push(para(self.t(
+                "쿠키는 누리집이 이용자의 브라우저에 저장해 두었다가 다시 읽는 작은 텍스트 파일입니다. \
+                 회사가 쓰는 쿠키와 그것으로 수집하는 정보는 아래 표에 적은 것이 전부입니다 \
+                 (「개인정보 보호법」 제30조제1항).",
+                "A cookie is a small text file the website stores in your browser and reads back \
+                 later. The cookies we use, and what they collect, are exactly those in the table \
+                 below (PIPA Art. 30(1)).",
+            )));
+            let rows = self
+                .p
+                .cookies
+                .iter()
+                .map(|c| {
+                    vec![
+                        c.name.clone(),
+                        c.collects.get(self.l).to_owned(),
+                        c.purposes.get(self.l).to_owned(),
+                        c.retention.get(self.l).to_owned(),
+                    ]
+                })
+                .collect();
+            b.push(Block::Table {
+                headers: [
+                    self.t("쿠키", "Cookie"),
+                    self.t("수집하는 정보", "What it collects"),
+                    self.t("목적", "Purposes"),
+                    self.t("보유 기간", "Retention"),
+                ]
+                .map(str::to_owned)
+                .to_vec(),
+                rows,
+            });
+        }
+        b.push(para(self.p.cookie_choices.get(self.l)));
+        self.section("cookies", b)
+    }
+
+    fn rights(&self) -> Section {
+        let age = self.p.meta.child_age;
+        self.section(
+            "rights",
+            vec![
+                para(match self.l {
+                    Lang::Ko => format!(
+                        "정보주체(만 {age}세 미만 아동은 법정대리인)는 언제든지 다음 권리를 행사할 수 \
+                         있습니다 (「개인정보 보호법」 제35조부터 제38조까지)."
+                    ),
+                    Lang::En => format!(
+                        "You (for a child under {age}, the legal guardian) may at any time exercise \
+                         the following rights (PIPA Art. 35 to 38):"
+                    ),
+                }),
+                Block::List(vec![
+                    self.t("개인정보 열람 요구", "to view your personal data").to_owned(),
+                    self.t("오류 등이 있을 경우 정정·삭제 요구", "to have it corrected or deleted")
+                        .to_owned(),
+                    self.t("처리정지 요구", "to have its processing suspended").to_owned(),
+                    self.t("동의 철회", "to withdraw consent").to_owned(),
+                ]),
+                para(self.t(
+                    "'내 정보' 화면에서 직접 하시거나, 개인정보 보호책임자·담당자에게 서면, 전화, \
+                     전자우편, 팩스로 요청하실 수 있습니다. 법정대리인이나 위임을 받은 대리인을 통해서도 \
+                     할 수 있으며, 이때는 위임장을 내야 합니다.",
+                    "Do it yourself on the 'My information' page, or ask the privacy officer or \
+                     manager by letter, phone, e-mail or fax. A legal guardian or an authorised \
+                     agent may act for you; an agent must present a power of attorney.",
+                )),
+                para(self.t(
+                    "요청을 받은 날부터 10일 안에 결과를 알려 드립니다. 열람을 미루거나 거절할 때, 삭제나 \
+                     처리정지를 할 수 없을 때에는 그 이유와 이의를 제기하는 방법을 함께 알려 드립니다. \
+                     다른 법령이 보존하도록 정한 정보는 삭제를 요구할 수 없습니다.",
+                    "We answer within 10 days of receiving a request. If viewing is postponed or \
+                     refused, or deletion or suspension cannot be done, we tell you why and how to \
+                     object. Data another law requires us to keep cannot be deleted on request.",
+                )),
+                para(self.t(
+                    "정보주체는 자신의 개인정보를 정확하게 유지하고, 다른 사람의 개인정보를 침해하지 \
+                     않아야 합니다.",
+                    "You should keep your own data accurate and must not infringe anyone else's \
+                     personal data.",
+                )),
+            ],
+        )
+    }
+
+    fn office(&self) -> Section {
+        let row = |who: &str, c: &Contact| {
+            vec![
+                who.to_owned(),
+                c.name.get(self.l).to_owned(),
+                c.department.get(self.l).to_owned(),
+                c.title.get(self.l).to_owned(),
+                c.email.clone(),
+                c.phone.clone().unwrap_or_else(|| "-".to_owned()),
+            ]
+        };
+        self.section(
+            "office",
+            vec![
+                para(self.t(
+                    "회사는 개인정보 처리에 관한 업무를 총괄하고 정보주체의 의견을 듣고 불만을 처리하려고 \
+                     아래와 같이 개인정보 보호책임자와 담당자를 두고 있습니다 (「개인정보 보호법」 \
+                     제31조). 문의나 불만을 보내 주시면 지체 없이 처리하고 그 결과를 알려 드립니다.",
+                    "To oversee the processing of personal data, hear your opinions and handle your \
+                     complaints, we have the privacy officer and manager below (PIPA Art. 31). \
+                     Send us a question or complaint and we will deal with it without delay and \
+                     tell you what was done.",
+                )),
+                Block::Table {
+                    headers: [
+                        self.t("구분", "Role"),
+                        self.t("성명", "Name"),
+                        self.t("소속", "Department"),
+                        self.t("직책", "Title"),
+                        self.t("전자우편", "E-mail"),
+                        self.t("전화", "Phone"),
+                    ]
+                    .map(str::to_owned)
+                    .to_vec(),
+                    rows: vec![
+                        row(self.t("개인정보 보호책임자", "Privacy officer"), &self.p.officer),
+                        row(self.t("개인정보 보호담당자", "Privacy manager"), &self.p.manager),
+                    ],
+                },
+                para(self.t(
+                    "개인정보 침해에 대한 신고나 상담이 필요하면 다음 기관에도 문의하실 수 있습니다.",
+                    "For reports of or advice on infringements of personal data, you can also \
+                     contact:",
+                )),
+                Block::List(vec![
+                    self.t(
+                        "개인정보침해신고센터 (한국인터넷진흥원): privacy.kisa.or.kr, 국번 없이 118",
+                        "Personal Information Infringement Report Center (KISA): \
+                         privacy.kisa.or.kr, 118",
+                    )
+                    .to_owned(),
+                    self.t(
+                        "개인정보분쟁조정위원회: www.kopico.go.kr, 1833-6972",
+                        "Personal Information Dispute Mediation Committee: www.kopico.go.kr, \
+                         1833-6972",
+                    )
+                    .to_owned(),
+                    self.t(
+                        "대검찰청: www.spo.go.kr, 국번 없이 1301",
+                        "Supreme Prosecutors' Office: www.spo.go.kr, 1301",
+                    )
+                    .to_owned(),
+                    self.t(
+                        "경찰청: ecrm.police.go.kr, 국번 없이 182",
+                        "Korean National Police Agency: ecrm.police.go.kr, 182",
+                    )
+                    .to_owned(),
+                ]),
+            ],
+        )
+    }
+
+    fn pseudonymised(&self) -> Section {
+        self.section(
+            "pseudonymised",
+            vec![para(self.t(
+                "회사는 가명정보를 처리하지 않습니다. 처리하게 되면 미리 이 처리방침에 그 목적, 항목과 \
+                 안전조치를 공개합니다.",
+                "We do not process pseudonymised data. Should we start, we will first publish its \
+                 purposes, items and safeguards in this policy.",
+            ))],
+        )
+    }
+
+    fn changes(&self) -> Section {
+        let date = self.date(self.p.meta.effective_date);
+        let version = self.p.version().as_str();
+        self.section(
+            "changes",
+            vec![
+                para(match self.l {
+                    Lang::Ko => format!("이 처리방침은 {date}부터 적용됩니다."),
+                    Lang::En => format!("This policy applies from {date}."),
+                }),
+                para(match self.l {
+                    Lang::Ko => format!(
+                        "판 식별값(SHA-256): {version}. 회원의 동의 기록에는 동의할 당시의 판 식별값을 \
+                         함께 남깁니다."
+                    ),
+                    Lang::En => format!(
+                        "Version (SHA-256): {version}. Every consent record stores the version in \
+                         force when the consent was given."
+                    ),
+                }),
+                para(self.t(
+                    "처리방침을 바꿀 때에는 시행 7일 전부터 누리집에 알리며, 회원에게 불리한 중요한 \
+                     변경은 30일 전부터 알립니다. 이전 판은 누리집에서 계속 볼 수 있습니다.",
+                    "Changes to this policy are announced on the website at least 7 days before \
+                     they take effect, and 30 days before for important changes to your \
+                     disadvantage. Earlier versions remain available on the website.",
+                )),
+            ],
+        )
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Output formats
+// ---------------------------------------------------------------------------------------
+
+/// Width of the text output, in terminal columns.
+const TEXT_WIDTH: usize = 80;
+
+fn is_wide(c: char) -> bool {
+    matches!(c as u32,
+        0x1100..=0x115F | 0x2E80..=0x303E | 0x3041..=0x33FF | 0x3400..=0x4DBF
+        | 0x4E00..=0x9FFF | 0xA000..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF
+        | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6)
+}
+
+/// Display width in terminal columns (Hangul and other East Asian wide characters count 2).
+fn width(s: &str) -> usize {
+    s.chars().map(|c| if is_wide(c) { 2 } else { 1 }).sum()
+}
+
+/// Word-wraps `text` to `max` columns; the first line starts with `first`, the others with
+/// `rest`.
+fn wrap(text: &str, max: usize, first: &str, rest: &str, out: &mut String) {
+    let mut line = first.to_owned();
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        if !empty && width(&line) + 1 + width(word) > max {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = rest.to_owned();
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    out.push_str(line.trim_end());
+    out.push('\n');
+}
+
+fn pad(s: &str, w: usize) -> String {
+    let mut out = s.to_owned();
+    out.extend(std::iter::repeat_n(' ', w.saturating_sub(width(s))));
+    out
+}
+
+fn text_table(headers: &[String], rows: &[Vec<String>], out: &mut String) {
+    let cols = headers.len();
+    let widths: Vec<usize> = (0..cols)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .chain(headers.get(c))
+                .map(|s| width(s))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let total: usize = widths.iter().sum::<usize>() + 3 * cols.saturating_sub(1) + 2;
+    if total <= TEXT_WIDTH {
+        let line = |cells: &[String], out: &mut String| {
+            let parts: Vec<String> = (0..cols)
+                .map(|c| pad(cells.get(c).map_or("", String::as_str), widths[c]))
+                .collect();
+            out.push_str("  ");
+            out.push_str(parts.join(" | ").trim_end());
+            out.push('\n');
+        };
+        line(headers, out);
+        let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+        out.push_str("  ");
+        out.push_str(&rule.join("-+-"));
+        out.push('\n');
+        for r in rows {
+            line(r, out);
+        }
+    } else {
+        // Too wide for a grid: one record per row, "header: value" lines.
+        for r in rows {
+            let title = r.first().map_or("", String::as_str);
+            wrap(title, TEXT_WIDTH, "  * ", "    ", out);
+            for (h, v) in headers.iter().zip(r.iter()).skip(1) {
+                wrap(&format!("{h}: {v}"), TEXT_WIDTH, "      ", "        ", out);
+            }
+        }
+    }
+}
+
+fn md_cell(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace('\n', "<br>")
+}
+
+impl Document {
+    /// The section with this id.
+    pub fn section(&self, id: &str) -> Option<&Section> {
+        self.sections.iter().find(|s| s.id == id)
+    }
+
+    fn labels(&self) -> (&'static str, &'static str) {
+        match self.lang {
+            Lang::Ko => ("판 식별값", "시행일"),
+            Lang::En => ("Version", "Effective"),
+        }
+    }
+
+    fn date_text(&self) -> String {
+        date_in(self.lang, self.effective_date)
+    }
+
+    /// Plain text, wrapped to 80 terminal columns (Hangul counted as 2).
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        out.push_str(&self.title);
+        out.push('\n');
+        out.push_str(&"=".repeat(width(&self.title)));
+        out.push('\n');
+        let (v, e) = self.labels();
+        let _ = writeln!(out, "{v}: {}", self.version);
+        let _ = writeln!(out, "{e}: {}", self.date_text());
+        for (n, s) in self.sections.iter().enumerate() {
+            out.push('\n');
+            let h = format!("{}. {}", n + 1, s.heading);
+            out.push_str(&h);
+            out.push('\n');
+            out.push_str(&"-".repeat(width(&h)));
+            out.push('\n');
+            for b in &s.blocks {
+                out.push('\n');
+                match b {
+                    Block::Paragraph(p) => wrap(p, TEXT_WIDTH, "", "", &mut out),
+                    Block::List(items) => {
+                        for i in items {
+                            wrap(i, TEXT_WIDTH, "  - ", "    ", &mut out);
+                        }
+                    }
+                    Block::Table { headers, rows } => text_table(headers, rows, &mut out),
+                }
+            }
+        }
+        out
+    }
+
+    /// Markdown (CommonMark with GFM tables).
+    pub fn to_markdown(&self) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "# {}\n", self.title);
+        let (v, e) = self.labels();
+        let _ = writeln!(out, "- {v}: `{}`", self.version);
+        let _ = writeln!(out, "- {e}: {}", self.date_text());
+        for (n, s) in self.sections.iter().enumerate() {
+            let _ = writeln!(out, "\n## {}. {}", n + 1, s.heading);
+            for b in &s.blocks {
+                out.push('\n');
+                match b {
+                    Block::Paragraph(p) => {
+                        out.push_str(p);
+                        out.push('\n');
+                    }
+                    Block::List(items) => {
+                        for i in items {
+                            let _ = writeln!(out, "- {i}");
+                        }
+                    }
+                    Block::Table { headers, rows } => {
+                        let cells: Vec<String> = headers.iter().map(|h| md_cell(h)).collect();
+                        let _ = writeln!(out, "| {} |", cells.join(" | "));
+                        let _ = writeln!(out, "|{}", " --- |".repeat(headers.len()));
+                        for r in rows {
+                            let cells: Vec<String> = r.iter().map(|c| md_cell(c)).collect();
+                            let _ = writeln!(out, "| {} |", cells.join(" | "));
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+}

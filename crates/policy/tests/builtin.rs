@@ -1,0 +1,387 @@
+//! The two shipped policies: they load, say what they must, and answer queries.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers
+
+use jikimi_policy::*;
+
+fn lifeplan() -> Loaded {
+    Policy::builtin("lifeplan")
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn seed() -> Loaded {
+    Policy::builtin("lifeplan-seed")
+        .unwrap()
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn every_builtin_loads() {
+    for name in Policy::BUILTIN_NAMES {
+        let loaded = Policy::builtin(name)
+            .unwrap()
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(loaded.policy.meta.id, *name);
+        assert!(Policy::builtin_source(name).is_some());
+    }
+    assert!(Policy::builtin("nope").is_none());
+    assert_eq!(Policy::BUILTIN_NAMES[0], "lifeplan");
+}
+
+#[test]
+fn shipped_files_on_disk_match_the_embedded_ones() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies");
+    for name in Policy::BUILTIN_NAMES {
+        let from_disk = Policy::load_file(&dir.join(format!("{name}.toml"))).unwrap();
+        assert_eq!(
+            from_disk.policy,
+            Policy::builtin(name).unwrap().unwrap().policy
+        );
+    }
+}
+
+#[test]
+fn seed_warns_about_rrn_and_forced_consent() {
+    let loaded = seed();
+    let codes: Vec<&str> = loaded.warnings.iter().map(|w| w.code).collect();
+    assert!(codes.contains(&"pipa_24_2"), "{codes:?}");
+    assert!(codes.contains(&"r_con_02"), "{codes:?}");
+    let w = loaded
+        .warnings
+        .iter()
+        .find(|w| w.code == "pipa_24_2")
+        .unwrap();
+    assert_eq!(w.key, "item.rrn");
+    assert!(w.message.contains("24-2"));
+}
+
+#[test]
+fn lifeplan_has_no_warnings() {
+    let loaded = lifeplan();
+    assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+}
+
+#[test]
+fn seed_profile_is_the_seed() {
+    let p = seed().policy;
+    assert_eq!(p.meta.consent_mode, ConsentMode::SingleAgreement);
+    assert_eq!(p.meta.identity, IdentityMode::Rrn);
+    assert_eq!(p.meta.child_age, 14);
+    let required = [
+        "name",
+        "rrn",
+        "phone",
+        "postal_code",
+        "address",
+        "address_detail",
+        "email",
+    ];
+    let optional = [
+        "mobile",
+        "interests",
+        "occupation",
+        "hobbies",
+        "fields_of_interest",
+    ];
+    for id in required {
+        let it = p.item(id).unwrap_or_else(|| panic!("{id}"));
+        assert!(it.required, "{id}");
+        assert_eq!(it.context, Context::Signup);
+    }
+    for id in optional {
+        let it = p.item(id).unwrap_or_else(|| panic!("{id}"));
+        assert!(!it.required, "{id}");
+        assert_eq!(it.context, Context::Signup);
+    }
+    assert_eq!(p.item("phone").unwrap().kind, ItemKind::Phone);
+    assert_eq!(p.item("rrn").unwrap().kind, ItemKind::Rrn);
+    for id in [
+        "bank_name",
+        "account_number",
+        "account_holder",
+        "card_type",
+        "card_number",
+        "card_expiry",
+        "installment_months",
+    ] {
+        assert_eq!(
+            p.item(id).unwrap_or_else(|| panic!("{id}")).context,
+            Context::Payment
+        );
+    }
+    for id in [
+        "prize_recipient_name",
+        "prize_postal_code",
+        "prize_address",
+        "prize_phone",
+    ] {
+        assert_eq!(
+            p.item(id).unwrap_or_else(|| panic!("{id}")).context,
+            Context::Prize
+        );
+    }
+    let agreement = p.consent("privacy_policy").unwrap();
+    assert_eq!(agreement.kind, ConsentKind::PolicyAgreement);
+    assert!(agreement.required);
+    assert_eq!(p.consents.len(), 1);
+    assert_eq!(p.items_for_consent("privacy_policy").len(), p.items.len());
+    assert!(p.partners.is_empty());
+    assert!(p.processors.is_empty());
+    for (id, period) in [
+        ("membership", Period::UntilWithdrawal),
+        ("contract_records", Period::Years(5)),
+        ("payment_records", Period::Years(5)),
+        ("complaint_records", Period::Years(3)),
+    ] {
+        assert_eq!(p.retention_class(id).unwrap().period, period, "{id}");
+    }
+    assert!(
+        p.retention_class("complaint_records")
+            .unwrap()
+            .basis
+            .ko
+            .contains("시행령 제6조")
+    );
+    assert_eq!(p.officer.department.ko, "인재경영실");
+    assert_eq!(p.officer.title.ko, "인사담당");
+    assert_eq!(p.officer.email, "privacy-officer@example.com");
+    assert_eq!(p.manager.email, "privacy-manager@example.com");
+    assert!(p.collects_rrn());
+    assert_eq!(p.access_log_period(), Period::Years(2));
+}
+
+#[test]
+fn lifeplan_follows_current_law() {
+    let p = lifeplan().policy;
+    assert_eq!(p.meta.consent_mode, ConsentMode::Separate);
+    assert_eq!(p.meta.identity, IdentityMode::Verification);
+    assert!(p.item("rrn").is_none());
+    assert!(!p.collects_rrn());
+    for id in ["birth_date", "ci", "di"] {
+        let it = p.item(id).unwrap();
+        assert_eq!(it.basis, LegalBasis::Contract, "{id}");
+        assert!(it.required);
+    }
+    assert_eq!(
+        p.item("ci").unwrap().sensitivity,
+        Sensitivity::UniqueIdentifier
+    );
+    assert_eq!(
+        p.item("di").unwrap().sensitivity,
+        Sensitivity::UniqueIdentifier
+    );
+    assert!(p.allows("ci", "one_account"));
+    for (id, kind) in [
+        ("optional_items", ConsentKind::OptionalItems),
+        ("third_party", ConsentKind::ThirdParty),
+        ("marketing", ConsentKind::Marketing),
+        ("ads_email", ConsentKind::AdReception),
+        ("ads_sms", ConsentKind::AdReception),
+    ] {
+        let c = p.consent(id).unwrap_or_else(|| panic!("{id}"));
+        assert_eq!(c.kind, kind);
+        assert!(!c.required);
+    }
+    assert_eq!(
+        p.consent("ads_email").unwrap().channel,
+        Some(Channel::Email)
+    );
+    assert_eq!(p.consent("ads_sms").unwrap().channel, Some(Channel::Sms));
+    // no item with a consent basis is required
+    assert!(
+        p.items
+            .iter()
+            .all(|i| !(i.required && i.basis == LegalBasis::Consent))
+    );
+    // the same seed items exist, with the same ids
+    for id in [
+        "name",
+        "phone",
+        "postal_code",
+        "address",
+        "address_detail",
+        "email",
+        "mobile",
+        "interests",
+        "occupation",
+        "hobbies",
+        "fields_of_interest",
+        "bank_name",
+        "account_number",
+        "account_holder",
+        "card_type",
+        "card_number",
+        "card_expiry",
+        "installment_months",
+        "prize_recipient_name",
+        "prize_postal_code",
+        "prize_address",
+        "prize_phone",
+    ] {
+        assert!(p.item(id).is_some(), "{id}");
+    }
+    for (id, period) in [
+        ("advertising_records", Period::Months(6)),
+        ("login_records", Period::Months(3)),
+        ("access_logs", Period::Years(1)),
+        ("contract_records", Period::Years(5)),
+        ("payment_records", Period::Years(5)),
+        ("complaint_records", Period::Years(3)),
+    ] {
+        assert_eq!(p.retention_class(id).unwrap().period, period, "{id}");
+    }
+    assert!(p.retention_class("consent_records").is_some());
+    assert!(!p.partners.is_empty());
+    assert!(
+        p.partners
+            .iter()
+            .all(|x| x.name.ko.contains("예시") && x.name.en.contains("Sample"))
+    );
+    assert!(!p.processors.is_empty());
+    assert!(
+        p.processors
+            .iter()
+            .all(|x| x.name.ko.contains("예시") && x.duties.len() == 4 && x.contract_on_file)
+    );
+    assert_eq!(p.access_log_period(), Period::Years(1));
+}
+
+#[test]
+fn queries() {
+    let p = lifeplan().policy;
+    assert!(p.allows("email", "notices"));
+    assert!(!p.allows("email", "payment"));
+    assert!(!p.allows("nope", "notices"));
+    let signup: Vec<&str> = p.signup_items().map(|i| i.id.as_str()).collect();
+    let declared: Vec<&str> = p
+        .items
+        .iter()
+        .filter(|i| i.context == Context::Signup)
+        .map(|i| i.id.as_str())
+        .collect();
+    assert_eq!(signup, declared);
+    assert_eq!(signup[0], "name");
+    assert!(!signup.contains(&"card_number"));
+    let optional: Vec<&str> = p
+        .items_for_consent("optional_items")
+        .iter()
+        .map(|i| i.id.as_str())
+        .collect();
+    assert!(optional.contains(&"hobbies") && optional.contains(&"address"));
+    assert!(!optional.contains(&"email"));
+    let marketing: Vec<&str> = p
+        .items_for_consent("marketing")
+        .iter()
+        .map(|i| i.id.as_str())
+        .collect();
+    assert_eq!(
+        marketing,
+        ["email", "mobile", "interests", "fields_of_interest"]
+    );
+    assert!(p.items_for_consent("nope").is_empty());
+    let for_mobile: Vec<&str> = p
+        .consents_for_item("mobile")
+        .iter()
+        .map(|c| c.id.as_str())
+        .collect();
+    assert_eq!(
+        for_mobile,
+        ["optional_items", "third_party", "marketing", "ads_sms"]
+    );
+    assert_eq!(
+        p.purpose("marketing").unwrap().consent.as_deref(),
+        Some("marketing")
+    );
+    assert!(p.partner("sample_insurer").is_some());
+    assert!(p.processor("sample_pg").is_some());
+}
+
+#[test]
+fn version_is_stable_and_content_addressed() {
+    let a = lifeplan().policy;
+    let b = lifeplan().policy;
+    assert_eq!(a.version(), b.version());
+    assert_eq!(a.version().as_str().len(), 64);
+    assert!(a.version().as_str().bytes().all(|c| c.is_ascii_hexdigit()));
+    assert_eq!(a.version().short(), &a.version().as_str()[..12]);
+    assert_eq!(a.version().to_string(), a.version().as_str());
+    assert_eq!(a.compute_version(), *a.version());
+
+    let src = Policy::builtin_source("lifeplan").unwrap();
+    // comments and layout do not change the version
+    let reformatted = format!(
+        "# a comment\n{}\n\n",
+        src.replace("\n[[item]]", "\n\n# item\n[[item]]")
+    );
+    let c = Policy::from_toml_str(&reformatted, "x.toml")
+        .unwrap()
+        .policy;
+    assert_eq!(c.version(), a.version());
+    // one changed value does
+    let changed = src.replacen("max_len = 50", "max_len = 51", 1);
+    let d = Policy::from_toml_str(&changed, "x.toml").unwrap().policy;
+    assert_ne!(d.version(), a.version());
+    // so does a change of wording
+    let reworded = src.replacen("김지킴", "김지킴이", 1);
+    let e = Policy::from_toml_str(&reworded, "x.toml").unwrap().policy;
+    assert_ne!(e.version(), a.version());
+    // the two profiles differ
+    assert_ne!(seed().policy.version(), a.version());
+}
+
+#[test]
+fn serialises_for_the_api() {
+    let p = seed().policy;
+    let v = serde_json::to_value(&p).unwrap();
+    assert_eq!(v["meta"]["consent_mode"], "single_agreement");
+    assert_eq!(v["meta"]["identity"], "rrn");
+    assert_eq!(v["meta"]["effective_date"], "2026-12-01");
+    assert!(v.get("version").is_none());
+    let rrn = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "rrn")
+        .unwrap();
+    assert_eq!(rrn["sensitivity"], "unique_identifier");
+    assert_eq!(rrn["basis"], "consent");
+    assert_eq!(rrn["kind"], "rrn");
+    let contract = v["retention"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "contract_records")
+        .unwrap();
+    assert_eq!(contract["period"], "5y");
+    let membership = v["retention"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "membership")
+        .unwrap();
+    assert_eq!(membership["period"], "until_withdrawal");
+    let l = lifeplan().policy;
+    let v = serde_json::to_value(&l).unwrap();
+    let ads = v["consents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "ads_sms")
+        .unwrap();
+    assert_eq!(ads["kind"], "ad_reception");
+    assert_eq!(ads["channel"], "sms");
+    assert_eq!(v["processors"][0]["duties"][2], "no_onward_sharing");
+}
+
+#[test]
+fn lang() {
+    assert_eq!(Lang::parse("ko"), Some(Lang::Ko));
+    assert_eq!(Lang::parse("EN"), Some(Lang::En));
+    assert_eq!(Lang::parse("fr"), None);
+    assert_eq!(serde_json::to_string(&Lang::En).unwrap(), "\"en\"");
+    assert_eq!(Lang::default(), Lang::Ko);
+    let t = Text::new("가", "a");
+    assert_eq!(t.get(Lang::Ko), "가");
+    assert_eq!(t.get(Lang::En), "a");
+}

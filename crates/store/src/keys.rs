@@ -1,0 +1,244 @@
+//! The key store: wrapped keys, apart from the data.
+
+use std::fmt;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::{Result, StoreError};
+
+/// One wrapped key. `context` names its owner and is bound into the wrapping.
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeyRecord {
+    pub context: String,
+    pub key_id: String,
+    pub wrapped: Vec<u8>,
+}
+
+impl fmt::Debug for KeyRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "KeyRecord({}, {})", self.context, self.key_id)
+    }
+}
+
+/// Where wrapped keys live. SQLite file by default; an external KMS could implement it later.
+#[async_trait]
+pub trait KeyStore: Send + Sync + fmt::Debug {
+    /// The stored fingerprint of the master key, if one was recorded.
+    async fn fingerprint(&self) -> Result<Option<String>>;
+    /// Records the fingerprint the first time; errors if a different one is already there.
+    async fn init_fingerprint(&self, fingerprint: &str) -> Result<()>;
+    async fn get(&self, context: &str) -> Result<Option<KeyRecord>>;
+    /// Inserts a key; if one exists for the context already, keeps it and returns it.
+    async fn put_if_absent(&self, record: KeyRecord) -> Result<KeyRecord>;
+    /// Deletes a key. Returns whether one was there.
+    async fn delete(&self, context: &str) -> Result<bool>;
+    /// Every context with the given prefix (for example `member:`) created before `before`.
+    async fn contexts(&self, prefix: &str, before: DateTime<Utc>) -> Result<Vec<String>>;
+    async fn all(&self) -> Result<Vec<KeyRecord>>;
+    /// Replaces every wrapped key and the fingerprint in one transaction, if the stored
+    /// fingerprint is still `old_fingerprint`.
+    async fn rewrap_all(
+        &self,
+        old_fingerprint: &str,
+        new_fingerprint: &str,
+        records: Vec<KeyRecord>,
+    ) -> Result<()>;
+}
+
+#[derive(Debug, Clone)]
+pub struct SqliteKeyStore {
+    pool: SqlitePool,
+}
+
+pub(crate) fn sqlite_connect_options(url: &str, create: bool) -> Result<SqliteConnectOptions> {
+    use std::str::FromStr;
+    let opts = SqliteConnectOptions::from_str(url)?;
+    let path = opts.get_filename().to_path_buf();
+    if !create && !path.exists() {
+        return Err(StoreError::Missing(path.display().to_string()));
+    }
+    Ok(opts
+        .create_if_missing(create)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(10))
+        .foreign_keys(true)
+        // Deleted content (a destroyed key, a withdrawn member's rows) is overwritten, not left
+        // in free pages of the file.
+        .pragma("secure_delete", "ON"))
+}
+
+impl SqliteKeyStore {
+    pub async fn open(url: &str, create: bool) -> Result<Self> {
+        let opts = sqlite_connect_options(url, create)?;
+        // One connection: key writes are rare and must be serialised.
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts)
+            .await?;
+        sqlx::migrate!("./migrations/keys-sqlite")
+            .run(&pool)
+            .await?;
+        Ok(Self { pool })
+    }
+}
+
+fn record(row: &sqlx::sqlite::SqliteRow) -> Result<KeyRecord> {
+    Ok(KeyRecord {
+        context: row.try_get("context")?,
+        key_id: row.try_get("key_id")?,
+        wrapped: row.try_get("wrapped")?,
+    })
+}
+
+#[async_trait]
+impl KeyStore for SqliteKeyStore {
+    async fn fingerprint(&self) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM key_meta WHERE name = 'master_fingerprint'")
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn init_fingerprint(&self, fingerprint: &str) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let existing: Option<String> =
+            sqlx::query_scalar("SELECT value FROM key_meta WHERE name = 'master_fingerprint'")
+                .fetch_optional(&mut *tx)
+                .await?;
+        match existing {
+            Some(fp) if fp == fingerprint => {}
+            Some(_) => {
+                return Err(StoreError::Conflict(
+                    "the key store belongs to another master key".into(),
+                ));
+            }
+            None => {
+                sqlx::query("INSERT INTO key_meta (name, value) VALUES ('master_fingerprint', ?)")
+                    .bind(fingerprint)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn get(&self, context: &str) -> Result<Option<KeyRecord>> {
+        let row =
+            sqlx::query("SELECT context, key_id, wrapped FROM wrapped_keys WHERE context = ?")
+                .bind(context)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.as_ref().map(record).transpose()
+    }
+
+    async fn put_if_absent(&self, rec: KeyRecord) -> Result<KeyRecord> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO wrapped_keys (context, key_id, wrapped, created_at) VALUES (?, ?, ?, ?)
+             ON CONFLICT (context) DO NOTHING",
+        )
+        .bind(&rec.context)
+        .bind(&rec.key_id)
+        .bind(&rec.wrapped)
+        .bind(Utc::now())
+        .execute(&mut *tx)
+        .await?;
+        let row =
+            sqlx::query("SELECT context, key_id, wrapped FROM wrapped_keys WHERE context = ?")
+                .bind(&rec.context)
+                .fetch_one(&mut *tx)
+                .await?;
+        tx.commit().await?;
+        record(&row)
+    }
+
+    async fn delete(&self, context: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM wrapped_keys WHERE context = ?")
+            .bind(context)
+            .execute(&self.pool)
+            .await?;
+        // Checkpoint so the deleted key does not linger in the write-ahead log.
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn contexts(&self, prefix: &str, before: DateTime<Utc>) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT context FROM wrapped_keys
+             WHERE substr(context, 1, length(?1)) = ?1 AND created_at < ?2 ORDER BY context",
+        )
+        .bind(prefix)
+        .bind(before)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn all(&self) -> Result<Vec<KeyRecord>> {
+        let rows =
+            sqlx::query("SELECT context, key_id, wrapped FROM wrapped_keys ORDER BY context")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(record).collect()
+    }
+
+    async fn rewrap_all(
+        &self,
+        old_fingerprint: &str,
+        new_fingerprint: &str,
+        records: Vec<KeyRecord>,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let stored: Option<String> =
+            sqlx::query_scalar("SELECT value FROM key_meta WHERE name = 'master_fingerprint'")
+                .fetch_optional(&mut *tx)
+                .await?;
+        if stored.as_deref() != Some(old_fingerprint) {
+            return Err(StoreError::Conflict(
+                "the key store's master key changed during rotation".into(),
+            ));
+        }
+        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM wrapped_keys")
+            .fetch_one(&mut *tx)
+            .await?;
+        if count != records.len() as i64 {
+            return Err(StoreError::Conflict(
+                "keys were added or removed during rotation; run it again".into(),
+            ));
+        }
+        for rec in &records {
+            let done =
+                sqlx::query("UPDATE wrapped_keys SET wrapped = ? WHERE context = ? AND key_id = ?")
+                    .bind(&rec.wrapped)
+                    .bind(&rec.context)
+                    .bind(&rec.key_id)
+                    .execute(&mut *tx)
+                    .await?;
+            if done.rows_affected() != 1 {
+                return Err(StoreError::Conflict(format!(
+                    "key {} changed during rotation",
+                    rec.context
+                )));
+            }
+        }
+        sqlx::query("UPDATE key_meta SET value = ? WHERE name = 'master_fingerprint'")
+            .bind(new_fingerprint)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}

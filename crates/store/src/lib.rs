@@ -1,0 +1,123 @@
+#![doc = include_str!("../README.md")]
+
+mod keys;
+mod sqlite;
+mod types;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+pub use keys::{KeyRecord, KeyStore, SqliteKeyStore};
+pub use sqlite::{SqliteStore, sqlite_options};
+pub use types::*;
+
+/// Errors from storage. None carries personal data: values are sealed before they get here.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A blind index (login ID, e-mail, RRN, CI, ...) is already taken. `domain` names the item.
+    #[error("already taken: {domain}")]
+    Duplicate { domain: String },
+    #[error("not found: {0}")]
+    NotFound(&'static str),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error(
+        "unsupported database URL {0:?}: use sqlite://PATH (postgres:// comes with the PostgreSQL backend)"
+    )]
+    UnsupportedUrl(String),
+    #[error("database file {0} does not exist; run `jikimi init` first or check the path")]
+    Missing(String),
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is malformed: {0}")]
+    Malformed(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Computes the audit chain's link for a row: the store calls it inside the appending transaction.
+pub trait ChainLinker: Send + Sync + std::fmt::Debug {
+    fn link(&self, prev: &[u8], body: &[u8]) -> Vec<u8>;
+}
+
+/// The data store. One implementation per backend (SQLite now, PostgreSQL later); every method
+/// that writes is one transaction, so a failed call leaves nothing behind.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    // --- policy versions
+    async fn record_policy_version(&self, v: PolicyVersionRow) -> Result<()>;
+    async fn policy_versions(&self) -> Result<Vec<PolicyVersionRow>>;
+
+    // --- members
+    /// Creates a member with items, indexes, consents, audit entries and jobs, or nothing.
+    async fn insert_member(&self, m: NewMember) -> Result<()>;
+    async fn member(&self, id: Uuid) -> Result<Option<MemberRow>>;
+    async fn member_by_login(&self, login_index: &[u8]) -> Result<Option<MemberRow>>;
+    async fn member_by_index(&self, domain: &str, digest: &[u8]) -> Result<Option<Uuid>>;
+    async fn member_ids(&self) -> Result<Vec<Uuid>>;
+    async fn count_members(&self) -> Result<i64>;
+    /// Sealed items of a member; all of them when `only` is `None`.
+    async fn items(&self, member: Uuid, only: Option<&[String]>) -> Result<Vec<ItemRow>>;
+    /// Applies a change to an active member in one transaction; `NotFound` if the member is gone.
+    async fn apply(&self, change: MemberChange) -> Result<()>;
+    async fn consent_events(&self, member: Uuid) -> Result<Vec<ConsentEventRow>>;
+    /// Withdraws a member: deletes every live row and writes the retained records, the
+    /// destruction record, audit entries and jobs, in one transaction.
+    async fn withdraw(&self, w: Withdrawal) -> Result<()>;
+
+    // --- audit chain
+    async fn append_audit(&self, entries: Vec<AuditEntry>) -> Result<()>;
+    async fn audit_rows(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditRow>>;
+
+    // --- retention store
+    async fn retained_by_receipt(&self, receipt_index: &[u8]) -> Result<Vec<RetainedRow>>;
+    async fn destruction_records(&self) -> Result<Vec<DestructionRecord>>;
+
+    // --- jobs
+    async fn jobs(&self, kind: Option<&str>) -> Result<Vec<JobRow>>;
+    /// Claims the oldest due job of one of `kinds`, leased until `lease_until`.
+    async fn claim_job(
+        &self,
+        kinds: &[&str],
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Option<JobRow>>;
+    async fn finish_job(&self, id: Uuid, outcome: JobOutcome) -> Result<()>;
+}
+
+/// Opens the data store named by `url` (only `sqlite://` for now). `create` allows creating a new
+/// database file; without it a missing file is an error, so a mistyped path never starts empty.
+pub async fn open_store(
+    url: &str,
+    create: bool,
+    linker: std::sync::Arc<dyn ChainLinker>,
+) -> Result<std::sync::Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        let store = SqliteStore::open(url, create, linker).await?;
+        Ok(std::sync::Arc::new(store))
+    } else {
+        Err(StoreError::UnsupportedUrl(scheme_only(url)))
+    }
+}
+
+/// Opens the key store named by `url`.
+pub async fn open_key_store(url: &str, create: bool) -> Result<std::sync::Arc<dyn KeyStore>> {
+    if url.starts_with("sqlite:") {
+        Ok(std::sync::Arc::new(
+            SqliteKeyStore::open(url, create).await?,
+        ))
+    } else {
+        Err(StoreError::UnsupportedUrl(scheme_only(url)))
+    }
+}
+
+/// A URL's scheme only: a URL may carry a password, which must not reach an error message.
+fn scheme_only(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, _)) => format!("{scheme}://…"),
+        None => "(no scheme)".into(),
+    }
+}

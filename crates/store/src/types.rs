@@ -1,0 +1,286 @@
+//! Rows and changes. Everything personal in here is already sealed (`Vec<u8>` ciphertexts) or a
+//! keyed digest; nothing here can hold a plaintext value.
+
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyVersionRow {
+    pub version: String,
+    pub policy_id: String,
+    pub effective_date: NaiveDate,
+    pub first_active_at: DateTime<Utc>,
+    pub document: String,
+}
+
+/// A sealed item value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SealedItem {
+    pub item_id: String,
+    pub sealed: Vec<u8>,
+}
+
+impl fmt::Debug for SealedItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "SealedItem({}, {} bytes)",
+            self.item_id,
+            self.sealed.len()
+        )
+    }
+}
+
+/// A blind-index entry: `domain` is the item id (or `login`), `digest` its keyed HMAC.
+#[derive(Clone, PartialEq, Eq)]
+pub struct IndexEntry {
+    pub domain: String,
+    pub digest: Vec<u8>,
+}
+
+impl fmt::Debug for IndexEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "IndexEntry({})", self.domain)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewConsentEvent {
+    pub category: String,
+    pub granted: bool,
+    pub policy_version: String,
+    pub channel: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentEventRow {
+    pub seq: i64,
+    pub member_id: Uuid,
+    pub category: String,
+    pub granted: bool,
+    pub policy_version: String,
+    pub channel: String,
+    pub at: DateTime<Utc>,
+}
+
+/// One audit event. Identifiers and item *names* only; never values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub at: DateTime<Utc>,
+    /// `member:<uuid>`, `staff:<id>`, `service:<name>`, `system`, `cli`.
+    pub actor: String,
+    pub action: String,
+    pub member_id: Option<Uuid>,
+    pub items: Vec<String>,
+    pub purpose: Option<String>,
+    /// `ok` or `denied`.
+    pub outcome: String,
+    /// Extra non-personal facts as JSON (for example the reason a reveal was refused).
+    pub detail: serde_json::Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRow {
+    pub seq: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub member_id: Option<Uuid>,
+    pub items: String,
+    pub purpose: Option<String>,
+    pub outcome: String,
+    pub detail: String,
+    pub prev_hash: Vec<u8>,
+    pub hash: Vec<u8>,
+}
+
+impl AuditRow {
+    /// The bytes the chain link covers: every column but the hashes, in a fixed order.
+    pub fn canonical_body(&self) -> Vec<u8> {
+        canonical_body(
+            self.seq,
+            &self.at,
+            &self.actor,
+            &self.action,
+            self.member_id,
+            &self.items,
+            self.purpose.as_deref(),
+            &self.outcome,
+            &self.detail,
+        )
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn canonical_body(
+    seq: i64,
+    at: &str,
+    actor: &str,
+    action: &str,
+    member_id: Option<Uuid>,
+    items: &str,
+    purpose: Option<&str>,
+    outcome: &str,
+    detail: &str,
+) -> Vec<u8> {
+    serde_json::json!([
+        seq,
+        at,
+        actor,
+        action,
+        member_id.map(|m| m.to_string()),
+        items,
+        purpose,
+        outcome,
+        detail
+    ])
+    .to_string()
+    .into_bytes()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewJob {
+    pub id: Uuid,
+    pub kind: String,
+    /// Non-personal payload (ids, item names); personal values never enter a job.
+    pub payload: serde_json::Value,
+    pub run_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRow {
+    pub id: Uuid,
+    pub kind: String,
+    pub payload: serde_json::Value,
+    pub state: String,
+    pub attempts: i64,
+    pub run_at: DateTime<Utc>,
+    pub last_error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobOutcome {
+    Done,
+    Retry { at: DateTime<Utc>, error: String },
+    Failed { error: String },
+}
+
+#[derive(Debug)]
+pub struct NewMember {
+    pub id: Uuid,
+    pub login_index: Vec<u8>,
+    pub login_sealed: Vec<u8>,
+    pub password_hash: String,
+    pub key_id: String,
+    pub policy_version: String,
+    pub at: DateTime<Utc>,
+    pub items: Vec<SealedItem>,
+    pub indexes: Vec<IndexEntry>,
+    pub consents: Vec<NewConsentEvent>,
+    pub audit: Vec<AuditEntry>,
+    pub jobs: Vec<NewJob>,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct MemberRow {
+    pub id: Uuid,
+    pub login_sealed: Vec<u8>,
+    pub password_hash: String,
+    pub key_id: String,
+    pub status: String,
+    pub policy_version: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl fmt::Debug for MemberRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "MemberRow({}, {})", self.id, self.status)
+    }
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct ItemRow {
+    pub item_id: String,
+    pub sealed: Vec<u8>,
+    pub correction_pending: bool,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl fmt::Debug for ItemRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ItemRow({})", self.item_id)
+    }
+}
+
+/// A change to one active member, applied in one transaction.
+#[derive(Debug, Default)]
+pub struct MemberChange {
+    pub member_id: Uuid,
+    pub at: DateTime<Utc>,
+    pub set_items: Vec<SealedItem>,
+    pub remove_items: Vec<String>,
+    /// Items whose pending-correction mark is set (true) or cleared (false).
+    pub correction_marks: Vec<(String, bool)>,
+    pub set_indexes: Vec<IndexEntry>,
+    pub remove_indexes: Vec<String>,
+    pub consents: Vec<NewConsentEvent>,
+    pub password_hash: Option<String>,
+    pub audit: Vec<AuditEntry>,
+    pub jobs: Vec<NewJob>,
+}
+
+/// A record the law requires to keep after withdrawal, sealed under a retention bucket key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RetainedRecord {
+    pub id: Uuid,
+    pub class: String,
+    pub bucket: String,
+    pub key_id: String,
+    pub expires_on: NaiveDate,
+    pub receipt_index: Vec<u8>,
+    pub sealed: Vec<u8>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl fmt::Debug for RetainedRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "RetainedRecord({}, {}, {})",
+            self.id, self.class, self.expires_on
+        )
+    }
+}
+
+pub type RetainedRow = RetainedRecord;
+
+/// Proof of a destruction, without personal data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DestructionRecord {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    /// `withdrawal`, `purge`, `consent_withdrawal`.
+    pub event: String,
+    /// Retention class (or `membership` for live data).
+    pub class: String,
+    pub period: String,
+    pub count: i64,
+    /// `key_destruction`, `deletion`.
+    pub method: String,
+    pub actor: String,
+}
+
+#[derive(Debug)]
+pub struct Withdrawal {
+    pub member_id: Uuid,
+    pub at: DateTime<Utc>,
+    pub retained: Vec<RetainedRecord>,
+    pub destruction: Vec<DestructionRecord>,
+    pub audit: Vec<AuditEntry>,
+    pub jobs: Vec<NewJob>,
+}

@@ -1,0 +1,300 @@
+#![doc = include_str!("../README.md")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test support
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use jikimi_core::{Config, FixedClock, Jikimi, Revealed, SignUp, VerifiedIdentity};
+use jikimi_kr::rrn::{Sex, generate_synthetic};
+use jikimi_policy::Policy;
+use jikimi_vault::PasswordHasher;
+use sha2::{Digest, Sha512};
+
+const SURNAMES: &[&str] = &[
+    "김", "이", "박", "최", "정", "강", "조", "윤", "장", "임", "한", "오",
+];
+const GIVEN: &[&str] = &[
+    "지", "킴", "보", "람", "서", "윤", "하", "늘", "도", "현", "채", "온", "새", "별", "누", "리",
+];
+
+/// A generated person. Every value is synthetic.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub seed: u32,
+    pub name: String,
+    pub birth: NaiveDate,
+    pub rrn: String,
+    pub email: String,
+    pub mobile: String,
+    pub phone: String,
+    pub postal_code: String,
+    pub address: String,
+    pub address_detail: String,
+    pub login_id: String,
+    pub password: String,
+    pub ci: String,
+    pub di: String,
+}
+
+/// The person generated from `seed`: deterministic, distinct for distinct seeds.
+pub fn person(seed: u32) -> Person {
+    let s = seed as usize;
+    let name = format!(
+        "{}{}{}",
+        SURNAMES[s % SURNAMES.len()],
+        GIVEN[(s / 3) % GIVEN.len()],
+        GIVEN[(s / 7 + 5) % GIVEN.len()]
+    );
+    let birth =
+        NaiveDate::from_ymd_opt(1960 + (seed % 45) as i32, 1 + seed % 12, 1 + seed % 28).unwrap();
+    adult_with_birth(seed, name, birth)
+}
+
+/// A person born on `birth` (for the age gate).
+pub fn person_born(seed: u32, birth: NaiveDate) -> Person {
+    let p = person(seed);
+    adult_with_birth(seed, p.name, birth)
+}
+
+fn adult_with_birth(seed: u32, name: String, birth: NaiveDate) -> Person {
+    let sex = if seed.is_multiple_of(2) {
+        Sex::Female
+    } else {
+        Sex::Male
+    };
+    let rrn = generate_synthetic(birth, sex, 10_000 + seed).formatted();
+    let digest = Sha512::digest(format!("jikimi synthetic identity {seed}"));
+    Person {
+        seed,
+        name,
+        birth,
+        rrn,
+        email: format!("member{seed}@example.com"),
+        mobile: format!(
+            "010-{:04}-{:04}",
+            2000 + seed % 7000,
+            (seed * 7919) % 10_000
+        ),
+        phone: format!(
+            "02-{:03}-{:04}",
+            300 + seed % 600,
+            (seed * 104_729) % 10_000
+        ),
+        postal_code: format!("03{:03}", seed % 1000),
+        address: format!("서울특별시 종로구 지킴로 {}", 1 + seed % 300),
+        address_detail: format!("{}동 {}호", 101 + seed % 9, 1001 + seed % 90),
+        login_id: format!("member{seed}"),
+        password: format!("Keeper-{seed}-pw!"),
+        ci: STANDARD.encode(&digest[..]), // 64 bytes → 88 characters ending in "=="
+        di: STANDARD.encode(&digest[..48]), // 48 bytes → 64 characters
+    }
+}
+
+fn revealed(map: &[(&str, &str)]) -> BTreeMap<String, Revealed> {
+    map.iter()
+        .map(|(k, v)| ((*k).to_owned(), Revealed::new((*v).to_owned())))
+        .collect()
+}
+
+/// A sign-up on the `lifeplan-seed` profile: every required item plus two optional ones, 동의함.
+pub fn seed_signup(p: &Person) -> SignUp {
+    SignUp {
+        login_id: p.login_id.clone(),
+        password: Revealed::new(p.password.clone()),
+        items: revealed(&[
+            ("name", &p.name),
+            ("rrn", &p.rrn),
+            ("phone", &p.phone),
+            ("postal_code", &p.postal_code),
+            ("address", &p.address),
+            ("address_detail", &p.address_detail),
+            ("email", &p.email),
+            ("mobile", &p.mobile),
+            ("occupation", "employee"),
+        ]),
+        consents: [("privacy_policy".to_owned(), true)].into(),
+        identity: None,
+        channel: "test".into(),
+    }
+}
+
+/// A sign-up on the `lifeplan` profile, verified through 본인확인, with the optional items and
+/// their consent.
+pub fn lifeplan_signup(p: &Person) -> SignUp {
+    SignUp {
+        login_id: p.login_id.clone(),
+        password: Revealed::new(p.password.clone()),
+        items: revealed(&[
+            ("email", &p.email),
+            ("phone", &p.phone),
+            ("postal_code", &p.postal_code),
+            ("address", &p.address),
+            ("address_detail", &p.address_detail),
+        ]),
+        consents: [
+            ("optional_items".to_owned(), true),
+            ("marketing".to_owned(), false),
+        ]
+        .into(),
+        identity: Some(identity(p)),
+        channel: "test".into(),
+    }
+}
+
+pub fn identity(p: &Person) -> VerifiedIdentity {
+    VerifiedIdentity {
+        ci: p.ci.clone(),
+        di: p.di.clone(),
+        birth_date: p.birth,
+        name: p.name.clone(),
+        mobile: p.mobile.clone(),
+    }
+}
+
+/// Every personal value of a person, in the forms they might be stored or shown.
+pub fn personal_values(p: &Person) -> Vec<String> {
+    let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+    vec![
+        p.name.clone(),
+        p.rrn.clone(),
+        digits(&p.rrn),
+        p.email.clone(),
+        p.mobile.clone(),
+        format!("+82{}", &digits(&p.mobile)[1..]),
+        p.phone.clone(),
+        format!("+82{}", &digits(&p.phone)[1..]),
+        p.address.clone(),
+        p.address_detail.clone(),
+        p.ci.clone(),
+        p.di.clone(),
+        p.login_id.clone(),
+    ]
+}
+
+/// Cheap Argon2id parameters for tests (the OWASP ones are tested in the vault crate).
+pub fn test_hasher() -> PasswordHasher {
+    PasswordHasher::with_params(8, 1, 1).unwrap()
+}
+
+/// A fresh installation in a temporary directory, with a clock standing at a fixed moment.
+#[derive(Debug)]
+pub struct TestApp {
+    pub dir: tempfile::TempDir,
+    pub cfg: Config,
+    pub clock: Arc<FixedClock>,
+    pub app: Jikimi,
+}
+
+/// 2026-11-28 10:00 KST.
+pub fn test_now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 28, 1, 0, 0).unwrap()
+}
+
+pub fn builtin(profile: &str) -> Policy {
+    Policy::builtin(profile).unwrap().unwrap().policy
+}
+
+impl TestApp {
+    pub async fn new(profile: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = Config::new(dir.path().join("data"));
+        let clock = Arc::new(FixedClock::new(test_now()));
+        let app = Jikimi::open_with(&cfg, builtin(profile), clock.clone(), true, test_hasher())
+            .await
+            .unwrap();
+        Self {
+            dir,
+            cfg,
+            clock,
+            app,
+        }
+    }
+
+    /// Opens the same installation again (another process would do the same).
+    pub async fn reopen(&self, profile: &str) -> Jikimi {
+        Jikimi::open_with(
+            &self.cfg,
+            builtin(profile),
+            self.clock.clone(),
+            false,
+            test_hasher(),
+        )
+        .await
+        .unwrap()
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.cfg.data_dir
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.cfg.data_dir.join("jikimi.db")
+    }
+
+    pub fn keys_path(&self) -> PathBuf {
+        self.cfg.data_dir.join("keys.db")
+    }
+}
+
+/// Row counts of every table that a member's data touches, read straight from the files.
+pub async fn row_counts(db: &Path, keys: &Path) -> BTreeMap<String, i64> {
+    use sqlx::Connection;
+    let mut out = BTreeMap::new();
+    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=ro", db.display()))
+        .await
+        .unwrap();
+    for t in [
+        "members",
+        "member_items",
+        "blind_indexes",
+        "consent_events",
+        "jobs",
+        "audit_log",
+        "retained_records",
+        "destruction_records",
+    ] {
+        let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {t}"))
+            .fetch_one(&mut c)
+            .await
+            .unwrap();
+        out.insert(t.to_owned(), n);
+    }
+    let mut k = sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=ro", keys.display()))
+        .await
+        .unwrap();
+    let n: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM wrapped_keys WHERE context LIKE 'member:%'")
+            .fetch_one(&mut k)
+            .await
+            .unwrap();
+    out.insert("member_keys".into(), n);
+    out
+}
+
+/// Every file under `dir`, recursively, as (path, bytes).
+pub fn all_files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let bytes = std::fs::read(&path).unwrap();
+                out.push((path, bytes));
+            }
+        }
+    }
+    out
+}
+
+/// Does `haystack` contain `needle` as bytes?
+pub fn contains(haystack: &[u8], needle: &str) -> bool {
+    let n = needle.as_bytes();
+    !n.is_empty() && haystack.windows(n.len()).any(|w| w == n)
+}
