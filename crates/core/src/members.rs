@@ -68,6 +68,7 @@ fn audit(
     AuditEntry {
         at,
         actor: actor.audit_name(),
+        origin: None,
         action: action.to_owned(),
         member_id: Some(member),
         items,
@@ -504,18 +505,20 @@ impl Jikimi {
     }
 
     /// Opens items of a member for a purpose. Every item must list the purpose in the policy
-    /// (the data subject's own access is always allowed to the subject alone), an item pending
-    /// correction is withheld, and every attempt — allowed or refused — is written to the audit
-    /// chain with who, whose, which items and why; never the values.
+    /// (the data subject's own access is always allowed to the subject alone); a purpose that the
+    /// policy ties to a consent needs that consent in force; an item held for a pending
+    /// correction is withheld (S8). Every attempt — allowed or refused — is written to the audit
+    /// chain with who, from where, whose, which items and why; never the values.
     pub async fn reveal(
         &self,
         actor: &Actor,
+        origin: Option<&str>,
         member: Uuid,
         items: &[&str],
         purpose: &str,
     ) -> Result<BTreeMap<String, Revealed>> {
         let now = self.clock().now();
-        let policy = self.policy();
+        let policy = self.policy().clone();
         let item_names: Vec<String> = items.iter().map(|s| (*s).to_owned()).collect();
         let subject = *actor == Actor::Member(member);
         let mut denied: Option<(String, &'static str)> = None;
@@ -536,12 +539,28 @@ impl Jikimi {
                 break;
             }
         }
+        if denied.is_none()
+            && let Some(category) = policy.purpose(purpose).and_then(|p| p.consent.clone())
+        {
+            let state = self.consent_state(member).await?;
+            if !state.iter().any(|c| c.category == category && c.granted) {
+                denied = Some((
+                    item_names.join(","),
+                    "the consent this purpose needs is not in force",
+                ));
+            }
+        }
+        let entry = |items: Vec<String>| {
+            let mut e = audit(now, actor, "item.reveal", member, items);
+            e.origin = origin.map(str::to_owned);
+            e.purpose = Some(purpose.to_owned());
+            e
+        };
         if let Some((item, reason)) = denied {
-            let mut entry = audit(now, actor, "item.reveal", member, item_names);
-            entry.purpose = Some(purpose.to_owned());
-            entry.outcome = "denied".into();
-            entry.detail = serde_json::json!({ "reason": reason, "item": item });
-            self.store().append_audit(vec![entry]).await?;
+            let mut e = entry(item_names);
+            e.outcome = "denied".into();
+            e.detail = serde_json::json!({ "reason": reason, "item": item });
+            self.store().append_audit(vec![e]).await?;
             tracing::warn!(actor = %actor.audit_name(), member = %member, purpose, reason, "reveal refused");
             return Err(CoreError::PurposeDenied {
                 item,
@@ -566,19 +585,46 @@ impl Jikimi {
             let value = key.open_str(&owner, &row.item_id, &row.sealed)?;
             out.insert(row.item_id, value);
         }
-        let mut entry = audit(
-            now,
-            actor,
-            "item.reveal",
-            member,
-            out.keys().cloned().collect(),
-        );
-        entry.purpose = Some(purpose.to_owned());
+        let mut e = entry(out.keys().cloned().collect());
         if !withheld.is_empty() {
-            entry.detail = serde_json::json!({ "withheld_pending_correction": withheld });
+            e.detail = serde_json::json!({ "withheld_pending_correction": withheld });
         }
-        self.store().append_audit(vec![entry]).await?;
+        self.store().append_audit(vec![e]).await?;
         Ok(out)
+    }
+
+    /// Holds items while a correction the member asked for is pending (S8): until corrected,
+    /// they are not used for any purpose but the member's own access.
+    pub async fn hold_for_correction(
+        &self,
+        actor: &Actor,
+        member: Uuid,
+        items: &[&str],
+    ) -> Result<()> {
+        let now = self.clock().now();
+        let policy = self.policy();
+        if let Some(unknown) = items.iter().find(|i| policy.item(i).is_none()) {
+            return Err(CoreError::field(
+                unknown,
+                "item.unknown",
+                "처리방침에 없는 항목입니다",
+                "is not an item of the privacy policy",
+            ));
+        }
+        let names: Vec<String> = items.iter().map(|s| (*s).to_owned()).collect();
+        self.store()
+            .apply(MemberChange {
+                member_id: member,
+                at: now,
+                correction_marks: names.iter().map(|i| (i.clone(), true)).collect(),
+                audit: vec![audit(now, actor, "item.hold_for_correction", member, names)],
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound(w) => CoreError::NotFound(w),
+                other => CoreError::Store(other),
+            })
     }
 
     /// The member's own items, masked for display (고시 Art. 12). Logged like any reveal.
@@ -589,7 +635,9 @@ impl Jikimi {
     ) -> Result<BTreeMap<String, String>> {
         let ids: Vec<String> = self.policy().items.iter().map(|i| i.id.clone()).collect();
         let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-        let values = self.reveal(actor, member, &refs, SUBJECT_ACCESS).await?;
+        let values = self
+            .reveal(actor, None, member, &refs, SUBJECT_ACCESS)
+            .await?;
         Ok(values
             .into_iter()
             .filter_map(|(id, v)| {

@@ -173,6 +173,7 @@ impl Jikimi {
         let entry = AuditEntry {
             at: now,
             actor: actor.audit_name(),
+            origin: None,
             action: "member.withdraw".into(),
             member_id: Some(member),
             items: items.iter().map(|i| i.item_id.clone()).collect(),
@@ -241,6 +242,7 @@ impl Jikimi {
             .append_audit(vec![AuditEntry {
                 at: self.clock().now(),
                 actor: Actor::FormerMember.audit_name(),
+                origin: None,
                 action: "retention.view".into(),
                 member_id: None,
                 items: out.iter().map(|v| v.class.clone()).collect(),

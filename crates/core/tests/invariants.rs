@@ -39,7 +39,7 @@ async fn raw_files_hold_no_personal_values_on_both_profiles() {
             .unwrap();
         let mine = t
             .app
-            .reveal(&Actor::Member(id), id, &["email"], SUBJECT_ACCESS)
+            .reveal(&Actor::Member(id), None, id, &["email"], SUBJECT_ACCESS)
             .await
             .unwrap();
         assert_eq!(mine["email"].expose(), people[0].email);
@@ -338,20 +338,20 @@ async fn reveal_needs_a_purpose_the_policy_lists() {
         .unwrap();
     let got = t
         .app
-        .reveal(&billing, id, &["address"], &allowed)
+        .reveal(&billing, None, id, &["address"], &allowed)
         .await
         .unwrap();
     assert_eq!(got["address"].expose(), p.address);
     let err = t
         .app
-        .reveal(&billing, id, &["rrn"], &refused)
+        .reveal(&billing, None, id, &["rrn"], &refused)
         .await
         .unwrap_err();
     assert!(matches!(err, CoreError::PurposeDenied { ref item, .. } if item == "rrn"));
     // Another party may not borrow the data subject's own purpose.
     assert!(
         t.app
-            .reveal(&billing, id, &["rrn"], SUBJECT_ACCESS)
+            .reveal(&billing, None, id, &["rrn"], SUBJECT_ACCESS)
             .await
             .is_err()
     );
@@ -448,7 +448,7 @@ async fn consent_ledger_is_append_only_and_withdrawal_deletes_optional_items() {
     let has = |items: &BTreeMap<String, Revealed>, k: &str| items.contains_key(k);
     let items = t
         .app
-        .reveal(&me, id, &["address", "email"], SUBJECT_ACCESS)
+        .reveal(&me, None, id, &["address", "email"], SUBJECT_ACCESS)
         .await
         .unwrap();
     assert!(has(&items, "address"));
@@ -458,7 +458,7 @@ async fn consent_ledger_is_append_only_and_withdrawal_deletes_optional_items() {
         .unwrap();
     let items = t
         .app
-        .reveal(&me, id, &["address", "email"], SUBJECT_ACCESS)
+        .reveal(&me, None, id, &["address", "email"], SUBJECT_ACCESS)
         .await
         .unwrap();
     assert!(
@@ -516,7 +516,7 @@ async fn correction_validates_and_reindexes() {
         .unwrap();
     let got = t
         .app
-        .reveal(&me, ida, &["address"], SUBJECT_ACCESS)
+        .reveal(&me, None, ida, &["address"], SUBJECT_ACCESS)
         .await
         .unwrap();
     assert_eq!(got["address"].expose(), new_address);
@@ -638,7 +638,7 @@ async fn master_key_is_checked_and_rotation_keeps_the_data() {
     ));
     let again = t.reopen(SEED).await;
     let got = again
-        .reveal(&Actor::Member(id), id, &["email"], SUBJECT_ACCESS)
+        .reveal(&Actor::Member(id), None, id, &["email"], SUBJECT_ACCESS)
         .await
         .unwrap();
     assert_eq!(got["email"].expose(), p.email);
@@ -666,7 +666,7 @@ async fn sealed_values_cannot_be_moved_between_members() {
     .unwrap();
     assert!(
         t.app
-            .reveal(&Actor::Member(ida), ida, &["name"], SUBJECT_ACCESS)
+            .reveal(&Actor::Member(ida), None, ida, &["name"], SUBJECT_ACCESS)
             .await
             .is_err()
     );
@@ -697,4 +697,106 @@ async fn orphan_keys_are_swept_and_live_keys_kept() {
     );
     assert!(t.app.keyring().member_key(orphan).await.unwrap().is_none());
     assert!(t.app.keyring().member_key(id).await.unwrap().is_some());
+}
+
+/// Invariant 4 (consent): a purpose the policy ties to a consent is refused until the member gives
+/// it, and allowed while it is in force; the origin of the caller is recorded.
+#[tokio::test]
+async fn a_purpose_tied_to_consent_needs_that_consent() {
+    let t = TestApp::new(LIFEPLAN).await;
+    let p = person(100);
+    let id = t.app.sign_up(lifeplan_signup(&p)).await.unwrap();
+    let crm = Actor::Service("crm".into());
+    assert_eq!(
+        t.app
+            .policy()
+            .purpose("marketing")
+            .unwrap()
+            .consent
+            .as_deref(),
+        Some("marketing")
+    );
+    assert!(t.app.policy().allows("email", "marketing"));
+    let err = t
+        .app
+        .reveal(&crm, Some("192.0.2.10"), id, &["email"], "marketing")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CoreError::PurposeDenied { .. }));
+    t.app
+        .set_consent(&Actor::Member(id), id, "marketing", true, "test")
+        .await
+        .unwrap();
+    let got = t
+        .app
+        .reveal(&crm, Some("192.0.2.10"), id, &["email"], "marketing")
+        .await
+        .unwrap();
+    assert_eq!(got["email"].expose(), p.email);
+    t.app
+        .set_consent(&Actor::Member(id), id, "marketing", false, "test")
+        .await
+        .unwrap();
+    assert!(
+        t.app
+            .reveal(&crm, None, id, &["email"], "marketing")
+            .await
+            .is_err()
+    );
+    let rows = t.app.store().audit_rows(0, 100).await.unwrap();
+    let crm_rows: Vec<_> = rows.iter().filter(|r| r.actor == "service:crm").collect();
+    assert_eq!(
+        crm_rows
+            .iter()
+            .map(|r| r.outcome.as_str())
+            .collect::<Vec<_>>(),
+        ["denied", "ok", "denied"]
+    );
+    assert_eq!(crm_rows[1].origin.as_deref(), Some("192.0.2.10"));
+}
+
+/// S8: while a correction is pending the item is not used, except to show its owner; correcting
+/// it lifts the hold.
+#[tokio::test]
+async fn an_item_held_for_correction_is_not_used() {
+    let t = TestApp::new(SEED).await;
+    let p = person(101);
+    let id = t.app.sign_up(seed_signup(&p)).await.unwrap();
+    let me = Actor::Member(id);
+    let shop = Actor::Service("shop".into());
+    let delivery = t.app.policy().item("address").unwrap().purposes[0].clone();
+    t.app
+        .hold_for_correction(&me, id, &["address"])
+        .await
+        .unwrap();
+    let got = t
+        .app
+        .reveal(&shop, None, id, &["address"], &delivery)
+        .await
+        .unwrap();
+    assert!(got.is_empty(), "held item withheld from other purposes");
+    let mine = t
+        .app
+        .reveal(&me, None, id, &["address"], SUBJECT_ACCESS)
+        .await
+        .unwrap();
+    assert_eq!(mine["address"].expose(), p.address);
+    t.app
+        .correct(
+            &me,
+            id,
+            [(
+                "address".to_owned(),
+                Some(Revealed::new("대구광역시 중구 지킴로 3".into())),
+            )]
+            .into(),
+        )
+        .await
+        .unwrap();
+    let got = t
+        .app
+        .reveal(&shop, None, id, &["address"], &delivery)
+        .await
+        .unwrap();
+    assert_eq!(got["address"].expose(), "대구광역시 중구 지킴로 3");
 }

@@ -237,7 +237,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             if fresh {
                 tracing::info!(data_dir = %g.data_dir.display(), "first start: created the data directory, master key, key store and database");
             }
-            jikimi_web::serve(app, listen).await?;
+            let worker = tokio::spawn(background(app.clone()));
+            let served = jikimi_web::serve(app, listen).await;
+            worker.abort();
+            served?;
         }
         Command::Migrate => {
             let app = open(g, false).await?;
@@ -291,6 +294,27 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs due jobs every few seconds and sweeps orphan member keys every hour. Errors are logged
+/// and retried on the next round; they never stop the server.
+async fn background(app: Jikimi) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+    let mut rounds: u64 = 0;
+    loop {
+        tick.tick().await;
+        if let Err(e) = app.run_jobs_once().await {
+            tracing::error!(error = %e, "background jobs failed; retrying next round");
+        }
+        if rounds.is_multiple_of(720) {
+            match app.sweep_orphan_keys(chrono::Duration::hours(1)).await {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(removed = n, "removed member keys that had no member"),
+                Err(e) => tracing::error!(error = %e, "orphan key sweep failed"),
+            }
+        }
+        rounds += 1;
+    }
 }
 
 fn policy_command(command: PolicyCommand) -> Result<ExitCode> {

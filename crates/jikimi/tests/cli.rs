@@ -381,3 +381,56 @@ async fn audit_verify_names_a_changed_row_and_rotation_works_from_the_cli() {
         "{out}"
     );
 }
+
+/// Personal data never reaches the logs: with members in the store, every command at the most
+/// verbose level prints none of their values (docs/LOGGING.md).
+#[tokio::test(flavor = "multi_thread")]
+async fn commands_log_no_personal_values_even_at_trace_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let d = data.to_str().unwrap().to_owned();
+    assert!(
+        run(&["init", "--data-dir", &d, "--policy", "lifeplan-seed"])
+            .status
+            .success()
+    );
+    let people: Vec<_> = (200..203).map(person).collect();
+    {
+        let app = jikimi_core::Jikimi::open_with(
+            &jikimi_core::Config::new(&data),
+            jikimi_testkit::builtin("lifeplan-seed"),
+            std::sync::Arc::new(jikimi_core::SystemClock),
+            false,
+            jikimi_testkit::test_hasher(),
+        )
+        .await
+        .unwrap();
+        for p in &people {
+            app.sign_up(seed_signup(p)).await.unwrap();
+        }
+    }
+    let mut outputs = String::new();
+    for args in [
+        vec!["migrate"],
+        vec!["audit", "verify"],
+        vec!["keys", "rotate"],
+    ] {
+        let o = bin()
+            .args(&args)
+            .args(["--data-dir", &d, "--policy", "lifeplan-seed"])
+            .env("JIKIMI_LOG", "trace")
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{args:?}: {}", text(&o));
+        outputs.push_str(&text(&o));
+    }
+    assert!(
+        outputs.contains("TRACE") || outputs.contains("DEBUG"),
+        "verbose logging was on"
+    );
+    for p in &people {
+        for v in jikimi_testkit::personal_values(p) {
+            assert!(!outputs.contains(&v), "a personal value reached the output");
+        }
+    }
+}

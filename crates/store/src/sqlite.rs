@@ -80,6 +80,7 @@ async fn append_audit_tx(
             seq,
             &at,
             &e.actor,
+            e.origin.as_deref(),
             &e.action,
             e.member_id,
             &items,
@@ -89,12 +90,13 @@ async fn append_audit_tx(
         );
         let hash = linker.link(&prev, &body);
         sqlx::query(
-            "INSERT INTO audit_log (seq, at, actor, action, member_id, items, purpose, outcome, detail, prev_hash, hash)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO audit_log (seq, at, actor, origin, action, member_id, items, purpose, outcome, detail, prev_hash, hash)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(seq)
         .bind(&at)
         .bind(&e.actor)
+        .bind(&e.origin)
         .bind(&e.action)
         .bind(e.member_id)
         .bind(&items)
@@ -535,7 +537,7 @@ impl Store for SqliteStore {
 
     async fn audit_rows(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditRow>> {
         let rows = sqlx::query(
-            "SELECT seq, at, actor, action, member_id, items, purpose, outcome, detail, prev_hash, hash
+            "SELECT seq, at, actor, origin, action, member_id, items, purpose, outcome, detail, prev_hash, hash
              FROM audit_log WHERE seq > ? ORDER BY seq LIMIT ?",
         )
         .bind(after_seq)
@@ -548,6 +550,7 @@ impl Store for SqliteStore {
                     seq: r.try_get("seq")?,
                     at: r.try_get("at")?,
                     actor: r.try_get("actor")?,
+                    origin: r.try_get("origin")?,
                     action: r.try_get("action")?,
                     member_id: r.try_get("member_id")?,
                     items: r.try_get("items")?,

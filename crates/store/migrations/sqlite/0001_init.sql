@@ -58,6 +58,7 @@ CREATE TABLE audit_log (
     seq         INTEGER PRIMARY KEY,
     at          TEXT NOT NULL,
     actor       TEXT NOT NULL,
+    origin      TEXT,                           -- where the actor acted from (IP of staff/services)
     action      TEXT NOT NULL,
     member_id   BLOB,
     items       TEXT NOT NULL,
