@@ -60,8 +60,22 @@ pub(crate) fn sqlite_connect_options(url: &str, create: bool) -> Result<SqliteCo
     use std::str::FromStr;
     let opts = SqliteConnectOptions::from_str(url)?;
     let path = opts.get_filename().to_path_buf();
-    if !create && !path.exists() {
-        return Err(StoreError::Missing(path.display().to_string()));
+    if !path.exists() {
+        if !create {
+            return Err(StoreError::Missing(path.display().to_string()));
+        }
+        // Create the file readable by its owner only; SQLite gives its -wal and -shm files the
+        // same mode.
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+            .map_err(|source| StoreError::Create {
+                path: path.display().to_string(),
+                source,
+            })?;
     }
     Ok(opts
         .create_if_missing(create)

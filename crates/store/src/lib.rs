@@ -28,6 +28,11 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("database file {0} does not exist; run `jikimi init` first or check the path")]
     Missing(String),
+    #[error("cannot create {path}: {source}")]
+    Create {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
     #[error("migration error: {0}")]
