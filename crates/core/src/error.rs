@@ -56,6 +56,12 @@ pub enum CoreError {
     NotFound(&'static str),
     #[error("wrong login ID or password")]
     BadCredentials,
+    /// Too many failed logins for this login ID; try again after `retry_after` seconds.
+    #[error("too many failed logins; try again in {retry_after} seconds")]
+    TooManyAttempts { retry_after: i64 },
+    /// The identity verification failed or expired.
+    #[error("identity verification failed: {0}")]
+    Identity(&'static str),
     #[error(
         "the master key does not match the key store (key store expects fingerprint {expected}, the key given has {given}); start with the key this data was created with"
     )]

@@ -149,6 +149,11 @@ impl Keyring {
         self.unwrap_record(&rec)
     }
 
+    /// A key of the service itself (`system:…`), created on first use.
+    pub async fn system_key(&self, context: &str) -> Result<DataKey> {
+        self.get_or_create(context).await
+    }
+
     pub async fn blind_index_key(&self) -> Result<BlindIndexKey> {
         Ok(self
             .get_or_create(BLIND_INDEX_CONTEXT)

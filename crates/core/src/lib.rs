@@ -3,8 +3,10 @@
 pub mod audit;
 pub mod clock;
 mod error;
+pub mod identity;
 pub mod keyring;
 mod members;
+mod sessions;
 pub mod validate;
 mod withdrawal;
 
@@ -21,6 +23,7 @@ pub use error::{CoreError, FieldError, Result};
 pub use jikimi_vault::Revealed;
 pub use keyring::{Keyring, MasterKeySource};
 pub use members::{ConsentState, SignUp, VerifiedIdentity};
+pub use sessions::{NewSession, SessionInfo, Settings, token_hash};
 pub use withdrawal::{RetainedView, WithdrawalReceipt};
 
 /// The purpose under which a member (or their guardian) sees their own data (PIPA Art. 35).
@@ -69,6 +72,10 @@ pub struct Config {
     pub master_key: Option<String>,
     /// The master key file (`JIKIMI_MASTER_KEY_FILE`); default `<data dir>/master.key`.
     pub master_key_file: Option<PathBuf>,
+    /// Session and login limits.
+    pub settings: Settings,
+    /// The 본인확인 provider; the built-in sandbox when `None`.
+    pub identity: Option<Arc<dyn identity::IdentityProvider>>,
 }
 
 impl Config {
@@ -79,6 +86,8 @@ impl Config {
             key_store_url: None,
             master_key: None,
             master_key_file: None,
+            settings: Settings::default(),
+            identity: None,
         }
     }
 
@@ -135,6 +144,8 @@ struct Inner {
     index: BlindIndexKey,
     hasher: PasswordHasher,
     clock: Arc<dyn Clock>,
+    settings: Settings,
+    identity: Arc<dyn identity::IdentityProvider>,
 }
 
 impl Jikimi {
@@ -197,6 +208,11 @@ impl Jikimi {
                 index,
                 hasher,
                 clock,
+                settings: cfg.settings.clone(),
+                identity: cfg
+                    .identity
+                    .clone()
+                    .unwrap_or_else(|| Arc::new(identity::SandboxIdentity::default())),
             }),
         })
     }

@@ -58,6 +58,15 @@ pub struct ConsentState {
     pub policy_version: Option<String>,
 }
 
+pub(crate) fn audit_entry(
+    at: DateTime<Utc>,
+    actor: &Actor,
+    action: &str,
+    member: Uuid,
+) -> AuditEntry {
+    audit(at, actor, action, member, vec![])
+}
+
 fn audit(
     at: DateTime<Utc>,
     actor: &Actor,
@@ -452,7 +461,7 @@ impl Jikimi {
         }
     }
 
-    async fn login_id_of(&self, member: Uuid) -> Result<Option<Revealed>> {
+    pub(crate) async fn login_id_of(&self, member: Uuid) -> Result<Option<Revealed>> {
         let Some(row) = self.store().member(member).await? else {
             return Ok(None);
         };
@@ -462,6 +471,39 @@ impl Jikimi {
             LOGIN_ITEM,
             &row.login_sealed,
         )?))
+    }
+
+    /// Strings a member's password must not contain: login-independent parts (birth date from
+    /// the birth-date or RRN item, phone numbers).
+    pub(crate) async fn personal_fragments(&self, member: Uuid) -> Result<Vec<String>> {
+        let policy = self.policy().clone();
+        let wanted: Vec<String> = policy
+            .items
+            .iter()
+            .filter(|i| {
+                matches!(
+                    i.kind,
+                    ItemKind::BirthDate | ItemKind::Rrn | ItemKind::Mobile | ItemKind::Phone
+                )
+            })
+            .map(|i| i.id.clone())
+            .collect();
+        let key = self.member_key(member).await?;
+        let owner = member.to_string();
+        let mut birth = None;
+        let mut phones = Vec::new();
+        for row in self.store().items(member, Some(&wanted)).await? {
+            let v = key.open_str(&owner, &row.item_id, &row.sealed)?;
+            match policy.item(&row.item_id).map(|i| i.kind) {
+                Some(ItemKind::BirthDate) => {
+                    birth = NaiveDate::parse_from_str(v.expose(), "%Y-%m-%d").ok()
+                }
+                Some(ItemKind::Rrn) => birth = Rrn::parse(v.expose()).ok().map(|r| r.birth_date()),
+                _ => phones.push(v),
+            }
+        }
+        let refs: Vec<&str> = phones.iter().map(|p| p.expose()).collect();
+        Ok(validate::personal_fragments(birth, &refs))
     }
 
     pub(crate) async fn member_key(&self, member: Uuid) -> Result<DataKey> {

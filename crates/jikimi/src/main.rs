@@ -185,13 +185,13 @@ fn report_warnings(loaded: &Loaded) {
 
 fn config(g: &Global) -> Config {
     Config {
-        data_dir: g.data_dir.clone(),
         database_url: g.database_url.clone(),
         key_store_url: g.key_store_url.clone(),
         master_key: std::env::var("JIKIMI_MASTER_KEY")
             .ok()
             .filter(|s| !s.trim().is_empty()),
         master_key_file: g.master_key_file.clone(),
+        ..Config::new(&g.data_dir)
     }
 }
 

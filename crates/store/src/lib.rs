@@ -73,6 +73,40 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// destruction record, audit entries and jobs, in one transaction.
     async fn withdraw(&self, w: Withdrawal) -> Result<()>;
 
+    // --- sessions (only token hashes are stored)
+    async fn insert_session(&self, s: SessionRow) -> Result<()>;
+    async fn session(&self, token_hash: &[u8]) -> Result<Option<SessionRow>>;
+    async fn touch_session(&self, token_hash: &[u8], at: DateTime<Utc>) -> Result<()>;
+    async fn set_session_auth(&self, token_hash: &[u8], at: DateTime<Utc>) -> Result<()>;
+    async fn delete_session(&self, token_hash: &[u8]) -> Result<bool>;
+    /// Deletes a member's sessions except `keep`; returns how many.
+    async fn delete_member_sessions(&self, member: Uuid, keep: Option<&[u8]>) -> Result<u64>;
+
+    // --- login failure limits (shared by every instance, never in memory)
+    async fn login_failures(&self, login_index: &[u8]) -> Result<Option<LoginFailures>>;
+    /// Counts one failure: a new window starts when the old one is over; reaching `max` in a
+    /// window locks until `at + lock`. Returns the new state.
+    async fn record_login_failure(
+        &self,
+        login_index: &[u8],
+        at: DateTime<Utc>,
+        window: chrono::Duration,
+        max: i64,
+        lock: chrono::Duration,
+    ) -> Result<LoginFailures>;
+    async fn clear_login_failures(&self, login_index: &[u8]) -> Result<()>;
+
+    // --- identity verification results awaiting sign-up
+    async fn put_identity(
+        &self,
+        token_hash: &[u8],
+        sealed: &[u8],
+        expires_at: DateTime<Utc>,
+    ) -> Result<()>;
+    /// Returns and deletes the result (it is used once).
+    async fn take_identity(&self, token_hash: &[u8], now: DateTime<Utc>)
+    -> Result<Option<Vec<u8>>>;
+
     // --- audit chain
     async fn append_audit(&self, entries: Vec<AuditEntry>) -> Result<()>;
     async fn audit_rows(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditRow>>;

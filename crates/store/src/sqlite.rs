@@ -528,6 +528,189 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn insert_session(&self, s: SessionRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, member_id, created_at, last_seen_at, expires_at, auth_at)
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&s.token_hash)
+        .bind(s.member_id)
+        .bind(s.created_at)
+        .bind(s.last_seen_at)
+        .bind(s.expires_at)
+        .bind(s.auth_at)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    async fn session(&self, token_hash: &[u8]) -> Result<Option<SessionRow>> {
+        let row = sqlx::query(
+            "SELECT token_hash, member_id, created_at, last_seen_at, expires_at, auth_at
+             FROM sessions WHERE token_hash = ?",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.read)
+        .await?;
+        row.map(|r| {
+            Ok(SessionRow {
+                token_hash: r.try_get("token_hash")?,
+                member_id: r.try_get("member_id")?,
+                created_at: r.try_get("created_at")?,
+                last_seen_at: r.try_get("last_seen_at")?,
+                expires_at: r.try_get("expires_at")?,
+                auth_at: r.try_get("auth_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn touch_session(&self, token_hash: &[u8], at: DateTime<Utc>) -> Result<()> {
+        sqlx::query("UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?")
+            .bind(at)
+            .bind(token_hash)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_session_auth(&self, token_hash: &[u8], at: DateTime<Utc>) -> Result<()> {
+        sqlx::query("UPDATE sessions SET auth_at = ?1, last_seen_at = ?1 WHERE token_hash = ?2")
+            .bind(at)
+            .bind(token_hash)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_session(&self, token_hash: &[u8]) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM sessions WHERE token_hash = ?")
+            .bind(token_hash)
+            .execute(&self.write)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn delete_member_sessions(&self, member: Uuid, keep: Option<&[u8]>) -> Result<u64> {
+        let done = sqlx::query(
+            "DELETE FROM sessions WHERE member_id = ? AND (?2 IS NULL OR token_hash <> ?2)",
+        )
+        .bind(member)
+        .bind(keep)
+        .execute(&self.write)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn login_failures(&self, login_index: &[u8]) -> Result<Option<LoginFailures>> {
+        let row = sqlx::query(
+            "SELECT failures, first_at, locked_until FROM login_failures WHERE login_index = ?",
+        )
+        .bind(login_index)
+        .fetch_optional(&self.read)
+        .await?;
+        row.map(|r| {
+            Ok(LoginFailures {
+                failures: r.try_get("failures")?,
+                first_at: r.try_get("first_at")?,
+                locked_until: r.try_get("locked_until")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn record_login_failure(
+        &self,
+        login_index: &[u8],
+        at: DateTime<Utc>,
+        window: chrono::Duration,
+        max: i64,
+        lock: chrono::Duration,
+    ) -> Result<LoginFailures> {
+        let mut tx = self.write.begin().await?;
+        let row =
+            sqlx::query("SELECT failures, first_at FROM login_failures WHERE login_index = ?")
+                .bind(login_index)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let (failures, first_at) = match row {
+            Some(r) => {
+                let first: DateTime<Utc> = r.try_get("first_at")?;
+                let n: i64 = r.try_get("failures")?;
+                if at - first > window {
+                    (1, at)
+                } else {
+                    (n + 1, first)
+                }
+            }
+            None => (1, at),
+        };
+        let locked_until = (failures >= max).then(|| at + lock);
+        sqlx::query(
+            "INSERT INTO login_failures (login_index, failures, first_at, locked_until) VALUES (?, ?, ?, ?)
+             ON CONFLICT (login_index) DO UPDATE SET failures = excluded.failures,
+                 first_at = excluded.first_at, locked_until = excluded.locked_until",
+        )
+        .bind(login_index)
+        .bind(failures)
+        .bind(first_at)
+        .bind(locked_until)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(LoginFailures {
+            failures,
+            first_at,
+            locked_until,
+        })
+    }
+
+    async fn clear_login_failures(&self, login_index: &[u8]) -> Result<()> {
+        sqlx::query("DELETE FROM login_failures WHERE login_index = ?")
+            .bind(login_index)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    async fn put_identity(
+        &self,
+        token_hash: &[u8],
+        sealed: &[u8],
+        expires_at: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO identity_verifications (token_hash, sealed, expires_at) VALUES (?, ?, ?)",
+        )
+        .bind(token_hash)
+        .bind(sealed)
+        .bind(expires_at)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    async fn take_identity(
+        &self,
+        token_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Option<Vec<u8>>> {
+        let mut tx = self.write.begin().await?;
+        // Expired results go whenever any is taken.
+        sqlx::query("DELETE FROM identity_verifications WHERE expires_at <= ?")
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        let sealed: Option<Vec<u8>> = sqlx::query_scalar(
+            "DELETE FROM identity_verifications WHERE token_hash = ? RETURNING sealed",
+        )
+        .bind(token_hash)
+        .fetch_optional(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(sealed)
+    }
+
     async fn append_audit(&self, entries: Vec<AuditEntry>) -> Result<()> {
         let mut tx = self.write.begin().await?;
         append_audit_tx(&mut tx, self.linker.as_ref(), &entries).await?;

@@ -290,3 +290,27 @@ pub struct Withdrawal {
     pub audit: Vec<AuditEntry>,
     pub jobs: Vec<NewJob>,
 }
+
+/// A session as stored: the token itself is never stored, only its hash.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    pub token_hash: Vec<u8>,
+    pub member_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub auth_at: DateTime<Utc>,
+}
+
+impl fmt::Debug for SessionRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SessionRow(member {})", self.member_id)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginFailures {
+    pub failures: i64,
+    pub first_at: DateTime<Utc>,
+    pub locked_until: Option<DateTime<Utc>>,
+}

@@ -1,0 +1,240 @@
+//! Login, sessions and login-failure limits. Tokens are opaque random strings; only their SHA-256
+//! is stored. Limits live in the database, so they hold across instances.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Duration, Utc};
+use jikimi_store::{MemberChange, SessionRow};
+use rand::RngCore;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::members::LOGIN_DOMAIN;
+use crate::{Actor, CoreError, Jikimi, Result, Revealed, validate};
+
+/// Session and login limits. Defaults follow the safeguards standard's practice (R-ACC-04, R-ACC-09).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// A session unused this long ends.
+    pub session_idle: Duration,
+    /// A session ends this long after login, used or not.
+    pub session_absolute: Duration,
+    /// A password entered this recently counts as re-authentication for sensitive reveals.
+    pub reauth_window: Duration,
+    /// This many failures within `failure_window` lock the login ID for `lock_for`.
+    pub max_failures: i64,
+    pub failure_window: Duration,
+    pub lock_for: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            session_idle: Duration::minutes(30),
+            session_absolute: Duration::hours(12),
+            reauth_window: Duration::minutes(10),
+            max_failures: 5,
+            failure_window: Duration::minutes(15),
+            lock_for: Duration::minutes(15),
+        }
+    }
+}
+
+/// A new session: the token is given to the client once and never stored.
+#[derive(Debug)]
+pub struct NewSession {
+    pub token: Revealed,
+    pub member: Uuid,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A live session, as a request sees it.
+#[derive(Debug, Clone, Serialize)]
+pub struct SessionInfo {
+    pub member: Uuid,
+    #[serde(skip)]
+    pub token_hash: Vec<u8>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub auth_at: DateTime<Utc>,
+}
+
+/// SHA-256 of a session token: what the store keeps and looks up.
+pub fn token_hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+fn new_token() -> Revealed {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    Revealed::new(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+impl Jikimi {
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    /// Logs in: checks the failure limit, then the password (same answer and about the same time
+    /// for an unknown ID and a wrong password). A locked ID is refused even with the right
+    /// password until the lock ends (R-ACC-04).
+    pub async fn login(&self, login_id: &str, password: &Revealed) -> Result<NewSession> {
+        let now = self.clock().now();
+        let s = self.settings().clone();
+        let index = self.digest(LOGIN_DOMAIN, &login_id.trim().to_lowercase());
+        if let Some(f) = self.store().login_failures(&index).await?
+            && let Some(until) = f.locked_until
+            && until > now
+        {
+            return Err(CoreError::TooManyAttempts {
+                retry_after: (until - now).num_seconds().max(1),
+            });
+        }
+        let member = match self.authenticate(login_id, password).await {
+            Ok(m) => m,
+            Err(CoreError::BadCredentials) => {
+                let f = self
+                    .store()
+                    .record_login_failure(&index, now, s.failure_window, s.max_failures, s.lock_for)
+                    .await?;
+                if let Some(until) = f.locked_until {
+                    return Err(CoreError::TooManyAttempts {
+                        retry_after: (until - now).num_seconds().max(1),
+                    });
+                }
+                return Err(CoreError::BadCredentials);
+            }
+            Err(e) => return Err(e),
+        };
+        self.store().clear_login_failures(&index).await?;
+        let token = new_token();
+        let expires_at = now + s.session_absolute;
+        self.store()
+            .insert_session(SessionRow {
+                token_hash: token_hash(token.expose()),
+                member_id: member,
+                created_at: now,
+                last_seen_at: now,
+                expires_at,
+                auth_at: now,
+            })
+            .await?;
+        Ok(NewSession {
+            token,
+            member,
+            expires_at,
+        })
+    }
+
+    /// The live session for a token, or `None` (unknown, idle too long, past its absolute
+    /// expiry, or its member gone). Marks it used.
+    pub async fn session(&self, token: &str) -> Result<Option<SessionInfo>> {
+        let now = self.clock().now();
+        let hash = token_hash(token);
+        let Some(row) = self.store().session(&hash).await? else {
+            return Ok(None);
+        };
+        if now >= row.expires_at || now - row.last_seen_at >= self.settings().session_idle {
+            self.store().delete_session(&hash).await?;
+            return Ok(None);
+        }
+        self.store().touch_session(&hash, now).await?;
+        Ok(Some(SessionInfo {
+            member: row.member_id,
+            token_hash: hash,
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+            auth_at: row.auth_at,
+        }))
+    }
+
+    /// Whether the password was entered recently enough to reveal sensitive items.
+    pub fn recently_authenticated(&self, s: &SessionInfo) -> bool {
+        self.clock().now() - s.auth_at < self.settings().reauth_window
+    }
+
+    /// Re-enters the password within a session; refreshes its re-authentication time.
+    pub async fn reauthenticate(&self, s: &SessionInfo, password: &Revealed) -> Result<()> {
+        let row = self
+            .store()
+            .member(s.member)
+            .await?
+            .ok_or(CoreError::NotFound("member"))?;
+        if !self
+            .inner
+            .hasher
+            .verify(password.expose(), &row.password_hash)
+            .ok
+        {
+            return Err(CoreError::BadCredentials);
+        }
+        self.store()
+            .set_session_auth(&s.token_hash, self.clock().now())
+            .await?;
+        Ok(())
+    }
+
+    pub async fn logout(&self, token: &str) -> Result<bool> {
+        Ok(self.store().delete_session(&token_hash(token)).await?)
+    }
+
+    /// Changes the password: the current one must be right, the new one must follow the rule.
+    /// Every other session of the member ends.
+    pub async fn change_password(
+        &self,
+        s: &SessionInfo,
+        current: &Revealed,
+        new: &Revealed,
+    ) -> Result<u64> {
+        let member = s.member;
+        let row = self
+            .store()
+            .member(member)
+            .await?
+            .ok_or(CoreError::NotFound("member"))?;
+        if !self
+            .inner
+            .hasher
+            .verify(current.expose(), &row.password_hash)
+            .ok
+        {
+            return Err(CoreError::field(
+                "current_password",
+                "password.wrong",
+                "현재 비밀번호가 맞지 않습니다",
+                "the current password is not right",
+            ));
+        }
+        let mut fragments = self.personal_fragments(member).await?;
+        if let Some(login) = self.login_id_of(member).await? {
+            fragments.push(login.expose().to_owned());
+        }
+        validate::password(new.expose(), &fragments).map_err(|mut e| {
+            e.field = "new_password".into();
+            CoreError::Invalid(vec![e])
+        })?;
+        let now = self.clock().now();
+        let hash = self.inner.hasher.hash(new.expose())?;
+        let mut entry = crate::members::audit_entry(
+            now,
+            &Actor::Member(member),
+            "member.password_change",
+            member,
+        );
+        entry.items = vec![];
+        self.store()
+            .apply(MemberChange {
+                member_id: member,
+                at: now,
+                password_hash: Some(hash),
+                audit: vec![entry],
+                ..Default::default()
+            })
+            .await?;
+        Ok(self
+            .store()
+            .delete_member_sessions(member, Some(&s.token_hash))
+            .await?)
+    }
+}

@@ -1,0 +1,252 @@
+//! Sessions, login limits, password change and identity verification, without HTTP.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use chrono::Duration;
+use jikimi_core::identity::{Carrier, IdentityRequest};
+use jikimi_core::{Actor, CoreError, Revealed};
+use jikimi_testkit::{TestApp, lifeplan_signup, person, person_born, seed_signup};
+
+fn pw(s: &str) -> Revealed {
+    Revealed::new(s.to_owned())
+}
+
+#[tokio::test]
+async fn sessions_end_on_logout_idle_and_absolute_expiry() {
+    let t = TestApp::new("lifeplan-seed").await;
+    let p = person(1);
+    let id = t.app.sign_up(seed_signup(&p)).await.unwrap();
+    let s = t.app.login(&p.login_id, &pw(&p.password)).await.unwrap();
+    assert_eq!(s.member, id);
+    assert_eq!(
+        t.app
+            .session(s.token.expose())
+            .await
+            .unwrap()
+            .unwrap()
+            .member,
+        id
+    );
+    assert!(t.app.logout(s.token.expose()).await.unwrap());
+    assert!(t.app.session(s.token.expose()).await.unwrap().is_none());
+
+    // Idle: 29 minutes apart keeps it, 30 ends it.
+    let s = t.app.login(&p.login_id, &pw(&p.password)).await.unwrap();
+    t.clock.advance(Duration::minutes(29));
+    assert!(t.app.session(s.token.expose()).await.unwrap().is_some());
+    t.clock.advance(Duration::minutes(30));
+    assert!(t.app.session(s.token.expose()).await.unwrap().is_none());
+
+    // Absolute: used every 20 minutes, it still ends 12 hours after login.
+    let s = t.app.login(&p.login_id, &pw(&p.password)).await.unwrap();
+    for _ in 0..35 {
+        t.clock.advance(Duration::minutes(20));
+        assert!(t.app.session(s.token.expose()).await.unwrap().is_some());
+    }
+    t.clock.advance(Duration::minutes(20));
+    assert!(t.app.session(s.token.expose()).await.unwrap().is_none());
+    // A made-up token is no session.
+    assert!(t.app.session("not-a-token").await.unwrap().is_none());
+}
+
+/// R-ACC-04: after 5 failures in the window, even the right password is refused until the lock
+/// ends; an unknown login ID behaves the same way.
+#[tokio::test]
+async fn five_failures_lock_the_login_even_with_the_right_password() {
+    let t = TestApp::new("lifeplan-seed").await;
+    let p = person(2);
+    t.app.sign_up(seed_signup(&p)).await.unwrap();
+    for i in 1..=5 {
+        let e = t
+            .app
+            .login(&p.login_id, &pw("wrong-password-1"))
+            .await
+            .unwrap_err();
+        if i < 5 {
+            assert!(matches!(e, CoreError::BadCredentials), "attempt {i}: {e:?}");
+        } else {
+            assert!(
+                matches!(e, CoreError::TooManyAttempts { .. }),
+                "attempt {i}: {e:?}"
+            );
+        }
+    }
+    assert!(matches!(
+        t.app.login(&p.login_id, &pw(&p.password)).await,
+        Err(CoreError::TooManyAttempts { retry_after }) if retry_after > 0 && retry_after <= 900
+    ));
+    t.clock.advance(Duration::minutes(16));
+    t.app.login(&p.login_id, &pw(&p.password)).await.unwrap();
+
+    // Unknown IDs: the same answers, the same lock.
+    for i in 1..=5 {
+        let e = t
+            .app
+            .login("nobody77", &pw("wrong-password-1"))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            matches!(e, CoreError::TooManyAttempts { .. }),
+            i == 5,
+            "attempt {i}: {e:?}"
+        );
+    }
+    // Failures spread beyond the window do not add up.
+    let q = person(3);
+    t.app.sign_up(seed_signup(&q)).await.unwrap();
+    for _ in 0..8 {
+        assert!(matches!(
+            t.app.login(&q.login_id, &pw("wrong-password-1")).await,
+            Err(CoreError::BadCredentials)
+        ));
+        t.clock.advance(Duration::minutes(4));
+    }
+}
+
+#[tokio::test]
+async fn password_change_ends_other_sessions_and_follows_the_rule() {
+    let t = TestApp::new("lifeplan-seed").await;
+    let p = person(4);
+    t.app.sign_up(seed_signup(&p)).await.unwrap();
+    let a = t.app.login(&p.login_id, &pw(&p.password)).await.unwrap();
+    let b = t.app.login(&p.login_id, &pw(&p.password)).await.unwrap();
+    let sa = t.app.session(a.token.expose()).await.unwrap().unwrap();
+    // Wrong current password; a new password holding the birth date.
+    assert!(matches!(
+        t.app.change_password(&sa, &pw("not-it-123"), &pw("Another-pass-9")).await,
+        Err(CoreError::Invalid(e)) if e[0].field == "current_password"
+    ));
+    let with_birth = format!("x{}y!", p.birth.format("%Y%m%d"));
+    assert!(matches!(
+        t.app.change_password(&sa, &pw(&p.password), &pw(&with_birth)).await,
+        Err(CoreError::Invalid(e)) if e[0].code == "password.personal"
+    ));
+    let ended = t
+        .app
+        .change_password(&sa, &pw(&p.password), &pw("Another-pass-9"))
+        .await
+        .unwrap();
+    assert_eq!(ended, 1);
+    assert!(
+        t.app.session(a.token.expose()).await.unwrap().is_some(),
+        "this session stays"
+    );
+    assert!(
+        t.app.session(b.token.expose()).await.unwrap().is_none(),
+        "the other one ended"
+    );
+    assert!(t.app.login(&p.login_id, &pw(&p.password)).await.is_err());
+    t.app
+        .login(&p.login_id, &pw("Another-pass-9"))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn withdrawal_ends_every_session_and_reauthentication_is_recent() {
+    let t = TestApp::new("lifeplan-seed").await;
+    let p = person(5);
+    let id = t.app.sign_up(seed_signup(&p)).await.unwrap();
+    let a = t.app.login(&p.login_id, &pw(&p.password)).await.unwrap();
+    let sa = t.app.session(a.token.expose()).await.unwrap().unwrap();
+    assert!(t.app.recently_authenticated(&sa));
+    t.clock.advance(Duration::minutes(11));
+    let sa = t.app.session(a.token.expose()).await.unwrap().unwrap();
+    assert!(!t.app.recently_authenticated(&sa));
+    assert!(
+        t.app
+            .reauthenticate(&sa, &pw("wrong-one-12"))
+            .await
+            .is_err()
+    );
+    t.app.reauthenticate(&sa, &pw(&p.password)).await.unwrap();
+    let sa = t.app.session(a.token.expose()).await.unwrap().unwrap();
+    assert!(t.app.recently_authenticated(&sa));
+    t.app
+        .withdraw(&Actor::Member(id), id, "test")
+        .await
+        .unwrap();
+    assert!(t.app.session(a.token.expose()).await.unwrap().is_none());
+    assert!(t.app.login(&p.login_id, &pw(&p.password)).await.is_err());
+}
+
+fn request(p: &jikimi_testkit::Person) -> IdentityRequest {
+    IdentityRequest {
+        name: p.name.clone(),
+        birth_date: p.birth,
+        mobile: p.mobile.clone(),
+        carrier: Carrier::Skt,
+    }
+}
+
+#[tokio::test]
+async fn identity_verification_by_sms_code_feeds_one_sign_up() {
+    let t = TestApp::new("lifeplan").await;
+    let p = person(6);
+    let outbox = t.app.identity_provider().sandbox_outbox().unwrap();
+    let tx = t.app.identity_request(request(&p)).await.unwrap();
+    let code = outbox.last_code_for(&p.mobile).unwrap();
+    assert_eq!(code.len(), 6);
+    assert!(matches!(
+        t.app.identity_confirm(&tx, "000000x").await,
+        Err(CoreError::Invalid(e)) if e[0].code == "identity.code"
+    ));
+    let token = t.app.identity_confirm(&tx, &code).await.unwrap();
+    assert!(
+        t.app.identity_confirm(&tx, &code).await.is_err(),
+        "a code confirms once"
+    );
+    let id = t.app.take_identity(token.expose()).await.unwrap();
+    assert_eq!(id.birth_date, p.birth);
+    assert_eq!(id.ci.len(), 88);
+    assert_eq!(id.di.len(), 64);
+    assert!(
+        t.app.take_identity(token.expose()).await.is_err(),
+        "a token is used once"
+    );
+
+    let mut s = lifeplan_signup(&p);
+    s.identity = Some(id);
+    let member = t.app.sign_up(s).await.unwrap();
+    // The same person verified again gets the same CI: one person, one account.
+    let tx = t.app.identity_request(request(&p)).await.unwrap();
+    let token = t
+        .app
+        .identity_confirm(&tx, &outbox.last_code_for(&p.mobile).unwrap())
+        .await
+        .unwrap();
+    let mut again = lifeplan_signup(&person(7));
+    again.identity = Some(t.app.take_identity(token.expose()).await.unwrap());
+    match t.app.sign_up(again).await {
+        Err(CoreError::AlreadyMember {
+            field,
+            masked_login,
+        }) => {
+            assert!(field == "ci" || field == "di");
+            assert_eq!(masked_login.unwrap(), "me****6");
+        }
+        other => panic!("expected AlreadyMember, got {other:?} for {member}"),
+    }
+}
+
+#[tokio::test]
+async fn a_child_is_stopped_at_identity_confirmation_with_nothing_stored() {
+    let t = TestApp::new("lifeplan").await;
+    let child = person_born(8, chrono::NaiveDate::from_ymd_opt(2015, 5, 5).unwrap());
+    let outbox = t.app.identity_provider().sandbox_outbox().unwrap();
+    let tx = t.app.identity_request(request(&child)).await.unwrap();
+    let code = outbox.last_code_for(&child.mobile).unwrap();
+    assert!(matches!(
+        t.app.identity_confirm(&tx, &code).await,
+        Err(CoreError::ChildNeedsGuardian { age: 14 })
+    ));
+    use sqlx::Connection;
+    let mut c =
+        sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=ro", t.db_path().display()))
+            .await
+            .unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM identity_verifications")
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+}
