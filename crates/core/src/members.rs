@@ -780,6 +780,58 @@ impl Jikimi {
         Ok(())
     }
 
+    /// Everything held about the member, opened for the member (PIPA Art. 35): items, consent
+    /// state and history, and the policy version they joined under. Logged as an export.
+    pub async fn export(&self, member: Uuid) -> Result<serde_json::Value> {
+        let actor = Actor::Member(member);
+        let row = self
+            .store()
+            .member(member)
+            .await?
+            .ok_or(CoreError::NotFound("member"))?;
+        let ids: Vec<String> = self.policy().items.iter().map(|i| i.id.clone()).collect();
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let items = self
+            .reveal(&actor, None, member, &refs, SUBJECT_ACCESS)
+            .await?;
+        let login = self.login_id_of(member).await?;
+        let policy = self.policy();
+        let shown: BTreeMap<String, String> = items
+            .iter()
+            .filter_map(|(id, v)| {
+                Some((
+                    id.clone(),
+                    validate::display(policy.item(id)?.kind, v.expose()),
+                ))
+            })
+            .collect();
+        let history = self.store().consent_events(member).await?;
+        let now = self.clock().now();
+        self.store()
+            .append_audit(vec![audit(
+                now,
+                &actor,
+                "member.export",
+                member,
+                shown.keys().cloned().collect(),
+            )])
+            .await?;
+        Ok(serde_json::json!({
+            "member_id": member,
+            "login_id": login.map(|l| l.expose().to_owned()),
+            "member_since": row.created_at,
+            "policy_version_at_signup": row.policy_version,
+            "items": shown,
+            "consents": self.consent_state(member).await?,
+            "consent_history": history.iter().map(|e| serde_json::json!({
+                "category": e.category, "granted": e.granted, "at": e.at,
+                "policy_version": e.policy_version, "channel": e.channel,
+            })).collect::<Vec<_>>(),
+            "recipients": Vec::<serde_json::Value>::new(),
+            "exported_at": now,
+        }))
+    }
+
     /// Current consent state per category of the policy, derived from the append-only ledger.
     pub async fn consent_state(&self, member: Uuid) -> Result<Vec<ConsentState>> {
         let events = self.store().consent_events(member).await?;

@@ -175,6 +175,17 @@ impl Jikimi {
         Ok(())
     }
 
+    /// The CSRF token of a session: a keyed digest of the session's token hash, so it needs no
+    /// storage and changes with every session.
+    pub fn csrf_token(&self, s: &SessionInfo) -> String {
+        URL_SAFE_NO_PAD.encode(self.digest("csrf", &hex::encode(&s.token_hash)))
+    }
+
+    /// A CSRF token for a form shown before login, bound to a random value kept in a cookie.
+    pub fn anonymous_csrf_token(&self, nonce: &str) -> String {
+        URL_SAFE_NO_PAD.encode(self.digest("csrf-anonymous", nonce))
+    }
+
     pub async fn logout(&self, token: &str) -> Result<bool> {
         Ok(self.store().delete_session(&token_hash(token)).await?)
     }

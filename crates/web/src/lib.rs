@@ -1,27 +1,54 @@
 #![doc = include_str!("../README.md")]
 
+pub mod api;
+pub mod extract;
+pub mod openapi;
 mod pages;
+pub mod problem;
 
 use std::net::SocketAddr;
+use std::time::Instant;
 
 use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderValue, header};
-use axum::response::IntoResponse;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use jikimi_core::Jikimi;
+
+use crate::extract::ReqLang;
+use crate::problem::ApiError;
+
+/// Request bodies larger than this are refused with 413.
+pub const BODY_LIMIT: usize = 64 * 1024;
 
 /// Everything a handler needs.
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub app: Jikimi,
+    /// Mark cookies `Secure` (served over TLS, directly or behind a proxy).
+    pub secure_cookies: bool,
 }
 
 /// The HTTP surface: pages and API.
 pub fn router(app: Jikimi) -> Router {
+    router_with(AppState {
+        app,
+        secure_cookies: false,
+    })
+}
+
+pub fn router_with(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/api/openapi.json", get(openapi_json))
         .route("/privacy", get(pages::privacy))
-        .with_state(AppState { app })
+        .merge(api::routes())
+        .fallback(no_route)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(log_request))
         .layer(axum::middleware::map_response(security_headers))
 }
 
@@ -29,8 +56,39 @@ async fn healthz() -> impl IntoResponse {
     axum::Json(serde_json::json!({ "status": "ok" }))
 }
 
+async fn openapi_json() -> impl IntoResponse {
+    axum::Json(openapi::document())
+}
+
+async fn no_route(ReqLang(lang): ReqLang) -> ApiError {
+    let mut e = ApiError::not_found(lang);
+    e.code = "no_route";
+    e
+}
+
+/// One line per request: method, route template (never the raw path or query, which may carry
+/// personal data), status and time.
+async fn log_request(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "(no route)".into());
+    let start = Instant::now();
+    let res = next.run(req).await;
+    tracing::info!(
+        %method,
+        route,
+        status = res.status().as_u16(),
+        micros = start.elapsed().as_micros() as u64,
+        "request"
+    );
+    res
+}
+
 /// Strict defaults on every response: no scripts from anywhere, no framing, no sniffing.
-async fn security_headers(mut res: axum::response::Response) -> axum::response::Response {
+async fn security_headers(mut res: Response) -> Response {
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,

@@ -25,12 +25,15 @@
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use anyhow::{Context, anyhow, bail, ensure};
+use anyhow::{Context as _, anyhow, bail, ensure};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use fantoccini::elements::Element;
@@ -56,9 +59,9 @@ pub const WAIT: Duration = Duration::from_secs(10);
 
 /// Runs `body` against a fresh `lifeplan` installation in a fresh headless Chromium.
 ///
-/// The body is bounded by [`TEST_TIMEOUT`]. If it fails (an `Err` or a timeout), a screenshot
-/// `<test>-failure.png` and the tail of ChromeDriver's log are saved/printed, the browser and
-/// driver are shut down, and the test panics with the error.
+/// The body is bounded by [`TEST_TIMEOUT`]. If it fails (an `Err`, a panic such as a failed
+/// `assert!`, or the timeout), the tail of ChromeDriver's log is printed, a screenshot
+/// `<test>-failure.png` is saved, the browser and driver are shut down, and the test fails.
 pub async fn run(test: &str, body: impl AsyncFnOnce(&Session) -> anyhow::Result<()>) {
     run_with(test, "lifeplan", body).await;
 }
@@ -72,20 +75,50 @@ pub async fn run_with(
     let session = Session::start(test, profile)
         .await
         .unwrap_or_else(|e| panic!("{test}: browser session did not start: {e:#}"));
-    let outcome = match tokio::time::timeout(TEST_TIMEOUT, body(&session)).await {
-        Ok(r) => r,
-        Err(_) => Err(anyhow!("timed out after {TEST_TIMEOUT:?}")),
+    let body = CatchUnwind(Box::pin(body(&session)));
+    let outcome = match tokio::time::timeout(TEST_TIMEOUT, body).await {
+        Ok(Ok(r)) => r.map_err(Failure::Error),
+        Ok(Err(panic)) => Err(Failure::Panic(panic)),
+        Err(_) => Err(Failure::Error(anyhow!("timed out after {TEST_TIMEOUT:?}"))),
     };
-    if let Err(e) = &outcome {
-        let shot = tokio::time::timeout(WAIT, session.screenshot("failure")).await;
-        if let Ok(Ok(path)) = shot {
-            eprintln!("{test}: failure screenshot: {}", path.display());
+    if let Err(failure) = &outcome {
+        if let Failure::Error(e) = failure {
+            eprintln!("{test}: {e:#}");
         }
-        eprintln!("{test}: {e:#}\n{}", session.driver.log_tail(40));
+        eprintln!("{}", session.driver.log_tail(20));
+        match tokio::time::timeout(WAIT, session.screenshot("failure")).await {
+            Ok(Ok(path)) => eprintln!("{test}: failure screenshot: {}", path.display()),
+            Ok(Err(e)) => eprintln!("{test}: no failure screenshot: {e:#}"),
+            Err(_) => eprintln!("{test}: no failure screenshot: timed out"),
+        }
     }
     session.close().await;
-    if let Err(e) = outcome {
-        panic!("{test}: {e:#}");
+    match outcome {
+        Ok(()) => {}
+        Err(Failure::Error(e)) => panic!("{test}: {e:#}"),
+        Err(Failure::Panic(p)) => std::panic::resume_unwind(p),
+    }
+}
+
+enum Failure {
+    Error(anyhow::Error),
+    Panic(Box<dyn std::any::Any + Send>),
+}
+
+/// Turns a panic inside the test body (a failed `assert!`) into a value, so that the failure
+/// screenshot is taken and the browser is shut down before the panic goes on.
+struct CatchUnwind<F>(Pin<Box<F>>);
+
+impl<F: Future> Future for CatchUnwind<F> {
+    type Output = std::thread::Result<F::Output>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let fut = self.0.as_mut();
+        match std::panic::catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Err(panic) => Poll::Ready(Err(panic)),
+        }
     }
 }
 
@@ -182,13 +215,11 @@ impl Session {
     /// Waits (up to [`WAIT`]) for an element matching `locator` and checks it is displayed.
     pub async fn visible(&self, locator: Locator<'_>) -> anyhow::Result<Element> {
         let what = format!("{locator:?}");
-        let el = self
-            .client
-            .wait()
-            .at_most(WAIT)
-            .for_element(locator)
-            .await
-            .with_context(|| format!("no element {what} on {}", self.page_label().await))?;
+        let found = self.client.wait().at_most(WAIT).for_element(locator).await;
+        let el = match found {
+            Ok(el) => el,
+            Err(e) => bail!("no element {what} on {}: {e}", self.page_label().await),
+        };
         ensure!(
             el.is_displayed().await.context("is_displayed")?,
             "element {what} is present but not displayed"
@@ -282,7 +313,7 @@ fn tool(env: &str, default: &str, package: &str) -> anyhow::Result<PathBuf> {
     let path = PathBuf::from(std::env::var_os(env).unwrap_or_else(|| default.into()));
     ensure!(
         path.is_file(),
-        "{} not found: browser tests need Debian's Chromium and ChromeDriver \
+        "{} not found: browser tests need Debian's package {package} \
          (`apt-get install chromium chromium-driver fonts-noto-cjk`; .ci/run installs them), \
          or set {env} to the program",
         path.display()

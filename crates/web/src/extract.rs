@@ -1,0 +1,179 @@
+//! Typed extractors: the request's language, JSON bodies with problem-document rejections, and
+//! the authenticated session (bearer token, or cookie plus CSRF token on unsafe methods).
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{Method, StatusCode, header};
+use axum_extra::extract::CookieJar;
+use jikimi_core::{Revealed, SessionInfo};
+use jikimi_policy::Lang;
+use serde::de::DeserializeOwned;
+
+use crate::AppState;
+use crate::problem::{ApiError, OrProblem};
+
+pub const SESSION_COOKIE: &str = "jikimi_session";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The language of a request: `?lang=en|ko`, then a `lang` cookie, then `Accept-Language`;
+/// Korean by default.
+#[derive(Debug, Clone, Copy)]
+pub struct ReqLang(pub Lang);
+
+pub fn lang_of(parts: &Parts) -> Lang {
+    let query = parts.uri.query().unwrap_or_default();
+    for pair in query.split('&') {
+        match pair {
+            "lang=en" => return Lang::En,
+            "lang=ko" => return Lang::Ko,
+            _ => {}
+        }
+    }
+    let jar = CookieJar::from_headers(&parts.headers);
+    match jar.get("lang").map(|c| c.value()) {
+        Some("en") => return Lang::En,
+        Some("ko") => return Lang::Ko,
+        _ => {}
+    }
+    let accept = parts
+        .headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let first = accept
+        .split(',')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if first.starts_with("en") {
+        Lang::En
+    } else {
+        Lang::Ko
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ReqLang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(lang_of(parts)))
+    }
+}
+
+/// A JSON body. Malformed JSON, wrong types and unknown fields are 400, a body over the limit
+/// 413, a missing `Content-Type: application/json` 415 — each as a problem document.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (parts, body) = req.into_parts();
+        let lang = lang_of(&parts);
+        let req = Request::from_parts(parts, body);
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Self(v)),
+            Err(rejection) => Err(json_rejection(rejection, lang)),
+        }
+    }
+}
+
+fn json_rejection(r: JsonRejection, lang: Lang) -> ApiError {
+    let status = r.status();
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            match lang {
+                Lang::Ko => "요청 본문이 너무 큽니다".into(),
+                Lang::En => "Request body too large".into(),
+            },
+        );
+    }
+    if status == StatusCode::UNSUPPORTED_MEDIA_TYPE {
+        return ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Content-Type must be application/json".into(),
+        );
+    }
+    ApiError::bad_request(lang, redact_quoted(&r.body_text()))
+}
+
+/// serde's messages name the field and the problem, but a type error quotes the value
+/// (`invalid type: string "…"`); the value may be personal, so quoted parts are blanked.
+pub(crate) fn redact_quoted(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len());
+    let mut inside = false;
+    for c in msg.chars() {
+        if c == '"' {
+            if !inside {
+                out.push_str("\"…\"");
+            }
+            inside = !inside;
+        } else if !inside {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The caller's session. Resolved from `Authorization: Bearer` or, for browsers, the session
+/// cookie — in which case unsafe methods must carry the session's CSRF token.
+#[derive(Debug, Clone)]
+pub struct Authed {
+    pub session: SessionInfo,
+    pub token: Revealed,
+    pub via_cookie: bool,
+}
+
+impl FromRequestParts<AppState> for Authed {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let lang = lang_of(parts);
+        let bearer = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|t| t.trim().to_owned());
+        let (token, via_cookie) = match bearer {
+            Some(t) => (t, false),
+            None => match CookieJar::from_headers(&parts.headers).get(SESSION_COOKIE) {
+                Some(c) => (c.value().to_owned(), true),
+                None => return Err(ApiError::unauthorized(lang)),
+            },
+        };
+        let Some(session) = state.app.session(&token).await.or_problem(lang)? else {
+            return Err(ApiError::unauthorized(lang));
+        };
+        let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if via_cookie && !safe {
+            let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
+            if sent != Some(state.app.csrf_token(&session).as_str()) {
+                return Err(ApiError::forbidden(
+                    lang,
+                    "csrf",
+                    "요청 확인 토큰(CSRF)이 없거나 맞지 않습니다",
+                    "Missing or wrong CSRF token",
+                ));
+            }
+        }
+        Ok(Self {
+            session,
+            token: Revealed::new(token),
+            via_cookie,
+        })
+    }
+}

@@ -1,0 +1,847 @@
+//! The JSON API, end to end through the router (every layer but the socket).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use jikimi_testkit::{TestApp, person, row_counts};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+struct Api {
+    t: TestApp,
+    router: axum::Router,
+}
+
+struct Res {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Value,
+}
+
+impl Res {
+    fn problem_type(&self) -> &str {
+        self.body["type"].as_str().unwrap_or_default()
+    }
+}
+
+impl Api {
+    async fn new(profile: &str) -> Self {
+        let t = TestApp::new(profile).await;
+        let router = jikimi_web::router(t.app.clone());
+        Self { t, router }
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Res {
+        let mut b = Request::builder().method(method).uri(path);
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        let req = match body {
+            Some(v) => b
+                .header("content-type", "application/json")
+                .body(Body::from(v.to_string()))
+                .unwrap(),
+            None => b.body(Body::empty()).unwrap(),
+        };
+        self.raw(req).await
+    }
+
+    async fn raw(&self, req: Request<Body>) -> Res {
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = axum::body::to_bytes(res.into_body(), 10 << 20)
+            .await
+            .unwrap();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or(Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        Res {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    async fn get(&self, path: &str, token: &str) -> Res {
+        let auth = format!("Bearer {token}");
+        self.call(Method::GET, path, None, &[("authorization", &auth)])
+            .await
+    }
+
+    async fn send(&self, method: Method, path: &str, token: &str, body: Value) -> Res {
+        let auth = format!("Bearer {token}");
+        self.call(method, path, Some(body), &[("authorization", &auth)])
+            .await
+    }
+
+    async fn counts(&self) -> BTreeMap<String, i64> {
+        row_counts(&self.t.db_path(), &self.t.keys_path()).await
+    }
+
+    async fn login(&self, login_id: &str, password: &str) -> Res {
+        self.call(
+            Method::POST,
+            "/api/v1/sessions",
+            Some(json!({"login_id": login_id, "password": password})),
+            &[],
+        )
+        .await
+    }
+
+    async fn token(&self, p: &jikimi_testkit::Person) -> String {
+        let r = self.login(&p.login_id, &p.password).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+        r.body["token"].as_str().unwrap().to_owned()
+    }
+}
+
+fn seed_body(p: &jikimi_testkit::Person) -> Value {
+    json!({
+        "login_id": p.login_id,
+        "password": p.password,
+        "items": {
+            "name": p.name, "rrn": p.rrn, "phone": p.phone, "postal_code": p.postal_code,
+            "address": p.address, "address_detail": p.address_detail, "email": p.email,
+            "mobile": p.mobile,
+        },
+        "consents": {"privacy_policy": true},
+    })
+}
+
+/// 본인확인 through the sandbox endpoints, then the `lifeplan` sign-up body.
+async fn lifeplan_body(api: &Api, p: &jikimi_testkit::Person) -> Value {
+    let r = api
+        .call(
+            Method::POST,
+            "/api/v1/identity/requests",
+            Some(json!({"name": p.name, "birth_date": p.birth.to_string(), "mobile": p.mobile, "carrier": "kt"})),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let id = r.body["request_id"].as_str().unwrap().to_owned();
+    let sms = api
+        .call(
+            Method::GET,
+            &format!("/api/v1/sandbox/sms?mobile={}", p.mobile),
+            None,
+            &[],
+        )
+        .await;
+    let text = sms.body[0]["text"].as_str().unwrap();
+    let code: String = text
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .unwrap()
+        .into();
+    let r = api
+        .call(
+            Method::POST,
+            &format!("/api/v1/identity/requests/{id}/confirm"),
+            Some(json!({"code": code})),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    json!({
+        "login_id": p.login_id,
+        "password": p.password,
+        "identity_token": r.body["identity_token"],
+        "items": {"email": p.email, "address": p.address, "postal_code": p.postal_code},
+        "consents": {"optional_items": true, "third_party": false, "marketing": false, "ads_email": false, "ads_sms": false},
+    })
+}
+
+#[tokio::test]
+async fn a_member_does_everything_over_the_api_on_both_profiles() {
+    for profile in ["lifeplan-seed", "lifeplan"] {
+        let api = Api::new(profile).await;
+        let p = person(1);
+        let body = if profile == "lifeplan" {
+            lifeplan_body(&api, &p).await
+        } else {
+            seed_body(&p)
+        };
+        let r = api
+            .call(Method::POST, "/api/v1/members", Some(body), &[])
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{profile}: {:?}", r.body);
+        let member_id = r.body["member_id"].as_str().unwrap().to_owned();
+
+        let token = api.token(&p).await;
+        let me = api.get("/api/v1/me", &token).await;
+        assert_eq!(me.status, StatusCode::OK);
+        assert_eq!(me.body["member_id"], member_id);
+        let email = me.body["items"]["email"].as_str().unwrap();
+        assert!(
+            email.contains("***@example.com") && email != p.email,
+            "masked: {email}"
+        );
+        assert!(me.body["items"].get("ci").is_none(), "CI is never shown");
+        let shown = api.get("/api/v1/me?reveal=email,address", &token).await;
+        assert_eq!(shown.body["items"]["email"], p.email);
+        assert_eq!(shown.body["items"]["address"], p.address);
+
+        let new_address = "광주광역시 동구 지킴로 12";
+        let r = api
+            .send(
+                Method::PATCH,
+                "/api/v1/me",
+                &token,
+                json!({"items": {"address": new_address}}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        let shown = api.get("/api/v1/me?reveal=address", &token).await;
+        assert_eq!(shown.body["items"]["address"], new_address);
+
+        let consents = api.get("/api/v1/me/consents", &token).await;
+        assert_eq!(consents.status, StatusCode::OK);
+        let cats: Vec<&str> = consents
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["category"].as_str().unwrap())
+            .collect();
+        if profile == "lifeplan" {
+            assert_eq!(
+                cats,
+                [
+                    "optional_items",
+                    "third_party",
+                    "marketing",
+                    "ads_email",
+                    "ads_sms"
+                ]
+            );
+            let r = api
+                .send(
+                    Method::PUT,
+                    "/api/v1/me/consents/ads_sms",
+                    &token,
+                    json!({"granted": true}),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+            let sms = r
+                .body
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["category"] == "ads_sms")
+                .unwrap();
+            assert_eq!(sms["granted"], true);
+        } else {
+            assert_eq!(cats, ["privacy_policy"]);
+            let r = api
+                .send(
+                    Method::PUT,
+                    "/api/v1/me/consents/privacy_policy",
+                    &token,
+                    json!({"granted": false}),
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        }
+        let history = api.get("/api/v1/me/consents/history", &token).await;
+        assert!(history.body.as_array().unwrap().len() >= cats.len());
+        let recipients = api.get("/api/v1/me/recipients", &token).await;
+        assert_eq!(recipients.body, json!({"recipients": []}));
+        let export = api.get("/api/v1/me/export", &token).await;
+        assert_eq!(export.status, StatusCode::OK);
+        assert_eq!(export.body["items"]["email"], p.email);
+        assert_eq!(export.body["login_id"], p.login_id);
+
+        let r = api
+            .send(
+                Method::POST,
+                "/api/v1/me/withdrawal",
+                &token,
+                json!({"password": "wrong-Pass-1"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        let r = api
+            .send(
+                Method::POST,
+                "/api/v1/me/withdrawal",
+                &token,
+                json!({"password": p.password}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        let receipt = r.body["receipt"].as_str().unwrap().to_owned();
+        assert!(
+            r.body["retained"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["class"] == "contract_records")
+        );
+        assert_eq!(
+            api.get("/api/v1/me", &token).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            api.login(&p.login_id, &p.password).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        let kept = api
+            .call(
+                Method::POST,
+                "/api/v1/retained",
+                Some(json!({"receipt": receipt})),
+                &[],
+            )
+            .await;
+        assert_eq!(kept.status, StatusCode::OK, "{:?}", kept.body);
+        let contract = kept
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["class"] == "contract_records")
+            .unwrap();
+        assert_eq!(contract["content"]["login_id"], p.login_id);
+        assert_eq!(contract["content"]["items"]["name"], p.name);
+        assert!(
+            contract["content"]["items"].get("address").is_none(),
+            "only what the class keeps"
+        );
+        let none = api
+            .call(
+                Method::POST,
+                "/api/v1/retained",
+                Some(json!({"receipt": "JKM-0000-0000-0000-0000"})),
+                &[],
+            )
+            .await;
+        assert_eq!(none.status, StatusCode::NOT_FOUND);
+        assert_eq!(api.counts().await["members"], 0);
+    }
+}
+
+#[tokio::test]
+async fn one_member_can_never_read_or_change_another() {
+    let api = Api::new("lifeplan-seed").await;
+    let (a, b) = (person(10), person(11));
+    for p in [&a, &b] {
+        assert_eq!(
+            api.call(Method::POST, "/api/v1/members", Some(seed_body(p)), &[])
+                .await
+                .status,
+            StatusCode::CREATED
+        );
+    }
+    let ta = api.token(&a).await;
+    let tb = api.token(&b).await;
+    let me_a = api.get("/api/v1/me?reveal=email", &ta).await;
+    assert_eq!(me_a.body["items"]["email"], a.email);
+    // There is no way to name another member: the API's "me" is the token's member.
+    let r = api
+        .send(
+            Method::PATCH,
+            "/api/v1/me",
+            &ta,
+            json!({"items": {"email": "new10@example.com"}, "member_id": "x"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "unknown field refused");
+    let r = api
+        .send(
+            Method::PATCH,
+            "/api/v1/me",
+            &ta,
+            json!({"items": {"email": b.email}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "B's e-mail cannot be taken");
+    let r = api
+        .send(
+            Method::PATCH,
+            "/api/v1/me",
+            &ta,
+            json!({"items": {"email": "new10@example.com"}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let me_b = api.get("/api/v1/me?reveal=email", &tb).await;
+    assert_eq!(me_b.body["items"]["email"], b.email);
+    assert_ne!(me_b.body["member_id"], me_a.body["member_id"]);
+    for path in [
+        "/api/v1/me",
+        "/api/v1/me/consents",
+        "/api/v1/me/export",
+        "/api/v1/me/consents/history",
+    ] {
+        assert_eq!(
+            api.call(Method::GET, path, None, &[]).await.status,
+            StatusCode::UNAUTHORIZED,
+            "{path}"
+        );
+        assert_eq!(
+            api.get(path, "made-up-token").await.status,
+            StatusCode::UNAUTHORIZED,
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn tokens_stop_after_logout_password_change_and_withdrawal() {
+    let api = Api::new("lifeplan-seed").await;
+    let p = person(20);
+    api.call(Method::POST, "/api/v1/members", Some(seed_body(&p)), &[])
+        .await;
+    let t1 = api.token(&p).await;
+    let r = api
+        .call(
+            Method::DELETE,
+            "/api/v1/sessions/current",
+            None,
+            &[("authorization", &format!("Bearer {t1}"))],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        api.get("/api/v1/me", &t1).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    let t2 = api.token(&p).await;
+    let t3 = api.token(&p).await;
+    let r = api
+        .send(
+            Method::PUT,
+            "/api/v1/me/password",
+            &t2,
+            json!({"current_password": p.password, "new_password": "Brand-new-pw-7"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
+    assert_eq!(
+        api.get("/api/v1/me", &t2).await.status,
+        StatusCode::OK,
+        "the changing session stays"
+    );
+    assert_eq!(
+        api.get("/api/v1/me", &t3).await.status,
+        StatusCode::UNAUTHORIZED,
+        "others end"
+    );
+
+    let t4 = api.login(&p.login_id, "Brand-new-pw-7").await.body["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = api
+        .send(
+            Method::POST,
+            "/api/v1/me/withdrawal",
+            &t2,
+            json!({"password": "Brand-new-pw-7"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        api.get("/api/v1/me", &t2).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        api.get("/api/v1/me", &t4).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
+async fn bad_requests_get_problems_naming_field_and_rule_and_store_nothing() {
+    let api = Api::new("lifeplan-seed").await;
+    let before = api.counts().await;
+    let p = person(30);
+    // Malformed JSON.
+    let req = Request::post("/api/v1/members")
+        .header("content-type", "application/json")
+        .body(Body::from("{\"login_id\": "))
+        .unwrap();
+    let r = api.raw(req).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.headers["content-type"], "application/problem+json");
+    // Unknown field.
+    let mut body = seed_body(&p);
+    body["admin"] = json!(true);
+    let r = api
+        .call(Method::POST, "/api/v1/members", Some(body), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.body["detail"].as_str().unwrap().contains("admin"));
+    // A wrong type quotes no value back.
+    let mut body = seed_body(&p);
+    body["consents"]["privacy_policy"] = json!(p.name);
+    let r = api
+        .call(Method::POST, "/api/v1/members", Some(body), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(!r.body.to_string().contains(&p.name));
+    // Oversized.
+    let mut body = seed_body(&p);
+    body["items"]["address_detail"] = json!("가".repeat(40_000));
+    let r = api
+        .call(Method::POST, "/api/v1/members", Some(body), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    // Validation: every field named, Korean by default, English on request.
+    let mut body = seed_body(&p);
+    body["items"]["phone"] = json!("12-34");
+    body["items"]["postal_code"] = json!("123-456");
+    body["password"] = json!("short");
+    let r = api
+        .call(Method::POST, "/api/v1/members", Some(body.clone()), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.problem_type(), "/problems/validation");
+    let fields: Vec<&str> = r.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert!(
+        fields.contains(&"phone")
+            && fields.contains(&"postal_code")
+            && fields.contains(&"password"),
+        "{fields:?}"
+    );
+    let postal = r.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["field"] == "postal_code")
+        .unwrap();
+    assert_eq!(postal["code"], "postal.old_format");
+    assert!(postal["message"].as_str().unwrap().contains("우편번호"));
+    let r = api
+        .call(
+            Method::POST,
+            "/api/v1/members",
+            Some(body),
+            &[("accept-language", "en-US,en;q=0.9")],
+        )
+        .await;
+    let postal = r.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["field"] == "postal_code")
+        .unwrap();
+    assert!(
+        postal["message"].as_str().unwrap().contains("Postal"),
+        "{postal}"
+    );
+    // 동의하지 않음 and under 14.
+    let mut body = seed_body(&p);
+    body["consents"]["privacy_policy"] = json!(false);
+    let r = api
+        .call(Method::POST, "/api/v1/members", Some(body), &[])
+        .await;
+    assert_eq!(r.problem_type(), "/problems/agreement_declined");
+    let child =
+        jikimi_testkit::person_born(31, chrono::NaiveDate::from_ymd_opt(2015, 3, 1).unwrap());
+    let r = api
+        .call(
+            Method::POST,
+            "/api/v1/members",
+            Some(seed_body(&child)),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(r.problem_type(), "/problems/guardian_required");
+    assert_eq!(api.counts().await, before, "nothing partial was stored");
+    // Duplicate: the login ID shown masked.
+    assert_eq!(
+        api.call(Method::POST, "/api/v1/members", Some(seed_body(&p)), &[])
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    let mut again = seed_body(&person(32));
+    again["items"]["rrn"] = json!(p.rrn);
+    let r = api
+        .call(Method::POST, "/api/v1/members", Some(again), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(r.body["masked_login"], "me*****0");
+    // Unknown routes are problems too.
+    let r = api.call(Method::GET, "/api/v1/nowhere", None, &[]).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.problem_type(), "/problems/no_route");
+    assert_eq!(r.headers["content-type"], "application/problem+json");
+}
+
+#[tokio::test]
+async fn cookie_sessions_need_the_csrf_token_and_cookies_are_strict() {
+    let api = Api::new("lifeplan-seed").await;
+    let p = person(40);
+    api.call(Method::POST, "/api/v1/members", Some(seed_body(&p)), &[])
+        .await;
+    let r = api.login(&p.login_id, &p.password).await;
+    let set_cookie = r.headers["set-cookie"].to_str().unwrap().to_owned();
+    assert!(set_cookie.starts_with("jikimi_session="));
+    assert!(
+        set_cookie.contains("HttpOnly")
+            && set_cookie.contains("SameSite=Lax")
+            && set_cookie.contains("Path=/")
+    );
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+    let csrf = r.body["csrf_token"].as_str().unwrap().to_owned();
+    let change = json!({"items": {"address": "울산광역시 남구 지킴로 5"}});
+    let r = api
+        .call(
+            Method::PATCH,
+            "/api/v1/me",
+            Some(change.clone()),
+            &[("cookie", &cookie)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(r.problem_type(), "/problems/csrf");
+    let r = api
+        .call(
+            Method::PATCH,
+            "/api/v1/me",
+            Some(change),
+            &[("cookie", &cookie), ("x-csrf-token", &csrf)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    // Reads need no CSRF token.
+    assert_eq!(
+        api.call(Method::GET, "/api/v1/me", None, &[("cookie", &cookie)])
+            .await
+            .status,
+        StatusCode::OK
+    );
+    // Security headers.
+    let csp = r.headers["content-security-policy"].to_str().unwrap();
+    assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"));
+    assert_eq!(r.headers["x-content-type-options"], "nosniff");
+}
+
+#[tokio::test]
+async fn login_limits_and_recent_authentication() {
+    let api = Api::new("lifeplan-seed").await;
+    let p = person(50);
+    api.call(Method::POST, "/api/v1/members", Some(seed_body(&p)), &[])
+        .await;
+    // Unknown ID and wrong password: the same answer.
+    let unknown = api.login("nobody50", &p.password).await;
+    let wrong = api.login(&p.login_id, "Wrong-pass-50").await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown.body, wrong.body);
+    for _ in 0..3 {
+        api.login(&p.login_id, "Wrong-pass-50").await;
+    }
+    let r = api.login(&p.login_id, "Wrong-pass-50").await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers.contains_key("retry-after"));
+    assert_eq!(
+        api.login(&p.login_id, &p.password).await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    api.t.clock.advance(chrono::Duration::minutes(16));
+    let token = api.token(&p).await;
+    assert_eq!(
+        api.get("/api/v1/me?reveal=rrn", &token).await.status,
+        StatusCode::OK
+    );
+    api.t.clock.advance(chrono::Duration::minutes(11));
+    let r = api.get("/api/v1/me?reveal=rrn", &token).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(r.problem_type(), "/problems/reauth_required");
+    assert_eq!(
+        api.get("/api/v1/me?reveal=address", &token).await.status,
+        StatusCode::OK,
+        "ordinary items need no re-auth"
+    );
+    assert_eq!(
+        api.get("/api/v1/me/export", &token).await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn the_policy_endpoint_serves_the_policy_file() {
+    let api = Api::new("lifeplan").await;
+    let r = api.call(Method::GET, "/api/v1/policy", None, &[]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body["version"], api.t.app.policy().version().as_str());
+    let consents: Vec<&str> = r.body["consents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        consents,
+        [
+            "optional_items",
+            "third_party",
+            "marketing",
+            "ads_email",
+            "ads_sms"
+        ]
+    );
+    assert!(
+        r.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["id"] == "email")
+    );
+    assert!(
+        r.body["retention"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["id"] == "contract_records")
+    );
+}
+
+/// The served OpenAPI document and the router agree: every documented operation is routed, and
+/// every API route in the source is documented.
+#[tokio::test]
+async fn openapi_document_matches_the_routes() {
+    let api = Api::new("lifeplan").await;
+    let r = api.call(Method::GET, "/api/openapi.json", None, &[]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body["openapi"].as_str().unwrap().starts_with("3.1"));
+    let paths = r.body["paths"].as_object().unwrap();
+    let mut documented = Vec::new();
+    for (path, ops) in paths {
+        for method in ops.as_object().unwrap().keys() {
+            documented.push((method.to_uppercase(), path.clone()));
+        }
+    }
+    for (method, path) in &documented {
+        let concrete = path.replace("{id}", "x").replace("{category}", "marketing");
+        let m = Method::from_bytes(method.as_bytes()).unwrap();
+        let body = if matches!(m, Method::GET | Method::DELETE) {
+            None
+        } else {
+            Some(json!({}))
+        };
+        let r = api.call(m, &concrete, body, &[]).await;
+        assert_ne!(
+            r.status,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path} is not routed"
+        );
+        assert_ne!(
+            r.body["type"], "/problems/no_route",
+            "{method} {path} is not routed"
+        );
+    }
+    // Every `.route("/api/v1/…", method(…))` in the source is documented.
+    let source = include_str!("../src/api.rs");
+    for line in source
+        .lines()
+        .filter(|l| l.trim_start().starts_with(".route(\"/api/v1/"))
+    {
+        let path = line.split('"').nth(1).unwrap();
+        let rest = line.split_once(',').unwrap().1;
+        for method in ["get", "post", "put", "patch", "delete"] {
+            if rest.contains(&format!("{method}(")) {
+                assert!(
+                    documented.contains(&(method.to_uppercase(), path.to_owned())),
+                    "{method} {path} is routed but not documented"
+                );
+            }
+        }
+    }
+    assert!(documented.len() >= 18);
+}
+
+/// A writer that keeps every log line in memory.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// RRN and every other item never appear in the server's logs, at the most verbose level.
+#[tokio::test]
+async fn personal_values_never_reach_the_logs() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    // Global, not thread-local: the server's tasks may run on any thread. Every test of this
+    // binary logs into it then, which only widens the net.
+    tracing::subscriber::set_global_default(subscriber).unwrap();
+
+    let api = Api::new("lifeplan-seed").await;
+    let p = person(60);
+    assert_eq!(
+        api.call(Method::POST, "/api/v1/members", Some(seed_body(&p)), &[])
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    let token = api.token(&p).await;
+    api.get("/api/v1/me?reveal=rrn,name,email,address,phone", &token)
+        .await;
+    api.send(
+        Method::PATCH,
+        "/api/v1/me",
+        &token,
+        json!({"items": {"address": p.address, "phone": "02-999"}}),
+    )
+    .await;
+    api.login(&p.login_id, "Wrong-pass-60").await;
+    let mut dup = seed_body(&person(61));
+    dup["items"]["email"] = json!(p.email);
+    api.call(Method::POST, "/api/v1/members", Some(dup), &[])
+        .await;
+    api.get("/api/v1/me/export", &token).await;
+    api.send(
+        Method::POST,
+        "/api/v1/me/withdrawal",
+        &token,
+        json!({"password": p.password}),
+    )
+    .await;
+
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        log.contains("request") && log.contains("/api/v1/members"),
+        "the log was captured"
+    );
+    for v in jikimi_testkit::personal_values(&p) {
+        assert!(!log.contains(&v), "a personal value reached the log");
+    }
+    assert!(!log.contains(&token), "a session token reached the log");
+    assert!(!log.contains(&p.password));
+}
