@@ -311,7 +311,19 @@ impl Jikimi {
         Ok(Revealed::new(token))
     }
 
-    /// Takes (once) the verified identity behind a token from [`Jikimi::identity_confirm`].
+    /// Reads the verified identity behind a token from [`Jikimi::identity_confirm`] without
+    /// using it up.
+    pub async fn identity_for(&self, token: &str) -> Result<VerifiedIdentity> {
+        let hash = crate::token_hash(token.trim());
+        let Some(sealed) = self.store().identity(&hash, self.clock().now()).await? else {
+            return Err(CoreError::Identity(
+                "unknown, used or expired identity token",
+            ));
+        };
+        self.open_identity(&hash, &sealed).await
+    }
+
+    /// Takes (once) the verified identity behind a token.
     pub async fn take_identity(&self, token: &str) -> Result<VerifiedIdentity> {
         let hash = crate::token_hash(token.trim());
         let Some(sealed) = self
@@ -323,8 +335,12 @@ impl Jikimi {
                 "unknown, used or expired identity token",
             ));
         };
+        self.open_identity(&hash, &sealed).await
+    }
+
+    async fn open_identity(&self, hash: &[u8], sealed: &[u8]) -> Result<VerifiedIdentity> {
         let key = self.keyring().system_key(IDENTITY_CONTEXT).await?;
-        let plain = key.open(&hex::encode(&hash), "identity", &sealed)?;
+        let plain = key.open(&hex::encode(hash), "identity", sealed)?;
         let s: StoredIdentity = serde_json::from_slice(&plain)
             .map_err(|e| CoreError::Setup(format!("identity: {e}")))?;
         Ok(VerifiedIdentity {
@@ -334,5 +350,20 @@ impl Jikimi {
             name: s.name,
             mobile: s.mobile,
         })
+    }
+
+    /// Signs up with a verified identity token: the token is used up only when the sign-up
+    /// succeeds, so a form with a typo can be sent again without a new verification.
+    pub async fn sign_up_with_identity_token(
+        &self,
+        mut req: crate::SignUp,
+        token: &str,
+    ) -> Result<uuid::Uuid> {
+        req.identity = Some(self.identity_for(token).await?);
+        let member = self.sign_up(req).await?;
+        self.store()
+            .take_identity(&crate::token_hash(token.trim()), self.clock().now())
+            .await?;
+        Ok(member)
     }
 }

@@ -198,6 +198,10 @@ impl Jikimi {
                 effective_date: policy.meta.effective_date,
                 first_active_at: clock.now(),
                 document,
+                text_ko: jikimi_policy::render::document(&policy, jikimi_policy::Lang::Ko)
+                    .to_markdown(),
+                text_en: jikimi_policy::render::document(&policy, jikimi_policy::Lang::En)
+                    .to_markdown(),
             })
             .await?;
         Ok(Self {

@@ -103,6 +103,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         sealed: &[u8],
         expires_at: DateTime<Utc>,
     ) -> Result<()>;
+    /// Reads a result without using it up (`None` if unknown or expired).
+    async fn identity(&self, token_hash: &[u8], now: DateTime<Utc>) -> Result<Option<Vec<u8>>>;
     /// Returns and deletes the result (it is used once).
     async fn take_identity(&self, token_hash: &[u8], now: DateTime<Utc>)
     -> Result<Option<Vec<u8>>>;

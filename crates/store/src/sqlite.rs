@@ -241,14 +241,16 @@ const MEMBER_COLUMNS: &str =
 impl Store for SqliteStore {
     async fn record_policy_version(&self, v: PolicyVersionRow) -> Result<()> {
         sqlx::query(
-            "INSERT INTO policy_versions (version, policy_id, effective_date, first_active_at, document)
-             VALUES (?, ?, ?, ?, ?) ON CONFLICT (version) DO NOTHING",
+            "INSERT INTO policy_versions (version, policy_id, effective_date, first_active_at, document, text_ko, text_en)
+             VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (version) DO NOTHING",
         )
         .bind(&v.version)
         .bind(&v.policy_id)
         .bind(v.effective_date)
         .bind(v.first_active_at)
         .bind(&v.document)
+        .bind(&v.text_ko)
+        .bind(&v.text_en)
         .execute(&self.write)
         .await?;
         Ok(())
@@ -256,7 +258,7 @@ impl Store for SqliteStore {
 
     async fn policy_versions(&self) -> Result<Vec<PolicyVersionRow>> {
         let rows = sqlx::query(
-            "SELECT version, policy_id, effective_date, first_active_at, document
+            "SELECT version, policy_id, effective_date, first_active_at, document, text_ko, text_en
              FROM policy_versions ORDER BY first_active_at, version",
         )
         .fetch_all(&self.read)
@@ -269,6 +271,8 @@ impl Store for SqliteStore {
                     effective_date: r.try_get("effective_date")?,
                     first_active_at: r.try_get("first_active_at")?,
                     document: r.try_get("document")?,
+                    text_ko: r.try_get("text_ko")?,
+                    text_en: r.try_get("text_en")?,
                 })
             })
             .collect()
@@ -688,6 +692,16 @@ impl Store for SqliteStore {
         .execute(&self.write)
         .await?;
         Ok(())
+    }
+
+    async fn identity(&self, token_hash: &[u8], now: DateTime<Utc>) -> Result<Option<Vec<u8>>> {
+        Ok(sqlx::query_scalar(
+            "SELECT sealed FROM identity_verifications WHERE token_hash = ? AND expires_at > ?",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.read)
+        .await?)
     }
 
     async fn take_identity(

@@ -14,6 +14,9 @@ pub struct PolicyVersionRow {
     pub effective_date: NaiveDate,
     pub first_active_at: DateTime<Utc>,
     pub document: String,
+    /// The published text (markdown) in Korean and English.
+    pub text_ko: String,
+    pub text_en: String,
 }
 
 /// A sealed item value.

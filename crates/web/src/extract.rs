@@ -21,20 +21,31 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 #[derive(Debug, Clone, Copy)]
 pub struct ReqLang(pub Lang);
 
-pub fn lang_of(parts: &Parts) -> Lang {
+/// `?lang=` of a request, if given.
+pub fn query_lang(parts: &Parts) -> Option<Lang> {
     let query = parts.uri.query().unwrap_or_default();
-    for pair in query.split('&') {
-        match pair {
-            "lang=en" => return Lang::En,
-            "lang=ko" => return Lang::Ko,
-            _ => {}
-        }
+    query.split('&').find_map(|pair| match pair {
+        "lang=en" => Some(Lang::En),
+        "lang=ko" => Some(Lang::Ko),
+        _ => None,
+    })
+}
+
+/// The `lang` cookie, if set.
+pub fn cookie_lang(parts: &Parts) -> Option<Lang> {
+    match CookieJar::from_headers(&parts.headers)
+        .get("lang")
+        .map(|c| c.value())
+    {
+        Some("en") => Some(Lang::En),
+        Some("ko") => Some(Lang::Ko),
+        _ => None,
     }
-    let jar = CookieJar::from_headers(&parts.headers);
-    match jar.get("lang").map(|c| c.value()) {
-        Some("en") => return Lang::En,
-        Some("ko") => return Lang::Ko,
-        _ => {}
+}
+
+pub fn lang_of(parts: &Parts) -> Lang {
+    if let Some(l) = query_lang(parts).or_else(|| cookie_lang(parts)) {
+        return l;
     }
     let accept = parts
         .headers
@@ -59,6 +70,29 @@ impl<S: Send + Sync> FromRequestParts<S> for ReqLang {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         Ok(Self(lang_of(parts)))
+    }
+}
+
+/// The language of a page: `?lang=` (remembered in a cookie), then the cookie; Korean by
+/// default — the browser's Accept-Language does not switch a Korean site to English.
+#[derive(Debug, Clone, Copy)]
+pub struct PageLang {
+    pub lang: Lang,
+    /// Chosen in this request's query: remember it.
+    pub chosen: bool,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for PageLang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(match query_lang(parts) {
+            Some(lang) => Self { lang, chosen: true },
+            None => Self {
+                lang: cookie_lang(parts).unwrap_or(Lang::Ko),
+                chosen: false,
+            },
+        })
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod extract;
+mod i18n;
 pub mod openapi;
 mod pages;
 pub mod problem;
@@ -43,7 +44,7 @@ pub fn router_with(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/api/openapi.json", get(openapi_json))
-        .route("/privacy", get(pages::privacy))
+        .merge(pages::routes())
         .merge(api::routes())
         .fallback(no_route)
         .with_state(state)

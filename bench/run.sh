@@ -1,0 +1,208 @@
+#!/usr/bin/env bash
+# Load benchmarks of jikimi: one command, see bench/README.md.
+#
+#   bench/run.sh                       # everything, defaults below
+#   DURATION=30s CONNS=64 bench/run.sh # override any setting
+#
+# Builds the release binary, measures the Argon2id hash rate, starts `jikimi serve` on a free
+# loopback port with a fresh temporary data directory and the lifeplan-seed profile, seeds members,
+# runs wrk against (a) /healthz (b) sign-up (c) login (d) My page read (e) correction, prints a
+# table, stops the server, verifies the audit chain written under load, and removes the data.
+# All traffic goes to 127.0.0.1; all personal values are synthetic.
+# Exits non-zero if any scenario saw a non-2xx response or a socket error.
+set -euo pipefail
+
+DURATION=${DURATION:-10s}        # per wrk scenario
+THREADS=${THREADS:-2}            # wrk threads
+CONNS=${CONNS:-32}               # connections for /healthz, GET and PATCH /me
+CONNS_ARGON=${CONNS_ARGON:-16}   # connections for sign-up and login (Argon2id-bound)
+SEED_MEMBERS=${SEED_MEMBERS:-200}
+TOKENS=${TOKENS:-64}             # seeded members logged in for (d) and (e)
+ARGON_HASHES=${ARGON_HASHES:-40} # per thread, for the hash-rate measurement
+PASSWORD='Jikimi-bench-pw!'      # same as lua/common.lua
+
+BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$BENCH/.." && pwd)
+TARGET="$ROOT/target"
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+mkdir -p "$BENCH/results"
+OUT="$BENCH/results/run-$STAMP.txt"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/jikimi-bench.XXXXXX")
+DATA="$WORK/data"
+SERVER_PID=""
+
+log() { printf '%s\n' "$@" | tee -a "$OUT"; }
+
+cleanup() {
+    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill -TERM "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- tools ----------------------------------------------------------------------------------------
+if ! command -v wrk >/dev/null; then
+    if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+        apt-get install -y wrk >/dev/null || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
+    else
+        echo "wrk is missing: apt-get install wrk" >&2
+        exit 1
+    fi
+fi
+command -v curl >/dev/null || { echo "curl is missing" >&2; exit 1; }
+
+# --- machine --------------------------------------------------------------------------------------
+: >"$OUT"
+log "# jikimi load benchmarks, $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+log "machine:  nproc=$(nproc); cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+log "memory:   $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
+log "kernel:   $(uname -srm)"
+log "commit:   $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet HEAD -- crates Cargo.toml Cargo.lock policies 2>/dev/null || echo ' (+ uncommitted changes in crates/)')"
+log "tools:    $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2); $(rustc --version)"
+log "settings: DURATION=$DURATION THREADS=$THREADS CONNS=$CONNS CONNS_ARGON=$CONNS_ARGON SEED_MEMBERS=$SEED_MEMBERS TOKENS=$TOKENS"
+
+# --- build ----------------------------------------------------------------------------------------
+log "" "== build: cargo build --release -p jikimi"
+(cd "$ROOT" && cargo build --release -p jikimi --target-dir "$TARGET" 2>&1 | tail -1)
+BIN="$TARGET/release/jikimi"
+
+# --- Argon2id hash rate (before the server starts, so nothing competes for the CPU) --------------
+log "" "== Argon2id hash rate (m=19456 KiB, t=2, p=1; $ARGON_HASHES hashes per thread)"
+cargo run --quiet --release --manifest-path "$BENCH/argon2-rate/Cargo.toml" \
+    --target-dir "$TARGET/bench-argon2-rate" -- "$ARGON_HASHES" | tee -a "$OUT"
+
+# --- server ---------------------------------------------------------------------------------------
+log "" "== start: jikimi serve --listen 127.0.0.1:0 --policy lifeplan-seed (fresh data dir)"
+env -u JIKIMI_DATABASE_URL -u JIKIMI_KEY_STORE_URL -u JIKIMI_MASTER_KEY -u JIKIMI_MASTER_KEY_FILE \
+    -u JIKIMI_LISTEN -u JIKIMI_DATA_DIR -u JIKIMI_POLICY JIKIMI_LOG=info \
+    "$BIN" serve --listen 127.0.0.1:0 --data-dir "$DATA" --policy lifeplan-seed \
+    >"$WORK/server.out" 2>"$WORK/server.log" &
+SERVER_PID=$!
+PORT=""
+for _ in $(seq 1 300); do
+    PORT=$(grep -o 'addr=127\.0\.0\.1:[0-9]*' "$WORK/server.log" 2>/dev/null | head -1 | cut -d: -f2 || true)
+    [[ -n "$PORT" ]] && curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
+    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; echo "server exited" >&2; exit 1; }
+    sleep 0.1
+done
+curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null || { echo "no /healthz" >&2; exit 1; }
+BASE="http://127.0.0.1:$PORT"
+log "server pid $SERVER_PID on $BASE"
+
+# --- synthetic members (same generator as lua/common.lua) -----------------------------------------
+SURNAMES=(김 이 박 최 정 강 조 윤 장 임 한 오 서 신 권 황)
+GIVEN=(지 킴 보 람 서 윤 하 늘 도 현 채 온 새 별 누 리 민 준 연 우)
+WEIGHTS=(2 3 4 5 6 7 8 9 2 3 4 5)
+
+person_json() {
+    local n=$1 k year month day body sum=0 i x name rrn
+    k=$((n / 100000))
+    year=$((1970 + k % 30)); month=$((1 + (k / 30) % 12)); day=$((1 + (k / 360) % 28))
+    body=$(printf '%02d%02d%02d%d%05d' $((year % 100)) "$month" "$day" $((1 + n % 2)) $((n % 100000)))
+    for i in {0..11}; do sum=$((sum + ${body:i:1} * WEIGHTS[i])); done
+    rrn="${body:0:6}-${body:6}$(((11 - sum % 11) % 10))"
+    name="${SURNAMES[n % ${#SURNAMES[@]}]}${GIVEN[(n / 3) % ${#GIVEN[@]}]}${GIVEN[(n / 7 + 5) % ${#GIVEN[@]}]}"
+    x=$((n % 8000000))
+    printf '{"login_id":"member%d","password":"%s","items":{"name":"%s","rrn":"%s","phone":"02-%03d-%04d",' \
+        "$n" "$PASSWORD" "$name" "$rrn" $((200 + x / 10000)) $((x % 10000))
+    printf '"postal_code":"03%03d","address":"서울특별시 종로구 지킴로 %d","address_detail":"%d동 %d호",' \
+        $((n % 1000)) $((1 + n % 300)) $((101 + n % 9)) $((1001 + n % 90))
+    printf '"email":"member%d@example.com"},"consents":{"privacy_policy":true}}' "$n"
+}
+
+# --- wrk ------------------------------------------------------------------------------------------
+declare -a RESULTS=()
+FAILED=0
+run_wrk() { # name conns script [script args...]
+    local name=$1 conns=$2 script=$3
+    shift 3
+    log "" "== ($name) wrk -t$THREADS -c$conns -d$DURATION --timeout 10s --latency -s lua/$script $BASE -- $*"
+    BENCH_LUA_DIR="$BENCH/lua" BENCH_SCENARIO="$name" \
+        wrk -t"$THREADS" -c"$conns" -d"$DURATION" --timeout 10s --latency \
+        -s "$BENCH/lua/$script" "$BASE" -- "$@" >"$WORK/wrk.out" 2>&1 || true
+    tee -a "$OUT" <"$WORK/wrk.out"
+    local line
+    line=$(grep '^RESULT ' "$WORK/wrk.out" || true)
+    if [[ -z "$line" ]]; then
+        echo "($name): wrk printed no RESULT line" | tee -a "$OUT" >&2
+        FAILED=1
+        return
+    fi
+    RESULTS+=("$line")
+    local bad errs
+    bad=$(sed -E 's/.* non2xx=([0-9]+).*/\1/' <<<"$line")
+    errs=$(sed -E 's/.*errors_connect=([0-9]+) errors_read=([0-9]+) errors_write=([0-9]+) errors_timeout=([0-9]+).*/\1+\2+\3+\4/' <<<"$line")
+    if [[ "$bad" != 0 || $((errs)) != 0 ]]; then
+        echo "($name): $bad non-2xx responses, $((errs)) socket errors/timeouts: NOT A RESULT" | tee -a "$OUT" >&2
+        FAILED=1
+    fi
+}
+
+# (a) the ceiling
+run_wrk healthz "$CONNS" healthz.lua
+
+# seed members 1..SEED_MEMBERS (4 at a time), every one must answer 201
+log "" "== seed: $SEED_MEMBERS members via curl POST /api/v1/members"
+mkdir -p "$WORK/seed"
+for n in $(seq 1 "$SEED_MEMBERS"); do person_json "$n" >"$WORK/seed/$n.json"; done
+seed_start=$(date +%s%N)
+seq 1 "$SEED_MEMBERS" | xargs -P 4 -I{} curl -s -o /dev/null -w '%{http_code}\n' \
+    -H 'Content-Type: application/json' --data-binary "@$WORK/seed/{}.json" "$BASE/api/v1/members" \
+    >"$WORK/seed.codes"
+seed_ms=$((($(date +%s%N) - seed_start) / 1000000))
+log "seed: $(sort "$WORK/seed.codes" | uniq -c | tr -s ' ' | tr '\n' ';') in ${seed_ms} ms"
+if [[ $(grep -cx 201 "$WORK/seed.codes") -ne $SEED_MEMBERS ]]; then
+    echo "seeding failed" >&2
+    exit 1
+fi
+
+# (b) sign-up: member numbers from 1,000,000 on, interleaved by thread
+run_wrk signup "$CONNS_ARGON" signup.lua 1000000 "$THREADS"
+
+# (c) login of seeded members
+run_wrk login "$CONNS_ARGON" login.lua "$SEED_MEMBERS" "$THREADS"
+
+# tokens for (d) and (e): log in members 1..TOKENS once more (sessions idle out after 30 minutes)
+: >"$WORK/tokens.txt"
+for n in $(seq 1 "$TOKENS"); do
+    curl -fsS -H 'Content-Type: application/json' \
+        --data-binary "{\"login_id\":\"member$n\",\"password\":\"$PASSWORD\"}" "$BASE/api/v1/sessions" |
+        grep -o '"token":"[^"]*"' | cut -d'"' -f4 >>"$WORK/tokens.txt"
+done
+log "" "tokens: $(wc -l <"$WORK/tokens.txt") sessions for members 1..$TOKENS"
+[[ $(wc -l <"$WORK/tokens.txt") -eq $TOKENS ]] || { echo "login for tokens failed" >&2; exit 1; }
+
+# (d) My page read, (e) correction
+run_wrk me_get "$CONNS" me.lua "$WORK/tokens.txt" "$THREADS"
+run_wrk me_patch "$CONNS" correct.lua "$WORK/tokens.txt" "$THREADS"
+
+# --- stop, check the server log and the audit chain -----------------------------------------------
+kill -TERM "$SERVER_PID"
+wait "$SERVER_PID" 2>/dev/null || true
+SERVER_PID=""
+log "" "== server log: $(grep -c ' request ' "$WORK/server.log" || true) request lines; by status: $(grep -o 'status=[0-9]*' "$WORK/server.log" | sort | uniq -c | tr -s ' ' | tr '\n' ';')"
+log "   WARN/ERROR lines: $(grep -cE ' (WARN|ERROR) ' "$WORK/server.log" || true) (the seed profile warns about PIPA Art. 24-2 at start)"
+grep -E ' (WARN|ERROR) ' "$WORK/server.log" | grep -v -i 'pipa\|24-2\|rrn' | head -5 | tee -a "$OUT" || true
+log "== audit verify after load: $("$BIN" audit verify --data-dir "$DATA" --policy lifeplan-seed 2>/dev/null | tail -1)"
+
+# --- table ----------------------------------------------------------------------------------------
+field() { sed -E "s/.* $2=([^ ]+).*/\1/" <<<"$1"; }
+log "" "== results ($DURATION per scenario, wrk $THREADS threads)"
+{
+    printf '%-10s %6s %9s %9s %9s %9s %7s %7s\n' scenario conns req/s p50_ms p99_ms max_ms non2xx errors
+    for line in "${RESULTS[@]}"; do
+        name=$(field "$line" scenario)
+        case $name in signup | login) c=$CONNS_ARGON ;; *) c=$CONNS ;; esac
+        e=$(($(sed -E 's/.*errors_connect=([0-9]+) errors_read=([0-9]+) errors_write=([0-9]+) errors_timeout=([0-9]+).*/\1+\2+\3+\4/' <<<"$line")))
+        printf '%-10s %6s %9s %9s %9s %9s %7s %7s\n' "$name" "$c" "$(field "$line" rps)" \
+            "$(field "$line" p50_ms)" "$(field "$line" p99_ms)" "$(field "$line" max_ms)" "$(field "$line" non2xx)" "$e"
+    done
+} | tee -a "$OUT"
+log "" "raw output: ${OUT#"$ROOT"/}"
+if [[ $FAILED -ne 0 ]]; then
+    echo "SOME SCENARIOS HAD ERRORS: not a result" | tee -a "$OUT" >&2
+    exit 1
+fi

@@ -1,0 +1,237 @@
+//! Page texts in Korean (default) and English. One table, looked up by key from templates.
+
+use jikimi_policy::Lang;
+
+/// The texts of one language, for templates: `{{ t.s("login") }}`.
+#[derive(Debug, Clone, Copy)]
+pub struct T(pub Lang);
+
+impl T {
+    pub fn code(&self) -> &'static str {
+        match self.0 {
+            Lang::Ko => "ko",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn other_code(&self) -> &'static str {
+        match self.0 {
+            Lang::Ko => "en",
+            Lang::En => "ko",
+        }
+    }
+
+    pub fn other_label(&self) -> &'static str {
+        match self.0 {
+            Lang::Ko => "English",
+            Lang::En => "한국어",
+        }
+    }
+
+    pub fn s(&self, key: &str) -> &'static str {
+        let (ko, en) = text(key);
+        match self.0 {
+            Lang::Ko => ko,
+            Lang::En => en,
+        }
+    }
+}
+
+fn text(key: &str) -> (&'static str, &'static str) {
+    match key {
+        "site" => ("지킴이", "jikimi"),
+        "home" => ("처음으로", "Home"),
+        "signup" => ("회원가입", "Join"),
+        "login" => ("로그인", "Log in"),
+        "logout" => ("로그아웃", "Log out"),
+        "mypage" => ("개인정보수정", "My data"),
+        "privacy" => ("개인정보 처리방침", "Privacy policy"),
+        "withdraw_link" => ("동의철회 또는 회원탈퇴", "Withdraw consent or leave"),
+        "retained_link" => ("탈퇴 후 보관 정보 조회", "What is kept after leaving"),
+        "login_id" => ("아이디", "Login ID"),
+        "password" => ("비밀번호", "Password"),
+        "password_confirm" => ("비밀번호 확인", "Confirm password"),
+        "required" => ("필수", "required"),
+        "optional" => ("선택", "optional"),
+        "submit_signup" => ("가입하기", "Join"),
+        "next" => ("다음", "Next"),
+        "save" => ("저장", "Save"),
+        "cancel" => ("취소", "Cancel"),
+        "errors_title" => ("입력값을 확인해 주세요", "Please check the input"),
+        "home_intro" => (
+            "지킴이는 회원의 개인정보를 처리방침에 적힌 그대로 다루고, 그 사실을 증명합니다. 회원의 정보는 회원마다 다른 열쇠로 잠가 두고, 탈퇴하면 그 열쇠를 없앱니다.",
+            "jikimi handles members' personal data exactly as its privacy policy says, and can prove it. Each member's data is locked with the member's own key, and leaving destroys that key.",
+        ),
+        "notice_title" => (
+            "회원가입을 위해 처리하는 정보 (안내)",
+            "Data processed to provide membership (notice)",
+        ),
+        "notice_body" => (
+            "아래 항목은 회원 계약을 맺고 이행하는 데 꼭 필요하여 동의 없이 처리합니다 (개인정보 보호법 제15조제1항제4호). 처리 목적, 항목, 보유 기간은 다음과 같습니다.",
+            "The items below are needed to conclude and perform the membership contract, so they are processed without consent (PIPA Art. 15(1)4). Purposes, items and retention:",
+        ),
+        "consents_title" => ("선택 동의", "Optional consents"),
+        "consents_body" => (
+            "각 항목에 따로 동의하거나 동의하지 않을 수 있습니다. 동의하지 않아도 회원가입과 기본 서비스 이용에는 아무 제한이 없습니다.",
+            "You may agree or not to each one separately. Not agreeing never limits joining or the basic service.",
+        ),
+        "purpose" => ("목적", "Purpose"),
+        "items" => ("항목", "Items"),
+        "retention" => ("보유 기간", "Retention"),
+        "refusal" => ("동의를 거부할 권리", "Your right to refuse"),
+        "recipient" => ("제공받는 자", "Recipient"),
+        "agree" => ("동의합니다", "I agree"),
+        "agree_seed" => ("동의함", "I agree"),
+        "disagree_seed" => ("동의하지 않음", "I do not agree"),
+        "seed_agree_intro" => (
+            "회원가입을 하려면 아래 개인정보 처리방침을 읽고 동의 여부를 선택해 주세요. '동의하지 않음'을 누르면 가입이 끝나며 아무 정보도 저장하지 않습니다.",
+            "To join, read the privacy policy below and choose. 'I do not agree' ends sign-up and stores nothing.",
+        ),
+        "declined_title" => ("가입을 마치지 않았습니다", "Sign-up ended"),
+        "declined_body" => (
+            "개인정보 처리방침에 동의하지 않아 가입을 마치지 않았습니다. 입력하신 정보는 하나도 저장하지 않았습니다.",
+            "You did not agree to the privacy policy, so sign-up ended. Nothing you entered was stored.",
+        ),
+        "identity_title" => ("본인확인", "Identity verification"),
+        "identity_body" => (
+            "휴대폰 본인확인으로 만 14세 이상인지와 이미 가입했는지를 확인합니다. 본인확인기관이 알려 주는 연계정보(CI)·중복가입확인정보(DI)·생년월일만 받으며, 주민등록번호는 받지 않습니다.",
+            "Mobile identity verification checks that you are 14 or older and not already a member. Only the connecting information (CI), duplicate-joining information (DI) and date of birth from the verification provider are received; no resident registration number.",
+        ),
+        "name" => ("성명", "Name"),
+        "birth_date" => ("생년월일", "Date of birth"),
+        "mobile" => ("휴대폰 번호", "Mobile number"),
+        "carrier" => ("통신사", "Carrier"),
+        "send_code" => ("인증번호 받기", "Send code"),
+        "code" => ("인증번호", "Verification code"),
+        "code_sent" => (
+            "휴대폰으로 보낸 6자리 인증번호를 3분 안에 입력해 주세요.",
+            "Enter the 6-digit code sent to your phone within 3 minutes.",
+        ),
+        "verify" => ("확인", "Verify"),
+        "sandbox_note" => (
+            "개발용 본인확인(샌드박스)입니다. 보낸 문자는 여기에서 볼 수 있습니다:",
+            "This is the development (sandbox) verification. Its text messages can be seen here:",
+        ),
+        "form_title" => ("회원 정보 입력", "Your details"),
+        "guardian_title" => (
+            "만 14세 미만은 법정대리인 동의가 필요합니다",
+            "Under 14: a legal guardian's consent is needed",
+        ),
+        "guardian_body" => (
+            "만 14세 미만 아동은 법정대리인의 동의를 받아야 가입할 수 있습니다. 법정대리인 동의 절차는 아직 준비 중이라 지금은 가입할 수 없습니다. 입력하신 정보는 저장하지 않았습니다.",
+            "Children under 14 may join only with a legal guardian's consent. The guardian process is not available yet, so joining is not possible now. Nothing you entered was stored.",
+        ),
+        "already_title" => ("이미 가입한 회원입니다", "Already a member"),
+        "already_body" => (
+            "이미 가입한 계정이 있습니다. 아이디:",
+            "You already have an account. Login ID:",
+        ),
+        "joined_title" => ("가입을 마쳤습니다", "Welcome"),
+        "joined_body" => (
+            "가입을 마쳤습니다. 로그인해 주세요.",
+            "You have joined. Please log in.",
+        ),
+        "login_failed" => (
+            "아이디 또는 비밀번호가 맞지 않습니다.",
+            "Wrong login ID or password.",
+        ),
+        "login_locked" => (
+            "로그인 실패가 5회를 넘어 15분 동안 로그인할 수 없습니다.",
+            "After 5 failed logins, logging in is blocked for 15 minutes.",
+        ),
+        "my_items" => ("내 개인정보", "My personal data"),
+        "masked_note" => (
+            "개인정보는 일부를 가려서 보여 드립니다. 전체를 보려면 '모두 보기'를 누르세요 (최근 10분 안에 비밀번호를 입력해야 합니다).",
+            "Values are partly hidden. Press 'Show all' to see them in full (needs your password within the last 10 minutes).",
+        ),
+        "show_all" => ("모두 보기", "Show all"),
+        "hide" => ("가리기", "Hide"),
+        "edit" => ("정보 수정", "Correct my data"),
+        "change_password" => ("비밀번호 변경", "Change password"),
+        "current_password" => ("현재 비밀번호", "Current password"),
+        "new_password" => ("새 비밀번호", "New password"),
+        "password_changed" => (
+            "비밀번호를 바꾸었습니다. 다른 기기의 로그인은 모두 끝났습니다.",
+            "Password changed. Every other login has ended.",
+        ),
+        "saved" => ("저장했습니다.", "Saved."),
+        "my_consents" => ("동의 현황", "My consents"),
+        "consent_given" => ("동의", "Given"),
+        "consent_refused" => ("동의하지 않음", "Not given"),
+        "give" => ("동의하기", "Give"),
+        "withdraw_consent" => ("동의 철회", "Withdraw"),
+        "consent_date" => ("일시", "Date"),
+        "policy_version" => ("처리방침 판", "Policy version"),
+        "history" => ("동의 이력", "Consent history"),
+        "recipients" => ("내 정보를 받은 곳", "Who received my data"),
+        "no_recipients" => (
+            "내 정보를 제3자에게 제공한 기록이 없습니다.",
+            "No third party has received your data.",
+        ),
+        "download" => ("내 정보 내려받기", "Download my data"),
+        "download_json" => ("JSON (기계가 읽는 형식)", "JSON (machine-readable)"),
+        "print" => ("인쇄용 보기", "Printable page"),
+        "reauth_title" => ("비밀번호 다시 입력", "Enter your password again"),
+        "reauth_body" => (
+            "민감한 정보를 보거나 내려받으려면 비밀번호를 다시 입력해 주세요.",
+            "To see or download sensitive data, enter your password again.",
+        ),
+        "withdraw_title" => ("회원탈퇴", "Leave membership"),
+        "withdraw_deleted" => (
+            "탈퇴하면 바로 파기하는 정보",
+            "Destroyed at once when you leave",
+        ),
+        "withdraw_deleted_body" => (
+            "회원님의 정보를 잠근 열쇠를 없애므로, 백업을 포함한 모든 사본에서 다시 읽을 수 없게 됩니다.",
+            "The key that locks your data is destroyed, so no copy of it — backups included — can be read again.",
+        ),
+        "withdraw_kept" => (
+            "법에 따라 보관하는 기록",
+            "Kept because the law requires it",
+        ),
+        "withdraw_confirm" => (
+            "비밀번호를 입력하고 탈퇴하기",
+            "Enter your password and leave",
+        ),
+        "withdraw_button" => ("탈퇴하기", "Leave"),
+        "withdrawn_title" => ("탈퇴를 마쳤습니다", "You have left"),
+        "receipt" => ("탈퇴 확인번호", "Withdrawal receipt"),
+        "receipt_note" => (
+            "이 번호는 지금 한 번만 보여 드립니다. 적어 두시면 탈퇴 후에도 법에 따라 보관 중인 기록을 조회할 수 있습니다.",
+            "This number is shown only now. Keep it: with it you can see the records kept by law after leaving.",
+        ),
+        "expires_on" => ("파기 예정일", "Destroyed on"),
+        "basis" => ("법적 근거", "Legal basis"),
+        "class" => ("기록", "Record"),
+        "retained_title" => ("탈퇴 후 보관 중인 기록 조회", "Records kept after leaving"),
+        "lookup" => ("조회", "Look up"),
+        "not_found" => ("해당하는 기록이 없습니다.", "No records found."),
+        "versions" => ("지난 처리방침", "Earlier versions"),
+        "effective" => ("시행일", "Effective"),
+        "csrf_failed" => (
+            "요청을 확인할 수 없습니다. 페이지를 새로 고친 뒤 다시 시도해 주세요.",
+            "The request could not be verified. Reload the page and try again.",
+        ),
+        "session_expired" => ("로그인이 필요합니다.", "Please log in."),
+        "error_title" => ("문제가 생겼습니다", "Something went wrong"),
+        "error_body" => (
+            "요청을 처리하지 못했습니다. 같은 문제가 계속되면 아래 번호를 개인정보 보호책임자에게 알려 주세요:",
+            "The request could not be completed. If it keeps happening, give this number to the privacy officer:",
+        ),
+        "office" => ("개인정보 보호책임자", "Privacy officer"),
+        "password_rule" => (
+            "영문 대문자·소문자·숫자·특수문자 중 2종류 이상으로 8자 이상, 또는 1종류로 10자 이상. 아이디·생년월일·전화번호는 넣을 수 없습니다.",
+            "8+ characters of 2 or more kinds (upper, lower, digits, symbols), or 10+ of one kind; no login ID, birth date or phone number.",
+        ),
+        "passwords_differ" => (
+            "비밀번호와 비밀번호 확인이 다릅니다.",
+            "The two passwords differ.",
+        ),
+        "id_rule" => (
+            "영문 소문자로 시작하는 4~20자 (영문 소문자·숫자·_·-)",
+            "4-20 characters: lower-case letters, digits, _ or -, starting with a letter",
+        ),
+        "sms_outbox" => ("샌드박스 문자함", "Sandbox text messages"),
+        _ => ("", ""),
+    }
+}
