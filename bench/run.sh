@@ -19,6 +19,8 @@ CONNS_ARGON=${CONNS_ARGON:-16}   # connections for sign-up and login (Argon2id-b
 SEED_MEMBERS=${SEED_MEMBERS:-200}
 TOKENS=${TOKENS:-64}             # seeded members logged in for (d) and (e)
 ARGON_HASHES=${ARGON_HASHES:-40} # per thread, for the hash-rate measurement
+QUIET_PCT=${QUIET_PCT:-10}       # before each measurement, wait until the machine is at most this % busy
+QUIET_MAX=${QUIET_MAX:-600}      # ... but no longer than this many seconds
 PASSWORD='Jikimi-bench-pw!'      # same as lua/common.lua
 
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -32,6 +34,48 @@ DATA="$WORK/data"
 SERVER_PID=""
 
 log() { printf '%s\n' "$@" | tee -a "$OUT"; }
+
+# --- CPU accounting: who used the CPUs during a measurement ---------------------------------------
+# The machine may be shared (other builds, other benchmarks): every measurement reports the cores
+# used by the server, by the load generator, by everything else, and stolen by the hypervisor.
+NPROC=$(nproc)
+TICK=$(getconf CLK_TCK)
+cpu_now() { # total busy steal (jiffies, all CPUs) from /proc/stat
+    awk '/^cpu / {t = 0; for (i = 2; i <= 9; i++) t += $i; print t, $2 + $3 + $4 + $7 + $8, $9; exit}' /proc/stat
+}
+proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+busy_pct() { # % of all CPUs busy or stolen over the next 2 seconds
+    local a b
+    read -ra a < <(cpu_now); sleep 2; read -ra b < <(cpu_now)
+    echo $(((b[1] - a[1] + b[2] - a[2]) * 100 / (b[0] - a[0] > 0 ? b[0] - a[0] : 1)))
+}
+wait_quiet() {
+    local waited=0 busy
+    while busy=$(busy_pct) && ((busy > QUIET_PCT)); do
+        if ((waited >= QUIET_MAX)); then
+            log "   machine still ${busy}% busy after ${waited}s: measuring anyway (see the 'other' CPU column)"
+            return
+        fi
+        ((waited == 0)) && log "   machine ${busy}% busy (other processes): waiting up to ${QUIET_MAX}s for it to quieten"
+        sleep 3
+        waited=$((waited + 5))
+    done
+    local note=""
+    ((waited > 0)) && note=" (after waiting ${waited}s)"
+    log "   machine ${busy}% busy before the measurement$note"
+}
+CPU0=()
+cpu_begin() { read -ra CPU0 < <(cpu_now); SRV0=$( [[ -n "$SERVER_PID" ]] && proc_ticks "$SERVER_PID" || echo 0); }
+cpu_end() { # own_seconds (user+sys of the load generator / measured program) → "server=.. load=.. other=.. steal=.."
+    local own=$1 c1 srv1=0
+    read -ra c1 < <(cpu_now)
+    [[ -n "$SERVER_PID" ]] && srv1=$(proc_ticks "$SERVER_PID")
+    awk -v t=$((c1[0] - CPU0[0])) -v b=$((c1[1] - CPU0[1])) -v st=$((c1[2] - CPU0[2])) \
+        -v srv=$((srv1 - SRV0)) -v own="$own" -v tick="$TICK" -v n="$NPROC" 'BEGIN {
+            wall = t / n; o = own * tick; other = b - srv - o; if (other < 0) other = 0
+            printf "cpu_server=%.2f cpu_load=%.2f cpu_other=%.2f cpu_steal=%.2f", srv / wall, o / wall, other / wall, st / wall
+        }'
+}
 
 cleanup() {
     if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
@@ -71,8 +115,14 @@ BIN="$TARGET/release/jikimi"
 
 # --- Argon2id hash rate (before the server starts, so nothing competes for the CPU) --------------
 log "" "== Argon2id hash rate (m=19456 KiB, t=2, p=1; $ARGON_HASHES hashes per thread)"
-cargo run --quiet --release --manifest-path "$BENCH/argon2-rate/Cargo.toml" \
-    --target-dir "$TARGET/bench-argon2-rate" -- "$ARGON_HASHES" | tee -a "$OUT"
+cargo build --quiet --release --manifest-path "$BENCH/argon2-rate/Cargo.toml" --target-dir "$TARGET/bench-argon2-rate"
+wait_quiet
+cpu_begin
+TIMEFORMAT='%3U %3S'
+{ time "$TARGET/bench-argon2-rate/release/argon2-rate" "$ARGON_HASHES" >"$WORK/argon.out"; } 2>"$WORK/argon.time"
+ARGON_CPU=$(cpu_end "$(awk '{print $1 + $2}' "$WORK/argon.time")")
+tee -a "$OUT" <"$WORK/argon.out"
+log "   cores used during the hash-rate runs: $ARGON_CPU (of $NPROC)"
 
 # --- server ---------------------------------------------------------------------------------------
 log "" "== start: jikimi serve --listen 127.0.0.1:0 --policy lifeplan-seed (fresh data dir)"
@@ -120,12 +170,19 @@ run_wrk() { # name conns script [script args...]
     local name=$1 conns=$2 script=$3
     shift 3
     log "" "== ($name) wrk -t$THREADS -c$conns -d$DURATION --timeout 10s --latency -s lua/$script $BASE -- $*"
-    BENCH_LUA_DIR="$BENCH/lua" BENCH_SCENARIO="$name" \
+    wait_quiet
+    cpu_begin
+    local TIMEFORMAT='%3U %3S'
+    { time BENCH_LUA_DIR="$BENCH/lua" BENCH_SCENARIO="$name" \
         wrk -t"$THREADS" -c"$conns" -d"$DURATION" --timeout 10s --latency \
-        -s "$BENCH/lua/$script" "$BASE" -- "$@" >"$WORK/wrk.out" 2>&1 || true
+        -s "$BENCH/lua/$script" "$BASE" -- "$@" >"$WORK/wrk.out" 2>&1; } 2>"$WORK/wrk.time" || true
+    local cpu
+    cpu=$(cpu_end "$(awk '{print $1 + $2}' "$WORK/wrk.time")")
     tee -a "$OUT" <"$WORK/wrk.out"
+    log "cores used (of $NPROC): $cpu  [server = jikimi, load = wrk, other = every other process]"
     local line
     line=$(grep '^RESULT ' "$WORK/wrk.out" || true)
+    [[ -n "$line" ]] && line="$line $cpu"
     if [[ -z "$line" ]]; then
         echo "($name): wrk printed no RESULT line" | tee -a "$OUT" >&2
         FAILED=1
@@ -192,16 +249,19 @@ log "== audit verify after load: $("$BIN" audit verify --data-dir "$DATA" --poli
 field() { sed -E "s/.* $2=([^ ]+).*/\1/" <<<"$1"; }
 log "" "== results ($DURATION per scenario, wrk $THREADS threads)"
 {
-    printf '%-10s %6s %9s %9s %9s %9s %7s %7s\n' scenario conns req/s p50_ms p99_ms max_ms non2xx errors
+    printf '%-10s %6s %9s %9s %9s %9s %7s %7s   %s\n' scenario conns req/s p50_ms p99_ms max_ms non2xx errors \
+        "cores: server/wrk/other/steal"
     for line in "${RESULTS[@]}"; do
         name=$(field "$line" scenario)
         case $name in signup | login) c=$CONNS_ARGON ;; *) c=$CONNS ;; esac
         e=$(($(sed -E 's/.*errors_connect=([0-9]+) errors_read=([0-9]+) errors_write=([0-9]+) errors_timeout=([0-9]+).*/\1+\2+\3+\4/' <<<"$line")))
-        printf '%-10s %6s %9s %9s %9s %9s %7s %7s\n' "$name" "$c" "$(field "$line" rps)" \
-            "$(field "$line" p50_ms)" "$(field "$line" p99_ms)" "$(field "$line" max_ms)" "$(field "$line" non2xx)" "$e"
+        printf '%-10s %6s %9s %9s %9s %9s %7s %7s   %s/%s/%s/%s\n' "$name" "$c" "$(field "$line" rps)" \
+            "$(field "$line" p50_ms)" "$(field "$line" p99_ms)" "$(field "$line" max_ms)" "$(field "$line" non2xx)" "$e" \
+            "$(field "$line" cpu_server)" "$(field "$line" cpu_load)" "$(field "$line" cpu_other)" "$(field "$line" cpu_steal)"
     done
 } | tee -a "$OUT"
-log "" "raw output: ${OUT#"$ROOT"/}"
+log "" "Argon2id: $(tr '\n' ';' <"$WORK/argon.out")"
+log "raw output: ${OUT#"$ROOT"/}"
 if [[ $FAILED -ne 0 ]]; then
     echo "SOME SCENARIOS HAD ERRORS: not a result" | tee -a "$OUT" >&2
     exit 1

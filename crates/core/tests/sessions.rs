@@ -250,3 +250,41 @@ async fn a_child_is_stopped_at_identity_confirmation_with_nothing_stored() {
         .unwrap();
     assert_eq!(n, 0);
 }
+
+#[tokio::test]
+async fn a_failed_sign_up_keeps_the_identity_token_for_the_next_try() {
+    let t = TestApp::new("lifeplan").await;
+    let p = person(9);
+    let outbox = t.app.identity_provider().sandbox_outbox().unwrap();
+    let tx = t.app.identity_request(request(&p)).await.unwrap();
+    let token = t
+        .app
+        .identity_confirm(&tx, &outbox.last_code_for(&p.mobile).unwrap())
+        .await
+        .unwrap();
+    let mut bad = lifeplan_signup(&p);
+    bad.identity = None;
+    bad.items
+        .insert("email".into(), Revealed::new("not-an-email".into()));
+    assert!(matches!(
+        t.app.sign_up_with_identity_token(bad, token.expose()).await,
+        Err(CoreError::Invalid(_))
+    ));
+    let mut good = lifeplan_signup(&p);
+    good.identity = None;
+    t.app
+        .sign_up_with_identity_token(good, token.expose())
+        .await
+        .unwrap();
+    let mut again = lifeplan_signup(&person(10));
+    again.identity = None;
+    assert!(
+        matches!(
+            t.app
+                .sign_up_with_identity_token(again, token.expose())
+                .await,
+            Err(CoreError::Identity(_))
+        ),
+        "used up by the successful sign-up"
+    );
+}

@@ -62,9 +62,12 @@ enum Command {
         /// Address to listen on.
         #[arg(long, env = "JIKIMI_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
-        /// Allow a non-loopback address without TLS because a TLS-terminating proxy is in front.
+        /// Allow a non-loopback address without TLS because a TLS-terminating proxy is in front
+        /// (cookies are then marked Secure).
         #[arg(long, env = "JIKIMI_BEHIND_PROXY")]
         behind_proxy: bool,
+        #[command(flatten)]
+        limits: Limits,
     },
     /// Apply database migrations (SQLite also migrates on every start).
     Migrate,
@@ -83,6 +86,43 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+}
+
+/// Session and login limits (R-ACC-04, R-ACC-09).
+#[derive(Debug, Args)]
+struct Limits {
+    /// Failed logins within the window that lock a login ID.
+    #[arg(long, env = "JIKIMI_LOGIN_MAX_FAILURES", default_value_t = 5)]
+    login_max_failures: i64,
+    /// The window failed logins are counted in, and the lock's length, in minutes.
+    #[arg(long, env = "JIKIMI_LOGIN_LOCK_MINUTES", default_value_t = 15)]
+    login_lock_minutes: i64,
+    /// A session unused this many minutes ends.
+    #[arg(long, env = "JIKIMI_SESSION_IDLE_MINUTES", default_value_t = 30)]
+    session_idle_minutes: i64,
+    /// A session ends this many hours after login.
+    #[arg(long, env = "JIKIMI_SESSION_ABSOLUTE_HOURS", default_value_t = 12)]
+    session_absolute_hours: i64,
+}
+
+impl Limits {
+    fn settings(&self) -> Result<jikimi_core::Settings> {
+        if self.login_max_failures < 1
+            || self.login_lock_minutes < 1
+            || self.session_idle_minutes < 1
+            || self.session_absolute_hours < 1
+        {
+            bail!("login and session limits must be at least 1");
+        }
+        Ok(jikimi_core::Settings {
+            max_failures: self.login_max_failures,
+            failure_window: chrono::Duration::minutes(self.login_lock_minutes),
+            lock_for: chrono::Duration::minutes(self.login_lock_minutes),
+            session_idle: chrono::Duration::minutes(self.session_idle_minutes),
+            session_absolute: chrono::Duration::hours(self.session_absolute_hours),
+            ..jikimi_core::Settings::default()
+        })
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -196,9 +236,16 @@ fn config(g: &Global) -> Config {
 }
 
 async fn open(g: &Global, create: bool) -> Result<Jikimi> {
+    open_with(g, create, jikimi_core::Settings::default()).await
+}
+
+async fn open_with(g: &Global, create: bool, settings: jikimi_core::Settings) -> Result<Jikimi> {
     let loaded = load_policy(&g.policy)?;
     report_warnings(&loaded);
-    let cfg = config(g);
+    let cfg = Config {
+        settings,
+        ..config(g)
+    };
     jikimi_core::finish_interrupted_rotation(&cfg).await?;
     Ok(Jikimi::open(&cfg, loaded.policy, Arc::new(SystemClock), create).await?)
 }
@@ -226,6 +273,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve {
             listen,
             behind_proxy,
+            limits,
         } => {
             if !listen.ip().is_loopback() && !behind_proxy {
                 bail!(
@@ -234,12 +282,12 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 );
             }
             let fresh = config(g).is_fresh();
-            let app = open(g, fresh).await?;
+            let app = open_with(g, fresh, limits.settings()?).await?;
             if fresh {
                 tracing::info!(data_dir = %g.data_dir.display(), "first start: created the data directory, master key, key store and database");
             }
             let worker = tokio::spawn(background(app.clone()));
-            let served = jikimi_web::serve(app, listen).await;
+            let served = jikimi_web::serve(app, listen, behind_proxy).await;
             worker.abort();
             served?;
         }

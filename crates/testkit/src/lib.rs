@@ -200,10 +200,15 @@ pub fn builtin(profile: &str) -> Policy {
 
 impl TestApp {
     pub async fn new(profile: &str) -> Self {
+        Self::with_policy(builtin(profile)).await
+    }
+
+    /// A fresh installation running `policy` (for example a built-in file with an added item).
+    pub async fn with_policy(policy: Policy) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let cfg = Config::new(dir.path().join("data"));
         let clock = Arc::new(FixedClock::new(test_now()));
-        let app = Jikimi::open_with(&cfg, builtin(profile), clock.clone(), true, test_hasher())
+        let app = Jikimi::open_with(&cfg, policy, clock.clone(), true, test_hasher())
             .await
             .unwrap();
         Self {

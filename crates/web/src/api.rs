@@ -271,25 +271,24 @@ pub(crate) async fn sign_up_core(
     b: SignUpBody,
     channel: &str,
 ) -> Result<Uuid, ApiError> {
-    let identity = match &b.identity_token {
-        Some(t) if !t.trim().is_empty() => Some(s.app.take_identity(t).await.or_problem(lang)?),
-        _ => None,
+    let req = SignUp {
+        login_id: b.login_id,
+        password: Revealed::new(b.password),
+        items: b
+            .items
+            .into_iter()
+            .map(|(k, v)| (k, Revealed::new(v)))
+            .collect(),
+        consents: b.consents,
+        identity: None,
+        channel: channel.into(),
     };
-    s.app
-        .sign_up(SignUp {
-            login_id: b.login_id,
-            password: Revealed::new(b.password),
-            items: b
-                .items
-                .into_iter()
-                .map(|(k, v)| (k, Revealed::new(v)))
-                .collect(),
-            consents: b.consents,
-            identity,
-            channel: channel.into(),
-        })
-        .await
-        .or_problem(lang)
+    // The identity token is used up only by a successful sign-up.
+    match b.identity_token.as_deref().map(str::trim) {
+        Some(t) if !t.is_empty() => s.app.sign_up_with_identity_token(req, t).await,
+        _ => s.app.sign_up(req).await,
+    }
+    .or_problem(lang)
 }
 
 /// Signs up. Either everything is stored or nothing is.

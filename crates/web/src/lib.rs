@@ -44,6 +44,7 @@ pub fn router_with(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/api/openapi.json", get(openapi_json))
+        .route("/assets/site.css", get(site_css))
         .merge(pages::routes())
         .merge(api::routes())
         .fallback(no_route)
@@ -55,6 +56,17 @@ pub fn router_with(state: AppState) -> Router {
 
 async fn healthz() -> impl IntoResponse {
     axum::Json(serde_json::json!({ "status": "ok" }))
+}
+
+/// The one stylesheet, served from the binary (no inline styles: the CSP allows only `'self'`).
+async fn site_css() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../assets/site.css"),
+    )
 }
 
 async fn openapi_json() -> impl IntoResponse {
@@ -94,7 +106,7 @@ async fn security_headers(mut res: Response) -> Response {
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
-            "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
     );
     h.insert(
@@ -106,17 +118,25 @@ async fn security_headers(mut res: Response) -> Response {
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     res
 }
 
-/// Serves until Ctrl-C or SIGTERM.
-pub async fn serve(app: Jikimi, addr: SocketAddr) -> std::io::Result<()> {
+/// Serves until Ctrl-C or SIGTERM. `secure_cookies` marks cookies `Secure` (TLS in front).
+pub async fn serve(app: Jikimi, addr: SocketAddr, secure_cookies: bool) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!(addr = %listener.local_addr()?, "listening");
-    axum::serve(listener, router(app))
-        .with_graceful_shutdown(shutdown())
-        .await
+    axum::serve(
+        listener,
+        router_with(AppState {
+            app,
+            secure_cookies,
+        }),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await
 }
 
 async fn shutdown() {

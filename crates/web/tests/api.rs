@@ -638,6 +638,18 @@ async fn cookie_sessions_need_the_csrf_token_and_cookies_are_strict() {
     // Security headers.
     let csp = r.headers["content-security-policy"].to_str().unwrap();
     assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"));
+    assert!(
+        !csp.contains("unsafe-inline"),
+        "no inline styles or scripts"
+    );
+    let css = api.call(Method::GET, "/assets/site.css", None, &[]).await;
+    assert_eq!(css.status, StatusCode::OK);
+    assert!(
+        css.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/css")
+    );
     assert_eq!(r.headers["x-content-type-options"], "nosniff");
 }
 
@@ -844,4 +856,55 @@ async fn personal_values_never_reach_the_logs() {
     }
     assert!(!log.contains(&token), "a session token reached the log");
     assert!(!log.contains(&p.password));
+}
+
+/// "The policy file is the code": an optional item added to the policy file appears in the consent
+/// text, the sign-up form, validation, storage and the published policy — with no code change.
+#[tokio::test]
+async fn an_item_added_to_the_policy_file_appears_everywhere() {
+    let src = jikimi_policy::Policy::builtin_source("lifeplan").unwrap();
+    let added = format!(
+        "{src}\n[[item]]\nid = \"pet_name\"\nlabel = {{ ko = \"반려동물 이름\", en = \"Pet name\" }}\nkind = \"text\"\nrequired = false\nbasis = \"consent\"\nconsent = \"optional_items\"\npurposes = [\"personalisation\"]\nretention = \"consented\"\nmax_len = 20\n"
+    );
+    let policy = jikimi_policy::Policy::from_toml_str(&added, "lifeplan+pet.toml")
+        .unwrap()
+        .policy;
+    let t = TestApp::with_policy(policy).await;
+    let router = jikimi_web::router(t.app.clone());
+    let api = Api { t, router };
+    let html = |r: Res| r.body.as_str().unwrap_or_default().to_owned();
+    // The consent screen lists it under the optional-items consent.
+    let consent_page = html(api.call(Method::GET, "/signup", None, &[]).await);
+    assert!(consent_page.contains("반려동물 이름"), "consent text");
+    // The published policy lists it, in both languages.
+    assert!(html(api.call(Method::GET, "/privacy", None, &[]).await).contains("반려동물 이름"));
+    assert!(html(api.call(Method::GET, "/privacy?lang=en", None, &[]).await).contains("Pet name"));
+    // The API's policy has it; validation applies its rule; it is stored and read back.
+    let policy = api.call(Method::GET, "/api/v1/policy", None, &[]).await;
+    assert!(
+        policy.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["id"] == "pet_name")
+    );
+    let p = person(70);
+    let mut body = lifeplan_body(&api, &p).await;
+    body["items"]["pet_name"] = json!("이름이 아주 아주 아주 아주 아주 아주 긴 반려동물");
+    let r = api
+        .call(Method::POST, "/api/v1/members", Some(body.clone()), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.body["errors"][0]["field"], "pet_name");
+    assert_eq!(r.body["errors"][0]["code"], "text.too_long");
+    body["items"]["pet_name"] = json!("보리");
+    let r = api
+        .call(Method::POST, "/api/v1/members", Some(body), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let token = api.token(&p).await;
+    assert_eq!(
+        api.get("/api/v1/me?reveal=pet_name", &token).await.body["items"]["pet_name"],
+        "보리"
+    );
 }
