@@ -669,6 +669,22 @@ impl Jikimi {
             })
     }
 
+    /// The member's own items, opened and written as a person reads them (phones with
+    /// hyphens), for the member themself. Logged like any reveal.
+    pub async fn own_items(&self, member: Uuid, ids: &[&str]) -> Result<BTreeMap<String, String>> {
+        let values = self
+            .reveal(&Actor::Member(member), None, member, ids, SUBJECT_ACCESS)
+            .await?;
+        let policy = self.policy();
+        Ok(values
+            .into_iter()
+            .filter_map(|(id, v)| {
+                let kind = policy.item(&id)?.kind;
+                Some((id, validate::display(kind, v.expose())))
+            })
+            .collect())
+    }
+
     /// The member's own items, masked for display (고시 Art. 12). Logged like any reveal.
     pub async fn view_masked(
         &self,
@@ -791,20 +807,8 @@ impl Jikimi {
             .ok_or(CoreError::NotFound("member"))?;
         let ids: Vec<String> = self.policy().items.iter().map(|i| i.id.clone()).collect();
         let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-        let items = self
-            .reveal(&actor, None, member, &refs, SUBJECT_ACCESS)
-            .await?;
+        let shown = self.own_items(member, &refs).await?;
         let login = self.login_id_of(member).await?;
-        let policy = self.policy();
-        let shown: BTreeMap<String, String> = items
-            .iter()
-            .filter_map(|(id, v)| {
-                Some((
-                    id.clone(),
-                    validate::display(policy.item(id)?.kind, v.expose()),
-                ))
-            })
-            .collect();
         let history = self.store().consent_events(member).await?;
         let now = self.clock().now();
         self.store()

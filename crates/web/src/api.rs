@@ -453,22 +453,8 @@ pub(crate) async fn me_view(
             }
         }
         let refs: Vec<&str> = reveal.iter().map(String::as_str).collect();
-        let shown = s
-            .app
-            .reveal(
-                &Actor::Member(member),
-                None,
-                member,
-                &refs,
-                jikimi_core::SUBJECT_ACCESS,
-            )
-            .await
-            .or_problem(lang)?;
-        for (id, v) in shown {
-            if let Some(i) = policy.item(&id) {
-                items.insert(id, jikimi_core::validate::display(i.kind, v.expose()));
-            }
-        }
+        let shown = s.app.own_items(member, &refs).await.or_problem(lang)?;
+        items.extend(shown);
     }
     Ok(MeView {
         member_id: member,

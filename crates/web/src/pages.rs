@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Form, FromRequest, FromRequestParts, Path, Query, State};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
@@ -156,9 +157,29 @@ fn random_nonce() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
 }
 
+impl FromRequestParts<AppState> for Visit {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Response> {
+        let Ok(pl) = PageLang::from_request_parts(parts, s).await;
+        Self::new(s, pl, CookieJar::from_headers(&parts.headers)).await
+    }
+}
+
 /// A submitted form as name/value pairs (checkbox groups repeat names).
 #[derive(Debug, Default)]
 pub struct FormData(Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequest<S> for FormData {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Response> {
+        match Form::<Vec<(String, String)>>::from_request(req, state).await {
+            Ok(Form(pairs)) => Ok(Self(pairs)),
+            Err(rejection) => Err(rejection.into_response()),
+        }
+    }
+}
 
 impl FormData {
     fn get(&self, name: &str) -> &str {
@@ -339,11 +360,7 @@ struct HomePage {
     c: Chrome,
 }
 
-async fn home(State(s): State<AppState>, pl: PageLang, jar: CookieJar) -> Response {
-    let v = match Visit::new(&s, pl, jar).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+async fn home(State(s): State<AppState>, v: Visit) -> Response {
     let c = v.chrome(&s);
     v.render(HomePage { c })
 }
@@ -364,17 +381,8 @@ pub struct PrivacyQuery {
 
 /// The 개인정보 처리방침 of the active policy, generated from the policy file, with every version
 /// that was ever active and its effective date (R-POL-02).
-pub async fn privacy(
-    State(s): State<AppState>,
-    pl: PageLang,
-    jar: CookieJar,
-    Query(q): Query<PrivacyQuery>,
-) -> Response {
-    let lang = pl.lang;
-    let v = match Visit::new(&s, pl, jar).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+async fn privacy(State(s): State<AppState>, v: Visit, Query(q): Query<PrivacyQuery>) -> Response {
+    let lang = v.lang;
     let current = s.app.policy().version().as_str().to_owned();
     let rows = match s.app.store().policy_versions().await {
         Ok(r) => r,
@@ -519,12 +527,8 @@ struct SignupConsentPage {
     consents: Vec<ConsentBlock>,
 }
 
-async fn signup_start(State(s): State<AppState>, pl: PageLang, jar: CookieJar) -> Response {
-    let lang = pl.lang;
-    let v = match Visit::new(&s, pl, jar).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+async fn signup_start(State(s): State<AppState>, v: Visit) -> Response {
+    let lang = v.lang;
     let c = v.chrome(&s);
     match s.app.policy().meta.consent_mode {
         ConsentMode::SingleAgreement => {
@@ -553,18 +557,8 @@ fn consent_map(s: &AppState, chosen: &[String]) -> BTreeMap<String, bool> {
         .collect()
 }
 
-async fn signup_consent(
-    State(s): State<AppState>,
-    pl: PageLang,
-    jar: CookieJar,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    let lang = pl.lang;
-    let form = FormData(form);
-    let v = match Visit::new(&s, pl, jar).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+async fn signup_consent(State(s): State<AppState>, v: Visit, form: FormData) -> Response {
+    let lang = v.lang;
     if !v.csrf_ok(&form) {
         return csrf_failed(v, &s);
     }
@@ -649,18 +643,8 @@ fn guardian_page(v: Visit, s: &AppState) -> Response {
     r
 }
 
-async fn signup_identity(
-    State(s): State<AppState>,
-    pl: PageLang,
-    jar: CookieJar,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    let lang = pl.lang;
-    let form = FormData(form);
-    let v = match Visit::new(&s, pl, jar).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+async fn signup_identity(State(s): State<AppState>, v: Visit, form: FormData) -> Response {
+    let lang = v.lang;
     if !v.csrf_ok(&form) {
         return csrf_failed(v, &s);
     }
@@ -728,18 +712,8 @@ fn code_form(
     })
 }
 
-async fn signup_verify(
-    State(s): State<AppState>,
-    pl: PageLang,
-    jar: CookieJar,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    let lang = pl.lang;
-    let form = FormData(form);
-    let v = match Visit::new(&s, pl, jar).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+async fn signup_verify(State(s): State<AppState>, v: Visit, form: FormData) -> Response {
+    let lang = v.lang;
     if !v.csrf_ok(&form) {
         return csrf_failed(v, &s);
     }
@@ -830,18 +804,8 @@ fn details_form(
     })
 }
 
-async fn signup_details(
-    State(s): State<AppState>,
-    pl: PageLang,
-    jar: CookieJar,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    let lang = pl.lang;
-    let form = FormData(form);
-    let v = match Visit::new(&s, pl, jar).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+async fn signup_details(State(s): State<AppState>, v: Visit, form: FormData) -> Response {
+    let lang = v.lang;
     if !v.csrf_ok(&form) {
         return csrf_failed(v, &s);
     }
@@ -955,16 +919,7 @@ fn safe_next(next: &str) -> String {
     }
 }
 
-async fn login_page(
-    State(s): State<AppState>,
-    pl: PageLang,
-    jar: CookieJar,
-    Query(q): Query<NextQuery>,
-) -> Response {
-    let v = match Visit::new(&s, pl, jar).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+async fn login_page(State(s): State<AppState>, v: Visit, Query(q): Query<NextQuery>) -> Response {
     let c = v.chrome(&s);
     v.render(LoginPage {
         c,
@@ -974,18 +929,8 @@ async fn login_page(
     })
 }
 
-async fn login_submit(
-    State(s): State<AppState>,
-    pl: PageLang,
-    jar: CookieJar,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    let lang = pl.lang;
-    let form = FormData(form);
-    let v = match Visit::new(&s, pl, jar).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+async fn login_submit(State(s): State<AppState>, v: Visit, form: FormData) -> Response {
+    let lang = v.lang;
     if !v.csrf_ok(&form) {
         return csrf_failed(v, &s);
     }
@@ -1018,18 +963,8 @@ async fn login_submit(
     r
 }
 
-async fn logout(
-    State(s): State<AppState>,
-    pl: PageLang,
-    jar: CookieJar,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    let lang = pl.lang;
-    let form = FormData(form);
-    let v = match Visit::new(&s, pl, jar).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+async fn logout(State(s): State<AppState>, v: Visit, form: FormData) -> Response {
+    let lang = v.lang;
     if !v.csrf_ok(&form) {
         return csrf_failed(v, &s);
     }
@@ -1083,30 +1018,30 @@ fn kst(at: chrono::DateTime<chrono::Utc>) -> String {
         .to_string()
 }
 
-async fn logged_in(
-    s: &AppState,
-    pl: PageLang,
-    jar: CookieJar,
-    next: &str,
-) -> Result<(Visit, SessionInfo), Response> {
-    let v = Visit::new(s, pl, jar).await?;
-    match v.session.clone() {
-        Some(si) => Ok((v, si)),
-        None => Err(to_login(next)),
+/// A visit with a live session; without one, the visitor is sent to log in and come back.
+struct Signed {
+    v: Visit,
+    si: SessionInfo,
+}
+
+impl FromRequestParts<AppState> for Signed {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Response> {
+        let v = Visit::from_request_parts(parts, s).await?;
+        match v.session.clone() {
+            Some(si) => Ok(Self { v, si }),
+            None => Err(to_login(parts.uri.path())),
+        }
     }
 }
 
 async fn mypage(
     State(s): State<AppState>,
-    pl: PageLang,
-    jar: CookieJar,
+    Signed { v, si }: Signed,
     Query(q): Query<MyQuery>,
 ) -> Response {
-    let lang = pl.lang;
-    let (v, si) = match logged_in(&s, pl, jar, "/mypage").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let lang = v.lang;
     let member = si.member;
     let policy = s.app.policy().clone();
     let reveal = q.reveal.is_some();
@@ -1121,24 +1056,8 @@ async fn mypage(
             .map(|i| i.id.clone())
             .collect();
         let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-        match s
-            .app
-            .reveal(
-                &Actor::Member(member),
-                None,
-                member,
-                &refs,
-                jikimi_core::SUBJECT_ACCESS,
-            )
-            .await
-        {
-            Ok(m) => m
-                .into_iter()
-                .filter_map(|(id, val)| {
-                    let kind = policy.item(&id)?.kind;
-                    Some((id, jikimi_core::validate::display(kind, val.expose())))
-                })
-                .collect(),
+        match s.app.own_items(member, &refs).await {
+            Ok(m) => m,
             Err(e) => return error_page(&s, lang, e),
         }
     } else {
@@ -1206,14 +1125,9 @@ struct ReauthPage {
 
 async fn reauth_page(
     State(s): State<AppState>,
-    pl: PageLang,
-    jar: CookieJar,
+    Signed { v, .. }: Signed,
     Query(q): Query<NextQuery>,
 ) -> Response {
-    let (v, _) = match logged_in(&s, pl, jar, "/mypage").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
     let c = v.chrome(&s);
     v.render(ReauthPage {
         c,
@@ -1224,16 +1138,10 @@ async fn reauth_page(
 
 async fn reauth_submit(
     State(s): State<AppState>,
-    pl: PageLang,
-    jar: CookieJar,
-    Form(form): Form<Vec<(String, String)>>,
+    Signed { v, si }: Signed,
+    form: FormData,
 ) -> Response {
-    let lang = pl.lang;
-    let form = FormData(form);
-    let (v, si) = match logged_in(&s, pl, jar, "/mypage").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let lang = v.lang;
     if !v.csrf_ok(&form) {
         return csrf_failed(v, &s);
     }
@@ -1288,39 +1196,22 @@ async fn editable(s: &AppState, member: uuid::Uuid) -> Result<Vec<Item>, CoreErr
         .collect())
 }
 
-async fn edit_page(State(s): State<AppState>, pl: PageLang, jar: CookieJar) -> Response {
-    let lang = pl.lang;
-    let (v, si) = match logged_in(&s, pl, jar, "/mypage/edit").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+async fn edit_page(State(s): State<AppState>, Signed { v, si }: Signed) -> Response {
+    let lang = v.lang;
     let member = si.member;
     let items = match editable(&s, member).await {
         Ok(i) => i,
         Err(e) => return error_page(&s, lang, e),
     };
     let ids: Vec<&str> = items.iter().map(|i| i.id.as_str()).collect();
-    let values = match s
-        .app
-        .reveal(
-            &Actor::Member(member),
-            None,
-            member,
-            &ids,
-            jikimi_core::SUBJECT_ACCESS,
-        )
-        .await
-    {
+    let values = match s.app.own_items(member, &ids).await {
         Ok(v) => v,
         Err(e) => return error_page(&s, lang, e),
     };
     let fields = items
         .iter()
         .map(|i| {
-            let val = values
-                .get(&i.id)
-                .map(|x| jikimi_core::validate::display(i.kind, x.expose()))
-                .unwrap_or_default();
+            let val = values.get(&i.id).cloned().unwrap_or_default();
             item_field(i, lang, &val, &[])
         })
         .collect();
@@ -1334,16 +1225,10 @@ async fn edit_page(State(s): State<AppState>, pl: PageLang, jar: CookieJar) -> R
 
 async fn edit_submit(
     State(s): State<AppState>,
-    pl: PageLang,
-    jar: CookieJar,
-    Form(form): Form<Vec<(String, String)>>,
+    Signed { v, si }: Signed,
+    form: FormData,
 ) -> Response {
-    let lang = pl.lang;
-    let form = FormData(form);
-    let (v, si) = match logged_in(&s, pl, jar, "/mypage/edit").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let lang = v.lang;
     if !v.csrf_ok(&form) {
         return csrf_failed(v, &s);
     }
@@ -1354,17 +1239,7 @@ async fn edit_submit(
     };
     let submitted = form.prefixed("item.");
     let current_ids: Vec<&str> = items.iter().map(|i| i.id.as_str()).collect();
-    let current = match s
-        .app
-        .reveal(
-            &Actor::Member(member),
-            None,
-            member,
-            &current_ids,
-            jikimi_core::SUBJECT_ACCESS,
-        )
-        .await
-    {
+    let current = match s.app.own_items(member, &current_ids).await {
         Ok(v) => v,
         Err(e) => return error_page(&s, lang, e),
     };
@@ -1375,10 +1250,7 @@ async fn edit_submit(
             .get(&i.id)
             .map(|x| x.trim().to_owned())
             .unwrap_or_default();
-        let old = current
-            .get(&i.id)
-            .map(|x| jikimi_core::validate::display(i.kind, x.expose()))
-            .unwrap_or_default();
+        let old = current.get(&i.id).cloned().unwrap_or_default();
         if new != old {
             changes.insert(
                 i.id.clone(),
@@ -1455,27 +1327,17 @@ struct PasswordPage {
     errors: Vec<(String, String)>,
 }
 
-async fn password_page(State(s): State<AppState>, pl: PageLang, jar: CookieJar) -> Response {
-    let (v, _) = match logged_in(&s, pl, jar, "/mypage/password").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+async fn password_page(State(s): State<AppState>, Signed { v, .. }: Signed) -> Response {
     let c = v.chrome(&s);
     v.render(PasswordPage { c, errors: vec![] })
 }
 
 async fn password_submit(
     State(s): State<AppState>,
-    pl: PageLang,
-    jar: CookieJar,
-    Form(form): Form<Vec<(String, String)>>,
+    Signed { v, si }: Signed,
+    form: FormData,
 ) -> Response {
-    let lang = pl.lang;
-    let form = FormData(form);
-    let (v, si) = match logged_in(&s, pl, jar, "/mypage/password").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let lang = v.lang;
     if !v.csrf_ok(&form) {
         return csrf_failed(v, &s);
     }
@@ -1511,17 +1373,11 @@ async fn password_submit(
 
 async fn consent_submit(
     State(s): State<AppState>,
-    pl: PageLang,
-    jar: CookieJar,
+    Signed { v, si }: Signed,
     Path(category): Path<String>,
-    Form(form): Form<Vec<(String, String)>>,
+    form: FormData,
 ) -> Response {
-    let lang = pl.lang;
-    let form = FormData(form);
-    let (v, si) = match logged_in(&s, pl, jar, "/mypage").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let lang = v.lang;
     if !v.csrf_ok(&form) {
         return csrf_failed(v, &s);
     }
@@ -1559,12 +1415,8 @@ struct HistoryPage {
     rows: Vec<(String, String, bool, String, String, String)>,
 }
 
-async fn history_page(State(s): State<AppState>, pl: PageLang, jar: CookieJar) -> Response {
-    let lang = pl.lang;
-    let (v, si) = match logged_in(&s, pl, jar, "/mypage/history").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+async fn history_page(State(s): State<AppState>, Signed { v, si }: Signed) -> Response {
+    let lang = v.lang;
     let events = match s.app.store().consent_events(si.member).await {
         Ok(e) => e,
         Err(e) => return error_page(&s, lang, e.into()),
@@ -1591,12 +1443,8 @@ async fn history_page(State(s): State<AppState>, pl: PageLang, jar: CookieJar) -
     v.render(HistoryPage { c, rows })
 }
 
-async fn export_json(State(s): State<AppState>, pl: PageLang, jar: CookieJar) -> Response {
-    let lang = pl.lang;
-    let (_, si) = match logged_in(&s, pl, jar, "/mypage").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+async fn export_json(State(s): State<AppState>, Signed { v, si }: Signed) -> Response {
+    let lang = v.lang;
     if !s.app.recently_authenticated(&si) {
         return Redirect::to("/mypage/reauth?next=/mypage/export.json").into_response();
     }
@@ -1630,12 +1478,8 @@ struct PrintPage {
     printed_at: String,
 }
 
-async fn print_page(State(s): State<AppState>, pl: PageLang, jar: CookieJar) -> Response {
-    let lang = pl.lang;
-    let (v, si) = match logged_in(&s, pl, jar, "/mypage/print").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+async fn print_page(State(s): State<AppState>, Signed { v, si }: Signed) -> Response {
+    let lang = v.lang;
     if !s.app.recently_authenticated(&si) {
         return Redirect::to("/mypage/reauth?next=/mypage/print").into_response();
     }
@@ -1763,11 +1607,7 @@ async fn withdraw_view(
     })
 }
 
-async fn withdraw_page(State(s): State<AppState>, pl: PageLang, jar: CookieJar) -> Response {
-    let (v, si) = match logged_in(&s, pl, jar, "/mypage/withdraw").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+async fn withdraw_page(State(s): State<AppState>, Signed { v, si }: Signed) -> Response {
     withdraw_view(&s, v, si.member, None).await
 }
 
@@ -1781,16 +1621,10 @@ struct WithdrawnPage {
 
 async fn withdraw_submit(
     State(s): State<AppState>,
-    pl: PageLang,
-    jar: CookieJar,
-    Form(form): Form<Vec<(String, String)>>,
+    Signed { v, si }: Signed,
+    form: FormData,
 ) -> Response {
-    let lang = pl.lang;
-    let form = FormData(form);
-    let (v, si) = match logged_in(&s, pl, jar, "/mypage/withdraw").await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+    let lang = v.lang;
     if !v.csrf_ok(&form) {
         return csrf_failed(v, &s);
     }
@@ -1849,11 +1683,7 @@ struct RetainedPage {
     searched: bool,
 }
 
-async fn retained_page(State(s): State<AppState>, pl: PageLang, jar: CookieJar) -> Response {
-    let v = match Visit::new(&s, pl, jar).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+async fn retained_page(State(s): State<AppState>, v: Visit) -> Response {
     let c = v.chrome(&s);
     v.render(RetainedPage {
         c,
@@ -1862,18 +1692,8 @@ async fn retained_page(State(s): State<AppState>, pl: PageLang, jar: CookieJar) 
     })
 }
 
-async fn retained_submit(
-    State(s): State<AppState>,
-    pl: PageLang,
-    jar: CookieJar,
-    Form(form): Form<Vec<(String, String)>>,
-) -> Response {
-    let lang = pl.lang;
-    let form = FormData(form);
-    let v = match Visit::new(&s, pl, jar).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+async fn retained_submit(State(s): State<AppState>, v: Visit, form: FormData) -> Response {
+    let lang = v.lang;
     if !v.csrf_ok(&form) {
         return csrf_failed(v, &s);
     }
@@ -1916,14 +1736,10 @@ struct SandboxPage {
     messages: Vec<(String, String, String)>,
 }
 
-async fn sandbox_page(State(s): State<AppState>, pl: PageLang, jar: CookieJar) -> Response {
-    let lang = pl.lang;
+async fn sandbox_page(State(s): State<AppState>, v: Visit) -> Response {
+    let lang = v.lang;
     let Some(outbox) = s.app.identity_provider().sandbox_outbox() else {
         return ApiError::not_found(lang).into_response();
-    };
-    let v = match Visit::new(&s, pl, jar).await {
-        Ok(v) => v,
-        Err(r) => return r,
     };
     let messages = outbox
         .messages()
