@@ -18,7 +18,7 @@ CONNS=${CONNS:-32}               # connections for /healthz, GET and PATCH /me
 CONNS_ARGON=${CONNS_ARGON:-16}   # connections for sign-up and login (Argon2id-bound)
 SEED_MEMBERS=${SEED_MEMBERS:-200}
 TOKENS=${TOKENS:-64}             # seeded members logged in for (d) and (e)
-ARGON_HASHES=${ARGON_HASHES:-40} # per thread, for the hash-rate measurement
+ARGON_HASHES=${ARGON_HASHES:-100} # per thread, for the hash-rate measurement (before and after the HTTP runs)
 QUIET_PCT=${QUIET_PCT:-10}       # before each measurement, wait until the machine is at most this % busy
 QUIET_MAX=${QUIET_MAX:-600}      # ... but no longer than this many seconds
 PASSWORD='Jikimi-bench-pw!'      # same as lua/common.lua
@@ -104,30 +104,36 @@ log "# jikimi load benchmarks, $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
 log "machine:  nproc=$(nproc); cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
 log "memory:   $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
 log "kernel:   $(uname -srm)"
-log "commit:   $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$ROOT" diff --quiet HEAD -- crates Cargo.toml Cargo.lock policies 2>/dev/null || echo ' (+ uncommitted changes in crates/)')"
+log "commit:   $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) ($(git -C "$ROOT" log -1 --format=%cs 2>/dev/null)); built from the working tree: $(d=$(git -C "$ROOT" diff --shortstat HEAD -- crates Cargo.toml Cargo.lock policies 2>/dev/null); echo "${d:- no uncommitted changes in crates/, Cargo.*, policies/}" | sed 's/^ *//')"
 log "tools:    $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2); $(rustc --version)"
 log "settings: DURATION=$DURATION THREADS=$THREADS CONNS=$CONNS CONNS_ARGON=$CONNS_ARGON SEED_MEMBERS=$SEED_MEMBERS TOKENS=$TOKENS"
 
 # --- build ----------------------------------------------------------------------------------------
 log "" "== build: cargo build --release -p jikimi"
-(cd "$ROOT" && cargo build --release -p jikimi --target-dir "$TARGET" 2>&1 | tail -1)
+(cd "$ROOT" && cargo build --release -p jikimi --target-dir "$TARGET" 2>&1 | tail -1 | tee -a "$OUT")
 BIN="$TARGET/release/jikimi"
 
 # --- Argon2id hash rate (before the server starts, so nothing competes for the CPU) --------------
-log "" "== Argon2id hash rate (m=19456 KiB, t=2, p=1; $ARGON_HASHES hashes per thread)"
 cargo build --quiet --release --manifest-path "$BENCH/argon2-rate/Cargo.toml" --target-dir "$TARGET/bench-argon2-rate"
-wait_quiet
-cpu_begin
-TIMEFORMAT='%3U %3S'
-{ time "$TARGET/bench-argon2-rate/release/argon2-rate" "$ARGON_HASHES" >"$WORK/argon.out"; } 2>"$WORK/argon.time"
-ARGON_CPU=$(cpu_end "$(awk '{print $1 + $2}' "$WORK/argon.time")")
-tee -a "$OUT" <"$WORK/argon.out"
-log "   cores used during the hash-rate runs: $ARGON_CPU (of $NPROC)"
+argon_rate() { # label
+    log "" "== Argon2id hash rate, $1 (m=19456 KiB, t=2, p=1; $ARGON_HASHES hashes per thread)"
+    wait_quiet
+    cpu_begin
+    local TIMEFORMAT='%3U %3S' cpu
+    { time "$TARGET/bench-argon2-rate/release/argon2-rate" "$ARGON_HASHES" >"$WORK/argon.out"; } 2>"$WORK/argon.time"
+    cpu=$(cpu_end "$(awk '{print $1 + $2}' "$WORK/argon.time")")
+    tee -a "$OUT" <"$WORK/argon.out"
+    sed "s/^/$1 /" "$WORK/argon.out" >>"$WORK/argon.all"
+    log "   cores used during the hash-rate runs: $cpu (of $NPROC)"
+}
+argon_rate before
 
 # --- server ---------------------------------------------------------------------------------------
 log "" "== start: jikimi serve --listen 127.0.0.1:0 --policy lifeplan-seed (fresh data dir)"
-env -u JIKIMI_DATABASE_URL -u JIKIMI_KEY_STORE_URL -u JIKIMI_MASTER_KEY -u JIKIMI_MASTER_KEY_FILE \
-    -u JIKIMI_LISTEN -u JIKIMI_DATA_DIR -u JIKIMI_POLICY JIKIMI_LOG=info \
+# No JIKIMI_* setting from the caller's environment: defaults (session and login limits too) only.
+unset_jikimi=()
+for v in $(compgen -e | grep '^JIKIMI_' || true); do unset_jikimi+=(-u "$v"); done
+env "${unset_jikimi[@]}" JIKIMI_LOG=info \
     "$BIN" serve --listen 127.0.0.1:0 --data-dir "$DATA" --policy lifeplan-seed \
     >"$WORK/server.out" 2>"$WORK/server.log" &
 SERVER_PID=$!
@@ -245,6 +251,8 @@ log "   WARN/ERROR lines: $(grep -cE ' (WARN|ERROR) ' "$WORK/server.log" || true
 grep -E ' (WARN|ERROR) ' "$WORK/server.log" | grep -v -i 'pipa\|24-2\|rrn' | head -5 | tee -a "$OUT" || true
 log "== audit verify after load: $("$BIN" audit verify --data-dir "$DATA" --policy lifeplan-seed 2>/dev/null | tail -1)"
 
+argon_rate after
+
 # --- table ----------------------------------------------------------------------------------------
 field() { sed -E "s/.* $2=([^ ]+).*/\1/" <<<"$1"; }
 log "" "== results ($DURATION per scenario, wrk $THREADS threads)"
@@ -255,12 +263,15 @@ log "" "== results ($DURATION per scenario, wrk $THREADS threads)"
         name=$(field "$line" scenario)
         case $name in signup | login) c=$CONNS_ARGON ;; *) c=$CONNS ;; esac
         e=$(($(sed -E 's/.*errors_connect=([0-9]+) errors_read=([0-9]+) errors_write=([0-9]+) errors_timeout=([0-9]+).*/\1+\2+\3+\4/' <<<"$line")))
-        printf '%-10s %6s %9s %9s %9s %9s %7s %7s   %s/%s/%s/%s\n' "$name" "$c" "$(field "$line" rps)" \
+        flag=$(awk -v o="$(field "$line" cpu_other)" -v st="$(field "$line" cpu_steal)" \
+            'BEGIN { if (o + st > 0.15) print "  <- other processes used the CPU: disturbed" }')
+        printf '%-10s %6s %9s %9s %9s %9s %7s %7s   %s/%s/%s/%s%s\n' "$name" "$c" "$(field "$line" rps)" \
             "$(field "$line" p50_ms)" "$(field "$line" p99_ms)" "$(field "$line" max_ms)" "$(field "$line" non2xx)" "$e" \
-            "$(field "$line" cpu_server)" "$(field "$line" cpu_load)" "$(field "$line" cpu_other)" "$(field "$line" cpu_steal)"
+            "$(field "$line" cpu_server)" "$(field "$line" cpu_load)" "$(field "$line" cpu_other)" "$(field "$line" cpu_steal)" "$flag"
     done
 } | tee -a "$OUT"
-log "" "Argon2id: $(tr '\n' ';' <"$WORK/argon.out")"
+log "" "Argon2id hashes/s (argon2-rate, $ARGON_HASHES per thread):"
+sed 's/^/  /' "$WORK/argon.all" | tee -a "$OUT"
 log "raw output: ${OUT#"$ROOT"/}"
 if [[ $FAILED -ne 0 ]]; then
     echo "SOME SCENARIOS HAD ERRORS: not a result" | tee -a "$OUT" >&2

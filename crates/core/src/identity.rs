@@ -272,20 +272,31 @@ const IDENTITY_TTL_MINUTES: i64 = 30;
 const IDENTITY_CONTEXT: &str = "system:identity";
 
 impl Jikimi {
-    pub fn identity_provider(&self) -> &Arc<dyn IdentityProvider> {
-        &self.inner.identity
+    pub fn identity_provider(&self) -> Option<&Arc<dyn IdentityProvider>> {
+        self.inner.identity.as_ref()
+    }
+
+    /// The sandbox's SMS outbox, when the sandbox provider is the one configured.
+    pub fn sandbox_outbox(&self) -> Option<Arc<SmsOutbox>> {
+        self.identity_provider().and_then(|p| p.sandbox_outbox())
+    }
+
+    fn provider(&self) -> Result<&Arc<dyn IdentityProvider>> {
+        self.identity_provider().ok_or(CoreError::Identity(
+            "no identity verification provider is configured",
+        ))
     }
 
     /// Starts 본인확인.
     pub async fn identity_request(&self, req: IdentityRequest) -> Result<String> {
-        self.inner.identity.request(req).await
+        self.provider()?.request(req).await
     }
 
     /// Confirms 본인확인. The age gate runs here, before the result is stored: a child under the
     /// policy's age gets `ChildNeedsGuardian` and nothing is kept. Otherwise the result is sealed
     /// and kept for 30 minutes under a one-time token, which the sign-up presents.
     pub async fn identity_confirm(&self, transaction: &str, code: &str) -> Result<Revealed> {
-        let id = self.inner.identity.confirm(transaction, code).await?;
+        let id = self.provider()?.confirm(transaction, code).await?;
         let age = self.policy().meta.child_age;
         if jikimi_kr::is_under(id.birth_date, self.clock().today_kst(), age) {
             return Err(CoreError::ChildNeedsGuardian { age });

@@ -74,7 +74,8 @@ pub struct Config {
     pub master_key_file: Option<PathBuf>,
     /// Session and login limits.
     pub settings: Settings,
-    /// The 본인확인 provider; the built-in sandbox when `None`.
+    /// The 본인확인 provider; none configured means identity verification is unavailable (and
+    /// so is sign-up on a policy that requires it). The sandbox is opt-in, for development.
     pub identity: Option<Arc<dyn identity::IdentityProvider>>,
 }
 
@@ -145,7 +146,7 @@ struct Inner {
     hasher: PasswordHasher,
     clock: Arc<dyn Clock>,
     settings: Settings,
-    identity: Arc<dyn identity::IdentityProvider>,
+    identity: Option<Arc<dyn identity::IdentityProvider>>,
 }
 
 impl Jikimi {
@@ -213,10 +214,7 @@ impl Jikimi {
                 hasher,
                 clock,
                 settings: cfg.settings.clone(),
-                identity: cfg
-                    .identity
-                    .clone()
-                    .unwrap_or_else(|| Arc::new(identity::SandboxIdentity::default())),
+                identity: cfg.identity.clone(),
             }),
         })
     }

@@ -38,7 +38,7 @@ impl std::fmt::Debug for VerifiedIdentity {
 }
 
 /// A sign-up request: login ID, password, item values by item id, consent decisions by category.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SignUp {
     pub login_id: String,
     pub password: Revealed,
@@ -47,6 +47,16 @@ pub struct SignUp {
     pub identity: Option<VerifiedIdentity>,
     /// `web`, `api`, `office`.
     pub channel: String,
+}
+
+impl std::fmt::Debug for SignUp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignUp")
+            .field("items", &self.items.keys().collect::<Vec<_>>())
+            .field("consents", &self.consents)
+            .field("channel", &self.channel)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The current state of one consent category, derived from the ledger.
@@ -218,12 +228,16 @@ impl Jikimi {
                             items.insert(item.into(), Revealed::new(value));
                         }
                     }
-                    for (item, value) in [("name", &id.name), ("mobile", &id.mobile)] {
-                        if policy.item(item).is_some()
-                            && items.get(item).is_none_or(|v| v.expose().trim().is_empty())
-                        {
-                            items.insert(item.into(), Revealed::new(value.clone()));
-                        }
+                    // The verified name is the name; a mobile number typed in is kept.
+                    if policy.item("name").is_some() {
+                        items.insert("name".into(), Revealed::new(id.name.clone()));
+                    }
+                    if policy.item("mobile").is_some()
+                        && items
+                            .get("mobile")
+                            .is_none_or(|v| v.expose().trim().is_empty())
+                    {
+                        items.insert("mobile".into(), Revealed::new(id.mobile.clone()));
                     }
                 }
                 None => errors.push(FieldError::new(
@@ -398,7 +412,7 @@ impl Jikimi {
             "channel": req.channel,
             "consents": consents.iter().map(|c| (c.category.clone(), c.granted)).collect::<BTreeMap<_, _>>(),
         });
-        let password_hash = self.inner.hasher.hash(req.password.expose())?;
+        let password_hash = self.hash_password(&req.password).await?;
         self.store()
             .insert_member(NewMember {
                 id: member,
@@ -450,10 +464,37 @@ impl Jikimi {
         None
     }
 
+    /// "Already a member". For an identity match (CI, DI, RRN) the existing login ID is shown
+    /// masked, as the product promises (one person, one account); that read is audited. For other
+    /// unique items (e-mail) only the fact is said.
     async fn already_member(&self, field: &str, existing: Uuid) -> CoreError {
-        let masked_login = match self.login_id_of(existing).await {
-            Ok(Some(login)) => Some(mask_login(login.expose())),
-            _ => None,
+        let identity = self
+            .policy()
+            .item(field)
+            .is_some_and(|i| matches!(i.kind, ItemKind::Ci | ItemKind::Di | ItemKind::Rrn));
+        let masked_login = if identity {
+            let shown = match self.login_id_of(existing).await {
+                Ok(Some(login)) => Some(mask_login(login.expose())),
+                _ => None,
+            };
+            let mut e = audit(
+                self.clock().now(),
+                &Actor::System,
+                "member.duplicate_lookup",
+                existing,
+                vec![LOGIN_ITEM.into()],
+            );
+            e.detail = serde_json::json!({ "matched": field, "shown": "login_id masked" });
+            if let Err(err) = self.store().append_audit(vec![e]).await {
+                tracing::error!(error = %err, "could not audit a duplicate look-up");
+                return CoreError::AlreadyMember {
+                    field: field.to_owned(),
+                    masked_login: None,
+                };
+            }
+            shown
+        } else {
+            None
         };
         CoreError::AlreadyMember {
             field: field.to_owned(),
@@ -511,39 +552,6 @@ impl Jikimi {
             .member_key(member)
             .await?
             .ok_or(CoreError::KeyMissing)
-    }
-
-    /// Checks a login ID and password. An unknown ID costs the same hashing time as a wrong
-    /// password and gets the same answer. Re-hashes a password made with old parameters.
-    pub async fn authenticate(&self, login_id: &str, password: &Revealed) -> Result<Uuid> {
-        let login = login_id.trim().to_lowercase();
-        let row = self
-            .store()
-            .member_by_login(&self.digest(LOGIN_DOMAIN, &login))
-            .await?;
-        let Some(row) = row else {
-            self.inner.hasher.verify_decoy(password.expose());
-            return Err(CoreError::BadCredentials);
-        };
-        let check = self
-            .inner
-            .hasher
-            .verify(password.expose(), &row.password_hash);
-        if !check.ok {
-            return Err(CoreError::BadCredentials);
-        }
-        if check.needs_rehash {
-            let hash = self.inner.hasher.hash(password.expose())?;
-            self.store()
-                .apply(MemberChange {
-                    member_id: row.id,
-                    at: self.clock().now(),
-                    password_hash: Some(hash),
-                    ..Default::default()
-                })
-                .await?;
-        }
-        Ok(row.id)
     }
 
     /// Opens items of a member for a purpose. Every item must list the purpose in the policy
@@ -663,6 +671,7 @@ impl Jikimi {
                 ..Default::default()
             })
             .await
+            .map(|_| ())
             .map_err(|e| match e {
                 StoreError::NotFound(w) => CoreError::NotFound(w),
                 other => CoreError::Store(other),
@@ -691,7 +700,13 @@ impl Jikimi {
         actor: &Actor,
         member: Uuid,
     ) -> Result<BTreeMap<String, String>> {
-        let ids: Vec<String> = self.policy().items.iter().map(|i| i.id.clone()).collect();
+        let ids: Vec<String> = self
+            .policy()
+            .items
+            .iter()
+            .filter(|i| !validate::never_shown(i.kind))
+            .map(|i| i.id.clone())
+            .collect();
         let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
         let values = self
             .reveal(actor, None, member, &refs, SUBJECT_ACCESS)
@@ -746,6 +761,26 @@ impl Jikimi {
                 },
             }
         }
+        let verified = policy.meta.identity == IdentityMode::Verification;
+        for id in changes.keys() {
+            if let Some(item) = policy.item(id)
+                && validate::identity_locked(item.kind, verified)
+            {
+                errors.push(FieldError::new(
+                    id,
+                    "item.identity_locked",
+                    format!(
+                        "{}: 본인확인으로 정해진 값이라 고칠 수 없습니다",
+                        item.label.ko
+                    ),
+                    format!(
+                        "{}: set by identity verification and cannot be changed",
+                        item.label.en
+                    ),
+                ));
+            }
+        }
+        errors.dedup_by(|a, b| a.field == b.field && a.code == b.code);
         let values = self.check_items(&set, &consents, &mut errors);
         if !errors.is_empty() {
             return Err(CoreError::Invalid(errors));

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::members::LOGIN_DOMAIN;
 use crate::{Actor, CoreError, Jikimi, Result, Revealed, validate};
+use jikimi_vault::PasswordCheck;
 
 /// Session and login limits. Defaults follow the safeguards standard's practice (R-ACC-04, R-ACC-09).
 #[derive(Debug, Clone)]
@@ -76,40 +77,129 @@ impl Jikimi {
         &self.inner.settings
     }
 
-    /// Logs in: checks the failure limit, then the password (same answer and about the same time
-    /// for an unknown ID and a wrong password). A locked ID is refused even with the right
-    /// password until the lock ends (R-ACC-04).
-    pub async fn login(&self, login_id: &str, password: &Revealed) -> Result<NewSession> {
+    /// Checks a password against a stored hash off the async threads (Argon2id takes tens of
+    /// milliseconds of CPU); `None` checks against a decoy, so an unknown ID costs the same.
+    async fn verify_password(
+        &self,
+        stored: Option<String>,
+        password: &Revealed,
+    ) -> Result<PasswordCheck> {
+        let hasher = self.inner.hasher.clone();
+        let password = password.clone();
+        tokio::task::spawn_blocking(move || match stored {
+            Some(hash) => hasher.verify(password.expose(), &hash),
+            None => hasher.verify_decoy(password.expose()),
+        })
+        .await
+        .map_err(|e| CoreError::Setup(format!("password check did not finish: {e}")))
+    }
+
+    pub(crate) async fn hash_password(&self, password: &Revealed) -> Result<String> {
+        let hasher = self.inner.hasher.clone();
+        let password = password.clone();
+        tokio::task::spawn_blocking(move || hasher.hash(password.expose()))
+            .await
+            .map_err(|e| CoreError::Setup(format!("password hashing did not finish: {e}")))?
+            .map_err(CoreError::from)
+    }
+
+    /// Every password check goes through here: one attempt is reserved in the database before
+    /// the hash is computed, so concurrent guesses cannot slip past the limit (R-ACC-04), and
+    /// logins, re-authentication and password changes share one counter per login ID.
+    async fn limited_password_check(
+        &self,
+        login_index: &[u8],
+        stored: Option<String>,
+        password: &Revealed,
+    ) -> Result<PasswordCheck> {
         let now = self.clock().now();
         let s = self.settings().clone();
-        let index = self.digest(LOGIN_DOMAIN, &login_id.trim().to_lowercase());
-        if let Some(f) = self.store().login_failures(&index).await?
-            && let Some(until) = f.locked_until
-            && until > now
+        let attempt = match self
+            .store()
+            .begin_login_attempt(
+                login_index,
+                now,
+                s.failure_window,
+                s.max_failures,
+                s.lock_for,
+            )
+            .await?
         {
+            Ok(n) => n,
+            Err(until) => {
+                return Err(CoreError::TooManyAttempts {
+                    retry_after: (until - now).num_seconds().max(1),
+                });
+            }
+        };
+        let check = self.verify_password(stored, password).await?;
+        if check.ok {
+            self.store().clear_login_failures(login_index).await?;
+            return Ok(check);
+        }
+        if attempt >= s.max_failures {
+            self.store()
+                .lock_login(login_index, now + s.lock_for)
+                .await?;
             return Err(CoreError::TooManyAttempts {
-                retry_after: (until - now).num_seconds().max(1),
+                retry_after: s.lock_for.num_seconds().max(1),
             });
         }
-        let member = match self.authenticate(login_id, password).await {
-            Ok(m) => m,
-            Err(CoreError::BadCredentials) => {
-                let f = self
-                    .store()
-                    .record_login_failure(&index, now, s.failure_window, s.max_failures, s.lock_for)
-                    .await?;
-                if let Some(until) = f.locked_until {
-                    return Err(CoreError::TooManyAttempts {
-                        retry_after: (until - now).num_seconds().max(1),
-                    });
-                }
-                return Err(CoreError::BadCredentials);
-            }
-            Err(e) => return Err(e),
+        Err(CoreError::BadCredentials)
+    }
+
+    /// Checks a login ID and password under the failure limit. An unknown ID costs the same
+    /// hashing time as a wrong password and gets the same answer. Re-hashes a password made with
+    /// old parameters.
+    pub async fn authenticate(&self, login_id: &str, password: &Revealed) -> Result<Uuid> {
+        let index = self.digest(LOGIN_DOMAIN, &login_id.trim().to_lowercase());
+        let row = self.store().member_by_login(&index).await?;
+        let stored = row.as_ref().map(|r| r.password_hash.clone());
+        let check = self
+            .limited_password_check(&index, stored, password)
+            .await?;
+        let Some(row) = row else {
+            return Err(CoreError::BadCredentials);
         };
-        self.store().clear_login_failures(&index).await?;
+        if check.needs_rehash {
+            let hash = self.hash_password(password).await?;
+            self.store()
+                .apply(MemberChange {
+                    member_id: row.id,
+                    at: self.clock().now(),
+                    password_hash: Some(hash),
+                    ..Default::default()
+                })
+                .await?;
+        }
+        Ok(row.id)
+    }
+
+    /// Checks a member's own password (re-authentication, password change, withdrawal) under the
+    /// same failure limit as logins.
+    async fn check_member_password(&self, member: Uuid, password: &Revealed) -> Result<()> {
+        let row = self
+            .store()
+            .member(member)
+            .await?
+            .ok_or(CoreError::NotFound("member"))?;
+        let login = self
+            .login_id_of(member)
+            .await?
+            .ok_or(CoreError::NotFound("member"))?;
+        let index = self.digest(LOGIN_DOMAIN, login.expose());
+        self.limited_password_check(&index, Some(row.password_hash), password)
+            .await?;
+        Ok(())
+    }
+
+    /// Logs in: the failure limit, then the password; a locked ID is refused even with the right
+    /// password until the lock ends (R-ACC-04).
+    pub async fn login(&self, login_id: &str, password: &Revealed) -> Result<NewSession> {
+        let member = self.authenticate(login_id, password).await?;
+        let now = self.clock().now();
         let token = new_token();
-        let expires_at = now + s.session_absolute;
+        let expires_at = now + self.settings().session_absolute;
         self.store()
             .insert_session(SessionRow {
                 token_hash: token_hash(token.expose()),
@@ -156,19 +246,7 @@ impl Jikimi {
 
     /// Re-enters the password within a session; refreshes its re-authentication time.
     pub async fn reauthenticate(&self, s: &SessionInfo, password: &Revealed) -> Result<()> {
-        let row = self
-            .store()
-            .member(s.member)
-            .await?
-            .ok_or(CoreError::NotFound("member"))?;
-        if !self
-            .inner
-            .hasher
-            .verify(password.expose(), &row.password_hash)
-            .ok
-        {
-            return Err(CoreError::BadCredentials);
-        }
+        self.check_member_password(s.member, password).await?;
         self.store()
             .set_session_auth(&s.token_hash, self.clock().now())
             .await?;
@@ -199,23 +277,17 @@ impl Jikimi {
         new: &Revealed,
     ) -> Result<u64> {
         let member = s.member;
-        let row = self
-            .store()
-            .member(member)
-            .await?
-            .ok_or(CoreError::NotFound("member"))?;
-        if !self
-            .inner
-            .hasher
-            .verify(current.expose(), &row.password_hash)
-            .ok
-        {
-            return Err(CoreError::field(
-                "current_password",
-                "password.wrong",
-                "현재 비밀번호가 맞지 않습니다",
-                "the current password is not right",
-            ));
+        match self.check_member_password(member, current).await {
+            Ok(()) => {}
+            Err(CoreError::BadCredentials) => {
+                return Err(CoreError::field(
+                    "current_password",
+                    "password.wrong",
+                    "현재 비밀번호가 맞지 않습니다",
+                    "the current password is not right",
+                ));
+            }
+            Err(e) => return Err(e),
         }
         let mut fragments = self.personal_fragments(member).await?;
         if let Some(login) = self.login_id_of(member).await? {
@@ -226,26 +298,24 @@ impl Jikimi {
             CoreError::Invalid(vec![e])
         })?;
         let now = self.clock().now();
-        let hash = self.inner.hasher.hash(new.expose())?;
-        let mut entry = crate::members::audit_entry(
+        let hash = self.hash_password(new).await?;
+        let entry = crate::members::audit_entry(
             now,
             &Actor::Member(member),
             "member.password_change",
             member,
         );
-        entry.items = vec![];
-        self.store()
+        // The new hash and the end of every other session commit together.
+        Ok(self
+            .store()
             .apply(MemberChange {
                 member_id: member,
                 at: now,
                 password_hash: Some(hash),
+                end_sessions_except: Some(s.token_hash.clone()),
                 audit: vec![entry],
                 ..Default::default()
             })
-            .await?;
-        Ok(self
-            .store()
-            .delete_member_sessions(member, Some(&s.token_hash))
             .await?)
     }
 }

@@ -234,6 +234,18 @@ fn luhn(digits: &str) -> bool {
     sum.is_multiple_of(10)
 }
 
+/// Items never shown to anyone, masked or not: CI and DI are linking values (R-RRN-03).
+pub fn never_shown(kind: ItemKind) -> bool {
+    matches!(kind, ItemKind::Ci | ItemKind::Di)
+}
+
+/// Items fixed by identity: what 본인확인 (or the RRN) established cannot be edited afterwards,
+/// or one person could free their identity and join again.
+pub fn identity_locked(kind: ItemKind, verified_identity: bool) -> bool {
+    matches!(kind, ItemKind::Ci | ItemKind::Di | ItemKind::Rrn)
+        || (verified_identity && matches!(kind, ItemKind::BirthDate | ItemKind::Name))
+}
+
 /// A stored value as a person reads it (phones with hyphens).
 pub fn display(kind: ItemKind, stored: &str) -> String {
     match kind {

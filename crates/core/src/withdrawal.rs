@@ -17,13 +17,22 @@ const RECEIPT_DOMAIN: &str = "withdrawal_receipt";
 const RECEIPT_ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 /// What the former member is given once, at withdrawal.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Clone, Serialize)]
 pub struct WithdrawalReceipt {
     /// Shown once; only its keyed digest is stored. With it the former member can see what is
     /// kept about them (S12) without an account.
     pub code: String,
     pub withdrawn_at: DateTime<Utc>,
     pub retained: Vec<RetainedSummary>,
+}
+
+impl std::fmt::Debug for WithdrawalReceipt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WithdrawalReceipt")
+            .field("withdrawn_at", &self.withdrawn_at)
+            .field("retained", &self.retained)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -33,15 +42,21 @@ pub struct RetainedSummary {
 }
 
 /// A retained record opened for its data subject.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Clone, Serialize)]
 pub struct RetainedView {
     pub class: String,
     pub expires_on: NaiveDate,
     pub content: serde_json::Value,
 }
 
+impl std::fmt::Debug for RetainedView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RetainedView({}, {})", self.class, self.expires_on)
+    }
+}
+
 /// The content of a retained record: the minimum the law names — the record and basic information.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Serialize, Deserialize)]
 struct RecordContent {
     class: String,
     member_since: DateTime<Utc>,
@@ -220,8 +235,10 @@ impl Jikimi {
     pub async fn retained_for_receipt(&self, code: &str) -> Result<Vec<RetainedView>> {
         let index = self.digest(RECEIPT_DOMAIN, &normalize_receipt(code));
         let rows = self.store().retained_by_receipt(&index).await?;
+        let today = self.clock().today_kst();
         let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
+        // A record past its expiry is no longer kept for any purpose, not even this one.
+        for r in rows.iter().filter(|r| r.expires_on >= today) {
             let Some(key) = self
                 .keyring()
                 .retention_key_by_bucket(&r.class, &r.bucket)
@@ -255,6 +272,14 @@ impl Jikimi {
             return Err(CoreError::NotFound("retained records for this receipt"));
         }
         Ok(out)
+    }
+
+    /// Deletes expired sessions and expired identity-verification results.
+    pub async fn housekeeping(&self) -> Result<u64> {
+        Ok(self
+            .store()
+            .purge_expired(self.clock().now(), self.settings().session_idle)
+            .await?)
     }
 
     /// Runs due background jobs of the kinds this build handles; returns how many finished.

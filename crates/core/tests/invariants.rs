@@ -242,19 +242,29 @@ async fn failed_signups_leave_nothing_behind() {
             masked_login,
         } => {
             assert_eq!(field, "email");
+            assert_eq!(
+                masked_login, None,
+                "an e-mail match does not reveal the account"
+            );
+        }
+        other => panic!("expected AlreadyMember, got {other:?}"),
+    }
+    // Same RRN, another person: an identity match, so the login ID is shown masked (audited).
+    let mut dup_rrn = seed_signup(&person(3));
+    dup_rrn
+        .items
+        .insert("rrn".into(), Revealed::new(first.rrn.replace('-', "")));
+    match t.app.sign_up(dup_rrn).await {
+        Err(CoreError::AlreadyMember {
+            field,
+            masked_login,
+        }) => {
+            assert_eq!(field, "rrn");
             let masked = masked_login.unwrap();
             assert!(masked.starts_with("me") && masked.contains('*') && masked != first.login_id);
         }
         other => panic!("expected AlreadyMember, got {other:?}"),
     }
-    // Same RRN, another person.
-    let mut dup_rrn = seed_signup(&person(3));
-    dup_rrn
-        .items
-        .insert("rrn".into(), Revealed::new(first.rrn.replace('-', "")));
-    assert!(
-        matches!(t.app.sign_up(dup_rrn).await, Err(CoreError::AlreadyMember { field, .. }) if field == "rrn")
-    );
     // Invalid phone.
     let mut bad_phone = seed_signup(&person(4));
     bad_phone
@@ -292,7 +302,13 @@ async fn failed_signups_leave_nothing_behind() {
         matches!(t.app.sign_up(undeclared).await, Err(CoreError::Invalid(e)) if e[0].code == "item.unknown")
     );
 
-    assert_eq!(row_counts(&t.db_path(), &t.keys_path()).await, before);
+    let mut after = row_counts(&t.db_path(), &t.keys_path()).await;
+    let mut expected = before.clone();
+    // The one row added is the audit entry of the RRN duplicate look-up (it read a login ID).
+    *expected.get_mut("audit_log").unwrap() += 1;
+    assert_eq!(after.remove("audit_log"), expected.remove("audit_log"));
+    expected.remove("audit_log");
+    assert_eq!(after, expected);
 }
 
 /// R-CHD-01: the age gate comes before anything is stored.
@@ -799,4 +815,58 @@ async fn an_item_held_for_correction_is_not_used() {
         .await
         .unwrap();
     assert_eq!(got["address"].expose(), "대구광역시 중구 지킴로 3");
+}
+
+/// What identity verification established cannot be edited: changing CI/DI, birth date or name
+/// (or the RRN) would free one person's identity for a second account.
+#[tokio::test]
+async fn identity_items_cannot_be_corrected() {
+    let t = TestApp::new(LIFEPLAN).await;
+    let p = person(110);
+    let mut s = lifeplan_signup(&p);
+    // A typed name never overrides the verified one.
+    s.items
+        .insert("name".into(), Revealed::new("김다른".into()));
+    let id = t.app.sign_up(s).await.unwrap();
+    let me = Actor::Member(id);
+    let got = t
+        .app
+        .reveal(&me, None, id, &["name"], SUBJECT_ACCESS)
+        .await
+        .unwrap();
+    assert_eq!(got["name"].expose(), p.name);
+    let other = person(111);
+    for (item, value) in [
+        ("ci", other.ci.as_str()),
+        ("di", other.di.as_str()),
+        ("birth_date", "1990-01-01"),
+        ("name", "김다른"),
+    ] {
+        let err = t
+            .app
+            .correct(
+                &me,
+                id,
+                [(item.to_owned(), Some(Revealed::new(value.into())))].into(),
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, CoreError::Invalid(ref e) if e[0].code == "item.identity_locked"),
+            "{item}: {err:?}"
+        );
+    }
+    let t = TestApp::new(SEED).await;
+    let p = person(112);
+    let id = t.app.sign_up(seed_signup(&p)).await.unwrap();
+    let err = t
+        .app
+        .correct(
+            &Actor::Member(id),
+            id,
+            [("rrn".to_owned(), Some(Revealed::new(person(113).rrn)))].into(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CoreError::Invalid(ref e) if e[0].code == "item.identity_locked"));
 }

@@ -182,7 +182,7 @@ fn request(p: &jikimi_testkit::Person) -> IdentityRequest {
 async fn identity_verification_by_sms_code_feeds_one_sign_up() {
     let t = TestApp::new("lifeplan").await;
     let p = person(6);
-    let outbox = t.app.identity_provider().sandbox_outbox().unwrap();
+    let outbox = t.app.sandbox_outbox().unwrap();
     let tx = t.app.identity_request(request(&p)).await.unwrap();
     let code = outbox.last_code_for(&p.mobile).unwrap();
     assert_eq!(code.len(), 6);
@@ -232,7 +232,7 @@ async fn identity_verification_by_sms_code_feeds_one_sign_up() {
 async fn a_child_is_stopped_at_identity_confirmation_with_nothing_stored() {
     let t = TestApp::new("lifeplan").await;
     let child = person_born(8, chrono::NaiveDate::from_ymd_opt(2015, 5, 5).unwrap());
-    let outbox = t.app.identity_provider().sandbox_outbox().unwrap();
+    let outbox = t.app.sandbox_outbox().unwrap();
     let tx = t.app.identity_request(request(&child)).await.unwrap();
     let code = outbox.last_code_for(&child.mobile).unwrap();
     assert!(matches!(
@@ -255,7 +255,7 @@ async fn a_child_is_stopped_at_identity_confirmation_with_nothing_stored() {
 async fn a_failed_sign_up_keeps_the_identity_token_for_the_next_try() {
     let t = TestApp::new("lifeplan").await;
     let p = person(9);
-    let outbox = t.app.identity_provider().sandbox_outbox().unwrap();
+    let outbox = t.app.sandbox_outbox().unwrap();
     let tx = t.app.identity_request(request(&p)).await.unwrap();
     let token = t
         .app
@@ -286,5 +286,116 @@ async fn a_failed_sign_up_keeps_the_identity_token_for_the_next_try() {
             Err(CoreError::Identity(_))
         ),
         "used up by the successful sign-up"
+    );
+}
+
+/// R-ACC-04 under concurrency: many guesses at once cannot slip past the limit, because each
+/// attempt is reserved in the database before its password is checked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_guesses_cannot_slip_past_the_limit() {
+    let t = TestApp::new("lifeplan-seed").await;
+    let p = person(30);
+    t.app.sign_up(seed_signup(&p)).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let app = t.app.clone();
+        let login = p.login_id.clone();
+        // The right password is among the guesses, late.
+        let guess = if i == 20 {
+            p.password.clone()
+        } else {
+            format!("Wrong-guess-{i}")
+        };
+        tasks.push(tokio::spawn(
+            async move { app.login(&login, &pw(&guess)).await },
+        ));
+    }
+    let mut checked = 0;
+    let mut refused = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) | Err(CoreError::BadCredentials) => checked += 1,
+            Err(CoreError::TooManyAttempts { .. }) => refused += 1,
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+    assert!(
+        checked <= 5,
+        "at most 5 passwords were checked, got {checked}"
+    );
+    assert!(refused >= 19, "the rest were refused, got {refused}");
+}
+
+/// Re-authentication and password changes share the login's failure limit.
+#[tokio::test]
+async fn reauthentication_is_limited_too() {
+    let t = TestApp::new("lifeplan-seed").await;
+    let p = person(31);
+    t.app.sign_up(seed_signup(&p)).await.unwrap();
+    let s = t.app.login(&p.login_id, &pw(&p.password)).await.unwrap();
+    let info = t.app.session(s.token.expose()).await.unwrap().unwrap();
+    for _ in 0..4 {
+        assert!(matches!(
+            t.app.reauthenticate(&info, &pw("Wrong-guess-1")).await,
+            Err(CoreError::BadCredentials)
+        ));
+    }
+    assert!(matches!(
+        t.app.reauthenticate(&info, &pw("Wrong-guess-1")).await,
+        Err(CoreError::TooManyAttempts { .. })
+    ));
+    assert!(matches!(
+        t.app.reauthenticate(&info, &pw(&p.password)).await,
+        Err(CoreError::TooManyAttempts { .. })
+    ));
+    assert!(matches!(
+        t.app.login(&p.login_id, &pw(&p.password)).await,
+        Err(CoreError::TooManyAttempts { .. })
+    ));
+}
+
+/// Without a configured provider, identity verification is unavailable (the sandbox is opt-in).
+#[tokio::test]
+async fn no_identity_provider_means_no_verification() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = jikimi_core::Jikimi::open_with(
+        &jikimi_core::Config::new(dir.path().join("data")),
+        jikimi_testkit::builtin("lifeplan"),
+        std::sync::Arc::new(jikimi_core::FixedClock::new(jikimi_testkit::test_now())),
+        true,
+        jikimi_testkit::test_hasher(),
+    )
+    .await
+    .unwrap();
+    assert!(app.sandbox_outbox().is_none());
+    assert!(matches!(
+        app.identity_request(request(&person(32))).await,
+        Err(CoreError::Identity(_))
+    ));
+}
+
+/// Expired sessions and verification results are deleted by housekeeping.
+#[tokio::test]
+async fn housekeeping_removes_expired_sessions_and_verifications() {
+    let t = TestApp::new("lifeplan").await;
+    let p = person(33);
+    let outbox = t.app.sandbox_outbox().unwrap();
+    let tx = t.app.identity_request(request(&p)).await.unwrap();
+    t.app
+        .identity_confirm(&tx, &outbox.last_code_for(&p.mobile).unwrap())
+        .await
+        .unwrap();
+    t.app.sign_up(lifeplan_signup(&p)).await.unwrap();
+    t.app.login(&p.login_id, &pw(&p.password)).await.unwrap();
+    assert_eq!(
+        t.app.housekeeping().await.unwrap(),
+        0,
+        "nothing expired yet"
+    );
+    t.clock.advance(Duration::hours(13));
+    assert_eq!(
+        t.app.housekeeping().await.unwrap(),
+        2,
+        "one session, one verification result"
     );
 }

@@ -68,6 +68,15 @@ enum Command {
         behind_proxy: bool,
         #[command(flatten)]
         limits: Limits,
+        /// The 본인확인 provider: `sandbox` (development, loopback only: codes go to an in-memory
+        /// outbox shown at /sandbox/sms) or `none`.
+        #[arg(
+            long,
+            env = "JIKIMI_IDENTITY_PROVIDER",
+            value_enum,
+            default_value = "sandbox"
+        )]
+        identity_provider: IdentityProviderArg,
     },
     /// Apply database migrations (SQLite also migrates on every start).
     Migrate,
@@ -86,6 +95,12 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum IdentityProviderArg {
+    Sandbox,
+    None,
 }
 
 /// Session and login limits (R-ACC-04, R-ACC-09).
@@ -236,14 +251,20 @@ fn config(g: &Global) -> Config {
 }
 
 async fn open(g: &Global, create: bool) -> Result<Jikimi> {
-    open_with(g, create, jikimi_core::Settings::default()).await
+    open_with(g, create, jikimi_core::Settings::default(), None).await
 }
 
-async fn open_with(g: &Global, create: bool, settings: jikimi_core::Settings) -> Result<Jikimi> {
+async fn open_with(
+    g: &Global,
+    create: bool,
+    settings: jikimi_core::Settings,
+    identity: Option<Arc<dyn jikimi_core::identity::IdentityProvider>>,
+) -> Result<Jikimi> {
     let loaded = load_policy(&g.policy)?;
     report_warnings(&loaded);
     let cfg = Config {
         settings,
+        identity,
         ..config(g)
     };
     jikimi_core::finish_interrupted_rotation(&cfg).await?;
@@ -274,6 +295,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             listen,
             behind_proxy,
             limits,
+            identity_provider,
         } => {
             if !listen.ip().is_loopback() && !behind_proxy {
                 bail!(
@@ -281,8 +303,20 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                      Listen on a loopback address, or put a TLS-terminating proxy in front and pass --behind-proxy"
                 );
             }
+            let identity: Option<Arc<dyn jikimi_core::identity::IdentityProvider>> =
+                match identity_provider {
+                    IdentityProviderArg::Sandbox if !listen.ip().is_loopback() => bail!(
+                        "the sandbox 본인확인 provider is for development on a loopback address only; \
+                     use --identity-provider none until a real provider is configured"
+                    ),
+                    IdentityProviderArg::Sandbox => {
+                        tracing::warn!("본인확인 runs on the SANDBOX provider (development only)");
+                        Some(Arc::new(jikimi_core::identity::SandboxIdentity::default()))
+                    }
+                    IdentityProviderArg::None => None,
+                };
             let fresh = config(g).is_fresh();
-            let app = open_with(g, fresh, limits.settings()?).await?;
+            let app = open_with(g, fresh, limits.settings()?, identity).await?;
             if fresh {
                 tracing::info!(data_dir = %g.data_dir.display(), "first start: created the data directory, master key, key store and database");
             }
@@ -354,6 +388,9 @@ async fn background(app: Jikimi) {
         tick.tick().await;
         if let Err(e) = app.run_jobs_once().await {
             tracing::error!(error = %e, "background jobs failed; retrying next round");
+        }
+        if let Err(e) = app.housekeeping().await {
+            tracing::error!(error = %e, "removing expired sessions failed; retrying next round");
         }
         if rounds.is_multiple_of(720) {
             match app.sweep_orphan_keys(chrono::Duration::hours(1)).await {

@@ -434,3 +434,19 @@ async fn commands_log_no_personal_values_even_at_trace_level() {
         }
     }
 }
+
+#[test]
+fn the_sandbox_identity_provider_is_refused_off_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = run(&[
+        "serve",
+        "--data-dir",
+        dir.path().join("d").to_str().unwrap(),
+        "--listen",
+        "0.0.0.0:0",
+        "--behind-proxy",
+    ]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("sandbox"), "{}", text(&o));
+    assert!(!dir.path().join("d").exists(), "nothing was created");
+}

@@ -67,7 +67,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Sealed items of a member; all of them when `only` is `None`.
     async fn items(&self, member: Uuid, only: Option<&[String]>) -> Result<Vec<ItemRow>>;
     /// Applies a change to an active member in one transaction; `NotFound` if the member is gone.
-    async fn apply(&self, change: MemberChange) -> Result<()>;
+    /// Returns how many sessions it ended.
+    async fn apply(&self, change: MemberChange) -> Result<u64>;
     async fn consent_events(&self, member: Uuid) -> Result<Vec<ConsentEventRow>>;
     /// Withdraws a member: deletes every live row and writes the retained records, the
     /// destruction record, audit entries and jobs, in one transaction.
@@ -82,18 +83,24 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Deletes a member's sessions except `keep`; returns how many.
     async fn delete_member_sessions(&self, member: Uuid, keep: Option<&[u8]>) -> Result<u64>;
 
+    /// Deletes expired sessions (past their absolute expiry, or unused for `idle`) and expired
+    /// identity-verification results. Returns how many rows went.
+    async fn purge_expired(&self, now: DateTime<Utc>, idle: chrono::Duration) -> Result<u64>;
+
     // --- login failure limits (shared by every instance, never in memory)
-    async fn login_failures(&self, login_index: &[u8]) -> Result<Option<LoginFailures>>;
-    /// Counts one failure: a new window starts when the old one is over; reaching `max` in a
-    /// window locks until `at + lock`. Returns the new state.
-    async fn record_login_failure(
+    /// Reserves one password attempt for a login ID, atomically, before the password is checked:
+    /// refused with the lock's end if the ID is locked; otherwise the attempt is counted (a new
+    /// window starts when the old one is over) and its number in the window returned. The attempt
+    /// past `max` locks the ID until `at + lock`. Concurrent attempts cannot slip past the limit.
+    async fn begin_login_attempt(
         &self,
         login_index: &[u8],
         at: DateTime<Utc>,
         window: chrono::Duration,
         max: i64,
         lock: chrono::Duration,
-    ) -> Result<LoginFailures>;
+    ) -> Result<std::result::Result<i64, DateTime<Utc>>>;
+    async fn lock_login(&self, login_index: &[u8], until: DateTime<Utc>) -> Result<()>;
     async fn clear_login_failures(&self, login_index: &[u8]) -> Result<()>;
 
     // --- identity verification results awaiting sign-up

@@ -178,7 +178,6 @@ pub enum JobOutcome {
     Failed { error: String },
 }
 
-#[derive(Debug)]
 pub struct NewMember {
     pub id: Uuid,
     pub login_index: Vec<u8>,
@@ -192,6 +191,12 @@ pub struct NewMember {
     pub consents: Vec<NewConsentEvent>,
     pub audit: Vec<AuditEntry>,
     pub jobs: Vec<NewJob>,
+}
+
+impl fmt::Debug for NewMember {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "NewMember({}, {} items)", self.id, self.items.len())
+    }
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -239,6 +244,8 @@ pub struct MemberChange {
     pub remove_indexes: Vec<String>,
     pub consents: Vec<NewConsentEvent>,
     pub password_hash: Option<String>,
+    /// Ends every session of the member but this one (by token hash), in the same transaction.
+    pub end_sessions_except: Option<Vec<u8>>,
     pub audit: Vec<AuditEntry>,
     pub jobs: Vec<NewJob>,
 }
@@ -309,11 +316,4 @@ impl fmt::Debug for SessionRow {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "SessionRow(member {})", self.member_id)
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoginFailures {
-    pub failures: i64,
-    pub first_at: DateTime<Utc>,
-    pub locked_until: Option<DateTime<Utc>>,
 }

@@ -206,7 +206,10 @@ impl TestApp {
     /// A fresh installation running `policy` (for example a built-in file with an added item).
     pub async fn with_policy(policy: Policy) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let cfg = Config::new(dir.path().join("data"));
+        let cfg = Config {
+            identity: Some(Arc::new(jikimi_core::identity::SandboxIdentity::default())),
+            ..Config::new(dir.path().join("data"))
+        };
         let clock = Arc::new(FixedClock::new(test_now()));
         let app = Jikimi::open_with(&cfg, policy, clock.clone(), true, test_hasher())
             .await

@@ -23,6 +23,37 @@ use crate::AppState;
 use crate::extract::{ApiJson, Authed, ReqLang, SESSION_COOKIE};
 use crate::problem::{ApiError, OrProblem};
 
+/// `Debug` that names the type only: these bodies carry passwords, tokens, codes or personal
+/// values, which must never reach a log line by a stray `{:?}`.
+macro_rules! redacted_debug {
+    ($($t:ty),* $(,)?) => {
+        $(impl std::fmt::Debug for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(concat!(stringify!($t), "(<redacted>)"))
+            }
+        })*
+    };
+}
+
+redacted_debug!(
+    IdentityRequestBody,
+    IdentityConfirmBody,
+    IdentityConfirmed,
+    SandboxSmsBody,
+    SignUpBody,
+    LoginBody,
+    LoggedIn,
+    CurrentSession,
+    CorrectionBody,
+    PasswordBody,
+    WithdrawalBody,
+    WithdrawalReceiptView,
+    RetainedBody,
+    RetainedRecordView,
+    SandboxSms,
+    MeView
+);
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/policy", get(policy))
@@ -31,7 +62,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/identity/requests/{id}/confirm",
             post(identity_confirm),
         )
-        .route("/api/v1/sandbox/sms", get(sandbox_sms))
+        .route("/api/v1/sandbox/sms", post(sandbox_sms))
         .route("/api/v1/members", post(sign_up))
         .route("/api/v1/sessions", post(login))
         .route(
@@ -49,11 +80,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/retained", post(retained))
 }
 
-/// Items that are never shown, masked or not: CI and DI are linking values, not data for people
-/// to read (R-RRN-03).
-pub(crate) fn never_shown(kind: ItemKind) -> bool {
-    matches!(kind, ItemKind::Ci | ItemKind::Di)
-}
+pub(crate) use jikimi_core::validate::never_shown;
 
 /// Items whose unmasked value needs a recent password entry.
 pub(crate) fn needs_reauth(item: &jikimi_policy::Item) -> bool {
@@ -103,7 +130,7 @@ pub async fn policy(State(s): State<AppState>) -> Response {
 // ---------------------------------------------------------------------------------------------
 // Identity verification (본인확인)
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IdentityRequestBody {
     pub name: String,
@@ -165,13 +192,13 @@ pub async fn identity_request(
     ))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IdentityConfirmBody {
     pub code: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct IdentityConfirmed {
     /// One-time token for the sign-up (`identity_token`), valid for 30 minutes.
     pub identity_token: String,
@@ -200,28 +227,28 @@ pub async fn identity_confirm(
     ))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct SmsQuery {
-    mobile: String,
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxSmsBody {
+    pub mobile: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct SandboxSms {
     pub text: String,
     pub at: DateTime<Utc>,
 }
 
 /// Sandbox only: the SMS messages the sandbox 본인확인 "sent" to a mobile number (the sandbox's
-/// phone). 404 when a real provider is configured.
-#[utoipa::path(get, path = "/api/v1/sandbox/sms", tag = "identity",
-    params(("mobile" = String, Query, description = "The mobile number")),
+/// phone; the number travels in the body, not the URL). 404 unless the sandbox provider is on.
+#[utoipa::path(post, path = "/api/v1/sandbox/sms", tag = "identity", request_body = SandboxSmsBody,
     responses((status = 200, body = [SandboxSms]), (status = 404, body = crate::problem::Problem)))]
 pub async fn sandbox_sms(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,
-    Query(q): Query<SmsQuery>,
+    ApiJson(q): ApiJson<SandboxSmsBody>,
 ) -> Result<Json<Vec<SandboxSms>>, ApiError> {
-    let Some(outbox) = s.app.identity_provider().sandbox_outbox() else {
+    let Some(outbox) = s.app.sandbox_outbox() else {
         return Err(ApiError::not_found(lang));
     };
     let Ok(to) = jikimi_kr::Phone::parse(&q.mobile) else {
@@ -243,7 +270,7 @@ pub async fn sandbox_sms(
 // ---------------------------------------------------------------------------------------------
 // Sign-up, login, logout
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignUpBody {
     pub login_id: String,
@@ -305,14 +332,14 @@ pub async fn sign_up(
     Ok((StatusCode::CREATED, Json(MemberCreated { member_id: id })))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
     pub login_id: String,
     pub password: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct LoggedIn {
     /// Use as `Authorization: Bearer <token>`; also set as an HttpOnly cookie.
     pub token: String,
@@ -354,7 +381,7 @@ pub async fn login(
     ))
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct CurrentSession {
     pub member_id: Uuid,
     pub expires_at: DateTime<Utc>,
@@ -396,7 +423,7 @@ pub struct MeQuery {
     reveal: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct MeView {
     pub member_id: Uuid,
     /// Item values by id: masked, except those named in `?reveal=`.
@@ -485,7 +512,7 @@ pub async fn me(
     Ok(Json(me_view(&s, lang, &a, &reveal).await?))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CorrectionBody {
     /// Item values by id; `null` or `""` removes an optional item.
@@ -515,7 +542,7 @@ pub async fn correct(
     Ok(Json(me_view(&s, lang, &a, &[]).await?))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordBody {
     pub current_password: String,
@@ -695,7 +722,7 @@ pub async fn export(
     Ok(res)
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WithdrawalBody {
     pub password: String,
@@ -709,7 +736,7 @@ pub struct RetainedClassView {
     pub basis: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct WithdrawalReceiptView {
     /// Shown once: with it, a former member can see what is kept (`POST /api/v1/retained`).
     pub receipt: String,
@@ -773,13 +800,13 @@ pub async fn withdraw(
     ))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetainedBody {
     pub receipt: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Serialize, ToSchema)]
 pub struct RetainedRecordView {
     pub class: String,
     pub label: String,

@@ -14,6 +14,15 @@ use crate::AppState;
 use crate::problem::{ApiError, OrProblem};
 
 pub const SESSION_COOKIE: &str = "jikimi_session";
+
+/// Compares two tokens in time that does not depend on where they differ.
+pub fn same_token(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// The language of a request: `?lang=en|ko`, then a `lang` cookie, then `Accept-Language`;
@@ -194,8 +203,12 @@ impl FromRequestParts<AppState> for Authed {
         };
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if via_cookie && !safe {
-            let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok());
-            if sent != Some(state.app.csrf_token(&session).as_str()) {
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            if !same_token(sent, &state.app.csrf_token(&session)) {
                 return Err(ApiError::forbidden(
                     lang,
                     "csrf",

@@ -138,7 +138,7 @@ impl Visit {
     }
 
     fn csrf_ok(&self, form: &FormData) -> bool {
-        form.get("csrf") == self.csrf && !self.csrf.is_empty()
+        !self.csrf.is_empty() && crate::extract::same_token(form.get("csrf"), &self.csrf)
     }
 
     fn render(self, page: impl Template) -> Response {
@@ -166,9 +166,18 @@ impl FromRequestParts<AppState> for Visit {
     }
 }
 
-/// A submitted form as name/value pairs (checkbox groups repeat names).
-#[derive(Debug, Default)]
+/// A submitted form as name/value pairs (checkbox groups repeat names). Its `Debug` shows the
+/// field names only: values may be passwords or personal data.
+#[derive(Default)]
 pub struct FormData(Vec<(String, String)>);
+
+impl std::fmt::Debug for FormData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(k, _)| k))
+            .finish()
+    }
+}
 
 impl<S: Send + Sync> FromRequest<S> for FormData {
     type Rejection = Response;
@@ -708,7 +717,7 @@ fn code_form(
         consents: chosen.to_vec(),
         request_id: request_id.to_owned(),
         error: errors.first().map(|e| e.message(lang).to_owned()),
-        sandbox: s.app.identity_provider().sandbox_outbox().is_some(),
+        sandbox: s.app.sandbox_outbox().is_some(),
     })
 }
 
@@ -910,9 +919,16 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-/// Only local paths are followed after login.
+/// Only local paths are followed after login: one leading `/`, no backslash, no whitespace or
+/// control character (browsers drop tabs and newlines, which would turn `/\t/evil` into
+/// `//evil`).
 fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next
+            .chars()
+            .any(|c| c == '\\' || c.is_whitespace() || c.is_control());
+    if local {
         next.to_owned()
     } else {
         "/mypage".into()
@@ -1010,6 +1026,13 @@ struct MyPage {
 pub struct MyQuery {
     reveal: Option<String>,
     saved: Option<String>,
+}
+
+/// An RFC 3339 time as KST text.
+fn kst_text(rfc3339: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| kst(t.with_timezone(&chrono::Utc)))
+        .unwrap_or_default()
 }
 
 fn kst(at: chrono::DateTime<chrono::Utc>) -> String {
@@ -1178,13 +1201,12 @@ struct EditPage {
 /// items, whose consent is in force.
 async fn editable(s: &AppState, member: uuid::Uuid) -> Result<Vec<Item>, CoreError> {
     let policy = s.app.policy().clone();
+    let verified = policy.meta.identity == IdentityMode::Verification;
     let state = s.app.consent_state(member).await?;
     Ok(policy
         .signup_items()
-        .filter(|i| !never_shown(i.kind) && i.kind != ItemKind::BirthDate)
         .filter(|i| {
-            i.kind != ItemKind::Rrn
-                && !(policy.meta.identity == IdentityMode::Verification && i.kind == ItemKind::Name)
+            !never_shown(i.kind) && !jikimi_core::validate::identity_locked(i.kind, verified)
         })
         .filter(|i| {
             i.basis != LegalBasis::Consent
@@ -1513,12 +1535,7 @@ async fn print_page(State(s): State<AppState>, Signed { v, si }: Signed) -> Resp
                             .map(|x| x.title.get(lang).to_owned())
                             .unwrap_or_default(),
                         granted: c["granted"].as_bool().unwrap_or(false),
-                        at: c["at"]
-                            .as_str()
-                            .unwrap_or_default()
-                            .chars()
-                            .take(16)
-                            .collect(),
+                        at: c["at"].as_str().map(kst_text).unwrap_or_default(),
                         version: c["policy_version"]
                             .as_str()
                             .unwrap_or_default()
@@ -1537,10 +1554,8 @@ async fn print_page(State(s): State<AppState>, Signed { v, si }: Signed) -> Resp
         login_id: data["login_id"].as_str().unwrap_or_default().to_owned(),
         since: data["member_since"]
             .as_str()
-            .unwrap_or_default()
-            .chars()
-            .take(10)
-            .collect(),
+            .map(kst_text)
+            .unwrap_or_default(),
         items,
         consents,
         printed_at: kst(s.app.clock().now()),
@@ -1738,7 +1753,7 @@ struct SandboxPage {
 
 async fn sandbox_page(State(s): State<AppState>, v: Visit) -> Response {
     let lang = v.lang;
-    let Some(outbox) = s.app.identity_provider().sandbox_outbox() else {
+    let Some(outbox) = s.app.sandbox_outbox() else {
         return ApiError::not_found(lang).into_response();
     };
     let messages = outbox
@@ -1746,9 +1761,10 @@ async fn sandbox_page(State(s): State<AppState>, v: Visit) -> Response {
         .into_iter()
         .rev()
         .map(|m| {
+            // The sandbox's phone shows numbers masked: only the code is needed here.
             let to = jikimi_kr::Phone::from_e164(&m.to)
-                .map(|p| p.display())
-                .unwrap_or(m.to);
+                .map(|p| jikimi_vault::mask_phone_display(&p.display()))
+                .unwrap_or_default();
             (kst(m.at), to, m.text)
         })
         .collect();
@@ -1769,4 +1785,26 @@ fn block_kind(b: &Block) -> &'static str {
 #[allow(dead_code)]
 fn needs_reauth_item(i: &Item) -> bool {
     needs_reauth(i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_local_paths_are_followed_after_login() {
+        assert_eq!(safe_next("/mypage/withdraw"), "/mypage/withdraw");
+        assert_eq!(safe_next("/mypage?reveal=1"), "/mypage?reveal=1");
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "/\n/evil",
+            "evil",
+            "",
+        ] {
+            assert_eq!(safe_next(bad), "/mypage", "{bad:?}");
+        }
+    }
 }

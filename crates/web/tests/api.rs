@@ -135,9 +135,9 @@ async fn lifeplan_body(api: &Api, p: &jikimi_testkit::Person) -> Value {
     let id = r.body["request_id"].as_str().unwrap().to_owned();
     let sms = api
         .call(
-            Method::GET,
-            &format!("/api/v1/sandbox/sms?mobile={}", p.mobile),
-            None,
+            Method::POST,
+            "/api/v1/sandbox/sms",
+            Some(json!({"mobile": p.mobile})),
             &[],
         )
         .await;
@@ -907,4 +907,30 @@ async fn an_item_added_to_the_policy_file_appears_everywhere() {
         api.get("/api/v1/me?reveal=pet_name", &token).await.body["items"]["pet_name"],
         "보리"
     );
+}
+
+#[tokio::test]
+async fn identity_items_are_locked_over_the_api() {
+    let api = Api::new("lifeplan").await;
+    let p = person(80);
+    let body = lifeplan_body(&api, &p).await;
+    assert_eq!(
+        api.call(Method::POST, "/api/v1/members", Some(body), &[])
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    let token = api.token(&p).await;
+    let r = api
+        .send(
+            Method::PATCH,
+            "/api/v1/me",
+            &token,
+            json!({"items": {"ci": person(81).ci}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.body["errors"][0]["code"], "item.identity_locked");
+    let r = api.get("/api/v1/me?reveal=ci", &token).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "CI is never shown");
 }

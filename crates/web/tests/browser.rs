@@ -282,12 +282,7 @@ async fn lifeplan_sign_up_with_identity_verification_correct_and_withdraw() {
         click(s, "#send-code").await?;
         s.visible(Locator::Css("#code")).await?;
         s.screenshot("code").await?;
-        let outbox = s
-            .site
-            .app
-            .identity_provider()
-            .sandbox_outbox()
-            .context("sandbox")?;
+        let outbox = s.site.app.sandbox_outbox().context("sandbox")?;
         let code = outbox.last_code_for(&p.mobile).context("the SMS code")?;
         fill(s, "#code", &code).await?;
         click(s, "#verify").await?;
