@@ -87,6 +87,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# Login attempts are reserved per login ID before the password check and 5 within 15 minutes lock
+# the ID: with fewer members than connections one ID could see several concurrent attempts.
+if ((SEED_MEMBERS < CONNS_ARGON || TOKENS > SEED_MEMBERS)); then
+    echo "need SEED_MEMBERS >= CONNS_ARGON and TOKENS <= SEED_MEMBERS" >&2
+    exit 2
+fi
+
 # --- tools ----------------------------------------------------------------------------------------
 if ! command -v wrk >/dev/null; then
     if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
@@ -186,9 +193,13 @@ run_wrk() { # name conns script [script args...]
     cpu=$(cpu_end "$(awk '{print $1 + $2}' "$WORK/wrk.time")")
     tee -a "$OUT" <"$WORK/wrk.out"
     log "cores used (of $NPROC): $cpu  [server = jikimi, load = wrk, other = every other process]"
+    local mem
+    mem=$(awk '/^VmRSS/ {r = int($2 / 1024)} /^VmHWM/ {h = int($2 / 1024)} END {printf "rss_mib=%d peak_rss_mib=%d", r, h}' "/proc/$SERVER_PID/status")
+    mem="$mem threads=$(ls "/proc/$SERVER_PID/task" | wc -l)"
+    log "server after the run: $mem"
     local line
     line=$(grep '^RESULT ' "$WORK/wrk.out" || true)
-    [[ -n "$line" ]] && line="$line $cpu"
+    [[ -n "$line" ]] && line="$line $cpu $mem"
     if [[ -z "$line" ]]; then
         echo "($name): wrk printed no RESULT line" | tee -a "$OUT" >&2
         FAILED=1
@@ -247,7 +258,7 @@ kill -TERM "$SERVER_PID"
 wait "$SERVER_PID" 2>/dev/null || true
 SERVER_PID=""
 log "" "== server log: $(grep -c ' request ' "$WORK/server.log" || true) request lines; by status: $(grep -o 'status=[0-9]*' "$WORK/server.log" | sort | uniq -c | tr -s ' ' | tr '\n' ';')"
-log "   WARN/ERROR lines: $(grep -cE ' (WARN|ERROR) ' "$WORK/server.log" || true) (the seed profile warns about PIPA Art. 24-2 at start)"
+log "   WARN/ERROR lines: $(grep -cE ' (WARN|ERROR) ' "$WORK/server.log" || true) (start-up warnings such as PIPA Art. 24-2 for the seed profile are expected; any other is listed below)"
 grep -E ' (WARN|ERROR) ' "$WORK/server.log" | grep -v -i 'pipa\|24-2\|rrn' | head -5 | tee -a "$OUT" || true
 log "== audit verify after load: $("$BIN" audit verify --data-dir "$DATA" --policy lifeplan-seed 2>/dev/null | tail -1)"
 
@@ -257,16 +268,17 @@ argon_rate after
 field() { sed -E "s/.* $2=([^ ]+).*/\1/" <<<"$1"; }
 log "" "== results ($DURATION per scenario, wrk $THREADS threads)"
 {
-    printf '%-10s %6s %9s %9s %9s %9s %7s %7s   %s\n' scenario conns req/s p50_ms p99_ms max_ms non2xx errors \
-        "cores: server/wrk/other/steal"
+    printf '%-10s %6s %9s %9s %9s %9s %7s %7s %9s   %s\n' scenario conns req/s p50_ms p99_ms max_ms non2xx errors \
+        peak_MiB "cores: server/wrk/other/steal"
     for line in "${RESULTS[@]}"; do
         name=$(field "$line" scenario)
         case $name in signup | login) c=$CONNS_ARGON ;; *) c=$CONNS ;; esac
         e=$(($(sed -E 's/.*errors_connect=([0-9]+) errors_read=([0-9]+) errors_write=([0-9]+) errors_timeout=([0-9]+).*/\1+\2+\3+\4/' <<<"$line")))
         flag=$(awk -v o="$(field "$line" cpu_other)" -v st="$(field "$line" cpu_steal)" \
             'BEGIN { if (o + st > 0.15) print "  <- other processes used the CPU: disturbed" }')
-        printf '%-10s %6s %9s %9s %9s %9s %7s %7s   %s/%s/%s/%s%s\n' "$name" "$c" "$(field "$line" rps)" \
+        printf '%-10s %6s %9s %9s %9s %9s %7s %7s %9s   %s/%s/%s/%s%s\n' "$name" "$c" "$(field "$line" rps)" \
             "$(field "$line" p50_ms)" "$(field "$line" p99_ms)" "$(field "$line" max_ms)" "$(field "$line" non2xx)" "$e" \
+            "$(field "$line" peak_rss_mib)" \
             "$(field "$line" cpu_server)" "$(field "$line" cpu_load)" "$(field "$line" cpu_other)" "$(field "$line" cpu_steal)" "$flag"
     done
 } | tee -a "$OUT"

@@ -147,6 +147,9 @@ struct Inner {
     clock: Arc<dyn Clock>,
     settings: Settings,
     identity: Option<Arc<dyn identity::IdentityProvider>>,
+    /// Password hashes computed at once: one per core. Each Argon2id run holds 19 MiB; without a
+    /// bound, a burst of logins (even with unknown IDs) would grow memory and threads without end.
+    hash_slots: tokio::sync::Semaphore,
 }
 
 impl Jikimi {
@@ -215,6 +218,9 @@ impl Jikimi {
                 clock,
                 settings: cfg.settings.clone(),
                 identity: cfg.identity.clone(),
+                hash_slots: tokio::sync::Semaphore::new(
+                    std::thread::available_parallelism().map_or(2, |n| n.get()),
+                ),
             }),
         })
     }

@@ -84,6 +84,7 @@ impl Jikimi {
         stored: Option<String>,
         password: &Revealed,
     ) -> Result<PasswordCheck> {
+        let _slot = self.hash_slot().await?;
         let hasher = self.inner.hasher.clone();
         let password = password.clone();
         tokio::task::spawn_blocking(move || match stored {
@@ -94,7 +95,17 @@ impl Jikimi {
         .map_err(|e| CoreError::Setup(format!("password check did not finish: {e}")))
     }
 
+    /// Waits for one of the password-hashing slots (as many as cores).
+    async fn hash_slot(&self) -> Result<tokio::sync::SemaphorePermit<'_>> {
+        self.inner
+            .hash_slots
+            .acquire()
+            .await
+            .map_err(|_| CoreError::Setup("password hashing is shutting down".into()))
+    }
+
     pub(crate) async fn hash_password(&self, password: &Revealed) -> Result<String> {
+        let _slot = self.hash_slot().await?;
         let hasher = self.inner.hasher.clone();
         let password = password.clone();
         tokio::task::spawn_blocking(move || hasher.hash(password.expose()))
