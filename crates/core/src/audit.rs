@@ -23,7 +23,27 @@ impl AuditReport {
     }
 }
 
+/// Where the anchor lives: in the key store, apart from the data, so whoever can rewrite the data
+/// file cannot also move the anchor back.
+const ANCHOR: &str = "audit_anchor";
+
 impl Jikimi {
+    /// Records the chain's current head (sequence and hash) in the key store. Rows up to the
+    /// anchor can then not be cut off the end of the chain unnoticed. Runs in the background loop
+    /// and at every verification; the anchor only moves forward.
+    pub async fn anchor_audit(&self) -> Result<Option<i64>> {
+        let Some(head) = self.store().audit_head().await? else {
+            return Ok(None);
+        };
+        let keys = self.keyring().key_store();
+        let current = keys.meta(ANCHOR).await?.and_then(|v| parse_anchor(&v));
+        if current.as_ref().is_none_or(|(seq, _)| *seq < head.seq) {
+            keys.set_meta(ANCHOR, &format!("{}:{}", head.seq, hex::encode(&head.hash)))
+                .await?;
+        }
+        Ok(Some(head.seq))
+    }
+
     /// Recomputes every link of the audit chain with the chain key. A changed row fails its own
     /// link; a deleted or re-ordered row breaks the sequence or the previous-hash link.
     pub async fn verify_audit(&self) -> Result<AuditReport> {
@@ -63,6 +83,30 @@ impl Jikimi {
                 expected_seq = row.seq + 1;
             }
         }
+        // The chain must still reach the anchored head, with the anchored hash.
+        let keys = self.keyring().key_store();
+        if let Some((seq, hash)) = keys.meta(ANCHOR).await?.and_then(|v| parse_anchor(&v)) {
+            let at = self.store().audit_rows(seq - 1, 1).await?;
+            match at.first() {
+                Some(row) if row.seq == seq && row.hash == hash => {}
+                Some(_) => problems.push(AuditProblem {
+                    seq,
+                    reason: "the anchored row was replaced",
+                }),
+                None => problems.push(AuditProblem {
+                    seq,
+                    reason: "rows up to the anchored head are missing (the chain was cut short)",
+                }),
+            }
+        }
+        if problems.is_empty() {
+            self.anchor_audit().await?;
+        }
         Ok(AuditReport { rows, problems })
     }
+}
+
+fn parse_anchor(v: &str) -> Option<(i64, Vec<u8>)> {
+    let (seq, hash) = v.split_once(':')?;
+    Some((seq.parse().ok()?, hex::decode(hash).ok()?))
 }

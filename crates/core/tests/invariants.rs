@@ -870,3 +870,30 @@ async fn identity_items_cannot_be_corrected() {
         .unwrap_err();
     assert!(matches!(err, CoreError::Invalid(ref e) if e[0].code == "item.identity_locked"));
 }
+
+/// Invariant 5: cutting rows off the end of the audit chain is detected once the head was
+/// anchored in the key store.
+#[tokio::test]
+async fn cutting_the_end_of_the_audit_chain_is_detected() {
+    let t = TestApp::new(SEED).await;
+    for s in 120..124 {
+        t.app.sign_up(seed_signup(&person(s))).await.unwrap();
+    }
+    assert_eq!(t.app.anchor_audit().await.unwrap(), Some(4));
+    assert!(t.app.verify_audit().await.unwrap().ok());
+    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", t.db_path().display()))
+        .await
+        .unwrap();
+    sqlx::query("DROP TRIGGER audit_log_no_delete")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM audit_log WHERE seq >= 3")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    drop(c);
+    let report = t.app.verify_audit().await.unwrap();
+    assert!(!report.ok(), "a chain cut short is caught");
+    assert_eq!(report.problems[0].seq, 4);
+}

@@ -389,6 +389,9 @@ async fn background(app: Jikimi) {
         if let Err(e) = app.run_jobs_once().await {
             tracing::error!(error = %e, "background jobs failed; retrying next round");
         }
+        if let Err(e) = app.anchor_audit().await {
+            tracing::error!(error = %e, "anchoring the audit chain failed; retrying next round");
+        }
         if let Err(e) = app.housekeeping().await {
             tracing::error!(error = %e, "removing expired sessions failed; retrying next round");
         }

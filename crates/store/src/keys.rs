@@ -33,6 +33,9 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
     async fn fingerprint(&self) -> Result<Option<String>>;
     /// Records the fingerprint the first time; errors if a different one is already there.
     async fn init_fingerprint(&self, fingerprint: &str) -> Result<()>;
+    /// A named value kept beside the keys (for example the audit chain's anchor).
+    async fn meta(&self, name: &str) -> Result<Option<String>>;
+    async fn set_meta(&self, name: &str, value: &str) -> Result<()>;
     async fn get(&self, context: &str) -> Result<Option<KeyRecord>>;
     /// Inserts a key; if one exists for the context already, keeps it and returns it.
     async fn put_if_absent(&self, record: KeyRecord) -> Result<KeyRecord>;
@@ -142,6 +145,31 @@ impl KeyStore for SqliteKeyStore {
             }
         }
         tx.commit().await?;
+        Ok(())
+    }
+
+    async fn meta(&self, name: &str) -> Result<Option<String>> {
+        Ok(
+            sqlx::query_scalar("SELECT value FROM key_meta WHERE name = ?")
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn set_meta(&self, name: &str, value: &str) -> Result<()> {
+        if name == "master_fingerprint" {
+            return Err(StoreError::Conflict(
+                "the fingerprint changes only by rotation".into(),
+            ));
+        }
+        sqlx::query(
+            "INSERT INTO key_meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        )
+        .bind(name)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 

@@ -119,6 +119,8 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     // --- audit chain
     async fn append_audit(&self, entries: Vec<AuditEntry>) -> Result<()>;
     async fn audit_rows(&self, after_seq: i64, limit: i64) -> Result<Vec<AuditRow>>;
+    /// The last row of the audit chain, if any.
+    async fn audit_head(&self) -> Result<Option<AuditRow>>;
 
     // --- retention store
     async fn retained_by_receipt(&self, receipt_index: &[u8]) -> Result<Vec<RetainedRow>>;

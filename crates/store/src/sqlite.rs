@@ -783,6 +783,16 @@ impl Store for SqliteStore {
             .collect()
     }
 
+    async fn audit_head(&self) -> Result<Option<AuditRow>> {
+        let last: Option<i64> = sqlx::query_scalar("SELECT max(seq) FROM audit_log")
+            .fetch_one(&self.read)
+            .await?;
+        match last {
+            Some(seq) => Ok(self.audit_rows(seq - 1, 1).await?.into_iter().next()),
+            None => Ok(None),
+        }
+    }
+
     async fn retained_by_receipt(&self, receipt_index: &[u8]) -> Result<Vec<RetainedRow>> {
         let rows = sqlx::query(
             "SELECT id, class, bucket, key_id, expires_on, receipt_index, sealed, created_at
