@@ -744,6 +744,18 @@ pub struct WithdrawalReceiptView {
     pub retained: Vec<RetainedClassView>,
 }
 
+/// A retention class's label and legal basis in the request's language.
+pub(crate) fn class_texts(
+    policy: &jikimi_policy::Policy,
+    class: &str,
+    lang: Lang,
+) -> (String, String) {
+    policy
+        .retention_class(class)
+        .map(|k| (k.label.get(lang).to_owned(), k.basis.get(lang).to_owned()))
+        .unwrap_or_default()
+}
+
 pub(crate) fn receipt_view(
     s: &AppState,
     lang: Lang,
@@ -757,14 +769,10 @@ pub(crate) fn receipt_view(
             .retained
             .into_iter()
             .map(|c| {
-                let class = policy.retention_class(&c.class);
+                let (label, basis) = class_texts(&policy, &c.class, lang);
                 RetainedClassView {
-                    label: class
-                        .map(|k| k.label.get(lang).to_owned())
-                        .unwrap_or_default(),
-                    basis: class
-                        .map(|k| k.basis.get(lang).to_owned())
-                        .unwrap_or_default(),
+                    label,
+                    basis,
                     class: c.class,
                     expires_on: c.expires_on,
                 }
@@ -834,14 +842,10 @@ pub async fn retained(
         views
             .into_iter()
             .map(|v| {
-                let class = policy.retention_class(&v.class);
+                let (label, basis) = class_texts(&policy, &v.class, lang);
                 RetainedRecordView {
-                    label: class
-                        .map(|k| k.label.get(lang).to_owned())
-                        .unwrap_or_default(),
-                    basis: class
-                        .map(|k| k.basis.get(lang).to_owned())
-                        .unwrap_or_default(),
+                    label,
+                    basis,
                     class: v.class,
                     expires_on: v.expires_on,
                     content: v.content,

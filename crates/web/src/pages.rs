@@ -1717,15 +1717,11 @@ async fn retained_submit(State(s): State<AppState>, v: Visit, form: FormData) ->
         Ok(views) => views
             .into_iter()
             .map(|r| {
-                let class = policy.retention_class(&r.class);
+                let (label, basis) = crate::api::class_texts(&policy, &r.class, lang);
                 (
-                    class
-                        .map(|c| c.label.get(lang).to_owned())
-                        .unwrap_or(r.class),
+                    label,
                     r.expires_on.to_string(),
-                    class
-                        .map(|c| c.basis.get(lang).to_owned())
-                        .unwrap_or_default(),
+                    basis,
                     serde_json::to_string_pretty(&r.content).unwrap_or_default(),
                 )
             })
