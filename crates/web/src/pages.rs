@@ -54,6 +54,17 @@ pub fn routes() -> Router<AppState> {
 // ---------------------------------------------------------------------------------------------
 // Common parts
 
+/// The privacy officer as the footer names them: department, title, e-mail.
+fn office_line(s: &AppState, lang: Lang) -> String {
+    let o = &s.app.policy().officer;
+    format!(
+        "{} {} ({})",
+        o.department.get(lang),
+        o.title.get(lang),
+        o.email
+    )
+}
+
 /// What the layout needs on every page.
 #[derive(Debug, Clone)]
 pub struct Chrome {
@@ -123,17 +134,11 @@ impl Visit {
     }
 
     fn chrome(&self, s: &AppState) -> Chrome {
-        let o = &s.app.policy().officer;
         Chrome {
             t: T(self.lang),
             logged_in: self.session.is_some(),
             csrf: self.csrf.clone(),
-            office: format!(
-                "{} {} ({})",
-                o.department.get(self.lang),
-                o.title.get(self.lang),
-                o.email
-            ),
+            office: office_line(s, self.lang),
         }
     }
 
@@ -260,7 +265,7 @@ fn error_page(s: &AppState, lang: Lang, e: CoreError) -> Response {
             t,
             logged_in: false,
             csrf: String::new(),
-            office: s.app.policy().officer.email.clone(),
+            office: office_line(s, lang),
         },
         heading: t.s("error_title").to_owned(),
         paragraphs: vec![format!(
@@ -1675,7 +1680,7 @@ async fn withdraw_submit(
             t,
             logged_in: false,
             csrf,
-            office: s.app.policy().officer.email.clone(),
+            office: office_line(&s, lang),
         },
         receipt: view.receipt,
         kept: view
