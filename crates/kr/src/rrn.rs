@@ -326,9 +326,8 @@ mod tests {
     }
 
     #[test]
-    fn verified_and_synthetic_vectors_have_valid_checksums() {
+    fn synthetic_vectors_have_valid_checksums() {
         for vector in [
-            "640713-1018433",
             "900101-1234568",
             "010101-3123458",
             "851231-2123455",
@@ -499,10 +498,10 @@ mod tests {
 
     #[test]
     fn debug_is_redacted() {
-        let rrn = Rrn::parse("640713-1018433").unwrap();
+        let rrn = Rrn::parse("851231-2123455").unwrap();
         let debug = format!("{rrn:?} {rrn:#?}");
         assert_eq!(format!("{rrn:?}"), "Rrn(******-*******)");
-        for digit in ["640713", "1018433", "1018"] {
+        for digit in ["851231", "2123455", "2123"] {
             assert!(!debug.contains(digit));
         }
     }
