@@ -327,11 +327,7 @@ mod tests {
 
     #[test]
     fn synthetic_vectors_have_valid_checksums() {
-        for vector in [
-            "900101-1234568",
-            "010101-3123458",
-            "851231-2123455",
-        ] {
+        for vector in ["900101-1234568", "010101-3123458", "851231-2123455"] {
             let rrn = Rrn::parse(vector).unwrap();
             assert!(rrn.legacy_checksum_ok(), "{vector}");
             assert_eq!(rrn.formatted(), vector);
