@@ -4,18 +4,36 @@
 use std::collections::BTreeMap;
 
 use jikimi_core::{Actor, CoreError, Revealed, SUBJECT_ACCESS};
+use jikimi_testkit::Backend;
 use jikimi_testkit::{
-    TestApp, all_files, contains, lifeplan_signup, person, person_born, personal_values,
-    row_counts, seed_signup,
+    TestApp, contains, lifeplan_signup, person, person_born, personal_values, seed_signup,
 };
-use sqlx::Connection;
+
+jikimi_testkit::backend_tests!(
+    raw_files_hold_no_personal_values_on_both_profiles,
+    withdrawal_makes_an_earlier_copy_of_the_data_unreadable,
+    former_member_sees_what_is_kept_with_the_receipt,
+    failed_signups_leave_nothing_behind,
+    under_14_is_stopped_before_anything_is_stored,
+    reveal_needs_a_purpose_the_policy_lists,
+    a_changed_audit_row_is_named_by_verify,
+    consent_ledger_is_append_only_and_withdrawal_deletes_optional_items,
+    correction_validates_and_reindexes,
+    authentication_answers_alike_for_unknown_and_wrong,
+    master_key_is_checked_and_rotation_keeps_the_data,
+    sealed_values_cannot_be_moved_between_members,
+    orphan_keys_are_swept_and_live_keys_kept,
+    a_purpose_tied_to_consent_needs_that_consent,
+    an_item_held_for_correction_is_not_used,
+    identity_items_cannot_be_corrected,
+    cutting_the_end_of_the_audit_chain_is_detected,
+);
 
 const SEED: &str = "lifeplan-seed";
 const LIFEPLAN: &str = "lifeplan";
 
 /// Invariant 1: after sign-up, no file of the data directory holds any personal value.
-#[tokio::test]
-async fn raw_files_hold_no_personal_values_on_both_profiles() {
+async fn raw_files_hold_no_personal_values_on_both_profiles(b: Backend) {
     for (profile, signup) in [
         (
             SEED,
@@ -23,7 +41,7 @@ async fn raw_files_hold_no_personal_values_on_both_profiles() {
         ),
         (LIFEPLAN, lifeplan_signup),
     ] {
-        let t = TestApp::new(profile).await;
+        let t = TestApp::on(b, profile).await;
         let people: Vec<_> = (1..=3).map(person).collect();
         for p in &people {
             t.app.sign_up(signup(p)).await.unwrap();
@@ -44,16 +62,19 @@ async fn raw_files_hold_no_personal_values_on_both_profiles() {
             .unwrap();
         assert_eq!(mine["email"].expose(), people[0].email);
 
-        let files = all_files(t.data_dir());
-        assert!(files.iter().any(|(p, _)| p.ends_with("jikimi.db")));
-        assert!(files.iter().any(|(p, _)| p.ends_with("keys.db")));
+        // Every file of the data directory; on PostgreSQL also every row of both schemas.
+        let stored = t.stored().await;
+        let places = |name: &str| stored.iter().any(|(p, _)| p.ends_with(name));
+        match b {
+            Backend::Sqlite => assert!(places("jikimi.db") && places("keys.db")),
+            Backend::Postgres => assert!(places(".member_items") && places(".wrapped_keys")),
+        }
         for p in &people {
             for value in personal_values(p) {
-                for (path, bytes) in &files {
+                for (place, bytes) in &stored {
                     assert!(
                         !contains(bytes, &value),
-                        "{profile}: {} holds a personal value in the clear",
-                        path.display()
+                        "{profile}: {place} holds a personal value in the clear"
                     );
                 }
             }
@@ -63,32 +84,12 @@ async fn raw_files_hold_no_personal_values_on_both_profiles() {
 
 /// Invariants 2 and 6: withdrawal destroys the member key, so a copy of the data taken before
 /// cannot be opened with the key store as it is after.
-#[tokio::test]
-async fn withdrawal_makes_an_earlier_copy_of_the_data_unreadable() {
-    let t = TestApp::new(SEED).await;
+async fn withdrawal_makes_an_earlier_copy_of_the_data_unreadable(b: Backend) {
+    let t = TestApp::on(b, SEED).await;
     let p = person(7);
     let id = t.app.sign_up(seed_signup(&p)).await.unwrap();
-    let backup_dir = t.dir.path().join("backup");
-    std::fs::create_dir_all(&backup_dir).unwrap();
-    // A consistent copy of the data file, as a backup would take it.
-    let backup = backup_dir.join("jikimi.db");
-    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", t.db_path().display()))
-        .await
-        .unwrap();
-    sqlx::query(&format!("VACUUM INTO '{}'", backup.display()))
-        .execute(&mut c)
-        .await
-        .unwrap();
-    drop(c);
-    let keys_before = backup_dir.join("keys.db");
-    let mut k = sqlx::SqliteConnection::connect(&format!("sqlite://{}", t.keys_path().display()))
-        .await
-        .unwrap();
-    sqlx::query(&format!("VACUUM INTO '{}'", keys_before.display()))
-        .execute(&mut k)
-        .await
-        .unwrap();
-    drop(k);
+    // A consistent copy of the data and of the key store, as a backup would take them.
+    let backup = t.snapshot().await;
 
     let receipt = t
         .app
@@ -104,7 +105,7 @@ async fn withdrawal_makes_an_earlier_copy_of_the_data_unreadable() {
         t.app.store().member(id).await.unwrap().is_none(),
         "the member row is gone"
     );
-    let counts = row_counts(&t.db_path(), &t.keys_path()).await;
+    let counts = t.row_counts().await;
     assert_eq!(counts["members"], 0);
     assert_eq!(counts["member_items"], 0);
     assert_eq!(counts["blind_indexes"], 0);
@@ -112,21 +113,14 @@ async fn withdrawal_makes_an_earlier_copy_of_the_data_unreadable() {
     assert_eq!(counts["member_keys"], 0);
 
     // The backup still holds the sealed rows ...
-    let mut b = sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=ro", backup.display()))
+    let sealed = jikimi_testkit::TestDb::connect(&backup.database_url)
+        .await
+        .sealed_items(id)
+        .await;
+    // ... which the key store before withdrawal could open (so this test can fail) ...
+    let old_keys = jikimi_store::open_key_store(&backup.key_store_url, false)
         .await
         .unwrap();
-    let sealed: Vec<(String, Vec<u8>)> =
-        sqlx::query_as("SELECT item_id, sealed FROM member_items WHERE member_id = ?")
-            .bind(id)
-            .fetch_all(&mut b)
-            .await
-            .unwrap();
-    assert!(sealed.len() >= 7);
-    // ... which the key store before withdrawal could open (so this test can fail) ...
-    let old_keys =
-        jikimi_store::open_key_store(&format!("sqlite://{}", keys_before.display()), false)
-            .await
-            .unwrap();
     let master = jikimi_vault::MasterKey::from_text(
         &std::fs::read_to_string(t.data_dir().join("master.key")).unwrap(),
     )
@@ -147,26 +141,13 @@ async fn withdrawal_makes_an_earlier_copy_of_the_data_unreadable() {
     );
     // ... but the key store after withdrawal has no key for any of them, and no file holds it.
     assert!(t.app.keyring().member_key(id).await.unwrap().is_none());
-    let wrapped_before: Vec<u8> = {
-        let mut kb =
-            sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=ro", keys_before.display()))
-                .await
-                .unwrap();
-        sqlx::query_scalar("SELECT wrapped FROM wrapped_keys WHERE context = ?")
-            .bind(format!("member:{id}"))
-            .fetch_one(&mut kb)
-            .await
-            .unwrap()
-    };
-    for (path, bytes) in all_files(t.data_dir()) {
-        assert!(
-            !bytes
-                .windows(wrapped_before.len())
-                .any(|w| w == wrapped_before.as_slice()),
-            "{} still holds the destroyed key",
-            path.display()
-        );
-    }
+    let wrapped_before = jikimi_testkit::TestDb::connect(&backup.key_store_url)
+        .await
+        .wrapped_key(&format!("member:{id}"))
+        .await
+        .unwrap();
+    // Nothing the installation stores holds it: no file, and (PostgreSQL) no row of either schema.
+    assert_eq!(t.find_bytes(&wrapped_before).await, None);
     // A destruction record without personal data exists.
     let destroyed = t.app.store().destruction_records().await.unwrap();
     assert_eq!(destroyed.len(), 1);
@@ -179,9 +160,8 @@ async fn withdrawal_makes_an_earlier_copy_of_the_data_unreadable() {
 
 /// Invariant 6: the retained record is minimal, sealed, and readable by the former member with
 /// the receipt; the member is gone from live data.
-#[tokio::test]
-async fn former_member_sees_what_is_kept_with_the_receipt() {
-    let t = TestApp::new(SEED).await;
+async fn former_member_sees_what_is_kept_with_the_receipt(b: Backend) {
+    let t = TestApp::on(b, SEED).await;
     let p = person(8);
     let id = t.app.sign_up(seed_signup(&p)).await.unwrap();
     let receipt = t
@@ -220,12 +200,11 @@ async fn former_member_sees_what_is_kept_with_the_receipt() {
 }
 
 /// Invariant 7: a failed sign-up leaves no row, key, consent or job.
-#[tokio::test]
-async fn failed_signups_leave_nothing_behind() {
-    let t = TestApp::new(SEED).await;
+async fn failed_signups_leave_nothing_behind(b: Backend) {
+    let t = TestApp::on(b, SEED).await;
     let first = person(1);
     t.app.sign_up(seed_signup(&first)).await.unwrap();
-    let before = row_counts(&t.db_path(), &t.keys_path()).await;
+    let before = t.row_counts().await;
     assert_eq!(before["members"], 1);
     assert_eq!(before["member_keys"], 1);
     assert!(before["jobs"] >= 1 && before["consent_events"] >= 1);
@@ -302,7 +281,7 @@ async fn failed_signups_leave_nothing_behind() {
         matches!(t.app.sign_up(undeclared).await, Err(CoreError::Invalid(e)) if e[0].code == "item.unknown")
     );
 
-    let mut after = row_counts(&t.db_path(), &t.keys_path()).await;
+    let mut after = t.row_counts().await;
     let mut expected = before.clone();
     // The one row added is the audit entry of the RRN duplicate look-up (it read a login ID).
     *expected.get_mut("audit_log").unwrap() += 1;
@@ -312,34 +291,32 @@ async fn failed_signups_leave_nothing_behind() {
 }
 
 /// R-CHD-01: the age gate comes before anything is stored.
-#[tokio::test]
-async fn under_14_is_stopped_before_anything_is_stored() {
-    let t = TestApp::new(SEED).await;
-    let before = row_counts(&t.db_path(), &t.keys_path()).await;
+async fn under_14_is_stopped_before_anything_is_stored(b: Backend) {
+    let t = TestApp::on(b, SEED).await;
+    let before = t.row_counts().await;
     // Today is 2026-11-28 (KST): born 2012-11-29 is 13; born 2012-11-28 is 14.
     let child = person_born(20, chrono::NaiveDate::from_ymd_opt(2012, 11, 29).unwrap());
     assert!(matches!(
         t.app.sign_up(seed_signup(&child)).await,
         Err(CoreError::ChildNeedsGuardian { age: 14 })
     ));
-    assert_eq!(row_counts(&t.db_path(), &t.keys_path()).await, before);
+    assert_eq!(t.row_counts().await, before);
     let fourteen = person_born(21, chrono::NaiveDate::from_ymd_opt(2012, 11, 28).unwrap());
     t.app.sign_up(seed_signup(&fourteen)).await.unwrap();
 
     // The same gate on the current-law profile, fed by 본인확인.
-    let t = TestApp::new(LIFEPLAN).await;
+    let t = TestApp::on(b, LIFEPLAN).await;
     let child = person_born(22, chrono::NaiveDate::from_ymd_opt(2013, 1, 1).unwrap());
     assert!(matches!(
         t.app.sign_up(lifeplan_signup(&child)).await,
         Err(CoreError::ChildNeedsGuardian { .. })
     ));
-    assert_eq!(row_counts(&t.db_path(), &t.keys_path()).await["members"], 0);
+    assert_eq!(t.row_counts().await["members"], 0);
 }
 
 /// Invariant 4: a reveal for a purpose the policy does not list for the item is refused and logged.
-#[tokio::test]
-async fn reveal_needs_a_purpose_the_policy_lists() {
-    let t = TestApp::new(SEED).await;
+async fn reveal_needs_a_purpose_the_policy_lists(b: Backend) {
+    let t = TestApp::on(b, SEED).await;
     let p = person(11);
     let id = t.app.sign_up(seed_signup(&p)).await.unwrap();
     let billing = Actor::Service("billing".into());
@@ -396,9 +373,8 @@ async fn reveal_needs_a_purpose_the_policy_lists() {
 }
 
 /// Invariant 5: changing one byte of an audit row is detected, and the row is named.
-#[tokio::test]
-async fn a_changed_audit_row_is_named_by_verify() {
-    let t = TestApp::new(SEED).await;
+async fn a_changed_audit_row_is_named_by_verify(b: Backend) {
+    let t = TestApp::on(b, SEED).await;
     for s in 30..33 {
         t.app.sign_up(seed_signup(&person(s))).await.unwrap();
     }
@@ -406,17 +382,14 @@ async fn a_changed_audit_row_is_named_by_verify() {
     assert!(report.ok(), "{report:?}");
     assert_eq!(report.rows, 3);
     // An attacker with write access to the file: drop the guard trigger, change one byte.
-    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", t.db_path().display()))
-        .await
-        .unwrap();
-    sqlx::query("DROP TRIGGER audit_log_no_update")
-        .execute(&mut c)
-        .await
-        .unwrap();
-    sqlx::query("UPDATE audit_log SET action = 'member.signuq' WHERE seq = 2")
-        .execute(&mut c)
-        .await
-        .unwrap();
+    let mut c = t.db().await;
+    c.disable_audit_guard().await;
+    c.execute(
+        "UPDATE audit_log SET action = 'member.signuq' WHERE seq = 2",
+        &[],
+    )
+    .await
+    .unwrap();
     drop(c);
     let report = t.app.verify_audit().await.unwrap();
     assert!(!report.ok());
@@ -428,9 +401,8 @@ async fn a_changed_audit_row_is_named_by_verify() {
 
 /// Invariant 5 (consent ledger): append-only, state derived; withdrawing the optional-items
 /// consent deletes those items (R-CON-09); categories are independent (R-CON-03).
-#[tokio::test]
-async fn consent_ledger_is_append_only_and_withdrawal_deletes_optional_items() {
-    let t = TestApp::new(LIFEPLAN).await;
+async fn consent_ledger_is_append_only_and_withdrawal_deletes_optional_items(b: Backend) {
+    let t = TestApp::on(b, LIFEPLAN).await;
     let p = person(40);
     let id = t.app.sign_up(lifeplan_signup(&p)).await.unwrap();
     let me = Actor::Member(id);
@@ -487,12 +459,9 @@ async fn consent_ledger_is_append_only_and_withdrawal_deletes_optional_items() {
     assert_eq!(events.len(), 5 + 2);
     assert_eq!(events.last().unwrap().category, "optional_items");
     assert!(!events.last().unwrap().granted);
-    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", t.db_path().display()))
-        .await
-        .unwrap();
+    let mut c = t.db().await;
     assert!(
-        sqlx::query("UPDATE consent_events SET granted = 1")
-            .execute(&mut c)
+        c.execute("UPDATE consent_events SET granted = TRUE", &[])
             .await
             .is_err()
     );
@@ -510,9 +479,8 @@ async fn consent_ledger_is_append_only_and_withdrawal_deletes_optional_items() {
 }
 
 /// Correction: same validation as sign-up, unique items re-indexed, required items kept.
-#[tokio::test]
-async fn correction_validates_and_reindexes() {
-    let t = TestApp::new(SEED).await;
+async fn correction_validates_and_reindexes(b: Backend) {
+    let t = TestApp::on(b, SEED).await;
     let (a, b) = (person(50), person(51));
     let ida = t.app.sign_up(seed_signup(&a)).await.unwrap();
     t.app.sign_up(seed_signup(&b)).await.unwrap();
@@ -576,9 +544,8 @@ async fn correction_validates_and_reindexes() {
 }
 
 /// Authentication: the same answer for an unknown ID and a wrong password.
-#[tokio::test]
-async fn authentication_answers_alike_for_unknown_and_wrong() {
-    let t = TestApp::new(SEED).await;
+async fn authentication_answers_alike_for_unknown_and_wrong(b: Backend) {
+    let t = TestApp::on(b, SEED).await;
     let p = person(60);
     let id = t.app.sign_up(seed_signup(&p)).await.unwrap();
     assert_eq!(
@@ -607,12 +574,11 @@ async fn authentication_answers_alike_for_unknown_and_wrong() {
 
 /// The master key is bound to its key store: another key is refused; rotation re-wraps every
 /// key and leaves the data untouched.
-#[tokio::test]
-async fn master_key_is_checked_and_rotation_keeps_the_data() {
-    let t = TestApp::new(SEED).await;
+async fn master_key_is_checked_and_rotation_keeps_the_data(b: Backend) {
+    let t = TestApp::on(b, SEED).await;
     let p = person(70);
     let id = t.app.sign_up(seed_signup(&p)).await.unwrap();
-    let data_before = std::fs::read(t.db_path()).unwrap();
+    let data_before = t.data_image().await;
 
     let mut wrong = t.cfg.clone();
     wrong.master_key = Some(jikimi_vault::MasterKey::generate().to_text().to_string());
@@ -634,7 +600,7 @@ async fn master_key_is_checked_and_rotation_keeps_the_data() {
     assert!(n >= 3, "member key, blind-index key, chain key: {n}");
     assert_ne!(std::fs::read_to_string(&key_file).unwrap(), old_text);
     assert_eq!(
-        std::fs::read(t.db_path()).unwrap(),
+        t.data_image().await,
         data_before,
         "the data file is untouched"
     );
@@ -662,22 +628,17 @@ async fn master_key_is_checked_and_rotation_keeps_the_data() {
 }
 
 /// A sealed value copied to another member's row does not open (associated data).
-#[tokio::test]
-async fn sealed_values_cannot_be_moved_between_members() {
-    let t = TestApp::new(SEED).await;
+async fn sealed_values_cannot_be_moved_between_members(b: Backend) {
+    let t = TestApp::on(b, SEED).await;
     let ida = t.app.sign_up(seed_signup(&person(80))).await.unwrap();
     let idb = t.app.sign_up(seed_signup(&person(81))).await.unwrap();
-    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", t.db_path().display()))
-        .await
-        .unwrap();
+    let mut c = t.db().await;
     // Move B's e-mail ciphertext into A's name row.
-    sqlx::query(
-        "UPDATE member_items SET sealed = (SELECT sealed FROM member_items WHERE member_id = ?1 AND item_id = 'email')
-         WHERE member_id = ?2 AND item_id = 'name'",
+    c.execute(
+        "UPDATE member_items SET sealed = (SELECT sealed FROM member_items WHERE member_id = $1 AND item_id = 'email')
+         WHERE member_id = $2 AND item_id = 'name'",
+        &[idb, ida],
     )
-    .bind(idb)
-    .bind(ida)
-    .execute(&mut c)
     .await
     .unwrap();
     assert!(
@@ -689,9 +650,8 @@ async fn sealed_values_cannot_be_moved_between_members() {
 }
 
 /// Orphan keys (a sign-up that died after creating its key) are swept; live keys are kept.
-#[tokio::test]
-async fn orphan_keys_are_swept_and_live_keys_kept() {
-    let t = TestApp::new(SEED).await;
+async fn orphan_keys_are_swept_and_live_keys_kept(b: Backend) {
+    let t = TestApp::on(b, SEED).await;
     let id = t.app.sign_up(seed_signup(&person(90))).await.unwrap();
     let orphan = uuid::Uuid::new_v4();
     t.app.keyring().create_member_key(orphan).await.unwrap();
@@ -717,9 +677,8 @@ async fn orphan_keys_are_swept_and_live_keys_kept() {
 
 /// Invariant 4 (consent): a purpose the policy ties to a consent is refused until the member gives
 /// it, and allowed while it is in force; the origin of the caller is recorded.
-#[tokio::test]
-async fn a_purpose_tied_to_consent_needs_that_consent() {
-    let t = TestApp::new(LIFEPLAN).await;
+async fn a_purpose_tied_to_consent_needs_that_consent(b: Backend) {
+    let t = TestApp::on(b, LIFEPLAN).await;
     let p = person(100);
     let id = t.app.sign_up(lifeplan_signup(&p)).await.unwrap();
     let crm = Actor::Service("crm".into());
@@ -773,9 +732,8 @@ async fn a_purpose_tied_to_consent_needs_that_consent() {
 
 /// S8: while a correction is pending the item is not used, except to show its owner; correcting
 /// it lifts the hold.
-#[tokio::test]
-async fn an_item_held_for_correction_is_not_used() {
-    let t = TestApp::new(SEED).await;
+async fn an_item_held_for_correction_is_not_used(b: Backend) {
+    let t = TestApp::on(b, SEED).await;
     let p = person(101);
     let id = t.app.sign_up(seed_signup(&p)).await.unwrap();
     let me = Actor::Member(id);
@@ -819,9 +777,8 @@ async fn an_item_held_for_correction_is_not_used() {
 
 /// What identity verification established cannot be edited: changing CI/DI, birth date or name
 /// (or the RRN) would free one person's identity for a second account.
-#[tokio::test]
-async fn identity_items_cannot_be_corrected() {
-    let t = TestApp::new(LIFEPLAN).await;
+async fn identity_items_cannot_be_corrected(b: Backend) {
+    let t = TestApp::on(b, LIFEPLAN).await;
     let p = person(110);
     let mut s = lifeplan_signup(&p);
     // A typed name never overrides the verified one.
@@ -856,7 +813,7 @@ async fn identity_items_cannot_be_corrected() {
             "{item}: {err:?}"
         );
     }
-    let t = TestApp::new(SEED).await;
+    let t = TestApp::on(b, SEED).await;
     let p = person(112);
     let id = t.app.sign_up(seed_signup(&p)).await.unwrap();
     let err = t
@@ -873,23 +830,16 @@ async fn identity_items_cannot_be_corrected() {
 
 /// Invariant 5: cutting rows off the end of the audit chain is detected once the head was
 /// anchored in the key store.
-#[tokio::test]
-async fn cutting_the_end_of_the_audit_chain_is_detected() {
-    let t = TestApp::new(SEED).await;
+async fn cutting_the_end_of_the_audit_chain_is_detected(b: Backend) {
+    let t = TestApp::on(b, SEED).await;
     for s in 120..124 {
         t.app.sign_up(seed_signup(&person(s))).await.unwrap();
     }
     assert_eq!(t.app.anchor_audit().await.unwrap(), Some(4));
     assert!(t.app.verify_audit().await.unwrap().ok());
-    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", t.db_path().display()))
-        .await
-        .unwrap();
-    sqlx::query("DROP TRIGGER audit_log_no_delete")
-        .execute(&mut c)
-        .await
-        .unwrap();
-    sqlx::query("DELETE FROM audit_log WHERE seq >= 3")
-        .execute(&mut c)
+    let mut c = t.db().await;
+    c.disable_audit_guard().await;
+    c.execute("DELETE FROM audit_log WHERE seq >= 3", &[])
         .await
         .unwrap();
     drop(c);

@@ -4,15 +4,28 @@
 use chrono::Duration;
 use jikimi_core::identity::{Carrier, IdentityRequest};
 use jikimi_core::{Actor, CoreError, Revealed};
+use jikimi_testkit::Backend;
 use jikimi_testkit::{TestApp, lifeplan_signup, person, person_born, seed_signup};
+
+jikimi_testkit::backend_tests!(
+    sessions_end_on_logout_idle_and_absolute_expiry,
+    five_failures_lock_the_login_even_with_the_right_password,
+    password_change_ends_other_sessions_and_follows_the_rule,
+    withdrawal_ends_every_session_and_reauthentication_is_recent,
+    identity_verification_by_sms_code_feeds_one_sign_up,
+    a_child_is_stopped_at_identity_confirmation_with_nothing_stored,
+    a_failed_sign_up_keeps_the_identity_token_for_the_next_try,
+    reauthentication_is_limited_too,
+    housekeeping_removes_expired_sessions_and_verifications,
+    concurrent_guesses_cannot_slip_past_the_limit,
+);
 
 fn pw(s: &str) -> Revealed {
     Revealed::new(s.to_owned())
 }
 
-#[tokio::test]
-async fn sessions_end_on_logout_idle_and_absolute_expiry() {
-    let t = TestApp::new("lifeplan-seed").await;
+async fn sessions_end_on_logout_idle_and_absolute_expiry(b: Backend) {
+    let t = TestApp::on(b, "lifeplan-seed").await;
     let p = person(1);
     let id = t.app.sign_up(seed_signup(&p)).await.unwrap();
     let s = t.app.login(&p.login_id, &pw(&p.password)).await.unwrap();
@@ -50,9 +63,8 @@ async fn sessions_end_on_logout_idle_and_absolute_expiry() {
 
 /// R-ACC-04: after 5 failures in the window, even the right password is refused until the lock
 /// ends; an unknown login ID behaves the same way.
-#[tokio::test]
-async fn five_failures_lock_the_login_even_with_the_right_password() {
-    let t = TestApp::new("lifeplan-seed").await;
+async fn five_failures_lock_the_login_even_with_the_right_password(b: Backend) {
+    let t = TestApp::on(b, "lifeplan-seed").await;
     let p = person(2);
     t.app.sign_up(seed_signup(&p)).await.unwrap();
     for i in 1..=5 {
@@ -102,9 +114,8 @@ async fn five_failures_lock_the_login_even_with_the_right_password() {
     }
 }
 
-#[tokio::test]
-async fn password_change_ends_other_sessions_and_follows_the_rule() {
-    let t = TestApp::new("lifeplan-seed").await;
+async fn password_change_ends_other_sessions_and_follows_the_rule(b: Backend) {
+    let t = TestApp::on(b, "lifeplan-seed").await;
     let p = person(4);
     t.app.sign_up(seed_signup(&p)).await.unwrap();
     let a = t.app.login(&p.login_id, &pw(&p.password)).await.unwrap();
@@ -141,9 +152,8 @@ async fn password_change_ends_other_sessions_and_follows_the_rule() {
         .unwrap();
 }
 
-#[tokio::test]
-async fn withdrawal_ends_every_session_and_reauthentication_is_recent() {
-    let t = TestApp::new("lifeplan-seed").await;
+async fn withdrawal_ends_every_session_and_reauthentication_is_recent(b: Backend) {
+    let t = TestApp::on(b, "lifeplan-seed").await;
     let p = person(5);
     let id = t.app.sign_up(seed_signup(&p)).await.unwrap();
     let a = t.app.login(&p.login_id, &pw(&p.password)).await.unwrap();
@@ -178,9 +188,8 @@ fn request(p: &jikimi_testkit::Person) -> IdentityRequest {
     }
 }
 
-#[tokio::test]
-async fn identity_verification_by_sms_code_feeds_one_sign_up() {
-    let t = TestApp::new("lifeplan").await;
+async fn identity_verification_by_sms_code_feeds_one_sign_up(b: Backend) {
+    let t = TestApp::on(b, "lifeplan").await;
     let p = person(6);
     let outbox = t.app.sandbox_outbox().unwrap();
     let tx = t.app.identity_request(request(&p)).await.unwrap();
@@ -228,9 +237,8 @@ async fn identity_verification_by_sms_code_feeds_one_sign_up() {
     }
 }
 
-#[tokio::test]
-async fn a_child_is_stopped_at_identity_confirmation_with_nothing_stored() {
-    let t = TestApp::new("lifeplan").await;
+async fn a_child_is_stopped_at_identity_confirmation_with_nothing_stored(b: Backend) {
+    let t = TestApp::on(b, "lifeplan").await;
     let child = person_born(8, chrono::NaiveDate::from_ymd_opt(2015, 5, 5).unwrap());
     let outbox = t.app.sandbox_outbox().unwrap();
     let tx = t.app.identity_request(request(&child)).await.unwrap();
@@ -239,21 +247,16 @@ async fn a_child_is_stopped_at_identity_confirmation_with_nothing_stored() {
         t.app.identity_confirm(&tx, &code).await,
         Err(CoreError::ChildNeedsGuardian { age: 14 })
     ));
-    use sqlx::Connection;
-    let mut c =
-        sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=ro", t.db_path().display()))
-            .await
-            .unwrap();
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM identity_verifications")
-        .fetch_one(&mut c)
+    let n = t
+        .db()
         .await
-        .unwrap();
+        .count("SELECT count(*) FROM identity_verifications")
+        .await;
     assert_eq!(n, 0);
 }
 
-#[tokio::test]
-async fn a_failed_sign_up_keeps_the_identity_token_for_the_next_try() {
-    let t = TestApp::new("lifeplan").await;
+async fn a_failed_sign_up_keeps_the_identity_token_for_the_next_try(b: Backend) {
+    let t = TestApp::on(b, "lifeplan").await;
     let p = person(9);
     let outbox = t.app.sandbox_outbox().unwrap();
     let tx = t.app.identity_request(request(&p)).await.unwrap();
@@ -291,9 +294,8 @@ async fn a_failed_sign_up_keeps_the_identity_token_for_the_next_try() {
 
 /// R-ACC-04 under concurrency: many guesses at once cannot slip past the limit, because each
 /// attempt is reserved in the database before its password is checked.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_guesses_cannot_slip_past_the_limit() {
-    let t = TestApp::new("lifeplan-seed").await;
+async fn concurrent_guesses_cannot_slip_past_the_limit(b: Backend) {
+    let t = TestApp::on(b, "lifeplan-seed").await;
     let p = person(30);
     t.app.sign_up(seed_signup(&p)).await.unwrap();
     let mut tasks = Vec::new();
@@ -327,9 +329,8 @@ async fn concurrent_guesses_cannot_slip_past_the_limit() {
 }
 
 /// Re-authentication and password changes share the login's failure limit.
-#[tokio::test]
-async fn reauthentication_is_limited_too() {
-    let t = TestApp::new("lifeplan-seed").await;
+async fn reauthentication_is_limited_too(b: Backend) {
+    let t = TestApp::on(b, "lifeplan-seed").await;
     let p = person(31);
     t.app.sign_up(seed_signup(&p)).await.unwrap();
     let s = t.app.login(&p.login_id, &pw(&p.password)).await.unwrap();
@@ -375,9 +376,8 @@ async fn no_identity_provider_means_no_verification() {
 }
 
 /// Expired sessions and verification results are deleted by housekeeping.
-#[tokio::test]
-async fn housekeeping_removes_expired_sessions_and_verifications() {
-    let t = TestApp::new("lifeplan").await;
+async fn housekeeping_removes_expired_sessions_and_verifications(b: Backend) {
+    let t = TestApp::on(b, "lifeplan").await;
     let p = person(33);
     let outbox = t.app.sandbox_outbox().unwrap();
     let tx = t.app.identity_request(request(&p)).await.unwrap();

@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sqlx::Row;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -13,7 +12,7 @@ use sqlx::sqlite::{
 use crate::{Result, StoreError};
 
 /// One wrapped key. `context` names its owner and is bound into the wrapping.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct KeyRecord {
     pub context: String,
     pub key_id: String,
@@ -104,19 +103,30 @@ impl SqliteKeyStore {
             .await?;
         Ok(Self { pool })
     }
+
+    /// Checkpoints, so a deleted key does not linger in the write-ahead log.
+    async fn after_delete(&self) -> Result<()> {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
 }
 
-fn record(row: &sqlx::sqlite::SqliteRow) -> Result<KeyRecord> {
-    Ok(KeyRecord {
-        context: row.try_get("context")?,
-        key_id: row.try_get("key_id")?,
-        wrapped: row.try_get("wrapped")?,
-    })
-}
+/// The `KeyStore` implementation shared by both backends (the SQL is the same; `$n` parameters).
+/// `$store` must have a `pool` and an `after_delete` method.
+macro_rules! key_store_impl {
+    ($store:ident) => {
+        fn key_record<R: sqlx::Row>(row: &R) -> $crate::Result<$crate::KeyRecord>
+        where
+            for<'r> $crate::KeyRecord: sqlx::FromRow<'r, R>,
+        {
+            Ok(<$crate::KeyRecord as sqlx::FromRow<R>>::from_row(row)?)
+        }
 
-#[async_trait]
-impl KeyStore for SqliteKeyStore {
-    async fn fingerprint(&self) -> Result<Option<String>> {
+        #[async_trait::async_trait]
+        impl $crate::KeyStore for $store {
+    async fn fingerprint(&self) -> $crate::Result<Option<String>> {
         Ok(
             sqlx::query_scalar("SELECT value FROM key_meta WHERE name = 'master_fingerprint'")
                 .fetch_optional(&self.pool)
@@ -124,7 +134,7 @@ impl KeyStore for SqliteKeyStore {
         )
     }
 
-    async fn init_fingerprint(&self, fingerprint: &str) -> Result<()> {
+    async fn init_fingerprint(&self, fingerprint: &str) -> $crate::Result<()> {
         let mut tx = self.pool.begin().await?;
         let existing: Option<String> =
             sqlx::query_scalar("SELECT value FROM key_meta WHERE name = 'master_fingerprint'")
@@ -133,12 +143,12 @@ impl KeyStore for SqliteKeyStore {
         match existing {
             Some(fp) if fp == fingerprint => {}
             Some(_) => {
-                return Err(StoreError::Conflict(
+                return Err($crate::StoreError::Conflict(
                     "the key store belongs to another master key".into(),
                 ));
             }
             None => {
-                sqlx::query("INSERT INTO key_meta (name, value) VALUES ('master_fingerprint', ?)")
+                sqlx::query("INSERT INTO key_meta (name, value) VALUES ('master_fingerprint', $1)")
                     .bind(fingerprint)
                     .execute(&mut *tx)
                     .await?;
@@ -148,23 +158,23 @@ impl KeyStore for SqliteKeyStore {
         Ok(())
     }
 
-    async fn meta(&self, name: &str) -> Result<Option<String>> {
+    async fn meta(&self, name: &str) -> $crate::Result<Option<String>> {
         Ok(
-            sqlx::query_scalar("SELECT value FROM key_meta WHERE name = ?")
+            sqlx::query_scalar("SELECT value FROM key_meta WHERE name = $1")
                 .bind(name)
                 .fetch_optional(&self.pool)
                 .await?,
         )
     }
 
-    async fn set_meta(&self, name: &str, value: &str) -> Result<()> {
+    async fn set_meta(&self, name: &str, value: &str) -> $crate::Result<()> {
         if name == "master_fingerprint" {
-            return Err(StoreError::Conflict(
+            return Err($crate::StoreError::Conflict(
                 "the fingerprint changes only by rotation".into(),
             ));
         }
         sqlx::query(
-            "INSERT INTO key_meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            "INSERT INTO key_meta (name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
         )
         .bind(name)
         .bind(value)
@@ -173,52 +183,49 @@ impl KeyStore for SqliteKeyStore {
         Ok(())
     }
 
-    async fn get(&self, context: &str) -> Result<Option<KeyRecord>> {
+    async fn get(&self, context: &str) -> $crate::Result<Option<$crate::KeyRecord>> {
         let row =
-            sqlx::query("SELECT context, key_id, wrapped FROM wrapped_keys WHERE context = ?")
+            sqlx::query("SELECT context, key_id, wrapped FROM wrapped_keys WHERE context = $1")
                 .bind(context)
                 .fetch_optional(&self.pool)
                 .await?;
-        row.as_ref().map(record).transpose()
+        row.as_ref().map(key_record).transpose()
     }
 
-    async fn put_if_absent(&self, rec: KeyRecord) -> Result<KeyRecord> {
+    async fn put_if_absent(&self, rec: $crate::KeyRecord) -> $crate::Result<$crate::KeyRecord> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
-            "INSERT INTO wrapped_keys (context, key_id, wrapped, created_at) VALUES (?, ?, ?, ?)
+            "INSERT INTO wrapped_keys (context, key_id, wrapped, created_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (context) DO NOTHING",
         )
         .bind(&rec.context)
         .bind(&rec.key_id)
         .bind(&rec.wrapped)
-        .bind(Utc::now())
+        .bind(chrono::Utc::now())
         .execute(&mut *tx)
         .await?;
         let row =
-            sqlx::query("SELECT context, key_id, wrapped FROM wrapped_keys WHERE context = ?")
+            sqlx::query("SELECT context, key_id, wrapped FROM wrapped_keys WHERE context = $1")
                 .bind(&rec.context)
                 .fetch_one(&mut *tx)
                 .await?;
         tx.commit().await?;
-        record(&row)
+        key_record(&row)
     }
 
-    async fn delete(&self, context: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM wrapped_keys WHERE context = ?")
+    async fn delete(&self, context: &str) -> $crate::Result<bool> {
+        let done = sqlx::query("DELETE FROM wrapped_keys WHERE context = $1")
             .bind(context)
             .execute(&self.pool)
             .await?;
-        // Checkpoint so the deleted key does not linger in the write-ahead log.
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&self.pool)
-            .await?;
+        self.after_delete().await?;
         Ok(done.rows_affected() > 0)
     }
 
-    async fn contexts(&self, prefix: &str, before: DateTime<Utc>) -> Result<Vec<String>> {
+    async fn contexts(&self, prefix: &str, before: chrono::DateTime<chrono::Utc>) -> $crate::Result<Vec<String>> {
         Ok(sqlx::query_scalar(
             "SELECT context FROM wrapped_keys
-             WHERE substr(context, 1, length(?1)) = ?1 AND created_at < ?2 ORDER BY context",
+             WHERE substr(context, 1, length($1)) = $1 AND created_at < $2 ORDER BY context",
         )
         .bind(prefix)
         .bind(before)
@@ -226,27 +233,27 @@ impl KeyStore for SqliteKeyStore {
         .await?)
     }
 
-    async fn all(&self) -> Result<Vec<KeyRecord>> {
+    async fn all(&self) -> $crate::Result<Vec<$crate::KeyRecord>> {
         let rows =
             sqlx::query("SELECT context, key_id, wrapped FROM wrapped_keys ORDER BY context")
                 .fetch_all(&self.pool)
                 .await?;
-        rows.iter().map(record).collect()
+        rows.iter().map(key_record).collect()
     }
 
     async fn rewrap_all(
         &self,
         old_fingerprint: &str,
         new_fingerprint: &str,
-        records: Vec<KeyRecord>,
-    ) -> Result<()> {
+        records: Vec<$crate::KeyRecord>,
+    ) -> $crate::Result<()> {
         let mut tx = self.pool.begin().await?;
         let stored: Option<String> =
             sqlx::query_scalar("SELECT value FROM key_meta WHERE name = 'master_fingerprint'")
                 .fetch_optional(&mut *tx)
                 .await?;
         if stored.as_deref() != Some(old_fingerprint) {
-            return Err(StoreError::Conflict(
+            return Err($crate::StoreError::Conflict(
                 "the key store's master key changed during rotation".into(),
             ));
         }
@@ -254,33 +261,36 @@ impl KeyStore for SqliteKeyStore {
             .fetch_one(&mut *tx)
             .await?;
         if count != records.len() as i64 {
-            return Err(StoreError::Conflict(
+            return Err($crate::StoreError::Conflict(
                 "keys were added or removed during rotation; run it again".into(),
             ));
         }
         for rec in &records {
             let done =
-                sqlx::query("UPDATE wrapped_keys SET wrapped = ? WHERE context = ? AND key_id = ?")
+                sqlx::query("UPDATE wrapped_keys SET wrapped = $1 WHERE context = $2 AND key_id = $3")
                     .bind(&rec.wrapped)
                     .bind(&rec.context)
                     .bind(&rec.key_id)
                     .execute(&mut *tx)
                     .await?;
             if done.rows_affected() != 1 {
-                return Err(StoreError::Conflict(format!(
+                return Err($crate::StoreError::Conflict(format!(
                     "key {} changed during rotation",
                     rec.context
                 )));
             }
         }
-        sqlx::query("UPDATE key_meta SET value = ? WHERE name = 'master_fingerprint'")
+        sqlx::query("UPDATE key_meta SET value = $1 WHERE name = 'master_fingerprint'")
             .bind(new_fingerprint)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&self.pool)
-            .await?;
+        self.after_delete().await?;
         Ok(())
     }
 }
+    };
+}
+pub(crate) use key_store_impl;
+
+key_store_impl!(SqliteKeyStore);

@@ -1,6 +1,8 @@
 #![doc = include_str!("../README.md")]
 
+mod common;
 mod keys;
+mod postgres;
 mod sqlite;
 mod types;
 
@@ -9,6 +11,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 pub use keys::{KeyRecord, KeyStore, SqliteKeyStore};
+pub use postgres::{PgKeyStore, PgStore, migrate_data, migrate_keys};
 pub use sqlite::{SqliteStore, sqlite_options};
 pub use types::*;
 
@@ -22,10 +25,10 @@ pub enum StoreError {
     NotFound(&'static str),
     #[error("conflict: {0}")]
     Conflict(String),
-    #[error(
-        "unsupported database URL {0:?}: use sqlite://PATH (postgres:// comes with the PostgreSQL backend)"
-    )]
+    #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://…")]
     UnsupportedUrl(String),
+    #[error("{0}")]
+    NotMigrated(String),
     #[error("database file {0} does not exist; run `jikimi init` first or check the path")]
     Missing(String),
     #[error("cannot create {path}: {source}")]
@@ -48,7 +51,7 @@ pub trait ChainLinker: Send + Sync + std::fmt::Debug {
     fn link(&self, prev: &[u8], body: &[u8]) -> Vec<u8>;
 }
 
-/// The data store. One implementation per backend (SQLite now, PostgreSQL later); every method
+/// The data store. One implementation per backend (SQLite, PostgreSQL); every method
 /// that writes is one transaction, so a failed call leaves nothing behind.
 #[async_trait]
 pub trait Store: Send + Sync + std::fmt::Debug {
@@ -138,30 +141,61 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     async fn finish_job(&self, id: Uuid, outcome: JobOutcome) -> Result<()>;
 }
 
-/// Opens the data store named by `url` (only `sqlite://` for now). `create` allows creating a new
-/// database file; without it a missing file is an error, so a mistyped path never starts empty.
+/// Which database a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of(url: &str) -> Result<Self> {
+        if url.starts_with("sqlite:") {
+            Ok(Self::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres)
+        } else {
+            Err(StoreError::UnsupportedUrl(scheme_only(url)))
+        }
+    }
+}
+
+/// Opens the data store named by `url`. SQLite: `create` allows creating a new database file
+/// (without it a missing file is an error, so a mistyped path never starts empty), and the
+/// schema is migrated on open. PostgreSQL: the schema must have been migrated by
+/// [`migrate`] (`jikimi migrate`); `create` does not apply.
 pub async fn open_store(
     url: &str,
     create: bool,
     linker: std::sync::Arc<dyn ChainLinker>,
 ) -> Result<std::sync::Arc<dyn Store>> {
-    if url.starts_with("sqlite:") {
-        let store = SqliteStore::open(url, create, linker).await?;
-        Ok(std::sync::Arc::new(store))
-    } else {
-        Err(StoreError::UnsupportedUrl(scheme_only(url)))
-    }
+    Ok(match Backend::of(url)? {
+        Backend::Sqlite => std::sync::Arc::new(SqliteStore::open(url, create, linker).await?),
+        Backend::Postgres => std::sync::Arc::new(PgStore::open(url, linker).await?),
+    })
 }
 
-/// Opens the key store named by `url`.
+/// Opens the key store named by `url` (as [`open_store`]).
 pub async fn open_key_store(url: &str, create: bool) -> Result<std::sync::Arc<dyn KeyStore>> {
-    if url.starts_with("sqlite:") {
-        Ok(std::sync::Arc::new(
-            SqliteKeyStore::open(url, create).await?,
-        ))
-    } else {
-        Err(StoreError::UnsupportedUrl(scheme_only(url)))
+    Ok(match Backend::of(url)? {
+        Backend::Sqlite => std::sync::Arc::new(SqliteKeyStore::open(url, create).await?),
+        Backend::Postgres => std::sync::Arc::new(PgKeyStore::open(url).await?),
+    })
+}
+
+/// Brings a PostgreSQL database up to this binary's schema (SQLite migrates on open, so this
+/// does nothing for it). Returns whether anything was a PostgreSQL database.
+pub async fn migrate(database_url: &str, key_store_url: &str) -> Result<bool> {
+    let mut any = false;
+    if Backend::of(key_store_url)? == Backend::Postgres {
+        migrate_keys(key_store_url).await?;
+        any = true;
     }
+    if Backend::of(database_url)? == Backend::Postgres {
+        migrate_data(database_url).await?;
+        any = true;
+    }
+    Ok(any)
 }
 
 /// A URL's scheme only: a URL may carry a password, which must not reach an error message.

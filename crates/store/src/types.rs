@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct PolicyVersionRow {
     pub version: String,
     pub policy_id: String,
@@ -59,7 +59,7 @@ pub struct NewConsentEvent {
     pub at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ConsentEventRow {
     pub seq: i64,
     pub member_id: Uuid,
@@ -88,7 +88,7 @@ pub struct AuditEntry {
     pub detail: serde_json::Value,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct AuditRow {
     pub seq: i64,
     pub at: String,
@@ -199,7 +199,7 @@ impl fmt::Debug for NewMember {
     }
 }
 
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct MemberRow {
     pub id: Uuid,
     pub login_sealed: Vec<u8>,
@@ -217,7 +217,7 @@ impl fmt::Debug for MemberRow {
     }
 }
 
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct ItemRow {
     pub item_id: String,
     pub sealed: Vec<u8>,
@@ -251,7 +251,7 @@ pub struct MemberChange {
 }
 
 /// A record the law requires to keep after withdrawal, sealed under a retention bucket key.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct RetainedRecord {
     pub id: Uuid,
     pub class: String,
@@ -276,7 +276,7 @@ impl fmt::Debug for RetainedRecord {
 pub type RetainedRow = RetainedRecord;
 
 /// Proof of a destruction, without personal data.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct DestructionRecord {
     pub id: Uuid,
     pub at: DateTime<Utc>,
@@ -302,7 +302,7 @@ pub struct Withdrawal {
 }
 
 /// A session as stored: the token itself is never stored, only its hash.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct SessionRow {
     pub token_hash: Vec<u8>,
     pub member_id: Uuid,

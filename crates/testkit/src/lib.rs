@@ -180,13 +180,21 @@ pub fn test_hasher() -> PasswordHasher {
     PasswordHasher::with_params(8, 1, 1).unwrap()
 }
 
-/// A fresh installation in a temporary directory, with a clock standing at a fixed moment.
+mod backend;
+
+pub use backend::{Snapshot, TestDb, postgres_url};
+pub use jikimi_store::Backend;
+
+/// A fresh installation, with a clock standing at a fixed moment: on SQLite in a temporary
+/// directory, or on PostgreSQL in two fresh schemas (data and key store) of the cluster named by
+/// `JIKIMI_TEST_POSTGRES_URL` (the data directory then holds only the master key file).
 #[derive(Debug)]
 pub struct TestApp {
     pub dir: tempfile::TempDir,
     pub cfg: Config,
     pub clock: Arc<FixedClock>,
     pub app: Jikimi,
+    pub backend: Backend,
 }
 
 /// 2026-11-28 10:00 KST.
@@ -199,17 +207,34 @@ pub fn builtin(profile: &str) -> Policy {
 }
 
 impl TestApp {
+    /// A fresh SQLite installation.
     pub async fn new(profile: &str) -> Self {
-        Self::with_policy(builtin(profile)).await
+        Self::on(Backend::Sqlite, profile).await
     }
 
-    /// A fresh installation running `policy` (for example a built-in file with an added item).
+    /// A fresh installation on `backend`.
+    pub async fn on(backend: Backend, profile: &str) -> Self {
+        Self::with_policy_on(backend, builtin(profile)).await
+    }
+
+    /// A fresh SQLite installation running `policy`.
     pub async fn with_policy(policy: Policy) -> Self {
+        Self::with_policy_on(Backend::Sqlite, policy).await
+    }
+
+    /// A fresh installation on `backend` running `policy` (for example a built-in file with an
+    /// added item).
+    pub async fn with_policy_on(backend: Backend, policy: Policy) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let cfg = Config {
+        let mut cfg = Config {
             identity: Some(Arc::new(jikimi_core::identity::SandboxIdentity::default())),
             ..Config::new(dir.path().join("data"))
         };
+        if backend == Backend::Postgres {
+            let (data, keys) = backend::fresh_postgres().await;
+            cfg.database_url = Some(data);
+            cfg.key_store_url = Some(keys);
+        }
         let clock = Arc::new(FixedClock::new(test_now()));
         let app = Jikimi::open_with(&cfg, policy, clock.clone(), true, test_hasher())
             .await
@@ -219,6 +244,7 @@ impl TestApp {
             cfg,
             clock,
             app,
+            backend,
         }
     }
 
@@ -239,48 +265,104 @@ impl TestApp {
         &self.cfg.data_dir
     }
 
+    /// The SQLite data file (SQLite installations only).
     pub fn db_path(&self) -> PathBuf {
+        assert_eq!(self.backend, Backend::Sqlite, "db_path is SQLite's");
         self.cfg.data_dir.join("jikimi.db")
     }
 
+    /// The SQLite key store file (SQLite installations only).
     pub fn keys_path(&self) -> PathBuf {
+        assert_eq!(self.backend, Backend::Sqlite, "keys_path is SQLite's");
         self.cfg.data_dir.join("keys.db")
+    }
+
+    /// A raw connection to the data database, as someone with the database's password has.
+    pub async fn db(&self) -> TestDb {
+        TestDb::connect(&self.cfg.database_url()).await
+    }
+
+    /// A raw connection to the key store.
+    pub async fn keys_db(&self) -> TestDb {
+        TestDb::connect(&self.cfg.key_store_url()).await
+    }
+
+    /// Row counts of every table that a member's data touches, and the member keys.
+    pub async fn row_counts(&self) -> BTreeMap<String, i64> {
+        backend::row_counts(&mut self.db().await, &mut self.keys_db().await).await
+    }
+
+    /// A consistent copy of the data and the key store, as a backup would take it.
+    pub async fn snapshot(&self) -> Snapshot {
+        backend::snapshot(self).await
+    }
+
+    /// Everything the installation has stored, as bytes, each with where it is: every file of
+    /// the data directory, and on PostgreSQL every row of both schemas in its text form (byte
+    /// strings as hex, as `pg_dump` writes them).
+    pub async fn stored(&self) -> Vec<(String, Vec<u8>)> {
+        let mut out: Vec<(String, Vec<u8>)> = all_files(self.data_dir())
+            .into_iter()
+            .map(|(p, b)| (p.display().to_string(), b))
+            .collect();
+        if self.backend == Backend::Postgres {
+            out.extend(self.db().await.dump().await);
+            out.extend(self.keys_db().await.dump().await);
+        }
+        out
+    }
+
+    /// The data database as stored (SQLite: the file's bytes; PostgreSQL: every row of the data
+    /// schema in text form), to tell whether anything in it changed.
+    pub async fn data_image(&self) -> Vec<u8> {
+        match self.backend {
+            Backend::Sqlite => std::fs::read(self.db_path()).unwrap(),
+            Backend::Postgres => self
+                .db()
+                .await
+                .dump()
+                .await
+                .into_iter()
+                .flat_map(|(place, rows)| place.into_bytes().into_iter().chain(rows))
+                .collect(),
+        }
+    }
+
+    /// Where `needle` (a byte string, such as a wrapped key) is stored, if anywhere: raw in a
+    /// file, or in hex in a PostgreSQL row.
+    pub async fn find_bytes(&self, needle: &[u8]) -> Option<String> {
+        let hex: String = needle.iter().map(|b| format!("{b:02x}")).collect();
+        self.stored().await.into_iter().find_map(|(place, bytes)| {
+            let raw = bytes.windows(needle.len()).any(|w| w == needle);
+            (raw || contains(&bytes, &hex)).then_some(place)
+        })
     }
 }
 
-/// Row counts of every table that a member's data touches, read straight from the files.
-pub async fn row_counts(db: &Path, keys: &Path) -> BTreeMap<String, i64> {
-    use sqlx::Connection;
-    let mut out = BTreeMap::new();
-    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=ro", db.display()))
-        .await
-        .unwrap();
-    for t in [
-        "members",
-        "member_items",
-        "blind_indexes",
-        "consent_events",
-        "jobs",
-        "audit_log",
-        "retained_records",
-        "destruction_records",
-    ] {
-        let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {t}"))
-            .fetch_one(&mut c)
-            .await
-            .unwrap();
-        out.insert(t.to_owned(), n);
-    }
-    let mut k = sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=ro", keys.display()))
-        .await
-        .unwrap();
-    let n: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM wrapped_keys WHERE context LIKE 'member:%'")
-            .fetch_one(&mut k)
-            .await
-            .unwrap();
-    out.insert("member_keys".into(), n);
-    out
+/// Runs each named test function (`async fn name(b: Backend)`) twice: on SQLite and on
+/// PostgreSQL, as the tests `name::sqlite` and `name::postgres`. The PostgreSQL half is compiled
+/// as ignored, with the reason printed, unless the crate was built with `JIKIMI_TEST_POSTGRES_URL`
+/// set (the crate's build script then turns on `cfg(jikimi_pg)`): a run without PostgreSQL says
+/// so in its summary, and never counts the half it skipped as passed.
+#[macro_export]
+macro_rules! backend_tests {
+    ($($name:ident),* $(,)?) => { $(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::Backend::Sqlite).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(
+                not(jikimi_pg),
+                ignore = "PostgreSQL half: set JIKIMI_TEST_POSTGRES_URL (see scripts/test-postgres.sh)"
+            )]
+            async fn postgres() {
+                super::$name($crate::Backend::Postgres).await
+            }
+        }
+    )* };
 }
 
 /// Every file under `dir`, recursively, as (path, bytes).

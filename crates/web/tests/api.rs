@@ -6,9 +6,24 @@ use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
-use jikimi_testkit::{TestApp, person, row_counts};
+use jikimi_testkit::Backend;
+use jikimi_testkit::{TestApp, person};
 use serde_json::{Value, json};
 use tower::ServiceExt;
+
+jikimi_testkit::backend_tests!(
+    an_item_added_to_the_policy_file_appears_everywhere,
+    a_member_does_everything_over_the_api_on_both_profiles,
+    one_member_can_never_read_or_change_another,
+    tokens_stop_after_logout_password_change_and_withdrawal,
+    bad_requests_get_problems_naming_field_and_rule_and_store_nothing,
+    cookie_sessions_need_the_csrf_token_and_cookies_are_strict,
+    login_limits_and_recent_authentication,
+    the_policy_endpoint_serves_the_policy_file,
+    openapi_document_matches_the_routes,
+    personal_values_never_reach_the_logs,
+    identity_items_are_locked_over_the_api,
+);
 
 struct Api {
     t: TestApp,
@@ -28,8 +43,8 @@ impl Res {
 }
 
 impl Api {
-    async fn new(profile: &str) -> Self {
-        let t = TestApp::new(profile).await;
+    async fn new(b: Backend, profile: &str) -> Self {
+        let t = TestApp::on(b, profile).await;
         let router = jikimi_web::router(t.app.clone());
         Self { t, router }
     }
@@ -88,7 +103,7 @@ impl Api {
     }
 
     async fn counts(&self) -> BTreeMap<String, i64> {
-        row_counts(&self.t.db_path(), &self.t.keys_path()).await
+        self.t.row_counts().await
     }
 
     async fn login(&self, login_id: &str, password: &str) -> Res {
@@ -165,10 +180,9 @@ async fn lifeplan_body(api: &Api, p: &jikimi_testkit::Person) -> Value {
     })
 }
 
-#[tokio::test]
-async fn a_member_does_everything_over_the_api_on_both_profiles() {
+async fn a_member_does_everything_over_the_api_on_both_profiles(b: Backend) {
     for profile in ["lifeplan-seed", "lifeplan"] {
-        let api = Api::new(profile).await;
+        let api = Api::new(b, profile).await;
         let p = person(1);
         let body = if profile == "lifeplan" {
             lifeplan_body(&api, &p).await
@@ -335,9 +349,8 @@ async fn a_member_does_everything_over_the_api_on_both_profiles() {
     }
 }
 
-#[tokio::test]
-async fn one_member_can_never_read_or_change_another() {
-    let api = Api::new("lifeplan-seed").await;
+async fn one_member_can_never_read_or_change_another(b: Backend) {
+    let api = Api::new(b, "lifeplan-seed").await;
     let (a, b) = (person(10), person(11));
     for p in [&a, &b] {
         assert_eq!(
@@ -401,9 +414,8 @@ async fn one_member_can_never_read_or_change_another() {
     }
 }
 
-#[tokio::test]
-async fn tokens_stop_after_logout_password_change_and_withdrawal() {
-    let api = Api::new("lifeplan-seed").await;
+async fn tokens_stop_after_logout_password_change_and_withdrawal(b: Backend) {
+    let api = Api::new(b, "lifeplan-seed").await;
     let p = person(20);
     api.call(Method::POST, "/api/v1/members", Some(seed_body(&p)), &[])
         .await;
@@ -467,9 +479,8 @@ async fn tokens_stop_after_logout_password_change_and_withdrawal() {
     );
 }
 
-#[tokio::test]
-async fn bad_requests_get_problems_naming_field_and_rule_and_store_nothing() {
-    let api = Api::new("lifeplan-seed").await;
+async fn bad_requests_get_problems_naming_field_and_rule_and_store_nothing(b: Backend) {
+    let api = Api::new(b, "lifeplan-seed").await;
     let before = api.counts().await;
     let p = person(30);
     // Malformed JSON.
@@ -592,9 +603,8 @@ async fn bad_requests_get_problems_naming_field_and_rule_and_store_nothing() {
     assert_eq!(r.headers["content-type"], "application/problem+json");
 }
 
-#[tokio::test]
-async fn cookie_sessions_need_the_csrf_token_and_cookies_are_strict() {
-    let api = Api::new("lifeplan-seed").await;
+async fn cookie_sessions_need_the_csrf_token_and_cookies_are_strict(b: Backend) {
+    let api = Api::new(b, "lifeplan-seed").await;
     let p = person(40);
     api.call(Method::POST, "/api/v1/members", Some(seed_body(&p)), &[])
         .await;
@@ -653,9 +663,8 @@ async fn cookie_sessions_need_the_csrf_token_and_cookies_are_strict() {
     assert_eq!(r.headers["x-content-type-options"], "nosniff");
 }
 
-#[tokio::test]
-async fn login_limits_and_recent_authentication() {
-    let api = Api::new("lifeplan-seed").await;
+async fn login_limits_and_recent_authentication(b: Backend) {
+    let api = Api::new(b, "lifeplan-seed").await;
     let p = person(50);
     api.call(Method::POST, "/api/v1/members", Some(seed_body(&p)), &[])
         .await;
@@ -695,9 +704,8 @@ async fn login_limits_and_recent_authentication() {
     );
 }
 
-#[tokio::test]
-async fn the_policy_endpoint_serves_the_policy_file() {
-    let api = Api::new("lifeplan").await;
+async fn the_policy_endpoint_serves_the_policy_file(b: Backend) {
+    let api = Api::new(b, "lifeplan").await;
     let r = api.call(Method::GET, "/api/v1/policy", None, &[]).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["version"], api.t.app.policy().version().as_str());
@@ -735,9 +743,8 @@ async fn the_policy_endpoint_serves_the_policy_file() {
 
 /// The served OpenAPI document and the router agree: every documented operation is routed, and
 /// every API route in the source is documented.
-#[tokio::test]
-async fn openapi_document_matches_the_routes() {
-    let api = Api::new("lifeplan").await;
+async fn openapi_document_matches_the_routes(b: Backend) {
+    let api = Api::new(b, "lifeplan").await;
     let r = api.call(Method::GET, "/api/openapi.json", None, &[]).await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.body["openapi"].as_str().unwrap().starts_with("3.1"));
@@ -802,8 +809,7 @@ impl std::io::Write for Captured {
 }
 
 /// RRN and every other item never appear in the server's logs, at the most verbose level.
-#[tokio::test]
-async fn personal_values_never_reach_the_logs() {
+async fn personal_values_never_reach_the_logs(b: Backend) {
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -814,7 +820,7 @@ async fn personal_values_never_reach_the_logs() {
     // binary logs into it then, which only widens the net.
     tracing::subscriber::set_global_default(subscriber).unwrap();
 
-    let api = Api::new("lifeplan-seed").await;
+    let api = Api::new(b, "lifeplan-seed").await;
     let p = person(60);
     assert_eq!(
         api.call(Method::POST, "/api/v1/members", Some(seed_body(&p)), &[])
@@ -860,8 +866,7 @@ async fn personal_values_never_reach_the_logs() {
 
 /// "The policy file is the code": an optional item added to the policy file appears in the consent
 /// text, the sign-up form, validation, storage and the published policy — with no code change.
-#[tokio::test]
-async fn an_item_added_to_the_policy_file_appears_everywhere() {
+async fn an_item_added_to_the_policy_file_appears_everywhere(b: Backend) {
     let src = jikimi_policy::Policy::builtin_source("lifeplan").unwrap();
     let added = format!(
         "{src}\n[[item]]\nid = \"pet_name\"\nlabel = {{ ko = \"반려동물 이름\", en = \"Pet name\" }}\nkind = \"text\"\nrequired = false\nbasis = \"consent\"\nconsent = \"optional_items\"\npurposes = [\"personalisation\"]\nretention = \"consented\"\nmax_len = 20\n"
@@ -869,7 +874,7 @@ async fn an_item_added_to_the_policy_file_appears_everywhere() {
     let policy = jikimi_policy::Policy::from_toml_str(&added, "lifeplan+pet.toml")
         .unwrap()
         .policy;
-    let t = TestApp::with_policy(policy).await;
+    let t = TestApp::with_policy_on(b, policy).await;
     let router = jikimi_web::router(t.app.clone());
     let api = Api { t, router };
     let html = |r: Res| r.body.as_str().unwrap_or_default().to_owned();
@@ -909,9 +914,8 @@ async fn an_item_added_to_the_policy_file_appears_everywhere() {
     );
 }
 
-#[tokio::test]
-async fn identity_items_are_locked_over_the_api() {
-    let api = Api::new("lifeplan").await;
+async fn identity_items_are_locked_over_the_api(b: Backend) {
+    let api = Api::new(b, "lifeplan").await;
     let p = person(80);
     let body = lifeplan_body(&api, &p).await;
     assert_eq!(

@@ -7,10 +7,17 @@ mod support;
 
 use anyhow::{Context, ensure};
 use fantoccini::Locator;
+use jikimi_testkit::Backend;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn privacy_page_in_korean_switches_to_english() {
-    support::run("privacy_language_switch", async |s| {
+jikimi_testkit::backend_tests!(
+    privacy_page_in_korean_switches_to_english,
+    seed_profile_sign_up_correct_and_withdraw,
+    seed_profile_disagree_stores_nothing,
+    lifeplan_sign_up_with_identity_verification_correct_and_withdraw,
+);
+
+async fn privacy_page_in_korean_switches_to_english(b: Backend) {
+    support::run("privacy_language_switch", b, async |s| {
         s.goto("/privacy").await?;
         ensure!(
             s.html_lang().await? == "ko",
@@ -95,7 +102,7 @@ async fn set_value(s: &support::Session, id: &str, value: &str) -> anyhow::Resul
 }
 
 async fn members(s: &support::Session) -> i64 {
-    jikimi_testkit::row_counts(&s.site.db_path(), &s.site.keys_path()).await["members"]
+    s.site.row_counts().await["members"]
 }
 
 async fn login(s: &support::Session, p: &jikimi_testkit::Person) -> anyhow::Result<()> {
@@ -172,9 +179,8 @@ async fn correct_and_withdraw(
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn seed_profile_sign_up_correct_and_withdraw() {
-    support::run_with("seed_flow", "lifeplan-seed", async |s| {
+async fn seed_profile_sign_up_correct_and_withdraw(b: Backend) {
+    support::run_with("seed_flow", "lifeplan-seed", b, async |s| {
         let p = jikimi_testkit::person(501);
         s.goto("/").await?;
         s.screenshot("home").await?;
@@ -234,24 +240,22 @@ async fn seed_profile_sign_up_correct_and_withdraw() {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn seed_profile_disagree_stores_nothing() {
-    support::run_with("seed_decline", "lifeplan-seed", async |s| {
-        let before = jikimi_testkit::row_counts(&s.site.db_path(), &s.site.keys_path()).await;
+async fn seed_profile_disagree_stores_nothing(b: Backend) {
+    support::run_with("seed_decline", "lifeplan-seed", b, async |s| {
+        let before = s.site.row_counts().await;
         s.goto("/signup").await?;
         click(s, "#decline").await?;
         s.visible_text("하나도 저장하지 않았습니다").await?;
         s.screenshot("declined").await?;
-        let after = jikimi_testkit::row_counts(&s.site.db_path(), &s.site.keys_path()).await;
+        let after = s.site.row_counts().await;
         ensure!(before == after, "nothing stored: {before:?} vs {after:?}");
         Ok(())
     })
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn lifeplan_sign_up_with_identity_verification_correct_and_withdraw() {
-    support::run("lifeplan_flow", async |s| {
+async fn lifeplan_sign_up_with_identity_verification_correct_and_withdraw(b: Backend) {
+    support::run("lifeplan_flow", b, async |s| {
         let p = jikimi_testkit::person(502);
         s.goto("/signup").await?;
         // R-CON-05: every consent box starts unchecked.

@@ -2,9 +2,10 @@
 //! Chromium (headless) through ChromeDriver over WebDriver.
 //!
 //! ```ignore
-//! #[tokio::test(flavor = "multi_thread")]
-//! async fn a_page_works() {
-//!     support::run("a_page_works", async |s| {
+//! jikimi_testkit::backend_tests!(a_page_works);
+//!
+//! async fn a_page_works(b: Backend) {
+//!     support::run("a_page_works", b, async |s| {
 //!         s.goto("/privacy").await?;
 //!         s.visible_text("privacy-officer@example.com").await?;
 //!         s.screenshot("loaded").await?;
@@ -40,7 +41,7 @@ use fantoccini::elements::Element;
 use fantoccini::wd::{Capabilities, TimeoutConfiguration, WebDriverCompatibleCommand};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
-use jikimi_testkit::TestApp;
+use jikimi_testkit::{Backend, TestApp};
 use serde_json::{Value, json};
 
 /// Debian's Chromium; `JIKIMI_CHROMIUM` overrides.
@@ -62,17 +63,28 @@ pub const WAIT: Duration = Duration::from_secs(10);
 /// The body is bounded by [`TEST_TIMEOUT`]. If it fails (an `Err`, a panic such as a failed
 /// `assert!`, or the timeout), the tail of ChromeDriver's log is printed, a screenshot
 /// `<test>-failure.png` is saved, the browser and driver are shut down, and the test fails.
-pub async fn run(test: &str, body: impl AsyncFnOnce(&Session) -> anyhow::Result<()>) {
-    run_with(test, "lifeplan", body).await;
+pub async fn run(
+    test: &str,
+    backend: Backend,
+    body: impl AsyncFnOnce(&Session) -> anyhow::Result<()>,
+) {
+    run_with(test, "lifeplan", backend, body).await;
 }
 
 /// [`run`] on another built-in policy profile (e.g. `lifeplan-seed`).
 pub async fn run_with(
     test: &str,
     profile: &str,
+    backend: Backend,
     body: impl AsyncFnOnce(&Session) -> anyhow::Result<()>,
 ) {
-    let session = Session::start(test, profile)
+    // Screenshots of the two halves go to different files.
+    let named = match backend {
+        Backend::Sqlite => test.to_owned(),
+        Backend::Postgres => format!("{test}-pg"),
+    };
+    let test = named.as_str();
+    let session = Session::start(test, profile, backend)
         .await
         .unwrap_or_else(|e| panic!("{test}: browser session did not start: {e:#}"));
     let body = CatchUnwind(Box::pin(body(&session)));
@@ -139,11 +151,11 @@ pub struct Session {
 
 impl Session {
     /// A fresh installation of `profile` served on 127.0.0.1:0, and a fresh Chromium.
-    pub async fn start(test: &str, profile: &str) -> anyhow::Result<Self> {
+    pub async fn start(test: &str, profile: &str, backend: Backend) -> anyhow::Result<Self> {
         let chromium = tool("JIKIMI_CHROMIUM", CHROMIUM, "chromium")?;
         let chromedriver = tool("JIKIMI_CHROMEDRIVER", CHROMEDRIVER, "chromium-driver")?;
 
-        let site = TestApp::new(profile).await;
+        let site = TestApp::on(backend, profile).await;
         let server = Server::start(&site).await?;
         let base_url = format!("http://{}", server.addr);
 

@@ -1,0 +1,166 @@
+//! The PostgreSQL stores: the data store and the key store, for operators who run several
+//! `jikimi serve` instances against one database. The SQL is shared with SQLite (`common.rs`,
+//! `keys.rs`); what differs is here:
+//!
+//! - rows are locked where SQLite relies on its single writer (`FOR UPDATE`), jobs are claimed
+//!   with `FOR UPDATE SKIP LOCKED`, and appends to the audit chain take a transaction-level
+//!   advisory lock, so every instance extends one chain;
+//! - the schema is never changed on start: `jikimi migrate` applies migrations, and an instance
+//!   refuses to start on a database that lacks one it needs (a newer database is fine: migrations
+//!   only expand while old instances still run; see ARCHITECTURE.md, "Migrations").
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::Postgres;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+use crate::{ChainLinker, Result, StoreError};
+
+/// The data store's migrations (paired by name with `migrations/sqlite`).
+pub static DATA_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+/// The key store's migrations (paired by name with `migrations/keys-sqlite`).
+pub static KEY_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/keys-postgres");
+
+/// The key of the advisory lock that serialises audit appends. Any fixed number works; this one
+/// spells "jikimi" in ASCII.
+const AUDIT_LOCK_KEY: i64 = 0x006a_696b_696d_69;
+
+/// Pool sizes: every instance holds at most this many connections to each database.
+const DATA_CONNECTIONS: u32 = 16;
+const KEY_CONNECTIONS: u32 = 4;
+
+fn options(url: &str) -> Result<PgConnectOptions> {
+    Ok(PgConnectOptions::from_str(url)?.application_name("jikimi"))
+}
+
+async fn pool(url: &str, max: u32) -> Result<PgPool> {
+    Ok(PgPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options(url)?)
+        .await?)
+}
+
+/// Applies the data store's migrations (`jikimi migrate`). Safe to run while instances serve:
+/// sqlx takes an advisory lock, and migrations only add (see ARCHITECTURE.md).
+pub async fn migrate_data(url: &str) -> Result<()> {
+    let pool = pool(url, 1).await?;
+    DATA_MIGRATIONS.run(&pool).await?;
+    pool.close().await;
+    Ok(())
+}
+
+/// Applies the key store's migrations.
+pub async fn migrate_keys(url: &str) -> Result<()> {
+    let pool = pool(url, 1).await?;
+    KEY_MIGRATIONS.run(&pool).await?;
+    pool.close().await;
+    Ok(())
+}
+
+/// Refuses a database that lacks a migration this binary needs, or whose applied migration
+/// differs from this binary's. Migrations it does not know (from a newer binary) are fine.
+async fn check_migrated(pool: &PgPool, migrator: &Migrator, what: &str) -> Result<()> {
+    let exists: Option<String> = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations')::text")
+        .fetch_one(pool)
+        .await?;
+    let applied: Vec<(i64, Vec<u8>)> = if exists.is_some() {
+        sqlx::query_as("SELECT version, checksum FROM _sqlx_migrations WHERE success")
+            .fetch_all(pool)
+            .await?
+    } else {
+        Vec::new()
+    };
+    for m in migrator.iter() {
+        match applied.iter().find(|(v, _)| *v == m.version) {
+            None => {
+                return Err(StoreError::NotMigrated(format!(
+                    "the {what} lacks migration {} ({}); run `jikimi migrate`",
+                    m.version, m.description
+                )));
+            }
+            Some((_, checksum)) if checksum.as_slice() != &*m.checksum => {
+                return Err(StoreError::NotMigrated(format!(
+                    "the {what}'s migration {} ({}) differs from this binary's",
+                    m.version, m.description
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+/// The data store on PostgreSQL. One pool serves reads and writes (`read` and `write` are the
+/// same pool; the shared code names both).
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    write: PgPool,
+    read: PgPool,
+    linker: Arc<dyn ChainLinker>,
+}
+
+impl PgStore {
+    /// Connects and checks the schema; it never migrates (`jikimi migrate` does).
+    pub async fn open(url: &str, linker: Arc<dyn ChainLinker>) -> Result<Self> {
+        let write = pool(url, DATA_CONNECTIONS).await?;
+        check_migrated(&write, &DATA_MIGRATIONS, "database").await?;
+        Ok(Self {
+            read: write.clone(),
+            write,
+            linker,
+        })
+    }
+
+    /// PostgreSQL keeps deleted rows until VACUUM; they are ciphertexts whose key is destroyed
+    /// (see ARCHITECTURE.md, "What PostgreSQL keeps").
+    async fn after_withdraw(&self) {}
+}
+
+type Tx<'a> = sqlx::Transaction<'a, Postgres>;
+
+const FOR_UPDATE: &str = " FOR UPDATE";
+
+/// A due job that no other instance holds: rows locked by another transaction are skipped.
+const CLAIM_JOB: &str = "SELECT id, kind, payload, state, attempts, run_at, last_error FROM jobs
+     WHERE kind IN (SELECT json_array_elements_text($1::json))
+       AND run_at <= $2
+       AND (state = 'queued' OR (state = 'running' AND locked_until <= $2))
+     ORDER BY run_at, id LIMIT 1
+     FOR UPDATE SKIP LOCKED";
+
+/// One chain, many writers: appends take turns, held until the transaction ends, so the next
+/// writer reads this one's last row.
+async fn lock_audit(tx: &mut Tx<'_>) -> Result<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(AUDIT_LOCK_KEY)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+crate::common::store_impl!(PgStore);
+
+/// The key store on PostgreSQL: its own database (or schema) reached with its own role and URL.
+#[derive(Debug, Clone)]
+pub struct PgKeyStore {
+    pool: PgPool,
+}
+
+impl PgKeyStore {
+    pub async fn open(url: &str) -> Result<Self> {
+        let pool = pool(url, KEY_CONNECTIONS).await?;
+        check_migrated(&pool, &KEY_MIGRATIONS, "key store").await?;
+        Ok(Self { pool })
+    }
+
+    /// A deleted key's row is gone for every reader at commit; VACUUM reclaims its space.
+    async fn after_delete(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+crate::keys::key_store_impl!(PgKeyStore);
