@@ -810,15 +810,21 @@ impl std::io::Write for Captured {
 
 /// RRN and every other item never appear in the server's logs, at the most verbose level.
 async fn personal_values_never_reach_the_logs(b: Backend) {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
     // Global, not thread-local: the server's tasks may run on any thread. Every test of this
-    // binary logs into it then, which only widens the net.
-    tracing::subscriber::set_global_default(subscriber).unwrap();
+    // binary logs into it then (both halves of this one too), which only widens the net.
+    static CAPTURED: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+    let captured = CAPTURED
+        .get_or_init(|| {
+            let captured = Captured::default();
+            let writer = captured.clone();
+            let subscriber = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_writer(move || writer.clone())
+                .finish();
+            tracing::subscriber::set_global_default(subscriber).unwrap();
+            captured
+        })
+        .clone();
 
     let api = Api::new(b, "lifeplan-seed").await;
     let p = person(60);
