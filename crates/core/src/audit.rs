@@ -36,10 +36,18 @@ impl Jikimi {
             return Ok(None);
         };
         let keys = self.keyring().key_store();
-        let current = keys.meta(ANCHOR).await?.and_then(|v| parse_anchor(&v));
-        if current.as_ref().is_none_or(|(seq, _)| *seq < head.seq) {
-            keys.set_meta(ANCHOR, &format!("{}:{}", head.seq, hex::encode(&head.hash)))
-                .await?;
+        let value = format!("{}:{}", head.seq, hex::encode(&head.hash));
+        // Instances anchor concurrently: the anchor only moves forward (compare and set, retried
+        // while another instance moved it, until it is at or past this head).
+        loop {
+            let stored = keys.meta(ANCHOR).await?;
+            let current = stored.as_deref().and_then(parse_anchor);
+            if current.is_some_and(|(seq, _)| seq >= head.seq) {
+                break;
+            }
+            if keys.replace_meta(ANCHOR, stored.as_deref(), &value).await? {
+                break;
+            }
         }
         Ok(Some(head.seq))
     }

@@ -121,9 +121,19 @@ impl Config {
         Some(PathBuf::from(rest.split('?').next().unwrap_or(rest)))
     }
 
-    /// True when nothing of an installation exists yet: no data, no key store, no key file.
-    /// Only then may `serve` create everything on its first start.
+    /// True when both stores are PostgreSQL databases (shared by several instances).
+    pub fn uses_postgres(&self) -> bool {
+        Self::sqlite_path(&self.database_url()).is_none()
+            || Self::sqlite_path(&self.key_store_url()).is_none()
+    }
+
+    /// True when nothing of an SQLite installation exists yet: no data, no key store, no key
+    /// file. Only then may `serve` create everything on its first start. Never true with
+    /// PostgreSQL: several instances share it, so it is set up once, by `jikimi init`.
     pub fn is_fresh(&self) -> bool {
+        if self.uses_postgres() {
+            return false;
+        }
         let db = Self::sqlite_path(&self.database_url()).is_none_or(|p| !p.exists());
         let keys = Self::sqlite_path(&self.key_store_url()).is_none_or(|p| !p.exists());
         let key_file = self.master_key.is_some() || !self.master_key_file().exists();

@@ -329,6 +329,12 @@ impl Jikimi {
         // 6. The member's own key, then everything sealed with it, in one transaction.
         let member = Uuid::new_v4();
         let key = self.keyring().create_member_key(member).await?;
+        // Kept to answer a race (another sign-up of the same person committed in between, on
+        // this instance or another) with the same error the look-up above gives.
+        let digests: Vec<(String, Vec<u8>)> = indexes
+            .iter()
+            .map(|ix| (ix.domain.clone(), ix.digest.clone()))
+            .collect();
         let result = self
             .insert_new_member(
                 &req,
@@ -355,10 +361,20 @@ impl Jikimi {
                         "this login ID is already taken",
                     )
                 }
-                CoreError::Store(StoreError::Duplicate { domain }) => CoreError::AlreadyMember {
-                    field: domain,
-                    masked_login: None,
-                },
+                CoreError::Store(StoreError::Duplicate { domain }) => {
+                    let digest = digests.iter().find(|(d, _)| *d == domain).map(|(_, g)| g);
+                    let existing = match digest {
+                        Some(g) => self.store().member_by_index(&domain, g).await?,
+                        None => None,
+                    };
+                    match existing {
+                        Some(existing) => self.already_member(&domain, existing).await,
+                        None => CoreError::AlreadyMember {
+                            field: domain,
+                            masked_login: None,
+                        },
+                    }
+                }
                 other => other,
             });
         }
@@ -547,11 +563,16 @@ impl Jikimi {
         Ok(validate::personal_fragments(birth, &refs))
     }
 
+    /// The member's key. A member who withdrew meanwhile (on this instance or another) is
+    /// `NotFound`; a live member without a key is an integrity error.
     pub(crate) async fn member_key(&self, member: Uuid) -> Result<DataKey> {
-        self.keyring()
-            .member_key(member)
-            .await?
-            .ok_or(CoreError::KeyMissing)
+        match self.keyring().member_key(member).await? {
+            Some(key) => Ok(key),
+            None if self.store().member(member).await?.is_none() => {
+                Err(CoreError::NotFound("member"))
+            }
+            None => Err(CoreError::KeyMissing),
+        }
     }
 
     /// Opens items of a member for a purpose. Every item must list the purpose in the policy

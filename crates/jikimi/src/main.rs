@@ -32,7 +32,8 @@ struct Global {
     /// The policy: a built-in profile (lifeplan, lifeplan-seed) or a TOML file.
     #[arg(long, global = true, env = "JIKIMI_POLICY", default_value = "lifeplan")]
     policy: String,
-    /// Data store URL (sqlite://PATH). Default: sqlite://DATA_DIR/jikimi.db.
+    /// Data store URL: sqlite://PATH or postgres://USER@HOST/DB (several instances may share a
+    /// PostgreSQL database). Default: sqlite://DATA_DIR/jikimi.db.
     #[arg(
         long,
         global = true,
@@ -40,7 +41,8 @@ struct Global {
         hide_env_values = true
     )]
     database_url: Option<String>,
-    /// Key store URL (sqlite://PATH), kept apart from the data. Default: sqlite://DATA_DIR/keys.db.
+    /// Key store URL (sqlite://PATH or postgres://…), kept apart from the data: on PostgreSQL its
+    /// own database (or schema) and role. Default: sqlite://DATA_DIR/keys.db.
     #[arg(
         long,
         global = true,
@@ -55,7 +57,8 @@ struct Global {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Create the data directory, master key, key store and database.
+    /// Create the data directory, master key, key store and database (on PostgreSQL: migrate
+    /// both databases and record the new master key; run once, then give every instance the key).
     Init,
     /// Run the service (creates everything on the first start in an empty data directory).
     Serve {
@@ -78,7 +81,8 @@ enum Command {
         )]
         identity_provider: IdentityProviderArg,
     },
-    /// Apply database migrations (SQLite also migrates on every start).
+    /// Apply database migrations: PostgreSQL is migrated only by this command (safe while
+    /// instances serve); SQLite also migrates on every start.
     Migrate,
     /// Check or render a policy file.
     Policy {
@@ -276,7 +280,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Init => {
             let cfg = config(g);
-            if !cfg.is_fresh() {
+            if cfg.uses_postgres() {
+                init_postgres(&cfg).await?;
+            } else if !cfg.is_fresh() {
                 bail!(
                     "{} already holds an installation (database, key store or master key); nothing changed",
                     g.data_dir.display()
@@ -326,6 +332,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             served?;
         }
         Command::Migrate => {
+            let cfg = config(g);
+            // PostgreSQL: applied here, while instances may be serving (migrations only expand;
+            // see ARCHITECTURE.md). SQLite: applied by opening.
+            jikimi_store::migrate(&cfg.database_url(), &cfg.key_store_url()).await?;
             let app = open(g, false).await?;
             println!(
                 "migrations applied (policy version {})",
@@ -377,6 +387,25 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Before `init` on PostgreSQL: applies the migrations, and refuses a key store that already
+/// belongs to an installation or a key file that already exists (init never replaces a key).
+async fn init_postgres(cfg: &Config) -> Result<()> {
+    jikimi_store::migrate(&cfg.database_url(), &cfg.key_store_url()).await?;
+    let keys = jikimi_store::open_key_store(&cfg.key_store_url(), false).await?;
+    if keys.fingerprint().await?.is_some() {
+        bail!(
+            "the key store already belongs to an installation; nothing changed (other instances need only the master key: copy the key file or set JIKIMI_MASTER_KEY)"
+        );
+    }
+    if cfg.master_key.is_none() && cfg.master_key_file().exists() {
+        bail!(
+            "{} already exists; nothing changed",
+            cfg.master_key_file().display()
+        );
+    }
+    Ok(())
 }
 
 /// Runs due jobs every few seconds and sweeps orphan member keys every hour. Errors are logged

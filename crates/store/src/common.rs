@@ -2,14 +2,15 @@
 //! parameters (which SQLite also accepts), and expanded for each backend by [`store_impl!`].
 //! What differs between the backends is small and named in each backend's module:
 //!
-//! - `Db`: the sqlx database type;
+//! - `BEGIN`: how a writing transaction starts (`BEGIN IMMEDIATE` on SQLite, so that two
+//!   processes sharing the file wait for each other instead of failing on a lock upgrade);
 //! - `FOR_UPDATE`: the row-lock clause (empty on SQLite, where one connection writes);
 //! - `CLAIM_JOB`: the query that picks a due job (`FOR UPDATE SKIP LOCKED` on PostgreSQL);
 //! - `lock_audit(tx)`: serialises appends to the audit chain (an advisory lock on PostgreSQL);
 //! - `Self::after_withdraw()`: what follows a withdrawal (a WAL checkpoint on SQLite).
 
 /// Expands to the helper functions and `impl Store for $store`. The invoking module must define
-/// `Db`, `Tx`, `FOR_UPDATE`, `CLAIM_JOB`, `lock_audit` and `$store::after_withdraw`, and
+/// `BEGIN`, `Tx`, `FOR_UPDATE`, `CLAIM_JOB`, `lock_audit` and `$store::after_withdraw`, and
 /// `$store` must have `write` and `read` pools and a `linker`.
 macro_rules! store_impl {
     ($store:ident) => {
@@ -190,7 +191,7 @@ macro_rules! store_impl {
             }
 
             async fn insert_member(&self, m: $crate::NewMember) -> $crate::Result<()> {
-                let mut tx = self.write.begin().await?;
+                let mut tx = self.write.begin_with(BEGIN).await?;
                 let taken: Option<uuid::Uuid> =
                     sqlx::query_scalar("SELECT id FROM members WHERE login_index = $1")
                         .bind(&m.login_index)
@@ -303,7 +304,7 @@ macro_rules! store_impl {
             }
 
             async fn apply(&self, c: $crate::MemberChange) -> $crate::Result<u64> {
-                let mut tx = self.write.begin().await?;
+                let mut tx = self.write.begin_with(BEGIN).await?;
                 let touched = sqlx::query(
                     "UPDATE members SET updated_at = $1 WHERE id = $2 AND status = 'active'",
                 )
@@ -392,7 +393,7 @@ macro_rules! store_impl {
             }
 
             async fn withdraw(&self, w: $crate::Withdrawal) -> $crate::Result<()> {
-                let mut tx = self.write.begin().await?;
+                let mut tx = self.write.begin_with(BEGIN).await?;
                 // The member's row is locked first, as a correction locks it first: a correction
                 // and a withdrawal of one member run one after the other, never interleaved.
                 let found: Option<uuid::Uuid> = sqlx::query_scalar(&format!(
@@ -537,7 +538,7 @@ macro_rules! store_impl {
                 now: chrono::DateTime<chrono::Utc>,
                 idle: chrono::Duration,
             ) -> $crate::Result<u64> {
-                let mut tx = self.write.begin().await?;
+                let mut tx = self.write.begin_with(BEGIN).await?;
                 let sessions = sqlx::query(
                     "DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2",
                 )
@@ -564,7 +565,7 @@ macro_rules! store_impl {
                 max: i64,
                 lock: chrono::Duration,
             ) -> $crate::Result<std::result::Result<i64, chrono::DateTime<chrono::Utc>>> {
-                let mut tx = self.write.begin().await?;
+                let mut tx = self.write.begin_with(BEGIN).await?;
                 // Make sure the row exists, then lock it: concurrent attempts for one ID (on any
                 // instance) count one after the other.
                 sqlx::query(
@@ -665,7 +666,7 @@ macro_rules! store_impl {
                 token_hash: &[u8],
                 now: chrono::DateTime<chrono::Utc>,
             ) -> $crate::Result<Option<Vec<u8>>> {
-                let mut tx = self.write.begin().await?;
+                let mut tx = self.write.begin_with(BEGIN).await?;
                 // Expired results go whenever any is taken.
                 sqlx::query("DELETE FROM identity_verifications WHERE expires_at <= $1")
                     .bind(now)
@@ -682,7 +683,7 @@ macro_rules! store_impl {
             }
 
             async fn append_audit(&self, entries: Vec<$crate::AuditEntry>) -> $crate::Result<()> {
-                let mut tx = self.write.begin().await?;
+                let mut tx = self.write.begin_with(BEGIN).await?;
                 append_audit_tx(&mut tx, self.linker.as_ref(), &entries).await?;
                 tx.commit().await?;
                 Ok(())
@@ -751,7 +752,7 @@ macro_rules! store_impl {
                 now: chrono::DateTime<chrono::Utc>,
                 lease_until: chrono::DateTime<chrono::Utc>,
             ) -> $crate::Result<Option<$crate::JobRow>> {
-                let mut tx = self.write.begin().await?;
+                let mut tx = self.write.begin_with(BEGIN).await?;
                 let kinds_json = serde_json::json!(kinds).to_string();
                 let row = sqlx::query(CLAIM_JOB)
                     .bind(&kinds_json)

@@ -35,6 +35,9 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
     /// A named value kept beside the keys (for example the audit chain's anchor).
     async fn meta(&self, name: &str) -> Result<Option<String>>;
     async fn set_meta(&self, name: &str, value: &str) -> Result<()>;
+    /// Sets a named value only if it still is `expected` (`None`: only if absent). Returns
+    /// whether it was set: instances sharing a key store advance a value without losing a race.
+    async fn replace_meta(&self, name: &str, expected: Option<&str>, value: &str) -> Result<bool>;
     async fn get(&self, context: &str) -> Result<Option<KeyRecord>>;
     /// Inserts a key; if one exists for the context already, keeps it and returns it.
     async fn put_if_absent(&self, record: KeyRecord) -> Result<KeyRecord>;
@@ -135,7 +138,7 @@ macro_rules! key_store_impl {
     }
 
     async fn init_fingerprint(&self, fingerprint: &str) -> $crate::Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with(BEGIN).await?;
         let existing: Option<String> =
             sqlx::query_scalar("SELECT value FROM key_meta WHERE name = 'master_fingerprint'")
                 .fetch_optional(&mut *tx)
@@ -183,6 +186,35 @@ macro_rules! key_store_impl {
         Ok(())
     }
 
+    async fn replace_meta(
+        &self,
+        name: &str,
+        expected: Option<&str>,
+        value: &str,
+    ) -> $crate::Result<bool> {
+        if name == "master_fingerprint" {
+            return Err($crate::StoreError::Conflict(
+                "the fingerprint changes only by rotation".into(),
+            ));
+        }
+        let done = match expected {
+            None => sqlx::query(
+                "INSERT INTO key_meta (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+            )
+            .bind(name)
+            .bind(value)
+            .execute(&self.pool)
+            .await?,
+            Some(old) => sqlx::query("UPDATE key_meta SET value = $2 WHERE name = $1 AND value = $3")
+                .bind(name)
+                .bind(value)
+                .bind(old)
+                .execute(&self.pool)
+                .await?,
+        };
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn get(&self, context: &str) -> $crate::Result<Option<$crate::KeyRecord>> {
         let row =
             sqlx::query("SELECT context, key_id, wrapped FROM wrapped_keys WHERE context = $1")
@@ -193,7 +225,7 @@ macro_rules! key_store_impl {
     }
 
     async fn put_if_absent(&self, rec: $crate::KeyRecord) -> $crate::Result<$crate::KeyRecord> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with(BEGIN).await?;
         sqlx::query(
             "INSERT INTO wrapped_keys (context, key_id, wrapped, created_at) VALUES ($1, $2, $3, $4)
              ON CONFLICT (context) DO NOTHING",
@@ -247,7 +279,7 @@ macro_rules! key_store_impl {
         new_fingerprint: &str,
         records: Vec<$crate::KeyRecord>,
     ) -> $crate::Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with(BEGIN).await?;
         let stored: Option<String> =
             sqlx::query_scalar("SELECT value FROM key_meta WHERE name = 'master_fingerprint'")
                 .fetch_optional(&mut *tx)
@@ -292,5 +324,9 @@ macro_rules! key_store_impl {
     };
 }
 pub(crate) use key_store_impl;
+
+/// Writers take the lock at once: two processes sharing the file wait for each other (busy
+/// timeout) instead of failing when a read lock cannot be upgraded.
+const BEGIN: &str = "BEGIN IMMEDIATE";
 
 key_store_impl!(SqliteKeyStore);

@@ -122,6 +122,8 @@ impl PgStore {
 
 type Tx<'a> = sqlx::Transaction<'a, Postgres>;
 
+const BEGIN: &str = "BEGIN";
+
 const FOR_UPDATE: &str = " FOR UPDATE";
 
 /// A due job that no other instance holds: rows locked by another transaction are skipped.

@@ -64,7 +64,13 @@ impl SqliteStore {
 
 type Tx<'a> = sqlx::Transaction<'a, Sqlite>;
 
-/// One connection writes, so rows need no locks.
+/// Writers take the write lock at once: another process sharing the file (a second instance, a
+/// CLI command) waits for it (busy timeout) instead of failing when a read lock cannot be
+/// upgraded.
+const BEGIN: &str = "BEGIN IMMEDIATE";
+
+/// One connection per process writes, and `BEGIN IMMEDIATE` serialises processes, so rows need
+/// no locks.
 const FOR_UPDATE: &str = "";
 
 const CLAIM_JOB: &str = "SELECT id, kind, payload, state, attempts, run_at, last_error FROM jobs

@@ -1,0 +1,252 @@
+//! Two instances, one installation: every race a load balancer can cause, on both backends.
+//! Each "instance" is its own `Jikimi` with its own connection pools, as a second `jikimi serve`
+//! process has (crates/jikimi/tests/cluster.rs starts real processes against PostgreSQL).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+
+use jikimi_core::{Actor, CoreError, Jikimi, Revealed};
+use jikimi_testkit::{Backend, TestApp, person, seed_signup};
+
+jikimi_testkit::backend_tests!(
+    sessions_are_shared_between_instances,
+    concurrent_sign_ups_of_one_person_make_one_member,
+    jobs_are_claimed_once_by_concurrent_instances,
+    withdrawal_racing_correction_leaves_no_data_without_key_or_key_without_member,
+    the_login_limit_holds_across_instances,
+    the_audit_chain_stays_one_chain_with_concurrent_writers,
+);
+
+const SEED: &str = "lifeplan-seed";
+
+async fn two(b: Backend) -> (TestApp, Jikimi) {
+    let t = TestApp::on(b, SEED).await;
+    let other = t.reopen(SEED).await;
+    (t, other)
+}
+
+fn pw(s: &str) -> Revealed {
+    Revealed::new(s.to_owned())
+}
+
+/// A session made on one instance works on the other; logging out on either ends it on both.
+async fn sessions_are_shared_between_instances(b: Backend) {
+    let (t, other) = two(b).await;
+    let p = person(300);
+    let id = t.app.sign_up(seed_signup(&p)).await.unwrap();
+    let s = t.app.login(&p.login_id, &pw(&p.password)).await.unwrap();
+    let on_other = other.session(s.token.expose()).await.unwrap().unwrap();
+    assert_eq!(on_other.member, id);
+    assert!(other.logout(s.token.expose()).await.unwrap());
+    assert!(t.app.session(s.token.expose()).await.unwrap().is_none());
+    assert!(other.session(s.token.expose()).await.unwrap().is_none());
+}
+
+/// 50 sign-ups of one person at once, split over two instances: exactly one member, and every
+/// other attempt gets the same "already a member" answer.
+async fn concurrent_sign_ups_of_one_person_make_one_member(b: Backend) {
+    let (t, other) = two(b).await;
+    // Round 1: the same e-mail (different people otherwise). Round 2: the same RRN.
+    for (round, field) in [(0u32, "email"), (1, "rrn")] {
+        let base = person(1000 + round);
+        let mut tasks = Vec::new();
+        for i in 0..50u32 {
+            let mut p = person(2000 + round * 100 + i);
+            match field {
+                "email" => p.email = base.email.clone(),
+                _ => p.rrn = base.rrn.clone(),
+            }
+            let app = if i % 2 == 0 {
+                t.app.clone()
+            } else {
+                other.clone()
+            };
+            tasks.push(tokio::spawn(
+                async move { app.sign_up(seed_signup(&p)).await },
+            ));
+        }
+        let mut won = Vec::new();
+        let mut answers = BTreeMap::<String, usize>::new();
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(id) => won.push(id),
+                Err(e @ CoreError::AlreadyMember { .. }) => {
+                    let CoreError::AlreadyMember {
+                        field: f,
+                        masked_login,
+                    } = &e
+                    else {
+                        unreachable!()
+                    };
+                    assert_eq!(f, field);
+                    // An identity match shows the existing login ID masked; e-mail does not.
+                    assert_eq!(masked_login.is_some(), field == "rrn", "{e:?}");
+                    *answers.entry(format!("{e:?}")).or_default() += 1;
+                }
+                Err(e) => panic!("round {field}: unexpected {e:?}"),
+            }
+        }
+        assert_eq!(won.len(), 1, "round {field}: exactly one sign-up wins");
+        assert_eq!(
+            answers.len(),
+            1,
+            "round {field}: the others all get the same answer: {answers:?}"
+        );
+        assert_eq!(answers.values().sum::<usize>(), 49);
+    }
+    assert_eq!(t.row_counts().await["members"], 2);
+    // Every losing attempt's key was removed with it.
+    assert_eq!(t.row_counts().await["member_keys"], 2);
+    assert!(t.app.verify_audit().await.unwrap().ok());
+}
+
+/// Jobs run exactly once when instances claim them at the same time.
+async fn jobs_are_claimed_once_by_concurrent_instances(b: Backend) {
+    let (t, other) = two(b).await;
+    let n = 30;
+    for i in 0..n {
+        let p = person(3000 + i);
+        let id = t.app.sign_up(seed_signup(&p)).await.unwrap();
+        t.app
+            .withdraw(&Actor::Member(id), id, "test")
+            .await
+            .unwrap();
+    }
+    let queued = t.app.store().jobs(Some("keys.destroy")).await.unwrap();
+    assert_eq!(queued.len(), n as usize);
+    let mut tasks = Vec::new();
+    for i in 0..6 {
+        let app = if i % 2 == 0 {
+            t.app.clone()
+        } else {
+            other.clone()
+        };
+        tasks.push(tokio::spawn(async move { app.run_jobs_once().await }));
+    }
+    let mut ran = 0;
+    for task in tasks {
+        ran += task.await.unwrap().unwrap();
+    }
+    assert_eq!(ran, n as usize, "each job ran once in all");
+    for job in t.app.store().jobs(Some("keys.destroy")).await.unwrap() {
+        assert_eq!(job.state, "done");
+        assert_eq!(job.attempts, 1, "claimed once: {job:?}");
+    }
+}
+
+/// A withdrawal on one instance racing a correction of the same member on the other never leaves
+/// data without its key, or a key without its member.
+async fn withdrawal_racing_correction_leaves_no_data_without_key_or_key_without_member(b: Backend) {
+    let (t, other) = two(b).await;
+    let mut ids = Vec::new();
+    for i in 0..16 {
+        ids.push(t.app.sign_up(seed_signup(&person(4000 + i))).await.unwrap());
+    }
+    let mut tasks = Vec::new();
+    for (i, id) in ids.iter().copied().enumerate() {
+        let (a, w) = if i % 2 == 0 {
+            (t.app.clone(), other.clone())
+        } else {
+            (other.clone(), t.app.clone())
+        };
+        tasks.push(tokio::spawn(async move {
+            let change: BTreeMap<String, Option<Revealed>> = [(
+                "address".to_owned(),
+                Some(pw(&format!("부산광역시 해운대구 지킴로 {i}"))),
+            )]
+            .into();
+            let actor = Actor::Member(id);
+            let (corrected, withdrawn) = tokio::join!(
+                a.correct(&actor, id, change),
+                w.withdraw(&actor, id, "test")
+            );
+            match corrected {
+                Ok(()) | Err(CoreError::NotFound(_)) => {}
+                Err(e) => panic!("correction: unexpected {e:?}"),
+            }
+            withdrawn.unwrap();
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    t.app.run_jobs_once().await.unwrap();
+    let counts = t.row_counts().await;
+    assert_eq!(counts["members"], 0);
+    assert_eq!(counts["member_items"], 0, "no data without its key");
+    assert_eq!(counts["member_keys"], 0, "no key without its member");
+    assert!(t.app.verify_audit().await.unwrap().ok());
+}
+
+/// R-ACC-04 across instances: guesses spread over two instances share one counter.
+async fn the_login_limit_holds_across_instances(b: Backend) {
+    let (t, other) = two(b).await;
+    let p = person(5000);
+    t.app.sign_up(seed_signup(&p)).await.unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let app = if i % 2 == 0 {
+            t.app.clone()
+        } else {
+            other.clone()
+        };
+        let login = p.login_id.clone();
+        tasks.push(tokio::spawn(async move {
+            app.login(&login, &pw(&format!("Wrong-guess-{i}"))).await
+        }));
+    }
+    let (mut checked, mut refused) = (0, 0);
+    for task in tasks {
+        match task.await.unwrap() {
+            Err(CoreError::BadCredentials) => checked += 1,
+            Err(CoreError::TooManyAttempts { .. }) => refused += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(checked <= 5, "at most 5 passwords checked, got {checked}");
+    assert_eq!(checked + refused, 20);
+    // Locked on both instances, even with the right password.
+    for app in [&t.app, &other] {
+        assert!(matches!(
+            app.login(&p.login_id, &pw(&p.password)).await,
+            Err(CoreError::TooManyAttempts { .. })
+        ));
+    }
+}
+
+/// Concurrent writers on two instances extend one chain: no fork, no gap, every link verifies.
+async fn the_audit_chain_stays_one_chain_with_concurrent_writers(b: Backend) {
+    let (t, other) = two(b).await;
+    let p = person(6000);
+    let id = t.app.sign_up(seed_signup(&p)).await.unwrap();
+    let before = t.app.verify_audit().await.unwrap().rows;
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let app = if i % 2 == 0 {
+            t.app.clone()
+        } else {
+            other.clone()
+        };
+        tasks.push(tokio::spawn(async move {
+            app.reveal(
+                &Actor::Member(id),
+                None,
+                id,
+                &["email"],
+                jikimi_core::SUBJECT_ACCESS,
+            )
+            .await
+            .map(|_| ())
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    let report = t.app.verify_audit().await.unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    assert_eq!(report.rows, before + 40, "every reveal has its row");
+    // Both instances anchor; the anchor only moves forward.
+    let (a, b2) = tokio::join!(t.app.anchor_audit(), other.anchor_audit());
+    assert_eq!(a.unwrap(), b2.unwrap());
+    assert!(other.verify_audit().await.unwrap().ok());
+}
