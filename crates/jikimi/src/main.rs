@@ -335,12 +335,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let cfg = config(g);
             // PostgreSQL: applied here, while instances may be serving (migrations only expand;
             // see ARCHITECTURE.md). SQLite: applied by opening.
-            jikimi_store::migrate(&cfg.database_url(), &cfg.key_store_url()).await?;
-            let app = open(g, false).await?;
-            println!(
-                "migrations applied (policy version {})",
-                app.policy().version().short()
-            );
+            if jikimi_store::migrate(&cfg.database_url(), &cfg.key_store_url()).await? {
+                println!("migrations applied to the PostgreSQL database and key store");
+            } else {
+                let app = open(g, false).await?;
+                println!(
+                    "migrations applied (policy version {})",
+                    app.policy().version().short()
+                );
+            }
         }
         Command::Policy { command } => return policy_command(command),
         Command::Keys {

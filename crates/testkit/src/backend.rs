@@ -38,6 +38,13 @@ async fn create_schema(admin: &mut PgConnection, name: &str) {
 
 /// A fresh pair of schemas (data, key store), migrated; returns their URLs.
 pub(crate) async fn fresh_postgres() -> (String, String) {
+    let (data_url, keys_url) = postgres_schemas().await;
+    jikimi_store::migrate(&data_url, &keys_url).await.unwrap();
+    (data_url, keys_url)
+}
+
+/// A fresh, empty pair of schemas (data, key store) in the test cluster; returns their URLs.
+pub async fn postgres_schemas() -> (String, String) {
     let base = required_postgres_url();
     let id = Uuid::new_v4().simple().to_string();
     let (data, keys) = (
@@ -47,9 +54,7 @@ pub(crate) async fn fresh_postgres() -> (String, String) {
     let mut admin = PgConnection::connect(&base).await.unwrap();
     create_schema(&mut admin, &data).await;
     create_schema(&mut admin, &keys).await;
-    let (data_url, keys_url) = (with_schema(&base, &data), with_schema(&base, &keys));
-    jikimi_store::migrate(&data_url, &keys_url).await.unwrap();
-    (data_url, keys_url)
+    (with_schema(&base, &data), with_schema(&base, &keys))
 }
 
 /// A raw connection to a data or key database, for what the service itself would never do:

@@ -182,7 +182,7 @@ pub fn test_hasher() -> PasswordHasher {
 
 mod backend;
 
-pub use backend::{Snapshot, TestDb, postgres_url};
+pub use backend::{Snapshot, TestDb, postgres_schemas, postgres_url};
 pub use jikimi_store::Backend;
 
 /// A fresh installation, with a clock standing at a fixed moment: on SQLite in a temporary
