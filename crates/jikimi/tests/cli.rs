@@ -8,7 +8,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use jikimi_testkit::{person, seed_signup};
+use jikimi_testkit::{Backend, TestDb, person, seed_signup};
+
+jikimi_testkit::backend_tests!(
+    audit_verify_names_a_changed_row_and_rotation_works_from_the_cli,
+    commands_log_no_personal_values_even_at_trace_level,
+);
 
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_jikimi"));
@@ -268,76 +273,84 @@ fn init_refuses_an_existing_installation_and_commands_refuse_a_missing_one() {
     assert!(text(&o).contains("already"));
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn audit_verify_names_a_changed_row_and_rotation_works_from_the_cli() {
+/// A fresh installation made by `jikimi init` on `b`: the arguments every command then takes,
+/// and the same installation's configuration for opening it in-process.
+struct Installed {
+    _dir: tempfile::TempDir,
+    args: Vec<String>,
+    cfg: jikimi_core::Config,
+}
+
+async fn installed(b: Backend) -> Installed {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let d = data.to_str().unwrap().to_owned();
-    assert!(
-        run(&["init", "--data-dir", &d, "--policy", "lifeplan-seed"])
-            .status
-            .success()
-    );
-    {
-        let cfg = jikimi_core::Config::new(&data);
-        let app = jikimi_core::Jikimi::open_with(
-            &cfg,
+    let mut args: Vec<String> = vec![
+        "--data-dir".into(),
+        data.display().to_string(),
+        "--policy".into(),
+        "lifeplan-seed".into(),
+    ];
+    let mut cfg = jikimi_core::Config::new(&data);
+    if b == Backend::Postgres {
+        let (database_url, key_store_url) = jikimi_testkit::postgres_schemas().await;
+        args.extend([
+            "--database-url".into(),
+            database_url.clone(),
+            "--key-store-url".into(),
+            key_store_url.clone(),
+        ]);
+        cfg.database_url = Some(database_url);
+        cfg.key_store_url = Some(key_store_url);
+    }
+    let o = bin().arg("init").args(&args).output().unwrap();
+    assert!(o.status.success(), "init: {}", text(&o));
+    Installed {
+        _dir: dir,
+        args,
+        cfg,
+    }
+}
+
+impl Installed {
+    fn run(&self, command: &[&str]) -> Output {
+        bin().args(command).args(&self.args).output().unwrap()
+    }
+
+    async fn open(&self) -> jikimi_core::Jikimi {
+        jikimi_core::Jikimi::open_with(
+            &self.cfg,
             jikimi_testkit::builtin("lifeplan-seed"),
             std::sync::Arc::new(jikimi_core::SystemClock),
             false,
             jikimi_testkit::test_hasher(),
         )
         .await
-        .unwrap();
+        .unwrap()
+    }
+}
+
+async fn audit_verify_names_a_changed_row_and_rotation_works_from_the_cli(b: Backend) {
+    let inst = installed(b).await;
+    {
+        let app = inst.open().await;
         for s in 1..=3 {
             app.sign_up(seed_signup(&person(s))).await.unwrap();
         }
     }
-    let o = run(&[
-        "audit",
-        "verify",
-        "--data-dir",
-        &d,
-        "--policy",
-        "lifeplan-seed",
-    ]);
+    let o = inst.run(&["audit", "verify"]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("3 rows"));
 
-    let o = run(&[
-        "keys",
-        "rotate",
-        "--data-dir",
-        &d,
-        "--policy",
-        "lifeplan-seed",
-    ]);
+    let o = inst.run(&["keys", "rotate"]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("re-wrapped"));
-    assert!(
-        run(&[
-            "audit",
-            "verify",
-            "--data-dir",
-            &d,
-            "--policy",
-            "lifeplan-seed"
-        ])
-        .status
-        .success()
-    );
+    assert!(inst.run(&["audit", "verify"]).status.success());
 
     // Another master key is refused with a clear message.
     let other = jikimi_vault::MasterKey::generate().to_text().to_string();
     let o = bin()
-        .args([
-            "audit",
-            "verify",
-            "--data-dir",
-            &d,
-            "--policy",
-            "lifeplan-seed",
-        ])
+        .args(["audit", "verify"])
+        .args(&inst.args)
         .env("JIKIMI_MASTER_KEY", other.trim())
         .output()
         .unwrap();
@@ -348,31 +361,16 @@ async fn audit_verify_names_a_changed_row_and_rotation_works_from_the_cli() {
         text(&o)
     );
 
-    {
-        use sqlx::Connection;
-        let mut c = sqlx::SqliteConnection::connect(&format!(
-            "sqlite://{}",
-            data.join("jikimi.db").display()
-        ))
-        .await
-        .unwrap();
-        sqlx::query("DROP TRIGGER audit_log_no_update")
-            .execute(&mut c)
-            .await
-            .unwrap();
-        sqlx::query("UPDATE audit_log SET at = replace(at, '2', '3') WHERE seq = 2")
-            .execute(&mut c)
-            .await
-            .unwrap();
-    }
-    let o = run(&[
-        "audit",
-        "verify",
-        "--data-dir",
-        &d,
-        "--policy",
-        "lifeplan-seed",
-    ]);
+    let mut c = TestDb::connect(&inst.cfg.database_url()).await;
+    c.disable_audit_guard().await;
+    c.execute(
+        "UPDATE audit_log SET at = replace(at, '2', '3') WHERE seq = 2",
+        &[],
+    )
+    .await
+    .unwrap();
+    drop(c);
+    let o = inst.run(&["audit", "verify"]);
     assert!(!o.status.success());
     let out = text(&o);
     assert!(out.contains("audit row 2:"), "{out}");
@@ -384,27 +382,11 @@ async fn audit_verify_names_a_changed_row_and_rotation_works_from_the_cli() {
 
 /// Personal data never reaches the logs: with members in the store, every command at the most
 /// verbose level prints none of their values (docs/LOGGING.md).
-#[tokio::test(flavor = "multi_thread")]
-async fn commands_log_no_personal_values_even_at_trace_level() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let d = data.to_str().unwrap().to_owned();
-    assert!(
-        run(&["init", "--data-dir", &d, "--policy", "lifeplan-seed"])
-            .status
-            .success()
-    );
+async fn commands_log_no_personal_values_even_at_trace_level(b: Backend) {
+    let inst = installed(b).await;
     let people: Vec<_> = (200..203).map(person).collect();
     {
-        let app = jikimi_core::Jikimi::open_with(
-            &jikimi_core::Config::new(&data),
-            jikimi_testkit::builtin("lifeplan-seed"),
-            std::sync::Arc::new(jikimi_core::SystemClock),
-            false,
-            jikimi_testkit::test_hasher(),
-        )
-        .await
-        .unwrap();
+        let app = inst.open().await;
         for p in &people {
             app.sign_up(seed_signup(p)).await.unwrap();
         }
@@ -417,7 +399,7 @@ async fn commands_log_no_personal_values_even_at_trace_level() {
     ] {
         let o = bin()
             .args(&args)
-            .args(["--data-dir", &d, "--policy", "lifeplan-seed"])
+            .args(&inst.args)
             .env("JIKIMI_LOG", "trace")
             .output()
             .unwrap();

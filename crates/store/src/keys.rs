@@ -101,9 +101,9 @@ impl SqliteKeyStore {
             .max_connections(1)
             .connect_with(opts)
             .await?;
-        sqlx::migrate!("./migrations/keys-sqlite")
-            .run(&pool)
-            .await?;
+        let mut migrator = sqlx::migrate!("./migrations/keys-sqlite");
+        migrator.set_ignore_missing(true);
+        migrator.run(&pool).await?;
         Ok(Self { pool })
     }
 

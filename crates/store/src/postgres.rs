@@ -19,10 +19,21 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use crate::{ChainLinker, Result, StoreError};
 
-/// The data store's migrations (paired by name with `migrations/sqlite`).
-pub static DATA_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+/// The data store's migrations (paired by name with `migrations/sqlite`). A database already
+/// migrated further by a newer binary is accepted: during a rolling upgrade the newer
+/// `jikimi migrate` runs first, and migrations only expand (ARCHITECTURE.md, "Migrations").
+pub fn data_migrations() -> Migrator {
+    let mut m = sqlx::migrate!("./migrations/postgres");
+    m.set_ignore_missing(true);
+    m
+}
+
 /// The key store's migrations (paired by name with `migrations/keys-sqlite`).
-pub static KEY_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/keys-postgres");
+pub fn key_migrations() -> Migrator {
+    let mut m = sqlx::migrate!("./migrations/keys-postgres");
+    m.set_ignore_missing(true);
+    m
+}
 
 /// The key of the advisory lock that serialises audit appends. Any fixed number works; this one
 /// spells "jikimi" in ASCII.
@@ -48,7 +59,7 @@ async fn pool(url: &str, max: u32) -> Result<PgPool> {
 /// sqlx takes an advisory lock, and migrations only add (see ARCHITECTURE.md).
 pub async fn migrate_data(url: &str) -> Result<()> {
     let pool = pool(url, 1).await?;
-    DATA_MIGRATIONS.run(&pool).await?;
+    data_migrations().run(&pool).await?;
     pool.close().await;
     Ok(())
 }
@@ -56,7 +67,7 @@ pub async fn migrate_data(url: &str) -> Result<()> {
 /// Applies the key store's migrations.
 pub async fn migrate_keys(url: &str) -> Result<()> {
     let pool = pool(url, 1).await?;
-    KEY_MIGRATIONS.run(&pool).await?;
+    key_migrations().run(&pool).await?;
     pool.close().await;
     Ok(())
 }
@@ -107,7 +118,7 @@ impl PgStore {
     /// Connects and checks the schema; it never migrates (`jikimi migrate` does).
     pub async fn open(url: &str, linker: Arc<dyn ChainLinker>) -> Result<Self> {
         let write = pool(url, DATA_CONNECTIONS).await?;
-        check_migrated(&write, &DATA_MIGRATIONS, "database").await?;
+        check_migrated(&write, &data_migrations(), "database").await?;
         Ok(Self {
             read: write.clone(),
             write,
@@ -155,7 +166,7 @@ pub struct PgKeyStore {
 impl PgKeyStore {
     pub async fn open(url: &str) -> Result<Self> {
         let pool = pool(url, KEY_CONNECTIONS).await?;
-        check_migrated(&pool, &KEY_MIGRATIONS, "key store").await?;
+        check_migrated(&pool, &key_migrations(), "key store").await?;
         Ok(Self { pool })
     }
 

@@ -32,7 +32,11 @@ impl SqliteStore {
             .max_connections(1)
             .connect_with(opts.clone())
             .await?;
-        sqlx::migrate!("./migrations/sqlite").run(&write).await?;
+        // A database migrated by a newer binary is fine: migrations only expand until every
+        // instance runs the newer binary (ARCHITECTURE.md, "Migrations").
+        let mut migrator = sqlx::migrate!("./migrations/sqlite");
+        migrator.set_ignore_missing(true);
+        migrator.run(&write).await?;
         let read = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(opts.read_only(true))
