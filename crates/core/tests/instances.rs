@@ -56,7 +56,7 @@ async fn concurrent_sign_ups_of_one_person_make_one_member(b: Backend) {
                 "email" => p.email = base.email.clone(),
                 _ => p.rrn = base.rrn.clone(),
             }
-            let app = if i % 2 == 0 {
+            let app = if i.is_multiple_of(2) {
                 t.app.clone()
             } else {
                 other.clone()
@@ -115,8 +115,8 @@ async fn jobs_are_claimed_once_by_concurrent_instances(b: Backend) {
     let queued = t.app.store().jobs(Some("keys.destroy")).await.unwrap();
     assert_eq!(queued.len(), n as usize);
     let mut tasks = Vec::new();
-    for i in 0..6 {
-        let app = if i % 2 == 0 {
+    for i in 0..6u32 {
+        let app = if i.is_multiple_of(2) {
             t.app.clone()
         } else {
             other.clone()
@@ -144,7 +144,7 @@ async fn withdrawal_racing_correction_leaves_no_data_without_key_or_key_without_
     }
     let mut tasks = Vec::new();
     for (i, id) in ids.iter().copied().enumerate() {
-        let (a, w) = if i % 2 == 0 {
+        let (a, w) = if i.is_multiple_of(2) {
             (t.app.clone(), other.clone())
         } else {
             (other.clone(), t.app.clone())
@@ -184,8 +184,8 @@ async fn the_login_limit_holds_across_instances(b: Backend) {
     let p = person(5000);
     t.app.sign_up(seed_signup(&p)).await.unwrap();
     let mut tasks = Vec::new();
-    for i in 0..20 {
-        let app = if i % 2 == 0 {
+    for i in 0..20u32 {
+        let app = if i.is_multiple_of(2) {
             t.app.clone()
         } else {
             other.clone()
@@ -221,8 +221,8 @@ async fn the_audit_chain_stays_one_chain_with_concurrent_writers(b: Backend) {
     let id = t.app.sign_up(seed_signup(&p)).await.unwrap();
     let before = t.app.verify_audit().await.unwrap().rows;
     let mut tasks = Vec::new();
-    for i in 0..40 {
-        let app = if i % 2 == 0 {
+    for i in 0..40u32 {
+        let app = if i.is_multiple_of(2) {
             t.app.clone()
         } else {
             other.clone()

@@ -131,7 +131,11 @@ impl Cluster {
     }
 
     fn instance(&self, i: usize) -> u16 {
-        if i % 2 == 0 { self.a.port } else { self.b.port }
+        if i.is_multiple_of(2) {
+            self.a.port
+        } else {
+            self.b.port
+        }
     }
 
     async fn db(&self) -> TestDb {
@@ -475,4 +479,88 @@ async fn login_limits_hold_across_instances() {
         );
     }
     c.audit_verifies();
+}
+
+/// The recommended PostgreSQL set-up (README, "Scaling out"): the data and the key store each in
+/// its own schema, owned by its own role. `jikimi init`, `migrate` and `serve` work with those
+/// roles, and neither role can read the other's tables: a leaked data credential, or a dump of
+/// the data, reaches no key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(jikimi_pg),
+    ignore = "needs PostgreSQL: set JIKIMI_TEST_POSTGRES_URL (see scripts/test-postgres.sh)"
+)]
+async fn the_key_store_lives_under_its_own_role() {
+    let base = jikimi_testkit::postgres_url().unwrap();
+    let id = &uuid_like();
+    let (app_role, key_role) = (format!("jk{id}_app"), format!("jk{id}_keys"));
+    let mut admin = TestDb::connect(&base).await;
+    for role in [&app_role, &key_role] {
+        admin
+            .execute(&format!("CREATE ROLE {role} LOGIN"), &[])
+            .await
+            .unwrap();
+        admin
+            .execute(&format!("CREATE SCHEMA {role} AUTHORIZATION {role}"), &[])
+            .await
+            .unwrap();
+    }
+    let as_role = |role: &str| {
+        let (scheme, rest) = base.split_once("://").unwrap();
+        let host = rest.split_once('@').map_or(rest, |(_, h)| h);
+        let url = format!("{scheme}://{role}@{host}");
+        let sep = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{sep}options[search_path]={role}")
+    };
+    let (database_url, key_store_url) = (as_role(&app_role), as_role(&key_role));
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("master.key");
+    let args = store_args(&database_url, &key_store_url, &key_file);
+    let o = bin()
+        .arg("init")
+        .args(&args)
+        .arg("--data-dir")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "init: {}", text(&o));
+    let o = bin().arg("migrate").args(&args).output().unwrap();
+    assert!(o.status.success(), "migrate: {}", text(&o));
+    let server = serve(dir.path().to_path_buf(), &args);
+    let p = person(990);
+    assert_eq!(sign_up(server.port, &p).await.0, 201);
+
+    let mut data = TestDb::connect(&database_url).await;
+    assert_eq!(data.count("SELECT count(*) FROM members").await, 1);
+    let denied = data
+        .execute(
+            &format!("SELECT count(*) FROM {key_role}.wrapped_keys"),
+            &[],
+        )
+        .await
+        .unwrap_err();
+    assert!(denied.to_string().contains("permission denied"), "{denied}");
+    let mut keys = TestDb::connect(&key_store_url).await;
+    assert!(
+        keys.count("SELECT count(*) FROM wrapped_keys WHERE context LIKE 'member:%'")
+            .await
+            >= 1
+    );
+    let denied = keys
+        .execute(&format!("SELECT count(*) FROM {app_role}.members"), &[])
+        .await
+        .unwrap_err();
+    assert!(denied.to_string().contains("permission denied"), "{denied}");
+}
+
+fn uuid_like() -> String {
+    format!(
+        "{:x}",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+            ^ u128::from(std::process::id())
+    )[..12]
+        .to_owned()
 }

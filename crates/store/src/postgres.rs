@@ -37,7 +37,7 @@ pub fn key_migrations() -> Migrator {
 
 /// The key of the advisory lock that serialises audit appends. Any fixed number works; this one
 /// spells "jikimi" in ASCII.
-const AUDIT_LOCK_KEY: i64 = 0x006a_696b_696d_69;
+const AUDIT_LOCK_KEY: i64 = 0x6a69_6b69_6d69;
 
 /// Pool sizes: every instance holds at most this many connections to each database.
 const DATA_CONNECTIONS: u32 = 16;
