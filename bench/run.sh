@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Load benchmarks of jikimi: one command, see bench/README.md.
 #
-#   bench/run.sh                       # everything, defaults below
-#   DURATION=30s CONNS=64 bench/run.sh # override any setting
+#   bench/run.sh                                  # everything, SQLite, defaults below
+#   DURATION=30s CONNS=64 bench/run.sh            # override any setting
+#   BACKEND=postgres bench/run.sh                 # the same on PostgreSQL, one instance
+#   BACKEND=postgres INSTANCES=2 bench/run.sh     # ... two instances sharing the database
 #
 # Builds the release binary, measures the Argon2id hash rate, starts `jikimi serve` on a free
-# loopback port with a fresh temporary data directory and the lifeplan-seed profile, seeds members,
+# loopback port with a fresh temporary data directory and the lifeplan-seed profile (PostgreSQL: a
+# throwaway durable cluster and INSTANCES servers sharing it; wrk's connections are split evenly
+# between them, as a round-robin load balancer would), seeds members,
 # runs wrk against (a) /healthz (b) sign-up (c) login (d) My page read (e) correction, prints a
 # table, stops the server, verifies the audit chain written under load, and removes the data.
 # All traffic goes to 127.0.0.1; all personal values are synthetic.
@@ -21,6 +25,8 @@ TOKENS=${TOKENS:-64}             # seeded members logged in for (d) and (e)
 ARGON_HASHES=${ARGON_HASHES:-100} # per thread, for the hash-rate measurement (before and after the HTTP runs)
 QUIET_PCT=${QUIET_PCT:-10}       # before each measurement, wait until the machine is at most this % busy
 QUIET_MAX=${QUIET_MAX:-600}      # ... but no longer than this many seconds
+BACKEND=${BACKEND:-sqlite}       # sqlite | postgres
+INSTANCES=${INSTANCES:-1}        # jikimi serve processes (more than 1 needs postgres)
 PASSWORD='Jikimi-bench-pw!'      # same as lua/common.lua
 
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -31,7 +37,10 @@ mkdir -p "$BENCH/results"
 OUT="$BENCH/results/run-$STAMP.txt"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/jikimi-bench.XXXXXX")
 DATA="$WORK/data"
-SERVER_PID=""
+SERVER_PID=""   # the first instance
+SERVER_PIDS=()
+PGTEST_DIR=""
+STORE_ARGS=()
 
 log() { printf '%s\n' "$@" | tee -a "$OUT"; }
 
@@ -44,6 +53,14 @@ cpu_now() { # total busy steal (jiffies, all CPUs) from /proc/stat
     awk '/^cpu / {t = 0; for (i = 2; i <= 9; i++) t += $i; print t, $2 + $3 + $4 + $7 + $8, $9; exit}' /proc/stat
 }
 proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+servers_ticks() { local t=0 p; for p in "${SERVER_PIDS[@]}"; do t=$((t + $(proc_ticks "$p"))); done; echo "$t"; }
+db_ticks() { # every process of the benchmark's PostgreSQL cluster (its postmaster's children)
+    [[ -n "$PGTEST_DIR" ]] || { echo 0; return; }
+    local pm t=0 p
+    pm=$(head -1 "$PGTEST_DIR/data/postmaster.pid" 2>/dev/null) || { echo 0; return; }
+    for p in "$pm" $(pgrep -P "$pm"); do t=$((t + $(proc_ticks "$p"))); done
+    echo "$t"
+}
 busy_pct() { # % of all CPUs busy or stolen over the next 2 seconds
     local a b
     read -ra a < <(cpu_now); sleep 2; read -ra b < <(cpu_now)
@@ -65,23 +82,31 @@ wait_quiet() {
     log "   machine ${busy}% busy before the measurement$note"
 }
 CPU0=()
-cpu_begin() { read -ra CPU0 < <(cpu_now); SRV0=$( [[ -n "$SERVER_PID" ]] && proc_ticks "$SERVER_PID" || echo 0); }
-cpu_end() { # own_seconds (user+sys of the load generator / measured program) → "server=.. load=.. other=.. steal=.."
-    local own=$1 c1 srv1=0
+cpu_begin() { read -ra CPU0 < <(cpu_now); SRV0=$(servers_ticks); DB0=$(db_ticks); }
+cpu_end() { # own_seconds (user+sys of the load generator / measured program) → "server=.. db=.. load=.. other=.. steal=.."
+    local own=$1 c1 srv1 db1
     read -ra c1 < <(cpu_now)
-    [[ -n "$SERVER_PID" ]] && srv1=$(proc_ticks "$SERVER_PID")
+    srv1=$(servers_ticks)
+    db1=$(db_ticks)
     awk -v t=$((c1[0] - CPU0[0])) -v b=$((c1[1] - CPU0[1])) -v st=$((c1[2] - CPU0[2])) \
-        -v srv=$((srv1 - SRV0)) -v own="$own" -v tick="$TICK" -v n="$NPROC" 'BEGIN {
-            wall = t / n; o = own * tick; other = b - srv - o; if (other < 0) other = 0
-            printf "cpu_server=%.2f cpu_load=%.2f cpu_other=%.2f cpu_steal=%.2f", srv / wall, o / wall, other / wall, st / wall
+        -v srv=$((srv1 - SRV0)) -v db=$((db1 - DB0)) -v own="$own" -v tick="$TICK" -v n="$NPROC" 'BEGIN {
+            wall = t / n; o = own * tick; other = b - srv - db - o; if (other < 0) other = 0
+            printf "cpu_server=%.2f cpu_db=%.2f cpu_load=%.2f cpu_other=%.2f cpu_steal=%.2f", srv / wall, db / wall, o / wall, other / wall, st / wall
         }'
 }
 
+stop_servers() {
+    local p
+    for p in "${SERVER_PIDS[@]}"; do
+        kill -TERM "$p" 2>/dev/null || true
+        wait "$p" 2>/dev/null || true
+    done
+    SERVER_PIDS=()
+    SERVER_PID=""
+}
 cleanup() {
-    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
+    stop_servers
+    [[ -n "$PGTEST_DIR" ]] && "$ROOT/scripts/test-postgres.sh" stop "$PGTEST_DIR"
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -89,6 +114,10 @@ trap 'exit 130' INT TERM
 
 # Login attempts are reserved per login ID before the password check and 5 within 15 minutes lock
 # the ID: with fewer members than connections one ID could see several concurrent attempts.
+if [[ $BACKEND != sqlite && $BACKEND != postgres ]] || ((INSTANCES < 1)) || { [[ $BACKEND == sqlite ]] && ((INSTANCES != 1)); }; then
+    echo "BACKEND is sqlite (one instance) or postgres (INSTANCES >= 1)" >&2
+    exit 2
+fi
 if ((SEED_MEMBERS < CONNS_ARGON || TOKENS > SEED_MEMBERS)); then
     echo "need SEED_MEMBERS >= CONNS_ARGON and TOKENS <= SEED_MEMBERS" >&2
     exit 2
@@ -113,7 +142,7 @@ log "memory:   $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)
 log "kernel:   $(uname -srm)"
 log "commit:   $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) ($(git -C "$ROOT" log -1 --format=%cs 2>/dev/null)); built from the working tree: $(d=$(git -C "$ROOT" diff --shortstat HEAD -- crates Cargo.toml Cargo.lock policies 2>/dev/null); echo "${d:- no uncommitted changes in crates/, Cargo.*, policies/}" | sed 's/^ *//')"
 log "tools:    $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2); $(rustc --version)"
-log "settings: DURATION=$DURATION THREADS=$THREADS CONNS=$CONNS CONNS_ARGON=$CONNS_ARGON SEED_MEMBERS=$SEED_MEMBERS TOKENS=$TOKENS"
+log "settings: BACKEND=$BACKEND INSTANCES=$INSTANCES DURATION=$DURATION THREADS=$THREADS CONNS=$CONNS CONNS_ARGON=$CONNS_ARGON SEED_MEMBERS=$SEED_MEMBERS TOKENS=$TOKENS"
 
 # --- build ----------------------------------------------------------------------------------------
 log "" "== build: cargo build --release -p jikimi"
@@ -135,25 +164,46 @@ argon_rate() { # label
 }
 argon_rate before
 
-# --- server ---------------------------------------------------------------------------------------
-log "" "== start: jikimi serve --listen 127.0.0.1:0 --policy lifeplan-seed (fresh data dir)"
+# --- database -------------------------------------------------------------------------------------
 # No JIKIMI_* setting from the caller's environment: defaults (session and login limits too) only.
 unset_jikimi=()
 for v in $(compgen -e | grep '^JIKIMI_' || true); do unset_jikimi+=(-u "$v"); done
-env "${unset_jikimi[@]}" JIKIMI_LOG=info \
-    "$BIN" serve --listen 127.0.0.1:0 --data-dir "$DATA" --policy lifeplan-seed \
-    >"$WORK/server.out" 2>"$WORK/server.log" &
-SERVER_PID=$!
-PORT=""
-for _ in $(seq 1 300); do
-    PORT=$(grep -o 'addr=127\.0\.0\.1:[0-9]*' "$WORK/server.log" 2>/dev/null | head -1 | cut -d: -f2 || true)
-    [[ -n "$PORT" ]] && curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
-    kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; echo "server exited" >&2; exit 1; }
-    sleep 0.1
+if [[ $BACKEND == postgres ]]; then
+    log "" "== database: a throwaway PostgreSQL cluster, durable settings (scripts/test-postgres.sh start --durable)"
+    eval "$("$ROOT/scripts/test-postgres.sh" start --durable)"
+    log "   $(psql "$JIKIMI_TEST_POSTGRES_URL" -Atc 'SELECT version()' | cut -d, -f1); fsync=$(psql "$JIKIMI_TEST_POSTGRES_URL" -Atc 'SHOW fsync'), synchronous_commit=$(psql "$JIKIMI_TEST_POSTGRES_URL" -Atc 'SHOW synchronous_commit'), shared_buffers=$(psql "$JIKIMI_TEST_POSTGRES_URL" -Atc 'SHOW shared_buffers')"
+    psql -q "$JIKIMI_TEST_POSTGRES_URL" -c 'CREATE SCHEMA jikimi_data' -c 'CREATE SCHEMA jikimi_keys'
+    STORE_ARGS=(--database-url "$JIKIMI_TEST_POSTGRES_URL?options[search_path]=jikimi_data"
+        --key-store-url "$JIKIMI_TEST_POSTGRES_URL?options[search_path]=jikimi_keys"
+        --master-key-file "$WORK/master.key")
+    unset JIKIMI_TEST_POSTGRES_URL
+    env "${unset_jikimi[@]}" "$BIN" init --data-dir "$DATA" --policy lifeplan-seed "${STORE_ARGS[@]}" | tee -a "$OUT"
+fi
+
+# --- servers --------------------------------------------------------------------------------------
+log "" "== start: $INSTANCES × jikimi serve --listen 127.0.0.1:0 --policy lifeplan-seed ($BACKEND, fresh data)"
+BASES=()
+for i in $(seq 1 "$INSTANCES"); do
+    env "${unset_jikimi[@]}" JIKIMI_LOG=info \
+        "$BIN" serve --listen 127.0.0.1:0 --data-dir "$DATA-$i" --policy lifeplan-seed "${STORE_ARGS[@]}" \
+        >"$WORK/server-$i.out" 2>"$WORK/server-$i.log" &
+    pid=$!
+    SERVER_PIDS+=("$pid")
+    PORT=""
+    for _ in $(seq 1 300); do
+        PORT=$(grep -o 'addr=127\.0\.0\.1:[0-9]*' "$WORK/server-$i.log" 2>/dev/null | head -1 | cut -d: -f2 || true)
+        [[ -n "$PORT" ]] && curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
+        kill -0 "$pid" 2>/dev/null || { cat "$WORK/server-$i.log" >&2; echo "server exited" >&2; exit 1; }
+        sleep 0.1
+    done
+    curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null || { echo "no /healthz" >&2; exit 1; }
+    BASES+=("http://127.0.0.1:$PORT")
+    log "server $i: pid $pid on http://127.0.0.1:$PORT"
 done
-curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null || { echo "no /healthz" >&2; exit 1; }
-BASE="http://127.0.0.1:$PORT"
-log "server pid $SERVER_PID on $BASE"
+SERVER_PID=${SERVER_PIDS[0]}
+BASE=${BASES[0]}
+# With SQLite the single instance keeps its data in $DATA-1.
+[[ $BACKEND == sqlite ]] && DATA="$DATA-1"
 
 # --- synthetic members (same generator as lua/common.lua) -----------------------------------------
 SURNAMES=(김 이 박 최 정 강 조 윤 장 임 한 오 서 신 권 황)
@@ -179,24 +229,45 @@ person_json() {
 # --- wrk ------------------------------------------------------------------------------------------
 declare -a RESULTS=()
 FAILED=0
-run_wrk() { # name conns script [script args...]
+run_wrk() { # name conns script [script args...]; the last script arg is always the wrk thread count
     local name=$1 conns=$2 script=$3
     shift 3
-    log "" "== ($name) wrk -t$THREADS -c$conns -d$DURATION --timeout 10s --latency -s lua/$script $BASE -- $*"
+    # One wrk per instance, each with an equal share of the connections and threads (a round-robin
+    # load balancer's split); sign-up numbers are kept apart per instance.
+    local n=$INSTANCES per_conns=$((conns / INSTANCES)) per_threads=$((THREADS / INSTANCES))
+    ((per_threads < 1)) && per_threads=1
+    local args=("$@") i pids=()
+    log "" "== ($name) ${n} × wrk -t$per_threads -c$per_conns -d$DURATION --timeout 10s --latency -s lua/$script <instance> -- ${args[*]:0:${#args[@]}-1} $per_threads"
     wait_quiet
     cpu_begin
     local TIMEFORMAT='%3U %3S'
-    { time BENCH_LUA_DIR="$BENCH/lua" BENCH_SCENARIO="$name" \
-        wrk -t"$THREADS" -c"$conns" -d"$DURATION" --timeout 10s --latency \
-        -s "$BENCH/lua/$script" "$BASE" -- "$@" >"$WORK/wrk.out" 2>&1; } 2>"$WORK/wrk.time" || true
+    for i in $(seq 1 "$n"); do
+        local a=("${args[@]:0:${#args[@]}-1}" "$per_threads")
+        [[ $script == signup.lua ]] && a[0]=$((args[0] + (i - 1) * 3000000))
+        { time BENCH_LUA_DIR="$BENCH/lua" BENCH_SCENARIO="$name" \
+            wrk -t"$per_threads" -c"$per_conns" -d"$DURATION" --timeout 10s --latency \
+            -s "$BENCH/lua/$script" "${BASES[i - 1]}" -- "${a[@]}" >"$WORK/wrk-$i.out" 2>&1; } 2>"$WORK/wrk-$i.time" &
+        pids+=($!)
+    done
+    for i in "${pids[@]}"; do wait "$i" || true; done
     local cpu
-    cpu=$(cpu_end "$(awk '{print $1 + $2}' "$WORK/wrk.time")")
-    tee -a "$OUT" <"$WORK/wrk.out"
-    log "cores used (of $NPROC): $cpu  [server = jikimi, load = wrk, other = every other process]"
+    cpu=$(cpu_end "$(cat "$WORK"/wrk-*.time | awk '{s += $1 + $2} END {print s}')")
+    cat "$WORK"/wrk-*.out | tee -a "$OUT" >/dev/null
+    cat "$WORK"/wrk-*.out
+    # One RESULT line: requests and rates add up; latencies are the worst instance's.
+    grep -h '^RESULT ' "$WORK"/wrk-*.out | awk '
+        { for (f = 2; f <= NF; f++) { split($f, kv, "="); k = kv[1]; v = kv[2]
+            if (k == "scenario" || k == "statuses") { val[k] = (k in val && k == "statuses") ? val[k] "," v : v }
+            else if (k ~ /_ms$/ || k == "secs") { if (!(k in val) || v + 0 > val[k] + 0) val[k] = v }
+            else val[k] += v
+            if (!(k in seen)) { seen[k] = 1; order[++nk] = k } } ; lines++ }
+        END { if (!lines) exit; printf "RESULT"; for (i = 1; i <= nk; i++) printf " %s=%s", order[i], val[order[i]]; printf "\n" }' >"$WORK/wrk.out"
+    rm -f "$WORK"/wrk-*.out "$WORK"/wrk-*.time
+    log "cores used (of $NPROC): $cpu  [server = jikimi (all instances), db = PostgreSQL, load = wrk, other = every other process]"
     local mem
-    mem=$(awk '/^VmRSS/ {r = int($2 / 1024)} /^VmHWM/ {h = int($2 / 1024)} END {printf "rss_mib=%d peak_rss_mib=%d", r, h}' "/proc/$SERVER_PID/status")
-    mem="$mem threads=$(ls "/proc/$SERVER_PID/task" | wc -l)"
-    log "server after the run: $mem"
+    mem=$(for p in "${SERVER_PIDS[@]}"; do cat "/proc/$p/status"; done |
+        awk '/^VmRSS/ {r += int($2 / 1024)} /^VmHWM/ {h += int($2 / 1024)} /^Threads/ {t += $2} END {printf "rss_mib=%d peak_rss_mib=%d threads=%d", r, h, t}')
+    log "server(s) after the run: $mem"
     local line
     line=$(grep '^RESULT ' "$WORK/wrk.out" || true)
     [[ -n "$line" ]] && line="$line $cpu $mem"
@@ -254,32 +325,31 @@ run_wrk me_get "$CONNS" me.lua "$WORK/tokens.txt" "$THREADS"
 run_wrk me_patch "$CONNS" correct.lua "$WORK/tokens.txt" "$THREADS"
 
 # --- stop, check the server log and the audit chain -----------------------------------------------
-kill -TERM "$SERVER_PID"
-wait "$SERVER_PID" 2>/dev/null || true
-SERVER_PID=""
+stop_servers
+cat "$WORK"/server-*.log >"$WORK/server.log"
 log "" "== server log: $(grep -c ' request ' "$WORK/server.log" || true) request lines; by status: $(grep -o 'status=[0-9]*' "$WORK/server.log" | sort | uniq -c | tr -s ' ' | tr '\n' ';')"
 log "   WARN/ERROR lines: $(grep -cE ' (WARN|ERROR) ' "$WORK/server.log" || true) (start-up warnings such as PIPA Art. 24-2 for the seed profile are expected; any other is listed below)"
-grep -E ' (WARN|ERROR) ' "$WORK/server.log" | grep -v -i 'pipa\|24-2\|rrn' | head -5 | tee -a "$OUT" || true
-log "== audit verify after load: $("$BIN" audit verify --data-dir "$DATA" --policy lifeplan-seed 2>/dev/null | tail -1)"
+grep -E ' (WARN|ERROR) ' "$WORK/server.log" | grep -v -i 'pipa\|24-2\|rrn\|sandbox' | head -5 | tee -a "$OUT" || true
+log "== audit verify after load: $(env "${unset_jikimi[@]}" "$BIN" audit verify --data-dir "$DATA" --policy lifeplan-seed "${STORE_ARGS[@]}" 2>/dev/null | tail -1)"
 
 argon_rate after
 
 # --- table ----------------------------------------------------------------------------------------
 field() { sed -E "s/.* $2=([^ ]+).*/\1/" <<<"$1"; }
-log "" "== results ($DURATION per scenario, wrk $THREADS threads)"
+log "" "== results ($BACKEND, $INSTANCES instance(s), $DURATION per scenario, wrk $THREADS threads in all)"
 {
     printf '%-10s %6s %9s %9s %9s %9s %7s %7s %9s   %s\n' scenario conns req/s p50_ms p99_ms max_ms non2xx errors \
-        peak_MiB "cores: server/wrk/other/steal"
+        peak_MiB "cores: server/db/wrk/other/steal"
     for line in "${RESULTS[@]}"; do
         name=$(field "$line" scenario)
         case $name in signup | login) c=$CONNS_ARGON ;; *) c=$CONNS ;; esac
         e=$(($(sed -E 's/.*errors_connect=([0-9]+) errors_read=([0-9]+) errors_write=([0-9]+) errors_timeout=([0-9]+).*/\1+\2+\3+\4/' <<<"$line")))
         flag=$(awk -v o="$(field "$line" cpu_other)" -v st="$(field "$line" cpu_steal)" \
             'BEGIN { if (o + st > 0.15) print "  <- other processes used the CPU: disturbed" }')
-        printf '%-10s %6s %9s %9s %9s %9s %7s %7s %9s   %s/%s/%s/%s%s\n' "$name" "$c" "$(field "$line" rps)" \
+        printf '%-10s %6s %9s %9s %9s %9s %7s %7s %9s   %s/%s/%s/%s/%s%s\n' "$name" "$c" "$(field "$line" rps)" \
             "$(field "$line" p50_ms)" "$(field "$line" p99_ms)" "$(field "$line" max_ms)" "$(field "$line" non2xx)" "$e" \
             "$(field "$line" peak_rss_mib)" \
-            "$(field "$line" cpu_server)" "$(field "$line" cpu_load)" "$(field "$line" cpu_other)" "$(field "$line" cpu_steal)" "$flag"
+            "$(field "$line" cpu_server)" "$(field "$line" cpu_db)" "$(field "$line" cpu_load)" "$(field "$line" cpu_other)" "$(field "$line" cpu_steal)" "$flag"
     done
 } | tee -a "$OUT"
 log "" "Argon2id hashes/s (argon2-rate, $ARGON_HASHES per thread):"

@@ -5,6 +5,8 @@
 #   eval "$(scripts/test-postgres.sh start)"   # prints: export JIKIMI_TEST_POSTGRES_URL=... PGTEST_DIR=...
 #   scripts/test-postgres.sh stop "$PGTEST_DIR"
 #
+# Tests run it without durability (fsync, synchronous_commit and full-page writes off: the data is
+# thrown away). `start --durable` keeps PostgreSQL's durable defaults, for benchmarks.
 # The cluster trusts local connections only (it listens on 127.0.0.1 and is gone after `stop`).
 set -euo pipefail
 
@@ -27,7 +29,7 @@ PY
 }
 
 start() {
-    local bin
+    local durable=${1:-} bin
     if ! bin=$(pg_bin); then
         echo "installing postgresql" >&2
         export DEBIAN_FRONTEND=noninteractive
@@ -48,8 +50,9 @@ start() {
     "${as[@]}" "$bin/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
         || { cat "$dir/initdb.log" >&2; exit 1; }
     # Tests create a schema each and run many connections from two instances at once.
-    "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
-        -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off" >&2
+    local opts="-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir -c max_connections=300"
+    [[ $durable == --durable ]] || opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start -o "$opts" >&2
     echo "export PGTEST_DIR=$dir"
     echo "export JIKIMI_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:$port/postgres"
 }
@@ -64,7 +67,7 @@ stop() {
 }
 
 case "${1:-}" in
-    start) start ;;
+    start) start "${2:-}" ;;
     stop) stop "${2:-}" ;;
-    *) echo "usage: $0 start | stop DIR" >&2; exit 2 ;;
+    *) echo "usage: $0 start [--durable] | stop DIR" >&2; exit 2 ;;
 esac
