@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -52,6 +52,23 @@ pub fn router_with(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(log_request))
         .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::from_fn(run_to_completion))
+}
+
+/// A request runs to completion even when its client goes away. Without this, a closed connection
+/// drops the handler mid-way: a withdrawal could stop between its data transaction and the key's
+/// destruction (the `keys.destroy` job would finish it later), and a database transaction could be
+/// cancelled while it begins, which sqlx 0.8 does not clean up on PostgreSQL (the connection goes back
+/// to the pool inside an open transaction). The request gets its own task; dropping the response
+/// future only stops waiting for it.
+async fn run_to_completion(req: Request, next: Next) -> Response {
+    match tokio::spawn(next.run(req)).await {
+        Ok(res) => res,
+        Err(e) => {
+            tracing::error!(error = %e, "request task failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
 }
 
 async fn healthz() -> impl IntoResponse {

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
@@ -12,6 +13,7 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 jikimi_testkit::backend_tests!(
+    a_request_completes_when_its_client_goes_away,
     an_item_added_to_the_policy_file_appears_everywhere,
     a_member_does_everything_over_the_api_on_both_profiles,
     one_member_can_never_read_or_change_another,
@@ -943,4 +945,35 @@ async fn identity_items_are_locked_over_the_api(b: Backend) {
     assert_eq!(r.body["errors"][0]["code"], "item.identity_locked");
     let r = api.get("/api/v1/me?reveal=ci", &token).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "CI is never shown");
+}
+
+/// A client that closes the connection mid-request (the server drops the response future) does not
+/// cut the request short: the sign-up is stored whole, or a withdrawal would destroy its key.
+async fn a_request_completes_when_its_client_goes_away(b: Backend) {
+    let api = Api::new(b, "lifeplan-seed").await;
+    let p = person(90);
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/api/v1/members")
+        .header("content-type", "application/json")
+        .body(Body::from(seed_body(&p).to_string()))
+        .unwrap();
+    let mut pending = Box::pin(api.router.clone().oneshot(req));
+    // Poll once, as a server does before the client goes away, then drop the future.
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    assert!(
+        pending.as_mut().poll(&mut cx).is_pending(),
+        "the sign-up was still running"
+    );
+    drop(pending);
+    let start = std::time::Instant::now();
+    while api.counts().await["members"] == 0 {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "the sign-up was abandoned with its client"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let token = api.token(&p).await;
+    assert_eq!(api.get("/api/v1/me", &token).await.status, StatusCode::OK);
 }
