@@ -54,6 +54,10 @@ pub enum CoreError {
     },
     #[error("not found: {0}")]
     NotFound(&'static str),
+    /// The request contradicts the current state (for example releasing a hold that is not in
+    /// force).
+    #[error("conflict: {0}")]
+    Conflict(String),
     #[error("wrong login ID or password")]
     BadCredentials,
     /// Too many failed logins for this login ID; try again after `retry_after` seconds.

@@ -78,8 +78,12 @@ pub(crate) fn member_context(member: Uuid) -> String {
     format!("member:{member}")
 }
 
+const RETENTION_PREFIX: &str = "retention:";
+/// The bucket of a record under legal hold: `hold-<record id>`.
+pub const HOLD_BUCKET_PREFIX: &str = "hold-";
+
 pub(crate) fn retention_context(class: &str, bucket: &str) -> String {
-    format!("retention:{class}:{bucket}")
+    format!("{RETENTION_PREFIX}{class}:{bucket}")
 }
 
 const BLIND_INDEX_CONTEXT: &str = "system:blind_index";
@@ -201,17 +205,53 @@ impl Keyring {
         Ok(self.store.delete(&member_context(member)).await?)
     }
 
-    /// The key of a retention bucket (class + expiry month), created on first use.
+    /// The key of a retention bucket (class + expiry day), created on first use. Every record
+    /// of a bucket expires on the same day, so the day after, one key deletion destroys them all,
+    /// in every copy of the data.
     pub async fn retention_key(
         &self,
         class: &str,
         expires_on: NaiveDate,
     ) -> Result<(String, DataKey)> {
-        let bucket = expires_on.format("%Y-%m").to_string();
+        let bucket = expires_on.format("%Y-%m-%d").to_string();
         let key = self
             .get_or_create(&retention_context(class, &bucket))
             .await?;
         Ok((bucket, key))
+    }
+
+    /// A key of its own for a record under legal hold (bucket `hold-<record id>`), so that the
+    /// record's former bucket can still be destroyed whole.
+    pub async fn hold_key(&self, class: &str, record: uuid::Uuid) -> Result<(String, DataKey)> {
+        let bucket = format!("{HOLD_BUCKET_PREFIX}{record}");
+        let key = self
+            .get_or_create(&retention_context(class, &bucket))
+            .await?;
+        Ok((bucket, key))
+    }
+
+    /// Every retention key context (`retention:<class>:<bucket>`), as (class, bucket).
+    pub async fn retention_buckets(&self) -> Result<Vec<(String, String)>> {
+        let far = chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map(|t| t.and_utc())
+            .ok_or_else(|| CoreError::Setup("calendar".into()))?;
+        Ok(self
+            .store
+            .contexts(RETENTION_PREFIX, far)
+            .await?
+            .into_iter()
+            .filter_map(|c| {
+                let rest = c.strip_prefix(RETENTION_PREFIX)?;
+                let (class, bucket) = rest.split_once(':')?;
+                Some((class.to_owned(), bucket.to_owned()))
+            })
+            .collect())
+    }
+
+    /// Destroys a retention bucket's key. Returns whether one was there.
+    pub async fn destroy_retention_key(&self, class: &str, bucket: &str) -> Result<bool> {
+        Ok(self.store.delete(&retention_context(class, bucket)).await?)
     }
 
     pub async fn retention_key_by_bucket(

@@ -6,6 +6,7 @@ mod error;
 pub mod identity;
 pub mod keyring;
 mod members;
+pub mod retention;
 mod sessions;
 pub mod validate;
 mod withdrawal;
@@ -23,6 +24,7 @@ pub use error::{CoreError, FieldError, Result};
 pub use jikimi_vault::Revealed;
 pub use keyring::{Keyring, MasterKeySource};
 pub use members::{ConsentState, SignUp, VerifiedIdentity};
+pub use retention::{ClassPurge, PurgeReport};
 pub use sessions::{NewSession, SessionInfo, Settings, token_hash};
 pub use withdrawal::{RetainedView, WithdrawalReceipt};
 

@@ -987,21 +987,9 @@ impl Jikimi {
     /// and its data, or a withdrawal interrupted before its key was destroyed). Only keys older
     /// than `grace` are considered, so a sign-up in progress keeps its key.
     pub async fn sweep_orphan_keys(&self, grace: chrono::Duration) -> Result<usize> {
-        // Key ages are wall-clock facts of the key store, not domain time.
-        let before = Utc::now() - grace;
-        let contexts = self
-            .keyring()
-            .key_store()
-            .contexts("member:", before)
-            .await?;
         let mut removed = 0;
-        for ctx in contexts {
-            let Some(id) = ctx
-                .strip_prefix("member:")
-                .and_then(|s| Uuid::parse_str(s).ok())
-            else {
-                continue;
-            };
+        for id in self.orphan_member_keys(grace).await? {
+            // Checked again right before: a sign-up may have committed meanwhile.
             if self.store().member(id).await?.is_none()
                 && self.keyring().destroy_member_key(id).await?
             {
@@ -1009,5 +997,29 @@ impl Jikimi {
             }
         }
         Ok(removed)
+    }
+
+    /// Member keys older than `grace` whose member does not exist.
+    pub(crate) async fn orphan_member_keys(&self, grace: chrono::Duration) -> Result<Vec<Uuid>> {
+        // Key ages are wall-clock facts of the key store, not domain time.
+        let before = Utc::now() - grace;
+        let contexts = self
+            .keyring()
+            .key_store()
+            .contexts("member:", before)
+            .await?;
+        let mut out = Vec::new();
+        for ctx in contexts {
+            let Some(id) = ctx
+                .strip_prefix("member:")
+                .and_then(|s| Uuid::parse_str(s).ok())
+            else {
+                continue;
+            };
+            if self.store().member(id).await?.is_none() {
+                out.push(id);
+            }
+        }
+        Ok(out)
     }
 }

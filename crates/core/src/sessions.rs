@@ -27,6 +27,8 @@ pub struct Settings {
     pub max_failures: i64,
     pub failure_window: Duration,
     pub lock_for: Duration,
+    /// When the daily purge runs, KST wall-clock time.
+    pub purge_at: chrono::NaiveTime,
 }
 
 impl Default for Settings {
@@ -38,6 +40,7 @@ impl Default for Settings {
             max_failures: 5,
             failure_window: Duration::minutes(15),
             lock_for: Duration::minutes(15),
+            purge_at: chrono::NaiveTime::from_hms_opt(4, 0, 0).unwrap_or_default(),
         }
     }
 }

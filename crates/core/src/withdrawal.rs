@@ -167,6 +167,7 @@ impl Jikimi {
                 receipt_index: receipt_index.clone(),
                 sealed: rkey.seal(&id.to_string(), &class.id, &plain)?,
                 created_at: now,
+                hold_reason: None,
             });
             summary.push(RetainedSummary {
                 class: class.id.clone(),
@@ -184,6 +185,7 @@ impl Jikimi {
             count: destroyed_items,
             method: "key_destruction".into(),
             actor: actor.audit_name(),
+            run_id: None,
         };
         let entry = AuditEntry {
             at: now,
@@ -237,8 +239,12 @@ impl Jikimi {
         let rows = self.store().retained_by_receipt(&index).await?;
         let today = self.clock().today_kst();
         let mut out = Vec::with_capacity(rows.len());
-        // A record past its expiry is no longer kept for any purpose, not even this one.
-        for r in rows.iter().filter(|r| r.expires_on >= today) {
+        // A record past its expiry is no longer kept for any purpose, not even this one, unless
+        // a legal hold keeps it (and then its subject may see it).
+        for r in rows
+            .iter()
+            .filter(|r| r.expires_on >= today || r.hold_reason.is_some())
+        {
             let Some(key) = self
                 .keyring()
                 .retention_key_by_bucket(&r.class, &r.bucket)
@@ -289,11 +295,33 @@ impl Jikimi {
             let now = self.clock().now();
             let Some(job) = self
                 .store()
-                .claim_job(&["keys.destroy"], now, now + chrono::Duration::minutes(5))
+                .claim_job(
+                    &["keys.destroy", crate::retention::PURGE_JOB],
+                    now,
+                    now + chrono::Duration::minutes(30),
+                )
                 .await?
             else {
                 return Ok(done);
             };
+            if job.kind == crate::retention::PURGE_JOB {
+                let outcome = match self.purge(&Actor::System, false, &|_, _| {}).await {
+                    Ok(report) => {
+                        tracing::info!(run = %report.run_id, records = report.records(), held = report.held, "daily purge done");
+                        jikimi_store::JobOutcome::Done
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "daily purge failed; retrying in 10 minutes");
+                        jikimi_store::JobOutcome::Retry {
+                            at: now + chrono::Duration::minutes(10),
+                            error: e.to_string(),
+                        }
+                    }
+                };
+                self.store().finish_job(job.id, outcome).await?;
+                done += 1;
+                continue;
+            }
             let member = job
                 .payload
                 .get("member_id")

@@ -435,8 +435,8 @@ macro_rules! store_impl {
                 }
                 for d in &w.destruction {
                     sqlx::query(
-                        "INSERT INTO destruction_records (id, at, event, class, period, count, method, actor)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                        "INSERT INTO destruction_records (id, at, event, class, period, count, method, actor, run_id)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                     )
                     .bind(d.id)
                     .bind(d.at)
@@ -446,6 +446,7 @@ macro_rules! store_impl {
                     .bind(d.count)
                     .bind(&d.method)
                     .bind(&d.actor)
+                    .bind(d.run_id)
                     .execute(&mut *tx)
                     .await?;
                 }
@@ -718,7 +719,7 @@ macro_rules! store_impl {
                 receipt_index: &[u8],
             ) -> $crate::Result<Vec<$crate::RetainedRow>> {
                 Ok(sqlx::query_as(
-                    "SELECT id, class, bucket, key_id, expires_on, receipt_index, sealed, created_at
+                    "SELECT id, class, bucket, key_id, expires_on, receipt_index, sealed, created_at, hold_reason
                      FROM retained_records WHERE receipt_index = $1 ORDER BY class",
                 )
                 .bind(receipt_index)
@@ -728,11 +729,211 @@ macro_rules! store_impl {
 
             async fn destruction_records(&self) -> $crate::Result<Vec<$crate::DestructionRecord>> {
                 Ok(sqlx::query_as(
-                    "SELECT id, at, event, class, period, count, method, actor
+                    "SELECT id, at, event, class, period, count, method, actor, run_id
                      FROM destruction_records ORDER BY at, id",
                 )
                 .fetch_all(&self.read)
                 .await?)
+            }
+
+            async fn retained_record(
+                &self,
+                id: uuid::Uuid,
+            ) -> $crate::Result<Option<$crate::RetainedRecord>> {
+                Ok(sqlx::query_as(
+                    "SELECT id, class, bucket, key_id, expires_on, receipt_index, sealed, created_at, hold_reason
+                     FROM retained_records WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.read)
+                .await?)
+            }
+
+            async fn retained_meta(
+                &self,
+                after: Option<(chrono::NaiveDate, uuid::Uuid)>,
+                limit: i64,
+            ) -> $crate::Result<Vec<$crate::RetainedMeta>> {
+                let (day, id) = after.unzip();
+                Ok(sqlx::query_as(
+                    "SELECT id, class, bucket, expires_on, created_at, hold_reason, held_at, held_by
+                     FROM retained_records
+                     WHERE $1 IS NULL OR expires_on > $1 OR (expires_on = $1 AND id > $2)
+                     ORDER BY expires_on, id LIMIT $3",
+                )
+                .bind(day)
+                .bind(id)
+                .bind(limit)
+                .fetch_all(&self.read)
+                .await?)
+            }
+
+            async fn retained_meta_by_id(
+                &self,
+                id: uuid::Uuid,
+            ) -> $crate::Result<Option<$crate::RetainedMeta>> {
+                Ok(sqlx::query_as(
+                    "SELECT id, class, bucket, expires_on, created_at, hold_reason, held_at, held_by
+                     FROM retained_records WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.read)
+                .await?)
+            }
+
+            async fn retention_buckets(&self) -> $crate::Result<Vec<$crate::RetentionBucket>> {
+                Ok(sqlx::query_as(
+                    "SELECT class, bucket, expires_on, count(*) AS records, count(hold_reason) AS held
+                     FROM retained_records GROUP BY class, bucket, expires_on
+                     ORDER BY expires_on, class, bucket",
+                )
+                .fetch_all(&self.read)
+                .await?)
+            }
+
+            async fn purge_retained_batch(
+                &self,
+                bucket: &str,
+                class: &str,
+                today: chrono::NaiveDate,
+                limit: i64,
+                d: &$crate::DestructionRecord,
+            ) -> $crate::Result<u64> {
+                let mut tx = self.write.begin_with(BEGIN).await?;
+                let done = sqlx::query(
+                    "DELETE FROM retained_records WHERE id IN (
+                         SELECT id FROM retained_records
+                         WHERE bucket = $1 AND class = $2 AND expires_on < $3 AND hold_reason IS NULL
+                         LIMIT $4)",
+                )
+                .bind(bucket)
+                .bind(class)
+                .bind(today)
+                .bind(limit)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if done > 0 {
+                    sqlx::query(
+                        "INSERT INTO destruction_records (id, at, event, class, period, count, method, actor, run_id)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                         ON CONFLICT (id) DO UPDATE SET count = destruction_records.count + excluded.count",
+                    )
+                    .bind(d.id)
+                    .bind(d.at)
+                    .bind(&d.event)
+                    .bind(&d.class)
+                    .bind(&d.period)
+                    .bind(done as i64)
+                    .bind(&d.method)
+                    .bind(&d.actor)
+                    .bind(d.run_id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(done)
+            }
+
+            async fn count_expired(
+                &self,
+                now: chrono::DateTime<chrono::Utc>,
+                idle: chrono::Duration,
+            ) -> $crate::Result<u64> {
+                let sessions: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2",
+                )
+                .bind(now)
+                .bind(now - idle)
+                .fetch_one(&self.read)
+                .await?;
+                let identities: i64 =
+                    sqlx::query_scalar("SELECT count(*) FROM identity_verifications WHERE expires_at <= $1")
+                        .bind(now)
+                        .fetch_one(&self.read)
+                        .await?;
+                Ok((sessions + identities).max(0) as u64)
+            }
+
+            async fn set_hold(&self, c: $crate::HoldChange) -> $crate::Result<()> {
+                let mut tx = self.write.begin_with(BEGIN).await?;
+                let (reason, by, at) = c.hold.clone().map_or((None, None, None), |(r, b, a)| {
+                    (Some(r), Some(b), Some(a))
+                });
+                let done = sqlx::query(
+                    "UPDATE retained_records SET hold_reason = $2, held_by = $3, held_at = $4
+                     WHERE id = $1",
+                )
+                .bind(c.record_id)
+                .bind(reason)
+                .bind(by)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() != 1 {
+                    return Err($crate::StoreError::NotFound("retained record"));
+                }
+                if let Some(r) = &c.resealed {
+                    sqlx::query(
+                        "UPDATE retained_records SET bucket = $2, key_id = $3, sealed = $4 WHERE id = $1",
+                    )
+                    .bind(c.record_id)
+                    .bind(&r.bucket)
+                    .bind(&r.key_id)
+                    .bind(&r.sealed)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                append_audit_tx(&mut tx, self.linker.as_ref(), &c.audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn record_destruction(
+                &self,
+                records: Vec<$crate::DestructionRecord>,
+                audit: Vec<$crate::AuditEntry>,
+            ) -> $crate::Result<()> {
+                let mut tx = self.write.begin_with(BEGIN).await?;
+                for d in &records {
+                    sqlx::query(
+                        "INSERT INTO destruction_records (id, at, event, class, period, count, method, actor, run_id)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    )
+                    .bind(d.id)
+                    .bind(d.at)
+                    .bind(&d.event)
+                    .bind(&d.class)
+                    .bind(&d.period)
+                    .bind(d.count)
+                    .bind(&d.method)
+                    .bind(&d.actor)
+                    .bind(d.run_id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                append_audit_tx(&mut tx, self.linker.as_ref(), &audit).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn schedule_job(
+                &self,
+                j: $crate::NewJob,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::Result<bool> {
+                let done = sqlx::query(
+                    "INSERT INTO jobs (id, kind, payload, state, attempts, run_at, created_at)
+                     VALUES ($1, $2, $3, 'queued', 0, $4, $5) ON CONFLICT (id) DO NOTHING",
+                )
+                .bind(j.id)
+                .bind(&j.kind)
+                .bind(j.payload.to_string())
+                .bind(j.run_at)
+                .bind(now)
+                .execute(&self.write)
+                .await?;
+                Ok(done.rows_affected() == 1)
             }
 
             async fn jobs(&self, kind: Option<&str>) -> $crate::Result<Vec<$crate::JobRow>> {

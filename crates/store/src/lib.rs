@@ -128,6 +128,39 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     // --- retention store
     async fn retained_by_receipt(&self, receipt_index: &[u8]) -> Result<Vec<RetainedRow>>;
     async fn destruction_records(&self) -> Result<Vec<DestructionRecord>>;
+    /// One retained record with its ciphertext.
+    async fn retained_record(&self, id: Uuid) -> Result<Option<RetainedRecord>>;
+    /// Retained records without content, oldest expiry first, `limit` at a time after `after`
+    /// (by id within an expiry day).
+    async fn retained_meta(
+        &self,
+        after: Option<(chrono::NaiveDate, Uuid)>,
+        limit: i64,
+    ) -> Result<Vec<RetainedMeta>>;
+    async fn retained_meta_by_id(&self, id: Uuid) -> Result<Option<RetainedMeta>>;
+    /// The retention store by bucket and expiry day, with counts.
+    async fn retention_buckets(&self) -> Result<Vec<RetentionBucket>>;
+    /// Deletes up to `limit` records of a bucket that expired before `today` and are not held,
+    /// and adds their number to `record` (inserted on the first batch), in one transaction; returns
+    /// how many. Called repeatedly, so memory stays bounded whatever the bucket's size, and the
+    /// destruction record always counts exactly what is gone.
+    async fn purge_retained_batch(
+        &self,
+        bucket: &str,
+        class: &str,
+        today: chrono::NaiveDate,
+        limit: i64,
+        record: &DestructionRecord,
+    ) -> Result<u64>;
+    /// How many sessions and identity-verification results `purge_expired` would delete.
+    async fn count_expired(&self, now: DateTime<Utc>, idle: chrono::Duration) -> Result<u64>;
+    async fn set_hold(&self, change: HoldChange) -> Result<()>;
+    /// Writes destruction records and their audit entries in one transaction.
+    async fn record_destruction(
+        &self,
+        records: Vec<DestructionRecord>,
+        audit: Vec<AuditEntry>,
+    ) -> Result<()>;
 
     // --- jobs
     async fn jobs(&self, kind: Option<&str>) -> Result<Vec<JobRow>>;
@@ -139,6 +172,9 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         lease_until: DateTime<Utc>,
     ) -> Result<Option<JobRow>>;
     async fn finish_job(&self, id: Uuid, outcome: JobOutcome) -> Result<()>;
+    /// Inserts a job unless one with its id exists (a deterministic id makes a scheduled job
+    /// exist once, whichever instance schedules it). Returns whether it was inserted.
+    async fn schedule_job(&self, job: NewJob, now: DateTime<Utc>) -> Result<bool>;
 }
 
 /// Which database a URL names.

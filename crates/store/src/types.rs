@@ -261,6 +261,9 @@ pub struct RetainedRecord {
     pub receipt_index: Vec<u8>,
     pub sealed: Vec<u8>,
     pub created_at: DateTime<Utc>,
+    /// A legal hold's reason while one is in force (never set on insert).
+    #[sqlx(default)]
+    pub hold_reason: Option<String>,
 }
 
 impl fmt::Debug for RetainedRecord {
@@ -289,6 +292,59 @@ pub struct DestructionRecord {
     /// `key_destruction`, `deletion`.
     pub method: String,
     pub actor: String,
+    /// The purge run that wrote it (`None` for a withdrawal).
+    pub run_id: Option<Uuid>,
+}
+
+/// A retained record without its content: what the privacy office and a purge see.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct RetainedMeta {
+    pub id: Uuid,
+    pub class: String,
+    pub bucket: String,
+    pub expires_on: NaiveDate,
+    pub created_at: DateTime<Utc>,
+    /// The legal hold's reason while one is in force.
+    pub hold_reason: Option<String>,
+    pub held_at: Option<DateTime<Utc>>,
+    pub held_by: Option<String>,
+}
+
+/// The records of one bucket (every record sealed under one retention key) that expire on one
+/// day, with how many of them are held.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RetentionBucket {
+    pub class: String,
+    pub bucket: String,
+    pub expires_on: NaiveDate,
+    pub records: i64,
+    pub held: i64,
+}
+
+/// Places or lifts a legal hold, in one transaction with its audit entry. Placing a hold moves
+/// the record under a key of its own (`resealed`), so that its bucket can still be destroyed
+/// whole when it expires.
+#[derive(Debug)]
+pub struct HoldChange {
+    pub record_id: Uuid,
+    /// `Some((reason, by, at))` places a hold; `None` lifts it.
+    pub hold: Option<(String, String, DateTime<Utc>)>,
+    pub resealed: Option<Resealed>,
+    pub audit: Vec<AuditEntry>,
+}
+
+/// A record's new bucket, key id and ciphertext.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Resealed {
+    pub bucket: String,
+    pub key_id: String,
+    pub sealed: Vec<u8>,
+}
+
+impl fmt::Debug for Resealed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Resealed({})", self.bucket)
+    }
 }
 
 #[derive(Debug)]

@@ -193,6 +193,16 @@ impl ApiError {
             )
             .with_detail(format!("{item} / {purpose}")),
             CoreError::NotFound(_) => Self::not_found(lang),
+            CoreError::Conflict(why) => Self::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                t(
+                    lang,
+                    "지금 상태에서는 할 수 없는 요청입니다",
+                    "Not possible in the current state",
+                ),
+            )
+            .with_detail(why),
             CoreError::BadCredentials => Self::new(
                 StatusCode::UNAUTHORIZED,
                 "bad_credentials",

@@ -1,0 +1,480 @@
+//! Retention and destruction (파기): the purge, legal holds, and the destruction report.
+//!
+//! Retained records are sealed under one key per retention class and expiry day
+//! (`retention:<class>:<YYYY-MM-DD>`). A record is kept through its expiry day (KST) and is gone
+//! from the first purge after it: its rows are deleted in bounded batches, each batch in one
+//! transaction with the run's destruction record for its class, then the bucket's key is
+//! destroyed, which makes every copy of those records (backups included) unreadable. A record
+//! under legal hold is moved under a key of its own and survives until the hold is released.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use jikimi_store::{AuditEntry, DestructionRecord, HoldChange, NewJob, Resealed, RetainedMeta};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::keyring::HOLD_BUCKET_PREFIX;
+use crate::{Actor, CoreError, Jikimi, Result};
+
+/// The job kind of the daily purge.
+pub const PURGE_JOB: &str = "retention.purge";
+/// Records deleted per transaction.
+const BATCH: i64 = 5_000;
+/// Namespace of the daily purge jobs' ids (one id per KST day: the job exists once, whichever
+/// instance schedules it).
+const PURGE_JOB_NAMESPACE: Uuid = Uuid::from_u128(0x6a69_6b69_6d69_2d70_7572_6765_2d6a_6f62);
+
+/// What a purge destroyed (or, in a dry run, would destroy).
+#[derive(Debug, Clone, Serialize)]
+pub struct PurgeReport {
+    pub run_id: Uuid,
+    pub at: DateTime<Utc>,
+    /// The KST day the purge stood on: records that expired before it are destroyed.
+    pub today: NaiveDate,
+    pub dry_run: bool,
+    /// Per retention class.
+    pub classes: Vec<ClassPurge>,
+    /// Expired records kept because a legal hold is in force.
+    pub held: i64,
+    /// Expired sessions and identity-verification results.
+    pub pending: u64,
+    /// Member keys without a member (an interrupted sign-up), older than an hour.
+    pub orphan_keys: usize,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ClassPurge {
+    pub class: String,
+    pub records: i64,
+    /// Bucket keys destroyed.
+    pub keys: i64,
+    pub first_expired_on: Option<NaiveDate>,
+    pub last_expired_on: Option<NaiveDate>,
+}
+
+impl PurgeReport {
+    pub fn records(&self) -> i64 {
+        self.classes.iter().map(|c| c.records).sum()
+    }
+}
+
+/// Is a bucket key past use on `today`, once no record of it remains?
+fn bucket_expired(bucket: &str, today: NaiveDate) -> bool {
+    if bucket.starts_with(HOLD_BUCKET_PREFIX) {
+        // A held record's own key: it goes with the record.
+        return true;
+    }
+    if let Ok(day) = NaiveDate::parse_from_str(bucket, "%Y-%m-%d") {
+        return day < today;
+    }
+    // Month buckets (`YYYY-MM`): past once the whole month is.
+    NaiveDate::parse_from_str(&format!("{bucket}-01"), "%Y-%m-%d")
+        .ok()
+        .and_then(|first| first.checked_add_months(chrono::Months::new(1)))
+        .is_some_and(|next| next <= today)
+}
+
+impl Jikimi {
+    /// Destroys what is past its retention (DESIGN invariant 6, R-RET-*): expired retained
+    /// records and their bucket keys, expired sessions and identity-verification results, and
+    /// orphan member keys. Writes, per class, a destruction record (class, period, count,
+    /// method, when, by what; no personal data) and one audit entry for the run. With `dry_run`
+    /// nothing changes and the report says what would go. `progress(done, total)` follows the
+    /// retained records.
+    pub async fn purge(
+        &self,
+        actor: &Actor,
+        dry_run: bool,
+        progress: &(dyn Fn(u64, u64) + Send + Sync),
+    ) -> Result<PurgeReport> {
+        let now = self.clock().now();
+        let today = self.clock().today_kst();
+        let run_id = Uuid::new_v4();
+        let groups = self.store().retention_buckets().await?;
+        let expired: Vec<_> = groups.iter().filter(|g| g.expires_on < today).collect();
+        let held: i64 = expired.iter().map(|g| g.held).sum();
+        let total: i64 = expired.iter().map(|g| g.records - g.held).sum();
+
+        // Per class: what expired, and its destruction record (one per run and class).
+        let mut classes: BTreeMap<String, ClassPurge> = BTreeMap::new();
+        for g in expired.iter().filter(|g| g.records > g.held) {
+            let c = classes
+                .entry(g.class.clone())
+                .or_insert_with(|| ClassPurge {
+                    class: g.class.clone(),
+                    records: 0,
+                    keys: 0,
+                    first_expired_on: None,
+                    last_expired_on: None,
+                });
+            c.first_expired_on = Some(
+                c.first_expired_on
+                    .map_or(g.expires_on, |d| d.min(g.expires_on)),
+            );
+            c.last_expired_on = Some(
+                c.last_expired_on
+                    .map_or(g.expires_on, |d| d.max(g.expires_on)),
+            );
+        }
+        let records: BTreeMap<String, DestructionRecord> = classes
+            .values()
+            .map(|c| (c.class.clone(), self.destruction(run_id, now, actor, c)))
+            .collect();
+
+        // 1. The records, batch by batch.
+        let mut done = 0u64;
+        progress(0, total.max(0) as u64);
+        for g in &expired {
+            let Some(c) = classes.get_mut(&g.class) else {
+                continue;
+            };
+            if dry_run {
+                c.records += g.records - g.held;
+                done += (g.records - g.held).max(0) as u64;
+                progress(done, total as u64);
+                continue;
+            }
+            let Some(record) = records.get(&g.class) else {
+                continue;
+            };
+            loop {
+                let n = self
+                    .store()
+                    .purge_retained_batch(&g.bucket, &g.class, today, BATCH, record)
+                    .await?;
+                if n == 0 {
+                    break;
+                }
+                c.records += n as i64;
+                done += n;
+                progress(done, total as u64);
+            }
+        }
+
+        // 2. The bucket keys: a key goes once no record of its bucket remains and its day passed.
+        let remaining: std::collections::BTreeSet<(String, String)> = if dry_run {
+            groups
+                .iter()
+                .filter(|g| g.expires_on >= today || g.held > 0)
+                .map(|g| (g.class.clone(), g.bucket.clone()))
+                .collect()
+        } else {
+            self.store()
+                .retention_buckets()
+                .await?
+                .into_iter()
+                .map(|g| (g.class, g.bucket))
+                .collect()
+        };
+        for (class, bucket) in self.keyring().retention_buckets().await? {
+            if remaining.contains(&(class.clone(), bucket.clone()))
+                || !bucket_expired(&bucket, today)
+            {
+                continue;
+            }
+            if dry_run
+                || self
+                    .keyring()
+                    .destroy_retention_key(&class, &bucket)
+                    .await?
+            {
+                classes
+                    .entry(class.clone())
+                    .or_insert_with(|| ClassPurge {
+                        class: class.clone(),
+                        records: 0,
+                        keys: 0,
+                        first_expired_on: None,
+                        last_expired_on: None,
+                    })
+                    .keys += 1;
+            }
+        }
+
+        // 3. Pending data: expired sessions and verification results, orphan member keys.
+        let (pending, orphan_keys) = if dry_run {
+            (
+                self.store()
+                    .count_expired(now, self.settings().session_idle)
+                    .await?,
+                self.orphan_member_keys(chrono::Duration::hours(1))
+                    .await?
+                    .len(),
+            )
+        } else {
+            (
+                self.store()
+                    .purge_expired(now, self.settings().session_idle)
+                    .await?,
+                self.sweep_orphan_keys(chrono::Duration::hours(1)).await?,
+            )
+        };
+
+        let report = PurgeReport {
+            run_id,
+            at: now,
+            today,
+            dry_run,
+            classes: classes.into_values().collect(),
+            held,
+            pending,
+            orphan_keys,
+        };
+        if !dry_run {
+            self.record_purge(&report, actor, &records).await?;
+        }
+        Ok(report)
+    }
+
+    fn destruction(
+        &self,
+        run_id: Uuid,
+        now: DateTime<Utc>,
+        actor: &Actor,
+        c: &ClassPurge,
+    ) -> DestructionRecord {
+        let period = self
+            .policy()
+            .retention
+            .iter()
+            .find(|r| r.id == c.class)
+            .map(|r| r.period.to_string())
+            .unwrap_or_default();
+        DestructionRecord {
+            id: Uuid::new_v4(),
+            at: now,
+            event: "purge".into(),
+            class: c.class.clone(),
+            period: match (c.first_expired_on, c.last_expired_on) {
+                (Some(a), Some(b)) if a == b => format!("{period}, expired {a}"),
+                (Some(a), Some(b)) => format!("{period}, expired {a}..{b}"),
+                _ => period,
+            },
+            count: 0,
+            method: "key_destruction".into(),
+            actor: actor.audit_name(),
+            run_id: Some(run_id),
+        }
+    }
+
+    /// The run's remaining destruction records (bucket keys whose records went in an earlier
+    /// run, pending data, orphan keys) and its audit entry.
+    async fn record_purge(
+        &self,
+        report: &PurgeReport,
+        actor: &Actor,
+        written: &BTreeMap<String, DestructionRecord>,
+    ) -> Result<()> {
+        let mut extra = Vec::new();
+        for c in &report.classes {
+            if c.records == 0 && c.keys > 0 && !written.contains_key(&c.class) {
+                // Keys of buckets whose records an interrupted earlier run deleted.
+                let mut d = self.destruction(report.run_id, report.at, actor, c);
+                d.count = 0;
+                d.period = format!("{}, {} bucket key(s)", d.period, c.keys);
+                extra.push(d);
+            }
+        }
+        let mut pending = |class: &str, count: i64, method: &str| {
+            if count > 0 {
+                extra.push(DestructionRecord {
+                    id: Uuid::new_v4(),
+                    at: report.at,
+                    event: "purge".into(),
+                    class: class.into(),
+                    period: "expired".into(),
+                    count,
+                    method: method.into(),
+                    actor: actor.audit_name(),
+                    run_id: Some(report.run_id),
+                });
+            }
+        };
+        pending("pending_data", report.pending as i64, "deletion");
+        pending(
+            "orphan_member_keys",
+            report.orphan_keys as i64,
+            "key_destruction",
+        );
+        let entry = AuditEntry {
+            at: report.at,
+            actor: actor.audit_name(),
+            origin: None,
+            action: "retention.purge".into(),
+            member_id: None,
+            items: report.classes.iter().map(|c| c.class.clone()).collect(),
+            purpose: None,
+            outcome: "ok".into(),
+            detail: serde_json::json!({
+                "run": report.run_id,
+                "today": report.today,
+                "records": report.records(),
+                "keys": report.classes.iter().map(|c| c.keys).sum::<i64>(),
+                "held": report.held,
+                "pending": report.pending,
+                "orphan_keys": report.orphan_keys,
+            }),
+        };
+        self.store().record_destruction(extra, vec![entry]).await?;
+        Ok(())
+    }
+
+    /// Places a legal hold on a retained record: it is not purged until released. The record
+    /// moves under a key of its own, so its bucket can still be destroyed whole. Audited.
+    pub async fn hold_retained(&self, actor: &Actor, id: Uuid, reason: &str) -> Result<()> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(CoreError::field(
+                "reason",
+                "hold.reason_required",
+                "보류 사유를 적어 주세요",
+                "a legal hold needs a reason",
+            ));
+        }
+        let now = self.clock().now();
+        let Some(r) = self.store().retained_record(id).await? else {
+            return Err(CoreError::NotFound("retained record"));
+        };
+        let resealed = if r.bucket.starts_with(HOLD_BUCKET_PREFIX) {
+            None // already under its own key
+        } else {
+            let Some(old) = self
+                .keyring()
+                .retention_key_by_bucket(&r.class, &r.bucket)
+                .await?
+            else {
+                return Err(CoreError::NotFound("retained record"));
+            };
+            let plain = zeroize::Zeroizing::new(old.open(&id.to_string(), &r.class, &r.sealed)?);
+            let (bucket, key) = self.keyring().hold_key(&r.class, id).await?;
+            Some(Resealed {
+                bucket,
+                key_id: key.id().to_string(),
+                sealed: key.seal(&id.to_string(), &r.class, &plain)?,
+            })
+        };
+        self.store()
+            .set_hold(HoldChange {
+                record_id: id,
+                hold: Some((reason.to_owned(), actor.audit_name(), now)),
+                resealed,
+                audit: vec![retention_audit(now, actor, "retention.hold", id, &r.class)],
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Lifts a legal hold: the next purge destroys the record if it has expired. Audited.
+    pub async fn release_retained(&self, actor: &Actor, id: Uuid) -> Result<()> {
+        let now = self.clock().now();
+        let Some(meta) = self.store().retained_meta_by_id(id).await? else {
+            return Err(CoreError::NotFound("retained record"));
+        };
+        if meta.hold_reason.is_none() {
+            return Err(CoreError::Conflict("the record is not on hold".into()));
+        }
+        self.store()
+            .set_hold(HoldChange {
+                record_id: id,
+                hold: None,
+                resealed: None,
+                audit: vec![retention_audit(
+                    now,
+                    actor,
+                    "retention.release",
+                    id,
+                    &meta.class,
+                )],
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Retained records without content, oldest expiry first (for the privacy office).
+    pub async fn retained_records(
+        &self,
+        after: Option<(NaiveDate, Uuid)>,
+        limit: i64,
+    ) -> Result<Vec<RetainedMeta>> {
+        Ok(self
+            .store()
+            .retained_meta(after, limit.clamp(1, 1000))
+            .await?)
+    }
+
+    /// Schedules today's purge (KST) at the configured time, once: the job's id comes from the
+    /// day, so every instance scheduling it schedules the same job. Returns whether it was new.
+    pub async fn schedule_purge(&self) -> Result<bool> {
+        let now = self.clock().now();
+        let today = self.clock().today_kst();
+        let at = kst_to_utc(today, self.settings().purge_at);
+        let id = Uuid::new_v5(
+            &PURGE_JOB_NAMESPACE,
+            format!("{PURGE_JOB}:{today}").as_bytes(),
+        );
+        Ok(self
+            .store()
+            .schedule_job(
+                NewJob {
+                    id,
+                    kind: PURGE_JOB.into(),
+                    payload: serde_json::json!({ "day": today }),
+                    run_at: at,
+                },
+                now,
+            )
+            .await?)
+    }
+}
+
+fn retention_audit(
+    now: DateTime<Utc>,
+    actor: &Actor,
+    action: &str,
+    record: Uuid,
+    class: &str,
+) -> AuditEntry {
+    AuditEntry {
+        at: now,
+        actor: actor.audit_name(),
+        origin: None,
+        action: action.into(),
+        member_id: None,
+        items: vec![class.to_owned()],
+        purpose: None,
+        outcome: "ok".into(),
+        // The reason is free text and stays with the record; the chain names the record.
+        detail: serde_json::json!({ "record": record }),
+    }
+}
+
+/// A KST wall-clock time on a KST day, as UTC.
+pub fn kst_to_utc(day: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
+    day.and_time(time).and_utc() - chrono::Duration::hours(9)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap_or_default()
+    }
+
+    #[test]
+    fn buckets_expire_the_day_after_their_day_or_month() {
+        assert!(!bucket_expired("2031-11-28", d(2031, 11, 28)));
+        assert!(bucket_expired("2031-11-28", d(2031, 11, 29)));
+        assert!(!bucket_expired("2031-11", d(2031, 11, 30)));
+        assert!(bucket_expired("2031-11", d(2031, 12, 1)));
+        assert!(bucket_expired("hold-0", d(2000, 1, 1)));
+        assert!(!bucket_expired("garbage", d(2999, 1, 1)));
+    }
+
+    #[test]
+    fn kst_midnight_is_15_utc_the_day_before() {
+        let t = kst_to_utc(d(2026, 12, 1), NaiveTime::MIN);
+        assert_eq!(t.to_rfc3339(), "2026-11-30T15:00:00+00:00");
+    }
+}

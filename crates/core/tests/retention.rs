@@ -1,0 +1,465 @@
+//! Retention and destruction (issue 5, S11, S12, R-RET-*): records kept exactly as long as their
+//! class says (KST days), destroyed provably the day after, legal holds, and a purge that changes
+//! nothing when it is a dry run. On both backends.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+
+use chrono::{NaiveDate, NaiveTime};
+use jikimi_core::identity::{Carrier, IdentityRequest};
+use jikimi_core::retention::kst_to_utc;
+use jikimi_core::{Actor, Clock, CoreError, Jikimi, PurgeReport};
+use jikimi_testkit::{Backend, TestApp, lifeplan_signup, person, personal_values};
+
+jikimi_testkit::backend_tests!(
+    every_class_is_kept_through_its_last_day_and_destroyed_the_day_after,
+    a_held_record_survives_purges_until_released,
+    a_dry_run_changes_nothing_and_foretells_the_purge,
+    the_purge_ends_expired_pending_data,
+    the_daily_purge_runs_once_across_instances,
+);
+
+/// `lifeplan` with a withdrawal record for every class kept after withdrawal (the shipped file
+/// makes them for contract and consent records only: payments, complaints, advertising, logins and
+/// access logs have no flow yet), so every class's boundary is tested.
+fn every_class_recorded() -> jikimi_policy::Policy {
+    let src = jikimi_policy::Policy::builtin_source("lifeplan").unwrap();
+    let blocks: Vec<String> = src
+        .split("\n[[")
+        .map(|block| {
+            if block.starts_with("retention]]")
+                && block.contains("after_withdrawal = true")
+                && !block.contains("withdrawal_record")
+            {
+                block.replacen(
+                    "after_withdrawal = true",
+                    "after_withdrawal = true\nwithdrawal_record = true\nkeeps = [\"login_id\"]",
+                    1,
+                )
+            } else {
+                block.to_owned()
+            }
+        })
+        .collect();
+    jikimi_policy::Policy::from_toml_str(&blocks.join("\n[["), "lifeplan+records.toml")
+        .unwrap()
+        .policy
+}
+
+fn noop(_: u64, _: u64) {}
+
+async fn purge(app: &Jikimi) -> PurgeReport {
+    app.purge(&Actor::Cli, false, &noop).await.unwrap()
+}
+
+/// The classes a receipt still shows.
+async fn shown(app: &Jikimi, receipt: &str) -> Vec<String> {
+    match app.retained_for_receipt(receipt).await {
+        Ok(views) => views.into_iter().map(|v| v.class).collect(),
+        Err(CoreError::NotFound(_)) => Vec::new(),
+        Err(e) => panic!("{e:?}"),
+    }
+}
+
+fn at_kst(day: NaiveDate, h: u32, m: u32, s: u32) -> chrono::DateTime<chrono::Utc> {
+    kst_to_utc(day, NaiveTime::from_hms_opt(h, m, s).unwrap())
+}
+
+async fn every_class_is_kept_through_its_last_day_and_destroyed_the_day_after(b: Backend) {
+    let policy = every_class_recorded();
+    let expected: Vec<String> = policy
+        .retention
+        .iter()
+        .filter(|r| r.withdrawal_record)
+        .map(|r| r.id.clone())
+        .collect();
+    assert!(expected.len() >= 6, "{expected:?}");
+    let t = TestApp::with_policy_on(b, policy).await;
+    let p = person(1);
+    let id = t.app.sign_up(lifeplan_signup(&p)).await.unwrap();
+    let receipt = t
+        .app
+        .withdraw(&Actor::Member(id), id, "test")
+        .await
+        .unwrap();
+    let mut by_day: BTreeMap<NaiveDate, Vec<String>> = BTreeMap::new();
+    for r in &receipt.retained {
+        by_day
+            .entry(r.expires_on)
+            .or_default()
+            .push(r.class.clone());
+    }
+    let mut classes: Vec<_> = receipt.retained.iter().map(|r| r.class.clone()).collect();
+    classes.sort();
+    let mut want = expected.clone();
+    want.sort();
+    assert_eq!(classes, want, "a record for every class");
+    // A copy of the data and keys as a backup holds it, before any purge.
+    let backup = t.snapshot().await;
+
+    let mut destroyed = Vec::new();
+    for (day, due) in &by_day {
+        // The last second of the expiry day (KST): everything still there, a purge leaves it.
+        t.clock.set(at_kst(*day, 23, 59, 59));
+        let report = purge(&t.app).await;
+        assert_eq!(report.records(), 0, "{day}: nothing is due yet: {report:?}");
+        let still = shown(&t.app, &receipt.code).await;
+        for class in due {
+            assert!(still.contains(class), "{class} is readable on {day}");
+        }
+        // The first second of the next day: not shown any more, and the next purge destroys it.
+        t.clock.set(at_kst(day.succ_opt().unwrap(), 0, 0, 0));
+        let now_shown = shown(&t.app, &receipt.code).await;
+        for class in due {
+            assert!(!now_shown.contains(class), "{class} is past its day");
+        }
+        let report = purge(&t.app).await;
+        let mut purged: Vec<_> = report
+            .classes
+            .iter()
+            .filter(|c| c.records > 0)
+            .map(|c| (c.class.clone(), c.records, c.keys))
+            .collect();
+        purged.sort();
+        let mut want: Vec<_> = due.iter().map(|c| (c.clone(), 1, 1)).collect();
+        want.sort();
+        assert_eq!(
+            purged, want,
+            "{day}: each due class loses its record and its key"
+        );
+        for class in due {
+            let bucket = day.format("%Y-%m-%d").to_string();
+            assert!(
+                t.app
+                    .keyring()
+                    .retention_key_by_bucket(class, &bucket)
+                    .await
+                    .unwrap()
+                    .is_none(),
+                "{class}: no key remains that could open a copy"
+            );
+        }
+        destroyed.extend(due.iter().cloned());
+        // What is not due yet is still there.
+        let left = shown(&t.app, &receipt.code).await;
+        for (later, classes) in by_day.range(day.succ_opt().unwrap()..) {
+            for class in classes {
+                assert!(left.contains(class), "{class} (until {later}) is kept");
+            }
+        }
+    }
+    assert_eq!(t.row_counts().await["retained_records"], 0);
+
+    // The backup taken before still holds the sealed records, and the key store taken with it
+    // could open them (so this can fail) — the key store now cannot.
+    let old_keys = jikimi_store::open_key_store(&backup.key_store_url, false)
+        .await
+        .unwrap();
+    let bucket_contexts = old_keys
+        .contexts("retention:", chrono::Utc::now() + chrono::Duration::days(1))
+        .await
+        .unwrap();
+    assert_eq!(
+        bucket_contexts.len(),
+        by_day.values().map(Vec::len).sum::<usize>()
+    );
+    for ctx in &bucket_contexts {
+        assert!(old_keys.get(ctx).await.unwrap().is_some());
+        assert!(
+            t.app
+                .keyring()
+                .key_store()
+                .get(ctx)
+                .await
+                .unwrap()
+                .is_none(),
+            "{ctx} destroyed"
+        );
+    }
+
+    // One destruction record per class, without personal data; the audit chain still verifies.
+    let records = t.app.store().destruction_records().await.unwrap();
+    for class in &destroyed {
+        let r: Vec<_> = records
+            .iter()
+            .filter(|r| r.event == "purge" && &r.class == class)
+            .collect();
+        assert_eq!(r.len(), 1, "{class}: {records:?}");
+        assert_eq!(r[0].count, 1);
+        assert_eq!(r[0].method, "key_destruction");
+        assert_eq!(r[0].actor, "cli");
+        assert!(r[0].run_id.is_some());
+        assert!(r[0].period.contains("expired"), "{}", r[0].period);
+    }
+    let text = serde_json::to_string(&records).unwrap();
+    for v in personal_values(&p) {
+        assert!(
+            !text.contains(&v),
+            "a personal value in the destruction records"
+        );
+    }
+    assert!(t.app.verify_audit().await.unwrap().ok());
+}
+
+async fn a_held_record_survives_purges_until_released(b: Backend) {
+    let t = TestApp::on(b, "lifeplan").await;
+    let p = person(2);
+    let id = t.app.sign_up(lifeplan_signup(&p)).await.unwrap();
+    let receipt = t
+        .app
+        .withdraw(&Actor::Member(id), id, "test")
+        .await
+        .unwrap();
+    let records = t.app.retained_records(None, 100).await.unwrap();
+    let contract = records
+        .iter()
+        .find(|r| r.class == "contract_records")
+        .unwrap()
+        .clone();
+    // A hold needs a reason.
+    assert!(matches!(
+        t.app
+            .hold_retained(&Actor::Staff("officer".into()), contract.id, "  ")
+            .await,
+        Err(CoreError::Invalid(_))
+    ));
+    t.app
+        .hold_retained(
+            &Actor::Staff("officer".into()),
+            contract.id,
+            "소비자 분쟁 조정 진행 중 (사건 2031-17)",
+        )
+        .await
+        .unwrap();
+    let held = t
+        .app
+        .retained_records(None, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.id == contract.id)
+        .unwrap();
+    assert!(held.hold_reason.is_some());
+    assert_eq!(held.held_by.as_deref(), Some("staff:officer"));
+    assert!(held.bucket.starts_with("hold-"), "under a key of its own");
+
+    // Six years on: everything else is destroyed, the held record is kept and still shown.
+    t.clock
+        .set(at_kst(contract.expires_on, 0, 0, 0) + chrono::Duration::days(400));
+    let report = purge(&t.app).await;
+    assert_eq!(report.held, 1);
+    assert!(
+        report
+            .classes
+            .iter()
+            .any(|c| c.class == "consent_records" && c.records == 1)
+    );
+    assert!(
+        !report
+            .classes
+            .iter()
+            .any(|c| c.class == "contract_records" && c.records > 0)
+    );
+    assert_eq!(shown(&t.app, &receipt.code).await, ["contract_records"]);
+    // Its former bucket's key went with the bucket; its own key stays.
+    let original = contract.expires_on.format("%Y-%m-%d").to_string();
+    assert!(
+        t.app
+            .keyring()
+            .retention_key_by_bucket("contract_records", &original)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        t.app
+            .keyring()
+            .retention_key_by_bucket("contract_records", &held.bucket)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    // A second purge keeps it too.
+    assert_eq!(purge(&t.app).await.held, 1);
+
+    // Released: the next purge destroys it and its key.
+    t.app
+        .release_retained(&Actor::Staff("officer".into()), contract.id)
+        .await
+        .unwrap();
+    assert!(matches!(
+        t.app
+            .release_retained(&Actor::Staff("officer".into()), contract.id)
+            .await,
+        Err(CoreError::Conflict(_))
+    ));
+    let report = purge(&t.app).await;
+    assert_eq!(report.held, 0);
+    assert!(
+        report
+            .classes
+            .iter()
+            .any(|c| c.class == "contract_records" && c.records == 1 && c.keys == 1)
+    );
+    assert_eq!(t.row_counts().await["retained_records"], 0);
+    assert!(
+        t.app
+            .keyring()
+            .retention_key_by_bucket("contract_records", &held.bucket)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Both actions are in the audit chain, which verifies.
+    let mut db = t.db().await;
+    for action in ["retention.hold", "retention.release", "retention.purge"] {
+        assert!(
+            db.count(&format!(
+                "SELECT count(*) FROM audit_log WHERE action = '{action}'"
+            ))
+            .await
+                >= 1,
+            "{action} audited"
+        );
+    }
+    // The reason stays with the record, not in the chain.
+    assert_eq!(
+        db.count("SELECT count(*) FROM audit_log WHERE detail LIKE '%분쟁%'")
+            .await,
+        0
+    );
+    assert!(t.app.verify_audit().await.unwrap().ok());
+}
+
+async fn a_dry_run_changes_nothing_and_foretells_the_purge(b: Backend) {
+    let t = TestApp::on(b, "lifeplan").await;
+    for i in 0..3 {
+        let id = t
+            .app
+            .sign_up(lifeplan_signup(&person(10 + i)))
+            .await
+            .unwrap();
+        t.app
+            .withdraw(&Actor::Member(id), id, "test")
+            .await
+            .unwrap();
+    }
+    // Past the consent records (3 years), not the contract records (5 years).
+    t.clock.advance(chrono::Duration::days(4 * 365));
+    let before = (t.row_counts().await, t.stored().await);
+    let seen = std::sync::Mutex::new(Vec::new());
+    let dry = t
+        .app
+        .purge(&Actor::Cli, true, &|done, total| {
+            seen.lock().unwrap().push((done, total))
+        })
+        .await
+        .unwrap();
+    assert!(dry.dry_run);
+    assert_eq!(
+        (t.row_counts().await, t.stored().await),
+        before,
+        "a dry run changes nothing"
+    );
+    assert_eq!(
+        seen.lock().unwrap().last(),
+        Some(&(3, 3)),
+        "progress reached the end"
+    );
+    let real = purge(&t.app).await;
+    assert_eq!(real.records(), 3);
+    assert_eq!(dry.classes, real.classes, "the dry run foretold the purge");
+}
+
+async fn the_purge_ends_expired_pending_data(b: Backend) {
+    let t = TestApp::on(b, "lifeplan").await;
+    let p = person(20);
+    t.app.sign_up(lifeplan_signup(&p)).await.unwrap();
+    t.app
+        .login(&p.login_id, &jikimi_core::Revealed::new(p.password.clone()))
+        .await
+        .unwrap();
+    // An identity verification that was never used for a sign-up.
+    let other = person(21);
+    let request = t
+        .app
+        .identity_request(IdentityRequest {
+            name: other.name.clone(),
+            birth_date: other.birth,
+            mobile: other.mobile.clone(),
+            carrier: Carrier::Kt,
+        })
+        .await
+        .unwrap();
+    let code = t
+        .app
+        .sandbox_outbox()
+        .unwrap()
+        .last_code_for(&other.mobile)
+        .unwrap();
+    t.app.identity_confirm(&request, &code).await.unwrap();
+    let mut db = t.db().await;
+    assert_eq!(db.count("SELECT count(*) FROM sessions").await, 1);
+    assert_eq!(
+        db.count("SELECT count(*) FROM identity_verifications")
+            .await,
+        1
+    );
+    t.clock.advance(chrono::Duration::days(1));
+    let report = purge(&t.app).await;
+    assert_eq!(report.pending, 2);
+    assert_eq!(db.count("SELECT count(*) FROM sessions").await, 0);
+    assert_eq!(
+        db.count("SELECT count(*) FROM identity_verifications")
+            .await,
+        0
+    );
+    let records = t.app.store().destruction_records().await.unwrap();
+    assert!(
+        records
+            .iter()
+            .any(|r| r.class == "pending_data" && r.count == 2 && r.method == "deletion")
+    );
+}
+
+async fn the_daily_purge_runs_once_across_instances(b: Backend) {
+    let t = TestApp::on(b, "lifeplan").await;
+    let other = t.reopen("lifeplan").await;
+    let id = t.app.sign_up(lifeplan_signup(&person(30))).await.unwrap();
+    t.app
+        .withdraw(&Actor::Member(id), id, "test")
+        .await
+        .unwrap();
+    t.app.run_jobs_once().await.unwrap(); // the key destruction
+    // Four years on, after 04:00 KST: both instances schedule the day's purge and run jobs.
+    let day = t.clock.today_kst() + chrono::Days::new(4 * 365);
+    t.clock.set(at_kst(day, 4, 30, 0));
+    let (a, b2) = tokio::join!(t.app.schedule_purge(), other.schedule_purge());
+    assert_eq!(
+        [a.unwrap(), b2.unwrap()].iter().filter(|x| **x).count(),
+        1,
+        "scheduled once"
+    );
+    let (a, b2) = tokio::join!(t.app.run_jobs_once(), other.run_jobs_once());
+    assert_eq!(a.unwrap() + b2.unwrap(), 1, "run once");
+    // Scheduling again the same day changes nothing.
+    assert!(!t.app.schedule_purge().await.unwrap());
+    assert_eq!(t.app.run_jobs_once().await.unwrap(), 0);
+    let mut db = t.db().await;
+    assert_eq!(
+        db.count("SELECT count(*) FROM audit_log WHERE action = 'retention.purge'")
+            .await,
+        1
+    );
+    assert_eq!(
+        t.app
+            .store()
+            .destruction_records()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|r| r.event == "purge" && r.class == "consent_records")
+            .count(),
+        1
+    );
+}
