@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use jikimi_core::{Config, Jikimi, SystemClock};
+use jikimi_core::{Actor, Config, Jikimi, SystemClock};
 use jikimi_policy::{Lang, Loaded, Policy};
 
 #[derive(Debug, Parser)]
@@ -99,6 +99,35 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Destroy what is past its retention (파기): expired retained records and their bucket keys,
+    /// expired sessions and 본인확인 results, orphan member keys. `serve` also does this daily.
+    Purge {
+        /// Say what would be destroyed; change nothing.
+        #[arg(long, conflicts_with = "report")]
+        dry_run: bool,
+        /// List the destruction records (every withdrawal and purge) instead of purging.
+        #[arg(long)]
+        report: bool,
+    },
+    /// The retention store: list records (without content), place or lift a legal hold.
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RetentionCommand {
+    /// Retained records, oldest expiry first: id, class, expiry day, hold.
+    List,
+    /// Keep a record past its expiry (a dispute, an investigation) until released; audited.
+    Hold {
+        id: uuid::Uuid,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Lift a legal hold: the next purge destroys the record if it has expired; audited.
+    Release { id: uuid::Uuid },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -122,6 +151,14 @@ struct Limits {
     /// A session ends this many hours after login.
     #[arg(long, env = "JIKIMI_SESSION_ABSOLUTE_HOURS", default_value_t = 12)]
     session_absolute_hours: i64,
+    /// When the daily purge runs (KST, HH:MM); once a day across all instances.
+    #[arg(long, env = "JIKIMI_PURGE_AT", default_value = "04:00", value_parser = parse_kst_time)]
+    purge_at: chrono::NaiveTime,
+}
+
+fn parse_kst_time(s: &str) -> Result<chrono::NaiveTime, String> {
+    chrono::NaiveTime::parse_from_str(s, "%H:%M")
+        .map_err(|_| format!("{s:?} is not a time of day as HH:MM (KST), e.g. 04:00"))
 }
 
 impl Limits {
@@ -139,6 +176,7 @@ impl Limits {
             lock_for: chrono::Duration::minutes(self.login_lock_minutes),
             session_idle: chrono::Duration::minutes(self.session_idle_minutes),
             session_absolute: chrono::Duration::hours(self.session_absolute_hours),
+            purge_at: self.purge_at,
             ..jikimi_core::Settings::default()
         })
     }
@@ -366,6 +404,61 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 cfg.master_key_file().display()
             );
         }
+        Command::Purge { dry_run, report } => {
+            let app = open(g, false).await?;
+            if report {
+                print_destruction_report(&app).await?;
+            } else {
+                let bar = indicatif::ProgressBar::new(0).with_style(
+                    indicatif::ProgressStyle::with_template(
+                        "{spinner} retained records {bar:40} {pos}/{len} ({eta})",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                let report = app
+                    .purge(&Actor::Cli, dry_run, &|done, total| {
+                        bar.set_length(total);
+                        bar.set_position(done);
+                    })
+                    .await?;
+                bar.finish_and_clear();
+                print_purge(&report);
+            }
+        }
+        Command::Retention { command } => {
+            let app = open(g, false).await?;
+            match command {
+                RetentionCommand::List => {
+                    let mut after = None;
+                    println!("{:<36}  {:<20}  {:<10}  hold", "id", "class", "expires");
+                    loop {
+                        let page = app.retained_records(after, 1000).await?;
+                        let Some(last) = page.last() else { break };
+                        after = Some((last.expires_on, last.id));
+                        for r in &page {
+                            let hold = match (&r.hold_reason, &r.held_by, r.held_at) {
+                                (Some(reason), Some(by), Some(at)) => {
+                                    format!(
+                                        "held by {by} since {}: {reason}",
+                                        at.format("%Y-%m-%d")
+                                    )
+                                }
+                                _ => "-".into(),
+                            };
+                            println!("{}  {:<20}  {}  {hold}", r.id, r.class, r.expires_on);
+                        }
+                    }
+                }
+                RetentionCommand::Hold { id, reason } => {
+                    app.hold_retained(&Actor::Cli, id, &reason).await?;
+                    println!("record {id} is on legal hold: purges keep it until it is released");
+                }
+                RetentionCommand::Release { id } => {
+                    app.release_retained(&Actor::Cli, id).await?;
+                    println!("record {id} released: the next purge destroys it if it has expired");
+                }
+            }
+        }
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
@@ -411,6 +504,61 @@ async fn init_postgres(cfg: &Config) -> Result<()> {
     Ok(())
 }
 
+fn print_purge(r: &jikimi_core::PurgeReport) {
+    println!(
+        "purge {} (KST day {}), run {}{}",
+        r.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        r.today,
+        r.run_id,
+        if r.dry_run {
+            " — DRY RUN: nothing was changed; this is what a purge would destroy"
+        } else {
+            ""
+        }
+    );
+    println!("{:<22} {:>9} {:>5}  expired", "class", "records", "keys");
+    for c in &r.classes {
+        let days = match (c.first_expired_on, c.last_expired_on) {
+            (Some(a), Some(b)) if a == b => a.to_string(),
+            (Some(a), Some(b)) => format!("{a}..{b}"),
+            _ => "-".into(),
+        };
+        println!("{:<22} {:>9} {:>5}  {days}", c.class, c.records, c.keys);
+    }
+    println!("retained records destroyed: {}", r.records());
+    println!("expired but under legal hold (kept): {}", r.held);
+    println!(
+        "expired sessions and identity-verification results: {}",
+        r.pending
+    );
+    println!("orphan member keys: {}", r.orphan_keys);
+}
+
+async fn print_destruction_report(app: &Jikimi) -> Result<()> {
+    let records = app.store().destruction_records().await?;
+    println!(
+        "{:<20} {:<10} {:<20} {:<32} {:>7} {:<15} {:<8} run",
+        "at (UTC)", "event", "class", "period", "count", "method", "actor"
+    );
+    for d in &records {
+        println!(
+            "{:<20} {:<10} {:<20} {:<32} {:>7} {:<15} {:<8} {}",
+            d.at.format("%Y-%m-%d %H:%M:%S"),
+            d.event,
+            d.class,
+            d.period,
+            d.count,
+            d.method,
+            d.actor,
+            d.run_id
+                .map(|r| r.to_string())
+                .unwrap_or_else(|| "-".into())
+        );
+    }
+    println!("{} destruction records", records.len());
+    Ok(())
+}
+
 /// Runs due jobs every few seconds and sweeps orphan member keys every hour. Errors are logged
 /// and retried on the next round; they never stop the server.
 async fn background(app: Jikimi) {
@@ -418,6 +566,10 @@ async fn background(app: Jikimi) {
     let mut rounds: u64 = 0;
     loop {
         tick.tick().await;
+        // Today's purge (KST) exists once, whichever instance schedules it.
+        if let Err(e) = app.schedule_purge().await {
+            tracing::error!(error = %e, "scheduling the daily purge failed; retrying next round");
+        }
         if let Err(e) = app.run_jobs_once().await {
             tracing::error!(error = %e, "background jobs failed; retrying next round");
         }

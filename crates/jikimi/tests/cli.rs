@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use jikimi_testkit::{Backend, TestDb, person, seed_signup};
 
 jikimi_testkit::backend_tests!(
+    purge_report_and_legal_hold_from_the_cli,
     audit_verify_names_a_changed_row_and_rotation_works_from_the_cli,
     commands_log_no_personal_values_even_at_trace_level,
 );
@@ -317,10 +318,15 @@ impl Installed {
     }
 
     async fn open(&self) -> jikimi_core::Jikimi {
+        self.open_at(std::sync::Arc::new(jikimi_core::SystemClock))
+            .await
+    }
+
+    async fn open_at(&self, clock: std::sync::Arc<dyn jikimi_core::Clock>) -> jikimi_core::Jikimi {
         jikimi_core::Jikimi::open_with(
             &self.cfg,
             jikimi_testkit::builtin("lifeplan-seed"),
-            std::sync::Arc::new(jikimi_core::SystemClock),
+            clock,
             false,
             jikimi_testkit::test_hasher(),
         )
@@ -378,6 +384,108 @@ async fn audit_verify_names_a_changed_row_and_rotation_works_from_the_cli(b: Bac
         !out.contains("audit row 1:") && !out.contains("audit row 3:"),
         "{out}"
     );
+}
+
+/// `jikimi purge` (dry run, real, report) and `jikimi retention list|hold|release`, as a privacy
+/// officer uses them: records of members who left six years ago are past their five years.
+async fn purge_report_and_legal_hold_from_the_cli(b: Backend) {
+    let inst = installed(b).await;
+    let people: Vec<_> = (300..303).map(person).collect();
+    {
+        let six_years_ago = chrono::Utc::now() - chrono::Duration::days(6 * 366);
+        let app = inst
+            .open_at(std::sync::Arc::new(jikimi_core::FixedClock::new(
+                six_years_ago,
+            )))
+            .await;
+        for p in &people {
+            let id = app.sign_up(seed_signup(p)).await.unwrap();
+            app.withdraw(&jikimi_core::Actor::Member(id), id, "test")
+                .await
+                .unwrap();
+        }
+    }
+    let o = inst.run(&["retention", "list"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let listed: Vec<String> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter(|l| l.contains("contract_records"))
+        .map(|l| l.split_whitespace().next().unwrap().to_owned())
+        .collect();
+    assert_eq!(listed.len(), 3, "{}", text(&o));
+    let o = inst.run(&["retention", "hold", &listed[0], "--reason", "분쟁 조정 중"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("legal hold"));
+    let o = inst.run(&["retention", "hold", &listed[1], "--reason", " "]);
+    assert!(!o.status.success(), "a hold needs a reason");
+
+    let o = inst.run(&["purge", "--dry-run"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("DRY RUN"), "{}", text(&o));
+    assert!(
+        text(&o).contains("retained records destroyed: 2"),
+        "{}",
+        text(&o)
+    );
+    let o = inst.run(&["retention", "list"]);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .filter(|l| l.contains("contract_records"))
+            .count(),
+        3,
+        "the dry run changed nothing"
+    );
+
+    let o = inst.run(&["purge"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    assert!(out.contains("retained records destroyed: 2"), "{out}");
+    assert!(
+        out.contains("expired but under legal hold (kept): 1"),
+        "{out}"
+    );
+    let o = inst.run(&["retention", "list"]);
+    let left = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        left.contains(&listed[0]) && left.contains("held by cli"),
+        "{left}"
+    );
+    assert!(
+        !left.contains(&listed[1]) && !left.contains(&listed[2]),
+        "{left}"
+    );
+
+    assert!(
+        inst.run(&["retention", "release", &listed[0]])
+            .status
+            .success()
+    );
+    let o = inst.run(&["purge"]);
+    assert!(
+        text(&o).contains("retained records destroyed: 1"),
+        "{}",
+        text(&o)
+    );
+
+    let o = inst.run(&["purge", "--report"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let report = text(&o);
+    assert_eq!(
+        report
+            .lines()
+            .filter(|l| l.contains(" purge ") && l.contains("contract_records"))
+            .count(),
+        2,
+        "one record per run and class: {report}"
+    );
+    assert!(report.contains("withdrawal"), "{report}");
+    for p in &people {
+        for v in jikimi_testkit::personal_values(p) {
+            assert!(!report.contains(&v), "a personal value in the report");
+        }
+    }
+    assert!(inst.run(&["audit", "verify"]).status.success());
 }
 
 /// Personal data never reaches the logs: with members in the store, every command at the most
