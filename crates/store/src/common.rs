@@ -567,21 +567,18 @@ macro_rules! store_impl {
                 lock: chrono::Duration,
             ) -> $crate::Result<std::result::Result<i64, chrono::DateTime<chrono::Utc>>> {
                 let mut tx = self.write.begin_with(BEGIN).await?;
-                // Make sure the row exists, then lock it: concurrent attempts for one ID (on any
-                // instance) count one after the other.
-                sqlx::query(
-                    "INSERT INTO login_failures (login_index, failures, first_at, locked_until)
-                     VALUES ($1, 0, $2, NULL) ON CONFLICT (login_index) DO NOTHING",
-                )
-                .bind(login_index)
-                .bind(at)
-                .execute(&mut *tx)
-                .await?;
+                // One statement makes sure the row exists and locks it (a no-op update on conflict
+                // takes the row lock, even when another attempt just deleted or inserted it), so
+                // concurrent attempts for one ID, on any instance, count one after the other.
                 let (n, first, locked): (i64, chrono::DateTime<chrono::Utc>, Option<chrono::DateTime<chrono::Utc>>) =
-                    sqlx::query_as(&format!(
-                        "SELECT failures, first_at, locked_until FROM login_failures WHERE login_index = $1{FOR_UPDATE}"
-                    ))
+                    sqlx::query_as(
+                        "INSERT INTO login_failures (login_index, failures, first_at, locked_until)
+                         VALUES ($1, 0, $2, NULL)
+                         ON CONFLICT (login_index) DO UPDATE SET failures = login_failures.failures
+                         RETURNING failures, first_at, locked_until",
+                    )
                     .bind(login_index)
+                    .bind(at)
                     .fetch_one(&mut *tx)
                     .await?;
                 if let Some(until) = locked.filter(|u| *u > at) {
