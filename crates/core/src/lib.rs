@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{CoreError, FieldError, Result};
+pub use jikimi_store::{DestructionRecord, RetainedMeta};
 pub use jikimi_vault::Revealed;
 pub use keyring::{Keyring, MasterKeySource};
 pub use members::{ConsentState, SignUp, VerifiedIdentity};

@@ -69,7 +69,7 @@ pub fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
-fn new_token() -> Revealed {
+pub(crate) fn new_token() -> Revealed {
     let mut bytes = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     Revealed::new(URL_SAFE_NO_PAD.encode(bytes))

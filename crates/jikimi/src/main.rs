@@ -114,6 +114,19 @@ enum Command {
         #[command(subcommand)]
         command: RetentionCommand,
     },
+    /// Privacy-office accounts for the office API (/api/v1/office).
+    Office {
+        #[command(subcommand)]
+        command: OfficeCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum OfficeCommand {
+    /// Make (or replace) an account's token and print it once; only its hash is stored.
+    Token { name: String },
+    /// Revoke an account's token.
+    Revoke { name: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -456,6 +469,22 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 RetentionCommand::Release { id } => {
                     app.release_retained(&Actor::Cli, id).await?;
                     println!("record {id} released: the next purge destroys it if it has expired");
+                }
+            }
+        }
+        Command::Office { command } => {
+            let app = open(g, false).await?;
+            match command {
+                OfficeCommand::Token { name } => {
+                    let token = app.create_office_token(&Actor::Cli, &name).await?;
+                    eprintln!(
+                        "office token for {name} (shown once; send it as `Authorization: Bearer …` to /api/v1/office):"
+                    );
+                    println!("{}", token.expose());
+                }
+                OfficeCommand::Revoke { name } => {
+                    app.revoke_office_token(&Actor::Cli, &name).await?;
+                    println!("revoked the office token of {name}");
                 }
             }
         }

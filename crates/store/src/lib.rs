@@ -172,6 +172,26 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         lease_until: DateTime<Utc>,
     ) -> Result<Option<JobRow>>;
     async fn finish_job(&self, id: Uuid, outcome: JobOutcome) -> Result<()>;
+    // --- privacy-office tokens (only their SHA-256 is stored)
+    /// Sets the token of a staff account (a new account, or a new token replacing the old one),
+    /// with its audit entry.
+    async fn set_office_token(
+        &self,
+        name: &str,
+        token_hash: &[u8],
+        at: DateTime<Utc>,
+        audit: Vec<AuditEntry>,
+    ) -> Result<()>;
+    /// The staff account a token belongs to, unless revoked.
+    async fn office_account(&self, token_hash: &[u8]) -> Result<Option<String>>;
+    /// Revokes an account's token; returns whether there was one in force.
+    async fn revoke_office_token(
+        &self,
+        name: &str,
+        at: DateTime<Utc>,
+        audit: Vec<AuditEntry>,
+    ) -> Result<bool>;
+
     /// Inserts a job unless one with its id exists (a deterministic id makes a scheduled job
     /// exist once, whichever instance schedules it). Returns whether it was inserted.
     async fn schedule_job(&self, job: NewJob, now: DateTime<Utc>) -> Result<bool>;

@@ -3,6 +3,7 @@
 pub mod api;
 pub mod extract;
 mod i18n;
+pub mod office;
 pub mod openapi;
 mod pages;
 pub mod problem;
@@ -47,6 +48,7 @@ pub fn router_with(state: AppState) -> Router {
         .route("/assets/site.css", get(site_css))
         .merge(pages::routes())
         .merge(api::routes())
+        .merge(office::routes())
         .fallback(no_route)
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -150,7 +152,9 @@ pub async fn serve(app: Jikimi, addr: SocketAddr, secure_cookies: bool) -> std::
         router_with(AppState {
             app,
             secure_cookies,
-        }),
+        })
+        // The peer's address, for the office API's access log.
+        .into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown())
     .await

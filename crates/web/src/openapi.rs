@@ -3,8 +3,8 @@
 
 use utoipa::OpenApi;
 
-use crate::api;
 use crate::problem::{FieldProblem, Problem};
+use crate::{api, office};
 
 #[derive(OpenApi, Debug)]
 #[openapi(
@@ -32,6 +32,11 @@ use crate::problem::{FieldProblem, Problem};
         api::export,
         api::withdraw,
         api::retained,
+        office::destructions,
+        office::retained,
+        office::hold,
+        office::release,
+        office::purge,
     ),
     components(schemas(Problem, FieldProblem)),
     modifiers(&BearerAuth)

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use tower::ServiceExt;
 
 jikimi_testkit::backend_tests!(
+    the_privacy_office_sees_destructions_and_holds_records,
     a_request_completes_when_its_client_goes_away,
     an_item_added_to_the_policy_file_appears_everywhere,
     a_member_does_everything_over_the_api_on_both_profiles,
@@ -976,4 +977,142 @@ async fn a_request_completes_when_its_client_goes_away(b: Backend) {
     }
     let token = api.token(&p).await;
     assert_eq!(api.get("/api/v1/me", &token).await.status, StatusCode::OK);
+}
+
+/// The privacy office's API: only an office token opens it (not a member's, not a revoked one);
+/// it lists destructions and retained records without personal data, places and lifts legal
+/// holds, runs a purge; every call is in the audit chain under the staff account.
+async fn the_privacy_office_sees_destructions_and_holds_records(b: Backend) {
+    let api = Api::new(b, "lifeplan-seed").await;
+    let p = person(95);
+    assert_eq!(
+        api.call(Method::POST, "/api/v1/members", Some(seed_body(&p)), &[])
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    let member = api.token(&p).await;
+    let r = api
+        .send(
+            Method::POST,
+            "/api/v1/me/withdrawal",
+            &member,
+            json!({"password": p.password}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+
+    // Not without an office token, not with a member's token.
+    assert_eq!(
+        api.call(Method::GET, "/api/v1/office/destructions", None, &[])
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let other = person(96);
+    api.call(
+        Method::POST,
+        "/api/v1/members",
+        Some(seed_body(&other)),
+        &[],
+    )
+    .await;
+    let member = api.token(&other).await;
+    assert_eq!(
+        api.get("/api/v1/office/destructions", &member).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    let office = api
+        .t
+        .app
+        .create_office_token(&jikimi_core::Actor::Cli, "privacy-officer")
+        .await
+        .unwrap();
+    let office = office.expose();
+    let r = api.get("/api/v1/office/destructions", office).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let list = r.body.as_array().unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["event"], "withdrawal");
+    assert_eq!(list[0]["method"], "key_destruction");
+
+    let r = api.get("/api/v1/office/retained?limit=10", office).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let rows = r.body.as_array().unwrap();
+    assert_eq!(rows.len(), 1, "the seed profile keeps contract records");
+    let id = rows[0]["id"].as_str().unwrap().to_owned();
+    let hold = format!("/api/v1/office/retained/{id}/hold");
+    let r = api
+        .send(Method::PUT, &hold, office, json!({"reason": ""}))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{:?}", r.body);
+    let r = api
+        .send(
+            Method::PUT,
+            &hold,
+            office,
+            json!({"reason": "분쟁 조정 중"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
+    let r = api.get("/api/v1/office/retained", office).await;
+    assert_eq!(r.body[0]["held_by"], "staff:privacy-officer");
+
+    // Six years on, a dry run and a purge: the held record stays.
+    api.t.clock.advance(chrono::Duration::days(6 * 366));
+    let r = api
+        .send(
+            Method::POST,
+            "/api/v1/office/purge",
+            office,
+            json!({"dry_run": true}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["dry_run"], true);
+    assert_eq!(r.body["held"], 1);
+    let r = api
+        .call(
+            Method::DELETE,
+            &hold,
+            None,
+            &[("authorization", &format!("Bearer {office}"))],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
+    let r = api
+        .send(Method::POST, "/api/v1/office/purge", office, json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["classes"][0]["class"], "contract_records");
+    assert_eq!(r.body["classes"][0]["records"], 1);
+    let r = api.get("/api/v1/office/destructions", office).await;
+    let text = r.body.to_string();
+    assert!(text.contains("\"purge\""), "{text}");
+    for v in jikimi_testkit::personal_values(&p) {
+        assert!(
+            !text.contains(&v),
+            "a personal value in the destruction list"
+        );
+    }
+
+    // Every office call is in the audit chain under the staff account.
+    let mut db = api.t.db().await;
+    assert!(
+        db.count("SELECT count(*) FROM audit_log WHERE actor = 'staff:privacy-officer'")
+            .await
+            >= 6
+    );
+    // Revoked: the token stops working.
+    api.t
+        .app
+        .revoke_office_token(&jikimi_core::Actor::Cli, "privacy-officer")
+        .await
+        .unwrap();
+    assert_eq!(
+        api.get("/api/v1/office/destructions", office).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert!(api.t.app.verify_audit().await.unwrap().ok());
 }

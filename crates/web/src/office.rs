@@ -1,0 +1,330 @@
+//! The privacy office's API (`/api/v1/office`): the destruction report, the retention store's
+//! records (without content), legal holds, and the purge. Authenticated by an office token
+//! (`jikimi office token create NAME`); every call is written to the audit chain with the staff
+//! account, its address and what was done (the safeguards standard's access log).
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::connect_info::ConnectInfo;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::routing::{get, post, put};
+use chrono::NaiveDate;
+use jikimi_core::{Actor, ClassPurge, PurgeReport};
+use jikimi_core::{DestructionRecord, RetainedMeta};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::extract::{ApiJson, ReqLang, lang_of};
+use crate::problem::{ApiError, OrProblem};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/office/destructions", get(destructions))
+        .route("/api/v1/office/retained", get(retained))
+        .route(
+            "/api/v1/office/retained/{id}/hold",
+            put(hold).delete(release),
+        )
+        .route("/api/v1/office/purge", post(purge))
+}
+
+/// A privacy-office staff account, from `Authorization: Bearer jko_…`.
+#[derive(Debug, Clone)]
+pub struct Office {
+    pub actor: Actor,
+    pub origin: Option<String>,
+}
+
+impl FromRequestParts<AppState> for Office {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let lang = lang_of(parts);
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or_else(|| ApiError::unauthorized(lang))?;
+        let actor = state
+            .app
+            .office_actor(token)
+            .await
+            .or_problem(lang)?
+            .ok_or_else(|| ApiError::unauthorized(lang))?;
+        let origin = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string());
+        Ok(Self { actor, origin })
+    }
+}
+
+impl Office {
+    async fn log(
+        &self,
+        s: &AppState,
+        lang: jikimi_policy::Lang,
+        action: &str,
+        detail: serde_json::Value,
+    ) -> Result<(), ApiError> {
+        s.app
+            .audit_office_access(&self.actor, self.origin.clone(), action, detail)
+            .await
+            .or_problem(lang)
+    }
+}
+
+/// Every destruction: withdrawals and purges, by class, period, count, method, time and actor.
+/// No personal data.
+#[utoipa::path(get, path = "/api/v1/office/destructions", tag = "office",
+    security(("bearer" = [])),
+    responses((status = 200, body = [DestructionView]), (status = 401, body = crate::problem::Problem)))]
+pub async fn destructions(
+    State(s): State<AppState>,
+    ReqLang(lang): ReqLang,
+    office: Office,
+) -> Result<Json<Vec<DestructionView>>, ApiError> {
+    office
+        .log(
+            &s,
+            lang,
+            "office.destructions.list",
+            serde_json::Value::Null,
+        )
+        .await?;
+    let records = s
+        .app
+        .store()
+        .destruction_records()
+        .await
+        .map_err(|e| ApiError::core(jikimi_core::CoreError::Store(e), lang))?;
+    Ok(Json(
+        records.into_iter().map(DestructionView::from).collect(),
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DestructionView {
+    pub id: Uuid,
+    pub at: chrono::DateTime<chrono::Utc>,
+    /// `withdrawal` or `purge`.
+    pub event: String,
+    pub class: String,
+    pub period: String,
+    pub count: i64,
+    /// `key_destruction` or `deletion`.
+    pub method: String,
+    pub actor: String,
+    pub run_id: Option<Uuid>,
+}
+
+impl From<DestructionRecord> for DestructionView {
+    fn from(d: DestructionRecord) -> Self {
+        Self {
+            id: d.id,
+            at: d.at,
+            event: d.event,
+            class: d.class,
+            period: d.period,
+            count: d.count,
+            method: d.method,
+            actor: d.actor,
+            run_id: d.run_id,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct RetainedQuery {
+    /// Continue after this record (its expiry day and id, from the previous page's last row).
+    pub after_day: Option<NaiveDate>,
+    pub after_id: Option<Uuid>,
+    /// At most this many (1–1000, default 100).
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RetainedMetaView {
+    pub id: Uuid,
+    pub class: String,
+    pub expires_on: NaiveDate,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub hold_reason: Option<String>,
+    pub held_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub held_by: Option<String>,
+}
+
+impl From<RetainedMeta> for RetainedMetaView {
+    fn from(r: RetainedMeta) -> Self {
+        Self {
+            id: r.id,
+            class: r.class,
+            expires_on: r.expires_on,
+            created_at: r.created_at,
+            hold_reason: r.hold_reason,
+            held_at: r.held_at,
+            held_by: r.held_by,
+        }
+    }
+}
+
+/// The retention store's records without their content, oldest expiry first.
+#[utoipa::path(get, path = "/api/v1/office/retained", tag = "office", params(RetainedQuery),
+    security(("bearer" = [])),
+    responses((status = 200, body = [RetainedMetaView]), (status = 401, body = crate::problem::Problem)))]
+pub async fn retained(
+    State(s): State<AppState>,
+    ReqLang(lang): ReqLang,
+    office: Office,
+    Query(q): Query<RetainedQuery>,
+) -> Result<Json<Vec<RetainedMetaView>>, ApiError> {
+    office
+        .log(&s, lang, "office.retained.list", serde_json::Value::Null)
+        .await?;
+    let after = q.after_day.zip(q.after_id);
+    let rows = s
+        .app
+        .retained_records(after, q.limit.unwrap_or(100))
+        .await
+        .or_problem(lang)?;
+    Ok(Json(rows.into_iter().map(RetainedMetaView::from).collect()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HoldBody {
+    /// Why the record must outlive its period (a dispute, an investigation).
+    pub reason: String,
+}
+
+/// Places a legal hold: purges keep the record until it is released.
+#[utoipa::path(put, path = "/api/v1/office/retained/{id}/hold", tag = "office", request_body = HoldBody,
+    params(("id" = Uuid, Path, description = "The retained record")),
+    security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = crate::problem::Problem),
+        (status = 404, body = crate::problem::Problem), (status = 422, body = crate::problem::Problem)))]
+pub async fn hold(
+    State(s): State<AppState>,
+    ReqLang(lang): ReqLang,
+    office: Office,
+    Path(id): Path<Uuid>,
+    ApiJson(b): ApiJson<HoldBody>,
+) -> Result<StatusCode, ApiError> {
+    s.app
+        .hold_retained(&office.actor, id, &b.reason)
+        .await
+        .or_problem(lang)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Lifts a legal hold: the next purge destroys the record if it has expired.
+#[utoipa::path(delete, path = "/api/v1/office/retained/{id}/hold", tag = "office",
+    params(("id" = Uuid, Path, description = "The retained record")),
+    security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = crate::problem::Problem),
+        (status = 404, body = crate::problem::Problem), (status = 409, body = crate::problem::Problem)))]
+pub async fn release(
+    State(s): State<AppState>,
+    ReqLang(lang): ReqLang,
+    office: Office,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    s.app
+        .release_retained(&office.actor, id)
+        .await
+        .or_problem(lang)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PurgeBody {
+    /// Only say what would be destroyed.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PurgeView {
+    pub run_id: Uuid,
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub today: NaiveDate,
+    pub dry_run: bool,
+    pub classes: Vec<ClassPurgeView>,
+    pub held: i64,
+    pub pending: u64,
+    pub orphan_keys: usize,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClassPurgeView {
+    pub class: String,
+    pub records: i64,
+    pub keys: i64,
+    pub first_expired_on: Option<NaiveDate>,
+    pub last_expired_on: Option<NaiveDate>,
+}
+
+impl From<PurgeReport> for PurgeView {
+    fn from(r: PurgeReport) -> Self {
+        Self {
+            run_id: r.run_id,
+            at: r.at,
+            today: r.today,
+            dry_run: r.dry_run,
+            classes: r
+                .classes
+                .into_iter()
+                .map(|c: ClassPurge| ClassPurgeView {
+                    class: c.class,
+                    records: c.records,
+                    keys: c.keys,
+                    first_expired_on: c.first_expired_on,
+                    last_expired_on: c.last_expired_on,
+                })
+                .collect(),
+            held: r.held,
+            pending: r.pending,
+            orphan_keys: r.orphan_keys,
+        }
+    }
+}
+
+/// Runs a purge now (or, with `dry_run`, says what it would destroy). The daily purge runs by
+/// itself; this is for an officer who needs it now.
+#[utoipa::path(post, path = "/api/v1/office/purge", tag = "office", request_body = PurgeBody,
+    security(("bearer" = [])),
+    responses((status = 200, body = PurgeView), (status = 401, body = crate::problem::Problem)))]
+pub async fn purge(
+    State(s): State<AppState>,
+    ReqLang(lang): ReqLang,
+    office: Office,
+    ApiJson(b): ApiJson<PurgeBody>,
+) -> Result<Json<PurgeView>, ApiError> {
+    office
+        .log(
+            &s,
+            lang,
+            "office.purge",
+            serde_json::json!({ "dry_run": b.dry_run }),
+        )
+        .await?;
+    let report = s
+        .app
+        .purge(&office.actor, b.dry_run, &|_, _| {})
+        .await
+        .or_problem(lang)?;
+    Ok(Json(report.into()))
+}
