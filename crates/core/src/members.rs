@@ -749,6 +749,31 @@ impl Jikimi {
         member: Uuid,
         changes: BTreeMap<String, Option<Revealed>>,
     ) -> Result<()> {
+        let result = self.correct_inner(actor, member, changes).await;
+        self.gone_is_not_found(member, result).await
+    }
+
+    /// A change that failed because the member withdrew meanwhile (on this instance or another:
+    /// their consents or key vanished half-way) is `NotFound`, not a validation or integrity error.
+    pub(crate) async fn gone_is_not_found<T>(&self, member: Uuid, result: Result<T>) -> Result<T> {
+        match result {
+            Err(e)
+                if !matches!(e, CoreError::NotFound(_))
+                    && self.store().member(member).await?.is_none() =>
+            {
+                tracing::debug!(member = %member, error = %e, "the member withdrew during a change");
+                Err(CoreError::NotFound("member"))
+            }
+            other => other,
+        }
+    }
+
+    async fn correct_inner(
+        &self,
+        actor: &Actor,
+        member: Uuid,
+        changes: BTreeMap<String, Option<Revealed>>,
+    ) -> Result<()> {
         let now = self.clock().now();
         let policy = self.policy().clone();
         let consents: BTreeMap<String, bool> = self
@@ -915,6 +940,20 @@ impl Jikimi {
     /// collected on it (R-CON-09). The single required agreement of the seed profile cannot be
     /// withdrawn on its own: leaving membership is how it ends.
     pub async fn set_consent(
+        &self,
+        actor: &Actor,
+        member: Uuid,
+        category: &str,
+        granted: bool,
+        channel: &str,
+    ) -> Result<()> {
+        let result = self
+            .set_consent_inner(actor, member, category, granted, channel)
+            .await;
+        self.gone_is_not_found(member, result).await
+    }
+
+    async fn set_consent_inner(
         &self,
         actor: &Actor,
         member: Uuid,
