@@ -92,6 +92,36 @@ macro_rules! store_impl {
             Ok(())
         }
 
+        /// Writes a destruction record; with `add`, a record of the same id gets the count added
+        /// (a purge writes its record for a class batch by batch).
+        async fn insert_destruction_tx(
+            tx: &mut Tx<'_>,
+            d: &$crate::DestructionRecord,
+            add: bool,
+        ) -> $crate::Result<()> {
+            let on_conflict = if add {
+                " ON CONFLICT (id) DO UPDATE SET count = destruction_records.count + excluded.count"
+            } else {
+                ""
+            };
+            sqlx::query(&format!(
+                "INSERT INTO destruction_records (id, at, event, class, period, count, method, actor, run_id)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9){on_conflict}"
+            ))
+            .bind(d.id)
+            .bind(d.at)
+            .bind(&d.event)
+            .bind(&d.class)
+            .bind(&d.period)
+            .bind(d.count)
+            .bind(&d.method)
+            .bind(&d.actor)
+            .bind(d.run_id)
+            .execute(&mut **tx)
+            .await?;
+            Ok(())
+        }
+
         async fn insert_consents_tx(
             tx: &mut Tx<'_>,
             member: uuid::Uuid,
@@ -434,21 +464,7 @@ macro_rules! store_impl {
                     .await?;
                 }
                 for d in &w.destruction {
-                    sqlx::query(
-                        "INSERT INTO destruction_records (id, at, event, class, period, count, method, actor, run_id)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                    )
-                    .bind(d.id)
-                    .bind(d.at)
-                    .bind(&d.event)
-                    .bind(&d.class)
-                    .bind(&d.period)
-                    .bind(d.count)
-                    .bind(&d.method)
-                    .bind(&d.actor)
-                    .bind(d.run_id)
-                    .execute(&mut *tx)
-                    .await?;
+                    insert_destruction_tx(&mut tx, d, false).await?;
                 }
                 append_audit_tx(&mut tx, self.linker.as_ref(), &w.audit).await?;
                 insert_jobs_tx(&mut tx, &w.jobs, w.at).await?;
@@ -811,22 +827,11 @@ macro_rules! store_impl {
                 .await?
                 .rows_affected();
                 if done > 0 {
-                    sqlx::query(
-                        "INSERT INTO destruction_records (id, at, event, class, period, count, method, actor, run_id)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                         ON CONFLICT (id) DO UPDATE SET count = destruction_records.count + excluded.count",
-                    )
-                    .bind(d.id)
-                    .bind(d.at)
-                    .bind(&d.event)
-                    .bind(&d.class)
-                    .bind(&d.period)
-                    .bind(done as i64)
-                    .bind(&d.method)
-                    .bind(&d.actor)
-                    .bind(d.run_id)
-                    .execute(&mut *tx)
-                    .await?;
+                    let batch = $crate::DestructionRecord {
+                        count: done as i64,
+                        ..d.clone()
+                    };
+                    insert_destruction_tx(&mut tx, &batch, true).await?;
                 }
                 tx.commit().await?;
                 Ok(done)
@@ -893,21 +898,7 @@ macro_rules! store_impl {
             ) -> $crate::Result<()> {
                 let mut tx = self.write.begin_with(BEGIN).await?;
                 for d in &records {
-                    sqlx::query(
-                        "INSERT INTO destruction_records (id, at, event, class, period, count, method, actor, run_id)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                    )
-                    .bind(d.id)
-                    .bind(d.at)
-                    .bind(&d.event)
-                    .bind(&d.class)
-                    .bind(&d.period)
-                    .bind(d.count)
-                    .bind(&d.method)
-                    .bind(&d.actor)
-                    .bind(d.run_id)
-                    .execute(&mut *tx)
-                    .await?;
+                    insert_destruction_tx(&mut tx, d, false).await?;
                 }
                 append_audit_tx(&mut tx, self.linker.as_ref(), &audit).await?;
                 tx.commit().await?;
