@@ -46,6 +46,8 @@ pub struct RetainedSummary {
 pub struct RetainedView {
     pub class: String,
     pub expires_on: NaiveDate,
+    /// Kept past `expires_on` under a legal hold.
+    pub held: bool,
     pub content: serde_json::Value,
 }
 
@@ -258,6 +260,7 @@ impl Jikimi {
             out.push(RetainedView {
                 class: r.class.clone(),
                 expires_on: r.expires_on,
+                held: r.hold_reason.is_some(),
                 content,
             });
         }

@@ -756,6 +756,14 @@ pub(crate) fn class_texts(
         .unwrap_or_default()
 }
 
+/// A retention class's period in words ("5년", "5 years").
+pub(crate) fn class_period(policy: &jikimi_policy::Policy, class: &str, lang: Lang) -> String {
+    policy
+        .retention_class(class)
+        .map(|k| k.period.describe(lang))
+        .unwrap_or_default()
+}
+
 pub(crate) fn receipt_view(
     s: &AppState,
     lang: Lang,
@@ -818,7 +826,12 @@ pub struct RetainedBody {
 pub struct RetainedRecordView {
     pub class: String,
     pub label: String,
+    /// The class's retention period, in words.
+    pub period: String,
+    /// Kept through this day (KST) and destroyed by the next purge, unless `held`.
     pub expires_on: NaiveDate,
+    /// Kept past `expires_on` under a legal hold (a dispute, an investigation).
+    pub held: bool,
     pub basis: String,
     pub content: serde_json::Value,
 }
@@ -845,9 +858,11 @@ pub async fn retained(
                 let (label, basis) = class_texts(&policy, &v.class, lang);
                 RetainedRecordView {
                     label,
+                    period: class_period(&policy, &v.class, lang),
                     basis,
                     class: v.class,
                     expires_on: v.expires_on,
+                    held: v.held,
                     content: v.content,
                 }
             })

@@ -200,7 +200,16 @@ fn text(key: &str) -> (&'static str, &'static str) {
             "이 번호는 지금 한 번만 보여 드립니다. 적어 두시면 탈퇴 후에도 법에 따라 보관 중인 기록을 조회할 수 있습니다.",
             "This number is shown only now. Keep it: with it you can see the records kept by law after leaving.",
         ),
-        "expires_on" => ("파기 예정일", "Destroyed on"),
+        "expires_on" => (
+            "보관 기한 (이날까지 보관, 다음 날 파기)",
+            "Kept until (through this day; destroyed the day after)",
+        ),
+        "period" => ("보관 기간", "Retention period"),
+        "held" => (
+            "분쟁 등의 사유로 파기를 보류하고 있습니다. 보류가 풀리면 바로 파기합니다.",
+            "Kept past this date under a legal hold (for example a dispute); destroyed as soon as the hold is lifted.",
+        ),
+        "show_content" => ("보관 중인 내용 보기", "Show what is kept"),
         "basis" => ("법적 근거", "Legal basis"),
         "class" => ("기록", "Record"),
         "retained_title" => ("탈퇴 후 보관 중인 기록 조회", "Records kept after leaving"),

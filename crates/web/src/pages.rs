@@ -1699,8 +1699,18 @@ async fn withdraw_submit(
 #[template(path = "retained.html")]
 struct RetainedPage {
     c: Chrome,
-    records: Vec<(String, String, String, String)>,
+    records: Vec<RetainedRow>,
     searched: bool,
+}
+
+/// One kept record as the former member sees it: what, how long and why, and (on request) what.
+struct RetainedRow {
+    label: String,
+    period: String,
+    expires: String,
+    held: bool,
+    basis: String,
+    content: String,
 }
 
 async fn retained_page(State(s): State<AppState>, v: Visit) -> Response {
@@ -1723,12 +1733,14 @@ async fn retained_submit(State(s): State<AppState>, v: Visit, form: FormData) ->
             .into_iter()
             .map(|r| {
                 let (label, basis) = crate::api::class_texts(&policy, &r.class, lang);
-                (
+                RetainedRow {
                     label,
-                    r.expires_on.to_string(),
+                    period: crate::api::class_period(&policy, &r.class, lang),
+                    expires: r.expires_on.to_string(),
+                    held: r.held,
                     basis,
-                    serde_json::to_string_pretty(&r.content).unwrap_or_default(),
-                )
+                    content: serde_json::to_string_pretty(&r.content).unwrap_or_default(),
+                }
             })
             .collect(),
         Err(CoreError::NotFound(_)) => vec![],

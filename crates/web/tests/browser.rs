@@ -161,9 +161,17 @@ async fn correct_and_withdraw(
     s.goto("/retained").await?;
     fill(s, "#receipt", &receipt).await?;
     click(s, "#lookup").await?;
-    s.visible(Locator::Css("pre.record"))
+    // What, how long and why are shown; the content opens on request.
+    s.visible(Locator::Css("details summary"))
         .await
         .context("retained record")?;
+    s.screenshot("retained-summary").await?;
+    for summary in s.client().find_all(Locator::Css("details summary")).await? {
+        summary.click().await?;
+    }
+    s.visible(Locator::Css("pre.record"))
+        .await
+        .context("the record's content on request")?;
     s.visible_text(&p.login_id)
         .await
         .context("the contract record names the login ID")?;
