@@ -231,7 +231,7 @@ impl Keyring {
     }
 
     /// Every retention key context (`retention:<class>:<bucket>`), as (class, bucket).
-    pub async fn retention_buckets(&self) -> Result<Vec<(String, String)>> {
+    pub async fn retention_key_buckets(&self) -> Result<Vec<(String, String)>> {
         let far = chrono::NaiveDate::from_ymd_opt(9999, 12, 31)
             .and_then(|d| d.and_hms_opt(0, 0, 0))
             .map(|t| t.and_utc())

@@ -53,6 +53,18 @@ pub struct ClassPurge {
     pub last_expired_on: Option<NaiveDate>,
 }
 
+impl ClassPurge {
+    fn new(class: &str) -> Self {
+        Self {
+            class: class.to_owned(),
+            records: 0,
+            keys: 0,
+            first_expired_on: None,
+            last_expired_on: None,
+        }
+    }
+}
+
 impl PurgeReport {
     pub fn records(&self) -> i64 {
         self.classes.iter().map(|c| c.records).sum()
@@ -101,13 +113,7 @@ impl Jikimi {
         for g in expired.iter().filter(|g| g.records > g.held) {
             let c = classes
                 .entry(g.class.clone())
-                .or_insert_with(|| ClassPurge {
-                    class: g.class.clone(),
-                    records: 0,
-                    keys: 0,
-                    first_expired_on: None,
-                    last_expired_on: None,
-                });
+                .or_insert_with(|| ClassPurge::new(&g.class));
             c.first_expired_on = Some(
                 c.first_expired_on
                     .map_or(g.expires_on, |d| d.min(g.expires_on)),
@@ -167,7 +173,7 @@ impl Jikimi {
                 .map(|g| (g.class, g.bucket))
                 .collect()
         };
-        for (class, bucket) in self.keyring().retention_buckets().await? {
+        for (class, bucket) in self.keyring().retention_key_buckets().await? {
             if remaining.contains(&(class.clone(), bucket.clone()))
                 || !bucket_expired(&bucket, today)
             {
@@ -181,13 +187,7 @@ impl Jikimi {
             {
                 classes
                     .entry(class.clone())
-                    .or_insert_with(|| ClassPurge {
-                        class: class.clone(),
-                        records: 0,
-                        keys: 0,
-                        first_expired_on: None,
-                        last_expired_on: None,
-                    })
+                    .or_insert_with(|| ClassPurge::new(&class))
                     .keys += 1;
             }
         }

@@ -48,6 +48,15 @@ fn every_class_recorded() -> jikimi_policy::Policy {
 
 fn noop(_: u64, _: u64) {}
 
+/// A member who signs up and withdraws at once; their withdrawal receipt.
+async fn sign_up_and_leave(
+    app: &Jikimi,
+    p: &jikimi_testkit::Person,
+) -> jikimi_core::WithdrawalReceipt {
+    let id = app.sign_up(lifeplan_signup(p)).await.unwrap();
+    app.withdraw(&Actor::Member(id), id, "test").await.unwrap()
+}
+
 async fn purge(app: &Jikimi) -> PurgeReport {
     app.purge(&Actor::Cli, false, &noop).await.unwrap()
 }
@@ -76,12 +85,7 @@ async fn every_class_is_kept_through_its_last_day_and_destroyed_the_day_after(b:
     assert!(expected.len() >= 6, "{expected:?}");
     let t = TestApp::with_policy_on(b, policy).await;
     let p = person(1);
-    let id = t.app.sign_up(lifeplan_signup(&p)).await.unwrap();
-    let receipt = t
-        .app
-        .withdraw(&Actor::Member(id), id, "test")
-        .await
-        .unwrap();
+    let receipt = sign_up_and_leave(&t.app, &p).await;
     let mut by_day: BTreeMap<NaiveDate, Vec<String>> = BTreeMap::new();
     for r in &receipt.retained {
         by_day
@@ -204,12 +208,7 @@ async fn every_class_is_kept_through_its_last_day_and_destroyed_the_day_after(b:
 async fn a_held_record_survives_purges_until_released(b: Backend) {
     let t = TestApp::on(b, "lifeplan").await;
     let p = person(2);
-    let id = t.app.sign_up(lifeplan_signup(&p)).await.unwrap();
-    let receipt = t
-        .app
-        .withdraw(&Actor::Member(id), id, "test")
-        .await
-        .unwrap();
+    let receipt = sign_up_and_leave(&t.app, &p).await;
     let records = t.app.retained_records(None, 100).await.unwrap();
     let contract = records
         .iter()
@@ -334,15 +333,7 @@ async fn a_held_record_survives_purges_until_released(b: Backend) {
 async fn a_dry_run_changes_nothing_and_foretells_the_purge(b: Backend) {
     let t = TestApp::on(b, "lifeplan").await;
     for i in 0..3 {
-        let id = t
-            .app
-            .sign_up(lifeplan_signup(&person(10 + i)))
-            .await
-            .unwrap();
-        t.app
-            .withdraw(&Actor::Member(id), id, "test")
-            .await
-            .unwrap();
+        sign_up_and_leave(&t.app, &person(10 + i)).await;
     }
     // Past the consent records (3 years), not the contract records (5 years).
     t.clock.advance(chrono::Duration::days(4 * 365));
@@ -425,11 +416,7 @@ async fn the_purge_ends_expired_pending_data(b: Backend) {
 async fn the_daily_purge_runs_once_across_instances(b: Backend) {
     let t = TestApp::on(b, "lifeplan").await;
     let other = t.reopen("lifeplan").await;
-    let id = t.app.sign_up(lifeplan_signup(&person(30))).await.unwrap();
-    t.app
-        .withdraw(&Actor::Member(id), id, "test")
-        .await
-        .unwrap();
+    sign_up_and_leave(&t.app, &person(30)).await;
     t.app.run_jobs_once().await.unwrap(); // the key destruction
     // Four years on, after 04:00 KST: both instances schedule the day's purge and run jobs.
     let day = t.clock.today_kst() + chrono::Days::new(4 * 365);

@@ -593,11 +593,19 @@ async fn print_destruction_report(app: &Jikimi) -> Result<()> {
 async fn background(app: Jikimi) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
     let mut rounds: u64 = 0;
+    let mut scheduled: Option<chrono::NaiveDate> = None;
     loop {
         tick.tick().await;
-        // Today's purge (KST) exists once, whichever instance schedules it.
-        if let Err(e) = app.schedule_purge().await {
-            tracing::error!(error = %e, "scheduling the daily purge failed; retrying next round");
+        // Today's purge (KST) exists once, whichever instance schedules it; each instance
+        // schedules it once a day, not every round.
+        let today = app.clock().today_kst();
+        if scheduled != Some(today) {
+            match app.schedule_purge().await {
+                Ok(_) => scheduled = Some(today),
+                Err(e) => {
+                    tracing::error!(error = %e, "scheduling the daily purge failed; retrying next round")
+                }
+            }
         }
         if let Err(e) = app.run_jobs_once().await {
             tracing::error!(error = %e, "background jobs failed; retrying next round");

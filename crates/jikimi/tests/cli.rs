@@ -1,11 +1,14 @@
 //! The `jikimi` binary as an operator uses it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::{bin, free_port, text};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use jikimi_testkit::{Backend, TestDb, person, seed_signup};
@@ -16,33 +19,8 @@ jikimi_testkit::backend_tests!(
     commands_log_no_personal_values_even_at_trace_level,
 );
 
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_jikimi"));
-    for var in [
-        "JIKIMI_DATA_DIR",
-        "JIKIMI_POLICY",
-        "JIKIMI_DATABASE_URL",
-        "JIKIMI_KEY_STORE_URL",
-        "JIKIMI_MASTER_KEY",
-        "JIKIMI_MASTER_KEY_FILE",
-        "JIKIMI_LISTEN",
-    ] {
-        c.env_remove(var);
-    }
-    c.env("JIKIMI_LOG", "info");
-    c
-}
-
 fn run(args: &[&str]) -> Output {
     bin().args(args).output().unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 fn policies() -> PathBuf {
@@ -158,14 +136,6 @@ fn policy_render_contains_every_section_of_the_seed() {
     let en = run(&["policy", "render", "lifeplan", "--lang", "en"]);
     assert!(en.status.success());
     assert!(String::from_utf8(en.stdout).unwrap().contains("Privacy"));
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 fn get(port: u16, path: &str) -> Option<(u16, String, String)> {

@@ -3,41 +3,16 @@
 //! ignored without `JIKIMI_TEST_POSTGRES_URL` (see jikimi_testkit::backend_tests!).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
+use common::{bin, free_port, text};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use jikimi_testkit::{Person, TestDb, person};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-fn bin() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_jikimi"));
-    // Only what the test passes: no settings from the environment it runs in.
-    for (k, _) in std::env::vars() {
-        if k.starts_with("JIKIMI_") {
-            c.env_remove(k);
-        }
-    }
-    c.env("RUST_LOG", "warn");
-    c
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 struct Instance {
     child: Child,
@@ -73,16 +48,10 @@ impl Cluster {
         let key_file = dir.path().join("a").join("master.key");
         let args = store_args(&database_url, &key_store_url, &key_file);
 
-        let data_a = dir.path().join("a");
+        let (data_a, data_b) = (dir.path().join("a"), dir.path().join("b"));
+        let listen = format!("127.0.0.1:{}", free_port());
         // Nothing set up yet: refused, with the command that sets it up.
-        let o = bin()
-            .arg("serve")
-            .args(&args)
-            .arg("--data-dir")
-            .arg(&data_a)
-            .args(["--listen", &format!("127.0.0.1:{}", free_port())])
-            .output()
-            .unwrap();
+        let o = run(&["serve", "--listen", &listen], &args, &data_a);
         assert!(!o.status.success());
         assert!(text(&o).contains("run `jikimi init`"), "{}", text(&o));
         // `migrate` applies the migrations (again: it is idempotent).
@@ -91,35 +60,22 @@ impl Cluster {
             assert!(o.status.success(), "migrate: {}", text(&o));
         }
         // `init` migrates both databases and makes the master key, once.
-        let o = bin()
-            .arg("init")
-            .args(&args)
-            .args(["--data-dir", dir.path().join("a").to_str().unwrap()])
-            .output()
-            .unwrap();
+        let o = run(&["init"], &args, &data_a);
         assert!(o.status.success(), "init: {}", text(&o));
-        let o = bin()
-            .arg("init")
-            .args(&args)
-            .args(["--data-dir", dir.path().join("b").to_str().unwrap()])
-            .output()
-            .unwrap();
+        let o = run(&["init"], &args, &data_b);
         assert!(!o.status.success(), "a second init is refused");
         assert!(text(&o).contains("already"), "{}", text(&o));
         // A database without the schema is refused (serve never migrates PostgreSQL).
         let (empty, _) = jikimi_testkit::postgres_schemas().await;
-        let o = bin()
-            .arg("serve")
-            .args(store_args(&empty, &key_store_url, &key_file))
-            .arg("--data-dir")
-            .arg(&data_a)
-            .args(["--listen", &format!("127.0.0.1:{}", free_port())])
-            .output()
-            .unwrap();
+        let o = run(
+            &["serve", "--listen", &listen],
+            &store_args(&empty, &key_store_url, &key_file),
+            &data_a,
+        );
         assert!(!o.status.success());
         assert!(text(&o).contains("run `jikimi migrate`"), "{}", text(&o));
-        let a = serve(dir.path().join("a"), &args);
-        let b = serve(dir.path().join("b"), &args);
+        let a = serve(data_a, &args);
+        let b = serve(data_b, &args);
         Self {
             _dir: dir,
             database_url,
@@ -144,15 +100,25 @@ impl Cluster {
 
     /// `jikimi audit verify` against the shared database passes.
     fn audit_verifies(&self) {
-        let o = bin()
-            .args(["audit", "verify", "--data-dir"])
-            .arg(self._dir.path().join("a"))
-            .args(self.store_args())
-            .output()
-            .unwrap();
+        let o = run(
+            &["audit", "verify"],
+            &self.store_args(),
+            &self._dir.path().join("a"),
+        );
         assert!(o.status.success(), "audit verify: {}", text(&o));
         assert!(text(&o).contains("all links intact"), "{}", text(&o));
     }
+}
+
+/// `jikimi <command> <store args> --data-dir <dir>`, run to its end.
+fn run(command: &[&str], store: &[String], data_dir: &Path) -> std::process::Output {
+    bin()
+        .args(command)
+        .args(store)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .output()
+        .unwrap()
 }
 
 fn store_args(database_url: &str, key_store_url: &str, key_file: &Path) -> Vec<String> {
@@ -516,13 +482,7 @@ async fn the_key_store_lives_under_its_own_role() {
     let dir = tempfile::tempdir().unwrap();
     let key_file = dir.path().join("master.key");
     let args = store_args(&database_url, &key_store_url, &key_file);
-    let o = bin()
-        .arg("init")
-        .args(&args)
-        .arg("--data-dir")
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let o = run(&["init"], &args, dir.path());
     assert!(o.status.success(), "init: {}", text(&o));
     let o = bin().arg("migrate").args(&args).output().unwrap();
     assert!(o.status.success(), "migrate: {}", text(&o));

@@ -177,6 +177,16 @@ pub struct Authed {
     pub via_cookie: bool,
 }
 
+/// The token of `Authorization: Bearer <token>`, if the request has one.
+pub fn bearer_token(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
 impl FromRequestParts<AppState> for Authed {
     type Rejection = ApiError;
 
@@ -185,12 +195,7 @@ impl FromRequestParts<AppState> for Authed {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let lang = lang_of(parts);
-        let bearer = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(|t| t.trim().to_owned());
+        let bearer = bearer_token(parts).map(str::to_owned);
         let (token, via_cookie) = match bearer {
             Some(t) => (t, false),
             None => match CookieJar::from_headers(&parts.headers).get(SESSION_COOKIE) {

@@ -9,8 +9,8 @@ use axum::Json;
 use axum::Router;
 use axum::extract::connect_info::ConnectInfo;
 use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
 use axum::routing::{get, post, put};
 use chrono::NaiveDate;
 use jikimi_core::{Actor, ClassPurge, PurgeReport};
@@ -20,7 +20,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::extract::{ApiJson, ReqLang, lang_of};
+use crate::extract::{ApiJson, ReqLang, bearer_token, lang_of};
 use crate::problem::{ApiError, OrProblem};
 
 pub fn routes() -> Router<AppState> {
@@ -49,13 +49,7 @@ impl FromRequestParts<AppState> for Office {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let lang = lang_of(parts);
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or_else(|| ApiError::unauthorized(lang))?;
+        let token = bearer_token(parts).ok_or_else(|| ApiError::unauthorized(lang))?;
         let actor = state
             .app
             .office_actor(token)
@@ -108,7 +102,8 @@ pub async fn destructions(
         .store()
         .destruction_records()
         .await
-        .map_err(|e| ApiError::core(jikimi_core::CoreError::Store(e), lang))?;
+        .map_err(jikimi_core::CoreError::from)
+        .or_problem(lang)?;
     Ok(Json(
         records.into_iter().map(DestructionView::from).collect(),
     ))
