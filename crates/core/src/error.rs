@@ -2,7 +2,7 @@ use jikimi_policy::Lang;
 
 /// One field's problem: which field, which rule, and the message in both languages.
 /// Messages never contain the submitted value.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FieldError {
     pub field: String,
     pub code: String,

@@ -170,18 +170,40 @@ impl Jikimi {
         if self.granted(consents, category) {
             return None;
         }
+        // The consent as the member saw it on screen, never its internal id.
+        let (title_ko, title_en) = self
+            .policy()
+            .consent(category)
+            .map(|c| (c.title.ko.clone(), c.title.en.clone()))
+            .unwrap_or_default();
         Some(FieldError::new(
             &item.id,
             "consent.missing",
             format!(
-                "{}: 이 선택 항목은 '{category}' 동의가 있어야 저장할 수 있습니다",
+                "{}: 이 선택 항목은 「{title_ko}」에 동의한 경우에만 저장할 수 있습니다",
                 item.label.ko
             ),
             format!(
-                "{}: this optional item can only be stored with the '{category}' consent",
+                "{}: this optional item can only be stored with the consent “{title_en}”",
                 item.label.en
             ),
         ))
+    }
+
+    /// 아이디 중복확인: `Ok(())` when `raw` follows the login-ID rule and nobody uses it; else
+    /// `Invalid` naming the `login_id` field and the rule. Answers only about the login ID.
+    pub async fn check_login_id(&self, raw: &str) -> Result<()> {
+        let login = validate::login_id(raw).map_err(|e| CoreError::Invalid(vec![e]))?;
+        let index = self.digest(LOGIN_DOMAIN, &login);
+        if self.store().member_by_login(&index).await?.is_some() {
+            return Err(CoreError::field(
+                "login_id",
+                "login_id.taken",
+                "이미 사용 중인 아이디입니다",
+                "this login ID is already taken",
+            ));
+        }
+        Ok(())
     }
 
     /// Signs a member up. Either everything is stored (member, sealed items, indexes, consents,
@@ -232,7 +254,12 @@ impl Jikimi {
                     if policy.item("name").is_some() {
                         items.insert("name".into(), Revealed::new(id.name.clone()));
                     }
-                    if policy.item("mobile").is_some()
+                    // The verified mobile number fills the `mobile` item only where it may be
+                    // stored: a contract item, or a consent item whose consent was given. An
+                    // optional consent refused stays refused (PIPA Art. 16(3), 22(5)).
+                    if policy
+                        .item("mobile")
+                        .is_some_and(|i| self.consent_gap(i, &req.consents).is_none())
                         && items
                             .get("mobile")
                             .is_none_or(|v| v.expose().trim().is_empty())

@@ -333,3 +333,50 @@ impl Jikimi {
             .await?)
     }
 }
+
+/// The key that seals what a browser carries between the steps of a form.
+const CLIENT_STATE_CONTEXT: &str = "system:client-state";
+
+impl Jikimi {
+    /// Seals short-lived state that a browser carries between requests (the steps of a sign-up, a
+    /// form's values after an error): AES-GCM under the service's own `system:client-state` key,
+    /// bound to `name` and stamped with its expiry, so the browser can neither read nor change it,
+    /// nor move it to another use. Any instance with the same key store opens it.
+    pub async fn seal_client_state(
+        &self,
+        name: &str,
+        ttl: Duration,
+        plain: &[u8],
+    ) -> Result<String> {
+        let expires = (self.clock().now() + ttl).timestamp();
+        let mut body = zeroize::Zeroizing::new(Vec::with_capacity(8 + plain.len()));
+        body.extend_from_slice(&expires.to_be_bytes());
+        body.extend_from_slice(plain);
+        let key = self.keyring().system_key(CLIENT_STATE_CONTEXT).await?;
+        let sealed = key.seal("client-state", name, &body)?;
+        Ok(URL_SAFE_NO_PAD.encode(sealed))
+    }
+
+    /// Opens what [`Jikimi::seal_client_state`] sealed under the same `name`; `None` when it is
+    /// malformed, altered, sealed for another name, or expired.
+    pub async fn open_client_state(
+        &self,
+        name: &str,
+        sealed: &str,
+    ) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>> {
+        let Ok(bytes) = URL_SAFE_NO_PAD.decode(sealed.trim()) else {
+            return Ok(None);
+        };
+        let key = self.keyring().system_key(CLIENT_STATE_CONTEXT).await?;
+        let Ok(body) = key.open("client-state", name, &bytes) else {
+            return Ok(None);
+        };
+        let Some((stamp, plain)) = body.split_first_chunk::<8>() else {
+            return Ok(None);
+        };
+        if i64::from_be_bytes(*stamp) < self.clock().now().timestamp() {
+            return Ok(None);
+        }
+        Ok(Some(zeroize::Zeroizing::new(plain.to_vec())))
+    }
+}

@@ -55,6 +55,20 @@ fn digits_only(s: &str) -> String {
     s.chars().filter(char::is_ascii_digit).collect()
 }
 
+/// A date of birth as Korean forms take it: 8 digits (`19900101`), or with `-`, `.` or `/`
+/// between year, month and day.
+pub fn birth_date(raw: &str) -> Option<NaiveDate> {
+    let digits: String = raw.trim().chars().filter(char::is_ascii_digit).collect();
+    let separators_only = raw
+        .trim()
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '-' | '.' | '/' | ' '));
+    if digits.len() != 8 || !separators_only {
+        return None;
+    }
+    NaiveDate::parse_from_str(&digits, "%Y%m%d").ok()
+}
+
 /// Validates and normalises `raw` for `item`. Empty input is the caller's business (required or not).
 pub fn normalize(item: &Item, raw: &str) -> Result<Normalized, FieldError> {
     let max = item.max_len.unwrap_or(DEFAULT_MAX_LEN);
@@ -92,12 +106,12 @@ pub fn normalize(item: &Item, raw: &str) -> Result<Normalized, FieldError> {
             (p.as_str().to_owned(), None)
         }
         ItemKind::BirthDate => {
-            let d = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d").map_err(|_| {
+            let d = birth_date(raw).ok_or_else(|| {
                 kr_error(
                     item,
                     "date.format",
-                    "날짜는 YYYY-MM-DD 형식이어야 합니다".into(),
-                    "must be a date written YYYY-MM-DD".into(),
+                    "생년월일 8자리(예: 19900101)로 입력해 주세요".into(),
+                    "must be 8 digits, year month day (e.g. 19900101)".into(),
                 )
             })?;
             (d.format("%Y-%m-%d").to_string(), None)

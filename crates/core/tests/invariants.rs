@@ -27,6 +27,7 @@ jikimi_testkit::backend_tests!(
     an_item_held_for_correction_is_not_used,
     identity_items_cannot_be_corrected,
     cutting_the_end_of_the_audit_chain_is_detected,
+    refusing_every_optional_consent_still_signs_up,
 );
 
 const SEED: &str = "lifeplan-seed";
@@ -846,4 +847,76 @@ async fn cutting_the_end_of_the_audit_chain_is_detected(b: Backend) {
     let report = t.app.verify_audit().await.unwrap();
     assert!(!report.ok(), "a chain cut short is caught");
     assert_eq!(report.problems[0].seq, 4);
+}
+
+/// R-CON-06 (PIPA Art. 16(3), 22(5)): refusing every optional consent never stops a sign-up. The
+/// verified mobile number is stored only where its item may be stored: with `lifeplan`'s
+/// `optional_items` consent refused, it is not kept at all, and nothing optional is.
+async fn refusing_every_optional_consent_still_signs_up(b: Backend) {
+    let t = TestApp::on(b, LIFEPLAN).await;
+    let p = person(77);
+    let mut req = lifeplan_signup(&p);
+    req.items.retain(|k, _| k == "email");
+    for (_, granted) in req.consents.iter_mut() {
+        *granted = false;
+    }
+    let id = t
+        .app
+        .sign_up(req)
+        .await
+        .expect("a sign-up with every optional consent refused");
+    let held: Vec<String> = t
+        .app
+        .store()
+        .items(id, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.item_id)
+        .collect();
+    assert!(held.contains(&"email".to_owned()), "{held:?}");
+    assert!(
+        !held.contains(&"mobile".to_owned()),
+        "the verified mobile is not kept without its consent: {held:?}"
+    );
+    for item in &held {
+        let basis = t.app.policy().item(item).unwrap().basis;
+        assert_ne!(
+            basis,
+            jikimi_policy::LegalBasis::Consent,
+            "{item} is a consent item and was stored without consent"
+        );
+    }
+    for c in t.app.consent_state(id).await.unwrap() {
+        assert!(!c.granted, "{} stored as refused", c.category);
+    }
+
+    // With the consent given, the verified mobile fills the item.
+    let q = person(78);
+    let mut req = lifeplan_signup(&q);
+    req.items.retain(|k, _| k == "email");
+    let id = t.app.sign_up(req).await.unwrap();
+    let held = t.app.store().items(id, None).await.unwrap();
+    assert!(held.iter().any(|r| r.item_id == "mobile"));
+
+    // An optional item sent without its consent is refused naming the consent as the member saw
+    // it, never its internal id.
+    let r = person(79);
+    let mut req = lifeplan_signup(&r);
+    req.consents.insert("optional_items".into(), false);
+    match t.app.sign_up(req).await {
+        Err(CoreError::Invalid(errors)) => {
+            for e in &errors {
+                for lang in [jikimi_policy::Lang::Ko, jikimi_policy::Lang::En] {
+                    let m = e.message(lang);
+                    assert!(!m.contains("optional_items"), "internal id shown: {m}");
+                }
+            }
+            assert!(errors.iter().any(|e| {
+                e.message(jikimi_policy::Lang::Ko)
+                    .contains("개인정보 수집·이용 동의")
+            }));
+        }
+        other => panic!("expected Invalid, got {other:?}"),
+    }
 }

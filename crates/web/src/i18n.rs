@@ -40,6 +40,67 @@ impl T {
 fn text(key: &str) -> (&'static str, &'static str) {
     match key {
         "site" => ("지킴이", "jikimi"),
+        "not_found_title" => ("페이지를 찾을 수 없습니다", "Page not found"),
+        "not_found_body" => (
+            "주소가 바뀌었거나 없는 페이지입니다. 주소를 확인하시거나 처음 화면에서 다시 찾아 주세요.",
+            "The address changed or the page does not exist. Check the address or start again from the home page.",
+        ),
+        "not_allowed_title" => (
+            "이 방법으로 열 수 없는 주소입니다",
+            "This address cannot be opened this way",
+        ),
+        "not_allowed_body" => (
+            "양식을 보내는 주소를 직접 열었거나, 이전 화면으로 돌아와 다시 열었습니다. 처음 화면에서 다시 시작해 주세요.",
+            "This address takes a form, not a visit. Please start again from the home page.",
+        ),
+        "company_address" => ("주소", "Address"),
+        "company_phone" => ("연락처", "Phone"),
+        "member_since" => ("가입일시", "Joined"),
+        "withdrawn_at" => ("탈퇴일시", "Left"),
+        "printed_at" => ("출력일시", "Printed"),
+        "print_title" => ("내 개인정보 (인쇄용)", "My personal data (printable)"),
+        "withdrawn_body" => (
+            "탈퇴를 마쳤습니다. 회원님의 정보를 잠근 열쇠를 없앴으므로, 백업을 포함한 어떤 사본에서도 다시 읽을 수 없습니다.",
+            "You have left. The key that locked your data is destroyed, so no copy of it, backups included, can be read again.",
+        ),
+        "receipt_copy" => (
+            "번호를 길게 눌러 복사하거나, 이 화면을 인쇄(Ctrl+P)해 두세요.",
+            "Select the number to copy it, or print this page (Ctrl+P).",
+        ),
+        "receipt_gone" => (
+            "탈퇴 확인번호는 탈퇴한 직후에만 보여 드립니다. 적어 두신 번호가 있으면 보관 정보 조회에서 쓸 수 있습니다.",
+            "The withdrawal receipt is shown only right after leaving. If you noted it, you can use it to see what is kept.",
+        ),
+        "retained_intro" => (
+            "탈퇴할 때 받은 탈퇴 확인번호로, 법에 따라 보관 중인 기록과 그 보관 기한을 볼 수 있습니다.",
+            "With the receipt you got when leaving, you can see the records kept by law and until when.",
+        ),
+        "receipt_help" => (
+            "예: JKM-ABCD-EFGH-JKLM-NPQR",
+            "For example JKM-ABCD-EFGH-JKLM-NPQR",
+        ),
+        "receipt_unknown" => (
+            "이 확인번호로 보관 중인 기록이 없습니다. 번호를 다시 확인해 주세요. 보관 기한이 지난 기록은 이미 파기했습니다.",
+            "No record is kept under this receipt. Check the number; records past their period are already destroyed.",
+        ),
+        "lookup_again" => ("다른 번호로 조회", "Look up another receipt"),
+        "kept_until" => ("보관 기한", "Kept until"),
+        "kept_until_note" => (
+            "까지 보관하고 그다음 날 파기합니다.",
+            "(destroyed the day after)",
+        ),
+        "kept_copies" => ("함께 보관하는 항목", "Items kept with it"),
+        "withdraw_kept_body" => (
+            "아래 기록은 법이 정한 기간 동안만 따로 잠가 보관하고, 기간이 지나면 파기합니다. 그 밖의 목적으로는 쓰지 않습니다.",
+            "These records are kept locked apart, only for the period the law sets, then destroyed; they are used for nothing else.",
+        ),
+        "withdraw_consent_hint" => (
+            "탈퇴하지 않고 선택 동의만 철회하려면",
+            "To withdraw an optional consent without leaving, go to",
+        ),
+        "version_state" => ("구분", "Status"),
+        "version_current" => ("현재 적용 중", "In force"),
+        "version_past" => ("이전 판", "Earlier version"),
         "home" => ("처음으로", "Home"),
         "signup" => ("회원가입", "Join"),
         "login" => ("로그인", "Log in"),
@@ -59,8 +120,8 @@ fn text(key: &str) -> (&'static str, &'static str) {
         "cancel" => ("취소", "Cancel"),
         "errors_title" => ("입력값을 확인해 주세요", "Please check the input"),
         "home_intro" => (
-            "지킴이는 회원의 개인정보를 처리방침에 적힌 그대로 다루고, 그 사실을 증명합니다. 회원의 정보는 회원마다 다른 열쇠로 잠가 두고, 탈퇴하면 그 열쇠를 없앱니다.",
-            "jikimi handles members' personal data exactly as its privacy policy says, and can prove it. Each member's data is locked with the member's own key, and leaving destroys that key.",
+            "회원의 개인정보를 개인정보 처리방침에 적힌 그대로 다루고, 그 사실을 증명합니다. 회원의 정보는 회원마다 다른 열쇠로 잠가 두고, 탈퇴하면 그 열쇠를 없앱니다.",
+            "We handle members' personal data exactly as our privacy policy says, and can prove it. Each member's data is locked with the member's own key, and leaving destroys that key.",
         ),
         "notice_title" => (
             "회원가입을 위해 처리하는 정보 (안내)",
@@ -101,6 +162,36 @@ fn text(key: &str) -> (&'static str, &'static str) {
         "birth_date" => ("생년월일", "Date of birth"),
         "mobile" => ("휴대폰 번호", "Mobile number"),
         "carrier" => ("통신사", "Carrier"),
+        "mvno" => ("알뜰폰", "MVNO (budget carrier)"),
+        "birth_rule" => (
+            "8자리 숫자로 입력해 주세요 (예: 19900101).",
+            "8 digits: year, month, day (e.g. 19900101).",
+        ),
+        "back_to_consents" => ("동의 선택으로 돌아가기", "Back to the consents"),
+        "resend_code" => ("인증번호 다시 받기", "Send a new code"),
+        "code_expired" => (
+            "인증번호를 여러 번 잘못 입력했거나 입력 시간이 지났습니다. 인증번호를 다시 받아 주세요. 고르신 동의는 그대로 있습니다.",
+            "The code was entered wrongly too often, or too late. Please ask for a new code; the consents you chose are kept.",
+        ),
+        "identity_expired" => (
+            "본인확인 후 시간이 너무 지났습니다. 본인확인을 다시 해 주세요. 고르신 동의는 그대로 있습니다.",
+            "Too much time passed since the verification. Please verify again; the consents you chose are kept.",
+        ),
+        "check_id" => ("중복확인", "Check"),
+        "id_available" => (
+            "사용할 수 있는 아이디입니다.",
+            "This login ID is available.",
+        ),
+        "rrn_front" => ("앞 6자리", "first 6 digits"),
+        "rrn_back" => ("뒤 7자리", "last 7 digits"),
+        "login_reason_withdraw" => (
+            "동의철회와 회원탈퇴는 회원 본인만 할 수 있어 로그인이 필요합니다. 로그인하면 바로 그 화면으로 이동합니다.",
+            "Only the member can withdraw a consent or leave, so please log in first. You will go straight there after logging in.",
+        ),
+        "login_reason_mypage" => (
+            "회원 본인의 정보를 보여 드리는 화면이라 로그인이 필요합니다.",
+            "This page shows a member's own data, so please log in first.",
+        ),
         "send_code" => ("인증번호 받기", "Send code"),
         "code" => ("인증번호", "Verification code"),
         "code_sent" => (
@@ -136,9 +227,10 @@ fn text(key: &str) -> (&'static str, &'static str) {
             "Wrong login ID or password.",
         ),
         "login_locked" => (
-            "로그인 실패가 5회를 넘어 15분 동안 로그인할 수 없습니다.",
-            "After 5 failed logins, logging in is blocked for 15 minutes.",
+            "비밀번호를 여러 번 잘못 입력하여 잠시 로그인할 수 없습니다. 다시 시도할 수 있는 때:",
+            "Too many wrong passwords: logging in is paused. You can try again in",
         ),
+        "minutes_later" => ("분 뒤", "minutes"),
         "my_items" => ("내 개인정보", "My personal data"),
         "masked_note" => (
             "개인정보는 일부를 가려서 보여 드립니다. 전체를 보려면 '모두 보기'를 누르세요 (최근 10분 안에 비밀번호를 입력해야 합니다).",
@@ -162,6 +254,30 @@ fn text(key: &str) -> (&'static str, &'static str) {
         "withdraw_consent" => ("동의 철회", "Withdraw"),
         "consent_date" => ("일시", "Date"),
         "policy_version" => ("처리방침 판", "Policy version"),
+        "policy_effective" => ("적용된 처리방침 (시행일)", "Policy in force (effective)"),
+        "policy_of" => ("처리방침 시행일", "policy effective"),
+        "consent_item" => ("동의 항목", "Consent"),
+        "consent_state" => ("현재 상태", "Status"),
+        "consent_decision" => ("선택", "Decision"),
+        "consent_change" => ("변경", "Change"),
+        "channel" => ("경로", "Where"),
+        "channel_web" => ("웹사이트", "Website"),
+        "channel_api" => ("연동 서비스(API)", "Connected service (API)"),
+        "history_note" => (
+            "동의하거나 동의하지 않거나 철회한 기록을 모두, 최근 것부터 보여 드립니다. 기록은 고치거나 지울 수 없습니다.",
+            "Every decision to give, refuse or withdraw a consent, newest first. Records cannot be changed or deleted.",
+        ),
+        "withdraw_deletes" => (
+            "동의를 철회하면 다음 정보를 바로 삭제합니다:",
+            "Withdrawing this consent deletes at once:",
+        ),
+        "withdraw_consent_confirm" => ("철회하고 삭제하기", "Withdraw and delete"),
+        "nothing_changed" => ("바뀐 내용이 없습니다.", "Nothing was changed."),
+        "already_used" => (
+            "이미 다른 계정에서 쓰고 있는 정보입니다.",
+            "is already used by another account.",
+        ),
+        "password_wrong" => ("비밀번호가 맞지 않습니다.", "The password is not correct."),
         "history" => ("동의 이력", "Consent history"),
         "recipients" => ("내 정보를 받은 곳", "Who received my data"),
         "no_recipients" => (
@@ -242,5 +358,44 @@ fn text(key: &str) -> (&'static str, &'static str) {
         ),
         "sms_outbox" => ("샌드박스 문자함", "Sandbox text messages"),
         _ => ("", ""),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::text;
+
+    /// Every text a template or page asks for exists in both languages: a missing key would show
+    /// an empty label.
+    #[test]
+    fn every_key_used_has_both_languages() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut sources = vec![];
+        for dir in ["templates", "src", "src/pages"] {
+            for entry in std::fs::read_dir(root.join(dir))
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                if entry.path().is_file() {
+                    sources.push(std::fs::read_to_string(entry.path()).unwrap_or_default());
+                }
+            }
+        }
+        let mut keys = 0;
+        for src in &sources {
+            for part in src.split("s(\"").skip(1) {
+                let Some(key) = part.split('"').next() else {
+                    continue;
+                };
+                if key.is_empty() || !key.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
+                    continue;
+                }
+                keys += 1;
+                let (ko, en) = text(key);
+                assert!(!ko.is_empty() && !en.is_empty(), "no text for {key:?}");
+            }
+        }
+        assert!(keys > 100, "only {keys} keys found: the scan is broken");
     }
 }

@@ -50,6 +50,7 @@ pub fn router_with(state: AppState) -> Router {
         .merge(api::routes())
         .merge(office::routes())
         .fallback(no_route)
+        .method_not_allowed_fallback(wrong_method)
         .with_state(state)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(log_request))
@@ -92,10 +93,48 @@ async fn openapi_json() -> impl IntoResponse {
     axum::Json(openapi::document())
 }
 
-async fn no_route(ReqLang(lang): ReqLang) -> ApiError {
+/// Whether a request is a browser's page request (HTML accepted, not under `/api/`): such requests
+/// get error pages in the site's layout; everything else gets `application/problem+json`.
+fn wants_page(uri: &axum::http::Uri, headers: &axum::http::HeaderMap) -> bool {
+    !uri.path().starts_with("/api/")
+        && headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/html"))
+}
+
+async fn no_route(
+    axum::extract::State(s): axum::extract::State<AppState>,
+    ReqLang(lang): ReqLang,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    if wants_page(&uri, &headers) {
+        return pages::not_found_page(&s, lang);
+    }
     let mut e = ApiError::not_found(lang);
     e.code = "no_route";
-    e
+    e.into_response()
+}
+
+async fn wrong_method(
+    axum::extract::State(s): axum::extract::State<AppState>,
+    ReqLang(lang): ReqLang,
+    uri: axum::http::Uri,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    if wants_page(&uri, &headers) {
+        return pages::method_not_allowed_page(&s, lang);
+    }
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        match lang {
+            jikimi_policy::Lang::Ko => "이 주소는 이 방법으로 요청할 수 없습니다".to_owned(),
+            jikimi_policy::Lang::En => "this address does not take this method".to_owned(),
+        },
+    )
+    .into_response()
 }
 
 /// One line per request: method, route template (never the raw path or query, which may carry

@@ -1,0 +1,716 @@
+//! Server-rendered pages (askama, no JavaScript). Handlers call the same core functions as the
+//! API; there is one implementation of every rule.
+//!
+//! Every form is answered with a redirect (POST → 303 → GET), so that reload, Back, a bookmark and
+//! the language switch always land on a page that a GET can show again. What a page needs after
+//! the redirect (the sign-up's progress, a form's values and errors, a notice, a withdrawal's
+//! receipt) travels in short-lived cookies sealed by the core ([`jikimi_core::Jikimi::seal_client_state`]):
+//! the browser can neither read nor change them. Passwords and resident registration numbers are
+//! never put in them.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, FromRequest, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{Method, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use jikimi_core::identity::{Carrier, IdentityRequest};
+use jikimi_core::{Actor, CoreError, FieldError, Revealed, SessionInfo};
+use jikimi_policy::render::Document;
+use jikimi_policy::{ConsentKind, ConsentMode, IdentityMode, Item, ItemKind, Lang, LegalBasis};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::AppState;
+use crate::api::{clear_session_cookie, never_shown, session_cookie};
+use crate::extract::{PageLang, SESSION_COOKIE};
+use crate::i18n::T;
+use crate::problem::ApiError;
+
+const CSRF_COOKIE: &str = "jikimi_csrf";
+/// A form's values, errors or notice, for the page the form's POST redirected to.
+const FORM_COOKIE: &str = "jikimi_form";
+/// How long a form's values wait for their page.
+const FORM_MINUTES: i64 = 10;
+
+mod account;
+mod leave;
+mod mypage;
+mod public;
+mod signup;
+
+use account::*;
+use leave::*;
+use mypage::*;
+use public::*;
+use signup::*;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/privacy", get(privacy))
+        .route("/favicon.ico", get(favicon))
+        .route("/robots.txt", get(robots))
+        .route("/signup", get(signup_start))
+        .route("/signup/consent", get(signup_restart).post(signup_consent))
+        .route("/signup/declined", get(signup_declined))
+        .route(
+            "/signup/identity",
+            get(signup_identity_page).post(signup_identity),
+        )
+        .route(
+            "/signup/verify",
+            get(signup_verify_page).post(signup_verify),
+        )
+        .route(
+            "/signup/details",
+            get(signup_details_page).post(signup_details),
+        )
+        .route("/signup/guardian", get(signup_guardian))
+        .route("/signup/done", get(signup_done))
+        .route("/login", get(login_page).post(login_submit))
+        .route("/logout", get(logout_page).post(logout))
+        .route("/mypage", get(mypage))
+        .route("/mypage/reauth", get(reauth_page).post(reauth_submit))
+        .route("/mypage/edit", get(edit_page).post(edit_submit))
+        .route("/mypage/password", get(password_page).post(password_submit))
+        .route(
+            "/mypage/consents/{category}",
+            get(consent_page).post(consent_submit),
+        )
+        .route("/mypage/history", get(history_page))
+        .route("/mypage/export.json", get(export_json))
+        .route("/mypage/print", get(print_page))
+        .route("/mypage/withdraw", get(withdraw_page).post(withdraw_submit))
+        .route("/mypage/withdrawn", get(withdrawn_page))
+        .route("/retained", get(retained_page).post(retained_submit))
+        .route("/sandbox/sms", get(sandbox_page))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Common parts
+
+/// The privacy officer as the footer names them: department, title, e-mail.
+fn office_line(s: &AppState, lang: Lang) -> String {
+    let o = &s.app.policy().officer;
+    format!(
+        "{} {} ({})",
+        o.department.get(lang),
+        o.title.get(lang),
+        o.email
+    )
+}
+
+/// What the layout needs on every page.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    pub t: T,
+    pub logged_in: bool,
+    pub csrf: String,
+    pub office: String,
+    /// The operator's name (the site's name), from the policy file.
+    pub site: String,
+    /// The operator's company information for the footer: (label, value).
+    pub company: Vec<(String, String)>,
+    /// This page in the other language: same path, same query, other `lang`.
+    pub switch_href: String,
+}
+
+impl Chrome {
+    fn new(s: &AppState, lang: Lang, logged_in: bool, csrf: String, path_and_query: &str) -> Self {
+        let p = s.app.policy();
+        Self {
+            t: T(lang),
+            logged_in,
+            csrf,
+            office: office_line(s, lang),
+            site: p.operator.name.get(lang).to_owned(),
+            company: company_lines(p, lang),
+            switch_href: switch_href(path_and_query, T(lang).other_code()),
+        }
+    }
+}
+
+/// The operator's company information as Korean sites show it in the footer.
+fn company_lines(p: &jikimi_policy::Policy, lang: Lang) -> Vec<(String, String)> {
+    let t = T(lang);
+    let o = &p.operator;
+    let mut lines = vec![];
+    if let Some(a) = &o.address {
+        lines.push((t.s("company_address").to_owned(), a.get(lang).to_owned()));
+    }
+    if let Some(ph) = &o.phone {
+        lines.push((t.s("company_phone").to_owned(), ph.clone()));
+    }
+    lines
+}
+
+/// `path?query` with `lang` set to `other` and every other parameter kept.
+fn switch_href(path_and_query: &str, other: &str) -> String {
+    let (path, query) = path_and_query
+        .split_once('?')
+        .unwrap_or((path_and_query, ""));
+    let mut parts: Vec<&str> = query
+        .split('&')
+        .filter(|kv| !kv.is_empty() && !kv.starts_with("lang="))
+        .collect();
+    let lang = format!("lang={other}");
+    parts.push(&lang);
+    format!("{path}?{}", parts.join("&"))
+}
+
+/// What a form's page shows again after its POST was answered with a redirect: the values typed
+/// (never a password, never a resident registration number), the errors, or a notice.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Flash {
+    /// The path of the page it is for.
+    page: String,
+    values: Vec<(String, String)>,
+    errors: Vec<FieldError>,
+    /// A notice in both languages (ko, en).
+    notice: Option<(String, String)>,
+}
+
+impl Flash {
+    fn get(&self, name: &str) -> &str {
+        self.values
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default()
+    }
+
+    fn form(&self) -> FormData {
+        FormData(self.values.clone())
+    }
+}
+
+/// The page's visitor: language, session (from the cookie), the form token, and what the last
+/// form's redirect left for this page.
+struct Visit {
+    lang: Lang,
+    jar: CookieJar,
+    session: Option<SessionInfo>,
+    /// The CSRF token every form of this page carries.
+    csrf: String,
+    /// The request's path and query.
+    here: String,
+    flash: Flash,
+}
+
+impl Visit {
+    async fn new(s: &AppState, pl: PageLang, parts: &Parts) -> Result<Self, Response> {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let lang = pl.lang;
+        let jar = if pl.chosen {
+            jar.add(
+                Cookie::build(("lang", T(lang).code()))
+                    .same_site(SameSite::Lax)
+                    .secure(s.secure_cookies)
+                    .path("/")
+                    .build(),
+            )
+        } else {
+            jar
+        };
+        let session = match jar.get(SESSION_COOKIE) {
+            Some(c) => s
+                .app
+                .session(c.value())
+                .await
+                .map_err(|e| error_page(s, lang, e))?,
+            None => None,
+        };
+        let (jar, csrf) = match &session {
+            Some(si) => (jar, s.app.csrf_token(si)),
+            None => {
+                let (jar, nonce) = match jar.get(CSRF_COOKIE).map(|c| c.value().to_owned()) {
+                    Some(n) if n.len() >= 16 => (jar, n),
+                    _ => {
+                        let n = random_nonce();
+                        let c = Cookie::build((CSRF_COOKIE, n.clone()))
+                            .http_only(true)
+                            .same_site(SameSite::Strict)
+                            .secure(s.secure_cookies)
+                            .path("/")
+                            .build();
+                        (jar.add(c), n)
+                    }
+                };
+                let token = s.app.anonymous_csrf_token(&nonce);
+                (jar, token)
+            }
+        };
+        // The last form's values belong to one page; a GET of another page forgets them.
+        let path = parts.uri.path();
+        let mut jar = jar;
+        let mut flash = Flash::default();
+        if jar.get(FORM_COOKIE).is_some() {
+            match open_cookie::<Flash>(s, &jar, FORM_COOKIE).await {
+                Some(f) if f.page == path => flash = f,
+                _ if parts.method == Method::GET => jar = jar.remove(removal(s, FORM_COOKIE)),
+                _ => {}
+            }
+        }
+        Ok(Self {
+            lang,
+            jar,
+            session,
+            csrf,
+            here: parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_else(|| path.to_owned()),
+            flash,
+        })
+    }
+
+    fn chrome(&self, s: &AppState) -> Chrome {
+        Chrome::new(
+            s,
+            self.lang,
+            self.session.is_some(),
+            self.csrf.clone(),
+            &self.here,
+        )
+    }
+
+    fn csrf_ok(&self, form: &FormData) -> bool {
+        !self.csrf.is_empty() && crate::extract::same_token(form.get("csrf"), &self.csrf)
+    }
+
+    /// The notice the last form left for this page, in the page's language.
+    fn notice(&self) -> Option<String> {
+        self.flash.notice.as_ref().map(|(ko, en)| match self.lang {
+            Lang::Ko => ko.clone(),
+            Lang::En => en.clone(),
+        })
+    }
+
+    fn render(self, page: impl Template) -> Response {
+        match page.render() {
+            Ok(html) => (self.jar, Html(html)).into_response(),
+            Err(e) => ApiError::internal(&e).into_response(),
+        }
+    }
+
+    /// 303 See Other to `to`, with this visit's cookies.
+    fn redirect(self, to: &str) -> Response {
+        (self.jar, Redirect::to(to)).into_response()
+    }
+
+    /// Answers a form with a redirect to `to`, leaving the form's values (without passwords and
+    /// resident registration numbers), `errors` and `notice` for that page.
+    async fn back_to(
+        mut self,
+        s: &AppState,
+        to: &str,
+        form: &FormData,
+        errors: Vec<FieldError>,
+        notice: Option<(&str, &str)>,
+    ) -> Response {
+        let page = to.split(['?', '#']).next().unwrap_or(to).to_owned();
+        let rrn_items: Vec<String> = s
+            .app
+            .policy()
+            .items
+            .iter()
+            .filter(|i| i.kind == ItemKind::Rrn)
+            .map(|i| format!("item.{}", i.id))
+            .collect();
+        let values = form
+            .0
+            .iter()
+            .filter(|(k, _)| {
+                k != "csrf"
+                    && !k.contains("password")
+                    && !k.starts_with("rrn")
+                    && !rrn_items.contains(k)
+            })
+            .cloned()
+            .collect();
+        let flash = Flash {
+            page,
+            values,
+            errors,
+            notice: notice.map(|(ko, en)| (ko.to_owned(), en.to_owned())),
+        };
+        match seal_cookie(s, FORM_COOKIE, FORM_MINUTES, &flash).await {
+            Ok(c) => self.jar = self.jar.add(c),
+            Err(e) => return error_page(s, self.lang, e),
+        }
+        self.redirect(to)
+    }
+
+    /// The same, with a notice only.
+    async fn notice_to(self, s: &AppState, to: &str, ko: &str, en: &str) -> Response {
+        self.back_to(s, to, &FormData::default(), vec![], Some((ko, en)))
+            .await
+    }
+}
+
+fn random_nonce() -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut b = [0u8; 18];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+impl FromRequestParts<AppState> for Visit {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Response> {
+        let Ok(pl) = PageLang::from_request_parts(parts, s).await;
+        Self::new(s, pl, parts).await
+    }
+}
+
+/// A sealed cookie holding `value` for `minutes`: HttpOnly, SameSite=Lax, whole site.
+async fn seal_cookie<T: Serialize>(
+    s: &AppState,
+    name: &'static str,
+    minutes: i64,
+    value: &T,
+) -> Result<Cookie<'static>, CoreError> {
+    let plain = zeroize::Zeroizing::new(
+        serde_json::to_vec(value).map_err(|e| CoreError::Setup(format!("cookie: {e}")))?,
+    );
+    let sealed = s
+        .app
+        .seal_client_state(name, chrono::Duration::minutes(minutes), &plain)
+        .await?;
+    Ok(Cookie::build((name, sealed))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(s.secure_cookies)
+        .path("/")
+        .build())
+}
+
+/// What a sealed cookie holds; `None` when absent, altered, expired or unreadable.
+async fn open_cookie<T: DeserializeOwned>(s: &AppState, jar: &CookieJar, name: &str) -> Option<T> {
+    let c = jar.get(name)?;
+    let plain = s
+        .app
+        .open_client_state(name, c.value())
+        .await
+        .ok()
+        .flatten()?;
+    serde_json::from_slice(&plain).ok()
+}
+
+/// Removes a cookie set by [`seal_cookie`].
+fn removal(s: &AppState, name: &'static str) -> Cookie<'static> {
+    let mut c = Cookie::build((name, ""))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(s.secure_cookies)
+        .path("/")
+        .build();
+    c.make_removal();
+    c
+}
+
+/// A submitted form as name/value pairs (checkbox groups repeat names). Its `Debug` shows the
+/// field names only: values may be passwords or personal data.
+#[derive(Default)]
+pub struct FormData(Vec<(String, String)>);
+
+impl std::fmt::Debug for FormData {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(k, _)| k))
+            .finish()
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for FormData {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Response> {
+        match Form::<Vec<(String, String)>>::from_request(req, state).await {
+            Ok(Form(pairs)) => Ok(Self(pairs)),
+            Err(rejection) => Err(rejection.into_response()),
+        }
+    }
+}
+
+impl FormData {
+    fn get(&self, name: &str) -> &str {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default()
+    }
+
+    fn all(&self, name: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// `prefix.key` fields as a map (`item.email` → `email`).
+    fn prefixed(&self, prefix: &str) -> BTreeMap<String, String> {
+        let mut out: BTreeMap<String, String> = BTreeMap::new();
+        for (k, v) in &self.0 {
+            if let Some(id) = k.strip_prefix(prefix) {
+                out.entry(id.to_owned())
+                    .and_modify(|e| {
+                        e.push(',');
+                        e.push_str(v);
+                    })
+                    .or_insert_with(|| v.clone());
+            }
+        }
+        out
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage {
+    c: Chrome,
+    heading: String,
+    paragraphs: Vec<String>,
+    code: Option<String>,
+    link: Option<(String, String)>,
+}
+
+fn message(
+    v: Visit,
+    s: &AppState,
+    heading: &str,
+    paragraphs: Vec<String>,
+    link: Option<(&str, &str)>,
+) -> Response {
+    let c = v.chrome(s);
+    v.render(MessagePage {
+        c,
+        heading: heading.to_owned(),
+        paragraphs,
+        code: None,
+        link: link.map(|(h, l)| (h.to_owned(), l.to_owned())),
+    })
+}
+
+/// A page in the site's layout with a status, a heading, a text and a way home: for errors that
+/// happen before or outside a [`Visit`].
+fn status_page(
+    s: &AppState,
+    lang: Lang,
+    status: StatusCode,
+    heading: &str,
+    body: String,
+) -> Response {
+    let t = T(lang);
+    let page = MessagePage {
+        c: Chrome::new(s, lang, false, String::new(), "/"),
+        heading: heading.to_owned(),
+        paragraphs: vec![body],
+        code: None,
+        link: Some(("/".into(), t.s("home").into())),
+    };
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => ApiError::internal(&e).into_response(),
+    }
+}
+
+/// An unexpected error as a page: a generic text and an operation id; the cause goes to the log.
+fn error_page(s: &AppState, lang: Lang, e: CoreError) -> Response {
+    let api = ApiError::core(e, lang);
+    let t = T(lang);
+    let body = format!(
+        "{} {}",
+        t.s("error_body"),
+        api.operation_id.clone().unwrap_or_default()
+    );
+    match api.status {
+        StatusCode::NOT_FOUND => not_found_page(s, lang),
+        status => status_page(s, lang, status, t.s("error_title"), body),
+    }
+}
+
+/// 404 for browsers: a page in the site's layout with a way home.
+pub(crate) fn not_found_page(s: &AppState, lang: Lang) -> Response {
+    let t = T(lang);
+    status_page(
+        s,
+        lang,
+        StatusCode::NOT_FOUND,
+        t.s("not_found_title"),
+        t.s("not_found_body").into(),
+    )
+}
+
+/// 405 for browsers.
+pub(crate) fn method_not_allowed_page(s: &AppState, lang: Lang) -> Response {
+    let t = T(lang);
+    status_page(
+        s,
+        lang,
+        StatusCode::METHOD_NOT_ALLOWED,
+        t.s("not_allowed_title"),
+        t.s("not_allowed_body").into(),
+    )
+}
+
+/// A form whose token no longer fits (it stayed open past a restart of the session, or came from
+/// another tab): nothing is done; its page is shown again with what was typed (never the
+/// password) and a request to send it again.
+async fn csrf_failed(v: Visit, s: &AppState, page: &str, form: &FormData) -> Response {
+    v.back_to(
+        s,
+        page,
+        form,
+        vec![FieldError::new(
+            "csrf",
+            "csrf.stale",
+            T(Lang::Ko).s("csrf_failed"),
+            T(Lang::En).s("csrf_failed"),
+        )],
+        None,
+    )
+    .await
+}
+
+fn to_login(next: &str) -> Response {
+    Redirect::to(&login_href(next)).into_response()
+}
+
+/// The login page, coming back to `next` after login.
+fn login_href(next: &str) -> String {
+    let mut q = String::with_capacity(next.len());
+    for c in next.chars() {
+        match c {
+            '%' => q.push_str("%25"),
+            '&' => q.push_str("%26"),
+            '#' => q.push_str("%23"),
+            '+' => q.push_str("%2B"),
+            '?' => q.push_str("%3F"),
+            '=' => q.push_str("%3D"),
+            c => q.push(c),
+        }
+    }
+    format!("/login?next={q}")
+}
+
+/// An RFC 3339 time as KST text.
+fn kst_text(rfc3339: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .map(|t| kst(t.with_timezone(&chrono::Utc)))
+        .unwrap_or_default()
+}
+
+/// A time as Korean forms write it, in KST: `2026-12-02 14:05`.
+fn kst(at: chrono::DateTime<chrono::Utc>) -> String {
+    (at + chrono::Duration::hours(9))
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// A policy version as a member reads it: its effective date (시행일), never the hash.
+fn version_label(s: &AppState, versions: &[jikimi_store::PolicyVersionRow], hash: &str) -> String {
+    versions
+        .iter()
+        .find(|r| r.version == hash)
+        .map(|r| r.effective_date.to_string())
+        .unwrap_or_else(|| s.app.policy().meta.effective_date.to_string())
+}
+
+/// A visit with a live session; without one, the visitor is sent to log in and come back.
+struct Signed {
+    v: Visit,
+    si: SessionInfo,
+}
+
+impl FromRequestParts<AppState> for Signed {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Response> {
+        let v = Visit::from_request_parts(parts, s).await?;
+        match v.session.clone() {
+            Some(si) => Ok(Self { v, si }),
+            None => Err(to_login(parts.uri.path())),
+        }
+    }
+}
+
+/// One form field for an item.
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub name: String,
+    pub id: String,
+    pub label: String,
+    pub required: bool,
+    pub input: &'static str,
+    pub value: String,
+    pub error: Option<String>,
+    pub help: Option<String>,
+    pub choices: Vec<(String, String, bool)>,
+    pub autocomplete: &'static str,
+}
+
+fn input_type(kind: ItemKind) -> (&'static str, &'static str) {
+    match kind {
+        ItemKind::Email => ("email", "email"),
+        ItemKind::Mobile | ItemKind::Phone => ("tel", "tel"),
+        // 8 digits, as Korean forms ask for it (the date picker differs between browsers).
+        ItemKind::BirthDate => ("birth8", "bday"),
+        // Front and back halves; the back is masked and never shown again.
+        ItemKind::Rrn => ("rrn", "off"),
+        ItemKind::PostalCode => ("text", "postal-code"),
+        ItemKind::Address => ("text", "street-address"),
+        ItemKind::Name => ("text", "name"),
+        ItemKind::Choice => ("select", "off"),
+        ItemKind::MultiChoice => ("multi", "off"),
+        _ => ("text", "off"),
+    }
+}
+
+fn item_field(item: &Item, lang: Lang, value: &str, errors: &[FieldError]) -> Field {
+    let (input, autocomplete) = input_type(item.kind);
+    let picked: Vec<&str> = value.split(',').collect();
+    Field {
+        name: format!("item.{}", item.id),
+        id: item.id.clone(),
+        label: item.label.get(lang).to_owned(),
+        required: item.required,
+        input,
+        value: value.to_owned(),
+        error: errors
+            .iter()
+            .find(|e| e.field == item.id)
+            .map(|e| e.message(lang).to_owned()),
+        help: item.help.as_ref().map(|h| h.get(lang).to_owned()),
+        choices: item
+            .choices
+            .iter()
+            .map(|c| {
+                (
+                    c.id.clone(),
+                    c.label.get(lang).to_owned(),
+                    picked.contains(&c.id.as_str()),
+                )
+            })
+            .collect(),
+        autocomplete,
+    }
+}
+
+fn field_error(errors: &[FieldError], field: &str, lang: Lang) -> Option<String> {
+    errors
+        .iter()
+        .find(|e| e.field == field)
+        .map(|e| e.message(lang).to_owned())
+}

@@ -1,0 +1,699 @@
+//! 개인정보수정: the member's data, corrections, password, consents, history, export.
+
+use super::*;
+
+#[derive(Debug, Clone)]
+pub struct ItemRow {
+    pub id: String,
+    pub label: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConsentRow {
+    pub id: String,
+    pub title: String,
+    pub granted: bool,
+    pub at: String,
+    /// The policy version's 시행일 (effective date), as members read a version.
+    pub version_date: String,
+    /// The version's hash, for the link to that version's text.
+    pub version: String,
+    pub withdrawable: bool,
+}
+
+#[derive(Template)]
+#[template(path = "mypage.html")]
+struct MyPage {
+    c: Chrome,
+    items: Vec<ItemRow>,
+    revealed: bool,
+    consents: Vec<ConsentRow>,
+    notice: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct MyQuery {
+    reveal: Option<String>,
+}
+
+/// The member's consents as rows, each with its policy version's effective date.
+pub(super) async fn consent_rows(
+    s: &AppState,
+    member: uuid::Uuid,
+    lang: Lang,
+) -> Result<Vec<ConsentRow>, CoreError> {
+    let policy = s.app.policy().clone();
+    let versions = s.app.store().policy_versions().await?;
+    let state = s.app.consent_state(member).await?;
+    Ok(state
+        .into_iter()
+        .filter_map(|c| {
+            let cat = policy.consent(&c.category)?;
+            let version = c.policy_version.unwrap_or_default();
+            Some(ConsentRow {
+                id: c.category.clone(),
+                title: cat.title.get(lang).to_owned(),
+                granted: c.granted,
+                at: c.at.map(kst).unwrap_or_default(),
+                version_date: version_label(s, &versions, &version),
+                version,
+                withdrawable: !cat.required,
+            })
+        })
+        .collect())
+}
+
+pub(super) async fn mypage(
+    State(s): State<AppState>,
+    Signed { v, si }: Signed,
+    Query(q): Query<MyQuery>,
+) -> Response {
+    let lang = v.lang;
+    let member = si.member;
+    let policy = s.app.policy().clone();
+    let reveal = q.reveal.is_some();
+    if reveal && !s.app.recently_authenticated(&si) {
+        return v.redirect("/mypage/reauth?next=/mypage?reveal=1");
+    }
+    let values: BTreeMap<String, String> = if reveal {
+        let ids: Vec<String> = policy
+            .items
+            .iter()
+            .filter(|i| !never_shown(i.kind))
+            .map(|i| i.id.clone())
+            .collect();
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        match s.app.own_items(member, &refs).await {
+            Ok(m) => m,
+            Err(e) => return error_page(&s, lang, e),
+        }
+    } else {
+        match s.app.view_masked(&Actor::Member(member), member).await {
+            Ok(m) => m,
+            Err(e) => return error_page(&s, lang, e),
+        }
+    };
+    let items = policy
+        .items
+        .iter()
+        .filter(|i| !never_shown(i.kind))
+        .filter_map(|i| {
+            values.get(&i.id).map(|val| ItemRow {
+                id: i.id.clone(),
+                label: i.label.get(lang).to_owned(),
+                value: val.clone(),
+            })
+        })
+        .collect();
+    let consents = match consent_rows(&s, member, lang).await {
+        Ok(c) => c,
+        Err(e) => return error_page(&s, lang, e),
+    };
+    let page = MyPage {
+        c: v.chrome(&s),
+        items,
+        revealed: reveal,
+        consents,
+        notice: v.notice(),
+    };
+    v.render(page)
+}
+
+#[derive(Template)]
+#[template(path = "reauth.html")]
+struct ReauthPage {
+    c: Chrome,
+    next: String,
+    error: Option<String>,
+}
+
+pub(super) async fn reauth_page(
+    State(s): State<AppState>,
+    Signed { v, .. }: Signed,
+    Query(q): Query<NextQuery>,
+) -> Response {
+    let page = ReauthPage {
+        c: v.chrome(&s),
+        next: safe_next(q.next.as_deref().unwrap_or("/mypage")),
+        error: v.flash.errors.first().map(|e| e.message(v.lang).to_owned()),
+    };
+    v.render(page)
+}
+
+pub(super) async fn reauth_submit(
+    State(s): State<AppState>,
+    Signed { v, si }: Signed,
+    form: FormData,
+) -> Response {
+    let lang = v.lang;
+    let next = safe_next(form.get("next"));
+    let here = format!(
+        "/mypage/reauth?next={}",
+        login_href(&next).trim_start_matches("/login?next=")
+    );
+    if !v.csrf_ok(&form) {
+        return csrf_failed(v, &s, &here, &form).await;
+    }
+    match s
+        .app
+        .reauthenticate(&si, &Revealed::new(form.get("password").to_owned()))
+        .await
+    {
+        Ok(()) => v.redirect(&next),
+        Err(CoreError::BadCredentials) => {
+            let e = FieldError::new(
+                "password",
+                "password.wrong",
+                T(Lang::Ko).s("password_wrong"),
+                T(Lang::En).s("password_wrong"),
+            );
+            v.back_to(&s, &here, &form, vec![e], None).await
+        }
+        Err(e) => error_page(&s, lang, e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "edit.html")]
+struct EditPage {
+    c: Chrome,
+    fields: Vec<Field>,
+    errors: Vec<(String, String)>,
+}
+
+/// The items a member may correct on the page: sign-up items that are shown and, for consent
+/// items, whose consent is in force.
+pub(super) async fn editable(s: &AppState, member: uuid::Uuid) -> Result<Vec<Item>, CoreError> {
+    let policy = s.app.policy().clone();
+    let verified = policy.meta.identity == IdentityMode::Verification;
+    let state = s.app.consent_state(member).await?;
+    Ok(policy
+        .signup_items()
+        .filter(|i| {
+            !never_shown(i.kind) && !jikimi_core::validate::identity_locked(i.kind, verified)
+        })
+        .filter(|i| {
+            i.basis != LegalBasis::Consent
+                || i.consent
+                    .as_ref()
+                    .is_some_and(|c| state.iter().any(|st| &st.category == c && st.granted))
+        })
+        .cloned()
+        .collect())
+}
+
+pub(super) async fn edit_page(State(s): State<AppState>, Signed { v, si }: Signed) -> Response {
+    let lang = v.lang;
+    let member = si.member;
+    let items = match editable(&s, member).await {
+        Ok(i) => i,
+        Err(e) => return error_page(&s, lang, e),
+    };
+    let ids: Vec<&str> = items.iter().map(|i| i.id.as_str()).collect();
+    let values = match s.app.own_items(member, &ids).await {
+        Ok(v) => v,
+        Err(e) => return error_page(&s, lang, e),
+    };
+    // After an error, what was typed; else what is stored.
+    let typed = v.flash.form();
+    let after_error = !v.flash.errors.is_empty();
+    let errors = v.flash.errors.clone();
+    let fields = items
+        .iter()
+        .map(|i| {
+            let val = if after_error {
+                typed.get(&format!("item.{}", i.id)).to_owned()
+            } else {
+                values.get(&i.id).cloned().unwrap_or_default()
+            };
+            item_field(i, lang, &val, &errors)
+        })
+        .collect();
+    let page = EditPage {
+        c: v.chrome(&s),
+        fields,
+        errors: errors
+            .iter()
+            .map(|e| (format!("f-{}", e.field), e.message(lang).to_owned()))
+            .collect(),
+    };
+    v.render(page)
+}
+
+pub(super) async fn edit_submit(
+    State(s): State<AppState>,
+    Signed { v, si }: Signed,
+    form: FormData,
+) -> Response {
+    const HERE: &str = "/mypage/edit";
+    let lang = v.lang;
+    if !v.csrf_ok(&form) {
+        return csrf_failed(v, &s, HERE, &form).await;
+    }
+    let member = si.member;
+    let items = match editable(&s, member).await {
+        Ok(i) => i,
+        Err(e) => return error_page(&s, lang, e),
+    };
+    let submitted = form.prefixed("item.");
+    let current_ids: Vec<&str> = items.iter().map(|i| i.id.as_str()).collect();
+    let current = match s.app.own_items(member, &current_ids).await {
+        Ok(v) => v,
+        Err(e) => return error_page(&s, lang, e),
+    };
+    // Only what changed is corrected (and audited).
+    let mut changes: BTreeMap<String, Option<Revealed>> = BTreeMap::new();
+    for i in &items {
+        let new = submitted
+            .get(&i.id)
+            .map(|x| x.trim().to_owned())
+            .unwrap_or_default();
+        let old = current.get(&i.id).cloned().unwrap_or_default();
+        if new != old {
+            changes.insert(
+                i.id.clone(),
+                if new.is_empty() {
+                    None
+                } else {
+                    Some(Revealed::new(new))
+                },
+            );
+        }
+    }
+    let (ko, en) = (T(Lang::Ko), T(Lang::En));
+    if changes.is_empty() {
+        return v
+            .notice_to(
+                &s,
+                "/mypage",
+                ko.s("nothing_changed"),
+                en.s("nothing_changed"),
+            )
+            .await;
+    }
+    match s.app.correct(&Actor::Member(member), member, changes).await {
+        Ok(()) => {
+            v.notice_to(&s, "/mypage", ko.s("saved"), en.s("saved"))
+                .await
+        }
+        Err(CoreError::Invalid(errors)) => v.back_to(&s, HERE, &form, errors, None).await,
+        Err(CoreError::AlreadyMember { field, .. }) => {
+            // Another account holds the same value: named by the item's label, never its id.
+            let label = s.app.policy().item(&field).map(|i| i.label.clone());
+            let (l_ko, l_en) = label.map(|l| (l.ko, l.en)).unwrap_or_default();
+            let err = FieldError::new(
+                &field,
+                "already_member",
+                format!("{l_ko}: {}", ko.s("already_used")),
+                format!("{l_en}: {}", en.s("already_used")),
+            );
+            v.back_to(&s, HERE, &form, vec![err], None).await
+        }
+        Err(e) => error_page(&s, lang, e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "password.html")]
+struct PasswordPage {
+    c: Chrome,
+    errors: Vec<(String, String)>,
+}
+
+pub(super) async fn password_page(State(s): State<AppState>, Signed { v, .. }: Signed) -> Response {
+    let lang = v.lang;
+    let errors = v
+        .flash
+        .errors
+        .iter()
+        .map(|e| (e.field.clone(), e.message(lang).to_owned()))
+        .collect();
+    let page = PasswordPage {
+        c: v.chrome(&s),
+        errors,
+    };
+    v.render(page)
+}
+
+pub(super) async fn password_submit(
+    State(s): State<AppState>,
+    Signed { v, si }: Signed,
+    form: FormData,
+) -> Response {
+    const HERE: &str = "/mypage/password";
+    let lang = v.lang;
+    if !v.csrf_ok(&form) {
+        return csrf_failed(v, &s, HERE, &form).await;
+    }
+    let (ko, en) = (T(Lang::Ko), T(Lang::En));
+    let errors = if form.get("new_password") != form.get("new_password_confirm") {
+        vec![FieldError::new(
+            "new_password",
+            "password.confirm",
+            ko.s("passwords_differ"),
+            en.s("passwords_differ"),
+        )]
+    } else {
+        match s
+            .app
+            .change_password(
+                &si,
+                &Revealed::new(form.get("current_password").to_owned()),
+                &Revealed::new(form.get("new_password").to_owned()),
+            )
+            .await
+        {
+            Ok(_) => {
+                return v
+                    .notice_to(
+                        &s,
+                        "/mypage",
+                        ko.s("password_changed"),
+                        en.s("password_changed"),
+                    )
+                    .await;
+            }
+            Err(CoreError::Invalid(e)) => e
+                .into_iter()
+                .map(|mut e| {
+                    if e.field == "password" {
+                        e.field = "new_password".into();
+                    }
+                    e
+                })
+                .collect(),
+            Err(e) => return error_page(&s, lang, e),
+        }
+    };
+    v.back_to(&s, HERE, &form, errors, None).await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Consents
+
+#[derive(Template)]
+#[template(path = "consent.html")]
+struct ConsentPage {
+    c: Chrome,
+    id: String,
+    title: String,
+    granted: bool,
+    block: ConsentBlock,
+    /// What withdrawing deletes now: the labels of the items held under this consent.
+    deletes: Vec<String>,
+}
+
+/// The labels of the items this member holds under `category`'s consent.
+pub(super) async fn held_under(
+    s: &AppState,
+    member: uuid::Uuid,
+    category: &str,
+    lang: Lang,
+) -> Result<Vec<String>, CoreError> {
+    let policy = s.app.policy().clone();
+    let held = s.app.store().items(member, None).await?;
+    Ok(policy
+        .items_for_consent(category)
+        .iter()
+        .filter(|i| i.basis == LegalBasis::Consent && held.iter().any(|r| r.item_id == i.id))
+        .map(|i| i.label.get(lang).to_owned())
+        .collect())
+}
+
+/// One consent: what it is for, its state, and what withdrawing it deletes — asked before
+/// anything is deleted.
+pub(super) async fn consent_page(
+    State(s): State<AppState>,
+    Signed { v, si }: Signed,
+    Path(category): Path<String>,
+) -> Response {
+    let lang = v.lang;
+    let policy = s.app.policy().clone();
+    let Some(cat) = policy.consent(&category).filter(|c| !c.required) else {
+        return not_found_page(&s, lang);
+    };
+    let granted = match s.app.consent_state(si.member).await {
+        Ok(st) => st.iter().any(|c| c.category == category && c.granted),
+        Err(e) => return error_page(&s, lang, e),
+    };
+    let deletes = match held_under(&s, si.member, &category, lang).await {
+        Ok(d) => d,
+        Err(e) => return error_page(&s, lang, e),
+    };
+    let Some(block) = consent_blocks(&s, lang, &[])
+        .into_iter()
+        .find(|b| b.id == category)
+    else {
+        return not_found_page(&s, lang);
+    };
+    let page = ConsentPage {
+        c: v.chrome(&s),
+        id: category.clone(),
+        title: cat.title.get(lang).to_owned(),
+        granted,
+        block,
+        deletes,
+    };
+    v.render(page)
+}
+
+pub(super) async fn consent_submit(
+    State(s): State<AppState>,
+    Signed { v, si }: Signed,
+    Path(category): Path<String>,
+    form: FormData,
+) -> Response {
+    let lang = v.lang;
+    let here = format!("/mypage/consents/{category}");
+    if !v.csrf_ok(&form) {
+        return csrf_failed(v, &s, &here, &form).await;
+    }
+    let policy = s.app.policy().clone();
+    let Some(cat) = policy.consent(&category).cloned() else {
+        return not_found_page(&s, lang);
+    };
+    let granted = form.get("granted") == "yes";
+    // Withdrawing a consent that deletes items is confirmed first, on its own page.
+    if !granted && form.get("confirm") != "yes" {
+        match held_under(&s, si.member, &category, lang).await {
+            Ok(d) if !d.is_empty() => return v.redirect(&here),
+            Ok(_) => {}
+            Err(e) => return error_page(&s, lang, e),
+        }
+    }
+    // What withdrawing deletes, named in both languages for the notice after the redirect.
+    let deleted: Vec<(String, String)> = if granted {
+        vec![]
+    } else {
+        match (
+            held_under(&s, si.member, &category, Lang::Ko).await,
+            held_under(&s, si.member, &category, Lang::En).await,
+        ) {
+            (Ok(k), Ok(e)) => k.into_iter().zip(e).collect(),
+            (Err(e), _) | (_, Err(e)) => return error_page(&s, lang, e),
+        }
+    };
+    match s
+        .app
+        .set_consent(
+            &Actor::Member(si.member),
+            si.member,
+            &category,
+            granted,
+            "web",
+        )
+        .await
+    {
+        Ok(()) => {
+            let today = s.app.clock().today_kst().to_string();
+            let (ko, en) = consent_result(&policy, &cat, granted, &today, &deleted);
+            v.notice_to(&s, "/mypage#consents", &ko, &en).await
+        }
+        Err(CoreError::Invalid(e)) => v.back_to(&s, &here, &form, e, None).await,
+        Err(e) => error_page(&s, lang, e),
+    }
+}
+
+/// What a consent change did, in both languages. For consents to receive advertising, the
+/// 처리결과 the law asks to be told: sender, date, result (정보통신망법 Art. 50(7)).
+pub(super) fn consent_result(
+    policy: &jikimi_policy::Policy,
+    cat: &jikimi_policy::ConsentCategory,
+    granted: bool,
+    today: &str,
+    deleted: &[(String, String)],
+) -> (String, String) {
+    let sender = (
+        policy.operator.name.ko.clone(),
+        policy.operator.name.en.clone(),
+    );
+    let (state_ko, state_en) = if granted {
+        ("동의", "given")
+    } else {
+        ("철회", "withdrawn")
+    };
+    let mut ko = format!("「{}」 {state_ko}를 처리했습니다.", cat.title.ko);
+    let mut en = format!("The consent “{}” is {state_en}.", cat.title.en);
+    if cat.kind == ConsentKind::AdReception {
+        let (r_ko, r_en) = if granted {
+            ("수신 동의", "consent to receive")
+        } else {
+            ("수신 거부", "refusal to receive")
+        };
+        ko.push_str(&format!(
+            " 처리결과 안내 — 전송자: {}, 처리일: {today}, 처리결과: {r_ko}.",
+            sender.0
+        ));
+        en.push_str(&format!(
+            " Result — sender: {}, date: {today}, result: {r_en}.",
+            sender.1
+        ));
+    }
+    if !deleted.is_empty() {
+        let (k, e): (Vec<&str>, Vec<&str>) = deleted
+            .iter()
+            .map(|(k, e)| (k.as_str(), e.as_str()))
+            .unzip();
+        ko.push_str(&format!(" 삭제한 항목: {}.", k.join(", ")));
+        en.push_str(&format!(" Deleted: {}.", e.join(", ")));
+    }
+    (ko, en)
+}
+
+// ---------------------------------------------------------------------------------------------
+// History, export, print
+
+/// A consent event as the history lists it.
+pub struct HistoryRow {
+    pub at: String,
+    pub title: String,
+    pub granted: bool,
+    pub version_date: String,
+    pub version: String,
+    pub channel: String,
+}
+
+#[derive(Template)]
+#[template(path = "history.html")]
+struct HistoryPage {
+    c: Chrome,
+    rows: Vec<HistoryRow>,
+}
+
+/// Where a consent decision was made, as a member reads it.
+pub(super) fn channel_label(channel: &str, t: T) -> String {
+    match channel {
+        "web" => t.s("channel_web").to_owned(),
+        "api" => t.s("channel_api").to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+pub(super) async fn history_page(State(s): State<AppState>, Signed { v, si }: Signed) -> Response {
+    let lang = v.lang;
+    let events = match s.app.store().consent_events(si.member).await {
+        Ok(e) => e,
+        Err(e) => return error_page(&s, lang, e.into()),
+    };
+    let versions = match s.app.store().policy_versions().await {
+        Ok(r) => r,
+        Err(e) => return error_page(&s, lang, e.into()),
+    };
+    let policy = s.app.policy().clone();
+    let rows = events
+        .into_iter()
+        .rev()
+        .map(|e| HistoryRow {
+            at: kst(e.at),
+            title: policy
+                .consent(&e.category)
+                .map(|c| c.title.get(lang).to_owned())
+                .unwrap_or(e.category),
+            granted: e.granted,
+            version_date: version_label(&s, &versions, &e.policy_version),
+            version: e.policy_version,
+            channel: channel_label(&e.channel, T(lang)),
+        })
+        .collect();
+    let page = HistoryPage {
+        c: v.chrome(&s),
+        rows,
+    };
+    v.render(page)
+}
+
+pub(super) async fn export_json(State(s): State<AppState>, Signed { v, si }: Signed) -> Response {
+    let lang = v.lang;
+    if !s.app.recently_authenticated(&si) {
+        return v.redirect("/mypage/reauth?next=/mypage/export.json");
+    }
+    match s.app.export(si.member).await {
+        Ok(mut data) => {
+            let policy = s.app.policy().clone();
+            if let Some(items) = data.get_mut("items").and_then(|v| v.as_object_mut()) {
+                items.retain(|id, _| policy.item(id).is_some_and(|i| !never_shown(i.kind)));
+            }
+            let mut res = axum::Json(data).into_response();
+            res.headers_mut().insert(
+                axum::http::header::CONTENT_DISPOSITION,
+                axum::http::HeaderValue::from_static(
+                    "attachment; filename=\"jikimi-my-data.json\"",
+                ),
+            );
+            res
+        }
+        Err(e) => error_page(&s, lang, e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "print.html")]
+struct PrintPage {
+    c: Chrome,
+    login_id: String,
+    since: String,
+    items: Vec<ItemRow>,
+    consents: Vec<ConsentRow>,
+    printed_at: String,
+}
+
+pub(super) async fn print_page(State(s): State<AppState>, Signed { v, si }: Signed) -> Response {
+    let lang = v.lang;
+    if !s.app.recently_authenticated(&si) {
+        return v.redirect("/mypage/reauth?next=/mypage/print");
+    }
+    let data = match s.app.export(si.member).await {
+        Ok(d) => d,
+        Err(e) => return error_page(&s, lang, e),
+    };
+    let consents = match consent_rows(&s, si.member, lang).await {
+        Ok(c) => c,
+        Err(e) => return error_page(&s, lang, e),
+    };
+    let policy = s.app.policy().clone();
+    let items = policy
+        .items
+        .iter()
+        .filter(|i| !never_shown(i.kind))
+        .filter_map(|i| {
+            data["items"][&i.id].as_str().map(|val| ItemRow {
+                id: i.id.clone(),
+                label: i.label.get(lang).to_owned(),
+                value: val.to_owned(),
+            })
+        })
+        .collect();
+    let page = PrintPage {
+        c: v.chrome(&s),
+        login_id: data["login_id"].as_str().unwrap_or_default().to_owned(),
+        since: data["member_since"]
+            .as_str()
+            .map(kst_text)
+            .unwrap_or_default(),
+        items,
+        consents,
+        printed_at: kst(s.app.clock().now()),
+    };
+    v.render(page)
+}

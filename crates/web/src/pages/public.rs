@@ -1,0 +1,129 @@
+//! The home page, the published 개인정보 처리방침 and the sandbox's phone.
+
+use super::*;
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    c: Chrome,
+}
+
+pub(super) async fn home(State(s): State<AppState>, v: Visit) -> Response {
+    let c = v.chrome(&s);
+    v.render(HomePage { c })
+}
+
+#[derive(Template)]
+#[template(path = "privacy.html")]
+struct PrivacyPage<'a> {
+    c: Chrome,
+    doc: Option<&'a Document>,
+    old_text: Option<String>,
+    versions: Vec<(String, String, bool)>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PrivacyQuery {
+    version: Option<String>,
+}
+
+/// The 개인정보 처리방침 of the active policy, generated from the policy file, with every version
+/// that was ever active and its effective date (R-POL-02).
+pub(super) async fn privacy(
+    State(s): State<AppState>,
+    v: Visit,
+    Query(q): Query<PrivacyQuery>,
+) -> Response {
+    let lang = v.lang;
+    let current = s.app.policy().version().as_str().to_owned();
+    let rows = match s.app.store().policy_versions().await {
+        Ok(r) => r,
+        Err(e) => return error_page(&s, lang, e.into()),
+    };
+    let wanted = q.version.filter(|w| *w != current && !w.is_empty());
+    let doc = jikimi_policy::render::document(s.app.policy(), lang);
+    let old_text = match &wanted {
+        Some(w) => match rows.iter().find(|r| r.version.starts_with(w.as_str())) {
+            Some(r) => Some(match lang {
+                Lang::Ko => r.text_ko.clone(),
+                Lang::En => r.text_en.clone(),
+            }),
+            None => {
+                return not_found_page(&s, lang);
+            }
+        },
+        None => None,
+    };
+    let versions = rows
+        .iter()
+        .rev()
+        .map(|r| {
+            (
+                r.version.clone(),
+                r.effective_date.to_string(),
+                r.version == current,
+            )
+        })
+        .collect();
+    let c = v.chrome(&s);
+    v.render(PrivacyPage {
+        c,
+        doc: if old_text.is_some() { None } else { Some(&doc) },
+        old_text,
+        versions,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "sandbox_sms.html")]
+struct SandboxPage {
+    c: Chrome,
+    messages: Vec<(String, String, String)>,
+}
+
+pub(super) async fn sandbox_page(State(s): State<AppState>, v: Visit) -> Response {
+    let lang = v.lang;
+    let Some(outbox) = s.app.sandbox_outbox() else {
+        return not_found_page(&s, lang);
+    };
+    let messages = outbox
+        .messages()
+        .into_iter()
+        .rev()
+        .map(|m| {
+            // The sandbox's phone shows numbers masked: only the code is needed here.
+            let to = jikimi_kr::Phone::from_e164(&m.to)
+                .map(|p| jikimi_vault::mask_phone_display(&p.display()))
+                .unwrap_or_default();
+            (kst(m.at), to, m.text)
+        })
+        .collect();
+    let c = v.chrome(&s);
+    v.render(SandboxPage { c, messages })
+}
+
+/// The site's icon: a shield in the operator's blue (one 32×32 PNG in an ICO container).
+pub(super) async fn favicon() -> impl IntoResponse {
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, "image/x-icon"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        &include_bytes!("../../assets/favicon.ico")[..],
+    )
+}
+
+/// Crawlers may read the public pages; a member's pages, the sign-up steps and the API are not
+/// for them.
+pub(super) async fn robots() -> impl IntoResponse {
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; charset=utf-8",
+            ),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        "User-agent: *\nDisallow: /mypage\nDisallow: /signup/\nDisallow: /retained\nDisallow: /sandbox/\nDisallow: /api/\nAllow: /\n",
+    )
+}

@@ -1,0 +1,632 @@
+//! Sign-up: consent (or the seed's single agreement), 본인확인, the details form.
+
+use super::*;
+
+/// A consent category as the consent screen shows it (R-CON-04, R-CON-07).
+#[derive(Debug, Clone)]
+pub struct ConsentBlock {
+    pub id: String,
+    pub title: String,
+    pub purpose: String,
+    pub items: String,
+    pub retention: String,
+    pub refusal: String,
+    pub recipient: Option<String>,
+    pub checked: bool,
+    /// Key facts are emphasised: marketing contact, third-party recipient.
+    pub emphasise_purpose: bool,
+}
+
+pub(super) fn consent_blocks(s: &AppState, lang: Lang, chosen: &[String]) -> Vec<ConsentBlock> {
+    let p = s.app.policy();
+    p.consents
+        .iter()
+        .filter(|c| !c.required)
+        .map(|c| {
+            let items: Vec<String> = p
+                .items_for_consent(&c.id)
+                .iter()
+                .map(|i| i.label.get(lang).to_owned())
+                .collect();
+            let retention = p
+                .retention_class(&c.retention)
+                .map(|r| format!("{} ({})", r.label.get(lang), r.period.describe(lang)))
+                .unwrap_or_default();
+            ConsentBlock {
+                id: c.id.clone(),
+                title: c.title.get(lang).to_owned(),
+                purpose: c.purpose.get(lang).to_owned(),
+                items: items.join(", "),
+                retention,
+                refusal: c.refusal.get(lang).to_owned(),
+                recipient: c
+                    .partner
+                    .as_deref()
+                    .and_then(|id| p.partner(id))
+                    .map(|pt| pt.name.get(lang).to_owned()),
+                checked: chosen.contains(&c.id),
+                emphasise_purpose: matches!(
+                    c.kind,
+                    ConsentKind::Marketing | ConsentKind::AdReception | ConsentKind::ThirdParty
+                ),
+            }
+        })
+        .collect()
+}
+
+/// A contract item as the notice lists it.
+#[derive(Debug, Clone)]
+pub struct NoticeRow {
+    pub label: String,
+    pub purposes: String,
+    pub retention: String,
+}
+
+pub(super) fn notice_rows(s: &AppState, lang: Lang) -> Vec<NoticeRow> {
+    let p = s.app.policy();
+    p.signup_items()
+        .filter(|i| i.basis != LegalBasis::Consent)
+        .map(|i| NoticeRow {
+            label: i.label.get(lang).to_owned(),
+            purposes: i
+                .purposes
+                .iter()
+                .filter_map(|id| p.purpose(id).map(|pp| pp.label.get(lang).to_owned()))
+                .collect::<Vec<_>>()
+                .join(", "),
+            retention: p
+                .retention_class(&i.retention)
+                .map(|r| r.period.describe(lang))
+                .unwrap_or_default(),
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "signup_seed.html")]
+struct SignupSeedPage<'a> {
+    c: Chrome,
+    doc: &'a Document,
+}
+
+#[derive(Template)]
+#[template(path = "signup_consent.html")]
+struct SignupConsentPage {
+    c: Chrome,
+    notice: Vec<NoticeRow>,
+    consents: Vec<ConsentBlock>,
+}
+
+/// The sign-up's progress, carried between its steps in a sealed cookie.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(super) struct SignupFlow {
+    /// The consent step is done: the seed's agreement given, or the optional consents chosen.
+    chosen: bool,
+    /// The consents given (the optional ones chosen, or the seed's required ones).
+    consents: Vec<String>,
+    /// The 본인확인 request waiting for its SMS code.
+    request_id: Option<String>,
+    /// The verified identity's one-time token, used up by the sign-up.
+    identity_token: Option<String>,
+}
+
+pub(super) const SIGNUP_COOKIE: &str = "jikimi_signup";
+/// As long as a verified identity waits for its sign-up.
+pub(super) const SIGNUP_MINUTES: i64 = 30;
+
+pub(super) async fn flow_of(s: &AppState, v: &Visit) -> SignupFlow {
+    open_cookie(s, &v.jar, SIGNUP_COOKIE)
+        .await
+        .unwrap_or_default()
+}
+
+/// Stores the flow and goes on to `to`.
+pub(super) async fn flow_to(mut v: Visit, s: &AppState, flow: &SignupFlow, to: &str) -> Response {
+    match seal_cookie(s, SIGNUP_COOKIE, SIGNUP_MINUTES, flow).await {
+        Ok(c) => v.jar = v.jar.add(c),
+        Err(e) => return error_page(s, v.lang, e),
+    }
+    v.redirect(to)
+}
+
+/// Ends the flow (joined, declined, or stopped for a child) and goes on to `to`.
+pub(super) fn flow_end(mut v: Visit, s: &AppState, to: &str) -> Response {
+    v.jar = v
+        .jar
+        .remove(removal(s, SIGNUP_COOKIE))
+        .remove(removal(s, FORM_COOKIE));
+    v.redirect(to)
+}
+
+pub(super) fn verified(s: &AppState) -> bool {
+    s.app.policy().meta.identity == IdentityMode::Verification
+}
+
+/// Where a visitor with this progress goes next.
+pub(super) fn next_step(s: &AppState, flow: &SignupFlow) -> &'static str {
+    if !flow.chosen {
+        "/signup"
+    } else if verified(s) && flow.identity_token.is_none() {
+        if flow.request_id.is_some() {
+            "/signup/verify"
+        } else {
+            "/signup/identity"
+        }
+    } else {
+        "/signup/details"
+    }
+}
+
+pub(super) async fn signup_start(State(s): State<AppState>, v: Visit) -> Response {
+    let lang = v.lang;
+    let flow = flow_of(&s, &v).await;
+    let c = v.chrome(&s);
+    match s.app.policy().meta.consent_mode {
+        ConsentMode::SingleAgreement => {
+            let doc = jikimi_policy::render::document(s.app.policy(), lang);
+            v.render(SignupSeedPage { c, doc: &doc })
+        }
+        ConsentMode::Separate => v.render(SignupConsentPage {
+            c,
+            notice: notice_rows(&s, lang),
+            consents: consent_blocks(&s, lang, &flow.consents),
+        }),
+    }
+}
+
+/// `/signup/consent` is where the consent form posts; a GET of it (a reload, a bookmark) starts
+/// again at the consent page, keeping what was chosen.
+pub(super) async fn signup_restart() -> Response {
+    Redirect::to("/signup").into_response()
+}
+
+pub(super) fn chosen_consents(form: &FormData) -> Vec<String> {
+    form.all("consent").into_iter().map(str::to_owned).collect()
+}
+
+/// The consent decisions as the core takes them: every category, true or false.
+pub(super) fn consent_map(s: &AppState, chosen: &[String]) -> BTreeMap<String, bool> {
+    s.app
+        .policy()
+        .consents
+        .iter()
+        .map(|c| (c.id.clone(), chosen.contains(&c.id)))
+        .collect()
+}
+
+pub(super) async fn signup_consent(
+    State(s): State<AppState>,
+    v: Visit,
+    form: FormData,
+) -> Response {
+    if !v.csrf_ok(&form) {
+        return csrf_failed(v, &s, "/signup", &form).await;
+    }
+    let policy = s.app.policy().clone();
+    let mut flow = flow_of(&s, &v).await;
+    if policy.meta.consent_mode == ConsentMode::SingleAgreement {
+        if form.get("decision") != "agree" {
+            // S5: 동의하지 않음 ends sign-up; nothing was or will be stored.
+            return flow_end(v, &s, "/signup/declined");
+        }
+        flow.consents = policy
+            .consents
+            .iter()
+            .filter(|c| c.required)
+            .map(|c| c.id.clone())
+            .collect();
+    } else {
+        // Only categories of the policy, and never a required one by this door.
+        flow.consents = chosen_consents(&form)
+            .into_iter()
+            .filter(|id| policy.consent(id).is_some_and(|c| !c.required))
+            .collect();
+    }
+    flow.chosen = true;
+    let next = next_step(&s, &flow);
+    flow_to(v, &s, &flow, next).await
+}
+
+pub(super) async fn signup_declined(State(s): State<AppState>, v: Visit) -> Response {
+    let t = T(v.lang);
+    message(
+        v,
+        &s,
+        t.s("declined_title"),
+        vec![t.s("declined_body").into()],
+        Some(("/", t.s("home"))),
+    )
+}
+
+#[derive(Template)]
+#[template(path = "signup_identity.html")]
+struct SignupIdentityPage {
+    c: Chrome,
+    notice: Option<String>,
+    name: String,
+    birth_date: String,
+    mobile: String,
+    carrier: String,
+    errors: Vec<(String, String)>,
+    name_error: Option<String>,
+    birth_error: Option<String>,
+    mobile_error: Option<String>,
+    carrier_error: Option<String>,
+}
+
+/// Errors as the summary box lists them: (the id of the input to jump to, message).
+pub(super) fn summary(
+    errors: &[FieldError],
+    lang: Lang,
+    anchor: impl Fn(&str) -> String,
+) -> Vec<(String, String)> {
+    errors
+        .iter()
+        .map(|e| (anchor(&e.field), e.message(lang).to_owned()))
+        .collect()
+}
+
+pub(super) async fn signup_identity_page(State(s): State<AppState>, v: Visit) -> Response {
+    let lang = v.lang;
+    let flow = flow_of(&s, &v).await;
+    if !flow.chosen || !verified(&s) {
+        return v.redirect(next_step(&s, &flow));
+    }
+    let f = &v.flash;
+    let errors = &f.errors;
+    let page = SignupIdentityPage {
+        c: v.chrome(&s),
+        notice: v.notice(),
+        name: f.get("name").to_owned(),
+        birth_date: f.get("birth_date").to_owned(),
+        mobile: f.get("mobile").to_owned(),
+        carrier: f.get("carrier").to_owned(),
+        errors: summary(errors, lang, |field| match field {
+            "csrf" => "name".to_owned(),
+            other => other.to_owned(),
+        }),
+        name_error: field_error(errors, "name", lang),
+        birth_error: field_error(errors, "birth_date", lang),
+        mobile_error: field_error(errors, "mobile", lang),
+        carrier_error: field_error(errors, "carrier", lang),
+    };
+    v.render(page)
+}
+
+pub(super) async fn signup_identity(
+    State(s): State<AppState>,
+    v: Visit,
+    form: FormData,
+) -> Response {
+    const HERE: &str = "/signup/identity";
+    if !v.csrf_ok(&form) {
+        return csrf_failed(v, &s, HERE, &form).await;
+    }
+    let mut flow = flow_of(&s, &v).await;
+    if !flow.chosen {
+        return v.redirect("/signup");
+    }
+    let mut errors = Vec::new();
+    let birth = jikimi_core::validate::birth_date(form.get("birth_date"));
+    if birth.is_none() {
+        errors.push(FieldError::new(
+            "birth_date",
+            "date.format",
+            "생년월일 8자리를 입력해 주세요 (예: 19900101)",
+            "Enter the date of birth as 8 digits, year month day (e.g. 19900101)",
+        ));
+    }
+    let carrier = Carrier::parse(form.get("carrier"));
+    if carrier.is_none() {
+        errors.push(FieldError::new(
+            "carrier",
+            "carrier.unknown",
+            "통신사를 골라 주세요",
+            "Choose the carrier",
+        ));
+    }
+    let (Some(birth_date), Some(carrier)) = (birth, carrier) else {
+        return v.back_to(&s, HERE, &form, errors, None).await;
+    };
+    let req = IdentityRequest {
+        name: form.get("name").to_owned(),
+        birth_date,
+        mobile: form.get("mobile").to_owned(),
+        carrier,
+    };
+    match s.app.identity_request(req).await {
+        Ok(request_id) => {
+            flow.request_id = Some(request_id);
+            flow.identity_token = None;
+            flow_to(v, &s, &flow, "/signup/verify").await
+        }
+        Err(CoreError::Invalid(e)) => v.back_to(&s, HERE, &form, e, None).await,
+        Err(e) => error_page(&s, v.lang, e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "signup_code.html")]
+struct SignupCodePage {
+    c: Chrome,
+    notice: Option<String>,
+    error: Option<String>,
+    sandbox: bool,
+}
+
+pub(super) async fn signup_verify_page(State(s): State<AppState>, v: Visit) -> Response {
+    let lang = v.lang;
+    let flow = flow_of(&s, &v).await;
+    if flow.request_id.is_none() {
+        return v.redirect(next_step(&s, &flow));
+    }
+    let page = SignupCodePage {
+        c: v.chrome(&s),
+        notice: v.notice(),
+        error: v.flash.errors.first().map(|e| e.message(lang).to_owned()),
+        sandbox: s.app.sandbox_outbox().is_some(),
+    };
+    v.render(page)
+}
+
+pub(super) async fn signup_verify(State(s): State<AppState>, v: Visit, form: FormData) -> Response {
+    const HERE: &str = "/signup/verify";
+    if !v.csrf_ok(&form) {
+        return csrf_failed(v, &s, HERE, &form).await;
+    }
+    let mut flow = flow_of(&s, &v).await;
+    let Some(request_id) = flow.request_id.clone() else {
+        return v.redirect(next_step(&s, &flow));
+    };
+    match s.app.identity_confirm(&request_id, form.get("code")).await {
+        Ok(token) => {
+            flow.identity_token = Some(token.expose().to_owned());
+            flow.request_id = None;
+            flow_to(v, &s, &flow, "/signup/details").await
+        }
+        Err(CoreError::Invalid(e)) => v.back_to(&s, HERE, &form, e, None).await,
+        Err(CoreError::ChildNeedsGuardian { .. }) => flow_end(v, &s, "/signup/guardian"),
+        Err(CoreError::Identity(_)) => {
+            // Too many wrong codes, or too late: a new code is needed; the consents stay chosen.
+            flow.request_id = None;
+            match seal_cookie(&s, SIGNUP_COOKIE, SIGNUP_MINUTES, &flow).await {
+                Ok(c) => {
+                    let mut v = v;
+                    v.jar = v.jar.add(c);
+                    let t = (T(Lang::Ko), T(Lang::En));
+                    v.notice_to(
+                        &s,
+                        "/signup/identity",
+                        t.0.s("code_expired"),
+                        t.1.s("code_expired"),
+                    )
+                    .await
+                }
+                Err(e) => error_page(&s, v.lang, e),
+            }
+        }
+        Err(e) => error_page(&s, v.lang, e),
+    }
+}
+
+pub(super) async fn signup_guardian(State(s): State<AppState>, v: Visit) -> Response {
+    let t = T(v.lang);
+    message(
+        v,
+        &s,
+        t.s("guardian_title"),
+        vec![t.s("guardian_body").into()],
+        Some(("/", t.s("home"))),
+    )
+}
+
+#[derive(Template)]
+#[template(path = "signup_form.html")]
+struct SignupFormPage {
+    c: Chrome,
+    notice: Option<String>,
+    login_id: String,
+    login_error: Option<String>,
+    password_error: Option<String>,
+    fields: Vec<Field>,
+    errors: Vec<(String, String)>,
+}
+
+/// Items 본인확인 fills: CI, DI, birth date, name, and a required mobile number.
+pub(super) fn supplied_by_identity(i: &Item) -> bool {
+    matches!(
+        i.kind,
+        ItemKind::Ci | ItemKind::Di | ItemKind::BirthDate | ItemKind::Name
+    ) || (i.kind == ItemKind::Mobile && i.required)
+}
+
+/// The input a form error jumps to.
+pub(super) fn anchor_of(field: &str) -> String {
+    match field {
+        "login_id" | "csrf" | "identity" => "login_id".to_owned(),
+        "password" => "password".to_owned(),
+        f => format!("f-{}", f.strip_prefix("consents.").unwrap_or(f)),
+    }
+}
+
+pub(super) async fn signup_details_page(State(s): State<AppState>, v: Visit) -> Response {
+    let lang = v.lang;
+    let flow = flow_of(&s, &v).await;
+    if next_step(&s, &flow) != "/signup/details" {
+        return v.redirect(next_step(&s, &flow));
+    }
+    let policy = s.app.policy().clone();
+    // The verified mobile number fills the mobile field until something else was typed.
+    let verified_mobile = match &flow.identity_token {
+        Some(token) if v.flash.page.is_empty() => s
+            .app
+            .identity_for(token)
+            .await
+            .ok()
+            .and_then(|id| jikimi_kr::Phone::from_e164(&id.mobile).ok())
+            .map(|p| p.display()),
+        _ => None,
+    };
+    let form = v.flash.form();
+    let errors = v.flash.errors.clone();
+    let is_verified = verified(&s);
+    let fields = policy
+        .signup_items()
+        // Values that 본인확인 supplies are not typed in.
+        .filter(|i| !(is_verified && supplied_by_identity(i)))
+        // Consent-based items only when their consent was given.
+        .filter(|i| {
+            i.basis != LegalBasis::Consent
+                || i.consent
+                    .as_ref()
+                    .is_some_and(|c| flow.consents.contains(c))
+        })
+        .map(|i| {
+            let typed = form.get(&format!("item.{}", i.id));
+            let value = match (&verified_mobile, i.kind) {
+                (Some(m), ItemKind::Mobile) if typed.is_empty() => m.as_str(),
+                _ => typed,
+            };
+            item_field(i, lang, value, &errors)
+        })
+        .collect();
+    let page = SignupFormPage {
+        c: v.chrome(&s),
+        notice: v.notice(),
+        login_id: form.get("login_id").to_owned(),
+        login_error: field_error(&errors, "login_id", lang),
+        password_error: field_error(&errors, "password", lang),
+        fields,
+        errors: summary(&errors, lang, anchor_of),
+    };
+    v.render(page)
+}
+
+/// The items of a details form: `item.<id>` fields, a resident registration number put together
+/// from its two halves.
+pub(super) fn submitted_items(s: &AppState, form: &FormData) -> BTreeMap<String, Revealed> {
+    let mut items = form.prefixed("item.");
+    for item in s
+        .app
+        .policy()
+        .items
+        .iter()
+        .filter(|i| i.kind == ItemKind::Rrn)
+    {
+        let front = items.remove(&item.id).unwrap_or_default();
+        let back = form.get(&format!("rrn_back.{}", item.id));
+        if !front.is_empty() || !back.is_empty() {
+            items.insert(item.id.clone(), format!("{}-{}", front.trim(), back.trim()));
+        }
+    }
+    items
+        .into_iter()
+        .map(|(k, val)| (k, Revealed::new(val)))
+        .collect()
+}
+
+pub(super) async fn signup_details(
+    State(s): State<AppState>,
+    v: Visit,
+    form: FormData,
+) -> Response {
+    const HERE: &str = "/signup/details";
+    let lang = v.lang;
+    if !v.csrf_ok(&form) {
+        return csrf_failed(v, &s, HERE, &form).await;
+    }
+    let mut flow = flow_of(&s, &v).await;
+    if next_step(&s, &flow) != HERE {
+        return v.redirect(next_step(&s, &flow));
+    }
+    // 아이디 중복확인: checks the login ID only, keeps the form.
+    if form.get("action") == "check_id" {
+        return match s.app.check_login_id(form.get("login_id")).await {
+            Ok(()) => {
+                let (ko, en) = (T(Lang::Ko).s("id_available"), T(Lang::En).s("id_available"));
+                v.back_to(
+                    &s,
+                    "/signup/details#login_id",
+                    &form,
+                    vec![],
+                    Some((ko, en)),
+                )
+                .await
+            }
+            Err(CoreError::Invalid(e)) => {
+                v.back_to(&s, "/signup/details#login_id", &form, e, None)
+                    .await
+            }
+            Err(e) => error_page(&s, lang, e),
+        };
+    }
+    if form.get("password") != form.get("password_confirm") {
+        let e = vec![FieldError::new(
+            "password",
+            "password.confirm",
+            T(Lang::Ko).s("passwords_differ"),
+            T(Lang::En).s("passwords_differ"),
+        )];
+        return v.back_to(&s, HERE, &form, e, None).await;
+    }
+    let signup = jikimi_core::SignUp {
+        login_id: form.get("login_id").to_owned(),
+        password: Revealed::new(form.get("password").to_owned()),
+        items: submitted_items(&s, &form),
+        consents: consent_map(&s, &flow.consents),
+        identity: None,
+        channel: "web".into(),
+    };
+    // The verification is used up only by a successful sign-up: a typo costs nothing.
+    let result = match &flow.identity_token {
+        Some(token) => s.app.sign_up_with_identity_token(signup, token).await,
+        None => s.app.sign_up(signup).await,
+    };
+    match result {
+        Ok(_) => flow_end(v, &s, "/signup/done"),
+        Err(CoreError::Invalid(errors)) => v.back_to(&s, HERE, &form, errors, None).await,
+        Err(CoreError::AlreadyMember { masked_login, .. }) => {
+            let mut v = v;
+            v.jar = v.jar.remove(removal(&s, SIGNUP_COOKIE));
+            let (ko, en) = (T(Lang::Ko), T(Lang::En));
+            let login = masked_login.unwrap_or_default();
+            v.notice_to(
+                &s,
+                "/login",
+                &format!("{} {login}", ko.s("already_body")),
+                &format!("{} {login}", en.s("already_body")),
+            )
+            .await
+        }
+        Err(CoreError::ChildNeedsGuardian { .. }) => flow_end(v, &s, "/signup/guardian"),
+        Err(CoreError::AgreementDeclined) => flow_end(v, &s, "/signup/declined"),
+        Err(CoreError::Identity(_)) => {
+            flow.identity_token = None;
+            flow.request_id = None;
+            let mut v = v;
+            match seal_cookie(&s, SIGNUP_COOKIE, SIGNUP_MINUTES, &flow).await {
+                Ok(c) => v.jar = v.jar.add(c),
+                Err(e) => return error_page(&s, lang, e),
+            }
+            v.notice_to(
+                &s,
+                "/signup/identity",
+                T(Lang::Ko).s("identity_expired"),
+                T(Lang::En).s("identity_expired"),
+            )
+            .await
+        }
+        Err(e) => error_page(&s, lang, e),
+    }
+}
+
+pub(super) async fn signup_done(State(s): State<AppState>, v: Visit) -> Response {
+    let t = T(v.lang);
+    message(
+        v,
+        &s,
+        t.s("joined_title"),
+        vec![t.s("joined_body").into()],
+        Some(("/login", t.s("login"))),
+    )
+}
