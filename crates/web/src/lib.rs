@@ -106,11 +106,12 @@ fn wants_page(uri: &axum::http::Uri, headers: &axum::http::HeaderMap) -> bool {
 async fn no_route(
     axum::extract::State(s): axum::extract::State<AppState>,
     ReqLang(lang): ReqLang,
+    page: extract::PageLang,
     uri: axum::http::Uri,
     headers: axum::http::HeaderMap,
 ) -> Response {
     if wants_page(&uri, &headers) {
-        return pages::not_found_page(&s, lang);
+        return pages::not_found_page(&s, page.lang);
     }
     let mut e = ApiError::not_found(lang);
     e.code = "no_route";
@@ -120,11 +121,12 @@ async fn no_route(
 async fn wrong_method(
     axum::extract::State(s): axum::extract::State<AppState>,
     ReqLang(lang): ReqLang,
+    page: extract::PageLang,
     uri: axum::http::Uri,
     headers: axum::http::HeaderMap,
 ) -> Response {
     if wants_page(&uri, &headers) {
-        return pages::method_not_allowed_page(&s, lang);
+        return pages::method_not_allowed_page(&s, page.lang);
     }
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
