@@ -18,6 +18,7 @@ jikimi_testkit::backend_tests!(
     reauthentication_is_limited_too,
     housekeeping_removes_expired_sessions_and_verifications,
     concurrent_guesses_cannot_slip_past_the_limit,
+    client_state_is_sealed_bound_and_expires,
 );
 
 fn pw(s: &str) -> Revealed {
@@ -401,5 +402,68 @@ async fn housekeeping_removes_expired_sessions_and_verifications(b: Backend) {
         t.app.housekeeping().await.unwrap(),
         2,
         "one session, one verification result"
+    );
+}
+
+/// What a browser carries between the steps of a form is sealed: unreadable, unchangeable, bound
+/// to its name, and gone after its time.
+async fn client_state_is_sealed_bound_and_expires(b: Backend) {
+    let t = TestApp::on(b, "lifeplan").await;
+    let plain = b"{\"values\":[[\"item.email\",\"member9@example.com\"]]}";
+    let sealed = t
+        .app
+        .seal_client_state("jikimi_form", chrono::Duration::minutes(10), plain)
+        .await
+        .unwrap();
+    assert!(!sealed.contains("member9"), "the value is not readable");
+    use base64::Engine;
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(&sealed)
+        .unwrap();
+    assert!(!raw.windows(7).any(|w| w == b"member9"));
+    let opened = t
+        .app
+        .open_client_state("jikimi_form", &sealed)
+        .await
+        .unwrap();
+    assert_eq!(opened.as_deref().map(|v| v.as_slice()), Some(&plain[..]));
+    // Another name, a changed byte, garbage: nothing.
+    assert!(
+        t.app
+            .open_client_state("jikimi_signup", &sealed)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let mut bent = raw.clone();
+    let last = bent.len() - 1;
+    bent[last] ^= 1;
+    let bent = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bent);
+    assert!(
+        t.app
+            .open_client_state("jikimi_form", &bent)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        t.app
+            .open_client_state("jikimi_form", "not sealed")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // Expired: sealed for a time already past.
+    let gone = t
+        .app
+        .seal_client_state("jikimi_form", chrono::Duration::seconds(-1), plain)
+        .await
+        .unwrap();
+    assert!(
+        t.app
+            .open_client_state("jikimi_form", &gone)
+            .await
+            .unwrap()
+            .is_none()
     );
 }

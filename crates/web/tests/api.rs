@@ -26,6 +26,7 @@ jikimi_testkit::backend_tests!(
     openapi_document_matches_the_routes,
     personal_values_never_reach_the_logs,
     identity_items_are_locked_over_the_api,
+    browsers_get_pages_and_redirects_the_api_gets_problems,
 );
 
 struct Api {
@@ -1115,4 +1116,113 @@ async fn the_privacy_office_sees_destructions_and_holds_records(b: Backend) {
         StatusCode::UNAUTHORIZED
     );
     assert!(api.t.app.verify_audit().await.unwrap().ok());
+}
+
+/// Browsers get error pages in the site's layout and a redirect after every form; the API keeps
+/// problem documents. Every POST address of the pages answers a GET too (reload, Back, bookmark).
+async fn browsers_get_pages_and_redirects_the_api_gets_problems(b: Backend) {
+    let api = Api::new(b, "lifeplan").await;
+    let html = [("accept", "text/html,application/xhtml+xml")];
+    let r = api.call(Method::GET, "/no-such-page", None, &html).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let page = r.body.as_str().unwrap_or_default();
+    assert!(page.contains("<html") && page.contains("페이지를 찾을 수 없습니다"));
+    assert!(page.contains("href=\"/\""), "a way home");
+    assert!(
+        r.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    // The API and non-browsers keep problem documents.
+    for (path, headers) in [("/api/v1/nope", &html[..]), ("/no-such-page", &[][..])] {
+        let r = api.call(Method::GET, path, None, headers).await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(
+            r.headers["content-type"], "application/problem+json",
+            "{path}"
+        );
+    }
+    // 405 is a page too, for browsers.
+    let r = api.call(Method::DELETE, "/mypage", None, &html).await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(r.body.as_str().unwrap_or_default().contains("<html"));
+    let r = api.call(Method::DELETE, "/api/v1/policy", None, &[]).await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(r.headers["content-type"], "application/problem+json");
+    // Every address a page form posts to answers a GET: a page or a redirect, never 405.
+    for path in [
+        "/signup/consent",
+        "/signup/identity",
+        "/signup/verify",
+        "/signup/details",
+        "/signup/done",
+        "/signup/declined",
+        "/login",
+        "/logout",
+        "/mypage/reauth",
+        "/mypage/edit",
+        "/mypage/password",
+        "/mypage/consents/marketing",
+        "/mypage/withdraw",
+        "/mypage/withdrawn",
+        "/retained",
+    ] {
+        let r = api.call(Method::GET, path, None, &html).await;
+        assert!(
+            r.status == StatusCode::OK || r.status == StatusCode::SEE_OTHER,
+            "GET {path}: {}",
+            r.status
+        );
+    }
+    // The sign-up steps need the steps before them: straight to a later one goes back.
+    let r = api.call(Method::GET, "/signup/details", None, &html).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.headers["location"], "/signup");
+    // The icon and robots.txt exist.
+    let r = api.call(Method::GET, "/favicon.ico", None, &[]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.headers["content-type"], "image/x-icon");
+    let r = api.call(Method::GET, "/robots.txt", None, &[]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let robots = r.body.as_str().unwrap_or_default();
+    assert!(robots.contains("Disallow: /mypage") && robots.contains("Disallow: /api/"));
+    // A form sent with a stale token changes nothing and goes back to its page, keeping what was
+    // typed but never the password.
+    let before = api.counts().await;
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/login")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "text/html")
+        .body(Body::from(
+            "csrf=stale&next=%2Fmypage&login_id=member1&password=Secret-pw-1",
+        ))
+        .unwrap();
+    let r = api.raw(req).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(
+        r.headers["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login")
+    );
+    let cookies: Vec<String> = r
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap().to_owned())
+        .collect();
+    let form = cookies
+        .iter()
+        .find(|c| c.starts_with("jikimi_form="))
+        .expect("the form's values for its page");
+    assert!(form.contains("HttpOnly"));
+    for secret in ["Secret-pw-1", "member1"] {
+        assert!(
+            !cookies.concat().contains(secret),
+            "{secret} readable in a cookie"
+        );
+    }
+    assert_eq!(api.counts().await, before, "nothing changed");
 }
