@@ -53,8 +53,11 @@ async fn lifeplan_every_page_fits_and_is_accessible(b: Backend) {
             fill(s, &format!("#f-{id}"), v).await?;
         }
         found.check(s, "signup-details").await;
-        details_with_error(s, &p).await?;
+        details_with_password_error(s, &p).await?;
+        found.check(s, "signup-details-password-error").await;
+        details_with_error(s).await?;
         found.check(s, "signup-details-errors").await;
+        fix_details(s, &p).await?;
         join(s, &p).await?;
         found.check(s, "signup-done").await;
 
@@ -87,8 +90,11 @@ async fn seed_every_page_fits_and_is_accessible(b: Backend) {
             fill(s, &format!("#f-{id}"), v).await?;
         }
         found.check(s, "signup-details").await;
-        details_with_error(s, &p).await?;
+        details_with_password_error(s, &p).await?;
+        found.check(s, "signup-details-password-error").await;
+        details_with_error(s).await?;
         found.check(s, "signup-details-errors").await;
+        fix_details(s, &p).await?;
         join(s, &p).await?;
         found.check(s, "signup-done").await;
 
@@ -106,6 +112,7 @@ async fn seed_every_page_fits_and_is_accessible(b: Backend) {
 async fn visitor_pages(s: &Session, found: &mut Problems) -> anyhow::Result<()> {
     s.goto("/").await?;
     s.visible(Locator::Css("#go-signup")).await?;
+    skip_link(s).await?;
     found.check(s, "home").await;
     s.goto("/privacy").await?;
     s.visible(Locator::Css("#lang-switch[hreflang='en']"))
@@ -195,19 +202,94 @@ async fn account_fields(s: &Session, p: &Person) -> anyhow::Result<()> {
     fill(s, "#password_confirm", &p.password).await
 }
 
-/// Sends the details form with a wrong postal code and waits for the form with its errors.
-async fn details_with_error(s: &Session, p: &Person) -> anyhow::Result<()> {
+/// Sends the details form with a password confirmation that differs and waits for the form
+/// with the error: the summary links to the password field.
+async fn details_with_password_error(s: &Session, p: &Person) -> anyhow::Result<()> {
+    fill(s, "#password_confirm", "Not-the-same-42").await?;
+    click(s, "#join").await?;
+    s.visible(Locator::Css("#err-password"))
+        .await
+        .context("the password error")?;
+    s.visible(Locator::Css("#errors a[href='#password']"))
+        .await
+        .context("the error summary links to the password field")?;
+    summary_links_resolve(s).await?;
+    account_fields(s, p).await
+}
+
+/// Sends the details form with a wrong postal code and waits for the form with its errors:
+/// the summary links to the field, which is marked invalid and described by its error.
+async fn details_with_error(s: &Session) -> anyhow::Result<()> {
     fill(s, "#f-postal_code", "123-456").await?;
     click(s, "#join").await?;
     s.visible(Locator::Css("#err-postal_code"))
         .await
         .context("the postal code error")?;
-    s.visible(Locator::Css("#errors"))
+    s.visible(Locator::Css("#errors a[href='#f-postal_code']"))
         .await
-        .context("the error summary")?;
-    // Put it right for the next step (the password is never re-displayed).
+        .context("the error summary links to the field")?;
+    let input = s.visible(Locator::Css("#f-postal_code")).await?;
+    ensure!(
+        input.attr("aria-invalid").await?.as_deref() == Some("true"),
+        "the postal code is not marked aria-invalid"
+    );
+    let described = input.attr("aria-describedby").await?.unwrap_or_default();
+    ensure!(
+        described.split(' ').any(|id| id == "err-postal_code"),
+        "the postal code is not described by its error: {described:?}"
+    );
+    summary_links_resolve(s).await
+}
+
+/// Puts the details form right after [`details_with_error`] (the password is never re-displayed).
+async fn fix_details(s: &Session, p: &Person) -> anyhow::Result<()> {
     fill(s, "#f-postal_code", &p.postal_code).await?;
     account_fields(s, p).await
+}
+
+/// Every link of the error summary leads to an element of the page.
+async fn summary_links_resolve(s: &Session) -> anyhow::Result<()> {
+    let broken = s
+        .client()
+        .execute(
+            "return [...document.querySelectorAll('#errors a[href^=\"#\"]')]
+                 .map((a) => a.getAttribute('href'))
+                 .filter((h) => !document.getElementById(h.slice(1)));",
+            vec![],
+        )
+        .await
+        .context("the error summary's links")?;
+    ensure!(
+        broken.as_array().is_some_and(Vec::is_empty),
+        "error summary links to nothing: {broken}"
+    );
+    Ok(())
+}
+
+/// "본문 바로가기" is the first thing in the body, shows when focused and leads to the main
+/// content.
+async fn skip_link(s: &Session) -> anyhow::Result<()> {
+    let found = s
+        .client()
+        .execute(
+            "const a = document.body.firstElementChild;
+             if (!a || !a.matches('a.skip')) return 'the first element is ' + (a && a.outerHTML);
+             const target = document.querySelector(a.getAttribute('href'));
+             if (!target || target.tagName !== 'MAIN') return 'it leads to ' + a.getAttribute('href');
+             a.focus();
+             const r = a.getBoundingClientRect();
+             const text = a.textContent.trim();
+             a.blur();
+             return r.top >= 0 && r.bottom <= innerHeight ? text : 'not shown when focused';",
+            vec![],
+        )
+        .await
+        .context("the skip link")?;
+    ensure!(
+        found == serde_json::json!("본문 바로가기"),
+        "skip link: {found}"
+    );
+    Ok(())
 }
 
 /// Sends the details form and waits until the member exists.
@@ -259,7 +341,7 @@ async fn member_pages(s: &Session, p: &Person, found: &mut Problems) -> anyhow::
         s.goto(path).await?;
         s.visible(Locator::Css(ready))
             .await
-            .with_context(|| format!("{path}"))?;
+            .with_context(|| format!("the page {path}"))?;
         found.check(s, name).await;
     }
 
