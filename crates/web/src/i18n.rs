@@ -357,6 +357,7 @@ fn text(key: &str) -> (&'static str, &'static str) {
             "4-20 characters: lower-case letters, digits, _ or -, starting with a letter",
         ),
         "sms_outbox" => ("샌드박스 문자함", "Sandbox text messages"),
+        "skip_to_content" => ("본문 바로가기", "Skip to content"),
         _ => ("", ""),
     }
 }

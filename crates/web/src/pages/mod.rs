@@ -661,6 +661,20 @@ pub struct Field {
     pub autocomplete: &'static str,
 }
 
+impl Field {
+    /// The ids of the paragraphs that describe the input: its error, then its help.
+    pub fn describedby(&self) -> String {
+        let mut ids = vec![];
+        if self.error.is_some() {
+            ids.push(format!("err-{}", self.id));
+        }
+        if self.help.is_some() {
+            ids.push(format!("help-{}", self.id));
+        }
+        ids.join(" ")
+    }
+}
+
 fn input_type(kind: ItemKind) -> (&'static str, &'static str) {
     match kind {
         ItemKind::Email => ("email", "email"),

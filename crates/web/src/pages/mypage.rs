@@ -235,7 +235,13 @@ pub(super) async fn edit_page(State(s): State<AppState>, Signed { v, si }: Signe
         fields,
         errors: errors
             .iter()
-            .map(|e| (format!("f-{}", e.field), e.message(lang).to_owned()))
+            .map(|e| {
+                let anchor = match e.field.as_str() {
+                    "csrf" => String::new(),
+                    f => format!("f-{f}"),
+                };
+                (anchor, e.message(lang).to_owned())
+            })
             .collect(),
     };
     v.render(page)
@@ -327,7 +333,10 @@ pub(super) async fn password_page(State(s): State<AppState>, Signed { v, .. }: S
         .flash
         .errors
         .iter()
-        .map(|e| (e.field.clone(), e.message(lang).to_owned()))
+        .map(|e| {
+            let anchor = if e.field == "csrf" { "" } else { &e.field };
+            (anchor.to_owned(), e.message(lang).to_owned())
+        })
         .collect();
     let page = PasswordPage {
         c: v.chrome(&s),

@@ -78,6 +78,17 @@ pub async fn run_with(
     backend: Backend,
     body: impl AsyncFnOnce(&Session) -> anyhow::Result<()>,
 ) {
+    run_with_timeout(test, profile, backend, TEST_TIMEOUT, body).await;
+}
+
+/// [`run_with`] with a longer bound than [`TEST_TIMEOUT`], for a test that walks many pages.
+pub async fn run_with_timeout(
+    test: &str,
+    profile: &str,
+    backend: Backend,
+    timeout: Duration,
+    body: impl AsyncFnOnce(&Session) -> anyhow::Result<()>,
+) {
     // Screenshots of the two halves go to different files.
     let named = match backend {
         Backend::Sqlite => test.to_owned(),
@@ -88,10 +99,10 @@ pub async fn run_with(
         .await
         .unwrap_or_else(|e| panic!("{test}: browser session did not start: {e:#}"));
     let body = CatchUnwind(Box::pin(body(&session)));
-    let outcome = match tokio::time::timeout(TEST_TIMEOUT, body).await {
+    let outcome = match tokio::time::timeout(timeout, body).await {
         Ok(Ok(r)) => r.map_err(Failure::Error),
         Ok(Err(panic)) => Err(Failure::Panic(panic)),
-        Err(_) => Err(Failure::Error(anyhow!("timed out after {TEST_TIMEOUT:?}"))),
+        Err(_) => Err(Failure::Error(anyhow!("timed out after {timeout:?}"))),
     };
     if let Err(failure) = &outcome {
         if let Failure::Error(e) = failure {
@@ -306,6 +317,261 @@ impl Session {
         Ok(path)
     }
 
+    /// Sets the viewport to `width` CSS pixels: a phone (touch, `mobile`, 844 px high) below
+    /// 768, a desktop window (1600 px high) otherwise, at device scale 1. The page is laid out
+    /// again (no reload, so a page that answered a POST stays as it is); checks that the page's
+    /// `@media` queries see exactly `width`.
+    pub async fn set_width(&self, width: u32) -> anyhow::Result<()> {
+        let mobile = width < 768;
+        let height = if mobile { 844 } else { WINDOW.1 };
+        self.client
+            .issue_cmd(Cdp::new(
+                "Emulation.setDeviceMetricsOverride",
+                json!({
+                    "width": width,
+                    "height": height,
+                    "deviceScaleFactor": 1,
+                    "mobile": mobile,
+                }),
+            ))
+            .await
+            .context("Emulation.setDeviceMetricsOverride")?;
+        let seen = self
+            .client
+            .execute_async(
+                "const width = arguments[0];
+                 const done = arguments[arguments.length - 1];
+                 requestAnimationFrame(() => requestAnimationFrame(() => done({
+                     inner: window.innerWidth,
+                     client: document.documentElement.clientWidth,
+                     media: matchMedia('(width: ' + width + 'px)').matches,
+                 })));",
+                vec![json!(width)],
+            )
+            .await
+            .context("waiting for the layout at the new width")?;
+        ensure!(
+            seen["client"].as_u64() == Some(u64::from(width)) && seen["media"] == json!(true),
+            "the page is not laid out for a {width}px viewport (no <meta name=viewport>?): \
+             it sees {seen}"
+        );
+        Ok(())
+    }
+
+    /// What does not fit the viewport on the current page; empty when all is well:
+    ///
+    /// - the document is wider than the window (the layout viewport,
+    ///   `documentElement.clientWidth`: on a phone `innerWidth` grows to take in what sticks
+    ///   out); then each element whose right edge is past the window (outermost ones) and each
+    ///   element that fits but whose content spills out past the window (innermost ones),
+    ///   skipping what lies inside a box that scrolls sideways by itself
+    ///   (`overflow-x: auto | scroll`);
+    /// - a button whose label wraps onto more than one line;
+    /// - a table column narrower than 2.5 em holding three characters or more (words broken
+    ///   into single syllables).
+    ///
+    /// At most 16 lines.
+    pub async fn overflow(&self) -> anyhow::Result<Vec<String>> {
+        let found = self
+            .client
+            .execute(
+                r#"
+// The layout viewport: on a phone, innerWidth grows to take in what sticks out.
+const vw = document.documentElement.clientWidth;
+const doc = document.documentElement.scrollWidth;
+const describe = (el) => {
+  let d = el.tagName.toLowerCase();
+  if (el.id) d += '#' + el.id;
+  if (typeof el.className === 'string' && el.className.trim())
+    d += '.' + el.className.trim().split(/\s+/).join('.');
+  const text = (el.textContent || '').trim().replace(/\s+/g, ' ').slice(0, 30);
+  return text ? d + ' "' + text + '"' : d;
+};
+const scrollsItself = (el) => {
+  for (let p = el.parentElement; p; p = p.parentElement) {
+    const o = getComputedStyle(p).overflowX;
+    if (o === 'auto' || o === 'scroll') return true;
+  }
+  return false;
+};
+const shown = (el) => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
+const out = [];
+if (doc > vw) {
+  out.push('document is ' + doc + 'px wide in a ' + vw + 'px window');
+  // Boxes that stick out, outermost first.
+  const reported = new Set();
+  // Boxes that fit but whose content (a long word, a table) spills out of them past the window.
+  const spilling = [];
+  for (const el of document.body.querySelectorAll('*')) {
+    const r = el.getBoundingClientRect();
+    if (!shown(el) || scrollsItself(el)) continue;
+    if (r.right > vw + 0.5) {
+      let p = el.parentElement, inside = false;
+      for (; p; p = p.parentElement) if (reported.has(p)) { inside = true; break; }
+      if (!inside) reported.add(el);
+    } else if (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX === 'visible'
+               && r.left + el.scrollWidth > vw + 0.5) {
+      spilling.push(el);
+    }
+  }
+  for (const el of reported) {
+    const r = el.getBoundingClientRect();
+    out.push(describe(el) + ': right edge at ' + Math.round(r.right) + 'px, '
+             + Math.round(r.width) + 'px wide');
+  }
+  // Only the innermost of nested spilling boxes: that is where the content does not fit.
+  for (const el of spilling.filter((e) => !spilling.some((d) => d !== e && e.contains(d))))
+    out.push(describe(el) + ': content ' + el.scrollWidth + 'px wide in a ' + el.clientWidth
+             + 'px box');
+}
+// A button's label on one line.
+for (const el of document.querySelectorAll('button, a.button, input[type=submit]')) {
+  if (!shown(el)) continue;
+  const range = document.createRange();
+  range.selectNodeContents(el);
+  const lines = new Set([...range.getClientRects()].filter((r) => r.width > 0)
+                        .map((r) => Math.round(r.top)));
+  if (lines.size > 1) out.push(describe(el) + ': the label wraps onto ' + lines.size + ' lines');
+}
+// No table column so narrow that its words break into single letters.
+for (const el of document.querySelectorAll('td, th')) {
+  if (!shown(el) || getComputedStyle(el).display !== 'table-cell') continue;
+  const text = (el.textContent || '').trim();
+  const em = parseFloat(getComputedStyle(el).fontSize);
+  if (text.length >= 3 && el.clientWidth < 2.5 * em)
+    out.push(describe(el) + ': a column ' + el.clientWidth + 'px wide');
+}
+return out.slice(0, 16);
+"#,
+                vec![],
+            )
+            .await
+            .context("measuring the layout")?;
+        let list = found
+            .as_array()
+            .ok_or_else(|| anyhow!("the width check gave {found}"))?;
+        Ok(list
+            .iter()
+            .map(|v| v.as_str().unwrap_or_default().to_owned())
+            .collect())
+    }
+
+    /// Fails, naming what does not fit, when [`Self::overflow`] finds anything.
+    pub async fn assert_fits(&self) -> anyhow::Result<()> {
+        let found = self.overflow().await?;
+        ensure!(
+            found.is_empty(),
+            "does not fit the window on {}:\n  {}",
+            self.page_label().await,
+            found.join("\n  ")
+        );
+        Ok(())
+    }
+
+    /// Runs axe-core ([`AXE`], WCAG 2.0 and 2.1, levels A and AA) on the current page and returns
+    /// the violations of impact "serious" or "critical".
+    pub async fn axe_violations(&self) -> anyhow::Result<Vec<AxeViolation>> {
+        // Injected through WebDriver, which the page's CSP does not govern; once per document.
+        let injected = self
+            .client
+            .execute(
+                &format!("if (!window.axe) {{\n{AXE}\n}}\nreturn typeof window.axe;"),
+                vec![],
+            )
+            .await
+            .context("injecting axe-core")?;
+        ensure!(
+            injected == json!("object"),
+            "axe-core did not load: window.axe is {injected}"
+        );
+        let result = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { runOnly: { type: 'tag',
+                         values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+                   .then((r) => done({ violations: r.violations.map((v) => ({
+                       id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.length,
+                       targets: v.nodes.slice(0, 4).map((n) => n.target.join(' ')) })) }))
+                   .catch((e) => done({ error: String(e) }));",
+                vec![],
+            )
+            .await
+            .context("running axe-core")?;
+        if let Some(e) = result.get("error") {
+            bail!("axe-core failed: {e}");
+        }
+        let all: Vec<AxeViolation> = serde_json::from_value(result["violations"].clone())
+            .with_context(|| format!("axe-core's answer: {result}"))?;
+        Ok(all
+            .into_iter()
+            .filter(|v| matches!(v.impact.as_deref(), Some("serious" | "critical")))
+            .collect())
+    }
+
+    /// Fails with a readable list when axe-core finds serious or critical violations.
+    pub async fn assert_accessible(&self) -> anyhow::Result<()> {
+        let found = self.axe_violations().await?;
+        ensure!(
+            found.is_empty(),
+            "accessibility violations on {}:\n  {}",
+            self.page_label().await,
+            found
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n  ")
+        );
+        Ok(())
+    }
+
+    /// Checks the current page at 1280 and at 390 CSS pixels: a full-page screenshot
+    /// `<test>-<name>-<width>.png` at each, everything fits ([`Self::overflow`]), and no serious or
+    /// critical axe-core violation. Every problem at both widths comes back in one error; the
+    /// viewport is left at 1280.
+    pub async fn check_page(&self, name: &str) -> anyhow::Result<()> {
+        let page = self.page_label().await;
+        let mut problems = Vec::new();
+        for width in [1280, 390] {
+            if let Err(e) = self.set_width(width).await {
+                // The other checks still say something about the page as it is.
+                problems.push(format!("{width}px: {e:#}"));
+            }
+            if let Err(e) = self.screenshot(&format!("{name}-{width}")).await {
+                problems.push(format!("{width}px: screenshot: {e:#}"));
+            }
+            match self.overflow().await {
+                Ok(found) if found.is_empty() => {}
+                Ok(found) => problems.push(format!(
+                    "{width}px: does not fit:\n    {}",
+                    found.join("\n    ")
+                )),
+                Err(e) => problems.push(format!("{width}px: {e:#}")),
+            }
+            match self.axe_violations().await {
+                Ok(found) if found.is_empty() => {}
+                Ok(found) => problems.push(format!(
+                    "{width}px: accessibility:\n    {}",
+                    found
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("\n    ")
+                )),
+                Err(e) => problems.push(format!("{width}px: {e:#}")),
+            }
+        }
+        if let Err(e) = self.set_width(WINDOW.0).await {
+            problems.push(format!("back to {}px: {e:#}", WINDOW.0));
+        }
+        ensure!(
+            problems.is_empty(),
+            "page {name} ({page}):\n  {}",
+            problems.join("\n  ")
+        );
+        Ok(())
+    }
+
     async fn page_label(&self) -> String {
         match self.current_path().await {
             Ok(p) => p,
@@ -360,6 +626,38 @@ fn capabilities(chromium: &Path, user_data_dir: &Path) -> Capabilities {
     match caps {
         Value::Object(map) => map,
         _ => unreachable!("a JSON object literal"),
+    }
+}
+
+/// axe-core, vendored (see `tests/assets/README.md`).
+pub const AXE: &str = include_str!("../assets/axe.min.js");
+
+/// One axe-core rule that failed on a page.
+#[derive(Debug, serde::Deserialize)]
+pub struct AxeViolation {
+    /// The rule, e.g. `color-contrast`.
+    pub id: String,
+    /// `minor`, `moderate`, `serious` or `critical`.
+    pub impact: Option<String>,
+    /// What the rule asks for, in a sentence.
+    pub help: String,
+    /// How many elements fail it.
+    pub nodes: usize,
+    /// CSS selectors of the first few of them.
+    pub targets: Vec<String>,
+}
+
+impl std::fmt::Display for AxeViolation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} [{}] {} — {} element(s): {}",
+            self.id,
+            self.impact.as_deref().unwrap_or("?"),
+            self.help,
+            self.nodes,
+            self.targets.join(" | ")
+        )
     }
 }
 

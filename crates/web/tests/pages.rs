@@ -1,0 +1,436 @@
+//! Every page a visitor and a member see, checked in headless Chromium at 1280 and 390 CSS
+//! pixels: a full-page screenshot of each (`target/screenshots/<test>-<page>-<width>.png`),
+//! nothing wider than the window, and no serious or critical axe-core (WCAG 2.1 A/AA) finding.
+//!
+//! The walk goes on after a page with problems, so that one run lists every page's problems;
+//! the test fails at the end with all of them. A step of the walk that does not work (a missing
+//! field, a page that does not come) fails at once.
+//!
+//! The walking is in small helpers (one per step, element ids only), so that a change to a
+//! form touches one helper.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::time::Duration;
+
+use anyhow::{Context, ensure};
+use fantoccini::Locator;
+use jikimi_testkit::{Backend, Person};
+use support::Session;
+
+jikimi_testkit::backend_tests!(
+    lifeplan_every_page_fits_and_is_accessible,
+    seed_every_page_fits_and_is_accessible
+);
+
+/// The walk checks about twenty pages at two widths.
+const WALK_TIMEOUT: Duration = Duration::from_secs(600);
+
+async fn lifeplan_every_page_fits_and_is_accessible(b: Backend) {
+    support::run_with_timeout("pages", "lifeplan", b, WALK_TIMEOUT, async |s| {
+        let p = jikimi_testkit::person(601);
+        let mut found = Problems::default();
+        visitor_pages(s, &mut found).await?;
+
+        s.goto("/signup").await?;
+        s.visible(Locator::Css("#next")).await?;
+        found.check(s, "signup-consent").await;
+        consent_step(s).await?;
+        identity_step(s, &p).await?;
+        found.check(s, "signup-identity").await;
+        send_code(s).await?;
+        found.check(s, "signup-code").await;
+        code_step(s, &p).await?;
+        account_fields(s, &p).await?;
+        for (id, v) in [
+            ("email", &p.email),
+            ("postal_code", &p.postal_code),
+            ("address", &p.address),
+            ("address_detail", &p.address_detail),
+        ] {
+            fill(s, &format!("#f-{id}"), v).await?;
+        }
+        found.check(s, "signup-details").await;
+        details_with_password_error(s, &p).await?;
+        found.check(s, "signup-details-password-error").await;
+        details_with_error(s).await?;
+        found.check(s, "signup-details-errors").await;
+        fix_details(s, &p).await?;
+        join(s, &p).await?;
+        found.check(s, "signup-done").await;
+
+        member_pages(s, &p, &mut found).await?;
+        found.finish()
+    })
+    .await;
+}
+
+async fn seed_every_page_fits_and_is_accessible(b: Backend) {
+    support::run_with_timeout("pages_seed", "lifeplan-seed", b, WALK_TIMEOUT, async |s| {
+        let p = jikimi_testkit::person(602);
+        let mut found = Problems::default();
+        visitor_pages(s, &mut found).await?;
+
+        s.goto("/signup").await?;
+        s.visible(Locator::Css("#policy-text")).await?;
+        found.check(s, "signup-agree").await;
+        click(s, "#agree").await?;
+        account_fields(s, &p).await?;
+        for (id, v) in [
+            ("name", &p.name),
+            ("rrn", &p.rrn),
+            ("phone", &p.phone),
+            ("postal_code", &p.postal_code),
+            ("address", &p.address),
+            ("address_detail", &p.address_detail),
+            ("email", &p.email),
+        ] {
+            fill(s, &format!("#f-{id}"), v).await?;
+        }
+        found.check(s, "signup-details").await;
+        details_with_password_error(s, &p).await?;
+        found.check(s, "signup-details-password-error").await;
+        details_with_error(s).await?;
+        found.check(s, "signup-details-errors").await;
+        fix_details(s, &p).await?;
+        join(s, &p).await?;
+        found.check(s, "signup-done").await;
+
+        member_pages(s, &p, &mut found).await?;
+        found.finish()
+    })
+    .await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The walk, step by step
+
+/// Home, the policy in Korean and in English, the login page and its error, the former-member
+/// lookup and a page that does not exist; ends back in Korean.
+async fn visitor_pages(s: &Session, found: &mut Problems) -> anyhow::Result<()> {
+    s.goto("/").await?;
+    s.visible(Locator::Css("#go-signup")).await?;
+    skip_link(s).await?;
+    found.check(s, "home").await;
+    s.goto("/privacy").await?;
+    s.visible(Locator::Css("#lang-switch[hreflang='en']"))
+        .await?;
+    found.check(s, "privacy").await;
+    s.goto("/privacy?lang=en").await?;
+    s.visible(Locator::Css("html[lang='en']")).await?;
+    found.check(s, "privacy-en").await;
+    // The language is remembered: back to Korean.
+    s.goto("/?lang=ko").await?;
+    s.visible(Locator::Css("html[lang='ko']")).await?;
+
+    s.goto("/login").await?;
+    s.visible(Locator::Css("#do-login")).await?;
+    found.check(s, "login").await;
+    fill(s, "#login_id", "nobody-here").await?;
+    fill(s, "#password", "Wrong-password-1").await?;
+    click(s, "#do-login").await?;
+    s.visible(Locator::Css("#login-error"))
+        .await
+        .context("the login error")?;
+    found.check(s, "login-error").await;
+
+    s.goto("/retained").await?;
+    s.visible(Locator::Css("#lookup")).await?;
+    found.check(s, "retained-empty").await;
+
+    s.goto("/no-such-page").await?;
+    found.check(s, "not-found").await;
+    Ok(())
+}
+
+/// The consent step (lifeplan): one optional consent, then on.
+async fn consent_step(s: &Session) -> anyhow::Result<()> {
+    click(s, "#c-optional_items").await?;
+    click(s, "#next").await
+}
+
+/// The identity step (lifeplan): name, birth date and mobile, filled but not sent.
+async fn identity_step(s: &Session, p: &Person) -> anyhow::Result<()> {
+    fill(s, "#name", &p.name).await?;
+    fill_birth_date(s, p).await?;
+    fill(s, "#mobile", &p.mobile).await
+}
+
+async fn send_code(s: &Session) -> anyhow::Result<()> {
+    click(s, "#send-code").await?;
+    s.visible(Locator::Css("#code"))
+        .await
+        .context("the SMS code step")?;
+    Ok(())
+}
+
+/// Types the code the sandbox sent and goes on to the details form.
+async fn code_step(s: &Session, p: &Person) -> anyhow::Result<()> {
+    let outbox = s.site.app.sandbox_outbox().context("sandbox")?;
+    let code = outbox.last_code_for(&p.mobile).context("the SMS code")?;
+    fill(s, "#code", &code).await?;
+    click(s, "#verify").await?;
+    s.visible(Locator::Css("#login_id"))
+        .await
+        .context("the details form")?;
+    Ok(())
+}
+
+/// The birth date: a date input gets an ISO date through the DOM, a text input `YYYYMMDD`.
+async fn fill_birth_date(s: &Session, p: &Person) -> anyhow::Result<()> {
+    let el = s.visible(Locator::Css("#birth_date")).await?;
+    if el.attr("type").await?.as_deref() == Some("date") {
+        s.client()
+            .execute(
+                "document.getElementById('birth_date').value = arguments[0];",
+                vec![p.birth.format("%Y-%m-%d").to_string().into()],
+            )
+            .await
+            .context("setting #birth_date")?;
+        Ok(())
+    } else {
+        fill(s, "#birth_date", &p.birth.format("%Y%m%d").to_string()).await
+    }
+}
+
+/// Login ID and password (twice) on the details form.
+async fn account_fields(s: &Session, p: &Person) -> anyhow::Result<()> {
+    fill(s, "#login_id", &p.login_id).await?;
+    fill(s, "#password", &p.password).await?;
+    fill(s, "#password_confirm", &p.password).await
+}
+
+/// Sends the details form with a password confirmation that differs and waits for the form
+/// with the error: the summary links to the password field.
+async fn details_with_password_error(s: &Session, p: &Person) -> anyhow::Result<()> {
+    fill(s, "#password_confirm", "Not-the-same-42").await?;
+    click(s, "#join").await?;
+    s.visible(Locator::Css("#err-password"))
+        .await
+        .context("the password error")?;
+    s.visible(Locator::Css("#errors a[href='#password']"))
+        .await
+        .context("the error summary links to the password field")?;
+    summary_links_resolve(s).await?;
+    account_fields(s, p).await
+}
+
+/// Sends the details form with a wrong postal code and waits for the form with its errors:
+/// the summary links to the field, which is marked invalid and described by its error.
+async fn details_with_error(s: &Session) -> anyhow::Result<()> {
+    fill(s, "#f-postal_code", "123-456").await?;
+    click(s, "#join").await?;
+    s.visible(Locator::Css("#err-postal_code"))
+        .await
+        .context("the postal code error")?;
+    s.visible(Locator::Css("#errors a[href='#f-postal_code']"))
+        .await
+        .context("the error summary links to the field")?;
+    let input = s.visible(Locator::Css("#f-postal_code")).await?;
+    ensure!(
+        input.attr("aria-invalid").await?.as_deref() == Some("true"),
+        "the postal code is not marked aria-invalid"
+    );
+    let described = input.attr("aria-describedby").await?.unwrap_or_default();
+    ensure!(
+        described.split(' ').any(|id| id == "err-postal_code"),
+        "the postal code is not described by its error: {described:?}"
+    );
+    summary_links_resolve(s).await
+}
+
+/// Puts the details form right after [`details_with_error`] (the password is never re-displayed).
+async fn fix_details(s: &Session, p: &Person) -> anyhow::Result<()> {
+    fill(s, "#f-postal_code", &p.postal_code).await?;
+    account_fields(s, p).await
+}
+
+/// Every link of the error summary leads to an element of the page.
+async fn summary_links_resolve(s: &Session) -> anyhow::Result<()> {
+    let broken = s
+        .client()
+        .execute(
+            "return [...document.querySelectorAll('#errors a[href^=\"#\"]')]
+                 .map((a) => a.getAttribute('href'))
+                 .filter((h) => !document.getElementById(h.slice(1)));",
+            vec![],
+        )
+        .await
+        .context("the error summary's links")?;
+    ensure!(
+        broken.as_array().is_some_and(Vec::is_empty),
+        "error summary links to nothing: {broken}"
+    );
+    Ok(())
+}
+
+/// "본문 바로가기" is the first thing in the body, shows when focused and leads to the main
+/// content.
+async fn skip_link(s: &Session) -> anyhow::Result<()> {
+    let found = s
+        .client()
+        .execute(
+            "const a = document.body.firstElementChild;
+             if (!a || !a.matches('a.skip')) return 'the first element is ' + (a && a.outerHTML);
+             const target = document.querySelector(a.getAttribute('href'));
+             if (!target || target.tagName !== 'MAIN') return 'it leads to ' + a.getAttribute('href');
+             a.focus();
+             const r = a.getBoundingClientRect();
+             const text = a.textContent.trim();
+             a.blur();
+             return r.top >= 0 && r.bottom <= innerHeight ? text : 'not shown when focused';",
+            vec![],
+        )
+        .await
+        .context("the skip link")?;
+    ensure!(
+        found == serde_json::json!("본문 바로가기"),
+        "skip link: {found}"
+    );
+    Ok(())
+}
+
+/// Sends the details form and waits until the member exists.
+async fn join(s: &Session, p: &Person) -> anyhow::Result<()> {
+    click(s, "#join").await?;
+    let deadline = std::time::Instant::now() + support::WAIT;
+    while s.site.row_counts().await["members"] != 1 {
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "{} did not become a member (page {})",
+            p.login_id,
+            s.current_path().await?
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
+}
+
+/// Everything a member sees, from login to withdrawal and the lookup of what is kept.
+async fn member_pages(s: &Session, p: &Person, found: &mut Problems) -> anyhow::Result<()> {
+    login(s, p).await?;
+    found.check(s, "mypage").await;
+
+    // Right after login the password counts as just entered, so the re-entry page is opened
+    // directly, as /mypage?reveal=1 leads to it later.
+    s.goto("/mypage/reauth?next=/mypage%3Freveal%3D1").await?;
+    s.visible(Locator::Css("#do-reauth"))
+        .await
+        .context("the password is asked again")?;
+    found.check(s, "reauth").await;
+    fill(s, "#password", &p.password).await?;
+    click(s, "#do-reauth").await?;
+    s.visible(Locator::Css("#hide"))
+        .await
+        .context("my page, revealed")?;
+    ensure!(
+        s.current_path().await? == "/mypage?reveal=1",
+        "after the password: {}",
+        s.current_path().await?
+    );
+    found.check(s, "mypage-revealed").await;
+
+    for (path, ready, name) in [
+        ("/mypage/edit", "#save", "edit"),
+        ("/mypage/password", "#new_password", "password"),
+        ("/mypage/history", "main table", "history"),
+        ("/mypage/print", "main table", "print"),
+    ] {
+        s.goto(path).await?;
+        s.visible(Locator::Css(ready))
+            .await
+            .with_context(|| format!("the page {path}"))?;
+        found.check(s, name).await;
+    }
+
+    s.goto("/mypage/withdraw").await?;
+    s.visible(Locator::Css("#kept")).await?;
+    found.check(s, "withdraw").await;
+    fill(s, "#password", &p.password).await?;
+    click(s, "#do-withdraw").await?;
+    let receipt = s.text_of("#receipt").await?;
+    ensure!(receipt.starts_with("JKM-"), "receipt: {receipt:?}");
+    found.check(s, "withdrawn").await;
+
+    s.goto("/retained").await?;
+    fill(s, "#receipt", &receipt).await?;
+    click(s, "#lookup").await?;
+    s.visible(Locator::Css("details summary"))
+        .await
+        .context("the kept records")?;
+    for summary in s.client().find_all(Locator::Css("details summary")).await? {
+        summary.click().await?;
+    }
+    s.visible(Locator::Css("pre.record")).await?;
+    found.check(s, "retained").await;
+    Ok(())
+}
+
+async fn login(s: &Session, p: &Person) -> anyhow::Result<()> {
+    s.goto("/login").await?;
+    fill(s, "#login_id", &p.login_id).await?;
+    fill(s, "#password", &p.password).await?;
+    click(s, "#do-login").await?;
+    s.visible(Locator::Css("#my-items"))
+        .await
+        .context("my page after login")?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/// The problems of every page checked so far.
+#[derive(Default)]
+struct Problems {
+    checked: usize,
+    failed: Vec<String>,
+}
+
+impl Problems {
+    /// [`Session::check_page`] on the current page; a problem is kept, the walk goes on.
+    async fn check(&mut self, s: &Session, name: &str) {
+        self.checked += 1;
+        if let Err(e) = s.check_page(name).await {
+            self.failed.push(format!("{e:#}"));
+        }
+    }
+
+    /// Fails with every page's problems, if any.
+    fn finish(self) -> anyhow::Result<()> {
+        ensure!(self.checked > 0, "no page was checked");
+        ensure!(
+            self.failed.is_empty(),
+            "{} of {} pages have problems:\n{}",
+            self.failed.len(),
+            self.checked,
+            self.failed.join("\n")
+        );
+        Ok(())
+    }
+}
+
+async fn fill(s: &Session, css: &str, value: &str) -> anyhow::Result<()> {
+    let el = s
+        .visible(Locator::Css(css))
+        .await
+        .with_context(|| format!("field {css}"))?;
+    el.clear()
+        .await
+        .with_context(|| format!("clearing {css}"))?;
+    el.send_keys(value)
+        .await
+        .with_context(|| format!("typing into {css}"))?;
+    Ok(())
+}
+
+async fn click(s: &Session, css: &str) -> anyhow::Result<()> {
+    s.visible(Locator::Css(css))
+        .await?
+        .click()
+        .await
+        .with_context(|| format!("clicking {css}"))?;
+    Ok(())
+}
