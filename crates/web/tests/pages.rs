@@ -78,9 +78,9 @@ async fn seed_every_page_fits_and_is_accessible(b: Backend) {
         found.check(s, "signup-agree").await;
         click(s, "#agree").await?;
         account_fields(s, &p).await?;
+        fill_rrn(s, &p.rrn).await?;
         for (id, v) in [
             ("name", &p.name),
-            ("rrn", &p.rrn),
             ("phone", &p.phone),
             ("postal_code", &p.postal_code),
             ("address", &p.address),
@@ -244,7 +244,18 @@ async fn details_with_error(s: &Session) -> anyhow::Result<()> {
 /// Puts the details form right after [`details_with_error`] (the password is never re-displayed).
 async fn fix_details(s: &Session, p: &Person) -> anyhow::Result<()> {
     fill(s, "#f-postal_code", &p.postal_code).await?;
+    // Nor is a resident registration number.
+    if s.client().find(Locator::Css("#f-rrn")).await.is_ok() {
+        fill_rrn(s, &p.rrn).await?;
+    }
     account_fields(s, p).await
+}
+
+/// The RRN in its two boxes: the front 6 digits, the masked back 7.
+async fn fill_rrn(s: &Session, rrn: &str) -> anyhow::Result<()> {
+    let (front, back) = rrn.split_once('-').context("RRN with a hyphen")?;
+    fill(s, "#f-rrn", front).await?;
+    fill(s, "#f-rrn-back", back).await
 }
 
 /// Every link of the error summary leads to an element of the page.
@@ -345,6 +356,12 @@ async fn member_pages(s: &Session, p: &Person, found: &mut Problems) -> anyhow::
         found.check(s, name).await;
     }
 
+    if s.site.app.policy().consent("optional_items").is_some() {
+        s.goto("/mypage/consents/optional_items").await?;
+        s.visible(Locator::Css("#state")).await?;
+        found.check(s, "consent").await;
+    }
+
     s.goto("/mypage/withdraw").await?;
     s.visible(Locator::Css("#kept")).await?;
     found.check(s, "withdraw").await;
@@ -354,7 +371,12 @@ async fn member_pages(s: &Session, p: &Person, found: &mut Problems) -> anyhow::
     ensure!(receipt.starts_with("JKM-"), "receipt: {receipt:?}");
     found.check(s, "withdrawn").await;
 
+    // Right after leaving, the lookup shows what is kept; then by typing the receipt in.
     s.goto("/retained").await?;
+    s.visible(Locator::Css("#forget")).await?;
+    click(s, "#forget").await?;
+    s.visible(Locator::Css("#receipt")).await?;
+    found.check(s, "retained-lookup").await;
     fill(s, "#receipt", &receipt).await?;
     click(s, "#lookup").await?;
     s.visible(Locator::Css("details summary"))
@@ -363,7 +385,7 @@ async fn member_pages(s: &Session, p: &Person, found: &mut Problems) -> anyhow::
     for summary in s.client().find_all(Locator::Css("details summary")).await? {
         summary.click().await?;
     }
-    s.visible(Locator::Css("pre.record")).await?;
+    s.visible(Locator::Css("table.record-content")).await?;
     found.check(s, "retained").await;
     Ok(())
 }
