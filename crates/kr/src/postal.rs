@@ -2,7 +2,7 @@
 //!
 //! The first two digits identify the province or metropolitan city, from 01
 //! (Seoul) to 63 (Jeju). The old 6-digit `XXX-XXX` form is obsolete and is
-//! rejected with its own error so the user can be told to look the address up again.
+//! rejected with its own error so the user can be told where the 5-digit code is found.
 
 use std::fmt;
 use std::str::FromStr;
@@ -62,8 +62,8 @@ impl PostalError {
                 "A postal code must have exactly 5 digits",
             ),
             PostalError::OldFormat => (
-                "6자리 우편번호(000-000)는 2015년 8월 1일부터 쓰이지 않는 옛 형식입니다. 주소를 다시 검색해 5자리 우편번호를 입력해 주세요",
-                "The 6-digit postal code (000-000) is the old format, obsolete since 1 August 2015; search the address again for the 5-digit code",
+                "6자리 우편번호(000-000)는 2015년 8월 1일부터 쓰이지 않는 옛 형식입니다. 도로명주소의 5자리 우편번호(국가기초구역번호)를 입력해 주세요. 우편물이나 인터넷우체국에서 확인할 수 있습니다",
+                "The 6-digit postal code (000-000) is the old format, obsolete since 1 August 2015; enter the 5-digit code of the road-name address (shown on recent mail or at the Korea Post website)",
             ),
             PostalError::Region => (
                 "우편번호의 앞 두 자리는 시·도 번호(01–63)여야 합니다",
