@@ -194,7 +194,12 @@ impl Jikimi {
     /// `Invalid` naming the `login_id` field and the rule. Answers only about the login ID.
     pub async fn check_login_id(&self, raw: &str) -> Result<()> {
         let login = validate::login_id(raw).map_err(|e| CoreError::Invalid(vec![e]))?;
-        let index = self.digest(LOGIN_DOMAIN, &login);
+        self.login_free(&login).await.map(|_| ())
+    }
+
+    /// The blind index of a valid login ID nobody uses; `login_id.taken` otherwise.
+    async fn login_free(&self, login: &str) -> Result<Vec<u8>> {
+        let index = self.digest(LOGIN_DOMAIN, login);
         if self.store().member_by_login(&index).await?.is_some() {
             return Err(CoreError::field(
                 "login_id",
@@ -203,7 +208,7 @@ impl Jikimi {
                 "this login ID is already taken",
             ));
         }
-        Ok(())
+        Ok(index)
     }
 
     /// Signs a member up. Either everything is stored (member, sealed items, indexes, consents,
@@ -330,15 +335,7 @@ impl Jikimi {
         }
 
         // 5. One person, one account: look up the blind indexes first, for a clear answer.
-        let login_index = self.digest(LOGIN_DOMAIN, &login);
-        if self.store().member_by_login(&login_index).await?.is_some() {
-            return Err(CoreError::field(
-                "login_id",
-                "login_id.taken",
-                "이미 사용 중인 아이디입니다",
-                "this login ID is already taken",
-            ));
-        }
+        let login_index = self.login_free(&login).await?;
         let mut indexes = vec![];
         for (id, v) in &values {
             if let Some(ix) = &v.index {

@@ -128,13 +128,14 @@ async fn wrong_method(
     if wants_page(&uri, &headers) {
         return pages::method_not_allowed_page(&s, page.lang);
     }
+    let title = match lang {
+        jikimi_policy::Lang::Ko => "이 주소는 이 방법으로 요청할 수 없습니다",
+        jikimi_policy::Lang::En => "this address does not take this method",
+    };
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
-        match lang {
-            jikimi_policy::Lang::Ko => "이 주소는 이 방법으로 요청할 수 없습니다".to_owned(),
-            jikimi_policy::Lang::En => "this address does not take this method".to_owned(),
-        },
+        title.into(),
     )
     .into_response()
 }

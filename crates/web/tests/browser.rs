@@ -5,6 +5,8 @@
 
 mod support;
 
+use support::steps::{click, fill, fill_rrn, login, seed_details, wait_path};
+
 use anyhow::{Context, ensure};
 use fantoccini::Locator;
 use jikimi_testkit::Backend;
@@ -74,54 +76,8 @@ async fn privacy_page_in_korean_switches_to_english(b: Backend) {
 // ---------------------------------------------------------------------------------------------
 // Member flows
 
-async fn fill(s: &support::Session, css: &str, value: &str) -> anyhow::Result<()> {
-    let el = s
-        .visible(Locator::Css(css))
-        .await
-        .with_context(|| format!("field {css}"))?;
-    el.clear()
-        .await
-        .with_context(|| format!("clearing {css}"))?;
-    el.send_keys(value)
-        .await
-        .with_context(|| format!("typing into {css}"))?;
-    Ok(())
-}
-
-async fn click(s: &support::Session, css: &str) -> anyhow::Result<()> {
-    s.visible(Locator::Css(css))
-        .await?
-        .click()
-        .await
-        .with_context(|| format!("clicking {css}"))?;
-    Ok(())
-}
-
-/// The RRN in its two boxes: the front 6 digits, the masked back 7.
-async fn fill_rrn(s: &support::Session, rrn: &str) -> anyhow::Result<()> {
-    let (front, back) = rrn.split_once('-').context("RRN with a hyphen")?;
-    fill(s, "#f-rrn", front).await?;
-    let back_box = s.visible(Locator::Css("#f-rrn-back")).await?;
-    ensure!(
-        back_box.attr("type").await?.as_deref() == Some("password"),
-        "the RRN's back half is masked"
-    );
-    fill(s, "#f-rrn-back", back).await
-}
-
 async fn members(s: &support::Session) -> i64 {
     s.site.row_counts().await["members"]
-}
-
-async fn login(s: &support::Session, p: &jikimi_testkit::Person) -> anyhow::Result<()> {
-    s.goto("/login").await?;
-    fill(s, "#login_id", &p.login_id).await?;
-    fill(s, "#password", &p.password).await?;
-    click(s, "#do-login").await?;
-    s.visible(Locator::Css("#my-items"))
-        .await
-        .context("my page after login")?;
-    Ok(())
 }
 
 /// Login, correct the address on the 개인정보수정 page, check it, then leave and keep the receipt.
@@ -222,20 +178,7 @@ async fn seed_profile_sign_up_correct_and_withdraw(b: Backend) {
             .context("the policy to agree to")?;
         s.screenshot("agree").await?;
         click(s, "#agree").await?;
-        fill(s, "#login_id", &p.login_id).await?;
-        fill(s, "#password", &p.password).await?;
-        fill(s, "#password_confirm", &p.password).await?;
-        fill_rrn(s, &p.rrn).await?;
-        for (id, v) in [
-            ("name", &p.name),
-            ("phone", &p.phone),
-            ("postal_code", &p.postal_code),
-            ("address", &p.address),
-            ("address_detail", &p.address_detail),
-            ("email", &p.email),
-        ] {
-            fill(s, &format!("#f-{id}"), v).await?;
-        }
+        seed_details(s, &p).await?;
         // A wrong postal code first: the error names the field, values stay, the password does not.
         fill(s, "#f-postal_code", "123-456").await?;
         click(s, "#join").await?;
@@ -379,20 +322,6 @@ async fn lifeplan_sign_up_with_identity_verification_correct_and_withdraw(b: Bac
 // ---------------------------------------------------------------------------------------------
 // Sign-up as a person would: refusing, reloading, going back, switching language
 
-/// Waits (up to 10 s) until the browser is on `path` (path and query), after a click that
-/// navigates.
-async fn wait_path(s: &support::Session, path: &str) -> anyhow::Result<()> {
-    let mut seen = String::new();
-    for _ in 0..50 {
-        seen = s.current_path().await?;
-        if seen == path {
-            return Ok(());
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
-    anyhow::bail!("expected to be on {path}, still on {seen}")
-}
-
 /// The heading of the current page.
 async fn heading(s: &support::Session) -> anyhow::Result<String> {
     s.text_of("h1").await
@@ -526,20 +455,7 @@ async fn seed_only_required_items_still_joins(b: Backend) {
         let p = jikimi_testkit::person(603);
         s.goto("/signup").await?;
         click(s, "#agree").await?;
-        fill(s, "#login_id", &p.login_id).await?;
-        fill(s, "#password", &p.password).await?;
-        fill(s, "#password_confirm", &p.password).await?;
-        fill_rrn(s, &p.rrn).await?;
-        for (id, v) in [
-            ("name", &p.name),
-            ("phone", &p.phone),
-            ("postal_code", &p.postal_code),
-            ("address", &p.address),
-            ("address_detail", &p.address_detail),
-            ("email", &p.email),
-        ] {
-            fill(s, &format!("#f-{id}"), v).await?;
-        }
+        seed_details(s, &p).await?;
         click(s, "#join").await?;
         s.visible_text("가입을 마쳤습니다")
             .await

@@ -13,6 +13,8 @@
 
 mod support;
 
+use support::steps::{account_fields, click, fill, fill_rrn, login, seed_details};
+
 use std::time::Duration;
 
 use anyhow::{Context, ensure};
@@ -77,18 +79,7 @@ async fn seed_every_page_fits_and_is_accessible(b: Backend) {
         s.visible(Locator::Css("#policy-text")).await?;
         found.check(s, "signup-agree").await;
         click(s, "#agree").await?;
-        account_fields(s, &p).await?;
-        fill_rrn(s, &p.rrn).await?;
-        for (id, v) in [
-            ("name", &p.name),
-            ("phone", &p.phone),
-            ("postal_code", &p.postal_code),
-            ("address", &p.address),
-            ("address_detail", &p.address_detail),
-            ("email", &p.email),
-        ] {
-            fill(s, &format!("#f-{id}"), v).await?;
-        }
+        seed_details(s, &p).await?;
         found.check(s, "signup-details").await;
         details_with_password_error(s, &p).await?;
         found.check(s, "signup-details-password-error").await;
@@ -195,13 +186,6 @@ async fn fill_birth_date(s: &Session, p: &Person) -> anyhow::Result<()> {
     }
 }
 
-/// Login ID and password (twice) on the details form.
-async fn account_fields(s: &Session, p: &Person) -> anyhow::Result<()> {
-    fill(s, "#login_id", &p.login_id).await?;
-    fill(s, "#password", &p.password).await?;
-    fill(s, "#password_confirm", &p.password).await
-}
-
 /// Sends the details form with a password confirmation that differs and waits for the form
 /// with the error: the summary links to the password field.
 async fn details_with_password_error(s: &Session, p: &Person) -> anyhow::Result<()> {
@@ -249,13 +233,6 @@ async fn fix_details(s: &Session, p: &Person) -> anyhow::Result<()> {
         fill_rrn(s, &p.rrn).await?;
     }
     account_fields(s, p).await
-}
-
-/// The RRN in its two boxes: the front 6 digits, the masked back 7.
-async fn fill_rrn(s: &Session, rrn: &str) -> anyhow::Result<()> {
-    let (front, back) = rrn.split_once('-').context("RRN with a hyphen")?;
-    fill(s, "#f-rrn", front).await?;
-    fill(s, "#f-rrn-back", back).await
 }
 
 /// Every link of the error summary leads to an element of the page.
@@ -390,17 +367,6 @@ async fn member_pages(s: &Session, p: &Person, found: &mut Problems) -> anyhow::
     Ok(())
 }
 
-async fn login(s: &Session, p: &Person) -> anyhow::Result<()> {
-    s.goto("/login").await?;
-    fill(s, "#login_id", &p.login_id).await?;
-    fill(s, "#password", &p.password).await?;
-    click(s, "#do-login").await?;
-    s.visible(Locator::Css("#my-items"))
-        .await
-        .context("my page after login")?;
-    Ok(())
-}
-
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
@@ -432,27 +398,4 @@ impl Problems {
         );
         Ok(())
     }
-}
-
-async fn fill(s: &Session, css: &str, value: &str) -> anyhow::Result<()> {
-    let el = s
-        .visible(Locator::Css(css))
-        .await
-        .with_context(|| format!("field {css}"))?;
-    el.clear()
-        .await
-        .with_context(|| format!("clearing {css}"))?;
-    el.send_keys(value)
-        .await
-        .with_context(|| format!("typing into {css}"))?;
-    Ok(())
-}
-
-async fn click(s: &Session, css: &str) -> anyhow::Result<()> {
-    s.visible(Locator::Css(css))
-        .await?
-        .click()
-        .await
-        .with_context(|| format!("clicking {css}"))?;
-    Ok(())
 }

@@ -24,6 +24,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test support
 #![allow(dead_code)] // not every test file uses every helper
 
+pub mod steps;
+
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
 use std::panic::AssertUnwindSafe;
