@@ -2,6 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers
 
+mod common;
+
 use jikimi_policy::render::{self, Block, Document, SECTION_IDS};
 use jikimi_policy::*;
 
@@ -208,19 +210,37 @@ fn seed_says_in_house_and_no_third_parties() {
 }
 
 #[test]
-fn lifeplan_lists_partners_and_processors() {
+fn lifeplan_lists_processors_and_no_third_party() {
     let p = policy("lifeplan");
-    for lang in Lang::ALL {
+    assert!(p.partners.is_empty());
+    for (lang, none) in [
+        (Lang::Ko, "제공받는 자: 없음"),
+        (Lang::En, "recipients: none"),
+    ] {
         let d = render::document(&p, lang);
         let tp = section_text(&d, "third_party");
-        for x in &p.partners {
-            assert!(tp.contains(x.name.get(lang)));
-        }
+        assert!(tp.contains(none), "{tp}");
         let pr = section_text(&d, "processors");
+        assert_eq!(p.processors.len(), 2);
         for x in &p.processors {
             assert!(pr.contains(x.name.get(lang)));
             assert!(pr.contains(x.task.get(lang)));
         }
+    }
+}
+
+/// A policy that provides data to a partner lists it (the shipped default no longer has one,
+/// so the test fixture does).
+#[test]
+fn partners_are_listed_when_declared() {
+    let p = common::load(common::MINIMAL).unwrap().policy;
+    let partner = p.partner("partner_a").unwrap();
+    for lang in Lang::ALL {
+        let d = render::document(&p, lang);
+        let tp = section_text(&d, "third_party");
+        assert!(tp.contains(partner.name.get(lang)), "{tp}");
+        assert!(tp.contains(p.consent("third_party").unwrap().title.get(lang)));
+        assert!(!tp.contains(if lang == Lang::Ko { "없음" } else { "none" }));
     }
 }
 
