@@ -354,3 +354,41 @@ fn headings_are_public() {
     }
     assert!(render::heading("nope", Lang::Ko).is_none());
 }
+
+/// PIPA Art. 30 (R-POL-01): the policy names who processes the data, by the company's legal
+/// name when the policy gives it, and says which site it is about.
+#[test]
+fn opening_sentence_names_the_company() {
+    for name in Policy::BUILTIN_NAMES {
+        let ko = doc(name, Lang::Ko);
+        let first = |d: &Document| match d.section("general").unwrap().blocks.first() {
+            Some(Block::Paragraph(p)) => p.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert!(
+            first(&ko)
+                .starts_with("주식회사 라이프플랜(이하 \"회사\")는 라이프플랜 회원의 개인정보를"),
+            "{name}: {}",
+            first(&ko)
+        );
+        let en = doc(name, Lang::En);
+        assert!(
+            first(&en).starts_with("Life Plan Co., Ltd. (\"we\"), which runs Life Plan, values"),
+            "{name}: {}",
+            first(&en)
+        );
+    }
+    // Without a company name, the site's name stands for the operator, as before.
+    let src = Policy::builtin_source("lifeplan").unwrap();
+    let without = src.replace(
+        "company = { ko = \"주식회사 라이프플랜\", en = \"Life Plan Co., Ltd.\" }\n",
+        "",
+    );
+    assert_ne!(without, src);
+    let p = Policy::from_toml_str(&without, "x.toml").unwrap().policy;
+    let text = render::document(&p, Lang::Ko).to_text();
+    assert!(text.contains("회사(\"라이프플랜\")는 회원의 개인정보를"));
+    assert!(!text.contains("주식회사"));
+    let text = render::document(&p, Lang::En).to_text();
+    assert!(text.contains("Life Plan (\"we\") values its members'"));
+}
