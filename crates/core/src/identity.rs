@@ -58,9 +58,10 @@ impl fmt::Debug for IdentityRequest {
 
 #[async_trait]
 pub trait IdentityProvider: Send + Sync + fmt::Debug {
-    /// Starts a verification; the provider sends a code to the mobile number. Returns the
-    /// provider's transaction id.
-    async fn request(&self, req: IdentityRequest) -> Result<String>;
+    /// Starts a verification; the provider sends a code to the mobile number, in a text message
+    /// that names `sender` in brackets (the operator's name from the policy: Korean carriers
+    /// require the sender's name). Returns the provider's transaction id.
+    async fn request(&self, req: IdentityRequest, sender: &str) -> Result<String>;
     /// Confirms a transaction with the code the person received.
     async fn confirm(&self, transaction: &str, code: &str) -> Result<VerifiedIdentity>;
     /// The sandbox's SMS outbox (the "phone" of the sandbox), if this is the sandbox.
@@ -143,6 +144,15 @@ impl fmt::Debug for SandboxIdentity {
     }
 }
 
+/// The text message carrying a verification code: the sender's name in brackets first, as
+/// Korean carriers require, e.g. `[라이프플랜] 본인확인 인증번호 [123456]를 …`.
+pub fn verification_text(sender: &str, code: &str) -> String {
+    format!(
+        "[{}] 본인확인 인증번호 [{code}]를 입력해 주세요. 3분 안에 입력해야 합니다.",
+        sender.trim()
+    )
+}
+
 /// Codes are valid this long, for this many tries (like the carriers' services).
 const CODE_TTL: Duration = Duration::from_secs(180);
 const CODE_TRIES: u32 = 5;
@@ -153,7 +163,7 @@ fn invalid(field: &str, code: &str, ko: &str, en: &str) -> CoreError {
 
 #[async_trait]
 impl IdentityProvider for SandboxIdentity {
-    async fn request(&self, req: IdentityRequest) -> Result<String> {
+    async fn request(&self, req: IdentityRequest, sender: &str) -> Result<String> {
         let mut errors = Vec::new();
         let name = PersonName::parse(&req.name).map_err(|e| {
             FieldError::new(
@@ -186,9 +196,7 @@ impl IdentityProvider for SandboxIdentity {
         let tx = URL_SAFE_NO_PAD.encode(id);
         self.outbox.push(SmsMessage {
             to: mobile.e164().to_owned(),
-            text: format!(
-                "[지킴이 본인확인] 인증번호 [{code}]를 입력해 주세요. 3분 안에 입력해야 합니다."
-            ),
+            text: verification_text(sender, &code),
             at: Utc::now(),
         });
         let mut pending = self
@@ -287,9 +295,11 @@ impl Jikimi {
         ))
     }
 
-    /// Starts 본인확인.
+    /// Starts 본인확인. The text message names the operator (`operator.name` of the policy, in
+    /// Korean), not the engine.
     pub async fn identity_request(&self, req: IdentityRequest) -> Result<String> {
-        self.provider()?.request(req).await
+        let sender = self.policy().operator.name.ko.clone();
+        self.provider()?.request(req, &sender).await
     }
 
     /// Confirms 본인확인. The age gate runs here, before the result is stored: a child under the

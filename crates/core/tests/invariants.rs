@@ -416,7 +416,7 @@ async fn consent_ledger_is_append_only_and_withdrawal_deletes_optional_items(b: 
         .map(|c| (c.category.clone(), c))
         .collect();
     assert!(state["optional_items"].granted);
-    for c in ["third_party", "marketing", "ads_email", "ads_sms"] {
+    for c in ["marketing", "ads_email", "ads_sms"] {
         assert!(!state[c].granted, "{c} starts refused");
         assert!(state[c].at.is_some(), "{c}: the refusal is recorded too");
     }
@@ -456,8 +456,10 @@ async fn consent_ledger_is_append_only_and_withdrawal_deletes_optional_items(b: 
     );
     assert!(has(&items, "email"));
     // The ledger kept every decision, in order; nothing was updated.
+    // One event per category at sign-up (lifeplan has four), then the two changes.
+    assert_eq!(t.app.policy().consents.len(), 4);
     let events = t.app.store().consent_events(id).await.unwrap();
-    assert_eq!(events.len(), 5 + 2);
+    assert_eq!(events.len(), 4 + 2);
     assert_eq!(events.last().unwrap().category, "optional_items");
     assert!(!events.last().unwrap().granted);
     let mut c = t.db().await;

@@ -13,6 +13,7 @@ jikimi_testkit::backend_tests!(
     password_change_ends_other_sessions_and_follows_the_rule,
     withdrawal_ends_every_session_and_reauthentication_is_recent,
     identity_verification_by_sms_code_feeds_one_sign_up,
+    the_verification_text_names_the_operator_from_the_policy,
     a_child_is_stopped_at_identity_confirmation_with_nothing_stored,
     a_failed_sign_up_keeps_the_identity_token_for_the_next_try,
     reauthentication_is_limited_too,
@@ -178,6 +179,51 @@ async fn withdrawal_ends_every_session_and_reauthentication_is_recent(b: Backend
         .unwrap();
     assert!(t.app.session(a.token.expose()).await.unwrap().is_none());
     assert!(t.app.login(&p.login_id, &pw(&p.password)).await.is_err());
+}
+
+/// The text message names the operator's site, not the engine: Korean carriers require the
+/// sender's name in brackets.
+async fn the_verification_text_names_the_operator_from_the_policy(b: Backend) {
+    let t = TestApp::on(b, "lifeplan").await;
+    let p = person(8);
+    let outbox = t.app.sandbox_outbox().unwrap();
+    t.app.identity_request(request(&p)).await.unwrap();
+    let code = outbox.last_code_for(&p.mobile).unwrap();
+    let sms = outbox.messages().pop().unwrap();
+    assert_eq!(
+        sms.text,
+        format!(
+            "[라이프플랜] 본인확인 인증번호 [{code}]를 입력해 주세요. 3분 안에 입력해야 합니다."
+        )
+    );
+    assert!(!sms.text.contains("지킴이"));
+
+    // Another operator's policy: its name, taken from the policy file.
+    let src = jikimi_policy::Policy::builtin_source("lifeplan").unwrap();
+    let renamed = src.replacen(
+        "name = { ko = \"라이프플랜\", en = \"Life Plan\" }",
+        "name = { ko = \"한빛생활\", en = \"Hanbit Living\" }",
+        1,
+    );
+    assert_ne!(renamed, src);
+    let policy = jikimi_policy::Policy::from_toml_str(&renamed, "hanbit.toml")
+        .unwrap()
+        .policy;
+    assert_eq!(policy.operator.name.ko, "한빛생활");
+    let t = TestApp::with_policy_on(b, policy).await;
+    let outbox = t.app.sandbox_outbox().unwrap();
+    t.app.identity_request(request(&p)).await.unwrap();
+    let sms = outbox.messages().pop().unwrap();
+    assert!(
+        sms.text.starts_with("[한빛생활] 본인확인 인증번호 ["),
+        "{}",
+        sms.text
+    );
+    assert!(!sms.text.contains("라이프플랜"));
+    assert_eq!(
+        jikimi_core::identity::verification_text(" 한빛생활 ", "123456"),
+        "[한빛생활] 본인확인 인증번호 [123456]를 입력해 주세요. 3분 안에 입력해야 합니다."
+    );
 }
 
 fn request(p: &jikimi_testkit::Person) -> IdentityRequest {

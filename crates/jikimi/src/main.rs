@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use jikimi_core::{Actor, Config, Jikimi, SystemClock};
-use jikimi_policy::{Lang, Loaded, Policy};
+use jikimi_policy::{Lang, Loaded, Policy, SAMPLE_MARKER, SampleEntry};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -293,6 +293,24 @@ fn report_warnings(loaded: &Loaded) {
     }
 }
 
+/// The start-up warning about sample ("(예시)") entries: how many and where, by key (ids only,
+/// never a personal value). `None` when the policy has none.
+fn sample_warning(policy: &Policy) -> Option<String> {
+    let samples = policy.sample_entries();
+    let n = samples.len();
+    if n == 0 {
+        return None;
+    }
+    let keys: Vec<String> = samples.iter().map(SampleEntry::key).collect();
+    Some(format!(
+        "policy {} has {n} sample \"{SAMPLE_MARKER}\" entr{}: {}. Members would read examples, not \
+         what this site does: replace or delete them before going live",
+        policy.meta.id,
+        if n == 1 { "y" } else { "ies" },
+        keys.join(", ")
+    ))
+}
+
 fn config(g: &Global) -> Config {
     Config {
         database_url: g.database_url.clone(),
@@ -374,6 +392,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 };
             let fresh = config(g).is_fresh();
             let app = open_with(g, fresh, limits.settings()?, identity).await?;
+            if let Some(w) = sample_warning(app.policy()) {
+                tracing::warn!("{w}");
+            }
             if fresh {
                 tracing::info!(data_dir = %g.data_dir.display(), "first start: created the data directory, master key, key store and database");
             }
@@ -634,6 +655,9 @@ fn policy_command(command: PolicyCommand) -> Result<ExitCode> {
                 for w in &loaded.warnings {
                     println!("warning: {w}");
                 }
+                if let Some(w) = sample_warning(&loaded.policy) {
+                    println!("warning: {w}");
+                }
                 println!(
                     "{file}: ok — policy {} version {} ({} items, {} consent categories, {} retention classes)",
                     loaded.policy.meta.id,
@@ -662,5 +686,35 @@ fn policy_command(command: PolicyCommand) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sample_warning_names_count_and_keys() {
+        let shipped = Policy::builtin("lifeplan").and_then(Result::ok);
+        let Some(loaded) = shipped else {
+            panic!("the shipped profile loads")
+        };
+        assert_eq!(sample_warning(&loaded.policy), None);
+        let mut p = loaded.policy;
+        p.processors[0].name.ko = "(예시) 메일 발송 대행사".into();
+        p.processors[1].task.ko = "(예시) 결제".into();
+        let w = sample_warning(&p).unwrap_or_default();
+        assert!(
+            w.starts_with(
+                "policy lifeplan has 2 sample \"(예시)\" entries: processor.mailer, processor.pg."
+            ),
+            "{w}"
+        );
+        p.processors.pop();
+        let w = sample_warning(&p).unwrap_or_default();
+        assert!(
+            w.contains("1 sample \"(예시)\" entry: processor.mailer."),
+            "{w}"
+        );
     }
 }

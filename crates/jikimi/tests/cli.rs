@@ -50,6 +50,167 @@ fn policy_check_accepts_both_shipped_files() {
     assert!(run(&["policy", "check", "lifeplan"]).status.success());
 }
 
+/// The shipped `lifeplan.toml` with two processors marked as samples.
+fn with_sample_processors() -> String {
+    let src = std::fs::read_to_string(policies().join("lifeplan.toml")).unwrap();
+    let out = src
+        .replacen(
+            "ko = \"메일 발송 대행사",
+            "ko = \"(예시) 메일 발송 대행사",
+            1,
+        )
+        .replacen(
+            "ko = \"전자결제대행사(PG)",
+            "ko = \"(예시) 전자결제대행사(PG)",
+            1,
+        );
+    let live = |s: &str| {
+        s.lines()
+            .filter(|l| !l.starts_with('#') && l.contains("\"(예시) "))
+            .count()
+    };
+    assert_eq!((live(&src), live(&out)), (0, 2), "the fixture lines exist");
+    out
+}
+
+#[test]
+fn policy_check_warns_about_missing_company_information_and_sample_entries() {
+    let dir = tempfile::tempdir().unwrap();
+    // The shipped files are clean.
+    for name in ["lifeplan", "lifeplan-seed"] {
+        let out = text(&run(&["policy", "check", name]));
+        assert!(
+            !out.contains("operator_info") && !out.contains("sample"),
+            "{out}"
+        );
+    }
+    // Without 상호, 대표자 and 사업자등록번호: still valid, with a warning.
+    let src = std::fs::read_to_string(policies().join("lifeplan.toml")).unwrap();
+    let bare: String = src
+        .lines()
+        .filter(|l| {
+            !["company =", "representative =", "business_number ="]
+                .iter()
+                .any(|k| l.starts_with(k))
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let path = dir.path().join("bare.toml");
+    std::fs::write(&path, bare).unwrap();
+    let o = run(&["policy", "check", path.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    assert!(
+        out.contains(
+            "warning: warning[operator_info] operator: the operator's company (상호), \
+             representative (대표자), business_number (사업자등록번호) are not given"
+        ),
+        "{out}"
+    );
+    // A mistyped business number is an error at its line and column.
+    let typo = src.replacen("\"000-81-12349\"", "\"000-81-12348\"", 1);
+    let line = typo
+        .lines()
+        .position(|l| l.starts_with("business_number ="))
+        .unwrap()
+        + 1;
+    let path = dir.path().join("typo.toml");
+    std::fs::write(&path, typo).unwrap();
+    let o = run(&["policy", "check", path.to_str().unwrap()]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains(&format!(
+            "typo.toml:{line}:19: operator.business_number: 사업자등록번호 \"000-81-12348\" fails its check digit"
+        )),
+        "{}",
+        text(&o)
+    );
+    // Sample entries: one warning each, and the count.
+    let path = dir.path().join("samples.toml");
+    std::fs::write(&path, with_sample_processors()).unwrap();
+    let o = run(&["policy", "check", path.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    for key in ["processor.mailer", "processor.pg"] {
+        assert!(
+            out.contains(&format!("warning: warning[sample_entry] {key}: ")),
+            "{out}"
+        );
+    }
+    assert!(
+        out.contains(
+            "policy lifeplan has 2 sample \"(예시)\" entries: processor.mailer, processor.pg."
+        ),
+        "{out}"
+    );
+}
+
+/// `serve` says at start how many sample "(예시)" entries the policy has and which.
+#[test]
+fn serve_names_sample_entries_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("samples.toml");
+    std::fs::write(&policy, with_sample_processors()).unwrap();
+    let log = dir.path().join("serve.log");
+    let port = free_port();
+    let mut c = bin();
+    c.args([
+        "serve",
+        "--data-dir",
+        dir.path().join("data").to_str().unwrap(),
+        "--policy",
+        policy.to_str().unwrap(),
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+    ])
+    .stdout(Stdio::null())
+    .stderr(std::fs::File::create(&log).unwrap());
+    let server = Server(c.spawn().unwrap());
+    let start = Instant::now();
+    while get(port, "/healthz").is_none() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "server did not come up"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(server);
+    let out = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        out.contains(
+            "policy lifeplan has 2 sample \"(예시)\" entries: processor.mailer, processor.pg."
+        ),
+        "{out}"
+    );
+    assert!(out.contains("WARN"), "{out}");
+
+    // The shipped default has none: no such line.
+    let log = dir.path().join("default.log");
+    let port = free_port();
+    let mut c = bin();
+    c.args([
+        "serve",
+        "--data-dir",
+        dir.path().join("data2").to_str().unwrap(),
+        "--listen",
+        &format!("127.0.0.1:{port}"),
+    ])
+    .stdout(Stdio::null())
+    .stderr(std::fs::File::create(&log).unwrap());
+    let server = Server(c.spawn().unwrap());
+    let start = Instant::now();
+    while get(port, "/healthz").is_none() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "server did not come up"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(server);
+    let out = std::fs::read_to_string(&log).unwrap();
+    assert!(!out.contains("(예시)"), "{out}");
+}
+
 #[test]
 fn policy_check_names_file_line_and_column_of_a_malformed_file() {
     let dir = tempfile::tempdir().unwrap();

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod bizno;
 mod error;
 mod load;
 mod model;
@@ -12,8 +13,8 @@ use std::path::Path;
 pub use error::{PolicyError, Problem, Warning};
 pub use model::{
     Channel, Choice, ConsentCategory, ConsentKind, ConsentMode, Contact, Context, Cookie, Duty,
-    IdentityMode, Item, ItemKind, Lang, LegalBasis, Meta, Operator, Partner, Policy, Processor,
-    Purpose, RetentionClass, Sensitivity, Text,
+    IdentityMode, Item, ItemKind, Lang, LegalBasis, Meta, Operator, OperatorLine, Partner, Policy,
+    Processor, Purpose, RetentionClass, SAMPLE_MARKER, SampleEntry, Sensitivity, Text,
 };
 pub use period::{Period, PeriodError};
 pub use version::PolicyVersion;
@@ -172,6 +173,136 @@ impl Policy {
             } else {
                 Period::Years(1)
             })
+    }
+
+    /// The operator's company information as footer lines in `lang`, in the usual Korean
+    /// order: 상호 · 대표자 · 주소 · 사업자등록번호 · 통신판매업 신고번호 · 대표전화 · 이메일.
+    /// Fields the policy does not give are left out. (The site name, `operator.name`, is not a
+    /// line: it is the site's title.)
+    pub fn operator_lines(&self, lang: Lang) -> Vec<OperatorLine> {
+        let op = &self.operator;
+        let pick = |ko: &'static str, en: &'static str| match lang {
+            Lang::Ko => ko,
+            Lang::En => en,
+        };
+        let text = |t: &Option<Text>| t.as_ref().map(|t| t.get(lang).to_owned());
+        [
+            ("company", pick("상호", "Company"), text(&op.company)),
+            (
+                "representative",
+                pick("대표자", "Representative"),
+                text(&op.representative),
+            ),
+            ("address", pick("주소", "Address"), text(&op.address)),
+            (
+                "business_number",
+                pick("사업자등록번호", "Business registration no."),
+                op.business_number.clone(),
+            ),
+            (
+                "mail_order_number",
+                pick("통신판매업 신고번호", "Mail-order business report no."),
+                op.mail_order_number.clone(),
+            ),
+            ("phone", pick("대표전화", "Phone"), op.phone.clone()),
+            ("email", pick("이메일", "E-mail"), op.email.clone()),
+        ]
+        .into_iter()
+        .filter_map(|(key, label, value)| value.map(|value| OperatorLine { key, label, value }))
+        .collect()
+    }
+
+    /// Entries marked as samples ([`SAMPLE_MARKER`], "(예시)", in one of their Korean texts),
+    /// in table order (`meta`, `operator`, `officer`, `manager`, purposes, items, consents,
+    /// retention classes, retention notes, partners, processors, cookies, `cookie_choices`)
+    /// and declared order within a table. A policy for a live site should have none; the
+    /// loader warns about each (`sample_entry`).
+    pub fn sample_entries(&self) -> Vec<SampleEntry> {
+        fn single(out: &mut Vec<SampleEntry>, table: &'static str, sample: bool) {
+            if sample {
+                out.push(SampleEntry {
+                    table,
+                    id: String::new(),
+                });
+            }
+        }
+        fn each<'a, T: 'a>(
+            out: &mut Vec<SampleEntry>,
+            table: &'static str,
+            entries: impl IntoIterator<Item = &'a T>,
+            id: impl Fn(&T) -> &str,
+            sample: impl Fn(&T) -> bool,
+        ) {
+            out.extend(
+                entries
+                    .into_iter()
+                    .filter(|e| sample(e))
+                    .map(|e| SampleEntry {
+                        table,
+                        id: id(e).to_owned(),
+                    }),
+            );
+        }
+        let mut out = Vec::new();
+        single(&mut out, "meta", self.meta.title.is_sample());
+        single(&mut out, "operator", self.operator.is_sample());
+        single(&mut out, "officer", self.officer.is_sample());
+        single(&mut out, "manager", self.manager.is_sample());
+        each(
+            &mut out,
+            "purpose",
+            &self.purposes,
+            |x| &x.id,
+            Purpose::is_sample,
+        );
+        each(&mut out, "item", &self.items, |x| &x.id, Item::is_sample);
+        each(
+            &mut out,
+            "consent",
+            &self.consents,
+            |x| &x.id,
+            ConsentCategory::is_sample,
+        );
+        each(
+            &mut out,
+            "retention",
+            &self.retention,
+            |x| &x.id,
+            RetentionClass::is_sample,
+        );
+        out.extend(
+            self.retention_notes
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| n.is_sample())
+                .map(|(i, _)| SampleEntry {
+                    table: "retention_note",
+                    id: i.to_string(),
+                }),
+        );
+        each(
+            &mut out,
+            "partner",
+            &self.partners,
+            |x| &x.id,
+            Partner::is_sample,
+        );
+        each(
+            &mut out,
+            "processor",
+            &self.processors,
+            |x| &x.id,
+            Processor::is_sample,
+        );
+        each(
+            &mut out,
+            "cookie",
+            &self.cookies,
+            |x| &x.id,
+            Cookie::is_sample,
+        );
+        single(&mut out, "cookie_choices", self.cookie_choices.is_sample());
+        out
     }
 
     /// True if any item is a 주민등록번호 (see warning `pipa_24_2`).

@@ -9,6 +9,7 @@ use toml::Spanned;
 use toml::value::Datetime;
 
 use crate::Loaded;
+use crate::bizno::{self, BusinessNumberError};
 use crate::error::{PolicyError, Problem, Warning};
 use crate::model::*;
 use crate::period::Period;
@@ -62,8 +63,13 @@ struct RawMeta {
 struct RawOperator {
     name: S<Text>,
     website: S<String>,
+    company: Option<S<Text>>,
+    representative: Option<S<Text>>,
     address: Option<S<Text>>,
+    business_number: Option<S<String>>,
+    mail_order_number: Option<S<String>>,
     phone: Option<S<String>>,
+    email: Option<S<String>>,
     #[serde(default)]
     large_scale: bool,
 }
@@ -490,6 +496,7 @@ pub(crate) fn load(src: &str, file: &str) -> Result<Loaded, PolicyError> {
             problems.into_iter().map(|(_, p)| p).collect(),
         ));
     }
+    let offsets = entry_offsets(&raw);
     let mut policy = convert(raw, &periods);
     policy.version = PolicyVersion::of(&policy).map_err(|e| {
         PolicyError::Invalid(vec![Problem {
@@ -501,11 +508,57 @@ pub(crate) fn load(src: &str, file: &str) -> Result<Loaded, PolicyError> {
         }])
     })?;
     let mut warnings = cx.warnings;
+    for entry in policy.sample_entries() {
+        let key = entry.key();
+        let offset = offsets.get(&key).copied().unwrap_or(usize::MAX);
+        warnings.push((
+            offset,
+            Warning {
+                code: "sample_entry",
+                message: format!(
+                    "{key} is marked \"{SAMPLE_MARKER}\": it is an example written so that a \
+                     section renders, not a declaration of what this site does. Replace it with \
+                     the real entry or delete it before publishing"
+                ),
+                key,
+            },
+        ));
+    }
     warnings.sort_by_key(|(offset, _)| *offset);
     Ok(Loaded {
         policy,
         warnings: warnings.into_iter().map(|(_, w)| w).collect(),
     })
+}
+
+/// Where each entry starts in the file, by its key path (as [`SampleEntry::key`] spells it),
+/// so that warnings about entries come in file order.
+fn entry_offsets(raw: &RawFile) -> HashMap<String, usize> {
+    let mut out = HashMap::new();
+    out.insert("meta".to_owned(), raw.meta.id.span().start);
+    out.insert("operator".to_owned(), raw.operator.name.span().start);
+    out.insert("officer".to_owned(), raw.officer.name.span().start);
+    out.insert("manager".to_owned(), raw.manager.name.span().start);
+    out.insert("cookie_choices".to_owned(), raw.cookie_choices.span().start);
+    for (i, n) in raw.retention_notes.iter().enumerate() {
+        out.insert(format!("retention_note[{i}]"), n.span().start);
+    }
+    let tables: [(&str, Vec<&S<String>>); 7] = [
+        ("purpose", raw.purposes.iter().map(|x| &x.id).collect()),
+        ("item", raw.items.iter().map(|x| &x.id).collect()),
+        ("consent", raw.consents.iter().map(|x| &x.id).collect()),
+        ("retention", raw.retention.iter().map(|x| &x.id).collect()),
+        ("partner", raw.partners.iter().map(|x| &x.id).collect()),
+        ("processor", raw.processors.iter().map(|x| &x.id).collect()),
+        ("cookie", raw.cookies.iter().map(|x| &x.id).collect()),
+    ];
+    for (table, ids) in tables {
+        for id in ids {
+            out.entry(format!("{table}.{}", id.get_ref()))
+                .or_insert(id.span().start);
+        }
+    }
+    out
 }
 
 /// Validates everything; returns the parsed period of each retention class.
@@ -545,8 +598,80 @@ fn validate(raw: &RawFile, cx: &mut Cx<'_>) -> HashMap<String, Period> {
     }
     let op = &raw.operator;
     cx.text(&op.name, "operator.name");
-    if let Some(a) = &op.address {
-        cx.text(a, "operator.address");
+    for (t, key) in [
+        (&op.company, "operator.company"),
+        (&op.representative, "operator.representative"),
+        (&op.address, "operator.address"),
+    ] {
+        if let Some(t) = t {
+            cx.text(t, key);
+        }
+    }
+    if let Some(b) = &op.business_number {
+        match bizno::check(b.get_ref()) {
+            Ok(()) => {}
+            Err(BusinessNumberError::Format) => cx.error(
+                b.span(),
+                "operator.business_number",
+                format!(
+                    "invalid 사업자등록번호 {:?}: write it as NNN-NN-NNNNN, e.g. \"123-45-67891\"",
+                    b.get_ref()
+                ),
+            ),
+            Err(BusinessNumberError::CheckDigit) => cx.error(
+                b.span(),
+                "operator.business_number",
+                format!(
+                    "사업자등록번호 {:?} fails its check digit (weights 1,3,7,1,3,7,1,3,5): \
+                     look for a mistyped digit",
+                    b.get_ref()
+                ),
+            ),
+        }
+    }
+    if let Some(v) = &op.mail_order_number
+        && v.get_ref().trim().is_empty()
+    {
+        cx.error(
+            v.span(),
+            "operator.mail_order_number",
+            "leave the key out instead of giving it empty",
+        );
+    }
+    if let Some(e) = &op.email
+        && !looks_like_email(e.get_ref())
+    {
+        cx.error(
+            e.span(),
+            "operator.email",
+            format!("invalid e-mail address {:?}", e.get_ref()),
+        );
+    }
+    let missing: Vec<&str> = [
+        ("company (상호)", op.company.is_none()),
+        ("representative (대표자)", op.representative.is_none()),
+        (
+            "business_number (사업자등록번호)",
+            op.business_number.is_none(),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(k, absent)| absent.then_some(k))
+    .collect();
+    if !missing.is_empty() {
+        cx.warn(
+            op.name.span(),
+            "operator_info",
+            "operator",
+            format!(
+                "the operator's {} {} not given: a Korean site shows its company name, \
+                 representative and business registration number in its footer (전자상거래법 \
+                 제10조: on the first screen of an online shop), and members look for them \
+                 before they trust a site; add them before publishing",
+                missing.join(", "),
+                if missing.len() == 1 { "is" } else { "are" }
+            ),
+        );
     }
     let site = op.website.get_ref();
     if !(site.starts_with("https://") || site.starts_with("http://")) || site.contains(' ') {
@@ -1219,8 +1344,13 @@ fn convert(raw: RawFile, periods: &HashMap<String, Period>) -> Policy {
         operator: Operator {
             name: t(raw.operator.name),
             website: raw.operator.website.into_inner(),
+            company: raw.operator.company.map(Spanned::into_inner),
+            representative: raw.operator.representative.map(Spanned::into_inner),
             address: raw.operator.address.map(Spanned::into_inner),
+            business_number: raw.operator.business_number.map(Spanned::into_inner),
+            mail_order_number: raw.operator.mail_order_number.map(Spanned::into_inner),
             phone: raw.operator.phone.map(Spanned::into_inner),
+            email: raw.operator.email.map(Spanned::into_inner),
             large_scale: raw.operator.large_scale,
         },
         officer: contact(raw.officer),

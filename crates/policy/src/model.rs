@@ -88,6 +88,45 @@ impl Text {
             Lang::En => &self.en,
         }
     }
+
+    /// True if the Korean text contains [`SAMPLE_MARKER`]: an example, not a real declaration.
+    pub fn is_sample(&self) -> bool {
+        self.ko.contains(SAMPLE_MARKER)
+    }
+}
+
+/// The marker of a sample entry: an entry whose Korean text contains it is an example
+/// written so that a section renders, and must not be shown on a live site
+/// ([`Policy::sample_entries`], warning `sample_entry`).
+pub const SAMPLE_MARKER: &str = "(예시)";
+
+/// An entry of the policy marked as a sample ([`SAMPLE_MARKER`] in one of its Korean texts).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct SampleEntry {
+    /// The table it is in: `meta`, `operator`, `officer`, `manager`, `purpose`, `item`,
+    /// `consent`, `retention`, `retention_note`, `partner`, `processor`, `cookie` or
+    /// `cookie_choices`.
+    pub table: &'static str,
+    /// The entry's id in an array of tables (for `retention_note`, its 0-based index); empty
+    /// for a single table such as `operator`.
+    pub id: String,
+}
+
+impl SampleEntry {
+    /// The key path, as in warnings: `partner.sample_insurer`, `retention_note[0]`, `operator`.
+    pub fn key(&self) -> String {
+        match (self.table, self.id.as_str()) {
+            (t, "") => t.to_owned(),
+            ("retention_note", i) => format!("retention_note[{i}]"),
+            (t, id) => format!("{t}.{id}"),
+        }
+    }
+}
+
+impl fmt::Display for SampleEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.key())
+    }
 }
 
 /// The whole privacy policy: the single source of truth of what is processed, why, on
@@ -163,20 +202,47 @@ pub enum IdentityMode {
     Rrn,
 }
 
-/// The operator (개인정보처리자).
+/// The operator (개인정보처리자), with the company information Korean sites show in their
+/// footer (전자상거래법 제10조: 상호, 대표자, 주소, 전화, 전자우편, 사업자등록번호,
+/// 통신판매업 신고번호). See [`Policy::operator_lines`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Operator {
-    /// Name of the operator or service.
+    /// Name of the site or service as members know it (e.g. 라이프플랜).
     pub name: Text,
     /// Website address.
     pub website: String,
-    /// Postal address, if published.
+    /// 상호: the company's legal name (e.g. 주식회사 라이프플랜). Optional in the file; a
+    /// policy without it loads with warning `operator_info`.
+    pub company: Option<Text>,
+    /// 대표자: the representative's name. Optional; warning `operator_info` if absent.
+    pub representative: Option<Text>,
+    /// Postal address (주소), if published.
     pub address: Option<Text>,
-    /// Main phone number, if published.
+    /// 사업자등록번호 as `NNN-NN-NNNNN`, check digit verified at load. Optional; warning
+    /// `operator_info` if absent.
+    pub business_number: Option<String>,
+    /// 통신판매업 신고번호, free text as issued (e.g. `제2026-서울중구-0000호`), if any.
+    pub mail_order_number: Option<String>,
+    /// Main phone number (대표전화, 고객센터), if published.
     pub phone: Option<String>,
+    /// Customer-centre e-mail address, if published.
+    pub email: Option<String>,
     /// Holds data of 50,000+ people or unique identifiers: staff access logs are kept 2
     /// years instead of 1 (안전성 확보조치 기준 제8조).
     pub large_scale: bool,
+}
+
+/// One line of the operator's company information, as shown in a site footer
+/// ([`Policy::operator_lines`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OperatorLine {
+    /// Stable key: `company`, `representative`, `address`, `business_number`,
+    /// `mail_order_number`, `phone` or `email`.
+    pub key: &'static str,
+    /// Label in the requested language (e.g. `사업자등록번호`).
+    pub label: &'static str,
+    /// Value in the requested language.
+    pub value: String,
 }
 
 /// A person of the privacy office.
@@ -555,3 +621,83 @@ labels!(IdentityMode {
     Verification => "본인확인기관을 통한 본인확인", "identity verification through a provider";
     Rrn => "성명·주민등록번호", "name and resident registration number";
 });
+
+// ---------------------------------------------------------------------------------------
+// Sample entries: an entry is a sample if any of its Korean texts carries SAMPLE_MARKER.
+// ---------------------------------------------------------------------------------------
+
+fn any_sample<'a>(texts: impl IntoIterator<Item = &'a Text>) -> bool {
+    texts.into_iter().any(Text::is_sample)
+}
+
+impl Operator {
+    /// True if a text of the operator is marked [`SAMPLE_MARKER`].
+    pub fn is_sample(&self) -> bool {
+        any_sample(
+            [Some(&self.name), self.company.as_ref()]
+                .into_iter()
+                .chain([self.representative.as_ref(), self.address.as_ref()])
+                .flatten(),
+        )
+    }
+}
+
+impl Contact {
+    /// True if a text of the contact is marked [`SAMPLE_MARKER`].
+    pub fn is_sample(&self) -> bool {
+        any_sample([&self.name, &self.department, &self.title])
+    }
+}
+
+impl Purpose {
+    /// True if the label or description is marked [`SAMPLE_MARKER`].
+    pub fn is_sample(&self) -> bool {
+        any_sample([&self.label, &self.description])
+    }
+}
+
+impl Item {
+    /// True if the label, help or a choice label is marked [`SAMPLE_MARKER`].
+    pub fn is_sample(&self) -> bool {
+        any_sample(
+            std::iter::once(&self.label)
+                .chain(self.help.as_ref())
+                .chain(self.choices.iter().map(|c| &c.label)),
+        )
+    }
+}
+
+impl ConsentCategory {
+    /// True if the title, purpose or refusal text is marked [`SAMPLE_MARKER`].
+    pub fn is_sample(&self) -> bool {
+        any_sample([&self.title, &self.purpose, &self.refusal])
+    }
+}
+
+impl RetentionClass {
+    /// True if the label, basis or records text is marked [`SAMPLE_MARKER`].
+    pub fn is_sample(&self) -> bool {
+        any_sample([&self.label, &self.basis, &self.records])
+    }
+}
+
+impl Partner {
+    /// True if the name is marked [`SAMPLE_MARKER`].
+    pub fn is_sample(&self) -> bool {
+        self.name.is_sample()
+    }
+}
+
+impl Processor {
+    /// True if the name or task is marked [`SAMPLE_MARKER`].
+    pub fn is_sample(&self) -> bool {
+        any_sample([&self.name, &self.task])
+    }
+}
+
+impl Cookie {
+    /// True if a text of the cookie is marked [`SAMPLE_MARKER`].
+    pub fn is_sample(&self) -> bool {
+        any_sample([&self.collects, &self.purposes, &self.retention])
+    }
+}

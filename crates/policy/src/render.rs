@@ -347,16 +347,29 @@ impl R<'_> {
 
     fn general(&self) -> Section {
         let op = self.op();
+        // PIPA Art. 30: the policy names who processes the data, by the company's legal name
+        // when the policy gives it.
+        let company = self.p.operator.company.as_ref().map(|c| c.get(self.l));
         let mut b = vec![
-            para(match self.l {
-                Lang::Ko => format!(
+            para(match (self.l, company) {
+                (Lang::Ko, None) => format!(
                     "회사(\"{op}\")는 회원의 개인정보를 소중히 여기며 「개인정보 보호법」과 같은 법 \
                      시행령, 개인정보보호위원회 고시를 지킵니다."
                 ),
-                Lang::En => format!(
+                (Lang::Ko, Some(company)) => format!(
+                    "{company}(이하 \"회사\")는 {op} 회원의 개인정보를 소중히 여기며 「개인정보 \
+                     보호법」과 같은 법 시행령, 개인정보보호위원회 고시를 지킵니다."
+                ),
+                (Lang::En, None) => format!(
                     "{op} (\"we\") values its members' personal data and complies with the Personal \
                      Information Protection Act (PIPA), its Enforcement Decree and the notices of the \
                      Personal Information Protection Commission (PIPC)."
+                ),
+                (Lang::En, Some(company)) => format!(
+                    "{company} (\"we\"), which runs {op}, values its members' personal data and \
+                     complies with the Personal Information Protection Act (PIPA), its Enforcement \
+                     Decree and the notices of the Personal Information Protection Commission \
+                     (PIPC)."
                 ),
             }),
             para(self.t(

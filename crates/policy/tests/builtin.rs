@@ -62,6 +62,134 @@ fn lifeplan_has_no_warnings() {
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
 }
 
+/// "Sample (예시) entries are not shown on a live site": the shipped default declares none.
+/// The sample third-party provision stays in the file as a commented-out example.
+#[test]
+fn shipped_profiles_have_no_sample_entries() {
+    for name in Policy::BUILTIN_NAMES {
+        let loaded = Policy::builtin(name).unwrap().unwrap();
+        assert_eq!(loaded.policy.sample_entries(), [], "{name}");
+        assert!(
+            !loaded.warnings.iter().any(|w| w.code == "sample_entry"),
+            "{name}"
+        );
+    }
+    let src = Policy::builtin_source("lifeplan").unwrap();
+    let live: Vec<&str> = src
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .collect();
+    assert!(!live.iter().any(|l| l.contains(SAMPLE_MARKER)));
+    for example in [
+        "# [[partner]]",
+        "# id = \"sample_insurer\"",
+        "# [[consent]]",
+        "# kind = \"third_party\"",
+        "# id = \"partner_offers\"",
+    ] {
+        assert!(
+            src.contains(example),
+            "the commented example keeps {example:?}"
+        );
+    }
+    // Uncommenting the example gives a valid policy with a third-party provision, whose three
+    // entries are flagged as samples.
+    let uncommented = uncomment_third_party_example(src);
+    let loaded = Policy::from_toml_str(&uncommented, "lifeplan+partner.toml")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let keys: Vec<String> = loaded
+        .policy
+        .sample_entries()
+        .iter()
+        .map(SampleEntry::key)
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "purpose.partner_offers",
+            "consent.third_party",
+            "partner.sample_insurer"
+        ]
+    );
+}
+
+/// The lifeplan source with the commented-out third-party example switched on.
+fn uncomment_third_party_example(src: &str) -> String {
+    let mut out = String::new();
+    let mut in_example = false;
+    for line in src.lines() {
+        let starts = ["# [[purpose]]", "# [[consent]]", "# [[partner]]"];
+        if starts.contains(&line) {
+            in_example = true;
+        }
+        if in_example && !line.starts_with("# ") {
+            in_example = false;
+        }
+        if in_example {
+            out.push_str(&line[2..]);
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The company information a Korean footer shows (전자상거래법 제10조), from the policy, in
+/// the usual order, in both languages.
+#[test]
+fn shipped_profiles_name_the_company() {
+    for name in Policy::BUILTIN_NAMES {
+        let p = Policy::builtin(name).unwrap().unwrap().policy;
+        let ko: Vec<(&str, &str, String)> = p
+            .operator_lines(Lang::Ko)
+            .into_iter()
+            .map(|l| (l.key, l.label, l.value))
+            .collect();
+        assert_eq!(
+            ko,
+            [
+                ("company", "상호", "주식회사 라이프플랜".to_owned()),
+                ("representative", "대표자", "홍길동".to_owned()),
+                ("address", "주소", "서울특별시 중구 지킴로 100".to_owned()),
+                (
+                    "business_number",
+                    "사업자등록번호",
+                    "000-81-12349".to_owned()
+                ),
+                (
+                    "mail_order_number",
+                    "통신판매업 신고번호",
+                    "제2026-서울중구-0000호".to_owned()
+                ),
+                ("phone", "대표전화", "02-0000-0000".to_owned()),
+                ("email", "이메일", "help@example.com".to_owned()),
+            ],
+            "{name}"
+        );
+        let en: Vec<(&str, String)> = p
+            .operator_lines(Lang::En)
+            .into_iter()
+            .map(|l| (l.label, l.value))
+            .collect();
+        assert_eq!(en[0], ("Company", "Life Plan Co., Ltd.".to_owned()));
+        assert_eq!(en[1], ("Representative", "Hong Gildong".to_owned()));
+        assert_eq!(
+            en[3],
+            ("Business registration no.", "000-81-12349".to_owned())
+        );
+        assert!(en.iter().all(|(l, _)| l.is_ascii()));
+        assert_eq!(p.operator.name.ko, "라이프플랜");
+        assert!(
+            p.operator
+                .email
+                .as_deref()
+                .unwrap()
+                .ends_with("@example.com")
+        );
+    }
+}
+
 #[test]
 fn seed_profile_is_the_seed() {
     let p = seed().policy;
@@ -172,17 +300,18 @@ fn lifeplan_follows_current_law() {
         Sensitivity::UniqueIdentifier
     );
     assert!(p.allows("ci", "one_account"));
-    for (id, kind) in [
-        ("optional_items", ConsentKind::OptionalItems),
-        ("third_party", ConsentKind::ThirdParty),
-        ("marketing", ConsentKind::Marketing),
-        ("ads_email", ConsentKind::AdReception),
-        ("ads_sms", ConsentKind::AdReception),
-    ] {
-        let c = p.consent(id).unwrap_or_else(|| panic!("{id}"));
-        assert_eq!(c.kind, kind);
-        assert!(!c.required);
-    }
+    let consents: Vec<(&str, ConsentKind)> =
+        p.consents.iter().map(|c| (c.id.as_str(), c.kind)).collect();
+    assert_eq!(
+        consents,
+        [
+            ("optional_items", ConsentKind::OptionalItems),
+            ("marketing", ConsentKind::Marketing),
+            ("ads_email", ConsentKind::AdReception),
+            ("ads_sms", ConsentKind::AdReception),
+        ]
+    );
+    assert!(p.consents.iter().all(|c| !c.required));
     assert_eq!(
         p.consent("ads_email").unwrap().channel,
         Some(Channel::Email)
@@ -232,18 +361,15 @@ fn lifeplan_follows_current_law() {
         assert_eq!(p.retention_class(id).unwrap().period, period, "{id}");
     }
     assert!(p.retention_class("consent_records").is_some());
-    assert!(!p.partners.is_empty());
-    assert!(
-        p.partners
-            .iter()
-            .all(|x| x.name.ko.contains("예시") && x.name.en.contains("Sample"))
-    );
-    assert!(!p.processors.is_empty());
-    assert!(
-        p.processors
-            .iter()
-            .all(|x| x.name.ko.contains("예시") && x.duties.len() == 4 && x.contract_on_file)
-    );
+    // No third-party provision; the processors are placeholders on example.com, not samples.
+    assert!(p.partners.is_empty());
+    assert!(p.purpose("partner_offers").is_none());
+    let processors: Vec<&str> = p.processors.iter().map(|x| x.id.as_str()).collect();
+    assert_eq!(processors, ["mailer", "pg"]);
+    assert!(p.processors.iter().all(|x| !x.is_sample()
+        && x.name.en.contains(".example.com")
+        && x.duties.len() == 4
+        && x.contract_on_file));
     assert_eq!(p.access_log_period(), Period::Years(1));
 }
 
@@ -285,16 +411,14 @@ fn queries() {
         .iter()
         .map(|c| c.id.as_str())
         .collect();
-    assert_eq!(
-        for_mobile,
-        ["optional_items", "third_party", "marketing", "ads_sms"]
-    );
+    assert_eq!(for_mobile, ["optional_items", "marketing", "ads_sms"]);
     assert_eq!(
         p.purpose("marketing").unwrap().consent.as_deref(),
         Some("marketing")
     );
-    assert!(p.partner("sample_insurer").is_some());
-    assert!(p.processor("sample_pg").is_some());
+    assert!(p.partner("sample_insurer").is_none());
+    assert!(p.processor("pg").is_some());
+    assert!(p.processor("nope").is_none());
 }
 
 #[test]

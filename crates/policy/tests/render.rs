@@ -2,6 +2,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers
 
+mod common;
+
 use jikimi_policy::render::{self, Block, Document, SECTION_IDS};
 use jikimi_policy::*;
 
@@ -208,19 +210,37 @@ fn seed_says_in_house_and_no_third_parties() {
 }
 
 #[test]
-fn lifeplan_lists_partners_and_processors() {
+fn lifeplan_lists_processors_and_no_third_party() {
     let p = policy("lifeplan");
-    for lang in Lang::ALL {
+    assert!(p.partners.is_empty());
+    for (lang, none) in [
+        (Lang::Ko, "제공받는 자: 없음"),
+        (Lang::En, "recipients: none"),
+    ] {
         let d = render::document(&p, lang);
         let tp = section_text(&d, "third_party");
-        for x in &p.partners {
-            assert!(tp.contains(x.name.get(lang)));
-        }
+        assert!(tp.contains(none), "{tp}");
         let pr = section_text(&d, "processors");
+        assert_eq!(p.processors.len(), 2);
         for x in &p.processors {
             assert!(pr.contains(x.name.get(lang)));
             assert!(pr.contains(x.task.get(lang)));
         }
+    }
+}
+
+/// A policy that provides data to a partner lists it (the shipped default no longer has one,
+/// so the test fixture does).
+#[test]
+fn partners_are_listed_when_declared() {
+    let p = common::load(common::MINIMAL).unwrap().policy;
+    let partner = p.partner("partner_a").unwrap();
+    for lang in Lang::ALL {
+        let d = render::document(&p, lang);
+        let tp = section_text(&d, "third_party");
+        assert!(tp.contains(partner.name.get(lang)), "{tp}");
+        assert!(tp.contains(p.consent("third_party").unwrap().title.get(lang)));
+        assert!(!tp.contains(if lang == Lang::Ko { "없음" } else { "none" }));
     }
 }
 
@@ -333,4 +353,42 @@ fn headings_are_public() {
         assert!(render::heading(id, Lang::En).is_some());
     }
     assert!(render::heading("nope", Lang::Ko).is_none());
+}
+
+/// PIPA Art. 30 (R-POL-01): the policy names who processes the data, by the company's legal
+/// name when the policy gives it, and says which site it is about.
+#[test]
+fn opening_sentence_names_the_company() {
+    for name in Policy::BUILTIN_NAMES {
+        let ko = doc(name, Lang::Ko);
+        let first = |d: &Document| match d.section("general").unwrap().blocks.first() {
+            Some(Block::Paragraph(p)) => p.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert!(
+            first(&ko)
+                .starts_with("주식회사 라이프플랜(이하 \"회사\")는 라이프플랜 회원의 개인정보를"),
+            "{name}: {}",
+            first(&ko)
+        );
+        let en = doc(name, Lang::En);
+        assert!(
+            first(&en).starts_with("Life Plan Co., Ltd. (\"we\"), which runs Life Plan, values"),
+            "{name}: {}",
+            first(&en)
+        );
+    }
+    // Without a company name, the site's name stands for the operator, as before.
+    let src = Policy::builtin_source("lifeplan").unwrap();
+    let without = src.replace(
+        "company = { ko = \"주식회사 라이프플랜\", en = \"Life Plan Co., Ltd.\" }\n",
+        "",
+    );
+    assert_ne!(without, src);
+    let p = Policy::from_toml_str(&without, "x.toml").unwrap().policy;
+    let text = render::document(&p, Lang::Ko).to_text();
+    assert!(text.contains("회사(\"라이프플랜\")는 회원의 개인정보를"));
+    assert!(!text.contains("주식회사"));
+    let text = render::document(&p, Lang::En).to_text();
+    assert!(text.contains("Life Plan (\"we\") values its members'"));
 }

@@ -16,6 +16,9 @@ child_age = 14
 [operator]
 name = { ko = "미니", en = "Mini" }
 website = "https://mini.example.com"
+company = { ko = "주식회사 미니", en = "Mini Co., Ltd." }
+representative = { ko = "홍길동", en = "Hong Gildong" }
+business_number = "123-45-67891"
 large_scale = false
 
 [officer]
@@ -159,7 +162,7 @@ after_withdrawal = true
 
 [[partner]]
 id = "partner_a"
-name = { ko = "(예시) 제휴사", en = "(Sample) Partner" }
+name = { ko = "제휴사", en = "Partner" }
 purposes = ["marketing"]
 items = ["name", "email"]
 retention = "consented"
@@ -167,7 +170,7 @@ consent = "third_party"
 
 [[processor]]
 id = "mailer"
-name = { ko = "(예시) 발송 대행", en = "(Sample) Mailer" }
+name = { ko = "발송 대행", en = "Mailer" }
 task = { ko = "메일 발송", en = "Sending mail" }
 items = ["email"]
 duties = ["follow_instructions", "confidentiality", "no_onward_sharing", "liability"]
