@@ -278,8 +278,8 @@ pub struct SignUpBody {
     /// Item values by item id (see `GET /api/v1/policy`).
     #[serde(default)]
     pub items: BTreeMap<String, String>,
-    /// Consent decisions by category id (`lifeplan`: optional_items, third_party, marketing,
-    /// ads_email, ads_sms; `lifeplan-seed`: privacy_policy).
+    /// Consent decisions by category id (`lifeplan`: optional_items, marketing, ads_email,
+    /// ads_sms; `lifeplan-seed`: privacy_policy).
     #[serde(default)]
     pub consents: BTreeMap<String, bool>,
     /// From `POST /api/v1/identity/requests/{id}/confirm` (the `lifeplan` profile).

@@ -53,8 +53,6 @@ fn text(key: &str) -> (&'static str, &'static str) {
             "양식을 보내는 주소를 직접 열었거나, 이전 화면으로 돌아와 다시 열었습니다. 처음 화면에서 다시 시작해 주세요.",
             "This address takes a form, not a visit. Please start again from the home page.",
         ),
-        "company_address" => ("주소", "Address"),
-        "company_phone" => ("연락처", "Phone"),
         "member_since" => ("가입일시", "Joined"),
         "withdrawn_at" => ("탈퇴일시", "Left"),
         "printed_at" => ("출력일시", "Printed"),

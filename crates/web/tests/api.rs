@@ -180,7 +180,7 @@ async fn lifeplan_body(api: &Api, p: &jikimi_testkit::Person) -> Value {
         "password": p.password,
         "identity_token": r.body["identity_token"],
         "items": {"email": p.email, "address": p.address, "postal_code": p.postal_code},
-        "consents": {"optional_items": true, "third_party": false, "marketing": false, "ads_email": false, "ads_sms": false},
+        "consents": {"optional_items": true, "marketing": false, "ads_email": false, "ads_sms": false},
     })
 }
 
@@ -238,13 +238,7 @@ async fn a_member_does_everything_over_the_api_on_both_profiles(b: Backend) {
         if profile == "lifeplan" {
             assert_eq!(
                 cats,
-                [
-                    "optional_items",
-                    "third_party",
-                    "marketing",
-                    "ads_email",
-                    "ads_sms"
-                ]
+                ["optional_items", "marketing", "ads_email", "ads_sms"]
             );
             let r = api
                 .send(
@@ -721,13 +715,7 @@ async fn the_policy_endpoint_serves_the_policy_file(b: Backend) {
         .collect();
     assert_eq!(
         consents,
-        [
-            "optional_items",
-            "third_party",
-            "marketing",
-            "ads_email",
-            "ads_sms"
-        ]
+        ["optional_items", "marketing", "ads_email", "ads_sms"]
     );
     assert!(
         r.body["items"]

@@ -41,6 +41,36 @@ async fn privacy_page_in_korean_switches_to_english(b: Backend) {
         s.visible_text("privacy-officer@example.com")
             .await
             .context("the privacy officer's e-mail")?;
+        // The operator's brand and company information, from the policy file, not the engine's.
+        let title = s.client().title().await?;
+        ensure!(title.ends_with("· 라이프플랜"), "<title>: {title:?}");
+        ensure!(s.text_of("header .brand").await? == "라이프플랜");
+        let company = s.text_of("footer #company").await?;
+        let o = &s.site.app.policy().operator;
+        for want in [
+            "상호",
+            "대표자",
+            "사업자등록번호",
+            "통신판매업 신고번호",
+            o.business_number.as_deref().unwrap_or("(none)"),
+            o.company
+                .as_ref()
+                .map(|c| c.ko.as_str())
+                .unwrap_or("(none)"),
+        ] {
+            ensure!(company.contains(want), "footer lacks {want:?}: {company}");
+        }
+        let bold = s
+            .visible(Locator::Css("footer a.privacy"))
+            .await?
+            .css_value("font-weight")
+            .await?;
+        ensure!(bold == "700", "개인정보 처리방침 in bold: {bold}");
+        let html = s.client().source().await?;
+        ensure!(
+            !html.contains("지킴이") && !html.contains("(예시)"),
+            "engine name or a sample on a live page"
+        );
         s.screenshot("ko").await?;
 
         let switch = s
@@ -64,6 +94,12 @@ async fn privacy_page_in_korean_switches_to_english(b: Backend) {
             "English heading: {title:?}"
         );
         s.visible_text("privacy-officer@example.com").await?;
+        ensure!(s.text_of("header .brand").await? == "Life Plan");
+        let company = s.text_of("footer #company").await?;
+        ensure!(
+            company.contains("Business registration no."),
+            "footer in English: {company}"
+        );
         s.visible(Locator::Css("#lang-switch[hreflang='ko']"))
             .await
             .context("the link back to Korean")?;
@@ -255,8 +291,8 @@ async fn lifeplan_sign_up_with_identity_verification_correct_and_withdraw(b: Bac
             .find_all(Locator::Css("input[type=checkbox][name=consent]"))
             .await?;
         ensure!(
-            boxes.len() == 5,
-            "five consent categories, got {}",
+            boxes.len() == 4,
+            "four consent categories, got {}",
             boxes.len()
         );
         for b in &boxes {

@@ -136,18 +136,13 @@ impl Chrome {
     }
 }
 
-/// The operator's company information as Korean sites show it in the footer.
+/// The operator's company information as Korean sites show it in the footer (상호, 대표자, 주소,
+/// 사업자등록번호, 통신판매업 신고번호, 연락처), from the policy file.
 fn company_lines(p: &jikimi_policy::Policy, lang: Lang) -> Vec<(String, String)> {
-    let t = T(lang);
-    let o = &p.operator;
-    let mut lines = vec![];
-    if let Some(a) = &o.address {
-        lines.push((t.s("company_address").to_owned(), a.get(lang).to_owned()));
-    }
-    if let Some(ph) = &o.phone {
-        lines.push((t.s("company_phone").to_owned(), ph.clone()));
-    }
-    lines
+    p.operator_lines(lang)
+        .into_iter()
+        .map(|l| (l.label.to_owned(), l.value))
+        .collect()
 }
 
 /// `path?query` with `lang` set to `other` and every other parameter kept.
