@@ -325,6 +325,8 @@ pub(super) async fn edit_submit(
 struct PasswordPage {
     c: Chrome,
     errors: Vec<(String, String)>,
+    current_invalid: bool,
+    new_invalid: bool,
 }
 
 pub(super) async fn password_page(State(s): State<AppState>, Signed { v, .. }: Signed) -> Response {
@@ -338,7 +340,10 @@ pub(super) async fn password_page(State(s): State<AppState>, Signed { v, .. }: S
             (anchor.to_owned(), e.message(lang).to_owned())
         })
         .collect();
+    let invalid = |f: &str| v.flash.errors.iter().any(|e| e.field == f);
     let page = PasswordPage {
+        current_invalid: invalid("current_password"),
+        new_invalid: invalid("new_password"),
         c: v.chrome(&s),
         errors,
     };
@@ -411,6 +416,7 @@ struct ConsentPage {
     block: ConsentBlock,
     /// What withdrawing deletes now: the labels of the items held under this consent.
     deletes: Vec<String>,
+    error: Option<String>,
 }
 
 /// The labels of the items this member holds under `category`'s consent.
@@ -463,6 +469,7 @@ pub(super) async fn consent_page(
         granted,
         block,
         deletes,
+        error: v.flash.errors.first().map(|e| e.message(lang).to_owned()),
     };
     v.render(page)
 }
