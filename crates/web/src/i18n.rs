@@ -58,8 +58,8 @@ fn text(key: &str) -> (&'static str, &'static str) {
         "printed_at" => ("출력일시", "Printed"),
         "print_title" => ("내 개인정보 (인쇄용)", "My personal data (printable)"),
         "withdrawn_body" => (
-            "탈퇴를 마쳤습니다. 회원님의 정보를 잠근 열쇠를 없앴으므로, 백업을 포함한 어떤 사본에서도 다시 읽을 수 없습니다.",
-            "You have left. The key that locked your data is destroyed, so no copy of it, backups included, can be read again.",
+            "회원님의 정보를 잠근 열쇠를 없앴으므로, 백업을 포함한 어떤 사본에서도 다시 읽을 수 없습니다. 탈퇴 일시:",
+            "The key that locked your data is destroyed, so no copy of it, backups included, can be read again. Left at",
         ),
         "receipt_copy" => (
             "번호를 길게 눌러 복사하거나, 이 화면을 인쇄(Ctrl+P)해 두세요.",
@@ -311,8 +311,8 @@ fn text(key: &str) -> (&'static str, &'static str) {
         "withdrawn_title" => ("탈퇴를 마쳤습니다", "You have left"),
         "receipt" => ("탈퇴 확인번호", "Withdrawal receipt"),
         "receipt_note" => (
-            "이 번호는 지금 한 번만 보여 드립니다. 적어 두시면 탈퇴 후에도 법에 따라 보관 중인 기록을 조회할 수 있습니다.",
-            "This number is shown only now. Keep it: with it you can see the records kept by law after leaving.",
+            "이 번호는 탈퇴 직후 이 화면(30분 동안, 이 브라우저에서)에서만 보여 드리며 저희도 다시 알려 드릴 수 없습니다. 적어 두시면 탈퇴 후에도 법에 따라 보관 중인 기록을 조회할 수 있습니다.",
+            "This number is shown only on this page right after leaving (for 30 minutes, in this browser); we cannot tell it again. Keep it: with it you can see the records kept by law after leaving.",
         ),
         "expires_on" => (
             "보관 기한 (이날까지 보관, 다음 날 파기)",
