@@ -64,6 +64,7 @@ async fn lifeplan_every_page_fits_and_is_accessible(b: Backend) {
         found.check(s, "signup-done").await;
 
         member_pages(s, &p, &mut found).await?;
+        cookies_are_the_declared_ones(s)?;
         found.finish()
     })
     .await;
@@ -90,6 +91,7 @@ async fn seed_every_page_fits_and_is_accessible(b: Backend) {
         found.check(s, "signup-done").await;
 
         member_pages(s, &p, &mut found).await?;
+        cookies_are_the_declared_ones(s)?;
         found.finish()
     })
     .await;
@@ -369,6 +371,25 @@ async fn member_pages(s: &Session, p: &Person, found: &mut Problems) -> anyhow::
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
+
+/// R-POL-03: the 처리방침's cookie table names exactly the cookies the site set during the walk
+/// (every `Set-Cookie` of every response), no more and no fewer.
+fn cookies_are_the_declared_ones(s: &Session) -> anyhow::Result<()> {
+    let set = s.cookies_set();
+    let declared: std::collections::BTreeSet<String> = s
+        .site
+        .app
+        .policy()
+        .cookies
+        .iter()
+        .map(|c| c.name.clone())
+        .collect();
+    ensure!(
+        set == declared,
+        "cookies set {set:?} but the policy declares {declared:?}"
+    );
+    Ok(())
+}
 
 /// The problems of every page checked so far.
 #[derive(Default)]

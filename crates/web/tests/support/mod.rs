@@ -209,6 +209,11 @@ impl Session {
         })
     }
 
+    /// The names of every cookie the site has set so far in this test.
+    pub fn cookies_set(&self) -> std::collections::BTreeSet<String> {
+        self.server.cookies.lock().unwrap().clone()
+    }
+
     /// The WebDriver client, for anything the helpers below do not cover.
     pub fn client(&self) -> &Client {
         &self.client
@@ -721,6 +726,9 @@ impl WebDriverCompatibleCommand for Cdp {
 struct Server {
     addr: std::net::SocketAddr,
     task: tokio::task::JoinHandle<()>,
+    /// The name of every cookie the site set (a `Set-Cookie` that is not a removal), in any
+    /// response of the test.
+    cookies: std::sync::Arc<std::sync::Mutex<std::collections::BTreeSet<String>>>,
 }
 
 impl Server {
@@ -729,13 +737,35 @@ impl Server {
             .await
             .context("binding the test server")?;
         let addr = listener.local_addr()?;
-        let router = jikimi_web::router(site.app.clone());
+        let cookies = std::sync::Arc::new(std::sync::Mutex::new(std::collections::BTreeSet::new()));
+        let seen = cookies.clone();
+        let router = jikimi_web::router(site.app.clone()).layer(axum::middleware::map_response(
+            move |res: axum::response::Response| {
+                let seen = seen.clone();
+                async move {
+                    for v in res.headers().get_all(axum::http::header::SET_COOKIE) {
+                        let v = v.to_str().unwrap_or_default();
+                        let removal = v.contains("Max-Age=0");
+                        if let Some((name, _)) = v.split_once('=')
+                            && !removal
+                        {
+                            seen.lock().unwrap().insert(name.trim().to_owned());
+                        }
+                    }
+                    res
+                }
+            },
+        ));
         let task = tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, router).await {
                 eprintln!("test server stopped: {e}");
             }
         });
-        Ok(Self { addr, task })
+        Ok(Self {
+            addr,
+            task,
+            cookies,
+        })
     }
 }
 
