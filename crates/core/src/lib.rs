@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod access;
 pub mod audit;
 pub mod clock;
 mod error;
@@ -242,10 +243,25 @@ impl Jikimi {
         &self.inner.policy
     }
 
+    /// The store: core's own. Outside core only tests reach it (feature `test-support`, which
+    /// `jikimi-testkit` turns on), to tamper with and inspect what is stored.
+    #[cfg(not(feature = "test-support"))]
+    pub(crate) fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    #[cfg(feature = "test-support")]
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.inner.store
     }
 
+    /// The key ring: core's own, like the store.
+    #[cfg(not(feature = "test-support"))]
+    pub(crate) fn keyring(&self) -> &Keyring {
+        &self.inner.keyring
+    }
+
+    #[cfg(feature = "test-support")]
     pub fn keyring(&self) -> &Keyring {
         &self.inner.keyring
     }

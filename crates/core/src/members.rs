@@ -726,8 +726,19 @@ impl Jikimi {
     /// The member's own items, opened and written as a person reads them (phones with
     /// hyphens), for the member themself. Logged like any reveal.
     pub async fn own_items(&self, member: Uuid, ids: &[&str]) -> Result<BTreeMap<String, String>> {
+        // Linking values (CI, DI) are never shown, not even to the member: they are not asked
+        // for, so no caller has to remember to strip them.
+        let ids: Vec<&str> = ids
+            .iter()
+            .copied()
+            .filter(|id| {
+                self.policy()
+                    .item(id)
+                    .is_some_and(|i| !validate::never_shown(i.kind))
+            })
+            .collect();
         let values = self
-            .reveal(&Actor::Member(member), None, member, ids, SUBJECT_ACCESS)
+            .reveal(&Actor::Member(member), None, member, &ids, SUBJECT_ACCESS)
             .await?;
         let policy = self.policy();
         Ok(values

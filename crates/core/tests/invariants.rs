@@ -28,6 +28,7 @@ jikimi_testkit::backend_tests!(
     identity_items_cannot_be_corrected,
     cutting_the_end_of_the_audit_chain_is_detected,
     refusing_every_optional_consent_still_signs_up,
+    linking_values_never_leave_core,
 );
 
 const SEED: &str = "lifeplan-seed";
@@ -921,4 +922,36 @@ async fn refusing_every_optional_consent_still_signs_up(b: Backend) {
         }
         other => panic!("expected Invalid, got {other:?}"),
     }
+}
+
+/// CI and DI are never shown, not even to the member: core's own views and the export leave them
+/// out, so no page or API has to strip them (issue 10: core is the only door).
+async fn linking_values_never_leave_core(b: Backend) {
+    let t = TestApp::on(b, LIFEPLAN).await;
+    let p = person(81);
+    let id = t.app.sign_up(lifeplan_signup(&p)).await.unwrap();
+    let all: Vec<String> = t.app.policy().items.iter().map(|i| i.id.clone()).collect();
+    let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+    let own = t.app.own_items(id, &refs).await.unwrap();
+    assert!(own.contains_key("email"));
+    let masked = t.app.view_masked(&Actor::Member(id), id).await.unwrap();
+    let export = t.app.export(id).await.unwrap().to_string();
+    for linking in ["ci", "di"] {
+        assert!(!own.contains_key(linking), "own_items gave {linking}");
+        assert!(!masked.contains_key(linking), "view_masked gave {linking}");
+    }
+    for value in [&p.ci, &p.di] {
+        assert!(
+            !export.contains(value.as_str()),
+            "the export holds a linking value"
+        );
+    }
+    assert!(
+        t.app
+            .held_item_ids(id)
+            .await
+            .unwrap()
+            .contains(&"ci".to_owned()),
+        "CI is held"
+    );
 }

@@ -363,7 +363,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 g.data_dir.display(),
                 app.policy().meta.id,
                 app.policy().version().short(),
-                app.keyring().fingerprint()
+                app.master_key_fingerprint()
             );
         }
         Command::Serve {
@@ -428,7 +428,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 );
             }
             let app = open(g, false).await?;
-            let old = app.keyring().fingerprint();
+            let old = app.master_key_fingerprint();
             let n = app
                 .rotate_master_key(&cfg.master_key_file())
                 .await
@@ -585,7 +585,7 @@ fn print_purge(r: &jikimi_core::PurgeReport) {
 }
 
 async fn print_destruction_report(app: &Jikimi) -> Result<()> {
-    let records = app.store().destruction_records().await?;
+    let records = app.destruction_records().await?;
     println!(
         "{:<20} {:<10} {:<20} {:<32} {:>7} {:<15} {:<8} run",
         "at (UTC)", "event", "class", "period", "count", "method", "actor"

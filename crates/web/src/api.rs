@@ -442,10 +442,7 @@ pub(crate) async fn me_view(
         .app
         .view_masked(&Actor::Member(member), member)
         .await
-        .or_problem(lang)?
-        .into_iter()
-        .filter(|(id, _)| policy.item(id).is_some_and(|i| !never_shown(i.kind)))
-        .collect();
+        .or_problem(lang)?;
     if !reveal.is_empty() {
         for id in reveal {
             match policy.item(id) {
@@ -661,8 +658,7 @@ pub async fn consent_history(
 ) -> Result<Json<Vec<ConsentEventView>>, ApiError> {
     let events = s
         .app
-        .store()
-        .consent_events(a.session.member)
+        .consent_history(a.session.member)
         .await
         .map_err(|e| ApiError::internal(&e))?;
     let _ = lang;
@@ -709,11 +705,7 @@ pub async fn export(
             "Enter your password again to download your data (a login within 10 minutes)",
         ));
     }
-    let mut data = s.app.export(a.session.member).await.or_problem(lang)?;
-    let policy = s.app.policy().clone();
-    if let Some(items) = data.get_mut("items").and_then(|v| v.as_object_mut()) {
-        items.retain(|id, _| policy.item(id).is_some_and(|i| !never_shown(i.kind)));
-    }
+    let data = s.app.export(a.session.member).await.or_problem(lang)?;
     let mut res = Json(data).into_response();
     res.headers_mut().insert(
         header::CONTENT_DISPOSITION,

@@ -99,7 +99,6 @@ pub async fn destructions(
         .await?;
     let records = s
         .app
-        .store()
         .destruction_records()
         .await
         .map_err(jikimi_core::CoreError::from)

@@ -51,9 +51,9 @@ pub(super) fn kept_rows(policy: &jikimi_policy::Policy, lang: Lang) -> Vec<KeptR
 pub(super) async fn withdraw_page(State(s): State<AppState>, Signed { v, si }: Signed) -> Response {
     let lang = v.lang;
     let policy = s.app.policy().clone();
-    let held = match s.app.store().items(si.member, None).await {
+    let held = match s.app.held_item_ids(si.member).await {
         Ok(i) => i,
-        Err(e) => return error_page(&s, lang, e.into()),
+        Err(e) => return error_page(&s, lang, e),
     };
     // What goes now: every item held, except those a retention record keeps a copy of (those
     // are listed as kept, with their period, not as destroyed).
@@ -65,10 +65,10 @@ pub(super) async fn withdraw_page(State(s): State<AppState>, Signed { v, si }: S
         .collect();
     let deleted = held
         .iter()
-        .filter(|r| !kept_items.contains(&r.item_id.as_str()))
-        .filter_map(|r| {
+        .filter(|id| !kept_items.contains(&id.as_str()))
+        .filter_map(|id| {
             policy
-                .item(&r.item_id)
+                .item(id)
                 .filter(|i| !never_shown(i.kind))
                 .map(|i| i.label.get(lang).to_owned())
         })
@@ -208,7 +208,7 @@ struct RetainedRow {
 /// A kept record's content for people: labels from the policy, KST times, effective dates.
 pub(super) fn content_lines(
     s: &AppState,
-    versions: &[jikimi_store::PolicyVersionRow],
+    versions: &[jikimi_core::access::PolicyVersion],
     content: &serde_json::Value,
     lang: Lang,
 ) -> Vec<(String, String)> {
@@ -279,7 +279,7 @@ pub(super) async fn retained_page(State(s): State<AppState>, v: Visit) -> Respon
         return v.render(page);
     };
     let policy = s.app.policy().clone();
-    let versions = match s.app.store().policy_versions().await {
+    let versions = match s.app.policy_versions().await {
         Ok(r) => r,
         Err(e) => return error_page(&s, lang, e.into()),
     };

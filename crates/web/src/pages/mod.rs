@@ -615,7 +615,11 @@ fn kst(at: chrono::DateTime<chrono::Utc>) -> String {
 }
 
 /// A policy version as a member reads it: its effective date (시행일), never the hash.
-fn version_label(s: &AppState, versions: &[jikimi_store::PolicyVersionRow], hash: &str) -> String {
+fn version_label(
+    s: &AppState,
+    versions: &[jikimi_core::access::PolicyVersion],
+    hash: &str,
+) -> String {
     versions
         .iter()
         .find(|r| r.version == hash)

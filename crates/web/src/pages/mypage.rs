@@ -44,7 +44,7 @@ pub(super) async fn consent_rows(
     lang: Lang,
 ) -> Result<Vec<ConsentRow>, CoreError> {
     let policy = s.app.policy().clone();
-    let versions = s.app.store().policy_versions().await?;
+    let versions = s.app.policy_versions().await?;
     let state = s.app.consent_state(member).await?;
     Ok(state
         .into_iter()
@@ -427,11 +427,11 @@ pub(super) async fn held_under(
     lang: Lang,
 ) -> Result<Vec<String>, CoreError> {
     let policy = s.app.policy().clone();
-    let held = s.app.store().items(member, None).await?;
+    let held = s.app.held_item_ids(member).await?;
     Ok(policy
         .items_for_consent(category)
         .iter()
-        .filter(|i| i.basis == LegalBasis::Consent && held.iter().any(|r| r.item_id == i.id))
+        .filter(|i| i.basis == LegalBasis::Consent && held.contains(&i.id))
         .map(|i| i.label.get(lang).to_owned())
         .collect())
 }
@@ -608,11 +608,11 @@ pub(super) fn channel_label(channel: &str, t: T) -> String {
 
 pub(super) async fn history_page(State(s): State<AppState>, Signed { v, si }: Signed) -> Response {
     let lang = v.lang;
-    let events = match s.app.store().consent_events(si.member).await {
+    let events = match s.app.consent_history(si.member).await {
         Ok(e) => e,
         Err(e) => return error_page(&s, lang, e.into()),
     };
-    let versions = match s.app.store().policy_versions().await {
+    let versions = match s.app.policy_versions().await {
         Ok(r) => r,
         Err(e) => return error_page(&s, lang, e.into()),
     };
@@ -645,11 +645,7 @@ pub(super) async fn export_json(State(s): State<AppState>, Signed { v, si }: Sig
         return v.redirect("/mypage/reauth?next=/mypage/export.json");
     }
     match s.app.export(si.member).await {
-        Ok(mut data) => {
-            let policy = s.app.policy().clone();
-            if let Some(items) = data.get_mut("items").and_then(|v| v.as_object_mut()) {
-                items.retain(|id, _| policy.item(id).is_some_and(|i| !never_shown(i.kind)));
-            }
+        Ok(data) => {
             let mut res = axum::Json(data).into_response();
             res.headers_mut().insert(
                 axum::http::header::CONTENT_DISPOSITION,

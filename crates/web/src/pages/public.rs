@@ -36,7 +36,7 @@ pub(super) async fn privacy(
 ) -> Response {
     let lang = v.lang;
     let current = s.app.policy().version().as_str().to_owned();
-    let rows = match s.app.store().policy_versions().await {
+    let rows = match s.app.policy_versions().await {
         Ok(r) => r,
         Err(e) => return error_page(&s, lang, e.into()),
     };
