@@ -97,12 +97,7 @@ pub async fn destructions(
             serde_json::Value::Null,
         )
         .await?;
-    let records = s
-        .app
-        .destruction_records()
-        .await
-        .map_err(jikimi_core::CoreError::from)
-        .or_problem(lang)?;
+    let records = s.app.destruction_records().await.or_problem(lang)?;
     Ok(Json(
         records.into_iter().map(DestructionView::from).collect(),
     ))

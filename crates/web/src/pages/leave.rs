@@ -281,7 +281,7 @@ pub(super) async fn retained_page(State(s): State<AppState>, v: Visit) -> Respon
     let policy = s.app.policy().clone();
     let versions = match s.app.policy_versions().await {
         Ok(r) => r,
-        Err(e) => return error_page(&s, lang, e.into()),
+        Err(e) => return error_page(&s, lang, e),
     };
     let records = match s.app.retained_for_receipt(&code).await {
         Ok(views) => views

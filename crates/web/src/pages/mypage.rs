@@ -610,11 +610,11 @@ pub(super) async fn history_page(State(s): State<AppState>, Signed { v, si }: Si
     let lang = v.lang;
     let events = match s.app.consent_history(si.member).await {
         Ok(e) => e,
-        Err(e) => return error_page(&s, lang, e.into()),
+        Err(e) => return error_page(&s, lang, e),
     };
     let versions = match s.app.policy_versions().await {
         Ok(r) => r,
-        Err(e) => return error_page(&s, lang, e.into()),
+        Err(e) => return error_page(&s, lang, e),
     };
     let policy = s.app.policy().clone();
     let rows = events

@@ -38,7 +38,7 @@ pub(super) async fn privacy(
     let current = s.app.policy().version().as_str().to_owned();
     let rows = match s.app.policy_versions().await {
         Ok(r) => r,
-        Err(e) => return error_page(&s, lang, e.into()),
+        Err(e) => return error_page(&s, lang, e),
     };
     let wanted = q.version.filter(|w| *w != current && !w.is_empty());
     let doc = jikimi_policy::render::document(s.app.policy(), lang);
