@@ -60,6 +60,13 @@ pub enum CoreError {
     Conflict(String),
     #[error("wrong login ID or password")]
     BadCredentials,
+    /// Showing this needs the password within the last few minutes (sensitive items, or all of
+    /// one's data at once).
+    #[error("the password must be entered again first")]
+    ReauthRequired,
+    /// A linking value (CI, DI): never shown to anyone.
+    #[error("item {0:?} is never shown")]
+    NeverShown(String),
     /// Too many failed logins for this login ID; try again after `retry_after` seconds.
     #[error("too many failed logins; try again in {retry_after} seconds")]
     TooManyAttempts { retry_after: i64 },

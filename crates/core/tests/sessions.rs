@@ -20,6 +20,7 @@ jikimi_testkit::backend_tests!(
     housekeeping_removes_expired_sessions_and_verifications,
     concurrent_guesses_cannot_slip_past_the_limit,
     client_state_is_sealed_bound_and_expires,
+    one_rule_decides_what_a_member_sees_unmasked,
 );
 
 fn pw(s: &str) -> Revealed {
@@ -512,4 +513,77 @@ async fn client_state_is_sealed_bound_and_expires(b: Backend) {
             .unwrap()
             .is_none()
     );
+}
+
+/// The one rule for showing a member their own data unmasked (issue 10: it lived in two
+/// disagreeing copies in the web crate): ordinary items any time; sensitive ones (the RRN) and
+/// everything at once (show all, export, print) only within 10 minutes of entering the password;
+/// CI and DI never; unknown items are named.
+async fn one_rule_decides_what_a_member_sees_unmasked(b: Backend) {
+    use jikimi_core::access::Disclosure;
+    let t = TestApp::on(b, "lifeplan-seed").await;
+    let p = person(9);
+    t.app.sign_up(seed_signup(&p)).await.unwrap();
+    let a = t.app.login(&p.login_id, &pw(&p.password)).await.unwrap();
+    let fresh = t.app.session(a.token.expose()).await.unwrap().unwrap();
+    // Right after login everything may be shown.
+    let all = t
+        .app
+        .disclose_own(&fresh, Disclosure::Everything)
+        .await
+        .unwrap();
+    assert_eq!(all.get("email").map(String::as_str), Some(p.email.as_str()));
+    assert!(all.contains_key("rrn"));
+    t.app
+        .disclose_own(&fresh, Disclosure::Items(&["rrn"]))
+        .await
+        .unwrap();
+    assert!(t.app.export_own(&fresh).await.is_ok());
+
+    t.clock.advance(Duration::minutes(11));
+    let stale = t.app.session(a.token.expose()).await.unwrap().unwrap();
+    let email = t
+        .app
+        .disclose_own(&stale, Disclosure::Items(&["email", "address"]))
+        .await
+        .unwrap();
+    assert_eq!(
+        email["email"], p.email,
+        "ordinary items need no password again"
+    );
+    for what in [Disclosure::Items(&["email", "rrn"]), Disclosure::Everything] {
+        assert!(
+            matches!(
+                t.app.disclose_own(&stale, what).await,
+                Err(CoreError::ReauthRequired)
+            ),
+            "{what:?} without the password again"
+        );
+    }
+    assert!(matches!(
+        t.app.export_own(&stale).await,
+        Err(CoreError::ReauthRequired)
+    ));
+    assert!(matches!(
+        t.app.disclose_own(&stale, Disclosure::Items(&["nope"])).await,
+        Err(CoreError::Invalid(e)) if e[0].code == "item.unknown"
+    ));
+    // CI and DI: never, whatever the session (the lifeplan profile has them).
+    let l = TestApp::on(b, "lifeplan").await;
+    let q = person(10);
+    l.app.sign_up(lifeplan_signup(&q)).await.unwrap();
+    let s = l.app.login(&q.login_id, &pw(&q.password)).await.unwrap();
+    let s = l.app.session(s.token.expose()).await.unwrap().unwrap();
+    for linking in ["ci", "di"] {
+        assert!(matches!(
+            l.app.disclose_own(&s, Disclosure::Items(&[linking])).await,
+            Err(CoreError::NeverShown(_))
+        ));
+    }
+    let all = l
+        .app
+        .disclose_own(&s, Disclosure::Everything)
+        .await
+        .unwrap();
+    assert!(!all.contains_key("ci") && !all.contains_key("di"));
 }

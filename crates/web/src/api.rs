@@ -14,7 +14,7 @@ use axum_extra::extract::cookie::{Cookie, SameSite};
 use chrono::{DateTime, NaiveDate, Utc};
 use jikimi_core::identity::{Carrier, IdentityRequest};
 use jikimi_core::{Actor, Revealed, SignUp};
-use jikimi_policy::{ItemKind, Lang, Sensitivity};
+use jikimi_policy::Lang;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -80,16 +80,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/retained", post(retained))
 }
 
+pub(crate) use jikimi_core::access::Disclosure;
 pub(crate) use jikimi_core::validate::never_shown;
 
 /// Items whose unmasked value needs a recent password entry.
-pub(crate) fn needs_reauth(item: &jikimi_policy::Item) -> bool {
-    item.sensitivity != Sensitivity::Normal
-        || matches!(
-            item.kind,
-            ItemKind::Rrn | ItemKind::CardNumber | ItemKind::AccountNumber
-        )
-}
 
 /// The session cookie: HttpOnly, SameSite=Lax, Secure under TLS, no Max-Age (it ends with the
 /// browser; the server enforces idle and absolute expiry anyway).
@@ -437,47 +431,18 @@ pub(crate) async fn me_view(
     reveal: &[String],
 ) -> Result<MeView, ApiError> {
     let member = a.session.member;
-    let policy = s.app.policy().clone();
     let mut items: BTreeMap<String, String> = s
         .app
         .view_masked(&Actor::Member(member), member)
         .await
         .or_problem(lang)?;
     if !reveal.is_empty() {
-        for id in reveal {
-            match policy.item(id) {
-                None => {
-                    return Err(ApiError::fields(
-                        lang,
-                        &[jikimi_core::FieldError::new(
-                            id,
-                            "item.unknown",
-                            "처리방침에 없는 항목입니다",
-                            "is not an item of the privacy policy",
-                        )],
-                    ));
-                }
-                Some(i) if never_shown(i.kind) => {
-                    return Err(ApiError::forbidden(
-                        lang,
-                        "never_shown",
-                        "이 항목은 화면이나 응답에 보여 주지 않습니다",
-                        "This item is never shown",
-                    ));
-                }
-                Some(i) if needs_reauth(i) && !s.app.recently_authenticated(&a.session) => {
-                    return Err(ApiError::forbidden(
-                        lang,
-                        "reauth_required",
-                        "민감한 항목을 보려면 비밀번호를 다시 입력해 주세요 (10분 이내 로그인)",
-                        "Enter your password again to see sensitive items (a login within 10 minutes)",
-                    ));
-                }
-                Some(_) => {}
-            }
-        }
         let refs: Vec<&str> = reveal.iter().map(String::as_str).collect();
-        let shown = s.app.own_items(member, &refs).await.or_problem(lang)?;
+        let shown = s
+            .app
+            .disclose_own(&a.session, Disclosure::Items(&refs))
+            .await
+            .or_problem(lang)?;
         items.extend(shown);
     }
     Ok(MeView {
@@ -697,15 +662,7 @@ pub async fn export(
     ReqLang(lang): ReqLang,
     a: Authed,
 ) -> Result<Response, ApiError> {
-    if !s.app.recently_authenticated(&a.session) {
-        return Err(ApiError::forbidden(
-            lang,
-            "reauth_required",
-            "내려받으려면 비밀번호를 다시 입력해 주세요 (10분 이내 로그인)",
-            "Enter your password again to download your data (a login within 10 minutes)",
-        ));
-    }
-    let data = s.app.export(a.session.member).await.or_problem(lang)?;
+    let data = s.app.export_own(&a.session).await.or_problem(lang)?;
     let mut res = Json(data).into_response();
     res.headers_mut().insert(
         header::CONTENT_DISPOSITION,

@@ -225,6 +225,18 @@ impl ApiError {
                 e.retry_after = Some(retry_after);
                 e
             }
+            CoreError::ReauthRequired => Self::forbidden(
+                lang,
+                "reauth_required",
+                "비밀번호를 다시 입력해 주세요 (민감한 항목이나 내 정보 전체를 보려면 10분 안에 입력해야 합니다)",
+                "Enter your password again (sensitive items and all of your data at once need it within the last 10 minutes)",
+            ),
+            CoreError::NeverShown(_) => Self::forbidden(
+                lang,
+                "never_shown",
+                "이 항목은 화면이나 응답에 보여 주지 않습니다",
+                "This item is never shown",
+            ),
             CoreError::Identity(why) => Self::new(
                 StatusCode::BAD_REQUEST,
                 "identity",

@@ -27,7 +27,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
-use crate::api::{clear_session_cookie, never_shown, session_cookie};
+use crate::api::{Disclosure, clear_session_cookie, never_shown, session_cookie};
 use crate::extract::{PageLang, SESSION_COOKIE};
 use crate::i18n::T;
 use crate::problem::ApiError;

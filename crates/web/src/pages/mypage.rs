@@ -73,31 +73,21 @@ pub(super) async fn mypage(
     let member = si.member;
     let policy = s.app.policy().clone();
     let reveal = q.reveal.is_some();
-    if reveal && !s.app.recently_authenticated(&si) {
-        return v.redirect("/mypage/reauth?next=/mypage?reveal=1");
-    }
-    let values: BTreeMap<String, String> = if reveal {
-        let ids: Vec<String> = policy
-            .items
-            .iter()
-            .filter(|i| !never_shown(i.kind))
-            .map(|i| i.id.clone())
-            .collect();
-        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-        match s.app.own_items(member, &refs).await {
-            Ok(m) => m,
-            Err(e) => return error_page(&s, lang, e),
-        }
+    let values = if reveal {
+        s.app.disclose_own(&si, Disclosure::Everything).await
     } else {
-        match s.app.view_masked(&Actor::Member(member), member).await {
-            Ok(m) => m,
-            Err(e) => return error_page(&s, lang, e),
+        s.app.view_masked(&Actor::Member(member), member).await
+    };
+    let values: BTreeMap<String, String> = match values {
+        Ok(m) => m,
+        Err(CoreError::ReauthRequired) => {
+            return v.redirect("/mypage/reauth?next=/mypage?reveal=1");
         }
+        Err(e) => return error_page(&s, lang, e),
     };
     let items = policy
         .items
         .iter()
-        .filter(|i| !never_shown(i.kind))
         .filter_map(|i| {
             values.get(&i.id).map(|val| ItemRow {
                 id: i.id.clone(),
@@ -182,25 +172,9 @@ struct EditPage {
     errors: Vec<(String, String)>,
 }
 
-/// The items a member may correct on the page: sign-up items that are shown and, for consent
-/// items, whose consent is in force.
+/// The items a member may correct on the page (core's rule).
 pub(super) async fn editable(s: &AppState, member: uuid::Uuid) -> Result<Vec<Item>, CoreError> {
-    let policy = s.app.policy().clone();
-    let verified = policy.meta.identity == IdentityMode::Verification;
-    let state = s.app.consent_state(member).await?;
-    Ok(policy
-        .signup_items()
-        .filter(|i| {
-            !never_shown(i.kind) && !jikimi_core::validate::identity_locked(i.kind, verified)
-        })
-        .filter(|i| {
-            i.basis != LegalBasis::Consent
-                || i.consent
-                    .as_ref()
-                    .is_some_and(|c| state.iter().any(|st| &st.category == c && st.granted))
-        })
-        .cloned()
-        .collect())
+    s.app.correctable_items(member).await
 }
 
 pub(super) async fn edit_page(State(s): State<AppState>, Signed { v, si }: Signed) -> Response {
@@ -641,10 +615,7 @@ pub(super) async fn history_page(State(s): State<AppState>, Signed { v, si }: Si
 
 pub(super) async fn export_json(State(s): State<AppState>, Signed { v, si }: Signed) -> Response {
     let lang = v.lang;
-    if !s.app.recently_authenticated(&si) {
-        return v.redirect("/mypage/reauth?next=/mypage/export.json");
-    }
-    match s.app.export(si.member).await {
+    match s.app.export_own(&si).await {
         Ok(data) => {
             let mut res = axum::Json(data).into_response();
             res.headers_mut().insert(
@@ -655,6 +626,7 @@ pub(super) async fn export_json(State(s): State<AppState>, Signed { v, si }: Sig
             );
             res
         }
+        Err(CoreError::ReauthRequired) => v.redirect("/mypage/reauth?next=/mypage/export.json"),
         Err(e) => error_page(&s, lang, e),
     }
 }
@@ -672,11 +644,9 @@ struct PrintPage {
 
 pub(super) async fn print_page(State(s): State<AppState>, Signed { v, si }: Signed) -> Response {
     let lang = v.lang;
-    if !s.app.recently_authenticated(&si) {
-        return v.redirect("/mypage/reauth?next=/mypage/print");
-    }
-    let data = match s.app.export(si.member).await {
+    let data = match s.app.export_own(&si).await {
         Ok(d) => d,
+        Err(CoreError::ReauthRequired) => return v.redirect("/mypage/reauth?next=/mypage/print"),
         Err(e) => return error_page(&s, lang, e),
     };
     let consents = match consent_rows(&s, si.member, lang).await {
@@ -687,7 +657,6 @@ pub(super) async fn print_page(State(s): State<AppState>, Signed { v, si }: Sign
     let items = policy
         .items
         .iter()
-        .filter(|i| !never_shown(i.kind))
         .filter_map(|i| {
             data["items"][&i.id].as_str().map(|val| ItemRow {
                 id: i.id.clone(),
