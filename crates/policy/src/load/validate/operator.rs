@@ -1,6 +1,6 @@
 //! `[operator]`: the site and the company that runs it.
 
-use super::{Cx, looks_like_email};
+use super::{Cx, S, looks_like_email};
 use crate::bizno::{self, BusinessNumberError};
 use crate::load::RawOperator;
 
@@ -19,26 +19,7 @@ pub(super) fn check(op: &RawOperator, cx: &mut Cx<'_>) {
         }
     }
     if let Some(b) = &op.business_number {
-        match bizno::check(b.get_ref()) {
-            Ok(()) => {}
-            Err(BusinessNumberError::Format) => cx.error(
-                b.span(),
-                "operator.business_number",
-                format!(
-                    "invalid 사업자등록번호 {:?}: write it as NNN-NN-NNNNN, e.g. \"123-45-67891\"",
-                    b.get_ref()
-                ),
-            ),
-            Err(BusinessNumberError::CheckDigit) => cx.error(
-                b.span(),
-                "operator.business_number",
-                format!(
-                    "사업자등록번호 {:?} fails its check digit (weights 1,3,7,1,3,7,1,3,5): \
-                     look for a mistyped digit",
-                    b.get_ref()
-                ),
-            ),
-        }
+        business_number(b, cx);
     }
     if let Some(v) = &op.mail_order_number
         && v.get_ref().trim().is_empty()
@@ -58,6 +39,44 @@ pub(super) fn check(op: &RawOperator, cx: &mut Cx<'_>) {
             format!("invalid e-mail address {:?}", e.get_ref()),
         );
     }
+    company_info(op, cx);
+    let site = op.website.get_ref();
+    if !(site.starts_with("https://") || site.starts_with("http://")) || site.contains(' ') {
+        cx.error(
+            op.website.span(),
+            "operator.website",
+            "website must be an http(s):// address",
+        );
+    }
+}
+
+/// The 사업자등록번호: `NNN-NN-NNNNN` with a valid check digit.
+fn business_number(b: &S<String>, cx: &mut Cx<'_>) {
+    match bizno::check(b.get_ref()) {
+        Ok(()) => {}
+        Err(BusinessNumberError::Format) => cx.error(
+            b.span(),
+            "operator.business_number",
+            format!(
+                "invalid 사업자등록번호 {:?}: write it as NNN-NN-NNNNN, e.g. \"123-45-67891\"",
+                b.get_ref()
+            ),
+        ),
+        Err(BusinessNumberError::CheckDigit) => cx.error(
+            b.span(),
+            "operator.business_number",
+            format!(
+                "사업자등록번호 {:?} fails its check digit (weights 1,3,7,1,3,7,1,3,5): \
+                 look for a mistyped digit",
+                b.get_ref()
+            ),
+        ),
+    }
+}
+
+/// Warns `operator_info` when the company, its representative or its business number is
+/// missing.
+fn company_info(op: &RawOperator, cx: &mut Cx<'_>) {
     let missing: Vec<&str> = [
         ("company (상호)", op.company.is_none()),
         ("representative (대표자)", op.representative.is_none()),
@@ -82,14 +101,6 @@ pub(super) fn check(op: &RawOperator, cx: &mut Cx<'_>) {
                 missing.join(", "),
                 if missing.len() == 1 { "is" } else { "are" }
             ),
-        );
-    }
-    let site = op.website.get_ref();
-    if !(site.starts_with("https://") || site.starts_with("http://")) || site.contains(' ') {
-        cx.error(
-            op.website.span(),
-            "operator.website",
-            "website must be an http(s):// address",
         );
     }
 }
