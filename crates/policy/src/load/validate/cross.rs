@@ -1,0 +1,83 @@
+//! Checks that span sections: what one section says that another must agree with.
+
+use super::items::ItemFacts;
+use super::{Cx, Ids};
+use crate::load::{RawConsent, RawItem, RawMeta, RawOperator};
+use crate::model::{ConsentKind, ConsentMode, IdentityMode, ItemKind};
+
+/// Items × consents: warns `r_con_02` for each required `policy_agreement` category that
+/// required items depend on.
+pub(super) fn forced_consent(facts: &ItemFacts<'_>, ids: &Ids<'_>, cx: &mut Cx<'_>) {
+    for (cat, items) in &facts.forced {
+        if let Some(c) = ids.consent_by_id.get(cat) {
+            cx.warn(
+                c.id.span(),
+                "r_con_02",
+                format!("consent.{cat}"),
+                format!(
+                    "{} required item(s) ({}) can only be given by agreeing to the whole policy. \
+                     Since 2024-09-15 items needed for the contract are processed on notice \
+                     (PIPA Art. 15(1)4, 22(3); Decree Art. 17) and a forced consent for them is \
+                     discouraged (R-CON-02)",
+                    items.len(),
+                    items.join(", ")
+                ),
+            );
+        }
+    }
+}
+
+/// Items × `[operator]`: warns `large_scale` when unique identifiers or sensitive data are
+/// processed but `operator.large_scale` is not set.
+pub(super) fn large_scale(facts: &ItemFacts<'_>, op: &RawOperator, cx: &mut Cx<'_>) {
+    if facts.needs_large_scale && !op.large_scale {
+        cx.warn(
+            op.website.span(),
+            "large_scale",
+            "operator.large_scale",
+            "the policy processes unique identifiers or sensitive data, so staff access logs \
+             must be kept 2 years (안전성 확보조치 기준 제8조): set large_scale = true",
+        );
+    }
+}
+
+/// `meta.identity` × items: the identity mode needs an item to hold its result.
+pub(super) fn identity(meta: &RawMeta, items: &[RawItem], cx: &mut Cx<'_>) {
+    let has_kind = |ks: &[ItemKind]| items.iter().any(|i| ks.contains(i.kind.get_ref()));
+    match meta.identity.get_ref() {
+        IdentityMode::Rrn if !has_kind(&[ItemKind::Rrn]) => cx.error(
+            meta.identity.span(),
+            "meta.identity",
+            "identity = \"rrn\" needs an item of kind \"rrn\"",
+        ),
+        IdentityMode::Verification if !has_kind(&[ItemKind::Ci, ItemKind::Di]) => cx.error(
+            meta.identity.span(),
+            "meta.identity",
+            "identity = \"verification\" needs an item of kind \"ci\" or \"di\" to hold the result",
+        ),
+        _ => {}
+    }
+}
+
+/// `meta.consent_mode` × consents: `single_agreement` needs exactly one required
+/// `policy_agreement` category.
+pub(super) fn single_agreement(meta: &RawMeta, consents: &[RawConsent], cx: &mut Cx<'_>) {
+    let mode = *meta.consent_mode.get_ref();
+    let agreements = consents
+        .iter()
+        .filter(|c| {
+            *c.kind.get_ref() == ConsentKind::PolicyAgreement
+                && c.required.as_ref().is_some_and(|r| *r.get_ref())
+        })
+        .count();
+    if mode == ConsentMode::SingleAgreement && agreements != 1 {
+        cx.error(
+            meta.consent_mode.span(),
+            "meta.consent_mode",
+            format!(
+                "consent_mode = \"single_agreement\" needs exactly one required policy_agreement \
+                 category (found {agreements})"
+            ),
+        );
+    }
+}
