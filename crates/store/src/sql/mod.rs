@@ -3,21 +3,21 @@
 //! [`store_impl!`]. Each aggregate's file holds its trait (the part of [`Store`](crate::Store) it
 //! answers for) and a macro with its SQL:
 //!
-//! | file           | trait                | tables                                                  |
-//! |----------------|----------------------|---------------------------------------------------------|
-//! | `members.rs`   | `MemberStore`        | `members`, `member_items`, `blind_indexes`              |
-//! | `consents.rs`  | `ConsentStore`       | `consent_events`                                        |
-//! | `sessions.rs`  | `SessionStore`       | `sessions`, `login_failures`, `identity_verifications`  |
-//! | `audit.rs`     | `AuditStore`         | `audit_log`                                             |
-//! | `jobs.rs`      | `JobStore`           | `jobs`                                                  |
-//! | `retention.rs` | `RetentionStore`     | `retained_records` (and legal holds), `destruction_records` |
-//! | `office.rs`    | `OfficeStore`        | `office_tokens`                                         |
-//! | `policy.rs`    | `PolicyVersionStore` | `policy_versions`                                       |
+//! | file           | trait                | tables                                                       |
+//! |----------------|----------------------|--------------------------------------------------------------|
+//! | `members.rs`   | `MemberStore`        | `members`, `member_items`, `blind_indexes`                   |
+//! | `consents.rs`  | `ConsentStore`       | `consent_events`                                             |
+//! | `sessions.rs`  | `SessionStore`       | `sessions`, `login_failures`, `identity_verifications`       |
+//! | `audit.rs`     | `AuditStore`         | `audit_log`                                                  |
+//! | `jobs.rs`      | `JobStore`           | `jobs`                                                       |
+//! | `retention.rs` | `RetentionStore`     | `retained_records` (with legal holds), `destruction_records` |
+//! | `office.rs`    | `OfficeStore`        | `office_tokens`                                              |
+//! | `policy.rs`    | `PolicyVersionStore` | `policy_versions`                                            |
 //!
 //! A transaction that spans aggregates (sign-up, a change, a withdrawal) lives with the aggregate
-//! that starts it and writes the others' tables through their `*_tx` helpers (`append_audit_tx`,
-//! `insert_jobs_tx`, `insert_consents_tx`, `insert_destruction_tx`), which every macro expands into
-//! the same backend module.
+//! that starts it (members) and writes the others' tables through their `*_tx` helpers
+//! (`append_audit_tx`, `insert_jobs_tx`, `insert_consents_tx`, `insert_destruction_tx`), which every
+//! macro expands into the same backend module, or directly where only it needs the statement.
 //!
 //! What differs between the backends is small and named in each backend's module:
 //!
