@@ -1,5 +1,5 @@
 //! The PostgreSQL stores: the data store and the key store, for operators who run several
-//! `jikimi serve` instances against one database. The SQL is shared with SQLite (`common.rs`,
+//! `jikimi serve` instances against one database. The SQL is shared with SQLite (`sql/`,
 //! `keys.rs`); what differs is here:
 //!
 //! - rows are locked where SQLite relies on its single writer (`FOR UPDATE`), jobs are claimed
@@ -155,7 +155,7 @@ async fn lock_audit(tx: &mut Tx<'_>) -> Result<()> {
     Ok(())
 }
 
-crate::common::store_impl!(PgStore);
+crate::sql::store_impl!(PgStore);
 
 /// The key store on PostgreSQL: its own database (or schema) reached with its own role and URL.
 #[derive(Debug, Clone)]

@@ -1,6 +1,6 @@
 //! The SQLite data store: WAL, one writer connection (writes are serialised, so the audit chain
 //! and uniqueness checks need no locks), a small pool of readers. The SQL is shared with the
-//! PostgreSQL store (see `common.rs`).
+//! PostgreSQL store (see `sql/`).
 
 use std::sync::Arc;
 
@@ -88,4 +88,4 @@ async fn lock_audit(_tx: &mut Tx<'_>) -> Result<()> {
     Ok(())
 }
 
-crate::common::store_impl!(SqliteStore);
+crate::sql::store_impl!(SqliteStore);

@@ -1,0 +1,176 @@
+//! Jobs: the outbox of work done after a transaction commits (key destruction, mail, the retention
+//! purge). Transactions enqueue jobs through `insert_jobs_tx`; workers claim them with a lease.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::{JobOutcome, JobRow, NewJob, Result, StoreError};
+
+/// Jobs and their outbox (part of [`Store`](crate::Store)).
+#[async_trait]
+pub trait JobStore: Send + Sync {
+    async fn jobs(&self, kind: Option<&str>) -> Result<Vec<JobRow>>;
+    /// Claims the oldest due job of one of `kinds`, leased until `lease_until`.
+    async fn claim_job(
+        &self,
+        kinds: &[&str],
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Option<JobRow>>;
+    async fn finish_job(&self, id: Uuid, outcome: JobOutcome) -> Result<()>;
+    /// Inserts a job unless one with its id exists (a deterministic id makes a scheduled job
+    /// exist once, whichever instance schedules it). Returns whether it was inserted.
+    async fn schedule_job(&self, job: NewJob, now: DateTime<Utc>) -> Result<bool>;
+}
+
+/// Expands `insert_jobs_tx`, `job_row` and `impl JobStore for $store`. Needs from the backend
+/// module: `BEGIN`, `Tx` and `CLAIM_JOB`, the query that picks a due job (`FOR UPDATE SKIP LOCKED`
+/// on PostgreSQL).
+macro_rules! job_sql {
+    ($store:ident) => {
+        async fn insert_jobs_tx(
+            tx: &mut Tx<'_>,
+            jobs: &[$crate::NewJob],
+            now: chrono::DateTime<chrono::Utc>,
+        ) -> $crate::Result<()> {
+            for j in jobs {
+                sqlx::query(
+                    "INSERT INTO jobs (id, kind, payload, state, attempts, run_at, created_at)
+                     VALUES ($1, $2, $3, 'queued', 0, $4, $5)",
+                )
+                .bind(j.id)
+                .bind(&j.kind)
+                .bind(j.payload.to_string())
+                .bind(j.run_at)
+                .bind(now)
+                .execute(&mut **tx)
+                .await?;
+            }
+            Ok(())
+        }
+
+        fn job_row<R: sqlx::Row>(row: &R) -> $crate::Result<$crate::JobRow>
+        where
+            for<'r> $crate::sql::jobs::JobColumns: sqlx::FromRow<'r, R>,
+        {
+            <$crate::sql::jobs::JobColumns as sqlx::FromRow<R>>::from_row(row)?.into_job()
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::JobStore for $store {
+            async fn schedule_job(
+                &self,
+                j: $crate::NewJob,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::Result<bool> {
+                let done = sqlx::query(
+                    "INSERT INTO jobs (id, kind, payload, state, attempts, run_at, created_at)
+                     VALUES ($1, $2, $3, 'queued', 0, $4, $5) ON CONFLICT (id) DO NOTHING",
+                )
+                .bind(j.id)
+                .bind(&j.kind)
+                .bind(j.payload.to_string())
+                .bind(j.run_at)
+                .bind(now)
+                .execute(&self.write)
+                .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn jobs(&self, kind: Option<&str>) -> $crate::Result<Vec<$crate::JobRow>> {
+                let rows = sqlx::query(&format!(
+                    "SELECT {} FROM jobs WHERE $1 IS NULL OR kind = $1 ORDER BY created_at, id",
+                    $crate::sql::jobs::JOB_COLUMNS
+                ))
+                .bind(kind)
+                .fetch_all(&self.read)
+                .await?;
+                rows.iter().map(job_row).collect()
+            }
+
+            async fn claim_job(
+                &self,
+                kinds: &[&str],
+                now: chrono::DateTime<chrono::Utc>,
+                lease_until: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::Result<Option<$crate::JobRow>> {
+                let mut tx = self.write.begin_with(BEGIN).await?;
+                let kinds_json = serde_json::json!(kinds).to_string();
+                let row = sqlx::query(CLAIM_JOB)
+                    .bind(&kinds_json)
+                    .bind(now)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let Some(row) = row else {
+                    return Ok(None);
+                };
+                let mut job = job_row(&row)?;
+                sqlx::query(
+                    "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_until = $1 WHERE id = $2",
+                )
+                .bind(lease_until)
+                .bind(job.id)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                job.state = "running".into();
+                job.attempts += 1;
+                Ok(Some(job))
+            }
+
+            async fn finish_job(&self, id: uuid::Uuid, outcome: $crate::JobOutcome) -> $crate::Result<()> {
+                let q = match &outcome {
+                    $crate::JobOutcome::Done => sqlx::query(
+                        "UPDATE jobs SET state = 'done', locked_until = NULL, last_error = NULL WHERE id = $1",
+                    )
+                    .bind(id),
+                    $crate::JobOutcome::Retry { at, error } => sqlx::query(
+                        "UPDATE jobs SET state = 'queued', locked_until = NULL, run_at = $2, last_error = $3 WHERE id = $1",
+                    )
+                    .bind(id)
+                    .bind(*at)
+                    .bind(error.clone()),
+                    $crate::JobOutcome::Failed { error } => sqlx::query(
+                        "UPDATE jobs SET state = 'failed', locked_until = NULL, last_error = $2 WHERE id = $1",
+                    )
+                    .bind(id)
+                    .bind(error.clone()),
+                };
+                q.execute(&self.write).await?;
+                Ok(())
+            }
+        }
+    };
+}
+
+pub(crate) use job_sql;
+
+pub(crate) const JOB_COLUMNS: &str = "id, kind, payload, state, attempts, run_at, last_error";
+
+/// A job as its columns come out of either database (the payload is JSON text).
+#[derive(sqlx::FromRow)]
+pub(crate) struct JobColumns {
+    id: uuid::Uuid,
+    kind: String,
+    payload: String,
+    state: String,
+    attempts: i64,
+    run_at: chrono::DateTime<chrono::Utc>,
+    last_error: Option<String>,
+}
+
+impl JobColumns {
+    pub(crate) fn into_job(self) -> Result<JobRow> {
+        Ok(JobRow {
+            id: self.id,
+            kind: self.kind,
+            payload: serde_json::from_str(&self.payload)
+                .map_err(|e| StoreError::Malformed(format!("job payload: {e}")))?,
+            state: self.state,
+            attempts: self.attempts,
+            run_at: self.run_at,
+            last_error: self.last_error,
+        })
+    }
+}

@@ -1,0 +1,334 @@
+//! Members: the member row, its sealed items and blind indexes. Sign-up, a change and a withdrawal
+//! are each one transaction that also writes to other aggregates, through their `*_tx` helpers
+//! (consents, audit, jobs, retention) or, where only this transaction needs it, its own statement.
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+use crate::{ItemRow, MemberChange, MemberRow, NewMember, Result, StoreError, Withdrawal};
+
+/// Members, their sealed items and blind indexes (part of [`Store`](crate::Store)).
+#[async_trait]
+pub trait MemberStore: Send + Sync {
+    /// Creates a member with items, indexes, consents, audit entries and jobs, or nothing.
+    async fn insert_member(&self, m: NewMember) -> Result<()>;
+    async fn member(&self, id: Uuid) -> Result<Option<MemberRow>>;
+    async fn member_by_login(&self, login_index: &[u8]) -> Result<Option<MemberRow>>;
+    async fn member_by_index(&self, domain: &str, digest: &[u8]) -> Result<Option<Uuid>>;
+    async fn member_ids(&self) -> Result<Vec<Uuid>>;
+    async fn count_members(&self) -> Result<i64>;
+    /// Sealed items of a member; all of them when `only` is `None`.
+    async fn items(&self, member: Uuid, only: Option<&[String]>) -> Result<Vec<ItemRow>>;
+    /// Applies a change to an active member in one transaction; `NotFound` if the member is gone.
+    /// Returns how many sessions it ended.
+    async fn apply(&self, change: MemberChange) -> Result<u64>;
+    /// Withdraws a member: deletes every live row and writes the retained records, the
+    /// destruction record, audit entries and jobs, in one transaction.
+    async fn withdraw(&self, w: Withdrawal) -> Result<()>;
+}
+
+/// Expands `set_indexes_tx` and `impl MemberStore for $store`. Needs from the backend module:
+/// `BEGIN`, `Tx`, `FOR_UPDATE` (a withdrawal locks the member's row) and
+/// `$store::after_withdraw`; and the other aggregates' helpers (`insert_consents_tx`,
+/// `append_audit_tx`, `insert_jobs_tx`, `insert_destruction_tx`).
+macro_rules! member_sql {
+    ($store:ident) => {
+        /// Checks every index is free (or already this member's), then writes it. Checking first
+        /// names the item that collided; the primary key still guards against any race (a
+        /// concurrent insert of the same digest waits for the first and then fails as a duplicate).
+        async fn set_indexes_tx(
+            tx: &mut Tx<'_>,
+            member: uuid::Uuid,
+            indexes: &[$crate::IndexEntry],
+        ) -> $crate::Result<()> {
+            for ix in indexes {
+                let owner: Option<uuid::Uuid> = sqlx::query_scalar(
+                    "SELECT member_id FROM blind_indexes WHERE domain = $1 AND digest = $2",
+                )
+                .bind(&ix.domain)
+                .bind(&ix.digest)
+                .fetch_optional(&mut **tx)
+                .await?;
+                if owner.is_some_and(|o| o != member) {
+                    return Err($crate::StoreError::Duplicate {
+                        domain: ix.domain.clone(),
+                    });
+                }
+            }
+            for ix in indexes {
+                sqlx::query("DELETE FROM blind_indexes WHERE member_id = $1 AND domain = $2")
+                    .bind(member)
+                    .bind(&ix.domain)
+                    .execute(&mut **tx)
+                    .await?;
+                sqlx::query(
+                    "INSERT INTO blind_indexes (domain, digest, member_id) VALUES ($1, $2, $3)",
+                )
+                .bind(&ix.domain)
+                .bind(&ix.digest)
+                .bind(member)
+                .execute(&mut **tx)
+                .await
+                .map_err(|e| $crate::sql::members::unique_to_duplicate(e, &ix.domain))?;
+            }
+            Ok(())
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::MemberStore for $store {
+            async fn insert_member(&self, m: $crate::NewMember) -> $crate::Result<()> {
+                let mut tx = self.write.begin_with(BEGIN).await?;
+                let taken: Option<uuid::Uuid> =
+                    sqlx::query_scalar("SELECT id FROM members WHERE login_index = $1")
+                        .bind(&m.login_index)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                if taken.is_some() {
+                    return Err($crate::StoreError::Duplicate {
+                        domain: "login_id".into(),
+                    });
+                }
+                sqlx::query(
+                    "INSERT INTO members (id, login_index, login_sealed, password_hash, key_id, status, policy_version, created_at, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $7)",
+                )
+                .bind(m.id)
+                .bind(&m.login_index)
+                .bind(&m.login_sealed)
+                .bind(&m.password_hash)
+                .bind(&m.key_id)
+                .bind(&m.policy_version)
+                .bind(m.at)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| $crate::sql::members::unique_to_duplicate(e, "login_id"))?;
+                for item in &m.items {
+                    sqlx::query(
+                        "INSERT INTO member_items (member_id, item_id, sealed, correction_pending, updated_at)
+                         VALUES ($1, $2, $3, FALSE, $4)",
+                    )
+                    .bind(m.id)
+                    .bind(&item.item_id)
+                    .bind(&item.sealed)
+                    .bind(m.at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                set_indexes_tx(&mut tx, m.id, &m.indexes).await?;
+                insert_consents_tx(&mut tx, m.id, &m.consents).await?;
+                append_audit_tx(&mut tx, self.linker.as_ref(), &m.audit).await?;
+                insert_jobs_tx(&mut tx, &m.jobs, m.at).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn member(&self, id: uuid::Uuid) -> $crate::Result<Option<$crate::MemberRow>> {
+                Ok(sqlx::query_as(&format!(
+                    "SELECT {} FROM members WHERE id = $1",
+                    $crate::sql::members::MEMBER_COLUMNS
+                ))
+                .bind(id)
+                .fetch_optional(&self.read)
+                .await?)
+            }
+
+            async fn member_by_login(
+                &self,
+                login_index: &[u8],
+            ) -> $crate::Result<Option<$crate::MemberRow>> {
+                Ok(sqlx::query_as(&format!(
+                    "SELECT {} FROM members WHERE login_index = $1",
+                    $crate::sql::members::MEMBER_COLUMNS
+                ))
+                .bind(login_index)
+                .fetch_optional(&self.read)
+                .await?)
+            }
+
+            async fn member_by_index(
+                &self,
+                domain: &str,
+                digest: &[u8],
+            ) -> $crate::Result<Option<uuid::Uuid>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT member_id FROM blind_indexes WHERE domain = $1 AND digest = $2",
+                )
+                .bind(domain)
+                .bind(digest)
+                .fetch_optional(&self.read)
+                .await?)
+            }
+
+            async fn member_ids(&self) -> $crate::Result<Vec<uuid::Uuid>> {
+                Ok(sqlx::query_scalar("SELECT id FROM members")
+                    .fetch_all(&self.read)
+                    .await?)
+            }
+
+            async fn count_members(&self) -> $crate::Result<i64> {
+                Ok(sqlx::query_scalar("SELECT count(*) FROM members")
+                    .fetch_one(&self.read)
+                    .await?)
+            }
+
+            async fn items(
+                &self,
+                member: uuid::Uuid,
+                only: Option<&[String]>,
+            ) -> $crate::Result<Vec<$crate::ItemRow>> {
+                let rows: Vec<$crate::ItemRow> = sqlx::query_as(
+                    "SELECT item_id, sealed, correction_pending, updated_at FROM member_items
+                     WHERE member_id = $1 ORDER BY item_id",
+                )
+                .bind(member)
+                .fetch_all(&self.read)
+                .await?;
+                Ok(rows
+                    .into_iter()
+                    .filter(|r| only.is_none_or(|o| o.contains(&r.item_id)))
+                    .collect())
+            }
+
+            async fn apply(&self, c: $crate::MemberChange) -> $crate::Result<u64> {
+                let mut tx = self.write.begin_with(BEGIN).await?;
+                let touched = sqlx::query(
+                    "UPDATE members SET updated_at = $1 WHERE id = $2 AND status = 'active'",
+                )
+                .bind(c.at)
+                .bind(c.member_id)
+                .execute(&mut *tx)
+                .await?;
+                if touched.rows_affected() != 1 {
+                    return Err($crate::StoreError::NotFound("member"));
+                }
+                for item in &c.set_items {
+                    sqlx::query(
+                        "INSERT INTO member_items (member_id, item_id, sealed, correction_pending, updated_at)
+                         VALUES ($1, $2, $3, FALSE, $4)
+                         ON CONFLICT (member_id, item_id) DO UPDATE SET sealed = excluded.sealed,
+                             correction_pending = FALSE, updated_at = excluded.updated_at",
+                    )
+                    .bind(c.member_id)
+                    .bind(&item.item_id)
+                    .bind(&item.sealed)
+                    .bind(c.at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                for item in &c.remove_items {
+                    sqlx::query("DELETE FROM member_items WHERE member_id = $1 AND item_id = $2")
+                        .bind(c.member_id)
+                        .bind(item)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                for (item, pending) in &c.correction_marks {
+                    sqlx::query(
+                        "UPDATE member_items SET correction_pending = $1 WHERE member_id = $2 AND item_id = $3",
+                    )
+                    .bind(pending)
+                    .bind(c.member_id)
+                    .bind(item)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                for domain in &c.remove_indexes {
+                    sqlx::query("DELETE FROM blind_indexes WHERE member_id = $1 AND domain = $2")
+                        .bind(c.member_id)
+                        .bind(domain)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                set_indexes_tx(&mut tx, c.member_id, &c.set_indexes).await?;
+                if let Some(hash) = &c.password_hash {
+                    sqlx::query("UPDATE members SET password_hash = $1 WHERE id = $2")
+                        .bind(hash)
+                        .bind(c.member_id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                let mut ended = 0;
+                if let Some(keep) = &c.end_sessions_except {
+                    ended = sqlx::query(
+                        "DELETE FROM sessions WHERE member_id = $1 AND token_hash <> $2",
+                    )
+                    .bind(c.member_id)
+                    .bind(keep)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                }
+                insert_consents_tx(&mut tx, c.member_id, &c.consents).await?;
+                append_audit_tx(&mut tx, self.linker.as_ref(), &c.audit).await?;
+                insert_jobs_tx(&mut tx, &c.jobs, c.at).await?;
+                tx.commit().await?;
+                Ok(ended)
+            }
+
+            async fn withdraw(&self, w: $crate::Withdrawal) -> $crate::Result<()> {
+                let mut tx = self.write.begin_with(BEGIN).await?;
+                // The member's row is locked first, as a correction locks it first: a correction
+                // and a withdrawal of one member run one after the other, never interleaved.
+                let found: Option<uuid::Uuid> = sqlx::query_scalar(&format!(
+                    "SELECT id FROM members WHERE id = $1{FOR_UPDATE}"
+                ))
+                .bind(w.member_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if found.is_none() {
+                    return Err($crate::StoreError::NotFound("member"));
+                }
+                // Consent events are deleted explicitly: their triggers forbid updates, not deletes.
+                sqlx::query("DELETE FROM consent_events WHERE member_id = $1")
+                    .bind(w.member_id)
+                    .execute(&mut *tx)
+                    .await?;
+                let gone = sqlx::query("DELETE FROM members WHERE id = $1")
+                    .bind(w.member_id)
+                    .execute(&mut *tx)
+                    .await?;
+                if gone.rows_affected() != 1 {
+                    return Err($crate::StoreError::NotFound("member"));
+                }
+                for r in &w.retained {
+                    sqlx::query(
+                        "INSERT INTO retained_records (id, class, bucket, key_id, expires_on, receipt_index, sealed, created_at)
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                    )
+                    .bind(r.id)
+                    .bind(&r.class)
+                    .bind(&r.bucket)
+                    .bind(&r.key_id)
+                    .bind(r.expires_on)
+                    .bind(&r.receipt_index)
+                    .bind(&r.sealed)
+                    .bind(r.created_at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                for d in &w.destruction {
+                    insert_destruction_tx(&mut tx, d, false).await?;
+                }
+                append_audit_tx(&mut tx, self.linker.as_ref(), &w.audit).await?;
+                insert_jobs_tx(&mut tx, &w.jobs, w.at).await?;
+                tx.commit().await?;
+                self.after_withdraw().await;
+                Ok(())
+            }
+        }
+    };
+}
+
+pub(crate) use member_sql;
+
+pub(crate) const MEMBER_COLUMNS: &str =
+    "id, login_sealed, password_hash, key_id, status, policy_version, created_at, updated_at";
+
+pub(crate) fn unique_to_duplicate(e: sqlx::Error, domain: &str) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate {
+            domain: domain.to_owned(),
+        },
+        _ => StoreError::Db(e),
+    }
+}

@@ -1,0 +1,309 @@
+//! Sessions (only token hashes are stored), the login failure counters and identity-verification
+//! results awaiting sign-up: the short-lived rows of logging in, purged when they expire.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::{Result, SessionRow};
+
+/// Sessions, login attempts and identity-verification results (part of [`Store`](crate::Store)).
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    // --- sessions (only token hashes are stored)
+    async fn insert_session(&self, s: SessionRow) -> Result<()>;
+    async fn session(&self, token_hash: &[u8]) -> Result<Option<SessionRow>>;
+    async fn touch_session(&self, token_hash: &[u8], at: DateTime<Utc>) -> Result<()>;
+    async fn set_session_auth(&self, token_hash: &[u8], at: DateTime<Utc>) -> Result<()>;
+    async fn delete_session(&self, token_hash: &[u8]) -> Result<bool>;
+    /// Deletes a member's sessions except `keep`; returns how many.
+    async fn delete_member_sessions(&self, member: Uuid, keep: Option<&[u8]>) -> Result<u64>;
+
+    /// Deletes expired sessions (past their absolute expiry, or unused for `idle`) and expired
+    /// identity-verification results. Returns how many rows went.
+    async fn purge_expired(&self, now: DateTime<Utc>, idle: chrono::Duration) -> Result<u64>;
+    /// How many sessions and identity-verification results `purge_expired` would delete.
+    async fn count_expired(&self, now: DateTime<Utc>, idle: chrono::Duration) -> Result<u64>;
+
+    // --- login failure limits (shared by every instance, never in memory)
+    /// Reserves one password attempt for a login ID, atomically, before the password is checked:
+    /// refused with the lock's end if the ID is locked; otherwise the attempt is counted (a new
+    /// window starts when the old one is over) and its number in the window returned. The attempt
+    /// past `max` locks the ID until `at + lock`. Concurrent attempts cannot slip past the limit.
+    async fn begin_login_attempt(
+        &self,
+        login_index: &[u8],
+        at: DateTime<Utc>,
+        window: chrono::Duration,
+        max: i64,
+        lock: chrono::Duration,
+    ) -> Result<std::result::Result<i64, DateTime<Utc>>>;
+    async fn lock_login(&self, login_index: &[u8], until: DateTime<Utc>) -> Result<()>;
+    async fn clear_login_failures(&self, login_index: &[u8]) -> Result<()>;
+
+    // --- identity verification results awaiting sign-up
+    async fn put_identity(
+        &self,
+        token_hash: &[u8],
+        sealed: &[u8],
+        expires_at: DateTime<Utc>,
+    ) -> Result<()>;
+    /// Reads a result without using it up (`None` if unknown or expired).
+    async fn identity(&self, token_hash: &[u8], now: DateTime<Utc>) -> Result<Option<Vec<u8>>>;
+    /// Returns and deletes the result (it is used once).
+    async fn take_identity(&self, token_hash: &[u8], now: DateTime<Utc>)
+    -> Result<Option<Vec<u8>>>;
+}
+
+/// Expands `impl SessionStore for $store`. Needs `BEGIN` from the backend module.
+macro_rules! session_sql {
+    ($store:ident) => {
+        #[async_trait::async_trait]
+        impl $crate::SessionStore for $store {
+            async fn insert_session(&self, s: $crate::SessionRow) -> $crate::Result<()> {
+                sqlx::query(
+                    "INSERT INTO sessions (token_hash, member_id, created_at, last_seen_at, expires_at, auth_at)
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(&s.token_hash)
+                .bind(s.member_id)
+                .bind(s.created_at)
+                .bind(s.last_seen_at)
+                .bind(s.expires_at)
+                .bind(s.auth_at)
+                .execute(&self.write)
+                .await?;
+                Ok(())
+            }
+
+            async fn session(&self, token_hash: &[u8]) -> $crate::Result<Option<$crate::SessionRow>> {
+                Ok(sqlx::query_as(
+                    "SELECT token_hash, member_id, created_at, last_seen_at, expires_at, auth_at
+                     FROM sessions WHERE token_hash = $1",
+                )
+                .bind(token_hash)
+                .fetch_optional(&self.read)
+                .await?)
+            }
+
+            async fn touch_session(
+                &self,
+                token_hash: &[u8],
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::Result<()> {
+                sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
+                    .bind(at)
+                    .bind(token_hash)
+                    .execute(&self.write)
+                    .await?;
+                Ok(())
+            }
+
+            async fn set_session_auth(
+                &self,
+                token_hash: &[u8],
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::Result<()> {
+                sqlx::query(
+                    "UPDATE sessions SET auth_at = $1, last_seen_at = $1 WHERE token_hash = $2",
+                )
+                .bind(at)
+                .bind(token_hash)
+                .execute(&self.write)
+                .await?;
+                Ok(())
+            }
+
+            async fn delete_session(&self, token_hash: &[u8]) -> $crate::Result<bool> {
+                let done = sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .execute(&self.write)
+                    .await?;
+                Ok(done.rows_affected() > 0)
+            }
+
+            async fn delete_member_sessions(
+                &self,
+                member: uuid::Uuid,
+                keep: Option<&[u8]>,
+            ) -> $crate::Result<u64> {
+                let done = sqlx::query(
+                    "DELETE FROM sessions WHERE member_id = $1 AND ($2 IS NULL OR token_hash <> $2)",
+                )
+                .bind(member)
+                .bind(keep)
+                .execute(&self.write)
+                .await?;
+                Ok(done.rows_affected())
+            }
+
+            async fn purge_expired(
+                &self,
+                now: chrono::DateTime<chrono::Utc>,
+                idle: chrono::Duration,
+            ) -> $crate::Result<u64> {
+                let mut tx = self.write.begin_with(BEGIN).await?;
+                let sessions = sqlx::query(
+                    "DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2",
+                )
+                .bind(now)
+                .bind(now - idle)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                let identities =
+                    sqlx::query("DELETE FROM identity_verifications WHERE expires_at <= $1")
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                tx.commit().await?;
+                Ok(sessions + identities)
+            }
+
+            async fn count_expired(
+                &self,
+                now: chrono::DateTime<chrono::Utc>,
+                idle: chrono::Duration,
+            ) -> $crate::Result<u64> {
+                let sessions: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2",
+                )
+                .bind(now)
+                .bind(now - idle)
+                .fetch_one(&self.read)
+                .await?;
+                let identities: i64 =
+                    sqlx::query_scalar("SELECT count(*) FROM identity_verifications WHERE expires_at <= $1")
+                        .bind(now)
+                        .fetch_one(&self.read)
+                        .await?;
+                Ok((sessions + identities).max(0) as u64)
+            }
+
+            async fn begin_login_attempt(
+                &self,
+                login_index: &[u8],
+                at: chrono::DateTime<chrono::Utc>,
+                window: chrono::Duration,
+                max: i64,
+                lock: chrono::Duration,
+            ) -> $crate::Result<std::result::Result<i64, chrono::DateTime<chrono::Utc>>> {
+                let mut tx = self.write.begin_with(BEGIN).await?;
+                // One statement makes sure the row exists and locks it (a no-op update on conflict
+                // takes the row lock, even when another attempt just deleted or inserted it), so
+                // concurrent attempts for one ID, on any instance, count one after the other.
+                let (n, first, locked): (i64, chrono::DateTime<chrono::Utc>, Option<chrono::DateTime<chrono::Utc>>) =
+                    sqlx::query_as(
+                        "INSERT INTO login_failures (login_index, failures, first_at, locked_until)
+                         VALUES ($1, 0, $2, NULL)
+                         ON CONFLICT (login_index) DO UPDATE SET failures = login_failures.failures
+                         RETURNING failures, first_at, locked_until",
+                    )
+                    .bind(login_index)
+                    .bind(at)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if let Some(until) = locked.filter(|u| *u > at) {
+                    return Ok(Err(until));
+                }
+                let (failures, first_at) = if at - first <= window && locked.is_none() {
+                    (n + 1, first)
+                } else {
+                    (1, at)
+                };
+                let locked_until = (failures > max).then(|| at + lock);
+                sqlx::query(
+                    "UPDATE login_failures SET failures = $1, first_at = $2, locked_until = $3
+                     WHERE login_index = $4",
+                )
+                .bind(failures)
+                .bind(first_at)
+                .bind(locked_until)
+                .bind(login_index)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(match locked_until {
+                    Some(until) => Err(until),
+                    None => Ok(failures),
+                })
+            }
+
+            async fn lock_login(
+                &self,
+                login_index: &[u8],
+                until: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::Result<()> {
+                sqlx::query("UPDATE login_failures SET locked_until = $1 WHERE login_index = $2")
+                    .bind(until)
+                    .bind(login_index)
+                    .execute(&self.write)
+                    .await?;
+                Ok(())
+            }
+
+            async fn clear_login_failures(&self, login_index: &[u8]) -> $crate::Result<()> {
+                sqlx::query("DELETE FROM login_failures WHERE login_index = $1")
+                    .bind(login_index)
+                    .execute(&self.write)
+                    .await?;
+                Ok(())
+            }
+
+            async fn put_identity(
+                &self,
+                token_hash: &[u8],
+                sealed: &[u8],
+                expires_at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::Result<()> {
+                sqlx::query(
+                    "INSERT INTO identity_verifications (token_hash, sealed, expires_at) VALUES ($1, $2, $3)",
+                )
+                .bind(token_hash)
+                .bind(sealed)
+                .bind(expires_at)
+                .execute(&self.write)
+                .await?;
+                Ok(())
+            }
+
+            async fn identity(
+                &self,
+                token_hash: &[u8],
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::Result<Option<Vec<u8>>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT sealed FROM identity_verifications WHERE token_hash = $1 AND expires_at > $2",
+                )
+                .bind(token_hash)
+                .bind(now)
+                .fetch_optional(&self.read)
+                .await?)
+            }
+
+            async fn take_identity(
+                &self,
+                token_hash: &[u8],
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::Result<Option<Vec<u8>>> {
+                let mut tx = self.write.begin_with(BEGIN).await?;
+                // Expired results go whenever any is taken.
+                sqlx::query("DELETE FROM identity_verifications WHERE expires_at <= $1")
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                let sealed: Option<Vec<u8>> = sqlx::query_scalar(
+                    "DELETE FROM identity_verifications WHERE token_hash = $1 RETURNING sealed",
+                )
+                .bind(token_hash)
+                .fetch_optional(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(sealed)
+            }
+        }
+    };
+}
+
+pub(crate) use session_sql;
