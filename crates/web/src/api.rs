@@ -83,8 +83,6 @@ pub fn routes() -> Router<AppState> {
 pub(crate) use jikimi_core::access::Disclosure;
 pub(crate) use jikimi_core::validate::never_shown;
 
-/// Items whose unmasked value needs a recent password entry.
-
 /// The session cookie: HttpOnly, SameSite=Lax, Secure under TLS, no Max-Age (it ends with the
 /// browser; the server enforces idle and absolute expiry anyway).
 pub(crate) fn session_cookie(state: &AppState, token: &str) -> Cookie<'static> {
