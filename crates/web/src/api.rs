@@ -4,11 +4,9 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post, put};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -17,6 +15,8 @@ use jikimi_core::{Actor, Revealed, SignUp};
 use jikimi_policy::Lang;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::AppState;
@@ -54,30 +54,26 @@ redacted_debug!(
     MeView
 );
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/policy", get(policy))
-        .route("/api/v1/identity/requests", post(identity_request))
-        .route(
-            "/api/v1/identity/requests/{id}/confirm",
-            post(identity_confirm),
-        )
-        .route("/api/v1/sandbox/sms", post(sandbox_sms))
-        .route("/api/v1/members", post(sign_up))
-        .route("/api/v1/sessions", post(login))
-        .route(
-            "/api/v1/sessions/current",
-            delete(logout).get(current_session),
-        )
-        .route("/api/v1/me", get(me).patch(correct))
-        .route("/api/v1/me/password", put(change_password))
-        .route("/api/v1/me/consents", get(consents))
-        .route("/api/v1/me/consents/history", get(consent_history))
-        .route("/api/v1/me/consents/{category}", put(set_consent))
-        .route("/api/v1/me/recipients", get(recipients))
-        .route("/api/v1/me/export", get(export))
-        .route("/api/v1/me/withdrawal", post(withdraw))
-        .route("/api/v1/retained", post(retained))
+/// The member API's routes, each with its OpenAPI operation: one list, so no route can be left
+/// out of the document.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(policy))
+        .routes(routes!(identity_request))
+        .routes(routes!(identity_confirm))
+        .routes(routes!(sandbox_sms))
+        .routes(routes!(sign_up))
+        .routes(routes!(login))
+        .routes(routes!(logout, current_session))
+        .routes(routes!(me, correct))
+        .routes(routes!(change_password))
+        .routes(routes!(consents))
+        .routes(routes!(consent_history))
+        .routes(routes!(set_consent))
+        .routes(routes!(recipients))
+        .routes(routes!(export))
+        .routes(routes!(withdraw))
+        .routes(routes!(retained))
 }
 
 pub(crate) use jikimi_core::access::Disclosure;

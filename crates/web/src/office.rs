@@ -6,32 +6,30 @@
 use std::net::SocketAddr;
 
 use axum::Json;
-use axum::Router;
 use axum::extract::connect_info::ConnectInfo;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::routing::{get, post, put};
 use chrono::NaiveDate;
 use jikimi_core::{Actor, ClassPurge, PurgeReport};
 use jikimi_core::{DestructionRecord, RetainedMeta};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::AppState;
 use crate::extract::{ApiJson, ReqLang, bearer_token, lang_of};
 use crate::problem::{ApiError, OrProblem};
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/office/destructions", get(destructions))
-        .route("/api/v1/office/retained", get(retained))
-        .route(
-            "/api/v1/office/retained/{id}/hold",
-            put(hold).delete(release),
-        )
-        .route("/api/v1/office/purge", post(purge))
+/// The privacy office's routes, each with its OpenAPI operation (one list).
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(destructions))
+        .routes(routes!(retained))
+        .routes(routes!(hold, release))
+        .routes(routes!(purge))
 }
 
 /// A privacy-office staff account, from `Authorization: Bearer jko_…`.

@@ -1,5 +1,5 @@
 //! The OpenAPI 3.1 document, generated from the handlers' annotations and served at
-//! `/api/openapi.json`. A test keeps it and the router in step.
+//! `/api/openapi.json`. Routes and operations come from one list (utoipa-axum).
 
 use utoipa::OpenApi;
 
@@ -12,31 +12,6 @@ use crate::{api, office};
         title = "jikimi API",
         description = "Membership with the privacy policy as code. Errors are RFC 9457 problem documents (application/problem+json) naming the field and rule; messages follow Accept-Language (ko default, en).",
         version = "1"
-    ),
-    paths(
-        api::policy,
-        api::identity_request,
-        api::identity_confirm,
-        api::sandbox_sms,
-        api::sign_up,
-        api::login,
-        api::current_session,
-        api::logout,
-        api::me,
-        api::correct,
-        api::change_password,
-        api::consents,
-        api::set_consent,
-        api::consent_history,
-        api::recipients,
-        api::export,
-        api::withdraw,
-        api::retained,
-        office::destructions,
-        office::retained,
-        office::hold,
-        office::release,
-        office::purge,
     ),
     components(schemas(Problem, FieldProblem)),
     modifiers(&BearerAuth)
@@ -56,7 +31,16 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
+/// The API's router and its document, from one list of routes (`api::routes`, `office::routes`):
+/// a route without its operation cannot exist.
+pub fn router_and_document() -> (axum::Router<crate::AppState>, utoipa::openapi::OpenApi) {
+    utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(api::routes())
+        .merge(office::routes())
+        .split_for_parts()
+}
+
 /// The document as JSON.
 pub fn document() -> serde_json::Value {
-    serde_json::to_value(ApiDoc::openapi()).unwrap_or_default()
+    serde_json::to_value(router_and_document().1).unwrap_or_default()
 }
