@@ -370,7 +370,15 @@ mod tests {
     fn every_key_used_has_both_languages() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut sources = vec![];
-        for dir in ["templates", "src", "src/pages"] {
+        for dir in [
+            "templates",
+            "src",
+            "src/public",
+            "src/signup",
+            "src/account",
+            "src/me",
+            "src/leave",
+        ] {
             for entry in std::fs::read_dir(root.join(dir))
                 .into_iter()
                 .flatten()

@@ -1,12 +1,28 @@
 #![doc = include_str!("../README.md")]
 
-pub mod api;
+/// `Debug` that names the type only: these bodies carry passwords, tokens, codes or personal
+/// values, which must never reach a log line by a stray `{:?}`.
+macro_rules! redacted_debug {
+    ($($t:ty),* $(,)?) => {
+        $(impl std::fmt::Debug for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(concat!(stringify!($t), "(<redacted>)"))
+            }
+        })*
+    };
+}
+
+pub mod account;
 pub mod extract;
 mod i18n;
+pub mod leave;
+pub mod me;
 pub mod office;
 pub mod openapi;
-mod pages;
+mod page;
 pub mod problem;
+pub mod public;
+pub mod signup;
 
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -46,7 +62,7 @@ pub fn router_with(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/api/openapi.json", get(openapi_json))
         .route("/assets/site.css", get(site_css))
-        .merge(pages::routes())
+        .merge(page::routes())
         .merge(openapi::router_and_document().0)
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
@@ -110,7 +126,7 @@ async fn no_route(
     headers: axum::http::HeaderMap,
 ) -> Response {
     if wants_page(&uri, &headers) {
-        return pages::not_found_page(&s, page.lang);
+        return page::not_found_page(&s, page.lang);
     }
     let mut e = ApiError::not_found(lang);
     e.code = "no_route";
@@ -125,7 +141,7 @@ async fn wrong_method(
     headers: axum::http::HeaderMap,
 ) -> Response {
     if wants_page(&uri, &headers) {
-        return pages::method_not_allowed_page(&s, page.lang);
+        return page::method_not_allowed_page(&s, page.lang);
     }
     let title = match lang {
         jikimi_policy::Lang::Ko => "이 주소는 이 방법으로 요청할 수 없습니다",

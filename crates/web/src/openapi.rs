@@ -4,7 +4,7 @@
 use utoipa::OpenApi;
 
 use crate::problem::{FieldProblem, Problem};
-use crate::{api, office};
+use crate::{account, leave, me, office, public, signup};
 
 #[derive(OpenApi, Debug)]
 #[openapi(
@@ -31,11 +31,15 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-/// The API's router and its document, from one list of routes (`api::routes`, `office::routes`):
+/// The API's router and its document, from one list of routes (each feature's `api::routes`, and `office::routes`):
 /// a route without its operation cannot exist.
 pub fn router_and_document() -> (axum::Router<crate::AppState>, utoipa::openapi::OpenApi) {
     utoipa_axum::router::OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(api::routes())
+        .merge(public::api::routes())
+        .merge(signup::api::routes())
+        .merge(account::api::routes())
+        .merge(me::api::routes())
+        .merge(leave::api::routes())
         .merge(office::routes())
         .split_for_parts()
 }

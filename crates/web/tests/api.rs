@@ -769,7 +769,11 @@ async fn openapi_document_matches_the_routes(b: Backend) {
     // Routes and operations come from one list (utoipa-axum's OpenApiRouter): the API's sources
     // add no route around it, and the office's routes are in the document.
     for (name, source) in [
-        ("api.rs", include_str!("../src/api.rs")),
+        ("public/api.rs", include_str!("../src/public/api.rs")),
+        ("signup/api.rs", include_str!("../src/signup/api.rs")),
+        ("account/api.rs", include_str!("../src/account/api.rs")),
+        ("me/api.rs", include_str!("../src/me/api.rs")),
+        ("leave/api.rs", include_str!("../src/leave/api.rs")),
         ("office.rs", include_str!("../src/office.rs")),
     ] {
         assert!(

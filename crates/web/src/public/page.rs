@@ -1,35 +1,35 @@
 //! The home page, the published 개인정보 처리방침 and the sandbox's phone.
 
-use super::*;
+use crate::page::*;
 
 #[derive(Template)]
 #[template(path = "home.html")]
-struct HomePage {
-    c: Chrome,
+pub(crate) struct HomePage {
+    pub(crate) c: Chrome,
 }
 
-pub(super) async fn home(State(s): State<AppState>, v: Visit) -> Response {
+pub(crate) async fn home(State(s): State<AppState>, v: Visit) -> Response {
     let c = v.chrome(&s);
     v.render(HomePage { c })
 }
 
 #[derive(Template)]
 #[template(path = "privacy.html")]
-struct PrivacyPage<'a> {
-    c: Chrome,
-    doc: Option<&'a Document>,
-    old_text: Option<String>,
-    versions: Vec<(String, String, bool)>,
+pub(crate) struct PrivacyPage<'a> {
+    pub(crate) c: Chrome,
+    pub(crate) doc: Option<&'a Document>,
+    pub(crate) old_text: Option<String>,
+    pub(crate) versions: Vec<(String, String, bool)>,
 }
 
 #[derive(Debug, Deserialize)]
 pub struct PrivacyQuery {
-    version: Option<String>,
+    pub(crate) version: Option<String>,
 }
 
 /// The 개인정보 처리방침 of the active policy, generated from the policy file, with every version
 /// that was ever active and its effective date (R-POL-02).
-pub(super) async fn privacy(
+pub(crate) async fn privacy(
     State(s): State<AppState>,
     v: Visit,
     Query(q): Query<PrivacyQuery>,
@@ -76,12 +76,12 @@ pub(super) async fn privacy(
 
 #[derive(Template)]
 #[template(path = "sandbox_sms.html")]
-struct SandboxPage {
-    c: Chrome,
-    messages: Vec<(String, String, String)>,
+pub(crate) struct SandboxPage {
+    pub(crate) c: Chrome,
+    pub(crate) messages: Vec<(String, String, String)>,
 }
 
-pub(super) async fn sandbox_page(State(s): State<AppState>, v: Visit) -> Response {
+pub(crate) async fn sandbox_page(State(s): State<AppState>, v: Visit) -> Response {
     let lang = v.lang;
     let Some(outbox) = s.app.sandbox_outbox() else {
         return not_found_page(&s, lang);
@@ -103,7 +103,7 @@ pub(super) async fn sandbox_page(State(s): State<AppState>, v: Visit) -> Respons
 }
 
 /// The site's icon: a shield in the operator's blue (one 32×32 PNG in an ICO container).
-pub(super) async fn favicon() -> impl IntoResponse {
+pub(crate) async fn favicon() -> impl IntoResponse {
     (
         [
             (axum::http::header::CONTENT_TYPE, "image/x-icon"),
@@ -115,7 +115,7 @@ pub(super) async fn favicon() -> impl IntoResponse {
 
 /// Crawlers may read the public pages; a member's pages, the sign-up steps and the API are not
 /// for them.
-pub(super) async fn robots() -> impl IntoResponse {
+pub(crate) async fn robots() -> impl IntoResponse {
     (
         [
             (

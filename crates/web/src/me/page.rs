@@ -1,6 +1,6 @@
 //! 개인정보수정: the member's data, corrections, password, consents, history, export.
 
-use super::*;
+use crate::page::*;
 
 #[derive(Debug, Clone)]
 pub struct ItemRow {
@@ -24,21 +24,21 @@ pub struct ConsentRow {
 
 #[derive(Template)]
 #[template(path = "mypage.html")]
-struct MyPage {
-    c: Chrome,
-    items: Vec<ItemRow>,
-    revealed: bool,
-    consents: Vec<ConsentRow>,
-    notice: Option<String>,
+pub(crate) struct MyPage {
+    pub(crate) c: Chrome,
+    pub(crate) items: Vec<ItemRow>,
+    pub(crate) revealed: bool,
+    pub(crate) consents: Vec<ConsentRow>,
+    pub(crate) notice: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 pub struct MyQuery {
-    reveal: Option<String>,
+    pub(crate) reveal: Option<String>,
 }
 
 /// The member's consents as rows, each with its policy version's effective date.
-pub(super) async fn consent_rows(
+pub(crate) async fn consent_rows(
     s: &AppState,
     member: uuid::Uuid,
     lang: Lang,
@@ -64,7 +64,7 @@ pub(super) async fn consent_rows(
         .collect())
 }
 
-pub(super) async fn mypage(
+pub(crate) async fn mypage(
     State(s): State<AppState>,
     Signed { v, si }: Signed,
     Query(q): Query<MyQuery>,
@@ -112,13 +112,13 @@ pub(super) async fn mypage(
 
 #[derive(Template)]
 #[template(path = "reauth.html")]
-struct ReauthPage {
-    c: Chrome,
-    next: String,
-    error: Option<String>,
+pub(crate) struct ReauthPage {
+    pub(crate) c: Chrome,
+    pub(crate) next: String,
+    pub(crate) error: Option<String>,
 }
 
-pub(super) async fn reauth_page(
+pub(crate) async fn reauth_page(
     State(s): State<AppState>,
     Signed { v, .. }: Signed,
     Query(q): Query<NextQuery>,
@@ -131,7 +131,7 @@ pub(super) async fn reauth_page(
     v.render(page)
 }
 
-pub(super) async fn reauth_submit(
+pub(crate) async fn reauth_submit(
     State(s): State<AppState>,
     Signed { v, si }: Signed,
     form: FormData,
@@ -166,18 +166,18 @@ pub(super) async fn reauth_submit(
 
 #[derive(Template)]
 #[template(path = "edit.html")]
-struct EditPage {
-    c: Chrome,
-    fields: Vec<Field>,
-    errors: Vec<(String, String)>,
+pub(crate) struct EditPage {
+    pub(crate) c: Chrome,
+    pub(crate) fields: Vec<Field>,
+    pub(crate) errors: Vec<(String, String)>,
 }
 
 /// The items a member may correct on the page (core's rule).
-pub(super) async fn editable(s: &AppState, member: uuid::Uuid) -> Result<Vec<Item>, CoreError> {
+pub(crate) async fn editable(s: &AppState, member: uuid::Uuid) -> Result<Vec<Item>, CoreError> {
     s.app.correctable_items(member).await
 }
 
-pub(super) async fn edit_page(State(s): State<AppState>, Signed { v, si }: Signed) -> Response {
+pub(crate) async fn edit_page(State(s): State<AppState>, Signed { v, si }: Signed) -> Response {
     let lang = v.lang;
     let member = si.member;
     let items = match editable(&s, member).await {
@@ -221,7 +221,7 @@ pub(super) async fn edit_page(State(s): State<AppState>, Signed { v, si }: Signe
     v.render(page)
 }
 
-pub(super) async fn edit_submit(
+pub(crate) async fn edit_submit(
     State(s): State<AppState>,
     Signed { v, si }: Signed,
     form: FormData,
@@ -296,14 +296,14 @@ pub(super) async fn edit_submit(
 
 #[derive(Template)]
 #[template(path = "password.html")]
-struct PasswordPage {
-    c: Chrome,
-    errors: Vec<(String, String)>,
-    current_invalid: bool,
-    new_invalid: bool,
+pub(crate) struct PasswordPage {
+    pub(crate) c: Chrome,
+    pub(crate) errors: Vec<(String, String)>,
+    pub(crate) current_invalid: bool,
+    pub(crate) new_invalid: bool,
 }
 
-pub(super) async fn password_page(State(s): State<AppState>, Signed { v, .. }: Signed) -> Response {
+pub(crate) async fn password_page(State(s): State<AppState>, Signed { v, .. }: Signed) -> Response {
     let lang = v.lang;
     let errors = v
         .flash
@@ -324,7 +324,7 @@ pub(super) async fn password_page(State(s): State<AppState>, Signed { v, .. }: S
     v.render(page)
 }
 
-pub(super) async fn password_submit(
+pub(crate) async fn password_submit(
     State(s): State<AppState>,
     Signed { v, si }: Signed,
     form: FormData,
@@ -382,19 +382,19 @@ pub(super) async fn password_submit(
 
 #[derive(Template)]
 #[template(path = "consent.html")]
-struct ConsentPage {
-    c: Chrome,
-    id: String,
-    title: String,
-    granted: bool,
-    block: ConsentBlock,
+pub(crate) struct ConsentPage {
+    pub(crate) c: Chrome,
+    pub(crate) id: String,
+    pub(crate) title: String,
+    pub(crate) granted: bool,
+    pub(crate) block: ConsentBlock,
     /// What withdrawing deletes now: the labels of the items held under this consent.
-    deletes: Vec<String>,
-    error: Option<String>,
+    pub(crate) deletes: Vec<String>,
+    pub(crate) error: Option<String>,
 }
 
 /// The labels of the items this member holds under `category`'s consent.
-pub(super) async fn held_under(
+pub(crate) async fn held_under(
     s: &AppState,
     member: uuid::Uuid,
     category: &str,
@@ -412,7 +412,7 @@ pub(super) async fn held_under(
 
 /// One consent: what it is for, its state, and what withdrawing it deletes — asked before
 /// anything is deleted.
-pub(super) async fn consent_page(
+pub(crate) async fn consent_page(
     State(s): State<AppState>,
     Signed { v, si }: Signed,
     Path(category): Path<String>,
@@ -448,7 +448,7 @@ pub(super) async fn consent_page(
     v.render(page)
 }
 
-pub(super) async fn consent_submit(
+pub(crate) async fn consent_submit(
     State(s): State<AppState>,
     Signed { v, si }: Signed,
     Path(category): Path<String>,
@@ -507,7 +507,7 @@ pub(super) async fn consent_submit(
 
 /// What a consent change did, in both languages. For consents to receive advertising, the
 /// 처리결과 the law asks to be told: sender, date, result (정보통신망법 Art. 50(7)).
-pub(super) fn consent_result(
+pub(crate) fn consent_result(
     policy: &jikimi_policy::Policy,
     cat: &jikimi_policy::ConsentCategory,
     granted: bool,
@@ -566,13 +566,13 @@ pub struct HistoryRow {
 
 #[derive(Template)]
 #[template(path = "history.html")]
-struct HistoryPage {
-    c: Chrome,
-    rows: Vec<HistoryRow>,
+pub(crate) struct HistoryPage {
+    pub(crate) c: Chrome,
+    pub(crate) rows: Vec<HistoryRow>,
 }
 
 /// Where a consent decision was made, as a member reads it.
-pub(super) fn channel_label(channel: &str, t: T) -> String {
+pub(crate) fn channel_label(channel: &str, t: T) -> String {
     match channel {
         "web" => t.s("channel_web").to_owned(),
         "api" => t.s("channel_api").to_owned(),
@@ -580,7 +580,7 @@ pub(super) fn channel_label(channel: &str, t: T) -> String {
     }
 }
 
-pub(super) async fn history_page(State(s): State<AppState>, Signed { v, si }: Signed) -> Response {
+pub(crate) async fn history_page(State(s): State<AppState>, Signed { v, si }: Signed) -> Response {
     let lang = v.lang;
     let events = match s.app.consent_history(si.member).await {
         Ok(e) => e,
@@ -613,7 +613,7 @@ pub(super) async fn history_page(State(s): State<AppState>, Signed { v, si }: Si
     v.render(page)
 }
 
-pub(super) async fn export_json(State(s): State<AppState>, Signed { v, si }: Signed) -> Response {
+pub(crate) async fn export_json(State(s): State<AppState>, Signed { v, si }: Signed) -> Response {
     let lang = v.lang;
     match s.app.export_own(&si).await {
         Ok(data) => {
@@ -633,16 +633,16 @@ pub(super) async fn export_json(State(s): State<AppState>, Signed { v, si }: Sig
 
 #[derive(Template)]
 #[template(path = "print.html")]
-struct PrintPage {
-    c: Chrome,
-    login_id: String,
-    since: String,
-    items: Vec<ItemRow>,
-    consents: Vec<ConsentRow>,
-    printed_at: String,
+pub(crate) struct PrintPage {
+    pub(crate) c: Chrome,
+    pub(crate) login_id: String,
+    pub(crate) since: String,
+    pub(crate) items: Vec<ItemRow>,
+    pub(crate) consents: Vec<ConsentRow>,
+    pub(crate) printed_at: String,
 }
 
-pub(super) async fn print_page(State(s): State<AppState>, Signed { v, si }: Signed) -> Response {
+pub(crate) async fn print_page(State(s): State<AppState>, Signed { v, si }: Signed) -> Response {
     let lang = v.lang;
     let data = match s.app.export_own(&si).await {
         Ok(d) => d,

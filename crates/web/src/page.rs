@@ -8,47 +8,47 @@
 //! the browser can neither read nor change them. Passwords and resident registration numbers are
 //! never put in them.
 
-use std::collections::BTreeMap;
+pub(crate) use std::collections::BTreeMap;
 
-use askama::Template;
-use axum::Router;
-use axum::extract::{Form, FromRequest, FromRequestParts, Path, Query, State};
-use axum::http::request::Parts;
-use axum::http::{Method, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum_extra::extract::CookieJar;
-use axum_extra::extract::cookie::{Cookie, SameSite};
-use jikimi_core::identity::{Carrier, IdentityRequest};
-use jikimi_core::{Actor, CoreError, FieldError, Revealed, SessionInfo};
-use jikimi_policy::render::Document;
-use jikimi_policy::{ConsentKind, ConsentMode, IdentityMode, Item, ItemKind, Lang, LegalBasis};
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+pub(crate) use askama::Template;
+pub(crate) use axum::Router;
+pub(crate) use axum::extract::{Form, FromRequest, FromRequestParts, Path, Query, State};
+pub(crate) use axum::http::request::Parts;
+pub(crate) use axum::http::{Method, StatusCode};
+pub(crate) use axum::response::{Html, IntoResponse, Redirect, Response};
+pub(crate) use axum::routing::get;
+pub(crate) use axum_extra::extract::CookieJar;
+pub(crate) use axum_extra::extract::cookie::{Cookie, SameSite};
+pub(crate) use jikimi_core::identity::{Carrier, IdentityRequest};
+pub(crate) use jikimi_core::{Actor, CoreError, FieldError, Revealed, SessionInfo};
+pub(crate) use jikimi_policy::render::Document;
+pub(crate) use jikimi_policy::{
+    ConsentKind, ConsentMode, IdentityMode, Item, ItemKind, Lang, LegalBasis,
+};
+pub(crate) use serde::de::DeserializeOwned;
+pub(crate) use serde::{Deserialize, Serialize};
 
-use crate::AppState;
-use crate::api::{Disclosure, clear_session_cookie, never_shown, session_cookie};
-use crate::extract::{PageLang, SESSION_COOKIE};
-use crate::i18n::T;
-use crate::problem::ApiError;
+pub(crate) use crate::AppState;
+pub(crate) use crate::account::api::{clear_session_cookie, session_cookie};
+pub(crate) use crate::extract::{PageLang, SESSION_COOKIE};
+pub(crate) use crate::i18n::T;
+pub(crate) use crate::problem::ApiError;
+pub(crate) use jikimi_core::access::Disclosure;
+pub(crate) use jikimi_core::validate::never_shown;
 
-const CSRF_COOKIE: &str = "jikimi_csrf";
+pub(crate) const CSRF_COOKIE: &str = "jikimi_csrf";
 /// A form's values, errors or notice, for the page the form's POST redirected to.
-const FORM_COOKIE: &str = "jikimi_form";
+pub(crate) const FORM_COOKIE: &str = "jikimi_form";
 /// How long a form's values wait for their page.
-const FORM_MINUTES: i64 = 10;
+pub(crate) const FORM_MINUTES: i64 = 10;
 
-mod account;
-mod leave;
-mod mypage;
-mod public;
-mod signup;
-
-use account::*;
-use leave::*;
-use mypage::*;
-use public::*;
-use signup::*;
+// Each feature's page handlers and view types (they share this module's machinery through
+// `use crate::page::*`).
+pub(crate) use crate::account::page::*;
+pub(crate) use crate::leave::page::*;
+pub(crate) use crate::me::page::*;
+pub(crate) use crate::public::page::*;
+pub(crate) use crate::signup::page::*;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -96,7 +96,7 @@ pub fn routes() -> Router<AppState> {
 // Common parts
 
 /// The privacy officer as the footer names them: department, title, e-mail.
-fn office_line(s: &AppState, lang: Lang) -> String {
+pub(crate) fn office_line(s: &AppState, lang: Lang) -> String {
     let o = &s.app.policy().officer;
     format!(
         "{} {} ({})",
@@ -122,7 +122,13 @@ pub struct Chrome {
 }
 
 impl Chrome {
-    fn new(s: &AppState, lang: Lang, logged_in: bool, csrf: String, path_and_query: &str) -> Self {
+    pub(crate) fn new(
+        s: &AppState,
+        lang: Lang,
+        logged_in: bool,
+        csrf: String,
+        path_and_query: &str,
+    ) -> Self {
         let p = s.app.policy();
         Self {
             t: T(lang),
@@ -138,7 +144,7 @@ impl Chrome {
 
 /// The operator's company information as Korean sites show it in the footer (상호, 대표자, 주소,
 /// 사업자등록번호, 통신판매업 신고번호, 연락처), from the policy file.
-fn company_lines(p: &jikimi_policy::Policy, lang: Lang) -> Vec<(String, String)> {
+pub(crate) fn company_lines(p: &jikimi_policy::Policy, lang: Lang) -> Vec<(String, String)> {
     p.operator_lines(lang)
         .into_iter()
         .map(|l| (l.label.to_owned(), l.value))
@@ -146,7 +152,7 @@ fn company_lines(p: &jikimi_policy::Policy, lang: Lang) -> Vec<(String, String)>
 }
 
 /// `path?query` with `lang` set to `other` and every other parameter kept.
-fn switch_href(path_and_query: &str, other: &str) -> String {
+pub(crate) fn switch_href(path_and_query: &str, other: &str) -> String {
     let (path, query) = path_and_query
         .split_once('?')
         .unwrap_or((path_and_query, ""));
@@ -162,17 +168,17 @@ fn switch_href(path_and_query: &str, other: &str) -> String {
 /// What a form's page shows again after its POST was answered with a redirect: the values typed
 /// (never a password, never a resident registration number), the errors, or a notice.
 #[derive(Debug, Default, Serialize, Deserialize)]
-struct Flash {
+pub(crate) struct Flash {
     /// The path of the page it is for.
-    page: String,
-    values: Vec<(String, String)>,
-    errors: Vec<FieldError>,
+    pub(crate) page: String,
+    pub(crate) values: Vec<(String, String)>,
+    pub(crate) errors: Vec<FieldError>,
     /// A notice in both languages (ko, en).
-    notice: Option<(String, String)>,
+    pub(crate) notice: Option<(String, String)>,
 }
 
 impl Flash {
-    fn get(&self, name: &str) -> &str {
+    pub(crate) fn get(&self, name: &str) -> &str {
         self.values
             .iter()
             .find(|(k, _)| k == name)
@@ -180,26 +186,26 @@ impl Flash {
             .unwrap_or_default()
     }
 
-    fn form(&self) -> FormData {
+    pub(crate) fn form(&self) -> FormData {
         FormData(self.values.clone())
     }
 }
 
 /// The page's visitor: language, session (from the cookie), the form token, and what the last
 /// form's redirect left for this page.
-struct Visit {
-    lang: Lang,
-    jar: CookieJar,
-    session: Option<SessionInfo>,
+pub(crate) struct Visit {
+    pub(crate) lang: Lang,
+    pub(crate) jar: CookieJar,
+    pub(crate) session: Option<SessionInfo>,
     /// The CSRF token every form of this page carries.
-    csrf: String,
+    pub(crate) csrf: String,
     /// The request's path and query.
-    here: String,
-    flash: Flash,
+    pub(crate) here: String,
+    pub(crate) flash: Flash,
 }
 
 impl Visit {
-    async fn new(s: &AppState, pl: PageLang, parts: &Parts) -> Result<Self, Response> {
+    pub(crate) async fn new(s: &AppState, pl: PageLang, parts: &Parts) -> Result<Self, Response> {
         let jar = CookieJar::from_headers(&parts.headers);
         let lang = pl.lang;
         let jar = if pl.chosen {
@@ -266,7 +272,7 @@ impl Visit {
         })
     }
 
-    fn chrome(&self, s: &AppState) -> Chrome {
+    pub(crate) fn chrome(&self, s: &AppState) -> Chrome {
         Chrome::new(
             s,
             self.lang,
@@ -276,19 +282,19 @@ impl Visit {
         )
     }
 
-    fn csrf_ok(&self, form: &FormData) -> bool {
+    pub(crate) fn csrf_ok(&self, form: &FormData) -> bool {
         !self.csrf.is_empty() && crate::extract::same_token(form.get("csrf"), &self.csrf)
     }
 
     /// The notice the last form left for this page, in the page's language.
-    fn notice(&self) -> Option<String> {
+    pub(crate) fn notice(&self) -> Option<String> {
         self.flash.notice.as_ref().map(|(ko, en)| match self.lang {
             Lang::Ko => ko.clone(),
             Lang::En => en.clone(),
         })
     }
 
-    fn render(self, page: impl Template) -> Response {
+    pub(crate) fn render(self, page: impl Template) -> Response {
         match page.render() {
             Ok(html) => (self.jar, Html(html)).into_response(),
             Err(e) => ApiError::internal(&e).into_response(),
@@ -296,13 +302,13 @@ impl Visit {
     }
 
     /// 303 See Other to `to`, with this visit's cookies.
-    fn redirect(self, to: &str) -> Response {
+    pub(crate) fn redirect(self, to: &str) -> Response {
         (self.jar, Redirect::to(to)).into_response()
     }
 
     /// Answers a form with a redirect to `to`, leaving the form's values (without passwords and
     /// resident registration numbers), `errors` and `notice` for that page.
-    async fn back_to(
+    pub(crate) async fn back_to(
         mut self,
         s: &AppState,
         to: &str,
@@ -344,13 +350,13 @@ impl Visit {
     }
 
     /// The same, with a notice only.
-    async fn notice_to(self, s: &AppState, to: &str, ko: &str, en: &str) -> Response {
+    pub(crate) async fn notice_to(self, s: &AppState, to: &str, ko: &str, en: &str) -> Response {
         self.back_to(s, to, &FormData::default(), vec![], Some((ko, en)))
             .await
     }
 }
 
-fn random_nonce() -> String {
+pub(crate) fn random_nonce() -> String {
     use base64::Engine;
     use rand::RngCore;
     let mut b = [0u8; 18];
@@ -368,7 +374,7 @@ impl FromRequestParts<AppState> for Visit {
 }
 
 /// A sealed cookie holding `value` for `minutes`: HttpOnly, SameSite=Lax, whole site.
-async fn seal_cookie<T: Serialize>(
+pub(crate) async fn seal_cookie<T: Serialize>(
     s: &AppState,
     name: &'static str,
     minutes: i64,
@@ -390,7 +396,11 @@ async fn seal_cookie<T: Serialize>(
 }
 
 /// What a sealed cookie holds; `None` when absent, altered, expired or unreadable.
-async fn open_cookie<T: DeserializeOwned>(s: &AppState, jar: &CookieJar, name: &str) -> Option<T> {
+pub(crate) async fn open_cookie<T: DeserializeOwned>(
+    s: &AppState,
+    jar: &CookieJar,
+    name: &str,
+) -> Option<T> {
     let c = jar.get(name)?;
     let plain = s
         .app
@@ -402,7 +412,7 @@ async fn open_cookie<T: DeserializeOwned>(s: &AppState, jar: &CookieJar, name: &
 }
 
 /// Removes a cookie set by [`seal_cookie`].
-fn removal(s: &AppState, name: &'static str) -> Cookie<'static> {
+pub(crate) fn removal(s: &AppState, name: &'static str) -> Cookie<'static> {
     let mut c = Cookie::build((name, ""))
         .http_only(true)
         .same_site(SameSite::Lax)
@@ -438,7 +448,7 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
 }
 
 impl FormData {
-    fn get(&self, name: &str) -> &str {
+    pub(crate) fn get(&self, name: &str) -> &str {
         self.0
             .iter()
             .find(|(k, _)| k == name)
@@ -446,7 +456,7 @@ impl FormData {
             .unwrap_or_default()
     }
 
-    fn all(&self, name: &str) -> Vec<&str> {
+    pub(crate) fn all(&self, name: &str) -> Vec<&str> {
         self.0
             .iter()
             .filter(|(k, _)| k == name)
@@ -455,7 +465,7 @@ impl FormData {
     }
 
     /// `prefix.key` fields as a map (`item.email` → `email`).
-    fn prefixed(&self, prefix: &str) -> BTreeMap<String, String> {
+    pub(crate) fn prefixed(&self, prefix: &str) -> BTreeMap<String, String> {
         let mut out: BTreeMap<String, String> = BTreeMap::new();
         for (k, v) in &self.0 {
             if let Some(id) = k.strip_prefix(prefix) {
@@ -473,15 +483,15 @@ impl FormData {
 
 #[derive(Template)]
 #[template(path = "message.html")]
-struct MessagePage {
-    c: Chrome,
-    heading: String,
-    paragraphs: Vec<String>,
-    code: Option<String>,
-    link: Option<(String, String)>,
+pub(crate) struct MessagePage {
+    pub(crate) c: Chrome,
+    pub(crate) heading: String,
+    pub(crate) paragraphs: Vec<String>,
+    pub(crate) code: Option<String>,
+    pub(crate) link: Option<(String, String)>,
 }
 
-fn message(
+pub(crate) fn message(
     v: Visit,
     s: &AppState,
     heading: &str,
@@ -500,7 +510,7 @@ fn message(
 
 /// A page in the site's layout with a status, a heading, a text and a way home: for errors that
 /// happen before or outside a [`Visit`].
-fn status_page(
+pub(crate) fn status_page(
     s: &AppState,
     lang: Lang,
     status: StatusCode,
@@ -522,7 +532,7 @@ fn status_page(
 }
 
 /// An unexpected error as a page: a generic text and an operation id; the cause goes to the log.
-fn error_page(s: &AppState, lang: Lang, e: CoreError) -> Response {
+pub(crate) fn error_page(s: &AppState, lang: Lang, e: CoreError) -> Response {
     let api = ApiError::core(e, lang);
     let t = T(lang);
     let body = format!(
@@ -563,7 +573,7 @@ pub(crate) fn method_not_allowed_page(s: &AppState, lang: Lang) -> Response {
 /// A form whose token no longer fits (it stayed open past a restart of the session, or came from
 /// another tab): nothing is done; its page is shown again with what was typed (never the
 /// password) and a request to send it again.
-async fn csrf_failed(v: Visit, s: &AppState, page: &str, form: &FormData) -> Response {
+pub(crate) async fn csrf_failed(v: Visit, s: &AppState, page: &str, form: &FormData) -> Response {
     v.back_to(
         s,
         page,
@@ -579,12 +589,12 @@ async fn csrf_failed(v: Visit, s: &AppState, page: &str, form: &FormData) -> Res
     .await
 }
 
-fn to_login(next: &str) -> Response {
+pub(crate) fn to_login(next: &str) -> Response {
     Redirect::to(&login_href(next)).into_response()
 }
 
 /// The login page, coming back to `next` after login.
-fn login_href(next: &str) -> String {
+pub(crate) fn login_href(next: &str) -> String {
     let mut q = String::with_capacity(next.len());
     for c in next.chars() {
         match c {
@@ -601,21 +611,21 @@ fn login_href(next: &str) -> String {
 }
 
 /// An RFC 3339 time as KST text.
-fn kst_text(rfc3339: &str) -> String {
+pub(crate) fn kst_text(rfc3339: &str) -> String {
     chrono::DateTime::parse_from_rfc3339(rfc3339)
         .map(|t| kst(t.with_timezone(&chrono::Utc)))
         .unwrap_or_default()
 }
 
 /// A time as Korean forms write it, in KST: `2026-12-02 14:05`.
-fn kst(at: chrono::DateTime<chrono::Utc>) -> String {
+pub(crate) fn kst(at: chrono::DateTime<chrono::Utc>) -> String {
     (at + chrono::Duration::hours(9))
         .format("%Y-%m-%d %H:%M")
         .to_string()
 }
 
 /// A policy version as a member reads it: its effective date (시행일), never the hash.
-fn version_label(
+pub(crate) fn version_label(
     s: &AppState,
     versions: &[jikimi_core::access::PolicyVersion],
     hash: &str,
@@ -628,9 +638,9 @@ fn version_label(
 }
 
 /// A visit with a live session; without one, the visitor is sent to log in and come back.
-struct Signed {
-    v: Visit,
-    si: SessionInfo,
+pub(crate) struct Signed {
+    pub(crate) v: Visit,
+    pub(crate) si: SessionInfo,
 }
 
 impl FromRequestParts<AppState> for Signed {
@@ -674,7 +684,7 @@ impl Field {
     }
 }
 
-fn input_type(kind: ItemKind) -> (&'static str, &'static str) {
+pub(crate) fn input_type(kind: ItemKind) -> (&'static str, &'static str) {
     match kind {
         ItemKind::Email => ("email", "email"),
         ItemKind::Mobile | ItemKind::Phone => ("tel", "tel"),
@@ -691,7 +701,7 @@ fn input_type(kind: ItemKind) -> (&'static str, &'static str) {
     }
 }
 
-fn item_field(item: &Item, lang: Lang, value: &str, errors: &[FieldError]) -> Field {
+pub(crate) fn item_field(item: &Item, lang: Lang, value: &str, errors: &[FieldError]) -> Field {
     let (input, autocomplete) = input_type(item.kind);
     let picked: Vec<&str> = value.split(',').collect();
     Field {
@@ -721,7 +731,7 @@ fn item_field(item: &Item, lang: Lang, value: &str, errors: &[FieldError]) -> Fi
     }
 }
 
-fn field_error(errors: &[FieldError], field: &str, lang: Lang) -> Option<String> {
+pub(crate) fn field_error(errors: &[FieldError], field: &str, lang: Lang) -> Option<String> {
     errors
         .iter()
         .find(|e| e.field == field)

@@ -1,28 +1,28 @@
 //! Login and logout.
 
-use super::*;
+use crate::page::*;
 
 #[derive(Template)]
 #[template(path = "login.html")]
-struct LoginPage {
-    c: Chrome,
-    next: String,
-    login_id: String,
-    error: Option<String>,
+pub(crate) struct LoginPage {
+    pub(crate) c: Chrome,
+    pub(crate) next: String,
+    pub(crate) login_id: String,
+    pub(crate) error: Option<String>,
     /// Why this page asks to log in (the page the visitor wanted needs it).
-    reason: Option<String>,
-    notice: Option<String>,
+    pub(crate) reason: Option<String>,
+    pub(crate) notice: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 pub struct NextQuery {
-    pub(super) next: Option<String>,
+    pub(crate) next: Option<String>,
 }
 
 /// Only local paths are followed after login: one leading `/`, no backslash, no whitespace or
 /// control character (browsers drop tabs and newlines, which would turn `/\t/evil` into
 /// `//evil`).
-pub(super) fn safe_next(next: &str) -> String {
+pub(crate) fn safe_next(next: &str) -> String {
     let local = next.starts_with('/')
         && !next.starts_with("//")
         && !next
@@ -36,7 +36,7 @@ pub(super) fn safe_next(next: &str) -> String {
 }
 
 /// Why a page the visitor wanted needs a login, said on the login page.
-pub(super) fn login_reason(next: &str, t: T) -> Option<&'static str> {
+pub(crate) fn login_reason(next: &str, t: T) -> Option<&'static str> {
     if next.starts_with("/mypage/withdraw") || next.starts_with("/mypage/consents") {
         Some(t.s("login_reason_withdraw"))
     } else if next.starts_with("/mypage") {
@@ -46,7 +46,7 @@ pub(super) fn login_reason(next: &str, t: T) -> Option<&'static str> {
     }
 }
 
-pub(super) async fn login_page(
+pub(crate) async fn login_page(
     State(s): State<AppState>,
     v: Visit,
     Query(q): Query<NextQuery>,
@@ -71,7 +71,7 @@ pub(super) async fn login_page(
     v.render(page)
 }
 
-pub(super) async fn login_submit(State(s): State<AppState>, v: Visit, form: FormData) -> Response {
+pub(crate) async fn login_submit(State(s): State<AppState>, v: Visit, form: FormData) -> Response {
     let lang = v.lang;
     let next = safe_next(form.get("next"));
     let here = login_href(&next);
@@ -124,11 +124,11 @@ pub(super) async fn login_submit(State(s): State<AppState>, v: Visit, form: Form
 }
 
 /// A GET of `/logout` (a bookmark, a reload) changes nothing and goes home.
-pub(super) async fn logout_page() -> Response {
+pub(crate) async fn logout_page() -> Response {
     Redirect::to("/").into_response()
 }
 
-pub(super) async fn logout(State(s): State<AppState>, v: Visit, form: FormData) -> Response {
+pub(crate) async fn logout(State(s): State<AppState>, v: Visit, form: FormData) -> Response {
     let lang = v.lang;
     if !v.csrf_ok(&form) {
         return v.redirect("/");

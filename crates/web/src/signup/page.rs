@@ -1,6 +1,6 @@
 //! Sign-up: consent (or the seed's single agreement), 본인확인, the details form.
 
-use super::*;
+use crate::page::*;
 
 /// A consent category as the consent screen shows it (R-CON-04, R-CON-07).
 #[derive(Debug, Clone)]
@@ -17,7 +17,7 @@ pub struct ConsentBlock {
     pub emphasise_purpose: bool,
 }
 
-pub(super) fn consent_blocks(s: &AppState, lang: Lang, chosen: &[String]) -> Vec<ConsentBlock> {
+pub(crate) fn consent_blocks(s: &AppState, lang: Lang, chosen: &[String]) -> Vec<ConsentBlock> {
     let p = s.app.policy();
     p.consents
         .iter()
@@ -62,7 +62,7 @@ pub struct NoticeRow {
     pub retention: String,
 }
 
-pub(super) fn notice_rows(s: &AppState, lang: Lang) -> Vec<NoticeRow> {
+pub(crate) fn notice_rows(s: &AppState, lang: Lang) -> Vec<NoticeRow> {
     let p = s.app.policy();
     p.signup_items()
         .filter(|i| i.basis != LegalBasis::Consent)
@@ -84,44 +84,44 @@ pub(super) fn notice_rows(s: &AppState, lang: Lang) -> Vec<NoticeRow> {
 
 #[derive(Template)]
 #[template(path = "signup_seed.html")]
-struct SignupSeedPage<'a> {
-    c: Chrome,
-    doc: &'a Document,
+pub(crate) struct SignupSeedPage<'a> {
+    pub(crate) c: Chrome,
+    pub(crate) doc: &'a Document,
 }
 
 #[derive(Template)]
 #[template(path = "signup_consent.html")]
-struct SignupConsentPage {
-    c: Chrome,
-    notice: Vec<NoticeRow>,
-    consents: Vec<ConsentBlock>,
+pub(crate) struct SignupConsentPage {
+    pub(crate) c: Chrome,
+    pub(crate) notice: Vec<NoticeRow>,
+    pub(crate) consents: Vec<ConsentBlock>,
 }
 
 /// The sign-up's progress, carried between its steps in a sealed cookie.
 #[derive(Debug, Default, Serialize, Deserialize)]
-pub(super) struct SignupFlow {
+pub(crate) struct SignupFlow {
     /// The consent step is done: the seed's agreement given, or the optional consents chosen.
-    chosen: bool,
+    pub(crate) chosen: bool,
     /// The consents given (the optional ones chosen, or the seed's required ones).
-    consents: Vec<String>,
+    pub(crate) consents: Vec<String>,
     /// The 본인확인 request waiting for its SMS code.
-    request_id: Option<String>,
+    pub(crate) request_id: Option<String>,
     /// The verified identity's one-time token, used up by the sign-up.
-    identity_token: Option<String>,
+    pub(crate) identity_token: Option<String>,
 }
 
-pub(super) const SIGNUP_COOKIE: &str = "jikimi_signup";
+pub(crate) const SIGNUP_COOKIE: &str = "jikimi_signup";
 /// As long as a verified identity waits for its sign-up.
-pub(super) const SIGNUP_MINUTES: i64 = 30;
+pub(crate) const SIGNUP_MINUTES: i64 = 30;
 
-pub(super) async fn flow_of(s: &AppState, v: &Visit) -> SignupFlow {
+pub(crate) async fn flow_of(s: &AppState, v: &Visit) -> SignupFlow {
     open_cookie(s, &v.jar, SIGNUP_COOKIE)
         .await
         .unwrap_or_default()
 }
 
 /// Stores the flow and goes on to `to`.
-pub(super) async fn flow_to(mut v: Visit, s: &AppState, flow: &SignupFlow, to: &str) -> Response {
+pub(crate) async fn flow_to(mut v: Visit, s: &AppState, flow: &SignupFlow, to: &str) -> Response {
     match seal_cookie(s, SIGNUP_COOKIE, SIGNUP_MINUTES, flow).await {
         Ok(c) => v.jar = v.jar.add(c),
         Err(e) => return error_page(s, v.lang, e),
@@ -130,7 +130,7 @@ pub(super) async fn flow_to(mut v: Visit, s: &AppState, flow: &SignupFlow, to: &
 }
 
 /// Ends the flow (joined, declined, or stopped for a child) and goes on to `to`.
-pub(super) fn flow_end(mut v: Visit, s: &AppState, to: &str) -> Response {
+pub(crate) fn flow_end(mut v: Visit, s: &AppState, to: &str) -> Response {
     v.jar = v
         .jar
         .remove(removal(s, SIGNUP_COOKIE))
@@ -138,12 +138,12 @@ pub(super) fn flow_end(mut v: Visit, s: &AppState, to: &str) -> Response {
     v.redirect(to)
 }
 
-pub(super) fn verified(s: &AppState) -> bool {
+pub(crate) fn verified(s: &AppState) -> bool {
     s.app.policy().meta.identity == IdentityMode::Verification
 }
 
 /// Where a visitor with this progress goes next.
-pub(super) fn next_step(s: &AppState, flow: &SignupFlow) -> &'static str {
+pub(crate) fn next_step(s: &AppState, flow: &SignupFlow) -> &'static str {
     if !flow.chosen {
         "/signup"
     } else if verified(s) && flow.identity_token.is_none() {
@@ -157,7 +157,7 @@ pub(super) fn next_step(s: &AppState, flow: &SignupFlow) -> &'static str {
     }
 }
 
-pub(super) async fn signup_start(State(s): State<AppState>, v: Visit) -> Response {
+pub(crate) async fn signup_start(State(s): State<AppState>, v: Visit) -> Response {
     let lang = v.lang;
     let flow = flow_of(&s, &v).await;
     let c = v.chrome(&s);
@@ -176,16 +176,16 @@ pub(super) async fn signup_start(State(s): State<AppState>, v: Visit) -> Respons
 
 /// `/signup/consent` is where the consent form posts; a GET of it (a reload, a bookmark) starts
 /// again at the consent page, keeping what was chosen.
-pub(super) async fn signup_restart() -> Response {
+pub(crate) async fn signup_restart() -> Response {
     Redirect::to("/signup").into_response()
 }
 
-pub(super) fn chosen_consents(form: &FormData) -> Vec<String> {
+pub(crate) fn chosen_consents(form: &FormData) -> Vec<String> {
     form.all("consent").into_iter().map(str::to_owned).collect()
 }
 
 /// The consent decisions as the core takes them: every category, true or false.
-pub(super) fn consent_map(s: &AppState, chosen: &[String]) -> BTreeMap<String, bool> {
+pub(crate) fn consent_map(s: &AppState, chosen: &[String]) -> BTreeMap<String, bool> {
     s.app
         .policy()
         .consents
@@ -194,7 +194,7 @@ pub(super) fn consent_map(s: &AppState, chosen: &[String]) -> BTreeMap<String, b
         .collect()
 }
 
-pub(super) async fn signup_consent(
+pub(crate) async fn signup_consent(
     State(s): State<AppState>,
     v: Visit,
     form: FormData,
@@ -227,7 +227,7 @@ pub(super) async fn signup_consent(
     flow_to(v, &s, &flow, next).await
 }
 
-pub(super) async fn signup_declined(State(s): State<AppState>, v: Visit) -> Response {
+pub(crate) async fn signup_declined(State(s): State<AppState>, v: Visit) -> Response {
     let t = T(v.lang);
     message(
         v,
@@ -240,22 +240,22 @@ pub(super) async fn signup_declined(State(s): State<AppState>, v: Visit) -> Resp
 
 #[derive(Template)]
 #[template(path = "signup_identity.html")]
-struct SignupIdentityPage {
-    c: Chrome,
-    notice: Option<String>,
-    name: String,
-    birth_date: String,
-    mobile: String,
-    carrier: String,
-    errors: Vec<(String, String)>,
-    name_error: Option<String>,
-    birth_error: Option<String>,
-    mobile_error: Option<String>,
-    carrier_error: Option<String>,
+pub(crate) struct SignupIdentityPage {
+    pub(crate) c: Chrome,
+    pub(crate) notice: Option<String>,
+    pub(crate) name: String,
+    pub(crate) birth_date: String,
+    pub(crate) mobile: String,
+    pub(crate) carrier: String,
+    pub(crate) errors: Vec<(String, String)>,
+    pub(crate) name_error: Option<String>,
+    pub(crate) birth_error: Option<String>,
+    pub(crate) mobile_error: Option<String>,
+    pub(crate) carrier_error: Option<String>,
 }
 
 /// Errors as the summary box lists them: (the id of the input to jump to, message).
-pub(super) fn summary(
+pub(crate) fn summary(
     errors: &[FieldError],
     lang: Lang,
     anchor: impl Fn(&str) -> String,
@@ -266,7 +266,7 @@ pub(super) fn summary(
         .collect()
 }
 
-pub(super) async fn signup_identity_page(State(s): State<AppState>, v: Visit) -> Response {
+pub(crate) async fn signup_identity_page(State(s): State<AppState>, v: Visit) -> Response {
     let lang = v.lang;
     let flow = flow_of(&s, &v).await;
     if !flow.chosen || !verified(&s) {
@@ -293,7 +293,7 @@ pub(super) async fn signup_identity_page(State(s): State<AppState>, v: Visit) ->
     v.render(page)
 }
 
-pub(super) async fn signup_identity(
+pub(crate) async fn signup_identity(
     State(s): State<AppState>,
     v: Visit,
     form: FormData,
@@ -347,14 +347,14 @@ pub(super) async fn signup_identity(
 
 #[derive(Template)]
 #[template(path = "signup_code.html")]
-struct SignupCodePage {
-    c: Chrome,
-    notice: Option<String>,
-    error: Option<String>,
-    sandbox: bool,
+pub(crate) struct SignupCodePage {
+    pub(crate) c: Chrome,
+    pub(crate) notice: Option<String>,
+    pub(crate) error: Option<String>,
+    pub(crate) sandbox: bool,
 }
 
-pub(super) async fn signup_verify_page(State(s): State<AppState>, v: Visit) -> Response {
+pub(crate) async fn signup_verify_page(State(s): State<AppState>, v: Visit) -> Response {
     let lang = v.lang;
     let flow = flow_of(&s, &v).await;
     if flow.request_id.is_none() {
@@ -369,7 +369,7 @@ pub(super) async fn signup_verify_page(State(s): State<AppState>, v: Visit) -> R
     v.render(page)
 }
 
-pub(super) async fn signup_verify(State(s): State<AppState>, v: Visit, form: FormData) -> Response {
+pub(crate) async fn signup_verify(State(s): State<AppState>, v: Visit, form: FormData) -> Response {
     const HERE: &str = "/signup/verify";
     if !v.csrf_ok(&form) {
         return csrf_failed(v, &s, HERE, &form).await;
@@ -409,7 +409,7 @@ pub(super) async fn signup_verify(State(s): State<AppState>, v: Visit, form: For
     }
 }
 
-pub(super) async fn signup_guardian(State(s): State<AppState>, v: Visit) -> Response {
+pub(crate) async fn signup_guardian(State(s): State<AppState>, v: Visit) -> Response {
     let t = T(v.lang);
     message(
         v,
@@ -422,18 +422,18 @@ pub(super) async fn signup_guardian(State(s): State<AppState>, v: Visit) -> Resp
 
 #[derive(Template)]
 #[template(path = "signup_form.html")]
-struct SignupFormPage {
-    c: Chrome,
-    notice: Option<String>,
-    login_id: String,
-    login_error: Option<String>,
-    password_error: Option<String>,
-    fields: Vec<Field>,
-    errors: Vec<(String, String)>,
+pub(crate) struct SignupFormPage {
+    pub(crate) c: Chrome,
+    pub(crate) notice: Option<String>,
+    pub(crate) login_id: String,
+    pub(crate) login_error: Option<String>,
+    pub(crate) password_error: Option<String>,
+    pub(crate) fields: Vec<Field>,
+    pub(crate) errors: Vec<(String, String)>,
 }
 
 /// Items 본인확인 fills: CI, DI, birth date, name, and a required mobile number.
-pub(super) fn supplied_by_identity(i: &Item) -> bool {
+pub(crate) fn supplied_by_identity(i: &Item) -> bool {
     matches!(
         i.kind,
         ItemKind::Ci | ItemKind::Di | ItemKind::BirthDate | ItemKind::Name
@@ -441,7 +441,7 @@ pub(super) fn supplied_by_identity(i: &Item) -> bool {
 }
 
 /// The input a form error jumps to.
-pub(super) fn anchor_of(field: &str) -> String {
+pub(crate) fn anchor_of(field: &str) -> String {
     match field {
         "login_id" | "csrf" | "identity" => "login_id".to_owned(),
         "password" => "password".to_owned(),
@@ -449,7 +449,7 @@ pub(super) fn anchor_of(field: &str) -> String {
     }
 }
 
-pub(super) async fn signup_details_page(State(s): State<AppState>, v: Visit) -> Response {
+pub(crate) async fn signup_details_page(State(s): State<AppState>, v: Visit) -> Response {
     let lang = v.lang;
     let flow = flow_of(&s, &v).await;
     if next_step(&s, &flow) != "/signup/details" {
@@ -504,7 +504,7 @@ pub(super) async fn signup_details_page(State(s): State<AppState>, v: Visit) -> 
 
 /// The items of a details form: `item.<id>` fields, a resident registration number put together
 /// from its two halves.
-pub(super) fn submitted_items(s: &AppState, form: &FormData) -> BTreeMap<String, Revealed> {
+pub(crate) fn submitted_items(s: &AppState, form: &FormData) -> BTreeMap<String, Revealed> {
     let mut items = form.prefixed("item.");
     for item in s
         .app
@@ -525,7 +525,7 @@ pub(super) fn submitted_items(s: &AppState, form: &FormData) -> BTreeMap<String,
         .collect()
 }
 
-pub(super) async fn signup_details(
+pub(crate) async fn signup_details(
     State(s): State<AppState>,
     v: Visit,
     form: FormData,
@@ -620,7 +620,7 @@ pub(super) async fn signup_details(
     }
 }
 
-pub(super) async fn signup_done(State(s): State<AppState>, v: Visit) -> Response {
+pub(crate) async fn signup_done(State(s): State<AppState>, v: Visit) -> Response {
     let t = T(v.lang);
     message(
         v,

@@ -1,12 +1,12 @@
 //! Withdrawal (회원탈퇴) and the former member's view of what is kept.
 
-use super::*;
+use crate::page::*;
 
 /// A withdrawal's receipt and what is kept, carried from the withdrawal to the page that shows
 /// them, and the receipt a former member looked up with, for `/retained`.
-pub(super) const RECEIPT_COOKIE: &str = "jikimi_receipt";
+pub(crate) const RECEIPT_COOKIE: &str = "jikimi_receipt";
 /// How long the receipt page can be shown again (reload, language switch, print).
-pub(super) const RECEIPT_MINUTES: i64 = 30;
+pub(crate) const RECEIPT_MINUTES: i64 = 30;
 
 #[derive(Debug, Clone)]
 pub struct KeptRow {
@@ -20,15 +20,15 @@ pub struct KeptRow {
 
 #[derive(Template)]
 #[template(path = "withdraw.html")]
-struct WithdrawPage {
-    c: Chrome,
-    deleted: Vec<String>,
-    kept: Vec<KeptRow>,
-    error: Option<String>,
+pub(crate) struct WithdrawPage {
+    pub(crate) c: Chrome,
+    pub(crate) deleted: Vec<String>,
+    pub(crate) kept: Vec<KeptRow>,
+    pub(crate) error: Option<String>,
 }
 
 /// The classes that keep a record at withdrawal, with the items each keeps a copy of.
-pub(super) fn kept_rows(policy: &jikimi_policy::Policy, lang: Lang) -> Vec<KeptRow> {
+pub(crate) fn kept_rows(policy: &jikimi_policy::Policy, lang: Lang) -> Vec<KeptRow> {
     policy
         .retention
         .iter()
@@ -48,7 +48,7 @@ pub(super) fn kept_rows(policy: &jikimi_policy::Policy, lang: Lang) -> Vec<KeptR
         .collect()
 }
 
-pub(super) async fn withdraw_page(State(s): State<AppState>, Signed { v, si }: Signed) -> Response {
+pub(crate) async fn withdraw_page(State(s): State<AppState>, Signed { v, si }: Signed) -> Response {
     let lang = v.lang;
     let policy = s.app.policy().clone();
     let held = match s.app.held_item_ids(si.member).await {
@@ -84,13 +84,13 @@ pub(super) async fn withdraw_page(State(s): State<AppState>, Signed { v, si }: S
 
 /// What the withdrawn page shows, sealed in a cookie for [`RECEIPT_MINUTES`].
 #[derive(Debug, Serialize, Deserialize)]
-pub(super) struct Receipt {
-    code: String,
-    withdrawn_at: chrono::DateTime<chrono::Utc>,
-    retained: Vec<(String, chrono::NaiveDate)>,
+pub(crate) struct Receipt {
+    pub(crate) code: String,
+    pub(crate) withdrawn_at: chrono::DateTime<chrono::Utc>,
+    pub(crate) retained: Vec<(String, chrono::NaiveDate)>,
 }
 
-pub(super) async fn withdraw_submit(
+pub(crate) async fn withdraw_submit(
     State(s): State<AppState>,
     Signed { v, si }: Signed,
     form: FormData,
@@ -147,16 +147,16 @@ pub(super) async fn withdraw_submit(
 
 #[derive(Template)]
 #[template(path = "withdrawn.html")]
-struct WithdrawnPage {
-    c: Chrome,
-    receipt: String,
-    withdrawn_at: String,
-    kept: Vec<(String, String, String)>,
+pub(crate) struct WithdrawnPage {
+    pub(crate) c: Chrome,
+    pub(crate) receipt: String,
+    pub(crate) withdrawn_at: String,
+    pub(crate) kept: Vec<(String, String, String)>,
 }
 
 /// The withdrawal's receipt, shown (again, for a reload or the language switch) for
 /// [`RECEIPT_MINUTES`] after leaving; later, or in another browser, only a note that it was shown.
-pub(super) async fn withdrawn_page(State(s): State<AppState>, v: Visit) -> Response {
+pub(crate) async fn withdrawn_page(State(s): State<AppState>, v: Visit) -> Response {
     let lang = v.lang;
     let t = T(lang);
     let Some(r) = open_cookie::<Receipt>(&s, &v.jar, RECEIPT_COOKIE).await else {
@@ -177,7 +177,7 @@ pub(super) async fn withdrawn_page(State(s): State<AppState>, v: Visit) -> Respo
             .retained
             .into_iter()
             .map(|(class, expires)| {
-                let (label, basis) = crate::api::class_texts(&policy, &class, lang);
+                let (label, basis) = crate::leave::api::class_texts(&policy, &class, lang);
                 (label, expires.to_string(), basis)
             })
             .collect(),
@@ -187,26 +187,26 @@ pub(super) async fn withdrawn_page(State(s): State<AppState>, v: Visit) -> Respo
 
 #[derive(Template)]
 #[template(path = "retained.html")]
-struct RetainedPage {
-    c: Chrome,
-    records: Vec<RetainedRow>,
-    searched: bool,
-    error: Option<String>,
+pub(crate) struct RetainedPage {
+    pub(crate) c: Chrome,
+    pub(crate) records: Vec<RetainedRow>,
+    pub(crate) searched: bool,
+    pub(crate) error: Option<String>,
 }
 
 /// One kept record as the former member sees it: what, how long and why, and (on request) what.
-struct RetainedRow {
-    label: String,
-    period: String,
-    expires: String,
-    held: bool,
-    basis: String,
+pub(crate) struct RetainedRow {
+    pub(crate) label: String,
+    pub(crate) period: String,
+    pub(crate) expires: String,
+    pub(crate) held: bool,
+    pub(crate) basis: String,
     /// The record's content as (label, value) lines.
-    content: Vec<(String, String)>,
+    pub(crate) content: Vec<(String, String)>,
 }
 
 /// A kept record's content for people: labels from the policy, KST times, effective dates.
-pub(super) fn content_lines(
+pub(crate) fn content_lines(
     s: &AppState,
     versions: &[jikimi_core::access::PolicyVersion],
     content: &serde_json::Value,
@@ -261,7 +261,7 @@ pub(super) fn content_lines(
     out
 }
 
-pub(super) async fn retained_page(State(s): State<AppState>, v: Visit) -> Response {
+pub(crate) async fn retained_page(State(s): State<AppState>, v: Visit) -> Response {
     let lang = v.lang;
     // The receipt looked up here, or the one just given at withdrawal.
     let receipt = open_cookie::<serde_json::Value>(&s, &v.jar, RECEIPT_COOKIE).await;
@@ -287,10 +287,10 @@ pub(super) async fn retained_page(State(s): State<AppState>, v: Visit) -> Respon
         Ok(views) => views
             .into_iter()
             .map(|r| {
-                let (label, basis) = crate::api::class_texts(&policy, &r.class, lang);
+                let (label, basis) = crate::leave::api::class_texts(&policy, &r.class, lang);
                 RetainedRow {
                     label,
-                    period: crate::api::class_period(&policy, &r.class, lang),
+                    period: crate::leave::api::class_period(&policy, &r.class, lang),
                     expires: r.expires_on.to_string(),
                     held: r.held,
                     basis,
@@ -312,7 +312,7 @@ pub(super) async fn retained_page(State(s): State<AppState>, v: Visit) -> Respon
 
 /// Looks up with a receipt: the receipt goes into a sealed cookie (never into the URL) and the
 /// page shows what is kept.
-pub(super) async fn retained_submit(
+pub(crate) async fn retained_submit(
     State(s): State<AppState>,
     v: Visit,
     form: FormData,

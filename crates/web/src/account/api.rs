@@ -1,0 +1,127 @@
+//! Sessions over the API: login, the current session, logout; the session cookie.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use chrono::{DateTime, Utc};
+use jikimi_core::Revealed;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::extract::{ApiJson, Authed, ReqLang, SESSION_COOKIE};
+use crate::problem::{ApiError, OrProblem};
+
+redacted_debug!(LoginBody, LoggedIn, CurrentSession,);
+
+/// This feature's API routes, each with its OpenAPI operation.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout, current_session))
+}
+
+/// The session cookie: HttpOnly, SameSite=Lax, Secure under TLS, no Max-Age (it ends with the
+/// browser; the server enforces idle and absolute expiry anyway).
+pub(crate) fn session_cookie(state: &AppState, token: &str) -> Cookie<'static> {
+    Cookie::build((SESSION_COOKIE, token.to_owned()))
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.secure_cookies)
+        .path("/")
+        .build()
+}
+
+pub(crate) fn clear_session_cookie(state: &AppState) -> Cookie<'static> {
+    let mut c = session_cookie(state, "");
+    c.make_removal();
+    c
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    pub login_id: String,
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LoggedIn {
+    /// Use as `Authorization: Bearer <token>`; also set as an HttpOnly cookie.
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    /// Send as `X-CSRF-Token` with unsafe requests authenticated by the cookie.
+    pub csrf_token: String,
+}
+
+/// Logs in. 5 failures within 15 minutes lock the login ID for 15 minutes (429).
+#[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions", request_body = LoginBody,
+    responses((status = 201, body = LoggedIn), (status = 401, body = crate::problem::Problem),
+        (status = 429, body = crate::problem::Problem)))]
+pub async fn login(
+    State(s): State<AppState>,
+    ReqLang(lang): ReqLang,
+    jar: CookieJar,
+    ApiJson(b): ApiJson<LoginBody>,
+) -> Result<(StatusCode, CookieJar, Json<LoggedIn>), ApiError> {
+    let new = s
+        .app
+        .login(&b.login_id, &Revealed::new(b.password))
+        .await
+        .or_problem(lang)?;
+    let info = s
+        .app
+        .session(new.token.expose())
+        .await
+        .or_problem(lang)?
+        .ok_or_else(|| ApiError::unauthorized(lang))?;
+    let jar = jar.add(session_cookie(&s, new.token.expose()));
+    Ok((
+        StatusCode::CREATED,
+        jar,
+        Json(LoggedIn {
+            token: new.token.expose().to_owned(),
+            expires_at: new.expires_at,
+            csrf_token: s.app.csrf_token(&info),
+        }),
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CurrentSession {
+    pub member_id: Uuid,
+    pub expires_at: DateTime<Utc>,
+    pub csrf_token: String,
+    /// True while a password entered within the last 10 minutes allows sensitive reveals.
+    pub recently_authenticated: bool,
+}
+
+/// The current session.
+#[utoipa::path(get, path = "/api/v1/sessions/current", tag = "sessions",
+    responses((status = 200, body = CurrentSession), (status = 401, body = crate::problem::Problem)))]
+pub async fn current_session(State(s): State<AppState>, a: Authed) -> Json<CurrentSession> {
+    Json(CurrentSession {
+        member_id: a.session.member,
+        expires_at: a.session.expires_at,
+        csrf_token: s.app.csrf_token(&a.session),
+        recently_authenticated: s.app.recently_authenticated(&a.session),
+    })
+}
+
+/// Logs out: the token stops working at once.
+#[utoipa::path(delete, path = "/api/v1/sessions/current", tag = "sessions",
+    responses((status = 204), (status = 401, body = crate::problem::Problem)))]
+pub async fn logout(
+    State(s): State<AppState>,
+    ReqLang(lang): ReqLang,
+    jar: CookieJar,
+    a: Authed,
+) -> Result<(StatusCode, CookieJar), ApiError> {
+    s.app.logout(a.token.expose()).await.or_problem(lang)?;
+    Ok((StatusCode::NO_CONTENT, jar.add(clear_session_cookie(&s))))
+}

@@ -1,0 +1,4 @@
+//! Login and logout: the pages and the API's sessions.
+
+pub mod api;
+pub(crate) mod page;

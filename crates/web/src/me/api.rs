@@ -1,0 +1,297 @@
+//! The member's own data over the API: view, correct, password, consents, recipients, export.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use jikimi_core::{Actor, Revealed};
+use jikimi_policy::Lang;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::extract::{ApiJson, Authed, ReqLang};
+use crate::problem::{ApiError, OrProblem};
+use jikimi_core::access::Disclosure;
+
+redacted_debug!(CorrectionBody, PasswordBody, MeView,);
+
+/// This feature's API routes, each with its OpenAPI operation.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(me, correct))
+        .routes(routes!(change_password))
+        .routes(routes!(consents))
+        .routes(routes!(consent_history))
+        .routes(routes!(set_consent))
+        .routes(routes!(recipients))
+        .routes(routes!(export))
+}
+
+// ---------------------------------------------------------------------------------------------
+// My data
+
+#[derive(Debug, Deserialize)]
+pub struct MeQuery {
+    reveal: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MeView {
+    pub member_id: Uuid,
+    /// Item values by id: masked, except those named in `?reveal=`.
+    pub items: BTreeMap<String, String>,
+}
+
+pub(crate) async fn me_view(
+    s: &AppState,
+    lang: Lang,
+    a: &Authed,
+    reveal: &[String],
+) -> Result<MeView, ApiError> {
+    let member = a.session.member;
+    let mut items: BTreeMap<String, String> = s
+        .app
+        .view_masked(&Actor::Member(member), member)
+        .await
+        .or_problem(lang)?;
+    if !reveal.is_empty() {
+        let refs: Vec<&str> = reveal.iter().map(String::as_str).collect();
+        let shown = s
+            .app
+            .disclose_own(&a.session, Disclosure::Items(&refs))
+            .await
+            .or_problem(lang)?;
+        items.extend(shown);
+    }
+    Ok(MeView {
+        member_id: member,
+        items,
+    })
+}
+
+/// My items, masked; `?reveal=ITEM,…` shows the named ones (sensitive ones need a login within
+/// the last 10 minutes; CI and DI are never shown).
+#[utoipa::path(get, path = "/api/v1/me", tag = "me",
+    params(("reveal" = Option<String>, Query, description = "Comma-separated item ids to show unmasked")),
+    responses((status = 200, body = MeView), (status = 401, body = crate::problem::Problem), (status = 403, body = crate::problem::Problem)))]
+pub async fn me(
+    State(s): State<AppState>,
+    ReqLang(lang): ReqLang,
+    a: Authed,
+    Query(q): Query<MeQuery>,
+) -> Result<Json<MeView>, ApiError> {
+    let reveal: Vec<String> = q
+        .reveal
+        .as_deref()
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    Ok(Json(me_view(&s, lang, &a, &reveal).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CorrectionBody {
+    /// Item values by id; `null` or `""` removes an optional item.
+    pub items: BTreeMap<String, Option<String>>,
+}
+
+/// Corrects items with the same validation as sign-up; one transaction.
+#[utoipa::path(patch, path = "/api/v1/me", tag = "me", request_body = CorrectionBody,
+    responses((status = 200, body = MeView), (status = 400, body = crate::problem::Problem),
+        (status = 409, body = crate::problem::Problem), (status = 422, body = crate::problem::Problem)))]
+pub async fn correct(
+    State(s): State<AppState>,
+    ReqLang(lang): ReqLang,
+    a: Authed,
+    ApiJson(b): ApiJson<CorrectionBody>,
+) -> Result<Json<MeView>, ApiError> {
+    let member = a.session.member;
+    let changes = b
+        .items
+        .into_iter()
+        .map(|(k, v)| (k, v.map(Revealed::new)))
+        .collect();
+    s.app
+        .correct(&Actor::Member(member), member, changes)
+        .await
+        .or_problem(lang)?;
+    Ok(Json(me_view(&s, lang, &a, &[]).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordBody {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// Changes the password; every other session of the member ends.
+#[utoipa::path(put, path = "/api/v1/me/password", tag = "me", request_body = PasswordBody,
+    responses((status = 204), (status = 422, body = crate::problem::Problem)))]
+pub async fn change_password(
+    State(s): State<AppState>,
+    ReqLang(lang): ReqLang,
+    a: Authed,
+    ApiJson(b): ApiJson<PasswordBody>,
+) -> Result<StatusCode, ApiError> {
+    s.app
+        .change_password(
+            &a.session,
+            &Revealed::new(b.current_password),
+            &Revealed::new(b.new_password),
+        )
+        .await
+        .or_problem(lang)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsentView {
+    pub category: String,
+    pub title: String,
+    pub granted: bool,
+    pub at: Option<DateTime<Utc>>,
+    /// The policy version the decision was made under (see `/privacy?version=`).
+    pub policy_version: Option<String>,
+    /// Whether it can be withdrawn on its own (a required agreement ends only with membership).
+    pub withdrawable: bool,
+}
+
+pub(crate) async fn consent_views(
+    s: &AppState,
+    lang: Lang,
+    member: Uuid,
+) -> Result<Vec<ConsentView>, ApiError> {
+    let policy = s.app.policy().clone();
+    Ok(s.app
+        .consent_state(member)
+        .await
+        .or_problem(lang)?
+        .into_iter()
+        .filter_map(|c| {
+            let cat = policy.consent(&c.category)?;
+            Some(ConsentView {
+                title: cat.title.get(lang).to_owned(),
+                withdrawable: !cat.required,
+                category: c.category,
+                granted: c.granted,
+                at: c.at,
+                policy_version: c.policy_version,
+            })
+        })
+        .collect())
+}
+
+/// Every consent category with its state, date and policy version.
+#[utoipa::path(get, path = "/api/v1/me/consents", tag = "consents",
+    responses((status = 200, body = [ConsentView])))]
+pub async fn consents(
+    State(s): State<AppState>,
+    ReqLang(lang): ReqLang,
+    a: Authed,
+) -> Result<Json<Vec<ConsentView>>, ApiError> {
+    Ok(Json(consent_views(&s, lang, a.session.member).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentBody {
+    pub granted: bool,
+}
+
+/// Gives or withdraws one consent. Withdrawing `optional_items` deletes the optional items.
+#[utoipa::path(put, path = "/api/v1/me/consents/{category}", tag = "consents", request_body = ConsentBody,
+    params(("category" = String, Path, description = "Consent category id")),
+    responses((status = 200, body = [ConsentView]), (status = 422, body = crate::problem::Problem)))]
+pub async fn set_consent(
+    State(s): State<AppState>,
+    ReqLang(lang): ReqLang,
+    a: Authed,
+    Path(category): Path<String>,
+    ApiJson(b): ApiJson<ConsentBody>,
+) -> Result<Json<Vec<ConsentView>>, ApiError> {
+    let member = a.session.member;
+    s.app
+        .set_consent(&Actor::Member(member), member, &category, b.granted, "api")
+        .await
+        .or_problem(lang)?;
+    Ok(Json(consent_views(&s, lang, member).await?))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConsentEventView {
+    pub category: String,
+    pub granted: bool,
+    pub at: DateTime<Utc>,
+    pub policy_version: String,
+    pub channel: String,
+}
+
+/// My consent history, oldest first.
+#[utoipa::path(get, path = "/api/v1/me/consents/history", tag = "consents",
+    responses((status = 200, body = [ConsentEventView])))]
+pub async fn consent_history(
+    State(s): State<AppState>,
+    ReqLang(lang): ReqLang,
+    a: Authed,
+) -> Result<Json<Vec<ConsentEventView>>, ApiError> {
+    let events = s
+        .app
+        .consent_history(a.session.member)
+        .await
+        .map_err(|e| ApiError::internal(&e))?;
+    let _ = lang;
+    Ok(Json(
+        events
+            .into_iter()
+            .map(|e| ConsentEventView {
+                category: e.category,
+                granted: e.granted,
+                at: e.at,
+                policy_version: e.policy_version,
+                channel: e.channel,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Recipients {
+    /// Third parties that received my data: who, which items, when, why.
+    pub recipients: Vec<serde_json::Value>,
+}
+
+/// Who received my data (empty until a provision to a partner is recorded).
+#[utoipa::path(get, path = "/api/v1/me/recipients", tag = "me",
+    responses((status = 200, body = Recipients)))]
+pub async fn recipients(_a: Authed) -> Json<Recipients> {
+    Json(Recipients { recipients: vec![] })
+}
+
+/// Everything held about me, machine-readable. Needs a login within the last 10 minutes.
+#[utoipa::path(get, path = "/api/v1/me/export", tag = "me",
+    responses((status = 200, body = Object), (status = 403, body = crate::problem::Problem)))]
+pub async fn export(
+    State(s): State<AppState>,
+    ReqLang(lang): ReqLang,
+    a: Authed,
+) -> Result<Response, ApiError> {
+    let data = s.app.export_own(&a.session).await.or_problem(lang)?;
+    let mut res = Json(data).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        axum::http::HeaderValue::from_static("attachment; filename=\"jikimi-my-data.json\""),
+    );
+    Ok(res)
+}

@@ -1,0 +1,4 @@
+//! 개인정보수정: the member's own data, consents, history and export — pages and API.
+
+pub mod api;
+pub(crate) mod page;

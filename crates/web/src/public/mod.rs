@@ -1,0 +1,4 @@
+//! The home page, the published 개인정보 처리방침, and the policy over the API.
+
+pub mod api;
+pub(crate) mod page;

@@ -1,0 +1,243 @@
+//! Sign-up over the API: 본인확인 (identity verification) and the new member.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::{DateTime, NaiveDate, Utc};
+use jikimi_core::identity::{Carrier, IdentityRequest};
+use jikimi_core::{Revealed, SignUp};
+use jikimi_policy::Lang;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::extract::{ApiJson, ReqLang};
+use crate::problem::{ApiError, OrProblem};
+
+redacted_debug!(
+    IdentityRequestBody,
+    IdentityConfirmBody,
+    IdentityConfirmed,
+    SandboxSmsBody,
+    SignUpBody,
+    SandboxSms,
+);
+
+/// This feature's API routes, each with its OpenAPI operation.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(identity_request))
+        .routes(routes!(identity_confirm))
+        .routes(routes!(sandbox_sms))
+        .routes(routes!(sign_up))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Identity verification (본인확인)
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityRequestBody {
+    pub name: String,
+    /// `YYYY-MM-DD`.
+    pub birth_date: String,
+    pub mobile: String,
+    /// `skt`, `kt`, `lgu`, `mvno`.
+    pub carrier: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IdentityRequested {
+    pub request_id: String,
+}
+
+/// Starts 본인확인: the provider sends a six-digit code by SMS to the mobile number.
+#[utoipa::path(post, path = "/api/v1/identity/requests", tag = "identity", request_body = IdentityRequestBody,
+    responses((status = 201, body = IdentityRequested), (status = 422, body = crate::problem::Problem)))]
+pub async fn identity_request(
+    State(s): State<AppState>,
+    ReqLang(lang): ReqLang,
+    ApiJson(b): ApiJson<IdentityRequestBody>,
+) -> Result<(StatusCode, Json<IdentityRequested>), ApiError> {
+    let mut errors = vec![];
+    let birth = NaiveDate::parse_from_str(b.birth_date.trim(), "%Y-%m-%d").ok();
+    if birth.is_none() {
+        errors.push(jikimi_core::FieldError::new(
+            "birth_date",
+            "date.format",
+            "생년월일은 YYYY-MM-DD 형식이어야 합니다",
+            "the date of birth must be written YYYY-MM-DD",
+        ));
+    }
+    let carrier = Carrier::parse(&b.carrier);
+    if carrier.is_none() {
+        errors.push(jikimi_core::FieldError::new(
+            "carrier",
+            "carrier.unknown",
+            "통신사는 skt, kt, lgu, mvno 중 하나여야 합니다",
+            "the carrier must be one of skt, kt, lgu, mvno",
+        ));
+    }
+    let (Some(birth_date), Some(carrier)) = (birth, carrier) else {
+        return Err(ApiError::fields(lang, &errors));
+    };
+    let id = s
+        .app
+        .identity_request(IdentityRequest {
+            name: b.name,
+            birth_date,
+            mobile: b.mobile,
+            carrier,
+        })
+        .await
+        .or_problem(lang)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(IdentityRequested { request_id: id }),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityConfirmBody {
+    pub code: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct IdentityConfirmed {
+    /// One-time token for the sign-up (`identity_token`), valid for 30 minutes.
+    pub identity_token: String,
+}
+
+/// Confirms 본인확인 with the SMS code. Under 14 → 403 `guardian_required`, nothing stored.
+#[utoipa::path(post, path = "/api/v1/identity/requests/{id}/confirm", tag = "identity", request_body = IdentityConfirmBody,
+    params(("id" = String, Path, description = "The request id")),
+    responses((status = 201, body = IdentityConfirmed), (status = 400, body = crate::problem::Problem), (status = 403, body = crate::problem::Problem)))]
+pub async fn identity_confirm(
+    State(s): State<AppState>,
+    ReqLang(lang): ReqLang,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<IdentityConfirmBody>,
+) -> Result<(StatusCode, Json<IdentityConfirmed>), ApiError> {
+    let token = s
+        .app
+        .identity_confirm(&id, &b.code)
+        .await
+        .or_problem(lang)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(IdentityConfirmed {
+            identity_token: token.expose().to_owned(),
+        }),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SandboxSmsBody {
+    pub mobile: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SandboxSms {
+    pub text: String,
+    pub at: DateTime<Utc>,
+}
+
+/// Sandbox only: the SMS messages the sandbox 본인확인 "sent" to a mobile number (the sandbox's
+/// phone; the number travels in the body, not the URL). 404 unless the sandbox provider is on.
+#[utoipa::path(post, path = "/api/v1/sandbox/sms", tag = "identity", request_body = SandboxSmsBody,
+    responses((status = 200, body = [SandboxSms]), (status = 404, body = crate::problem::Problem)))]
+pub async fn sandbox_sms(
+    State(s): State<AppState>,
+    ReqLang(lang): ReqLang,
+    ApiJson(q): ApiJson<SandboxSmsBody>,
+) -> Result<Json<Vec<SandboxSms>>, ApiError> {
+    let Some(outbox) = s.app.sandbox_outbox() else {
+        return Err(ApiError::not_found(lang));
+    };
+    let Ok(to) = jikimi_kr::Phone::parse(&q.mobile) else {
+        return Ok(Json(vec![]));
+    };
+    Ok(Json(
+        outbox
+            .messages()
+            .into_iter()
+            .filter(|m| m.to == to.e164())
+            .map(|m| SandboxSms {
+                text: m.text,
+                at: m.at,
+            })
+            .collect(),
+    ))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sign-up, login, logout
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignUpBody {
+    pub login_id: String,
+    pub password: String,
+    /// Item values by item id (see `GET /api/v1/policy`).
+    #[serde(default)]
+    pub items: BTreeMap<String, String>,
+    /// Consent decisions by category id (`lifeplan`: optional_items, marketing, ads_email,
+    /// ads_sms; `lifeplan-seed`: privacy_policy).
+    #[serde(default)]
+    pub consents: BTreeMap<String, bool>,
+    /// From `POST /api/v1/identity/requests/{id}/confirm` (the `lifeplan` profile).
+    #[serde(default)]
+    pub identity_token: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberCreated {
+    pub member_id: Uuid,
+}
+
+pub(crate) async fn sign_up_core(
+    s: &AppState,
+    lang: Lang,
+    b: SignUpBody,
+    channel: &str,
+) -> Result<Uuid, ApiError> {
+    let req = SignUp {
+        login_id: b.login_id,
+        password: Revealed::new(b.password),
+        items: b
+            .items
+            .into_iter()
+            .map(|(k, v)| (k, Revealed::new(v)))
+            .collect(),
+        consents: b.consents,
+        identity: None,
+        channel: channel.into(),
+    };
+    // The identity token is used up only by a successful sign-up.
+    match b.identity_token.as_deref().map(str::trim) {
+        Some(t) if !t.is_empty() => s.app.sign_up_with_identity_token(req, t).await,
+        _ => s.app.sign_up(req).await,
+    }
+    .or_problem(lang)
+}
+
+/// Signs up. Either everything is stored or nothing is.
+#[utoipa::path(post, path = "/api/v1/members", tag = "members", request_body = SignUpBody,
+    responses((status = 201, body = MemberCreated), (status = 400, body = crate::problem::Problem),
+        (status = 409, body = crate::problem::Problem), (status = 413, body = crate::problem::Problem),
+        (status = 422, body = crate::problem::Problem)))]
+pub async fn sign_up(
+    State(s): State<AppState>,
+    ReqLang(lang): ReqLang,
+    ApiJson(b): ApiJson<SignUpBody>,
+) -> Result<(StatusCode, Json<MemberCreated>), ApiError> {
+    let id = sign_up_core(&s, lang, b, "api").await?;
+    Ok((StatusCode::CREATED, Json(MemberCreated { member_id: id })))
+}

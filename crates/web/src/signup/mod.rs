@@ -1,0 +1,4 @@
+//! Sign-up: the pages (consent, 본인확인, details) and the API.
+
+pub mod api;
+pub(crate) mod page;
