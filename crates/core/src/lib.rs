@@ -5,6 +5,7 @@ pub mod audit;
 pub mod clock;
 mod error;
 pub mod identity;
+pub mod jobs;
 pub mod keyring;
 mod members;
 pub mod retention;

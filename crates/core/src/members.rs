@@ -6,8 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use jikimi_kr::Rrn;
 use jikimi_policy::{ConsentKind, ConsentMode, IdentityMode, Item, ItemKind, LegalBasis};
 use jikimi_store::{
-    AuditEntry, IndexEntry, MemberChange, NewConsentEvent, NewJob, NewMember, SealedItem,
-    StoreError,
+    AuditEntry, IndexEntry, MemberChange, NewConsentEvent, NewMember, SealedItem, StoreError,
 };
 use jikimi_vault::{DataKey, Revealed};
 use serde::Serialize;
@@ -466,12 +465,8 @@ impl Jikimi {
                 indexes,
                 consents,
                 audit: vec![signup],
-                jobs: vec![NewJob {
-                    id: Uuid::new_v4(),
-                    kind: "mail.welcome".into(),
-                    payload: serde_json::json!({ "member_id": member }),
-                    run_at: now,
-                }],
+                // No job: mail delivery does not exist yet; it will add a typed welcome job.
+                jobs: Vec::new(),
             })
             .await?;
         Ok(())

@@ -10,20 +10,16 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use jikimi_store::{AuditEntry, DestructionRecord, HoldChange, NewJob, Resealed, RetainedMeta};
-use serde::Serialize;
+use jikimi_store::{AuditEntry, DestructionRecord, HoldChange, Resealed, RetainedMeta};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::jobs::{Backoff, Daily, Job, JobError, RetryPolicy};
 use crate::keyring::HOLD_BUCKET_PREFIX;
 use crate::{Actor, CoreError, Jikimi, Result};
 
-/// The job kind of the daily purge.
-pub const PURGE_JOB: &str = "retention.purge";
 /// Records deleted per transaction.
 const BATCH: i64 = 5_000;
-/// Namespace of the daily purge jobs' ids (one id per KST day: the job exists once, whichever
-/// instance schedules it).
-const PURGE_JOB_NAMESPACE: Uuid = Uuid::from_u128(0x6a69_6b69_6d69_2d70_7572_6765_2d6a_6f62);
 
 /// What a purge destroyed (or, in a dry run, would destroy).
 #[derive(Debug, Clone, Serialize)]
@@ -402,30 +398,6 @@ impl Jikimi {
             .retained_meta(after, limit.clamp(1, 1000))
             .await?)
     }
-
-    /// Schedules today's purge (KST) at the configured time, once: the job's id comes from the
-    /// day, so every instance scheduling it schedules the same job. Returns whether it was new.
-    pub async fn schedule_purge(&self) -> Result<bool> {
-        let now = self.clock().now();
-        let today = self.clock().today_kst();
-        let at = kst_to_utc(today, self.settings().purge_at);
-        let id = Uuid::new_v5(
-            &PURGE_JOB_NAMESPACE,
-            format!("{PURGE_JOB}:{today}").as_bytes(),
-        );
-        Ok(self
-            .store()
-            .schedule_job(
-                NewJob {
-                    id,
-                    kind: PURGE_JOB.into(),
-                    payload: serde_json::json!({ "day": today }),
-                    run_at: at,
-                },
-                now,
-            )
-            .await?)
-    }
 }
 
 /// Privacy-office accounts: a name and a bearer token for the office API (`/api/v1/office`).
@@ -553,6 +525,48 @@ fn retention_audit(
         outcome: "ok".into(),
         // The reason is free text and stays with the record; the chain names the record.
         detail: serde_json::json!({ "record": record }),
+    }
+}
+
+/// `retention.purge`: the daily purge ([`Jikimi::purge`] as `system`), scheduled for every KST
+/// day at `Settings::purge_at` by the scheduler, once across instances. Its 30-minute lease can
+/// run out on a huge purge; a second run then deletes disjoint batches (see ARCHITECTURE.md).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RetentionPurge;
+
+/// The payload of [`RetentionPurge`]: the KST day it was scheduled for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PurgeDay {
+    pub day: NaiveDate,
+}
+
+impl Job for RetentionPurge {
+    const KIND: &'static str = "retention.purge";
+    type Payload = PurgeDay;
+
+    /// Every 10 minutes for two hours; after that the next day's purge does the work.
+    fn retry(&self) -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 12,
+            backoff: Backoff::Fixed(chrono::Duration::minutes(10)),
+            lease: chrono::Duration::minutes(30),
+        }
+    }
+
+    async fn run(&self, app: &Jikimi, _: PurgeDay) -> std::result::Result<(), JobError> {
+        let report = app.purge(&Actor::System, false, &|_, _| {}).await?;
+        tracing::info!(run = %report.run_id, records = report.records(), held = report.held, "daily purge done");
+        Ok(())
+    }
+}
+
+impl Daily for RetentionPurge {
+    fn time_of_day(app: &Jikimi) -> NaiveTime {
+        app.settings().purge_at
+    }
+
+    fn payload_for(day: NaiveDate) -> PurgeDay {
+        PurgeDay { day }
     }
 }
 

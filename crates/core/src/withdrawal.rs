@@ -4,11 +4,12 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use jikimi_store::{AuditEntry, DestructionRecord, NewJob, RetainedRecord, StoreError, Withdrawal};
+use jikimi_store::{AuditEntry, DestructionRecord, RetainedRecord, StoreError, Withdrawal};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::jobs::{Backoff, Job, JobError, RetryPolicy};
 use crate::members::LOGIN_ITEM;
 use crate::{Actor, CoreError, Jikimi, Result};
 
@@ -211,12 +212,7 @@ impl Jikimi {
                 retained,
                 destruction: vec![destruction],
                 audit: vec![entry],
-                jobs: vec![NewJob {
-                    id: Uuid::new_v4(),
-                    kind: "keys.destroy".into(),
-                    payload: serde_json::json!({ "member_id": member }),
-                    run_at: now,
-                }],
+                jobs: vec![KeysDestroy::new_job(&MemberKey { member_id: member }, now)?],
             })
             .await
             .map_err(|e| match e {
@@ -290,65 +286,42 @@ impl Jikimi {
             .purge_expired(self.clock().now(), self.settings().session_idle)
             .await?)
     }
+}
 
-    /// Runs due background jobs of the kinds this build handles; returns how many finished.
-    pub async fn run_jobs_once(&self) -> Result<usize> {
-        let mut done = 0;
-        loop {
-            let now = self.clock().now();
-            let Some(job) = self
-                .store()
-                .claim_job(
-                    &["keys.destroy", crate::retention::PURGE_JOB],
-                    now,
-                    now + chrono::Duration::minutes(30),
-                )
-                .await?
-            else {
-                return Ok(done);
-            };
-            if job.kind == crate::retention::PURGE_JOB {
-                let outcome = match self.purge(&Actor::System, false, &|_, _| {}).await {
-                    Ok(report) => {
-                        tracing::info!(run = %report.run_id, records = report.records(), held = report.held, "daily purge done");
-                        jikimi_store::JobOutcome::Done
-                    }
-                    Err(e) => {
-                        tracing::error!(error = %e, "daily purge failed; retrying in 10 minutes");
-                        jikimi_store::JobOutcome::Retry {
-                            at: now + chrono::Duration::minutes(10),
-                            error: e.to_string(),
-                        }
-                    }
-                };
-                self.store().finish_job(job.id, outcome).await?;
-                done += 1;
-                continue;
-            }
-            let member = job
-                .payload
-                .get("member_id")
-                .and_then(|v| v.as_str())
-                .and_then(|s| Uuid::parse_str(s).ok());
-            let outcome = match member {
-                Some(m) if self.store().member(m).await?.is_none() => {
-                    match self.keyring().destroy_member_key(m).await {
-                        Ok(_) => jikimi_store::JobOutcome::Done,
-                        Err(e) => jikimi_store::JobOutcome::Retry {
-                            at: now + chrono::Duration::minutes(1),
-                            error: e.to_string(),
-                        },
-                    }
-                }
-                Some(_) => jikimi_store::JobOutcome::Failed {
-                    error: "member still exists; key kept".into(),
-                },
-                None => jikimi_store::JobOutcome::Failed {
-                    error: "payload has no member_id".into(),
-                },
-            };
-            self.store().finish_job(job.id, outcome).await?;
-            done += 1;
+/// `keys.destroy`: destroys a withdrawn member's key. Written in the withdrawal's transaction, so
+/// a withdrawal whose key destruction failed (or whose process died right after the commit) is
+/// finished here. Refuses while the member exists: a key is never destroyed under live data.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KeysDestroy;
+
+/// The payload of [`KeysDestroy`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberKey {
+    pub member_id: Uuid,
+}
+
+impl Job for KeysDestroy {
+    const KIND: &'static str = "keys.destroy";
+    type Payload = MemberKey;
+
+    /// A minute, doubling to an hour, for about a day. Should it give up, the orphan-key sweep
+    /// (hourly, and in every purge) still destroys a key that has no member.
+    fn retry(&self) -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 30,
+            backoff: Backoff::Exponential {
+                first: chrono::Duration::minutes(1),
+                max: chrono::Duration::hours(1),
+            },
+            lease: chrono::Duration::minutes(30),
         }
+    }
+
+    async fn run(&self, app: &Jikimi, p: MemberKey) -> std::result::Result<(), JobError> {
+        if app.store().member(p.member_id).await?.is_some() {
+            return Err(JobError::GiveUp("member still exists; key kept".into()));
+        }
+        app.keyring().destroy_member_key(p.member_id).await?;
+        Ok(())
     }
 }

@@ -398,9 +398,20 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             if fresh {
                 tracing::info!(data_dir = %g.data_dir.display(), "first start: created the data directory, master key, key store and database");
             }
-            let worker = tokio::spawn(background(app.clone()));
+            // The background work (jobs, the daily purge, audit anchoring, housekeeping) is core's.
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let worker = tokio::spawn({
+                let app = app.clone();
+                async move {
+                    app.run_background(async {
+                        let _ = stopped.await;
+                    })
+                    .await
+                }
+            });
             let served = jikimi_web::serve(app, listen, behind_proxy).await;
-            worker.abort();
+            let _ = stop.send(());
+            let _ = worker.await;
             served?;
         }
         Command::Migrate => {
@@ -607,45 +618,6 @@ async fn print_destruction_report(app: &Jikimi) -> Result<()> {
     }
     println!("{} destruction records", records.len());
     Ok(())
-}
-
-/// Runs due jobs every few seconds and sweeps orphan member keys every hour. Errors are logged
-/// and retried on the next round; they never stop the server.
-async fn background(app: Jikimi) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
-    let mut rounds: u64 = 0;
-    let mut scheduled: Option<chrono::NaiveDate> = None;
-    loop {
-        tick.tick().await;
-        // Today's purge (KST) exists once, whichever instance schedules it; each instance
-        // schedules it once a day, not every round.
-        let today = app.clock().today_kst();
-        if scheduled != Some(today) {
-            match app.schedule_purge().await {
-                Ok(_) => scheduled = Some(today),
-                Err(e) => {
-                    tracing::error!(error = %e, "scheduling the daily purge failed; retrying next round")
-                }
-            }
-        }
-        if let Err(e) = app.run_jobs_once().await {
-            tracing::error!(error = %e, "background jobs failed; retrying next round");
-        }
-        if let Err(e) = app.anchor_audit().await {
-            tracing::error!(error = %e, "anchoring the audit chain failed; retrying next round");
-        }
-        if let Err(e) = app.housekeeping().await {
-            tracing::error!(error = %e, "removing expired sessions failed; retrying next round");
-        }
-        if rounds.is_multiple_of(720) {
-            match app.sweep_orphan_keys(chrono::Duration::hours(1)).await {
-                Ok(0) => {}
-                Ok(n) => tracing::warn!(removed = n, "removed member keys that had no member"),
-                Err(e) => tracing::error!(error = %e, "orphan key sweep failed"),
-            }
-        }
-        rounds += 1;
-    }
 }
 
 fn policy_command(command: PolicyCommand) -> Result<ExitCode> {
