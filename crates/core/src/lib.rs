@@ -8,6 +8,7 @@ pub mod identity;
 pub mod jobs;
 pub mod keyring;
 mod members;
+pub mod office;
 pub mod retention;
 mod sessions;
 pub mod validate;
