@@ -62,7 +62,10 @@ pub fn router_with(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/api/openapi.json", get(openapi_json))
         .route("/assets/site.css", get(site_css))
-        .merge(page::routes())
+        .merge(page::routes().layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            page::render_failures,
+        )))
         .merge(openapi::router_and_document().0)
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)

@@ -220,11 +220,7 @@ impl Visit {
             jar
         };
         let session = match jar.get(SESSION_COOKIE) {
-            Some(c) => s
-                .app
-                .session(c.value())
-                .await
-                .map_err(|e| error_page(s, lang, e))?,
+            Some(c) => s.app.session(c.value()).await.map_err(error_page)?,
             None => None,
         };
         let (jar, csrf) = match &session {
@@ -344,7 +340,7 @@ impl Visit {
         };
         match seal_cookie(s, FORM_COOKIE, FORM_MINUTES, &flash).await {
             Ok(c) => self.jar = self.jar.add(c),
-            Err(e) => return error_page(s, self.lang, e),
+            Err(e) => return error_page(e),
         }
         self.redirect(to)
     }
@@ -531,19 +527,86 @@ pub(crate) fn status_page(
     }
 }
 
-/// An unexpected error as a page: a generic text and an operation id; the cause goes to the log.
-pub(crate) fn error_page(s: &AppState, lang: Lang, e: CoreError) -> Response {
-    let api = ApiError::core(e, lang);
-    let t = T(lang);
-    let body = format!(
-        "{} {}",
-        t.s("error_body"),
-        api.operation_id.clone().unwrap_or_default()
-    );
-    match api.status {
-        StatusCode::NOT_FOUND => not_found_page(s, lang),
-        status => status_page(s, lang, status, t.s("error_title"), body),
+/// What a page handler fails with: a domain error. Pages have this one error type and one mapping:
+/// [`PageError`]'s response only marks the failure (status and operation id; the cause goes to the
+/// log), and the [`render_failures`] layer renders every marked response as a page in the site's
+/// layout, in the request's language.
+#[derive(Debug)]
+pub(crate) struct PageError(CoreError);
+
+impl From<CoreError> for PageError {
+    fn from(e: CoreError) -> Self {
+        Self(e)
     }
+}
+
+/// The mark [`PageError`] leaves on its response for [`render_failures`].
+#[derive(Debug, Clone)]
+pub(crate) struct PageFailure {
+    status: StatusCode,
+    operation_id: Option<String>,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        // The API's mapping decides the status and logs an unexpected cause with its id.
+        let api = ApiError::core(self.0, Lang::Ko);
+        let mut r = api.status.into_response();
+        r.extensions_mut().insert(PageFailure {
+            status: api.status,
+            operation_id: api.operation_id.clone(),
+        });
+        r
+    }
+}
+
+/// The value of a `Result` in a page handler, or the handler answers with the error as a page.
+macro_rules! page_try {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(e) => {
+                return $crate::page::PageError::from(e).into_response();
+            }
+        }
+    };
+}
+pub(crate) use page_try;
+
+/// Renders every response a [`PageError`] marked as a page in the site's layout: 404 with a way
+/// home, anything else with a generic text and the operation id.
+pub(crate) async fn render_failures(
+    State(s): State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let (parts, body) = req.into_parts();
+    let lang = crate::extract::query_lang(&parts)
+        .or_else(|| crate::extract::cookie_lang(&parts))
+        .unwrap_or(Lang::Ko);
+    let res = next
+        .run(axum::extract::Request::from_parts(parts, body))
+        .await;
+    let Some(f) = res.extensions().get::<PageFailure>().cloned() else {
+        return res;
+    };
+    let t = T(lang);
+    match f.status {
+        StatusCode::NOT_FOUND => not_found_page(&s, lang),
+        status => {
+            let body = format!(
+                "{} {}",
+                t.s("error_body"),
+                f.operation_id.unwrap_or_default()
+            );
+            status_page(&s, lang, status, t.s("error_title"), body)
+        }
+    }
+}
+
+/// A domain error as a page (through [`PageError`]).
+pub(crate) fn error_page(e: CoreError) -> Response {
+    PageError(e).into_response()
 }
 
 /// 404 for browsers: a page in the site's layout with a way home.
@@ -736,4 +799,76 @@ pub(crate) fn field_error(errors: &[FieldError], field: &str, lang: Lang) -> Opt
         .iter()
         .find(|e| e.field == field)
         .map(|e| e.message(lang).to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use axum::body::Body;
+    use axum::http::Request;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    /// Pages have one error mapping: whatever a handler fails with is rendered once, by the
+    /// layer, as a page in the site's layout in the request's language, with an operation id and
+    /// never the cause.
+    #[tokio::test]
+    async fn a_page_error_is_rendered_once_as_a_page() {
+        let t = jikimi_testkit::TestApp::new("lifeplan").await;
+        let state = AppState {
+            app: t.app.clone(),
+            secure_cookies: false,
+        };
+        async fn broken() -> Response {
+            page_try!(Err::<(), _>(CoreError::Setup("secret cause 4711".into())));
+            "unreachable".into_response()
+        }
+        async fn missing() -> Result<Response, PageError> {
+            Err(CoreError::NotFound("thing").into())
+        }
+        let router = Router::new()
+            .route("/broken", get(broken))
+            .route("/missing", get(missing))
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                render_failures,
+            ))
+            .with_state(state);
+        for (path, status, heading) in [
+            (
+                "/broken",
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "문제가 생겼습니다",
+            ),
+            (
+                "/missing",
+                StatusCode::NOT_FOUND,
+                "페이지를 찾을 수 없습니다",
+            ),
+            (
+                "/broken?lang=en",
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+            ),
+        ] {
+            let res = router
+                .clone()
+                .oneshot(Request::get(path).body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            assert_eq!(res.status(), status, "{path}");
+            let html = axum::body::to_bytes(res.into_body(), 1 << 20)
+                .await
+                .unwrap();
+            let html = String::from_utf8_lossy(&html);
+            assert!(
+                html.contains("<html") && html.contains(heading),
+                "{path}: {html}"
+            );
+            assert!(html.contains("href=\"/\""), "{path}: a way home");
+            assert!(!html.contains("4711"), "{path}: the cause is not shown");
+        }
+    }
 }

@@ -72,7 +72,6 @@ pub(crate) async fn login_page(
 }
 
 pub(crate) async fn login_submit(State(s): State<AppState>, v: Visit, form: FormData) -> Response {
-    let lang = v.lang;
     let next = safe_next(form.get("next"));
     let here = login_href(&next);
     if !v.csrf_ok(&form) {
@@ -118,7 +117,7 @@ pub(crate) async fn login_submit(State(s): State<AppState>, v: Visit, form: Form
                 ),
             )
         }
-        Err(e) => return error_page(&s, lang, e),
+        Err(e) => return error_page(e),
     };
     v.back_to(&s, &here, &form, vec![error], None).await
 }
@@ -129,14 +128,13 @@ pub(crate) async fn logout_page() -> Response {
 }
 
 pub(crate) async fn logout(State(s): State<AppState>, v: Visit, form: FormData) -> Response {
-    let lang = v.lang;
     if !v.csrf_ok(&form) {
         return v.redirect("/");
     }
     if let Some(c) = v.jar.get(SESSION_COOKIE)
         && let Err(e) = s.app.logout(c.value()).await
     {
-        return error_page(&s, lang, e);
+        return error_page(e);
     }
     let mut v = v;
     v.jar = v.jar.add(clear_session_cookie(&s));

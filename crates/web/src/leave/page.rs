@@ -51,10 +51,7 @@ pub(crate) fn kept_rows(policy: &jikimi_policy::Policy, lang: Lang) -> Vec<KeptR
 pub(crate) async fn withdraw_page(State(s): State<AppState>, Signed { v, si }: Signed) -> Response {
     let lang = v.lang;
     let policy = s.app.policy().clone();
-    let held = match s.app.held_item_ids(si.member).await {
-        Ok(i) => i,
-        Err(e) => return error_page(&s, lang, e),
-    };
+    let held = page_try!(s.app.held_item_ids(si.member).await);
     // What goes now: every item held, except those a retention record keeps a copy of (those
     // are listed as kept, with their period, not as destroyed).
     let kept_items: Vec<&str> = policy
@@ -96,7 +93,6 @@ pub(crate) async fn withdraw_submit(
     form: FormData,
 ) -> Response {
     const HERE: &str = "/mypage/withdraw";
-    let lang = v.lang;
     if !v.csrf_ok(&form) {
         return csrf_failed(v, &s, HERE, &form).await;
     }
@@ -115,7 +111,7 @@ pub(crate) async fn withdraw_submit(
                 );
                 v.back_to(&s, HERE, &form, vec![e], None).await
             }
-            e => error_page(&s, lang, e),
+            e => error_page(e),
         };
     }
     let receipt = match s
@@ -124,7 +120,7 @@ pub(crate) async fn withdraw_submit(
         .await
     {
         Ok(r) => r,
-        Err(e) => return error_page(&s, lang, e),
+        Err(e) => return error_page(e),
     };
     let shown = Receipt {
         code: receipt.code,
@@ -140,7 +136,7 @@ pub(crate) async fn withdraw_submit(
     match seal_cookie(&s, RECEIPT_COOKIE, RECEIPT_MINUTES, &shown).await {
         Ok(c) => v.jar = v.jar.add(c),
         // The member has left; the receipt cannot be shown, but the withdrawal stands.
-        Err(e) => return error_page(&s, lang, e),
+        Err(e) => return error_page(e),
     }
     v.redirect("/mypage/withdrawn")
 }
@@ -279,10 +275,7 @@ pub(crate) async fn retained_page(State(s): State<AppState>, v: Visit) -> Respon
         return v.render(page);
     };
     let policy = s.app.policy().clone();
-    let versions = match s.app.policy_versions().await {
-        Ok(r) => r,
-        Err(e) => return error_page(&s, lang, e),
-    };
+    let versions = page_try!(s.app.policy_versions().await);
     let records = match s.app.retained_for_receipt(&code).await {
         Ok(views) => views
             .into_iter()
@@ -299,7 +292,7 @@ pub(crate) async fn retained_page(State(s): State<AppState>, v: Visit) -> Respon
             })
             .collect(),
         Err(CoreError::NotFound(_)) => vec![],
-        Err(e) => return error_page(&s, lang, e),
+        Err(e) => return error_page(e),
     };
     let page = RetainedPage {
         c: v.chrome(&s),
@@ -329,7 +322,7 @@ pub(crate) async fn retained_submit(
     let code = form.get("receipt").trim().to_owned();
     match seal_cookie(&s, RECEIPT_COOKIE, RECEIPT_MINUTES, &code).await {
         Ok(c) => v.jar = v.jar.add(c),
-        Err(e) => return error_page(&s, v.lang, e),
+        Err(e) => return error_page(e),
     }
     v.redirect(HERE)
 }

@@ -83,7 +83,7 @@ pub(crate) async fn mypage(
         Err(CoreError::ReauthRequired) => {
             return v.redirect("/mypage/reauth?next=/mypage?reveal=1");
         }
-        Err(e) => return error_page(&s, lang, e),
+        Err(e) => return error_page(e),
     };
     let items = policy
         .items
@@ -96,10 +96,7 @@ pub(crate) async fn mypage(
             })
         })
         .collect();
-    let consents = match consent_rows(&s, member, lang).await {
-        Ok(c) => c,
-        Err(e) => return error_page(&s, lang, e),
-    };
+    let consents = page_try!(consent_rows(&s, member, lang).await);
     let page = MyPage {
         c: v.chrome(&s),
         items,
@@ -136,7 +133,6 @@ pub(crate) async fn reauth_submit(
     Signed { v, si }: Signed,
     form: FormData,
 ) -> Response {
-    let lang = v.lang;
     let next = safe_next(form.get("next"));
     let here = format!(
         "/mypage/reauth?next={}",
@@ -160,7 +156,7 @@ pub(crate) async fn reauth_submit(
             );
             v.back_to(&s, &here, &form, vec![e], None).await
         }
-        Err(e) => error_page(&s, lang, e),
+        Err(e) => error_page(e),
     }
 }
 
@@ -180,15 +176,9 @@ pub(crate) async fn editable(s: &AppState, member: uuid::Uuid) -> Result<Vec<Ite
 pub(crate) async fn edit_page(State(s): State<AppState>, Signed { v, si }: Signed) -> Response {
     let lang = v.lang;
     let member = si.member;
-    let items = match editable(&s, member).await {
-        Ok(i) => i,
-        Err(e) => return error_page(&s, lang, e),
-    };
+    let items = page_try!(editable(&s, member).await);
     let ids: Vec<&str> = items.iter().map(|i| i.id.as_str()).collect();
-    let values = match s.app.own_items(member, &ids).await {
-        Ok(v) => v,
-        Err(e) => return error_page(&s, lang, e),
-    };
+    let values = page_try!(s.app.own_items(member, &ids).await);
     // After an error, what was typed; else what is stored.
     let typed = v.flash.form();
     let after_error = !v.flash.errors.is_empty();
@@ -227,21 +217,14 @@ pub(crate) async fn edit_submit(
     form: FormData,
 ) -> Response {
     const HERE: &str = "/mypage/edit";
-    let lang = v.lang;
     if !v.csrf_ok(&form) {
         return csrf_failed(v, &s, HERE, &form).await;
     }
     let member = si.member;
-    let items = match editable(&s, member).await {
-        Ok(i) => i,
-        Err(e) => return error_page(&s, lang, e),
-    };
+    let items = page_try!(editable(&s, member).await);
     let submitted = form.prefixed("item.");
     let current_ids: Vec<&str> = items.iter().map(|i| i.id.as_str()).collect();
-    let current = match s.app.own_items(member, &current_ids).await {
-        Ok(v) => v,
-        Err(e) => return error_page(&s, lang, e),
-    };
+    let current = page_try!(s.app.own_items(member, &current_ids).await);
     // Only what changed is corrected (and audited).
     let mut changes: BTreeMap<String, Option<Revealed>> = BTreeMap::new();
     for i in &items {
@@ -290,7 +273,7 @@ pub(crate) async fn edit_submit(
             );
             v.back_to(&s, HERE, &form, vec![err], None).await
         }
-        Err(e) => error_page(&s, lang, e),
+        Err(e) => error_page(e),
     }
 }
 
@@ -330,7 +313,6 @@ pub(crate) async fn password_submit(
     form: FormData,
 ) -> Response {
     const HERE: &str = "/mypage/password";
-    let lang = v.lang;
     if !v.csrf_ok(&form) {
         return csrf_failed(v, &s, HERE, &form).await;
     }
@@ -371,7 +353,7 @@ pub(crate) async fn password_submit(
                     e
                 })
                 .collect(),
-            Err(e) => return error_page(&s, lang, e),
+            Err(e) => return error_page(e),
         }
     };
     v.back_to(&s, HERE, &form, errors, None).await
@@ -424,12 +406,9 @@ pub(crate) async fn consent_page(
     };
     let granted = match s.app.consent_state(si.member).await {
         Ok(st) => st.iter().any(|c| c.category == category && c.granted),
-        Err(e) => return error_page(&s, lang, e),
+        Err(e) => return error_page(e),
     };
-    let deletes = match held_under(&s, si.member, &category, lang).await {
-        Ok(d) => d,
-        Err(e) => return error_page(&s, lang, e),
-    };
+    let deletes = page_try!(held_under(&s, si.member, &category, lang).await);
     let Some(block) = consent_blocks(&s, lang, &[])
         .into_iter()
         .find(|b| b.id == category)
@@ -469,7 +448,7 @@ pub(crate) async fn consent_submit(
         match held_under(&s, si.member, &category, lang).await {
             Ok(d) if !d.is_empty() => return v.redirect(&here),
             Ok(_) => {}
-            Err(e) => return error_page(&s, lang, e),
+            Err(e) => return error_page(e),
         }
     }
     // What withdrawing deletes, named in both languages for the notice after the redirect.
@@ -481,7 +460,7 @@ pub(crate) async fn consent_submit(
             held_under(&s, si.member, &category, Lang::En).await,
         ) {
             (Ok(k), Ok(e)) => k.into_iter().zip(e).collect(),
-            (Err(e), _) | (_, Err(e)) => return error_page(&s, lang, e),
+            (Err(e), _) | (_, Err(e)) => return error_page(e),
         }
     };
     match s
@@ -501,7 +480,7 @@ pub(crate) async fn consent_submit(
             v.notice_to(&s, "/mypage#consents", &ko, &en).await
         }
         Err(CoreError::Invalid(e)) => v.back_to(&s, &here, &form, e, None).await,
-        Err(e) => error_page(&s, lang, e),
+        Err(e) => error_page(e),
     }
 }
 
@@ -582,14 +561,8 @@ pub(crate) fn channel_label(channel: &str, t: T) -> String {
 
 pub(crate) async fn history_page(State(s): State<AppState>, Signed { v, si }: Signed) -> Response {
     let lang = v.lang;
-    let events = match s.app.consent_history(si.member).await {
-        Ok(e) => e,
-        Err(e) => return error_page(&s, lang, e),
-    };
-    let versions = match s.app.policy_versions().await {
-        Ok(r) => r,
-        Err(e) => return error_page(&s, lang, e),
-    };
+    let events = page_try!(s.app.consent_history(si.member).await);
+    let versions = page_try!(s.app.policy_versions().await);
     let policy = s.app.policy().clone();
     let rows = events
         .into_iter()
@@ -614,7 +587,6 @@ pub(crate) async fn history_page(State(s): State<AppState>, Signed { v, si }: Si
 }
 
 pub(crate) async fn export_json(State(s): State<AppState>, Signed { v, si }: Signed) -> Response {
-    let lang = v.lang;
     match s.app.export_own(&si).await {
         Ok(data) => {
             let mut res = axum::Json(data).into_response();
@@ -627,7 +599,7 @@ pub(crate) async fn export_json(State(s): State<AppState>, Signed { v, si }: Sig
             res
         }
         Err(CoreError::ReauthRequired) => v.redirect("/mypage/reauth?next=/mypage/export.json"),
-        Err(e) => error_page(&s, lang, e),
+        Err(e) => error_page(e),
     }
 }
 
@@ -647,12 +619,9 @@ pub(crate) async fn print_page(State(s): State<AppState>, Signed { v, si }: Sign
     let data = match s.app.export_own(&si).await {
         Ok(d) => d,
         Err(CoreError::ReauthRequired) => return v.redirect("/mypage/reauth?next=/mypage/print"),
-        Err(e) => return error_page(&s, lang, e),
+        Err(e) => return error_page(e),
     };
-    let consents = match consent_rows(&s, si.member, lang).await {
-        Ok(c) => c,
-        Err(e) => return error_page(&s, lang, e),
-    };
+    let consents = page_try!(consent_rows(&s, si.member, lang).await);
     let policy = s.app.policy().clone();
     let items = policy
         .items

@@ -36,10 +36,7 @@ pub(crate) async fn privacy(
 ) -> Response {
     let lang = v.lang;
     let current = s.app.policy().version().as_str().to_owned();
-    let rows = match s.app.policy_versions().await {
-        Ok(r) => r,
-        Err(e) => return error_page(&s, lang, e),
-    };
+    let rows = page_try!(s.app.policy_versions().await);
     let wanted = q.version.filter(|w| *w != current && !w.is_empty());
     let doc = jikimi_policy::render::document(s.app.policy(), lang);
     let old_text = match &wanted {

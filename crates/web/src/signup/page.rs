@@ -124,7 +124,7 @@ pub(crate) async fn flow_of(s: &AppState, v: &Visit) -> SignupFlow {
 pub(crate) async fn flow_to(mut v: Visit, s: &AppState, flow: &SignupFlow, to: &str) -> Response {
     match seal_cookie(s, SIGNUP_COOKIE, SIGNUP_MINUTES, flow).await {
         Ok(c) => v.jar = v.jar.add(c),
-        Err(e) => return error_page(s, v.lang, e),
+        Err(e) => return error_page(e),
     }
     v.redirect(to)
 }
@@ -341,7 +341,7 @@ pub(crate) async fn signup_identity(
             flow_to(v, &s, &flow, "/signup/verify").await
         }
         Err(CoreError::Invalid(e)) => v.back_to(&s, HERE, &form, e, None).await,
-        Err(e) => error_page(&s, v.lang, e),
+        Err(e) => error_page(e),
     }
 }
 
@@ -402,10 +402,10 @@ pub(crate) async fn signup_verify(State(s): State<AppState>, v: Visit, form: For
                     )
                     .await
                 }
-                Err(e) => error_page(&s, v.lang, e),
+                Err(e) => error_page(e),
             }
         }
-        Err(e) => error_page(&s, v.lang, e),
+        Err(e) => error_page(e),
     }
 }
 
@@ -531,7 +531,6 @@ pub(crate) async fn signup_details(
     form: FormData,
 ) -> Response {
     const HERE: &str = "/signup/details";
-    let lang = v.lang;
     if !v.csrf_ok(&form) {
         return csrf_failed(v, &s, HERE, &form).await;
     }
@@ -557,7 +556,7 @@ pub(crate) async fn signup_details(
                 v.back_to(&s, "/signup/details#login_id", &form, e, None)
                     .await
             }
-            Err(e) => error_page(&s, lang, e),
+            Err(e) => error_page(e),
         };
     }
     if form.get("password") != form.get("password_confirm") {
@@ -606,7 +605,7 @@ pub(crate) async fn signup_details(
             let mut v = v;
             match seal_cookie(&s, SIGNUP_COOKIE, SIGNUP_MINUTES, &flow).await {
                 Ok(c) => v.jar = v.jar.add(c),
-                Err(e) => return error_page(&s, lang, e),
+                Err(e) => return error_page(e),
             }
             v.notice_to(
                 &s,
@@ -616,7 +615,7 @@ pub(crate) async fn signup_details(
             )
             .await
         }
-        Err(e) => error_page(&s, lang, e),
+        Err(e) => error_page(e),
     }
 }
 
