@@ -1,14 +1,19 @@
-//! What callers outside core read without going to the store: the published policy's versions,
-//! a member's consent history and held items, the destruction report, the master key's
-//! fingerprint. Pages, the API and the CLI ask here; `Jikimi::store()` and `keyring()` are core's
+//! Access: what may be shown to whom, and the views that are safe to show. Purpose-checked,
+//! audited reveals; a member's own items (masked, or unmasked as [`Disclosure`] allows); the
+//! export; and what callers outside core read without going to the store (the published policy's
+//! versions, a member's consent history and held items, the destruction report, the master key's
+//! fingerprint). Pages, the API and the CLI ask here; `Jikimi::store()` and `keyring()` are core's
 //! own.
 
 use std::collections::BTreeMap;
 
 use jikimi_policy::{Item, ItemKind, Sensitivity};
+use jikimi_vault::Revealed;
 use uuid::Uuid;
 
-use crate::{CoreError, FieldError, Jikimi, Result, SessionInfo, validate};
+use crate::members::*;
+use crate::validate::{self};
+use crate::{Actor, CoreError, FieldError, Jikimi, Result, SUBJECT_ACCESS, SessionInfo};
 
 pub use jikimi_store::{ConsentEventRow as ConsentEvent, PolicyVersionRow as PolicyVersion};
 
@@ -140,5 +145,190 @@ impl Jikimi {
     pub async fn export_own(&self, session: &SessionInfo) -> Result<serde_json::Value> {
         self.may_disclose(session, Disclosure::Everything)?;
         self.export(session.member).await
+    }
+}
+
+// Reveals and views of a member's items (purpose-checked, audited).
+impl Jikimi {
+    /// Opens items of a member for a purpose. Every item must list the purpose in the policy
+    /// (the data subject's own access is always allowed to the subject alone); a purpose that the
+    /// policy ties to a consent needs that consent in force; an item held for a pending
+    /// correction is withheld (S8). Every attempt — allowed or refused — is written to the audit
+    /// chain with who, from where, whose, which items and why; never the values.
+    pub async fn reveal(
+        &self,
+        actor: &Actor,
+        origin: Option<&str>,
+        member: Uuid,
+        items: &[&str],
+        purpose: &str,
+    ) -> Result<BTreeMap<String, Revealed>> {
+        let now = self.clock().now();
+        let policy = self.policy().clone();
+        let item_names: Vec<String> = items.iter().map(|s| (*s).to_owned()).collect();
+        let subject = *actor == Actor::Member(member);
+        let mut denied: Option<(String, &'static str)> = None;
+        for id in items {
+            let reason = match policy.item(id) {
+                None => Some("item not in the policy"),
+                Some(_) if purpose == SUBJECT_ACCESS && subject => None,
+                Some(_) if purpose == SUBJECT_ACCESS => {
+                    Some("only the data subject may use this purpose")
+                }
+                Some(_) if !policy.allows(id, purpose) => {
+                    Some("purpose not listed for the item in the policy")
+                }
+                Some(_) => None,
+            };
+            if let Some(r) = reason {
+                denied = Some(((*id).to_owned(), r));
+                break;
+            }
+        }
+        if denied.is_none()
+            && let Some(category) = policy.purpose(purpose).and_then(|p| p.consent.clone())
+        {
+            let state = self.consent_state(member).await?;
+            if !state.iter().any(|c| c.category == category && c.granted) {
+                denied = Some((
+                    item_names.join(","),
+                    "the consent this purpose needs is not in force",
+                ));
+            }
+        }
+        let entry = |items: Vec<String>| {
+            let mut e = audit(now, actor, "item.reveal", member, items);
+            e.origin = origin.map(str::to_owned);
+            e.purpose = Some(purpose.to_owned());
+            e
+        };
+        if let Some((item, reason)) = denied {
+            let mut e = entry(item_names);
+            e.outcome = "denied".into();
+            e.detail = serde_json::json!({ "reason": reason, "item": item });
+            self.store().append_audit(vec![e]).await?;
+            tracing::warn!(actor = %actor.audit_name(), member = %member, purpose, reason, "reveal refused");
+            return Err(CoreError::PurposeDenied {
+                item,
+                purpose: purpose.to_owned(),
+                reason,
+            });
+        }
+        if self.store().member(member).await?.is_none() {
+            return Err(CoreError::NotFound("member"));
+        }
+        let key = self.member_key(member).await?;
+        let rows = self.store().items(member, Some(&item_names)).await?;
+        let owner = member.to_string();
+        let mut out = BTreeMap::new();
+        let mut withheld = Vec::new();
+        for row in rows {
+            // S8: an item whose correction is pending is not used, except to show its owner.
+            if row.correction_pending && !subject {
+                withheld.push(row.item_id);
+                continue;
+            }
+            let value = key.open_str(&owner, &row.item_id, &row.sealed)?;
+            out.insert(row.item_id, value);
+        }
+        let mut e = entry(out.keys().cloned().collect());
+        if !withheld.is_empty() {
+            e.detail = serde_json::json!({ "withheld_pending_correction": withheld });
+        }
+        self.store().append_audit(vec![e]).await?;
+        Ok(out)
+    }
+
+    /// The member's own items, opened and written as a person reads them (phones with
+    /// hyphens), for the member themself. Logged like any reveal.
+    pub async fn own_items(&self, member: Uuid, ids: &[&str]) -> Result<BTreeMap<String, String>> {
+        // Linking values (CI, DI) are never shown, not even to the member: they are not asked
+        // for, so no caller has to remember to strip them.
+        let ids: Vec<&str> = ids
+            .iter()
+            .copied()
+            .filter(|id| {
+                self.policy()
+                    .item(id)
+                    .is_some_and(|i| !validate::never_shown(i.kind))
+            })
+            .collect();
+        let values = self
+            .reveal(&Actor::Member(member), None, member, &ids, SUBJECT_ACCESS)
+            .await?;
+        let policy = self.policy();
+        Ok(values
+            .into_iter()
+            .filter_map(|(id, v)| {
+                let kind = policy.item(&id)?.kind;
+                Some((id, validate::display(kind, v.expose())))
+            })
+            .collect())
+    }
+
+    /// The member's own items, masked for display (고시 Art. 12). Logged like any reveal.
+    pub async fn view_masked(
+        &self,
+        actor: &Actor,
+        member: Uuid,
+    ) -> Result<BTreeMap<String, String>> {
+        let ids: Vec<String> = self
+            .policy()
+            .items
+            .iter()
+            .filter(|i| !validate::never_shown(i.kind))
+            .map(|i| i.id.clone())
+            .collect();
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let values = self
+            .reveal(actor, None, member, &refs, SUBJECT_ACCESS)
+            .await?;
+        Ok(values
+            .into_iter()
+            .filter_map(|(id, v)| {
+                let kind = self.policy().item(&id)?.kind;
+                Some((id, validate::mask(kind, v.expose())))
+            })
+            .collect())
+    }
+
+    /// Everything held about the member, opened for the member (PIPA Art. 35): items, consent
+    /// state and history, and the policy version they joined under. Logged as an export.
+    pub async fn export(&self, member: Uuid) -> Result<serde_json::Value> {
+        let actor = Actor::Member(member);
+        let row = self
+            .store()
+            .member(member)
+            .await?
+            .ok_or(CoreError::NotFound("member"))?;
+        let ids: Vec<String> = self.policy().items.iter().map(|i| i.id.clone()).collect();
+        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+        let shown = self.own_items(member, &refs).await?;
+        let login = self.login_id_of(member).await?;
+        let history = self.store().consent_events(member).await?;
+        let now = self.clock().now();
+        self.store()
+            .append_audit(vec![audit(
+                now,
+                &actor,
+                "member.export",
+                member,
+                shown.keys().cloned().collect(),
+            )])
+            .await?;
+        Ok(serde_json::json!({
+            "member_id": member,
+            "login_id": login.map(|l| l.expose().to_owned()),
+            "member_since": row.created_at,
+            "policy_version_at_signup": row.policy_version,
+            "items": shown,
+            "consents": self.consent_state(member).await?,
+            "consent_history": history.iter().map(|e| serde_json::json!({
+                "category": e.category, "granted": e.granted, "at": e.at,
+                "policy_version": e.policy_version, "channel": e.channel,
+            })).collect::<Vec<_>>(),
+            "recipients": Vec::<serde_json::Value>::new(),
+            "exported_at": now,
+        }))
     }
 }

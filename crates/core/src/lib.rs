@@ -3,6 +3,8 @@
 pub mod access;
 pub mod audit;
 pub mod clock;
+mod consent;
+mod correction;
 mod error;
 pub mod identity;
 pub mod jobs;
@@ -11,6 +13,7 @@ mod members;
 pub mod office;
 pub mod retention;
 mod sessions;
+mod signup;
 pub mod validate;
 mod withdrawal;
 

@@ -1,0 +1,170 @@
+//! Correction (정정): a member's items corrected, and items held while a correction request is pending.
+
+use std::collections::BTreeMap;
+
+use jikimi_policy::IdentityMode;
+use jikimi_store::{IndexEntry, MemberChange, SealedItem, StoreError};
+use jikimi_vault::Revealed;
+use uuid::Uuid;
+
+use crate::members::*;
+use crate::validate::{self};
+use crate::{Actor, CoreError, FieldError, Jikimi, Result};
+
+impl Jikimi {
+    /// Holds items while a correction the member asked for is pending (S8): until corrected,
+    /// they are not used for any purpose but the member's own access.
+    pub async fn hold_for_correction(
+        &self,
+        actor: &Actor,
+        member: Uuid,
+        items: &[&str],
+    ) -> Result<()> {
+        let now = self.clock().now();
+        let policy = self.policy();
+        if let Some(unknown) = items.iter().find(|i| policy.item(i).is_none()) {
+            return Err(CoreError::field(
+                unknown,
+                "item.unknown",
+                "처리방침에 없는 항목입니다",
+                "is not an item of the privacy policy",
+            ));
+        }
+        let names: Vec<String> = items.iter().map(|s| (*s).to_owned()).collect();
+        self.store()
+            .apply(MemberChange {
+                member_id: member,
+                at: now,
+                correction_marks: names.iter().map(|i| (i.clone(), true)).collect(),
+                audit: vec![audit(now, actor, "item.hold_for_correction", member, names)],
+                ..Default::default()
+            })
+            .await
+            .map(|_| ())
+            .map_err(|e| match e {
+                StoreError::NotFound(w) => CoreError::NotFound(w),
+                other => CoreError::Store(other),
+            })
+    }
+
+    /// Corrects items: `Some(value)` sets, `None` (or an empty value) removes an optional item.
+    /// The same validation as sign-up; unique items re-indexed; one transaction.
+    pub async fn correct(
+        &self,
+        actor: &Actor,
+        member: Uuid,
+        changes: BTreeMap<String, Option<Revealed>>,
+    ) -> Result<()> {
+        let result = self.correct_inner(actor, member, changes).await;
+        self.gone_is_not_found(member, result).await
+    }
+
+    pub(crate) async fn correct_inner(
+        &self,
+        actor: &Actor,
+        member: Uuid,
+        changes: BTreeMap<String, Option<Revealed>>,
+    ) -> Result<()> {
+        let now = self.clock().now();
+        let policy = self.policy().clone();
+        let consents: BTreeMap<String, bool> = self
+            .consent_state(member)
+            .await?
+            .into_iter()
+            .map(|c| (c.category, c.granted))
+            .collect();
+        let mut errors = Vec::new();
+        let mut set = BTreeMap::new();
+        let mut remove = Vec::new();
+        for (id, v) in &changes {
+            match v {
+                Some(v) if !v.expose().trim().is_empty() => {
+                    set.insert(id.clone(), v.clone());
+                }
+                _ => match policy.item(id) {
+                    Some(item) if item.required => errors.push(FieldError::new(
+                        id,
+                        "required",
+                        format!("{}: 필수 항목은 지울 수 없습니다", item.label.ko),
+                        format!("{}: is required and cannot be removed", item.label.en),
+                    )),
+                    Some(_) => remove.push(id.clone()),
+                    None => errors.push(FieldError::new(
+                        id,
+                        "item.unknown",
+                        "처리방침에 없는 항목입니다",
+                        "is not an item of the privacy policy",
+                    )),
+                },
+            }
+        }
+        let verified = policy.meta.identity == IdentityMode::Verification;
+        for id in changes.keys() {
+            if let Some(item) = policy.item(id)
+                && validate::identity_locked(item.kind, verified)
+            {
+                errors.push(FieldError::new(
+                    id,
+                    "item.identity_locked",
+                    format!(
+                        "{}: 본인확인으로 정해진 값이라 고칠 수 없습니다",
+                        item.label.ko
+                    ),
+                    format!(
+                        "{}: set by identity verification and cannot be changed",
+                        item.label.en
+                    ),
+                ));
+            }
+        }
+        errors.dedup_by(|a, b| a.field == b.field && a.code == b.code);
+        let values = self.check_items(&set, &consents, &mut errors);
+        if !errors.is_empty() {
+            return Err(CoreError::Invalid(errors));
+        }
+        if self.store().member(member).await?.is_none() {
+            return Err(CoreError::NotFound("member"));
+        }
+        let key = self.member_key(member).await?;
+        let owner = member.to_string();
+        let mut change = MemberChange {
+            member_id: member,
+            at: now,
+            ..Default::default()
+        };
+        for (id, v) in &values {
+            change.set_items.push(SealedItem {
+                item_id: id.clone(),
+                sealed: key.seal_str(&owner, id, v.stored.expose())?,
+            });
+            if let Some(ix) = &v.index {
+                let digest = self.digest(id, ix.expose());
+                if let Some(existing) = self.store().member_by_index(id, &digest).await?
+                    && existing != member
+                {
+                    return Err(self.already_member(id, existing).await);
+                }
+                change.set_indexes.push(IndexEntry {
+                    domain: id.clone(),
+                    digest,
+                });
+            }
+        }
+        change.remove_items = remove.clone();
+        change.remove_indexes = remove.clone();
+        let mut touched: Vec<String> = values.keys().cloned().collect();
+        touched.extend(remove);
+        change
+            .audit
+            .push(audit(now, actor, "item.correct", member, touched));
+        self.store().apply(change).await.map_err(|e| match e {
+            StoreError::Duplicate { domain } => CoreError::AlreadyMember {
+                field: domain,
+                masked_login: None,
+            },
+            StoreError::NotFound(what) => CoreError::NotFound(what),
+            other => CoreError::Store(other),
+        })?;
+        Ok(())
+    }
+}

@@ -1,0 +1,404 @@
+//! Sign-up: the new member in one transaction, 아이디 중복확인, "already a member", and the sweep of keys a sign-up left behind.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use jikimi_kr::Rrn;
+use jikimi_policy::{ConsentMode, IdentityMode, ItemKind};
+use jikimi_store::{IndexEntry, NewConsentEvent, NewMember, SealedItem, StoreError};
+use jikimi_vault::{DataKey, Revealed};
+use uuid::Uuid;
+
+use crate::members::*;
+use crate::validate::{self, Normalized};
+use crate::{Actor, CoreError, FieldError, Jikimi, Result};
+
+impl Jikimi {
+    /// 아이디 중복확인: `Ok(())` when `raw` follows the login-ID rule and nobody uses it; else
+    /// `Invalid` naming the `login_id` field and the rule. Answers only about the login ID.
+    pub async fn check_login_id(&self, raw: &str) -> Result<()> {
+        let login = validate::login_id(raw).map_err(|e| CoreError::Invalid(vec![e]))?;
+        self.login_free(&login).await.map(|_| ())
+    }
+
+    /// The blind index of a valid login ID nobody uses; `login_id.taken` otherwise.
+    pub(crate) async fn login_free(&self, login: &str) -> Result<Vec<u8>> {
+        let index = self.digest(LOGIN_DOMAIN, login);
+        if self.store().member_by_login(&index).await?.is_some() {
+            return Err(CoreError::field(
+                "login_id",
+                "login_id.taken",
+                "이미 사용 중인 아이디입니다",
+                "this login ID is already taken",
+            ));
+        }
+        Ok(index)
+    }
+
+    /// Signs a member up. Either everything is stored (member, sealed items, indexes, consents,
+    /// audit entries, the welcome notice in the outbox) or nothing is.
+    pub async fn sign_up(&self, req: SignUp) -> Result<Uuid> {
+        let policy = self.policy().clone();
+        let now = self.clock().now();
+        let today = self.clock().today_kst();
+
+        // 1. The consent decisions: unknown categories are errors; 동의하지 않음 ends here.
+        let mut errors = Vec::new();
+        for category in req.consents.keys() {
+            if policy.consent(category).is_none() {
+                errors.push(FieldError::new(
+                    &format!("consents.{category}"),
+                    "consent.unknown",
+                    "처리방침에 없는 동의 항목입니다",
+                    "is not a consent category of the privacy policy",
+                ));
+            }
+        }
+        if policy.meta.consent_mode == ConsentMode::SingleAgreement {
+            let agreed = policy
+                .consents
+                .iter()
+                .filter(|c| c.required)
+                .all(|c| self.granted(&req.consents, &c.id));
+            if !agreed {
+                return Err(CoreError::AgreementDeclined);
+            }
+        }
+
+        // 2. Identity: the verified identity fills its items; the RRN gives the birth date.
+        let mut items = req.items.clone();
+        if policy.meta.identity == IdentityMode::Verification {
+            match &req.identity {
+                Some(id) => {
+                    for (item, value) in [
+                        ("ci", id.ci.clone()),
+                        ("di", id.di.clone()),
+                        ("birth_date", id.birth_date.format("%Y-%m-%d").to_string()),
+                    ] {
+                        if policy.item(item).is_some() {
+                            items.insert(item.into(), Revealed::new(value));
+                        }
+                    }
+                    // The verified name is the name; a mobile number typed in is kept.
+                    if policy.item("name").is_some() {
+                        items.insert("name".into(), Revealed::new(id.name.clone()));
+                    }
+                    // The verified mobile number fills the `mobile` item only where it may be
+                    // stored: a contract item, or a consent item whose consent was given. An
+                    // optional consent refused stays refused (PIPA Art. 16(3), 22(5)).
+                    if policy
+                        .item("mobile")
+                        .is_some_and(|i| self.consent_gap(i, &req.consents).is_none())
+                        && items
+                            .get("mobile")
+                            .is_none_or(|v| v.expose().trim().is_empty())
+                    {
+                        items.insert("mobile".into(), Revealed::new(id.mobile.clone()));
+                    }
+                }
+                None => errors.push(FieldError::new(
+                    "identity",
+                    "identity.required",
+                    "본인확인을 먼저 마쳐 주세요",
+                    "identity verification must be completed first",
+                )),
+            }
+        }
+        let birth = self.birth_date(&items, req.identity.as_ref());
+
+        // 3. The age gate, before anything is stored (R-CHD-01).
+        if let Some(b) = birth
+            && jikimi_kr::is_under(b, today, policy.meta.child_age)
+        {
+            return Err(CoreError::ChildNeedsGuardian {
+                age: policy.meta.child_age,
+            });
+        }
+
+        // 4. Items, login ID, password.
+        let values = self.check_items(&items, &req.consents, &mut errors);
+        for item in policy.signup_items() {
+            if item.required
+                && !values.contains_key(&item.id)
+                && !errors.iter().any(|e| e.field == item.id)
+            {
+                errors.push(FieldError::new(
+                    &item.id,
+                    "required",
+                    format!("{}: 필수 항목입니다", item.label.ko),
+                    format!("{}: is required", item.label.en),
+                ));
+            }
+        }
+        let login = match validate::login_id(&req.login_id) {
+            Ok(l) => Some(l),
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        };
+        let phones: Vec<&str> = values
+            .iter()
+            .filter(|(id, _)| {
+                policy
+                    .item(id)
+                    .is_some_and(|i| matches!(i.kind, ItemKind::Mobile | ItemKind::Phone))
+            })
+            .map(|(_, v)| v.stored.expose())
+            .collect();
+        let mut fragments = validate::personal_fragments(birth, &phones);
+        fragments.extend(login.clone());
+        if let Err(e) = validate::password(req.password.expose(), &fragments) {
+            errors.push(e);
+        }
+        let Some(login) = login else {
+            return Err(CoreError::Invalid(errors));
+        };
+        if !errors.is_empty() {
+            return Err(CoreError::Invalid(errors));
+        }
+
+        // 5. One person, one account: look up the blind indexes first, for a clear answer.
+        let login_index = self.login_free(&login).await?;
+        let mut indexes = vec![];
+        for (id, v) in &values {
+            if let Some(ix) = &v.index {
+                let digest = self.digest(id, ix.expose());
+                if let Some(existing) = self.store().member_by_index(id, &digest).await? {
+                    return Err(self.already_member(id, existing).await);
+                }
+                indexes.push(IndexEntry {
+                    domain: id.clone(),
+                    digest,
+                });
+            }
+        }
+
+        // 6. The member's own key, then everything sealed with it, in one transaction.
+        let member = Uuid::new_v4();
+        let key = self.keyring().create_member_key(member).await?;
+        // Kept to answer a race (another sign-up of the same person committed in between, on
+        // this instance or another) with the same error the look-up above gives.
+        let digests: Vec<(String, Vec<u8>)> = indexes
+            .iter()
+            .map(|ix| (ix.domain.clone(), ix.digest.clone()))
+            .collect();
+        let result = self
+            .insert_new_member(
+                &req,
+                member,
+                &key,
+                &login,
+                login_index,
+                values,
+                indexes,
+                now,
+            )
+            .await;
+        if let Err(e) = result {
+            // Nothing was stored; do not leave the key behind either.
+            if let Err(cleanup) = self.keyring().destroy_member_key(member).await {
+                tracing::error!(error = %cleanup, "could not remove the key of a failed sign-up; the orphan sweep will");
+            }
+            return Err(match e {
+                CoreError::Store(StoreError::Duplicate { domain }) if domain == LOGIN_DOMAIN => {
+                    CoreError::field(
+                        "login_id",
+                        "login_id.taken",
+                        "이미 사용 중인 아이디입니다",
+                        "this login ID is already taken",
+                    )
+                }
+                CoreError::Store(StoreError::Duplicate { domain }) => {
+                    let digest = digests.iter().find(|(d, _)| *d == domain).map(|(_, g)| g);
+                    let existing = match digest {
+                        Some(g) => self.store().member_by_index(&domain, g).await?,
+                        None => None,
+                    };
+                    match existing {
+                        Some(existing) => self.already_member(&domain, existing).await,
+                        None => CoreError::AlreadyMember {
+                            field: domain,
+                            masked_login: None,
+                        },
+                    }
+                }
+                other => other,
+            });
+        }
+        tracing::info!(member = %member, "member signed up");
+        Ok(member)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn insert_new_member(
+        &self,
+        req: &SignUp,
+        member: Uuid,
+        key: &DataKey,
+        login: &str,
+        login_index: Vec<u8>,
+        values: BTreeMap<String, Normalized>,
+        indexes: Vec<IndexEntry>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let policy = self.policy();
+        let owner = member.to_string();
+        let mut sealed = Vec::with_capacity(values.len());
+        for (id, v) in &values {
+            sealed.push(SealedItem {
+                item_id: id.clone(),
+                sealed: key.seal_str(&owner, id, v.stored.expose())?,
+            });
+        }
+        let version = policy.version().as_str().to_owned();
+        let consents: Vec<NewConsentEvent> = policy
+            .consents
+            .iter()
+            .map(|c| NewConsentEvent {
+                category: c.id.clone(),
+                granted: self.granted(&req.consents, &c.id),
+                policy_version: version.clone(),
+                channel: req.channel.clone(),
+                at: now,
+            })
+            .collect();
+        let actor = Actor::Member(member);
+        let mut signup = audit(
+            now,
+            &actor,
+            "member.signup",
+            member,
+            values.keys().cloned().collect(),
+        );
+        signup.detail = serde_json::json!({
+            "policy_version": version,
+            "channel": req.channel,
+            "consents": consents.iter().map(|c| (c.category.clone(), c.granted)).collect::<BTreeMap<_, _>>(),
+        });
+        let password_hash = self.hash_password(&req.password).await?;
+        self.store()
+            .insert_member(NewMember {
+                id: member,
+                login_index,
+                login_sealed: key.seal_str(&owner, LOGIN_ITEM, login)?,
+                password_hash,
+                key_id: key.id().to_string(),
+                policy_version: version,
+                at: now,
+                items: sealed,
+                indexes,
+                consents,
+                audit: vec![signup],
+                // No job: mail delivery does not exist yet; it will add a typed welcome job.
+                jobs: Vec::new(),
+            })
+            .await?;
+        Ok(())
+    }
+
+    pub(crate) fn birth_date(
+        &self,
+        items: &BTreeMap<String, Revealed>,
+        identity: Option<&VerifiedIdentity>,
+    ) -> Option<NaiveDate> {
+        if let Some(id) = identity {
+            return Some(id.birth_date);
+        }
+        let policy = self.policy();
+        for (id, v) in items {
+            match policy.item(id).map(|i| i.kind) {
+                Some(ItemKind::Rrn) => {
+                    if let Ok(r) = Rrn::parse(v.expose()) {
+                        return Some(r.birth_date());
+                    }
+                }
+                Some(ItemKind::BirthDate) => {
+                    if let Ok(d) = NaiveDate::parse_from_str(v.expose().trim(), "%Y-%m-%d") {
+                        return Some(d);
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// "Already a member". For an identity match (CI, DI, RRN) the existing login ID is shown
+    /// masked, as the product promises (one person, one account); that read is audited. For other
+    /// unique items (e-mail) only the fact is said.
+    pub(crate) async fn already_member(&self, field: &str, existing: Uuid) -> CoreError {
+        let identity = self
+            .policy()
+            .item(field)
+            .is_some_and(|i| matches!(i.kind, ItemKind::Ci | ItemKind::Di | ItemKind::Rrn));
+        let masked_login = if identity {
+            let shown = match self.login_id_of(existing).await {
+                Ok(Some(login)) => Some(mask_login(login.expose())),
+                _ => None,
+            };
+            let mut e = audit(
+                self.clock().now(),
+                &Actor::System,
+                "member.duplicate_lookup",
+                existing,
+                vec![LOGIN_ITEM.into()],
+            );
+            e.detail = serde_json::json!({ "matched": field, "shown": "login_id masked" });
+            if let Err(err) = self.store().append_audit(vec![e]).await {
+                tracing::error!(error = %err, "could not audit a duplicate look-up");
+                return CoreError::AlreadyMember {
+                    field: field.to_owned(),
+                    masked_login: None,
+                };
+            }
+            shown
+        } else {
+            None
+        };
+        CoreError::AlreadyMember {
+            field: field.to_owned(),
+            masked_login,
+        }
+    }
+
+    /// Deletes member keys that have no member (a sign-up that died between creating its key
+    /// and its data, or a withdrawal interrupted before its key was destroyed). Only keys older
+    /// than `grace` are considered, so a sign-up in progress keeps its key.
+    pub async fn sweep_orphan_keys(&self, grace: chrono::Duration) -> Result<usize> {
+        let mut removed = 0;
+        for id in self.orphan_member_keys(grace).await? {
+            // Checked again right before: a sign-up may have committed meanwhile.
+            if self.store().member(id).await?.is_none()
+                && self.keyring().destroy_member_key(id).await?
+            {
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// Member keys older than `grace` whose member does not exist.
+    pub(crate) async fn orphan_member_keys(&self, grace: chrono::Duration) -> Result<Vec<Uuid>> {
+        // Key ages are wall-clock facts of the key store, not domain time.
+        let before = Utc::now() - grace;
+        let contexts = self
+            .keyring()
+            .key_store()
+            .contexts("member:", before)
+            .await?;
+        let mut out = Vec::new();
+        for ctx in contexts {
+            let Some(id) = ctx
+                .strip_prefix("member:")
+                .and_then(|s| Uuid::parse_str(s).ok())
+            else {
+                continue;
+            };
+            if self.store().member(id).await?.is_none() {
+                out.push(id);
+            }
+        }
+        Ok(out)
+    }
+}
