@@ -98,6 +98,30 @@ fn normalize_receipt(code: &str) -> String {
 }
 
 impl Jikimi {
+    /// What a withdrawal would destroy at once, as item ids: every item the member holds except
+    /// those a withdrawal record keeps a copy of (listed as kept, with their period). Linking
+    /// values are left out of the list shown to members.
+    pub async fn destroyed_at_withdrawal(&self, member: Uuid) -> Result<Vec<String>> {
+        let policy = self.policy().clone();
+        let kept: Vec<&str> = policy
+            .retention
+            .iter()
+            .filter(|c| c.withdrawal_record)
+            .flat_map(|c| c.keeps.iter().map(String::as_str))
+            .collect();
+        Ok(self
+            .held_item_ids(member)
+            .await?
+            .into_iter()
+            .filter(|id| !kept.contains(&id.as_str()))
+            .filter(|id| {
+                policy
+                    .item(id)
+                    .is_some_and(|i| !crate::validate::never_shown(i.kind))
+            })
+            .collect())
+    }
+
     /// Withdraws a member (DESIGN invariant 6). In one data transaction: the retained records
     /// are written sealed under their retention bucket keys, every live row is deleted, and a
     /// destruction record and audit entry are written; then the member key is destroyed, which

@@ -34,7 +34,6 @@ pub(crate) use crate::extract::{PageLang, SESSION_COOKIE};
 pub(crate) use crate::i18n::T;
 pub(crate) use crate::problem::ApiError;
 pub(crate) use jikimi_core::access::Disclosure;
-pub(crate) use jikimi_core::validate::never_shown;
 
 pub(crate) const CSRF_COOKIE: &str = "jikimi_csrf";
 /// A form's values, errors or notice, for the page the form's POST redirected to.

@@ -681,9 +681,8 @@ async fn too_many_wrong_codes_keep_the_consents(b: Backend) {
         click(s, "#send-code").await?;
         for _ in 0..6 {
             fill(s, "#code", "000000").await?;
-            click(s, "#verify").await?;
             // Either the code page again with its error, or the identity page with the notice.
-            s.visible(Locator::Css("#err-code, #notice")).await?;
+            s.click_then_text("#verify", "#err-code, #notice").await?;
             if s.client().find(Locator::Css("#notice")).await.is_ok() {
                 break;
             }
@@ -815,26 +814,20 @@ async fn withdrawing_a_consent_says_what_it_deletes_and_what_happened(b: Backend
         let will = s.text_of("#will-delete").await?;
         ensure!(will.contains("주소"), "says what it deletes: {will:?}");
         s.screenshot("confirm").await?;
-        click(s, "#confirm-withdraw").await?;
-        let notice = s.text_of("#notice").await?;
+        let notice = s.click_then_text("#confirm-withdraw", "#notice").await?;
         ensure!(
             notice.contains("철회") && notice.contains("주소"),
             "says what happened: {notice:?}"
         );
         ensure!(!stored_items(s).await?.contains(&"address".to_owned()));
         // An advertising consent: the 처리결과 with sender, date and result.
-        click(s, "#toggle-ads_email").await?;
-        if s.current_path().await?.starts_with("/mypage/consents/") {
-            click(s, "#give").await?;
-        }
-        let notice = s.text_of("#notice").await?;
+        let notice = s.click_then_text("#toggle-ads_email", "#notice").await?;
         let today = s.site.app.clock().today_kst().to_string();
         ensure!(
             notice.contains("전송자") && notice.contains("라이프플랜") && notice.contains(&today),
             "정보통신망법 Art. 50(7) result: {notice:?}"
         );
-        click(s, "#toggle-ads_email").await?;
-        let notice = s.text_of("#notice").await?;
+        let notice = s.click_then_text("#toggle-ads_email", "#notice").await?;
         ensure!(
             notice.contains("수신 거부"),
             "withdrawal result: {notice:?}"

@@ -51,24 +51,9 @@ pub(crate) fn kept_rows(policy: &jikimi_policy::Policy, lang: Lang) -> Vec<KeptR
 pub(crate) async fn withdraw_page(State(s): State<AppState>, Signed { v, si }: Signed) -> Response {
     let lang = v.lang;
     let policy = s.app.policy().clone();
-    let held = page_try!(s.app.held_item_ids(si.member).await);
-    // What goes now: every item held, except those a retention record keeps a copy of (those
-    // are listed as kept, with their period, not as destroyed).
-    let kept_items: Vec<&str> = policy
-        .retention
+    let deleted = page_try!(s.app.destroyed_at_withdrawal(si.member).await)
         .iter()
-        .filter(|c| c.withdrawal_record)
-        .flat_map(|c| c.keeps.iter().map(String::as_str))
-        .collect();
-    let deleted = held
-        .iter()
-        .filter(|id| !kept_items.contains(&id.as_str()))
-        .filter_map(|id| {
-            policy
-                .item(id)
-                .filter(|i| !never_shown(i.kind))
-                .map(|i| i.label.get(lang).to_owned())
-        })
+        .filter_map(|id| policy.item(id).map(|i| i.label.get(lang).to_owned()))
         .collect();
     let page = WithdrawPage {
         c: v.chrome(&s),

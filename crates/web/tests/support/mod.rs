@@ -245,16 +245,51 @@ impl Session {
     /// Waits (up to [`WAIT`]) for an element matching `locator` and checks it is displayed.
     pub async fn visible(&self, locator: Locator<'_>) -> anyhow::Result<Element> {
         let what = format!("{locator:?}");
-        let found = self.client.wait().at_most(WAIT).for_element(locator).await;
-        let el = match found {
-            Ok(el) => el,
-            Err(e) => bail!("no element {what} on {}: {e}", self.page_label().await),
-        };
-        ensure!(
-            el.is_displayed().await.context("is_displayed")?,
-            "element {what} is present but not displayed"
-        );
-        Ok(el)
+        // A page that is being replaced (a form's redirect) can turn a found element stale
+        // before it is read: look again, within the same wait.
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            let found = self.client.wait().at_most(WAIT).for_element(locator).await;
+            let el = match found {
+                Ok(el) => el,
+                Err(e) => bail!("no element {what} on {}: {e}", self.page_label().await),
+            };
+            match el.is_displayed().await {
+                Ok(true) => return Ok(el),
+                Ok(false) => bail!("element {what} is present but not displayed"),
+                Err(e)
+                    if std::time::Instant::now() < deadline && format!("{e}").contains("stale") =>
+                {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => return Err(e).context("is_displayed"),
+            }
+        }
+    }
+
+    /// The displayed text of `css` once the page has been replaced: clicks `button`, waits until
+    /// the page it was on is gone (a form's redirect), then reads `css` on the new page.
+    pub async fn click_then_text(&self, button: &str, css: &str) -> anyhow::Result<String> {
+        let old = self
+            .client
+            .find(Locator::Css("html"))
+            .await
+            .context("finding <html>")?;
+        self.visible(Locator::Css(button))
+            .await?
+            .click()
+            .await
+            .with_context(|| format!("clicking {button}"))?;
+        let deadline = std::time::Instant::now() + WAIT;
+        // The old document's <html> goes stale when the new page replaces it.
+        while old.tag_name().await.is_ok() {
+            ensure!(
+                std::time::Instant::now() < deadline,
+                "the page did not change after clicking {button}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        self.text_of(css).await
     }
 
     /// The innermost element whose own text contains `text`, checked to be displayed.
