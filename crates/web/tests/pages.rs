@@ -54,18 +54,7 @@ async fn lifeplan_every_page_fits_and_is_accessible(b: Backend) {
         ] {
             fill(s, &format!("#f-{id}"), v).await?;
         }
-        found.check(s, "signup-details").await;
-        details_with_password_error(s, &p).await?;
-        found.check(s, "signup-details-password-error").await;
-        details_with_error(s).await?;
-        found.check(s, "signup-details-errors").await;
-        fix_details(s, &p).await?;
-        join(s, &p).await?;
-        found.check(s, "signup-done").await;
-
-        member_pages(s, &p, &mut found).await?;
-        cookies_are_the_declared_ones(s)?;
-        found.finish()
+        details_to_the_end(s, &p, found).await
     })
     .await;
 }
@@ -81,20 +70,26 @@ async fn seed_every_page_fits_and_is_accessible(b: Backend) {
         found.check(s, "signup-agree").await;
         click(s, "#agree").await?;
         seed_details(s, &p).await?;
-        found.check(s, "signup-details").await;
-        details_with_password_error(s, &p).await?;
-        found.check(s, "signup-details-password-error").await;
-        details_with_error(s).await?;
-        found.check(s, "signup-details-errors").await;
-        fix_details(s, &p).await?;
-        join(s, &p).await?;
-        found.check(s, "signup-done").await;
-
-        member_pages(s, &p, &mut found).await?;
-        cookies_are_the_declared_ones(s)?;
-        found.finish()
+        details_to_the_end(s, &p, found).await
     })
     .await;
+}
+
+/// From the filled details form to the end: its errors, joining, every member page, the
+/// cookies; fails with every problem found on the way.
+async fn details_to_the_end(s: &Session, p: &Person, mut found: Problems) -> anyhow::Result<()> {
+    found.check(s, "signup-details").await;
+    details_with_password_error(s, p).await?;
+    found.check(s, "signup-details-password-error").await;
+    details_with_error(s).await?;
+    found.check(s, "signup-details-errors").await;
+    fix_details(s, p).await?;
+    join(s, p).await?;
+    found.check(s, "signup-done").await;
+
+    member_pages(s, p, &mut found).await?;
+    cookies_are_the_declared_ones(s)?;
+    found.finish()
 }
 
 // ---------------------------------------------------------------------------------------------
