@@ -1791,13 +1791,18 @@ impl R<'_> {
         ])));
         b.extend(self.sentences(&[
             (
-                &[Capability::SelfServiceAccess, Capability::SelfServiceWithdrawal],
+                &[
+                    Capability::SelfServiceAccess,
+                    Capability::SelfServiceWithdrawal,
+                    Capability::ConsentWithdrawalDeletes,
+                ],
                 self.t(
-                    "열람, 정정·삭제(선택 항목은 비워 두면 삭제됩니다)와 동의 철회는 '개인정보수정' \
-                     화면에서 직접 하실 수 있으며, 화면에서 하신 요구는 바로 처리됩니다.",
-                    "Viewing, correcting and deleting (an optional item is deleted by emptying \
-                     it) and withdrawing consent can be done yourself on the 'My data' page, and \
-                     take effect at once.",
+                    "열람과 정정은 '개인정보수정' 화면에서, 동의 철회와 그에 따른 삭제는 \
+                     '동의철회 또는 회원탈퇴' 메뉴에서 직접 하실 수 있으며, 화면에서 하신 요구는 \
+                     바로 처리됩니다.",
+                    "You can view and correct your data yourself on the 'My data' page, and \
+                     withdraw consent, which deletes what was held on it, under 'Withdraw \
+                     consent or leave'; what you do there takes effect at once.",
                 ),
             ),
             (
