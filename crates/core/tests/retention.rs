@@ -19,29 +19,29 @@ jikimi_testkit::backend_tests!(
     the_daily_purge_runs_once_across_instances,
 );
 
-/// `lifeplan` with a withdrawal record for every class kept after withdrawal (the shipped file
-/// makes them for contract and consent records only: payments, complaints, advertising, logins and
-/// access logs have no flow yet), so every class's boundary is tested.
+/// `lifeplan` with a withdrawal record for every class kept after withdrawal, so every
+/// class's boundary is tested. The shipped file declares only the classes jikimi writes
+/// (contract and consent records: the promise ledger), so the classes of flows not built yet
+/// (payments, complaints, advertising, logins, access logs) are added here, each with its
+/// statutory period.
 fn every_class_recorded() -> jikimi_policy::Policy {
     let src = jikimi_policy::Policy::builtin_source("lifeplan").unwrap();
-    let blocks: Vec<String> = src
-        .split("\n[[")
-        .map(|block| {
-            if block.starts_with("retention]]")
-                && block.contains("after_withdrawal = true")
-                && !block.contains("withdrawal_record")
-            {
-                block.replacen(
-                    "after_withdrawal = true",
-                    "after_withdrawal = true\nwithdrawal_record = true\nkeeps = [\"login_id\"]",
-                    1,
-                )
-            } else {
-                block.to_owned()
-            }
-        })
-        .collect();
-    jikimi_policy::Policy::from_toml_str(&blocks.join("\n[["), "lifeplan+records.toml")
+    let mut out = src.to_owned();
+    for (id, period) in [
+        ("payment_records", "5y"),
+        ("complaint_records", "3y"),
+        ("advertising_records", "6m"),
+        ("login_records", "3m"),
+        ("access_logs", "1y"),
+    ] {
+        out.push_str(&format!(
+            "\n[[retention]]\nid = \"{id}\"\nlabel = {{ ko = \"{id}\", en = \"{id}\" }}\n\
+             period = \"{period}\"\nbasis = {{ ko = \"법\", en = \"law\" }}\n\
+             records = {{ ko = \"기록\", en = \"records\" }}\nafter_withdrawal = true\n\
+             withdrawal_record = true\nkeeps = [\"login_id\"]\n"
+        ));
+    }
+    jikimi_policy::Policy::from_toml_str(&out, "lifeplan+records.toml")
         .unwrap()
         .policy
 }

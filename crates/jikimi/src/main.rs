@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use jikimi_core::{Actor, Config, Jikimi, SystemClock};
-use jikimi_policy::{Lang, Loaded, Policy, SAMPLE_MARKER, SampleEntry};
+use jikimi_policy::{Capabilities, Capability, Lang, Loaded, Policy, SAMPLE_MARKER, SampleEntry};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -378,6 +378,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                      Listen on a loopback address, or put a TLS-terminating proxy in front and pass --behind-proxy"
                 );
             }
+            // The promise ledger: what this configuration keeps, then refuse a policy that
+            // promises more (crates/policy/README.md).
+            Capabilities::declare(behind_proxy.then_some(Capability::Tls));
+            refuse_missing_capabilities(&load_policy(&g.policy)?)?;
             let identity: Option<Arc<dyn jikimi_core::identity::IdentityProvider>> =
                 match identity_provider {
                     IdentityProviderArg::Sandbox if !listen.ip().is_loopback() => bail!(
@@ -620,6 +624,30 @@ async fn print_destruction_report(app: &Jikimi) -> Result<()> {
     Ok(())
 }
 
+/// The sections of the policy whose capability this build lacks, one line each (file, line,
+/// column, key, capability), or `None`.
+fn missing_capabilities(loaded: &Loaded) -> Option<String> {
+    let missing = loaded.missing_capabilities(&Capabilities::running());
+    (!missing.is_empty()).then(|| {
+        missing
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
+/// `serve` refuses a policy that promises what this build cannot keep.
+fn refuse_missing_capabilities(loaded: &Loaded) -> Result<()> {
+    if let Some(m) = missing_capabilities(loaded) {
+        bail!(
+            "refusing to serve policy {}: it promises what this build does not do\n{m}",
+            loaded.policy.meta.id
+        );
+    }
+    Ok(())
+}
+
 fn policy_command(command: PolicyCommand) -> Result<ExitCode> {
     match command {
         PolicyCommand::Check { file } => match load_policy(&file) {
@@ -629,6 +657,15 @@ fn policy_command(command: PolicyCommand) -> Result<ExitCode> {
                 }
                 if let Some(w) = sample_warning(&loaded.policy) {
                     println!("warning: {w}");
+                }
+                if let Some(m) = missing_capabilities(&loaded) {
+                    eprintln!("{m}");
+                    eprintln!(
+                        "{file}: policy {} promises what this build does not do: remove those \
+                         sections, or build their capabilities first",
+                        loaded.policy.meta.id
+                    );
+                    return Ok(ExitCode::FAILURE);
                 }
                 println!(
                     "{file}: ok — policy {} version {} ({} items, {} consent categories, {} retention classes)",
@@ -673,19 +710,19 @@ mod tests {
         };
         assert_eq!(sample_warning(&loaded.policy), None);
         let mut p = loaded.policy;
-        p.processors[0].name.ko = "(예시) 메일 발송 대행사".into();
-        p.processors[1].task.ko = "(예시) 결제".into();
+        p.purposes[0].label.ko = "(예시) 회원 식별".into();
+        p.purposes[1].description.ko = "(예시) 중복 가입을 막습니다.".into();
         let w = sample_warning(&p).unwrap_or_default();
         assert!(
             w.starts_with(
-                "policy lifeplan has 2 sample \"(예시)\" entries: processor.mailer, processor.pg."
+                "policy lifeplan has 2 sample \"(예시)\" entries: purpose.identify, purpose.one_account."
             ),
             "{w}"
         );
-        p.processors.pop();
+        p.purposes[1].description.ko = "중복 가입을 막습니다.".into();
         let w = sample_warning(&p).unwrap_or_default();
         assert!(
-            w.contains("1 sample \"(예시)\" entry: processor.mailer."),
+            w.contains("1 sample \"(예시)\" entry: purpose.identify."),
             "{w}"
         );
     }

@@ -50,20 +50,16 @@ fn policy_check_accepts_both_shipped_files() {
     assert!(run(&["policy", "check", "lifeplan"]).status.success());
 }
 
-/// The shipped `lifeplan.toml` with two processors marked as samples.
-fn with_sample_processors() -> String {
+/// The shipped `lifeplan.toml` with two purposes marked as samples.
+fn with_sample_purposes() -> String {
     let src = std::fs::read_to_string(policies().join("lifeplan.toml")).unwrap();
     let out = src
         .replacen(
-            "ko = \"메일 발송 대행사",
-            "ko = \"(예시) 메일 발송 대행사",
+            "ko = \"회원 식별과 본인 확인",
+            "ko = \"(예시) 회원 식별과 본인 확인",
             1,
         )
-        .replacen(
-            "ko = \"전자결제대행사(PG)",
-            "ko = \"(예시) 전자결제대행사(PG)",
-            1,
-        );
+        .replacen("ko = \"1인 1계정 확인", "ko = \"(예시) 1인 1계정 확인", 1);
     let live = |s: &str| {
         s.lines()
             .filter(|l| !l.starts_with('#') && l.contains("\"(예시) "))
@@ -127,11 +123,11 @@ fn policy_check_warns_about_missing_company_information_and_sample_entries() {
     );
     // Sample entries: one warning each, and the count.
     let path = dir.path().join("samples.toml");
-    std::fs::write(&path, with_sample_processors()).unwrap();
+    std::fs::write(&path, with_sample_purposes()).unwrap();
     let o = run(&["policy", "check", path.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
     let out = text(&o);
-    for key in ["processor.mailer", "processor.pg"] {
+    for key in ["purpose.identify", "purpose.one_account"] {
         assert!(
             out.contains(&format!("warning: warning[sample_entry] {key}: ")),
             "{out}"
@@ -139,7 +135,7 @@ fn policy_check_warns_about_missing_company_information_and_sample_entries() {
     }
     assert!(
         out.contains(
-            "policy lifeplan has 2 sample \"(예시)\" entries: processor.mailer, processor.pg."
+            "policy lifeplan has 2 sample \"(예시)\" entries: purpose.identify, purpose.one_account."
         ),
         "{out}"
     );
@@ -150,7 +146,7 @@ fn policy_check_warns_about_missing_company_information_and_sample_entries() {
 fn serve_names_sample_entries_at_start() {
     let dir = tempfile::tempdir().unwrap();
     let policy = dir.path().join("samples.toml");
-    std::fs::write(&policy, with_sample_processors()).unwrap();
+    std::fs::write(&policy, with_sample_purposes()).unwrap();
     let log = dir.path().join("serve.log");
     let port = free_port();
     let mut c = bin();
@@ -178,7 +174,7 @@ fn serve_names_sample_entries_at_start() {
     let out = std::fs::read_to_string(&log).unwrap();
     assert!(
         out.contains(
-            "policy lifeplan has 2 sample \"(예시)\" entries: processor.mailer, processor.pg."
+            "policy lifeplan has 2 sample \"(예시)\" entries: purpose.identify, purpose.one_account."
         ),
         "{out}"
     );
@@ -211,6 +207,110 @@ fn serve_names_sample_entries_at_start() {
     assert!(!out.contains("(예시)"), "{out}");
 }
 
+/// The shipped `lifeplan.toml` with a payment item and a processor: sections whose
+/// capability (`payment_gateway`, `processor_integration`) this build does not have.
+fn with_missing_capabilities() -> String {
+    let src = std::fs::read_to_string(policies().join("lifeplan.toml")).unwrap();
+    let extra = r#"
+[[purpose]]
+id = "payment"
+label = { ko = "요금 결제", en = "Payment" }
+description = { ko = "요금을 결제합니다.", en = "Charging fees." }
+
+[[item]]
+id = "card_number"
+label = { ko = "카드번호", en = "Card number" }
+kind = "card_number"
+context = "payment"
+sensitivity = "financial"
+required = true
+basis = "contract"
+purposes = ["payment"]
+retention = "membership"
+
+[[processor]]
+id = "pg"
+name = { ko = "전자결제대행사", en = "Payment gateway" }
+task = { ko = "신용카드 결제", en = "Card payments" }
+items = ["card_number"]
+duties = ["follow_instructions", "confidentiality", "no_onward_sharing", "liability"]
+contract_on_file = true
+"#;
+    // Before [promises], so that the new tables are not read as part of it.
+    src.replacen("\n[promises]\n", &format!("{extra}\n[promises]\n"), 1)
+}
+
+/// The promise ledger (issue 10 point 5; R-POL-01): `policy check` and `serve` refuse a policy
+/// that enables a section whose capability this build lacks, naming the section (file, line,
+/// column, key) and the capability.
+#[test]
+fn policy_check_and_serve_refuse_a_section_whose_capability_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = with_missing_capabilities();
+    let path = dir.path().join("promises.toml");
+    std::fs::write(&path, &src).unwrap();
+    let line_of = |needle: &str| {
+        src.lines()
+            .position(|l| l.starts_with(needle))
+            .unwrap_or_else(|| panic!("{needle}"))
+            + 1
+    };
+    let context = line_of("context = \"payment\"");
+    let pg = line_of("id = \"pg\"");
+    let o = run(&["policy", "check", path.to_str().unwrap()]);
+    assert!(!o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    assert!(
+        out.contains(&format!(
+            "promises.toml:{context}:11: item.card_number.context: this section needs capability \
+             \"payment_gateway\""
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!(
+            "promises.toml:{pg}:6: processor.pg: this section needs capability \
+             \"processor_integration\""
+        )),
+        "{out}"
+    );
+    assert!(!out.contains(": ok"), "{out}");
+
+    // serve refuses it before creating anything.
+    let data = dir.path().join("data");
+    let o = run(&[
+        "serve",
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--policy",
+        path.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    assert!(!o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    assert!(out.contains("refusing to serve policy lifeplan"), "{out}");
+    assert!(
+        out.contains("item.card_number.context") && out.contains("\"payment_gateway\""),
+        "{out}"
+    );
+    assert!(!data.exists(), "nothing was created");
+
+    // A promise kept by people is declared in the file; one kept by code cannot be.
+    let declared = src.replacen(
+        "  \"no_pseudonymisation\",\n",
+        "  \"no_pseudonymisation\",\n  \"payment_gateway\",\n",
+        1,
+    );
+    assert_ne!(declared, src, "the fixture line exists");
+    std::fs::write(&path, declared).unwrap();
+    let out = text(&run(&["policy", "check", path.to_str().unwrap()]));
+    assert!(
+        out.contains("promises.organisational[6]: capability \"payment_gateway\" is kept by code"),
+        "{out}"
+    );
+}
+
 #[test]
 fn policy_check_names_file_line_and_column_of_a_malformed_file() {
     let dir = tempfile::tempdir().unwrap();
@@ -231,7 +331,7 @@ fn policy_check_names_file_line_and_column_of_a_malformed_file() {
 
     // A reference that does not resolve: named with its key and position.
     let bad_ref = src.replacen(
-        "purposes = [\"identify\", \"notices\", \"payment\"]",
+        "purposes = [\"identify\", \"notices\"]",
         "purposes = [\"identify\", \"nowhere\"]",
         1,
     );
@@ -289,7 +389,6 @@ fn policy_render_contains_every_section_of_the_seed() {
         "privacy-officer@example.com",
         "privacy-manager@example.com",
         "5년",
-        "3년",
         "주민등록번호",
     ] {
         assert!(out.contains(fact), "missing {fact}");

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod bizno;
+mod capability;
 mod error;
 mod load;
 mod model;
@@ -10,6 +11,7 @@ mod version;
 
 use std::path::Path;
 
+pub use capability::{Capabilities, Capability, Kind, Need};
 pub use error::{PolicyError, Problem, Warning};
 pub use model::{
     Channel, Choice, ConsentCategory, ConsentKind, ConsentMode, Contact, Context, Cookie, Duty,
@@ -26,6 +28,22 @@ pub struct Loaded {
     pub policy: Policy,
     /// Things allowed but worth saying loudly (e.g. `pipa_24_2`), in file order.
     pub warnings: Vec<Warning>,
+    /// The capability each promising section of the file needs, in file order.
+    pub needs: Vec<Need>,
+}
+
+impl Loaded {
+    /// The sections whose capability is neither in `caps` nor declared organisational by
+    /// the policy, as problems naming the section (file, line, column, key) and the
+    /// capability. `policy check` and `serve` refuse a policy with any.
+    pub fn missing_capabilities(&self, caps: &Capabilities) -> Vec<Problem> {
+        let present = self.policy.capabilities_with(caps);
+        self.needs
+            .iter()
+            .filter(|n| !present.has(n.capability))
+            .map(Need::problem)
+            .collect()
+    }
 }
 
 const LIFEPLAN: &str = include_str!("../../../policies/lifeplan.toml");
@@ -79,6 +97,14 @@ impl Policy {
     /// Recomputes the version from the current field values.
     pub fn compute_version(&self) -> PolicyVersion {
         PolicyVersion::of(self).unwrap_or_default()
+    }
+
+    /// `caps` plus the organisational promises this policy declares: what a document of
+    /// this policy may promise.
+    pub fn capabilities_with(&self, caps: &Capabilities) -> Capabilities {
+        let mut out = caps.clone();
+        out.extend(self.organisational.iter().copied());
+        out
     }
 
     /// The item with this id.

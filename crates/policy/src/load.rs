@@ -8,6 +8,7 @@ use toml::Spanned;
 use toml::value::Datetime;
 
 use crate::Loaded;
+use crate::capability::{Capability, Kind, Need};
 use crate::error::{PolicyError, Problem, Warning};
 use crate::model::*;
 use crate::period::Period;
@@ -47,6 +48,15 @@ struct RawFile {
     cookie_choices: S<Text>,
     #[serde(default, rename = "retention_note")]
     retention_notes: Vec<S<Text>>,
+    promises: Option<RawPromises>,
+}
+
+/// `[promises]`: the promises kept by people, not code.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPromises {
+    #[serde(default)]
+    organisational: Vec<S<String>>,
 }
 
 #[derive(Deserialize)]
@@ -171,6 +181,9 @@ struct RawProcessor {
     items: S<Vec<S<String>>>,
     duties: S<Vec<S<Duty>>>,
     contract_on_file: Option<S<bool>>,
+    /// The capability that hands the items to this processor (default
+    /// `processor_integration`).
+    needs: Option<S<String>>,
 }
 
 #[derive(Deserialize)]
@@ -350,7 +363,23 @@ pub(crate) fn load(src: &str, file: &str) -> Result<Loaded, PolicyError> {
         ));
     }
     let offsets = entry_offsets(&raw);
+    let need_offsets = validate::need_offsets(&raw);
     let mut policy = convert(raw, &periods);
+    let needs = policy
+        .section_needs()
+        .into_iter()
+        .map(|(key, capability)| {
+            let offset = need_offsets.get(&key).copied().unwrap_or(0);
+            let (line, column) = position(src, offset);
+            Need {
+                capability,
+                key,
+                file: file.to_owned(),
+                line,
+                column,
+            }
+        })
+        .collect();
     policy.version = PolicyVersion::of(&policy).map_err(|e| {
         PolicyError::Invalid(vec![Problem {
             file: file.to_owned(),
@@ -381,6 +410,7 @@ pub(crate) fn load(src: &str, file: &str) -> Result<Loaded, PolicyError> {
     Ok(Loaded {
         policy,
         warnings: warnings.into_iter().map(|(_, w)| w).collect(),
+        needs,
     })
 }
 
@@ -554,6 +584,7 @@ fn convert(raw: RawFile, periods: &HashMap<String, Period>) -> Policy {
                 name: t(p.name),
                 task: t(p.task),
                 contract_on_file: p.contract_on_file.is_some_and(Spanned::into_inner),
+                needs: p.needs.and_then(|n| Capability::from_name(n.get_ref())),
             })
             .collect(),
         cookies: raw
@@ -573,6 +604,16 @@ fn convert(raw: RawFile, periods: &HashMap<String, Period>) -> Policy {
             .into_iter()
             .map(Spanned::into_inner)
             .collect(),
+        organisational: raw
+            .promises
+            .map(|p| {
+                p.organisational
+                    .iter()
+                    .filter_map(|n| Capability::from_name(n.get_ref()))
+                    .filter(|c| c.kind() == Kind::Organisational)
+                    .collect()
+            })
+            .unwrap_or_default(),
         version: PolicyVersion::default(),
     }
 }

@@ -160,6 +160,10 @@ pub struct Policy {
     /// Extra retention promises without a fixed period, rendered in the retention section
     /// (e.g. periods announced in advance or individually consented to).
     pub retention_notes: Vec<Text>,
+    /// Promises kept by people, not code, that the operator declares under `[promises]
+    /// organisational` (only [`crate::Kind::Organisational`] capabilities).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub organisational: Vec<crate::Capability>,
     /// SHA-256 of the canonical form, computed once at load.
     #[serde(skip)]
     pub(crate) version: PolicyVersion,
@@ -518,6 +522,10 @@ pub struct Processor {
     pub duties: Vec<Duty>,
     /// The contract is kept on record (in writing or electronically).
     pub contract_on_file: bool,
+    /// The capability that hands the items to the processor (`needs`; `None`:
+    /// [`crate::Capability::ProcessorIntegration`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub needs: Option<crate::Capability>,
 }
 
 /// A duty in an entrustment contract (PIPA Art. 26).

@@ -224,31 +224,10 @@ fn seed_profile_is_the_seed() {
     }
     assert_eq!(p.item("phone").unwrap().kind, ItemKind::Phone);
     assert_eq!(p.item("rrn").unwrap().kind, ItemKind::Rrn);
-    for id in [
-        "bank_name",
-        "account_number",
-        "account_holder",
-        "card_type",
-        "card_number",
-        "card_expiry",
-        "installment_months",
-    ] {
-        assert_eq!(
-            p.item(id).unwrap_or_else(|| panic!("{id}")).context,
-            Context::Payment
-        );
-    }
-    for id in [
-        "prize_recipient_name",
-        "prize_postal_code",
-        "prize_address",
-        "prize_phone",
-    ] {
-        assert_eq!(
-            p.item(id).unwrap_or_else(|| panic!("{id}")).context,
-            Context::Prize
-        );
-    }
+    // The seed's payment (S2) and prize (S3) items are gone until jikimi has those flows
+    // (the promise ledger, R-POL-01): every item is a sign-up item.
+    assert!(p.items.iter().all(|i| i.context == Context::Signup));
+    assert!(p.item("card_number").is_none() && p.item("prize_address").is_none());
     let agreement = p.consent("privacy_policy").unwrap();
     assert_eq!(agreement.kind, ConsentKind::PolicyAgreement);
     assert!(agreement.required);
@@ -259,13 +238,14 @@ fn seed_profile_is_the_seed() {
     for (id, period) in [
         ("membership", Period::UntilWithdrawal),
         ("contract_records", Period::Years(5)),
-        ("payment_records", Period::Years(5)),
-        ("complaint_records", Period::Years(3)),
     ] {
         assert_eq!(p.retention_class(id).unwrap().period, period, "{id}");
     }
+    // Records nothing writes are not declared (the promise ledger).
+    assert!(p.retention_class("payment_records").is_none());
+    assert!(p.retention_class("complaint_records").is_none());
     assert!(
-        p.retention_class("complaint_records")
+        p.retention_class("contract_records")
             .unwrap()
             .basis
             .ko
@@ -336,40 +316,32 @@ fn lifeplan_follows_current_law() {
         "occupation",
         "hobbies",
         "fields_of_interest",
-        "bank_name",
-        "account_number",
-        "account_holder",
-        "card_type",
-        "card_number",
-        "card_expiry",
-        "installment_months",
-        "prize_recipient_name",
-        "prize_postal_code",
-        "prize_address",
-        "prize_phone",
     ] {
         assert!(p.item(id).is_some(), "{id}");
     }
+    // Only what this build keeps (the promise ledger, R-POL-01): no payment or prize items,
+    // no records nothing writes, no processors (nothing is handed to one).
+    assert!(p.items.iter().all(|i| i.context == Context::Signup));
     for (id, period) in [
-        ("advertising_records", Period::Months(6)),
-        ("login_records", Period::Months(3)),
-        ("access_logs", Period::Years(1)),
         ("contract_records", Period::Years(5)),
-        ("payment_records", Period::Years(5)),
-        ("complaint_records", Period::Years(3)),
+        ("consent_records", Period::Years(3)),
     ] {
         assert_eq!(p.retention_class(id).unwrap().period, period, "{id}");
     }
-    assert!(p.retention_class("consent_records").is_some());
-    // No third-party provision; the processors are placeholders on example.com, not samples.
+    for id in [
+        "prize_delivery",
+        "payment_records",
+        "complaint_records",
+        "advertising_records",
+        "login_records",
+        "access_logs",
+    ] {
+        assert!(p.retention_class(id).is_none(), "{id}");
+    }
     assert!(p.partners.is_empty());
     assert!(p.purpose("partner_offers").is_none());
-    let processors: Vec<&str> = p.processors.iter().map(|x| x.id.as_str()).collect();
-    assert_eq!(processors, ["mailer", "pg"]);
-    assert!(p.processors.iter().all(|x| !x.is_sample()
-        && x.name.en.contains(".example.com")
-        && x.duties.len() == 4
-        && x.contract_on_file));
+    assert!(p.purpose("payment").is_none());
+    assert!(p.processors.is_empty());
     assert_eq!(p.access_log_period(), Period::Years(1));
 }
 
@@ -417,7 +389,7 @@ fn queries() {
         Some("marketing")
     );
     assert!(p.partner("sample_insurer").is_none());
-    assert!(p.processor("pg").is_some());
+    assert!(p.processor("pg").is_none());
     assert!(p.processor("nope").is_none());
 }
 
@@ -495,7 +467,8 @@ fn serialises_for_the_api() {
         .unwrap();
     assert_eq!(ads["kind"], "ad_reception");
     assert_eq!(ads["channel"], "sms");
-    assert_eq!(v["processors"][0]["duties"][2], "no_onward_sharing");
+    assert_eq!(v["processors"], serde_json::json!([]));
+    assert_eq!(v["organisational"][1], "complaint_handling");
 }
 
 #[test]

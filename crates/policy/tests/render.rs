@@ -187,7 +187,12 @@ fn consent_section_follows_the_mode() {
     for id in ["name", "email", "ci"] {
         assert!(c.contains(p.item(id).unwrap().label.get(Lang::Ko)));
     }
-    assert!(c.contains("2년마다"));
+    // The advertising rules are printed only once a sender keeps them (the promise ledger,
+    // R-POL-01; docs/PROMISES.md rows 24-26).
+    assert!(!c.contains("2년마다") && !c.contains("(광고)"), "{c}");
+    let all = render::document_with(&p, Lang::Ko, &Capabilities::all());
+    let c = section_text(&all, "consent");
+    assert!(c.contains("2년마다") && c.contains("밤 9시") && c.contains("(광고)"));
 }
 
 #[test]
@@ -210,23 +215,51 @@ fn seed_says_in_house_and_no_third_parties() {
 }
 
 #[test]
-fn lifeplan_lists_processors_and_no_third_party() {
+fn lifeplan_entrusts_nothing_and_provides_to_no_third_party() {
     let p = policy("lifeplan");
-    assert!(p.partners.is_empty());
-    for (lang, none) in [
-        (Lang::Ko, "제공받는 자: 없음"),
-        (Lang::En, "recipients: none"),
+    assert!(p.partners.is_empty() && p.processors.is_empty());
+    for (lang, none, in_house) in [
+        (Lang::Ko, "제공받는 자: 없음", "위탁: 없음"),
+        (Lang::En, "recipients: none", "processors: none"),
     ] {
         let d = render::document(&p, lang);
         let tp = section_text(&d, "third_party");
         assert!(tp.contains(none), "{tp}");
         let pr = section_text(&d, "processors");
-        assert_eq!(p.processors.len(), 2);
-        for x in &p.processors {
-            assert!(pr.contains(x.name.get(lang)));
-            assert!(pr.contains(x.task.get(lang)));
+        assert!(pr.contains(in_house), "{pr}");
+        for duty in Duty::ALL {
+            assert!(pr.contains(duty.label(lang)));
         }
     }
+}
+
+/// A processor is listed only when the build has the capability that hands it the items
+/// (the promise ledger; R-POL-01 names the processors).
+#[test]
+fn processors_are_listed_only_with_their_capability() {
+    let mut p = policy("lifeplan");
+    p.processors.push(Processor {
+        id: "mailer".into(),
+        name: Text::new("메일 발송 대행사", "Mailer"),
+        task: Text::new("전자우편 발송", "Sending e-mail"),
+        items: vec!["email".into()],
+        duties: Duty::ALL.to_vec(),
+        contract_on_file: true,
+        needs: Some(Capability::MailDelivery),
+    });
+    let pr = section_text(&render::document(&p, Lang::Ko), "processors");
+    assert!(
+        !pr.contains("메일 발송 대행사") && pr.contains("위탁: 없음"),
+        "{pr}"
+    );
+    let with = Capabilities::built().with(Capability::MailDelivery);
+    let d = render::document_with(&p, Lang::Ko, &with);
+    let pr = section_text(&d, "processors");
+    assert!(
+        pr.contains("메일 발송 대행사") && pr.contains("전자우편 발송"),
+        "{pr}"
+    );
+    assert!(!pr.contains("위탁: 없음"), "{pr}");
 }
 
 /// A policy that provides data to a partner lists it (the shipped default no longer has one,
@@ -236,7 +269,11 @@ fn partners_are_listed_when_declared() {
     let p = common::load(common::MINIMAL).unwrap().policy;
     let partner = p.partner("partner_a").unwrap();
     for lang in Lang::ALL {
-        let d = render::document(&p, lang);
+        // Not without the notices a partner needs (the promise ledger, R-POL-01) ...
+        let tp = section_text(&render::document(&p, lang), "third_party");
+        assert!(!tp.contains(partner.name.get(lang)), "{tp}");
+        // ... and listed with them.
+        let d = render::document_with(&p, lang, &Capabilities::all());
         let tp = section_text(&d, "third_party");
         assert!(tp.contains(partner.name.get(lang)), "{tp}");
         assert!(tp.contains(p.consent("third_party").unwrap().title.get(lang)));
@@ -284,7 +321,13 @@ fn children_section_uses_the_age() {
     let d = doc("lifeplan", Lang::Ko);
     let s = section_text(&d, "children");
     assert!(s.contains("만 14세 미만"));
-    assert!(s.contains("팩스"));
+    // No guardian consent yet (issue 16): a child cannot join, and nothing promises otherwise
+    // (R-CHD-01, R-CHD-06; docs/PROMISES.md rows 66-70).
+    assert!(s.contains("지금은 가입할 수 없습니다"), "{s}");
+    assert!(!s.contains("팩스") && !s.contains("성명과 연락처만"), "{s}");
+    let all = render::document_with(&policy("lifeplan"), Lang::Ko, &Capabilities::all());
+    let s = section_text(&all, "children");
+    assert!(s.contains("팩스") && s.contains("성명과 연락처만"), "{s}");
     let d = doc("lifeplan", Lang::En);
     assert!(section_text(&d, "children").contains("under 14"));
 }

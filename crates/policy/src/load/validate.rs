@@ -16,6 +16,7 @@
 //! - `[[partner]]` → [`partners::check`]
 //! - `[[processor]]` → [`processors::check`]
 //! - `[[cookie]]` → [`cookies::check`]
+//! - `[promises]`, `processor.needs` → [`promises::check`]
 //!
 //! Problems and warnings are sorted by their position in the file afterwards; among those at
 //! the same position, the call order decides.
@@ -29,6 +30,7 @@ mod meta;
 mod operator;
 mod partners;
 mod processors;
+mod promises;
 mod purposes;
 mod retention;
 
@@ -60,8 +62,11 @@ pub(super) fn validate(raw: &RawFile, cx: &mut Cx<'_>) -> HashMap<String, Period
     partners::check(raw, &ids, cx);
     processors::check(&raw.processors, &ids, cx);
     cookies::check(&raw.cookies, cx);
+    promises::check(raw, cx);
     periods
 }
+
+pub(super) use promises::need_offsets;
 
 /// The ids declared in each table, which references are checked against, and the consent
 /// categories by id (the first of a duplicated id).

@@ -1,0 +1,551 @@
+//! The promise ledger: every mechanism the published 처리방침 may promise is a named
+//! [`Capability`]. A capability is kept either by code (and then names the tests that prove
+//! it) or by people (organisational: the policy file declares it under `[promises]`).
+//!
+//! The renderer prints a promise only when its capability is present
+//! ([`crate::render::document_with`]); `jikimi policy check` and `serve` refuse a policy whose
+//! sections need a capability that is missing ([`crate::Loaded::missing_capabilities`]).
+//! Names and statuses follow `docs/PROMISES.md`.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::sync::OnceLock;
+
+use serde::Serialize;
+
+/// Who keeps a promise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// The code keeps it; named tests fail without it.
+    Code,
+    /// People keep it (the officer reading a letter, paper being shredded). Present only if
+    /// the policy file declares it in `[promises] organisational`.
+    Organisational,
+}
+
+macro_rules! capabilities {
+    ($( $(#[$doc:meta])* $variant:ident = $name:literal, $kind:ident, $desc:literal, [$($test:literal),* $(,)?]; )*) => {
+        /// A mechanism a sentence of the 처리방침 may promise. See the module docs.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum Capability {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl Capability {
+            /// Every capability, in declaration order.
+            pub const ALL: &'static [Capability] = &[$(Capability::$variant),*];
+
+            /// The snake_case name (as in `docs/PROMISES.md` and the policy file).
+            pub fn name(self) -> &'static str {
+                match self { $(Capability::$variant => $name,)* }
+            }
+
+            /// Who keeps it.
+            pub fn kind(self) -> Kind {
+                match self { $(Capability::$variant => Kind::$kind,)* }
+            }
+
+            /// What it is, in one sentence.
+            pub fn description(self) -> &'static str {
+                match self { $(Capability::$variant => $desc,)* }
+            }
+
+            /// For a code capability, the tests that prove it, as
+            /// `"crate/path/file.rs::test_name"` (paths under `crates/`). Empty for
+            /// organisational ones and for code not built yet.
+            pub fn tests(self) -> &'static [&'static str] {
+                match self { $(Capability::$variant => &[$($test),*],)* }
+            }
+        }
+    };
+}
+
+capabilities! {
+    // ----- kept by code in this build (KEPT in docs/PROMISES.md) -------------------------
+    /// Sign-up takes exactly the declared items, on their basis.
+    SignupItems = "signup_items", Code,
+        "sign-up refuses undeclared items and checks each item's basis and consent",
+        ["core/tests/invariants.rs::failed_signups_leave_nothing_behind",
+         "web/tests/api.rs::an_item_added_to_the_policy_file_appears_everywhere"];
+    /// Passwords are stored only as Argon2id hashes.
+    PasswordHash = "password_hash", Code,
+        "passwords are stored only as one-way Argon2id hashes",
+        ["vault/src/password.rs::owasp_hash_verifies_and_records_parameters",
+         "core/tests/invariants.rs::raw_files_hold_no_personal_values_on_both_profiles"];
+    /// Refusing optional items or consents never limits sign-up.
+    OptionalItemsFree = "optional_items_free", Code,
+        "refusing every optional item and consent still signs up",
+        ["core/tests/invariants.rs::refusing_every_optional_consent_still_signs_up",
+         "web/tests/browser.rs::lifeplan_every_optional_consent_refused_still_joins"];
+    /// Items come only from the sign-up and correction screens; no import path.
+    SingleChannel = "single_channel", Code,
+        "items enter only through sign-up and correction; core is the only door to the store",
+        ["core/tests/boundaries.rs::no_crate_but_core_reaches_the_store_or_the_key_ring",
+         "core/tests/invariants.rs::failed_signups_leave_nothing_behind"];
+    /// CI, DI and birth date come from the 본인확인 step, not from the member's typing.
+    IdentityVerificationFlow = "identity_verification_flow", Code,
+        "verified items come from the identity provider's answer, one sign-up per verification",
+        ["core/tests/sessions.rs::identity_verification_by_sms_code_feeds_one_sign_up",
+         "web/tests/browser.rs::lifeplan_sign_up_with_identity_verification_correct_and_withdraw"];
+    /// One account per person (RRN, CI or DI unique).
+    OneAccount = "one_account", Code,
+        "a second sign-up of the same person is refused, even concurrently",
+        ["core/tests/invariants.rs::failed_signups_leave_nothing_behind",
+         "jikimi/tests/cluster.rs::fifty_concurrent_sign_ups_of_one_person_make_one_member"];
+    /// The cookie table is exactly the cookies the site sets.
+    CookieTable = "cookie_table", Code,
+        "every Set-Cookie name the site sends is a declared cookie",
+        ["web/tests/pages.rs::lifeplan_every_page_fits_and_is_accessible",
+         "web/tests/pages.rs::seed_every_page_fits_and_is_accessible"];
+    /// Contract items are processed on notice, without a consent box.
+    ContractNotice = "contract_notice", Code,
+        "contract items are shown on the sign-up page without a consent box",
+        ["web/tests/browser.rs::lifeplan_sign_up_with_identity_verification_correct_and_withdraw"];
+    /// Every consent box starts unticked.
+    UntickedConsents = "unticked_consents", Code,
+        "every consent box of the sign-up page starts unticked",
+        ["web/tests/browser.rs::lifeplan_sign_up_with_identity_verification_correct_and_withdraw"];
+    /// One append-only ledger row per consent category, with the policy version.
+    ConsentLedger = "consent_ledger", Code,
+        "each consent is recorded on its own, append-only, with the policy version",
+        ["core/tests/invariants.rs::consent_ledger_is_append_only_and_withdrawal_deletes_optional_items",
+         "web/tests/browser.rs::withdrawing_a_consent_says_what_it_deletes_and_what_happened"];
+    /// The seed's single agreement: disagreeing stores nothing.
+    SingleAgreement = "single_agreement", Code,
+        "the single agreement to the policy: 「동의하지 않음」 stores nothing",
+        ["web/tests/browser.rs::seed_profile_disagree_stores_nothing",
+         "core/tests/invariants.rs::failed_signups_leave_nothing_behind"];
+    /// Every read names a purpose the policy lists for the item.
+    PurposeBoundReveal = "purpose_bound_reveal", Code,
+        "every read of an item names a purpose the policy lists for it (and its consent)",
+        ["core/tests/invariants.rs::reveal_needs_a_purpose_the_policy_lists",
+         "core/tests/invariants.rs::a_purpose_tied_to_consent_needs_that_consent"];
+    /// Nothing is provided to a third party; no provision path exists.
+    NoProvision = "no_provision", Code,
+        "no code path gives personal data to anyone outside; recipients are empty",
+        ["web/tests/api.rs::a_member_does_everything_over_the_api_on_both_profiles",
+         "core/tests/boundaries.rs::no_crate_but_core_reaches_the_store_or_the_key_ring"];
+    /// Age checked before anything is stored; under-14s are stopped.
+    AgeGate = "age_gate", Code,
+        "age is checked before anything is stored and a child is stopped",
+        ["core/tests/invariants.rs::under_14_is_stopped_before_anything_is_stored",
+         "core/tests/sessions.rs::a_child_is_stopped_at_identity_confirmation_with_nothing_stored"];
+    /// A member views, corrects and deletes optional items online.
+    SelfServiceAccess = "self_service_access", Code,
+        "a member views, exports, corrects and empties optional items on the website",
+        ["web/tests/browser.rs::seed_profile_sign_up_correct_and_withdraw",
+         "core/tests/invariants.rs::correction_validates_and_reindexes",
+         "web/tests/api.rs::a_member_does_everything_over_the_api_on_both_profiles"];
+    /// Consent withdrawal and leaving from the first page's menu.
+    SelfServiceWithdrawal = "self_service_withdrawal", Code,
+        "the first page leads to consent withdrawal and leaving, one toggle each",
+        ["web/tests/browser.rs::a_visitor_who_wants_to_leave_is_told_to_log_in_first",
+         "web/tests/browser.rs::withdrawing_a_consent_says_what_it_deletes_and_what_happened"];
+    /// Withdrawing an optional consent destroys its items at once.
+    ConsentWithdrawalDeletes = "consent_withdrawal_deletes", Code,
+        "withdrawing an optional consent destroys the items processed on it",
+        ["core/tests/invariants.rs::consent_ledger_is_append_only_and_withdrawal_deletes_optional_items"];
+    /// Leaving ends every session and destroys the member's data.
+    Withdrawal = "withdrawal", Code,
+        "leaving ends every session and makes every copy of the member's data unreadable",
+        ["core/tests/sessions.rs::withdrawal_ends_every_session_and_reauthentication_is_recent",
+         "core/tests/invariants.rs::withdrawal_makes_an_earlier_copy_of_the_data_unreadable",
+         "web/tests/api.rs::tokens_stop_after_logout_password_change_and_withdrawal"];
+    /// Statutory records kept in the separate retention store, per class and expiry day.
+    RetentionStore = "retention_store", Code,
+        "records kept after leaving live in a separate store under keys per class and expiry day",
+        ["core/tests/retention.rs::every_class_is_kept_through_its_last_day_and_destroyed_the_day_after",
+         "core/tests/retention.rs::a_held_record_survives_purges_until_released"];
+    /// A former member sees what is kept, with the receipt.
+    RetainedLookup = "retained_lookup", Code,
+        "a former member sees the records kept about them with the withdrawal receipt",
+        ["core/tests/invariants.rs::former_member_sees_what_is_kept_with_the_receipt"];
+    /// The daily purge destroys what has expired.
+    Purge = "purge", Code,
+        "the daily purge destroys every record the day after its period ends",
+        ["core/tests/retention.rs::every_class_is_kept_through_its_last_day_and_destroyed_the_day_after",
+         "core/tests/retention.rs::the_daily_purge_runs_once_across_instances"];
+    /// Destruction by destroying the member's key.
+    KeyDestruction = "key_destruction", Code,
+        "destruction destroys the member key, so earlier copies cannot be read",
+        ["core/tests/invariants.rs::withdrawal_makes_an_earlier_copy_of_the_data_unreadable"];
+    /// Destructions are logged without personal data.
+    DestructionRecords = "destruction_records", Code,
+        "each destruction is logged without personal values",
+        ["jikimi/tests/cli.rs::purge_report_and_legal_hold_from_the_cli",
+         "web/tests/api.rs::the_privacy_office_sees_destructions_and_holds_records"];
+    /// Items encrypted per member and per item.
+    SealedItems = "sealed_items", Code,
+        "every item is sealed under its member's key; the database files reveal nothing",
+        ["core/tests/invariants.rs::raw_files_hold_no_personal_values_on_both_profiles",
+         "core/tests/invariants.rs::sealed_values_cannot_be_moved_between_members"];
+    /// Member keys wrapped by the master key in a separate key store.
+    KeySeparation = "key_separation", Code,
+        "member keys are wrapped by the master key and kept in a separate key store",
+        ["core/tests/invariants.rs::master_key_is_checked_and_rotation_keeps_the_data",
+         "jikimi/tests/cluster.rs::the_key_store_lives_under_its_own_role"];
+    /// Every read is logged (actor, time, member, items, purpose, outcome) in a chain that
+    /// shows an altered row, kept at least the statutory period (it is never purged).
+    AccessLog = "access_log", Code,
+        "every read appends who, when, whose items and why to an HMAC chain that names an altered row",
+        ["core/tests/invariants.rs::reveal_needs_a_purpose_the_policy_lists",
+         "core/tests/invariants.rs::a_changed_audit_row_is_named_by_verify",
+         "core/tests/invariants.rs::cutting_the_end_of_the_audit_chain_is_detected"];
+    /// Failed logins are limited.
+    LoginFailureLimit = "login_failure_limit", Code,
+        "five failed logins lock the login, across instances",
+        ["core/tests/sessions.rs::five_failures_lock_the_login_even_with_the_right_password",
+         "jikimi/tests/cluster.rs::login_limits_hold_across_instances"];
+    /// Personal data travels over TLS: present only when `serve` runs `--behind-proxy`
+    /// (the operator's TLS proxy); `serve` refuses plain HTTP off loopback.
+    Tls = "tls", Code,
+        "serve refuses plain HTTP off loopback; with --behind-proxy the operator's proxy ends TLS",
+        ["jikimi/tests/cli.rs::serve_refuses_plain_http_on_a_public_address"];
+
+    // ----- kept by people: present only if the policy file declares them ----------------
+    /// The operator never buys or gathers personal data elsewhere.
+    NoOutsideSources = "no_outside_sources", Organisational,
+        "the operator does not buy or gather personal data from elsewhere", [];
+    /// The officer and manager read and answer questions and complaints.
+    ComplaintHandling = "complaint_handling", Organisational,
+        "the privacy officer and manager answer questions and complaints sent to their addresses", [];
+    /// Printed personal data is shredded or burnt.
+    PaperDestruction = "paper_destruction", Organisational,
+        "paper printouts are shredded or incinerated", [];
+    /// Processor contracts carry the statutory duties and are kept on file.
+    ProcessorContracts = "processor_contracts", Organisational,
+        "every processing contract sets out the statutory duties and is kept on file", [];
+    /// The operator publishes any change of processor in the policy.
+    ProcessorRegister = "processor_register", Organisational,
+        "a change of processor is published in a new policy version", [];
+    /// No pseudonymised data is processed; it would be published first.
+    NoPseudonymisation = "no_pseudonymisation", Organisational,
+        "no pseudonymised data is processed", [];
+
+    // ----- not built yet (NOT BUILT / PARTLY in docs/PROMISES.md) ------------------------
+    /// Login time and IP records are written and kept (no issue yet).
+    LoginRecords = "login_records", Code,
+        "a login record (time, IP address) per login, kept for its period", [];
+    /// Payments through a payment gateway (issue 15).
+    PaymentGateway = "payment_gateway", Code,
+        "a payment flow that takes payment items and charges and refunds through a PG", [];
+    /// Payment records written to the retention store (issue 15).
+    PaymentRecords = "payment_records", Code,
+        "a writer of payment records into the retention store", [];
+    /// Prize delivery (issue 15).
+    PrizeDelivery = "prize_delivery", Code,
+        "a prize delivery request flow and its records", [];
+    /// Complaint intake and records (issue 13).
+    ComplaintRecords = "complaint_records", Code,
+        "complaints recorded and kept for their period", [];
+    /// Advertising records (issue 17).
+    AdvertisingRecords = "advertising_records", Code,
+        "records of advertising sent, kept for their period", [];
+    /// Retention of the staff access log for a fixed period (issue 13).
+    AccessLogRetention = "access_log_retention", Code,
+        "the access log kept for exactly its period, then destroyed", [];
+    /// A writer for an after-withdrawal class jikimi does not know.
+    RecordWriter = "record_writer", Code,
+        "code that writes the records of this retention class", [];
+    /// Mail and SMS delivery (issue 14).
+    MailDelivery = "mail_delivery", Code,
+        "notices and mail sent to members", [];
+    /// Handing personal data to an outside processor (issues 14, 15, 17).
+    ProcessorIntegration = "processor_integration", Code,
+        "code that hands personal data to an outside processor for its task", [];
+    /// Members told before a policy or purpose change (issue 14).
+    PolicyChangeNotice = "policy_change_notice", Code,
+        "policy and purpose changes announced to members ahead of time", [];
+    /// Earlier policy versions shown on the website, with a test (issue 10).
+    PolicyHistory = "policy_history", Code,
+        "earlier versions of the policy stay viewable on the website", [];
+    /// Staff act on members' requests sent to the office (issue 13).
+    OfficeRequests = "office_requests", Code,
+        "the office views, corrects, suspends and deletes for a member on request", [];
+    /// A correction asked for holds the item until done (issue 13).
+    CorrectionHold = "correction_hold", Code,
+        "an item under a requested correction is neither used nor provided", [];
+    /// Rights requests answered within 10 days (issue 13).
+    RightsRequestDeadlines = "rights_request_deadlines", Code,
+        "rights requests tracked and answered within 10 days", [];
+    /// Reasons and objection route on refusal (issue 13).
+    RequestRefusalNotice = "request_refusal_notice", Code,
+        "a refused or postponed request is answered with reasons and how to object", [];
+    /// Suspension of processing (issue 13).
+    ProcessingSuspension = "processing_suspension", Code,
+        "processing suspended for a purpose on request", [];
+    /// Requests by agents with a power of attorney (issues 13, 16).
+    AgentRequests = "agent_requests", Code,
+        "requests by a guardian or an authorised agent", [];
+    /// Guardian consent for under-14s (issue 16).
+    GuardianConsent = "guardian_consent", Code,
+        "a child joins with a verified guardian's consent", [];
+    /// Guardian requests for the child's data (issue 16).
+    GuardianRights = "guardian_rights", Code,
+        "a guardian views, corrects or withdraws for the child", [];
+    /// Individual notice before a new partner (issue 17).
+    PartnerNotice = "partner_notice", Code,
+        "each member told by e-mail and letter before any new provision", [];
+    /// Corrections passed on to recipients (issue 17).
+    PartnerCorrectionNotice = "partner_correction_notice", Code,
+        "a correction sent on to every recipient of the item", [];
+    /// Ad consent reconfirmed every 2 years (issue 14).
+    AdReconfirmation = "ad_reconfirmation", Code,
+        "ad-reception consent reconfirmed every 2 years", [];
+    /// No ads 21:00-08:00 (issue 17).
+    AdQuietHours = "ad_quiet_hours", Code,
+        "no advertising sent between 21:00 and 08:00 without its own consent", [];
+    /// "(광고)" marker and free opt-out (issue 17).
+    AdLabelling = "ad_labelling", Code,
+        "every advertisement marked (광고) with a free opt-out", [];
+    /// Staff least privilege (issue 13).
+    StaffLeastPrivilege = "staff_least_privilege", Code,
+        "staff accounts with only the powers their work needs", [];
+    /// Staff two-factor login (issue 13).
+    Staff2fa = "staff_2fa", Code,
+        "staff log in with two factors", [];
+    /// Staff idle logout (issue 13).
+    StaffIdleLogout = "staff_idle_logout", Code,
+        "staff sessions end when idle", [];
+    /// Monthly access-log review (issue 13).
+    AccessLogReview = "access_log_review", Code,
+        "the access log reviewed every month, with a record of the review", [];
+    /// Request-rate limits (issue 11).
+    RateLimits = "rate_limits", Code,
+        "request rates limited per client", [];
+    /// Interests shape pages and suggestions (no issue).
+    Personalisation = "personalisation", Code,
+        "pages and suggestions shaped by the member's interests", [];
+}
+
+impl fmt::Display for Capability {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Capability {
+    /// The capability with this name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|c| c.name() == name)
+    }
+}
+
+/// What this build of the code keeps: the code capabilities with tests (KEPT in
+/// `docs/PROMISES.md`), except those that depend on configuration ([`Capability::Tls`]).
+const BUILT: &[Capability] = &[
+    Capability::SignupItems,
+    Capability::PasswordHash,
+    Capability::OptionalItemsFree,
+    Capability::SingleChannel,
+    Capability::IdentityVerificationFlow,
+    Capability::OneAccount,
+    Capability::CookieTable,
+    Capability::ContractNotice,
+    Capability::UntickedConsents,
+    Capability::ConsentLedger,
+    Capability::SingleAgreement,
+    Capability::PurposeBoundReveal,
+    Capability::NoProvision,
+    Capability::AgeGate,
+    Capability::SelfServiceAccess,
+    Capability::SelfServiceWithdrawal,
+    Capability::ConsentWithdrawalDeletes,
+    Capability::Withdrawal,
+    Capability::RetentionStore,
+    Capability::RetainedLookup,
+    Capability::Purge,
+    Capability::KeyDestruction,
+    Capability::DestructionRecords,
+    Capability::SealedItems,
+    Capability::KeySeparation,
+    Capability::AccessLog,
+    Capability::LoginFailureLimit,
+];
+
+/// A set of capabilities.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Capabilities(BTreeSet<Capability>);
+
+/// Capabilities declared by the running process's configuration (see
+/// [`Capabilities::declare`]).
+static DECLARED: OnceLock<Capabilities> = OnceLock::new();
+
+impl Capabilities {
+    /// The empty set.
+    pub fn none() -> Self {
+        Self::default()
+    }
+
+    /// What this build keeps by code, whatever its configuration.
+    pub fn built() -> Self {
+        BUILT.iter().copied().collect()
+    }
+
+    /// Every capability (for showing what a future build would print).
+    pub fn all() -> Self {
+        Capability::ALL.iter().copied().collect()
+    }
+
+    /// What the running process keeps: [`Capabilities::built`] plus what its configuration
+    /// declared with [`Capabilities::declare`]. [`crate::render::document`] renders against
+    /// this set.
+    pub fn running() -> Self {
+        let mut out = Self::built();
+        if let Some(d) = DECLARED.get() {
+            out.0.extend(d.0.iter().copied());
+        }
+        out
+    }
+
+    /// Declares capabilities that the configuration provides (e.g. [`Capability::Tls`] when
+    /// `serve` runs `--behind-proxy`). Once per process, at start-up, before anything renders;
+    /// returns false if something was declared already (the first declaration stands).
+    pub fn declare(extra: impl IntoIterator<Item = Capability>) -> bool {
+        DECLARED.set(extra.into_iter().collect()).is_ok()
+    }
+
+    /// True if `c` is in the set.
+    pub fn has(&self, c: Capability) -> bool {
+        self.0.contains(&c)
+    }
+
+    /// The set with `c` added.
+    #[must_use]
+    pub fn with(mut self, c: Capability) -> Self {
+        self.0.insert(c);
+        self
+    }
+
+    /// The set without `c`.
+    #[must_use]
+    pub fn without(mut self, c: Capability) -> Self {
+        self.0.remove(&c);
+        self
+    }
+
+    /// The capabilities, in order.
+    pub fn iter(&self) -> impl Iterator<Item = Capability> + '_ {
+        self.0.iter().copied()
+    }
+}
+
+impl FromIterator<Capability> for Capabilities {
+    fn from_iter<I: IntoIterator<Item = Capability>>(iter: I) -> Self {
+        Self(iter.into_iter().collect())
+    }
+}
+
+impl Extend<Capability> for Capabilities {
+    fn extend<I: IntoIterator<Item = Capability>>(&mut self, iter: I) {
+        self.0.extend(iter);
+    }
+}
+
+/// A section of the file and the capability it needs, located in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Need {
+    /// What the section needs.
+    pub capability: Capability,
+    /// Key path of the section, e.g. `item.card_number.context`.
+    pub key: String,
+    /// File name as given to the loader.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub column: usize,
+}
+
+impl Need {
+    /// The problem `policy check` and `serve` report when the capability is missing.
+    pub fn problem(&self) -> crate::Problem {
+        crate::Problem {
+            file: self.file.clone(),
+            line: self.line,
+            column: self.column,
+            key: self.key.clone(),
+            message: format!(
+                "this section needs capability \"{}\" ({}), which this build does not have; \
+                 remove the section or build the capability",
+                self.capability,
+                self.capability.description()
+            ),
+        }
+    }
+}
+
+/// The capability an after-withdrawal retention class needs when jikimi writes no
+/// withdrawal record for it (or any class of a flow not built).
+fn writer_of(class: &str) -> Capability {
+    match class {
+        "payment_records" => Capability::PaymentRecords,
+        "complaint_records" => Capability::ComplaintRecords,
+        "advertising_records" => Capability::AdvertisingRecords,
+        "login_records" => Capability::LoginRecords,
+        "access_logs" => Capability::AccessLogRetention,
+        "prize_delivery" => Capability::PrizeDelivery,
+        _ => Capability::RecordWriter,
+    }
+}
+
+impl crate::Context {
+    /// The capability behind the screen that collects this context's items.
+    pub fn capability(self) -> Capability {
+        match self {
+            crate::Context::Signup => Capability::SignupItems,
+            crate::Context::Payment => Capability::PaymentGateway,
+            crate::Context::Prize => Capability::PrizeDelivery,
+        }
+    }
+}
+
+impl crate::RetentionClass {
+    /// The capability that writes this class's records, if jikimi does not already: an
+    /// after-withdrawal class without `withdrawal_record`, or the `prize_delivery` class.
+    pub fn needs(&self) -> Option<Capability> {
+        ((self.after_withdrawal && !self.withdrawal_record) || self.id == "prize_delivery")
+            .then(|| writer_of(&self.id))
+    }
+}
+
+impl crate::Processor {
+    /// The capability that hands this processor its items.
+    pub fn capability(&self) -> Capability {
+        self.needs.unwrap_or(Capability::ProcessorIntegration)
+    }
+}
+
+impl crate::Policy {
+    /// Every section of the policy that promises a mechanism, by key path, with the
+    /// capability it needs, in file order within each table: `item.<id>.context` (payment,
+    /// prize), `retention.<id>` (records with no writer), `partner.<id>` (notices to members
+    /// and to recipients), `processor.<id>` (the hand-over).
+    pub fn section_needs(&self) -> Vec<(String, Capability)> {
+        let mut out = Vec::new();
+        for it in &self.items {
+            if it.context != crate::Context::Signup {
+                out.push((format!("item.{}.context", it.id), it.context.capability()));
+            }
+        }
+        for rc in &self.retention {
+            if let Some(c) = rc.needs() {
+                out.push((format!("retention.{}", rc.id), c));
+            }
+        }
+        for pt in &self.partners {
+            for c in [
+                Capability::PartnerNotice,
+                Capability::PartnerCorrectionNotice,
+            ] {
+                out.push((format!("partner.{}", pt.id), c));
+            }
+        }
+        for pr in &self.processors {
+            out.push((format!("processor.{}", pr.id), pr.capability()));
+        }
+        out
+    }
+}
