@@ -182,6 +182,10 @@ fn text(key: &str) -> (&'static str, &'static str) {
         ),
         "rrn_front" => ("앞 6자리", "first 6 digits"),
         "rrn_back" => ("뒤 7자리", "last 7 digits"),
+        "rrn_retype" => (
+            "주민등록번호는 화면에 다시 보여 드리지 않으므로, 입력값을 확인해 달라는 안내가 나오면 다시 입력해 주세요.",
+            "The number is never shown again on screen: if the form asks you to check a value, type it again.",
+        ),
         "login_reason_withdraw" => (
             "동의철회와 회원탈퇴는 회원 본인만 할 수 있어 로그인이 필요합니다. 로그인하면 바로 그 화면으로 이동합니다.",
             "Only the member can withdraw a consent or leave, so please log in first. You will go straight there after logging in.",

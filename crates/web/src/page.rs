@@ -777,7 +777,12 @@ pub(crate) fn item_field(item: &Item, lang: Lang, value: &str, errors: &[FieldEr
             .iter()
             .find(|e| e.field == item.id)
             .map(|e| e.message(lang).to_owned()),
-        help: item.help.as_ref().map(|h| h.get(lang).to_owned()),
+        help: match (item.help.as_ref().map(|h| h.get(lang)), item.kind) {
+            // The number is never shown again, so after an error it is typed again: say so.
+            (Some(h), ItemKind::Rrn) => Some(format!("{h} {}", T(lang).s("rrn_retype"))),
+            (None, ItemKind::Rrn) => Some(T(lang).s("rrn_retype").to_owned()),
+            (h, _) => h.map(str::to_owned),
+        },
         choices: item
             .choices
             .iter()
