@@ -158,7 +158,11 @@ pub struct Jikimi {
 
 #[derive(Debug)]
 struct Inner {
+    /// The version in force when the service opened.
     policy: Arc<Policy>,
+    /// A version recorded with an effective date still ahead when the service opened: announced,
+    /// and in force from its date on (R-POL-02). `Jikimi::policy` picks by the clock's KST day.
+    announced: Option<Arc<Policy>>,
     store: Arc<dyn Store>,
     keyring: Keyring,
     index: BlindIndexKey,
@@ -212,24 +216,31 @@ impl Jikimi {
         let index = keyring.blind_index_key().await?;
         let linker = Arc::new(keyring::AuditLinker(keyring.chain_key().await?));
         let store = jikimi_store::open_store(&cfg.database_url(), create, linker).await?;
-        let document = serde_json::to_string(&policy)
-            .map_err(|e| CoreError::Setup(format!("policy serialisation: {e}")))?;
-        store
-            .record_policy_version(PolicyVersionRow {
-                version: policy.version().as_str().to_owned(),
-                policy_id: policy.meta.id.clone(),
-                effective_date: policy.meta.effective_date,
-                first_active_at: clock.now(),
-                document,
-                text_ko: jikimi_policy::render::document(&policy, jikimi_policy::Lang::Ko)
-                    .to_markdown(),
-                text_en: jikimi_policy::render::document(&policy, jikimi_policy::Lang::En)
-                    .to_markdown(),
-            })
-            .await?;
+        let today = clock.today_kst();
+        let (policy, announced) = if policy.meta.effective_date <= today {
+            (policy, None)
+        } else {
+            let in_force = in_force_version(store.as_ref(), today)
+                .await?
+                .ok_or_else(|| {
+                    CoreError::Setup(format!(
+                        "the policy {} ({}) takes effect on {}, and no earlier version of the policy is in force today ({today}): a site may not run without a policy in force. Start it with the policy in force today; started with this one afterwards, it announces this one until its date",
+                        policy.meta.id,
+                        policy.version().short(),
+                        policy.meta.effective_date,
+                    ))
+                })?;
+            (in_force, Some(Arc::new(policy)))
+        };
+        for p in std::iter::once(&policy).chain(announced.as_deref()) {
+            store
+                .record_policy_version(version_row(p, clock.now())?)
+                .await?;
+        }
         Ok(Self {
             inner: Arc::new(Inner {
                 policy: Arc::new(policy),
+                announced,
                 store,
                 keyring,
                 index,
@@ -244,8 +255,24 @@ impl Jikimi {
         })
     }
 
+    /// The policy in force on the clock's KST day: the version in force when the service opened,
+    /// or, from its effective date on, the version announced then. A pure function of the date, so
+    /// every instance started with the same file switches on the same day, without a restart.
     pub fn policy(&self) -> &Arc<Policy> {
-        &self.inner.policy
+        match &self.inner.announced {
+            Some(next) if next.meta.effective_date <= self.inner.clock.today_kst() => next,
+            _ => &self.inner.policy,
+        }
+    }
+
+    /// The version announced and not yet in force on the clock's KST day, if any (R-POL-02: a
+    /// change is announced before it applies). Its texts are recorded with it
+    /// ([`Jikimi::policy_versions`]) and rendered from it.
+    pub fn announced_policy(&self) -> Option<&Arc<Policy>> {
+        self.inner
+            .announced
+            .as_ref()
+            .filter(|next| next.meta.effective_date > self.inner.clock.today_kst())
     }
 
     /// The store: core's own. Outside core only tests reach it (feature `test-support`, which
@@ -302,6 +329,51 @@ impl Jikimi {
         std::fs::rename(&staged, key_file).map_err(|e| CoreError::io(key_file, e))?;
         Ok(n)
     }
+}
+
+/// The row recording `policy` as a version: its canonical document and its texts.
+fn version_row(policy: &Policy, now: chrono::DateTime<chrono::Utc>) -> Result<PolicyVersionRow> {
+    let document = serde_json::to_string(policy)
+        .map_err(|e| CoreError::Setup(format!("policy serialisation: {e}")))?;
+    Ok(PolicyVersionRow {
+        version: policy.version().as_str().to_owned(),
+        policy_id: policy.meta.id.clone(),
+        effective_date: policy.meta.effective_date,
+        first_active_at: now,
+        document,
+        text_ko: jikimi_policy::render::document(policy, jikimi_policy::Lang::Ko).to_markdown(),
+        text_en: jikimi_policy::render::document(policy, jikimi_policy::Lang::En).to_markdown(),
+    })
+}
+
+/// The recorded version in force on `today`: of those whose effective date has come, the one
+/// with the latest date (of several with that date, the one recorded last), read back from its
+/// stored document. Its version hash must be the one recorded: consents will carry it.
+async fn in_force_version(store: &dyn Store, today: chrono::NaiveDate) -> Result<Option<Policy>> {
+    let Some(row) = store
+        .policy_versions()
+        .await?
+        .into_iter()
+        .filter(|r| r.effective_date <= today)
+        .max_by_key(|r| (r.effective_date, r.first_active_at))
+    else {
+        return Ok(None);
+    };
+    let policy: Policy = serde_json::from_str(&row.document).map_err(|e| {
+        CoreError::Setup(format!(
+            "the recorded policy version {} (in force since {}) cannot be read back: {e}",
+            row.version, row.effective_date
+        ))
+    })?;
+    if policy.version().as_str() != row.version {
+        return Err(CoreError::Setup(format!(
+            "the recorded policy version {} (in force since {}) reads back as version {}: this release would not apply the same policy",
+            row.version,
+            row.effective_date,
+            policy.version()
+        )));
+    }
+    Ok(Some(policy))
 }
 
 /// `master.key` → `master.key.new`: where a rotation stages the new key.

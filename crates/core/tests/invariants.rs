@@ -178,8 +178,8 @@ async fn former_member_sees_what_is_kept_with_the_receipt(b: Backend) {
         .iter()
         .find(|r| r.class == "contract_records")
         .unwrap();
-    // Five years from the day of withdrawal in KST (2026-11-28).
-    assert_eq!(contract.expires_on.to_string(), "2031-11-28");
+    // Five years from the day of withdrawal in KST (2026-12-02).
+    assert_eq!(contract.expires_on.to_string(), "2031-12-02");
     let views = t
         .app
         .retained_for_receipt(&receipt.code.to_lowercase())
@@ -298,14 +298,14 @@ async fn failed_signups_leave_nothing_behind(b: Backend) {
 async fn under_14_is_stopped_before_anything_is_stored(b: Backend) {
     let t = TestApp::on(b, SEED).await;
     let before = t.row_counts().await;
-    // Today is 2026-11-28 (KST): born 2012-11-29 is 13; born 2012-11-28 is 14.
-    let child = person_born(20, chrono::NaiveDate::from_ymd_opt(2012, 11, 29).unwrap());
+    // Today is 2026-12-02 (KST): born 2012-12-03 is 13; born 2012-12-02 is 14.
+    let child = person_born(20, chrono::NaiveDate::from_ymd_opt(2012, 12, 3).unwrap());
     assert!(matches!(
         t.app.sign_up(seed_signup(&child)).await,
         Err(CoreError::ChildNeedsGuardian { age: 14 })
     ));
     assert_eq!(t.row_counts().await, before);
-    let fourteen = person_born(21, chrono::NaiveDate::from_ymd_opt(2012, 11, 28).unwrap());
+    let fourteen = person_born(21, chrono::NaiveDate::from_ymd_opt(2012, 12, 2).unwrap());
     t.app.sign_up(seed_signup(&fourteen)).await.unwrap();
 
     // The same gate on the current-law profile, fed by 본인확인.

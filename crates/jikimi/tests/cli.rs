@@ -552,10 +552,28 @@ impl Installed {
             .await
     }
 
+    /// Opens the installation with `clock`, running the seed profile; on a day before the
+    /// shipped file takes effect (2026-12-01), dated back to that day (a future-dated policy is
+    /// only announced, and an installation with no earlier version refuses to open).
     async fn open_at(&self, clock: std::sync::Arc<dyn jikimi_core::Clock>) -> jikimi_core::Jikimi {
+        let mut policy = jikimi_testkit::builtin("lifeplan-seed");
+        let today = clock.today_kst();
+        if today < policy.meta.effective_date {
+            let src = jikimi_policy::Policy::builtin_source("lifeplan-seed")
+                .unwrap()
+                .replacen(
+                    "effective_date = 2026-12-01",
+                    &format!("effective_date = {today}"),
+                    1,
+                );
+            policy = jikimi_policy::Policy::from_toml_str(&src, "lifeplan-seed.toml")
+                .unwrap()
+                .policy;
+            assert_eq!(policy.meta.effective_date, today);
+        }
         jikimi_core::Jikimi::open_with(
             &self.cfg,
-            jikimi_testkit::builtin("lifeplan-seed"),
+            policy,
             clock,
             false,
             jikimi_testkit::test_hasher(),

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::OnceLock;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Who keeps a promise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -27,7 +27,9 @@ pub enum Kind {
 macro_rules! capabilities {
     ($( $(#[$doc:meta])* $variant:ident = $name:literal, $kind:ident, $desc:literal, [$($test:literal),* $(,)?]; )*) => {
         /// A mechanism a sentence of the 처리방침 may promise. See the module docs.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+        )]
         #[serde(rename_all = "snake_case")]
         pub enum Capability {
             $( $(#[$doc])* $variant, )*

@@ -1,8 +1,10 @@
 //! The public, validated policy model.
 //!
-//! Values of this module are only produced by the loader (`Policy::from_toml_str`,
+//! Values of this module are produced by the loader (`Policy::from_toml_str`,
 //! `Policy::load_file`, `Policy::builtin`), which guarantees that every reference between
-//! them resolves. Enum values serialise in `snake_case`, [`Period`] as its TOML form
+//! them resolves, or read back from the JSON a loaded policy serialised to (the `document` a
+//! store records for each version): a [`Policy`] deserialises with its version computed from
+//! what was read, so a caller compares it with the version it expects. Enum values serialise in `snake_case`, [`Period`] as its TOML form
 //! (`"5y"`), and [`Lang`] as `"ko"` / `"en"`.
 
 use std::fmt;
@@ -131,7 +133,8 @@ impl fmt::Display for SampleEntry {
 
 /// The whole privacy policy: the single source of truth of what is processed, why, on
 /// which basis and for how long.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "PolicyFields")]
 pub struct Policy {
     /// Identity, title, date and modes of the policy.
     pub meta: Meta,
@@ -169,8 +172,55 @@ pub struct Policy {
     pub(crate) version: PolicyVersion,
 }
 
+/// A [`Policy`] as serialised, without its version: what a policy is deserialised through
+/// (for example the `document` a store recorded), so that the version of a policy read back
+/// is computed from its fields exactly as at load. Deserialising does not validate: it is
+/// for reading back what a loaded policy serialised, which the version hash confirms.
+#[derive(Deserialize)]
+struct PolicyFields {
+    meta: Meta,
+    operator: Operator,
+    officer: Contact,
+    manager: Contact,
+    purposes: Vec<Purpose>,
+    items: Vec<Item>,
+    consents: Vec<ConsentCategory>,
+    retention: Vec<RetentionClass>,
+    partners: Vec<Partner>,
+    processors: Vec<Processor>,
+    cookies: Vec<Cookie>,
+    cookie_choices: Text,
+    retention_notes: Vec<Text>,
+    #[serde(default)]
+    organisational: Vec<crate::Capability>,
+}
+
+impl From<PolicyFields> for Policy {
+    fn from(f: PolicyFields) -> Policy {
+        let mut policy = Policy {
+            meta: f.meta,
+            operator: f.operator,
+            officer: f.officer,
+            manager: f.manager,
+            purposes: f.purposes,
+            items: f.items,
+            consents: f.consents,
+            retention: f.retention,
+            partners: f.partners,
+            processors: f.processors,
+            cookies: f.cookies,
+            cookie_choices: f.cookie_choices,
+            retention_notes: f.retention_notes,
+            organisational: f.organisational,
+            version: PolicyVersion::default(),
+        };
+        policy.version = policy.compute_version();
+        policy
+    }
+}
+
 /// Identity, title, date and modes of a policy.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Meta {
     /// Profile id, e.g. `"lifeplan"`.
     pub id: String,
@@ -209,7 +259,7 @@ pub enum IdentityMode {
 /// The operator (개인정보처리자), with the company information Korean sites show in their
 /// footer (전자상거래법 제10조: 상호, 대표자, 주소, 전화, 전자우편, 사업자등록번호,
 /// 통신판매업 신고번호). See [`Policy::operator_lines`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Operator {
     /// Name of the site or service as members know it (e.g. 라이프플랜).
     pub name: Text,
@@ -250,7 +300,7 @@ pub struct OperatorLine {
 }
 
 /// A person of the privacy office.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Contact {
     /// Name.
     pub name: Text,
@@ -265,7 +315,7 @@ pub struct Contact {
 }
 
 /// A processing purpose.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Purpose {
     /// Stable id (`snake_case`).
     pub id: String,
@@ -279,7 +329,7 @@ pub struct Purpose {
 }
 
 /// A personal item (a form field, or a value received from a provider).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Item {
     /// Stable id (`snake_case`); outside clients rely on it.
     pub id: String,
@@ -413,7 +463,7 @@ impl Context {
 }
 
 /// A consent category: one checkbox and one ledger row per member.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConsentCategory {
     /// Stable id.
     pub id: String,
@@ -467,7 +517,7 @@ pub enum Channel {
 }
 
 /// A retention class: how long a kind of record is kept, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RetentionClass {
     /// Stable id.
     pub id: String,
@@ -491,7 +541,7 @@ pub struct RetentionClass {
 }
 
 /// A recipient of third-party provision.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Partner {
     /// Stable id.
     pub id: String,
@@ -508,7 +558,7 @@ pub struct Partner {
 }
 
 /// A processor (수탁자).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Processor {
     /// Stable id.
     pub id: String,
@@ -524,7 +574,7 @@ pub struct Processor {
     pub contract_on_file: bool,
     /// The capability that hands the items to the processor (`needs`; `None`:
     /// [`crate::Capability::ProcessorIntegration`]).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub needs: Option<crate::Capability>,
 }
 
@@ -553,7 +603,7 @@ impl Duty {
 }
 
 /// A cookie or other automatic collection tool.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cookie {
     /// Stable id.
     pub id: String,

@@ -482,3 +482,29 @@ fn lang() {
     assert_eq!(t.get(Lang::Ko), "가");
     assert_eq!(t.get(Lang::En), "a");
 }
+
+/// R-POL-02: a recorded version is read back from its stored `document` (the JSON above) as the
+/// same policy with the same version hash, so the version in force can be restored from the
+/// store while a newer one is only announced.
+#[test]
+fn the_serialised_document_reads_back_with_the_same_version() {
+    for name in Policy::BUILTIN_NAMES {
+        let p = Policy::builtin(name).unwrap().unwrap().policy;
+        let document = serde_json::to_string(&p).unwrap();
+        let back: Policy = serde_json::from_str(&document).unwrap();
+        assert_eq!(back.version(), p.version(), "{name}");
+        assert_eq!(back.version(), &back.compute_version(), "{name}");
+        assert_eq!(back, p, "{name}");
+        assert_eq!(serde_json::to_string(&back).unwrap(), document, "{name}");
+    }
+    // The hash is computed from what is read, not carried along: a changed document is another
+    // version.
+    let p = seed().policy;
+    let mut v = serde_json::to_value(&p).unwrap();
+    v["officer"]["email"] = "someone-else@example.com".into();
+    let changed: Policy = serde_json::from_value(v).unwrap();
+    assert_ne!(changed.version(), p.version());
+    assert_eq!(changed.officer.email, "someone-else@example.com");
+    // What is not a policy does not read as one.
+    assert!(serde_json::from_str::<Policy>(r#"{"meta":{}}"#).is_err());
+}

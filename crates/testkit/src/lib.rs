@@ -197,9 +197,10 @@ pub struct TestApp {
     pub backend: Backend,
 }
 
-/// 2026-11-28 10:00 KST.
+/// 2026-12-02 10:00 KST: a day on which the shipped policies (effective 2026-12-01) are in
+/// force.
 pub fn test_now() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 28, 1, 0, 0).unwrap()
+    Utc.with_ymd_and_hms(2026, 12, 2, 1, 0, 0).unwrap()
 }
 
 pub fn builtin(profile: &str) -> Policy {
@@ -225,6 +226,15 @@ impl TestApp {
     /// A fresh installation on `backend` running `policy` (for example a built-in file with an
     /// added item).
     pub async fn with_policy_on(backend: Backend, policy: Policy) -> Self {
+        Self::try_with_policy_on(backend, policy).await.unwrap()
+    }
+
+    /// Like [`TestApp::with_policy_on`], with the error of a first start that is refused (for
+    /// example with a policy that is not yet in force).
+    pub async fn try_with_policy_on(
+        backend: Backend,
+        policy: Policy,
+    ) -> Result<Self, jikimi_core::CoreError> {
         let dir = tempfile::tempdir().unwrap();
         let mut cfg = Config {
             identity: Some(Arc::new(jikimi_core::identity::SandboxIdentity::default())),
@@ -236,16 +246,14 @@ impl TestApp {
             cfg.key_store_url = Some(keys);
         }
         let clock = Arc::new(FixedClock::new(test_now()));
-        let app = Jikimi::open_with(&cfg, policy, clock.clone(), true, test_hasher())
-            .await
-            .unwrap();
-        Self {
+        let app = Jikimi::open_with(&cfg, policy, clock.clone(), true, test_hasher()).await?;
+        Ok(Self {
             dir,
             cfg,
             clock,
             app,
             backend,
-        }
+        })
     }
 
     /// Opens the same installation again (another process would do the same).

@@ -99,6 +99,13 @@ fn text(key: &str) -> (&'static str, &'static str) {
         "version_state" => ("구분", "Status"),
         "version_current" => ("현재 적용 중", "In force"),
         "version_past" => ("이전 판", "Earlier version"),
+        "version_announced" => ("시행 예정", "Announced"),
+        "announced_before" => (
+            "다음 개인정보 처리방침이 ",
+            "The next privacy policy takes effect on ",
+        ),
+        "announced_after" => ("부터 시행됩니다.", "."),
+        "announced_read" => ("미리 보기", "Read it"),
         "home" => ("처음으로", "Home"),
         "signup" => ("회원가입", "Join"),
         "login" => ("로그인", "Log in"),

@@ -23,6 +23,7 @@ jikimi_testkit::backend_tests!(
     cookie_sessions_need_the_csrf_token_and_cookies_are_strict,
     login_limits_and_recent_authentication,
     the_policy_endpoint_serves_the_policy_file,
+    an_announced_version_is_shown_and_served_from_its_date,
     openapi_document_matches_the_routes,
     personal_values_never_reach_the_logs,
     identity_items_are_locked_over_the_api,
@@ -870,6 +871,86 @@ async fn personal_values_never_reach_the_logs(b: Backend) {
     }
     assert!(!log.contains(&token), "a session token reached the log");
     assert!(!log.contains(&p.password));
+}
+
+/// R-POL-02 (issue 10): a version whose `effective_date` is ahead is announced on /privacy (its
+/// date, a link to read it, 시행 예정 in the list) while the page and the API serve the version in
+/// force; on its date (KST) both serve it, in the same running service.
+async fn an_announced_version_is_shown_and_served_from_its_date(b: Backend) {
+    let t = TestApp::on(b, "lifeplan").await;
+    let old = t.app.policy().version().clone();
+    let src = jikimi_policy::Policy::builtin_source("lifeplan")
+        .unwrap()
+        .replacen(
+            "effective_date = 2026-12-01",
+            "effective_date = 2027-01-01",
+            1,
+        )
+        .replacen("김지킴", "김지킴이", 1);
+    let next = jikimi_policy::Policy::from_toml_str(&src, "next.toml")
+        .unwrap()
+        .policy;
+    let app = jikimi_core::Jikimi::open_with(
+        &t.cfg,
+        next.clone(),
+        t.clock.clone(),
+        false,
+        jikimi_testkit::test_hasher(),
+    )
+    .await
+    .unwrap();
+    let router = jikimi_web::router(app);
+    let api = Api { t, router };
+    let html = |r: Res| r.body.as_str().unwrap_or_default().to_owned();
+
+    let page = html(api.call(Method::GET, "/privacy", None, &[]).await);
+    assert!(
+        page.contains("다음 개인정보 처리방침이 <strong>2027-01-01</strong>부터 시행됩니다."),
+        "{page}"
+    );
+    let link = format!(
+        "<a href=\"/privacy?version={}\">미리 보기</a>",
+        next.version()
+    );
+    assert!(page.contains(&link), "{page}");
+    assert!(page.contains("시행 예정"));
+    assert!(page.contains("현재 적용 중"));
+    assert!(
+        !page.contains("김지킴이"),
+        "the page shows the version in force"
+    );
+    let en = html(api.call(Method::GET, "/privacy?lang=en", None, &[]).await);
+    assert!(
+        en.contains("The next privacy policy takes effect on <strong>2027-01-01</strong>."),
+        "{en}"
+    );
+    // The announced text can be read before its date.
+    let ahead = html(
+        api.call(
+            Method::GET,
+            &format!("/privacy?version={}", next.version()),
+            None,
+            &[],
+        )
+        .await,
+    );
+    assert!(ahead.contains("김지킴이"));
+    let r = api.call(Method::GET, "/api/v1/policy", None, &[]).await;
+    assert_eq!(r.body["version"], old.as_str());
+    assert_eq!(r.body["announced"]["version"], next.version().as_str());
+    assert_eq!(r.body["announced"]["effective_date"], "2027-01-01");
+
+    // 2027-01-01 00:00 KST.
+    api.t
+        .clock
+        .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, 31, 15, 0, 0).unwrap());
+    let page = html(api.call(Method::GET, "/privacy", None, &[]).await);
+    assert!(!page.contains("policy-announced"), "{page}");
+    assert!(!page.contains("시행 예정"));
+    assert!(page.contains("김지킴이"), "the page shows the new version");
+    let r = api.call(Method::GET, "/api/v1/policy", None, &[]).await;
+    assert_eq!(r.body["version"], next.version().as_str());
+    assert!(r.body.get("announced").is_none());
 }
 
 /// "The policy file is the code": an optional item added to the policy file appears in the consent

@@ -17,15 +17,26 @@ pub fn routes() -> OpenApiRouter<AppState> {
 // ---------------------------------------------------------------------------------------------
 // Policy
 
-/// The active policy: items, consent categories, retention classes, purposes, office — and its version.
+/// The policy in force: items, consent categories, retention classes, purposes, office — and its
+/// version; with `announced` (`version`, `effective_date`) when a later version is announced
+/// and not yet in force (R-POL-02).
 #[utoipa::path(get, path = "/api/v1/policy", tag = "policy",
-    responses((status = 200, description = "The active policy as JSON", body = Object)))]
+    responses((status = 200, description = "The policy in force as JSON, and the announced version if any", body = Object)))]
 pub async fn policy(State(s): State<AppState>) -> Response {
     let p = s.app.policy();
     match serde_json::to_value(p.as_ref()) {
         Ok(mut v) => {
             if let Some(o) = v.as_object_mut() {
                 o.insert("version".into(), p.version().as_str().into());
+                if let Some(next) = s.app.announced_policy() {
+                    o.insert(
+                        "announced".into(),
+                        serde_json::json!({
+                            "version": next.version().as_str(),
+                            "effective_date": next.meta.effective_date,
+                        }),
+                    );
+                }
             }
             Json(v).into_response()
         }

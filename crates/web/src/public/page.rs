@@ -19,7 +19,11 @@ pub(crate) struct PrivacyPage<'a> {
     pub(crate) c: Chrome,
     pub(crate) doc: Option<&'a Document>,
     pub(crate) old_text: Option<String>,
-    pub(crate) versions: Vec<(String, String, bool)>,
+    /// The announced version not yet in force: its full version hash and its 시행일 (R-POL-02).
+    pub(crate) announced: Option<(String, String)>,
+    /// Each recorded version, newest first: full version hash, 시행일, and its state
+    /// (`in_force`, `announced` or `past`).
+    pub(crate) versions: Vec<(String, String, &'static str)>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -27,8 +31,9 @@ pub struct PrivacyQuery {
     pub(crate) version: Option<String>,
 }
 
-/// The 개인정보 처리방침 of the active policy, generated from the policy file, with every version
-/// that was ever active and its effective date (R-POL-02).
+/// The 개인정보 처리방침 in force, generated from the policy file, with every version that was
+/// ever recorded and its effective date, and the notice of a version announced for a later date
+/// (R-POL-02).
 pub(crate) async fn privacy(
     State(s): State<AppState>,
     v: Visit,
@@ -51,22 +56,33 @@ pub(crate) async fn privacy(
         },
         None => None,
     };
+    let today = s.app.clock().today_kst();
     let versions = rows
         .iter()
         .rev()
         .map(|r| {
-            (
-                r.version.clone(),
-                r.effective_date.to_string(),
-                r.version == current,
-            )
+            let state = if r.version == current {
+                "in_force"
+            } else if r.effective_date > today {
+                "announced"
+            } else {
+                "past"
+            };
+            (r.version.clone(), r.effective_date.to_string(), state)
         })
         .collect();
+    let announced = s.app.announced_policy().map(|p| {
+        (
+            p.version().as_str().to_owned(),
+            p.meta.effective_date.to_string(),
+        )
+    });
     let c = v.chrome(&s);
     v.render(PrivacyPage {
         c,
         doc: if old_text.is_some() { None } else { Some(&doc) },
         old_text,
+        announced,
         versions,
     })
 }
