@@ -7,6 +7,8 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{DateTime, Utc};
+
 use jikimi_policy::{Item, ItemKind, Sensitivity};
 use jikimi_vault::Revealed;
 use uuid::Uuid;
@@ -142,7 +144,7 @@ impl Jikimi {
 
     /// Everything held about the member, machine-readable, as [`Jikimi::may_disclose`] allows
     /// for everything at once.
-    pub async fn export_own(&self, session: &SessionInfo) -> Result<serde_json::Value> {
+    pub async fn export_own(&self, session: &SessionInfo) -> Result<Export> {
         self.may_disclose(session, Disclosure::Everything)?;
         self.export(session.member).await
     }
@@ -294,7 +296,7 @@ impl Jikimi {
 
     /// Everything held about the member, opened for the member (PIPA Art. 35): items, consent
     /// state and history, and the policy version they joined under. Logged as an export.
-    pub async fn export(&self, member: Uuid) -> Result<serde_json::Value> {
+    pub async fn export(&self, member: Uuid) -> Result<Export> {
         let actor = Actor::Member(member);
         let row = self
             .store()
@@ -316,19 +318,58 @@ impl Jikimi {
                 shown.keys().cloned().collect(),
             )])
             .await?;
-        Ok(serde_json::json!({
-            "member_id": member,
-            "login_id": login.map(|l| l.expose().to_owned()),
-            "member_since": row.created_at,
-            "policy_version_at_signup": row.policy_version,
-            "items": shown,
-            "consents": self.consent_state(member).await?,
-            "consent_history": history.iter().map(|e| serde_json::json!({
-                "category": e.category, "granted": e.granted, "at": e.at,
-                "policy_version": e.policy_version, "channel": e.channel,
-            })).collect::<Vec<_>>(),
-            "recipients": Vec::<serde_json::Value>::new(),
-            "exported_at": now,
-        }))
+        Ok(Export {
+            member_id: member,
+            login_id: login.map(|l| l.expose().to_owned()),
+            member_since: row.created_at,
+            policy_version_at_signup: row.policy_version,
+            items: shown,
+            consents: self.consent_state(member).await?,
+            consent_history: history
+                .into_iter()
+                .map(|e| ExportedConsentEvent {
+                    category: e.category,
+                    granted: e.granted,
+                    at: e.at,
+                    policy_version: e.policy_version,
+                    channel: e.channel,
+                })
+                .collect(),
+            recipients: vec![],
+            exported_at: now,
+        })
     }
+}
+
+/// Everything held about a member, as the member downloads it (PIPA Art. 35): values as a person
+/// reads them, linking values (CI, DI) left out. Its JSON is the download's format.
+#[derive(Clone, serde::Serialize)]
+pub struct Export {
+    pub member_id: Uuid,
+    pub login_id: Option<String>,
+    pub member_since: DateTime<Utc>,
+    pub policy_version_at_signup: String,
+    /// Item values by item id.
+    pub items: BTreeMap<String, String>,
+    pub consents: Vec<crate::ConsentState>,
+    pub consent_history: Vec<ExportedConsentEvent>,
+    /// Third parties that received the member's data (none are recorded yet).
+    pub recipients: Vec<String>,
+    pub exported_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for Export {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Export(<redacted>)")
+    }
+}
+
+/// One consent decision in the export.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ExportedConsentEvent {
+    pub category: String,
+    pub granted: bool,
+    pub at: DateTime<Utc>,
+    pub policy_version: String,
+    pub channel: String,
 }

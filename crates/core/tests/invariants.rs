@@ -937,7 +937,7 @@ async fn linking_values_never_leave_core(b: Backend) {
     let own = t.app.own_items(id, &refs).await.unwrap();
     assert!(own.contains_key("email"));
     let masked = t.app.view_masked(&Actor::Member(id), id).await.unwrap();
-    let export = t.app.export(id).await.unwrap().to_string();
+    let export = serde_json::to_string(&t.app.export(id).await.unwrap()).unwrap();
     for linking in ["ci", "di"] {
         assert!(!own.contains_key(linking), "own_items gave {linking}");
         assert!(!masked.contains_key(linking), "view_masked gave {linking}");

@@ -278,6 +278,29 @@ async fn a_member_does_everything_over_the_api_on_both_profiles(b: Backend) {
         assert_eq!(export.status, StatusCode::OK);
         assert_eq!(export.body["items"]["email"], p.email);
         assert_eq!(export.body["login_id"], p.login_id);
+        // The download's format (core's typed `Export`): these keys, no more, no fewer.
+        let mut keys: Vec<&str> = export
+            .body
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "consent_history",
+                "consents",
+                "exported_at",
+                "items",
+                "login_id",
+                "member_id",
+                "member_since",
+                "policy_version_at_signup",
+                "recipients"
+            ]
+        );
 
         let r = api
             .send(

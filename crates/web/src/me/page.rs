@@ -627,20 +627,17 @@ pub(crate) async fn print_page(State(s): State<AppState>, Signed { v, si }: Sign
         .items
         .iter()
         .filter_map(|i| {
-            data["items"][&i.id].as_str().map(|val| ItemRow {
+            data.items.get(&i.id).map(|val| ItemRow {
                 id: i.id.clone(),
                 label: i.label.get(lang).to_owned(),
-                value: val.to_owned(),
+                value: val.clone(),
             })
         })
         .collect();
     let page = PrintPage {
         c: v.chrome(&s),
-        login_id: data["login_id"].as_str().unwrap_or_default().to_owned(),
-        since: data["member_since"]
-            .as_str()
-            .map(kst_text)
-            .unwrap_or_default(),
+        login_id: data.login_id.clone().unwrap_or_default(),
+        since: kst(data.member_since),
         items,
         consents,
         printed_at: kst(s.app.clock().now()),
