@@ -117,6 +117,19 @@ impl Config {
             .unwrap_or_else(|| Self::sqlite_url(&self.data_dir.join("keys.db")))
     }
 
+    /// Applies the migrations to a PostgreSQL database and key store (the only way their schemas
+    /// change; safe while older instances serve). `false` for SQLite, which migrates on opening.
+    pub async fn migrate(&self) -> Result<bool> {
+        Ok(jikimi_store::migrate(&self.database_url(), &self.key_store_url()).await?)
+    }
+
+    /// Whether the key store already belongs to an installation (holds a master key's
+    /// fingerprint): `init` never takes over such a key store.
+    pub async fn key_store_is_claimed(&self) -> Result<bool> {
+        let keys = jikimi_store::open_key_store(&self.key_store_url(), false).await?;
+        Ok(keys.fingerprint().await?.is_some())
+    }
+
     pub fn master_key_file(&self) -> PathBuf {
         self.master_key_file
             .clone()

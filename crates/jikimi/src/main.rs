@@ -422,7 +422,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let cfg = config(g);
             // PostgreSQL: applied here, while instances may be serving (migrations only expand;
             // see ARCHITECTURE.md). SQLite: applied by opening.
-            if jikimi_store::migrate(&cfg.database_url(), &cfg.key_store_url()).await? {
+            if cfg.migrate().await? {
                 println!("migrations applied to the PostgreSQL database and key store");
             } else {
                 let app = open(g, false).await?;
@@ -553,9 +553,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 /// Before `init` on PostgreSQL: applies the migrations, and refuses a key store that already
 /// belongs to an installation or a key file that already exists (init never replaces a key).
 async fn init_postgres(cfg: &Config) -> Result<()> {
-    jikimi_store::migrate(&cfg.database_url(), &cfg.key_store_url()).await?;
-    let keys = jikimi_store::open_key_store(&cfg.key_store_url(), false).await?;
-    if keys.fingerprint().await?.is_some() {
+    cfg.migrate().await?;
+    if cfg.key_store_is_claimed().await? {
         bail!(
             "the key store already belongs to an installation; nothing changed (other instances need only the master key: copy the key file or set JIKIMI_MASTER_KEY)"
         );
