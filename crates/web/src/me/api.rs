@@ -250,8 +250,7 @@ pub async fn consent_history(
         .app
         .consent_history(a.session.member)
         .await
-        .map_err(|e| ApiError::internal(&e))?;
-    let _ = lang;
+        .or_problem(lang)?;
     Ok(Json(
         events
             .into_iter()
