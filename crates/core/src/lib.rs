@@ -186,6 +186,8 @@ struct Inner {
     /// Password hashes computed at once: one per core. Each Argon2id run holds 19 MiB; without a
     /// bound, a burst of logins (even with unknown IDs) would grow memory and threads without end.
     hash_slots: tokio::sync::Semaphore,
+    /// The key that seals state carried by browsers, read from the key store once.
+    client_state_key: tokio::sync::OnceCell<jikimi_vault::DataKey>,
 }
 
 impl Jikimi {
@@ -264,6 +266,7 @@ impl Jikimi {
                 hash_slots: tokio::sync::Semaphore::new(
                     std::thread::available_parallelism().map_or(2, |n| n.get()),
                 ),
+                client_state_key: tokio::sync::OnceCell::new(),
             }),
         })
     }

@@ -338,6 +338,15 @@ impl Jikimi {
 const CLIENT_STATE_CONTEXT: &str = "system:client-state";
 
 impl Jikimi {
+    /// The client-state key, read from the key store on first use and kept (it never changes;
+    /// rotating the master key re-wraps it, the key itself stays).
+    async fn client_state_key(&self) -> Result<&jikimi_vault::DataKey> {
+        self.inner
+            .client_state_key
+            .get_or_try_init(|| self.keyring().system_key(CLIENT_STATE_CONTEXT))
+            .await
+    }
+
     /// Seals short-lived state that a browser carries between requests (the steps of a sign-up, a
     /// form's values after an error): AES-GCM under the service's own `system:client-state` key,
     /// bound to `name` and stamped with its expiry, so the browser can neither read nor change it,
@@ -352,8 +361,10 @@ impl Jikimi {
         let mut body = zeroize::Zeroizing::new(Vec::with_capacity(8 + plain.len()));
         body.extend_from_slice(&expires.to_be_bytes());
         body.extend_from_slice(plain);
-        let key = self.keyring().system_key(CLIENT_STATE_CONTEXT).await?;
-        let sealed = key.seal("client-state", name, &body)?;
+        let sealed = self
+            .client_state_key()
+            .await?
+            .seal("client-state", name, &body)?;
         Ok(URL_SAFE_NO_PAD.encode(sealed))
     }
 
@@ -367,7 +378,7 @@ impl Jikimi {
         let Ok(bytes) = URL_SAFE_NO_PAD.decode(sealed.trim()) else {
             return Ok(None);
         };
-        let key = self.keyring().system_key(CLIENT_STATE_CONTEXT).await?;
+        let key = self.client_state_key().await?;
         let Ok(body) = key.open("client-state", name, &bytes) else {
             return Ok(None);
         };

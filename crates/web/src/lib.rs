@@ -121,6 +121,7 @@ fn wants_page(uri: &axum::http::Uri, headers: &axum::http::HeaderMap) -> bool {
             .is_some_and(|a| a.contains("text/html"))
 }
 
+/// A request no route answers: 404, a page for browsers and problem+json for the rest.
 async fn no_route(
     axum::extract::State(s): axum::extract::State<AppState>,
     ReqLang(lang): ReqLang,
@@ -136,6 +137,7 @@ async fn no_route(
     e.into_response()
 }
 
+/// A route asked with a method it does not take: 405, likewise.
 async fn wrong_method(
     axum::extract::State(s): axum::extract::State<AppState>,
     ReqLang(lang): ReqLang,

@@ -120,13 +120,38 @@ pub(crate) async fn flow_of(s: &AppState, v: &Visit) -> SignupFlow {
         .unwrap_or_default()
 }
 
+/// Keeps the flow in its cookie on this visit's answer.
+async fn keep_flow(mut v: Visit, s: &AppState, flow: &SignupFlow) -> Result<Visit, Response> {
+    let c = seal_cookie(s, SIGNUP_COOKIE, SIGNUP_MINUTES, flow)
+        .await
+        .map_err(error_page)?;
+    v.jar = v.jar.add(c);
+    Ok(v)
+}
+
 /// Stores the flow and goes on to `to`.
-pub(crate) async fn flow_to(mut v: Visit, s: &AppState, flow: &SignupFlow, to: &str) -> Response {
-    match seal_cookie(s, SIGNUP_COOKIE, SIGNUP_MINUTES, flow).await {
-        Ok(c) => v.jar = v.jar.add(c),
-        Err(e) => return error_page(e),
+pub(crate) async fn flow_to(v: Visit, s: &AppState, flow: &SignupFlow, to: &str) -> Response {
+    match keep_flow(v, s, flow).await {
+        Ok(v) => v.redirect(to),
+        Err(r) => r,
     }
-    v.redirect(to)
+}
+
+/// Back to 본인확인 with the flow as it is now (the consents stay chosen) and why (`notice`, a
+/// text key).
+async fn identity_again(v: Visit, s: &AppState, flow: &SignupFlow, notice: &str) -> Response {
+    match keep_flow(v, s, flow).await {
+        Ok(v) => {
+            v.notice_to(
+                s,
+                "/signup/identity",
+                T(Lang::Ko).s(notice),
+                T(Lang::En).s(notice),
+            )
+            .await
+        }
+        Err(r) => r,
+    }
 }
 
 /// Ends the flow (joined, declined, or stopped for a child) and goes on to `to`.
@@ -389,21 +414,7 @@ pub(crate) async fn signup_verify(State(s): State<AppState>, v: Visit, form: For
         Err(CoreError::Identity(_)) => {
             // Too many wrong codes, or too late: a new code is needed; the consents stay chosen.
             flow.request_id = None;
-            match seal_cookie(&s, SIGNUP_COOKIE, SIGNUP_MINUTES, &flow).await {
-                Ok(c) => {
-                    let mut v = v;
-                    v.jar = v.jar.add(c);
-                    let t = (T(Lang::Ko), T(Lang::En));
-                    v.notice_to(
-                        &s,
-                        "/signup/identity",
-                        t.0.s("code_expired"),
-                        t.1.s("code_expired"),
-                    )
-                    .await
-                }
-                Err(e) => error_page(e),
-            }
+            identity_again(v, &s, &flow, "code_expired").await
         }
         Err(e) => error_page(e),
     }
@@ -602,18 +613,7 @@ pub(crate) async fn signup_details(
         Err(CoreError::Identity(_)) => {
             flow.identity_token = None;
             flow.request_id = None;
-            let mut v = v;
-            match seal_cookie(&s, SIGNUP_COOKIE, SIGNUP_MINUTES, &flow).await {
-                Ok(c) => v.jar = v.jar.add(c),
-                Err(e) => return error_page(e),
-            }
-            v.notice_to(
-                &s,
-                "/signup/identity",
-                T(Lang::Ko).s("identity_expired"),
-                T(Lang::En).s("identity_expired"),
-            )
-            .await
+            identity_again(v, &s, &flow, "identity_expired").await
         }
         Err(e) => error_page(e),
     }
