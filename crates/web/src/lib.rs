@@ -13,6 +13,7 @@ macro_rules! redacted_debug {
 }
 
 pub mod account;
+pub mod client;
 pub mod extract;
 mod i18n;
 pub mod leave;
@@ -47,6 +48,8 @@ pub struct AppState {
     pub app: Jikimi,
     /// Mark cookies `Secure` (served over TLS, directly or behind a proxy).
     pub secure_cookies: bool,
+    /// Proxies whose `Forwarded`/`X-Forwarded-For` headers name the client.
+    pub trusted_proxies: client::TrustedProxies,
 }
 
 /// The HTTP surface: pages and API.
@@ -54,6 +57,7 @@ pub fn router(app: Jikimi) -> Router {
     router_with(AppState {
         app,
         secure_cookies: false,
+        trusted_proxies: client::TrustedProxies::default(),
     })
 }
 
@@ -214,6 +218,7 @@ pub async fn serve(app: Jikimi, addr: SocketAddr, secure_cookies: bool) -> std::
         router_with(AppState {
             app,
             secure_cookies,
+            trusted_proxies: client::TrustedProxies::default(),
         })
         // The peer's address, for the office API's access log.
         .into_make_service_with_connect_info::<SocketAddr>(),

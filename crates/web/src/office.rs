@@ -3,10 +3,7 @@
 //! (`jikimi office token create NAME`); every call is written to the audit chain with the staff
 //! account, its address and what was done (the safeguards standard's access log).
 
-use std::net::SocketAddr;
-
 use axum::Json;
-use axum::extract::connect_info::ConnectInfo;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -54,10 +51,9 @@ impl FromRequestParts<AppState> for Office {
             .await
             .or_problem(lang)?
             .ok_or_else(|| ApiError::unauthorized(lang))?;
-        let origin = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
+        let origin = crate::client::ClientAddr::of(parts, &state.trusted_proxies)
+            .0
+            .map(|ip| ip.to_string());
         Ok(Self { actor, origin })
     }
 }

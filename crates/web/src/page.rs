@@ -824,6 +824,7 @@ mod tests {
         let state = AppState {
             app: t.app.clone(),
             secure_cookies: false,
+            trusted_proxies: crate::client::TrustedProxies::default(),
         };
         async fn broken() -> Response {
             page_try!(Err::<(), _>(CoreError::Setup("secret cause 4711".into())));
