@@ -70,6 +70,13 @@ pub enum CoreError {
     /// Too many failed logins for this login ID; try again after `retry_after` seconds.
     #[error("too many failed logins; try again in {retry_after} seconds")]
     TooManyAttempts { retry_after: i64 },
+    /// An abuse limit ([`crate::limits`]): too many requests of `action` from this client or for
+    /// this target; nothing was done. Try again after `retry_after` seconds.
+    #[error("too many {action} requests; try again in {retry_after} seconds")]
+    RateLimited {
+        action: crate::limits::Action,
+        retry_after: i64,
+    },
     /// The identity verification failed or expired.
     #[error("identity verification failed: {0}")]
     Identity(&'static str),

@@ -298,6 +298,33 @@ impl Jikimi {
     /// Starts 본인확인. The text message names the operator (`operator.name` of the policy, in
     /// Korean), not the engine.
     pub async fn identity_request(&self, req: IdentityRequest) -> Result<String> {
+        self.identity_request_from(None, req).await
+    }
+
+    /// [`Jikimi::identity_request`] for a request from `client`: each request sends a text
+    /// message, so requests are limited per client and per mobile number before the provider is
+    /// asked ([`crate::limits`]); a refused request sends nothing.
+    pub async fn identity_request_from(
+        &self,
+        client: crate::Client,
+        req: IdentityRequest,
+    ) -> Result<String> {
+        let limits = self.limits().clone();
+        let mobile = Phone::parse_mobile(&req.mobile)
+            .map(|p| p.e164().to_owned())
+            .ok();
+        let per_mobile: Vec<(&str, crate::Limit)> = mobile
+            .as_deref()
+            .map(|m| (m, limits.identity_request_per_mobile))
+            .into_iter()
+            .collect();
+        self.limit_both(
+            crate::Action::IdentityRequest,
+            client,
+            limits.identity_request_per_client,
+            &per_mobile,
+        )
+        .await?;
         let sender = self.policy().operator.name.ko.clone();
         self.provider()?.request(req, &sender).await
     }
@@ -306,6 +333,27 @@ impl Jikimi {
     /// policy's age gets `ChildNeedsGuardian` and nothing is kept. Otherwise the result is sealed
     /// and kept for 30 minutes under a one-time token, which the sign-up presents.
     pub async fn identity_confirm(&self, transaction: &str, code: &str) -> Result<Revealed> {
+        self.identity_confirm_from(None, transaction, code).await
+    }
+
+    /// [`Jikimi::identity_confirm`] for a request from `client`: codes entered are limited per
+    /// client and per 본인확인 request (whatever the provider allows), so a six-digit code cannot
+    /// be guessed by trying.
+    pub async fn identity_confirm_from(
+        &self,
+        client: crate::Client,
+        transaction: &str,
+        code: &str,
+    ) -> Result<Revealed> {
+        let limits = self.limits().clone();
+        let request = transaction.trim();
+        self.limit_both(
+            crate::Action::IdentityConfirm,
+            client,
+            limits.identity_confirm_per_client,
+            &[(request, limits.identity_confirm_per_request)],
+        )
+        .await?;
         let id = self.provider()?.confirm(transaction, code).await?;
         let age = self.policy().meta.child_age;
         if jikimi_kr::is_under(id.birth_date, self.clock().today_kst(), age) {

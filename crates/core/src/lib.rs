@@ -9,6 +9,7 @@ mod error;
 pub mod identity;
 pub mod jobs;
 pub mod keyring;
+pub mod limits;
 mod members;
 pub mod office;
 pub mod retention;
@@ -30,6 +31,7 @@ pub use error::{CoreError, FieldError, Result};
 pub use jikimi_store::{DestructionRecord, RetainedMeta};
 pub use jikimi_vault::Revealed;
 pub use keyring::{Keyring, MasterKeySource};
+pub use limits::{Action, Client, Limit, Limits};
 pub use members::{ConsentState, SignUp, VerifiedIdentity};
 pub use retention::{ClassPurge, PurgeReport};
 pub use sessions::{NewSession, SessionInfo, Settings, token_hash};
@@ -188,6 +190,8 @@ struct Inner {
     hash_slots: tokio::sync::Semaphore,
     /// The key that seals state carried by browsers, read from the key store once.
     client_state_key: tokio::sync::OnceCell<jikimi_vault::DataKey>,
+    /// The key naming the abuse-limit counters, read from the key store once.
+    limits_key: tokio::sync::OnceCell<jikimi_vault::BlindIndexKey>,
 }
 
 impl Jikimi {
@@ -267,6 +271,7 @@ impl Jikimi {
                     std::thread::available_parallelism().map_or(2, |n| n.get()),
                 ),
                 client_state_key: tokio::sync::OnceCell::new(),
+                limits_key: tokio::sync::OnceCell::new(),
             }),
         })
     }

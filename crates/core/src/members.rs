@@ -46,6 +46,9 @@ pub struct SignUp {
     pub identity: Option<VerifiedIdentity>,
     /// `web`, `api`, `office`.
     pub channel: String,
+    /// The address the request came from, for the abuse limits (never stored); `None` outside
+    /// a request.
+    pub client: crate::Client,
 }
 
 impl std::fmt::Debug for SignUp {

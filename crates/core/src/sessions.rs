@@ -10,6 +10,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::limits::{Action, Client, Limits, Scope};
 use crate::members::LOGIN_DOMAIN;
 use crate::{Actor, CoreError, Jikimi, Result, Revealed, validate};
 use jikimi_vault::PasswordCheck;
@@ -23,12 +24,16 @@ pub struct Settings {
     pub session_absolute: Duration,
     /// A password entered this recently counts as re-authentication for sensitive reveals.
     pub reauth_window: Duration,
-    /// This many failures within `failure_window` lock the login ID for `lock_for`.
+    /// This many failures within `failure_window` from one client lock that client out of the
+    /// login ID for `lock_for` (other clients are not locked: see [`Limits`] and ARCHITECTURE.md,
+    /// "Limits").
     pub max_failures: i64,
     pub failure_window: Duration,
     pub lock_for: Duration,
     /// When the daily purge runs, KST wall-clock time.
     pub purge_at: chrono::NaiveTime,
+    /// Abuse limits per client address and per target.
+    pub limits: Limits,
 }
 
 impl Default for Settings {
@@ -41,6 +46,7 @@ impl Default for Settings {
             failure_window: Duration::minutes(15),
             lock_for: Duration::minutes(15),
             purge_at: chrono::NaiveTime::from_hms_opt(4, 0, 0).unwrap_or_default(),
+            limits: Limits::default(),
         }
     }
 }
@@ -119,24 +125,25 @@ impl Jikimi {
 
     /// Every password check goes through here: one attempt is reserved in the database before
     /// the hash is computed, so concurrent guesses cannot slip past the limit (R-ACC-04), and
-    /// logins, re-authentication and password changes share one counter per login ID.
+    /// logins, re-authentication and password changes from one client share one counter per
+    /// login ID. The counter belongs to the pair (client address, login ID): failures from one
+    /// client lock that client out, not the member elsewhere. On the login path (`account`),
+    /// each failure also counts against the login ID from every client together
+    /// ([`Action::LoginAccount`]).
     async fn limited_password_check(
         &self,
-        login_index: &[u8],
+        client: Client,
+        login: &str,
         stored: Option<String>,
         password: &Revealed,
+        account: bool,
     ) -> Result<PasswordCheck> {
         let now = self.clock().now();
         let s = self.settings().clone();
+        let pair = self.login_lock_key(client, login).await?;
         let attempt = match self
             .store()
-            .begin_login_attempt(
-                login_index,
-                now,
-                s.failure_window,
-                s.max_failures,
-                s.lock_for,
-            )
+            .begin_login_attempt(&pair, now, s.failure_window, s.max_failures, s.lock_for)
             .await?
         {
             Ok(n) => n,
@@ -148,13 +155,27 @@ impl Jikimi {
         };
         let check = self.verify_password(stored, password).await?;
         if check.ok {
-            self.store().clear_login_failures(login_index).await?;
+            self.store().clear_login_failures(&pair).await?;
+            if account {
+                self.limit_clear(
+                    Action::LoginAccount,
+                    Scope::Target(login),
+                    s.limits.login_failures_per_account,
+                )
+                .await?;
+            }
             return Ok(check);
         }
+        if account {
+            self.limit_count(
+                Action::LoginAccount,
+                Scope::Target(login),
+                s.limits.login_failures_per_account,
+            )
+            .await?;
+        }
         if attempt >= s.max_failures {
-            self.store()
-                .lock_login(login_index, now + s.lock_for)
-                .await?;
+            self.store().lock_login(&pair, now + s.lock_for).await?;
             return Err(CoreError::TooManyAttempts {
                 retry_after: s.lock_for.num_seconds().max(1),
             });
@@ -162,19 +183,78 @@ impl Jikimi {
         Err(CoreError::BadCredentials)
     }
 
+    /// The row of the login lock of one client and one login ID (a keyed hash of both; an
+    /// unknown client is one client of its own).
+    async fn login_lock_key(&self, client: Client, login: &str) -> Result<Vec<u8>> {
+        let who = client.map_or_else(|| "-".to_owned(), |ip| ip.to_string());
+        self.limit_key("login-lock", &format!("{who}\u{0}{login}"))
+            .await
+    }
+
     /// Checks a login ID and password under the failure limit. An unknown ID costs the same
     /// hashing time as a wrong password and gets the same answer. Re-hashes a password made with
     /// old parameters.
     pub async fn authenticate(&self, login_id: &str, password: &Revealed) -> Result<Uuid> {
-        let index = self.digest(LOGIN_DOMAIN, &login_id.trim().to_lowercase());
+        self.authenticate_from(None, login_id, password, None).await
+    }
+
+    /// [`Jikimi::authenticate`] for a request from `client`, under every login limit: attempts per
+    /// client, the lock of (client, login ID), and failures per login ID from every client. Past
+    /// the last, the login ID is logged into only with `identity`: the token of a 본인확인 of the
+    /// same person (the member's CI), which the attacker does not have. The token is used up by
+    /// a successful login.
+    pub async fn authenticate_from(
+        &self,
+        client: Client,
+        login_id: &str,
+        password: &Revealed,
+        identity: Option<&str>,
+    ) -> Result<Uuid> {
+        let login = login_id.trim().to_lowercase();
+        let limits = self.limits().clone();
+        if let Some(ip) = client {
+            self.limit(Action::Login, Scope::Client(ip), limits.login_per_client)
+                .await?;
+        }
+        let index = self.digest(LOGIN_DOMAIN, &login);
         let row = self.store().member_by_login(&index).await?;
+        let (failures, retry_after) = self
+            .limit_peek(
+                Action::LoginAccount,
+                Scope::Target(&login),
+                limits.login_failures_per_account,
+            )
+            .await?;
+        let mut identity_used = false;
+        if let Some(token) = identity.filter(|t| !t.trim().is_empty()) {
+            // A token is checked only when it is given: a wrong one is refused, never ignored.
+            match &row {
+                Some(r) if self.identity_is_member(token, r.id).await? => identity_used = true,
+                _ => {
+                    return Err(CoreError::Identity(
+                        "the identity verification is not this member's",
+                    ));
+                }
+            }
+        }
+        if failures >= limits.login_failures_per_account.max && !identity_used {
+            return Err(CoreError::RateLimited {
+                action: Action::LoginAccount,
+                retry_after,
+            });
+        }
         let stored = row.as_ref().map(|r| r.password_hash.clone());
         let check = self
-            .limited_password_check(&index, stored, password)
+            .limited_password_check(client, &login, stored, password, true)
             .await?;
         let Some(row) = row else {
             return Err(CoreError::BadCredentials);
         };
+        if identity_used && let Some(token) = identity {
+            self.store()
+                .take_identity(&crate::token_hash(token.trim()), self.clock().now())
+                .await?;
+        }
         if check.needs_rehash {
             let hash = self.hash_password(password).await?;
             self.store()
@@ -189,9 +269,50 @@ impl Jikimi {
         Ok(row.id)
     }
 
+    /// Whether a 본인확인 token (from [`Jikimi::identity_confirm`]) names `member`: its CI is the
+    /// member's (by the CI's blind index).
+    async fn identity_is_member(&self, token: &str, member: Uuid) -> Result<bool> {
+        let id = match self.identity_for(token).await {
+            Ok(id) => id,
+            Err(CoreError::Identity(_)) => return Ok(false),
+            Err(e) => return Err(e),
+        };
+        let policy = self.policy().clone();
+        for item in policy
+            .items
+            .iter()
+            .filter(|i| i.kind == jikimi_policy::ItemKind::Ci)
+        {
+            let Ok(n) = validate::normalize(item, &id.ci) else {
+                continue;
+            };
+            let Some(ix) = n.index else { continue };
+            let digest = self.digest(&item.id, ix.expose());
+            if self.store().member_by_index(&item.id, &digest).await? == Some(member) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// Checks a member's own password (re-authentication, password change, withdrawal) under the
-    /// same failure limit as logins.
-    async fn check_member_password(&self, member: Uuid, password: &Revealed) -> Result<()> {
+    /// same lock as logins from `client`, and the re-authentication limits (per client, per
+    /// member).
+    async fn check_member_password(
+        &self,
+        client: Client,
+        member: Uuid,
+        password: &Revealed,
+    ) -> Result<()> {
+        let limits = self.limits().clone();
+        let member_text = member.to_string();
+        self.limit_both(
+            Action::Reauth,
+            client,
+            limits.reauth_per_client,
+            &[(&member_text, limits.reauth_per_member)],
+        )
+        .await?;
         let row = self
             .store()
             .member(member)
@@ -201,16 +322,36 @@ impl Jikimi {
             .login_id_of(member)
             .await?
             .ok_or(CoreError::NotFound("member"))?;
-        let index = self.digest(LOGIN_DOMAIN, login.expose());
-        self.limited_password_check(&index, Some(row.password_hash), password)
-            .await?;
+        self.limited_password_check(
+            client,
+            &login.expose().trim().to_lowercase(),
+            Some(row.password_hash),
+            password,
+            false,
+        )
+        .await?;
         Ok(())
     }
 
     /// Logs in: the failure limit, then the password; a locked ID is refused even with the right
     /// password until the lock ends (R-ACC-04).
     pub async fn login(&self, login_id: &str, password: &Revealed) -> Result<NewSession> {
-        let member = self.authenticate(login_id, password).await?;
+        self.login_from(None, login_id, password, None).await
+    }
+
+    /// [`Jikimi::login`] for a request from `client`, under every login limit
+    /// ([`Jikimi::authenticate_from`]); `identity` is a 본인확인 token of the member, which lets
+    /// them in while failures from other clients hold their login ID.
+    pub async fn login_from(
+        &self,
+        client: Client,
+        login_id: &str,
+        password: &Revealed,
+        identity: Option<&str>,
+    ) -> Result<NewSession> {
+        let member = self
+            .authenticate_from(client, login_id, password, identity)
+            .await?;
         let now = self.clock().now();
         let token = new_token();
         let expires_at = now + self.settings().session_absolute;
@@ -260,7 +401,18 @@ impl Jikimi {
 
     /// Re-enters the password within a session; refreshes its re-authentication time.
     pub async fn reauthenticate(&self, s: &SessionInfo, password: &Revealed) -> Result<()> {
-        self.check_member_password(s.member, password).await?;
+        self.reauthenticate_from(None, s, password).await
+    }
+
+    /// [`Jikimi::reauthenticate`] for a request from `client`, under the re-authentication limits.
+    pub async fn reauthenticate_from(
+        &self,
+        client: Client,
+        s: &SessionInfo,
+        password: &Revealed,
+    ) -> Result<()> {
+        self.check_member_password(client, s.member, password)
+            .await?;
         self.store()
             .set_session_auth(&s.token_hash, self.clock().now())
             .await?;
@@ -290,8 +442,20 @@ impl Jikimi {
         current: &Revealed,
         new: &Revealed,
     ) -> Result<u64> {
+        self.change_password_from(None, s, current, new).await
+    }
+
+    /// [`Jikimi::change_password`] for a request from `client`: the current password is checked
+    /// under the re-authentication limits.
+    pub async fn change_password_from(
+        &self,
+        client: Client,
+        s: &SessionInfo,
+        current: &Revealed,
+        new: &Revealed,
+    ) -> Result<u64> {
         let member = s.member;
-        match self.check_member_password(member, current).await {
+        match self.check_member_password(client, member, current).await {
             Ok(()) => {}
             Err(CoreError::BadCredentials) => {
                 return Err(CoreError::field(

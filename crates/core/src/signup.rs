@@ -17,6 +17,19 @@ impl Jikimi {
     /// 아이디 중복확인: `Ok(())` when `raw` follows the login-ID rule and nobody uses it; else
     /// `Invalid` naming the `login_id` field and the rule. Answers only about the login ID.
     pub async fn check_login_id(&self, raw: &str) -> Result<()> {
+        self.check_login_id_from(None, raw).await
+    }
+
+    /// [`Jikimi::check_login_id`] for a request from `client`: it tells whether a login ID
+    /// exists, so checks are limited per client.
+    pub async fn check_login_id_from(&self, client: crate::Client, raw: &str) -> Result<()> {
+        self.limit_both(
+            crate::Action::LoginIdCheck,
+            client,
+            self.limits().login_id_check_per_client,
+            &[],
+        )
+        .await?;
         let login = validate::login_id(raw).map_err(|e| CoreError::Invalid(vec![e]))?;
         self.login_free(&login).await.map(|_| ())
     }
@@ -38,6 +51,17 @@ impl Jikimi {
     /// Signs a member up. Either everything is stored (member, sealed items, indexes, consents,
     /// audit entries, the welcome notice in the outbox) or nothing is.
     pub async fn sign_up(&self, req: SignUp) -> Result<Uuid> {
+        // Sign-ups are limited per client and per login ID, before anything is checked
+        // ([`crate::limits`]).
+        let limits = self.limits().clone();
+        let login_key = req.login_id.trim().to_lowercase();
+        self.limit_both(
+            crate::Action::SignUp,
+            req.client,
+            limits.sign_up_per_client,
+            &[(&login_key, limits.sign_up_per_login_id)],
+        )
+        .await?;
         let policy = self.policy().clone();
         let now = self.clock().now();
         let today = self.clock().today_kst();

@@ -257,6 +257,37 @@ impl Jikimi {
 
     /// What is kept about a former member, opened with their withdrawal receipt (S12).
     pub async fn retained_for_receipt(&self, code: &str) -> Result<Vec<RetainedView>> {
+        self.open_retained(code).await
+    }
+
+    /// [`Jikimi::retained_for_receipt`] for a receipt typed in by a client: look-ups are limited
+    /// per client and per receipt code, so codes cannot be found by trying ([`crate::limits`]).
+    /// (Opening again the receipt a page already holds in its sealed cookie needs no limit.)
+    pub async fn retained_for_receipt_from(
+        &self,
+        client: crate::Client,
+        code: &str,
+    ) -> Result<Vec<RetainedView>> {
+        self.limit_receipt_lookup(client, code).await?;
+        self.open_retained(code).await
+    }
+
+    /// Counts a receipt look-up by `client` against the limits per client and per receipt code,
+    /// refusing it ([`CoreError::RateLimited`]) past them. For a page that looks up later, from
+    /// the sealed cookie it sets once the look-up was allowed.
+    pub async fn limit_receipt_lookup(&self, client: crate::Client, code: &str) -> Result<()> {
+        let limits = self.limits().clone();
+        let receipt = normalize_receipt(code);
+        self.limit_both(
+            crate::Action::ReceiptLookup,
+            client,
+            limits.receipt_lookup_per_client,
+            &[(&receipt, limits.receipt_lookup_per_code)],
+        )
+        .await
+    }
+
+    async fn open_retained(&self, code: &str) -> Result<Vec<RetainedView>> {
         let index = self.digest(RECEIPT_DOMAIN, &normalize_receipt(code));
         let rows = self.store().retained_by_receipt(&index).await?;
         let today = self.clock().today_kst();
@@ -303,12 +334,19 @@ impl Jikimi {
         Ok(out)
     }
 
-    /// Deletes expired sessions and expired identity-verification results.
+    /// Deletes expired sessions, expired identity-verification results, and abuse-limit
+    /// counters and login locks whose windows are over.
     pub async fn housekeeping(&self) -> Result<u64> {
-        Ok(self
+        let now = self.clock().now();
+        let sessions = self
             .store()
-            .purge_expired(self.clock().now(), self.settings().session_idle)
-            .await?)
+            .purge_expired(now, self.settings().session_idle)
+            .await?;
+        let limits = self
+            .store()
+            .purge_limits(now, self.settings().failure_window)
+            .await?;
+        Ok(sessions + limits)
     }
 }
 

@@ -9,7 +9,7 @@ mod types;
 pub use keys::{KeyRecord, KeyStore, SqliteKeyStore};
 pub use postgres::{PgKeyStore, PgStore, migrate_data, migrate_keys};
 pub use sql::{
-    AuditStore, ConsentStore, JobStore, MemberStore, OfficeStore, PolicyVersionStore,
+    AuditStore, ConsentStore, JobStore, LimitStore, MemberStore, OfficeStore, PolicyVersionStore,
     RetentionStore, SessionStore,
 };
 pub use sqlite::{SqliteStore, sqlite_options};
@@ -58,6 +58,7 @@ pub trait Store:
     MemberStore
     + ConsentStore
     + SessionStore
+    + LimitStore
     + AuditStore
     + RetentionStore
     + JobStore

@@ -119,6 +119,7 @@ pub fn seed_signup(p: &Person) -> SignUp {
         consents: [("privacy_policy".to_owned(), true)].into(),
         identity: None,
         channel: "test".into(),
+        client: None,
     }
 }
 
@@ -142,6 +143,7 @@ pub fn lifeplan_signup(p: &Person) -> SignUp {
         .into(),
         identity: Some(identity(p)),
         channel: "test".into(),
+        client: None,
     }
 }
 

@@ -240,6 +240,47 @@ fn text(key: &str) -> (&'static str, &'static str) {
             "Too many wrong passwords: logging in is paused. You can try again in",
         ),
         "minutes_later" => ("분 뒤", "minutes"),
+        "limited_title" => ("요청이 너무 많습니다", "Too many requests"),
+        "limited_again" => (
+            "{n}분 뒤에 다시 시도해 주세요.",
+            "Please try again in {n} minutes.",
+        ),
+        "limited_sign_up" => (
+            "이 곳에서 가입 시도가 너무 많았습니다.",
+            "There were too many sign-up attempts from here.",
+        ),
+        "limited_login_id_check" => (
+            "이 곳에서 아이디 중복확인 요청이 너무 많았습니다.",
+            "There were too many login ID checks from here.",
+        ),
+        "limited_identity_request" => (
+            "인증번호 문자를 너무 많이 요청했습니다. 문자는 같은 휴대폰 번호로 1시간에 5번까지 보냅니다.",
+            "Too many verification text messages were requested. A mobile number gets at most 5 an hour.",
+        ),
+        "limited_identity_confirm" => (
+            "인증번호를 너무 많이 입력했습니다.",
+            "Too many verification codes were entered.",
+        ),
+        "limited_login" => (
+            "이 곳에서 로그인 시도가 너무 많았습니다.",
+            "There were too many login attempts from here.",
+        ),
+        "limited_login_account" => (
+            "이 아이디로 여러 곳에서 로그인에 실패해, 아이디를 지키려고 잠시 로그인을 막았습니다.",
+            "This login ID saw many failed logins from several places, so logging in to it is paused to protect it.",
+        ),
+        "limited_login_identity" => (
+            "본인확인을 하면 지금 바로 로그인할 수 있습니다.",
+            "Verify your identity (본인확인) to log in right away.",
+        ),
+        "limited_reauth" => (
+            "비밀번호 확인 시도가 너무 많았습니다.",
+            "There were too many password confirmations.",
+        ),
+        "limited_receipt_lookup" => (
+            "탈퇴 접수번호 조회가 너무 많았습니다.",
+            "There were too many receipt look-ups.",
+        ),
         "my_items" => ("내 개인정보", "My personal data"),
         "masked_note" => (
             "개인정보는 일부를 가려서 보여 드립니다. 전체를 보려면 '모두 보기'를 누르세요 (최근 10분 안에 비밀번호를 입력해야 합니다).",
@@ -371,9 +412,40 @@ fn text(key: &str) -> (&'static str, &'static str) {
     }
 }
 
+/// What a refusal by an abuse limit says: what was limited and how long to wait (whole minutes,
+/// rounded up).
+pub fn limited(lang: Lang, action: jikimi_core::Action, retry_after: i64) -> String {
+    let t = T(lang);
+    let what = match action {
+        jikimi_core::Action::SignUp => t.s("limited_sign_up"),
+        jikimi_core::Action::LoginIdCheck => t.s("limited_login_id_check"),
+        jikimi_core::Action::IdentityRequest => t.s("limited_identity_request"),
+        jikimi_core::Action::IdentityConfirm => t.s("limited_identity_confirm"),
+        jikimi_core::Action::Login => t.s("limited_login"),
+        jikimi_core::Action::LoginAccount => t.s("limited_login_account"),
+        jikimi_core::Action::Reauth => t.s("limited_reauth"),
+        jikimi_core::Action::ReceiptLookup => t.s("limited_receipt_lookup"),
+    };
+    let minutes = ((retry_after.max(1) + 59) / 60).to_string();
+    let mut again = t.s("limited_again").replace("{n}", &minutes);
+    if lang == Lang::En && minutes == "1" {
+        again = again.replace("minutes", "minute");
+    }
+    format!("{what} {again}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::text;
+
+    #[test]
+    fn a_limit_says_what_and_how_long() {
+        use jikimi_core::Action;
+        let ko = super::limited(jikimi_policy::Lang::Ko, Action::IdentityRequest, 61);
+        assert!(ko.contains("2분 뒤에 다시 시도해 주세요"), "{ko}");
+        let en = super::limited(jikimi_policy::Lang::En, Action::Login, 30);
+        assert!(en.contains("try again in 1 minute."), "{en}");
+    }
 
     /// Every text a template or page asks for exists in both languages: a missing key would show
     /// an empty label.

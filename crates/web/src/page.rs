@@ -29,6 +29,7 @@ pub(crate) use serde::de::DeserializeOwned;
 pub(crate) use serde::{Deserialize, Serialize};
 
 pub(crate) use crate::AppState;
+pub(crate) use crate::client::ClientAddr;
 pub(crate) use crate::account::api::{clear_session_cookie, session_cookie};
 pub(crate) use crate::extract::{PageLang, SESSION_COOKIE};
 pub(crate) use crate::i18n::T;
@@ -544,16 +545,26 @@ impl From<CoreError> for PageError {
 pub(crate) struct PageFailure {
     status: StatusCode,
     operation_id: Option<String>,
+    /// A refusal by an abuse limit: what was limited, and the seconds to wait.
+    limited: Option<(jikimi_core::Action, i64)>,
 }
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
+        let limited = match &self.0 {
+            CoreError::RateLimited {
+                action,
+                retry_after,
+            } => Some((*action, *retry_after)),
+            _ => None,
+        };
         // The API's mapping decides the status and logs an unexpected cause with its id.
         let api = ApiError::core(self.0, Lang::Ko);
         let mut r = api.status.into_response();
         r.extensions_mut().insert(PageFailure {
             status: api.status,
             operation_id: api.operation_id.clone(),
+            limited,
         });
         r
     }
@@ -590,6 +601,9 @@ pub(crate) async fn render_failures(
         return res;
     };
     let t = T(lang);
+    if let Some((action, retry_after)) = f.limited {
+        return limited_page(&s, lang, action, retry_after);
+    }
     match f.status {
         StatusCode::NOT_FOUND => not_found_page(&s, lang),
         status => {
@@ -601,6 +615,44 @@ pub(crate) async fn render_failures(
             status_page(&s, lang, status, t.s("error_title"), body)
         }
     }
+}
+
+/// 429 for browsers: what was limited and how long to wait, with `Retry-After` (seconds).
+pub(crate) fn limited_page(
+    s: &AppState,
+    lang: Lang,
+    action: jikimi_core::Action,
+    retry_after: i64,
+) -> Response {
+    let mut body = crate::i18n::limited(lang, action, retry_after);
+    if action == jikimi_core::Action::LoginAccount && identity_recovery(s) {
+        body = format!("{body} {}", T(lang).s("limited_login_identity"));
+    }
+    with_retry_after(
+        status_page(
+            s,
+            lang,
+            StatusCode::TOO_MANY_REQUESTS,
+            T(lang).s("limited_title"),
+            body,
+        ),
+        retry_after,
+    )
+}
+
+/// Whether a member held by failures from elsewhere can log in with 본인확인 (the policy
+/// verifies identity, and a provider is configured).
+pub(crate) fn identity_recovery(s: &AppState) -> bool {
+    s.app.policy().meta.identity == IdentityMode::Verification
+        && s.app.identity_provider().is_some()
+}
+
+/// Sets `Retry-After` (seconds) on a response.
+pub(crate) fn with_retry_after(mut r: Response, retry_after: i64) -> Response {
+    if let Ok(v) = axum::http::HeaderValue::from_str(&retry_after.max(1).to_string()) {
+        r.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+    }
+    r
 }
 
 /// A domain error as a page (through [`PageError`]).

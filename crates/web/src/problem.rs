@@ -34,6 +34,12 @@ pub struct Problem {
     /// For `already_member`: the existing account's login ID, masked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub masked_login: Option<String>,
+    /// For `rate_limited`: the action whose limit was reached (`sign_up`, `identity_request`,
+    /// `identity_confirm`, `login`, `login_account`, `reauth`, `receipt_lookup`, ...). For
+    /// `login_account`, logging in again with `identity_token` (a 본인확인 of the member) is let
+    /// through. The `Retry-After` header says how many seconds to wait.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
     /// For `internal`: quote it to the operator; the log has the cause under the same id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub operation_id: Option<String>,
@@ -52,6 +58,7 @@ pub struct ApiErrorParts {
     pub errors: Vec<FieldProblem>,
     pub masked_login: Option<String>,
     pub retry_after: Option<i64>,
+    pub action: Option<&'static str>,
     pub operation_id: Option<String>,
 }
 
@@ -72,6 +79,7 @@ impl ApiError {
             errors: vec![],
             masked_login: None,
             retry_after: None,
+            action: None,
             operation_id: None,
         }))
     }
@@ -225,6 +233,20 @@ impl ApiError {
                 e.retry_after = Some(retry_after);
                 e
             }
+            CoreError::RateLimited {
+                action,
+                retry_after,
+            } => {
+                let mut e = Self::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    crate::i18n::T(lang).s("limited_title").to_owned(),
+                )
+                .with_detail(crate::i18n::limited(lang, action, retry_after));
+                e.retry_after = Some(retry_after);
+                e.action = Some(action.code());
+                e
+            }
             CoreError::ReauthRequired => Self::forbidden(
                 lang,
                 "reauth_required",
@@ -275,6 +297,7 @@ impl IntoResponse for ApiError {
             detail: this.detail,
             errors: this.errors,
             masked_login: this.masked_login,
+            action: this.action.map(str::to_owned),
             operation_id: this.operation_id,
         };
         let json = serde_json::to_vec(&body).unwrap_or_default();

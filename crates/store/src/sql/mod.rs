@@ -8,6 +8,7 @@
 //! | `members.rs`   | `MemberStore`        | `members`, `member_items`, `blind_indexes`                   |
 //! | `consents.rs`  | `ConsentStore`       | `consent_events`                                             |
 //! | `sessions.rs`  | `SessionStore`       | `sessions`, `login_failures`, `identity_verifications`       |
+//! | `limits.rs`    | `LimitStore`         | `rate_limits` (abuse-limit counters, keyed hashes only)      |
 //! | `audit.rs`     | `AuditStore`         | `audit_log`                                                  |
 //! | `jobs.rs`      | `JobStore`           | `jobs`                                                       |
 //! | `retention.rs` | `RetentionStore`     | `retained_records` (with legal holds), `destruction_records` |
@@ -31,6 +32,7 @@
 pub(crate) mod audit;
 pub(crate) mod consents;
 pub(crate) mod jobs;
+pub(crate) mod limits;
 pub(crate) mod members;
 pub(crate) mod office;
 pub(crate) mod policy;
@@ -40,6 +42,7 @@ pub(crate) mod sessions;
 pub use audit::AuditStore;
 pub use consents::ConsentStore;
 pub use jobs::JobStore;
+pub use limits::LimitStore;
 pub use members::MemberStore;
 pub use office::OfficeStore;
 pub use policy::PolicyVersionStore;
@@ -54,6 +57,7 @@ macro_rules! store_impl {
         $crate::sql::members::member_sql!($store);
         $crate::sql::consents::consent_sql!($store);
         $crate::sql::sessions::session_sql!($store);
+        $crate::sql::limits::limit_sql!($store);
         $crate::sql::audit::audit_sql!($store);
         $crate::sql::jobs::job_sql!($store);
         $crate::sql::retention::retention_sql!($store);

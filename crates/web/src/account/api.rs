@@ -14,6 +14,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::AppState;
+use crate::client::ClientAddr;
 use crate::extract::{ApiJson, Authed, ReqLang, SESSION_COOKIE};
 use crate::problem::{ApiError, OrProblem};
 
@@ -48,6 +49,11 @@ pub(crate) fn clear_session_cookie(state: &AppState) -> Cookie<'static> {
 pub struct LoginBody {
     pub login_id: String,
     pub password: String,
+    /// A 본인확인 token of the member (`/api/v1/identity/requests`, then `…/confirm`): lets the
+    /// member in while failed logins from elsewhere hold the login ID (429 `rate_limited` with
+    /// `action` = `login_account`). Used up by the login.
+    #[serde(default)]
+    pub identity_token: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -59,21 +65,50 @@ pub struct LoggedIn {
     pub csrf_token: String,
 }
 
-/// Logs in. 5 failures within 15 minutes lock the login ID for 15 minutes (429).
+/// Logs in. 5 failures from one client within 15 minutes lock that client out of the login ID for
+/// 15 minutes (429 `too_many_attempts`); too many attempts from one client, or too many failures
+/// to one login ID from everywhere, are refused too (429 `rate_limited`; see ARCHITECTURE.md,
+/// "Limits").
 #[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions", request_body = LoginBody,
     responses((status = 201, body = LoggedIn), (status = 401, body = crate::problem::Problem),
         (status = 429, body = crate::problem::Problem)))]
 pub async fn login(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,
+    ClientAddr(client): ClientAddr,
     jar: CookieJar,
     ApiJson(b): ApiJson<LoginBody>,
 ) -> Result<(StatusCode, CookieJar, Json<LoggedIn>), ApiError> {
-    let new = s
+    let new = match s
         .app
-        .login(&b.login_id, &Revealed::new(b.password))
+        .login_from(
+            client,
+            &b.login_id,
+            &Revealed::new(b.password),
+            b.identity_token.as_deref(),
+        )
         .await
-        .or_problem(lang)?;
+    {
+        Ok(new) => new,
+        Err(e) => {
+            let account = matches!(
+                e,
+                jikimi_core::CoreError::RateLimited {
+                    action: jikimi_core::Action::LoginAccount,
+                    ..
+                }
+            );
+            let mut problem = ApiError::core(e, lang);
+            if account && crate::page::identity_recovery(&s) {
+                let more = crate::i18n::T(lang).s("limited_login_identity");
+                problem.detail = Some(format!(
+                    "{} {more} (identity_token)",
+                    problem.detail.clone().unwrap_or_default()
+                ));
+            }
+            return Err(problem);
+        }
+    };
     let info = s
         .app
         .session(new.token.expose())

@@ -71,7 +71,12 @@ pub(crate) async fn login_page(
     v.render(page)
 }
 
-pub(crate) async fn login_submit(State(s): State<AppState>, v: Visit, form: FormData) -> Response {
+pub(crate) async fn login_submit(
+    State(s): State<AppState>,
+    v: Visit,
+    ClientAddr(client): ClientAddr,
+    form: FormData,
+) -> Response {
     let next = safe_next(form.get("next"));
     let here = login_href(&next);
     if !v.csrf_ok(&form) {
@@ -80,9 +85,11 @@ pub(crate) async fn login_submit(State(s): State<AppState>, v: Visit, form: Form
     let (ko, en) = (T(Lang::Ko), T(Lang::En));
     let error = match s
         .app
-        .login(
+        .login_from(
+            client,
             form.get("login_id"),
             &Revealed::new(form.get("password").to_owned()),
+            None,
         )
         .await
     {
@@ -102,24 +109,57 @@ pub(crate) async fn login_submit(State(s): State<AppState>, v: Visit, form: Form
         ),
         Err(CoreError::TooManyAttempts { retry_after }) => {
             let minutes = (retry_after + 59) / 60;
-            FieldError::new(
-                "login",
-                "login.locked",
-                format!(
+            let error = match v.lang {
+                Lang::Ko => format!(
                     "{} {minutes}{}",
                     ko.s("login_locked"),
                     ko.s("minutes_later")
                 ),
-                format!(
+                Lang::En => format!(
                     "{} {minutes} {}",
                     en.s("login_locked"),
                     en.s("minutes_later")
                 ),
-            )
+            };
+            return login_refused(v, &s, next, form.get("login_id"), error, retry_after);
+        }
+        Err(CoreError::RateLimited {
+            action,
+            retry_after,
+        }) => {
+            let mut error = crate::i18n::limited(v.lang, action, retry_after);
+            if action == jikimi_core::Action::LoginAccount && identity_recovery(&s) {
+                error = format!("{error} {}", T(v.lang).s("limited_login_identity"));
+            }
+            return login_refused(v, &s, next, form.get("login_id"), error, retry_after);
         }
         Err(e) => return error_page(e),
     };
     v.back_to(&s, &here, &form, vec![error], None).await
+}
+
+/// A login refused by a limit: the login form again, at once (no redirect), with status 429, the
+/// reason and how long to wait, and `Retry-After`.
+fn login_refused(
+    v: Visit,
+    s: &AppState,
+    next: String,
+    login_id: &str,
+    error: String,
+    retry_after: i64,
+) -> Response {
+    let page = LoginPage {
+        c: v.chrome(s),
+        reason: None,
+        login_id: login_id.to_owned(),
+        error: Some(error),
+        notice: None,
+        next,
+    };
+    let r = v.render(page);
+    let mut r = with_retry_after(r, retry_after);
+    *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+    r
 }
 
 /// A GET of `/logout` (a bookmark, a reload) changes nothing and goes home.

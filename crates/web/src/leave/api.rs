@@ -12,6 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::client::ClientAddr;
 use crate::account::api::clear_session_cookie;
 use crate::extract::{ApiJson, Authed, ReqLang};
 use crate::problem::{ApiError, OrProblem};
@@ -100,16 +101,18 @@ pub(crate) fn receipt_view(
 /// Leaves: the password again, then the member key is destroyed, every session ends, and only
 /// the records the law requires are kept, sealed, until their expiry.
 #[utoipa::path(post, path = "/api/v1/me/withdrawal", tag = "me", request_body = WithdrawalBody,
-    responses((status = 200, body = WithdrawalReceiptView), (status = 401, body = crate::problem::Problem)))]
+    responses((status = 200, body = WithdrawalReceiptView), (status = 401, body = crate::problem::Problem),
+        (status = 429, body = crate::problem::Problem)))]
 pub async fn withdraw(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,
+    ClientAddr(client): ClientAddr,
     jar: CookieJar,
     a: Authed,
     ApiJson(b): ApiJson<WithdrawalBody>,
 ) -> Result<(CookieJar, Json<WithdrawalReceiptView>), ApiError> {
     s.app
-        .reauthenticate(&a.session, &Revealed::new(b.password))
+        .reauthenticate_from(client, &a.session, &Revealed::new(b.password))
         .await
         .or_problem(lang)?;
     let member = a.session.member;
@@ -147,15 +150,17 @@ pub struct RetainedRecordView {
 /// What is kept about a former member, with the withdrawal receipt (S12). The receipt travels in
 /// the body, never in a URL.
 #[utoipa::path(post, path = "/api/v1/retained", tag = "members", request_body = RetainedBody,
-    responses((status = 200, body = [RetainedRecordView]), (status = 404, body = crate::problem::Problem)))]
+    responses((status = 200, body = [RetainedRecordView]), (status = 404, body = crate::problem::Problem),
+        (status = 429, body = crate::problem::Problem)))]
 pub async fn retained(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,
+    ClientAddr(client): ClientAddr,
     ApiJson(b): ApiJson<RetainedBody>,
 ) -> Result<Json<Vec<RetainedRecordView>>, ApiError> {
     let views = s
         .app
-        .retained_for_receipt(&b.receipt)
+        .retained_for_receipt_from(client, &b.receipt)
         .await
         .or_problem(lang)?;
     let policy = s.app.policy().clone();

@@ -75,6 +75,7 @@ pub(crate) struct Receipt {
 pub(crate) async fn withdraw_submit(
     State(s): State<AppState>,
     Signed { v, si }: Signed,
+    ClientAddr(client): ClientAddr,
     form: FormData,
 ) -> Response {
     const HERE: &str = "/mypage/withdraw";
@@ -83,7 +84,7 @@ pub(crate) async fn withdraw_submit(
     }
     if let Err(e) = s
         .app
-        .reauthenticate(&si, &Revealed::new(form.get("password").to_owned()))
+        .reauthenticate_from(client, &si, &Revealed::new(form.get("password").to_owned()))
         .await
     {
         return match e {
@@ -293,6 +294,7 @@ pub(crate) async fn retained_page(State(s): State<AppState>, v: Visit) -> Respon
 pub(crate) async fn retained_submit(
     State(s): State<AppState>,
     v: Visit,
+    ClientAddr(client): ClientAddr,
     form: FormData,
 ) -> Response {
     const HERE: &str = "/retained";
@@ -305,6 +307,8 @@ pub(crate) async fn retained_submit(
         return v.redirect(HERE);
     }
     let code = form.get("receipt").trim().to_owned();
+    // Counted here, where a code is typed in; the page opens it from the sealed cookie.
+    page_try!(s.app.limit_receipt_lookup(client, &code).await);
     match seal_cookie(&s, RECEIPT_COOKIE, RECEIPT_MINUTES, &code).await {
         Ok(c) => v.jar = v.jar.add(c),
         Err(e) => return error_page(e),

@@ -16,6 +16,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::AppState;
+use crate::client::ClientAddr;
 use crate::extract::{ApiJson, Authed, ReqLang};
 use crate::problem::{ApiError, OrProblem};
 use jikimi_core::access::Disclosure;
@@ -138,15 +139,18 @@ pub struct PasswordBody {
 
 /// Changes the password; every other session of the member ends.
 #[utoipa::path(put, path = "/api/v1/me/password", tag = "me", request_body = PasswordBody,
-    responses((status = 204), (status = 422, body = crate::problem::Problem)))]
+    responses((status = 204), (status = 422, body = crate::problem::Problem),
+        (status = 429, body = crate::problem::Problem)))]
 pub async fn change_password(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,
+    ClientAddr(client): ClientAddr,
     a: Authed,
     ApiJson(b): ApiJson<PasswordBody>,
 ) -> Result<StatusCode, ApiError> {
     s.app
-        .change_password(
+        .change_password_from(
+            client,
             &a.session,
             &Revealed::new(b.current_password),
             &Revealed::new(b.new_password),

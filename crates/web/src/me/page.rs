@@ -131,6 +131,7 @@ pub(crate) async fn reauth_page(
 pub(crate) async fn reauth_submit(
     State(s): State<AppState>,
     Signed { v, si }: Signed,
+    ClientAddr(client): ClientAddr,
     form: FormData,
 ) -> Response {
     let next = safe_next(form.get("next"));
@@ -143,7 +144,7 @@ pub(crate) async fn reauth_submit(
     }
     match s
         .app
-        .reauthenticate(&si, &Revealed::new(form.get("password").to_owned()))
+        .reauthenticate_from(client, &si, &Revealed::new(form.get("password").to_owned()))
         .await
     {
         Ok(()) => v.redirect(&next),
@@ -310,6 +311,7 @@ pub(crate) async fn password_page(State(s): State<AppState>, Signed { v, .. }: S
 pub(crate) async fn password_submit(
     State(s): State<AppState>,
     Signed { v, si }: Signed,
+    ClientAddr(client): ClientAddr,
     form: FormData,
 ) -> Response {
     const HERE: &str = "/mypage/password";
@@ -327,7 +329,8 @@ pub(crate) async fn password_submit(
     } else {
         match s
             .app
-            .change_password(
+            .change_password_from(
+                client,
                 &si,
                 &Revealed::new(form.get("current_password").to_owned()),
                 &Revealed::new(form.get("new_password").to_owned()),

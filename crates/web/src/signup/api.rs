@@ -16,6 +16,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::AppState;
+use crate::client::ClientAddr;
 use crate::extract::{ApiJson, ReqLang};
 use crate::problem::{ApiError, OrProblem};
 
@@ -58,10 +59,12 @@ pub struct IdentityRequested {
 
 /// Starts 본인확인: the provider sends a six-digit code by SMS to the mobile number.
 #[utoipa::path(post, path = "/api/v1/identity/requests", tag = "identity", request_body = IdentityRequestBody,
-    responses((status = 201, body = IdentityRequested), (status = 422, body = crate::problem::Problem)))]
+    responses((status = 201, body = IdentityRequested), (status = 422, body = crate::problem::Problem),
+        (status = 429, body = crate::problem::Problem)))]
 pub async fn identity_request(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,
+    ClientAddr(client): ClientAddr,
     ApiJson(b): ApiJson<IdentityRequestBody>,
 ) -> Result<(StatusCode, Json<IdentityRequested>), ApiError> {
     let mut errors = vec![];
@@ -88,12 +91,15 @@ pub async fn identity_request(
     };
     let id = s
         .app
-        .identity_request(IdentityRequest {
+        .identity_request_from(
+            client,
+            IdentityRequest {
             name: b.name,
             birth_date,
             mobile: b.mobile,
             carrier,
-        })
+            },
+        )
         .await
         .or_problem(lang)?;
     Ok((
@@ -117,16 +123,18 @@ pub struct IdentityConfirmed {
 /// Confirms 본인확인 with the SMS code. Under 14 → 403 `guardian_required`, nothing stored.
 #[utoipa::path(post, path = "/api/v1/identity/requests/{id}/confirm", tag = "identity", request_body = IdentityConfirmBody,
     params(("id" = String, Path, description = "The request id")),
-    responses((status = 201, body = IdentityConfirmed), (status = 400, body = crate::problem::Problem), (status = 403, body = crate::problem::Problem)))]
+    responses((status = 201, body = IdentityConfirmed), (status = 400, body = crate::problem::Problem), (status = 403, body = crate::problem::Problem),
+        (status = 429, body = crate::problem::Problem)))]
 pub async fn identity_confirm(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,
+    ClientAddr(client): ClientAddr,
     Path(id): Path<String>,
     ApiJson(b): ApiJson<IdentityConfirmBody>,
 ) -> Result<(StatusCode, Json<IdentityConfirmed>), ApiError> {
     let token = s
         .app
-        .identity_confirm(&id, &b.code)
+        .identity_confirm_from(client, &id, &b.code)
         .await
         .or_problem(lang)?;
     Ok((
@@ -207,6 +215,7 @@ pub(crate) async fn sign_up_core(
     lang: Lang,
     b: SignUpBody,
     channel: &str,
+    client: jikimi_core::Client,
 ) -> Result<Uuid, ApiError> {
     let req = SignUp {
         login_id: b.login_id,
@@ -219,6 +228,7 @@ pub(crate) async fn sign_up_core(
         consents: b.consents,
         identity: None,
         channel: channel.into(),
+        client,
     };
     // The identity token is used up only by a successful sign-up.
     match b.identity_token.as_deref().map(str::trim) {
@@ -232,12 +242,13 @@ pub(crate) async fn sign_up_core(
 #[utoipa::path(post, path = "/api/v1/members", tag = "members", request_body = SignUpBody,
     responses((status = 201, body = MemberCreated), (status = 400, body = crate::problem::Problem),
         (status = 409, body = crate::problem::Problem), (status = 413, body = crate::problem::Problem),
-        (status = 422, body = crate::problem::Problem)))]
+        (status = 422, body = crate::problem::Problem), (status = 429, body = crate::problem::Problem)))]
 pub async fn sign_up(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,
+    ClientAddr(client): ClientAddr,
     ApiJson(b): ApiJson<SignUpBody>,
 ) -> Result<(StatusCode, Json<MemberCreated>), ApiError> {
-    let id = sign_up_core(&s, lang, b, "api").await?;
+    let id = sign_up_core(&s, lang, b, "api", client).await?;
     Ok((StatusCode::CREATED, Json(MemberCreated { member_id: id })))
 }

@@ -321,6 +321,7 @@ pub(crate) async fn signup_identity_page(State(s): State<AppState>, v: Visit) ->
 pub(crate) async fn signup_identity(
     State(s): State<AppState>,
     v: Visit,
+    ClientAddr(client): ClientAddr,
     form: FormData,
 ) -> Response {
     const HERE: &str = "/signup/identity";
@@ -359,7 +360,7 @@ pub(crate) async fn signup_identity(
         mobile: form.get("mobile").to_owned(),
         carrier,
     };
-    match s.app.identity_request(req).await {
+    match s.app.identity_request_from(client, req).await {
         Ok(request_id) => {
             flow.request_id = Some(request_id);
             flow.identity_token = None;
@@ -394,7 +395,12 @@ pub(crate) async fn signup_verify_page(State(s): State<AppState>, v: Visit) -> R
     v.render(page)
 }
 
-pub(crate) async fn signup_verify(State(s): State<AppState>, v: Visit, form: FormData) -> Response {
+pub(crate) async fn signup_verify(
+    State(s): State<AppState>,
+    v: Visit,
+    ClientAddr(client): ClientAddr,
+    form: FormData,
+) -> Response {
     const HERE: &str = "/signup/verify";
     if !v.csrf_ok(&form) {
         return csrf_failed(v, &s, HERE, &form).await;
@@ -403,7 +409,10 @@ pub(crate) async fn signup_verify(State(s): State<AppState>, v: Visit, form: For
     let Some(request_id) = flow.request_id.clone() else {
         return v.redirect(next_step(&s, &flow));
     };
-    match s.app.identity_confirm(&request_id, form.get("code")).await {
+    match s
+        .app
+        .identity_confirm_from(client, &request_id, form.get("code"))
+        .await {
         Ok(token) => {
             flow.identity_token = Some(token.expose().to_owned());
             flow.request_id = None;
@@ -539,6 +548,7 @@ pub(crate) fn submitted_items(s: &AppState, form: &FormData) -> BTreeMap<String,
 pub(crate) async fn signup_details(
     State(s): State<AppState>,
     v: Visit,
+    ClientAddr(client): ClientAddr,
     form: FormData,
 ) -> Response {
     const HERE: &str = "/signup/details";
@@ -551,7 +561,7 @@ pub(crate) async fn signup_details(
     }
     // 아이디 중복확인: checks the login ID only, keeps the form.
     if form.get("action") == "check_id" {
-        return match s.app.check_login_id(form.get("login_id")).await {
+        return match s.app.check_login_id_from(client, form.get("login_id")).await {
             Ok(()) => {
                 let (ko, en) = (T(Lang::Ko).s("id_available"), T(Lang::En).s("id_available"));
                 v.back_to(
@@ -586,6 +596,7 @@ pub(crate) async fn signup_details(
         consents: consent_map(&s, &flow.consents),
         identity: None,
         channel: "web".into(),
+        client,
     };
     // The verification is used up only by a successful sign-up: a typo costs nothing.
     let result = match &flow.identity_token {
