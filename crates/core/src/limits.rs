@@ -136,7 +136,7 @@ impl Default for Limits {
             identity_confirm_per_client: Limit::new(30, min(10)),
             identity_confirm_per_request: Limit::new(5, min(10)),
             login_per_client: Limit::new(60, min(10)),
-            login_failures_per_account: Limit::new(20, min(60)),
+            login_failures_per_account: Limit::new(30, min(60)),
             reauth_per_client: Limit::new(30, min(10)),
             reauth_per_member: Limit::new(20, min(60)),
             receipt_lookup_per_client: Limit::new(10, min(10)),
@@ -341,8 +341,12 @@ mod tests {
 
     #[test]
     fn an_ipv6_client_counts_by_its_64() {
-        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap_or(IpAddr::from([0; 4]));
-        let b: IpAddr = "2001:db8:1:2:bbbb::9".parse().unwrap_or(IpAddr::from([0; 4]));
+        let a: IpAddr = "2001:db8:1:2:aaaa::1"
+            .parse()
+            .unwrap_or(IpAddr::from([0; 4]));
+        let b: IpAddr = "2001:db8:1:2:bbbb::9"
+            .parse()
+            .unwrap_or(IpAddr::from([0; 4]));
         let c: IpAddr = "2001:db8:1:3::1".parse().unwrap_or(IpAddr::from([0; 4]));
         assert_eq!(canonical(a), canonical(b));
         assert_ne!(canonical(a), canonical(c));

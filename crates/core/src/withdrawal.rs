@@ -334,8 +334,8 @@ impl Jikimi {
         Ok(out)
     }
 
-    /// Deletes expired sessions, expired identity-verification results, and abuse-limit
-    /// counters and login locks whose windows are over.
+    /// Deletes expired sessions and expired identity-verification results (returns how many),
+    /// and the abuse-limit counters and login locks whose windows are over ([`crate::limits`]).
     pub async fn housekeeping(&self) -> Result<u64> {
         let now = self.clock().now();
         let sessions = self
@@ -346,7 +346,8 @@ impl Jikimi {
             .store()
             .purge_limits(now, self.settings().failure_window)
             .await?;
-        Ok(sessions + limits)
+        tracing::debug!(rows = limits, "abuse-limit counters swept");
+        Ok(sessions)
     }
 }
 

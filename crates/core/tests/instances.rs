@@ -14,6 +14,7 @@ jikimi_testkit::backend_tests!(
     jobs_are_claimed_once_by_concurrent_instances,
     withdrawal_racing_correction_leaves_no_data_without_key_or_key_without_member,
     the_login_limit_holds_across_instances,
+    abuse_limits_are_shared_by_instances,
     the_audit_chain_stays_one_chain_with_concurrent_writers,
 );
 
@@ -211,6 +212,65 @@ async fn the_login_limit_holds_across_instances(b: Backend) {
             app.login(&p.login_id, &pw(&p.password)).await,
             Err(CoreError::TooManyAttempts { .. })
         ));
+    }
+}
+
+/// Issue 11: the abuse limits are counted in the database, so a load balancer spreading requests
+/// over two instances does not multiply them: text messages to one number (also concurrent
+/// requests), and one client's logins.
+async fn abuse_limits_are_shared_by_instances(b: Backend) {
+    use jikimi_core::identity::{Carrier, IdentityRequest};
+    let t = TestApp::on(b, "lifeplan").await;
+    let other = t.reopen("lifeplan").await;
+    let p = person(5100);
+    let mut tasks = Vec::new();
+    for i in 0..12u32 {
+        let app = if i.is_multiple_of(2) {
+            t.app.clone()
+        } else {
+            other.clone()
+        };
+        let req = IdentityRequest {
+            name: p.name.clone(),
+            birth_date: p.birth,
+            mobile: p.mobile.clone(),
+            carrier: Carrier::Skt,
+        };
+        tasks.push(tokio::spawn(async move {
+            app.identity_request_from(Some(std::net::IpAddr::from([198, 51, 100, 1])), req)
+                .await
+        }));
+    }
+    let (mut sent, mut refused) = (0, 0);
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => sent += 1,
+            Err(CoreError::RateLimited { .. }) => refused += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(
+        (sent, refused),
+        (5, 7),
+        "five texts to one number, wherever asked"
+    );
+
+    let client = Some(std::net::IpAddr::from([198, 51, 100, 2]));
+    for i in 0..60 {
+        let app = if i % 2 == 0 { &t.app } else { &other };
+        let r = app
+            .login_from(client, &format!("nobody{i}"), &pw("Spray-pass-1"), None)
+            .await;
+        assert!(matches!(r, Err(CoreError::BadCredentials)), "{i}: {r:?}");
+    }
+    for app in [&t.app, &other] {
+        let r = app
+            .login_from(client, "nobody-else", &pw("Spray-pass-1"), None)
+            .await;
+        assert!(
+            matches!(r, Err(CoreError::RateLimited { .. })),
+            "the 61st login from one client, on either instance: {r:?}"
+        );
     }
 }
 

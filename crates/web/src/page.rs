@@ -29,8 +29,8 @@ pub(crate) use serde::de::DeserializeOwned;
 pub(crate) use serde::{Deserialize, Serialize};
 
 pub(crate) use crate::AppState;
-pub(crate) use crate::client::ClientAddr;
 pub(crate) use crate::account::api::{clear_session_cookie, session_cookie};
+pub(crate) use crate::client::ClientAddr;
 pub(crate) use crate::extract::{PageLang, SESSION_COOKIE};
 pub(crate) use crate::i18n::T;
 pub(crate) use crate::problem::ApiError;

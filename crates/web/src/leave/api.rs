@@ -12,8 +12,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::client::ClientAddr;
 use crate::account::api::clear_session_cookie;
+use crate::client::ClientAddr;
 use crate::extract::{ApiJson, Authed, ReqLang};
 use crate::problem::{ApiError, OrProblem};
 

@@ -94,10 +94,10 @@ pub async fn identity_request(
         .identity_request_from(
             client,
             IdentityRequest {
-            name: b.name,
-            birth_date,
-            mobile: b.mobile,
-            carrier,
+                name: b.name,
+                birth_date,
+                mobile: b.mobile,
+                carrier,
             },
         )
         .await

@@ -412,7 +412,8 @@ pub(crate) async fn signup_verify(
     match s
         .app
         .identity_confirm_from(client, &request_id, form.get("code"))
-        .await {
+        .await
+    {
         Ok(token) => {
             flow.identity_token = Some(token.expose().to_owned());
             flow.request_id = None;
@@ -561,7 +562,11 @@ pub(crate) async fn signup_details(
     }
     // 아이디 중복확인: checks the login ID only, keeps the form.
     if form.get("action") == "check_id" {
-        return match s.app.check_login_id_from(client, form.get("login_id")).await {
+        return match s
+            .app
+            .check_login_id_from(client, form.get("login_id"))
+            .await
+        {
             Ok(()) => {
                 let (ko, en) = (T(Lang::Ko).s("id_available"), T(Lang::En).s("id_available"));
                 v.back_to(
