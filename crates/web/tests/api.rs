@@ -28,6 +28,9 @@ jikimi_testkit::backend_tests!(
     personal_values_never_reach_the_logs,
     identity_items_are_locked_over_the_api,
     browsers_get_pages_and_redirects_the_api_gets_problems,
+    text_messages_to_one_number_are_limited_with_429_and_retry_after,
+    one_client_cannot_lock_the_member_out_and_identity_lets_them_in,
+    limited_api_actions_answer_429_per_client_and_per_target,
 );
 
 struct Api {
@@ -93,6 +96,44 @@ impl Api {
             headers,
             body,
         }
+    }
+
+    /// A call from the client `ip` (as the server's connection info gives it).
+    async fn call_from(
+        &self,
+        ip: [u8; 4],
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Res {
+        let mut b = Request::builder().method(method).uri(path);
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        let mut req = match body {
+            Some(v) => b
+                .header("content-type", "application/json")
+                .body(Body::from(v.to_string()))
+                .unwrap(),
+            None => b.body(Body::empty()).unwrap(),
+        };
+        req.extensions_mut()
+            .insert(axum::extract::connect_info::ConnectInfo(
+                std::net::SocketAddr::from((ip, 40000)),
+            ));
+        self.raw(req).await
+    }
+
+    async fn login_from(&self, ip: [u8; 4], login_id: &str, password: &str) -> Res {
+        self.call_from(
+            ip,
+            Method::POST,
+            "/api/v1/sessions",
+            Some(json!({"login_id": login_id, "password": password})),
+            &[],
+        )
+        .await
     }
 
     async fn get(&self, path: &str, token: &str) -> Res {
@@ -161,7 +202,10 @@ async fn lifeplan_body(api: &Api, p: &jikimi_testkit::Person) -> Value {
             &[],
         )
         .await;
-    let text = sms.body[0]["text"].as_str().unwrap();
+    // The last text to the number carries this request's code.
+    let text = sms.body.as_array().unwrap().last().unwrap()["text"]
+        .as_str()
+        .unwrap();
     let code: String = text
         .split(|c: char| !c.is_ascii_digit())
         .find(|w| w.len() == 6)
@@ -1327,4 +1371,296 @@ async fn browsers_get_pages_and_redirects_the_api_gets_problems(b: Backend) {
         );
     }
     assert_eq!(api.counts().await, before, "nothing changed");
+}
+
+/// A 429 as the API gives it: a problem document naming the action, and `Retry-After` in seconds
+/// within the window.
+fn assert_limited(r: &Res, action: &str, window_secs: i64) {
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{:?}", r.body);
+    assert_eq!(r.headers["content-type"], "application/problem+json");
+    assert_eq!(r.problem_type(), "/problems/rate_limited", "{:?}", r.body);
+    assert_eq!(r.body["action"], action, "{:?}", r.body);
+    let secs: i64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!(secs > 0 && secs <= window_secs, "{secs}");
+}
+
+fn identity_body(p: &jikimi_testkit::Person) -> Value {
+    json!({"name": p.name, "birth_date": p.birth.to_string(), "mobile": p.mobile, "carrier": "kt"})
+}
+
+/// Issue 11: the sixth 본인확인 request to one mobile number within the hour is 429 with
+/// `Retry-After`, in the request's language, and no text message is sent for it; nor for the
+/// twenty-first from one client.
+async fn text_messages_to_one_number_are_limited_with_429_and_retry_after(b: Backend) {
+    let api = Api::new(b, "lifeplan").await;
+    let p = person(3000);
+    let texts = async |p: &jikimi_testkit::Person| {
+        let r = api
+            .call(
+                Method::POST,
+                "/api/v1/sandbox/sms",
+                Some(json!({"mobile": p.mobile})),
+                &[],
+            )
+            .await;
+        r.body.as_array().unwrap().len()
+    };
+    for i in 0..5u8 {
+        let r = api
+            .call_from(
+                [198, 51, 100, i + 1],
+                Method::POST,
+                "/api/v1/identity/requests",
+                Some(identity_body(&p)),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    }
+    let r = api
+        .call_from(
+            [198, 51, 100, 9],
+            Method::POST,
+            "/api/v1/identity/requests",
+            Some(identity_body(&p)),
+            &[],
+        )
+        .await;
+    assert_limited(&r, "identity_request", 3600);
+    assert_eq!(r.body["title"], "요청이 너무 많습니다");
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("분 뒤에 다시 시도해 주세요"),
+        "{:?}",
+        r.body
+    );
+    assert_eq!(texts(&p).await, 5, "no text for the refused request");
+    let r = api
+        .call(
+            Method::POST,
+            "/api/v1/identity/requests",
+            Some(identity_body(&p)),
+            &[("accept-language", "en")],
+        )
+        .await;
+    assert_limited(&r, "identity_request", 3600);
+    assert_eq!(r.body["title"], "Too many requests");
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Please try again in"),
+        "{:?}",
+        r.body
+    );
+
+    // One client, many numbers.
+    for i in 0..20 {
+        let r = api
+            .call_from(
+                [203, 0, 113, 5],
+                Method::POST,
+                "/api/v1/identity/requests",
+                Some(identity_body(&person(3100 + i))),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{i}: {:?}", r.body);
+    }
+    let q = person(3200);
+    let r = api
+        .call_from(
+            [203, 0, 113, 5],
+            Method::POST,
+            "/api/v1/identity/requests",
+            Some(identity_body(&q)),
+            &[],
+        )
+        .await;
+    assert_limited(&r, "identity_request", 3600);
+    assert_eq!(texts(&q).await, 0);
+    // The window ends.
+    api.t.clock.advance(chrono::Duration::minutes(61));
+    let r = api
+        .call_from(
+            [198, 51, 100, 9],
+            Method::POST,
+            "/api/v1/identity/requests",
+            Some(identity_body(&p)),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    assert_eq!(texts(&p).await, 6);
+}
+
+/// R-ACC-04 without a lock-out (issue 11): five failures from client A lock A out of the login
+/// ID, not the member on client B; thirty failures from many clients hold the ID for everyone
+/// (429 `login_account`), and the member gets in with a 본인확인 token.
+async fn one_client_cannot_lock_the_member_out_and_identity_lets_them_in(b: Backend) {
+    let api = Api::new(b, "lifeplan").await;
+    let p = person(3300);
+    let body = lifeplan_body(&api, &p).await;
+    let r = api
+        .call(Method::POST, "/api/v1/members", Some(body), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+    let attacker = [203, 0, 113, 66];
+    for _ in 0..4 {
+        let r = api.login_from(attacker, &p.login_id, "Wrong-guess-1").await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    let r = api.login_from(attacker, &p.login_id, "Wrong-guess-1").await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(r.problem_type(), "/problems/too_many_attempts");
+    assert!(r.headers.contains_key("retry-after"));
+    let r = api.login_from(attacker, &p.login_id, &p.password).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "A stays locked");
+    let home = [198, 51, 100, 20];
+    let r = api.login_from(home, &p.login_id, &p.password).await;
+    assert_eq!(r.status, StatusCode::CREATED, "the member: {:?}", r.body);
+
+    // Many clients, one login ID.
+    for i in 0..30u8 {
+        let r = api
+            .login_from([203, 0, 114, i], &p.login_id, "Wrong-guess-2")
+            .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{i}");
+    }
+    let r = api.login_from(home, &p.login_id, &p.password).await;
+    assert_limited(&r, "login_account", 3600);
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("identity_token"),
+        "{:?}",
+        r.body
+    );
+    // 본인확인, then the login with its token.
+    let verified = lifeplan_body(&api, &p).await;
+    let r = api
+        .call_from(
+            home,
+            Method::POST,
+            "/api/v1/sessions",
+            Some(json!({
+                "login_id": p.login_id,
+                "password": p.password,
+                "identity_token": verified["identity_token"],
+            })),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{:?}", r.body);
+}
+
+/// Issue 11: sign-ups, receipt look-ups and password changes answer 429 with `Retry-After` past
+/// their limits per client and per target.
+async fn limited_api_actions_answer_429_per_client_and_per_target(b: Backend) {
+    let api = Api::new(b, "lifeplan-seed").await;
+    let from = [198, 51, 100, 30];
+    for i in 0..20 {
+        let r = api
+            .call_from(
+                from,
+                Method::POST,
+                "/api/v1/members",
+                Some(seed_body(&person(3400 + i))),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{i}: {:?}", r.body);
+    }
+    let r = api
+        .call_from(
+            from,
+            Method::POST,
+            "/api/v1/members",
+            Some(seed_body(&person(3450))),
+            &[],
+        )
+        .await;
+    assert_limited(&r, "sign_up", 600);
+
+    // Password changes: twenty an hour per member, whichever client.
+    let p = person(3400);
+    let token = api.token(&p).await;
+    for i in 0..20u8 {
+        let auth = format!("Bearer {token}");
+        let r = api
+            .call_from(
+                [203, 0, 113, i],
+                Method::PUT,
+                "/api/v1/me/password",
+                Some(json!({"current_password": "Wrong-current-1", "new_password": "Brand-new-pass-77"})),
+                &[("authorization", &auth)],
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{i}: {:?}",
+            r.body
+        );
+    }
+    let auth = format!("Bearer {token}");
+    let r = api
+        .call_from(
+            [203, 0, 113, 99],
+            Method::PUT,
+            "/api/v1/me/password",
+            Some(json!({"current_password": p.password, "new_password": "Brand-new-pass-77"})),
+            &[("authorization", &auth)],
+        )
+        .await;
+    assert_limited(&r, "reauth", 3600);
+
+    // Receipt look-ups: ten per client in ten minutes.
+    let q = person(3401);
+    let qt = api.token(&q).await;
+    let r = api
+        .send(
+            Method::POST,
+            "/api/v1/me/withdrawal",
+            &qt,
+            json!({"password": q.password}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    let code = r.body["receipt"].as_str().unwrap_or_default().to_owned();
+    for i in 0..10 {
+        let r = api
+            .call_from(
+                [192, 0, 2, 1],
+                Method::POST,
+                "/api/v1/retained",
+                Some(json!({"receipt": format!("NOPE-{i:04}")})),
+                &[],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{i}");
+    }
+    let r = api
+        .call_from(
+            [192, 0, 2, 1],
+            Method::POST,
+            "/api/v1/retained",
+            Some(json!({"receipt": code})),
+            &[],
+        )
+        .await;
+    assert_limited(&r, "receipt_lookup", 600);
+    let r = api
+        .call_from(
+            [192, 0, 2, 2],
+            Method::POST,
+            "/api/v1/retained",
+            Some(json!({"receipt": code})),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "another client: {:?}", r.body);
 }

@@ -24,7 +24,8 @@ use support::Session;
 
 jikimi_testkit::backend_tests!(
     lifeplan_every_page_fits_and_is_accessible,
-    seed_every_page_fits_and_is_accessible
+    seed_every_page_fits_and_is_accessible,
+    a_limited_login_shows_the_login_page_again_with_429,
 );
 
 /// The walk checks about twenty pages at two widths.
@@ -414,4 +415,214 @@ impl Problems {
         );
         Ok(())
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Without a browser: pages answering a limit (issue 11), through the router in-process.
+
+/// A visitor of the pages from one client address: the cookies the site set, and the form token.
+struct Visitor {
+    router: axum::Router,
+    ip: [u8; 4],
+    cookies: Vec<String>,
+    lang: Option<&'static str>,
+}
+
+struct PageRes {
+    status: axum::http::StatusCode,
+    headers: axum::http::HeaderMap,
+    html: String,
+}
+
+impl Visitor {
+    fn new(router: &axum::Router, ip: [u8; 4]) -> Self {
+        Self {
+            router: router.clone(),
+            ip,
+            cookies: vec![],
+            lang: None,
+        }
+    }
+
+    async fn send(&mut self, req: axum::http::request::Builder, body: String) -> PageRes {
+        use tower::ServiceExt;
+        let mut cookies = self.cookies.clone();
+        if let Some(l) = self.lang {
+            cookies.push(format!("lang={l}"));
+        }
+        let mut req = req
+            .header("cookie", cookies.join("; "))
+            .header("accept", "text/html")
+            .body(axum::body::Body::from(body))
+            .unwrap();
+        req.extensions_mut()
+            .insert(axum::extract::connect_info::ConnectInfo(
+                std::net::SocketAddr::from((self.ip, 41000)),
+            ));
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        for c in res.headers().get_all("set-cookie") {
+            let pair = c.to_str().unwrap().split(';').next().unwrap().to_owned();
+            let name = pair.split('=').next().unwrap().to_owned();
+            self.cookies.retain(|k| !k.starts_with(&format!("{name}=")));
+            if !pair.ends_with('=') {
+                self.cookies.push(pair);
+            }
+        }
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        PageRes {
+            status,
+            headers,
+            html: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    /// GETs `page` and sends its form with `fields` (and the page's form token).
+    async fn post(&mut self, page: &str, action: &str, fields: &[(&str, &str)]) -> PageRes {
+        let r = self
+            .send(axum::http::Request::get(page), String::new())
+            .await;
+        let csrf = r
+            .html
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_default()
+            .to_owned();
+        let mut form = url::form_urlencoded::Serializer::new(String::new());
+        form.append_pair("csrf", &csrf);
+        for (k, v) in fields {
+            form.append_pair(k, v);
+        }
+        self.send(
+            axum::http::Request::post(action)
+                .header("content-type", "application/x-www-form-urlencoded"),
+            form.finish(),
+        )
+        .await
+    }
+}
+
+fn retry_after(r: &PageRes) -> i64 {
+    r.headers["retry-after"].to_str().unwrap().parse().unwrap()
+}
+
+/// Issue 11 on the pages: a login refused by a limit is the login form again at once, with status
+/// 429, `Retry-After`, and a Korean (or English) text saying why and how long to wait; the lock a
+/// client earned holds only that client (R-ACC-04). Other limited forms answer with a 429 page.
+async fn a_limited_login_shows_the_login_page_again_with_429(b: Backend) {
+    let t = jikimi_testkit::TestApp::on(b, "lifeplan-seed").await;
+    let p = jikimi_testkit::person(3500);
+    t.app
+        .sign_up(jikimi_testkit::seed_signup(&p))
+        .await
+        .unwrap();
+    let router = jikimi_web::router(t.app.clone());
+
+    let mut attacker = Visitor::new(&router, [203, 0, 113, 7]);
+    let wrong = [
+        ("login_id", p.login_id.as_str()),
+        ("password", "Wrong-guess-1"),
+        ("next", "/mypage"),
+    ];
+    for _ in 0..4 {
+        let r = attacker.post("/login", "/login", &wrong).await;
+        assert_eq!(r.status, axum::http::StatusCode::SEE_OTHER);
+    }
+    let r = attacker.post("/login", "/login", &wrong).await;
+    assert_eq!(r.status, axum::http::StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        r.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(retry_after(&r) > 0 && retry_after(&r) <= 900);
+    assert!(r.html.contains("<html lang=\"ko\""), "Korean page");
+    assert!(
+        r.html.contains("비밀번호를 여러 번 잘못 입력하여") && r.html.contains("15분 뒤"),
+        "{}",
+        r.html
+    );
+    assert!(r.html.contains("action=\"/login\""), "the login form again");
+    assert!(r.html.contains(&p.login_id), "with the login ID typed");
+
+    // The member, elsewhere, is not held.
+    let mut member = Visitor::new(&router, [198, 51, 100, 8]);
+    let right = [
+        ("login_id", p.login_id.as_str()),
+        ("password", p.password.as_str()),
+        ("next", "/mypage"),
+    ];
+    let r = member.post("/login", "/login", &right).await;
+    assert_eq!(r.status, axum::http::StatusCode::SEE_OTHER);
+    assert_eq!(r.headers["location"], "/mypage");
+
+    // Password spraying from one client: the 61st login attempt in ten minutes.
+    let mut sprayer = Visitor::new(&router, [203, 0, 113, 8]);
+    for i in 0..60 {
+        let id = format!("nobody{i}");
+        let r = sprayer
+            .post(
+                "/login",
+                "/login",
+                &[("login_id", &id), ("password", "Spray-pass-1")],
+            )
+            .await;
+        assert_eq!(r.status, axum::http::StatusCode::SEE_OTHER, "{i}");
+    }
+    let r = sprayer
+        .post(
+            "/login",
+            "/login",
+            &[("login_id", "nobody60"), ("password", "Spray-pass-1")],
+        )
+        .await;
+    assert_eq!(r.status, axum::http::StatusCode::TOO_MANY_REQUESTS);
+    assert!(retry_after(&r) > 0 && retry_after(&r) <= 600);
+    assert!(
+        r.html.contains("로그인 시도가 너무 많았습니다")
+            && r.html.contains("분 뒤에 다시 시도해 주세요"),
+        "{}",
+        r.html
+    );
+    sprayer.lang = Some("en");
+    let r = sprayer
+        .post(
+            "/login",
+            "/login",
+            &[("login_id", "nobody61"), ("password", "Spray-pass-1")],
+        )
+        .await;
+    assert_eq!(r.status, axum::http::StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        r.html.contains("too many login attempts from here")
+            && r.html.contains("Please try again in"),
+        "{}",
+        r.html
+    );
+
+    // Another limited form: the receipt look-up, ten per client in ten minutes.
+    let mut looker = Visitor::new(&router, [192, 0, 2, 9]);
+    for i in 0..10 {
+        let code = format!("NOPE-{i:04}");
+        let r = looker
+            .post("/retained", "/retained", &[("receipt", &code)])
+            .await;
+        assert_eq!(r.status, axum::http::StatusCode::SEE_OTHER, "{i}");
+    }
+    let r = looker
+        .post("/retained", "/retained", &[("receipt", "NOPE-0010")])
+        .await;
+    assert_eq!(r.status, axum::http::StatusCode::TOO_MANY_REQUESTS);
+    assert!(retry_after(&r) > 0);
+    assert!(
+        r.html.contains("요청이 너무 많습니다")
+            && r.html.contains("탈퇴 접수번호 조회가 너무 많았습니다"),
+        "{}",
+        r.html
+    );
 }
