@@ -195,10 +195,13 @@ capabilities! {
         ["core/tests/invariants.rs::reveal_needs_a_purpose_the_policy_lists",
          "core/tests/invariants.rs::a_changed_audit_row_is_named_by_verify",
          "core/tests/invariants.rs::cutting_the_end_of_the_audit_chain_is_detected"];
-    /// Failed logins are limited.
+    /// Failed logins are limited: five from one client lock that client out of the login ID;
+    /// thirty an hour from everywhere hold the ID until 본인확인 (issue 11).
     LoginFailureLimit = "login_failure_limit", Code,
-        "five failed logins lock the login, across instances",
+        "five failed logins from one client lock that client out of the login, across instances; many from everywhere need 본인확인",
         ["core/tests/sessions.rs::five_failures_lock_the_login_even_with_the_right_password",
+         "core/tests/limits.rs::failures_from_one_client_do_not_lock_the_member_out_elsewhere",
+         "core/tests/limits.rs::many_failures_to_one_login_id_need_identity_verification",
          "jikimi/tests/cluster.rs::login_limits_hold_across_instances"];
     /// Personal data travels over TLS: present only when `serve` runs `--behind-proxy`
     /// (the operator's TLS proxy); `serve` refuses plain HTTP off loopback.
@@ -314,9 +317,21 @@ capabilities! {
     /// Monthly access-log review (issue 13).
     AccessLogReview = "access_log_review", Code,
         "the access log reviewed every month, with a record of the review", [];
-    /// Request-rate limits (issue 11).
+    /// Request-rate limits (issue 11): sign-up, 본인확인 requests and codes, login,
+    /// re-authentication and receipt look-ups, per client address and per target, counted in the
+    /// database across instances.
     RateLimits = "rate_limits", Code,
-        "request rates limited per client", [];
+        "requests limited per client address and per target (mobile number, login ID, receipt code, 본인확인 request), across instances",
+        ["core/tests/limits.rs::text_messages_are_limited_per_mobile_number_and_per_client",
+         "core/tests/limits.rs::code_guesses_are_limited_per_request_and_per_client",
+         "core/tests/limits.rs::reauthentication_is_limited_per_member_and_per_client",
+         "core/tests/limits.rs::receipt_look_ups_are_limited_per_client_and_per_code",
+         "core/tests/limits.rs::sign_ups_and_id_checks_are_limited_per_client_and_per_login_id",
+         "core/tests/limits.rs::counters_hold_no_address_or_number_and_are_swept",
+         "core/tests/instances.rs::abuse_limits_are_shared_by_instances",
+         "web/tests/api.rs::text_messages_to_one_number_are_limited_with_429_and_retry_after",
+         "web/tests/api.rs::limited_api_actions_answer_429_per_client_and_per_target",
+         "web/tests/pages.rs::a_limited_login_shows_the_login_page_again_with_429"];
     /// Interests shape pages and suggestions (no issue).
     Personalisation = "personalisation", Code,
         "pages and suggestions shaped by the member's interests", [];
@@ -365,6 +380,7 @@ const BUILT: &[Capability] = &[
     Capability::KeySeparation,
     Capability::AccessLog,
     Capability::LoginFailureLimit,
+    Capability::RateLimits,
 ];
 
 /// A set of capabilities.

@@ -227,7 +227,6 @@ fn the_walk_finds_promises_this_build_cannot_keep() {
     let problems = walk(&all, &loaded.policy, &Capabilities::running());
     for missing in [
         "staff_2fa",
-        "rate_limits",
         "access_log_review",
         "ad_reconfirmation",
         "guardian_consent",
@@ -302,7 +301,6 @@ fn document_renders_against_the_running_build() {
         let text = render::document(&p, Lang::Ko).to_text();
         for untrue in [
             "2단계 인증",
-            "요청량을 제한",
             "매월 점검",
             "10일 안에",
             "팩스",
