@@ -165,7 +165,23 @@ async fn call(
     token: Option<&str>,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+    call_from([127, 0, 0, 1], port, method, path, token, body).await
+}
+
+/// [`call`] from the client address `from` (any loopback address: the connection's source is
+/// bound to it, so the server sees a client of its own, as abuse limits count them).
+async fn call_from(
+    from: [u8; 4],
+    port: u16,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(std::net::SocketAddr::from((from, 0))).unwrap();
+    let mut s = socket
+        .connect(std::net::SocketAddr::from(([127, 0, 0, 1], port)))
         .await
         .unwrap();
     let body = body.map(|b| b.to_string()).unwrap_or_default();
@@ -210,6 +226,18 @@ fn signup_body(p: &Person) -> Value {
 
 async fn sign_up(port: u16, p: &Person) -> (u16, Value) {
     call(port, "POST", "/api/v1/members", None, Some(signup_body(p))).await
+}
+
+async fn sign_up_from(from: [u8; 4], port: u16, p: &Person) -> (u16, Value) {
+    call_from(
+        from,
+        port,
+        "POST",
+        "/api/v1/members",
+        None,
+        Some(signup_body(p)),
+    )
+    .await
 }
 
 async fn login(port: u16, p: &Person) -> (u16, Value) {
@@ -311,7 +339,8 @@ async fn background_jobs_run_exactly_once() {
 }
 
 /// 50 sign-ups of one person at once, split across both instances: one member, and every other
-/// attempt gets the same clear error.
+/// attempt gets the same clear error. Each comes from a client of its own (abuse limits allow
+/// one client twenty sign-up attempts in ten minutes).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[cfg_attr(
     not(jikimi_pg),
@@ -330,7 +359,10 @@ async fn fifty_concurrent_sign_ups_of_one_person_make_one_member() {
                 p.rrn = base.rrn.clone();
             }
             let port = c.instance(i as usize);
-            tasks.push(tokio::spawn(async move { sign_up(port, &p).await }));
+            let from = [127, 0, round as u8 + 1, i as u8 + 1];
+            tasks.push(tokio::spawn(
+                async move { sign_up_from(from, port, &p).await },
+            ));
         }
         let mut created = 0;
         let mut conflicts = Vec::new();
@@ -445,6 +477,34 @@ async fn login_limits_hold_across_instances() {
         );
     }
     c.audit_verifies();
+}
+
+/// Issue 11 through real processes: one client's sign-ups are counted in the database, so
+/// spreading them over both instances does not double its limit; another client is not held.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(
+    not(jikimi_pg),
+    ignore = "needs PostgreSQL: set JIKIMI_TEST_POSTGRES_URL (see scripts/test-postgres.sh)"
+)]
+async fn abuse_limits_hold_across_instances() {
+    let c = Cluster::start().await;
+    let from = [127, 0, 9, 9];
+    for i in 0..20u32 {
+        let (status, body) = sign_up_from(from, c.instance(i as usize), &person(960 + i)).await;
+        assert_eq!(status, 201, "{i}: {body}");
+    }
+    for port in [c.a.port, c.b.port] {
+        let (status, body) = sign_up_from(from, port, &person(990)).await;
+        assert_eq!(status, 429, "{body}");
+        assert_eq!(body["type"], "/problems/rate_limited", "{body}");
+        assert_eq!(body["action"], "sign_up", "{body}");
+    }
+    assert_eq!(
+        sign_up_from([127, 0, 9, 10], c.b.port, &person(990))
+            .await
+            .0,
+        201
+    );
 }
 
 /// The recommended PostgreSQL set-up (README, "Scaling out"): the data and the key store each in

@@ -329,6 +329,7 @@ capabilities! {
          "core/tests/limits.rs::sign_ups_and_id_checks_are_limited_per_client_and_per_login_id",
          "core/tests/limits.rs::counters_hold_no_address_or_number_and_are_swept",
          "core/tests/instances.rs::abuse_limits_are_shared_by_instances",
+         "jikimi/tests/cluster.rs::abuse_limits_hold_across_instances",
          "web/tests/api.rs::text_messages_to_one_number_are_limited_with_429_and_retry_after",
          "web/tests/api.rs::limited_api_actions_answer_429_per_client_and_per_target",
          "web/tests/pages.rs::a_limited_login_shows_the_login_page_again_with_429"];
