@@ -273,6 +273,24 @@ fn text(key: &str) -> (&'static str, &'static str) {
             "본인확인을 하면 지금 바로 로그인할 수 있습니다.",
             "Verify your identity (본인확인) to log in right away.",
         ),
+        "recover_with_identity" => ("본인확인하고 로그인하기", "Verify your identity to log in"),
+        "recover_body" => (
+            "다른 곳에서 이 아이디로 로그인에 실패한 일이 많아, 본인확인을 한 회원만 로그인할 수 있습니다. 가입할 때 본인확인한 휴대폰으로 인증번호를 받아 주세요. 본인확인 결과는 이 로그인에만 씁니다.",
+            "After many failed logins to this login ID from elsewhere, only the member who verifies their identity can log in. Receive a code on the mobile phone you verified when joining. The result is used for this login only.",
+        ),
+        "back_to_login" => ("로그인으로 돌아가기", "Back to login"),
+        "recover_verified" => (
+            "본인확인을 마쳤습니다. 아이디와 비밀번호를 입력해 로그인해 주세요 (10분 안에).",
+            "Your identity is verified. Enter your login ID and password to log in (within 10 minutes).",
+        ),
+        "recover_code_expired" => (
+            "인증번호를 여러 번 잘못 입력했거나 입력 시간이 지났습니다. 인증번호를 다시 받아 주세요.",
+            "The code was entered wrongly too often, or too late. Please ask for a new code.",
+        ),
+        "recover_not_member" => (
+            "본인확인한 분이 이 아이디의 회원이 아닙니다. 아이디를 확인하시거나, 회원 본인이 본인확인을 해 주세요.",
+            "The person verified is not the member of this login ID. Check the login ID, or have the member verify.",
+        ),
         "limited_reauth" => (
             "비밀번호 확인 시도가 너무 많았습니다.",
             "There were too many password confirmations.",

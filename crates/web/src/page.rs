@@ -74,6 +74,11 @@ pub fn routes() -> Router<AppState> {
         .route("/signup/guardian", get(signup_guardian))
         .route("/signup/done", get(signup_done))
         .route("/login", get(login_page).post(login_submit))
+        .route(
+            "/login/identity",
+            get(login_identity_page).post(login_identity),
+        )
+        .route("/login/verify", get(login_verify_page).post(login_verify))
         .route("/logout", get(logout_page).post(logout))
         .route("/mypage", get(mypage))
         .route("/mypage/reauth", get(reauth_page).post(reauth_submit))
@@ -444,6 +449,24 @@ impl<S: Send + Sync> FromRequest<S> for FormData {
 }
 
 impl FormData {
+    /// A form of these name/value pairs (what a redirect leaves for the next page).
+    pub(crate) fn of(pairs: &[(&str, &str)]) -> Self {
+        Self(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
+    }
+
+    /// This form with `name` set to `value`.
+    pub(crate) fn with(&self, name: &str, value: &str) -> Self {
+        let mut pairs: Vec<(String, String)> =
+            self.0.iter().filter(|(k, _)| k != name).cloned().collect();
+        pairs.push((name.to_owned(), value.to_owned()));
+        Self(pairs)
+    }
+
     pub(crate) fn get(&self, name: &str) -> &str {
         self.0
             .iter()

@@ -26,6 +26,7 @@ jikimi_testkit::backend_tests!(
     lifeplan_every_page_fits_and_is_accessible,
     seed_every_page_fits_and_is_accessible,
     a_limited_login_shows_the_login_page_again_with_429,
+    a_member_held_by_failures_elsewhere_gets_in_with_identity_verification,
 );
 
 /// The walk checks about twenty pages at two widths.
@@ -36,6 +37,10 @@ async fn lifeplan_every_page_fits_and_is_accessible(b: Backend) {
         let p = jikimi_testkit::person(601);
         let mut found = Problems::default();
         visitor_pages(s, &mut found).await?;
+        // 본인확인 for a login held by failures from elsewhere (issue 11).
+        s.goto("/login/identity").await?;
+        s.visible(Locator::Css("#send-code")).await?;
+        found.check(s, "login-identity").await;
 
         s.goto("/signup").await?;
         s.visible(Locator::Css("#next")).await?;
@@ -124,6 +129,18 @@ async fn visitor_pages(s: &Session, found: &mut Problems) -> anyhow::Result<()> 
         .await
         .context("the login error")?;
     found.check(s, "login-error").await;
+    // Five failures from this browser: the login page again, with status 429 (issue 11).
+    for _ in 0..4 {
+        fill(s, "#login_id", "nobody-here").await?;
+        fill(s, "#password", "Wrong-password-1").await?;
+        click(s, "#do-login").await?;
+        s.visible(Locator::Css("#login-error")).await?;
+    }
+    ensure!(
+        s.text_of("#login-error").await?.contains("15분 뒤"),
+        "the lock says how long"
+    );
+    found.check(s, "login-locked").await;
 
     s.goto("/retained").await?;
     s.visible(Locator::Css("#lookup")).await?;
@@ -625,4 +642,134 @@ async fn a_limited_login_shows_the_login_page_again_with_429(b: Backend) {
         "{}",
         r.html
     );
+}
+
+/// Issue 11, the way in: thirty failures from many clients hold a login ID; the member, on the
+/// pages, is told so with status 429 and a link to 본인확인, verifies with the code sent to their
+/// phone, and logs in with their password. Someone else's 본인확인 does not open it.
+async fn a_member_held_by_failures_elsewhere_gets_in_with_identity_verification(b: Backend) {
+    use axum::http::StatusCode;
+    let t = jikimi_testkit::TestApp::on(b, "lifeplan").await;
+    let p = jikimi_testkit::person(3600);
+    let outbox = t.app.sandbox_outbox().unwrap();
+    let request = |x: &Person| jikimi_core::identity::IdentityRequest {
+        name: x.name.clone(),
+        birth_date: x.birth,
+        mobile: x.mobile.clone(),
+        carrier: jikimi_core::identity::Carrier::Lgu,
+    };
+    let tx = t.app.identity_request(request(&p)).await.unwrap();
+    let token = t
+        .app
+        .identity_confirm(&tx, &outbox.last_code_for(&p.mobile).unwrap())
+        .await
+        .unwrap();
+    t.app
+        .sign_up_with_identity_token(jikimi_testkit::lifeplan_signup(&p), token.expose())
+        .await
+        .unwrap();
+    for i in 0..30u8 {
+        let r = t
+            .app
+            .login_from(
+                Some(std::net::IpAddr::from([203, 0, 113, i])),
+                &p.login_id,
+                &jikimi_core::Revealed::new("Wrong-guess-1".into()),
+                None,
+            )
+            .await;
+        assert!(
+            matches!(r, Err(jikimi_core::CoreError::BadCredentials)),
+            "{r:?}"
+        );
+    }
+    let router = jikimi_web::router(t.app.clone());
+    let mut member = Visitor::new(&router, [198, 51, 100, 36]);
+    let right = [
+        ("login_id", p.login_id.as_str()),
+        ("password", p.password.as_str()),
+        ("next", "/mypage"),
+    ];
+    let r = member.post("/login", "/login", &right).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(retry_after(&r) > 0 && retry_after(&r) <= 3600);
+    assert!(
+        r.html
+            .contains("본인확인을 하면 지금 바로 로그인할 수 있습니다")
+            && r.html.contains("href=\"/login/identity\""),
+        "{}",
+        r.html
+    );
+
+    let birth = p.birth.format("%Y%m%d").to_string();
+    let verify = async |v: &mut Visitor, x: &Person| {
+        let r = v
+            .post(
+                "/login/identity",
+                "/login/identity",
+                &[
+                    ("name", x.name.as_str()),
+                    ("birth_date", birth.as_str()),
+                    ("carrier", "lgu"),
+                    ("mobile", x.mobile.as_str()),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+        assert_eq!(r.headers["location"], "/login/verify");
+        let code = outbox.last_code_for(&x.mobile).unwrap();
+        let r = v
+            .post("/login/verify", "/login/verify", &[("code", code.as_str())])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+        assert_eq!(r.headers["location"], "/login");
+    };
+    // Someone else's 본인확인 (same name and birth date, another phone) is not the member's.
+    let mut impostor = Visitor::new(&router, [198, 51, 100, 37]);
+    let mut other = jikimi_testkit::person(3601);
+    other.name = p.name.clone();
+    other.birth = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+    {
+        let birth = other.birth.format("%Y%m%d").to_string();
+        let r = impostor
+            .post(
+                "/login/identity",
+                "/login/identity",
+                &[
+                    ("name", other.name.as_str()),
+                    ("birth_date", birth.as_str()),
+                    ("carrier", "lgu"),
+                    ("mobile", other.mobile.as_str()),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+        let code = outbox.last_code_for(&other.mobile).unwrap();
+        impostor
+            .post("/login/verify", "/login/verify", &[("code", code.as_str())])
+            .await;
+        let r = impostor.post("/login", "/login", &right).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER);
+        let page = impostor
+            .send(axum::http::Request::get("/login"), String::new())
+            .await;
+        assert!(
+            page.html.contains("이 아이디의 회원이 아닙니다"),
+            "{}",
+            page.html
+        );
+    }
+
+    verify(&mut member, &p).await;
+    let page = member
+        .send(axum::http::Request::get("/login"), String::new())
+        .await;
+    assert!(page.html.contains("본인확인을 마쳤습니다"), "{}", page.html);
+    let r = member.post("/login", "/login", &right).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.html);
+    assert_eq!(r.headers["location"], "/mypage");
+    let r = member
+        .send(axum::http::Request::get("/mypage"), String::new())
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "logged in");
 }

@@ -1,4 +1,4 @@
-//! Login and logout.
+//! Login and logout, and the way in with 본인확인 while failures from elsewhere hold a login ID.
 
 use crate::page::*;
 
@@ -12,6 +12,8 @@ pub(crate) struct LoginPage {
     /// Why this page asks to log in (the page the visitor wanted needs it).
     pub(crate) reason: Option<String>,
     pub(crate) notice: Option<String>,
+    /// The way in with 본인확인 (a login ID held by failures from elsewhere).
+    pub(crate) recover: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -66,6 +68,7 @@ pub(crate) async fn login_page(
         login_id: v.flash.get("login_id").to_owned(),
         error: v.flash.errors.first().map(|e| e.message(v.lang).to_owned()),
         notice: v.notice(),
+        recover: None,
         next,
     };
     v.render(page)
@@ -83,13 +86,20 @@ pub(crate) async fn login_submit(
         return csrf_failed(v, &s, &here, &form).await;
     }
     let (ko, en) = (T(Lang::Ko), T(Lang::En));
+    // A 본인확인 done for this login (`/login/verify`) waits in the form cookie of this page.
+    let identity = v.flash.get("identity_token").to_owned();
+    let form = if identity.is_empty() {
+        form
+    } else {
+        form.with("identity_token", &identity)
+    };
     let error = match s
         .app
         .login_from(
             client,
             form.get("login_id"),
             &Revealed::new(form.get("password").to_owned()),
-            None,
+            (!identity.is_empty()).then_some(identity.as_str()),
         )
         .await
     {
@@ -121,17 +131,37 @@ pub(crate) async fn login_submit(
                     en.s("minutes_later")
                 ),
             };
-            return login_refused(v, &s, next, form.get("login_id"), error, retry_after);
+            return login_refused(v, &s, next, form.get("login_id"), error, retry_after, false);
         }
         Err(CoreError::RateLimited {
             action,
             retry_after,
         }) => {
             let mut error = crate::i18n::limited(v.lang, action, retry_after);
-            if action == jikimi_core::Action::LoginAccount && identity_recovery(&s) {
+            let recover = action == jikimi_core::Action::LoginAccount && identity_recovery(&s);
+            if recover {
                 error = format!("{error} {}", T(v.lang).s("limited_login_identity"));
             }
-            return login_refused(v, &s, next, form.get("login_id"), error, retry_after);
+            return login_refused(
+                v,
+                &s,
+                next,
+                form.get("login_id"),
+                error,
+                retry_after,
+                recover,
+            );
+        }
+        Err(CoreError::Identity(_)) if !identity.is_empty() => {
+            // Not this member's (or used up): forgotten, so the next try is a plain login.
+            let error = FieldError::new(
+                "login",
+                "login.identity",
+                ko.s("recover_not_member"),
+                en.s("recover_not_member"),
+            );
+            let kept = FormData::of(&[("login_id", form.get("login_id")), ("next", &next)]);
+            return v.back_to(&s, &here, &kept, vec![error], None).await;
         }
         Err(e) => return error_page(e),
     };
@@ -147,6 +177,7 @@ fn login_refused(
     login_id: &str,
     error: String,
     retry_after: i64,
+    recover: bool,
 ) -> Response {
     let page = LoginPage {
         c: v.chrome(s),
@@ -154,12 +185,159 @@ fn login_refused(
         login_id: login_id.to_owned(),
         error: Some(error),
         notice: None,
+        recover: recover.then(|| "/login/identity".to_owned()),
         next,
     };
     let r = v.render(page);
     let mut r = with_retry_after(r, retry_after);
     *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
     r
+}
+
+/// 본인확인 for a login (lifeplan, with a provider): the form of the sign-up's identity step, sent
+/// to `/login/identity`. The request id waits for `/login/verify` in the form cookie, and the
+/// verified identity's one-time token for `/login` (10 minutes): the login then lets the member
+/// in while failures from other clients hold the login ID (ARCHITECTURE.md, "Limits").
+pub(crate) async fn login_identity_page(State(s): State<AppState>, v: Visit) -> Response {
+    if !identity_recovery(&s) {
+        return v.redirect("/login");
+    }
+    let lang = v.lang;
+    let f = &v.flash;
+    let errors = &f.errors;
+    let page = SignupIdentityPage {
+        c: v.chrome(&s),
+        body: "recover_body",
+        action: "/login/identity",
+        back: ("/login", "back_to_login"),
+        notice: v.notice(),
+        name: f.get("name").to_owned(),
+        birth_date: f.get("birth_date").to_owned(),
+        mobile: f.get("mobile").to_owned(),
+        carrier: f.get("carrier").to_owned(),
+        errors: summary(errors, lang, |field| match field {
+            "csrf" => "name".to_owned(),
+            other => other.to_owned(),
+        }),
+        name_error: field_error(errors, "name", lang),
+        birth_error: field_error(errors, "birth_date", lang),
+        mobile_error: field_error(errors, "mobile", lang),
+        carrier_error: field_error(errors, "carrier", lang),
+    };
+    v.render(page)
+}
+
+pub(crate) async fn login_identity(
+    State(s): State<AppState>,
+    v: Visit,
+    ClientAddr(client): ClientAddr,
+    form: FormData,
+) -> Response {
+    const HERE: &str = "/login/identity";
+    if !identity_recovery(&s) {
+        return v.redirect("/login");
+    }
+    if !v.csrf_ok(&form) {
+        return csrf_failed(v, &s, HERE, &form).await;
+    }
+    let mut errors = Vec::new();
+    let birth = jikimi_core::validate::birth_date(form.get("birth_date"));
+    if birth.is_none() {
+        errors.push(FieldError::new(
+            "birth_date",
+            "date.format",
+            "생년월일 8자리를 입력해 주세요 (예: 19900101)",
+            "Enter the date of birth as 8 digits, year month day (e.g. 19900101)",
+        ));
+    }
+    let carrier = Carrier::parse(form.get("carrier"));
+    if carrier.is_none() {
+        errors.push(FieldError::new(
+            "carrier",
+            "carrier.unknown",
+            "통신사를 골라 주세요",
+            "Choose the carrier",
+        ));
+    }
+    let (Some(birth_date), Some(carrier)) = (birth, carrier) else {
+        return v.back_to(&s, HERE, &form, errors, None).await;
+    };
+    let req = IdentityRequest {
+        name: form.get("name").to_owned(),
+        birth_date,
+        mobile: form.get("mobile").to_owned(),
+        carrier,
+    };
+    match s.app.identity_request_from(client, req).await {
+        Ok(request_id) => {
+            let carry = FormData::of(&[("request_id", &request_id)]);
+            v.back_to(&s, "/login/verify", &carry, vec![], None).await
+        }
+        Err(CoreError::Invalid(e)) => v.back_to(&s, HERE, &form, e, None).await,
+        Err(e) => error_page(e),
+    }
+}
+
+pub(crate) async fn login_verify_page(State(s): State<AppState>, v: Visit) -> Response {
+    if v.flash.get("request_id").is_empty() {
+        return v.redirect("/login/identity");
+    }
+    let page = SignupCodePage {
+        c: v.chrome(&s),
+        action: "/login/verify",
+        resend: "/login/identity",
+        notice: v.notice(),
+        error: v.flash.errors.first().map(|e| e.message(v.lang).to_owned()),
+        sandbox: s.app.sandbox_outbox().is_some(),
+    };
+    v.render(page)
+}
+
+pub(crate) async fn login_verify(
+    State(s): State<AppState>,
+    v: Visit,
+    ClientAddr(client): ClientAddr,
+    form: FormData,
+) -> Response {
+    const HERE: &str = "/login/verify";
+    let request_id = v.flash.get("request_id").to_owned();
+    let carry = FormData::of(&[("request_id", &request_id)]);
+    if !v.csrf_ok(&form) {
+        return csrf_failed(v, &s, HERE, &carry).await;
+    }
+    if request_id.is_empty() {
+        return v.redirect("/login/identity");
+    }
+    match s
+        .app
+        .identity_confirm_from(client, &request_id, form.get("code"))
+        .await
+    {
+        Ok(token) => {
+            let carry = FormData::of(&[("identity_token", token.expose())]);
+            let (ko, en) = (T(Lang::Ko), T(Lang::En));
+            v.back_to(
+                &s,
+                "/login",
+                &carry,
+                vec![],
+                Some((ko.s("recover_verified"), en.s("recover_verified"))),
+            )
+            .await
+        }
+        Err(CoreError::Invalid(e)) => v.back_to(&s, HERE, &carry, e, None).await,
+        Err(CoreError::Identity(_)) => {
+            let (ko, en) = (T(Lang::Ko), T(Lang::En));
+            v.notice_to(
+                &s,
+                "/login/identity",
+                ko.s("recover_code_expired"),
+                en.s("recover_code_expired"),
+            )
+            .await
+        }
+        Err(e) => error_page(e),
+    }
 }
 
 /// A GET of `/logout` (a bookmark, a reload) changes nothing and goes home.

@@ -267,6 +267,12 @@ pub(crate) async fn signup_declined(State(s): State<AppState>, v: Visit) -> Resp
 #[template(path = "signup_identity.html")]
 pub(crate) struct SignupIdentityPage {
     pub(crate) c: Chrome,
+    /// The i18n key of the text above the form.
+    pub(crate) body: &'static str,
+    /// Where the form is sent.
+    pub(crate) action: &'static str,
+    /// The way back: (href, i18n key of its label).
+    pub(crate) back: (&'static str, &'static str),
     pub(crate) notice: Option<String>,
     pub(crate) name: String,
     pub(crate) birth_date: String,
@@ -301,6 +307,9 @@ pub(crate) async fn signup_identity_page(State(s): State<AppState>, v: Visit) ->
     let errors = &f.errors;
     let page = SignupIdentityPage {
         c: v.chrome(&s),
+        body: "identity_body",
+        action: "/signup/identity",
+        back: ("/signup", "back_to_consents"),
         notice: v.notice(),
         name: f.get("name").to_owned(),
         birth_date: f.get("birth_date").to_owned(),
@@ -375,6 +384,9 @@ pub(crate) async fn signup_identity(
 #[template(path = "signup_code.html")]
 pub(crate) struct SignupCodePage {
     pub(crate) c: Chrome,
+    /// Where the form is sent, and where a new code is asked for.
+    pub(crate) action: &'static str,
+    pub(crate) resend: &'static str,
     pub(crate) notice: Option<String>,
     pub(crate) error: Option<String>,
     pub(crate) sandbox: bool,
@@ -388,6 +400,8 @@ pub(crate) async fn signup_verify_page(State(s): State<AppState>, v: Visit) -> R
     }
     let page = SignupCodePage {
         c: v.chrome(&s),
+        action: "/signup/verify",
+        resend: "/signup/identity",
         notice: v.notice(),
         error: v.flash.errors.first().map(|e| e.message(lang).to_owned()),
         sandbox: s.app.sandbox_outbox().is_some(),
