@@ -291,6 +291,10 @@ fn text(key: &str) -> (&'static str, &'static str) {
             "본인확인한 분이 이 아이디의 회원이 아닙니다. 아이디를 확인하시거나, 회원 본인이 본인확인을 해 주세요.",
             "The person verified is not the member of this login ID. Check the login ID, or have the member verify.",
         ),
+        "consents_kept" => (
+            "고르신 동의는 그대로 있습니다.",
+            "The consents you chose are kept.",
+        ),
         "limited_reauth" => (
             "비밀번호 확인 시도가 너무 많았습니다.",
             "There were too many password confirmations.",

@@ -326,6 +326,15 @@ pub(crate) async fn login_verify(
             .await
         }
         Err(CoreError::Invalid(e)) => v.back_to(&s, HERE, &carry, e, None).await,
+        Err(CoreError::RateLimited {
+            action,
+            retry_after,
+        }) => {
+            // The request is spent: the identity step says how long to wait.
+            let ko = crate::i18n::limited(Lang::Ko, action, retry_after);
+            let en = crate::i18n::limited(Lang::En, action, retry_after);
+            v.notice_to(&s, "/login/identity", &ko, &en).await
+        }
         Err(CoreError::Identity(_)) => {
             let (ko, en) = (T(Lang::Ko), T(Lang::En));
             v.notice_to(

@@ -440,6 +440,28 @@ pub(crate) async fn signup_verify(
             flow.request_id = None;
             identity_again(v, &s, &flow, "code_expired").await
         }
+        Err(CoreError::RateLimited {
+            action,
+            retry_after,
+        }) => {
+            // Too many codes (for this request, or from this client): the request is spent and
+            // the identity step says how long to wait; the consents stay chosen.
+            flow.request_id = None;
+            let say = |lang: Lang| {
+                format!(
+                    "{} {}",
+                    crate::i18n::limited(lang, action, retry_after),
+                    T(lang).s("consents_kept")
+                )
+            };
+            match keep_flow(v, &s, &flow).await {
+                Ok(v) => {
+                    v.notice_to(&s, "/signup/identity", &say(Lang::Ko), &say(Lang::En))
+                        .await
+                }
+                Err(r) => r,
+            }
+        }
         Err(e) => error_page(e),
     }
 }
