@@ -188,6 +188,8 @@ struct Inner {
     hash_slots: tokio::sync::Semaphore,
     /// The key that seals state carried by browsers, read from the key store once.
     client_state_key: tokio::sync::OnceCell<jikimi_vault::DataKey>,
+    /// The audit chain as this process saw it: the highest anchor, and whether it found a break.
+    audit: audit::AuditWatch,
 }
 
 impl Jikimi {
@@ -267,6 +269,7 @@ impl Jikimi {
                     std::thread::available_parallelism().map_or(2, |n| n.get()),
                 ),
                 client_state_key: tokio::sync::OnceCell::new(),
+                audit: audit::AuditWatch::default(),
             }),
         })
     }

@@ -231,6 +231,14 @@ enum KeysCommand {
 enum AuditCommand {
     /// Recompute the audit chain; exits non-zero naming every row that does not verify.
     Verify,
+    /// Give the chain an authentic anchor again, once every link verifies (an installation older
+    /// than authenticated anchors, or after an incident); recorded as a row of the chain.
+    ReAnchor {
+        /// Replace an authentic anchor the chain no longer reaches (rows were lost), accepting
+        /// the loss.
+        #[arg(long)]
+        accept_loss: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -396,6 +404,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 };
             let fresh = config(g).is_fresh();
             let app = open_with(g, fresh, limits.settings()?, identity).await?;
+            refuse_a_broken_audit_chain(&app).await?;
             if let Some(w) = sample_warning(app.policy()) {
                 tracing::warn!("{w}");
             }
@@ -524,30 +533,69 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
         }
-        Command::Audit {
-            command: AuditCommand::Verify,
-        } => {
-            let app = open(g, false).await?;
+        Command::Audit { command } => return audit_command(g, command).await,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `jikimi audit verify` and `jikimi audit re-anchor`.
+async fn audit_command(g: &Global, command: AuditCommand) -> Result<ExitCode> {
+    let app = open(g, false).await?;
+    match command {
+        AuditCommand::Verify => {
             let report = app.verify_audit().await?;
             if report.ok() {
                 println!(
-                    "audit chain verified: {} rows, all links intact",
+                    "audit chain verified: {} rows, all links intact, anchor authentic",
                     report.rows
                 );
             } else {
                 for p in &report.problems {
-                    println!("audit row {}: {}", p.seq, p.reason);
+                    println!("{p}");
                 }
                 println!(
-                    "audit chain FAILED: {} of {} rows do not verify",
+                    "audit chain FAILED: {} problems in {} rows",
                     report.problems.len(),
                     report.rows
                 );
                 return Ok(ExitCode::FAILURE);
             }
         }
+        AuditCommand::ReAnchor { accept_loss } => {
+            match app.reanchor_audit(&Actor::Cli, accept_loss).await? {
+                jikimi_core::audit::Reanchored::AlreadyAnchored { head } => println!(
+                    "the audit anchor is authentic and the chain verifies from it; it stands at row {head}, nothing else changed"
+                ),
+                jikimi_core::audit::Reanchored::Anchored { previous, head } => println!(
+                    "audit chain re-anchored at row {head} (the anchor was {previous}; recorded as row {head}, `audit.reanchor`)"
+                ),
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `serve` never extends a chain that does not verify from its anchor: a cut tail would be
+/// anchored over and hidden once new rows follow it. The anchoring step verifies every link from
+/// the authenticated anchor to the head (and moves the anchor to the head when they hold).
+async fn refuse_a_broken_audit_chain(app: &Jikimi) -> Result<()> {
+    let report = app.anchor_audit().await?;
+    if !report.ok() {
+        let problems = report
+            .problems
+            .iter()
+            .map(|p| format!("  {p}"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        bail!(
+            "refusing to serve: the audit chain does not verify from its anchor in the key store\n{problems}\n\
+             Serving would extend a chain whose end was cut or changed. `jikimi audit verify` lists every \
+             problem; restore the database from a backup (or, for an installation older than \
+             authenticated anchors, run `jikimi audit re-anchor`). See ARCHITECTURE.md, \"Audit chain\"."
+        );
+    }
+    tracing::info!(head = report.head, "audit chain verified from its anchor");
+    Ok(())
 }
 
 /// Before `init` on PostgreSQL: applies the migrations, and refuses a key store that already

@@ -96,8 +96,17 @@ async fn run_to_completion(req: Request, next: Next) -> Response {
     }
 }
 
-async fn healthz() -> impl IntoResponse {
-    axum::Json(serde_json::json!({ "status": "ok" }))
+/// `ok`, or 503 once this instance found the audit chain broken (it keeps serving members; the
+/// signal is for monitoring: see ARCHITECTURE.md, "Audit chain").
+async fn healthz(axum::extract::State(s): axum::extract::State<AppState>) -> Response {
+    if s.app.audit_chain_broken() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(serde_json::json!({ "status": "failing", "audit_chain": "broken" })),
+        )
+            .into_response();
+    }
+    axum::Json(serde_json::json!({ "status": "ok" })).into_response()
 }
 
 /// The one stylesheet, served from the binary (no inline styles: the CSP allows only `'self'`).
