@@ -120,24 +120,56 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let (parts, body) = req.into_parts();
         let lang = lang_of(&parts);
-        let req = Request::from_parts(parts, body);
-        match axum::Json::<T>::from_request(req, state).await {
+        if !json_content_type(&parts.headers) {
+            let mut e = ApiError::status(StatusCode::UNSUPPORTED_MEDIA_TYPE, lang);
+            e.detail = Some("Content-Type: application/json".into());
+            return Err(e);
+        }
+        let bytes =
+            match axum::body::Bytes::from_request(Request::from_parts(parts, body), state).await {
+                Ok(b) => b,
+                Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                    return Err(ApiError::status(StatusCode::PAYLOAD_TOO_LARGE, lang));
+                }
+                Err(r) => return Err(ApiError::bad_request(lang, r.body_text())),
+            };
+        // Every body of this API is an object: serde would also read a struct from an array.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(ApiError::bad_request(
+                lang,
+                match lang {
+                    Lang::Ko => "본문은 JSON 객체({ … })여야 합니다".into(),
+                    Lang::En => "the body must be a JSON object ({ … })".into(),
+                },
+            ));
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(v)) => Ok(Self(v)),
             Err(rejection) => Err(json_rejection(rejection, lang)),
         }
     }
 }
 
+/// `application/json` or `application/…+json`, parameters aside.
+fn json_content_type(headers: &axum::http::HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence
+        .strip_prefix("application/")
+        .is_some_and(|sub| sub == "json" || (sub.ends_with("+json") && !sub.contains('/')))
+}
+
 fn json_rejection(r: JsonRejection, lang: Lang) -> ApiError {
-    let status = r.status();
-    if status == StatusCode::PAYLOAD_TOO_LARGE {
-        return ApiError::status(StatusCode::PAYLOAD_TOO_LARGE, lang);
-    }
-    if status == StatusCode::UNSUPPORTED_MEDIA_TYPE {
-        let mut e = ApiError::status(StatusCode::UNSUPPORTED_MEDIA_TYPE, lang);
-        e.detail = Some("Content-Type: application/json".into());
-        return e;
-    }
     ApiError::bad_request(lang, redact_quoted(&r.body_text()))
 }
 

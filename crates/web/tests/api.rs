@@ -1423,6 +1423,25 @@ async fn every_error_is_a_problem_for_the_api_and_a_page_for_browsers(b: Backend
         "unsupported_media_type",
         "no content type",
     );
+    // Every body is a JSON object: serde would read a struct from an array too.
+    for body in ["[]", "[false]", "null", "\"x\""] {
+        let req = Request::post("/api/v1/office/purge")
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {office}"))
+            .body(Body::from(body))
+            .unwrap();
+        let r = api.raw(req).await;
+        assert_problem(&r, StatusCode::BAD_REQUEST, "bad_request", body);
+    }
+    let req = Request::post("/api/v1/office/purge")
+        .header(
+            "content-type",
+            "application/merge-patch+json; charset=utf-8",
+        )
+        .header("authorization", format!("Bearer {office}"))
+        .body(Body::from(r#"{"dry_run": true}"#))
+        .unwrap();
+    assert_eq!(api.raw(req).await.status, StatusCode::OK);
     // A 10 MB form: a page for the browser, a problem for anyone else; never text/plain.
     let big = format!("csrf=x&login_id=a&password={}", "a".repeat(10 << 20));
     let form = |accept: Option<&str>| {
