@@ -13,7 +13,7 @@ use crate::{account, leave, me, office, public, signup};
 #[openapi(
     info(
         title = "jikimi API",
-        description = "Membership with the privacy policy as code. Every error is an RFC 9457 problem document (application/problem+json) naming the field and rule; messages follow Accept-Language (ko default, en). Every operation lists the errors it can give; 414, 431 and 500 can come from any of them, 400, 413 and 415 from any that takes a body or parameters.",
+        description = "Membership with the privacy policy as code. Every error is an RFC 9457 problem document (application/problem+json) naming the field and rule; messages follow Accept-Language (ko default, en). Every operation lists the errors it can give; 414, 431 and 500 can come from any of them; 400 from any with parameters; 400, 413 and 415 from any that takes a body; 401 from any that needs a credential.",
         version = "1"
     ),
     components(schemas(Problem, FieldProblem)),
