@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Schemathesis against the served OpenAPI document (issue 11): a fresh SQLite installation on a free
 # loopback port, a member signed up through the API (sandbox 본인확인) and an office token from the
-# CLI, then `st run … --checks all` three times: without a token, with the member's, with the
-# office's. Exits non-zero on any failure.
+# CLI, then `st run … --checks all` without a token, with the office's, with the member's (logging
+# out and withdrawal, which end a session, last, with a second session). Examples are bounded and
+# seeded (ST_MAX_EXAMPLES, ST_SEED): the same findings on every run, in about a minute. Exits
+# non-zero on any failure, or if the server stops.
 #
 #   scripts/schemathesis.sh            # builds the debug binary if needed
 #   JIKIMI_BIN=path ST=path/to/st scripts/schemathesis.sh
