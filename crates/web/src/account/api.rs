@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::extract::{ApiJson, Authed, ReqLang, SESSION_COOKIE};
-use crate::problem::{ApiError, OrProblem};
+use crate::problem::{ApiError, OrProblem, doc};
 
 redacted_debug!(LoginBody, LoggedIn, CurrentSession,);
 
@@ -61,8 +61,8 @@ pub struct LoggedIn {
 
 /// Logs in. 5 failures within 15 minutes lock the login ID for 15 minutes (429).
 #[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions", request_body = LoginBody,
-    responses((status = 201, body = LoggedIn), (status = 401, body = crate::problem::Problem),
-        (status = 429, body = crate::problem::Problem)))]
+    responses((status = 201, body = LoggedIn), (status = 401, response = doc::Unauthorized),
+        (status = 429, response = doc::TooManyRequests)))]
 pub async fn login(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,
@@ -103,7 +103,8 @@ pub struct CurrentSession {
 
 /// The current session.
 #[utoipa::path(get, path = "/api/v1/sessions/current", tag = "sessions",
-    responses((status = 200, body = CurrentSession), (status = 401, body = crate::problem::Problem)))]
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses((status = 200, body = CurrentSession)))]
 pub async fn current_session(State(s): State<AppState>, a: Authed) -> Json<CurrentSession> {
     Json(CurrentSession {
         member_id: a.session.member,
@@ -115,7 +116,8 @@ pub async fn current_session(State(s): State<AppState>, a: Authed) -> Json<Curre
 
 /// Logs out: the token stops working at once.
 #[utoipa::path(delete, path = "/api/v1/sessions/current", tag = "sessions",
-    responses((status = 204), (status = 401, body = crate::problem::Problem)))]
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses((status = 204, description = "Logged out")))]
 pub async fn logout(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,
