@@ -21,6 +21,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 const HSTS: &str = "max-age=63072000; includeSubDomains";
 /// The safeguards sentence the `tls` capability prints in the 처리방침.
 const TLS_SENTENCE: &str = "인터넷으로 주고받는 개인정보는 TLS로 암호화합니다";
+/// The cookie section's sentence on the `__Host-` prefix (printed with the `tls` capability).
+const HOST_SENTENCE: &str = "보안 연결(HTTPS)에서는 표의 쿠키 이름 앞에 `__Host-`가 붙습니다";
 
 struct Server(Child);
 
@@ -263,9 +265,15 @@ async fn tls_serves_https_with_hsts_and_host_cookies() {
     );
 
     // The published policy promises TLS only because this process serves it.
+    // The cookie table keeps the plain names and says that HTTPS prefixes them.
     let seen = tls_get(port, &cert, rustls::ALL_VERSIONS, "/privacy").await;
     assert_eq!(seen.status, 200);
     assert!(seen.body.contains(TLS_SENTENCE));
+    assert!(seen.body.contains(HOST_SENTENCE), "the prefix is published");
+    assert!(
+        seen.body.contains(">jikimi_session</td>"),
+        "plain names in the table"
+    );
 
     // Behind a TLS proxy: HSTS and __Host- cookies on the proxy's plain-HTTP leg.
     let port = free_port();
@@ -574,6 +582,7 @@ async fn a_trusted_proxy_names_the_client_in_the_access_log() {
         !body.contains("encrypted with TLS"),
         "no TLS promised on plain HTTP"
     );
+    assert!(!body.contains("__Host-"), "no prefix on plain HTTP");
 
     let url = format!("sqlite://{}?mode=ro", data.join("jikimi.db").display());
     let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
