@@ -607,7 +607,7 @@ async fn a_trusted_proxy_names_the_client_in_the_access_log() {
 #[test]
 fn a_bad_certificate_is_refused_at_start() {
     let dir = tempfile::tempdir().unwrap();
-    let (cert, _key) = make_cert(dir.path());
+    let (cert, key) = make_cert(dir.path());
     let data = dir.path().join("d");
     let o = bin()
         .args(["serve", "--data-dir", data.to_str().unwrap()])
@@ -636,5 +636,24 @@ fn a_bad_certificate_is_refused_at_start() {
     assert!(!o.status.success());
     assert!(text(&o).contains("cert.pem"), "{}", text(&o));
     assert!(!data.exists(), "nothing was created");
-    // A public address is allowed with TLS (and refused without it, see cli.rs).
+    // A public address passes the plain-HTTP check with TLS (cli.rs checks the refusal without
+    // it); here it stops at the next check, the sandbox identity provider.
+    let o = bin()
+        .args(["serve", "--data-dir", data.to_str().unwrap()])
+        .args([
+            "--listen",
+            "0.0.0.0:0",
+            "--tls-cert",
+            cert.to_str().unwrap(),
+        ])
+        .args(["--tls-key", key.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("sandbox") && !text(&o).contains("plain HTTP"),
+        "{}",
+        text(&o)
+    );
+    assert!(!data.exists(), "nothing was created");
 }
