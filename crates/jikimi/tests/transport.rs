@@ -134,17 +134,33 @@ async fn tls_get(
     versions: &[&'static rustls::SupportedProtocolVersion],
     path: &str,
 ) -> TlsSeen {
+    tls_get_with(
+        port,
+        cert,
+        rustls::crypto::ring::default_provider(),
+        versions,
+        path,
+    )
+    .await
+}
+
+/// [`tls_get`] with the client's own provider (cipher suites in its order of preference).
+async fn tls_get_with(
+    port: u16,
+    cert: &Path,
+    provider: rustls::crypto::CryptoProvider,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+    path: &str,
+) -> TlsSeen {
     let mut roots = rustls::RootCertStore::empty();
     for c in CertificateDer::pem_file_iter(cert).unwrap() {
         roots.add(c.unwrap()).unwrap();
     }
-    let mut cfg = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_protocol_versions(versions)
-    .unwrap()
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+    let mut cfg = rustls::ClientConfig::builder_with_provider(Arc::new(provider))
+        .with_protocol_versions(versions)
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
     cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     let connector = tokio_rustls::TlsConnector::from(Arc::new(cfg));
     let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
@@ -254,6 +270,16 @@ async fn tls_serves_https_with_hsts_and_host_cookies() {
     assert_eq!(
         header_values(&seen.head, "strict-transport-security"),
         [HSTS]
+    );
+
+    // The server's order decides, not the client's: a client preferring ChaCha20 gets AES-256-GCM.
+    let mut chacha_first = rustls::crypto::ring::default_provider();
+    chacha_first.cipher_suites.reverse();
+    let seen = tls_get_with(port, &cert, chacha_first, rustls::ALL_VERSIONS, "/healthz").await;
+    assert_eq!(
+        seen.suite,
+        rustls::CipherSuite::TLS13_AES_256_GCM_SHA384,
+        "server cipher order"
     );
 
     // An error answer carries HSTS too.
@@ -656,4 +682,34 @@ fn a_bad_certificate_is_refused_at_start() {
         text(&o)
     );
     assert!(!data.exists(), "nothing was created");
+}
+
+/// SIGTERM stops `serve` cleanly (exit status 0) even with an idle connection open: it stops
+/// accepting, and hyper's graceful shutdown closes idle connections at once.
+#[test]
+fn sigterm_stops_serve_with_an_idle_connection_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut server = serve(&dir.path().join("data"), port, &["--header-timeout", "120"]);
+    let mut idle = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = server.0.id().to_string();
+    let o = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = server.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(25),
+            "serve still running after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(status.success(), "{status}");
+    closed_within(&mut idle, Duration::from_secs(5)).unwrap();
 }
