@@ -13,7 +13,9 @@ use serde::de::DeserializeOwned;
 use crate::AppState;
 use crate::problem::{ApiError, OrProblem};
 
-pub const SESSION_COOKIE: &str = "jikimi_session";
+pub const SESSION_COOKIE: crate::CookieName = crate::cookie_name!("jikimi_session");
+/// The page language a visitor chose (`?lang=`).
+pub const LANG_COOKIE: crate::CookieName = crate::cookie_name!("lang");
 
 /// Compares two tokens in time that does not depend on where they differ.
 pub fn same_token(a: &str, b: &str) -> bool {
@@ -40,10 +42,13 @@ pub fn query_lang(parts: &Parts) -> Option<Lang> {
     })
 }
 
-/// The `lang` cookie, if set.
+/// The `lang` cookie, if set (`__Host-lang` over HTTPS; a plain `lang` is read too, since a
+/// language is all it can choose).
 pub fn cookie_lang(parts: &Parts) -> Option<Lang> {
-    match CookieJar::from_headers(&parts.headers)
-        .get("lang")
+    let jar = CookieJar::from_headers(&parts.headers);
+    match jar
+        .get(LANG_COOKIE.host)
+        .or_else(|| jar.get(LANG_COOKIE.plain))
         .map(|c| c.value())
     {
         Some("en") => Some(Lang::En),
@@ -274,7 +279,8 @@ impl FromRequestParts<AppState> for Authed {
         let bearer = bearer_token(parts).map(str::to_owned);
         let (token, via_cookie) = match bearer {
             Some(t) => (t, false),
-            None => match CookieJar::from_headers(&parts.headers).get(SESSION_COOKIE) {
+            None => match CookieJar::from_headers(&parts.headers).get(state.cookie(SESSION_COOKIE))
+            {
                 Some(c) => (c.value().to_owned(), true),
                 None => return Err(ApiError::unauthorized(lang)),
             },

@@ -23,9 +23,9 @@ pub mod openapi;
 mod page;
 pub mod problem;
 pub mod public;
+pub mod serve;
 pub mod signup;
 
-use std::net::SocketAddr;
 use std::time::Instant;
 
 use axum::Router;
@@ -66,10 +66,47 @@ pub const MIN_READ_BUFFER: usize = URI_LIMIT + HEADER_SECTION_LIMIT + 4 * 1024;
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub app: Jikimi,
-    /// Mark cookies `Secure` (served over TLS, directly or behind a proxy).
+    /// The site is reached over HTTPS (TLS here, or at a proxy in front): cookies are `Secure`
+    /// and named with the `__Host-` prefix, and every response carries HSTS.
     pub secure_cookies: bool,
     /// Proxies whose `Forwarded`/`X-Forwarded-For` headers name the client.
     pub trusted_proxies: client::TrustedProxies,
+}
+
+/// A cookie's name. The policy's cookie table lists the plain name; over HTTPS the site sets it
+/// with the `__Host-` prefix, which browsers accept only from a secure origin, with `Secure`,
+/// `Path=/` and no `Domain` — so no subdomain or plain-HTTP page can plant or replace it. On a
+/// plain-HTTP loopback address (development, the browser tests) the plain name is used, since
+/// browsers refuse `__Host-` cookies there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CookieName {
+    pub plain: &'static str,
+    pub host: &'static str,
+}
+
+/// The prefix of cookie names over HTTPS.
+pub const HOST_PREFIX: &str = "__Host-";
+
+/// `cookie_name!("jikimi_session")`: the plain name and the `__Host-` one.
+macro_rules! cookie_name {
+    ($name:literal) => {
+        $crate::CookieName {
+            plain: $name,
+            host: concat!("__Host-", $name),
+        }
+    };
+}
+pub(crate) use cookie_name;
+
+impl AppState {
+    /// The name this server sets and reads for `name`.
+    pub fn cookie(&self, name: CookieName) -> &'static str {
+        if self.secure_cookies {
+            name.host
+        } else {
+            name.plain
+        }
+    }
 }
 
 /// The HTTP surface: pages and API.
@@ -100,7 +137,10 @@ pub fn router_with(state: AppState) -> Router {
             request_head_limits,
         ))
         .layer(axum::middleware::from_fn(log_request))
-        .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::map_response_with_state(
+            state_https(&state),
+            security_headers,
+        ))
         .layer(axum::middleware::from_fn(run_to_completion))
         .layer(axum::middleware::from_fn_with_state(state, uniform_errors))
 }
@@ -333,9 +373,31 @@ async fn log_request(req: Request, next: Next) -> Response {
     res
 }
 
-/// Strict defaults on every response: no scripts from anywhere, no framing, no sniffing.
-async fn security_headers(mut res: Response) -> Response {
+/// Whether responses go out over HTTPS (the state of [`security_headers`]).
+#[derive(Debug, Clone, Copy)]
+struct Https(bool);
+
+fn state_https(s: &AppState) -> Https {
+    Https(s.secure_cookies)
+}
+
+/// `Strict-Transport-Security` over HTTPS: two years, subdomains included (no `preload`: that is
+/// the operator's decision, for the whole domain).
+pub const HSTS: &str = "max-age=63072000; includeSubDomains";
+
+/// Strict defaults on every response: no scripts from anywhere, no framing, no sniffing; over
+/// HTTPS, HSTS.
+async fn security_headers(
+    axum::extract::State(https): axum::extract::State<Https>,
+    mut res: Response,
+) -> Response {
     let h = res.headers_mut();
+    if https.0 {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
+        );
+    }
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
@@ -357,22 +419,10 @@ async fn security_headers(mut res: Response) -> Response {
     res
 }
 
-/// Serves until Ctrl-C or SIGTERM. `secure_cookies` marks cookies `Secure` (TLS in front).
-pub async fn serve(app: Jikimi, addr: SocketAddr, secure_cookies: bool) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    tracing::info!(addr = %listener.local_addr()?, "listening");
-    axum::serve(
-        listener,
-        router_with(AppState {
-            app,
-            secure_cookies,
-            trusted_proxies: client::TrustedProxies::default(),
-        })
-        // The peer's address, for the office API's access log.
-        .into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown())
-    .await
+/// Serves until Ctrl-C or SIGTERM (see [`serve::run`]: TLS, the header-read timeout, the
+/// connection bound, the client's address in every request).
+pub async fn serve(app: Jikimi, opts: serve::ServeOptions) -> std::io::Result<()> {
+    serve::run(app, opts, shutdown()).await
 }
 
 async fn shutdown() {

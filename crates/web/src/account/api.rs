@@ -29,7 +29,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// The session cookie: HttpOnly, SameSite=Lax, Secure under TLS, no Max-Age (it ends with the
 /// browser; the server enforces idle and absolute expiry anyway).
 pub(crate) fn session_cookie(state: &AppState, token: &str) -> Cookie<'static> {
-    Cookie::build((SESSION_COOKIE, token.to_owned()))
+    Cookie::build((state.cookie(SESSION_COOKIE), token.to_owned()))
         .http_only(true)
         .same_site(SameSite::Lax)
         .secure(state.secure_cookies)
