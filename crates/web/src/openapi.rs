@@ -46,8 +46,8 @@ impl utoipa::Modify for BearerAuth {
         components.add_security_scheme(
             SESSION_COOKIE_SCHEME,
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
-                crate::extract::SESSION_COOKIE,
-                "The session cookie set by `POST /api/v1/sessions`; unsafe methods also need `X-CSRF-Token` (403 `csrf` without it)",
+                crate::extract::SESSION_COOKIE.plain,
+                "The session cookie set by `POST /api/v1/sessions` (named `__Host-jikimi_session` over HTTPS); unsafe methods also need `X-CSRF-Token` (403 `csrf` without it)",
             ))),
         );
     }
