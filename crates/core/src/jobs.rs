@@ -399,6 +399,8 @@ impl Scheduler {
         if let Err(e) = self.runner.run_once(app).await {
             tracing::error!(error = %e, "background jobs failed; retrying next round");
         }
+        // A break found while anchoring is logged at ERROR by the step itself, and the anchor
+        // stays (ARCHITECTURE.md, "Audit chain"); here only storage failures remain.
         if let Err(e) = app.anchor_audit().await {
             tracing::error!(error = %e, "anchoring the audit chain failed; retrying next round");
         }

@@ -114,6 +114,14 @@ impl Keyring {
                     ));
                 }
                 store.init_fingerprint(&given).await?;
+                let ring = Self { master, store };
+                // The genesis anchor: from now on an installation without an authentic anchor
+                // has lost it (see `audit.rs`).
+                let genesis = crate::audit::genesis_anchor(&ring.chain_key().await?);
+                ring.store
+                    .replace_meta(crate::audit::ANCHOR, None, &genesis)
+                    .await?;
+                return Ok(ring);
             }
         }
         Ok(Self { master, store })

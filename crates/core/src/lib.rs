@@ -190,6 +190,8 @@ struct Inner {
     hash_slots: tokio::sync::Semaphore,
     /// The key that seals state carried by browsers, read from the key store once.
     client_state_key: tokio::sync::OnceCell<jikimi_vault::DataKey>,
+    /// The audit chain as this process saw it: the highest anchor, and whether it found a break.
+    audit: audit::AuditWatch,
     /// The key naming the abuse-limit counters, read from the key store once.
     limits_key: tokio::sync::OnceCell<jikimi_vault::BlindIndexKey>,
 }
@@ -271,6 +273,7 @@ impl Jikimi {
                     std::thread::available_parallelism().map_or(2, |n| n.get()),
                 ),
                 client_state_key: tokio::sync::OnceCell::new(),
+                audit: audit::AuditWatch::default(),
                 limits_key: tokio::sync::OnceCell::new(),
             }),
         })

@@ -27,6 +27,10 @@ jikimi_testkit::backend_tests!(
     an_item_held_for_correction_is_not_used,
     identity_items_cannot_be_corrected,
     cutting_the_end_of_the_audit_chain_is_detected,
+    the_audit_anchor_is_authenticated_from_the_first_day,
+    the_audit_anchor_never_moves_over_a_cut_tail,
+    an_older_audit_anchor_put_back_is_caught_while_running,
+    re_anchoring_upgrades_an_old_anchor_and_is_recorded,
     refusing_every_optional_consent_still_signs_up,
     linking_values_never_leave_core,
 );
@@ -841,7 +845,7 @@ async fn cutting_the_end_of_the_audit_chain_is_detected(b: Backend) {
     for s in 120..124 {
         t.app.sign_up(seed_signup(&person(s))).await.unwrap();
     }
-    assert_eq!(t.app.anchor_audit().await.unwrap(), Some(4));
+    assert_eq!(t.app.anchor_audit().await.unwrap().head, 4);
     assert!(t.app.verify_audit().await.unwrap().ok());
     let mut c = t.db().await;
     c.disable_audit_guard().await;
@@ -852,6 +856,286 @@ async fn cutting_the_end_of_the_audit_chain_is_detected(b: Backend) {
     let report = t.app.verify_audit().await.unwrap();
     assert!(!report.ok(), "a chain cut short is caught");
     assert_eq!(report.problems[0].seq, 4);
+}
+
+/// The key-store name of the audit chain's anchor.
+const ANCHOR: &str = "audit_anchor";
+
+async fn anchor_of(app: &jikimi_core::Jikimi) -> Option<String> {
+    app.keyring().key_store().meta(ANCHOR).await.unwrap()
+}
+
+async fn set_anchor(app: &jikimi_core::Jikimi, value: &str) {
+    app.keyring()
+        .key_store()
+        .set_meta(ANCHOR, value)
+        .await
+        .unwrap();
+}
+
+/// The hash of audit row `seq`, in hex.
+async fn row_hash(app: &jikimi_core::Jikimi, seq: i64) -> String {
+    let rows = app.store().audit_rows(seq - 1, 1).await.unwrap();
+    assert_eq!(rows[0].seq, seq);
+    hex::encode(&rows[0].hash)
+}
+
+fn reasons(report: &jikimi_core::audit::AuditReport) -> String {
+    report
+        .problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Invariant 5 (issue 11): the anchor carries a MAC under the chain key, and a key store has one
+/// from its creation on (sequence 0). A forged, plain or deleted anchor is a failure, and so is
+/// an empty chain whose authentic anchor says rows existed.
+async fn the_audit_anchor_is_authenticated_from_the_first_day(b: Backend) {
+    let t = TestApp::on(b, SEED).await;
+    let genesis = anchor_of(&t.app).await.unwrap();
+    assert!(genesis.starts_with("mac1:0:"), "{genesis}");
+    let report = t.app.verify_audit().await.unwrap();
+    assert!(report.ok() && report.rows == 0, "{report:?}");
+    for s in 130..133 {
+        t.app.sign_up(seed_signup(&person(s))).await.unwrap();
+    }
+    assert!(t.app.verify_audit().await.unwrap().ok());
+    let anchored = anchor_of(&t.app).await.unwrap();
+    assert!(anchored.starts_with("mac1:3:"), "{anchored}");
+
+    // Someone with write access to the key store but without the chain key.
+    let hash2 = row_hash(&t.app, 2).await;
+    let fresh = || async { t.reopen(SEED).await };
+    for (forged, reason) in [
+        (format!("mac1:2:{hash2}:{}", "00".repeat(32)), "forged"),
+        (
+            format!(
+                "mac1:3:{}:{}",
+                "11".repeat(32),
+                &anchored[anchored.len() - 64..]
+            ),
+            "forged",
+        ),
+        (format!("2:{hash2}"), "not authenticated"),
+        ("mac1:x".to_owned(), "forged"),
+    ] {
+        set_anchor(&t.app, &forged).await;
+        let app = fresh().await;
+        let report = app.verify_audit().await.unwrap();
+        assert!(!report.ok(), "{forged}");
+        assert!(
+            reasons(&report).contains(reason),
+            "{forged}: {}",
+            reasons(&report)
+        );
+        assert!(report.problems.iter().all(|p| p.anchor), "{report:?}");
+        let step = app.anchor_audit().await.unwrap();
+        assert!(!step.ok());
+        assert!(app.audit_chain_broken());
+        assert_eq!(
+            anchor_of(&app).await.unwrap(),
+            forged,
+            "the anchor did not move"
+        );
+    }
+
+    // The anchor deleted: an initialised key store without one has lost it.
+    set_anchor(&t.app, &anchored).await;
+    assert!(fresh().await.verify_audit().await.unwrap().ok());
+    let mut keys = t.keys_db().await;
+    keys.execute("DELETE FROM key_meta WHERE name = 'audit_anchor'", &[])
+        .await
+        .unwrap();
+    let report = fresh().await.verify_audit().await.unwrap();
+    assert!(
+        reasons(&report).contains("holds no audit anchor"),
+        "{}",
+        reasons(&report)
+    );
+
+    // Every row deleted too: "verified: 0 rows" is not a pass.
+    let mut c = t.db().await;
+    c.disable_audit_guard().await;
+    c.execute("DELETE FROM audit_log", &[]).await.unwrap();
+    let report = fresh().await.verify_audit().await.unwrap();
+    assert_eq!(report.rows, 0);
+    assert!(!report.ok());
+    // ... and with the authentic anchor put back, the missing rows are named.
+    set_anchor(&t.app, &anchored).await;
+    let report = fresh().await.verify_audit().await.unwrap();
+    assert!(
+        reasons(&report).contains("audit anchor (row 3): the anchored row is missing"),
+        "{}",
+        reasons(&report)
+    );
+}
+
+/// Invariant 5 (issue 11): rows cut off the end, then new rows written by ordinary operation: the
+/// anchoring step verifies from the anchor before it moves it, so it never moves over the gap,
+/// and a new instance (what `serve` does at start) finds the break too.
+async fn the_audit_anchor_never_moves_over_a_cut_tail(b: Backend) {
+    let t = TestApp::on(b, SEED).await;
+    for s in 140..144 {
+        t.app.sign_up(seed_signup(&person(s))).await.unwrap();
+    }
+    assert_eq!(t.app.anchor_audit().await.unwrap().head, 4);
+    let anchored = anchor_of(&t.app).await.unwrap();
+    let mut c = t.db().await;
+    c.disable_audit_guard().await;
+    c.execute("DELETE FROM audit_log WHERE seq >= 3", &[])
+        .await
+        .unwrap();
+    drop(c);
+    // Ordinary operation writes rows 3, 4 and 5 again, past the anchored row 4.
+    for s in 144..147 {
+        t.app.sign_up(seed_signup(&person(s))).await.unwrap();
+    }
+    let step = t.app.anchor_audit().await.unwrap();
+    assert_eq!(step.head, 4);
+    assert!(
+        step.problems
+            .iter()
+            .any(|p| p.anchor && p.seq == 4 && p.reason == "the anchored row was replaced"),
+        "{step:?}"
+    );
+    assert!(t.app.audit_chain_broken());
+    assert_eq!(
+        anchor_of(&t.app).await.unwrap(),
+        anchored,
+        "the anchor stayed"
+    );
+    assert!(!t.app.verify_audit().await.unwrap().ok());
+
+    let again = t.reopen(SEED).await;
+    assert!(!again.audit_chain_broken());
+    assert!(!again.anchor_audit().await.unwrap().ok());
+    assert!(again.audit_chain_broken());
+    assert!(!again.verify_audit().await.unwrap().ok());
+    assert_eq!(anchor_of(&again).await.unwrap(), anchored);
+
+    // A row changed after the anchor is a break as well: the anchor does not move over it.
+    let u = TestApp::on(b, SEED).await;
+    for s in 150..152 {
+        u.app.sign_up(seed_signup(&person(s))).await.unwrap();
+    }
+    assert_eq!(u.app.anchor_audit().await.unwrap().head, 2);
+    u.app.sign_up(seed_signup(&person(152))).await.unwrap();
+    let mut c = u.db().await;
+    c.disable_audit_guard().await;
+    c.execute(
+        "UPDATE audit_log SET action = 'member.signuq' WHERE seq = 3",
+        &[],
+    )
+    .await
+    .unwrap();
+    let step = u.app.anchor_audit().await.unwrap();
+    assert_eq!(step.head, 2);
+    assert_eq!(
+        step.problems.iter().map(|p| p.seq).collect::<Vec<_>>(),
+        vec![3]
+    );
+    assert!(anchor_of(&u.app).await.unwrap().starts_with("mac1:2:"));
+}
+
+/// Invariant 5 (issue 11): the anchor never moves backward. An older authentic anchor put back
+/// into the key store (with the rows after it cut) is caught by a running instance. A new process
+/// cannot tell it from the real one: the key store is the trusted part (ARCHITECTURE.md,
+/// "Audit chain"), and this test records that limit too.
+async fn an_older_audit_anchor_put_back_is_caught_while_running(b: Backend) {
+    let t = TestApp::on(b, SEED).await;
+    let genesis = anchor_of(&t.app).await.unwrap();
+    for s in 160..163 {
+        t.app.sign_up(seed_signup(&person(s))).await.unwrap();
+    }
+    assert_eq!(t.app.anchor_audit().await.unwrap().head, 3);
+    let mut c = t.db().await;
+    c.disable_audit_guard().await;
+    c.execute("DELETE FROM audit_log", &[]).await.unwrap();
+    set_anchor(&t.app, &genesis).await;
+
+    let step = t.app.anchor_audit().await.unwrap();
+    assert!(
+        step.problems
+            .iter()
+            .any(|p| p.anchor && p.reason.contains("moved backward")),
+        "{step:?}"
+    );
+    assert!(t.app.audit_chain_broken());
+    assert!(!t.app.verify_audit().await.unwrap().ok());
+    assert_eq!(anchor_of(&t.app).await.unwrap(), genesis);
+
+    // The limit: a new process with the restored key store sees a consistent, empty chain.
+    let again = t.reopen(SEED).await;
+    assert!(again.verify_audit().await.unwrap().ok());
+}
+
+/// Issue 11: an installation older than authenticated anchors (a plain `seq:hash` anchor) is
+/// refused until `jikimi audit re-anchor` verified every link and anchored anew; the re-anchoring
+/// is a row of the chain. An authentic anchor the chain no longer reaches is replaced only when
+/// the loss is accepted, and never over a changed row.
+async fn re_anchoring_upgrades_an_old_anchor_and_is_recorded(b: Backend) {
+    let t = TestApp::on(b, SEED).await;
+    for s in 170..173 {
+        t.app.sign_up(seed_signup(&person(s))).await.unwrap();
+    }
+    // What an older release left: the head in the plain form.
+    set_anchor(&t.app, &format!("3:{}", row_hash(&t.app, 3).await)).await;
+    assert!(!t.app.verify_audit().await.unwrap().ok());
+    let app = t.reopen(SEED).await;
+    let done = app.reanchor_audit(&Actor::Cli, false).await.unwrap();
+    assert_eq!(
+        done,
+        jikimi_core::audit::Reanchored::Anchored {
+            previous: "plain (unauthenticated)",
+            head: 4
+        }
+    );
+    let rows = app.store().audit_rows(3, 10).await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (rows[0].action.as_str(), rows[0].actor.as_str()),
+        ("audit.reanchor", "cli")
+    );
+    assert!(rows[0].detail.contains("plain"), "{}", rows[0].detail);
+    let report = t.reopen(SEED).await.verify_audit().await.unwrap();
+    assert!(report.ok() && report.rows == 4, "{report:?}");
+    // Again: nothing to do.
+    assert_eq!(
+        app.reanchor_audit(&Actor::Cli, false).await.unwrap(),
+        jikimi_core::audit::Reanchored::AlreadyAnchored { head: 4 }
+    );
+
+    // Rows lost below an authentic anchor: refused without --accept-loss.
+    let mut c = t.db().await;
+    c.disable_audit_guard().await;
+    c.execute("DELETE FROM audit_log WHERE seq >= 3", &[])
+        .await
+        .unwrap();
+    let app = t.reopen(SEED).await;
+    let err = app.reanchor_audit(&Actor::Cli, false).await.unwrap_err();
+    assert!(err.to_string().contains("--accept-loss"), "{err}");
+    assert!(!app.verify_audit().await.unwrap().ok());
+    let done = app.reanchor_audit(&Actor::Cli, true).await.unwrap();
+    assert_eq!(
+        done,
+        jikimi_core::audit::Reanchored::Anchored {
+            previous: "authentic, chain cut short",
+            head: 3
+        }
+    );
+    assert!(t.reopen(SEED).await.verify_audit().await.unwrap().ok());
+
+    // A changed row: never re-anchored over.
+    c.execute(
+        "UPDATE audit_log SET action = 'member.signuq' WHERE seq = 2",
+        &[],
+    )
+    .await
+    .unwrap();
+    let err = app.reanchor_audit(&Actor::Cli, true).await.unwrap_err();
+    assert!(err.to_string().contains("links do not verify"), "{err}");
 }
 
 /// R-CON-06 (PIPA Art. 16(3), 22(5)): refusing every optional consent never stops a sign-up. The

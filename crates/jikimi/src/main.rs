@@ -10,6 +10,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use jikimi_core::{Actor, Config, Jikimi, SystemClock};
 use jikimi_policy::{Capabilities, Capability, Lang, Loaded, Policy, SAMPLE_MARKER, SampleEntry};
+use jikimi_web::serve::ServeOptions;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -66,9 +67,11 @@ enum Command {
         #[arg(long, env = "JIKIMI_LISTEN", default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
         /// Allow a non-loopback address without TLS because a TLS-terminating proxy is in front
-        /// (cookies are then marked Secure).
+        /// (cookies are then Secure with the __Host- prefix, and responses carry HSTS).
         #[arg(long, env = "JIKIMI_BEHIND_PROXY")]
         behind_proxy: bool,
+        #[command(flatten)]
+        transport: Transport,
         #[command(flatten)]
         limits: Limits,
         /// The 본인확인 provider: `sandbox` (development, loopback only: codes go to an in-memory
@@ -147,6 +150,55 @@ enum RetentionCommand {
 enum IdentityProviderArg {
     Sandbox,
     None,
+}
+
+/// TLS, slow clients and proxies (`serve`).
+#[derive(Debug, Args)]
+struct Transport {
+    /// Serve HTTPS with this certificate chain (PEM, leaf first); needs --tls-key. TLS 1.3 and
+    /// 1.2 (ECDHE with AEAD ciphers) only.
+    #[arg(long, env = "JIKIMI_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, env = "JIKIMI_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Seconds a client has to send a request's headers (and to finish a TLS handshake); an
+    /// idle keep-alive connection is closed after as long.
+    #[arg(long, env = "JIKIMI_HEADER_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    header_timeout: u64,
+    /// Open connections at most; more wait in the listen backlog until one closes.
+    #[arg(long, env = "JIKIMI_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    max_connections: u64,
+    /// A proxy whose Forwarded / X-Forwarded-For headers name the client (CIDR or address;
+    /// repeatable). Headers from any other peer are ignored.
+    #[arg(
+        long = "trusted-proxy",
+        env = "JIKIMI_TRUSTED_PROXY",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Vec<String>,
+}
+
+impl Transport {
+    /// How `serve` listens on `listen`; reads the certificate and key (errors name the file).
+    fn options(&self, listen: SocketAddr, behind_proxy: bool) -> Result<ServeOptions> {
+        let tls = match (&self.tls_cert, &self.tls_key) {
+            (Some(cert), Some(key)) => Some(
+                jikimi_web::serve::Tls::from_pem_files(cert, key)
+                    .context("--tls-cert/--tls-key")?,
+            ),
+            _ => None,
+        };
+        Ok(ServeOptions {
+            tls,
+            behind_proxy,
+            trusted_proxies: jikimi_web::client::TrustedProxies::parse(&self.trusted_proxies)
+                .map_err(anyhow::Error::msg)?,
+            header_timeout: std::time::Duration::from_secs(self.header_timeout),
+            max_connections: usize::try_from(self.max_connections).context("--max-connections")?,
+            ..ServeOptions::new(listen)
+        })
+    }
 }
 
 /// Session and login limits (R-ACC-04, R-ACC-09).
@@ -231,6 +283,14 @@ enum KeysCommand {
 enum AuditCommand {
     /// Recompute the audit chain; exits non-zero naming every row that does not verify.
     Verify,
+    /// Give the chain an authentic anchor again, once every link verifies (an installation older
+    /// than authenticated anchors, or after an incident); recorded as a row of the chain.
+    ReAnchor {
+        /// Replace an authentic anchor the chain no longer reaches (rows were lost), accepting
+        /// the loss.
+        #[arg(long)]
+        accept_loss: bool,
+    },
 }
 
 fn main() -> ExitCode {
@@ -369,18 +429,21 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve {
             listen,
             behind_proxy,
+            transport,
             limits,
             identity_provider,
         } => {
-            if !listen.ip().is_loopback() && !behind_proxy {
+            let serve_options = transport.options(listen, behind_proxy)?;
+            if !listen.ip().is_loopback() && !serve_options.https() {
                 bail!(
                     "refusing to serve {listen} over plain HTTP: personal data must travel over TLS. \
-                     Listen on a loopback address, or put a TLS-terminating proxy in front and pass --behind-proxy"
+                     Listen on a loopback address, give a certificate (--tls-cert, --tls-key), or put \
+                     a TLS-terminating proxy in front and pass --behind-proxy"
                 );
             }
             // The promise ledger: what this configuration keeps, then refuse a policy that
-            // promises more (crates/policy/README.md).
-            Capabilities::declare(behind_proxy.then_some(Capability::Tls));
+            // promises more (crates/policy/README.md). TLS here or at the proxy in front.
+            Capabilities::declare(serve_options.https().then_some(Capability::Tls));
             refuse_missing_capabilities(&load_policy(&g.policy)?)?;
             let identity: Option<Arc<dyn jikimi_core::identity::IdentityProvider>> =
                 match identity_provider {
@@ -396,6 +459,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 };
             let fresh = config(g).is_fresh();
             let app = open_with(g, fresh, limits.settings()?, identity).await?;
+            refuse_a_broken_audit_chain(&app).await?;
             if let Some(w) = sample_warning(app.policy()) {
                 tracing::warn!("{w}");
             }
@@ -413,7 +477,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     .await
                 }
             });
-            let served = jikimi_web::serve(app, listen, behind_proxy).await;
+            let served = jikimi_web::serve(app, serve_options).await;
             let _ = stop.send(());
             let _ = worker.await;
             served?;
@@ -524,30 +588,69 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
         }
-        Command::Audit {
-            command: AuditCommand::Verify,
-        } => {
-            let app = open(g, false).await?;
+        Command::Audit { command } => return audit_command(g, command).await,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `jikimi audit verify` and `jikimi audit re-anchor`.
+async fn audit_command(g: &Global, command: AuditCommand) -> Result<ExitCode> {
+    let app = open(g, false).await?;
+    match command {
+        AuditCommand::Verify => {
             let report = app.verify_audit().await?;
             if report.ok() {
                 println!(
-                    "audit chain verified: {} rows, all links intact",
+                    "audit chain verified: {} rows, all links intact, anchor authentic",
                     report.rows
                 );
             } else {
                 for p in &report.problems {
-                    println!("audit row {}: {}", p.seq, p.reason);
+                    println!("{p}");
                 }
                 println!(
-                    "audit chain FAILED: {} of {} rows do not verify",
+                    "audit chain FAILED: {} problems in {} rows",
                     report.problems.len(),
                     report.rows
                 );
                 return Ok(ExitCode::FAILURE);
             }
         }
+        AuditCommand::ReAnchor { accept_loss } => {
+            match app.reanchor_audit(&Actor::Cli, accept_loss).await? {
+                jikimi_core::audit::Reanchored::AlreadyAnchored { head } => println!(
+                    "the audit anchor is authentic and the chain verifies from it; it stands at row {head}, nothing else changed"
+                ),
+                jikimi_core::audit::Reanchored::Anchored { previous, head } => println!(
+                    "audit chain re-anchored at row {head} (the anchor was {previous}; recorded as row {head}, `audit.reanchor`)"
+                ),
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `serve` never extends a chain that does not verify from its anchor: a cut tail would be
+/// anchored over and hidden once new rows follow it. The anchoring step verifies every link from
+/// the authenticated anchor to the head (and moves the anchor to the head when they hold).
+async fn refuse_a_broken_audit_chain(app: &Jikimi) -> Result<()> {
+    let report = app.anchor_audit().await?;
+    if !report.ok() {
+        let problems = report
+            .problems
+            .iter()
+            .map(|p| format!("  {p}"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        bail!(
+            "refusing to serve: the audit chain does not verify from its anchor in the key store\n{problems}\n\
+             Serving would extend a chain whose end was cut or changed. `jikimi audit verify` lists every \
+             problem; restore the database from a backup (or, for an installation older than \
+             authenticated anchors, run `jikimi audit re-anchor`). See ARCHITECTURE.md, \"Audit chain\"."
+        );
+    }
+    tracing::info!(head = report.head, "audit chain verified from its anchor");
+    Ok(())
 }
 
 /// Before `init` on PostgreSQL: applies the migrations, and refuses a key store that already

@@ -203,11 +203,14 @@ capabilities! {
          "core/tests/limits.rs::failures_from_one_client_do_not_lock_the_member_out_elsewhere",
          "core/tests/limits.rs::many_failures_to_one_login_id_need_identity_verification",
          "jikimi/tests/cluster.rs::login_limits_hold_across_instances"];
-    /// Personal data travels over TLS: present only when `serve` runs `--behind-proxy`
-    /// (the operator's TLS proxy); `serve` refuses plain HTTP off loopback.
+    /// Personal data travels over TLS: present only when `serve` runs with `--tls-cert` (TLS 1.2
+    /// and 1.3 of its own) or `--behind-proxy` (the operator's TLS proxy); `serve` refuses plain
+    /// HTTP off loopback.
     Tls = "tls", Code,
-        "serve refuses plain HTTP off loopback; with --behind-proxy the operator's proxy ends TLS",
-        ["jikimi/tests/cli.rs::serve_refuses_plain_http_on_a_public_address"];
+        "serve speaks TLS 1.2/1.3 with --tls-cert (HSTS, __Host- Secure cookies) or sits behind the operator's TLS proxy; plain HTTP off loopback is refused",
+        ["jikimi/tests/cli.rs::serve_refuses_plain_http_on_a_public_address",
+         "jikimi/tests/transport.rs::tls_serves_https_with_hsts_and_host_cookies",
+         "jikimi/tests/transport.rs::old_versions_and_weak_suites_are_refused"];
 
     // ----- kept by people: present only if the policy file declares them ----------------
     /// The operator never buys or gathers personal data elsewhere.
@@ -420,7 +423,7 @@ impl Capabilities {
     }
 
     /// Declares capabilities that the configuration provides (e.g. [`Capability::Tls`] when
-    /// `serve` runs `--behind-proxy`). Once per process, at start-up, before anything renders;
+    /// `serve` runs with `--tls-cert` or `--behind-proxy`). Once per process, at start-up, before anything renders;
     /// returns false if something was declared already (the first declaration stands).
     pub fn declare(extra: impl IntoIterator<Item = Capability>) -> bool {
         DECLARED.set(extra.into_iter().collect()).is_ok()

@@ -1724,6 +1724,18 @@ impl R<'_> {
                          below (PIPA Art. 30(1)).",
                     ),
                 ),
+                (
+                    // Over HTTPS the site sets each name with the `__Host-` prefix (jikimi-web's
+                    // `CookieName`); the table keeps the plain names.
+                    &[Capability::CookieTable, Capability::Tls],
+                    self.t(
+                        "보안 연결(HTTPS)에서는 표의 쿠키 이름 앞에 `__Host-`가 붙습니다. 이런 쿠키는 이 \
+                         누리집만 보안 연결로 저장할 수 있어 다른 누리집이 바꿔 넣을 수 없습니다.",
+                        "Over a secure connection (HTTPS) each cookie name in the table is prefixed with \
+                         `__Host-`: such a cookie can be stored only by this website over a secure \
+                         connection, so no other site can replace it.",
+                    ),
+                ),
             ]));
             let rows = self
                 .p

@@ -281,7 +281,7 @@ fn code_capabilities_name_tests_that_exist() {
             }
         }
     }
-    // TLS depends on configuration: `serve --behind-proxy` declares it.
+    // TLS depends on configuration: `serve --tls-cert` or `--behind-proxy` declares it.
     assert!(!built.has(Capability::Tls));
     assert!(Capabilities::running().has(Capability::PurposeBoundReveal));
 }

@@ -56,6 +56,29 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
     ) -> Result<()>;
 }
 
+/// How durable a SQLite connection's commits are: `PRAGMA journal_mode` and `PRAGMA
+/// synchronous` (0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqliteDurability {
+    pub journal_mode: String,
+    pub synchronous: i64,
+}
+
+impl SqliteDurability {
+    pub(crate) async fn of(pool: &SqlitePool) -> Result<Self> {
+        let journal_mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(pool)
+            .await?;
+        let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(pool)
+            .await?;
+        Ok(Self {
+            journal_mode,
+            synchronous,
+        })
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct SqliteKeyStore {
     pool: SqlitePool,
@@ -85,7 +108,10 @@ pub(crate) fn sqlite_connect_options(url: &str, create: bool) -> Result<SqliteCo
     Ok(opts
         .create_if_missing(create)
         .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
+        // FULL: every commit syncs the write-ahead log before it returns, so a withdrawal or a
+        // key destruction answered "done" survives a power cut. (NORMAL syncs only at
+        // checkpoints: the last commits before a power loss could come back.)
+        .synchronous(SqliteSynchronous::Full)
         .busy_timeout(Duration::from_secs(10))
         .foreign_keys(true)
         // Deleted content (a destroyed key, a withdrawn member's rows) is overwritten, not left
@@ -105,6 +131,12 @@ impl SqliteKeyStore {
         migrator.set_ignore_missing(true);
         migrator.run(&pool).await?;
         Ok(Self { pool })
+    }
+
+    /// The journal mode and `synchronous` level of the connection that writes (for tests and
+    /// diagnostics; see [`SqliteDurability`]).
+    pub async fn durability(&self) -> Result<SqliteDurability> {
+        SqliteDurability::of(&self.pool).await
     }
 
     /// Checkpoints, so a deleted key does not linger in the write-ahead log.

@@ -6,7 +6,7 @@ mod sql;
 mod sqlite;
 mod types;
 
-pub use keys::{KeyRecord, KeyStore, SqliteKeyStore};
+pub use keys::{KeyRecord, KeyStore, SqliteDurability, SqliteKeyStore};
 pub use postgres::{PgKeyStore, PgStore, migrate_data, migrate_keys};
 pub use sql::{
     AuditStore, ConsentStore, JobStore, LimitStore, MemberStore, OfficeStore, PolicyVersionStore,

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use sqlx::Sqlite;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 
-use crate::keys::sqlite_connect_options;
+use crate::keys::{SqliteDurability, sqlite_connect_options};
 use crate::{ChainLinker, Result};
 
 /// The connection options every jikimi SQLite database uses (WAL, busy timeout,
-/// `synchronous=NORMAL`, foreign keys, secure delete).
+/// `synchronous=FULL`, foreign keys, secure delete).
 pub fn sqlite_options(url: &str, create: bool) -> Result<SqliteConnectOptions> {
     sqlite_connect_options(url, create)
 }
@@ -46,6 +46,14 @@ impl SqliteStore {
             read,
             linker,
         })
+    }
+
+    /// The journal mode and `synchronous` level of the writing connection and of a reading one.
+    pub async fn durability(&self) -> Result<(SqliteDurability, SqliteDurability)> {
+        Ok((
+            SqliteDurability::of(&self.write).await?,
+            SqliteDurability::of(&self.read).await?,
+        ))
     }
 
     /// Writes everything to the main file, so a copy of it is complete.

@@ -345,6 +345,21 @@ impl ChainKey {
     pub fn link(&self, prev: &[u8], body: &[u8]) -> [u8; 32] {
         hmac(&self.0, &[b"jikimi/audit-chain/v1", prev, body])
     }
+
+    /// The MAC of the audit chain's anchor (a head's sequence and hash), in a domain of its own:
+    /// no chain link can be taken for an anchor, nor an anchor for a link.
+    pub fn anchor_mac(&self, seq: i64, hash: &[u8]) -> [u8; 32] {
+        hmac(
+            &self.0,
+            &[b"jikimi/audit-anchor/v1", &seq.to_be_bytes(), hash],
+        )
+    }
+
+    /// Whether `mac` is the anchor MAC of (`seq`, `hash`), compared in constant time.
+    pub fn anchor_mac_matches(&self, seq: i64, hash: &[u8], mac: &[u8]) -> bool {
+        let want = self.anchor_mac(seq, hash);
+        mac.len() == want.len() && mac.iter().zip(want).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    }
 }
 
 impl Drop for WrappedKey {
@@ -356,6 +371,20 @@ impl Drop for WrappedKey {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_anchor_mac_is_keyed_and_apart_from_chain_links() {
+        let key = DataKey::generate().into_chain_key();
+        let other = DataKey::generate().into_chain_key();
+        let head = [7u8; 32];
+        let mac = key.anchor_mac(4, &head);
+        assert!(key.anchor_mac_matches(4, &head, &mac));
+        assert!(!key.anchor_mac_matches(3, &head, &mac), "another sequence");
+        assert!(!key.anchor_mac_matches(4, &[8u8; 32], &mac), "another head");
+        assert!(!other.anchor_mac_matches(4, &head, &mac), "another key");
+        assert!(!key.anchor_mac_matches(4, &head, &mac[..31]));
+        assert_ne!(mac, key.link(&4i64.to_be_bytes(), &head));
+    }
 
     #[test]
     fn master_key_text_round_trips_and_fingerprint_is_stable() {

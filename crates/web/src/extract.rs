@@ -1,7 +1,7 @@
 //! Typed extractors: the request's language, JSON bodies with problem-document rejections, and
 //! the authenticated session (bearer token, or cookie plus CSRF token on unsafe methods).
 
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode, header};
@@ -13,7 +13,9 @@ use serde::de::DeserializeOwned;
 use crate::AppState;
 use crate::problem::{ApiError, OrProblem};
 
-pub const SESSION_COOKIE: &str = "jikimi_session";
+pub const SESSION_COOKIE: crate::CookieName = crate::cookie_name!("jikimi_session");
+/// The page language a visitor chose (`?lang=`).
+pub const LANG_COOKIE: crate::CookieName = crate::cookie_name!("lang");
 
 /// Compares two tokens in time that does not depend on where they differ.
 pub fn same_token(a: &str, b: &str) -> bool {
@@ -40,10 +42,13 @@ pub fn query_lang(parts: &Parts) -> Option<Lang> {
     })
 }
 
-/// The `lang` cookie, if set.
+/// The `lang` cookie, if set (`__Host-lang` over HTTPS; a plain `lang` is read too, since a
+/// language is all it can choose).
 pub fn cookie_lang(parts: &Parts) -> Option<Lang> {
-    match CookieJar::from_headers(&parts.headers)
-        .get("lang")
+    let jar = CookieJar::from_headers(&parts.headers);
+    match jar
+        .get(LANG_COOKIE.host)
+        .or_else(|| jar.get(LANG_COOKIE.plain))
         .map(|c| c.value())
     {
         Some("en") => Some(Lang::En),
@@ -120,33 +125,109 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         let (parts, body) = req.into_parts();
         let lang = lang_of(&parts);
-        let req = Request::from_parts(parts, body);
-        match axum::Json::<T>::from_request(req, state).await {
+        if !json_content_type(&parts.headers) {
+            let mut e = ApiError::status(StatusCode::UNSUPPORTED_MEDIA_TYPE, lang);
+            e.detail = Some("Content-Type: application/json".into());
+            return Err(e);
+        }
+        let bytes =
+            match axum::body::Bytes::from_request(Request::from_parts(parts, body), state).await {
+                Ok(b) => b,
+                Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                    return Err(ApiError::status(StatusCode::PAYLOAD_TOO_LARGE, lang));
+                }
+                Err(r) => return Err(ApiError::bad_request(lang, r.body_text())),
+            };
+        // Every body of this API is an object: serde would also read a struct from an array.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(ApiError::bad_request(
+                lang,
+                match lang {
+                    Lang::Ko => "본문은 JSON 객체({ … })여야 합니다".into(),
+                    Lang::En => "the body must be a JSON object ({ … })".into(),
+                },
+            ));
+        }
+        match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(v)) => Ok(Self(v)),
             Err(rejection) => Err(json_rejection(rejection, lang)),
         }
     }
 }
 
+/// `application/json` or `application/…+json`, parameters aside.
+fn json_content_type(headers: &axum::http::HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence
+        .strip_prefix("application/")
+        .is_some_and(|sub| sub == "json" || (sub.ends_with("+json") && !sub.contains('/')))
+}
+
 fn json_rejection(r: JsonRejection, lang: Lang) -> ApiError {
-    let status = r.status();
-    if status == StatusCode::PAYLOAD_TOO_LARGE {
-        return ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            match lang {
-                Lang::Ko => "요청 본문이 너무 큽니다".into(),
-                Lang::En => "Request body too large".into(),
-            },
-        );
+    ApiError::bad_request(lang, redact_quoted(&r.body_text()))
+}
+
+/// Path parameters (`/retained/{id}`): one that does not parse (not a UUID) is 400 as a problem
+/// document, naming the parameter.
+#[derive(Debug)]
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiPath<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let lang = lang_of(parts);
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(Self(v)),
+            Err(r) => Err(path_rejection(&r, lang)),
+        }
     }
-    if status == StatusCode::UNSUPPORTED_MEDIA_TYPE {
-        return ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "Content-Type must be application/json".into(),
-        );
+}
+
+fn path_rejection(r: &PathRejection, lang: Lang) -> ApiError {
+    if r.status().is_server_error() {
+        return ApiError::internal(&r.body_text());
     }
+    ApiError::bad_request(lang, redact_quoted(&r.body_text()))
+}
+
+/// A query string (`?limit=10`): a value of the wrong type, an unknown or repeated parameter is
+/// 400 as a problem document, naming the parameter.
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let lang = lang_of(parts);
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(Self(v)),
+            Err(r) => Err(query_rejection(&r, lang)),
+        }
+    }
+}
+
+fn query_rejection(r: &QueryRejection, lang: Lang) -> ApiError {
     ApiError::bad_request(lang, redact_quoted(&r.body_text()))
 }
 
@@ -198,7 +279,8 @@ impl FromRequestParts<AppState> for Authed {
         let bearer = bearer_token(parts).map(str::to_owned);
         let (token, via_cookie) = match bearer {
             Some(t) => (t, false),
-            None => match CookieJar::from_headers(&parts.headers).get(SESSION_COOKIE) {
+            None => match CookieJar::from_headers(&parts.headers).get(state.cookie(SESSION_COOKIE))
+            {
                 Some(c) => (c.value().to_owned(), true),
                 None => return Err(ApiError::unauthorized(lang)),
             },

@@ -23,9 +23,9 @@ pub mod openapi;
 mod page;
 pub mod problem;
 pub mod public;
+pub mod serve;
 pub mod signup;
 
-use std::net::SocketAddr;
 use std::time::Instant;
 
 use axum::Router;
@@ -42,14 +42,71 @@ use crate::problem::ApiError;
 /// Request bodies larger than this are refused with 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
+/// A request target (path and query) longer than this is refused with 414, as a problem document
+/// or a page. hyper refuses longer ones itself (65 534 bytes, or its read buffer), with an empty
+/// body: whoever configures hyper keeps its limits above these.
+pub const URI_LIMIT: usize = 8 * 1024;
+
+/// A header section (names, values, `": "` and CRLF of every field) larger than this is refused
+/// with 431. hyper's read buffer (`max_buf_size`) must hold the request line and the header
+/// section, so it should be at least [`MIN_READ_BUFFER`]; beyond it hyper answers 431 itself, with
+/// an empty body.
+pub const HEADER_SECTION_LIMIT: usize = 32 * 1024;
+
+/// More header fields than this are refused with 431 (hyper's own limit, `max_headers`, is 100 by
+/// default and must stay above this).
+pub const HEADER_COUNT_LIMIT: usize = 64;
+
+/// The smallest read buffer for hyper that lets [`URI_LIMIT`] and [`HEADER_SECTION_LIMIT`] answer
+/// before hyper does: the request line (method, target, version) and the header section, with
+/// room to spare.
+pub const MIN_READ_BUFFER: usize = URI_LIMIT + HEADER_SECTION_LIMIT + 4 * 1024;
+
 /// Everything a handler needs.
 #[derive(Debug, Clone)]
 pub struct AppState {
     pub app: Jikimi,
-    /// Mark cookies `Secure` (served over TLS, directly or behind a proxy).
+    /// The site is reached over HTTPS (TLS here, or at a proxy in front): cookies are `Secure`
+    /// and named with the `__Host-` prefix, and every response carries HSTS.
     pub secure_cookies: bool,
     /// Proxies whose `Forwarded`/`X-Forwarded-For` headers name the client.
     pub trusted_proxies: client::TrustedProxies,
+}
+
+/// A cookie's name. The policy's cookie table lists the plain name; over HTTPS the site sets it
+/// with the `__Host-` prefix, which browsers accept only from a secure origin, with `Secure`,
+/// `Path=/` and no `Domain` — so no subdomain or plain-HTTP page can plant or replace it. On a
+/// plain-HTTP loopback address (development, the browser tests) the plain name is used, since
+/// browsers refuse `__Host-` cookies there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CookieName {
+    pub plain: &'static str,
+    pub host: &'static str,
+}
+
+/// The prefix of cookie names over HTTPS.
+pub const HOST_PREFIX: &str = "__Host-";
+
+/// `cookie_name!("jikimi_session")`: the plain name and the `__Host-` one.
+macro_rules! cookie_name {
+    ($name:literal) => {
+        $crate::CookieName {
+            plain: $name,
+            host: concat!("__Host-", $name),
+        }
+    };
+}
+pub(crate) use cookie_name;
+
+impl AppState {
+    /// The name this server sets and reads for `name`.
+    pub fn cookie(&self, name: CookieName) -> &'static str {
+        if self.secure_cookies {
+            name.host
+        } else {
+            name.plain
+        }
+    }
 }
 
 /// The HTTP surface: pages and API.
@@ -73,11 +130,128 @@ pub fn router_with(state: AppState) -> Router {
         .merge(openapi::router_and_document().0)
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
-        .with_state(state)
+        .with_state(state.clone())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            request_head_limits,
+        ))
         .layer(axum::middleware::from_fn(log_request))
-        .layer(axum::middleware::map_response(security_headers))
+        .layer(axum::middleware::map_response_with_state(
+            state_https(&state),
+            security_headers,
+        ))
         .layer(axum::middleware::from_fn(run_to_completion))
+        .layer(axum::middleware::from_fn_with_state(state, uniform_errors))
+}
+
+/// The operation id of a failure whose cause went to the log (for its answer).
+#[derive(Debug, Clone)]
+struct OperationId(String);
+
+/// Where an error answer of a request goes: a page in the site's layout (browsers' page requests)
+/// or a problem document (the API and everything else), and in which language.
+#[derive(Debug, Clone, Copy)]
+struct ErrorForm {
+    page: bool,
+    lang: jikimi_policy::Lang,
+}
+
+impl ErrorForm {
+    fn of(parts: &axum::http::request::Parts) -> Self {
+        let page = wants_page(&parts.uri, &parts.headers);
+        let lang = if page {
+            extract::query_lang(parts)
+                .or_else(|| extract::cookie_lang(parts))
+                .unwrap_or(jikimi_policy::Lang::Ko)
+        } else {
+            extract::lang_of(parts)
+        };
+        Self { page, lang }
+    }
+
+    /// The answer for a bare status, in this form (with the operation id of a logged failure).
+    fn answer(self, s: &AppState, status: StatusCode, id: Option<String>) -> Response {
+        if self.page {
+            let texts = problem::status_texts(status);
+            let pick = |(ko, en): (&str, &str)| match self.lang {
+                jikimi_policy::Lang::Ko => ko.to_owned(),
+                jikimi_policy::Lang::En => en.to_owned(),
+            };
+            let mut body = pick(texts.detail);
+            if let Some(id) = id {
+                body.push_str(": ");
+                body.push_str(&id);
+            }
+            page::status_page(s, self.lang, status, &pick(texts.title), body)
+        } else {
+            let mut e = ApiError::status(status, self.lang);
+            e.operation_id = id;
+            e.into_response()
+        }
+    }
+}
+
+/// Every error answer is a problem document or a page: an answer with an error status and any
+/// other body (a framework rejection's text/plain, an empty body) gets its status's problem or
+/// page, keeping its headers (`Allow`, `Retry-After`, the security headers).
+async fn uniform_errors(
+    axum::extract::State(s): axum::extract::State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let (parts, body) = req.into_parts();
+    let form = ErrorForm::of(&parts);
+    let res = next.run(Request::from_parts(parts, body)).await;
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let content_type = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if content_type.starts_with("application/problem+json") || content_type.starts_with("text/html")
+    {
+        return res;
+    }
+    let (mut head, _) = res.into_parts();
+    let id = head.extensions.get::<OperationId>().map(|o| o.0.clone());
+    let (fresh, body) = form.answer(&s, status, id).into_parts();
+    head.headers.remove(header::CONTENT_LENGTH);
+    if let Some(ct) = fresh.headers.get(header::CONTENT_TYPE) {
+        head.headers.insert(header::CONTENT_TYPE, ct.clone());
+    }
+    Response::from_parts(head, body)
+}
+
+/// Refuses a request target over [`URI_LIMIT`] (414) and a header section over
+/// [`HEADER_SECTION_LIMIT`] or [`HEADER_COUNT_LIMIT`] (431) before routing, as a problem document
+/// or a page — below hyper's own limits, which answer with an empty body.
+async fn request_head_limits(
+    axum::extract::State(s): axum::extract::State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let uri = req.uri();
+    let target = uri.path_and_query().map_or(0, |p| p.as_str().len())
+        + uri.authority().map_or(0, |a| a.as_str().len())
+        + uri.scheme_str().map_or(0, |s| s.len() + 3);
+    let headers = req.headers();
+    let section: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    let status = if target > URI_LIMIT {
+        StatusCode::URI_TOO_LONG
+    } else if section > HEADER_SECTION_LIMIT || headers.len() > HEADER_COUNT_LIMIT {
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
+    } else {
+        return next.run(req).await;
+    };
+    let (parts, _) = req.into_parts();
+    ErrorForm::of(&parts).answer(&s, status, None)
 }
 
 /// A request runs to completion even when its client goes away. Without this, a closed connection
@@ -89,15 +263,29 @@ pub fn router_with(state: AppState) -> Router {
 async fn run_to_completion(req: Request, next: Next) -> Response {
     match tokio::spawn(next.run(req)).await {
         Ok(res) => res,
+        // The cause is logged under an operation id; `uniform_errors` gives the answer its form
+        // (a problem document or a page) with that id.
         Err(e) => {
-            tracing::error!(error = %e, "request task failed");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+            let mut res = StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            if let Some(id) = ApiError::internal(&e).operation_id.clone() {
+                res.extensions_mut().insert(OperationId(id));
+            }
+            res
         }
     }
 }
 
-async fn healthz() -> impl IntoResponse {
-    axum::Json(serde_json::json!({ "status": "ok" }))
+/// `ok`, or 503 once this instance found the audit chain broken (it keeps serving members; the
+/// signal is for monitoring: see ARCHITECTURE.md, "Audit chain").
+async fn healthz(axum::extract::State(s): axum::extract::State<AppState>) -> Response {
+    if s.app.audit_chain_broken() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(serde_json::json!({ "status": "failing", "audit_chain": "broken" })),
+        )
+            .into_response();
+    }
+    axum::Json(serde_json::json!({ "status": "ok" })).into_response()
 }
 
 /// The one stylesheet, served from the binary (no inline styles: the CSP allows only `'self'`).
@@ -185,9 +373,31 @@ async fn log_request(req: Request, next: Next) -> Response {
     res
 }
 
-/// Strict defaults on every response: no scripts from anywhere, no framing, no sniffing.
-async fn security_headers(mut res: Response) -> Response {
+/// Whether responses go out over HTTPS (the state of [`security_headers`]).
+#[derive(Debug, Clone, Copy)]
+struct Https(bool);
+
+fn state_https(s: &AppState) -> Https {
+    Https(s.secure_cookies)
+}
+
+/// `Strict-Transport-Security` over HTTPS: two years, subdomains included (no `preload`: that is
+/// the operator's decision, for the whole domain).
+pub const HSTS: &str = "max-age=63072000; includeSubDomains";
+
+/// Strict defaults on every response: no scripts from anywhere, no framing, no sniffing; over
+/// HTTPS, HSTS.
+async fn security_headers(
+    axum::extract::State(https): axum::extract::State<Https>,
+    mut res: Response,
+) -> Response {
     let h = res.headers_mut();
+    if https.0 {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
+        );
+    }
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
@@ -209,22 +419,10 @@ async fn security_headers(mut res: Response) -> Response {
     res
 }
 
-/// Serves until Ctrl-C or SIGTERM. `secure_cookies` marks cookies `Secure` (TLS in front).
-pub async fn serve(app: Jikimi, addr: SocketAddr, secure_cookies: bool) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    tracing::info!(addr = %listener.local_addr()?, "listening");
-    axum::serve(
-        listener,
-        router_with(AppState {
-            app,
-            secure_cookies,
-            trusted_proxies: client::TrustedProxies::default(),
-        })
-        // The peer's address, for the office API's access log.
-        .into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown())
-    .await
+/// Serves until Ctrl-C or SIGTERM (see [`serve::run`]: TLS, the header-read timeout, the
+/// connection bound, the client's address in every request).
+pub async fn serve(app: Jikimi, opts: serve::ServeOptions) -> std::io::Result<()> {
+    serve::run(app, opts, shutdown()).await
 }
 
 async fn shutdown() {

@@ -4,7 +4,7 @@
 //! account, its address and what was done (the safeguards standard's access log).
 
 use axum::Json;
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use chrono::NaiveDate;
@@ -17,7 +17,8 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::extract::{ApiJson, ReqLang, bearer_token, lang_of};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, ReqLang, bearer_token, lang_of};
+use crate::problem::doc::{Conflict, NotFound, Unprocessable};
 use crate::problem::{ApiError, OrProblem};
 
 /// The privacy office's routes, each with its OpenAPI operation (one list).
@@ -77,7 +78,7 @@ impl Office {
 /// No personal data.
 #[utoipa::path(get, path = "/api/v1/office/destructions", tag = "office",
     security(("bearer" = [])),
-    responses((status = 200, body = [DestructionView]), (status = 401, body = crate::problem::Problem)))]
+    responses((status = 200, body = [DestructionView])))]
 pub async fn destructions(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,
@@ -130,11 +131,15 @@ impl From<DestructionRecord> for DestructionView {
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct RetainedQuery {
     /// Continue after this record (its expiry day and id, from the previous page's last row).
+    #[param(nullable = false)]
     pub after_day: Option<NaiveDate>,
+    #[param(nullable = false)]
     pub after_id: Option<Uuid>,
-    /// At most this many (1–1000, default 100).
+    /// At most this many (1–1000, default 100; otherwise 422 `limit.range`).
+    #[param(minimum = 1, maximum = 1000, nullable = false)]
     pub limit: Option<i64>,
 }
 
@@ -166,20 +171,32 @@ impl From<RetainedMeta> for RetainedMetaView {
 /// The retention store's records without their content, oldest expiry first.
 #[utoipa::path(get, path = "/api/v1/office/retained", tag = "office", params(RetainedQuery),
     security(("bearer" = [])),
-    responses((status = 200, body = [RetainedMetaView]), (status = 401, body = crate::problem::Problem)))]
+    responses((status = 200, body = [RetainedMetaView]), (status = 422, response = Unprocessable)))]
 pub async fn retained(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,
     office: Office,
-    Query(q): Query<RetainedQuery>,
+    ApiQuery(q): ApiQuery<RetainedQuery>,
 ) -> Result<Json<Vec<RetainedMetaView>>, ApiError> {
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::fields(
+            lang,
+            &[jikimi_core::FieldError::new(
+                "limit",
+                "limit.range",
+                "limit은 1부터 1000까지입니다",
+                "limit must be from 1 to 1000",
+            )],
+        ));
+    }
     office
         .log(&s, lang, "office.retained.list", serde_json::Value::Null)
         .await?;
     let after = q.after_day.zip(q.after_id);
     let rows = s
         .app
-        .retained_records(after, q.limit.unwrap_or(100))
+        .retained_records(after, limit)
         .await
         .or_problem(lang)?;
     Ok(Json(rows.into_iter().map(RetainedMetaView::from).collect()))
@@ -188,7 +205,8 @@ pub async fn retained(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HoldBody {
-    /// Why the record must outlive its period (a dispute, an investigation).
+    /// Why the record must outlive its period (a dispute, an investigation); not blank.
+    #[schema(pattern = r"\S")]
     pub reason: String,
 }
 
@@ -196,13 +214,13 @@ pub struct HoldBody {
 #[utoipa::path(put, path = "/api/v1/office/retained/{id}/hold", tag = "office", request_body = HoldBody,
     params(("id" = Uuid, Path, description = "The retained record")),
     security(("bearer" = [])),
-    responses((status = 204), (status = 401, body = crate::problem::Problem),
-        (status = 404, body = crate::problem::Problem), (status = 422, body = crate::problem::Problem)))]
+    responses((status = 204, description = "The record is on hold"), (status = 404, response = NotFound),
+        (status = 422, response = Unprocessable)))]
 pub async fn hold(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,
     office: Office,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
     ApiJson(b): ApiJson<HoldBody>,
 ) -> Result<StatusCode, ApiError> {
     s.app
@@ -216,13 +234,13 @@ pub async fn hold(
 #[utoipa::path(delete, path = "/api/v1/office/retained/{id}/hold", tag = "office",
     params(("id" = Uuid, Path, description = "The retained record")),
     security(("bearer" = [])),
-    responses((status = 204), (status = 401, body = crate::problem::Problem),
-        (status = 404, body = crate::problem::Problem), (status = 409, body = crate::problem::Problem)))]
+    responses((status = 204, description = "The hold is lifted"), (status = 404, response = NotFound),
+        (status = 409, response = Conflict)))]
 pub async fn release(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,
     office: Office,
-    Path(id): Path<Uuid>,
+    ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
     s.app
         .release_retained(&office.actor, id)
@@ -289,7 +307,7 @@ impl From<PurgeReport> for PurgeView {
 /// itself; this is for an officer who needs it now.
 #[utoipa::path(post, path = "/api/v1/office/purge", tag = "office", request_body = PurgeBody,
     security(("bearer" = [])),
-    responses((status = 200, body = PurgeView), (status = 401, body = crate::problem::Problem)))]
+    responses((status = 200, body = PurgeView)))]
 pub async fn purge(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,

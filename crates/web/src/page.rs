@@ -31,14 +31,16 @@ pub(crate) use serde::{Deserialize, Serialize};
 pub(crate) use crate::AppState;
 pub(crate) use crate::account::api::{clear_session_cookie, session_cookie};
 pub(crate) use crate::client::ClientAddr;
-pub(crate) use crate::extract::{PageLang, SESSION_COOKIE};
+pub(crate) use crate::extract::{LANG_COOKIE, PageLang, SESSION_COOKIE};
 pub(crate) use crate::i18n::T;
 pub(crate) use crate::problem::ApiError;
 pub(crate) use jikimi_core::access::Disclosure;
 
-pub(crate) const CSRF_COOKIE: &str = "jikimi_csrf";
+/// Cookie names are [`crate::CookieName`]s: plain on plain-HTTP loopback, `__Host-` over HTTPS
+/// (set, read and removed through `AppState::cookie`).
+pub(crate) const CSRF_COOKIE: crate::CookieName = crate::cookie_name!("jikimi_csrf");
 /// A form's values, errors or notice, for the page the form's POST redirected to.
-pub(crate) const FORM_COOKIE: &str = "jikimi_form";
+pub(crate) const FORM_COOKIE: crate::CookieName = crate::cookie_name!("jikimi_form");
 /// How long a form's values wait for their page.
 pub(crate) const FORM_MINUTES: i64 = 10;
 
@@ -215,7 +217,7 @@ impl Visit {
         let lang = pl.lang;
         let jar = if pl.chosen {
             jar.add(
-                Cookie::build(("lang", T(lang).code()))
+                Cookie::build((s.cookie(LANG_COOKIE), T(lang).code()))
                     .same_site(SameSite::Lax)
                     .secure(s.secure_cookies)
                     .path("/")
@@ -224,26 +226,27 @@ impl Visit {
         } else {
             jar
         };
-        let session = match jar.get(SESSION_COOKIE) {
+        let session = match jar.get(s.cookie(SESSION_COOKIE)) {
             Some(c) => s.app.session(c.value()).await.map_err(error_page)?,
             None => None,
         };
         let (jar, csrf) = match &session {
             Some(si) => (jar, s.app.csrf_token(si)),
             None => {
-                let (jar, nonce) = match jar.get(CSRF_COOKIE).map(|c| c.value().to_owned()) {
-                    Some(n) if n.len() >= 16 => (jar, n),
-                    _ => {
-                        let n = random_nonce();
-                        let c = Cookie::build((CSRF_COOKIE, n.clone()))
-                            .http_only(true)
-                            .same_site(SameSite::Strict)
-                            .secure(s.secure_cookies)
-                            .path("/")
-                            .build();
-                        (jar.add(c), n)
-                    }
-                };
+                let (jar, nonce) =
+                    match jar.get(s.cookie(CSRF_COOKIE)).map(|c| c.value().to_owned()) {
+                        Some(n) if n.len() >= 16 => (jar, n),
+                        _ => {
+                            let n = random_nonce();
+                            let c = Cookie::build((s.cookie(CSRF_COOKIE), n.clone()))
+                                .http_only(true)
+                                .same_site(SameSite::Strict)
+                                .secure(s.secure_cookies)
+                                .path("/")
+                                .build();
+                            (jar.add(c), n)
+                        }
+                    };
                 let token = s.app.anonymous_csrf_token(&nonce);
                 (jar, token)
             }
@@ -252,7 +255,7 @@ impl Visit {
         let path = parts.uri.path();
         let mut jar = jar;
         let mut flash = Flash::default();
-        if jar.get(FORM_COOKIE).is_some() {
+        if jar.get(s.cookie(FORM_COOKIE)).is_some() {
             match open_cookie::<Flash>(s, &jar, FORM_COOKIE).await {
                 Some(f) if f.page == path => flash = f,
                 _ if parts.method == Method::GET => jar = jar.remove(removal(s, FORM_COOKIE)),
@@ -374,10 +377,11 @@ impl FromRequestParts<AppState> for Visit {
     }
 }
 
-/// A sealed cookie holding `value` for `minutes`: HttpOnly, SameSite=Lax, whole site.
+/// A sealed cookie holding `value` for `minutes`: HttpOnly, SameSite=Lax, whole site. The seal
+/// is bound to the plain name, so the value means the same whatever the prefix.
 pub(crate) async fn seal_cookie<T: Serialize>(
     s: &AppState,
-    name: &'static str,
+    name: crate::CookieName,
     minutes: i64,
     value: &T,
 ) -> Result<Cookie<'static>, CoreError> {
@@ -386,9 +390,9 @@ pub(crate) async fn seal_cookie<T: Serialize>(
     );
     let sealed = s
         .app
-        .seal_client_state(name, chrono::Duration::minutes(minutes), &plain)
+        .seal_client_state(name.plain, chrono::Duration::minutes(minutes), &plain)
         .await?;
-    Ok(Cookie::build((name, sealed))
+    Ok(Cookie::build((s.cookie(name), sealed))
         .http_only(true)
         .same_site(SameSite::Lax)
         .secure(s.secure_cookies)
@@ -400,12 +404,12 @@ pub(crate) async fn seal_cookie<T: Serialize>(
 pub(crate) async fn open_cookie<T: DeserializeOwned>(
     s: &AppState,
     jar: &CookieJar,
-    name: &str,
+    name: crate::CookieName,
 ) -> Option<T> {
-    let c = jar.get(name)?;
+    let c = jar.get(s.cookie(name))?;
     let plain = s
         .app
-        .open_client_state(name, c.value())
+        .open_client_state(name.plain, c.value())
         .await
         .ok()
         .flatten()?;
@@ -413,8 +417,8 @@ pub(crate) async fn open_cookie<T: DeserializeOwned>(
 }
 
 /// Removes a cookie set by [`seal_cookie`].
-pub(crate) fn removal(s: &AppState, name: &'static str) -> Cookie<'static> {
-    let mut c = Cookie::build((name, ""))
+pub(crate) fn removal(s: &AppState, name: crate::CookieName) -> Cookie<'static> {
+    let mut c = Cookie::build((s.cookie(name), ""))
         .http_only(true)
         .same_site(SameSite::Lax)
         .secure(s.secure_cookies)

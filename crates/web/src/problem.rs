@@ -135,6 +135,15 @@ impl ApiError {
         e
     }
 
+    /// A problem for a bare status: a rejection that carries no problem of its own (a framework
+    /// extractor, the request-head limits), with the status's own title and explanation.
+    pub fn status(status: StatusCode, lang: Lang) -> Self {
+        let texts = status_texts(status);
+        let mut e = Self::new(status, texts.code, t(lang, texts.title.0, texts.title.1));
+        e.detail = Some(t(lang, texts.detail.0, texts.detail.1));
+        e
+    }
+
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
         let id = uuid::Uuid::new_v4().to_string();
         tracing::error!(operation_id = %id, error = %cause, "request failed");
@@ -259,8 +268,10 @@ impl ApiError {
                 "이 항목은 화면이나 응답에 보여 주지 않습니다",
                 "This item is never shown",
             ),
+            // Well-formed but not verifiable (unknown or expired request, used token, no
+            // provider): the request's meaning, not its form, is wrong.
             CoreError::Identity(why) => Self::new(
-                StatusCode::BAD_REQUEST,
+                StatusCode::UNPROCESSABLE_ENTITY,
                 "identity",
                 t(
                     lang,
@@ -312,6 +323,186 @@ impl IntoResponse for ApiError {
             res.headers_mut().insert(header::RETRY_AFTER, v);
         }
         res
+    }
+}
+
+/// The words for an error status that has no more specific problem: its problem code, a title and
+/// an explanation, each in Korean and English. Pages ([`crate::page`]) and problems share them.
+#[derive(Debug, Clone, Copy)]
+pub struct StatusTexts {
+    pub code: &'static str,
+    pub title: (&'static str, &'static str),
+    pub detail: (&'static str, &'static str),
+}
+
+pub fn status_texts(status: StatusCode) -> StatusTexts {
+    let (code, title, detail) = match status {
+        StatusCode::BAD_REQUEST => (
+            "bad_request",
+            ("요청 형식이 잘못되었습니다", "Malformed request"),
+            (
+                "요청의 주소, 매개변수 또는 본문을 읽을 수 없습니다",
+                "the request's address, parameters or body could not be read",
+            ),
+        ),
+        StatusCode::NOT_FOUND => (
+            "not_found",
+            ("찾을 수 없습니다", "Not found"),
+            (
+                "이 주소에는 아무것도 없습니다",
+                "there is nothing at this address",
+            ),
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            (
+                "이 주소는 이 방법으로 요청할 수 없습니다",
+                "This address does not take this method",
+            ),
+            (
+                "Allow 헤더가 이 주소가 받는 방법을 알려 줍니다",
+                "the Allow header lists the methods this address takes",
+            ),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => (
+            "too_large",
+            ("요청 본문이 너무 큽니다", "Request body too large"),
+            (
+                "요청 본문은 64 KiB를 넘을 수 없습니다",
+                "a request body may not exceed 64 KiB",
+            ),
+        ),
+        StatusCode::URI_TOO_LONG => (
+            "uri_too_long",
+            ("주소가 너무 깁니다", "Address too long"),
+            (
+                "주소(경로와 쿼리)는 8 KiB를 넘을 수 없습니다",
+                "the address (path and query) may not exceed 8 KiB",
+            ),
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => (
+            "unsupported_media_type",
+            ("지원하지 않는 본문 형식입니다", "Unsupported body type"),
+            (
+                "본문은 Content-Type이 맞아야 합니다 (API: application/json, 양식: application/x-www-form-urlencoded)",
+                "the body needs its Content-Type (the API: application/json; forms: application/x-www-form-urlencoded)",
+            ),
+        ),
+        StatusCode::UNPROCESSABLE_ENTITY => (
+            "unprocessable",
+            ("입력값을 확인해 주세요", "Please check the input"),
+            (
+                "요청을 읽었지만 처리할 수 없는 값이 있습니다",
+                "the request was read but holds values that cannot be processed",
+            ),
+        ),
+        StatusCode::TOO_MANY_REQUESTS => (
+            "too_many_requests",
+            ("요청이 너무 많습니다", "Too many requests"),
+            (
+                "Retry-After 헤더가 알려 주는 시간 뒤에 다시 시도해 주세요",
+                "try again after the time the Retry-After header gives",
+            ),
+        ),
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE => (
+            "headers_too_large",
+            ("요청 헤더가 너무 큽니다", "Request headers too large"),
+            (
+                "요청 헤더는 모두 합쳐 32 KiB, 64개를 넘을 수 없습니다 (쿠키가 너무 많다면 지워 주세요)",
+                "the request's headers may not exceed 32 KiB or 64 fields together (clear cookies if there are many)",
+            ),
+        ),
+        s if s.is_server_error() => (
+            "internal",
+            ("문제가 생겼습니다", "Something went wrong"),
+            (
+                "요청을 처리하지 못했습니다",
+                "the request could not be completed",
+            ),
+        ),
+        _ => (
+            "bad_request",
+            (
+                "요청을 처리할 수 없습니다",
+                "The request cannot be processed",
+            ),
+            (
+                "요청을 바꾸어 다시 보내 주세요",
+                "change the request and send it again",
+            ),
+        ),
+    };
+    StatusTexts {
+        code,
+        title,
+        detail,
+    }
+}
+
+/// Reusable problem responses for the OpenAPI document: every error answer is
+/// `application/problem+json` with the [`Problem`] schema; 429 says when to come back. Operations
+/// name them (`(status = 404, response = problem::NotFound)`), and
+/// [`crate::openapi::router_and_document`] adds the ones every operation of a kind can give.
+pub mod doc {
+    use utoipa::openapi::response::{Response, ResponseBuilder};
+    use utoipa::openapi::{ContentBuilder, HeaderBuilder, ObjectBuilder, Ref, RefOr, Type};
+
+    fn problem(description: &str) -> ResponseBuilder {
+        ResponseBuilder::new().description(description).content(
+            "application/problem+json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build(),
+        )
+    }
+
+    macro_rules! problem_responses {
+        ($($name:ident: $description:literal;)*) => {$(
+            #[doc = $description]
+            #[derive(Debug)]
+            pub struct $name;
+
+            impl<'s> utoipa::ToResponse<'s> for $name {
+                fn response() -> (&'s str, RefOr<Response>) {
+                    (stringify!($name), problem($description).build().into())
+                }
+            }
+        )*};
+    }
+
+    problem_responses! {
+        BadRequest: "Malformed request: unreadable JSON, a wrong type, an unknown field, or a path or query parameter that does not parse (`bad_request`).";
+        Unauthorized: "No session or office token, or one that is unknown, expired or revoked (`unauthenticated`); for logins, a wrong login ID or password (`bad_credentials`).";
+        Forbidden: "Authenticated but not allowed: a recent password is needed (`reauth_required`), an item is never shown (`never_shown`), a purpose is not allowed (`purpose_denied`), a guardian's consent is needed (`guardian_required`), or a cookie session sent no CSRF token (`csrf`).";
+        NotFound: "Nothing with this id (`not_found`).";
+        Conflict: "Not possible in the current state (`conflict`), or already a member (`already_member`, with the existing login ID masked).";
+        PayloadTooLarge: "The request body is over 64 KiB (`too_large`).";
+        UriTooLong: "The address (path and query) is over 8 KiB (`uri_too_long`).";
+        UnsupportedMediaType: "The body is not sent as `Content-Type: application/json` (`unsupported_media_type`).";
+        Unprocessable: "Read but not acceptable: each field named with its rule (`validation`, `errors`), or a failed identity verification (`identity`), or a declined agreement (`agreement_declined`).";
+        HeadersTooLarge: "The request's header section is over 32 KiB or 64 fields (`headers_too_large`).";
+        InternalError: "Unexpected failure (`internal`): quote `operation_id` to the operator.";
+    }
+
+    /// 429, with `Retry-After`.
+    #[derive(Debug)]
+    pub struct TooManyRequests;
+
+    impl<'s> utoipa::ToResponse<'s> for TooManyRequests {
+        fn response() -> (&'s str, RefOr<Response>) {
+            let response = problem(
+                "Too many attempts or requests (`too_many_attempts`, `too_many_requests`): try again after `Retry-After` seconds.",
+            )
+            .header(
+                "Retry-After",
+                HeaderBuilder::new()
+                    .schema(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0)))
+                    .description(Some("Seconds to wait before trying again"))
+                    .build(),
+            )
+            .build();
+            ("TooManyRequests", response.into())
+        }
     }
 }
 

@@ -31,6 +31,9 @@ jikimi_testkit::backend_tests!(
     text_messages_to_one_number_are_limited_with_429_and_retry_after,
     one_client_cannot_lock_the_member_out_and_identity_lets_them_in,
     limited_api_actions_answer_429_per_client_and_per_target,
+    every_error_is_a_problem_for_the_api_and_a_page_for_browsers,
+    every_operation_documents_its_errors_as_problems,
+    every_answer_is_documented_for_its_operation,
 );
 
 struct Api {
@@ -1663,4 +1666,475 @@ async fn limited_api_actions_answer_429_per_client_and_per_target(b: Backend) {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "another client: {:?}", r.body);
+}
+
+fn content_type(r: &Res) -> &str {
+    r.headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+fn assert_problem(r: &Res, status: StatusCode, kind: &str, what: &str) {
+    assert_eq!(r.status, status, "{what}: {:?}", r.body);
+    assert_eq!(content_type(r), "application/problem+json", "{what}");
+    assert_eq!(r.problem_type(), format!("/problems/{kind}"), "{what}");
+    assert_eq!(r.body["status"], status.as_u16(), "{what}");
+}
+
+fn assert_page(r: &Res, status: StatusCode, heading: &str, what: &str) {
+    assert_eq!(r.status, status, "{what}");
+    assert!(content_type(r).starts_with("text/html"), "{what}");
+    let page = r.body.as_str().unwrap_or_default();
+    assert!(
+        page.contains("<html") && page.contains(heading),
+        "{what}: {page}"
+    );
+    assert!(page.contains("href=\"/\""), "{what}: a way home");
+}
+
+/// Issue 11: what used to answer text/plain or an empty body — the office API's unreadable path
+/// and query, a form body over the limit, a missing Content-Type, an over-long address, an
+/// oversized header section — answers a problem document (the API, non-browsers) or a page in
+/// the site's layout (browsers), with its security headers.
+async fn every_error_is_a_problem_for_the_api_and_a_page_for_browsers(b: Backend) {
+    let api = Api::new(b, "lifeplan").await;
+    let html = [("accept", "text/html,application/xhtml+xml")];
+    let office = api
+        .t
+        .app
+        .create_office_token(&jikimi_core::Actor::Cli, "privacy-officer")
+        .await
+        .unwrap();
+    let office = office.expose();
+    // The office API: a path that is not a UUID, a query that does not parse or is unknown.
+    let r = api
+        .send(
+            Method::PUT,
+            "/api/v1/office/retained/not-a-uuid/hold",
+            office,
+            json!({"reason": "dispute"}),
+        )
+        .await;
+    assert_problem(&r, StatusCode::BAD_REQUEST, "bad_request", "bad UUID");
+    assert!(
+        r.body["detail"].as_str().unwrap().contains("UUID"),
+        "{:?}",
+        r.body
+    );
+    for query in [
+        "limit=abc",
+        "after_day=2026-13-40",
+        "after_id=x",
+        "unknown=1",
+        "limit=1&limit=2",
+    ] {
+        let r = api
+            .get(&format!("/api/v1/office/retained?{query}"), office)
+            .await;
+        assert_problem(&r, StatusCode::BAD_REQUEST, "bad_request", query);
+    }
+    // Out of the documented range: named with its rule.
+    for limit in ["0", "1001"] {
+        let r = api
+            .get(&format!("/api/v1/office/retained?limit={limit}"), office)
+            .await;
+        assert_problem(&r, StatusCode::UNPROCESSABLE_ENTITY, "validation", limit);
+        assert_eq!(r.body["errors"][0]["code"], "limit.range");
+    }
+    assert_eq!(
+        api.get("/api/v1/office/retained?limit=1000", office)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    // A JSON body without its Content-Type.
+    let req = Request::post("/api/v1/sessions")
+        .body(Body::from(r#"{"login_id":"a","password":"b"}"#))
+        .unwrap();
+    let r = api.raw(req).await;
+    assert_problem(
+        &r,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        "no content type",
+    );
+    // Every body is a JSON object: serde would read a struct from an array too.
+    for body in ["[]", "[false]", "null", "\"x\""] {
+        let req = Request::post("/api/v1/office/purge")
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {office}"))
+            .body(Body::from(body))
+            .unwrap();
+        let r = api.raw(req).await;
+        assert_problem(&r, StatusCode::BAD_REQUEST, "bad_request", body);
+    }
+    let req = Request::post("/api/v1/office/purge")
+        .header(
+            "content-type",
+            "application/merge-patch+json; charset=utf-8",
+        )
+        .header("authorization", format!("Bearer {office}"))
+        .body(Body::from(r#"{"dry_run": true}"#))
+        .unwrap();
+    assert_eq!(api.raw(req).await.status, StatusCode::OK);
+    // A 10 MB form: a page for the browser, a problem for anyone else; never text/plain.
+    let big = format!("csrf=x&login_id=a&password={}", "a".repeat(10 << 20));
+    let form = |accept: Option<&str>| {
+        let mut b =
+            Request::post("/login").header("content-type", "application/x-www-form-urlencoded");
+        if let Some(a) = accept {
+            b = b.header("accept", a);
+        }
+        b.body(Body::from(big.clone())).unwrap()
+    };
+    let r = api.raw(form(Some("text/html"))).await;
+    assert_page(
+        &r,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "요청 본문이 너무 큽니다",
+        "/login 10 MB",
+    );
+    assert!(r.headers.contains_key("content-security-policy"));
+    let r = api.raw(form(None)).await;
+    assert_problem(
+        &r,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+        "/login 10 MB, no Accept",
+    );
+    // A form sent as something else: 415, a page.
+    let req = Request::post("/login")
+        .header("content-type", "text/plain")
+        .header("accept", "text/html")
+        .body(Body::from("login_id=a"))
+        .unwrap();
+    let r = api.raw(req).await;
+    assert_page(
+        &r,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "지원하지 않는 본문 형식입니다",
+        "/login text/plain",
+    );
+    // An address over URI_LIMIT: 414; just under it is served.
+    let pad = |n: usize| "x".repeat(n);
+    let under = format!(
+        "/api/v1/policy?lang=en&p={}",
+        pad(jikimi_web::URI_LIMIT - 40)
+    );
+    assert_eq!(
+        api.call(Method::GET, &under, None, &[]).await.status,
+        StatusCode::OK
+    );
+    let over = format!("/api/v1/policy?p={}", pad(jikimi_web::URI_LIMIT));
+    let r = api
+        .call(Method::GET, &over, None, &[("accept-language", "en")])
+        .await;
+    assert_problem(
+        &r,
+        StatusCode::URI_TOO_LONG,
+        "uri_too_long",
+        "long API address",
+    );
+    assert_eq!(r.body["title"], "Address too long");
+    let r = api
+        .call(
+            Method::GET,
+            &format!("/privacy?p={}", pad(jikimi_web::URI_LIMIT)),
+            None,
+            &html,
+        )
+        .await;
+    assert_page(
+        &r,
+        StatusCode::URI_TOO_LONG,
+        "주소가 너무 깁니다",
+        "long page address",
+    );
+    // A header section over HEADER_SECTION_LIMIT, or too many fields: 431.
+    let cookie = format!("c={}", pad(jikimi_web::HEADER_SECTION_LIMIT));
+    let r = api
+        .call(Method::GET, "/api/v1/policy", None, &[("cookie", &cookie)])
+        .await;
+    assert_problem(
+        &r,
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        "headers_too_large",
+        "big cookie",
+    );
+    let mut headers = html.to_vec();
+    headers.push(("cookie", &cookie));
+    let r = api.call(Method::GET, "/", None, &headers).await;
+    assert_page(
+        &r,
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        "요청 헤더가 너무 큽니다",
+        "big cookie, page",
+    );
+    let names: Vec<String> = (0..=jikimi_web::HEADER_COUNT_LIMIT)
+        .map(|i| format!("x-extra-{i}"))
+        .collect();
+    let many: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "1")).collect();
+    let r = api.call(Method::GET, "/api/v1/policy", None, &many).await;
+    assert_problem(
+        &r,
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+        "headers_too_large",
+        "many headers",
+    );
+    let r = api
+        .call(
+            Method::GET,
+            "/api/v1/policy",
+            None,
+            &many[..jikimi_web::HEADER_COUNT_LIMIT - 1],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    // hyper's read buffer must be able to hold what these limits allow.
+    const {
+        assert!(
+            jikimi_web::MIN_READ_BUFFER > jikimi_web::URI_LIMIT + jikimi_web::HEADER_SECTION_LIMIT
+        )
+    };
+    // 405 says what the address takes.
+    let r = api.call(Method::PATCH, "/api/v1/policy", None, &[]).await;
+    assert_problem(
+        &r,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "405",
+    );
+    assert!(
+        r.headers["allow"].to_str().unwrap().contains("GET"),
+        "{:?}",
+        r.headers
+    );
+    // 본인확인 that cannot be done is 422 (the request was well formed), and a consent category
+    // the policy does not have is not there.
+    let r = api
+        .call(
+            Method::POST,
+            "/api/v1/identity/requests/nope/confirm",
+            Some(json!({"code": "123456"})),
+            &[],
+        )
+        .await;
+    assert_problem(
+        &r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "identity",
+        "unknown 본인확인",
+    );
+    let p = person(120);
+    let body = lifeplan_body(&api, &p).await;
+    assert_eq!(
+        api.call(Method::POST, "/api/v1/members", Some(body), &[])
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+    let member = api.token(&p).await;
+    let r = api
+        .send(
+            Method::PUT,
+            "/api/v1/me/consents/nothing",
+            &member,
+            json!({"granted": true}),
+        )
+        .await;
+    assert_problem(&r, StatusCode::NOT_FOUND, "not_found", "unknown category");
+    let r = api
+        .get("/api/v1/me?reveal=email&reveal=email", &member)
+        .await;
+    assert_problem(
+        &r,
+        StatusCode::BAD_REQUEST,
+        "bad_request",
+        "repeated query parameter",
+    );
+    // 본인확인's carrier and date of birth are exactly what the document says.
+    for (carrier, birth) in [
+        ("SKT", "1990-01-01"),
+        ("kt", "1990-1-1"),
+        ("kt", " 1990-01-01"),
+    ] {
+        let r = api
+            .call(
+                Method::POST,
+                "/api/v1/identity/requests",
+                Some(json!({"name": p.name, "birth_date": birth, "mobile": p.mobile, "carrier": carrier})),
+                &[],
+            )
+            .await;
+        assert_problem(&r, StatusCode::UNPROCESSABLE_ENTITY, "validation", carrier);
+    }
+}
+
+/// Resolves a `$ref` to `#/components/responses/…`.
+fn resolve<'a>(doc: &'a Value, response: &'a Value) -> &'a Value {
+    match response["$ref"].as_str() {
+        Some(r) => {
+            let name = r.strip_prefix("#/components/responses/").unwrap();
+            &doc["components"]["responses"][name]
+        }
+        None => response,
+    }
+}
+
+/// Issue 11: every operation lists its error answers, each `application/problem+json` with the
+/// `Problem` schema: 414, 431 and 500 everywhere; 400, 413 and 415 where a body is read; 400 where
+/// a parameter may not parse; 401 where a credential is required; 429 with `Retry-After` where
+/// attempts are limited.
+async fn every_operation_documents_its_errors_as_problems(b: Backend) {
+    let api = Api::new(b, "lifeplan").await;
+    let doc = api
+        .call(Method::GET, "/api/openapi.json", None, &[])
+        .await
+        .body;
+    let limited = [
+        ("post", "/api/v1/identity/requests"),
+        ("post", "/api/v1/identity/requests/{id}/confirm"),
+        ("post", "/api/v1/members"),
+        ("post", "/api/v1/sessions"),
+        ("post", "/api/v1/me/withdrawal"),
+        ("put", "/api/v1/me/password"),
+        ("post", "/api/v1/retained"),
+    ];
+    let mut operations = 0;
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            operations += 1;
+            let what = format!("{method} {path}");
+            let responses = op["responses"].as_object().unwrap();
+            let has = |s: &str| responses.contains_key(s);
+            for status in ["414", "431", "500"] {
+                assert!(has(status), "{what} does not document {status}");
+            }
+            if !op["requestBody"].is_null() {
+                for status in ["400", "413", "415"] {
+                    assert!(
+                        has(status),
+                        "{what} takes a body but does not document {status}"
+                    );
+                }
+            }
+            if op["parameters"].as_array().is_some_and(|p| !p.is_empty()) {
+                assert!(
+                    has("400"),
+                    "{what} has parameters but does not document 400"
+                );
+            }
+            if op["security"].as_array().is_some_and(|s| !s.is_empty()) {
+                assert!(
+                    has("401"),
+                    "{what} needs a credential but does not document 401"
+                );
+            }
+            if limited.contains(&(method.as_str(), path.as_str())) {
+                assert!(
+                    has("429"),
+                    "{what} is rate-limited but does not document 429"
+                );
+            }
+            assert!(
+                responses.keys().any(|s| s.starts_with('2')),
+                "{what} documents no success"
+            );
+            for (status, response) in responses {
+                if status.starts_with('2') {
+                    continue;
+                }
+                let response = resolve(&doc, response);
+                let content = response["content"].as_object().unwrap();
+                assert_eq!(
+                    content.keys().collect::<Vec<_>>(),
+                    ["application/problem+json"],
+                    "{what} {status}"
+                );
+                assert_eq!(
+                    content["application/problem+json"]["schema"]["$ref"],
+                    "#/components/schemas/Problem",
+                    "{what} {status}"
+                );
+                if status == "429" {
+                    assert_eq!(
+                        response["headers"]["Retry-After"]["schema"]["type"], "integer",
+                        "{what} 429 says when to come back"
+                    );
+                }
+            }
+        }
+    }
+    assert!(operations >= 23, "{operations} operations");
+    // The member's operations take the bearer token or the session cookie.
+    let me = &doc["paths"]["/api/v1/me"]["get"]["security"];
+    assert_eq!(*me, json!([{"bearer": []}, {"session_cookie": []}]));
+    assert_eq!(
+        doc["components"]["securitySchemes"]["session_cookie"]["name"],
+        "jikimi_session"
+    );
+}
+
+/// Every answer the API gives to a plain, unauthenticated or garbled request is documented for
+/// its operation, and every error answer is a problem document (schemathesis' status-code and
+/// content-type conformance, for the cases at hand, in the suite).
+async fn every_answer_is_documented_for_its_operation(b: Backend) {
+    let api = Api::new(b, "lifeplan").await;
+    let doc = api
+        .call(Method::GET, "/api/openapi.json", None, &[])
+        .await
+        .body;
+    let office = api
+        .t
+        .app
+        .create_office_token(&jikimi_core::Actor::Cli, "privacy-officer")
+        .await
+        .unwrap();
+    let office = format!("Bearer {}", office.expose());
+    let mut checked = 0;
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for (method, op) in ops.as_object().unwrap() {
+            let documented: Vec<&String> = op["responses"].as_object().unwrap().keys().collect();
+            let concrete = path
+                .replace("{id}", "00000000-0000-4000-8000-000000000000")
+                .replace("{category}", "marketing");
+            let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let takes_body = !op["requestBody"].is_null();
+            for auth in [None, Some(office.as_str()), Some("Bearer nonsense")] {
+                for body in [None, Some("{}"), Some("{\"x\": "), Some("[1]")] {
+                    if body.is_some() != takes_body {
+                        continue;
+                    }
+                    let mut req = Request::builder().method(m.clone()).uri(&concrete);
+                    if let Some(a) = auth {
+                        req = req.header("authorization", a);
+                    }
+                    let req = match body {
+                        Some(b) => req
+                            .header("content-type", "application/json")
+                            .body(Body::from(b))
+                            .unwrap(),
+                        None => req.body(Body::empty()).unwrap(),
+                    };
+                    let r = api.raw(req).await;
+                    let status = r.status.as_str().to_owned();
+                    assert!(
+                        documented.contains(&&status),
+                        "{method} {path} ({auth:?}, {body:?}) answered {status}, documented {documented:?}: {:?}",
+                        r.body
+                    );
+                    if !r.status.is_success() {
+                        assert_eq!(
+                            content_type(&r),
+                            "application/problem+json",
+                            "{method} {path}"
+                        );
+                    }
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 50, "{checked}");
 }

@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::client::ClientAddr;
 use crate::extract::{ApiJson, Authed, ReqLang, SESSION_COOKIE};
-use crate::problem::{ApiError, OrProblem};
+use crate::problem::{ApiError, OrProblem, doc};
 
 redacted_debug!(LoginBody, LoggedIn, CurrentSession,);
 
@@ -30,7 +30,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// The session cookie: HttpOnly, SameSite=Lax, Secure under TLS, no Max-Age (it ends with the
 /// browser; the server enforces idle and absolute expiry anyway).
 pub(crate) fn session_cookie(state: &AppState, token: &str) -> Cookie<'static> {
-    Cookie::build((SESSION_COOKIE, token.to_owned()))
+    Cookie::build((state.cookie(SESSION_COOKIE), token.to_owned()))
         .http_only(true)
         .same_site(SameSite::Lax)
         .secure(state.secure_cookies)
@@ -70,8 +70,8 @@ pub struct LoggedIn {
 /// to one login ID from everywhere, are refused too (429 `rate_limited`; see ARCHITECTURE.md,
 /// "Limits").
 #[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions", request_body = LoginBody,
-    responses((status = 201, body = LoggedIn), (status = 401, body = crate::problem::Problem),
-        (status = 429, body = crate::problem::Problem)))]
+    responses((status = 201, body = LoggedIn), (status = 401, response = doc::Unauthorized),
+        (status = 429, response = doc::TooManyRequests)))]
 pub async fn login(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,
@@ -138,7 +138,8 @@ pub struct CurrentSession {
 
 /// The current session.
 #[utoipa::path(get, path = "/api/v1/sessions/current", tag = "sessions",
-    responses((status = 200, body = CurrentSession), (status = 401, body = crate::problem::Problem)))]
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses((status = 200, body = CurrentSession)))]
 pub async fn current_session(State(s): State<AppState>, a: Authed) -> Json<CurrentSession> {
     Json(CurrentSession {
         member_id: a.session.member,
@@ -150,7 +151,8 @@ pub async fn current_session(State(s): State<AppState>, a: Authed) -> Json<Curre
 
 /// Logs out: the token stops working at once.
 #[utoipa::path(delete, path = "/api/v1/sessions/current", tag = "sessions",
-    responses((status = 204), (status = 401, body = crate::problem::Problem)))]
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses((status = 204, description = "Logged out")))]
 pub async fn logout(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,

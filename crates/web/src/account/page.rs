@@ -358,7 +358,7 @@ pub(crate) async fn logout(State(s): State<AppState>, v: Visit, form: FormData) 
     if !v.csrf_ok(&form) {
         return v.redirect("/");
     }
-    if let Some(c) = v.jar.get(SESSION_COOKIE)
+    if let Some(c) = v.jar.get(s.cookie(SESSION_COOKIE))
         && let Err(e) = s.app.logout(c.value()).await
     {
         return error_page(e);

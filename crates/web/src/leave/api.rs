@@ -15,7 +15,7 @@ use crate::AppState;
 use crate::account::api::clear_session_cookie;
 use crate::client::ClientAddr;
 use crate::extract::{ApiJson, Authed, ReqLang};
-use crate::problem::{ApiError, OrProblem};
+use crate::problem::{ApiError, OrProblem, doc};
 
 redacted_debug!(
     WithdrawalBody,
@@ -101,8 +101,9 @@ pub(crate) fn receipt_view(
 /// Leaves: the password again, then the member key is destroyed, every session ends, and only
 /// the records the law requires are kept, sealed, until their expiry.
 #[utoipa::path(post, path = "/api/v1/me/withdrawal", tag = "me", request_body = WithdrawalBody,
-    responses((status = 200, body = WithdrawalReceiptView), (status = 401, body = crate::problem::Problem),
-        (status = 429, body = crate::problem::Problem)))]
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses((status = 200, body = WithdrawalReceiptView), (status = 409, response = doc::Conflict),
+        (status = 429, response = doc::TooManyRequests)))]
 pub async fn withdraw(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,
@@ -150,8 +151,8 @@ pub struct RetainedRecordView {
 /// What is kept about a former member, with the withdrawal receipt (S12). The receipt travels in
 /// the body, never in a URL.
 #[utoipa::path(post, path = "/api/v1/retained", tag = "members", request_body = RetainedBody,
-    responses((status = 200, body = [RetainedRecordView]), (status = 404, body = crate::problem::Problem),
-        (status = 429, body = crate::problem::Problem)))]
+    responses((status = 200, body = [RetainedRecordView]), (status = 404, response = doc::NotFound),
+        (status = 429, response = doc::TooManyRequests)))]
 pub async fn retained(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,

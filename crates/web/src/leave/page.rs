@@ -4,7 +4,7 @@ use crate::page::*;
 
 /// A withdrawal's receipt and what is kept, carried from the withdrawal to the page that shows
 /// them, and the receipt a former member looked up with, for `/retained`.
-pub(crate) const RECEIPT_COOKIE: &str = "jikimi_receipt";
+pub(crate) const RECEIPT_COOKIE: crate::CookieName = crate::cookie_name!("jikimi_receipt");
 /// How long the receipt page can be shown again (reload, language switch, print).
 pub(crate) const RECEIPT_MINUTES: i64 = 30;
 

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
@@ -17,8 +17,8 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::client::ClientAddr;
-use crate::extract::{ApiJson, Authed, ReqLang};
-use crate::problem::{ApiError, OrProblem};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Authed, ReqLang};
+use crate::problem::{ApiError, OrProblem, doc};
 use jikimi_core::access::Disclosure;
 
 redacted_debug!(CorrectionBody, PasswordBody, MeView,);
@@ -39,6 +39,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 // My data
 
 #[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MeQuery {
     reveal: Option<String>,
 }
@@ -81,12 +82,14 @@ pub(crate) async fn me_view(
 /// the last 10 minutes; CI and DI are never shown).
 #[utoipa::path(get, path = "/api/v1/me", tag = "me",
     params(("reveal" = Option<String>, Query, description = "Comma-separated item ids to show unmasked")),
-    responses((status = 200, body = MeView), (status = 401, body = crate::problem::Problem), (status = 403, body = crate::problem::Problem)))]
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses((status = 200, body = MeView), (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound), (status = 422, response = doc::Unprocessable)))]
 pub async fn me(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,
     a: Authed,
-    Query(q): Query<MeQuery>,
+    ApiQuery(q): ApiQuery<MeQuery>,
 ) -> Result<Json<MeView>, ApiError> {
     let reveal: Vec<String> = q
         .reveal
@@ -109,8 +112,9 @@ pub struct CorrectionBody {
 
 /// Corrects items with the same validation as sign-up; one transaction.
 #[utoipa::path(patch, path = "/api/v1/me", tag = "me", request_body = CorrectionBody,
-    responses((status = 200, body = MeView), (status = 400, body = crate::problem::Problem),
-        (status = 409, body = crate::problem::Problem), (status = 422, body = crate::problem::Problem)))]
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses((status = 200, body = MeView), (status = 409, response = doc::Conflict),
+        (status = 422, response = doc::Unprocessable)))]
 pub async fn correct(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,
@@ -139,8 +143,9 @@ pub struct PasswordBody {
 
 /// Changes the password; every other session of the member ends.
 #[utoipa::path(put, path = "/api/v1/me/password", tag = "me", request_body = PasswordBody,
-    responses((status = 204), (status = 422, body = crate::problem::Problem),
-        (status = 429, body = crate::problem::Problem)))]
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses((status = 204, description = "Changed; the member's other sessions ended"),
+        (status = 422, response = doc::Unprocessable), (status = 429, response = doc::TooManyRequests)))]
 pub async fn change_password(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,
@@ -199,6 +204,7 @@ pub(crate) async fn consent_views(
 
 /// Every consent category with its state, date and policy version.
 #[utoipa::path(get, path = "/api/v1/me/consents", tag = "consents",
+    security(("bearer" = []), ("session_cookie" = [])),
     responses((status = 200, body = [ConsentView])))]
 pub async fn consents(
     State(s): State<AppState>,
@@ -214,17 +220,24 @@ pub struct ConsentBody {
     pub granted: bool,
 }
 
-/// Gives or withdraws one consent. Withdrawing `optional_items` deletes the optional items.
+/// Gives or withdraws one consent. Withdrawing `optional_items` deletes the optional items; a
+/// category the policy does not have is 404, a required agreement (withdrawn only by leaving) 422.
 #[utoipa::path(put, path = "/api/v1/me/consents/{category}", tag = "consents", request_body = ConsentBody,
-    params(("category" = String, Path, description = "Consent category id")),
-    responses((status = 200, body = [ConsentView]), (status = 422, body = crate::problem::Problem)))]
+    params(("category" = String, Path, description = "Consent category id", example = "marketing")),
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses((status = 200, body = [ConsentView]), (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::Conflict), (status = 422, response = doc::Unprocessable)))]
 pub async fn set_consent(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,
     a: Authed,
-    Path(category): Path<String>,
+    ApiPath(category): ApiPath<String>,
     ApiJson(b): ApiJson<ConsentBody>,
 ) -> Result<Json<Vec<ConsentView>>, ApiError> {
+    // The path names a category: one the policy does not have is not there (404).
+    if s.app.policy().consent(&category).is_none() {
+        return Err(ApiError::not_found(lang));
+    }
     let member = a.session.member;
     s.app
         .set_consent(&Actor::Member(member), member, &category, b.granted, "api")
@@ -244,6 +257,7 @@ pub struct ConsentEventView {
 
 /// My consent history, oldest first.
 #[utoipa::path(get, path = "/api/v1/me/consents/history", tag = "consents",
+    security(("bearer" = []), ("session_cookie" = [])),
     responses((status = 200, body = [ConsentEventView])))]
 pub async fn consent_history(
     State(s): State<AppState>,
@@ -277,6 +291,7 @@ pub struct Recipients {
 
 /// Who received my data (empty until a provision to a partner is recorded).
 #[utoipa::path(get, path = "/api/v1/me/recipients", tag = "me",
+    security(("bearer" = []), ("session_cookie" = [])),
     responses((status = 200, body = Recipients)))]
 pub async fn recipients(_a: Authed) -> Json<Recipients> {
     Json(Recipients { recipients: vec![] })
@@ -284,7 +299,8 @@ pub async fn recipients(_a: Authed) -> Json<Recipients> {
 
 /// Everything held about me, machine-readable. Needs a login within the last 10 minutes.
 #[utoipa::path(get, path = "/api/v1/me/export", tag = "me",
-    responses((status = 200, body = Object), (status = 403, body = crate::problem::Problem)))]
+    security(("bearer" = []), ("session_cookie" = [])),
+    responses((status = 200, body = Object), (status = 403, response = doc::Forbidden)))]
 pub async fn export(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, NaiveDate, Utc};
 use jikimi_core::identity::{Carrier, IdentityRequest};
@@ -17,8 +17,9 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::client::ClientAddr;
+use crate::extract::ApiPath;
 use crate::extract::{ApiJson, ReqLang};
-use crate::problem::{ApiError, OrProblem};
+use crate::problem::{ApiError, OrProblem, doc};
 
 redacted_debug!(
     IdentityRequestBody,
@@ -44,12 +45,28 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IdentityRequestBody {
+    /// The applicant's name as the carrier has it (checked: 422 `validation`).
     pub name: String,
     /// `YYYY-MM-DD`.
+    #[schema(format = Date)]
     pub birth_date: String,
+    /// A Korean mobile number, `010-1234-5678` or `01012345678` (checked: 422 `validation`).
     pub mobile: String,
-    /// `skt`, `kt`, `lgu`, `mvno`.
+    /// Any other value: 422 `carrier.unknown`.
+    #[schema(inline, value_type = CarrierName)]
     pub carrier: String,
+}
+
+// The mobile carrier, as the document shows it (the body holds a string, checked in the handler
+// so that a wrong one is named with its rule).
+#[derive(Debug, ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)] // only its schema is used
+pub enum CarrierName {
+    Skt,
+    Kt,
+    Lgu,
+    Mvno,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -59,8 +76,8 @@ pub struct IdentityRequested {
 
 /// Starts 본인확인: the provider sends a six-digit code by SMS to the mobile number.
 #[utoipa::path(post, path = "/api/v1/identity/requests", tag = "identity", request_body = IdentityRequestBody,
-    responses((status = 201, body = IdentityRequested), (status = 422, body = crate::problem::Problem),
-        (status = 429, body = crate::problem::Problem)))]
+    responses((status = 201, body = IdentityRequested), (status = 422, response = doc::Unprocessable),
+        (status = 429, response = doc::TooManyRequests)))]
 pub async fn identity_request(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,
@@ -68,7 +85,7 @@ pub async fn identity_request(
     ApiJson(b): ApiJson<IdentityRequestBody>,
 ) -> Result<(StatusCode, Json<IdentityRequested>), ApiError> {
     let mut errors = vec![];
-    let birth = NaiveDate::parse_from_str(b.birth_date.trim(), "%Y-%m-%d").ok();
+    let birth = iso_date(&b.birth_date);
     if birth.is_none() {
         errors.push(jikimi_core::FieldError::new(
             "birth_date",
@@ -77,7 +94,14 @@ pub async fn identity_request(
             "the date of birth must be written YYYY-MM-DD",
         ));
     }
-    let carrier = Carrier::parse(&b.carrier);
+    // Exactly the document's values (the pages' form is more forgiving: `Carrier::parse`).
+    let carrier = match b.carrier.as_str() {
+        "skt" => Some(Carrier::Skt),
+        "kt" => Some(Carrier::Kt),
+        "lgu" => Some(Carrier::Lgu),
+        "mvno" => Some(Carrier::Mvno),
+        _ => None,
+    };
     if carrier.is_none() {
         errors.push(jikimi_core::FieldError::new(
             "carrier",
@@ -108,6 +132,23 @@ pub async fn identity_request(
     ))
 }
 
+/// A date written exactly `YYYY-MM-DD` (the document's `format: date`): nothing around it, four
+/// digits of year.
+fn iso_date(s: &str) -> Option<NaiveDate> {
+    let b = s.as_bytes();
+    let shape = b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
+    shape
+        .then(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+        .flatten()
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IdentityConfirmBody {
@@ -120,16 +161,17 @@ pub struct IdentityConfirmed {
     pub identity_token: String,
 }
 
-/// Confirms 본인확인 with the SMS code. Under 14 → 403 `guardian_required`, nothing stored.
+/// Confirms 본인확인 with the SMS code. Under 14 → 403 `guardian_required`, nothing stored; a
+/// wrong code → 422 `validation` (`code`); an unknown or expired request → 422 `identity`.
 #[utoipa::path(post, path = "/api/v1/identity/requests/{id}/confirm", tag = "identity", request_body = IdentityConfirmBody,
     params(("id" = String, Path, description = "The request id")),
-    responses((status = 201, body = IdentityConfirmed), (status = 400, body = crate::problem::Problem), (status = 403, body = crate::problem::Problem),
-        (status = 429, body = crate::problem::Problem)))]
+    responses((status = 201, body = IdentityConfirmed), (status = 403, response = doc::Forbidden),
+        (status = 422, response = doc::Unprocessable), (status = 429, response = doc::TooManyRequests)))]
 pub async fn identity_confirm(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,
     ClientAddr(client): ClientAddr,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(b): ApiJson<IdentityConfirmBody>,
 ) -> Result<(StatusCode, Json<IdentityConfirmed>), ApiError> {
     let token = s
@@ -160,7 +202,7 @@ pub struct SandboxSms {
 /// Sandbox only: the SMS messages the sandbox 본인확인 "sent" to a mobile number (the sandbox's
 /// phone; the number travels in the body, not the URL). 404 unless the sandbox provider is on.
 #[utoipa::path(post, path = "/api/v1/sandbox/sms", tag = "identity", request_body = SandboxSmsBody,
-    responses((status = 200, body = [SandboxSms]), (status = 404, body = crate::problem::Problem)))]
+    responses((status = 200, body = [SandboxSms]), (status = 404, response = doc::NotFound)))]
 pub async fn sandbox_sms(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,
@@ -240,9 +282,9 @@ pub(crate) async fn sign_up_core(
 
 /// Signs up. Either everything is stored or nothing is.
 #[utoipa::path(post, path = "/api/v1/members", tag = "members", request_body = SignUpBody,
-    responses((status = 201, body = MemberCreated), (status = 400, body = crate::problem::Problem),
-        (status = 409, body = crate::problem::Problem), (status = 413, body = crate::problem::Problem),
-        (status = 422, body = crate::problem::Problem), (status = 429, body = crate::problem::Problem)))]
+    responses((status = 201, body = MemberCreated), (status = 403, response = doc::Forbidden),
+        (status = 409, response = doc::Conflict), (status = 422, response = doc::Unprocessable),
+        (status = 429, response = doc::TooManyRequests)))]
 pub async fn sign_up(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,

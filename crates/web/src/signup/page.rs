@@ -110,7 +110,7 @@ pub(crate) struct SignupFlow {
     pub(crate) identity_token: Option<String>,
 }
 
-pub(crate) const SIGNUP_COOKIE: &str = "jikimi_signup";
+pub(crate) const SIGNUP_COOKIE: crate::CookieName = crate::cookie_name!("jikimi_signup");
 /// As long as a verified identity waits for its sign-up.
 pub(crate) const SIGNUP_MINUTES: i64 = 30;
 
