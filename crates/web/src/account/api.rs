@@ -71,6 +71,7 @@ pub struct LoggedIn {
 /// "Limits").
 #[utoipa::path(post, path = "/api/v1/sessions", tag = "sessions", request_body = LoginBody,
     responses((status = 201, body = LoggedIn), (status = 401, response = doc::Unauthorized),
+        (status = 422, response = doc::Unprocessable),
         (status = 429, response = doc::TooManyRequests)))]
 pub async fn login(
     State(s): State<AppState>,
