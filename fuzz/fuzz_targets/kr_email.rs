@@ -40,6 +40,9 @@ fuzz_target!(|input: &str| {
 
     let index = email.normalized_for_index();
     assert_eq!(index, s.to_ascii_lowercase());
-    assert_eq!(Email::parse(&index).map(|e| e.normalized_for_index()), Ok(index));
+    assert_eq!(
+        Email::parse(&index).map(|e| e.normalized_for_index()),
+        Ok(index)
+    );
     assert!(!format!("{email:?}").contains('@'));
 });

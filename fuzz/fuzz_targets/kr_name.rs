@@ -28,6 +28,9 @@ fuzz_target!(|input: &str| {
     assert!(s.chars().any(char::is_alphabetic));
     // The same name however its whitespace and normal form were typed.
     let typed: String = input.nfd().collect();
-    assert_eq!(PersonName::parse(&format!(" {typed}\t")).as_ref(), Ok(&name));
+    assert_eq!(
+        PersonName::parse(&format!(" {typed}\t")).as_ref(),
+        Ok(&name)
+    );
     assert_eq!(format!("{name:?}"), "PersonName(<redacted>)");
 });

@@ -59,7 +59,11 @@ fuzz_target!(|src: &str| {
         let allowed = policy.capabilities_with(&Capabilities::none());
         for s in &bare.sections {
             for promised in s.promises.iter().flatten() {
-                assert!(allowed.has(*promised), "section {} promises {promised:?}", s.id);
+                assert!(
+                    allowed.has(*promised),
+                    "section {} promises {promised:?}",
+                    s.id
+                );
             }
         }
     }
