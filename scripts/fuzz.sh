@@ -65,9 +65,12 @@ for t in "${targets[@]}"; do
     # -max_len: the shipped policies are ~40 KB; the rest need far less.
     max_len=4096
     [[ "$t" == policy_load ]] && max_len=65536
+    parallel=()
+    # With -jobs, libFuzzer writes each job's output to fuzz-N.log in the current directory.
+    ((jobs > 1)) && parallel=(-jobs="$jobs" -workers="$jobs")
     if ! cargo fuzz run "${flags[@]}" "$t" "$corpus" -- \
         -max_total_time="$secs" -max_len="$max_len" -timeout=20 -rss_limit_mb=2048 \
-        -jobs="$jobs" -workers="$jobs" -print_final_stats=1 >"target/fuzz-$t.log" 2>&1; then
+        "${parallel[@]}" -print_final_stats=1 >"target/fuzz-$t.log" 2>&1; then
         failed+=("$t")
         tail -n 40 "target/fuzz-$t.log"
         echo "FAILED: $t (input saved under fuzz/artifacts/$t/)"
