@@ -11,9 +11,9 @@
 #
 # Corpora grow in fuzz/corpus/<target> (not in git); the seeds in fuzz/seeds/<target> (and the
 # shipped policies, for policy_load) are copied in first. A failing input is saved under
-# fuzz/artifacts/<target>/; reproduce it with
-#   RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none <target> fuzz/artifacts/<target>/<file>
-# (from fuzz/), then fix the code and add the input as a unit test in the crate that failed.
+# fuzz/artifacts/<target>/; reproduce it from fuzz/ with
+#   RUSTC_BOOTSTRAP=1 cargo fuzz run -a --sanitizer none --target-dir target <target> artifacts/<target>/<file>
+# then fix the code and add the input as a unit test in the crate that failed.
 #
 # Environment: FUZZ_SANITIZER (default "none"; "address" also works on stable, about twice as
 # slow), FUZZ_JOBS (parallel fuzzing processes per target, default 1).
@@ -62,7 +62,7 @@ for t in "${targets[@]}"; do
         cp -n ../policies/*.toml "$corpus"/ 2>/dev/null || true
     fi
     echo "== fuzz $t (${secs} s)"
-    # -max_len: the shipped policies are ~40 KB; the rest need far less.
+    # -max_len: the shipped policies are 20-31 KB; the other inputs need far less.
     max_len=4096
     [[ "$t" == policy_load ]] && max_len=65536
     parallel=()
