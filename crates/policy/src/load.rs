@@ -212,7 +212,15 @@ fn position(src: &str, offset: usize) -> (usize, usize) {
 
 /// Turns a TOML syntax / type error into a located problem with a best-effort key path.
 fn parse_problem(src: &str, file: &str, err: &toml::de::Error) -> Problem {
-    let message = err.message().trim().to_owned();
+    let mut message = err.message().trim().to_owned();
+    if message.is_empty() {
+        // toml has no text for some syntax errors, e.g. a file that ends inside a value.
+        message = if err.span().is_some_and(|s| s.start >= src.trim_end().len()) {
+            "the file ends in the middle of a value, table or array".to_owned()
+        } else {
+            "not valid TOML here".to_owned()
+        };
+    }
     let field = backticked_field(&message);
     match err.span() {
         Some(span) => {

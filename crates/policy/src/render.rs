@@ -242,8 +242,13 @@ impl R<'_> {
         }
     }
 
+    /// The section of `parts`, less any part whose capabilities are not all present: what
+    /// [`document_with`] promises, enforced once here rather than at every block.
     fn section(&self, id: &'static str, parts: Vec<Part>) -> Section {
-        let (blocks, promises) = parts.into_iter().unzip();
+        let (blocks, promises) = parts
+            .into_iter()
+            .filter(|(_, caps)| caps.iter().all(|c| self.has(*c)))
+            .unzip();
         Section {
             id,
             heading: heading(id, self.l).unwrap_or(id).to_owned(),

@@ -314,3 +314,29 @@ fn document_renders_against_the_running_build() {
         }
     }
 }
+
+/// Found by fuzzing (fuzz/fuzz_targets/policy_load.rs): rendered for a build with fewer
+/// capabilities, the seed profile's agreement table still promised `single_agreement` and
+/// `signup_items`. A document promises only what the given capabilities and the policy's own
+/// organisational promises keep, for every block, tables included (R-POL-01).
+#[test]
+fn a_document_for_fewer_capabilities_promises_nothing_beyond_them() {
+    for name in Policy::BUILTIN_NAMES {
+        let loaded = Policy::builtin(name).unwrap().unwrap();
+        for caps in [
+            Capabilities::none(),
+            Capabilities::running().without(Capability::SingleAgreement),
+        ] {
+            let allowed = loaded.policy.capabilities_with(&caps);
+            for lang in Lang::ALL {
+                let doc = render::document_with(&loaded.policy, lang, &caps);
+                for s in &doc.sections {
+                    assert_eq!(s.promises.len(), s.blocks.len(), "{name} {}", s.id);
+                    for c in s.promises.iter().flatten() {
+                        assert!(allowed.has(*c), "{name} {lang} {}: promises {c}", s.id);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -158,3 +158,16 @@ fn load_file_reports_the_path() {
     let loaded = Policy::load_file(&good).unwrap();
     assert_eq!(loaded.policy.meta.id, "mini");
 }
+
+/// Found by fuzzing (fuzz/fuzz_targets/policy_load.rs): a file that ends inside an inline
+/// table (`label = { ko = `) gave a problem with an empty message. Every problem says what
+/// is wrong.
+#[test]
+fn a_file_cut_off_inside_a_value_says_so() {
+    let cut = MINIMAL.find("label = { ko = ").unwrap() + "label = { ko = ".len();
+    let src = &MINIMAL[..cut];
+    let p = parse_problem(src);
+    assert!(!p.message.is_empty(), "{p}");
+    assert!(p.message.contains("the file ends"), "{p}");
+    assert!(p.line > 0, "{p}");
+}

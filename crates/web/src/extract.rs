@@ -231,22 +231,77 @@ fn query_rejection(r: &QueryRejection, lang: Lang) -> ApiError {
     ApiError::bad_request(lang, redact_quoted(&r.body_text()))
 }
 
-/// serde's messages name the field and the problem, but a type error quotes the value
-/// (`invalid type: string "…"`); the value may be personal, so quoted parts are blanked.
+/// serde's messages name the field and the problem, but a type error quotes the value: a string
+/// in double quotes, escaped as Rust's `Debug` does (`invalid type: string "…"`), a number,
+/// character or boolean in backticks (`invalid type: integer `…``). The value may be personal
+/// (an RRN sent as a number), so those values are blanked; field names (`missing field
+/// `password``) are kept.
 pub(crate) fn redact_quoted(msg: &str) -> String {
+    /// What serde writes before a backticked value (`serde::de::Unexpected`).
+    const VALUE_KINDS: [&str; 4] = ["integer ", "floating point ", "character ", "boolean "];
     let mut out = String::with_capacity(msg.len());
-    let mut inside = false;
-    for c in msg.chars() {
+    let mut chars = msg.chars();
+    while let Some(c) = chars.next() {
         if c == '"' {
-            if !inside {
-                out.push_str("\"…\"");
+            out.push_str("\"…\"");
+            // To the closing quote; an escaped quote (`\"`) does not close it.
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => {
+                        chars.next();
+                    }
+                    '"' => break,
+                    _ => {}
+                }
             }
-            inside = !inside;
-        } else if !inside {
+        } else if c == '`' && VALUE_KINDS.iter().any(|k| out.ends_with(k)) {
+            out.push_str("`…`");
+            for c in chars.by_ref() {
+                if c == '`' {
+                    break;
+                }
+            }
+        } else {
             out.push(c);
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_quoted;
+
+    /// Found by fuzzing (fuzz/fuzz_targets/request_bodies.rs): a number was not blanked, and an
+    /// escaped quote ended the blanking early, so the rest of a string value was shown.
+    #[test]
+    fn type_errors_never_show_the_value() {
+        let number = r#"login_id: invalid type: integer `9001011234567`, expected a string at line 1 column 25"#;
+        assert_eq!(
+            redact_quoted(number),
+            "login_id: invalid type: integer `…`, expected a string at line 1 column 25"
+        );
+        let float = "x: invalid type: floating point `9001011.5`, expected a string";
+        assert_eq!(
+            redact_quoted(float),
+            "x: invalid type: floating point `…`, expected a string"
+        );
+        let escaped = r#"granted: invalid type: string "a\"9001011234567", expected a boolean"#;
+        assert_eq!(
+            redact_quoted(escaped),
+            r#"granted: invalid type: string "…", expected a boolean"#
+        );
+        let backslash = r#"granted: invalid type: string "a\\", expected a boolean"#;
+        assert_eq!(
+            redact_quoted(backslash),
+            r#"granted: invalid type: string "…", expected a boolean"#
+        );
+        // Field names stay: they say what to fix.
+        let missing = "missing field `password` at line 1 column 2";
+        assert_eq!(redact_quoted(missing), missing);
+        let unknown = "unknown field `pw`, expected `login_id` or `password`";
+        assert_eq!(redact_quoted(unknown), unknown);
+    }
 }
 
 /// The caller's session. Resolved from `Authorization: Bearer` or, for browsers, the session
