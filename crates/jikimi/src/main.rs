@@ -162,8 +162,8 @@ struct Transport {
     /// The certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1).
     #[arg(long, env = "JIKIMI_TLS_KEY", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
-    /// Seconds a client has to send a request's headers (and to finish a TLS handshake); an
-    /// idle keep-alive connection is closed after as long.
+    /// Seconds a client has to send a request's headers (and to finish a TLS handshake), and
+    /// then its body; an idle keep-alive connection is closed after as long.
     #[arg(long, env = "JIKIMI_HEADER_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
     header_timeout: u64,
     /// Open connections at most; more wait in the listen backlog until one closes.

@@ -426,6 +426,49 @@ fn closed_within(s: &mut TcpStream, bound: Duration) -> Result<Duration, String>
     }
 }
 
+/// A client that sends its headers but trickles its body is answered 408 (a problem document)
+/// and closed once `--header-timeout` has passed after the headers (1 s here; the bound asserted
+/// is generous, this is not a timing test); a whole body is still read as before.
+#[test]
+fn a_half_sent_body_is_answered_408_and_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let bound = Duration::from_secs(15);
+    let port = free_port();
+    let _server = serve(&dir.path().join("data"), port, &["--header-timeout", "1"]);
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(
+        b"POST /api/v1/sessions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+          Content-Length: 200\r\n\r\n{\"login_id\": \"",
+    )
+    .unwrap();
+    s.set_read_timeout(Some(bound)).unwrap();
+    let mut answer = Vec::new();
+    let read = s.read_to_end(&mut answer);
+    assert!(read.is_ok(), "closed within {bound:?}: {read:?}");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(
+        answer.contains("application/problem+json") && answer.contains("request_timeout"),
+        "{answer}"
+    );
+    // A body that arrives whole is read: a wrong login is 401, not 408.
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let body = br#"{"login_id": "nobody", "password": "wrong-password-1"}"#;
+    write!(
+        s,
+        "POST /api/v1/sessions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    s.write_all(body).unwrap();
+    s.set_read_timeout(Some(bound)).unwrap();
+    let mut answer = Vec::new();
+    s.read_to_end(&mut answer).unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
+}
+
 /// A client that never finishes its request headers is closed after `--header-timeout` (1 s
 /// here; the bound asserted is generous, this is not a timing test); so is one that opens a TLS
 /// connection and never finishes the handshake, and one that finishes the handshake but not its

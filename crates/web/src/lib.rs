@@ -71,6 +71,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// Proxies whose `Forwarded`/`X-Forwarded-For` headers name the client.
     pub trusted_proxies: client::TrustedProxies,
+    /// A request's body must arrive within this after its headers (`serve --header-timeout`).
+    pub body_timeout: std::time::Duration,
 }
 
 /// A cookie's name. The policy's cookie table lists the plain name; over HTTPS the site sets it
@@ -115,6 +117,7 @@ pub fn router(app: Jikimi) -> Router {
         app,
         secure_cookies: false,
         trusted_proxies: client::TrustedProxies::default(),
+        body_timeout: serve::DEFAULT_HEADER_TIMEOUT,
     })
 }
 
@@ -132,6 +135,10 @@ pub fn router_with(state: AppState) -> Router {
         .method_not_allowed_fallback(wrong_method)
         .with_state(state.clone())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            body_deadline,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             request_head_limits,
@@ -277,6 +284,44 @@ async fn run_to_completion(req: Request, next: Next) -> Response {
 
 /// `ok`, or 503 once this instance found the audit chain broken (it keeps serving members; the
 /// signal is for monitoring: see ARCHITECTURE.md, "Audit chain").
+/// A request body must arrive whole within [`AppState::body_timeout`] after the headers (hyper's
+/// header-read timeout stops at the end of the headers): a client trickling its body is answered
+/// 408 and its connection closed, so it cannot hold a connection (and its place under
+/// `--max-connections`) for long. Bodies are at most [`BODY_LIMIT`], so reading them here first
+/// costs little; one over the limit is 413 before anything reads it.
+async fn body_deadline(
+    axum::extract::State(s): axum::extract::State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let headers = req.headers();
+    let length = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let chunked = headers.contains_key(header::TRANSFER_ENCODING);
+    if !chunked && length.unwrap_or(0) == 0 {
+        return next.run(req).await;
+    }
+    if length.is_some_and(|n| n > BODY_LIMIT as u64) {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    }
+    let (parts, body) = req.into_parts();
+    match tokio::time::timeout(s.body_timeout, axum::body::to_bytes(body, BODY_LIMIT)).await {
+        Ok(Ok(bytes)) => {
+            next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+                .await
+        }
+        // Over the limit while streaming (no Content-Length), or the client went away.
+        Ok(Err(_)) => StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+        Err(_) => (
+            StatusCode::REQUEST_TIMEOUT,
+            [(header::CONNECTION, HeaderValue::from_static("close"))],
+        )
+            .into_response(),
+    }
+}
+
 async fn healthz(axum::extract::State(s): axum::extract::State<AppState>) -> Response {
     if s.app.audit_chain_broken() {
         return (

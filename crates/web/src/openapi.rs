@@ -75,6 +75,7 @@ fn problem_responses() -> Vec<(&'static str, RefOr<Response>)> {
         doc::Forbidden::response(),
         doc::NotFound::response(),
         doc::Conflict::response(),
+        doc::RequestTimeout::response(),
         doc::PayloadTooLarge::response(),
         doc::UriTooLong::response(),
         doc::UnsupportedMediaType::response(),
@@ -87,7 +88,7 @@ fn problem_responses() -> Vec<(&'static str, RefOr<Response>)> {
 
 /// Adds the answers an operation gives because of its shape rather than its handler, so that no
 /// operation can forget them: 414, 431 (the request-head limits) and 500 on every operation; 400
-/// where a path or query parameter may not parse; 400, 413, 415 where a JSON body is read; 401
+/// where a path or query parameter may not parse; 400, 408, 413, 415 where a JSON body is read; 401
 /// where a credential is required; 403 (`csrf`) where a cookie session may send an unsafe method.
 /// The handler-specific answers (403, 404, 409, 422, 429) are in each operation's annotation.
 fn complete(mut d: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
@@ -112,6 +113,7 @@ fn complete(mut d: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
             }
             if op.request_body.is_some() {
                 add(400, "BadRequest");
+                add(408, "RequestTimeout");
                 add(413, "PayloadTooLarge");
                 add(415, "UnsupportedMediaType");
             }

@@ -904,6 +904,7 @@ mod tests {
             app: t.app.clone(),
             secure_cookies: false,
             trusted_proxies: crate::client::TrustedProxies::default(),
+            body_timeout: crate::serve::DEFAULT_HEADER_TIMEOUT,
         };
         async fn broken() -> Response {
             page_try!(Err::<(), _>(CoreError::Setup("secret cause 4711".into())));

@@ -364,6 +364,17 @@ pub fn status_texts(status: StatusCode) -> StatusTexts {
                 "the Allow header lists the methods this address takes",
             ),
         ),
+        StatusCode::REQUEST_TIMEOUT => (
+            "request_timeout",
+            (
+                "요청이 제시간에 도착하지 않았습니다",
+                "The request did not arrive in time",
+            ),
+            (
+                "요청 본문이 제한 시간 안에 다 오지 않아 연결을 닫습니다. 다시 보내 주세요",
+                "the request body did not arrive within the time allowed, so the connection is closed; send it again",
+            ),
+        ),
         StatusCode::PAYLOAD_TOO_LARGE => (
             "too_large",
             ("요청 본문이 너무 큽니다", "Request body too large"),
@@ -476,6 +487,7 @@ pub mod doc {
         Forbidden: "Authenticated but not allowed: a recent password is needed (`reauth_required`), an item is never shown (`never_shown`), a purpose is not allowed (`purpose_denied`), a guardian's consent is needed (`guardian_required`), or a cookie session sent no CSRF token (`csrf`).";
         NotFound: "Nothing with this id (`not_found`).";
         Conflict: "Not possible in the current state (`conflict`), or already a member (`already_member`, with the existing login ID masked).";
+        RequestTimeout: "The request body did not arrive within `serve --header-timeout` after the headers (`request_timeout`); the connection is closed.";
         PayloadTooLarge: "The request body is over 64 KiB (`too_large`).";
         UriTooLong: "The address (path and query) is over 8 KiB (`uri_too_long`).";
         UnsupportedMediaType: "The body is not sent as `Content-Type: application/json` (`unsupported_media_type`).";

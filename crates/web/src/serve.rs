@@ -162,6 +162,7 @@ pub async fn run(
         app,
         secure_cookies: opts.https(),
         trusted_proxies: opts.trusted_proxies.clone(),
+        body_timeout: opts.header_timeout,
     });
     let acceptor = opts.tls.map(|t| tokio_rustls::TlsAcceptor::from(t.0));
     let mut http = hyper::server::conn::http1::Builder::new();

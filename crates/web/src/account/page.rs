@@ -240,33 +240,9 @@ pub(crate) async fn login_identity(
     if !v.csrf_ok(&form) {
         return csrf_failed(v, &s, HERE, &form).await;
     }
-    let mut errors = Vec::new();
-    let birth = jikimi_core::validate::birth_date(form.get("birth_date"));
-    if birth.is_none() {
-        errors.push(FieldError::new(
-            "birth_date",
-            "date.format",
-            "생년월일 8자리를 입력해 주세요 (예: 19900101)",
-            "Enter the date of birth as 8 digits, year month day (e.g. 19900101)",
-        ));
-    }
-    let carrier = Carrier::parse(form.get("carrier"));
-    if carrier.is_none() {
-        errors.push(FieldError::new(
-            "carrier",
-            "carrier.unknown",
-            "통신사를 골라 주세요",
-            "Choose the carrier",
-        ));
-    }
-    let (Some(birth_date), Some(carrier)) = (birth, carrier) else {
-        return v.back_to(&s, HERE, &form, errors, None).await;
-    };
-    let req = IdentityRequest {
-        name: form.get("name").to_owned(),
-        birth_date,
-        mobile: form.get("mobile").to_owned(),
-        carrier,
+    let req = match identity_request_of(&form) {
+        Ok(req) => req,
+        Err(errors) => return v.back_to(&s, HERE, &form, errors, None).await,
     };
     match s.app.identity_request_from(client, req).await {
         Ok(request_id) => {

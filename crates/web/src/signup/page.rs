@@ -327,20 +327,9 @@ pub(crate) async fn signup_identity_page(State(s): State<AppState>, v: Visit) ->
     v.render(page)
 }
 
-pub(crate) async fn signup_identity(
-    State(s): State<AppState>,
-    v: Visit,
-    ClientAddr(client): ClientAddr,
-    form: FormData,
-) -> Response {
-    const HERE: &str = "/signup/identity";
-    if !v.csrf_ok(&form) {
-        return csrf_failed(v, &s, HERE, &form).await;
-    }
-    let mut flow = flow_of(&s, &v).await;
-    if !flow.chosen {
-        return v.redirect("/signup");
-    }
+/// The 본인확인 form's fields as a request: the date of birth and the carrier are read here (the
+/// provider checks the rest); each one that does not read is named with its rule.
+pub(crate) fn identity_request_of(form: &FormData) -> Result<IdentityRequest, Vec<FieldError>> {
     let mut errors = Vec::new();
     let birth = jikimi_core::validate::birth_date(form.get("birth_date"));
     if birth.is_none() {
@@ -361,13 +350,33 @@ pub(crate) async fn signup_identity(
         ));
     }
     let (Some(birth_date), Some(carrier)) = (birth, carrier) else {
-        return v.back_to(&s, HERE, &form, errors, None).await;
+        return Err(errors);
     };
-    let req = IdentityRequest {
+    Ok(IdentityRequest {
         name: form.get("name").to_owned(),
         birth_date,
         mobile: form.get("mobile").to_owned(),
         carrier,
+    })
+}
+
+pub(crate) async fn signup_identity(
+    State(s): State<AppState>,
+    v: Visit,
+    ClientAddr(client): ClientAddr,
+    form: FormData,
+) -> Response {
+    const HERE: &str = "/signup/identity";
+    if !v.csrf_ok(&form) {
+        return csrf_failed(v, &s, HERE, &form).await;
+    }
+    let mut flow = flow_of(&s, &v).await;
+    if !flow.chosen {
+        return v.redirect("/signup");
+    }
+    let req = match identity_request_of(&form) {
+        Ok(req) => req,
+        Err(errors) => return v.back_to(&s, HERE, &form, errors, None).await,
     };
     match s.app.identity_request_from(client, req).await {
         Ok(request_id) => {
