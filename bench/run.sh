@@ -6,13 +6,19 @@
 #   BACKEND=postgres bench/run.sh                 # the same on PostgreSQL, one instance
 #   BACKEND=postgres INSTANCES=2 bench/run.sh     # ... two instances sharing the database
 #
-# Builds the release binary, measures the Argon2id hash rate, starts `jikimi serve` on a free
+# Builds the release binary and the ceiling server (bench/ceiling), measures the Argon2id hash
+# rate, starts `jikimi serve` on a free
 # loopback port with a fresh temporary data directory and the lifeplan-seed profile (PostgreSQL: a
 # throwaway durable cluster and INSTANCES servers sharing it; wrk's connections are split evenly
 # between them, as a round-robin load balancer would), seeds members,
 # runs wrk against (a) /healthz (b) sign-up (c) login (d) My page read (e) correction, prints a
 # table, stops the server, verifies the audit chain written under load, and removes the data.
-# All traffic goes to 127.0.0.1; all personal values are synthetic.
+# The ceiling (one SQLite point read a request through the same stack) is measured after (a) and
+# again after (e); the table gives each scenario's ratio to it (GET and PATCH /me) or to the
+# two-thread Argon2id rate (sign-up, login) against the goals of issue 12.
+# All traffic goes to 127.0.0.1; all personal values are synthetic. The server trusts 127.0.0.1 as
+# a proxy and every request names its synthetic member's own address in X-Forwarded-For
+# (198.18.0.0/15, see member_addr), so the per-client abuse limits see one client per member.
 # Exits non-zero if any scenario saw a non-2xx response or a socket error.
 set -euo pipefail
 
@@ -22,6 +28,7 @@ CONNS=${CONNS:-32}               # connections for /healthz, GET and PATCH /me
 CONNS_ARGON=${CONNS_ARGON:-16}   # connections for sign-up and login (Argon2id-bound)
 SEED_MEMBERS=${SEED_MEMBERS:-200}
 TOKENS=${TOKENS:-64}             # seeded members logged in for (d) and (e)
+CEILING_ROWS=${CEILING_ROWS:-1000} # sessions in the ceiling server's table (all of them requested in turn)
 ARGON_HASHES=${ARGON_HASHES:-100} # per thread, for the hash-rate measurement (before and after the HTTP runs)
 QUIET_PCT=${QUIET_PCT:-10}       # before each measurement, wait until the machine is at most this % busy
 QUIET_MAX=${QUIET_MAX:-600}      # ... but no longer than this many seconds
@@ -38,6 +45,7 @@ OUT="$BENCH/results/run-$STAMP.txt"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/jikimi-bench.XXXXXX")
 DATA="$WORK/data"
 SERVER_PID=""   # the first instance
+CEIL_PID=""     # the ceiling server
 SERVER_PIDS=()
 PGTEST_DIR=""
 STORE_ARGS=()
@@ -104,8 +112,15 @@ stop_servers() {
     SERVER_PIDS=()
     SERVER_PID=""
 }
+stop_ceiling() {
+    [[ -n "$CEIL_PID" ]] || return 0
+    kill -TERM "$CEIL_PID" 2>/dev/null || true
+    wait "$CEIL_PID" 2>/dev/null || true
+    CEIL_PID=""
+}
 cleanup() {
     stop_servers
+    stop_ceiling
     [[ -n "$PGTEST_DIR" ]] && "$ROOT/scripts/test-postgres.sh" stop "$PGTEST_DIR"
     rm -rf "$WORK"
 }
@@ -142,12 +157,33 @@ log "memory:   $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)
 log "kernel:   $(uname -srm)"
 log "commit:   $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) ($(git -C "$ROOT" log -1 --format=%cs 2>/dev/null)); built from the working tree: $(d=$(git -C "$ROOT" diff --shortstat HEAD -- crates Cargo.toml Cargo.lock policies 2>/dev/null); echo "${d:- no uncommitted changes in crates/, Cargo.*, policies/}" | sed 's/^ *//')"
 log "tools:    $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2); $(rustc --version)"
-log "settings: BACKEND=$BACKEND INSTANCES=$INSTANCES DURATION=$DURATION THREADS=$THREADS CONNS=$CONNS CONNS_ARGON=$CONNS_ARGON SEED_MEMBERS=$SEED_MEMBERS TOKENS=$TOKENS"
+log "settings: BACKEND=$BACKEND INSTANCES=$INSTANCES DURATION=$DURATION THREADS=$THREADS CONNS=$CONNS CONNS_ARGON=$CONNS_ARGON SEED_MEMBERS=$SEED_MEMBERS TOKENS=$TOKENS CEILING_ROWS=$CEILING_ROWS"
+# SQLite's synchronous=FULL fsyncs the WAL on every commit: the disk under WORK matters.
+log "work dir: $WORK on $(df -PT "$WORK" | awk 'NR == 2 {print $2 " (" $1 ")"}')"
+fsync_probe=$( { dd if=/dev/zero of="$WORK/fsync.probe" bs=4k count=200 oflag=dsync 2>&1 >/dev/null | tail -1; } || true)
+rm -f "$WORK/fsync.probe"
+log "fsync probe (dd bs=4k count=200 oflag=dsync in WORK): $fsync_probe"
 
 # --- build ----------------------------------------------------------------------------------------
 log "" "== build: cargo build --release -p jikimi"
 (cd "$ROOT" && cargo build --release -p jikimi --target-dir "$TARGET" 2>&1 | tail -1 | tee -a "$OUT")
 BIN="$TARGET/release/jikimi"
+
+# The ceiling: its own workspace and target dir; its Cargo.lock is the workspace's, pruned.
+log "" "== build: bench/ceiling (cargo build --release, target dir target/bench-ceiling)"
+cargo build --quiet --release --manifest-path "$BENCH/ceiling/Cargo.toml" --target-dir "$TARGET/bench-ceiling"
+CEIL_BIN="$TARGET/bench-ceiling/release/ceiling"
+lock_versions() { # Cargo.lock crate → its version(s)
+    awk -v n="$2" '$0 == "name = \"" n "\"" {getline; gsub(/"/, "", $3); print $3}' "$1" | sort -u | tr '\n' ' '
+}
+for crate in axum hyper sqlx tokio; do
+    w=$(lock_versions "$ROOT/Cargo.lock" "$crate"); c=$(lock_versions "$BENCH/ceiling/Cargo.lock" "$crate")
+    if [[ "$w" != "$c" ]]; then
+        log "WARNING: $crate differs: workspace ${w:-none}, bench/ceiling ${c:-none} (copy the root Cargo.lock to bench/ceiling/ and build once)"
+    else
+        log "   $crate $w(same as the workspace)"
+    fi
+done
 
 # --- Argon2id hash rate (before the server starts, so nothing competes for the CPU) --------------
 cargo build --quiet --release --manifest-path "$BENCH/argon2-rate/Cargo.toml" --target-dir "$TARGET/bench-argon2-rate"
@@ -181,11 +217,11 @@ if [[ $BACKEND == postgres ]]; then
 fi
 
 # --- servers --------------------------------------------------------------------------------------
-log "" "== start: $INSTANCES × jikimi serve --listen 127.0.0.1:0 --policy lifeplan-seed ($BACKEND, fresh data)"
+log "" "== start: $INSTANCES × jikimi serve --listen 127.0.0.1:0 --policy lifeplan-seed --trusted-proxy 127.0.0.1 ($BACKEND, fresh data)"
 BASES=()
 for i in $(seq 1 "$INSTANCES"); do
     env "${unset_jikimi[@]}" JIKIMI_LOG=info \
-        "$BIN" serve --listen 127.0.0.1:0 --data-dir "$DATA-$i" --policy lifeplan-seed "${STORE_ARGS[@]}" \
+        "$BIN" serve --listen 127.0.0.1:0 --data-dir "$DATA-$i" --policy lifeplan-seed --trusted-proxy 127.0.0.1 "${STORE_ARGS[@]}" \
         >"$WORK/server-$i.out" 2>"$WORK/server-$i.log" &
     pid=$!
     SERVER_PIDS+=("$pid")
@@ -205,7 +241,26 @@ BASE=${BASES[0]}
 # With SQLite the single instance keeps its data in $DATA-1.
 [[ $BACKEND == sqlite ]] && DATA="$DATA-1"
 
+# The ceiling server: fresh SQLite file with CEILING_ROWS sessions, the same pools and PRAGMAs.
+log "" "== start: bench/ceiling --rows $CEILING_ROWS (SQLite, same pools and PRAGMAs as crates/store)"
+"$CEIL_BIN" --dir "$WORK/ceiling" --rows "$CEILING_ROWS" --listen 127.0.0.1:0 >"$WORK/ceiling.out" 2>"$WORK/ceiling.log" &
+CEIL_PID=$!
+CEIL_PORT=""
+for _ in $(seq 1 300); do
+    CEIL_PORT=$(grep -o 'addr=127\.0\.0\.1:[0-9]*' "$WORK/ceiling.log" 2>/dev/null | head -1 | cut -d: -f2 || true)
+    [[ -n "$CEIL_PORT" ]] && curl -fsS "http://127.0.0.1:$CEIL_PORT/ping" >/dev/null 2>&1 && break
+    kill -0 "$CEIL_PID" 2>/dev/null || { cat "$WORK/ceiling.log" >&2; echo "ceiling exited" >&2; exit 1; }
+    sleep 0.1
+done
+curl -fsS -H "Authorization: Bearer $(head -1 "$WORK/ceiling/tokens.txt")" "http://127.0.0.1:$CEIL_PORT/api/v1/me" >/dev/null ||
+    { cat "$WORK/ceiling.log" >&2; echo "ceiling: no GET /api/v1/me" >&2; exit 1; }
+CEIL_BASE="http://127.0.0.1:$CEIL_PORT"
+log "ceiling: pid $CEIL_PID on $CEIL_BASE"
+grep -E 'sessions table filled|pragmas=' "$WORK/ceiling.log" | sed -E 's/^[^ ]+ +//; s/^/   /' | tee -a "$OUT"
+
 # --- synthetic members (same generator as lua/common.lua) -----------------------------------------
+# Member n's client address, 198.18.0.0/15 (RFC 2544): same formula as client_addr in lua/common.lua.
+member_addr() { echo "198.$((18 + $1 / 65536 % 2)).$(($1 / 256 % 256)).$(($1 % 256))"; }
 SURNAMES=(김 이 박 최 정 강 조 윤 장 임 한 오 서 신 권 황)
 GIVEN=(지 킴 보 람 서 윤 하 늘 도 현 채 온 새 별 누 리 민 준 연 우)
 WEIGHTS=(2 3 4 5 6 7 8 9 2 3 4 5)
@@ -266,7 +321,7 @@ run_wrk() { # name conns script [script args...]; the last script arg is always 
     log "cores used (of $NPROC): $cpu  [server = jikimi (all instances), db = PostgreSQL, load = wrk, other = every other process]"
     local mem
     mem=$(for p in "${SERVER_PIDS[@]}"; do cat "/proc/$p/status"; done |
-        awk '/^VmRSS/ {r += int($2 / 1024)} /^VmHWM/ {h += int($2 / 1024)} /^Threads/ {t += $2} END {printf "rss_mib=%d peak_rss_mib=%d threads=%d", r, h, t}')
+        awk '/^VmRSS/ {r += int($2 / 1024)} /^VmHWM/ {h += int($2 / 1024)} /^RssAnon/ {an += int($2 / 1024)} /^RssFile/ {f += int($2 / 1024)} /^Threads/ {t += $2} END {printf "rss_mib=%d peak_rss_mib=%d rss_anon_mib=%d rss_file_mib=%d threads=%d", r, h, an, f, t}')
     log "server(s) after the run: $mem"
     local line
     line=$(grep '^RESULT ' "$WORK/wrk.out" || true)
@@ -286,16 +341,28 @@ run_wrk() { # name conns script [script args...]; the last script arg is always 
     fi
 }
 
-# (a) the ceiling
+run_ceiling() { # name: the ceiling server under the load of (d), its own tokens
+    local saved_bases=("${BASES[@]}") saved_pids=("${SERVER_PIDS[@]}") saved_n=$INSTANCES
+    BASES=("$CEIL_BASE"); SERVER_PIDS=("$CEIL_PID"); INSTANCES=1
+    run_wrk "$1" "$CONNS" me.lua "$WORK/ceiling/tokens.txt" "$THREADS"
+    BASES=("${saved_bases[@]}"); SERVER_PIDS=("${saved_pids[@]}"); INSTANCES=$saved_n
+}
+
+# (a) the HTTP stack without storage
 run_wrk healthz "$CONNS" healthz.lua
+# the storage ceiling, first of two measurements (the VM drifts: the table uses their mean)
+run_ceiling ceiling_1
 
 # seed members 1..SEED_MEMBERS (4 at a time), every one must answer 201
 log "" "== seed: $SEED_MEMBERS members via curl POST /api/v1/members"
 mkdir -p "$WORK/seed"
-for n in $(seq 1 "$SEED_MEMBERS"); do person_json "$n" >"$WORK/seed/$n.json"; done
+for n in $(seq 1 "$SEED_MEMBERS"); do
+    person_json "$n" >"$WORK/seed/$n.json"
+    echo "X-Forwarded-For: $(member_addr "$n")" >"$WORK/seed/$n.hdr"
+done
 seed_start=$(date +%s%N)
 seq 1 "$SEED_MEMBERS" | xargs -P 4 -I{} curl -s -o /dev/null -w '%{http_code}\n' \
-    -H 'Content-Type: application/json' --data-binary "@$WORK/seed/{}.json" "$BASE/api/v1/members" \
+    -H 'Content-Type: application/json' -H "@$WORK/seed/{}.hdr" --data-binary "@$WORK/seed/{}.json" "$BASE/api/v1/members" \
     >"$WORK/seed.codes"
 seed_ms=$((($(date +%s%N) - seed_start) / 1000000))
 log "seed: $(sort "$WORK/seed.codes" | uniq -c | tr -s ' ' | tr '\n' ';') in ${seed_ms} ms"
@@ -313,7 +380,7 @@ run_wrk login "$CONNS_ARGON" login.lua "$SEED_MEMBERS" "$THREADS"
 # tokens for (d) and (e): log in members 1..TOKENS once more (sessions idle out after 30 minutes)
 : >"$WORK/tokens.txt"
 for n in $(seq 1 "$TOKENS"); do
-    curl -fsS -H 'Content-Type: application/json' \
+    curl -fsS -H 'Content-Type: application/json' -H "X-Forwarded-For: $(member_addr "$n")" \
         --data-binary "{\"login_id\":\"member$n\",\"password\":\"$PASSWORD\"}" "$BASE/api/v1/sessions" |
         grep -o '"token":"[^"]*"' | cut -d'"' -f4 >>"$WORK/tokens.txt"
 done
@@ -323,6 +390,8 @@ log "" "tokens: $(wc -l <"$WORK/tokens.txt") sessions for members 1..$TOKENS"
 # (d) My page read, (e) correction
 run_wrk me_get "$CONNS" me.lua "$WORK/tokens.txt" "$THREADS"
 run_wrk me_patch "$CONNS" correct.lua "$WORK/tokens.txt" "$THREADS"
+run_ceiling ceiling_2
+stop_ceiling
 
 # --- stop, check the server log and the audit chain -----------------------------------------------
 stop_servers
@@ -354,6 +423,31 @@ log "" "== results ($BACKEND, $INSTANCES instance(s), $DURATION per scenario, wr
 } | tee -a "$OUT"
 log "" "Argon2id hashes/s (argon2-rate, $ARGON_HASHES per thread):"
 sed 's/^/  /' "$WORK/argon.all" | tee -a "$OUT"
+
+# --- goals (issue 12): ratios within this run ---------------------------------------------------
+result_of() { local l; for l in "${RESULTS[@]}"; do [[ $(field "$l" scenario) == "$1" ]] && { echo "$l"; return 0; }; done; return 0; }
+ceil_rps=$(for c in ceiling_1 ceiling_2; do l=$(result_of "$c"); [[ -n "$l" ]] && field "$l" rps; done |
+    awk '{s += $1; n++} END {if (n) printf "%.1f", s / n}')
+argon2=$(awk '$3 == "threads=2" {sub(/rate=/, "", $6); sub(/\/s/, "", $6); s += $6; n++} END {if (n) printf "%.1f", s / n}' "$WORK/argon.all")
+log "" "== goals (issue 12): ceiling = mean of ceiling_1 and ceiling_2 = ${ceil_rps:-?} req/s; Argon2id 2 threads = mean of before and after = ${argon2:-?} hashes/s"
+{
+    printf '%-10s %9s %9s %-22s %7s %-28s %s\n' scenario req/s p99_ms reference ratio goal met
+    goal_row() { # scenario reference_name reference_value min_ratio [max_p99_ms]
+        local l rps p99 ratio ok goal
+        l=$(result_of "$1")
+        [[ -n "$l" && -n "$3" ]] || { printf '%-10s %9s %9s %-22s %7s %-28s %s\n' "$1" - - "$2" - "≥ $4×" "no result"; return; }
+        rps=$(field "$l" rps); p99=$(field "$l" p99_ms)
+        ratio=$(awk -v a="$rps" -v b="$3" 'BEGIN {printf "%.3f", a / b}')
+        goal="≥ $4× ${2%% *}"
+        ok=$(awk -v r="$ratio" -v m="$4" -v p="$p99" -v pm="${5:-0}" 'BEGIN {print (r >= m && (pm == 0 || p < pm)) ? "met" : "not met"}')
+        [[ -n "${5:-}" ]] && goal="$goal, p99 < $5 ms"
+        printf '%-10s %9s %9s %-22s %7s %-28s %s\n' "$1" "$rps" "$p99" "$2" "$ratio" "$goal" "$ok"
+    }
+    goal_row me_get "ceiling $ceil_rps/s" "$ceil_rps" 0.5 10
+    goal_row me_patch "ceiling $ceil_rps/s" "$ceil_rps" 0.25
+    goal_row login "argon2 $argon2/s" "$argon2" 0.9
+    goal_row signup "argon2 $argon2/s" "$argon2" 0.85
+} | tee -a "$OUT"
 log "raw output: ${OUT#"$ROOT"/}"
 if [[ $FAILED -ne 0 ]]; then
     echo "SOME SCENARIOS HAD ERRORS: not a result" | tee -a "$OUT" >&2

@@ -97,6 +97,17 @@ function person_json(n)
     n % 1000, 1 + n % 300, 101 + n % 9, 1001 + n % 90, n)
 end
 
+-- Client addresses ------------------------------------------------------------------------------
+-- jikimi's abuse limits count per client address (ARCHITECTURE.md, "Limits"), and all benchmark
+-- traffic comes from 127.0.0.1. run.sh starts the server with --trusted-proxy 127.0.0.1 and every
+-- script sends X-Forwarded-For with member n's own address in the benchmarking range 198.18.0.0/15
+-- (RFC 2544): 198.(18 + n / 65536 % 2).(n / 256 % 256).(n % 256). So each synthetic member is its own
+-- client, as in real life, and the limiter's real cost is measured. Same formula as member_addr in
+-- run.sh; keep the two in step.
+function client_addr(n)
+  return string.format("198.%d.%d.%d", 18 + floor(n / 65536) % 2, floor(n / 256) % 256, n % 256)
+end
+
 -- Reads one token per line.
 function read_lines(path)
   local out = {}

@@ -1,9 +1,8 @@
 -- (c) POST /api/v1/sessions: logs in the seeded members member1..memberSEED in turn, always with
 -- the right password (so no login failure is recorded and no ID is ever locked).
--- Args: SEED THREADS.
+-- Member n logs in from its own address (client_addr, common.lua). Args: SEED THREADS.
 dofile(os.getenv("BENCH_LUA_DIR") .. "/common.lua")
 local counter, seeded, nthreads = 0, 200, 1
-local headers = { ["Content-Type"] = "application/json" }
 
 function init(args)
   seeded = tonumber(args[1]) or seeded
@@ -14,5 +13,6 @@ function request()
   counter = counter + 1
   local n = ((counter - 1) * nthreads + (id - 1)) % seeded + 1
   local body = string.format('{"login_id":"member%d","password":"%s"}', n, PASSWORD)
-  return wrk.format("POST", "/api/v1/sessions", headers, body)
+  return wrk.format("POST", "/api/v1/sessions",
+    { ["Content-Type"] = "application/json", ["X-Forwarded-For"] = client_addr(n) }, body)
 end
