@@ -253,7 +253,12 @@ async fn run(a: Args) -> Result<(), BoxError> {
         .max_connections(4)
         .connect_with(opts.read_only(true))
         .await?;
-    tracing::info!(rows = a.rows, writer_connections = 1, reader_connections = 4, "sessions table filled");
+    tracing::info!(
+        rows = a.rows,
+        writer_connections = 1,
+        reader_connections = 4,
+        "sessions table filled"
+    );
     tracing::info!(pool = "writer", pragmas = %pragmas(&write).await?, "sqlite");
     tracing::info!(pool = "reader", pragmas = %pragmas(&read).await?, "sqlite");
 
