@@ -202,29 +202,13 @@ pub(crate) async fn login_identity_page(State(s): State<AppState>, v: Visit) -> 
     if !identity_recovery(&s) {
         return v.redirect("/login");
     }
-    let lang = v.lang;
-    let f = &v.flash;
-    let errors = &f.errors;
-    let page = SignupIdentityPage {
-        c: v.chrome(&s),
-        body: "recover_body",
-        action: "/login/identity",
-        back: ("/login", "back_to_login"),
-        notice: v.notice(),
-        name: f.get("name").to_owned(),
-        birth_date: f.get("birth_date").to_owned(),
-        mobile: f.get("mobile").to_owned(),
-        carrier: f.get("carrier").to_owned(),
-        errors: summary(errors, lang, |field| match field {
-            "csrf" => "name".to_owned(),
-            other => other.to_owned(),
-        }),
-        name_error: field_error(errors, "name", lang),
-        birth_error: field_error(errors, "birth_date", lang),
-        mobile_error: field_error(errors, "mobile", lang),
-        carrier_error: field_error(errors, "carrier", lang),
-    };
-    v.render(page)
+    SignupIdentityPage::show(
+        v,
+        &s,
+        "recover_body",
+        "/login/identity",
+        ("/login", "back_to_login"),
+    )
 }
 
 pub(crate) async fn login_identity(

@@ -285,6 +285,42 @@ pub(crate) struct SignupIdentityPage {
     pub(crate) carrier_error: Option<String>,
 }
 
+impl SignupIdentityPage {
+    /// The 본인확인 form (sign-up's, and login's for a held login ID) with the values and errors
+    /// the last attempt left in the flash.
+    pub(crate) fn show(
+        v: Visit,
+        s: &AppState,
+        body: &'static str,
+        action: &'static str,
+        back: (&'static str, &'static str),
+    ) -> Response {
+        let lang = v.lang;
+        let f = &v.flash;
+        let errors = &f.errors;
+        let page = Self {
+            c: v.chrome(s),
+            body,
+            action,
+            back,
+            notice: v.notice(),
+            name: f.get("name").to_owned(),
+            birth_date: f.get("birth_date").to_owned(),
+            mobile: f.get("mobile").to_owned(),
+            carrier: f.get("carrier").to_owned(),
+            errors: summary(errors, lang, |field| match field {
+                "csrf" => "name".to_owned(),
+                other => other.to_owned(),
+            }),
+            name_error: field_error(errors, "name", lang),
+            birth_error: field_error(errors, "birth_date", lang),
+            mobile_error: field_error(errors, "mobile", lang),
+            carrier_error: field_error(errors, "carrier", lang),
+        };
+        v.render(page)
+    }
+}
+
 /// Errors as the summary box lists them: (the id of the input to jump to, message).
 pub(crate) fn summary(
     errors: &[FieldError],
@@ -298,33 +334,17 @@ pub(crate) fn summary(
 }
 
 pub(crate) async fn signup_identity_page(State(s): State<AppState>, v: Visit) -> Response {
-    let lang = v.lang;
     let flow = flow_of(&s, &v).await;
     if !flow.chosen || !verified(&s) {
         return v.redirect(next_step(&s, &flow));
     }
-    let f = &v.flash;
-    let errors = &f.errors;
-    let page = SignupIdentityPage {
-        c: v.chrome(&s),
-        body: "identity_body",
-        action: "/signup/identity",
-        back: ("/signup", "back_to_consents"),
-        notice: v.notice(),
-        name: f.get("name").to_owned(),
-        birth_date: f.get("birth_date").to_owned(),
-        mobile: f.get("mobile").to_owned(),
-        carrier: f.get("carrier").to_owned(),
-        errors: summary(errors, lang, |field| match field {
-            "csrf" => "name".to_owned(),
-            other => other.to_owned(),
-        }),
-        name_error: field_error(errors, "name", lang),
-        birth_error: field_error(errors, "birth_date", lang),
-        mobile_error: field_error(errors, "mobile", lang),
-        carrier_error: field_error(errors, "carrier", lang),
-    };
-    v.render(page)
+    SignupIdentityPage::show(
+        v,
+        &s,
+        "identity_body",
+        "/signup/identity",
+        ("/signup", "back_to_consents"),
+    )
 }
 
 /// The 본인확인 form's fields as a request: the date of birth and the carrier are read here (the
