@@ -6,11 +6,11 @@
 
 mod common;
 
-use common::{bin, free_port, text};
+use common::{Installed, bin, free_port, installed, text};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
-use std::process::{Child, Output, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use jikimi_testkit::{Backend, TestDb, person, seed_signup};
@@ -24,39 +24,6 @@ jikimi_testkit::backend_tests!(
     an_installation_with_an_old_plain_anchor_is_re_anchored_once,
     a_running_server_reports_a_break_and_keeps_its_anchor,
 );
-
-/// An installation made by `jikimi init` on one backend.
-struct Installed {
-    dir: tempfile::TempDir,
-    args: Vec<String>,
-    cfg: jikimi_core::Config,
-}
-
-async fn installed(b: Backend) -> Installed {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let mut args: Vec<String> = vec![
-        "--data-dir".into(),
-        data.display().to_string(),
-        "--policy".into(),
-        "lifeplan-seed".into(),
-    ];
-    let mut cfg = jikimi_core::Config::new(&data);
-    if b == Backend::Postgres {
-        let (database_url, key_store_url) = jikimi_testkit::postgres_schemas().await;
-        args.extend([
-            "--database-url".into(),
-            database_url.clone(),
-            "--key-store-url".into(),
-            key_store_url.clone(),
-        ]);
-        cfg.database_url = Some(database_url);
-        cfg.key_store_url = Some(key_store_url);
-    }
-    let o = bin().arg("init").args(&args).output().unwrap();
-    assert!(o.status.success(), "init: {}", text(&o));
-    Installed { dir, args, cfg }
-}
 
 /// A running `jikimi serve`, stopped when dropped.
 struct Server {
@@ -97,10 +64,6 @@ fn healthz(port: u16) -> Option<u16> {
 }
 
 impl Installed {
-    fn run(&self, command: &[&str]) -> Output {
-        bin().args(command).args(&self.args).output().unwrap()
-    }
-
     fn spawn_serve(&self, name: &str) -> Server {
         let port = free_port();
         let log = self.dir.path().join(format!("{name}.log"));

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{bin, free_port, text};
+use common::{Installed, bin, free_port, installed, text};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::os::unix::fs::PermissionsExt;
@@ -504,49 +504,7 @@ fn init_refuses_an_existing_installation_and_commands_refuse_a_missing_one() {
     assert!(text(&o).contains("already"));
 }
 
-/// A fresh installation made by `jikimi init` on `b`: the arguments every command then takes,
-/// and the same installation's configuration for opening it in-process.
-struct Installed {
-    _dir: tempfile::TempDir,
-    args: Vec<String>,
-    cfg: jikimi_core::Config,
-}
-
-async fn installed(b: Backend) -> Installed {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let mut args: Vec<String> = vec![
-        "--data-dir".into(),
-        data.display().to_string(),
-        "--policy".into(),
-        "lifeplan-seed".into(),
-    ];
-    let mut cfg = jikimi_core::Config::new(&data);
-    if b == Backend::Postgres {
-        let (database_url, key_store_url) = jikimi_testkit::postgres_schemas().await;
-        args.extend([
-            "--database-url".into(),
-            database_url.clone(),
-            "--key-store-url".into(),
-            key_store_url.clone(),
-        ]);
-        cfg.database_url = Some(database_url);
-        cfg.key_store_url = Some(key_store_url);
-    }
-    let o = bin().arg("init").args(&args).output().unwrap();
-    assert!(o.status.success(), "init: {}", text(&o));
-    Installed {
-        _dir: dir,
-        args,
-        cfg,
-    }
-}
-
 impl Installed {
-    fn run(&self, command: &[&str]) -> Output {
-        bin().args(command).args(&self.args).output().unwrap()
-    }
-
     async fn open(&self) -> jikimi_core::Jikimi {
         self.open_at(std::sync::Arc::new(jikimi_core::SystemClock))
             .await
