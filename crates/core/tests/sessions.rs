@@ -21,6 +21,9 @@ jikimi_testkit::backend_tests!(
     concurrent_guesses_cannot_slip_past_the_limit,
     client_state_is_sealed_bound_and_expires,
     one_rule_decides_what_a_member_sees_unmasked,
+    a_use_within_the_touch_interval_is_not_written,
+    an_idle_session_never_outlives_idle_after_its_last_use,
+    a_session_used_every_50_seconds_stays_alive_for_an_hour,
 );
 
 fn pw(s: &str) -> Revealed {
@@ -62,6 +65,92 @@ async fn sessions_end_on_logout_idle_and_absolute_expiry(b: Backend) {
     assert!(t.app.session(s.token.expose()).await.unwrap().is_none());
     // A made-up token is no session.
     assert!(t.app.session("not-a-token").await.unwrap().is_none());
+}
+
+/// The recorded last use of a session, straight from the store.
+async fn last_seen(t: &TestApp, token: &str) -> chrono::DateTime<chrono::Utc> {
+    use sha2::{Digest, Sha256};
+    let hash = Sha256::digest(token.as_bytes()).to_vec();
+    t.app
+        .store()
+        .session(&hash)
+        .await
+        .unwrap()
+        .expect("the session row")
+        .last_seen_at
+}
+
+/// A use less than a thirtieth of the idle timeout (1 minute) after the recorded one writes
+/// nothing; a use after that records its time.
+async fn a_use_within_the_touch_interval_is_not_written(b: Backend) {
+    let t = TestApp::on(b, "lifeplan-seed").await;
+    let p = person(21);
+    t.app.sign_up(seed_signup(&p)).await.unwrap();
+    let s = t.app.login(&p.login_id, &pw(&p.password)).await.unwrap();
+    let at_login = last_seen(&t, s.token.expose()).await;
+    assert_eq!(t.app.settings().touch_every(), Duration::minutes(1));
+
+    t.clock.advance(Duration::seconds(30));
+    assert!(t.app.session(s.token.expose()).await.unwrap().is_some());
+    assert_eq!(last_seen(&t, s.token.expose()).await, at_login);
+
+    t.clock.advance(Duration::seconds(30));
+    assert!(t.app.session(s.token.expose()).await.unwrap().is_some());
+    assert_eq!(
+        last_seen(&t, s.token.expose()).await,
+        at_login + Duration::minutes(1)
+    );
+}
+
+/// R-ACC-09: a session ends no later than `session_idle` after its last use, even when that use
+/// was not written (it may end up to a minute early, never late).
+async fn an_idle_session_never_outlives_idle_after_its_last_use(b: Backend) {
+    let t = TestApp::on(b, "lifeplan-seed").await;
+    let p = person(22);
+    t.app.sign_up(seed_signup(&p)).await.unwrap();
+    let s = t.app.login(&p.login_id, &pw(&p.password)).await.unwrap();
+    // A use 50 seconds after login: not written.
+    t.clock.advance(Duration::seconds(50));
+    assert!(t.app.session(s.token.expose()).await.unwrap().is_some());
+    // 30 minutes after that last use (30 min 50 s after login) it has ended.
+    t.clock.advance(Duration::minutes(30));
+    assert!(t.app.session(s.token.expose()).await.unwrap().is_none());
+
+    // Early by less than the touch interval: 29 min 10 s after an unwritten use at +50 s.
+    let s = t.app.login(&p.login_id, &pw(&p.password)).await.unwrap();
+    t.clock.advance(Duration::seconds(50));
+    assert!(t.app.session(s.token.expose()).await.unwrap().is_some());
+    t.clock
+        .advance(Duration::minutes(29) + Duration::seconds(9));
+    assert!(
+        t.app.session(s.token.expose()).await.unwrap().is_some(),
+        "29 min 59 s after the written use"
+    );
+    let s2 = t.app.login(&p.login_id, &pw(&p.password)).await.unwrap();
+    t.clock.advance(Duration::seconds(50));
+    assert!(t.app.session(s2.token.expose()).await.unwrap().is_some());
+    t.clock
+        .advance(Duration::minutes(29) + Duration::seconds(10));
+    assert!(
+        t.app.session(s2.token.expose()).await.unwrap().is_none(),
+        "30 min after the written use, 29 min 10 s after the last one"
+    );
+}
+
+/// Uses 50 seconds apart (each within the touch interval of the previous one, but not of the
+/// written one) keep a session alive as long as its absolute lifetime allows.
+async fn a_session_used_every_50_seconds_stays_alive_for_an_hour(b: Backend) {
+    let t = TestApp::on(b, "lifeplan-seed").await;
+    let p = person(23);
+    t.app.sign_up(seed_signup(&p)).await.unwrap();
+    let s = t.app.login(&p.login_id, &pw(&p.password)).await.unwrap();
+    for i in 0..72 {
+        t.clock.advance(Duration::seconds(50));
+        assert!(
+            t.app.session(s.token.expose()).await.unwrap().is_some(),
+            "use {i}"
+        );
+    }
 }
 
 /// R-ACC-04: after 5 failures in the window, even the right password is refused until the lock
