@@ -241,16 +241,18 @@ async fn run(a: Args) -> Result<(), BoxError> {
         return Err(format!("{} exists: give a fresh --dir", db.display()).into());
     }
     let opts = connect_options(&db)?;
-    // jikimi's `sqlite.rs::SqliteStore::open`: one writer, four read-only readers, sqlx's other
-    // defaults (test_before_acquire included).
+    // jikimi's `sqlite.rs::SqliteStore::open`: one writer, four read-only readers, no ping before
+    // each acquire (`test_before_acquire(false)`), sqlx's other defaults.
     let write = SqlitePoolOptions::new()
         .max_connections(1)
+        .test_before_acquire(false)
         .connect_with(opts.clone())
         .await?;
     let tokens = setup(&write, a.rows).await?;
     std::fs::write(a.dir.join("tokens.txt"), tokens.join("\n") + "\n")?;
     let read = SqlitePoolOptions::new()
         .max_connections(4)
+        .test_before_acquire(false)
         .connect_with(opts.read_only(true))
         .await?;
     tracing::info!(

@@ -16,6 +16,7 @@ jikimi_testkit::backend_tests!(
     the_login_limit_holds_across_instances,
     abuse_limits_are_shared_by_instances,
     the_audit_chain_stays_one_chain_with_concurrent_writers,
+    a_reveal_is_audited_before_it_returns,
 );
 
 const SEED: &str = "lifeplan-seed";
@@ -309,4 +310,60 @@ async fn the_audit_chain_stays_one_chain_with_concurrent_writers(b: Backend) {
     let (a, b2) = tokio::join!(t.app.anchor_audit(), other.anchor_audit());
     assert_eq!(a.unwrap(), b2.unwrap());
     assert!(other.verify_audit().await.unwrap().ok());
+}
+
+/// R-ACC-05, DESIGN 6 (I1): reveals are written in groups (one transaction for the reveals that
+/// arrive together), and each answers only after its row is committed: the moment one returns,
+/// another instance — another connection — already reads its row. 48 reveals of 16 members at
+/// once, each checked on return; afterwards the chain verifies and holds exactly one row each.
+async fn a_reveal_is_audited_before_it_returns(b: Backend) {
+    let (t, other) = two(b).await;
+    let mut members = Vec::new();
+    for i in 0..16u32 {
+        members.push(t.app.sign_up(seed_signup(&person(7000 + i))).await.unwrap());
+    }
+    let before = t.app.verify_audit().await.unwrap().rows;
+    let mut tasks = Vec::new();
+    for i in 0..48usize {
+        let app = t.app.clone();
+        let witness = other.clone();
+        let id = members[i % members.len()];
+        tasks.push(tokio::spawn(async move {
+            let seen_before = reveals_of(&witness, id).await;
+            app.reveal(
+                &Actor::Member(id),
+                None,
+                id,
+                &["email"],
+                jikimi_core::SUBJECT_ACCESS,
+            )
+            .await
+            .unwrap();
+            let seen_after = reveals_of(&witness, id).await;
+            assert!(
+                seen_after > seen_before,
+                "reveal {i} returned before its audit row was committed"
+            );
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let report = other.verify_audit().await.unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    assert_eq!(report.rows, before + 48, "one row per reveal");
+    for id in members {
+        assert_eq!(reveals_of(&t.app, id).await, 3);
+    }
+}
+
+/// How many reveal rows of `member` the audit log holds, read through `app`'s own connections.
+async fn reveals_of(app: &Jikimi, member: uuid::Uuid) -> usize {
+    app.store()
+        .audit_rows(0, i64::MAX)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.member_id == Some(member) && r.action == "item.reveal")
+        .count()
 }

@@ -125,6 +125,7 @@ impl SqliteKeyStore {
         // One connection: key writes are rare and must be serialised.
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .connect_with(opts)
             .await?;
         let mut migrator = sqlx::migrate!("./migrations/keys-sqlite");

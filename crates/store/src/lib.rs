@@ -40,6 +40,9 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
     #[error("migration error: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A failure shared by several requests (a grouped audit append), as text.
+    #[error("database error: {0}")]
+    Failed(String),
     #[error("stored data is malformed: {0}")]
     Malformed(String),
 }

@@ -51,6 +51,9 @@ async fn pool(url: &str, max: u32) -> Result<PgPool> {
     Ok(PgPoolOptions::new()
         .max_connections(max)
         .acquire_timeout(Duration::from_secs(10))
+        // A connection is not pinged before each use: a dead one fails its one request and is
+        // dropped (sqlx's lifetime and idle limits stay at their defaults).
+        .test_before_acquire(false)
         .connect_with(options(url)?)
         .await?)
 }
@@ -112,6 +115,7 @@ pub struct PgStore {
     write: PgPool,
     read: PgPool,
     linker: Arc<dyn ChainLinker>,
+    audit: crate::sql::batch::AuditWriter,
 }
 
 impl PgStore {
@@ -120,6 +124,7 @@ impl PgStore {
         let write = pool(url, DATA_CONNECTIONS).await?;
         check_migrated(&write, &data_migrations(), "database").await?;
         Ok(Self {
+            audit: audit_writer(&write, &linker),
             read: write.clone(),
             write,
             linker,
@@ -131,7 +136,8 @@ impl PgStore {
     async fn after_withdraw(&self) {}
 }
 
-type Tx<'a> = sqlx::Transaction<'a, Postgres>;
+type Db = Postgres;
+type Tx<'a> = sqlx::Transaction<'a, Db>;
 
 const BEGIN: &str = "BEGIN";
 

@@ -21,6 +21,7 @@ pub struct SqliteStore {
     write: SqlitePool,
     read: SqlitePool,
     linker: Arc<dyn ChainLinker>,
+    audit: crate::sql::batch::AuditWriter,
 }
 
 impl SqliteStore {
@@ -30,6 +31,7 @@ impl SqliteStore {
         let opts = sqlite_options(url, create)?;
         let write = SqlitePoolOptions::new()
             .max_connections(1)
+            .test_before_acquire(false)
             .connect_with(opts.clone())
             .await?;
         // A database migrated by a newer binary is fine: migrations only expand until every
@@ -39,9 +41,11 @@ impl SqliteStore {
         migrator.run(&write).await?;
         let read = SqlitePoolOptions::new()
             .max_connections(4)
+            .test_before_acquire(false)
             .connect_with(opts.read_only(true))
             .await?;
         Ok(Self {
+            audit: audit_writer(&write, &linker),
             write,
             read,
             linker,
@@ -74,7 +78,8 @@ impl SqliteStore {
     }
 }
 
-type Tx<'a> = sqlx::Transaction<'a, Sqlite>;
+type Db = Sqlite;
+type Tx<'a> = sqlx::Transaction<'a, Db>;
 
 /// Writers take the write lock at once: another process sharing the file (a second instance, a
 /// CLI command) waits for it (busy timeout) instead of failing when a read lock cannot be

@@ -14,16 +14,28 @@ pub trait AuditStore: Send + Sync {
     async fn audit_head(&self) -> Result<Option<AuditRow>>;
 }
 
-/// Expands `append_audit_tx` and `impl AuditStore for $store`. Needs from the backend module:
-/// `BEGIN`, `Tx` and `lock_audit(tx)`, which serialises appends (an advisory lock on PostgreSQL).
+/// Expands `append_audit_tx`, the audit writer (`audit_writer`) and `impl AuditStore for $store`.
+/// Needs from the backend module: `BEGIN`, `Db`, `Tx` and `lock_audit(tx)`, which serialises
+/// appends (an advisory lock on PostgreSQL), and an `audit` field (the writer) on `$store`.
 macro_rules! audit_sql {
     ($store:ident) => {
         use $crate::types::canonical_body;
 
+        /// Appends `entries` to the chain inside `tx`, after taking the audit lock and reading
+        /// the head once (two statements: on PostgreSQL the head must be read after the lock is
+        /// held, in a snapshot taken after it).
         async fn append_audit_tx(
             tx: &mut Tx<'_>,
             linker: &dyn $crate::ChainLinker,
             entries: &[$crate::AuditEntry],
+        ) -> $crate::Result<()> {
+            append_audit_refs(tx, linker, &entries.iter().collect::<Vec<_>>()).await
+        }
+
+        async fn append_audit_refs(
+            tx: &mut Tx<'_>,
+            linker: &dyn $crate::ChainLinker,
+            entries: &[&$crate::AuditEntry],
         ) -> $crate::Result<()> {
             if entries.is_empty() {
                 return Ok(());
@@ -34,54 +46,88 @@ macro_rules! audit_sql {
                     .fetch_optional(&mut **tx)
                     .await?;
             let (mut seq, mut prev) = last.unwrap_or((0, vec![0u8; 32]));
-            for e in entries {
-                seq += 1;
-                let at = e.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-                let items = e.items.join(",");
-                let detail = e.detail.to_string();
-                let body = canonical_body(
-                    seq,
-                    &at,
-                    &e.actor,
-                    e.origin.as_deref(),
-                    &e.action,
-                    e.member_id,
-                    &items,
-                    e.purpose.as_deref(),
-                    &e.outcome,
-                    &detail,
+            // Rows per INSERT: 12 parameters each, well inside both databases' limits.
+            for chunk in entries.chunks(256) {
+                let mut rows = Vec::with_capacity(chunk.len());
+                for e in chunk {
+                    seq += 1;
+                    let at = e.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+                    let items = e.items.join(",");
+                    let detail = e.detail.to_string();
+                    let body = canonical_body(
+                        seq,
+                        &at,
+                        &e.actor,
+                        e.origin.as_deref(),
+                        &e.action,
+                        e.member_id,
+                        &items,
+                        e.purpose.as_deref(),
+                        &e.outcome,
+                        &detail,
+                    );
+                    let hash = linker.link(&prev, &body);
+                    let prev_hash = std::mem::replace(&mut prev, hash.clone());
+                    rows.push((seq, at, *e, items, detail, prev_hash, hash));
+                }
+                let mut insert = sqlx::QueryBuilder::<Db>::new(
+                    "INSERT INTO audit_log (seq, at, actor, origin, action, member_id, items, purpose, outcome, detail, prev_hash, hash) ",
                 );
-                let hash = linker.link(&prev, &body);
-                sqlx::query(
-                    "INSERT INTO audit_log (seq, at, actor, origin, action, member_id, items, purpose, outcome, detail, prev_hash, hash)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                )
-                .bind(seq)
-                .bind(&at)
-                .bind(&e.actor)
-                .bind(&e.origin)
-                .bind(&e.action)
-                .bind(e.member_id)
-                .bind(&items)
-                .bind(&e.purpose)
-                .bind(&e.outcome)
-                .bind(&detail)
-                .bind(&prev)
-                .bind(&hash)
-                .execute(&mut **tx)
-                .await?;
-                prev = hash;
+                insert.push_values(rows, |mut b, (seq, at, e, items, detail, prev_hash, hash)| {
+                    b.push_bind(seq)
+                        .push_bind(at)
+                        .push_bind(e.actor.clone())
+                        .push_bind(e.origin.clone())
+                        .push_bind(e.action.clone())
+                        .push_bind(e.member_id)
+                        .push_bind(items)
+                        .push_bind(e.purpose.clone())
+                        .push_bind(e.outcome.clone())
+                        .push_bind(detail)
+                        .push_bind(prev_hash)
+                        .push_bind(hash);
+                });
+                insert.build().execute(&mut **tx).await?;
             }
             Ok(())
         }
 
+        /// The audit writer's transaction: one batch of standalone appends (see `sql/batch.rs`).
+        struct AuditSink {
+            pool: sqlx::Pool<Db>,
+            linker: std::sync::Arc<dyn $crate::ChainLinker>,
+        }
+
+        impl $crate::sql::batch::BatchSink for AuditSink {
+            fn write<'a>(
+                &'a self,
+                entries: Vec<&'a $crate::AuditEntry>,
+            ) -> impl std::future::Future<Output = $crate::Result<()>> + Send + 'a {
+                async move {
+                    let mut tx = self.pool.begin_with(BEGIN).await?;
+                    append_audit_refs(&mut tx, self.linker.as_ref(), &entries).await?;
+                    tx.commit().await?;
+                    Ok(())
+                }
+            }
+        }
+
+        /// Starts the store's audit writer on its writing pool.
+        fn audit_writer(
+            pool: &sqlx::Pool<Db>,
+            linker: &std::sync::Arc<dyn $crate::ChainLinker>,
+        ) -> $crate::sql::batch::AuditWriter {
+            $crate::sql::batch::AuditWriter::spawn(AuditSink {
+                pool: pool.clone(),
+                linker: linker.clone(),
+            })
+        }
+
         #[async_trait::async_trait]
         impl $crate::AuditStore for $store {
+            /// Grouped with concurrent appends into one transaction; returns after its commit.
             async fn append_audit(&self, entries: Vec<$crate::AuditEntry>) -> $crate::Result<()> {
-                let mut tx = self.write.begin_with(BEGIN).await?;
-                append_audit_tx(&mut tx, self.linker.as_ref(), &entries).await?;
-                tx.commit().await?;
-                Ok(())
+                self.audit.append(entries).await
             }
 
             async fn audit_rows(

@@ -30,6 +30,7 @@
 //! - `Self::after_withdraw()`: what follows a withdrawal (a WAL checkpoint on SQLite).
 
 pub(crate) mod audit;
+pub(crate) mod batch;
 pub(crate) mod consents;
 pub(crate) mod jobs;
 pub(crate) mod limits;
@@ -50,8 +51,9 @@ pub use retention::RetentionStore;
 pub use sessions::SessionStore;
 
 /// Expands every aggregate's helpers and trait implementation, and `impl Store for $store`. The
-/// invoking module must define `BEGIN`, `Tx`, `FOR_UPDATE`, `CLAIM_JOB`, `lock_audit` and
-/// `$store::after_withdraw`, and `$store` must have `write` and `read` pools and a `linker`.
+/// invoking module must define `BEGIN`, `Db`, `Tx`, `FOR_UPDATE`, `CLAIM_JOB`, `lock_audit` and
+/// `$store::after_withdraw`, and `$store` must have `write` and `read` pools, a `linker` and an
+/// `audit` writer (made by `audit_writer(&write, &linker)`).
 macro_rules! store_impl {
     ($store:ident) => {
         $crate::sql::members::member_sql!($store);
