@@ -23,7 +23,7 @@ use std::sync::Arc;
 
 use jikimi_policy::Policy;
 use jikimi_store::{KeyStore, PolicyVersionRow, Store};
-use jikimi_vault::{BlindIndexKey, MasterKey, PasswordHasher};
+use jikimi_vault::{BlindIndexKey, HashPool, MasterKey, PasswordHasher};
 use uuid::Uuid;
 
 pub use clock::{Clock, FixedClock, SystemClock};
@@ -181,13 +181,13 @@ struct Inner {
     store: Arc<dyn Store>,
     keyring: Keyring,
     index: BlindIndexKey,
-    hasher: PasswordHasher,
+    /// Every password hash and check of this service: one thread per core, each reusing one
+    /// Argon2id working memory (19 MiB), so a burst of logins (even with unknown IDs) waits in the
+    /// queue instead of growing memory and threads.
+    passwords: HashPool,
     clock: Arc<dyn Clock>,
     settings: Settings,
     identity: Option<Arc<dyn identity::IdentityProvider>>,
-    /// Password hashes computed at once: one per core. Each Argon2id run holds 19 MiB; without a
-    /// bound, a burst of logins (even with unknown IDs) would grow memory and threads without end.
-    hash_slots: tokio::sync::Semaphore,
     /// The key that seals state carried by browsers, read from the key store once.
     client_state_key: tokio::sync::OnceCell<jikimi_vault::DataKey>,
     /// The audit chain as this process saw it: the highest anchor, and whether it found a break.
@@ -265,13 +265,10 @@ impl Jikimi {
                 store,
                 keyring,
                 index,
-                hasher,
+                passwords: HashPool::start(hasher)?,
                 clock,
                 settings: cfg.settings.clone(),
                 identity: cfg.identity.clone(),
-                hash_slots: tokio::sync::Semaphore::new(
-                    std::thread::available_parallelism().map_or(2, |n| n.get()),
-                ),
                 client_state_key: tokio::sync::OnceCell::new(),
                 audit: audit::AuditWatch::default(),
                 limits_key: tokio::sync::OnceCell::new(),

@@ -94,41 +94,24 @@ impl Jikimi {
         &self.inner.settings
     }
 
-    /// Checks a password against a stored hash off the async threads (Argon2id takes tens of
-    /// milliseconds of CPU); `None` checks against a decoy, so an unknown ID costs the same.
+    /// Checks a password against a stored hash on the hashing pool (Argon2id takes tens of
+    /// milliseconds of CPU; the request waits in the pool's queue); `None` checks against a
+    /// decoy, so an unknown ID costs the same.
     async fn verify_password(
         &self,
         stored: Option<String>,
         password: &Revealed,
     ) -> Result<PasswordCheck> {
-        let _slot = self.hash_slot().await?;
-        let hasher = self.inner.hasher.clone();
         let password = password.clone();
-        tokio::task::spawn_blocking(move || match stored {
-            Some(hash) => hasher.verify(password.expose(), &hash),
-            None => hasher.verify_decoy(password.expose()),
+        let pool = &self.inner.passwords;
+        Ok(match stored {
+            Some(hash) => pool.verify(password, hash).await?,
+            None => pool.verify_decoy(password).await?,
         })
-        .await
-        .map_err(|e| CoreError::Setup(format!("password check did not finish: {e}")))
-    }
-
-    /// Waits for one of the password-hashing slots (as many as cores).
-    async fn hash_slot(&self) -> Result<tokio::sync::SemaphorePermit<'_>> {
-        self.inner
-            .hash_slots
-            .acquire()
-            .await
-            .map_err(|_| CoreError::Setup("password hashing is shutting down".into()))
     }
 
     pub(crate) async fn hash_password(&self, password: &Revealed) -> Result<String> {
-        let _slot = self.hash_slot().await?;
-        let hasher = self.inner.hasher.clone();
-        let password = password.clone();
-        tokio::task::spawn_blocking(move || hasher.hash(password.expose()))
-            .await
-            .map_err(|e| CoreError::Setup(format!("password hashing did not finish: {e}")))?
-            .map_err(CoreError::from)
+        Ok(self.inner.passwords.hash(password.clone()).await?)
     }
 
     /// Every password check goes through here: one attempt is reserved in the database before

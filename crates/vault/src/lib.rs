@@ -9,7 +9,7 @@ pub use keys::{
     BlindIndexKey, ChainKey, DataKey, KeyId, MasterKey, SEAL_VERSION, WrappedKey, sealed_key_id,
 };
 pub use mask::{mask_address, mask_email, mask_generic, mask_name, mask_phone_display, mask_rrn};
-pub use password::{PasswordCheck, PasswordHasher};
+pub use password::{HashPool, PasswordCheck, PasswordHasher};
 pub use secret::Revealed;
 
 /// What can go wrong in the vault. No variant carries key material or plaintext.

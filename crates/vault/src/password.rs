@@ -1,11 +1,17 @@
-//! Argon2id password hashing at the OWASP parameters, with re-hash detection.
+//! Argon2id password hashing at the OWASP parameters, with re-hash detection, and [`HashPool`]:
+//! the fixed set of threads that computes every hash of a running service, each thread in one
+//! working memory allocated once and reused.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
+
+use argon2::password_hash::{
+    Output, ParamsString, PasswordHash, PasswordVerifier, Salt, SaltString,
+};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use rand::RngCore;
 use rand::rngs::OsRng;
 
-use crate::VaultError;
+use crate::{Revealed, VaultError};
 
 /// Outcome of checking a password against a stored hash.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,12 +21,15 @@ pub struct PasswordCheck {
     pub needs_rehash: bool,
 }
 
-/// Hashes and verifies passwords with one set of Argon2id parameters.
+/// Hashes and verifies passwords with one set of Argon2id parameters. Its methods compute on the
+/// calling thread in a working memory of their own (`m_cost` KiB, allocated per call); a service
+/// hands it to a [`HashPool`], which reuses one working memory per thread.
 #[derive(Debug, Clone)]
 pub struct PasswordHasher {
     params: Params,
-    /// A hash of a random password, verified against when the login ID is unknown so that
-    /// both answers take the same time.
+    /// A PHC string with these parameters, a random salt and a random output, verified against
+    /// when the login ID is unknown: the check costs one full Argon2id run, like a real one, and
+    /// never succeeds. No hash is computed to make it.
     decoy: String,
 }
 
@@ -34,16 +43,15 @@ impl PasswordHasher {
     }
 
     pub fn with_params(m_kib: u32, t: u32, p: u32) -> Result<Self, VaultError> {
-        let params =
-            Params::new(m_kib, t, p, None).map_err(|e| VaultError::Password(e.to_string()))?;
-        let mut hasher = Self {
-            params,
-            decoy: String::new(),
-        };
-        let mut random = [0u8; 24];
-        OsRng.fill_bytes(&mut random);
-        hasher.decoy = hasher.hash(&hex::encode(random))?;
-        Ok(hasher)
+        let params = Params::new(m_kib, t, p, None).map_err(password_error)?;
+        let mut salt = [0u8; 16];
+        OsRng.fill_bytes(&mut salt);
+        let salt = SaltString::encode_b64(&salt).map_err(password_error)?;
+        let mut output = [0u8; Params::DEFAULT_OUTPUT_LEN];
+        OsRng.fill_bytes(&mut output);
+        let output = Output::new(&output).map_err(password_error)?;
+        let decoy = phc(&params, salt.as_salt(), output)?;
+        Ok(Self { params, decoy })
     }
 
     fn argon(&self) -> Argon2<'static> {
@@ -52,27 +60,59 @@ impl PasswordHasher {
 
     /// A PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`) with a fresh 128-bit salt.
     pub fn hash(&self, password: &str) -> Result<String, VaultError> {
-        let mut salt = [0u8; 16];
-        OsRng.fill_bytes(&mut salt);
-        let salt =
-            SaltString::encode_b64(&salt).map_err(|e| VaultError::Password(e.to_string()))?;
-        self.argon()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| VaultError::Password(e.to_string()))
+        self.hash_in(password, &mut self.memory())
     }
 
     pub fn verify(&self, password: &str, stored: &str) -> PasswordCheck {
+        self.verify_in(password, stored, &mut self.memory())
+    }
+
+    /// Spends the time of one verification and answers "no": for unknown login IDs.
+    pub fn verify_decoy(&self, password: &str) -> PasswordCheck {
+        self.verify_decoy_in(password, &mut self.memory())
+    }
+
+    /// A working memory sized for these parameters (allocated when first used).
+    fn memory(&self) -> Memory {
+        Memory::for_params(&self.params)
+    }
+
+    fn hash_in(&self, password: &str, memory: &mut Memory) -> Result<String, VaultError> {
+        let mut salt = [0u8; 16];
+        OsRng.fill_bytes(&mut salt);
+        self.hash_with_salt(password, &salt, memory)
+    }
+
+    /// What [`argon2::password_hash::PasswordHasher::hash_password`] returns for this salt,
+    /// computed in `memory`.
+    fn hash_with_salt(
+        &self,
+        password: &str,
+        salt: &[u8],
+        memory: &mut Memory,
+    ) -> Result<String, VaultError> {
+        let salt = SaltString::encode_b64(salt).map_err(password_error)?;
+        let argon = self.argon();
+        let len = self
+            .params
+            .output_len()
+            .unwrap_or(Params::DEFAULT_OUTPUT_LEN);
+        let blocks = memory
+            .blocks(self.params.block_count())
+            .ok_or_else(|| VaultError::Password("working memory too small".into()))?;
+        let output = compute(&argon, password.as_bytes(), salt.as_salt(), len, blocks)
+            .map_err(password_error)?;
+        phc(&self.params, salt.as_salt(), output)
+    }
+
+    fn verify_in(&self, password: &str, stored: &str, memory: &mut Memory) -> PasswordCheck {
         let Ok(parsed) = PasswordHash::new(stored) else {
             return PasswordCheck {
                 ok: false,
                 needs_rehash: true,
             };
         };
-        let ok = self
-            .argon()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok();
+        let ok = self.matches(password.as_bytes(), &parsed, memory);
         let same_params = parsed.algorithm == argon2::ARGON2ID_IDENT
             && Params::try_from(&parsed).is_ok_and(|p| {
                 p.m_cost() == self.params.m_cost()
@@ -85,19 +125,210 @@ impl PasswordHasher {
         }
     }
 
-    /// Spends the time of one verification and answers "no": for unknown login IDs.
-    pub fn verify_decoy(&self, password: &str) -> PasswordCheck {
-        let _ = self.verify(password, &self.decoy);
+    fn verify_decoy_in(&self, password: &str, memory: &mut Memory) -> PasswordCheck {
+        let _ = self.verify_in(password, &self.decoy, memory);
         PasswordCheck {
             ok: false,
             needs_rehash: false,
         }
     }
+
+    /// The argon2 crate's `verify_password` (the stored hash's own algorithm, version, parameters
+    /// and salt; outputs compared in constant time), computed in `memory` when the stored
+    /// parameters fit in it, else by the crate in a memory of its own.
+    fn matches(&self, password: &[u8], parsed: &PasswordHash<'_>, memory: &mut Memory) -> bool {
+        let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+            return false;
+        };
+        let (Ok(params), Ok(algorithm), Ok(version)) = (
+            Params::try_from(parsed),
+            Algorithm::try_from(parsed.algorithm),
+            parsed.version.map(Version::try_from).transpose(),
+        ) else {
+            return false;
+        };
+        let argon = Argon2::new(algorithm, version.unwrap_or_default(), params);
+        match memory.blocks(argon.params().block_count()) {
+            // `Output`'s `==` is constant-time.
+            Some(blocks) => compute(&argon, password, salt, expected.len(), blocks)
+                .is_ok_and(|computed| computed == expected),
+            None => self.argon().verify_password(password, parsed).is_ok(),
+        }
+    }
+}
+
+fn password_error(e: impl std::fmt::Display) -> VaultError {
+    VaultError::Password(e.to_string())
+}
+
+/// Argon2 of `password` with `salt` into an output of `len` bytes, in `blocks`.
+fn compute(
+    argon: &Argon2<'_>,
+    password: &[u8],
+    salt: Salt<'_>,
+    len: usize,
+    blocks: &mut [Block],
+) -> argon2::password_hash::Result<Output> {
+    let mut salt_bytes = [0u8; Salt::MAX_LENGTH];
+    let salt = salt.decode_b64(&mut salt_bytes)?;
+    Output::init_with(len, |out| {
+        Ok(argon.hash_password_into_with_memory(password, salt, out, &mut *blocks)?)
+    })
+}
+
+/// The PHC string of an Argon2id v19 hash, in the form the argon2 crate writes.
+fn phc(params: &Params, salt: Salt<'_>, output: Output) -> Result<String, VaultError> {
+    Ok(PasswordHash {
+        algorithm: argon2::ARGON2ID_IDENT,
+        version: Some(Version::V0x13.into()),
+        params: ParamsString::try_from(params).map_err(password_error)?,
+        salt: Some(salt),
+        hash: Some(output),
+    }
+    .to_string())
+}
+
+/// Argon2 working memory: at most `capacity` blocks of 1 KiB, allocated when first needed and
+/// then kept (a pool thread keeps its one for its whole life).
+struct Memory {
+    capacity: usize,
+    blocks: Vec<Block>,
+}
+
+impl Memory {
+    fn for_params(params: &Params) -> Self {
+        Self {
+            capacity: params.block_count(),
+            blocks: Vec::new(),
+        }
+    }
+
+    /// The first `count` blocks, or `None` when `count` exceeds the capacity.
+    fn blocks(&mut self, count: usize) -> Option<&mut [Block]> {
+        if count > self.capacity {
+            return None;
+        }
+        if self.blocks.len() < self.capacity {
+            self.blocks = vec![Block::default(); self.capacity];
+        }
+        self.blocks.get_mut(..count)
+    }
+}
+
+/// A job for a pool thread: it runs with the pool's hasher and the thread's working memory.
+type Job = Box<dyn FnOnce(&PasswordHasher, &mut Memory) + Send>;
+
+/// The threads that compute every password hash of a running service: a fixed number of them
+/// (one per core by default), each with one Argon2 working memory (`m_cost` KiB, 19 MiB at the
+/// OWASP parameters) allocated at its first job and reused for every later one, so Argon2's
+/// memory stays at threads × `m_cost` however many requests arrive. Requests wait in a queue
+/// (their async tasks await the answer); a job whose requester has gone by the time a thread takes
+/// it is skipped. Dropping the pool ends the threads once the queue is empty.
+#[derive(Debug)]
+pub struct HashPool {
+    jobs: mpsc::Sender<Job>,
+    threads: usize,
+}
+
+impl HashPool {
+    /// One thread per core (`std::thread::available_parallelism`).
+    pub fn start(hasher: PasswordHasher) -> Result<Self, VaultError> {
+        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+        Self::with_threads(hasher, cores)
+    }
+
+    /// `threads` threads (at least one).
+    pub fn with_threads(hasher: PasswordHasher, threads: usize) -> Result<Self, VaultError> {
+        let threads = threads.max(1);
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let queue = Arc::new(Mutex::new(queue));
+        let hasher = Arc::new(hasher);
+        for i in 0..threads {
+            let (queue, hasher) = (Arc::clone(&queue), Arc::clone(&hasher));
+            std::thread::Builder::new()
+                .name(format!("argon2-{i}"))
+                .spawn(move || work(&hasher, &queue))
+                .map_err(|e| VaultError::Password(format!("no hashing thread: {e}")))?;
+        }
+        Ok(Self { jobs, threads })
+    }
+
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// [`PasswordHasher::hash`] on a pool thread.
+    pub async fn hash(&self, password: Revealed) -> Result<String, VaultError> {
+        self.run(move |hasher, memory| hasher.hash_in(password.expose(), memory))
+            .await?
+    }
+
+    /// [`PasswordHasher::verify`] on a pool thread.
+    pub async fn verify(
+        &self,
+        password: Revealed,
+        stored: String,
+    ) -> Result<PasswordCheck, VaultError> {
+        self.run(move |hasher, memory| hasher.verify_in(password.expose(), &stored, memory))
+            .await
+    }
+
+    /// [`PasswordHasher::verify_decoy`] on a pool thread.
+    pub async fn verify_decoy(&self, password: Revealed) -> Result<PasswordCheck, VaultError> {
+        self.run(move |hasher, memory| hasher.verify_decoy_in(password.expose(), memory))
+            .await
+    }
+
+    /// Queues `f` and waits for its answer. An error only if the pool's threads are gone.
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&PasswordHasher, &mut Memory) -> T + Send + 'static,
+    ) -> Result<T, VaultError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job: Job = Box::new(move |hasher, memory| {
+            if !reply.is_closed() {
+                // The requester may stop waiting meanwhile; then nobody needs the answer.
+                let _ = reply.send(f(hasher, memory));
+            }
+        });
+        let stopped = || VaultError::Password("the password hashing threads have stopped".into());
+        self.jobs.send(job).map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())
+    }
+}
+
+/// A pool thread: takes jobs until every sender is gone, always in the same working memory.
+fn work(hasher: &PasswordHasher, queue: &Mutex<mpsc::Receiver<Job>>) {
+    let mut memory = hasher.memory();
+    loop {
+        // The lock is held only while waiting for the next job, never while hashing.
+        let next = queue.lock().unwrap_or_else(PoisonError::into_inner).recv();
+        let Ok(job) = next else {
+            return;
+        };
+        job(hasher, &mut memory);
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use argon2::password_hash::PasswordHasher as _;
+
     use super::*;
+
+    fn pw(s: &str) -> Revealed {
+        Revealed::new(s.to_owned())
+    }
+
+    fn crate_argon(m: u32, t: u32, p: u32) -> Argon2<'static> {
+        Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(m, t, p, None).unwrap(),
+        )
+    }
 
     #[test]
     fn owasp_hash_verifies_and_records_parameters() {
@@ -135,5 +366,211 @@ mod tests {
                 needs_rehash: false
             }
         );
+    }
+
+    #[test]
+    fn the_decoy_is_a_hash_with_the_same_parameters_that_nothing_matches() {
+        let h = PasswordHasher::owasp().unwrap();
+        let decoy = PasswordHash::new(&h.decoy).unwrap();
+        assert!(h.decoy.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+        assert_eq!(
+            decoy.hash.map(|o| o.len()),
+            Some(Params::DEFAULT_OUTPUT_LEN)
+        );
+        assert_ne!(h.decoy, PasswordHasher::owasp().unwrap().decoy);
+    }
+
+    #[tokio::test]
+    async fn pool_hash_matches_the_crate_for_a_fixed_salt() {
+        const SALT: [u8; 16] = *b"fixed-salt-16-by";
+        let (m, t, p) = PasswordHasher::OWASP;
+        let expected = crate_argon(m, t, p)
+            .hash_password(b"correct horse 42", &SaltString::encode_b64(&SALT).unwrap())
+            .unwrap()
+            .to_string();
+        // One thread, so the second hash runs in the memory the first one left behind.
+        let pool = HashPool::with_threads(PasswordHasher::owasp().unwrap(), 1).unwrap();
+        for _ in 0..2 {
+            let got = pool
+                .run(|h, memory| h.hash_with_salt("correct horse 42", &SALT, memory))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(got, expected);
+        }
+        assert!(expected.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"));
+    }
+
+    #[tokio::test]
+    async fn pool_and_crate_verify_each_other() {
+        let (m, t, p) = PasswordHasher::OWASP;
+        let pool = HashPool::with_threads(PasswordHasher::owasp().unwrap(), 1).unwrap();
+
+        let by_pool = pool.hash(pw("pass word 1")).await.unwrap();
+        let parsed = PasswordHash::new(&by_pool).unwrap();
+        assert!(
+            crate_argon(m, t, p)
+                .verify_password(b"pass word 1", &parsed)
+                .is_ok()
+        );
+        assert!(
+            crate_argon(m, t, p)
+                .verify_password(b"pass word 2", &parsed)
+                .is_err()
+        );
+
+        let salt = SaltString::encode_b64(b"another salt 16b").unwrap();
+        let by_crate = crate_argon(m, t, p)
+            .hash_password(b"pass word 1", &salt)
+            .unwrap()
+            .to_string();
+        let good = PasswordCheck {
+            ok: true,
+            needs_rehash: false,
+        };
+        assert_eq!(
+            pool.verify(pw("pass word 1"), by_crate.clone())
+                .await
+                .unwrap(),
+            good
+        );
+        assert!(!pool.verify(pw("pass word 2"), by_crate).await.unwrap().ok);
+        // The pool's own hashes verify on the pool and on the caller's thread.
+        assert_eq!(
+            pool.verify(pw("pass word 1"), by_pool.clone())
+                .await
+                .unwrap(),
+            good
+        );
+        assert_eq!(
+            PasswordHasher::owasp()
+                .unwrap()
+                .verify("pass word 1", &by_pool),
+            good
+        );
+    }
+
+    #[tokio::test]
+    async fn wrong_password_fails_and_old_params_ask_for_rehash() {
+        let pool =
+            HashPool::with_threads(PasswordHasher::with_params(9216, 2, 1).unwrap(), 1).unwrap();
+        let rehash = PasswordCheck {
+            ok: true,
+            needs_rehash: true,
+        };
+        let no = PasswordCheck {
+            ok: false,
+            needs_rehash: false,
+        };
+        // Smaller old parameters: computed in the pool thread's memory. Larger ones do not fit
+        // in it: verified by the crate in a memory of its own.
+        for (m, t) in [(8192, 1), (16_384, 1)] {
+            let stored = PasswordHasher::with_params(m, t, 1)
+                .unwrap()
+                .hash("pass word 1")
+                .unwrap();
+            assert_eq!(
+                pool.verify(pw("pass word 1"), stored.clone())
+                    .await
+                    .unwrap(),
+                rehash,
+                "m={m}"
+            );
+            assert_eq!(pool.verify(pw("wrong"), stored).await.unwrap(), no, "m={m}");
+        }
+        let current = pool.hash(pw("pass word 1")).await.unwrap();
+        assert!(current.starts_with("$argon2id$v=19$m=9216,t=2,p=1$"));
+        assert_eq!(
+            pool.verify(pw("pass word 1"), current).await.unwrap(),
+            PasswordCheck {
+                ok: true,
+                needs_rehash: false
+            }
+        );
+        assert_eq!(pool.verify_decoy(pw("pass word 1")).await.unwrap(), no);
+        assert!(
+            !pool
+                .verify(pw("x"), "not a phc string".into())
+                .await
+                .unwrap()
+                .ok
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_jobs_on_n_threads_all_answer() {
+        let pool = Arc::new(
+            HashPool::with_threads(PasswordHasher::with_params(1024, 1, 1).unwrap(), 2).unwrap(),
+        );
+        assert_eq!(pool.threads(), 2);
+        let tasks: Vec<_> = (0..24)
+            .map(|i| {
+                let pool = Arc::clone(&pool);
+                tokio::spawn(async move {
+                    let stored = pool.hash(pw(&format!("password {i}"))).await.unwrap();
+                    let right = pool
+                        .verify(pw(&format!("password {i}")), stored.clone())
+                        .await
+                        .unwrap();
+                    let wrong = pool
+                        .verify(pw(&format!("password {}", i + 1)), stored)
+                        .await
+                        .unwrap();
+                    let decoy = pool
+                        .verify_decoy(pw(&format!("password {i}")))
+                        .await
+                        .unwrap();
+                    (right.ok, wrong.ok, decoy.ok)
+                })
+            })
+            .collect();
+        for (i, task) in tasks.into_iter().enumerate() {
+            assert_eq!(task.await.unwrap(), (true, false, false), "job {i}");
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_job_whose_requester_left_is_skipped() {
+        let pool = Arc::new(
+            HashPool::with_threads(PasswordHasher::with_params(8, 1, 1).unwrap(), 1).unwrap(),
+        );
+        // Keep the one thread busy until released.
+        let (started, is_started) = tokio::sync::oneshot::channel();
+        let (release, released) = mpsc::channel::<()>();
+        let busy = tokio::spawn({
+            let pool = Arc::clone(&pool);
+            async move {
+                pool.run(move |_, _| {
+                    let _ = started.send(());
+                    let _ = released.recv();
+                })
+                .await
+            }
+        });
+        is_started.await.unwrap();
+        // Queue a job, then stop waiting for it.
+        let ran = Arc::new(AtomicBool::new(false));
+        let flag = Arc::clone(&ran);
+        tokio::select! {
+            biased;
+            _ = pool.run(move |_, _| flag.store(true, Ordering::SeqCst)) => panic!("answered while the thread was busy"),
+            () = std::future::ready(()) => {}
+        }
+        release.send(()).unwrap();
+        busy.await.unwrap().unwrap();
+        // One thread takes jobs in order: once this one answers, the abandoned one was taken.
+        pool.run(|_, _| ()).await.unwrap();
+        assert!(!ran.load(Ordering::SeqCst));
+    }
+
+    #[tokio::test]
+    async fn a_pool_whose_threads_died_answers_an_error() {
+        let pool =
+            HashPool::with_threads(PasswordHasher::with_params(8, 1, 1).unwrap(), 1).unwrap();
+        let died = pool.run(|_, _| panic!("a job that dies")).await;
+        assert!(matches!(died, Err(VaultError::Password(_))));
+        // The thread is gone, and with it the queue: later requests get an error, not a hang.
+        let later = pool.hash(pw("pass word 1")).await;
+        assert!(matches!(later, Err(VaultError::Password(_))));
     }
 }
