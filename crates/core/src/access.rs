@@ -216,11 +216,11 @@ impl Jikimi {
                 reason,
             });
         }
-        if self.store().member(member).await?.is_none() {
+        let Some(rows) = self.store().member_items(member, Some(&item_names)).await? else {
+            self.keyring().forget_member_key(member);
             return Err(CoreError::NotFound("member"));
-        }
+        };
         let key = self.member_key(member).await?;
-        let rows = self.store().items(member, Some(&item_names)).await?;
         let owner = member.to_string();
         let mut out = BTreeMap::new();
         let mut withheld = Vec::new();

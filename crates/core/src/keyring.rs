@@ -89,11 +89,37 @@ pub(crate) fn retention_context(class: &str, bucket: &str) -> String {
 const BLIND_INDEX_CONTEXT: &str = "system:blind_index";
 const AUDIT_CHAIN_CONTEXT: &str = "system:audit_chain";
 
+/// How long an unwrapped member key is kept in memory after it was read from the key store.
+const MEMBER_KEY_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Unwrapped member keys kept at most (32 bytes each, zeroized when dropped).
+const MEMBER_KEY_CACHE: usize = 10_000;
+
+/// A member key read recently, and when it was read.
+type CachedKey = Arc<(std::time::Instant, Arc<DataKey>)>;
+
 /// The master key plus the key store: hands out unwrapped keys to the domain.
-#[derive(Debug)]
+///
+/// Member keys just read are kept for [`MEMBER_KEY_TTL`], so reading the My page does not read
+/// the key store every time (ARCHITECTURE.md, "Member keys in memory"). A cached key is only
+/// ever used after the same request has found the member's rows: a member key never changes
+/// during the member's life, and withdrawal deletes the rows before it destroys the key, so a
+/// key cached here cannot open anything once the member has left. Destroying a key here drops
+/// it from the cache; another instance's copy expires within the TTL.
 pub struct Keyring {
     master: MasterKey,
     store: Arc<dyn KeyStore>,
+    member_keys: quick_cache::sync::Cache<Uuid, CachedKey>,
+}
+
+impl std::fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Keyring")
+            .field("master", &self.master)
+            .field("store", &self.store)
+            .field("cached_member_keys", &self.member_keys.len())
+            .finish()
+    }
 }
 
 impl Keyring {
@@ -114,7 +140,7 @@ impl Keyring {
                     ));
                 }
                 store.init_fingerprint(&given).await?;
-                let ring = Self { master, store };
+                let ring = Self::new(master, store);
                 // The genesis anchor: from now on an installation without an authentic anchor
                 // has lost it (see `audit.rs`).
                 let genesis = crate::audit::genesis_anchor(&ring.chain_key().await?);
@@ -124,7 +150,15 @@ impl Keyring {
                 return Ok(ring);
             }
         }
-        Ok(Self { master, store })
+        Ok(Self::new(master, store))
+    }
+
+    fn new(master: MasterKey, store: Arc<dyn KeyStore>) -> Self {
+        Self {
+            master,
+            store,
+            member_keys: quick_cache::sync::Cache::new(MEMBER_KEY_CACHE),
+        }
     }
 
     pub fn fingerprint(&self) -> String {
@@ -201,16 +235,46 @@ impl Keyring {
         Ok(key)
     }
 
-    pub async fn member_key(&self, member: Uuid) -> Result<Option<DataKey>> {
+    /// A member's key: from memory if it was read within [`MEMBER_KEY_TTL`], else from the key
+    /// store. Callers use it only after finding the member's rows (see [`Keyring`]).
+    pub async fn member_key(&self, member: Uuid) -> Result<Option<Arc<DataKey>>> {
+        if let Some(cached) = self.member_keys.get(&member) {
+            if cached.0.elapsed() < MEMBER_KEY_TTL {
+                return Ok(Some(cached.1.clone()));
+            }
+            self.member_keys.remove(&member);
+        }
         match self.store.get(&member_context(member)).await? {
-            Some(rec) => Ok(Some(self.unwrap_record(&rec)?)),
-            None => Ok(None),
+            Some(rec) => {
+                let key = Arc::new(self.unwrap_record(&rec)?);
+                self.member_keys
+                    .insert(member, Arc::new((std::time::Instant::now(), key.clone())));
+                Ok(Some(key))
+            }
+            None => {
+                self.member_keys.remove(&member);
+                Ok(None)
+            }
         }
     }
 
-    /// Destroys a member's key: every copy of their sealed data becomes unreadable.
+    /// Drops a member's key from memory (the member is gone).
+    pub fn forget_member_key(&self, member: Uuid) {
+        self.member_keys.remove(&member);
+    }
+
+    /// How many member keys this instance holds in memory (for tests and diagnostics).
+    pub fn cached_member_keys(&self) -> usize {
+        self.member_keys.len()
+    }
+
+    /// Destroys a member's key: every copy of their sealed data becomes unreadable. Its copy in
+    /// this instance's memory goes first, and again after (a read racing the deletion).
     pub async fn destroy_member_key(&self, member: Uuid) -> Result<bool> {
-        Ok(self.store.delete(&member_context(member)).await?)
+        self.member_keys.remove(&member);
+        let deleted = self.store.delete(&member_context(member)).await?;
+        self.member_keys.remove(&member);
+        Ok(deleted)
     }
 
     /// The key of a retention bucket (class + expiry day), created on first use. Every record

@@ -243,7 +243,7 @@ impl Jikimi {
 
     /// The member's key. A member who withdrew meanwhile (on this instance or another) is
     /// `NotFound`; a live member without a key is an integrity error.
-    pub(crate) async fn member_key(&self, member: Uuid) -> Result<DataKey> {
+    pub(crate) async fn member_key(&self, member: Uuid) -> Result<std::sync::Arc<DataKey>> {
         match self.keyring().member_key(member).await? {
             Some(key) => Ok(key),
             None if self.store().member(member).await?.is_none() => {

@@ -17,6 +17,7 @@ jikimi_testkit::backend_tests!(
     abuse_limits_are_shared_by_instances,
     the_audit_chain_stays_one_chain_with_concurrent_writers,
     a_reveal_is_audited_before_it_returns,
+    a_member_key_kept_in_memory_opens_nothing_after_withdrawal,
 );
 
 const SEED: &str = "lifeplan-seed";
@@ -366,4 +367,67 @@ async fn reveals_of(app: &Jikimi, member: uuid::Uuid) -> usize {
         .iter()
         .filter(|r| r.member_id == Some(member) && r.action == "item.reveal")
         .count()
+}
+
+/// DESIGN 2 and 4: member keys just read stay in memory for a short while (ARCHITECTURE.md,
+/// "Member keys in memory"). The instance that withdraws a member drops the key at once; an
+/// instance that still holds it opens nothing with it — the member's rows are gone first — and
+/// drops it on that first try.
+async fn a_member_key_kept_in_memory_opens_nothing_after_withdrawal(b: Backend) {
+    let (t, other) = two(b).await;
+    let p = person(7100);
+    let id = t.app.sign_up(seed_signup(&p)).await.unwrap();
+    let keep = t.app.sign_up(seed_signup(&person(7101))).await.unwrap();
+    for app in [&t.app, &other] {
+        for m in [id, keep] {
+            app.reveal(
+                &Actor::Member(m),
+                None,
+                m,
+                &["email"],
+                jikimi_core::SUBJECT_ACCESS,
+            )
+            .await
+            .unwrap();
+        }
+        assert_eq!(app.keyring().cached_member_keys(), 2);
+    }
+    t.app
+        .withdraw(&Actor::Member(id), id, "test")
+        .await
+        .unwrap();
+    assert_eq!(
+        t.app.keyring().cached_member_keys(),
+        1,
+        "the withdrawing instance keeps no copy"
+    );
+    assert_eq!(other.keyring().cached_member_keys(), 2);
+    let e = other
+        .reveal(
+            &Actor::Member(id),
+            None,
+            id,
+            &["email"],
+            jikimi_core::SUBJECT_ACCESS,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, CoreError::NotFound("member")), "{e:?}");
+    assert_eq!(
+        other.keyring().cached_member_keys(),
+        1,
+        "the other instance dropped its copy"
+    );
+    // The member who stayed is still served from memory and from the store alike.
+    let shown = other
+        .reveal(
+            &Actor::Member(keep),
+            None,
+            keep,
+            &["email"],
+            jikimi_core::SUBJECT_ACCESS,
+        )
+        .await
+        .unwrap();
+    assert_eq!(shown["email"].expose(), person(7101).email);
 }

@@ -81,7 +81,11 @@ impl SqliteDurability {
 
 #[derive(Debug, Clone)]
 pub struct SqliteKeyStore {
+    /// The one connection that writes (key writes are rare and must be serialised).
     pool: SqlitePool,
+    /// Read-only connections for the key lookups of every reveal, so they never queue behind a
+    /// key write (a sign-up's new key, the audit anchor's update, each synced to disk).
+    read: SqlitePool,
 }
 
 pub(crate) fn sqlite_connect_options(url: &str, create: bool) -> Result<SqliteConnectOptions> {
@@ -122,16 +126,20 @@ pub(crate) fn sqlite_connect_options(url: &str, create: bool) -> Result<SqliteCo
 impl SqliteKeyStore {
     pub async fn open(url: &str, create: bool) -> Result<Self> {
         let opts = sqlite_connect_options(url, create)?;
-        // One connection: key writes are rare and must be serialised.
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .test_before_acquire(false)
-            .connect_with(opts)
+            .connect_with(opts.clone())
             .await?;
         let mut migrator = sqlx::migrate!("./migrations/keys-sqlite");
         migrator.set_ignore_missing(true);
         migrator.run(&pool).await?;
-        Ok(Self { pool })
+        let read = SqlitePoolOptions::new()
+            .max_connections(2)
+            .test_before_acquire(false)
+            .connect_with(opts.read_only(true))
+            .await?;
+        Ok(Self { pool, read })
     }
 
     /// The journal mode and `synchronous` level of the connection that writes (for tests and
@@ -150,7 +158,8 @@ impl SqliteKeyStore {
 }
 
 /// The `KeyStore` implementation shared by both backends (the SQL is the same; `$n` parameters).
-/// `$store` must have a `pool` and an `after_delete` method.
+/// `$store` must have a `pool` (writes), a `read` pool (key and meta lookups; the same pool on
+/// PostgreSQL) and an `after_delete` method.
 macro_rules! key_store_impl {
     ($store:ident) => {
         fn key_record<R: sqlx::Row>(row: &R) -> $crate::Result<$crate::KeyRecord>
@@ -165,7 +174,7 @@ macro_rules! key_store_impl {
     async fn fingerprint(&self) -> $crate::Result<Option<String>> {
         Ok(
             sqlx::query_scalar("SELECT value FROM key_meta WHERE name = 'master_fingerprint'")
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.read)
                 .await?,
         )
     }
@@ -198,7 +207,7 @@ macro_rules! key_store_impl {
         Ok(
             sqlx::query_scalar("SELECT value FROM key_meta WHERE name = $1")
                 .bind(name)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&self.read)
                 .await?,
         )
     }

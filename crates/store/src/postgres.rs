@@ -167,13 +167,18 @@ crate::sql::store_impl!(PgStore);
 #[derive(Debug, Clone)]
 pub struct PgKeyStore {
     pool: PgPool,
+    /// The same pool: PostgreSQL's readers never wait for writers.
+    read: PgPool,
 }
 
 impl PgKeyStore {
     pub async fn open(url: &str) -> Result<Self> {
         let pool = pool(url, KEY_CONNECTIONS).await?;
         check_migrated(&pool, &key_migrations(), "key store").await?;
-        Ok(Self { pool })
+        Ok(Self {
+            read: pool.clone(),
+            pool,
+        })
     }
 
     /// A deleted key's row is gone for every reader at commit; VACUUM reclaims its space.

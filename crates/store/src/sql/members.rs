@@ -19,6 +19,13 @@ pub trait MemberStore: Send + Sync {
     async fn count_members(&self) -> Result<i64>;
     /// Sealed items of a member; all of them when `only` is `None`.
     async fn items(&self, member: Uuid, only: Option<&[String]>) -> Result<Vec<ItemRow>>;
+    /// [`items`](Self::items) and whether the member exists, in one query: `None` when there is
+    /// no such member.
+    async fn member_items(
+        &self,
+        member: Uuid,
+        only: Option<&[String]>,
+    ) -> Result<Option<Vec<ItemRow>>>;
     /// Applies a change to an active member in one transaction; `NotFound` if the member is gone.
     /// Returns how many sessions it ended.
     async fn apply(&self, change: MemberChange) -> Result<u64>;
@@ -187,6 +194,43 @@ macro_rules! member_sql {
                     .into_iter()
                     .filter(|r| only.is_none_or(|o| o.contains(&r.item_id)))
                     .collect())
+            }
+
+            async fn member_items(
+                &self,
+                member: uuid::Uuid,
+                only: Option<&[String]>,
+            ) -> $crate::Result<Option<Vec<$crate::ItemRow>>> {
+                type Joined = (
+                    Option<String>,
+                    Option<Vec<u8>>,
+                    Option<bool>,
+                    Option<chrono::DateTime<chrono::Utc>>,
+                );
+                let rows: Vec<Joined> = sqlx::query_as(
+                    "SELECT i.item_id, i.sealed, i.correction_pending, i.updated_at
+                     FROM members m LEFT JOIN member_items i ON i.member_id = m.id
+                     WHERE m.id = $1 ORDER BY i.item_id",
+                )
+                .bind(member)
+                .fetch_all(&self.read)
+                .await?;
+                if rows.is_empty() {
+                    return Ok(None);
+                }
+                Ok(Some(
+                    rows.into_iter()
+                        .filter_map(|(item_id, sealed, pending, updated_at)| {
+                            Some($crate::ItemRow {
+                                item_id: item_id?,
+                                sealed: sealed?,
+                                correction_pending: pending?,
+                                updated_at: updated_at?,
+                            })
+                        })
+                        .filter(|r| only.is_none_or(|o| o.contains(&r.item_id)))
+                        .collect(),
+                ))
             }
 
             async fn apply(&self, c: $crate::MemberChange) -> $crate::Result<u64> {
