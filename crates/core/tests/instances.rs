@@ -18,6 +18,7 @@ jikimi_testkit::backend_tests!(
     the_audit_chain_stays_one_chain_with_concurrent_writers,
     a_reveal_is_audited_before_it_returns,
     a_member_key_kept_in_memory_opens_nothing_after_withdrawal,
+    a_change_that_fails_in_a_batch_fails_alone,
 );
 
 const SEED: &str = "lifeplan-seed";
@@ -430,4 +431,91 @@ async fn a_member_key_kept_in_memory_opens_nothing_after_withdrawal(b: Backend) 
         .await
         .unwrap();
     assert_eq!(shown["email"].expose(), person(7101).email);
+}
+
+/// DESIGN 5 (I3): on SQLite, changes and reveals that arrive together commit in one transaction
+/// (`store/src/sql/batch.rs`), each change in its own savepoint. Rounds of two members
+/// correcting their e-mail to one new address at once, beside reveals: in every round exactly one
+/// wins, the other gets "already a member" and leaves nothing — not its value, not its audit
+/// row — while every reveal and the winner commit. The chain verifies at the end.
+async fn a_change_that_fails_in_a_batch_fails_alone(b: Backend) {
+    let (t, other) = two(b).await;
+    let a = t.app.sign_up(seed_signup(&person(7200))).await.unwrap();
+    let c = t.app.sign_up(seed_signup(&person(7201))).await.unwrap();
+    let before = t.app.verify_audit().await.unwrap().rows;
+    let mut corrections = 0;
+    for round in 0..8u32 {
+        let wanted = format!("batch{round}@example.com");
+        let mut reveals = Vec::new();
+        for i in 0..8usize {
+            let app = if i % 2 == 0 {
+                t.app.clone()
+            } else {
+                other.clone()
+            };
+            let m = if i % 4 < 2 { a } else { c };
+            reveals.push(tokio::spawn(async move {
+                app.reveal(
+                    &Actor::Member(m),
+                    None,
+                    m,
+                    &["email"],
+                    jikimi_core::SUBJECT_ACCESS,
+                )
+                .await
+                .map(|_| ())
+            }));
+        }
+        let change = |m: uuid::Uuid| {
+            let app = t.app.clone();
+            let wanted = wanted.clone();
+            tokio::spawn(async move {
+                let mut items = std::collections::BTreeMap::new();
+                items.insert("email".to_owned(), Some(Revealed::new(wanted)));
+                app.correct(&Actor::Member(m), m, items).await
+            })
+        };
+        let (ra, rc) = (change(a), change(c));
+        let (ra, rc) = (ra.await.unwrap(), rc.await.unwrap());
+        for r in reveals {
+            r.await.unwrap().unwrap();
+        }
+        let (winner, loser, lost) = match (&ra, &rc) {
+            (Ok(()), Err(e)) => (a, c, e),
+            (Err(e), Ok(())) => (c, a, e),
+            other => panic!("round {round}: exactly one correction must win: {other:?}"),
+        };
+        assert!(matches!(lost, CoreError::AlreadyMember { .. }), "{lost:?}");
+        corrections += 1;
+        let shown = |m| {
+            let app = other.clone();
+            async move {
+                app.reveal(
+                    &Actor::Member(m),
+                    None,
+                    m,
+                    &["email"],
+                    jikimi_core::SUBJECT_ACCESS,
+                )
+                .await
+                .unwrap()["email"]
+                    .expose()
+                    .to_owned()
+            }
+        };
+        assert_eq!(shown(winner).await, wanted);
+        assert_ne!(
+            shown(loser).await,
+            wanted,
+            "the failed change left its value"
+        );
+    }
+    let rows = t.app.store().audit_rows(before, i64::MAX).await.unwrap();
+    let corrected = rows.iter().filter(|r| r.action == "item.correct").count();
+    assert_eq!(
+        corrected, corrections,
+        "one audit row per committed change, none for failed ones"
+    );
+    let report = t.app.verify_audit().await.unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
 }

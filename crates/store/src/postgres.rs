@@ -115,7 +115,7 @@ pub struct PgStore {
     write: PgPool,
     read: PgPool,
     linker: Arc<dyn ChainLinker>,
-    audit: crate::sql::batch::AuditWriter,
+    writer: crate::sql::batch::Writer,
 }
 
 impl PgStore {
@@ -124,7 +124,7 @@ impl PgStore {
         let write = pool(url, DATA_CONNECTIONS).await?;
         check_migrated(&write, &data_migrations(), "database").await?;
         Ok(Self {
-            audit: audit_writer(&write, &linker),
+            writer: store_writer(&write, &linker),
             read: write.clone(),
             write,
             linker,
@@ -140,6 +140,10 @@ type Db = Postgres;
 type Tx<'a> = sqlx::Transaction<'a, Db>;
 
 const BEGIN: &str = "BEGIN";
+
+/// Changes lock member rows: they keep their own transactions, never inside a batch that holds
+/// the audit lock (see `sql/batch.rs`).
+const GROUP_CHANGES: bool = false;
 
 const FOR_UPDATE: &str = " FOR UPDATE";
 

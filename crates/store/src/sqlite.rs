@@ -21,7 +21,7 @@ pub struct SqliteStore {
     write: SqlitePool,
     read: SqlitePool,
     linker: Arc<dyn ChainLinker>,
-    audit: crate::sql::batch::AuditWriter,
+    writer: crate::sql::batch::Writer,
 }
 
 impl SqliteStore {
@@ -45,7 +45,7 @@ impl SqliteStore {
             .connect_with(opts.read_only(true))
             .await?;
         Ok(Self {
-            audit: audit_writer(&write, &linker),
+            writer: store_writer(&write, &linker),
             write,
             read,
             linker,
@@ -85,6 +85,9 @@ type Tx<'a> = sqlx::Transaction<'a, Db>;
 /// CLI command) waits for it (busy timeout) instead of failing when a read lock cannot be
 /// upgraded.
 const BEGIN: &str = "BEGIN IMMEDIATE";
+
+/// One connection writes: member changes join the writer's batches (one commit for many).
+const GROUP_CHANGES: bool = true;
 
 /// One connection per process writes, and `BEGIN IMMEDIATE` serialises processes, so rows need
 /// no locks.

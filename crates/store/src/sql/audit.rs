@@ -14,9 +14,10 @@ pub trait AuditStore: Send + Sync {
     async fn audit_head(&self) -> Result<Option<AuditRow>>;
 }
 
-/// Expands `append_audit_tx`, the audit writer (`audit_writer`) and `impl AuditStore for $store`.
-/// Needs from the backend module: `BEGIN`, `Db`, `Tx` and `lock_audit(tx)`, which serialises
-/// appends (an advisory lock on PostgreSQL), and an `audit` field (the writer) on `$store`.
+/// Expands `append_audit_tx` (and `append_audit_refs`, for the writer's batches) and
+/// `impl AuditStore for $store`. Needs from the backend module: `BEGIN`, `Tx` and
+/// `lock_audit(tx)`, which serialises appends (an advisory lock on PostgreSQL), and a `writer`
+/// on `$store` (standalone appends are group-committed: `batch.rs`).
 macro_rules! audit_sql {
     ($store:ident) => {
         use $crate::types::canonical_body;
@@ -92,42 +93,11 @@ macro_rules! audit_sql {
             Ok(())
         }
 
-        /// The audit writer's transaction: one batch of standalone appends (see `sql/batch.rs`).
-        struct AuditSink {
-            pool: sqlx::Pool<Db>,
-            linker: std::sync::Arc<dyn $crate::ChainLinker>,
-        }
-
-        impl $crate::sql::batch::BatchSink for AuditSink {
-            fn write<'a>(
-                &'a self,
-                entries: Vec<&'a $crate::AuditEntry>,
-            ) -> impl std::future::Future<Output = $crate::Result<()>> + Send + 'a {
-                async move {
-                    let mut tx = self.pool.begin_with(BEGIN).await?;
-                    append_audit_refs(&mut tx, self.linker.as_ref(), &entries).await?;
-                    tx.commit().await?;
-                    Ok(())
-                }
-            }
-        }
-
-        /// Starts the store's audit writer on its writing pool.
-        fn audit_writer(
-            pool: &sqlx::Pool<Db>,
-            linker: &std::sync::Arc<dyn $crate::ChainLinker>,
-        ) -> $crate::sql::batch::AuditWriter {
-            $crate::sql::batch::AuditWriter::spawn(AuditSink {
-                pool: pool.clone(),
-                linker: linker.clone(),
-            })
-        }
-
         #[async_trait::async_trait]
         impl $crate::AuditStore for $store {
             /// Grouped with concurrent appends into one transaction; returns after its commit.
             async fn append_audit(&self, entries: Vec<$crate::AuditEntry>) -> $crate::Result<()> {
-                self.audit.append(entries).await
+                self.writer.append(entries).await
             }
 
             async fn audit_rows(

@@ -1,6 +1,13 @@
-//! Group commit for audit appends that stand alone (a reveal's row, a denied reveal, an office
-//! action): concurrent requests' rows are written by one task in one transaction, with one commit
+//! Group commit: audit appends that stand alone (a reveal's row, a denied reveal, an office
+//! action) and, on SQLite, member changes (`apply`: a correction, a consent change, a password
+//! change) from concurrent requests are written by one task in one transaction, with one commit
 //! (one WAL flush) for all of them, and each request is answered only **after** that commit.
+//!
+//! A change runs inside its own savepoint: should it fail (the member is gone, an index is taken)
+//! it is rolled back alone and its request gets its error, while the rest of the batch commits —
+//! a change and its audit row still commit together or not at all. On PostgreSQL changes keep
+//! their own transactions: they lock the member's row, and a batch holding the audit lock must
+//! never wait for a row lock (PostgreSQL already shares WAL flushes between concurrent commits).
 //!
 //! The task takes what is queued when it wakes — no timer, so a lone request waits for nothing —
 //! up to [`MAX_BATCH_ENTRIES`] rows. The chain stays one line: the batch takes the audit lock
@@ -17,41 +24,58 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{AuditEntry, Result, StoreError};
+use crate::{AuditEntry, MemberChange, Result, StoreError};
 
-/// Rows per batch transaction at most.
+/// Audit rows and changes per batch transaction at most.
 pub(crate) const MAX_BATCH_ENTRIES: usize = 1024;
 
 /// Requests waiting to be written at most; a full queue makes the next request wait.
 const QUEUE: usize = 4096;
 
-pub(crate) struct Job {
-    pub(crate) entries: Vec<AuditEntry>,
-    pub(crate) done: oneshot::Sender<Result<()>>,
+/// One request's write.
+pub(crate) enum Op {
+    Audit(Vec<AuditEntry>),
+    Apply(Box<MemberChange>),
 }
 
-/// The sending side of a store's audit writer task. Clones share the task; the task ends when the
-/// last clone is dropped, after writing what was queued.
-#[derive(Clone)]
-pub(crate) struct AuditWriter {
-    jobs: mpsc::Sender<Job>,
-}
-
-impl std::fmt::Debug for AuditWriter {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuditWriter").finish_non_exhaustive()
+impl Op {
+    fn weight(&self) -> usize {
+        match self {
+            Op::Audit(entries) => entries.len(),
+            Op::Apply(_) => 1,
+        }
     }
 }
 
-/// What a batch write needs from the backend: one transaction with every job's rows, committed.
+struct Job {
+    op: Op,
+    done: oneshot::Sender<Result<u64>>,
+}
+
+/// The sending side of a store's writer task. Clones share the task; the task ends when the last
+/// clone is dropped, after writing what was queued.
+#[derive(Clone)]
+pub(crate) struct Writer {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer").finish_non_exhaustive()
+    }
+}
+
+/// What a batch needs from the backend: one transaction with every op, in order, committed. The
+/// outer error fails the whole batch (nothing committed); otherwise one result per op (a change
+/// rolled back alone has its error there; what committed has `Ok`).
 pub(crate) trait BatchSink: Send + Sync + 'static {
     fn write<'a>(
         &'a self,
-        entries: Vec<&'a AuditEntry>,
-    ) -> impl std::future::Future<Output = Result<()>> + Send + 'a;
+        ops: Vec<&'a Op>,
+    ) -> impl std::future::Future<Output = Result<Vec<Result<u64>>>> + Send + 'a;
 }
 
-impl AuditWriter {
+impl Writer {
     /// Starts the writer task on the current Tokio runtime.
     pub(crate) fn spawn(sink: impl BatchSink) -> Self {
         let (jobs, rx) = mpsc::channel(QUEUE);
@@ -64,66 +88,152 @@ impl AuditWriter {
         if entries.is_empty() {
             return Ok(());
         }
+        self.submit(Op::Audit(entries)).await.map(|_| ())
+    }
+
+    /// Applies a member change (see `MemberStore::apply`) and returns once it is committed.
+    pub(crate) async fn apply(&self, change: MemberChange) -> Result<u64> {
+        self.submit(Op::Apply(Box::new(change))).await
+    }
+
+    async fn submit(&self, op: Op) -> Result<u64> {
         let (done, answer) = oneshot::channel();
         self.jobs
-            .send(Job { entries, done })
+            .send(Job { op, done })
             .await
-            .map_err(|_| StoreError::Failed("the audit writer has stopped".into()))?;
+            .map_err(|_| StoreError::Failed("the store's writer has stopped".into()))?;
         answer
             .await
-            .map_err(|_| StoreError::Failed("the audit writer stopped before answering".into()))?
+            .map_err(|_| StoreError::Failed("the store's writer stopped before answering".into()))?
     }
 }
 
 async fn run(sink: Arc<impl BatchSink>, mut rx: mpsc::Receiver<Job>) {
     let mut batches: u64 = 0;
-    let mut rows: u64 = 0;
+    let mut ops: u64 = 0;
     let mut largest: usize = 0;
     while let Some(first) = rx.recv().await {
-        let mut count = first.entries.len();
+        let mut weight = first.op.weight();
         let mut batch = vec![first];
-        while count < MAX_BATCH_ENTRIES {
+        while weight < MAX_BATCH_ENTRIES {
             match rx.try_recv() {
                 Ok(job) => {
-                    count += job.entries.len();
+                    weight += job.op.weight();
                     batch.push(job);
                 }
                 Err(_) => break,
             }
         }
-        let result = sink
-            .write(batch.iter().flat_map(|j| j.entries.iter()).collect())
-            .await;
+        let result = sink.write(batch.iter().map(|j| &j.op).collect()).await;
         batches += 1;
-        rows += count as u64;
+        ops += batch.len() as u64;
         largest = largest.max(batch.len());
-        tracing::trace!(requests = batch.len(), rows = count, "audit batch");
+        tracing::trace!(requests = batch.len(), weight, "write batch");
         match result {
-            Ok(()) => {
-                for job in batch {
-                    // A request that went away no longer waits; its rows are committed anyway.
-                    let _ = job.done.send(Ok(()));
+            Ok(results) if results.len() == batch.len() => {
+                for (job, result) in batch.into_iter().zip(results) {
+                    // A request that went away no longer waits; what it wrote is committed.
+                    let _ = job.done.send(result);
                 }
             }
-            Err(e) => {
-                let text = e.to_string();
-                tracing::error!(error = %text, requests = batch.len(), "audit batch failed");
-                let mut first = Some(e);
-                for job in batch {
-                    let err = first
-                        .take()
-                        .unwrap_or_else(|| StoreError::Failed(text.clone()));
-                    let _ = job.done.send(Err(err));
-                }
-            }
+            Ok(_) => fail_all(
+                batch,
+                StoreError::Failed("write batch answered the wrong number of results".into()),
+            ),
+            Err(e) => fail_all(batch, e),
         }
     }
     if batches > 0 {
         tracing::debug!(
             batches,
-            rows,
+            ops,
             largest_batch = largest,
-            "audit writer stopped"
+            "store writer stopped"
         );
     }
 }
+
+/// Nothing of the batch was committed: every request in it gets the error.
+fn fail_all(batch: Vec<Job>, e: StoreError) {
+    let text = e.to_string();
+    tracing::error!(error = %text, requests = batch.len(), "write batch failed");
+    let mut first = Some(e);
+    for job in batch {
+        let err = first
+            .take()
+            .unwrap_or_else(|| StoreError::Failed(text.clone()));
+        let _ = job.done.send(Err(err));
+    }
+}
+
+/// Expands the backend's batch transaction (`WriterSink`) and `store_writer(&pool, &linker)`,
+/// which starts the writer task. Needs from the backend module: `BEGIN`, `Db`, `Tx`, and the
+/// helpers `append_audit_refs` and `apply_tx` (expanded by the audit and member macros).
+macro_rules! writer_sql {
+    () => {
+        /// One batch: the ops in queue order in one transaction; consecutive audit appends as one
+        /// multi-row insert; each change in its own savepoint.
+        struct WriterSink {
+            pool: sqlx::Pool<Db>,
+            linker: std::sync::Arc<dyn $crate::ChainLinker>,
+        }
+
+        impl $crate::sql::batch::BatchSink for WriterSink {
+            fn write<'a>(
+                &'a self,
+                ops: Vec<&'a $crate::sql::batch::Op>,
+            ) -> impl std::future::Future<Output = $crate::Result<Vec<$crate::Result<u64>>>>
+            + Send
+            + 'a {
+                async move {
+                    use $crate::sql::batch::Op;
+                    let mut tx = self.pool.begin_with(BEGIN).await?;
+                    let mut results = Vec::with_capacity(ops.len());
+                    let mut pending: Vec<&$crate::AuditEntry> = Vec::new();
+                    for op in ops {
+                        match op {
+                            Op::Audit(entries) => {
+                                pending.extend(entries.iter());
+                                results.push(Ok(0));
+                            }
+                            Op::Apply(change) => {
+                                append_audit_refs(&mut tx, self.linker.as_ref(), &pending).await?;
+                                pending.clear();
+                                sqlx::query("SAVEPOINT change").execute(&mut *tx).await?;
+                                match apply_tx(&mut tx, self.linker.as_ref(), change).await {
+                                    Ok(ended) => {
+                                        sqlx::query("RELEASE change").execute(&mut *tx).await?;
+                                        results.push(Ok(ended));
+                                    }
+                                    Err(e) => {
+                                        sqlx::query("ROLLBACK TO change")
+                                            .execute(&mut *tx)
+                                            .await?;
+                                        sqlx::query("RELEASE change").execute(&mut *tx).await?;
+                                        results.push(Err(e));
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    append_audit_refs(&mut tx, self.linker.as_ref(), &pending).await?;
+                    tx.commit().await?;
+                    Ok(results)
+                }
+            }
+        }
+
+        /// Starts the store's writer task on its writing pool.
+        fn store_writer(
+            pool: &sqlx::Pool<Db>,
+            linker: &std::sync::Arc<dyn $crate::ChainLinker>,
+        ) -> $crate::sql::batch::Writer {
+            $crate::sql::batch::Writer::spawn(WriterSink {
+                pool: pool.clone(),
+                linker: linker.clone(),
+            })
+        }
+    };
+}
+
+pub(crate) use writer_sql;

@@ -81,6 +81,86 @@ macro_rules! member_sql {
             Ok(())
         }
 
+        /// The body of `apply`: a member change inside `tx` (its own transaction on PostgreSQL, a
+        /// savepoint of the writer's batch on SQLite). Returns how many sessions it ended.
+        async fn apply_tx(
+            tx: &mut Tx<'_>,
+            linker: &dyn $crate::ChainLinker,
+            c: &$crate::MemberChange,
+        ) -> $crate::Result<u64> {
+            let touched = sqlx::query(
+                "UPDATE members SET updated_at = $1 WHERE id = $2 AND status = 'active'",
+            )
+            .bind(c.at)
+            .bind(c.member_id)
+            .execute(&mut **tx)
+            .await?;
+            if touched.rows_affected() != 1 {
+                return Err($crate::StoreError::NotFound("member"));
+            }
+            for item in &c.set_items {
+                sqlx::query(
+                    "INSERT INTO member_items (member_id, item_id, sealed, correction_pending, updated_at)
+                     VALUES ($1, $2, $3, FALSE, $4)
+                     ON CONFLICT (member_id, item_id) DO UPDATE SET sealed = excluded.sealed,
+                         correction_pending = FALSE, updated_at = excluded.updated_at",
+                )
+                .bind(c.member_id)
+                .bind(&item.item_id)
+                .bind(&item.sealed)
+                .bind(c.at)
+                .execute(&mut **tx)
+                .await?;
+            }
+            for item in &c.remove_items {
+                sqlx::query("DELETE FROM member_items WHERE member_id = $1 AND item_id = $2")
+                    .bind(c.member_id)
+                    .bind(item)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            for (item, pending) in &c.correction_marks {
+                sqlx::query(
+                    "UPDATE member_items SET correction_pending = $1 WHERE member_id = $2 AND item_id = $3",
+                )
+                .bind(pending)
+                .bind(c.member_id)
+                .bind(item)
+                .execute(&mut **tx)
+                .await?;
+            }
+            for domain in &c.remove_indexes {
+                sqlx::query("DELETE FROM blind_indexes WHERE member_id = $1 AND domain = $2")
+                    .bind(c.member_id)
+                    .bind(domain)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            set_indexes_tx(tx, c.member_id, &c.set_indexes).await?;
+            if let Some(hash) = &c.password_hash {
+                sqlx::query("UPDATE members SET password_hash = $1 WHERE id = $2")
+                    .bind(hash)
+                    .bind(c.member_id)
+                    .execute(&mut **tx)
+                    .await?;
+            }
+            let mut ended = 0;
+            if let Some(keep) = &c.end_sessions_except {
+                ended = sqlx::query(
+                    "DELETE FROM sessions WHERE member_id = $1 AND token_hash <> $2",
+                )
+                .bind(c.member_id)
+                .bind(keep)
+                .execute(&mut **tx)
+                .await?
+                .rows_affected();
+            }
+            insert_consents_tx(tx, c.member_id, &c.consents).await?;
+            append_audit_tx(tx, linker, &c.audit).await?;
+            insert_jobs_tx(tx, &c.jobs, c.at).await?;
+            Ok(ended)
+        }
+
         #[async_trait::async_trait]
         impl $crate::MemberStore for $store {
             async fn insert_member(&self, m: $crate::NewMember) -> $crate::Result<()> {
@@ -234,77 +314,11 @@ macro_rules! member_sql {
             }
 
             async fn apply(&self, c: $crate::MemberChange) -> $crate::Result<u64> {
+                if GROUP_CHANGES {
+                    return self.writer.apply(c).await;
+                }
                 let mut tx = self.write.begin_with(BEGIN).await?;
-                let touched = sqlx::query(
-                    "UPDATE members SET updated_at = $1 WHERE id = $2 AND status = 'active'",
-                )
-                .bind(c.at)
-                .bind(c.member_id)
-                .execute(&mut *tx)
-                .await?;
-                if touched.rows_affected() != 1 {
-                    return Err($crate::StoreError::NotFound("member"));
-                }
-                for item in &c.set_items {
-                    sqlx::query(
-                        "INSERT INTO member_items (member_id, item_id, sealed, correction_pending, updated_at)
-                         VALUES ($1, $2, $3, FALSE, $4)
-                         ON CONFLICT (member_id, item_id) DO UPDATE SET sealed = excluded.sealed,
-                             correction_pending = FALSE, updated_at = excluded.updated_at",
-                    )
-                    .bind(c.member_id)
-                    .bind(&item.item_id)
-                    .bind(&item.sealed)
-                    .bind(c.at)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                for item in &c.remove_items {
-                    sqlx::query("DELETE FROM member_items WHERE member_id = $1 AND item_id = $2")
-                        .bind(c.member_id)
-                        .bind(item)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                for (item, pending) in &c.correction_marks {
-                    sqlx::query(
-                        "UPDATE member_items SET correction_pending = $1 WHERE member_id = $2 AND item_id = $3",
-                    )
-                    .bind(pending)
-                    .bind(c.member_id)
-                    .bind(item)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                for domain in &c.remove_indexes {
-                    sqlx::query("DELETE FROM blind_indexes WHERE member_id = $1 AND domain = $2")
-                        .bind(c.member_id)
-                        .bind(domain)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                set_indexes_tx(&mut tx, c.member_id, &c.set_indexes).await?;
-                if let Some(hash) = &c.password_hash {
-                    sqlx::query("UPDATE members SET password_hash = $1 WHERE id = $2")
-                        .bind(hash)
-                        .bind(c.member_id)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                let mut ended = 0;
-                if let Some(keep) = &c.end_sessions_except {
-                    ended = sqlx::query(
-                        "DELETE FROM sessions WHERE member_id = $1 AND token_hash <> $2",
-                    )
-                    .bind(c.member_id)
-                    .bind(keep)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                }
-                insert_consents_tx(&mut tx, c.member_id, &c.consents).await?;
-                append_audit_tx(&mut tx, self.linker.as_ref(), &c.audit).await?;
-                insert_jobs_tx(&mut tx, &c.jobs, c.at).await?;
+                let ended = apply_tx(&mut tx, self.linker.as_ref(), &c).await?;
                 tx.commit().await?;
                 Ok(ended)
             }

@@ -53,7 +53,8 @@ pub use sessions::SessionStore;
 /// Expands every aggregate's helpers and trait implementation, and `impl Store for $store`. The
 /// invoking module must define `BEGIN`, `Db`, `Tx`, `FOR_UPDATE`, `CLAIM_JOB`, `lock_audit` and
 /// `$store::after_withdraw`, and `$store` must have `write` and `read` pools, a `linker` and an
-/// `audit` writer (made by `audit_writer(&write, &linker)`).
+/// `writer` (made by `store_writer(&write, &linker)`; `batch.rs`), and `GROUP_CHANGES` says whether
+/// member changes go through the writer (SQLite) or run in their own transactions (PostgreSQL).
 macro_rules! store_impl {
     ($store:ident) => {
         $crate::sql::members::member_sql!($store);
@@ -61,6 +62,7 @@ macro_rules! store_impl {
         $crate::sql::sessions::session_sql!($store);
         $crate::sql::limits::limit_sql!($store);
         $crate::sql::audit::audit_sql!($store);
+        $crate::sql::batch::writer_sql!();
         $crate::sql::jobs::job_sql!($store);
         $crate::sql::retention::retention_sql!($store);
         $crate::sql::office::office_sql!($store);
