@@ -30,23 +30,34 @@ macro_rules! audit_sql {
             linker: &dyn $crate::ChainLinker,
             entries: &[$crate::AuditEntry],
         ) -> $crate::Result<()> {
-            append_audit_refs(tx, linker, &entries.iter().collect::<Vec<_>>()).await
+            append_audit_refs(tx, linker, &mut None, &entries.iter().collect::<Vec<_>>()).await
         }
 
+        /// Appends `entries` inside `tx`. `head` is the chain's last (seq, hash) as this
+        /// transaction knows it: `None` until the first append of the transaction, which takes the
+        /// audit lock and reads it; later appends in the same transaction (the writer's batch)
+        /// continue from it without reading it again.
         async fn append_audit_refs(
             tx: &mut Tx<'_>,
             linker: &dyn $crate::ChainLinker,
+            head: &mut Option<(i64, Vec<u8>)>,
             entries: &[&$crate::AuditEntry],
         ) -> $crate::Result<()> {
             if entries.is_empty() {
                 return Ok(());
             }
-            lock_audit(tx).await?;
-            let last: Option<(i64, Vec<u8>)> =
-                sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            let (mut seq, mut prev) = match head.take() {
+                Some(known) => known,
+                None => {
+                    lock_audit(tx).await?;
+                    let last: Option<(i64, Vec<u8>)> = sqlx::query_as(
+                        "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
+                    )
                     .fetch_optional(&mut **tx)
                     .await?;
-            let (mut seq, mut prev) = last.unwrap_or((0, vec![0u8; 32]));
+                    last.unwrap_or((0, vec![0u8; 32]))
+                }
+            };
             // Rows per INSERT: 12 parameters each, well inside both databases' limits.
             for chunk in entries.chunks(256) {
                 let mut rows = Vec::with_capacity(chunk.len());
@@ -90,6 +101,7 @@ macro_rules! audit_sql {
                 });
                 insert.build().execute(&mut **tx).await?;
             }
+            *head = Some((seq, prev));
             Ok(())
         }
 

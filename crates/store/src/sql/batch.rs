@@ -190,6 +190,8 @@ macro_rules! writer_sql {
                     let mut tx = self.pool.begin_with(BEGIN).await?;
                     let mut results = Vec::with_capacity(ops.len());
                     let mut pending: Vec<&$crate::AuditEntry> = Vec::new();
+                    // The chain's head, read once (under the audit lock) by the first append.
+                    let mut head: Option<(i64, Vec<u8>)> = None;
                     for op in ops {
                         match op {
                             Op::Audit(entries) => {
@@ -197,10 +199,12 @@ macro_rules! writer_sql {
                                 results.push(Ok(0));
                             }
                             Op::Apply(change) => {
-                                append_audit_refs(&mut tx, self.linker.as_ref(), &pending).await?;
+                                let linker = self.linker.as_ref();
+                                append_audit_refs(&mut tx, linker, &mut head, &pending).await?;
                                 pending.clear();
+                                let before = head.clone();
                                 sqlx::query("SAVEPOINT change").execute(&mut *tx).await?;
-                                match apply_tx(&mut tx, self.linker.as_ref(), change).await {
+                                match apply_tx(&mut tx, linker, &mut head, change).await {
                                     Ok(ended) => {
                                         sqlx::query("RELEASE change").execute(&mut *tx).await?;
                                         results.push(Ok(ended));
@@ -210,13 +214,15 @@ macro_rules! writer_sql {
                                             .execute(&mut *tx)
                                             .await?;
                                         sqlx::query("RELEASE change").execute(&mut *tx).await?;
+                                        // Its audit rows were rolled back with it.
+                                        head = before;
                                         results.push(Err(e));
                                     }
                                 }
                             }
                         }
                     }
-                    append_audit_refs(&mut tx, self.linker.as_ref(), &pending).await?;
+                    append_audit_refs(&mut tx, self.linker.as_ref(), &mut head, &pending).await?;
                     tx.commit().await?;
                     Ok(results)
                 }

@@ -86,6 +86,7 @@ macro_rules! member_sql {
         async fn apply_tx(
             tx: &mut Tx<'_>,
             linker: &dyn $crate::ChainLinker,
+            head: &mut Option<(i64, Vec<u8>)>,
             c: &$crate::MemberChange,
         ) -> $crate::Result<u64> {
             let touched = sqlx::query(
@@ -156,7 +157,7 @@ macro_rules! member_sql {
                 .rows_affected();
             }
             insert_consents_tx(tx, c.member_id, &c.consents).await?;
-            append_audit_tx(tx, linker, &c.audit).await?;
+            append_audit_refs(tx, linker, head, &c.audit.iter().collect::<Vec<_>>()).await?;
             insert_jobs_tx(tx, &c.jobs, c.at).await?;
             Ok(ended)
         }
@@ -318,7 +319,7 @@ macro_rules! member_sql {
                     return self.writer.apply(c).await;
                 }
                 let mut tx = self.write.begin_with(BEGIN).await?;
-                let ended = apply_tx(&mut tx, self.linker.as_ref(), &c).await?;
+                let ended = apply_tx(&mut tx, self.linker.as_ref(), &mut None, &c).await?;
                 tx.commit().await?;
                 Ok(ended)
             }
