@@ -16,6 +16,7 @@ use uuid::Uuid;
 use crate::members::*;
 use crate::validate::{self};
 use crate::{Actor, CoreError, FieldError, Jikimi, Result, SUBJECT_ACCESS, SessionInfo};
+use jikimi_store::ItemRow;
 
 pub use jikimi_store::{ConsentEventRow as ConsentEvent, PolicyVersionRow as PolicyVersion};
 
@@ -165,6 +166,21 @@ impl Jikimi {
         items: &[&str],
         purpose: &str,
     ) -> Result<BTreeMap<String, Revealed>> {
+        self.reveal_from(actor, origin, member, items, purpose, None)
+            .await
+    }
+
+    /// [`Jikimi::reveal`], with the member's sealed items already read (`loaded`, all of
+    /// them) or read here (`None`). The same checks, the same audit entry.
+    async fn reveal_from(
+        &self,
+        actor: &Actor,
+        origin: Option<&str>,
+        member: Uuid,
+        items: &[&str],
+        purpose: &str,
+        loaded: Option<Vec<ItemRow>>,
+    ) -> Result<BTreeMap<String, Revealed>> {
         let now = self.clock().now();
         let policy = self.policy().clone();
         let item_names: Vec<String> = items.iter().map(|s| (*s).to_owned()).collect();
@@ -216,7 +232,15 @@ impl Jikimi {
                 reason,
             });
         }
-        let Some(rows) = self.store().member_items(member, Some(&item_names)).await? else {
+        let rows = match loaded {
+            Some(all) => Some(
+                all.into_iter()
+                    .filter(|r| item_names.contains(&r.item_id))
+                    .collect::<Vec<_>>(),
+            ),
+            None => self.store().member_items(member, Some(&item_names)).await?,
+        };
+        let Some(rows) = rows else {
             self.keyring().forget_member_key(member);
             return Err(CoreError::NotFound("member"));
         };
@@ -274,6 +298,32 @@ impl Jikimi {
         actor: &Actor,
         member: Uuid,
     ) -> Result<BTreeMap<String, String>> {
+        self.view_masked_from(actor, member, None).await
+    }
+
+    /// The My page of the session behind `token`, in one read of the data store (the session
+    /// and the member's items together) plus the audit entry: `None` if there is no live
+    /// session. The same checks and audit entry as [`Jikimi::view_masked`].
+    pub async fn own_masked_view(
+        &self,
+        token: &str,
+    ) -> Result<Option<(SessionInfo, BTreeMap<String, String>)>> {
+        let Some((session, items)) = self.session_with_items(token).await? else {
+            return Ok(None);
+        };
+        let member = session.member;
+        let view = self
+            .view_masked_from(&Actor::Member(member), member, Some(items))
+            .await?;
+        Ok(Some((session, view)))
+    }
+
+    async fn view_masked_from(
+        &self,
+        actor: &Actor,
+        member: Uuid,
+        loaded: Option<Vec<ItemRow>>,
+    ) -> Result<BTreeMap<String, String>> {
         let ids: Vec<String> = self
             .policy()
             .items
@@ -283,7 +333,7 @@ impl Jikimi {
             .collect();
         let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
         let values = self
-            .reveal(actor, None, member, &refs, SUBJECT_ACCESS)
+            .reveal_from(actor, None, member, &refs, SUBJECT_ACCESS, loaded)
             .await?;
         Ok(values
             .into_iter()

@@ -366,11 +366,29 @@ impl Jikimi {
     /// The live session for a token, or `None` (unknown, idle too long, past its absolute
     /// expiry, or its member gone). Marks it used.
     pub async fn session(&self, token: &str) -> Result<Option<SessionInfo>> {
-        let now = self.clock().now();
         let hash = token_hash(token);
         let Some(row) = self.store().session(&hash).await? else {
             return Ok(None);
         };
+        self.live_session(row).await
+    }
+
+    /// The session behind `token` and its member's sealed items, in one read (the My page).
+    pub(crate) async fn session_with_items(
+        &self,
+        token: &str,
+    ) -> Result<Option<(SessionInfo, Vec<jikimi_store::ItemRow>)>> {
+        let hash = token_hash(token);
+        let Some((row, items)) = self.store().session_items(&hash).await? else {
+            return Ok(None);
+        };
+        Ok(self.live_session(row).await?.map(|s| (s, items)))
+    }
+
+    /// A stored session if it is still live (ended and deleted if not), its use recorded.
+    async fn live_session(&self, row: jikimi_store::SessionRow) -> Result<Option<SessionInfo>> {
+        let now = self.clock().now();
+        let hash = row.token_hash;
         if now >= row.expires_at || now - row.last_seen_at >= self.settings().session_idle {
             self.store().delete_session(&hash).await?;
             return Ok(None);

@@ -24,6 +24,7 @@ jikimi_testkit::backend_tests!(
     a_use_within_the_touch_interval_is_not_written,
     an_idle_session_never_outlives_idle_after_its_last_use,
     a_session_used_every_50_seconds_stays_alive_for_an_hour,
+    the_my_page_in_one_read_answers_as_session_and_view_do,
 );
 
 fn pw(s: &str) -> Revealed {
@@ -151,6 +152,60 @@ async fn a_session_used_every_50_seconds_stays_alive_for_an_hour(b: Backend) {
             "use {i}"
         );
     }
+}
+
+/// `own_masked_view` reads the session and the items in one query: it answers exactly what
+/// `session` + `view_masked` answer, writes the same audit entry, ends an idle session and
+/// knows no made-up token.
+async fn the_my_page_in_one_read_answers_as_session_and_view_do(b: Backend) {
+    let t = TestApp::on(b, "lifeplan-seed").await;
+    let p = person(24);
+    let id = t.app.sign_up(seed_signup(&p)).await.unwrap();
+    let s = t.app.login(&p.login_id, &pw(&p.password)).await.unwrap();
+    let rows = t.app.verify_audit().await.unwrap().rows;
+    let (session, view) = t
+        .app
+        .own_masked_view(s.token.expose())
+        .await
+        .unwrap()
+        .expect("a live session");
+    assert_eq!(session.member, id);
+    let expected = t.app.view_masked(&Actor::Member(id), id).await.unwrap();
+    assert_eq!(view, expected);
+    assert!(
+        view.contains_key("email") && view.contains_key("phone"),
+        "{view:?}"
+    );
+    assert_ne!(view["email"], p.email, "masked");
+    // One reveal entry each.
+    let audit = t.app.store().audit_rows(rows, i64::MAX).await.unwrap();
+    assert_eq!(audit.len(), 2);
+    assert!(
+        audit
+            .iter()
+            .all(|r| r.action == "item.reveal" && r.member_id == Some(id))
+    );
+    assert_eq!(audit[0].items, audit[1].items);
+
+    assert!(
+        t.app
+            .own_masked_view("not-a-token")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    t.clock.advance(Duration::minutes(30));
+    assert!(
+        t.app
+            .own_masked_view(s.token.expose())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        t.app.session(s.token.expose()).await.unwrap().is_none(),
+        "ended"
+    );
 }
 
 /// R-ACC-04: after 5 failures in the window, even the right password is refused until the lock

@@ -323,6 +323,45 @@ pub fn bearer_token(parts: &Parts) -> Option<&str> {
         .map(str::trim)
 }
 
+/// The session token a request carries (bearer, else the session cookie), not yet looked up:
+/// for a handler that reads the session together with what it shows
+/// (`Jikimi::own_masked_view`). Safe methods only: it checks no CSRF token.
+#[derive(Debug)]
+pub struct SessionToken {
+    pub token: Revealed,
+}
+
+impl SessionToken {
+    fn of(parts: &Parts, state: &AppState) -> Option<(String, bool)> {
+        match bearer_token(parts) {
+            Some(t) => Some((t.to_owned(), false)),
+            None => CookieJar::from_headers(&parts.headers)
+                .get(state.cookie(SESSION_COOKIE))
+                .map(|c| (c.value().to_owned(), true)),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for SessionToken {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let lang = lang_of(parts);
+        if !matches!(parts.method, Method::GET | Method::HEAD) {
+            return Err(ApiError::unauthorized(lang));
+        }
+        match Self::of(parts, state) {
+            Some((token, _)) => Ok(Self {
+                token: Revealed::new(token),
+            }),
+            None => Err(ApiError::unauthorized(lang)),
+        }
+    }
+}
+
 impl FromRequestParts<AppState> for Authed {
     type Rejection = ApiError;
 
@@ -331,14 +370,8 @@ impl FromRequestParts<AppState> for Authed {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let lang = lang_of(parts);
-        let bearer = bearer_token(parts).map(str::to_owned);
-        let (token, via_cookie) = match bearer {
-            Some(t) => (t, false),
-            None => match CookieJar::from_headers(&parts.headers).get(state.cookie(SESSION_COOKIE))
-            {
-                Some(c) => (c.value().to_owned(), true),
-                None => return Err(ApiError::unauthorized(lang)),
-            },
+        let Some((token, via_cookie)) = SessionToken::of(parts, state) else {
+            return Err(ApiError::unauthorized(lang));
         };
         let Some(session) = state.app.session(&token).await.or_problem(lang)? else {
             return Err(ApiError::unauthorized(lang));

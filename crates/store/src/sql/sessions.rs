@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::{Result, SessionRow};
+use crate::{ItemRow, Result, SessionRow};
 
 /// Sessions, login attempts and identity-verification results (part of [`Store`](crate::Store)).
 #[async_trait]
@@ -13,6 +13,8 @@ pub trait SessionStore: Send + Sync {
     // --- sessions (only token hashes are stored)
     async fn insert_session(&self, s: SessionRow) -> Result<()>;
     async fn session(&self, token_hash: &[u8]) -> Result<Option<SessionRow>>;
+    /// A session and its member's sealed items in one query (the My page's one read).
+    async fn session_items(&self, token_hash: &[u8]) -> Result<Option<(SessionRow, Vec<ItemRow>)>>;
     async fn touch_session(&self, token_hash: &[u8], at: DateTime<Utc>) -> Result<()>;
     async fn set_session_auth(&self, token_hash: &[u8], at: DateTime<Utc>) -> Result<()>;
     async fn delete_session(&self, token_hash: &[u8]) -> Result<bool>;
@@ -84,6 +86,56 @@ macro_rules! session_sql {
                 .bind(token_hash)
                 .fetch_optional(&self.read)
                 .await?)
+            }
+
+            async fn session_items(
+                &self,
+                token_hash: &[u8],
+            ) -> $crate::Result<Option<($crate::SessionRow, Vec<$crate::ItemRow>)>> {
+                type Joined = (
+                    Vec<u8>,
+                    uuid::Uuid,
+                    chrono::DateTime<chrono::Utc>,
+                    chrono::DateTime<chrono::Utc>,
+                    chrono::DateTime<chrono::Utc>,
+                    chrono::DateTime<chrono::Utc>,
+                    Option<String>,
+                    Option<Vec<u8>>,
+                    Option<bool>,
+                    Option<chrono::DateTime<chrono::Utc>>,
+                );
+                let rows: Vec<Joined> = sqlx::query_as(
+                    "SELECT s.token_hash, s.member_id, s.created_at, s.last_seen_at, s.expires_at,
+                            s.auth_at, i.item_id, i.sealed, i.correction_pending, i.updated_at
+                     FROM sessions s LEFT JOIN member_items i ON i.member_id = s.member_id
+                     WHERE s.token_hash = $1 ORDER BY i.item_id",
+                )
+                .bind(token_hash)
+                .fetch_all(&self.read)
+                .await?;
+                let Some(first) = rows.first() else {
+                    return Ok(None);
+                };
+                let session = $crate::SessionRow {
+                    token_hash: first.0.clone(),
+                    member_id: first.1,
+                    created_at: first.2,
+                    last_seen_at: first.3,
+                    expires_at: first.4,
+                    auth_at: first.5,
+                };
+                let items = rows
+                    .into_iter()
+                    .filter_map(|r| {
+                        Some($crate::ItemRow {
+                            item_id: r.6?,
+                            sealed: r.7?,
+                            correction_pending: r.8?,
+                            updated_at: r.9?,
+                        })
+                    })
+                    .collect();
+                Ok(Some((session, items)))
             }
 
             async fn touch_session(

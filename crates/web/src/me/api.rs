@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use jikimi_core::{Actor, Revealed};
+use jikimi_core::{Actor, Revealed, SessionInfo};
 use jikimi_policy::Lang;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::client::ClientAddr;
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Authed, ReqLang};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Authed, ReqLang, SessionToken};
 use crate::problem::{ApiError, OrProblem, doc};
 use jikimi_core::access::Disclosure;
 
@@ -58,22 +58,33 @@ pub(crate) async fn me_view(
     reveal: &[String],
 ) -> Result<MeView, ApiError> {
     let member = a.session.member;
-    let mut items: BTreeMap<String, String> = s
+    let items: BTreeMap<String, String> = s
         .app
         .view_masked(&Actor::Member(member), member)
         .await
         .or_problem(lang)?;
+    with_revealed(s, lang, &a.session, items, reveal).await
+}
+
+/// The masked view with the items named in `?reveal=` shown (sensitive ones need a recent login).
+async fn with_revealed(
+    s: &AppState,
+    lang: Lang,
+    session: &SessionInfo,
+    mut items: BTreeMap<String, String>,
+    reveal: &[String],
+) -> Result<MeView, ApiError> {
     if !reveal.is_empty() {
         let refs: Vec<&str> = reveal.iter().map(String::as_str).collect();
         let shown = s
             .app
-            .disclose_own(&a.session, Disclosure::Items(&refs))
+            .disclose_own(session, Disclosure::Items(&refs))
             .await
             .or_problem(lang)?;
         items.extend(shown);
     }
     Ok(MeView {
-        member_id: member,
+        member_id: session.member,
         items,
     })
 }
@@ -88,7 +99,7 @@ pub(crate) async fn me_view(
 pub async fn me(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,
-    a: Authed,
+    t: SessionToken,
     ApiQuery(q): ApiQuery<MeQuery>,
 ) -> Result<Json<MeView>, ApiError> {
     let reveal: Vec<String> = q
@@ -100,7 +111,18 @@ pub async fn me(
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect();
-    Ok(Json(me_view(&s, lang, &a, &reveal).await?))
+    // The session and the items in one read (ARCHITECTURE.md, "Reveal").
+    let Some((session, items)) = s
+        .app
+        .own_masked_view(t.token.expose())
+        .await
+        .or_problem(lang)?
+    else {
+        return Err(ApiError::unauthorized(lang));
+    };
+    Ok(Json(
+        with_revealed(&s, lang, &session, items, &reveal).await?,
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
