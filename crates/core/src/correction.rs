@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use jikimi_policy::IdentityMode;
+use jikimi_policy::{IdentityMode, LegalBasis};
 use jikimi_store::{IndexEntry, MemberChange, SealedItem, StoreError};
 use jikimi_vault::Revealed;
 use uuid::Uuid;
@@ -67,12 +67,6 @@ impl Jikimi {
     ) -> Result<()> {
         let now = self.clock().now();
         let policy = self.policy().clone();
-        let consents: BTreeMap<String, bool> = self
-            .consent_state(member)
-            .await?
-            .into_iter()
-            .map(|c| (c.category, c.granted))
-            .collect();
         let mut errors = Vec::new();
         let mut set = BTreeMap::new();
         let mut remove = Vec::new();
@@ -118,13 +112,25 @@ impl Jikimi {
             }
         }
         errors.dedup_by(|a, b| a.field == b.field && a.code == b.code);
+        // The member's consents matter only to an item that rests on one.
+        let consents: BTreeMap<String, bool> = if set
+            .keys()
+            .any(|id| policy.item(id).is_some_and(|i| i.basis == LegalBasis::Consent))
+        {
+            self.consent_state(member)
+                .await?
+                .into_iter()
+                .map(|c| (c.category, c.granted))
+                .collect()
+        } else {
+            BTreeMap::new()
+        };
         let values = self.check_items(&set, &consents, &mut errors);
         if !errors.is_empty() {
             return Err(CoreError::Invalid(errors));
         }
-        if self.store().member(member).await?.is_none() {
-            return Err(CoreError::NotFound("member"));
-        }
+        // A member who has gone has no key (`NotFound`); one who goes meanwhile is refused by
+        // the change itself (only an active member's row is updated).
         let key = self.member_key(member).await?;
         let owner = member.to_string();
         let mut change = MemberChange {
