@@ -21,6 +21,8 @@ pub struct SqliteStore {
     write: SqlitePool,
     read: SqlitePool,
     linker: Arc<dyn ChainLinker>,
+    /// The options of the one-off connection a purge deletes on (see `purge_connection`).
+    purge: SqliteConnectOptions,
 }
 
 impl SqliteStore {
@@ -39,12 +41,16 @@ impl SqliteStore {
         migrator.run(&write).await?;
         let read = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(opts.read_only(true))
+            .connect_with(opts.clone().read_only(true))
             .await?;
+        let purge = opts
+            .pragma("secure_delete", purge_secure_delete())
+            .pragma("cache_size", format!("-{}", purge_cache_kib()));
         Ok(Self {
             write,
             read,
             linker,
+            purge,
         })
     }
 
@@ -70,6 +76,63 @@ impl SqliteStore {
     async fn after_withdraw(&self) {
         if let Err(e) = self.checkpoint().await {
             tracing::warn!(error = %e, "checkpoint after withdrawal failed");
+        }
+    }
+}
+
+// MEASUREMENT ONLY (removed before commit): the purge configuration from the environment.
+fn purge_secure_delete() -> String {
+    std::env::var("PURGE_EXP_SECURE_DELETE").unwrap_or_else(|_| "FAST".into())
+}
+fn purge_cache_kib() -> u64 {
+    std::env::var("PURGE_EXP_CACHE_KIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(65536)
+}
+fn purge_on_pool() -> bool {
+    std::env::var("PURGE_EXP_POOL").is_ok()
+}
+
+/// The connection a purge deletes on.
+enum PurgeConn {
+    Pool(sqlx::pool::PoolConnection<Sqlite>),
+    Own(Box<sqlx::SqliteConnection>),
+}
+
+impl std::ops::Deref for PurgeConn {
+    type Target = sqlx::SqliteConnection;
+    fn deref(&self) -> &Self::Target {
+        match self {
+            PurgeConn::Pool(c) => c,
+            PurgeConn::Own(c) => c,
+        }
+    }
+}
+
+impl std::ops::DerefMut for PurgeConn {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        match self {
+            PurgeConn::Pool(c) => c,
+            PurgeConn::Own(c) => c,
+        }
+    }
+}
+
+impl SqliteStore {
+    async fn purge_connection(&self) -> Result<PurgeConn> {
+        use sqlx::Connection;
+        if purge_on_pool() {
+            return Ok(PurgeConn::Pool(self.write.acquire().await?));
+        }
+        Ok(PurgeConn::Own(Box::new(
+            sqlx::SqliteConnection::connect_with(&self.purge).await?,
+        )))
+    }
+
+    async fn after_purge_deletes(&self) {
+        if let Err(e) = self.checkpoint().await {
+            tracing::warn!(error = %e, "checkpoint after purge failed");
         }
     }
 }
