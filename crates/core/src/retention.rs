@@ -2,9 +2,10 @@
 //!
 //! Retained records are sealed under one key per retention class and expiry day
 //! (`retention:<class>:<YYYY-MM-DD>`). A record is kept through its expiry day (KST) and is gone
-//! from the first purge after it: its rows are deleted in bounded batches, each batch in one
-//! transaction with the run's destruction record for its class, then the bucket's key is
-//! destroyed, which makes every copy of those records (backups included) unreadable. A record
+//! from the first purge after it: its rows are deleted in bounded batches (whole buckets of a
+//! class, up to [`BATCH_ROWS`] records), each batch in one transaction with the run's
+//! destruction record for its class; then the run's bucket keys are destroyed in one key-store
+//! transaction, which makes every copy of those records (backups included) unreadable. A record
 //! under legal hold is moved under a key of its own and survives until the hold is released.
 
 use std::collections::BTreeMap;
@@ -21,7 +22,7 @@ use crate::{Actor, CoreError, Jikimi, Result};
 /// Records deleted per transaction, at most: whole buckets of one class are grouped up to this
 /// many (by the counts of `retention_buckets`), and a bucket above it is deleted this many at a
 /// time. Measured in bench/README.md ("Purge").
-const BATCH_ROWS: i64 = 50_000;
+const BATCH_ROWS: i64 = 200_000;
 
 /// Buckets per grouped `DELETE`, at most (one bound parameter each).
 const BATCH_BUCKETS: usize = 1_000;
@@ -610,7 +611,7 @@ mod tests {
                 g("b", "2020-01-06", 10, true),
             ]
         );
-        // With the real sizes, 730 buckets of 1 370 make 22 transactions, not 1 460.
+        // With the real sizes, 730 buckets of 1 370 make 6 transactions, not 1 460.
         let many: Vec<_> = (0..730)
             .map(|i| {
                 let day = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap_or_default()
@@ -620,7 +621,7 @@ mod tests {
             .collect();
         let expired: Vec<_> = many.iter().collect();
         let groups = purge_groups(&expired, BATCH_ROWS, BATCH_BUCKETS);
-        assert_eq!(groups.len(), 22);
+        assert_eq!(groups.len(), 6);
         assert_eq!(groups.iter().map(|g| g.records).sum::<i64>(), 730 * 1_370);
     }
 

@@ -16,6 +16,12 @@ pub fn sqlite_options(url: &str, create: bool) -> Result<SqliteConnectOptions> {
     sqlite_connect_options(url, create)
 }
 
+/// The page cache of a purge's connection, in KiB (the pool's connections keep SQLite's 2 MiB).
+/// A batch of 200 000 records dirties tens of thousands of pages; measured in bench/README.md
+/// ("Purge"): 2 and 16 MiB spill them and re-read them (three times the system time), 64 MiB
+/// does not. Bounded whatever the number of records.
+const PURGE_CACHE_KIB: u32 = 64 * 1024;
+
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     write: SqlitePool,
@@ -44,8 +50,8 @@ impl SqliteStore {
             .connect_with(opts.clone().read_only(true))
             .await?;
         let purge = opts
-            .pragma("secure_delete", purge_secure_delete())
-            .pragma("cache_size", format!("-{}", purge_cache_kib()));
+            .pragma("secure_delete", "FAST")
+            .pragma("cache_size", format!("-{PURGE_CACHE_KIB}"));
         Ok(Self {
             write,
             read,
@@ -80,56 +86,22 @@ impl SqliteStore {
     }
 }
 
-// MEASUREMENT ONLY (removed before commit): the purge configuration from the environment.
-fn purge_secure_delete() -> String {
-    std::env::var("PURGE_EXP_SECURE_DELETE").unwrap_or_else(|_| "FAST".into())
-}
-fn purge_cache_kib() -> u64 {
-    std::env::var("PURGE_EXP_CACHE_KIB")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(65536)
-}
-fn purge_on_pool() -> bool {
-    std::env::var("PURGE_EXP_POOL").is_ok()
-}
-
-/// The connection a purge deletes on.
-enum PurgeConn {
-    Pool(sqlx::pool::PoolConnection<Sqlite>),
-    Own(Box<sqlx::SqliteConnection>),
-}
-
-impl std::ops::Deref for PurgeConn {
-    type Target = sqlx::SqliteConnection;
-    fn deref(&self) -> &Self::Target {
-        match self {
-            PurgeConn::Pool(c) => c,
-            PurgeConn::Own(c) => c,
-        }
-    }
-}
-
-impl std::ops::DerefMut for PurgeConn {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        match self {
-            PurgeConn::Pool(c) => c,
-            PurgeConn::Own(c) => c,
-        }
-    }
-}
-
 impl SqliteStore {
-    async fn purge_connection(&self) -> Result<PurgeConn> {
+    /// A purge deletes on a connection of its own, opened for the one transaction and closed
+    /// after it, so no pooled connection is ever left with its settings: `secure_delete=FAST`
+    /// (the retained records' ciphertexts become unreadable when their bucket key is destroyed;
+    /// see ARCHITECTURE.md, "Retention and destruction") and a page cache large enough for a
+    /// batch's pages. It is a second writer beside the pool's: `BEGIN IMMEDIATE` and the busy
+    /// timeout make them take turns, as with a CLI process.
+    async fn purge_connection(&self) -> Result<Box<sqlx::SqliteConnection>> {
         use sqlx::Connection;
-        if purge_on_pool() {
-            return Ok(PurgeConn::Pool(self.write.acquire().await?));
-        }
-        Ok(PurgeConn::Own(Box::new(
+        Ok(Box::new(
             sqlx::SqliteConnection::connect_with(&self.purge).await?,
-        )))
+        ))
     }
 
+    /// One TRUNCATE checkpoint after a purge's deletes: the write-ahead log, grown by the
+    /// batches, goes back to nothing.
     async fn after_purge_deletes(&self) {
         if let Err(e) = self.checkpoint().await {
             tracing::warn!(error = %e, "checkpoint after purge failed");
@@ -147,6 +119,10 @@ const BEGIN: &str = "BEGIN IMMEDIATE";
 /// One connection per process writes, and `BEGIN IMMEDIATE` serialises processes, so rows need
 /// no locks.
 const FOR_UPDATE: &str = "";
+
+/// `retention_buckets` reads every row: in table order (one pass over the file), not through the
+/// `(class, bucket)` index and a lookup per row, which takes twice as long on a large store.
+const SCAN_RETAINED: &str = " NOT INDEXED";
 
 const CLAIM_JOB: &str = "SELECT id, kind, payload, state, attempts, run_at, last_error FROM jobs
      WHERE kind IN (SELECT value FROM json_each($1))

@@ -68,7 +68,7 @@ pub trait RetentionStore: Send + Sync {
 }
 
 /// Expands `insert_destruction_tx` and `impl RetentionStore for $store`. Needs `BEGIN` and `Tx`
-/// from the backend module, `append_audit_tx`, and `$store::purge_connection` (the connection a
+/// from the backend module (and `SCAN_RETAINED`), `append_audit_tx`, and `$store::purge_connection` (the connection a
 /// purge deletes on) and `$store::after_purge_deletes`.
 macro_rules! retention_sql {
     ($store:ident) => {
@@ -172,11 +172,11 @@ macro_rules! retention_sql {
             }
 
             async fn retention_buckets(&self) -> $crate::Result<Vec<$crate::RetentionBucket>> {
-                Ok(sqlx::query_as(
+                Ok(sqlx::query_as(&format!(
                     "SELECT class, bucket, expires_on, count(*) AS records, count(hold_reason) AS held
-                     FROM retained_records GROUP BY class, bucket, expires_on
-                     ORDER BY expires_on, class, bucket",
-                )
+                     FROM retained_records{SCAN_RETAINED} GROUP BY class, bucket, expires_on
+                     ORDER BY expires_on, class, bucket"
+                ))
                 .fetch_all(&self.read)
                 .await?)
             }
