@@ -326,6 +326,30 @@ impl Keyring {
         Ok(self.store.delete(&retention_context(class, bucket)).await?)
     }
 
+    /// Destroys several retention bucket keys in one key-store transaction (and, on SQLite, one
+    /// checkpoint). Returns the (class, bucket) pairs whose key was there.
+    pub async fn destroy_retention_keys(
+        &self,
+        buckets: &[(String, String)],
+    ) -> Result<Vec<(String, String)>> {
+        let contexts: Vec<String> = buckets
+            .iter()
+            .map(|(class, bucket)| retention_context(class, bucket))
+            .collect();
+        let gone: std::collections::HashSet<String> = self
+            .store
+            .delete_many(&contexts)
+            .await?
+            .into_iter()
+            .collect();
+        Ok(buckets
+            .iter()
+            .zip(&contexts)
+            .filter(|(_, c)| gone.contains(*c))
+            .map(|(b, _)| b.clone())
+            .collect())
+    }
+
     pub async fn retention_key_by_bucket(
         &self,
         class: &str,

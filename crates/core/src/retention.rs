@@ -2,9 +2,10 @@
 //!
 //! Retained records are sealed under one key per retention class and expiry day
 //! (`retention:<class>:<YYYY-MM-DD>`). A record is kept through its expiry day (KST) and is gone
-//! from the first purge after it: its rows are deleted in bounded batches, each batch in one
-//! transaction with the run's destruction record for its class, then the bucket's key is
-//! destroyed, which makes every copy of those records (backups included) unreadable. A record
+//! from the first purge after it: its rows are deleted in bounded batches (whole buckets of a
+//! class, up to [`BATCH_ROWS`] records), each batch in one transaction with the run's
+//! destruction record for its class; then the run's bucket keys are destroyed in one key-store
+//! transaction, which makes every copy of those records (backups included) unreadable. A record
 //! under legal hold is moved under a key of its own and survives until the hold is released.
 
 use std::collections::BTreeMap;
@@ -18,8 +19,68 @@ use crate::jobs::{Backoff, Daily, Job, JobError, RetryPolicy};
 use crate::keyring::HOLD_BUCKET_PREFIX;
 use crate::{Actor, CoreError, Jikimi, Result};
 
-/// Records deleted per transaction.
-const BATCH: i64 = 5_000;
+/// Records deleted per transaction, at most: whole buckets of one class are grouped up to this
+/// many (by the counts of `retention_buckets`), and a bucket above it is deleted this many at a
+/// time. Measured in bench/README.md ("Purge").
+const BATCH_ROWS: i64 = 200_000;
+
+/// Buckets per grouped `DELETE`, at most (one bound parameter each).
+const BATCH_BUCKETS: usize = 1_000;
+
+/// One transaction of a purge: whole buckets of one class, or (`whole == false`) one bucket
+/// above [`BATCH_ROWS`], deleted `BATCH_ROWS` at a time.
+#[derive(Debug, PartialEq, Eq)]
+struct PurgeGroup {
+    class: String,
+    buckets: Vec<String>,
+    records: i64,
+    whole: bool,
+}
+
+/// Groups the expired buckets' unheld records: per class, consecutive buckets while their sum
+/// stays within `max_rows` (and `max_buckets`); a bucket above `max_rows` alone, in batches.
+/// Buckets with nothing to delete (all held) are left out.
+fn purge_groups(
+    expired: &[&jikimi_store::RetentionBucket],
+    max_rows: i64,
+    max_buckets: usize,
+) -> Vec<PurgeGroup> {
+    let mut by_class: BTreeMap<&str, Vec<&jikimi_store::RetentionBucket>> = BTreeMap::new();
+    for g in expired.iter().filter(|g| g.records > g.held) {
+        by_class.entry(g.class.as_str()).or_default().push(g);
+    }
+    let mut out = Vec::new();
+    for (class, buckets) in by_class {
+        let mut open: Option<PurgeGroup> = None;
+        for g in buckets {
+            let n = g.records - g.held;
+            if n > max_rows {
+                out.push(PurgeGroup {
+                    class: class.to_owned(),
+                    buckets: vec![g.bucket.clone()],
+                    records: n,
+                    whole: false,
+                });
+                continue;
+            }
+            if let Some(cur) = &open
+                && (cur.records + n > max_rows || cur.buckets.len() >= max_buckets)
+            {
+                out.extend(open.take());
+            }
+            let cur = open.get_or_insert_with(|| PurgeGroup {
+                class: class.to_owned(),
+                buckets: Vec::new(),
+                records: 0,
+                whole: true,
+            });
+            cur.buckets.push(g.bucket.clone());
+            cur.records += n;
+        }
+        out.extend(open);
+    }
+    out
+}
 
 /// What a purge destroyed (or, in a dry run, would destroy).
 #[derive(Debug, Clone, Serialize)]
@@ -124,37 +185,57 @@ impl Jikimi {
             .map(|c| (c.class.clone(), self.destruction(run_id, now, actor, c)))
             .collect();
 
-        // 1. The records, batch by batch.
+        // 1. The records: per class, whole buckets grouped up to BATCH_ROWS per transaction.
         let mut done = 0u64;
         progress(0, total.max(0) as u64);
-        for g in &expired {
-            let Some(c) = classes.get_mut(&g.class) else {
-                continue;
-            };
-            if dry_run {
-                c.records += g.records - g.held;
-                done += (g.records - g.held).max(0) as u64;
-                progress(done, total as u64);
-                continue;
-            }
-            let Some(record) = records.get(&g.class) else {
-                continue;
-            };
-            loop {
-                let n = self
-                    .store()
-                    .purge_retained_batch(&g.bucket, &g.class, today, BATCH, record)
-                    .await?;
-                if n == 0 {
-                    break;
+        if dry_run {
+            for g in expired.iter().filter(|g| g.records > g.held) {
+                if let Some(c) = classes.get_mut(&g.class) {
+                    c.records += g.records - g.held;
                 }
-                c.records += n as i64;
-                done += n;
-                progress(done, total as u64);
             }
+            done = total.max(0) as u64;
+            progress(done, total as u64);
+        } else {
+            for group in purge_groups(&expired, BATCH_ROWS, BATCH_BUCKETS) {
+                let (Some(c), Some(record)) =
+                    (classes.get_mut(&group.class), records.get(&group.class))
+                else {
+                    continue;
+                };
+                if group.whole {
+                    let n = self
+                        .store()
+                        .purge_retained_buckets(&group.class, &group.buckets, today, record)
+                        .await?;
+                    c.records += n as i64;
+                    done += n;
+                    progress(done, total as u64);
+                    continue;
+                }
+                for bucket in &group.buckets {
+                    loop {
+                        let n = self
+                            .store()
+                            .purge_retained_batch(bucket, &group.class, today, BATCH_ROWS, record)
+                            .await?;
+                        c.records += n as i64;
+                        done += n;
+                        if n > 0 {
+                            progress(done, total as u64);
+                        }
+                        // A short batch emptied the bucket: no empty transaction to find out.
+                        if n < BATCH_ROWS as u64 {
+                            break;
+                        }
+                    }
+                }
+            }
+            self.store().after_purge().await;
         }
 
-        // 2. The bucket keys: a key goes once no record of its bucket remains and its day passed.
+        // 2. The bucket keys: a key goes once no record of its bucket remains and its day passed,
+        // all of the run's in one key-store transaction.
         let remaining: std::collections::BTreeSet<(String, String)> = if dry_run {
             groups
                 .iter()
@@ -169,23 +250,26 @@ impl Jikimi {
                 .map(|g| (g.class, g.bucket))
                 .collect()
         };
-        for (class, bucket) in self.keyring().retention_key_buckets().await? {
-            if remaining.contains(&(class.clone(), bucket.clone()))
-                || !bucket_expired(&bucket, today)
-            {
-                continue;
-            }
-            if dry_run
-                || self
-                    .keyring()
-                    .destroy_retention_key(&class, &bucket)
-                    .await?
-            {
-                classes
-                    .entry(class.clone())
-                    .or_insert_with(|| ClassPurge::new(&class))
-                    .keys += 1;
-            }
+        let past: Vec<(String, String)> = self
+            .keyring()
+            .retention_key_buckets()
+            .await?
+            .into_iter()
+            .filter(|(class, bucket)| {
+                !remaining.contains(&(class.clone(), bucket.clone()))
+                    && bucket_expired(bucket, today)
+            })
+            .collect();
+        let destroyed = if dry_run {
+            past
+        } else {
+            self.keyring().destroy_retention_keys(&past).await?
+        };
+        for (class, _) in destroyed {
+            classes
+                .entry(class.clone())
+                .or_insert_with(|| ClassPurge::new(&class))
+                .keys += 1;
         }
 
         // 3. Pending data: expired sessions and verification results, orphan member keys.
@@ -484,6 +568,61 @@ mod tests {
         assert!(bucket_expired("2031-11", d(2031, 12, 1)));
         assert!(bucket_expired("hold-0", d(2000, 1, 1)));
         assert!(!bucket_expired("garbage", d(2999, 1, 1)));
+    }
+
+    fn bucket(class: &str, day: &str, records: i64, held: i64) -> jikimi_store::RetentionBucket {
+        jikimi_store::RetentionBucket {
+            class: class.into(),
+            bucket: day.into(),
+            expires_on: NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap_or_default(),
+            records,
+            held,
+        }
+    }
+
+    #[test]
+    fn buckets_of_a_class_are_grouped_up_to_the_batch_size() {
+        let all = [
+            bucket("a", "2020-01-01", 30, 0),
+            bucket("b", "2020-01-01", 10, 0),
+            bucket("a", "2020-01-02", 40, 10),
+            bucket("a", "2020-01-03", 5, 5), // all held: nothing to delete
+            bucket("a", "2020-01-04", 250, 0),
+            bucket("a", "2020-01-05", 50, 0),
+            bucket("b", "2020-01-05", 10, 0),
+            bucket("b", "2020-01-06", 10, 0),
+        ];
+        let expired: Vec<_> = all.iter().collect();
+        let groups: Vec<_> = purge_groups(&expired, 100, 2)
+            .into_iter()
+            .map(|g| (g.class, g.buckets.join(" "), g.records, g.whole))
+            .collect();
+        let g = |c: &str, b: &str, n: i64, whole: bool| (c.to_owned(), b.to_owned(), n, whole);
+        assert_eq!(
+            groups,
+            [
+                // Above the batch size: alone, in batches (the open group goes on around it).
+                g("a", "2020-01-04", 250, false),
+                // Two buckets, one transaction; the held rows are not counted.
+                g("a", "2020-01-01 2020-01-02", 60, true),
+                g("a", "2020-01-05", 50, true),
+                // At most two buckets per group here.
+                g("b", "2020-01-01 2020-01-05", 20, true),
+                g("b", "2020-01-06", 10, true),
+            ]
+        );
+        // With the real sizes, 730 buckets of 1 370 make 6 transactions, not 1 460.
+        let many: Vec<_> = (0..730)
+            .map(|i| {
+                let day = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap_or_default()
+                    + chrono::Duration::days(i / 2);
+                bucket(["a", "b"][i as usize % 2], &day.to_string(), 1_370, 0)
+            })
+            .collect();
+        let expired: Vec<_> = many.iter().collect();
+        let groups = purge_groups(&expired, BATCH_ROWS, BATCH_BUCKETS);
+        assert_eq!(groups.len(), 6);
+        assert_eq!(groups.iter().map(|g| g.records).sum::<i64>(), 730 * 1_370);
     }
 
     #[test]

@@ -17,6 +17,8 @@ jikimi_testkit::backend_tests!(
     a_dry_run_changes_nothing_and_foretells_the_purge,
     the_purge_ends_expired_pending_data,
     the_daily_purge_runs_once_across_instances,
+    one_transaction_purges_several_buckets_with_exact_counts,
+    a_held_record_in_a_grouped_batch_survives,
 );
 
 /// `lifeplan` with a withdrawal record for every class kept after withdrawal, so every
@@ -449,4 +451,206 @@ async fn the_daily_purge_runs_once_across_instances(b: Backend) {
             .count(),
         1
     );
+}
+
+/// Members who withdraw on the given days (0 = today), a day apart; their day buckets.
+async fn leave_on_days(t: &TestApp, days: &[i64], seed: u32) {
+    let mut day = 0;
+    for (i, d) in days.iter().enumerate() {
+        if *d > day {
+            t.clock.advance(chrono::Duration::days(d - day));
+            day = *d;
+        }
+        sign_up_and_leave(&t.app, &person(seed + i as u32)).await;
+    }
+}
+
+/// The day buckets of a class with their record counts, oldest first.
+async fn buckets_of(app: &Jikimi, class: &str) -> Vec<(String, i64)> {
+    app.store()
+        .retention_buckets()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|g| g.class == class)
+        .map(|g| (g.bucket, g.records))
+        .collect()
+}
+
+/// What the run's destruction records count per class.
+async fn destroyed_by_run(app: &Jikimi, run: uuid::Uuid) -> BTreeMap<String, i64> {
+    let mut out = BTreeMap::new();
+    for r in app.store().destruction_records().await.unwrap() {
+        if r.run_id == Some(run) {
+            *out.entry(r.class).or_insert(0) += r.count;
+        }
+    }
+    out
+}
+
+async fn retention_keys_left(app: &Jikimi) -> Vec<(String, String)> {
+    app.keyring().retention_key_buckets().await.unwrap()
+}
+
+/// R-RET-02, R-SEC-05: the purge deletes whole buckets of a class in one transaction, and the
+/// destruction records count exactly what went.
+async fn one_transaction_purges_several_buckets_with_exact_counts(b: Backend) {
+    let t = TestApp::on(b, "lifeplan").await;
+    // Five withdrawals on three days: three day buckets per class, of 2, 2 and 1 records.
+    leave_on_days(&t, &[0, 0, 1, 1, 2], 40).await;
+    let contract = buckets_of(&t.app, "contract_records").await;
+    assert_eq!(
+        contract.iter().map(|(_, n)| *n).collect::<Vec<_>>(),
+        [2, 2, 1]
+    );
+    t.clock.advance(chrono::Duration::days(6 * 366));
+    let today = t.app.clock().today_kst();
+
+    // One store call, one transaction: two buckets at once, counted exactly, the third untouched.
+    let run = uuid::Uuid::new_v4();
+    let record = jikimi_store::DestructionRecord {
+        id: uuid::Uuid::new_v4(),
+        at: t.app.clock().now(),
+        event: "purge".into(),
+        class: "contract_records".into(),
+        period: "test".into(),
+        count: 0,
+        method: "key_destruction".into(),
+        actor: "cli".into(),
+        run_id: Some(run),
+    };
+    let two = [contract[0].0.clone(), contract[1].0.clone()];
+    let n = t
+        .app
+        .store()
+        .purge_retained_buckets("contract_records", &two, today, &record)
+        .await
+        .unwrap();
+    assert_eq!(n, 4);
+    assert_eq!(
+        destroyed_by_run(&t.app, run).await["contract_records"],
+        4,
+        "the destruction record counts the transaction's rows"
+    );
+    assert_eq!(
+        buckets_of(&t.app, "contract_records").await,
+        [(contract[2].0.clone(), 1)]
+    );
+    // Again: nothing left there, nothing added to the record.
+    let again = t
+        .app
+        .store()
+        .purge_retained_buckets("contract_records", &two, today, &record)
+        .await
+        .unwrap();
+    assert_eq!(again, 0);
+    assert_eq!(destroyed_by_run(&t.app, run).await["contract_records"], 4);
+
+    // The purge does the rest: exact counts per class, every bucket key destroyed.
+    let report = purge(&t.app).await;
+    let by_class: BTreeMap<_, _> = report
+        .classes
+        .iter()
+        .map(|c| (c.class.as_str(), (c.records, c.keys)))
+        .collect();
+    assert_eq!(by_class["contract_records"], (1, 3));
+    assert_eq!(by_class["consent_records"], (5, 3));
+    assert_eq!(report.records(), 6);
+    let counted = destroyed_by_run(&t.app, report.run_id).await;
+    assert_eq!(counted["contract_records"], 1);
+    assert_eq!(counted["consent_records"], 5);
+    assert_eq!(t.row_counts().await["retained_records"], 0);
+    assert!(retention_keys_left(&t.app).await.is_empty());
+    // A second run finds nothing.
+    let report = purge(&t.app).await;
+    assert_eq!(report.records(), 0);
+    assert!(report.classes.iter().all(|c| c.keys == 0));
+    assert!(t.app.verify_audit().await.unwrap().ok());
+}
+
+/// R-RET-02, R-RET-03 (a legal hold keeps a record past its period): a held record survives the grouped delete of its bucket, whether it
+/// stays in its day bucket or was moved under a key of its own; its bucket's key stays too.
+async fn a_held_record_in_a_grouped_batch_survives(b: Backend) {
+    let t = TestApp::on(b, "lifeplan").await;
+    // Day 0: two withdrawals, day 1: one.
+    leave_on_days(&t, &[0, 0, 1], 60).await;
+    let contract = buckets_of(&t.app, "contract_records").await;
+    assert_eq!(contract.len(), 2);
+    let metas = t.app.retained_records(None, 100).await.unwrap();
+    // A contract record held in its day bucket (as the store allows), ...
+    let in_bucket = metas
+        .iter()
+        .find(|m| m.class == "contract_records" && m.bucket == contract[0].0)
+        .unwrap()
+        .id;
+    let mut db = t.db().await;
+    assert_eq!(
+        db.execute(
+            "UPDATE retained_records SET hold_reason = 'dispute', held_by = 'staff:officer' WHERE id = $1",
+            &[in_bucket],
+        )
+        .await
+        .unwrap(),
+        1
+    );
+    // ... and a consent record held the usual way, under a key of its own.
+    let consent = metas
+        .iter()
+        .find(|m| m.class == "consent_records")
+        .unwrap()
+        .id;
+    t.app
+        .hold_retained(&Actor::Staff("officer".into()), consent, "분쟁 조정 중")
+        .await
+        .unwrap();
+
+    t.clock.advance(chrono::Duration::days(6 * 366));
+    let report = purge(&t.app).await;
+    assert_eq!(report.held, 2);
+    let by_class: BTreeMap<_, _> = report
+        .classes
+        .iter()
+        .map(|c| (c.class.as_str(), (c.records, c.keys)))
+        .collect();
+    // Contract: day 0 loses one of two (its key stays), day 1 goes whole with its key.
+    assert_eq!(by_class["contract_records"], (2, 1));
+    assert_eq!(by_class["consent_records"].0, 2);
+    let counted = destroyed_by_run(&t.app, report.run_id).await;
+    assert_eq!(counted["contract_records"], 2);
+    assert_eq!(counted["consent_records"], 2);
+    let left: Vec<uuid::Uuid> = t
+        .app
+        .retained_records(None, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(left.len(), 2);
+    assert!(left.contains(&in_bucket) && left.contains(&consent));
+    let keys = retention_keys_left(&t.app).await;
+    assert!(keys.contains(&("contract_records".into(), contract[0].0.clone())));
+    assert!(!keys.contains(&("contract_records".into(), contract[1].0.clone())));
+    assert!(
+        t.app
+            .keyring()
+            .retention_key_by_bucket("contract_records", &contract[0].0)
+            .await
+            .unwrap()
+            .is_some(),
+        "the held record can still be opened"
+    );
+
+    // Released, both go with their keys.
+    for id in [in_bucket, consent] {
+        t.app
+            .release_retained(&Actor::Staff("officer".into()), id)
+            .await
+            .unwrap();
+    }
+    let report = purge(&t.app).await;
+    assert_eq!(report.held, 0);
+    assert_eq!(report.records(), 2);
+    assert_eq!(t.row_counts().await["retained_records"], 0);
+    assert!(retention_keys_left(&t.app).await.is_empty());
 }

@@ -43,6 +43,10 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
     async fn put_if_absent(&self, record: KeyRecord) -> Result<KeyRecord>;
     /// Deletes a key. Returns whether one was there.
     async fn delete(&self, context: &str) -> Result<bool>;
+    /// Deletes several keys in one transaction, followed by one `after_delete` (SQLite: one WAL
+    /// checkpoint) for all of them. Returns the contexts that were there, so a caller counts
+    /// exactly what it destroyed even when another process took some of them first.
+    async fn delete_many(&self, contexts: &[String]) -> Result<Vec<String>>;
     /// Every context with the given prefix (for example `member:`) created before `before`.
     async fn contexts(&self, prefix: &str, before: DateTime<Utc>) -> Result<Vec<String>>;
     async fn all(&self) -> Result<Vec<KeyRecord>>;
@@ -155,11 +159,19 @@ impl SqliteKeyStore {
             .await?;
         Ok(())
     }
+
+    /// One checkpoint for all the keys of a `delete_many`.
+    async fn after_delete_many(&self) -> Result<()> {
+        self.after_delete().await
+    }
 }
+
+/// Contexts per `DELETE` statement in `delete_many` (well under both backends' parameter limits).
+pub(crate) const DELETE_CHUNK: usize = 500;
 
 /// The `KeyStore` implementation shared by both backends (the SQL is the same; `$n` parameters).
 /// `$store` must have a `pool` (writes), a `read` pool (key and meta lookups; the same pool on
-/// PostgreSQL) and an `after_delete` method.
+/// PostgreSQL) and `after_delete` and `after_delete_many` methods.
 macro_rules! key_store_impl {
     ($store:ident) => {
         fn key_record<R: sqlx::Row>(row: &R) -> $crate::Result<$crate::KeyRecord>
@@ -294,6 +306,30 @@ macro_rules! key_store_impl {
             .await?;
         self.after_delete().await?;
         Ok(done.rows_affected() > 0)
+    }
+
+    async fn delete_many(&self, contexts: &[String]) -> $crate::Result<Vec<String>> {
+        if contexts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut deleted = Vec::with_capacity(contexts.len());
+        let mut tx = self.pool.begin_with(BEGIN).await?;
+        for chunk in contexts.chunks($crate::keys::DELETE_CHUNK) {
+            let list = (1..=chunk.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let sql = format!("DELETE FROM wrapped_keys WHERE context IN ({list}) RETURNING context");
+            let mut q = sqlx::query_scalar(&sql);
+            for c in chunk {
+                q = q.bind(c);
+            }
+            let gone: Vec<String> = q.fetch_all(&mut *tx).await?;
+            deleted.extend(gone);
+        }
+        tx.commit().await?;
+        self.after_delete_many().await?;
+        Ok(deleted)
     }
 
     async fn contexts(&self, prefix: &str, before: chrono::DateTime<chrono::Utc>) -> $crate::Result<Vec<String>> {

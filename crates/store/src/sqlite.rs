@@ -16,12 +16,20 @@ pub fn sqlite_options(url: &str, create: bool) -> Result<SqliteConnectOptions> {
     sqlite_connect_options(url, create)
 }
 
+/// The page cache of a purge's connection, in KiB (the pool's connections keep SQLite's 2 MiB).
+/// A batch of 200 000 records dirties tens of thousands of pages; measured in bench/README.md
+/// ("Purge"): 2 and 16 MiB spill them and re-read them (three times the system time), 64 MiB
+/// does not. Bounded whatever the number of records.
+const PURGE_CACHE_KIB: u32 = 64 * 1024;
+
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     write: SqlitePool,
     read: SqlitePool,
     linker: Arc<dyn ChainLinker>,
     writer: crate::sql::batch::Writer,
+    /// The options of the one-off connection a purge deletes on (see `purge_connection`).
+    purge: SqliteConnectOptions,
 }
 
 impl SqliteStore {
@@ -42,13 +50,17 @@ impl SqliteStore {
         let read = SqlitePoolOptions::new()
             .max_connections(4)
             .test_before_acquire(false)
-            .connect_with(opts.read_only(true))
+            .connect_with(opts.clone().read_only(true))
             .await?;
+        let purge = opts
+            .pragma("secure_delete", "FAST")
+            .pragma("cache_size", format!("-{PURGE_CACHE_KIB}"));
         Ok(Self {
             writer: store_writer(&write, &linker),
             write,
             read,
             linker,
+            purge,
         })
     }
 
@@ -78,6 +90,29 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// A purge deletes on a connection of its own, opened for the one transaction and closed
+    /// after it, so no pooled connection is ever left with its settings: `secure_delete=FAST`
+    /// (the retained records' ciphertexts become unreadable when their bucket key is destroyed;
+    /// see ARCHITECTURE.md, "Retention and destruction") and a page cache large enough for a
+    /// batch's pages. It is a second writer beside the pool's: `BEGIN IMMEDIATE` and the busy
+    /// timeout make them take turns, as with a CLI process.
+    async fn purge_connection(&self) -> Result<Box<sqlx::SqliteConnection>> {
+        use sqlx::Connection;
+        Ok(Box::new(
+            sqlx::SqliteConnection::connect_with(&self.purge).await?,
+        ))
+    }
+
+    /// One TRUNCATE checkpoint after a purge's deletes: the write-ahead log, grown by the
+    /// batches, goes back to nothing.
+    async fn after_purge_deletes(&self) {
+        if let Err(e) = self.checkpoint().await {
+            tracing::warn!(error = %e, "checkpoint after purge failed");
+        }
+    }
+}
+
 type Db = Sqlite;
 type Tx<'a> = sqlx::Transaction<'a, Db>;
 
@@ -92,6 +127,10 @@ const GROUP_CHANGES: bool = true;
 /// One connection per process writes, and `BEGIN IMMEDIATE` serialises processes, so rows need
 /// no locks.
 const FOR_UPDATE: &str = "";
+
+/// `retention_buckets` reads every row: in table order (one pass over the file), not through the
+/// `(class, bucket)` index and a lookup per row, which takes twice as long on a large store.
+const SCAN_RETAINED: &str = " NOT INDEXED";
 
 const CLAIM_JOB: &str = "SELECT id, kind, payload, state, attempts, run_at, last_error FROM jobs
      WHERE kind IN (SELECT value FROM json_each($1))

@@ -30,8 +30,11 @@ pub trait RetentionStore: Send + Sync {
     async fn retention_buckets(&self) -> Result<Vec<RetentionBucket>>;
     /// Deletes up to `limit` records of a bucket that expired before `today` and are not held,
     /// and adds their number to `record` (inserted on the first batch), in one transaction; returns
-    /// how many. Called repeatedly, so memory stays bounded whatever the bucket's size, and the
-    /// destruction record always counts exactly what is gone.
+    /// how many. Called repeatedly for a bucket too large for [`purge_retained_buckets`], so
+    /// memory stays bounded whatever the bucket's size, and the destruction record always counts
+    /// exactly what is gone.
+    ///
+    /// [`purge_retained_buckets`]: RetentionStore::purge_retained_buckets
     async fn purge_retained_batch(
         &self,
         bucket: &str,
@@ -40,6 +43,21 @@ pub trait RetentionStore: Send + Sync {
         limit: i64,
         record: &DestructionRecord,
     ) -> Result<u64>;
+    /// Deletes every record of `buckets` (all of one class) that expired before `today` and is
+    /// not held, and adds their number to `record` (inserted if absent), in one transaction;
+    /// returns how many. The caller keeps a group small (its counts come from
+    /// [`retention_buckets`](RetentionStore::retention_buckets)); nothing is read into memory.
+    async fn purge_retained_buckets(
+        &self,
+        class: &str,
+        buckets: &[String],
+        today: chrono::NaiveDate,
+        record: &DestructionRecord,
+    ) -> Result<u64>;
+    /// Called once after a purge's deletes: SQLite truncates its write-ahead log (which a large
+    /// purge grows by hundreds of megabytes); PostgreSQL does nothing. A failure is logged, never
+    /// reported: the deletes have committed.
+    async fn after_purge(&self);
     async fn set_hold(&self, change: HoldChange) -> Result<()>;
     /// Writes destruction records and their audit entries in one transaction.
     async fn record_destruction(
@@ -50,7 +68,8 @@ pub trait RetentionStore: Send + Sync {
 }
 
 /// Expands `insert_destruction_tx` and `impl RetentionStore for $store`. Needs `BEGIN` and `Tx`
-/// from the backend module, and `append_audit_tx`.
+/// from the backend module (and `SCAN_RETAINED`), `append_audit_tx`, and `$store::purge_connection` (the connection a
+/// purge deletes on) and `$store::after_purge_deletes`.
 macro_rules! retention_sql {
     ($store:ident) => {
         /// Writes a destruction record; with `add`, a record of the same id gets the count added
@@ -153,11 +172,11 @@ macro_rules! retention_sql {
             }
 
             async fn retention_buckets(&self) -> $crate::Result<Vec<$crate::RetentionBucket>> {
-                Ok(sqlx::query_as(
+                Ok(sqlx::query_as(&format!(
                     "SELECT class, bucket, expires_on, count(*) AS records, count(hold_reason) AS held
-                     FROM retained_records GROUP BY class, bucket, expires_on
-                     ORDER BY expires_on, class, bucket",
-                )
+                     FROM retained_records{SCAN_RETAINED} GROUP BY class, bucket, expires_on
+                     ORDER BY expires_on, class, bucket"
+                ))
                 .fetch_all(&self.read)
                 .await?)
             }
@@ -170,7 +189,8 @@ macro_rules! retention_sql {
                 limit: i64,
                 d: &$crate::DestructionRecord,
             ) -> $crate::Result<u64> {
-                let mut tx = self.write.begin_with(BEGIN).await?;
+                let mut conn = self.purge_connection().await?;
+                let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
                 let done = sqlx::query(
                     "DELETE FROM retained_records WHERE id IN (
                          SELECT id FROM retained_records
@@ -193,6 +213,49 @@ macro_rules! retention_sql {
                 }
                 tx.commit().await?;
                 Ok(done)
+            }
+
+            async fn purge_retained_buckets(
+                &self,
+                class: &str,
+                buckets: &[String],
+                today: chrono::NaiveDate,
+                d: &$crate::DestructionRecord,
+            ) -> $crate::Result<u64> {
+                if buckets.is_empty() {
+                    return Ok(0);
+                }
+                // Explicit buckets, not a LIMIT over the class: PostgreSQL would rescan the dead
+                // index entries of earlier batches.
+                let list = (0..buckets.len())
+                    .map(|i| format!("${}", i + 3))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let sql = format!(
+                    "DELETE FROM retained_records
+                     WHERE class = $1 AND expires_on < $2 AND hold_reason IS NULL
+                       AND bucket IN ({list})"
+                );
+                let mut conn = self.purge_connection().await?;
+                let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
+                let mut q = sqlx::query(&sql).bind(class).bind(today);
+                for b in buckets {
+                    q = q.bind(b);
+                }
+                let done = q.execute(&mut *tx).await?.rows_affected();
+                if done > 0 {
+                    let batch = $crate::DestructionRecord {
+                        count: done as i64,
+                        ..d.clone()
+                    };
+                    insert_destruction_tx(&mut tx, &batch, true).await?;
+                }
+                tx.commit().await?;
+                Ok(done)
+            }
+
+            async fn after_purge(&self) {
+                self.after_purge_deletes().await;
             }
 
             async fn set_hold(&self, c: $crate::HoldChange) -> $crate::Result<()> {
