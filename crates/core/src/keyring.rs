@@ -201,6 +201,23 @@ impl Keyring {
         Ok(key)
     }
 
+    /// A new member key and its wrapped record, not yet stored (the bulk seeder stores many in
+    /// one key-store transaction with [`KeyStore::put_many`]).
+    #[cfg(feature = "bench")]
+    pub(crate) fn new_member_key(&self, member: Uuid) -> Result<(DataKey, KeyRecord)> {
+        let context = member_context(member);
+        let key = DataKey::generate();
+        let wrapped = self.master.wrap(&key, &context)?;
+        Ok((
+            key,
+            KeyRecord {
+                context,
+                key_id: wrapped.id.to_string(),
+                wrapped: wrapped.bytes.clone(),
+            },
+        ))
+    }
+
     pub async fn member_key(&self, member: Uuid) -> Result<Option<DataKey>> {
         match self.store.get(&member_context(member)).await? {
             Some(rec) => Ok(Some(self.unwrap_record(&rec)?)),
