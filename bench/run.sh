@@ -50,68 +50,9 @@ SERVER_PIDS=()
 PGTEST_DIR=""
 STORE_ARGS=()
 
-log() { printf '%s\n' "$@" | tee -a "$OUT"; }
+# log, CPU accounting, wait_quiet, stop_servers, member_addr, run_wrk, field:
+source "$BENCH/lib.sh"
 
-# --- CPU accounting: who used the CPUs during a measurement ---------------------------------------
-# The machine may be shared (other builds, other benchmarks): every measurement reports the cores
-# used by the server, by the load generator, by everything else, and stolen by the hypervisor.
-NPROC=$(nproc)
-TICK=$(getconf CLK_TCK)
-cpu_now() { # total busy steal (jiffies, all CPUs) from /proc/stat
-    awk '/^cpu / {t = 0; for (i = 2; i <= 9; i++) t += $i; print t, $2 + $3 + $4 + $7 + $8, $9; exit}' /proc/stat
-}
-proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
-servers_ticks() { local t=0 p; for p in "${SERVER_PIDS[@]}"; do t=$((t + $(proc_ticks "$p"))); done; echo "$t"; }
-db_ticks() { # every process of the benchmark's PostgreSQL cluster (its postmaster's children)
-    [[ -n "$PGTEST_DIR" ]] || { echo 0; return; }
-    local pm t=0 p
-    pm=$(head -1 "$PGTEST_DIR/data/postmaster.pid" 2>/dev/null) || { echo 0; return; }
-    for p in "$pm" $(pgrep -P "$pm"); do t=$((t + $(proc_ticks "$p"))); done
-    echo "$t"
-}
-busy_pct() { # % of all CPUs busy or stolen over the next 2 seconds
-    local a b
-    read -ra a < <(cpu_now); sleep 2; read -ra b < <(cpu_now)
-    echo $(((b[1] - a[1] + b[2] - a[2]) * 100 / (b[0] - a[0] > 0 ? b[0] - a[0] : 1)))
-}
-wait_quiet() {
-    local waited=0 busy
-    while busy=$(busy_pct) && ((busy > QUIET_PCT)); do
-        if ((waited >= QUIET_MAX)); then
-            log "   machine still ${busy}% busy after ${waited}s: measuring anyway (see the 'other' CPU column)"
-            return
-        fi
-        ((waited == 0)) && log "   machine ${busy}% busy (other processes): waiting up to ${QUIET_MAX}s for it to quieten"
-        sleep 3
-        waited=$((waited + 5))
-    done
-    local note=""
-    ((waited > 0)) && note=" (after waiting ${waited}s)"
-    log "   machine ${busy}% busy before the measurement$note"
-}
-CPU0=()
-cpu_begin() { read -ra CPU0 < <(cpu_now); SRV0=$(servers_ticks); DB0=$(db_ticks); }
-cpu_end() { # own_seconds (user+sys of the load generator / measured program) → "server=.. db=.. load=.. other=.. steal=.."
-    local own=$1 c1 srv1 db1
-    read -ra c1 < <(cpu_now)
-    srv1=$(servers_ticks)
-    db1=$(db_ticks)
-    awk -v t=$((c1[0] - CPU0[0])) -v b=$((c1[1] - CPU0[1])) -v st=$((c1[2] - CPU0[2])) \
-        -v srv=$((srv1 - SRV0)) -v db=$((db1 - DB0)) -v own="$own" -v tick="$TICK" -v n="$NPROC" 'BEGIN {
-            wall = t / n; o = own * tick; other = b - srv - db - o; if (other < 0) other = 0
-            printf "cpu_server=%.2f cpu_db=%.2f cpu_load=%.2f cpu_other=%.2f cpu_steal=%.2f", srv / wall, db / wall, o / wall, other / wall, st / wall
-        }'
-}
-
-stop_servers() {
-    local p
-    for p in "${SERVER_PIDS[@]}"; do
-        kill -TERM "$p" 2>/dev/null || true
-        wait "$p" 2>/dev/null || true
-    done
-    SERVER_PIDS=()
-    SERVER_PID=""
-}
 stop_ceiling() {
     [[ -n "$CEIL_PID" ]] || return 0
     kill -TERM "$CEIL_PID" 2>/dev/null || true
@@ -259,8 +200,6 @@ log "ceiling: pid $CEIL_PID on $CEIL_BASE"
 grep -E 'sessions table filled|pragmas=' "$WORK/ceiling.log" | sed -E 's/^[^ ]+ +//; s/^/   /' | tee -a "$OUT"
 
 # --- synthetic members (same generator as lua/common.lua) -----------------------------------------
-# Member n's client address, 198.18.0.0/15 (RFC 2544): same formula as client_addr in lua/common.lua.
-member_addr() { echo "198.$((18 + $1 / 65536 % 2)).$(($1 / 256 % 256)).$(($1 % 256))"; }
 SURNAMES=(김 이 박 최 정 강 조 윤 장 임 한 오 서 신 권 황)
 GIVEN=(지 킴 보 람 서 윤 하 늘 도 현 채 온 새 별 누 리 민 준 연 우)
 WEIGHTS=(2 3 4 5 6 7 8 9 2 3 4 5)
@@ -281,65 +220,6 @@ person_json() {
     printf '"email":"member%d@example.com"},"consents":{"privacy_policy":true}}' "$n"
 }
 
-# --- wrk ------------------------------------------------------------------------------------------
-declare -a RESULTS=()
-FAILED=0
-run_wrk() { # name conns script [script args...]; the last script arg is always the wrk thread count
-    local name=$1 conns=$2 script=$3
-    shift 3
-    # One wrk per instance, each with an equal share of the connections and threads (a round-robin
-    # load balancer's split); sign-up numbers are kept apart per instance.
-    local n=$INSTANCES per_conns=$((conns / INSTANCES)) per_threads=$((THREADS / INSTANCES))
-    ((per_threads < 1)) && per_threads=1
-    local args=("$@") i pids=()
-    log "" "== ($name) ${n} × wrk -t$per_threads -c$per_conns -d$DURATION --timeout 10s --latency -s lua/$script <instance> -- ${args[*]:0:${#args[@]}-1} $per_threads"
-    wait_quiet
-    cpu_begin
-    local TIMEFORMAT='%3U %3S'
-    for i in $(seq 1 "$n"); do
-        local a=("${args[@]:0:${#args[@]}-1}" "$per_threads")
-        [[ $script == signup.lua ]] && a[0]=$((args[0] + (i - 1) * 3000000))
-        { time BENCH_LUA_DIR="$BENCH/lua" BENCH_SCENARIO="$name" \
-            wrk -t"$per_threads" -c"$per_conns" -d"$DURATION" --timeout 10s --latency \
-            -s "$BENCH/lua/$script" "${BASES[i - 1]}" -- "${a[@]}" >"$WORK/wrk-$i.out" 2>&1; } 2>"$WORK/wrk-$i.time" &
-        pids+=($!)
-    done
-    for i in "${pids[@]}"; do wait "$i" || true; done
-    local cpu
-    cpu=$(cpu_end "$(cat "$WORK"/wrk-*.time | awk '{s += $1 + $2} END {print s}')")
-    cat "$WORK"/wrk-*.out | tee -a "$OUT" >/dev/null
-    cat "$WORK"/wrk-*.out
-    # One RESULT line: requests and rates add up; latencies are the worst instance's.
-    grep -h '^RESULT ' "$WORK"/wrk-*.out | awk '
-        { for (f = 2; f <= NF; f++) { split($f, kv, "="); k = kv[1]; v = kv[2]
-            if (k == "scenario" || k == "statuses") { val[k] = (k in val && k == "statuses") ? val[k] "," v : v }
-            else if (k ~ /_ms$/ || k == "secs") { if (!(k in val) || v + 0 > val[k] + 0) val[k] = v }
-            else val[k] += v
-            if (!(k in seen)) { seen[k] = 1; order[++nk] = k } } ; lines++ }
-        END { if (!lines) exit; printf "RESULT"; for (i = 1; i <= nk; i++) printf " %s=%s", order[i], val[order[i]]; printf "\n" }' >"$WORK/wrk.out"
-    rm -f "$WORK"/wrk-*.out "$WORK"/wrk-*.time
-    log "cores used (of $NPROC): $cpu  [server = jikimi (all instances), db = PostgreSQL, load = wrk, other = every other process]"
-    local mem
-    mem=$(for p in "${SERVER_PIDS[@]}"; do cat "/proc/$p/status"; done |
-        awk '/^VmRSS/ {r += int($2 / 1024)} /^VmHWM/ {h += int($2 / 1024)} /^RssAnon/ {an += int($2 / 1024)} /^RssFile/ {f += int($2 / 1024)} /^Threads/ {t += $2} END {printf "rss_mib=%d peak_rss_mib=%d rss_anon_mib=%d rss_file_mib=%d threads=%d", r, h, an, f, t}')
-    log "server(s) after the run: $mem"
-    local line
-    line=$(grep '^RESULT ' "$WORK/wrk.out" || true)
-    [[ -n "$line" ]] && line="$line $cpu $mem"
-    if [[ -z "$line" ]]; then
-        echo "($name): wrk printed no RESULT line" | tee -a "$OUT" >&2
-        FAILED=1
-        return
-    fi
-    RESULTS+=("$line")
-    local bad errs
-    bad=$(sed -E 's/.* non2xx=([0-9]+).*/\1/' <<<"$line")
-    errs=$(sed -E 's/.*errors_connect=([0-9]+) errors_read=([0-9]+) errors_write=([0-9]+) errors_timeout=([0-9]+).*/\1+\2+\3+\4/' <<<"$line")
-    if [[ "$bad" != 0 || $((errs)) != 0 ]]; then
-        echo "($name): $bad non-2xx responses, $((errs)) socket errors/timeouts: NOT A RESULT" | tee -a "$OUT" >&2
-        FAILED=1
-    fi
-}
 
 run_ceiling() { # name: the ceiling server under the load of (d), its own tokens
     local saved_bases=("${BASES[@]}") saved_pids=("${SERVER_PIDS[@]}") saved_n=$INSTANCES
@@ -404,7 +284,6 @@ log "== audit verify after load: $(env "${unset_jikimi[@]}" "$BIN" audit verify 
 argon_rate after
 
 # --- table ----------------------------------------------------------------------------------------
-field() { sed -E "s/.* $2=([^ ]+).*/\1/" <<<"$1"; }
 log "" "== results ($BACKEND, $INSTANCES instance(s), $DURATION per scenario, wrk $THREADS threads in all)"
 {
     printf '%-10s %6s %9s %9s %9s %9s %7s %7s %9s   %s\n' scenario conns req/s p50_ms p99_ms max_ms non2xx errors \

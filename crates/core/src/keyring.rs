@@ -235,6 +235,23 @@ impl Keyring {
         Ok(key)
     }
 
+    /// A new member key and its wrapped record, not yet stored (the bulk seeder stores many in
+    /// one key-store transaction with [`KeyStore::put_many`]).
+    #[cfg(feature = "bench")]
+    pub(crate) fn new_member_key(&self, member: Uuid) -> Result<(DataKey, KeyRecord)> {
+        let context = member_context(member);
+        let key = DataKey::generate();
+        let wrapped = self.master.wrap(&key, &context)?;
+        Ok((
+            key,
+            KeyRecord {
+                context,
+                key_id: wrapped.id.to_string(),
+                wrapped: wrapped.bytes.clone(),
+            },
+        ))
+    }
+
     /// A member's key: from memory if it was read within [`MEMBER_KEY_TTL`], else from the key
     /// store. Callers use it only after finding the member's rows (see [`Keyring`]).
     pub async fn member_key(&self, member: Uuid) -> Result<Option<Arc<DataKey>>> {

@@ -2,6 +2,8 @@
 
 pub mod access;
 pub mod audit;
+#[cfg(feature = "bench")]
+pub mod bench;
 pub mod clock;
 mod consent;
 mod correction;

@@ -13,6 +13,24 @@ use crate::members::*;
 use crate::validate::{self, Normalized};
 use crate::{Actor, CoreError, FieldError, Jikimi, Result};
 
+/// What [`Jikimi::prepare_member`] found valid: the normalised login ID and values, and the
+/// blind indexes to store.
+pub(crate) struct PreparedMember {
+    pub(crate) login: String,
+    pub(crate) login_index: Vec<u8>,
+    pub(crate) values: BTreeMap<String, Normalized>,
+    pub(crate) indexes: Vec<IndexEntry>,
+}
+
+fn login_taken() -> CoreError {
+    CoreError::field(
+        "login_id",
+        "login_id.taken",
+        "이미 사용 중인 아이디입니다",
+        "this login ID is already taken",
+    )
+}
+
 impl Jikimi {
     /// 아이디 중복확인: `Ok(())` when `raw` follows the login-ID rule and nobody uses it; else
     /// `Invalid` naming the `login_id` field and the rule. Answers only about the login ID.
@@ -38,12 +56,7 @@ impl Jikimi {
     pub(crate) async fn login_free(&self, login: &str) -> Result<Vec<u8>> {
         let index = self.digest(LOGIN_DOMAIN, login);
         if self.store().member_by_login(&index).await?.is_some() {
-            return Err(CoreError::field(
-                "login_id",
-                "login_id.taken",
-                "이미 사용 중인 아이디입니다",
-                "this login ID is already taken",
-            ));
+            return Err(login_taken());
         }
         Ok(index)
     }
@@ -62,8 +75,73 @@ impl Jikimi {
             &[(&login_key, limits.sign_up_per_login_id)],
         )
         .await?;
-        let policy = self.policy().clone();
         let now = self.clock().now();
+        let prepared = self.prepare_member(&req)?;
+
+        // 5. One person, one account: look up the blind indexes first, for a clear answer.
+        if self
+            .store()
+            .member_by_login(&prepared.login_index)
+            .await?
+            .is_some()
+        {
+            return Err(login_taken());
+        }
+        for ix in &prepared.indexes {
+            if let Some(existing) = self.store().member_by_index(&ix.domain, &ix.digest).await? {
+                return Err(self.already_member(&ix.domain, existing).await);
+            }
+        }
+
+        // 6. The member's own key, then everything sealed with it, in one transaction.
+        let member = Uuid::new_v4();
+        let key = self.keyring().create_member_key(member).await?;
+        // Kept to answer a race (another sign-up of the same person committed in between, on
+        // this instance or another) with the same error the look-up above gives.
+        let digests: Vec<(String, Vec<u8>)> = prepared
+            .indexes
+            .iter()
+            .map(|ix| (ix.domain.clone(), ix.digest.clone()))
+            .collect();
+        let result = self
+            .insert_new_member(&req, member, &key, prepared, now)
+            .await;
+        if let Err(e) = result {
+            // Nothing was stored; do not leave the key behind either.
+            if let Err(cleanup) = self.keyring().destroy_member_key(member).await {
+                tracing::error!(error = %cleanup, "could not remove the key of a failed sign-up; the orphan sweep will");
+            }
+            return Err(match e {
+                CoreError::Store(StoreError::Duplicate { domain }) if domain == LOGIN_DOMAIN => {
+                    login_taken()
+                }
+                CoreError::Store(StoreError::Duplicate { domain }) => {
+                    let digest = digests.iter().find(|(d, _)| *d == domain).map(|(_, g)| g);
+                    let existing = match digest {
+                        Some(g) => self.store().member_by_index(&domain, g).await?,
+                        None => None,
+                    };
+                    match existing {
+                        Some(existing) => self.already_member(&domain, existing).await,
+                        None => CoreError::AlreadyMember {
+                            field: domain,
+                            masked_login: None,
+                        },
+                    }
+                }
+                other => other,
+            });
+        }
+        tracing::info!(member = %member, "member signed up");
+        Ok(member)
+    }
+
+    /// Everything of a sign-up that needs no storage: the consent decisions, identity, the age
+    /// gate, every item validated and normalised, the login ID and password rules, and the blind
+    /// indexes (login ID and unique items). Sign-up and the benchmarks' bulk seeder both start
+    /// here, so a seeded member is checked and indexed exactly as a signed-up one.
+    pub(crate) fn prepare_member(&self, req: &SignUp) -> Result<PreparedMember> {
+        let policy = self.policy().clone();
         let today = self.clock().today_kst();
 
         // 1. The consent decisions: unknown categories are errors; 동의하지 않음 ends here.
@@ -182,90 +260,43 @@ impl Jikimi {
             return Err(CoreError::Invalid(errors));
         }
 
-        // 5. One person, one account: look up the blind indexes first, for a clear answer.
-        let login_index = self.login_free(&login).await?;
-        let mut indexes = vec![];
-        for (id, v) in &values {
-            if let Some(ix) = &v.index {
-                let digest = self.digest(id, ix.expose());
-                if let Some(existing) = self.store().member_by_index(id, &digest).await? {
-                    return Err(self.already_member(id, existing).await);
-                }
-                indexes.push(IndexEntry {
-                    domain: id.clone(),
-                    digest,
-                });
-            }
-        }
-
-        // 6. The member's own key, then everything sealed with it, in one transaction.
-        let member = Uuid::new_v4();
-        let key = self.keyring().create_member_key(member).await?;
-        // Kept to answer a race (another sign-up of the same person committed in between, on
-        // this instance or another) with the same error the look-up above gives.
-        let digests: Vec<(String, Vec<u8>)> = indexes
+        // The blind indexes: the login ID's and each unique item's.
+        let login_index = self.digest(LOGIN_DOMAIN, &login);
+        let indexes = values
             .iter()
-            .map(|ix| (ix.domain.clone(), ix.digest.clone()))
+            .filter_map(|(id, v)| {
+                v.index.as_ref().map(|ix| IndexEntry {
+                    domain: id.clone(),
+                    digest: self.digest(id, ix.expose()),
+                })
+            })
             .collect();
-        let result = self
-            .insert_new_member(
-                &req,
-                member,
-                &key,
-                &login,
-                login_index,
-                values,
-                indexes,
-                now,
-            )
-            .await;
-        if let Err(e) = result {
-            // Nothing was stored; do not leave the key behind either.
-            if let Err(cleanup) = self.keyring().destroy_member_key(member).await {
-                tracing::error!(error = %cleanup, "could not remove the key of a failed sign-up; the orphan sweep will");
-            }
-            return Err(match e {
-                CoreError::Store(StoreError::Duplicate { domain }) if domain == LOGIN_DOMAIN => {
-                    CoreError::field(
-                        "login_id",
-                        "login_id.taken",
-                        "이미 사용 중인 아이디입니다",
-                        "this login ID is already taken",
-                    )
-                }
-                CoreError::Store(StoreError::Duplicate { domain }) => {
-                    let digest = digests.iter().find(|(d, _)| *d == domain).map(|(_, g)| g);
-                    let existing = match digest {
-                        Some(g) => self.store().member_by_index(&domain, g).await?,
-                        None => None,
-                    };
-                    match existing {
-                        Some(existing) => self.already_member(&domain, existing).await,
-                        None => CoreError::AlreadyMember {
-                            field: domain,
-                            masked_login: None,
-                        },
-                    }
-                }
-                other => other,
-            });
-        }
-        tracing::info!(member = %member, "member signed up");
-        Ok(member)
+        Ok(PreparedMember {
+            login,
+            login_index,
+            values,
+            indexes,
+        })
     }
 
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn insert_new_member(
+    /// The new member's rows: every value sealed with the member's own key, the consent events,
+    /// the `member.signup` audit entry. Shared by sign-up and the bulk seeder (`password_hash`
+    /// is computed by the caller: sign-up hashes each password, the seeder reuses one hash).
+    pub(crate) fn seal_member(
         &self,
         req: &SignUp,
         member: Uuid,
         key: &DataKey,
-        login: &str,
-        login_index: Vec<u8>,
-        values: BTreeMap<String, Normalized>,
-        indexes: Vec<IndexEntry>,
+        prepared: PreparedMember,
+        password_hash: String,
         now: DateTime<Utc>,
-    ) -> Result<()> {
+    ) -> Result<NewMember> {
+        let PreparedMember {
+            login,
+            login_index,
+            values,
+            indexes,
+        } = prepared;
         let policy = self.policy();
         let owner = member.to_string();
         let mut sealed = Vec::with_capacity(values.len());
@@ -300,24 +331,34 @@ impl Jikimi {
             "channel": req.channel,
             "consents": consents.iter().map(|c| (c.category.clone(), c.granted)).collect::<BTreeMap<_, _>>(),
         });
+        Ok(NewMember {
+            id: member,
+            login_index,
+            login_sealed: key.seal_str(&owner, LOGIN_ITEM, &login)?,
+            password_hash,
+            key_id: key.id().to_string(),
+            policy_version: version,
+            at: now,
+            items: sealed,
+            indexes,
+            consents,
+            audit: vec![signup],
+            // No job: mail delivery does not exist yet; it will add a typed welcome job.
+            jobs: Vec::new(),
+        })
+    }
+
+    pub(crate) async fn insert_new_member(
+        &self,
+        req: &SignUp,
+        member: Uuid,
+        key: &DataKey,
+        prepared: PreparedMember,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
         let password_hash = self.hash_password(&req.password).await?;
-        self.store()
-            .insert_member(NewMember {
-                id: member,
-                login_index,
-                login_sealed: key.seal_str(&owner, LOGIN_ITEM, login)?,
-                password_hash,
-                key_id: key.id().to_string(),
-                policy_version: version,
-                at: now,
-                items: sealed,
-                indexes,
-                consents,
-                audit: vec![signup],
-                // No job: mail delivery does not exist yet; it will add a typed welcome job.
-                jobs: Vec::new(),
-            })
-            .await?;
+        let new = self.seal_member(req, member, key, prepared, password_hash, now)?;
+        self.store().insert_member(new).await?;
         Ok(())
     }
 
@@ -402,27 +443,45 @@ impl Jikimi {
         Ok(removed)
     }
 
-    /// Member keys older than `grace` whose member does not exist.
+    /// Member keys older than `grace` whose member does not exist. Reads the key store a page
+    /// at a time and asks the data store about a whole page in one query, so the cost per
+    /// sweep is a few queries per thousand members and memory stays one page.
     pub(crate) async fn orphan_member_keys(&self, grace: chrono::Duration) -> Result<Vec<Uuid>> {
         // Key ages are wall-clock facts of the key store, not domain time.
         let before = Utc::now() - grace;
-        let contexts = self
-            .keyring()
-            .key_store()
-            .contexts("member:", before)
-            .await?;
+        let keys = self.keyring().key_store();
+        let mut after = MEMBER_KEY_PREFIX.to_owned();
         let mut out = Vec::new();
-        for ctx in contexts {
-            let Some(id) = ctx
-                .strip_prefix("member:")
-                .and_then(|s| Uuid::parse_str(s).ok())
-            else {
-                continue;
+        loop {
+            let page = keys
+                .contexts_after(MEMBER_KEY_PREFIX, &after, before, ORPHAN_PAGE)
+                .await?;
+            let Some(last) = page.last() else {
+                return Ok(out);
             };
-            if self.store().member(id).await?.is_none() {
-                out.push(id);
+            after = last.clone();
+            let ids: Vec<Uuid> = page
+                .iter()
+                .filter_map(|ctx| {
+                    ctx.strip_prefix(MEMBER_KEY_PREFIX)
+                        .and_then(|s| Uuid::parse_str(s).ok())
+                })
+                .collect();
+            let members: std::collections::HashSet<Uuid> = self
+                .store()
+                .existing_members(&ids)
+                .await?
+                .into_iter()
+                .collect();
+            out.extend(ids.into_iter().filter(|id| !members.contains(id)));
+            if (page.len() as i64) < ORPHAN_PAGE {
+                return Ok(out);
             }
         }
-        Ok(out)
     }
 }
+
+/// The key-store prefix of member keys (`member:<id>`).
+const MEMBER_KEY_PREFIX: &str = "member:";
+/// Member keys read per page by the orphan sweep.
+const ORPHAN_PAGE: i64 = 1000;

@@ -122,6 +122,24 @@ enum Command {
         #[command(subcommand)]
         command: OfficeCommand,
     },
+    /// Benchmarks only (built with `--features bench`): writes synthetic members straight into
+    /// an installation made by `jikimi init` (bench/scale.sh).
+    #[cfg(feature = "bench")]
+    #[command(hide = true)]
+    BenchSeed {
+        /// How many synthetic members (bench/lua/common.lua's person n, from --start on).
+        #[arg(long)]
+        members: u64,
+        /// The first member number.
+        #[arg(long, default_value_t = 1)]
+        start: u64,
+        /// Sessions to open, for the last members seeded.
+        #[arg(long, default_value_t = 0)]
+        sessions: usize,
+        /// Where to write the sessions, one `<member number> <token>` a line (mode 0600).
+        #[arg(long)]
+        tokens_out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -371,6 +389,64 @@ fn sample_warning(policy: &Policy) -> Option<String> {
     ))
 }
 
+/// `jikimi bench-seed`: synthetic members 1… straight into the stores, one password hash for all
+/// (computed once, with the service's parameters), sealed as sign-up seals them.
+#[cfg(feature = "bench")]
+async fn bench_seed(
+    g: &Global,
+    start: u64,
+    members: u64,
+    sessions: usize,
+    tokens_out: Option<&Path>,
+) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    if sessions > 0 && tokens_out.is_none() {
+        bail!("--sessions needs --tokens-out");
+    }
+    if members == 0 {
+        bail!("--members must be at least 1");
+    }
+    let app = open(g, false).await?;
+    let hash = app.bench_password_hash().await?;
+    let opts = jikimi_core::bench::SeedOptions {
+        sessions,
+        ..jikimi_core::bench::SeedOptions::default()
+    };
+    let started = std::time::Instant::now();
+    let last = start
+        .checked_add(members - 1)
+        .context("--start + --members is too large")?;
+    let report = app
+        .seed_synthetic(start..=last, &hash, &opts, &|done| {
+            if done % 100_000 == 0 {
+                tracing::info!(done, "seeding");
+            }
+        })
+        .await?;
+    let secs = started.elapsed().as_secs_f64();
+    if let Some(path) = tokens_out {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(path)
+            .with_context(|| format!("{}", path.display()))?;
+        for (n, token) in &report.sessions {
+            writeln!(f, "{n} {}", token.expose())?;
+        }
+    }
+    println!(
+        "seeded {} members ({start}..={last}) in {secs:.1} s ({:.0} members/s); {} sessions; audit chain anchored at {}",
+        report.members,
+        report.members as f64 / secs.max(1e-9),
+        report.sessions.len(),
+        report.audit_head
+    );
+    Ok(())
+}
+
 fn config(g: &Global) -> Config {
     Config {
         database_url: g.database_url.clone(),
@@ -482,6 +558,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let _ = worker.await;
             served?;
         }
+        #[cfg(feature = "bench")]
+        Command::BenchSeed {
+            members,
+            start,
+            sessions,
+            tokens_out,
+        } => bench_seed(g, start, members, sessions, tokens_out.as_deref()).await?,
         Command::Migrate => {
             let cfg = config(g);
             // PostgreSQL: applied here, while instances may be serving (migrations only expand;

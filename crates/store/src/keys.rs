@@ -49,6 +49,19 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
     async fn delete_many(&self, contexts: &[String]) -> Result<Vec<String>>;
     /// Every context with the given prefix (for example `member:`) created before `before`.
     async fn contexts(&self, prefix: &str, before: DateTime<Utc>) -> Result<Vec<String>>;
+    /// One page of [`KeyStore::contexts`]: at most `limit` contexts with the prefix, created
+    /// before `before`, that sort after `after` (the last of the previous page; the prefix itself
+    /// for the first), in order. Memory stays one page however many keys there are.
+    async fn contexts_after(
+        &self,
+        prefix: &str,
+        after: &str,
+        before: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<String>>;
+    /// Inserts new keys in one transaction (the bulk seeder of the benchmarks). Nothing is
+    /// inserted if any context already has a key (`Duplicate`).
+    async fn put_many(&self, records: &[KeyRecord]) -> Result<()>;
     async fn all(&self) -> Result<Vec<KeyRecord>>;
     /// Replaces every wrapped key and the fingerprint in one transaction, if the stored
     /// fingerprint is still `old_fingerprint`.
@@ -341,6 +354,53 @@ macro_rules! key_store_impl {
         .bind(before)
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    async fn contexts_after(
+        &self,
+        prefix: &str,
+        after: &str,
+        before: chrono::DateTime<chrono::Utc>,
+        limit: i64,
+    ) -> $crate::Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT context FROM wrapped_keys
+             WHERE context > $2 AND substr(context, 1, length($1)) = $1 AND created_at < $3
+             ORDER BY context LIMIT $4",
+        )
+        .bind(prefix)
+        .bind(after)
+        .bind(before)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn put_many(&self, records: &[$crate::KeyRecord]) -> $crate::Result<()> {
+        let mut tx = self.pool.begin_with(BEGIN).await?;
+        let now = chrono::Utc::now();
+        // 4 parameters a row: well under both backends' limit per statement.
+        for chunk in records.chunks(1000) {
+            let mut q = sqlx::QueryBuilder::new(
+                "INSERT INTO wrapped_keys (context, key_id, wrapped, created_at) ",
+            );
+            q.push_values(chunk, |mut b, rec| {
+                b.push_bind(&rec.context)
+                    .push_bind(&rec.key_id)
+                    .push_bind(&rec.wrapped)
+                    .push_bind(now);
+            });
+            q.build().execute(&mut *tx).await.map_err(|e| match &e {
+                sqlx::Error::Database(db) if db.is_unique_violation() => {
+                    $crate::StoreError::Duplicate {
+                        domain: "key context".into(),
+                    }
+                }
+                _ => $crate::StoreError::Db(e),
+            })?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn all(&self) -> $crate::Result<Vec<$crate::KeyRecord>> {

@@ -12,6 +12,12 @@ use crate::{ItemRow, MemberChange, MemberRow, NewMember, Result, StoreError, Wit
 pub trait MemberStore: Send + Sync {
     /// Creates a member with items, indexes, consents, audit entries and jobs, or nothing.
     async fn insert_member(&self, m: NewMember) -> Result<()>;
+    /// Creates many new members in one transaction, each stored as [`MemberStore::insert_member`]
+    /// stores one, their audit entries appended to the chain in order (the bulk seeder of the
+    /// benchmarks). All or nothing; a taken login ID or index is a `Duplicate`.
+    async fn insert_members(&self, ms: Vec<NewMember>) -> Result<()>;
+    /// Which of `ids` are members (one query; the orphan-key sweep checks a page of keys at once).
+    async fn existing_members(&self, ids: &[Uuid]) -> Result<Vec<Uuid>>;
     async fn member(&self, id: Uuid) -> Result<Option<MemberRow>>;
     async fn member_by_login(&self, login_index: &[u8]) -> Result<Option<MemberRow>>;
     async fn member_by_index(&self, domain: &str, digest: &[u8]) -> Result<Option<Uuid>>;
@@ -208,6 +214,117 @@ macro_rules! member_sql {
                 insert_jobs_tx(&mut tx, &m.jobs, m.at).await?;
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn insert_members(&self, ms: Vec<$crate::NewMember>) -> $crate::Result<()> {
+                if ms.is_empty() {
+                    return Ok(());
+                }
+                let mut tx = self.write.begin_with(BEGIN).await?;
+                // Multi-row INSERTs, chunked to stay far below the parameters a statement may
+                // carry (SQLite 32 766, PostgreSQL 65 535).
+                for chunk in ms.chunks(500) {
+                    let mut q = sqlx::QueryBuilder::new(
+                        "INSERT INTO members (id, login_index, login_sealed, password_hash, key_id, status, policy_version, created_at, updated_at) ",
+                    );
+                    q.push_values(chunk, |mut b, m| {
+                        b.push_bind(m.id)
+                            .push_bind(&m.login_index)
+                            .push_bind(&m.login_sealed)
+                            .push_bind(&m.password_hash)
+                            .push_bind(&m.key_id)
+                            .push("'active'")
+                            .push_bind(&m.policy_version)
+                            .push_bind(m.at)
+                            .push_bind(m.at);
+                    });
+                    q.build()
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| $crate::sql::members::unique_to_duplicate(e, "login_id"))?;
+                }
+                let items: Vec<(&$crate::NewMember, &$crate::SealedItem)> = ms
+                    .iter()
+                    .flat_map(|m| m.items.iter().map(move |i| (m, i)))
+                    .collect();
+                for chunk in items.chunks(1000) {
+                    let mut q = sqlx::QueryBuilder::new(
+                        "INSERT INTO member_items (member_id, item_id, sealed, correction_pending, updated_at) ",
+                    );
+                    q.push_values(chunk, |mut b, (m, item)| {
+                        b.push_bind(m.id)
+                            .push_bind(&item.item_id)
+                            .push_bind(&item.sealed)
+                            .push("FALSE")
+                            .push_bind(m.at);
+                    });
+                    q.build().execute(&mut *tx).await?;
+                }
+                let indexes: Vec<(uuid::Uuid, &$crate::IndexEntry)> = ms
+                    .iter()
+                    .flat_map(|m| m.indexes.iter().map(move |ix| (m.id, ix)))
+                    .collect();
+                for chunk in indexes.chunks(1000) {
+                    let mut q = sqlx::QueryBuilder::new(
+                        "INSERT INTO blind_indexes (domain, digest, member_id) ",
+                    );
+                    q.push_values(chunk, |mut b, (id, ix)| {
+                        b.push_bind(&ix.domain).push_bind(&ix.digest).push_bind(*id);
+                    });
+                    q.build()
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| $crate::sql::members::unique_to_duplicate(e, "blind_index"))?;
+                }
+                let consents: Vec<(uuid::Uuid, &$crate::NewConsentEvent)> = ms
+                    .iter()
+                    .flat_map(|m| m.consents.iter().map(move |c| (m.id, c)))
+                    .collect();
+                for chunk in consents.chunks(1000) {
+                    let mut q = sqlx::QueryBuilder::new(
+                        "INSERT INTO consent_events (member_id, category, granted, policy_version, channel, at) ",
+                    );
+                    q.push_values(chunk, |mut b, (id, c)| {
+                        b.push_bind(*id)
+                            .push_bind(&c.category)
+                            .push_bind(c.granted)
+                            .push_bind(&c.policy_version)
+                            .push_bind(&c.channel)
+                            .push_bind(c.at);
+                    });
+                    q.build().execute(&mut *tx).await?;
+                }
+                // The chain: one head read for the whole batch, then each member's entries in
+                // order, inside this transaction (I3).
+                let audit: Vec<$crate::AuditEntry> =
+                    ms.iter().flat_map(|m| m.audit.iter().cloned()).collect();
+                append_audit_tx(&mut tx, self.linker.as_ref(), &audit).await?;
+                for m in &ms {
+                    insert_jobs_tx(&mut tx, &m.jobs, m.at).await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn existing_members(
+                &self,
+                ids: &[uuid::Uuid],
+            ) -> $crate::Result<Vec<uuid::Uuid>> {
+                let mut out = Vec::new();
+                for chunk in ids.chunks(1000) {
+                    let mut q = sqlx::QueryBuilder::new("SELECT id FROM members WHERE id IN (");
+                    let mut list = q.separated(", ");
+                    for id in chunk {
+                        list.push_bind(*id);
+                    }
+                    q.push(")");
+                    out.extend(
+                        q.build_query_scalar::<uuid::Uuid>()
+                            .fetch_all(&self.read)
+                            .await?,
+                    );
+                }
+                Ok(out)
             }
 
             async fn member(&self, id: uuid::Uuid) -> $crate::Result<Option<$crate::MemberRow>> {
