@@ -87,6 +87,9 @@ fn args() -> Result<Args, BoxError> {
     })
 }
 
+/// jikimi's `keys.rs::READER_CACHE_KIB`: the page cache of a read-only connection (keep in step).
+const READER_CACHE_KIB: &str = "-512";
+
 /// jikimi's `keys.rs::sqlite_connect_options`, PRAGMA for PRAGMA.
 fn connect_options(path: &std::path::Path) -> Result<SqliteConnectOptions, BoxError> {
     Ok(
@@ -253,7 +256,7 @@ async fn run(a: Args) -> Result<(), BoxError> {
     let read = SqlitePoolOptions::new()
         .max_connections(4)
         .test_before_acquire(false)
-        .connect_with(opts.read_only(true))
+        .connect_with(opts.read_only(true).pragma("cache_size", READER_CACHE_KIB))
         .await?;
     tracing::info!(
         rows = a.rows,

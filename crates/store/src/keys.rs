@@ -105,6 +105,11 @@ pub struct SqliteKeyStore {
     read: SqlitePool,
 }
 
+/// The page cache of a read-only connection, in KiB (negative: SQLite's unit for KiB): 512 KiB,
+/// a quarter of SQLite's default. Readers look up a few rows by key; the operating system's page
+/// cache already holds the file, and every connection's own cache is memory of the process.
+pub(crate) const READER_CACHE_KIB: &str = "-512";
+
 pub(crate) fn sqlite_connect_options(url: &str, create: bool) -> Result<SqliteConnectOptions> {
     use std::str::FromStr;
     let opts = SqliteConnectOptions::from_str(url)?;
@@ -154,7 +159,7 @@ impl SqliteKeyStore {
         let read = SqlitePoolOptions::new()
             .max_connections(2)
             .test_before_acquire(false)
-            .connect_with(opts.read_only(true))
+            .connect_with(opts.read_only(true).pragma("cache_size", READER_CACHE_KIB))
             .await?;
         Ok(Self { pool, read })
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use sqlx::Sqlite;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 
-use crate::keys::{SqliteDurability, sqlite_connect_options};
+use crate::keys::{READER_CACHE_KIB, SqliteDurability, sqlite_connect_options};
 use crate::{ChainLinker, Result};
 
 /// The connection options every jikimi SQLite database uses (WAL, busy timeout,
@@ -50,7 +50,11 @@ impl SqliteStore {
         let read = SqlitePoolOptions::new()
             .max_connections(4)
             .test_before_acquire(false)
-            .connect_with(opts.clone().read_only(true))
+            .connect_with(
+                opts.clone()
+                    .read_only(true)
+                    .pragma("cache_size", READER_CACHE_KIB),
+            )
             .await?;
         let purge = opts
             .pragma("secure_delete", "FAST")
