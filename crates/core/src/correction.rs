@@ -113,10 +113,11 @@ impl Jikimi {
         }
         errors.dedup_by(|a, b| a.field == b.field && a.code == b.code);
         // The member's consents matter only to an item that rests on one.
-        let consents: BTreeMap<String, bool> = if set
-            .keys()
-            .any(|id| policy.item(id).is_some_and(|i| i.basis == LegalBasis::Consent))
-        {
+        let consents: BTreeMap<String, bool> = if set.keys().any(|id| {
+            policy
+                .item(id)
+                .is_some_and(|i| i.basis == LegalBasis::Consent)
+        }) {
             self.consent_state(member)
                 .await?
                 .into_iter()

@@ -64,7 +64,8 @@ impl SqliteStore {
         })
     }
 
-    /// The journal mode and `synchronous` level of the writing connection and of a reading one.
+    /// The journal mode, `synchronous` level and `secure_delete` of the writing connection and of
+    /// a reading one (a purge's own connection, with `secure_delete=FAST`, is never among them).
     pub async fn durability(&self) -> Result<(SqliteDurability, SqliteDurability)> {
         Ok((
             SqliteDurability::of(&self.write).await?,
