@@ -506,8 +506,8 @@ async fn one_transaction_purges_several_buckets_with_exact_counts(b: Backend) {
     t.clock.advance(chrono::Duration::days(6 * 366));
     let today = t.app.clock().today_kst();
 
-    // One store call, one transaction: two contract buckets and a consent bucket of the same
-    // day at once, each class counted exactly in its own record, the other buckets untouched.
+    // One store call, one transaction: two contract buckets and a consent bucket at once, each
+    // class counted exactly in its own record, the other buckets untouched.
     let run = uuid::Uuid::new_v4();
     let record = |class: &str| jikimi_store::DestructionRecord {
         id: uuid::Uuid::new_v4(),
@@ -521,7 +521,7 @@ async fn one_transaction_purges_several_buckets_with_exact_counts(b: Backend) {
         run_id: Some(run),
     };
     let consent = buckets_of(&t.app, "consent_records").await;
-    assert_eq!(consent[0].0, contract[0].0, "the same withdrawal day");
+    assert_eq!(consent.len(), 3);
     let parts = [
         jikimi_store::BucketPurge {
             class: "contract_records".into(),

@@ -105,6 +105,16 @@ impl SqliteStore {
         ))
     }
 
+    /// Closes a purge's connection and waits until it is closed, so that its page cache is freed
+    /// before the next transaction's connection allocates one (dropping it would close it in
+    /// the background, and two caches could be alive at once). The transaction has committed: a
+    /// failure to close is logged, never reported.
+    async fn release_purge_connection(conn: Box<sqlx::SqliteConnection>) {
+        if let Err(e) = sqlx::Connection::close(*conn).await {
+            tracing::warn!(error = %e, "closing the purge connection failed");
+        }
+    }
+
     /// One TRUNCATE checkpoint after a purge's deletes: the write-ahead log, grown by the
     /// batches, goes back to nothing.
     async fn after_purge_deletes(&self) {

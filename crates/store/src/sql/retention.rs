@@ -69,8 +69,9 @@ pub trait RetentionStore: Send + Sync {
 }
 
 /// Expands `insert_destruction_tx` and `impl RetentionStore for $store`. Needs `BEGIN` and `Tx`
-/// from the backend module (and `SCAN_RETAINED`), `append_audit_tx`, and `$store::purge_connection` (the connection a
-/// purge deletes on) and `$store::after_purge_deletes`.
+/// from the backend module (and `SCAN_RETAINED`), `append_audit_tx`, `$store::purge_connection` (the connection a
+/// purge deletes on), `$store::release_purge_connection` (after its commit) and
+/// `$store::after_purge_deletes`.
 macro_rules! retention_sql {
     ($store:ident) => {
         /// Writes a destruction record; with `add`, a record of the same id gets the count added
@@ -213,6 +214,7 @@ macro_rules! retention_sql {
                     insert_destruction_tx(&mut tx, &batch, true).await?;
                 }
                 tx.commit().await?;
+                Self::release_purge_connection(conn).await;
                 Ok(done)
             }
 
@@ -258,6 +260,7 @@ macro_rules! retention_sql {
                     counts.push(done);
                 }
                 tx.commit().await?;
+                Self::release_purge_connection(conn).await;
                 Ok(counts)
             }
 
