@@ -12,8 +12,8 @@
 # content, no personal data at all); the purge does not need to open them. The generated SQLite
 # databases are checkpointed (TRUNCATE) before the purge is timed: the generator's single
 # transaction leaves a write-ahead log of about 370 MB, which a running installation never has
-# (every commit of the pool's writer checkpoints automatically, every withdrawal and purge
-# truncates the log), so the purge would otherwise also pay for copying the generator's pages.
+# (SQLite checkpoints automatically once the log passes 1000 pages, and every withdrawal and purge
+# truncates it), so the purge would otherwise also pay for copying the generator's pages.
 set -euo pipefail
 
 RECORDS=${RECORDS:-1000000}
@@ -116,7 +116,10 @@ tee -a "$OUT" <"$WORK/purge.out"
 wall=$(grep 'Elapsed (wall clock)' "$WORK/purge.time" | awk '{print $NF}')
 rss=$(grep 'Maximum resident set size' "$WORK/purge.time" | awk '{print $NF}')
 cpu=$(grep 'Percent of CPU' "$WORK/purge.time" | awk '{print $NF}')
-log "" "RESULT backend=$BACKEND records=$RECORDS wall=$wall max_rss_kib=$rss cpu=$cpu"
+user=$(grep 'User time' "$WORK/purge.time" | awk '{print $NF}')
+sys=$(grep 'System time' "$WORK/purge.time" | awk '{print $NF}')
+log "" "RESULT backend=$BACKEND records=$RECORDS wall=$wall max_rss_kib=$rss cpu=$cpu user_s=$user sys_s=$sys"
+log "load average after the purge: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # --- check ----------------------------------------------------------------------------------------
 env "${unset_jikimi[@]}" "$BIN" purge --report "${ARGS[@]}" >"$WORK/report.out"
