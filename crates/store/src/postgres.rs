@@ -141,7 +141,7 @@ impl PgStore {
     }
 
     /// The connection goes back to the pool.
-    async fn release_purge_connection(conn: sqlx::pool::PoolConnection<Postgres>) {
+    async fn release_purge_connection(&self, conn: sqlx::pool::PoolConnection<Postgres>) {
         drop(conn);
     }
 

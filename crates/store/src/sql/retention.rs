@@ -70,7 +70,8 @@ pub trait RetentionStore: Send + Sync {
 
 /// Expands `insert_destruction_tx` and `impl RetentionStore for $store`. Needs `BEGIN` and `Tx`
 /// from the backend module (and `SCAN_RETAINED`), `append_audit_tx`, `$store::purge_connection` (the connection a
-/// purge deletes on), `$store::release_purge_connection` (after its commit) and
+/// purge deletes on), `$store::release_purge_connection` (after its commit: SQLite keeps it for the next
+/// transaction) and
 /// `$store::after_purge_deletes`.
 macro_rules! retention_sql {
     ($store:ident) => {
@@ -214,7 +215,7 @@ macro_rules! retention_sql {
                     insert_destruction_tx(&mut tx, &batch, true).await?;
                 }
                 tx.commit().await?;
-                Self::release_purge_connection(conn).await;
+                self.release_purge_connection(conn).await;
                 Ok(done)
             }
 
@@ -260,7 +261,7 @@ macro_rules! retention_sql {
                     counts.push(done);
                 }
                 tx.commit().await?;
-                Self::release_purge_connection(conn).await;
+                self.release_purge_connection(conn).await;
                 Ok(counts)
             }
 
