@@ -11,7 +11,9 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use jikimi_store::{AuditEntry, DestructionRecord, HoldChange, Resealed, RetainedMeta};
+use jikimi_store::{
+    AuditEntry, BucketPurge, DestructionRecord, HoldChange, Resealed, RetainedMeta,
+};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -27,58 +29,60 @@ const BATCH_ROWS: i64 = 200_000;
 /// Buckets per grouped `DELETE`, at most (one bound parameter each).
 const BATCH_BUCKETS: usize = 1_000;
 
-/// One transaction of a purge: whole buckets of one class, or (`whole == false`) one bucket
-/// above [`BATCH_ROWS`], deleted `BATCH_ROWS` at a time.
+/// One transaction of a purge: whole buckets (of either class, by expiry day), or
+/// (`whole == false`) one bucket above [`BATCH_ROWS`], deleted `BATCH_ROWS` at a time.
 #[derive(Debug, PartialEq, Eq)]
 struct PurgeGroup {
-    class: String,
-    buckets: Vec<String>,
+    /// Per class, its buckets in the group.
+    parts: BTreeMap<String, Vec<String>>,
     records: i64,
     whole: bool,
 }
 
-/// Groups the expired buckets' unheld records: per class, consecutive buckets while their sum
-/// stays within `max_rows` (and `max_buckets`); a bucket above `max_rows` alone, in batches.
-/// Buckets with nothing to delete (all held) are left out.
+/// Groups the expired buckets' unheld records, in expiry order (as `retention_buckets` lists
+/// them) across classes: consecutive buckets while their sum stays within `max_rows` (and
+/// `max_buckets`); a bucket above `max_rows` alone, in batches. Buckets with nothing to delete
+/// (all held) are left out.
 fn purge_groups(
     expired: &[&jikimi_store::RetentionBucket],
     max_rows: i64,
     max_buckets: usize,
 ) -> Vec<PurgeGroup> {
-    let mut by_class: BTreeMap<&str, Vec<&jikimi_store::RetentionBucket>> = BTreeMap::new();
-    for g in expired.iter().filter(|g| g.records > g.held) {
-        by_class.entry(g.class.as_str()).or_default().push(g);
-    }
     let mut out = Vec::new();
-    for (class, buckets) in by_class {
-        let mut open: Option<PurgeGroup> = None;
-        for g in buckets {
-            let n = g.records - g.held;
-            if n > max_rows {
-                out.push(PurgeGroup {
-                    class: class.to_owned(),
-                    buckets: vec![g.bucket.clone()],
-                    records: n,
-                    whole: false,
-                });
-                continue;
-            }
-            if let Some(cur) = &open
-                && (cur.records + n > max_rows || cur.buckets.len() >= max_buckets)
-            {
-                out.extend(open.take());
-            }
-            let cur = open.get_or_insert_with(|| PurgeGroup {
-                class: class.to_owned(),
-                buckets: Vec::new(),
-                records: 0,
-                whole: true,
+    let mut open: Option<(PurgeGroup, usize)> = None;
+    for g in expired.iter().filter(|g| g.records > g.held) {
+        let n = g.records - g.held;
+        if n > max_rows {
+            out.push(PurgeGroup {
+                parts: BTreeMap::from([(g.class.clone(), vec![g.bucket.clone()])]),
+                records: n,
+                whole: false,
             });
-            cur.buckets.push(g.bucket.clone());
-            cur.records += n;
+            continue;
         }
-        out.extend(open);
+        if let Some((cur, buckets)) = &open
+            && (cur.records + n > max_rows || *buckets >= max_buckets)
+        {
+            out.extend(open.take().map(|(cur, _)| cur));
+        }
+        let (cur, buckets) = open.get_or_insert_with(|| {
+            (
+                PurgeGroup {
+                    parts: BTreeMap::new(),
+                    records: 0,
+                    whole: true,
+                },
+                0,
+            )
+        });
+        cur.parts
+            .entry(g.class.clone())
+            .or_default()
+            .push(g.bucket.clone());
+        cur.records += n;
+        *buckets += 1;
     }
+    out.extend(open.map(|(cur, _)| cur));
     out
 }
 
@@ -185,7 +189,8 @@ impl Jikimi {
             .map(|c| (c.class.clone(), self.destruction(run_id, now, actor, c)))
             .collect();
 
-        // 1. The records: per class, whole buckets grouped up to BATCH_ROWS per transaction.
+        // 1. The records: whole buckets, both classes by expiry day, grouped up to BATCH_ROWS per
+        // transaction.
         let mut done = 0u64;
         progress(0, total.max(0) as u64);
         if dry_run {
@@ -198,35 +203,48 @@ impl Jikimi {
             progress(done, total as u64);
         } else {
             for group in purge_groups(&expired, BATCH_ROWS, BATCH_BUCKETS) {
-                let (Some(c), Some(record)) =
-                    (classes.get_mut(&group.class), records.get(&group.class))
-                else {
-                    continue;
-                };
                 if group.whole {
-                    let n = self
-                        .store()
-                        .purge_retained_buckets(&group.class, &group.buckets, today, record)
-                        .await?;
-                    c.records += n as i64;
-                    done += n;
+                    let parts: Vec<_> = group
+                        .parts
+                        .into_iter()
+                        .filter_map(|(class, buckets)| {
+                            records.get(&class).map(|record| BucketPurge {
+                                class,
+                                buckets,
+                                record: record.clone(),
+                            })
+                        })
+                        .collect();
+                    let counts = self.store().purge_retained_buckets(&parts, today).await?;
+                    for (part, n) in parts.iter().zip(counts) {
+                        if let Some(c) = classes.get_mut(&part.class) {
+                            c.records += n as i64;
+                        }
+                        done += n;
+                    }
                     progress(done, total as u64);
                     continue;
                 }
-                for bucket in &group.buckets {
-                    loop {
-                        let n = self
-                            .store()
-                            .purge_retained_batch(bucket, &group.class, today, BATCH_ROWS, record)
-                            .await?;
-                        c.records += n as i64;
-                        done += n;
-                        if n > 0 {
-                            progress(done, total as u64);
-                        }
-                        // A short batch emptied the bucket: no empty transaction to find out.
-                        if n < BATCH_ROWS as u64 {
-                            break;
+                for (class, buckets) in &group.parts {
+                    let (Some(c), Some(record)) = (classes.get_mut(class), records.get(class))
+                    else {
+                        continue;
+                    };
+                    for bucket in buckets {
+                        loop {
+                            let n = self
+                                .store()
+                                .purge_retained_batch(bucket, class, today, BATCH_ROWS, record)
+                                .await?;
+                            c.records += n as i64;
+                            done += n;
+                            if n > 0 {
+                                progress(done, total as u64);
+                            }
+                            // A short batch emptied the bucket: no empty transaction to find out.
+                            if n < BATCH_ROWS as u64 {
+                                break;
+                            }
                         }
                     }
                 }
@@ -580,8 +598,18 @@ mod tests {
         }
     }
 
+    /// A group as text: `class:bucket bucket; class:bucket`.
+    fn parts(g: &PurgeGroup) -> String {
+        g.parts
+            .iter()
+            .map(|(c, b)| format!("{c}:{}", b.join(" ")))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
     #[test]
-    fn buckets_of_a_class_are_grouped_up_to_the_batch_size() {
+    fn buckets_of_both_classes_are_grouped_by_expiry_up_to_the_batch_size() {
+        // In the order of `retention_buckets`: expiry day, class, bucket.
         let all = [
             bucket("a", "2020-01-01", 30, 0),
             bucket("b", "2020-01-01", 10, 0),
@@ -594,24 +622,24 @@ mod tests {
         ];
         let expired: Vec<_> = all.iter().collect();
         let groups: Vec<_> = purge_groups(&expired, 100, 2)
-            .into_iter()
-            .map(|g| (g.class, g.buckets.join(" "), g.records, g.whole))
+            .iter()
+            .map(|g| (parts(g), g.records, g.whole))
             .collect();
-        let g = |c: &str, b: &str, n: i64, whole: bool| (c.to_owned(), b.to_owned(), n, whole);
+        let g = |p: &str, n: i64, whole: bool| (p.to_owned(), n, whole);
         assert_eq!(
             groups,
             [
+                // Both classes of a day in one transaction (at most two buckets per group here).
+                g("a:2020-01-01; b:2020-01-01", 40, true),
                 // Above the batch size: alone, in batches (the open group goes on around it).
-                g("a", "2020-01-04", 250, false),
-                // Two buckets, one transaction; the held rows are not counted.
-                g("a", "2020-01-01 2020-01-02", 60, true),
-                g("a", "2020-01-05", 50, true),
-                // At most two buckets per group here.
-                g("b", "2020-01-01 2020-01-05", 20, true),
-                g("b", "2020-01-06", 10, true),
+                g("a:2020-01-04", 250, false),
+                // The held rows are not counted.
+                g("a:2020-01-02 2020-01-05", 80, true),
+                g("b:2020-01-05 2020-01-06", 20, true),
             ]
         );
-        // With the real sizes, 730 buckets of 1 370 make 6 transactions, not 1 460.
+        // With the real sizes, 730 buckets of 1 370 make 6 transactions, not 1 460, each but the
+        // last with both classes of the same days.
         let many: Vec<_> = (0..730)
             .map(|i| {
                 let day = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap_or_default()
@@ -623,6 +651,11 @@ mod tests {
         let groups = purge_groups(&expired, BATCH_ROWS, BATCH_BUCKETS);
         assert_eq!(groups.len(), 6);
         assert_eq!(groups.iter().map(|g| g.records).sum::<i64>(), 730 * 1_370);
+        assert!(groups.iter().all(|g| g.records <= BATCH_ROWS));
+        for g in &groups[..5] {
+            assert_eq!(g.parts.len(), 2, "{}", parts(g));
+            assert!(g.parts["a"].len().abs_diff(g.parts["b"].len()) <= 1);
+        }
     }
 
     #[test]

@@ -492,8 +492,8 @@ async fn retention_keys_left(app: &Jikimi) -> Vec<(String, String)> {
     app.keyring().retention_key_buckets().await.unwrap()
 }
 
-/// R-RET-02, R-SEC-05: the purge deletes whole buckets of a class in one transaction, and the
-/// destruction records count exactly what went.
+/// R-RET-02, R-SEC-05: the purge deletes whole buckets of both classes in one transaction, and
+/// the destruction records count exactly what went, per class.
 async fn one_transaction_purges_several_buckets_with_exact_counts(b: Backend) {
     let t = TestApp::on(b, "lifeplan").await;
     // Five withdrawals on three days: three day buckets per class, of 2, 2 and 1 records.
@@ -506,45 +506,65 @@ async fn one_transaction_purges_several_buckets_with_exact_counts(b: Backend) {
     t.clock.advance(chrono::Duration::days(6 * 366));
     let today = t.app.clock().today_kst();
 
-    // One store call, one transaction: two buckets at once, counted exactly, the third untouched.
+    // One store call, one transaction: two contract buckets and a consent bucket at once, each
+    // class counted exactly in its own record, the other buckets untouched.
     let run = uuid::Uuid::new_v4();
-    let record = jikimi_store::DestructionRecord {
+    let record = |class: &str| jikimi_store::DestructionRecord {
         id: uuid::Uuid::new_v4(),
         at: t.app.clock().now(),
         event: "purge".into(),
-        class: "contract_records".into(),
+        class: class.into(),
         period: "test".into(),
         count: 0,
         method: "key_destruction".into(),
         actor: "cli".into(),
         run_id: Some(run),
     };
-    let two = [contract[0].0.clone(), contract[1].0.clone()];
+    let consent = buckets_of(&t.app, "consent_records").await;
+    assert_eq!(consent.len(), 3);
+    let parts = [
+        jikimi_store::BucketPurge {
+            class: "contract_records".into(),
+            buckets: vec![contract[0].0.clone(), contract[1].0.clone()],
+            record: record("contract_records"),
+        },
+        jikimi_store::BucketPurge {
+            class: "consent_records".into(),
+            buckets: vec![consent[0].0.clone()],
+            record: record("consent_records"),
+        },
+    ];
     let n = t
         .app
         .store()
-        .purge_retained_buckets("contract_records", &two, today, &record)
+        .purge_retained_buckets(&parts, today)
         .await
         .unwrap();
-    assert_eq!(n, 4);
+    assert_eq!(n, [4, 2]);
+    let counted = destroyed_by_run(&t.app, run).await;
     assert_eq!(
-        destroyed_by_run(&t.app, run).await["contract_records"],
-        4,
-        "the destruction record counts the transaction's rows"
+        counted["contract_records"], 4,
+        "the destruction record counts the transaction's rows of its class"
     );
+    assert_eq!(counted["consent_records"], 2);
     assert_eq!(
         buckets_of(&t.app, "contract_records").await,
         [(contract[2].0.clone(), 1)]
     );
-    // Again: nothing left there, nothing added to the record.
+    assert_eq!(buckets_of(&t.app, "consent_records").await.len(), 2);
+    // Again: nothing left there, nothing added to the records.
     let again = t
         .app
         .store()
-        .purge_retained_buckets("contract_records", &two, today, &record)
+        .purge_retained_buckets(&parts, today)
         .await
         .unwrap();
-    assert_eq!(again, 0);
-    assert_eq!(destroyed_by_run(&t.app, run).await["contract_records"], 4);
+    assert_eq!(again, [0, 0]);
+    let counted = destroyed_by_run(&t.app, run).await;
+    assert_eq!(
+        (counted["contract_records"], counted["consent_records"]),
+        (4, 2)
+    );
 
     // The purge does the rest: exact counts per class, every bucket key destroyed.
     let report = purge(&t.app).await;
@@ -554,11 +574,11 @@ async fn one_transaction_purges_several_buckets_with_exact_counts(b: Backend) {
         .map(|c| (c.class.as_str(), (c.records, c.keys)))
         .collect();
     assert_eq!(by_class["contract_records"], (1, 3));
-    assert_eq!(by_class["consent_records"], (5, 3));
-    assert_eq!(report.records(), 6);
+    assert_eq!(by_class["consent_records"], (3, 3));
+    assert_eq!(report.records(), 4);
     let counted = destroyed_by_run(&t.app, report.run_id).await;
     assert_eq!(counted["contract_records"], 1);
-    assert_eq!(counted["consent_records"], 5);
+    assert_eq!(counted["consent_records"], 3);
     assert_eq!(t.row_counts().await["retained_records"], 0);
     assert!(retention_keys_left(&t.app).await.is_empty());
     // A second run finds nothing.

@@ -79,6 +79,8 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
 pub struct SqliteDurability {
     pub journal_mode: String,
     pub synchronous: i64,
+    /// 1: deleted content is overwritten (`secure_delete=ON`); 2 would be `FAST`.
+    pub secure_delete: i64,
 }
 
 impl SqliteDurability {
@@ -89,9 +91,13 @@ impl SqliteDurability {
         let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
             .fetch_one(pool)
             .await?;
+        let secure_delete: i64 = sqlx::query_scalar("PRAGMA secure_delete")
+            .fetch_one(pool)
+            .await?;
         Ok(Self {
             journal_mode,
             synchronous,
+            secure_delete,
         })
     }
 }

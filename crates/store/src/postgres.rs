@@ -140,6 +140,11 @@ impl PgStore {
         Ok(self.write.acquire().await?)
     }
 
+    /// The connection goes back to the pool.
+    async fn release_purge_connection(&self, conn: sqlx::pool::PoolConnection<Postgres>) {
+        drop(conn);
+    }
+
     /// Dead rows are ciphertexts whose bucket key the purge destroys next; autovacuum reclaims
     /// them.
     async fn after_purge_deletes(&self) {}

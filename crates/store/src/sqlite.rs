@@ -28,8 +28,10 @@ pub struct SqliteStore {
     read: SqlitePool,
     linker: Arc<dyn ChainLinker>,
     writer: crate::sql::batch::Writer,
-    /// The options of the one-off connection a purge deletes on (see `purge_connection`).
+    /// The options of the connection a purge deletes on (see `purge_connection`).
     purge: SqliteConnectOptions,
+    /// That connection between a run's transactions.
+    purge_conn: Arc<std::sync::Mutex<Option<Box<sqlx::SqliteConnection>>>>,
 }
 
 impl SqliteStore {
@@ -65,10 +67,12 @@ impl SqliteStore {
             read,
             linker,
             purge,
+            purge_conn: Arc::default(),
         })
     }
 
-    /// The journal mode and `synchronous` level of the writing connection and of a reading one.
+    /// The journal mode, `synchronous` level and `secure_delete` of the writing connection and of
+    /// a reading one (a purge's own connection, with `secure_delete=FAST`, is never among them).
     pub async fn durability(&self) -> Result<(SqliteDurability, SqliteDurability)> {
         Ok((
             SqliteDurability::of(&self.write).await?,
@@ -95,22 +99,57 @@ impl SqliteStore {
 }
 
 impl SqliteStore {
-    /// A purge deletes on a connection of its own, opened for the one transaction and closed
-    /// after it, so no pooled connection is ever left with its settings: `secure_delete=FAST`
-    /// (the retained records' ciphertexts become unreadable when their bucket key is destroyed;
-    /// see ARCHITECTURE.md, "Retention and destruction") and a page cache large enough for a
-    /// batch's pages. It is a second writer beside the pool's: `BEGIN IMMEDIATE` and the busy
-    /// timeout make them take turns, as with a CLI process.
+    /// A purge deletes on a connection of its own, opened for the run's first transaction, kept
+    /// (with its warm page cache) for the next ones, and closed by `after_purge_deletes`, so no
+    /// pooled connection is ever left with its settings: `secure_delete=FAST` (the retained
+    /// records' ciphertexts become unreadable when their bucket key is destroyed; see
+    /// ARCHITECTURE.md, "Retention and destruction") and a page cache large enough for a batch's
+    /// pages. It is a second writer beside the pool's: `BEGIN IMMEDIATE` and the busy timeout
+    /// make them take turns, as with a CLI process. A transaction that fails drops it.
     async fn purge_connection(&self) -> Result<Box<sqlx::SqliteConnection>> {
         use sqlx::Connection;
+        if let Some(conn) = self.take_purge_connection() {
+            return Ok(conn);
+        }
         Ok(Box::new(
             sqlx::SqliteConnection::connect_with(&self.purge).await?,
         ))
     }
 
-    /// One TRUNCATE checkpoint after a purge's deletes: the write-ahead log, grown by the
-    /// batches, goes back to nothing.
+    fn take_purge_connection(&self) -> Option<Box<sqlx::SqliteConnection>> {
+        match self.purge_conn.lock() {
+            Ok(mut kept) => kept.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        }
+    }
+
+    /// Keeps a purge's connection after its transaction committed, for the run's next one.
+    async fn release_purge_connection(&self, conn: Box<sqlx::SqliteConnection>) {
+        let old = match self.purge_conn.lock() {
+            Ok(mut kept) => kept.replace(conn),
+            Err(poisoned) => poisoned.into_inner().replace(conn),
+        };
+        // Two purges at once in one process: the second's connection is closed.
+        if let Some(old) = old {
+            Self::close_purge_connection(old).await;
+        }
+    }
+
+    /// Closes a purge's connection and waits until it is closed, so that its page cache is freed
+    /// now (dropping it would close it in the background). The deletes have committed: a failure
+    /// to close is logged, never reported.
+    async fn close_purge_connection(conn: Box<sqlx::SqliteConnection>) {
+        if let Err(e) = sqlx::Connection::close(*conn).await {
+            tracing::warn!(error = %e, "closing the purge connection failed");
+        }
+    }
+
+    /// After a purge's deletes: its connection is closed (with its page cache), and one TRUNCATE
+    /// checkpoint brings the write-ahead log, grown by the batches, back to nothing.
     async fn after_purge_deletes(&self) {
+        if let Some(conn) = self.take_purge_connection() {
+            Self::close_purge_connection(conn).await;
+        }
         if let Err(e) = self.checkpoint().await {
             tracing::warn!(error = %e, "checkpoint after purge failed");
         }

@@ -321,6 +321,16 @@ pub struct RetentionBucket {
     pub held: i64,
 }
 
+/// One class's share of a grouped purge transaction
+/// ([`purge_retained_buckets`](crate::RetentionStore::purge_retained_buckets)): its buckets, and
+/// the run's destruction record for the class, to which the deleted rows are added.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketPurge {
+    pub class: String,
+    pub buckets: Vec<String>,
+    pub record: DestructionRecord,
+}
+
 /// Places or lifts a legal hold, in one transaction with its audit entry. Placing a hold moves
 /// the record under a key of its own (`resealed`), so that its bucket can still be destroyed
 /// whole when it expires.

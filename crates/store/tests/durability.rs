@@ -18,6 +18,8 @@ impl ChainLinker for NoLink {
 }
 
 const FULL: i64 = 2;
+/// `PRAGMA secure_delete` answers 1 for ON (2 for FAST).
+const ON: i64 = 1;
 
 #[tokio::test]
 async fn both_sqlite_databases_sync_every_commit() {
@@ -30,6 +32,7 @@ async fn both_sqlite_databases_sync_every_commit() {
     let expected = SqliteDurability {
         journal_mode: "wal".into(),
         synchronous: FULL,
+        secure_delete: ON,
     };
     let (write, read) = data.durability().await.unwrap();
     assert_eq!(write, expected, "the data database's writing connection");
@@ -45,4 +48,42 @@ async fn both_sqlite_databases_sync_every_commit() {
         arch.contains("WAL, `synchronous=FULL`"),
         "ARCHITECTURE.md names the SQLite durability settings"
     );
+}
+
+/// A purge deletes retained records on a one-off connection with `secure_delete=FAST` and a large
+/// page cache (ARCHITECTURE.md, "What overwriting still buys at a purge"); the pool's connections,
+/// which delete member rows and everything else, keep `secure_delete=ON` afterwards.
+#[tokio::test]
+async fn a_purge_leaves_the_pooled_connections_overwriting() {
+    use jikimi_store::{BucketPurge, DestructionRecord, RetentionStore};
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("jikimi.db").display());
+    let data = SqliteStore::open(&url, true, Arc::new(NoLink))
+        .await
+        .unwrap();
+    let record = DestructionRecord {
+        id: uuid::Uuid::new_v4(),
+        at: chrono::Utc::now(),
+        event: "purge".into(),
+        class: "contract_records".into(),
+        period: "test".into(),
+        count: 0,
+        method: "key_destruction".into(),
+        actor: "cli".into(),
+        run_id: None,
+    };
+    let parts = [BucketPurge {
+        class: "contract_records".into(),
+        buckets: vec!["2020-01-01".into()],
+        record,
+    }];
+    let today = chrono::NaiveDate::from_ymd_opt(2030, 1, 1).unwrap();
+    assert_eq!(
+        data.purge_retained_buckets(&parts, today).await.unwrap(),
+        [0]
+    );
+    data.after_purge().await;
+    let (write, read) = data.durability().await.unwrap();
+    assert_eq!(write.secure_delete, ON, "the writing connection");
+    assert_eq!(read.secure_delete, ON, "a reading connection");
 }
