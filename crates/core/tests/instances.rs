@@ -332,15 +332,7 @@ async fn a_reveal_is_audited_before_it_returns(b: Backend) {
         let id = members[i % members.len()];
         tasks.push(tokio::spawn(async move {
             let seen_before = reveals_of(&witness, id).await;
-            app.reveal(
-                &Actor::Member(id),
-                None,
-                id,
-                &["email"],
-                jikimi_core::SUBJECT_ACCESS,
-            )
-            .await
-            .unwrap();
+            own_email(&app, id).await.unwrap();
             let seen_after = reveals_of(&witness, id).await;
             assert!(
                 seen_after > seen_before,
@@ -381,15 +373,7 @@ async fn a_member_key_kept_in_memory_opens_nothing_after_withdrawal(b: Backend) 
     let keep = t.app.sign_up(seed_signup(&person(7101))).await.unwrap();
     for app in [&t.app, &other] {
         for m in [id, keep] {
-            app.reveal(
-                &Actor::Member(m),
-                None,
-                m,
-                &["email"],
-                jikimi_core::SUBJECT_ACCESS,
-            )
-            .await
-            .unwrap();
+            own_email(&app, m).await.unwrap();
         }
         assert_eq!(app.keyring().cached_member_keys(), 2);
     }
@@ -403,16 +387,7 @@ async fn a_member_key_kept_in_memory_opens_nothing_after_withdrawal(b: Backend) 
         "the withdrawing instance keeps no copy"
     );
     assert_eq!(other.keyring().cached_member_keys(), 2);
-    let e = other
-        .reveal(
-            &Actor::Member(id),
-            None,
-            id,
-            &["email"],
-            jikimi_core::SUBJECT_ACCESS,
-        )
-        .await
-        .unwrap_err();
+    let e = own_email(&other, id).await.unwrap_err();
     assert!(matches!(e, CoreError::NotFound("member")), "{e:?}");
     assert_eq!(
         other.keyring().cached_member_keys(),
@@ -420,16 +395,7 @@ async fn a_member_key_kept_in_memory_opens_nothing_after_withdrawal(b: Backend) 
         "the other instance dropped its copy"
     );
     // The member who stayed is still served from memory and from the store alike.
-    let shown = other
-        .reveal(
-            &Actor::Member(keep),
-            None,
-            keep,
-            &["email"],
-            jikimi_core::SUBJECT_ACCESS,
-        )
-        .await
-        .unwrap();
+    let shown = own_email(&other, keep).await.unwrap();
     assert_eq!(shown["email"].expose(), person(7101).email);
 }
 
@@ -454,17 +420,9 @@ async fn a_change_that_fails_in_a_batch_fails_alone(b: Backend) {
                 other.clone()
             };
             let m = if i % 4 < 2 { a } else { c };
-            reveals.push(tokio::spawn(async move {
-                app.reveal(
-                    &Actor::Member(m),
-                    None,
-                    m,
-                    &["email"],
-                    jikimi_core::SUBJECT_ACCESS,
-                )
-                .await
-                .map(|_| ())
-            }));
+            reveals.push(tokio::spawn(
+                async move { own_email(&app, m).await.map(|_| ()) },
+            ));
         }
         let change = |m: uuid::Uuid| {
             let app = t.app.clone();
@@ -490,15 +448,7 @@ async fn a_change_that_fails_in_a_batch_fails_alone(b: Backend) {
         let shown = |m| {
             let app = other.clone();
             async move {
-                app.reveal(
-                    &Actor::Member(m),
-                    None,
-                    m,
-                    &["email"],
-                    jikimi_core::SUBJECT_ACCESS,
-                )
-                .await
-                .unwrap()["email"]
+                own_email(&app, m).await.unwrap()["email"]
                     .expose()
                     .to_owned()
             }
@@ -518,4 +468,19 @@ async fn a_change_that_fails_in_a_batch_fails_alone(b: Backend) {
     );
     let report = t.app.verify_audit().await.unwrap();
     assert!(report.ok(), "{:?}", report.problems);
+}
+
+/// The member's own e-mail, revealed to the member.
+async fn own_email(
+    app: &Jikimi,
+    member: uuid::Uuid,
+) -> jikimi_core::Result<BTreeMap<String, Revealed>> {
+    app.reveal(
+        &Actor::Member(member),
+        None,
+        member,
+        &["email"],
+        jikimi_core::SUBJECT_ACCESS,
+    )
+    .await
 }
