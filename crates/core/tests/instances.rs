@@ -373,7 +373,7 @@ async fn a_member_key_kept_in_memory_opens_nothing_after_withdrawal(b: Backend) 
     let keep = t.app.sign_up(seed_signup(&person(7101))).await.unwrap();
     for app in [&t.app, &other] {
         for m in [id, keep] {
-            own_email(&app, m).await.unwrap();
+            own_email(app, m).await.unwrap();
         }
         assert_eq!(app.keyring().cached_member_keys(), 2);
     }
