@@ -96,7 +96,54 @@ const MEMBER_KEY_TTL: std::time::Duration = std::time::Duration::from_secs(30);
 const MEMBER_KEY_CACHE: usize = 10_000;
 
 /// A member key read recently, and when it was read.
-type CachedKey = Arc<(std::time::Instant, Arc<DataKey>)>;
+type CachedKey = (std::time::Instant, Arc<DataKey>);
+
+/// Member keys read recently, by member: a map behind a lock (held for a lookup or an insert,
+/// never across an await). When full, expired keys go first; if none has, the map is emptied.
+#[derive(Default)]
+struct KeyCache {
+    keys: std::sync::Mutex<std::collections::HashMap<Uuid, CachedKey>>,
+}
+
+impl KeyCache {
+    fn map(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<Uuid, CachedKey>> {
+        self.keys
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A key read less than [`MEMBER_KEY_TTL`] ago; an older one is dropped.
+    fn get(&self, member: &Uuid) -> Option<Arc<DataKey>> {
+        let mut map = self.map();
+        match map.get(member) {
+            Some((at, key)) if at.elapsed() < MEMBER_KEY_TTL => Some(key.clone()),
+            Some(_) => {
+                map.remove(member);
+                None
+            }
+            None => None,
+        }
+    }
+
+    fn insert(&self, member: Uuid, key: Arc<DataKey>) {
+        let mut map = self.map();
+        if map.len() >= MEMBER_KEY_CACHE {
+            map.retain(|_, (at, _)| at.elapsed() < MEMBER_KEY_TTL);
+            if map.len() >= MEMBER_KEY_CACHE {
+                map.clear();
+            }
+        }
+        map.insert(member, (std::time::Instant::now(), key));
+    }
+
+    fn remove(&self, member: &Uuid) {
+        self.map().remove(member);
+    }
+
+    fn len(&self) -> usize {
+        self.map().len()
+    }
+}
 
 /// The master key plus the key store: hands out unwrapped keys to the domain.
 ///
@@ -109,7 +156,7 @@ type CachedKey = Arc<(std::time::Instant, Arc<DataKey>)>;
 pub struct Keyring {
     master: MasterKey,
     store: Arc<dyn KeyStore>,
-    member_keys: quick_cache::sync::Cache<Uuid, CachedKey>,
+    member_keys: KeyCache,
 }
 
 impl std::fmt::Debug for Keyring {
@@ -157,7 +204,7 @@ impl Keyring {
         Self {
             master,
             store,
-            member_keys: quick_cache::sync::Cache::new(MEMBER_KEY_CACHE),
+            member_keys: KeyCache::default(),
         }
     }
 
@@ -255,17 +302,13 @@ impl Keyring {
     /// A member's key: from memory if it was read within [`MEMBER_KEY_TTL`], else from the key
     /// store. Callers use it only after finding the member's rows (see [`Keyring`]).
     pub async fn member_key(&self, member: Uuid) -> Result<Option<Arc<DataKey>>> {
-        if let Some(cached) = self.member_keys.get(&member) {
-            if cached.0.elapsed() < MEMBER_KEY_TTL {
-                return Ok(Some(cached.1.clone()));
-            }
-            self.member_keys.remove(&member);
+        if let Some(key) = self.member_keys.get(&member) {
+            return Ok(Some(key));
         }
         match self.store.get(&member_context(member)).await? {
             Some(rec) => {
                 let key = Arc::new(self.unwrap_record(&rec)?);
-                self.member_keys
-                    .insert(member, Arc::new((std::time::Instant::now(), key.clone())));
+                self.member_keys.insert(member, key.clone());
                 Ok(Some(key))
             }
             None => {
