@@ -210,6 +210,16 @@ pub fn normalize(item: &Item, raw: &str) -> Result<Normalized, FieldError> {
         | ItemKind::BankName
         | ItemKind::CardType => (plain(item, raw)?, None),
     };
+    // Unicode normalisation (NFC) can lengthen a value (a few characters decompose): the stored
+    // form must respect the limit too.
+    if stored.chars().count() > max {
+        return Err(kr_error(
+            item,
+            "text.too_long",
+            format!("{max}자 이하로 입력해 주세요"),
+            format!("must be at most {max} characters"),
+        ));
+    }
     let index = if item.unique {
         index.or_else(|| Some(stored.clone()))
     } else {
@@ -397,6 +407,26 @@ pub fn personal_fragments(birth: Option<NaiveDate>, phones_e164: &[&str]) -> Vec
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the `item_values` fuzz target: NFC can lengthen a value, so the limit is checked
+    /// on the stored form too.
+    #[test]
+    fn a_value_lengthened_by_normalisation_is_refused_when_over_the_limit() {
+        let mut item = jikimi_policy::Policy::builtin("lifeplan")
+            .and_then(Result::ok)
+            .and_then(|l| l.policy.item("occupation").cloned())
+            .expect("the shipped policy's occupation item");
+        item.kind = ItemKind::Text;
+        item.max_len = Some(12);
+        let raw = String::from_utf8(vec![
+            65, 50, 200, 171, 200, 171, 204, 168, 65, 56, 102, 102, 105, 101, 65, 200, 171,
+        ])
+        .expect("utf-8");
+        match normalize(&item, &raw) {
+            Ok(n) => assert!(n.stored.expose().chars().count() <= 12),
+            Err(e) => assert_eq!(e.code, "text.too_long"),
+        }
+    }
 
     #[test]
     fn password_rule_follows_the_published_text() {
