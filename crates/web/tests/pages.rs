@@ -133,7 +133,8 @@ async fn visitor_pages(s: &Session, found: &mut Problems) -> anyhow::Result<()> 
     for _ in 0..4 {
         fill(s, "#login_id", "nobody-here").await?;
         fill(s, "#password", "Wrong-password-1").await?;
-        click(s, "#do-login").await?;
+        // The page before already shows the error: wait for the new one before looking.
+        s.submit("#do-login").await?;
         s.visible(Locator::Css("#login-error")).await?;
     }
     ensure!(

@@ -125,6 +125,14 @@ pub async fn run_with_timeout(
     }
 }
 
+/// Whether a WebDriver error says the element belonged to a page that has since been replaced.
+/// Chromium says so in two ways: "stale element reference", or, when the old document is
+/// already gone from the inspector, "Node with given id does not belong to the document".
+fn is_stale(e: &fantoccini::error::CmdError) -> bool {
+    let text = e.to_string();
+    text.contains("stale") || text.contains("does not belong to the document")
+}
+
 enum Failure {
     Error(anyhow::Error),
     Panic(Box<dyn std::any::Any + Send>),
@@ -257,9 +265,7 @@ impl Session {
             match el.is_displayed().await {
                 Ok(true) => return Ok(el),
                 Ok(false) => bail!("element {what} is present but not displayed"),
-                Err(e)
-                    if std::time::Instant::now() < deadline && format!("{e}").contains("stale") =>
-                {
+                Err(e) if std::time::Instant::now() < deadline && is_stale(&e) => {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
                 Err(e) => return Err(e).context("is_displayed"),
@@ -267,9 +273,9 @@ impl Session {
         }
     }
 
-    /// The displayed text of `css` once the page has been replaced: clicks `button`, waits until
-    /// the page it was on is gone (a form's redirect), then reads `css` on the new page.
-    pub async fn click_then_text(&self, button: &str, css: &str) -> anyhow::Result<String> {
+    /// Clicks `button` and waits until the page it was on is gone (a form's answer replaced
+    /// it), so that what is looked for next is on the new page, never on the old one.
+    pub async fn submit(&self, button: &str) -> anyhow::Result<()> {
         let old = self
             .client
             .find(Locator::Css("html"))
@@ -289,6 +295,13 @@ impl Session {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        Ok(())
+    }
+
+    /// The displayed text of `css` once the page has been replaced: clicks `button`, waits until
+    /// the page it was on is gone (a form's redirect), then reads `css` on the new page.
+    pub async fn click_then_text(&self, button: &str, css: &str) -> anyhow::Result<String> {
+        self.submit(button).await?;
         self.text_of(css).await
     }
 
