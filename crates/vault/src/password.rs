@@ -1,8 +1,10 @@
 //! Argon2id password hashing at the OWASP parameters, with re-hash detection, and [`HashPool`]:
 //! the fixed set of threads that computes every hash of a running service, each thread in one
-//! working memory allocated once and reused.
+//! working memory reused from hash to hash and given back after a second without work.
 
-use std::sync::{Arc, Mutex, PoisonError, mpsc};
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Duration;
 
 use argon2::password_hash::{
     Output, ParamsString, PasswordHash, PasswordVerifier, Salt, SaltString,
@@ -189,7 +191,7 @@ fn phc(params: &Params, salt: Salt<'_>, output: Output) -> Result<String, VaultE
 }
 
 /// Argon2 working memory: at most `capacity` blocks of 1 KiB, allocated when first needed and
-/// then kept (a pool thread keeps its one for its whole life).
+/// then kept until [`Memory::release`] (a pool thread releases its one when idle).
 struct Memory {
     capacity: usize,
     blocks: Vec<Block>,
@@ -213,6 +215,18 @@ impl Memory {
         }
         self.blocks.get_mut(..count)
     }
+
+    /// Whether the blocks are allocated.
+    fn held(&self) -> bool {
+        !self.blocks.is_empty()
+    }
+
+    /// Gives the blocks back to the allocator. A block this size is its own `mmap` in the system
+    /// allocator, so freeing it returns the pages to the kernel, which zeroes them before any
+    /// other use: the last hash's working state does not outlive the release.
+    fn release(&mut self) {
+        self.blocks = Vec::new();
+    }
 }
 
 /// A job for a pool thread: it runs with the pool's hasher and the thread's working memory.
@@ -221,12 +235,14 @@ type Job = Box<dyn FnOnce(&PasswordHasher, &mut Memory) + Send>;
 /// The threads that compute every password hash of a running service: a fixed number of them
 /// (one per core by default), each with one Argon2 working memory (`m_cost` KiB, 19 MiB at the
 /// OWASP parameters) allocated at its first job and reused for every later one, so Argon2's
-/// memory stays at threads × `m_cost` however many requests arrive. Requests wait in a queue
-/// (their async tasks await the answer); a job whose requester has gone by the time a thread takes
-/// it is skipped. Dropping the pool ends the threads once the queue is empty.
+/// memory stays at threads × `m_cost` however many requests arrive. A thread that has had no job
+/// for [`HashPool::IDLE`] gives its memory back, so a service between logins holds none of it.
+/// Requests wait in a queue (their async tasks await the answer); a job whose requester has gone
+/// by the time a thread takes it is skipped. Dropping the pool ends the threads once the queue is
+/// empty.
 #[derive(Debug)]
 pub struct HashPool {
-    jobs: mpsc::Sender<Job>,
+    jobs: flume::Sender<Job>,
     threads: usize,
 }
 
@@ -237,17 +253,30 @@ impl HashPool {
         Self::with_threads(hasher, cores)
     }
 
+    /// How long a thread keeps its working memory without a job: long enough that a burst of
+    /// logins reuses it, short enough that a quiet service holds none.
+    pub const IDLE: Duration = Duration::from_secs(1);
+
     /// `threads` threads (at least one).
     pub fn with_threads(hasher: PasswordHasher, threads: usize) -> Result<Self, VaultError> {
+        Self::with_idle(hasher, threads, Self::IDLE)
+    }
+
+    /// `threads` threads (at least one) that give their working memory back after `idle`
+    /// without a job.
+    fn with_idle(
+        hasher: PasswordHasher,
+        threads: usize,
+        idle: Duration,
+    ) -> Result<Self, VaultError> {
         let threads = threads.max(1);
-        let (jobs, queue) = mpsc::channel::<Job>();
-        let queue = Arc::new(Mutex::new(queue));
+        let (jobs, queue) = flume::unbounded::<Job>();
         let hasher = Arc::new(hasher);
         for i in 0..threads {
-            let (queue, hasher) = (Arc::clone(&queue), Arc::clone(&hasher));
+            let (queue, hasher) = (queue.clone(), Arc::clone(&hasher));
             std::thread::Builder::new()
                 .name(format!("argon2-{i}"))
-                .spawn(move || work(&hasher, &queue))
+                .spawn(move || work(&hasher, &queue, idle))
                 .map_err(|e| VaultError::Password(format!("no hashing thread: {e}")))?;
         }
         Ok(Self { jobs, threads })
@@ -297,22 +326,38 @@ impl HashPool {
     }
 }
 
-/// A pool thread: takes jobs until every sender is gone, always in the same working memory.
-fn work(hasher: &PasswordHasher, queue: &Mutex<mpsc::Receiver<Job>>) {
+/// A pool thread: takes jobs until every sender is gone, in the same working memory while jobs
+/// keep coming; after `idle` without one it gives the memory back and waits without a timeout.
+fn work(hasher: &PasswordHasher, queue: &flume::Receiver<Job>, idle: Duration) {
     let mut memory = hasher.memory();
     loop {
-        // The lock is held only while waiting for the next job, never while hashing.
-        let next = queue.lock().unwrap_or_else(PoisonError::into_inner).recv();
-        let Ok(job) = next else {
-            return;
+        let next = if memory.held() {
+            queue.recv_timeout(idle)
+        } else {
+            queue
+                .recv()
+                .map_err(|flume::RecvError::Disconnected| flume::RecvTimeoutError::Disconnected)
         };
-        job(hasher, &mut memory);
+        match next {
+            Ok(job) => {
+                // A job that panics (a bug in the hashing code) fails its own request — its
+                // answer channel is dropped — and the thread goes on with a fresh memory. A
+                // thread that died instead could leave jobs queued that nobody would answer.
+                let ran = std::panic::catch_unwind(AssertUnwindSafe(|| job(hasher, &mut memory)));
+                if ran.is_err() {
+                    memory.release();
+                }
+            }
+            Err(flume::RecvTimeoutError::Timeout) => memory.release(),
+            Err(flume::RecvTimeoutError::Disconnected) => return,
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::mpsc;
 
     use argon2::password_hash::PasswordHasher as _;
 
@@ -563,14 +608,72 @@ mod tests {
         assert!(!ran.load(Ordering::SeqCst));
     }
 
+    /// Whether the working memory of the thread that takes this job is allocated.
+    async fn held(pool: &HashPool) -> bool {
+        pool.run(|_, memory| memory.held()).await.unwrap()
+    }
+
+    /// The same for each of two threads: each job waits for the other, so one runs on each.
+    async fn both_held(pool: &HashPool) -> (bool, bool) {
+        let meet = Arc::new(std::sync::Barrier::new(2));
+        let job = |meet: Arc<std::sync::Barrier>| {
+            pool.run(move |_, memory| {
+                let held = memory.held();
+                meet.wait();
+                held
+            })
+        };
+        let (a, b) = tokio::join!(job(Arc::clone(&meet)), job(meet));
+        (a.unwrap(), b.unwrap())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn working_memory_is_reused_then_given_back_when_idle() {
+        let hasher = || PasswordHasher::with_params(1024, 1, 1).unwrap();
+        // Never idle long enough: one thread, its memory kept from hash to hash.
+        let busy = HashPool::with_idle(hasher(), 1, Duration::from_secs(3600)).unwrap();
+        assert!(
+            !held(&busy).await,
+            "nothing allocated before the first hash"
+        );
+        let stored = busy.hash(pw("pass word 1")).await.unwrap();
+        assert!(held(&busy).await, "kept after a hash");
+        assert!(busy.verify(pw("pass word 1"), stored).await.unwrap().ok);
+        assert!(held(&busy).await, "kept after a verification");
+
+        // Two threads idle after 20 ms: both give their memory back, and hashing still works.
+        let quiet = HashPool::with_idle(hasher(), 2, Duration::from_millis(20)).unwrap();
+        let stored = quiet.hash(pw("pass word 2")).await.unwrap();
+        let stored_too = quiet.hash(pw("pass word 3")).await.unwrap();
+        let mut released = false;
+        for _ in 0..500 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            if both_held(&quiet).await == (false, false) {
+                released = true;
+                break;
+            }
+        }
+        assert!(released, "both threads gave their memory back");
+        assert!(quiet.verify(pw("pass word 2"), stored).await.unwrap().ok);
+        assert!(
+            quiet
+                .verify(pw("pass word 3"), stored_too)
+                .await
+                .unwrap()
+                .ok
+        );
+        assert!(held(&quiet).await, "allocated again for the hash");
+    }
+
     #[tokio::test]
-    async fn a_pool_whose_threads_died_answers_an_error() {
+    async fn a_job_that_panics_fails_alone_and_the_pool_goes_on() {
         let pool =
             HashPool::with_threads(PasswordHasher::with_params(8, 1, 1).unwrap(), 1).unwrap();
         let died = pool.run(|_, _| panic!("a job that dies")).await;
         assert!(matches!(died, Err(VaultError::Password(_))));
-        // The thread is gone, and with it the queue: later requests get an error, not a hang.
-        let later = pool.hash(pw("pass word 1")).await;
-        assert!(matches!(later, Err(VaultError::Password(_))));
+        // The one thread is still there: later requests are answered, none hangs.
+        let later = tokio::time::timeout(Duration::from_secs(60), pool.hash(pw("pass word 1")));
+        let stored = later.await.expect("answered, not left queued").unwrap();
+        assert!(pool.verify(pw("pass word 1"), stored).await.unwrap().ok);
     }
 }
