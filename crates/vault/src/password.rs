@@ -190,6 +190,10 @@ fn phc(params: &Params, salt: Salt<'_>, output: Output) -> Result<String, VaultE
     .to_string())
 }
 
+/// Blocks reserved at least for a working memory: 32 MiB and one block, above glibc's largest
+/// dynamic `mmap` threshold (see [`Memory::blocks`]).
+const OWN_MAPPING_BLOCKS: usize = 32 * 1024 + 1;
+
 /// Argon2 working memory: at most `capacity` blocks of 1 KiB, allocated when first needed and
 /// then kept until [`Memory::release`] (a pool thread releases its one when idle).
 struct Memory {
@@ -211,7 +215,15 @@ impl Memory {
             return None;
         }
         if self.blocks.len() < self.capacity {
-            self.blocks = vec![Block::default(); self.capacity];
+            // Reserve more than the system allocator's largest dynamic `mmap` threshold, so the
+            // blocks are always their own mapping and `release` always gives the pages back:
+            // glibc raises its threshold to the size of a freed mapping up to 32 MiB
+            // (`DEFAULT_MMAP_THRESHOLD_MAX`, mallopt(3)), after which a second 19 MiB block
+            // would come from the heap and stay there when freed. Only the blocks used are
+            // written, so only they become resident.
+            let mut blocks = Vec::with_capacity(self.capacity.max(OWN_MAPPING_BLOCKS));
+            blocks.resize(self.capacity, Block::default());
+            self.blocks = blocks;
         }
         self.blocks.get_mut(..count)
     }
@@ -264,7 +276,7 @@ impl HashPool {
 
     /// `threads` threads (at least one) that give their working memory back after `idle`
     /// without a job.
-    fn with_idle(
+    pub fn with_idle(
         hasher: PasswordHasher,
         threads: usize,
         idle: Duration,
