@@ -182,6 +182,17 @@ async fn lock_audit(tx: &mut Tx<'_>) -> Result<()> {
     Ok(())
 }
 
+/// The SQL expression for the sealed items of the member whose id is the column `$member`, as
+/// one JSON text `[[item_id, hex(sealed), correction_pending], …]`: one row for all of a member's
+/// items (`sql::items_from_json` reads it). PostgreSQL: `json_agg` (NULL for no rows, hence the `COALESCE`), as text.
+macro_rules! items_json {
+    ($member:literal) => {
+        concat!(
+            "(SELECT COALESCE(json_agg(json_build_array(i.item_id, encode(i.sealed, 'hex'), i.correction_pending)), '[]')::text FROM member_items i WHERE i.member_id = ", $member, ")"
+        )
+    };
+}
+
 crate::sql::store_impl!(PgStore);
 
 /// The key store on PostgreSQL: its own database (or schema) reached with its own role and URL.

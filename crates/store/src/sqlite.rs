@@ -7,7 +7,7 @@ use std::sync::Arc;
 use sqlx::Sqlite;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 
-use crate::keys::{READER_CACHE_KIB, SqliteDurability, sqlite_connect_options};
+use crate::keys::{READER_CACHE_KIB, READER_MMAP_BYTES, SqliteDurability, sqlite_connect_options};
 use crate::{ChainLinker, Result};
 
 /// The connection options every jikimi SQLite database uses (WAL, busy timeout,
@@ -55,7 +55,8 @@ impl SqliteStore {
             .connect_with(
                 opts.clone()
                     .read_only(true)
-                    .pragma("cache_size", READER_CACHE_KIB),
+                    .pragma("cache_size", READER_CACHE_KIB)
+                    .pragma("mmap_size", READER_MMAP_BYTES),
             )
             .await?;
         let purge = opts
@@ -184,6 +185,17 @@ const CLAIM_JOB: &str = "SELECT id, kind, payload, state, attempts, run_at, last
 /// Appends are already serialised by the single writer connection.
 async fn lock_audit(_tx: &mut Tx<'_>) -> Result<()> {
     Ok(())
+}
+
+/// The SQL expression for the sealed items of the member whose id is the column `$member`, as
+/// one JSON text `[[item_id, hex(sealed), correction_pending], …]`: one row for all of a member's
+/// items (`sql::items_from_json` reads it). SQLite: `json_group_array` (an empty array for no rows); `correction_pending` is 0 or 1.
+macro_rules! items_json {
+    ($member:literal) => {
+        concat!(
+            "(SELECT json_group_array(json_array(i.item_id, hex(i.sealed), i.correction_pending)) FROM member_items i WHERE i.member_id = ", $member, ")"
+        )
+    };
 }
 
 crate::sql::store_impl!(SqliteStore);

@@ -222,7 +222,6 @@ pub struct ItemRow {
     pub item_id: String,
     pub sealed: Vec<u8>,
     pub correction_pending: bool,
-    pub updated_at: DateTime<Utc>,
 }
 
 impl fmt::Debug for ItemRow {

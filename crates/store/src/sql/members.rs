@@ -399,36 +399,22 @@ macro_rules! member_sql {
                 member: uuid::Uuid,
                 only: Option<&[String]>,
             ) -> $crate::Result<Option<Vec<$crate::ItemRow>>> {
-                type Joined = (
-                    Option<String>,
-                    Option<Vec<u8>>,
-                    Option<bool>,
-                    Option<chrono::DateTime<chrono::Utc>>,
-                );
-                let rows: Vec<Joined> = sqlx::query_as(
-                    "SELECT i.item_id, i.sealed, i.correction_pending, i.updated_at
-                     FROM members m LEFT JOIN member_items i ON i.member_id = m.id
-                     WHERE m.id = $1 ORDER BY i.item_id",
-                )
-                .bind(member)
-                .fetch_all(&self.read)
-                .await?;
-                if rows.is_empty() {
-                    return Ok(None);
-                }
-                Ok(Some(
-                    rows.into_iter()
-                        .filter_map(|(item_id, sealed, pending, updated_at)| {
-                            Some($crate::ItemRow {
-                                item_id: item_id?,
-                                sealed: sealed?,
-                                correction_pending: pending?,
-                                updated_at: updated_at?,
-                            })
-                        })
-                        .filter(|r| only.is_none_or(|o| o.contains(&r.item_id)))
-                        .collect(),
+                let items: Option<String> = sqlx::query_scalar(concat!(
+                    "SELECT ",
+                    items_json!("m.id"),
+                    " FROM members m WHERE m.id = $1"
                 ))
+                .bind(member)
+                .fetch_optional(&self.read)
+                .await?;
+                let Some(items) = items else {
+                    return Ok(None);
+                };
+                let mut items = $crate::sql::items_from_json(&items)?;
+                if let Some(only) = only {
+                    items.retain(|r| only.contains(&r.item_id));
+                }
+                Ok(Some(items))
             }
 
             async fn apply(&self, c: $crate::MemberChange) -> $crate::Result<u64> {

@@ -27,7 +27,9 @@
 //! - `FOR_UPDATE`: the row-lock clause (empty on SQLite, where one connection writes);
 //! - `CLAIM_JOB`: the query that picks a due job (`FOR UPDATE SKIP LOCKED` on PostgreSQL);
 //! - `lock_audit(tx)`: serialises appends to the audit chain (an advisory lock on PostgreSQL);
-//! - `Self::after_withdraw()`: what follows a withdrawal (a WAL checkpoint on SQLite).
+//! - `Self::after_withdraw()`: what follows a withdrawal (a WAL checkpoint on SQLite);
+//! - `items_json!(column)`: a member's sealed items aggregated into one JSON text, so a read of
+//!   them is one row, not one row per item ([`items_from_json`] reads it).
 
 pub(crate) mod audit;
 pub(crate) mod batch;
@@ -50,8 +52,33 @@ pub use policy::PolicyVersionStore;
 pub use retention::RetentionStore;
 pub use sessions::SessionStore;
 
+/// The items of `items_json!`: `[[item_id, hex(sealed), correction_pending], …]`, sorted by item
+/// id. `correction_pending` is a boolean (PostgreSQL) or 0/1 (SQLite).
+pub(crate) fn items_from_json(text: &str) -> crate::Result<Vec<crate::ItemRow>> {
+    let corrupt = |what: &str| crate::StoreError::Failed(format!("stored items: {what}"));
+    let rows: Vec<(String, String, serde_json::Value)> =
+        serde_json::from_str(text).map_err(|_| corrupt("not the expected JSON"))?;
+    let mut items = rows
+        .into_iter()
+        .map(|(item_id, sealed, pending)| {
+            let sealed = hex::decode(&sealed).map_err(|_| corrupt("sealed value not hex"))?;
+            let correction_pending = pending
+                .as_bool()
+                .or_else(|| pending.as_i64().map(|n| n != 0))
+                .ok_or_else(|| corrupt("correction_pending not a boolean"))?;
+            Ok(crate::ItemRow {
+                item_id,
+                sealed,
+                correction_pending,
+            })
+        })
+        .collect::<crate::Result<Vec<_>>>()?;
+    items.sort_by(|a, b| a.item_id.cmp(&b.item_id));
+    Ok(items)
+}
+
 /// Expands every aggregate's helpers and trait implementation, and `impl Store for $store`. The
-/// invoking module must define `BEGIN`, `Db`, `Tx`, `FOR_UPDATE`, `CLAIM_JOB`, `lock_audit` and
+/// invoking module must define `BEGIN`, `Db`, `Tx`, `FOR_UPDATE`, `CLAIM_JOB`, `lock_audit`, `items_json!` and
 /// `$store::after_withdraw`, and `$store` must have `write` and `read` pools, a `linker` and an
 /// `writer` (made by `store_writer(&write, &linker)`; `batch.rs`), and `GROUP_CHANGES` says whether
 /// member changes go through the writer (SQLite) or run in their own transactions (PostgreSQL).
@@ -73,3 +100,42 @@ macro_rules! store_impl {
 }
 
 pub(crate) use store_impl;
+
+#[cfg(test)]
+mod tests {
+    use super::items_from_json;
+
+    #[test]
+    fn items_json_reads_both_backends_forms_sorted() {
+        // SQLite: upper-case hex, 0/1; PostgreSQL: lower-case hex, booleans; any order.
+        let sqlite = items_from_json(r#"[["phone","0A0B",0],["email","FF00",1]]"#).unwrap();
+        let pg = items_from_json(r#"[["phone","0a0b",false],["email","ff00",true]]"#).unwrap();
+        for items in [&sqlite, &pg] {
+            let got: Vec<_> = items
+                .iter()
+                .map(|r| (r.item_id.as_str(), r.sealed.clone(), r.correction_pending))
+                .collect();
+            assert_eq!(
+                got,
+                vec![
+                    ("email", vec![0xff, 0x00], true),
+                    ("phone", vec![0x0a, 0x0b], false)
+                ]
+            );
+        }
+        assert!(items_from_json("[]").unwrap().is_empty());
+    }
+
+    #[test]
+    fn items_json_that_is_not_what_was_written_is_an_error() {
+        for bad in [
+            "",
+            "{}",
+            r#"[["email","not hex",0]]"#,
+            r#"[["email","00","yes"]]"#,
+            r#"[["email","00"]]"#,
+        ] {
+            assert!(items_from_json(bad).is_err(), "{bad:?}");
+        }
+    }
+}

@@ -92,49 +92,38 @@ macro_rules! session_sql {
                 &self,
                 token_hash: &[u8],
             ) -> $crate::Result<Option<($crate::SessionRow, Vec<$crate::ItemRow>)>> {
-                type Joined = (
+                type Row = (
                     Vec<u8>,
                     uuid::Uuid,
                     chrono::DateTime<chrono::Utc>,
                     chrono::DateTime<chrono::Utc>,
                     chrono::DateTime<chrono::Utc>,
                     chrono::DateTime<chrono::Utc>,
-                    Option<String>,
-                    Option<Vec<u8>>,
-                    Option<bool>,
-                    Option<chrono::DateTime<chrono::Utc>>,
+                    String,
                 );
-                let rows: Vec<Joined> = sqlx::query_as(
+                let row: Option<Row> = sqlx::query_as(concat!(
                     "SELECT s.token_hash, s.member_id, s.created_at, s.last_seen_at, s.expires_at,
-                            s.auth_at, i.item_id, i.sealed, i.correction_pending, i.updated_at
-                     FROM sessions s LEFT JOIN member_items i ON i.member_id = s.member_id
-                     WHERE s.token_hash = $1 ORDER BY i.item_id",
-                )
+                            s.auth_at, ",
+                    items_json!("s.member_id"),
+                    " FROM sessions s WHERE s.token_hash = $1"
+                ))
                 .bind(token_hash)
-                .fetch_all(&self.read)
+                .fetch_optional(&self.read)
                 .await?;
-                let Some(first) = rows.first() else {
+                let Some((token_hash, member_id, created_at, last_seen_at, expires_at, auth_at, items)) =
+                    row
+                else {
                     return Ok(None);
                 };
                 let session = $crate::SessionRow {
-                    token_hash: first.0.clone(),
-                    member_id: first.1,
-                    created_at: first.2,
-                    last_seen_at: first.3,
-                    expires_at: first.4,
-                    auth_at: first.5,
+                    token_hash,
+                    member_id,
+                    created_at,
+                    last_seen_at,
+                    expires_at,
+                    auth_at,
                 };
-                let items = rows
-                    .into_iter()
-                    .filter_map(|r| {
-                        Some($crate::ItemRow {
-                            item_id: r.6?,
-                            sealed: r.7?,
-                            correction_pending: r.8?,
-                            updated_at: r.9?,
-                        })
-                    })
-                    .collect();
+                let items = $crate::sql::items_from_json(&items)?;
                 Ok(Some((session, items)))
             }
 
