@@ -89,8 +89,6 @@ fn args() -> Result<Args, BoxError> {
 
 /// jikimi's `keys.rs::READER_CACHE_KIB`: the page cache of a read-only connection (keep in step).
 const READER_CACHE_KIB: &str = "-512";
-/// jikimi's `keys.rs::READER_MMAP_BYTES`: a read-only connection's memory map (keep in step).
-const READER_MMAP_BYTES: &str = "67108864";
 
 /// jikimi's `keys.rs::sqlite_connect_options`, PRAGMA for PRAGMA.
 fn connect_options(path: &std::path::Path) -> Result<SqliteConnectOptions, BoxError> {
@@ -173,7 +171,6 @@ async fn pragmas(pool: &SqlitePool) -> Result<String, BoxError> {
         "foreign_keys",
         "secure_delete",
         "cache_size",
-        "mmap_size",
     ] {
         let row = sqlx::query(&format!("PRAGMA {p}")).fetch_one(pool).await?;
         let v = match row.try_get::<String, _>(0) {
@@ -259,11 +256,7 @@ async fn run(a: Args) -> Result<(), BoxError> {
     let read = SqlitePoolOptions::new()
         .max_connections(4)
         .test_before_acquire(false)
-        .connect_with(
-            opts.read_only(true)
-                .pragma("cache_size", READER_CACHE_KIB)
-                .pragma("mmap_size", READER_MMAP_BYTES),
-        )
+        .connect_with(opts.read_only(true).pragma("cache_size", READER_CACHE_KIB))
         .await?;
     tracing::info!(
         rows = a.rows,

@@ -116,14 +116,6 @@ pub struct SqliteKeyStore {
 /// cache already holds the file, and every connection's own cache is memory of the process.
 pub(crate) const READER_CACHE_KIB: &str = "-512";
 
-/// How much of the file a read-only connection reads through a memory map, in bytes (64 MiB).
-/// In WAL mode a connection's page cache is emptied whenever another connection has committed
-/// since its last read — with every reveal's audit row that is before nearly every read — so
-/// without a map each read fetches its pages again with a system call and an allocation each.
-/// Mapped pages are the operating system's page cache itself: nothing is copied, and only the
-/// pages read are resident. Writes never go through the map (SQLite's default).
-pub(crate) const READER_MMAP_BYTES: &str = "67108864";
-
 pub(crate) fn sqlite_connect_options(url: &str, create: bool) -> Result<SqliteConnectOptions> {
     use std::str::FromStr;
     let opts = SqliteConnectOptions::from_str(url)?;
@@ -173,11 +165,7 @@ impl SqliteKeyStore {
         let read = SqlitePoolOptions::new()
             .max_connections(2)
             .test_before_acquire(false)
-            .connect_with(
-                opts.read_only(true)
-                    .pragma("cache_size", READER_CACHE_KIB)
-                    .pragma("mmap_size", READER_MMAP_BYTES),
-            )
+            .connect_with(opts.read_only(true).pragma("cache_size", READER_CACHE_KIB))
             .await?;
         Ok(Self { pool, read })
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use sqlx::Sqlite;
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 
-use crate::keys::{READER_CACHE_KIB, READER_MMAP_BYTES, SqliteDurability, sqlite_connect_options};
+use crate::keys::{READER_CACHE_KIB, SqliteDurability, sqlite_connect_options};
 use crate::{ChainLinker, Result};
 
 /// The connection options every jikimi SQLite database uses (WAL, busy timeout,
@@ -55,8 +55,7 @@ impl SqliteStore {
             .connect_with(
                 opts.clone()
                     .read_only(true)
-                    .pragma("cache_size", READER_CACHE_KIB)
-                    .pragma("mmap_size", READER_MMAP_BYTES),
+                    .pragma("cache_size", READER_CACHE_KIB),
             )
             .await?;
         let purge = opts
