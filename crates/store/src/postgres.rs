@@ -184,7 +184,8 @@ async fn lock_audit(tx: &mut Tx<'_>) -> Result<()> {
 
 /// The SQL expression for the sealed items of the member whose id is the column `$member`, as
 /// one JSON text `[[item_id, hex(sealed), correction_pending], …]`: one row for all of a member's
-/// items (`sql::items_from_json` reads it). PostgreSQL: `json_agg` (NULL for no rows, hence the `COALESCE`), as text.
+/// items (`sql::items_from_json` reads it).
+/// PostgreSQL: `json_agg` (NULL for no rows, hence the `COALESCE`), as text.
 macro_rules! items_json {
     ($member:literal) => {
         concat!(

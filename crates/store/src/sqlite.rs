@@ -188,7 +188,8 @@ async fn lock_audit(_tx: &mut Tx<'_>) -> Result<()> {
 
 /// The SQL expression for the sealed items of the member whose id is the column `$member`, as
 /// one JSON text `[[item_id, hex(sealed), correction_pending], …]`: one row for all of a member's
-/// items (`sql::items_from_json` reads it). SQLite: `json_group_array` (an empty array for no rows); `correction_pending` is 0 or 1.
+/// items (`sql::items_from_json` reads it).
+/// SQLite: `json_group_array` (an empty array for no rows); `correction_pending` is 0 or 1.
 macro_rules! items_json {
     ($member:literal) => {
         concat!(
