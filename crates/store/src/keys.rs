@@ -84,7 +84,10 @@ pub struct SqliteDurability {
 }
 
 impl SqliteDurability {
-    pub(crate) async fn of(pool: &SqlitePool) -> Result<Self> {
+    pub(crate) async fn of<'a, E>(pool: E) -> Result<Self>
+    where
+        E: sqlx::Executor<'a, Database = sqlx::Sqlite> + Copy,
+    {
         let journal_mode: String = sqlx::query_scalar("PRAGMA journal_mode")
             .fetch_one(pool)
             .await?;

@@ -2,6 +2,7 @@
 
 mod keys;
 mod postgres;
+mod readers;
 mod sql;
 mod sqlite;
 mod types;

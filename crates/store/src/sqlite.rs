@@ -22,10 +22,13 @@ pub fn sqlite_options(url: &str, create: bool) -> Result<SqliteConnectOptions> {
 /// does not. Bounded whatever the number of records.
 const PURGE_CACHE_KIB: u32 = 64 * 1024;
 
+/// Read-only connections at most (each with its own worker thread and page cache).
+const READERS: usize = 4;
+
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     write: SqlitePool,
-    read: SqlitePool,
+    read: crate::readers::Readers,
     linker: Arc<dyn ChainLinker>,
     writer: crate::sql::batch::Writer,
     /// The options of the connection a purge deletes on (see `purge_connection`).
@@ -49,15 +52,13 @@ impl SqliteStore {
         let mut migrator = sqlx::migrate!("./migrations/sqlite");
         migrator.set_ignore_missing(true);
         migrator.run(&write).await?;
-        let read = SqlitePoolOptions::new()
-            .max_connections(4)
-            .test_before_acquire(false)
-            .connect_with(
-                opts.clone()
-                    .read_only(true)
-                    .pragma("cache_size", READER_CACHE_KIB),
-            )
-            .await?;
+        let read = crate::readers::Readers::open(
+            opts.clone()
+                .read_only(true)
+                .pragma("cache_size", READER_CACHE_KIB),
+            READERS,
+        )
+        .await?;
         let purge = opts
             .pragma("secure_delete", "FAST")
             .pragma("cache_size", format!("-{PURGE_CACHE_KIB}"));
