@@ -41,7 +41,7 @@ impl std::fmt::Debug for Readers {
     }
 }
 
-/// A connection taken from [`Readers`]; it goes back when dropped, unless [`Reader::discard`]ed.
+/// A connection taken from [`Readers`]; it goes back when dropped, unless [`Reader::settle`] closed it.
 struct Reader<'a> {
     conn: Option<SqliteConnection>,
     readers: &'a Readers,
@@ -115,8 +115,9 @@ impl Drop for Reader<'_> {
 impl<'c> Executor<'c> for &'c Readers {
     type Database = Sqlite;
 
-    /// The rows are collected on the connection and then yielded: the store reads no result set
-    /// larger than a page of a listing, and every read gives its connection back at once.
+    /// The rows are collected on the connection and then yielded, so the connection goes back
+    /// before the caller looks at them. The store reads with `fetch_one`, `fetch_optional` and
+    /// `fetch_all` only, which hold every row in memory anyway; nothing streams a result set.
     fn fetch_many<'e, 'q: 'e, E>(
         self,
         query: E,
