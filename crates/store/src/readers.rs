@@ -16,7 +16,7 @@
 use std::sync::{Arc, Mutex};
 
 use futures_util::future::BoxFuture;
-use futures_util::stream::{BoxStream, StreamExt};
+use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteQueryResult, SqliteRow};
 use sqlx::{Connection, Describe, Either, Execute, Executor, Sqlite};
 use tokio::sync::{Semaphore, SemaphorePermit};
@@ -128,21 +128,7 @@ impl<'c> Executor<'c> for &'c Readers {
     {
         let all = async move {
             let mut reader = self.acquire().await?;
-            let mut steps = Vec::new();
-            let mut failed = None;
-            {
-                let mut rows = reader.conn()?.fetch_many(query);
-                while let Some(step) = rows.next().await {
-                    match step {
-                        Ok(step) => steps.push(step),
-                        Err(e) => {
-                            failed = Some(e);
-                            break;
-                        }
-                    }
-                }
-            }
-            let result = failed.map_or(Ok(steps), Err);
+            let result: sqlx::Result<Vec<_>> = reader.conn()?.fetch_many(query).try_collect().await;
             reader.settle(&result);
             result
         };
