@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::members::*;
 use crate::validate::{self};
 use crate::{Actor, CoreError, FieldError, Jikimi, Result, SUBJECT_ACCESS, SessionInfo};
-use jikimi_store::ItemRow;
+use jikimi_store::{AuditEntry, ItemRow};
 
 pub use jikimi_store::{ConsentEventRow as ConsentEvent, PolicyVersionRow as PolicyVersion};
 
@@ -50,6 +50,20 @@ impl Jikimi {
     /// The fingerprint of the master key in use.
     pub fn master_key_fingerprint(&self) -> String {
         self.keyring().fingerprint()
+    }
+}
+
+/// A member's sealed items and consent decisions as read together with their session
+/// ([`Jikimi::session_and_items`]): opaque outside core, shown only through a view that audits.
+pub struct OwnItems {
+    pub(crate) items: Vec<ItemRow>,
+    /// Category → granted, the latest decision of each.
+    pub(crate) consents: BTreeMap<String, bool>,
+}
+
+impl std::fmt::Debug for OwnItems {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "OwnItems({} sealed)", self.items.len())
     }
 }
 
@@ -182,46 +196,9 @@ impl Jikimi {
         loaded: Option<Vec<ItemRow>>,
     ) -> Result<BTreeMap<String, Revealed>> {
         let now = self.clock().now();
-        let policy = self.policy().clone();
         let item_names: Vec<String> = items.iter().map(|s| (*s).to_owned()).collect();
-        let subject = *actor == Actor::Member(member);
-        let mut denied: Option<(String, &'static str)> = None;
-        for id in items {
-            let reason = match policy.item(id) {
-                None => Some("item not in the policy"),
-                Some(_) if purpose == SUBJECT_ACCESS && subject => None,
-                Some(_) if purpose == SUBJECT_ACCESS => {
-                    Some("only the data subject may use this purpose")
-                }
-                Some(_) if !policy.allows(id, purpose) => {
-                    Some("purpose not listed for the item in the policy")
-                }
-                Some(_) => None,
-            };
-            if let Some(r) = reason {
-                denied = Some(((*id).to_owned(), r));
-                break;
-            }
-        }
-        if denied.is_none()
-            && let Some(category) = policy.purpose(purpose).and_then(|p| p.consent.clone())
-        {
-            let state = self.consent_state(member).await?;
-            if !state.iter().any(|c| c.category == category && c.granted) {
-                denied = Some((
-                    item_names.join(","),
-                    "the consent this purpose needs is not in force",
-                ));
-            }
-        }
-        let entry = |items: Vec<String>| {
-            let mut e = audit(now, actor, "item.reveal", member, items);
-            e.origin = origin.map(str::to_owned);
-            e.purpose = Some(purpose.to_owned());
-            e
-        };
-        if let Some((item, reason)) = denied {
-            let mut e = entry(item_names);
+        if let Some((item, reason)) = self.reveal_refusal(actor, member, items, purpose).await? {
+            let mut e = reveal_entry(now, actor, origin, member, purpose, item_names);
             e.outcome = "denied".into();
             e.detail = serde_json::json!({ "reason": reason, "item": item });
             self.store().append_audit(vec![e]).await?;
@@ -244,6 +221,66 @@ impl Jikimi {
             self.keyring().forget_member_key(member);
             return Err(CoreError::NotFound("member"));
         };
+        let (out, entry) = self
+            .open_rows(now, actor, origin, member, purpose, rows)
+            .await?;
+        self.store().append_audit(vec![entry]).await?;
+        Ok(out)
+    }
+
+    /// Why a reveal of `items` for `purpose` is refused (the item, the reason), if it is: every
+    /// item must list the purpose (the subject's own access is the subject's alone), and a
+    /// purpose tied to a consent needs it in force.
+    pub(crate) async fn reveal_refusal(
+        &self,
+        actor: &Actor,
+        member: Uuid,
+        items: &[&str],
+        purpose: &str,
+    ) -> Result<Option<(String, &'static str)>> {
+        let policy = self.policy().clone();
+        let subject = *actor == Actor::Member(member);
+        for id in items {
+            let reason = match policy.item(id) {
+                None => Some("item not in the policy"),
+                Some(_) if purpose == SUBJECT_ACCESS && subject => None,
+                Some(_) if purpose == SUBJECT_ACCESS => {
+                    Some("only the data subject may use this purpose")
+                }
+                Some(_) if !policy.allows(id, purpose) => {
+                    Some("purpose not listed for the item in the policy")
+                }
+                Some(_) => None,
+            };
+            if let Some(r) = reason {
+                return Ok(Some(((*id).to_owned(), r)));
+            }
+        }
+        if let Some(category) = policy.purpose(purpose).and_then(|p| p.consent.clone()) {
+            let state = self.consent_state(member).await?;
+            if !state.iter().any(|c| c.category == category && c.granted) {
+                return Ok(Some((
+                    items.join(","),
+                    "the consent this purpose needs is not in force",
+                )));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Opens sealed rows of a reveal [`Jikimi::reveal_refusal`] allowed, and the audit entry
+    /// that records it (not yet written). An item whose correction is pending is withheld from
+    /// everyone but its owner (S8).
+    pub(crate) async fn open_rows(
+        &self,
+        now: DateTime<Utc>,
+        actor: &Actor,
+        origin: Option<&str>,
+        member: Uuid,
+        purpose: &str,
+        rows: Vec<ItemRow>,
+    ) -> Result<(BTreeMap<String, Revealed>, AuditEntry)> {
+        let subject = *actor == Actor::Member(member);
         let key = self.member_key(member).await?;
         let owner = member.to_string();
         let mut out = BTreeMap::new();
@@ -257,12 +294,18 @@ impl Jikimi {
             let value = key.open_str(&owner, &row.item_id, &row.sealed)?;
             out.insert(row.item_id, value);
         }
-        let mut e = entry(out.keys().cloned().collect());
+        let mut e = reveal_entry(
+            now,
+            actor,
+            origin,
+            member,
+            purpose,
+            out.keys().cloned().collect(),
+        );
         if !withheld.is_empty() {
             e.detail = serde_json::json!({ "withheld_pending_correction": withheld });
         }
-        self.store().append_audit(vec![e]).await?;
-        Ok(out)
+        Ok((out, e))
     }
 
     /// The member's own items, opened and written as a person reads them (phones with
@@ -324,24 +367,42 @@ impl Jikimi {
         member: Uuid,
         loaded: Option<Vec<ItemRow>>,
     ) -> Result<BTreeMap<String, String>> {
-        let ids: Vec<String> = self
-            .policy()
+        let ids = self.shown_item_ids();
+        let values = self
+            .reveal_from(actor, None, member, &ids, SUBJECT_ACCESS, loaded)
+            .await?;
+        Ok(self.masked(values))
+    }
+
+    /// The ids of every item that is ever shown (not CI or DI), in the policy's order.
+    pub(crate) fn shown_item_ids(&self) -> Vec<&str> {
+        self.policy()
             .items
             .iter()
             .filter(|i| !validate::never_shown(i.kind))
-            .map(|i| i.id.clone())
-            .collect();
-        let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
-        let values = self
-            .reveal_from(actor, None, member, &refs, SUBJECT_ACCESS, loaded)
-            .await?;
-        Ok(values
+            .map(|i| i.id.as_str())
+            .collect()
+    }
+
+    /// Opened values masked as the My page shows them.
+    pub(crate) fn masked(&self, values: BTreeMap<String, Revealed>) -> BTreeMap<String, String> {
+        values
             .into_iter()
             .filter_map(|(id, v)| {
                 let kind = self.policy().item(&id)?.kind;
                 Some((id, validate::mask(kind, v.expose())))
             })
-            .collect())
+            .collect()
+    }
+
+    /// The live session behind `token` and the member's sealed items, in one read of the data
+    /// store: for a change answered with the items as it leaves them
+    /// ([`Jikimi::correct_own`]). `None` if there is no live session.
+    pub async fn session_and_items(&self, token: &str) -> Result<Option<(SessionInfo, OwnItems)>> {
+        Ok(self
+            .session_with_items_consents(token)
+            .await?
+            .map(|(s, items, consents)| (s, OwnItems { items, consents })))
     }
 
     /// Everything held about the member, opened for the member (PIPA Art. 35): items, consent
@@ -422,4 +483,19 @@ pub struct ExportedConsentEvent {
     pub at: DateTime<Utc>,
     pub policy_version: String,
     pub channel: String,
+}
+
+/// The audit entry of a reveal: who, from where, whose, which items, why.
+fn reveal_entry(
+    now: DateTime<Utc>,
+    actor: &Actor,
+    origin: Option<&str>,
+    member: Uuid,
+    purpose: &str,
+    items: Vec<String>,
+) -> AuditEntry {
+    let mut e = audit(now, actor, "item.reveal", member, items);
+    e.origin = origin.map(str::to_owned);
+    e.purpose = Some(purpose.to_owned());
+    e
 }

@@ -3,13 +3,14 @@
 use std::collections::BTreeMap;
 
 use jikimi_policy::{IdentityMode, LegalBasis};
-use jikimi_store::{IndexEntry, MemberChange, SealedItem, StoreError};
+use jikimi_store::{IndexEntry, ItemRow, MemberChange, SealedItem, StoreError};
 use jikimi_vault::Revealed;
 use uuid::Uuid;
 
+use crate::access::OwnItems;
 use crate::members::*;
 use crate::validate::{self};
-use crate::{Actor, CoreError, FieldError, Jikimi, Result};
+use crate::{Actor, CoreError, FieldError, Jikimi, Result, SUBJECT_ACCESS, SessionInfo};
 
 impl Jikimi {
     /// Holds items while a correction the member asked for is pending (S8): until corrected,
@@ -65,7 +66,86 @@ impl Jikimi {
         member: Uuid,
         changes: BTreeMap<String, Option<Revealed>>,
     ) -> Result<()> {
-        let now = self.clock().now();
+        let change = self
+            .correction(actor, member, changes, None, self.clock().now())
+            .await?;
+        self.apply_correction(change).await
+    }
+
+    /// A correction by the member of `session`, answered with the member's items as it leaves
+    /// them, masked as the My page shows them. `before` is what was read with the session
+    /// ([`Jikimi::session_and_items`]): the answer is those items with this correction's values
+    /// in place, so the change and the answer's audit entry ("item.reveal", the subject's
+    /// access) are written in one transaction — no second read, no second write. The same
+    /// validation, checks and audit entries as [`Jikimi::correct`] and then
+    /// [`Jikimi::view_masked`].
+    pub async fn correct_own(
+        &self,
+        session: &SessionInfo,
+        before: OwnItems,
+        changes: BTreeMap<String, Option<Revealed>>,
+    ) -> Result<BTreeMap<String, String>> {
+        let member = session.member;
+        let actor = Actor::Member(member);
+        let result = async {
+            let now = self.clock().now();
+            let mut change = self
+                .correction(&actor, member, changes, Some(&before.consents), now)
+                .await?;
+            let shown = self.shown_item_ids();
+            if self
+                .reveal_refusal(&actor, member, &shown, SUBJECT_ACCESS)
+                .await?
+                .is_some()
+            {
+                // A refused view is written as its own entry by the view: the correction first,
+                // then the view as any other.
+                self.apply_correction(change).await?;
+                return self.view_masked(&actor, member).await;
+            }
+            let mut rows: BTreeMap<String, ItemRow> = before
+                .items
+                .into_iter()
+                .map(|r| (r.item_id.clone(), r))
+                .collect();
+            for item in &change.set_items {
+                rows.insert(
+                    item.item_id.clone(),
+                    ItemRow {
+                        item_id: item.item_id.clone(),
+                        sealed: item.sealed.clone(),
+                        correction_pending: false,
+                    },
+                );
+            }
+            for id in &change.remove_items {
+                rows.remove(id);
+            }
+            let rows = rows
+                .into_values()
+                .filter(|r| shown.contains(&r.item_id.as_str()))
+                .collect();
+            let (values, entry) = self
+                .open_rows(now, &actor, None, member, SUBJECT_ACCESS, rows)
+                .await?;
+            change.audit.push(entry);
+            self.apply_correction(change).await?;
+            Ok(self.masked(values))
+        }
+        .await;
+        self.gone_is_not_found(member, result).await
+    }
+
+    /// The change a correction makes: validated, sealed, re-indexed, with its audit entry; not
+    /// yet applied. `known` is the member's consents (category → granted) if already read.
+    async fn correction(
+        &self,
+        actor: &Actor,
+        member: Uuid,
+        changes: BTreeMap<String, Option<Revealed>>,
+        known: Option<&BTreeMap<String, bool>>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<MemberChange> {
         let policy = self.policy().clone();
         let mut errors = Vec::new();
         let mut set = BTreeMap::new();
@@ -113,7 +193,9 @@ impl Jikimi {
         }
         errors.dedup_by(|a, b| a.field == b.field && a.code == b.code);
         // The member's consents matter only to an item that rests on one.
-        let consents: BTreeMap<String, bool> = if set.keys().any(|id| {
+        let consents: BTreeMap<String, bool> = if let Some(known) = known {
+            known.clone()
+        } else if set.keys().any(|id| {
             policy
                 .item(id)
                 .is_some_and(|i| i.basis == LegalBasis::Consent)
@@ -164,6 +246,11 @@ impl Jikimi {
         change
             .audit
             .push(audit(now, actor, "item.correct", member, touched));
+        Ok(change)
+    }
+
+    /// Applies a correction in one transaction.
+    async fn apply_correction(&self, change: MemberChange) -> Result<()> {
         self.store().apply(change).await.map_err(|e| match e {
             StoreError::Duplicate { domain } => CoreError::AlreadyMember {
                 field: domain,

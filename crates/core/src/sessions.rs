@@ -385,6 +385,28 @@ impl Jikimi {
         Ok(self.live_session(row).await?.map(|s| (s, items)))
     }
 
+    /// [`Jikimi::session_with_items`] and the member's consent decisions (category → granted,
+    /// the latest of each), in the same read.
+    pub(crate) async fn session_with_items_consents(
+        &self,
+        token: &str,
+    ) -> Result<
+        Option<(
+            SessionInfo,
+            Vec<jikimi_store::ItemRow>,
+            std::collections::BTreeMap<String, bool>,
+        )>,
+    > {
+        let hash = token_hash(token);
+        let Some((row, items, decisions)) = self.store().session_items_consents(&hash).await?
+        else {
+            return Ok(None);
+        };
+        // In order, so the latest decision of each category stays.
+        let consents = decisions.into_iter().collect();
+        Ok(self.live_session(row).await?.map(|s| (s, items, consents)))
+    }
+
     /// A stored session if it is still live (ended and deleted if not), its use recorded.
     async fn live_session(&self, row: jikimi_store::SessionRow) -> Result<Option<SessionInfo>> {
         let now = self.clock().now();

@@ -19,6 +19,8 @@ jikimi_testkit::backend_tests!(
     a_changed_audit_row_is_named_by_verify,
     consent_ledger_is_append_only_and_withdrawal_deletes_optional_items,
     correction_validates_and_reindexes,
+    a_correction_answers_with_its_items_and_audits_both_at_once,
+    a_correction_answered_at_once_checks_the_latest_consents,
     authentication_answers_alike_for_unknown_and_wrong,
     master_key_is_checked_and_rotation_keeps_the_data,
     sealed_values_cannot_be_moved_between_members,
@@ -486,6 +488,214 @@ async fn consent_ledger_is_append_only_and_withdrawal_deletes_optional_items(b: 
         .await
         .unwrap_err();
     assert!(matches!(err, CoreError::Invalid(e) if e[0].code == "consent.missing"));
+}
+
+/// Invariant 6 (every read has a reason): a member's correction answered with their items
+/// (`correct_own`, the API's `PATCH /me`) writes the change and the answer's reveal in one
+/// transaction — the correction's entry, then the subject's access — and the answer is what a
+/// view read afterwards shows. A refused correction changes nothing and writes nothing; a
+/// member who withdrew after the session was read gets `NotFound`.
+async fn a_correction_answers_with_its_items_and_audits_both_at_once(b: Backend) {
+    let t = TestApp::on(b, SEED).await;
+    let p = person(53);
+    let id = t.app.sign_up(seed_signup(&p)).await.unwrap();
+    let me = Actor::Member(id);
+    let token = t
+        .app
+        .login(&p.login_id, &Revealed::new(p.password.clone()))
+        .await
+        .unwrap()
+        .token;
+    let app = &t.app;
+    let rows_at = |n: i64| async move { app.store().audit_rows(n, 1000).await.unwrap() };
+    let head = rows_at(0).await.last().map_or(0, |r| r.seq);
+
+    let (session, before) = t
+        .app
+        .session_and_items(token.expose())
+        .await
+        .unwrap()
+        .unwrap();
+    let new_address = "대전광역시 유성구 지킴로 53";
+    let answer = t
+        .app
+        .correct_own(
+            &session,
+            before,
+            [
+                (
+                    "address".to_owned(),
+                    Some(Revealed::new(new_address.into())),
+                ),
+                ("mobile".to_owned(), None),
+            ]
+            .into(),
+        )
+        .await
+        .unwrap();
+    let added = rows_at(head).await;
+    let added: Vec<_> = added.iter().filter(|r| r.seq > head).collect();
+    assert_eq!(
+        added
+            .iter()
+            .map(|r| (r.action.as_str(), r.purpose.as_deref()))
+            .collect::<Vec<_>>(),
+        [
+            ("item.correct", None),
+            ("item.reveal", Some(SUBJECT_ACCESS))
+        ],
+        "the change, then the answer's reveal"
+    );
+    assert_eq!(added[0].at, added[1].at, "written together");
+    assert!(added[1].items.contains("address") && !added[1].items.contains("mobile"));
+    assert_eq!(added[1].actor, added[0].actor);
+    // The answer is what a view read afterwards shows: the new address, no mobile.
+    let after = t.app.view_masked(&me, id).await.unwrap();
+    assert_eq!(answer, after);
+    assert!(!answer.contains_key("mobile"));
+    assert_eq!(answer["address"], after["address"]);
+    let shown = t
+        .app
+        .reveal(&me, None, id, &["address"], SUBJECT_ACCESS)
+        .await
+        .unwrap();
+    assert_eq!(shown["address"].expose(), new_address);
+    for r in &added {
+        for v in personal_values(&p)
+            .into_iter()
+            .chain([new_address.to_owned()])
+        {
+            assert!(!format!("{} {}", r.items, r.detail).contains(&v));
+        }
+    }
+
+    // A refused correction (a required item removed) changes nothing and writes nothing.
+    let head = rows_at(0).await.last().map_or(0, |r| r.seq);
+    let (session, before) = t
+        .app
+        .session_and_items(token.expose())
+        .await
+        .unwrap()
+        .unwrap();
+    let err = t
+        .app
+        .correct_own(
+            &session,
+            before,
+            [
+                (
+                    "address".to_owned(),
+                    Some(Revealed::new("부산광역시 중구 1".into())),
+                ),
+                ("name".to_owned(), None),
+            ]
+            .into(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CoreError::Invalid(ref e) if e[0].field == "name"));
+    assert_eq!(rows_at(0).await.last().map_or(0, |r| r.seq), head);
+    let shown = t
+        .app
+        .reveal(&me, None, id, &["address"], SUBJECT_ACCESS)
+        .await
+        .unwrap();
+    assert_eq!(shown["address"].expose(), new_address, "unchanged");
+
+    // Withdrawn between the read of the session and the correction: NotFound.
+    let (session, before) = t
+        .app
+        .session_and_items(token.expose())
+        .await
+        .unwrap()
+        .unwrap();
+    t.app.withdraw(&me, id, "test").await.unwrap();
+    let err = t
+        .app
+        .correct_own(
+            &session,
+            before,
+            [(
+                "address".to_owned(),
+                Some(Revealed::new(new_address.into())),
+            )]
+            .into(),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CoreError::NotFound(_)), "{err:?}");
+}
+
+/// R-CON-09: an optional item is kept only while its consent is in force. The correction answered
+/// at once (`correct_own`) checks the consents read with the session: the latest decision of each
+/// category counts — refused after the consent was withdrawn, allowed once it is given again.
+async fn a_correction_answered_at_once_checks_the_latest_consents(b: Backend) {
+    let t = TestApp::on(b, LIFEPLAN).await;
+    let p = person(54);
+    let id = t.app.sign_up(lifeplan_signup(&p)).await.unwrap();
+    let me = Actor::Member(id);
+    let token = t
+        .app
+        .login(&p.login_id, &Revealed::new(p.password.clone()))
+        .await
+        .unwrap()
+        .token;
+    let phone = || -> BTreeMap<String, Option<Revealed>> {
+        [(
+            "phone".to_owned(),
+            Some(Revealed::new("02-555-0154".into())),
+        )]
+        .into()
+    };
+    t.app
+        .set_consent(&me, id, "optional_items", false, "test")
+        .await
+        .unwrap();
+    let (session, before) = t
+        .app
+        .session_and_items(token.expose())
+        .await
+        .unwrap()
+        .unwrap();
+    let err = t
+        .app
+        .correct_own(&session, before, phone())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, CoreError::Invalid(ref e) if e[0].field == "phone" && e[0].code == "consent.missing"),
+        "{err:?}"
+    );
+    assert!(
+        !t.app
+            .held_item_ids(id)
+            .await
+            .unwrap()
+            .contains(&"phone".to_owned())
+    );
+
+    t.app
+        .set_consent(&me, id, "optional_items", true, "test")
+        .await
+        .unwrap();
+    let (session, before) = t
+        .app
+        .session_and_items(token.expose())
+        .await
+        .unwrap()
+        .unwrap();
+    let answer = t.app.correct_own(&session, before, phone()).await.unwrap();
+    assert!(answer.contains_key("phone"));
+    let shown = t
+        .app
+        .reveal(&me, None, id, &["phone"], SUBJECT_ACCESS)
+        .await
+        .unwrap();
+    assert_eq!(
+        shown["phone"].expose(),
+        "+8225550154",
+        "stored as normalised"
+    );
 }
 
 /// Correction: same validation as sign-up, unique items re-indexed, required items kept.

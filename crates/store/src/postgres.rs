@@ -194,6 +194,24 @@ macro_rules! items_json {
     };
 }
 
+/// The SQL expression for the consent decisions of the member whose id is the column `$member`,
+/// as one JSON text `[[category, granted], …]` in the order they were made
+/// (`sql::consents_from_json` reads it).
+macro_rules! consents_json {
+    ($member:literal) => {
+        concat!(
+            "(SELECT COALESCE(json_agg(json_build_array(c.category, c.granted) ORDER BY c.seq), '[]')::text FROM consent_events c WHERE c.member_id = ", $member, ")"
+        )
+    };
+}
+
+/// A text column that is NULL (in a query whose other form selects `consents_json!`).
+macro_rules! null_text {
+    () => {
+        "NULL::text"
+    };
+}
+
 crate::sql::store_impl!(PgStore);
 
 /// The key store on PostgreSQL: its own database (or schema) reached with its own role and URL.

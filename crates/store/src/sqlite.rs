@@ -199,4 +199,22 @@ macro_rules! items_json {
     };
 }
 
+/// The SQL expression for the consent decisions of the member whose id is the column `$member`,
+/// as one JSON text `[[category, granted], …]` in the order they were made
+/// (`sql::consents_from_json` reads it).
+macro_rules! consents_json {
+    ($member:literal) => {
+        concat!(
+            "(SELECT json_group_array(json_array(c.category, c.granted) ORDER BY c.seq) FROM consent_events c WHERE c.member_id = ", $member, ")"
+        )
+    };
+}
+
+/// A text column that is NULL (in a query whose other form selects `consents_json!`).
+macro_rules! null_text {
+    () => {
+        "NULL"
+    };
+}
+
 crate::sql::store_impl!(SqliteStore);

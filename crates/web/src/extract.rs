@@ -6,6 +6,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode, header};
 use axum_extra::extract::CookieJar;
+use jikimi_core::access::OwnItems;
 use jikimi_core::{Revealed, SessionInfo};
 use jikimi_policy::Lang;
 use serde::de::DeserializeOwned;
@@ -376,6 +377,20 @@ impl FromRequestParts<AppState> for Authed {
         let Some(session) = state.app.session(&token).await.or_problem(lang)? else {
             return Err(ApiError::unauthorized(lang));
         };
+        Authed::checked(parts, state, session, token, via_cookie)
+    }
+}
+
+impl Authed {
+    /// The session found for `token`, once an unsafe request from a browser has shown its CSRF
+    /// token.
+    fn checked(
+        parts: &Parts,
+        state: &AppState,
+        session: SessionInfo,
+        token: String,
+        via_cookie: bool,
+    ) -> Result<Self, ApiError> {
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if via_cookie && !safe {
             let sent = parts
@@ -385,7 +400,7 @@ impl FromRequestParts<AppState> for Authed {
                 .unwrap_or_default();
             if !same_token(sent, &state.app.csrf_token(&session)) {
                 return Err(ApiError::forbidden(
-                    lang,
+                    lang_of(parts),
                     "csrf",
                     "요청 확인 토큰(CSRF)이 없거나 맞지 않습니다",
                     "Missing or wrong CSRF token",
@@ -396,6 +411,36 @@ impl FromRequestParts<AppState> for Authed {
             session,
             token: Revealed::new(token),
             via_cookie,
+        })
+    }
+}
+
+/// [`Authed`] with the member's sealed items read in the same query as the session
+/// (`Jikimi::session_and_items`): for a change answered with the items as it leaves them.
+#[derive(Debug)]
+pub struct AuthedItems {
+    pub authed: Authed,
+    pub items: OwnItems,
+}
+
+impl FromRequestParts<AppState> for AuthedItems {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let lang = lang_of(parts);
+        let Some((token, via_cookie)) = SessionToken::of(parts, state) else {
+            return Err(ApiError::unauthorized(lang));
+        };
+        let Some((session, items)) = state.app.session_and_items(&token).await.or_problem(lang)?
+        else {
+            return Err(ApiError::unauthorized(lang));
+        };
+        Ok(Self {
+            authed: Authed::checked(parts, state, session, token, via_cookie)?,
+            items,
         })
     }
 }

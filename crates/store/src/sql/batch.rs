@@ -5,7 +5,13 @@
 //!
 //! A change runs inside its own savepoint: should it fail (the member is gone, an index is taken)
 //! it is rolled back alone and its request gets its error, while the rest of the batch commits —
-//! a change and its audit row still commit together or not at all. On PostgreSQL changes keep
+//! a change and its audit row still commit together or not at all. The savepoint is opened by the
+//! change's first command (`SAVEPOINT change; UPDATE members …`, one multi-statement command on
+//! SQLite's connection) and, once the change succeeded, released by the next change's first
+//! command (`RELEASE change; SAVEPOINT change; UPDATE …`) or by the commit: each command is a
+//! hand-off to the connection's worker thread, and those hand-offs are most of a change's cost
+//! (bench/README.md, "Issue 12, fifth session"). Savepoints are not left nested: SQLite's
+//! sub-journal of a savepoint spills to a temporary file past 64 KiB. On PostgreSQL changes keep
 //! their own transactions: they lock the member's row, and a batch holding the audit lock must
 //! never wait for a row lock (PostgreSQL already shares WAL flushes between concurrent commits).
 //!
@@ -31,6 +37,17 @@ pub(crate) const MAX_BATCH_ENTRIES: usize = 1024;
 
 /// Requests waiting to be written at most; a full queue makes the next request wait.
 const QUEUE: usize = 4096;
+
+/// How a change's first command opens its savepoint (`apply_tx`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Savepoint {
+    /// The change has its own transaction (PostgreSQL).
+    None,
+    /// `SAVEPOINT change` first.
+    Open,
+    /// `RELEASE change; SAVEPOINT change` first: the previous change's savepoint is released.
+    ReleaseAndOpen,
+}
 
 /// One request's write.
 pub(crate) enum Op {
@@ -186,7 +203,9 @@ macro_rules! writer_sql {
             + Send
             + 'a {
                 async move {
-                    use $crate::sql::batch::Op;
+                    use $crate::sql::batch::{Op, Savepoint};
+                    // Whether a change's savepoint is still open (succeeded, not yet released).
+                    let mut open = false;
                     let mut tx = self.pool.begin_with(BEGIN).await?;
                     let mut results = Vec::with_capacity(ops.len());
                     let mut pending: Vec<&$crate::AuditEntry> = Vec::new();
@@ -203,13 +222,23 @@ macro_rules! writer_sql {
                                 append_audit_refs(&mut tx, linker, &mut head, &pending).await?;
                                 pending.clear();
                                 let before = head.clone();
-                                sqlx::query("SAVEPOINT change").execute(&mut *tx).await?;
-                                match apply_tx(&mut tx, linker, &mut head, change).await {
+                                let mut opened = false;
+                                // The previous change's savepoint, if it succeeded, is released
+                                // by this change's first command (or by the commit).
+                                let savepoint = if open {
+                                    Savepoint::ReleaseAndOpen
+                                } else {
+                                    Savepoint::Open
+                                };
+                                open = false;
+                                match apply_tx(&mut tx, linker, &mut head, change, savepoint, &mut opened)
+                                    .await
+                                {
                                     Ok(ended) => {
-                                        sqlx::query("RELEASE change").execute(&mut *tx).await?;
+                                        open = true;
                                         results.push(Ok(ended));
                                     }
-                                    Err(e) => {
+                                    Err(e) if opened => {
                                         sqlx::query("ROLLBACK TO change")
                                             .execute(&mut *tx)
                                             .await?;
@@ -218,6 +247,8 @@ macro_rules! writer_sql {
                                         head = before;
                                         results.push(Err(e));
                                     }
+                                    // No savepoint was opened: nothing of this batch is kept.
+                                    Err(e) => return Err(e),
                                 }
                             }
                         }

@@ -87,22 +87,42 @@ macro_rules! member_sql {
             Ok(())
         }
 
-        /// The body of `apply`: a member change inside `tx` (its own transaction on PostgreSQL, a
-        /// savepoint of the writer's batch on SQLite). Returns how many sessions it ended.
+        /// The body of `apply`: a member change inside `tx`, in its own transaction (PostgreSQL:
+        /// `Savepoint::None`) or in the savepoint `change` of the writer's batch (SQLite, whose
+        /// changes join the batch: `GROUP_CHANGES`). The savepoint is opened by the change's first
+        /// command — `SAVEPOINT change; UPDATE members …`, after `RELEASE change;` of the previous
+        /// change's, as one multi-statement command on SQLite's connection: one hand-off to its
+        /// worker thread instead of three. `*opened` says whether that command succeeded (only
+        /// then is there a savepoint to roll back to). Returns how many sessions it ended.
         async fn apply_tx(
             tx: &mut Tx<'_>,
             linker: &dyn $crate::ChainLinker,
             head: &mut Option<(i64, Vec<u8>)>,
             c: &$crate::MemberChange,
+            savepoint: $crate::sql::batch::Savepoint,
+            opened: &mut bool,
         ) -> $crate::Result<u64> {
-            let touched = sqlx::query(
-                "UPDATE members SET updated_at = $1 WHERE id = $2 AND status = 'active'",
-            )
+            use $crate::sql::batch::Savepoint;
+            macro_rules! touch {
+                () => {
+                    "UPDATE members SET updated_at = $1 WHERE id = $2 AND status = 'active' RETURNING id"
+                };
+            }
+            // Only an active member's row is updated: `RETURNING` says whether it was (a row
+            // count would be unreliable after `SAVEPOINT`, which leaves SQLite's count as it was).
+            let touched: Vec<uuid::Uuid> = sqlx::query_scalar(match savepoint {
+                Savepoint::None => touch!(),
+                Savepoint::Open => concat!("SAVEPOINT change; ", touch!()),
+                Savepoint::ReleaseAndOpen => {
+                    concat!("RELEASE change; SAVEPOINT change; ", touch!())
+                }
+            })
             .bind(c.at)
             .bind(c.member_id)
-            .execute(&mut **tx)
+            .fetch_all(&mut **tx)
             .await?;
-            if touched.rows_affected() != 1 {
+            *opened = true;
+            if touched.len() != 1 {
                 return Err($crate::StoreError::NotFound("member"));
             }
             for item in &c.set_items {
@@ -422,7 +442,16 @@ macro_rules! member_sql {
                     return self.writer.apply(c).await;
                 }
                 let mut tx = self.write.begin_with(BEGIN).await?;
-                let ended = apply_tx(&mut tx, self.linker.as_ref(), &mut None, &c).await?;
+                let ended =
+                    apply_tx(
+                        &mut tx,
+                        self.linker.as_ref(),
+                        &mut None,
+                        &c,
+                        $crate::sql::batch::Savepoint::None,
+                        &mut false,
+                    )
+                        .await?;
                 tx.commit().await?;
                 Ok(ended)
             }

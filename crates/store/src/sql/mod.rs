@@ -77,6 +77,23 @@ pub(crate) fn items_from_json(text: &str) -> crate::Result<Vec<crate::ItemRow>> 
     Ok(items)
 }
 
+/// The consent decisions of `consents_json!`: `[[category, granted], …]` in the order they were
+/// made. `granted` is a boolean (PostgreSQL) or 0/1 (SQLite).
+pub(crate) fn consents_from_json(text: &str) -> crate::Result<Vec<(String, bool)>> {
+    let corrupt = |what: &str| crate::StoreError::Failed(format!("stored consents: {what}"));
+    let rows: Vec<(String, serde_json::Value)> =
+        serde_json::from_str(text).map_err(|_| corrupt("not the expected JSON"))?;
+    rows.into_iter()
+        .map(|(category, granted)| {
+            let granted = granted
+                .as_bool()
+                .or_else(|| granted.as_i64().map(|n| n != 0))
+                .ok_or_else(|| corrupt("granted not a boolean"))?;
+            Ok((category, granted))
+        })
+        .collect()
+}
+
 /// Expands every aggregate's helpers and trait implementation, and `impl Store for $store`. The
 /// invoking module must define `BEGIN`, `Db`, `Tx`, `FOR_UPDATE`, `CLAIM_JOB`, `lock_audit`, `items_json!` and
 /// `$store::after_withdraw`, and `$store` must have `write` and `read` pools, a `linker` and an

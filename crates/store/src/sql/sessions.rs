@@ -15,6 +15,12 @@ pub trait SessionStore: Send + Sync {
     async fn session(&self, token_hash: &[u8]) -> Result<Option<SessionRow>>;
     /// A session and its member's sealed items in one query (the My page's one read).
     async fn session_items(&self, token_hash: &[u8]) -> Result<Option<(SessionRow, Vec<ItemRow>)>>;
+    /// [`session_items`](Self::session_items) and the member's consent decisions, `(category,
+    /// granted)` in the order they were made, in the same query (a correction's one read).
+    async fn session_items_consents(
+        &self,
+        token_hash: &[u8],
+    ) -> Result<Option<(SessionRow, Vec<ItemRow>, Vec<(String, bool)>)>>;
     async fn touch_session(&self, token_hash: &[u8], at: DateTime<Utc>) -> Result<()>;
     async fn set_session_auth(&self, token_hash: &[u8], at: DateTime<Utc>) -> Result<()>;
     async fn delete_session(&self, token_hash: &[u8]) -> Result<bool>;
@@ -60,6 +66,66 @@ pub trait SessionStore: Send + Sync {
 /// Expands `impl SessionStore for $store`. Needs `BEGIN` from the backend module.
 macro_rules! session_sql {
     ($store:ident) => {
+        /// The session of `token_hash`, its member's sealed items and, `with_consents`, the
+        /// member's consent decisions in order (else none): one row of one query.
+        async fn session_read<'e>(
+            read: impl sqlx::Executor<'e, Database = Db>,
+            token_hash: &[u8],
+            with_consents: bool,
+        ) -> $crate::Result<
+            Option<($crate::SessionRow, Vec<$crate::ItemRow>, Vec<(String, bool)>)>,
+        > {
+            type Row = (
+                Vec<u8>,
+                uuid::Uuid,
+                chrono::DateTime<chrono::Utc>,
+                chrono::DateTime<chrono::Utc>,
+                chrono::DateTime<chrono::Utc>,
+                chrono::DateTime<chrono::Utc>,
+                String,
+                Option<String>,
+            );
+            macro_rules! select {
+                ($consents:expr) => {
+                    concat!(
+                        "SELECT s.token_hash, s.member_id, s.created_at, s.last_seen_at, s.expires_at,
+                                s.auth_at, ",
+                        items_json!("s.member_id"),
+                        ", ",
+                        $consents,
+                        " FROM sessions s WHERE s.token_hash = $1"
+                    )
+                };
+            }
+            let row: Option<Row> = sqlx::query_as(if with_consents {
+                select!(consents_json!("s.member_id"))
+            } else {
+                select!(null_text!())
+            })
+            .bind(token_hash)
+            .fetch_optional(read)
+            .await?;
+            let Some((token_hash, member_id, created_at, last_seen_at, expires_at, auth_at, items, consents)) =
+                row
+            else {
+                return Ok(None);
+            };
+            let session = $crate::SessionRow {
+                token_hash,
+                member_id,
+                created_at,
+                last_seen_at,
+                expires_at,
+                auth_at,
+            };
+            let items = $crate::sql::items_from_json(&items)?;
+            let consents = match consents {
+                Some(text) => $crate::sql::consents_from_json(&text)?,
+                None => Vec::new(),
+            };
+            Ok(Some((session, items, consents)))
+        }
+
         #[async_trait::async_trait]
         impl $crate::SessionStore for $store {
             async fn insert_session(&self, s: $crate::SessionRow) -> $crate::Result<()> {
@@ -92,39 +158,18 @@ macro_rules! session_sql {
                 &self,
                 token_hash: &[u8],
             ) -> $crate::Result<Option<($crate::SessionRow, Vec<$crate::ItemRow>)>> {
-                type Row = (
-                    Vec<u8>,
-                    uuid::Uuid,
-                    chrono::DateTime<chrono::Utc>,
-                    chrono::DateTime<chrono::Utc>,
-                    chrono::DateTime<chrono::Utc>,
-                    chrono::DateTime<chrono::Utc>,
-                    String,
-                );
-                let row: Option<Row> = sqlx::query_as(concat!(
-                    "SELECT s.token_hash, s.member_id, s.created_at, s.last_seen_at, s.expires_at,
-                            s.auth_at, ",
-                    items_json!("s.member_id"),
-                    " FROM sessions s WHERE s.token_hash = $1"
-                ))
-                .bind(token_hash)
-                .fetch_optional(&self.read)
-                .await?;
-                let Some((token_hash, member_id, created_at, last_seen_at, expires_at, auth_at, items)) =
-                    row
-                else {
-                    return Ok(None);
-                };
-                let session = $crate::SessionRow {
-                    token_hash,
-                    member_id,
-                    created_at,
-                    last_seen_at,
-                    expires_at,
-                    auth_at,
-                };
-                let items = $crate::sql::items_from_json(&items)?;
-                Ok(Some((session, items)))
+                Ok(session_read(&self.read, token_hash, false)
+                    .await?
+                    .map(|(session, items, _)| (session, items)))
+            }
+
+            async fn session_items_consents(
+                &self,
+                token_hash: &[u8],
+            ) -> $crate::Result<
+                Option<($crate::SessionRow, Vec<$crate::ItemRow>, Vec<(String, bool)>)>,
+            > {
+                session_read(&self.read, token_hash, true).await
             }
 
             async fn touch_session(

@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::client::ClientAddr;
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Authed, ReqLang, SessionToken};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Authed, AuthedItems, ReqLang, SessionToken};
 use crate::problem::{ApiError, OrProblem, doc};
 use jikimi_core::access::Disclosure;
 
@@ -49,21 +49,6 @@ pub struct MeView {
     pub member_id: Uuid,
     /// Item values by id: masked, except those named in `?reveal=`.
     pub items: BTreeMap<String, String>,
-}
-
-pub(crate) async fn me_view(
-    s: &AppState,
-    lang: Lang,
-    a: &Authed,
-    reveal: &[String],
-) -> Result<MeView, ApiError> {
-    let member = a.session.member;
-    let items: BTreeMap<String, String> = s
-        .app
-        .view_masked(&Actor::Member(member), member)
-        .await
-        .or_problem(lang)?;
-    with_revealed(s, lang, &a.session, items, reveal).await
 }
 
 /// The masked view with the items named in `?reveal=` shown (sensitive ones need a recent login).
@@ -140,20 +125,25 @@ pub struct CorrectionBody {
 pub async fn correct(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,
-    a: Authed,
+    a: AuthedItems,
     ApiJson(b): ApiJson<CorrectionBody>,
 ) -> Result<Json<MeView>, ApiError> {
-    let member = a.session.member;
     let changes = b
         .items
         .into_iter()
         .map(|(k, v)| (k, v.map(Revealed::new)))
         .collect();
-    s.app
-        .correct(&Actor::Member(member), member, changes)
+    // The answer is the items as this correction leaves them, from the read that found the
+    // session: one read and one write (`Jikimi::correct_own`).
+    let items = s
+        .app
+        .correct_own(&a.authed.session, a.items, changes)
         .await
         .or_problem(lang)?;
-    Ok(Json(me_view(&s, lang, &a, &[]).await?))
+    Ok(Json(MeView {
+        member_id: a.authed.session.member,
+        items,
+    }))
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -1,0 +1,155 @@
+//! SQLite's group commit (`src/sql/batch.rs`): changes that arrive together share one
+//! transaction, each in its own savepoint, opened by the change's first command and left open
+//! until the batch commits. A change that fails between two that succeed is rolled back alone —
+//! its items, indexes and audit rows gone — and the others, before and after it, commit.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use jikimi_store::{
+    AuditEntry, AuditStore, ChainLinker, IndexEntry, MemberChange, MemberStore, NewMember,
+    PolicyVersionRow, PolicyVersionStore, SealedItem, SqliteStore, StoreError,
+};
+use uuid::Uuid;
+
+#[derive(Debug)]
+struct Link;
+
+impl ChainLinker for Link {
+    fn link(&self, prev: &[u8], body: &[u8]) -> Vec<u8> {
+        // Not a hash; enough for a chain whose rows the test counts.
+        let mut out = prev.iter().take(16).copied().collect::<Vec<_>>();
+        out.extend(body.iter().take(16));
+        out
+    }
+}
+
+fn entry(member: Uuid, action: &str) -> AuditEntry {
+    AuditEntry {
+        at: Utc::now(),
+        actor: format!("member:{member}"),
+        origin: None,
+        action: action.to_owned(),
+        member_id: Some(member),
+        items: vec!["address".into()],
+        purpose: None,
+        outcome: "ok".into(),
+        detail: serde_json::Value::Null,
+    }
+}
+
+fn change(member: Uuid, value: &[u8], index: Option<&[u8]>, action: &str) -> MemberChange {
+    MemberChange {
+        member_id: member,
+        at: Utc::now(),
+        set_items: vec![SealedItem {
+            item_id: "address".into(),
+            sealed: value.to_vec(),
+        }],
+        set_indexes: index
+            .map(|d| IndexEntry {
+                domain: "email".into(),
+                digest: d.to_vec(),
+            })
+            .into_iter()
+            .collect(),
+        audit: vec![entry(member, action)],
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn a_failed_change_between_two_in_one_batch_is_rolled_back_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("jikimi.db").display());
+    let store = SqliteStore::open(&url, true, Arc::new(Link)).await.unwrap();
+    let now = Utc::now();
+    store
+        .record_policy_version(PolicyVersionRow {
+            version: "v1".into(),
+            policy_id: "test".into(),
+            effective_date: now.date_naive(),
+            first_active_at: now,
+            document: String::new(),
+            text_ko: String::new(),
+            text_en: String::new(),
+        })
+        .await
+        .unwrap();
+    let members: Vec<Uuid> = (0..3).map(|_| Uuid::new_v4()).collect();
+    for (i, id) in members.iter().enumerate() {
+        store
+            .insert_member(NewMember {
+                id: *id,
+                login_index: vec![i as u8; 32],
+                login_sealed: vec![1],
+                password_hash: "hash".into(),
+                key_id: format!("member:{id}"),
+                policy_version: "v1".into(),
+                at: now,
+                items: vec![],
+                indexes: vec![IndexEntry {
+                    domain: "email".into(),
+                    digest: vec![i as u8; 32],
+                }],
+                consents: vec![],
+                audit: vec![],
+                jobs: vec![],
+            })
+            .await
+            .unwrap();
+    }
+    let (a, b, c) = (members[0], members[1], members[2]);
+    let gone = Uuid::new_v4();
+    let head = store.audit_rows(0, 1000).await.unwrap().len();
+
+    // Polled together on this one-threaded runtime, every change is queued before the writer
+    // task runs, so they are one batch, in this order.
+    let results = futures_util::future::join_all([
+        store.apply(change(a, b"a1", None, "first")),
+        // Takes b's index: refused as a duplicate after its item was written.
+        store.apply(change(c, b"c-lost", Some(&[1u8; 32]), "duplicate")),
+        store.apply(change(b, b"b1", None, "second")),
+        // No such member: refused by the change's first command.
+        store.apply(change(gone, b"x", None, "gone")),
+        store.apply(change(a, b"a2", None, "third")),
+        store.apply(change(b, b"b2", Some(&[9u8; 32]), "fourth")),
+    ])
+    .await;
+    assert!(results[0].is_ok() && results[2].is_ok() && results[4].is_ok() && results[5].is_ok());
+    assert!(matches!(results[1], Err(StoreError::Duplicate { ref domain }) if domain == "email"));
+    assert!(matches!(results[3], Err(StoreError::NotFound(_))));
+
+    let item = |m: Uuid| {
+        let store = &store;
+        async move {
+            let rows = store.items(m, None).await.unwrap();
+            rows.into_iter()
+                .find(|r| r.item_id == "address")
+                .map(|r| r.sealed)
+        }
+    };
+    assert_eq!(item(a).await.as_deref(), Some(&b"a2"[..]));
+    assert_eq!(item(b).await.as_deref(), Some(&b"b2"[..]));
+    assert_eq!(item(c).await, None, "the failed change's value is gone");
+    assert_eq!(
+        store.member_by_index("email", &[2u8; 32]).await.unwrap(),
+        Some(c),
+        "the failed change's member keeps its index"
+    );
+    assert_eq!(
+        store.member_by_index("email", &[9u8; 32]).await.unwrap(),
+        Some(b),
+        "the last change's index"
+    );
+    let actions: Vec<String> = store
+        .audit_rows(0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .skip(head)
+        .map(|r| r.action)
+        .collect();
+    assert_eq!(actions, ["first", "second", "third", "fourth"]);
+}
