@@ -9,7 +9,10 @@
 #   RECORDS=100000 bench/purge.sh               # another size (memory should not follow it)
 #
 # The records are generated straight into the databases (random bytes stand in for the sealed
-# content, no personal data at all); the purge does not need to open them. The generated SQLite
+# content, no personal data at all); the purge does not need to open them. Each is numbered as
+# jikimi numbers one, with a UUIDv7 of the time it was written (its expiry day less its class's
+# period); the rows themselves are inserted with consecutive rows alternating classes and walking
+# through the days, so every bucket is spread over the whole file (the worst case). The generated SQLite
 # databases are checkpointed (TRUNCATE) before the purge is timed: the generator's single
 # transaction leaves a write-ahead log of about 370 MB, which a running installation never has
 # (SQLite checkpoints automatically once the log passes 1000 pages, and every withdrawal and purge
@@ -70,11 +73,15 @@ if [[ $BACKEND == postgres ]]; then
     psql -q "$PG" <<SQL
 SET search_path = jikimi_data;
 INSERT INTO retained_records (id, class, bucket, key_id, expires_on, receipt_index, sealed, created_at)
-SELECT gen_random_uuid(), c.class, to_char(d.day, 'YYYY-MM-DD'), 'bench', d.day,
-       decode(md5(n::text), 'hex'), decode(repeat(md5(n::text || 'x'), 8), 'hex'), now()
+SELECT (lpad(to_hex(w.ms), 12, '0') || '7' || substr(md5(n::text), 1, 3) || '8' || substr(md5(n::text), 4, 15))::uuid,
+       c.class, to_char(d.day, 'YYYY-MM-DD'), 'bench', d.day,
+       decode(md5(n::text), 'hex'), decode(repeat(md5(n::text || 'x'), 8), 'hex'),
+       to_timestamp(w.ms / 1000.0)
 FROM generate_series(0, $RECORDS - 1) AS n
-CROSS JOIN LATERAL (SELECT (ARRAY['contract_records', 'consent_records'])[1 + n % 2] AS class) c
-CROSS JOIN LATERAL (SELECT DATE '2020-01-01' + ((n / 2) % $DAYS)::int AS day) d;
+CROSS JOIN LATERAL (SELECT (ARRAY['contract_records', 'consent_records'])[1 + n % 2] AS class,
+                           (ARRAY[1826, 1095])[1 + n % 2] AS kept_days) c
+CROSS JOIN LATERAL (SELECT DATE '2020-01-01' + ((n / 2) % $DAYS)::int AS day) d
+CROSS JOIN LATERAL (SELECT (extract(epoch FROM d.day - c.kept_days) * 1000)::bigint + n % 86400000 AS ms) w;
 SET search_path = jikimi_keys;
 INSERT INTO wrapped_keys (context, key_id, wrapped, created_at)
 SELECT 'retention:' || c || ':' || to_char(DATE '2020-01-01' + i, 'YYYY-MM-DD'), 'bench', decode(md5(c || i), 'hex'), now()
@@ -87,11 +94,23 @@ db, keys, n, days = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 classes = ["contract_records", "consent_records"]
 start = datetime.date(2020, 1, 1)
 c = sqlite3.connect(db)
+kept_days = [1826, 1095]
+epoch = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+def v7(written):
+    # As jikimi numbers a retained record: a UUIDv7 of the time it was written.
+    ms = int((written - epoch).total_seconds() * 1000)
+    b = bytearray(ms.to_bytes(6, "big") + os.urandom(10))
+    b[6] = 0x70 | (b[6] & 0x0F)
+    b[8] = 0x80 | (b[8] & 0x3F)
+    return bytes(b)
 def rows():
     for i in range(n):
-        day = (start + datetime.timedelta(days=(i // 2) % days)).isoformat()
-        yield (uuid.uuid4().bytes, classes[i % 2], day, "bench", day, os.urandom(16), os.urandom(128),
-               "2020-01-01 00:00:00+00:00")
+        expires = start + datetime.timedelta(days=(i // 2) % days)
+        day = expires.isoformat()
+        written = datetime.datetime.combine(expires - datetime.timedelta(days=kept_days[i % 2]),
+                                            datetime.time(), datetime.timezone.utc) + datetime.timedelta(milliseconds=i % 86400000)
+        yield (v7(written), classes[i % 2], day, "bench", day, os.urandom(16), os.urandom(128),
+               written.isoformat(sep=" "))
 c.executemany("INSERT INTO retained_records (id, class, bucket, key_id, expires_on, receipt_index, sealed, created_at) VALUES (?,?,?,?,?,?,?,?)", rows())
 c.commit()
 c.execute("PRAGMA wal_checkpoint(TRUNCATE)")

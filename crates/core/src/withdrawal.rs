@@ -184,7 +184,14 @@ impl Jikimi {
                     .map_err(|e| CoreError::Setup(format!("retained record: {e}")))?,
             );
             let (bucket, rkey) = self.keyring().retention_key(&class.id, expires_on).await?;
-            let id = Uuid::new_v4();
+            // Time-ordered (UUIDv7, from the record's creation time): a bucket's records were all
+            // written on one day, so they lie together in the id index too and a purge deletes
+            // a run of it, not entries scattered over it (bench/README.md, "Purge").
+            let id = Uuid::new_v7(uuid::Timestamp::from_unix(
+                uuid::NoContext,
+                u64::try_from(now.timestamp()).unwrap_or_default(),
+                now.timestamp_subsec_nanos(),
+            ));
             retained.push(RetainedRecord {
                 id,
                 class: class.id.clone(),
