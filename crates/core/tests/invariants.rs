@@ -500,22 +500,12 @@ async fn a_correction_answers_with_its_items_and_audits_both_at_once(b: Backend)
     let p = person(53);
     let id = t.app.sign_up(seed_signup(&p)).await.unwrap();
     let me = Actor::Member(id);
-    let token = t
-        .app
-        .login(&p.login_id, &Revealed::new(p.password.clone()))
-        .await
-        .unwrap()
-        .token;
+    let token = login_token(&t.app, &p).await;
     let app = &t.app;
     let rows_at = |n: i64| async move { app.store().audit_rows(n, 1000).await.unwrap() };
     let head = rows_at(0).await.last().map_or(0, |r| r.seq);
 
-    let (session, before) = t
-        .app
-        .session_and_items(token.expose())
-        .await
-        .unwrap()
-        .unwrap();
+    let (session, before) = own_read(&t.app, &token).await;
     let new_address = "대전광역시 유성구 지킴로 53";
     let answer = t
         .app
@@ -571,12 +561,7 @@ async fn a_correction_answers_with_its_items_and_audits_both_at_once(b: Backend)
 
     // A refused correction (a required item removed) changes nothing and writes nothing.
     let head = rows_at(0).await.last().map_or(0, |r| r.seq);
-    let (session, before) = t
-        .app
-        .session_and_items(token.expose())
-        .await
-        .unwrap()
-        .unwrap();
+    let (session, before) = own_read(&t.app, &token).await;
     let err = t
         .app
         .correct_own(
@@ -603,24 +588,11 @@ async fn a_correction_answers_with_its_items_and_audits_both_at_once(b: Backend)
     assert_eq!(shown["address"].expose(), new_address, "unchanged");
 
     // Withdrawn between the read of the session and the correction: NotFound.
-    let (session, before) = t
-        .app
-        .session_and_items(token.expose())
-        .await
-        .unwrap()
-        .unwrap();
+    let (session, before) = own_read(&t.app, &token).await;
     t.app.withdraw(&me, id, "test").await.unwrap();
     let err = t
         .app
-        .correct_own(
-            &session,
-            before,
-            [(
-                "address".to_owned(),
-                Some(Revealed::new(new_address.into())),
-            )]
-            .into(),
-        )
+        .correct_own(&session, before, set("address", new_address))
         .await
         .unwrap_err();
     assert!(matches!(err, CoreError::NotFound(_)), "{err:?}");
@@ -634,29 +606,13 @@ async fn a_correction_answered_at_once_checks_the_latest_consents(b: Backend) {
     let p = person(54);
     let id = t.app.sign_up(lifeplan_signup(&p)).await.unwrap();
     let me = Actor::Member(id);
-    let token = t
-        .app
-        .login(&p.login_id, &Revealed::new(p.password.clone()))
-        .await
-        .unwrap()
-        .token;
-    let phone = || -> BTreeMap<String, Option<Revealed>> {
-        [(
-            "phone".to_owned(),
-            Some(Revealed::new("02-555-0154".into())),
-        )]
-        .into()
-    };
+    let token = login_token(&t.app, &p).await;
+    let phone = || -> BTreeMap<String, Option<Revealed>> { set("phone", "02-555-0154") };
     t.app
         .set_consent(&me, id, "optional_items", false, "test")
         .await
         .unwrap();
-    let (session, before) = t
-        .app
-        .session_and_items(token.expose())
-        .await
-        .unwrap()
-        .unwrap();
+    let (session, before) = own_read(&t.app, &token).await;
     let err = t
         .app
         .correct_own(&session, before, phone())
@@ -678,12 +634,7 @@ async fn a_correction_answered_at_once_checks_the_latest_consents(b: Backend) {
         .set_consent(&me, id, "optional_items", true, "test")
         .await
         .unwrap();
-    let (session, before) = t
-        .app
-        .session_and_items(token.expose())
-        .await
-        .unwrap()
-        .unwrap();
+    let (session, before) = own_read(&t.app, &token).await;
     let answer = t.app.correct_own(&session, before, phone()).await.unwrap();
     assert!(answer.contains_key("phone"));
     let shown = t
@@ -696,6 +647,30 @@ async fn a_correction_answered_at_once_checks_the_latest_consents(b: Backend) {
         "+8225550154",
         "stored as normalised"
     );
+}
+
+/// A correction of one item to `value`.
+fn set(item: &str, value: &str) -> BTreeMap<String, Option<Revealed>> {
+    [(item.to_owned(), Some(Revealed::new(value.to_owned())))].into()
+}
+
+/// A new session of `p`'s member: its token.
+async fn login_token(app: &jikimi_core::Jikimi, p: &jikimi_testkit::Person) -> Revealed {
+    app.login(&p.login_id, &Revealed::new(p.password.clone()))
+        .await
+        .unwrap()
+        .token
+}
+
+/// The live session behind `token` and its member's items, read as `PATCH /api/v1/me` reads them.
+async fn own_read(
+    app: &jikimi_core::Jikimi,
+    token: &Revealed,
+) -> (jikimi_core::SessionInfo, jikimi_core::access::OwnItems) {
+    app.session_and_items(token.expose())
+        .await
+        .unwrap()
+        .unwrap()
 }
 
 /// Correction: same validation as sign-up, unique items re-indexed, required items kept.

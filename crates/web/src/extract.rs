@@ -370,18 +370,43 @@ impl FromRequestParts<AppState> for Authed {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let lang = lang_of(parts);
-        let Some((token, via_cookie)) = SessionToken::of(parts, state) else {
-            return Err(ApiError::unauthorized(lang));
-        };
-        let Some(session) = state.app.session(&token).await.or_problem(lang)? else {
-            return Err(ApiError::unauthorized(lang));
-        };
-        Authed::checked(parts, state, session, token, via_cookie)
+        Ok(Authed::resolve(parts, state, false).await?.0)
     }
 }
 
 impl Authed {
+    /// The caller's session and, `with_items`, the member's sealed items read with it.
+    async fn resolve(
+        parts: &Parts,
+        state: &AppState,
+        with_items: bool,
+    ) -> Result<(Self, Option<OwnItems>), ApiError> {
+        let lang = lang_of(parts);
+        let unauthorized = || ApiError::unauthorized(lang);
+        let (token, via_cookie) = SessionToken::of(parts, state).ok_or_else(unauthorized)?;
+        let (session, items) = if with_items {
+            let (session, items) = state
+                .app
+                .session_and_items(&token)
+                .await
+                .or_problem(lang)?
+                .ok_or_else(unauthorized)?;
+            (session, Some(items))
+        } else {
+            let session = state
+                .app
+                .session(&token)
+                .await
+                .or_problem(lang)?
+                .ok_or_else(unauthorized)?;
+            (session, None)
+        };
+        Ok((
+            Self::checked(parts, state, session, token, via_cookie)?,
+            items,
+        ))
+    }
+
     /// The session found for `token`, once an unsafe request from a browser has shown its CSRF
     /// token.
     fn checked(
@@ -430,17 +455,9 @@ impl FromRequestParts<AppState> for AuthedItems {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let lang = lang_of(parts);
-        let Some((token, via_cookie)) = SessionToken::of(parts, state) else {
-            return Err(ApiError::unauthorized(lang));
-        };
-        let Some((session, items)) = state.app.session_and_items(&token).await.or_problem(lang)?
-        else {
-            return Err(ApiError::unauthorized(lang));
-        };
-        Ok(Self {
-            authed: Authed::checked(parts, state, session, token, via_cookie)?,
-            items,
-        })
+        match Authed::resolve(parts, state, true).await? {
+            (authed, Some(items)) => Ok(Self { authed, items }),
+            (_, None) => Err(ApiError::unauthorized(lang_of(parts))),
+        }
     }
 }
