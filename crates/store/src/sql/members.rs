@@ -442,16 +442,9 @@ macro_rules! member_sql {
                     return self.writer.apply(c).await;
                 }
                 let mut tx = self.write.begin_with(BEGIN).await?;
-                let ended =
-                    apply_tx(
-                        &mut tx,
-                        self.linker.as_ref(),
-                        &mut None,
-                        &c,
-                        $crate::sql::batch::Savepoint::None,
-                        &mut false,
-                    )
-                        .await?;
+                let none = $crate::sql::batch::Savepoint::None;
+                let linker = self.linker.as_ref();
+                let ended = apply_tx(&mut tx, linker, &mut None, &c, none, &mut false).await?;
                 tx.commit().await?;
                 Ok(ended)
             }

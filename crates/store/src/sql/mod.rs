@@ -62,10 +62,8 @@ pub(crate) fn items_from_json(text: &str) -> crate::Result<Vec<crate::ItemRow>> 
         .into_iter()
         .map(|(item_id, sealed, pending)| {
             let sealed = hex::decode(&sealed).map_err(|_| corrupt("sealed value not hex"))?;
-            let correction_pending = pending
-                .as_bool()
-                .or_else(|| pending.as_i64().map(|n| n != 0))
-                .ok_or_else(|| corrupt("correction_pending not a boolean"))?;
+            let correction_pending =
+                json_bool(&pending).ok_or_else(|| corrupt("correction_pending not a boolean"))?;
             Ok(crate::ItemRow {
                 item_id,
                 sealed,
@@ -85,13 +83,15 @@ pub(crate) fn consents_from_json(text: &str) -> crate::Result<Vec<(String, bool)
         serde_json::from_str(text).map_err(|_| corrupt("not the expected JSON"))?;
     rows.into_iter()
         .map(|(category, granted)| {
-            let granted = granted
-                .as_bool()
-                .or_else(|| granted.as_i64().map(|n| n != 0))
-                .ok_or_else(|| corrupt("granted not a boolean"))?;
+            let granted = json_bool(&granted).ok_or_else(|| corrupt("granted not a boolean"))?;
             Ok((category, granted))
         })
         .collect()
+}
+
+/// A boolean column inside aggregated JSON: `true`/`false` (PostgreSQL) or 1/0 (SQLite).
+fn json_bool(v: &serde_json::Value) -> Option<bool> {
+    v.as_bool().or_else(|| v.as_i64().map(|n| n != 0))
 }
 
 /// Expands every aggregate's helpers and trait implementation, and `impl Store for $store`. The
