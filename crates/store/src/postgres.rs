@@ -161,9 +161,6 @@ const GROUP_CHANGES: bool = false;
 
 const FOR_UPDATE: &str = " FOR UPDATE";
 
-/// `retention_buckets` leaves the plan to PostgreSQL.
-const SCAN_RETAINED: &str = "";
-
 /// A due job that no other instance holds: rows locked by another transaction are skipped.
 const CLAIM_JOB: &str = "SELECT id, kind, payload, state, attempts, run_at, last_error FROM jobs
      WHERE kind IN (SELECT json_array_elements_text($1::json))

@@ -172,10 +172,6 @@ const GROUP_CHANGES: bool = true;
 /// no locks.
 const FOR_UPDATE: &str = "";
 
-/// `retention_buckets` reads every row: in table order (one pass over the file), not through the
-/// `(class, bucket)` index and a lookup per row, which takes twice as long on a large store.
-const SCAN_RETAINED: &str = " NOT INDEXED";
-
 const CLAIM_JOB: &str = "SELECT id, kind, payload, state, attempts, run_at, last_error FROM jobs
      WHERE kind IN (SELECT value FROM json_each($1))
        AND run_at <= $2

@@ -69,10 +69,9 @@ pub trait RetentionStore: Send + Sync {
 }
 
 /// Expands `insert_destruction_tx` and `impl RetentionStore for $store`. Needs `BEGIN` and `Tx`
-/// from the backend module (and `SCAN_RETAINED`), `append_audit_tx`, `$store::purge_connection` (the connection a
-/// purge deletes on), `$store::release_purge_connection` (after its commit: SQLite keeps it for the next
-/// transaction) and
-/// `$store::after_purge_deletes`.
+/// from the backend module, `append_audit_tx`, `$store::purge_connection` (the connection a
+/// purge deletes on), `$store::release_purge_connection` (after its commit: SQLite keeps it for the
+/// next transaction) and `$store::after_purge_deletes`.
 macro_rules! retention_sql {
     ($store:ident) => {
         /// Writes a destruction record; with `add`, a record of the same id gets the count added
@@ -175,11 +174,12 @@ macro_rules! retention_sql {
             }
 
             async fn retention_buckets(&self) -> $crate::Result<Vec<$crate::RetentionBucket>> {
-                Ok(sqlx::query_as(&format!(
+                // Answered from the `retained_records_purge` index alone (migration 0009).
+                Ok(sqlx::query_as(
                     "SELECT class, bucket, expires_on, count(*) AS records, count(hold_reason) AS held
-                     FROM retained_records{SCAN_RETAINED} GROUP BY class, bucket, expires_on
-                     ORDER BY expires_on, class, bucket"
-                ))
+                     FROM retained_records GROUP BY class, bucket, expires_on
+                     ORDER BY expires_on, class, bucket",
+                )
                 .fetch_all(&self.read)
                 .await?)
             }
