@@ -14,13 +14,65 @@ pub trait AuditStore: Send + Sync {
     async fn audit_head(&self) -> Result<Option<AuditRow>>;
 }
 
+/// An audit row linked into the chain, ready to insert.
+pub(crate) struct LinkedRow<'a> {
+    pub seq: i64,
+    pub at: String,
+    pub entry: &'a AuditEntry,
+    pub items: String,
+    pub detail: String,
+    pub prev_hash: Vec<u8>,
+    pub hash: Vec<u8>,
+}
+
+/// Links `entries` after the chain's head (`seq`, `prev`), which moves to the last of them.
+pub(crate) fn link_audit_rows<'a>(
+    linker: &dyn crate::ChainLinker,
+    seq: &mut i64,
+    prev: &mut Vec<u8>,
+    entries: &[&'a AuditEntry],
+) -> Vec<LinkedRow<'a>> {
+    entries
+        .iter()
+        .map(|e| {
+            *seq += 1;
+            let at = e.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+            let items = e.items.join(",");
+            let detail = e.detail.to_string();
+            let body = crate::types::canonical_body(
+                *seq,
+                &at,
+                &e.actor,
+                e.origin.as_deref(),
+                &e.action,
+                e.member_id,
+                &items,
+                e.purpose.as_deref(),
+                &e.outcome,
+                &detail,
+            );
+            let hash = linker.link(prev, &body);
+            let prev_hash = std::mem::replace(prev, hash.clone());
+            LinkedRow {
+                seq: *seq,
+                at,
+                entry: e,
+                items,
+                detail,
+                prev_hash,
+                hash,
+            }
+        })
+        .collect()
+}
+
 /// Expands `append_audit_tx` (and `append_audit_refs`, for the writer's batches) and
 /// `impl AuditStore for $store`. Needs from the backend module: `BEGIN`, `Tx` and
 /// `lock_audit(tx)`, which serialises appends (an advisory lock on PostgreSQL), and a `writer`
 /// on `$store` (standalone appends are group-committed: `batch.rs`).
 macro_rules! audit_sql {
     ($store:ident) => {
-        use $crate::types::canonical_body;
+        use $crate::sql::audit::link_audit_rows;
 
         /// Appends `entries` to the chain inside `tx`, after taking the audit lock and reading
         /// the head once (two statements: on PostgreSQL the head must be read after the lock is
@@ -31,6 +83,47 @@ macro_rules! audit_sql {
             entries: &[$crate::AuditEntry],
         ) -> $crate::Result<()> {
             append_audit_refs(tx, linker, &mut None, &entries.iter().collect::<Vec<_>>()).await
+        }
+
+        /// The chain's last (seq, hash) as this transaction knows it, taken out of `head`; the
+        /// first time in a transaction, the audit lock is taken and the head read.
+        async fn audit_head_tx(
+            tx: &mut Tx<'_>,
+            head: &mut Option<(i64, Vec<u8>)>,
+        ) -> $crate::Result<(i64, Vec<u8>)> {
+            if let Some(known) = head.take() {
+                return Ok(known);
+            }
+            lock_audit(tx).await?;
+            let last: Option<(i64, Vec<u8>)> =
+                sqlx::query_as("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+                    .fetch_optional(&mut **tx)
+                    .await?;
+            Ok(last.unwrap_or((0, vec![0u8; 32])))
+        }
+
+        /// Pushes `INSERT INTO audit_log … VALUES …` of `rows` (at least one) onto `query`.
+        fn push_audit_insert<'q>(
+            query: &mut sqlx::QueryBuilder<'q, Db>,
+            rows: Vec<$crate::sql::audit::LinkedRow<'q>>,
+        ) {
+            query.push(
+                "INSERT INTO audit_log (seq, at, actor, origin, action, member_id, items, purpose, outcome, detail, prev_hash, hash) ",
+            );
+            query.push_values(rows, |mut b, r| {
+                b.push_bind(r.seq)
+                    .push_bind(r.at)
+                    .push_bind(r.entry.actor.as_str())
+                    .push_bind(r.entry.origin.as_deref())
+                    .push_bind(r.entry.action.as_str())
+                    .push_bind(r.entry.member_id)
+                    .push_bind(r.items)
+                    .push_bind(r.entry.purpose.as_deref())
+                    .push_bind(r.entry.outcome.as_str())
+                    .push_bind(r.detail)
+                    .push_bind(r.prev_hash)
+                    .push_bind(r.hash);
+            });
         }
 
         /// Appends `entries` inside `tx`. `head` is the chain's last (seq, hash) as this
@@ -46,59 +139,12 @@ macro_rules! audit_sql {
             if entries.is_empty() {
                 return Ok(());
             }
-            let (mut seq, mut prev) = match head.take() {
-                Some(known) => known,
-                None => {
-                    lock_audit(tx).await?;
-                    let last: Option<(i64, Vec<u8>)> = sqlx::query_as(
-                        "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
-                    )
-                    .fetch_optional(&mut **tx)
-                    .await?;
-                    last.unwrap_or((0, vec![0u8; 32]))
-                }
-            };
+            let (mut seq, mut prev) = audit_head_tx(tx, head).await?;
             // Rows per INSERT: 12 parameters each, well inside both databases' limits.
             for chunk in entries.chunks(256) {
-                let mut rows = Vec::with_capacity(chunk.len());
-                for e in chunk {
-                    seq += 1;
-                    let at = e.at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
-                    let items = e.items.join(",");
-                    let detail = e.detail.to_string();
-                    let body = canonical_body(
-                        seq,
-                        &at,
-                        &e.actor,
-                        e.origin.as_deref(),
-                        &e.action,
-                        e.member_id,
-                        &items,
-                        e.purpose.as_deref(),
-                        &e.outcome,
-                        &detail,
-                    );
-                    let hash = linker.link(&prev, &body);
-                    let prev_hash = std::mem::replace(&mut prev, hash.clone());
-                    rows.push((seq, at, *e, items, detail, prev_hash, hash));
-                }
-                let mut insert = sqlx::QueryBuilder::<Db>::new(
-                    "INSERT INTO audit_log (seq, at, actor, origin, action, member_id, items, purpose, outcome, detail, prev_hash, hash) ",
-                );
-                insert.push_values(rows, |mut b, (seq, at, e, items, detail, prev_hash, hash)| {
-                    b.push_bind(seq)
-                        .push_bind(at)
-                        .push_bind(e.actor.clone())
-                        .push_bind(e.origin.clone())
-                        .push_bind(e.action.clone())
-                        .push_bind(e.member_id)
-                        .push_bind(items)
-                        .push_bind(e.purpose.clone())
-                        .push_bind(e.outcome.clone())
-                        .push_bind(detail)
-                        .push_bind(prev_hash)
-                        .push_bind(hash);
-                });
+                let rows = link_audit_rows(linker, &mut seq, &mut prev, chunk);
+                let mut insert = sqlx::QueryBuilder::<Db>::new("");
+                push_audit_insert(&mut insert, rows);
                 insert.build().execute(&mut **tx).await?;
             }
             *head = Some((seq, prev));

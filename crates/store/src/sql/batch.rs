@@ -10,7 +10,9 @@
 //! SQLite's connection) and, once the change succeeded, released by the next change's first
 //! command (`RELEASE change; SAVEPOINT change; UPDATE …`) or by the commit: each command is a
 //! hand-off to the connection's worker thread, and those hand-offs are most of a change's cost
-//! (bench/README.md, "Issue 12, fifth session"). Savepoints are not left nested: SQLite's
+//! (bench/README.md, "Issue 12, fifth session"). A change that needs no answer but the member's
+//! row (a correction: its items and audit rows) is that one command altogether (`apply_at_once`,
+//! "Issue 12, sixth session"). Savepoints are not left nested: SQLite's
 //! sub-journal of a savepoint spills to a temporary file past 64 KiB. On PostgreSQL changes keep
 //! their own transactions: they lock the member's row, and a batch holding the audit lock must
 //! never wait for a row lock (PostgreSQL already shares WAL flushes between concurrent commits).

@@ -103,6 +103,14 @@ macro_rules! member_sql {
             opened: &mut bool,
         ) -> $crate::Result<u64> {
             use $crate::sql::batch::Savepoint;
+            if !matches!(savepoint, Savepoint::None)
+                && c.set_indexes.is_empty()
+                && c.end_sessions_except.is_none()
+                && c.consents.is_empty()
+                && c.jobs.is_empty()
+            {
+                return apply_at_once(tx, linker, head, c, savepoint, opened).await;
+            }
             macro_rules! touch {
                 () => {
                     "UPDATE members SET updated_at = $1 WHERE id = $2 AND status = 'active' RETURNING id"
@@ -186,6 +194,97 @@ macro_rules! member_sql {
             append_audit_refs(tx, linker, head, &c.audit.iter().collect::<Vec<_>>()).await?;
             insert_jobs_tx(tx, &c.jobs, c.at).await?;
             Ok(ended)
+        }
+
+        /// A change inside the writer's batch (SQLite) whose parts need no answer but the
+        /// member's row (a correction, a password change) is sent as **one** multi-statement
+        /// command: its savepoint, the member's row, its items, its password and its audit rows
+        /// (linked here, after the head the batch knows). Each command is a hand-off to the
+        /// connection's worker thread, and those hand-offs set the writer's pace (bench/README.md,
+        /// "Issue 12, sixth session"). The items are written only for an active member (`SELECT …
+        /// FROM members WHERE … status = 'active'`), so a member gone since the request was read
+        /// fails no constraint: `RETURNING` finds no row, the change answers `NotFound` and the
+        /// batch rolls its savepoint back. A command that fails all the same (the database itself)
+        /// is not known to have opened its savepoint: it fails the whole batch, as a failure of the
+        /// first command always did.
+        async fn apply_at_once(
+            tx: &mut Tx<'_>,
+            linker: &dyn $crate::ChainLinker,
+            head: &mut Option<(i64, Vec<u8>)>,
+            c: &$crate::MemberChange,
+            savepoint: $crate::sql::batch::Savepoint,
+            opened: &mut bool,
+        ) -> $crate::Result<u64> {
+            use $crate::sql::batch::Savepoint;
+            let audit: Vec<&$crate::AuditEntry> = c.audit.iter().collect();
+            let (mut seq, mut prev) = if audit.is_empty() {
+                (0, Vec::new())
+            } else {
+                audit_head_tx(tx, head).await?
+            };
+            let mut q = sqlx::QueryBuilder::<Db>::new(match savepoint {
+                Savepoint::None => "",
+                Savepoint::Open => "SAVEPOINT change; ",
+                Savepoint::ReleaseAndOpen => "RELEASE change; SAVEPOINT change; ",
+            });
+            q.push("UPDATE members SET updated_at = ")
+                .push_bind(c.at)
+                .push(" WHERE id = ")
+                .push_bind(c.member_id)
+                .push(" AND status = 'active' RETURNING id");
+            for item in &c.set_items {
+                q.push("; INSERT INTO member_items (member_id, item_id, sealed, correction_pending, updated_at) SELECT id, ")
+                    .push_bind(item.item_id.as_str())
+                    .push(", ")
+                    .push_bind(item.sealed.as_slice())
+                    .push(", FALSE, ")
+                    .push_bind(c.at)
+                    .push(" FROM members WHERE id = ")
+                    .push_bind(c.member_id)
+                    .push(
+                        " AND status = 'active' ON CONFLICT (member_id, item_id) DO UPDATE SET sealed = excluded.sealed, correction_pending = FALSE, updated_at = excluded.updated_at",
+                    );
+            }
+            for item in &c.remove_items {
+                q.push("; DELETE FROM member_items WHERE member_id = ")
+                    .push_bind(c.member_id)
+                    .push(" AND item_id = ")
+                    .push_bind(item.as_str());
+            }
+            for (item, pending) in &c.correction_marks {
+                q.push("; UPDATE member_items SET correction_pending = ")
+                    .push_bind(*pending)
+                    .push(" WHERE member_id = ")
+                    .push_bind(c.member_id)
+                    .push(" AND item_id = ")
+                    .push_bind(item.as_str());
+            }
+            for domain in &c.remove_indexes {
+                q.push("; DELETE FROM blind_indexes WHERE member_id = ")
+                    .push_bind(c.member_id)
+                    .push(" AND domain = ")
+                    .push_bind(domain.as_str());
+            }
+            if let Some(hash) = &c.password_hash {
+                q.push("; UPDATE members SET password_hash = ")
+                    .push_bind(hash.as_str())
+                    .push(" WHERE id = ")
+                    .push_bind(c.member_id);
+            }
+            // Rows per INSERT as in `append_audit_refs`.
+            for chunk in audit.chunks(256) {
+                q.push("; ");
+                push_audit_insert(&mut q, link_audit_rows(linker, &mut seq, &mut prev, chunk));
+            }
+            let touched: Vec<uuid::Uuid> = q.build_query_scalar().fetch_all(&mut **tx).await?;
+            *opened = true;
+            if !audit.is_empty() {
+                *head = Some((seq, prev));
+            }
+            if touched.len() != 1 {
+                return Err($crate::StoreError::NotFound("member"));
+            }
+            Ok(0)
         }
 
         #[async_trait::async_trait]
