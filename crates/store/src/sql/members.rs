@@ -197,16 +197,16 @@ macro_rules! member_sql {
         }
 
         /// A change inside the writer's batch (SQLite) whose parts need no answer but the
-        /// member's row (a correction, a password change) is sent as **one** multi-statement
-        /// command: its savepoint, the member's row, its items, its password and its audit rows
-        /// (linked here, after the head the batch knows). Each command is a hand-off to the
-        /// connection's worker thread, and those hand-offs set the writer's pace (bench/README.md,
-        /// "Issue 12, sixth session"). The items are written only for an active member (`SELECT …
-        /// FROM members WHERE … status = 'active'`), so a member gone since the request was read
-        /// fails no constraint: `RETURNING` finds no row, the change answers `NotFound` and the
-        /// batch rolls its savepoint back. A command that fails all the same (the database itself)
-        /// is not known to have opened its savepoint: it fails the whole batch, as a failure of the
-        /// first command always did.
+        /// member's row (a correction; a password change ends sessions and is not one) is sent as
+        /// **one** multi-statement command: its savepoint, the member's row, its items and its
+        /// audit rows (linked here, after the head the batch knows). Each command is a hand-off to
+        /// the connection's worker thread, and those hand-offs set the writer's pace
+        /// (bench/README.md, "Issue 12, sixth session"). The items are written only for an active
+        /// member (`SELECT … FROM members WHERE … status = 'active'`), so a member gone since the
+        /// request was read fails no constraint: `RETURNING` finds no row, the change answers
+        /// `NotFound` and the batch rolls its savepoint back. A command that fails all the same
+        /// (the database itself) is not known to have opened its savepoint: it fails the whole
+        /// batch, as a failure of the first command always did.
         async fn apply_at_once(
             tx: &mut Tx<'_>,
             linker: &dyn $crate::ChainLinker,
