@@ -14,6 +14,9 @@ pub trait AuditStore: Send + Sync {
     async fn audit_head(&self) -> Result<Option<AuditRow>>;
 }
 
+/// Audit rows per `INSERT`: 12 parameters each, well inside both databases' limits.
+pub(crate) const AUDIT_ROWS_PER_INSERT: usize = 256;
+
 /// An audit row linked into the chain, ready to insert.
 pub(crate) struct LinkedRow<'a> {
     pub seq: i64,
@@ -140,8 +143,7 @@ macro_rules! audit_sql {
                 return Ok(());
             }
             let (mut seq, mut prev) = audit_head_tx(tx, head).await?;
-            // Rows per INSERT: 12 parameters each, well inside both databases' limits.
-            for chunk in entries.chunks(256) {
+            for chunk in entries.chunks($crate::sql::audit::AUDIT_ROWS_PER_INSERT) {
                 let rows = link_audit_rows(linker, &mut seq, &mut prev, chunk);
                 let mut insert = sqlx::QueryBuilder::<Db>::new("");
                 push_audit_insert(&mut insert, rows);

@@ -271,8 +271,7 @@ macro_rules! member_sql {
                     .push(" WHERE id = ")
                     .push_bind(c.member_id);
             }
-            // Rows per INSERT as in `append_audit_refs`.
-            for chunk in audit.chunks(256) {
+            for chunk in audit.chunks($crate::sql::audit::AUDIT_ROWS_PER_INSERT) {
                 q.push("; ");
                 push_audit_insert(&mut q, link_audit_rows(linker, &mut seq, &mut prev, chunk));
             }
