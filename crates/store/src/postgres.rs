@@ -2,7 +2,7 @@
 //! `jikimi serve` instances against one database. The SQL is shared with SQLite (`sql/`,
 //! `keys.rs`); what differs is here:
 //!
-//! - rows are locked where SQLite relies on its single writer (`FOR UPDATE`), jobs are claimed
+//! - rows are locked where SQLite relies on one write at a time (`FOR UPDATE`), jobs are claimed
 //!   with `FOR UPDATE SKIP LOCKED`, and appends to the audit chain take a transaction-level
 //!   advisory lock, so every instance extends one chain;
 //! - the schema is never changed on start: `jikimi migrate` applies migrations, and an instance
@@ -124,7 +124,7 @@ impl PgStore {
         let write = pool(url, DATA_CONNECTIONS).await?;
         check_migrated(&write, &data_migrations(), "database").await?;
         Ok(Self {
-            writer: store_writer(&write, &linker),
+            writer: store_writer(WriterConn(write.clone()), &linker),
             read: write.clone(),
             write,
             linker,
@@ -158,6 +158,18 @@ const BEGIN: &str = "BEGIN";
 /// Changes lock member rows: they keep their own transactions, never inside a batch that holds
 /// the audit lock (see `sql/batch.rs`).
 const GROUP_CHANGES: bool = false;
+
+/// The writer's batches take a connection of the pool, like every other transaction.
+struct WriterConn(PgPool);
+
+impl WriterConn {
+    async fn get(&self) -> Result<sqlx::pool::PoolConnection<Postgres>> {
+        Ok(self.0.acquire().await?)
+    }
+
+    /// The pool tests and replaces its connections itself.
+    async fn failed(&self) {}
+}
 
 const FOR_UPDATE: &str = " FOR UPDATE";
 

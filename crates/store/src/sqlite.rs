@@ -1,5 +1,6 @@
-//! The SQLite data store: WAL, one writer connection (writes are serialised, so the audit chain
-//! and uniqueness checks need no locks), a small pool of readers. The SQL is shared with the
+//! The SQLite data store: WAL, one write at a time (every writing transaction begins with
+//! `BEGIN IMMEDIATE`, on the writer task's connection or the pool's, so the audit chain and
+//! uniqueness checks need no locks), a small pool of readers. The SQL is shared with the
 //! PostgreSQL store (see `sql/`).
 
 use std::sync::Arc;
@@ -59,11 +60,12 @@ impl SqliteStore {
             READERS,
         )
         .await?;
+        let writer = store_writer(WriterConn::new(opts.clone()), &linker);
         let purge = opts
             .pragma("secure_delete", "FAST")
             .pragma("cache_size", format!("-{PURGE_CACHE_KIB}"));
         Ok(Self {
-            writer: store_writer(&write, &linker),
+            writer,
             write,
             read,
             linker,
@@ -165,11 +167,45 @@ type Tx<'a> = sqlx::Transaction<'a, Db>;
 /// upgraded.
 const BEGIN: &str = "BEGIN IMMEDIATE";
 
-/// One connection writes: member changes join the writer's batches (one commit for many).
+/// Member changes join the writer's batches (one commit for many).
 const GROUP_CHANGES: bool = true;
 
-/// One connection per process writes, and `BEGIN IMMEDIATE` serialises processes, so rows need
-/// no locks.
+/// The writer task's own connection, beside the pool's. A batch then costs no pool round trip:
+/// the pool gives its connection back through a task of its own and pings it first, which the
+/// next batch waited for, about 0.5 ms a batch under load (bench/README.md, "Issue 12, seventh
+/// session"). Both connections begin with `BEGIN IMMEDIATE`, so they write one at a time, as two
+/// processes do. Opened at the first batch, and again after a batch that failed.
+struct WriterConn {
+    opts: SqliteConnectOptions,
+    conn: tokio::sync::Mutex<Option<sqlx::SqliteConnection>>,
+}
+
+impl WriterConn {
+    fn new(opts: SqliteConnectOptions) -> Self {
+        Self {
+            opts,
+            conn: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    async fn get(&self) -> Result<tokio::sync::MappedMutexGuard<'_, sqlx::SqliteConnection>> {
+        let mut conn = self.conn.lock().await;
+        if conn.is_none() {
+            *conn = Some(sqlx::Connection::connect_with(&self.opts).await?);
+        }
+        tokio::sync::MutexGuard::try_map(conn, Option::as_mut)
+            .map_err(|_| crate::StoreError::Failed("the writer's connection did not open".into()))
+    }
+
+    /// Closes the connection (rolling back whatever a failed batch left open); the next batch
+    /// opens a new one.
+    async fn failed(&self) {
+        *self.conn.lock().await = None;
+    }
+}
+
+/// `BEGIN IMMEDIATE` serialises writing transactions (of this process's connections and of other
+/// processes), so rows need no locks.
 const FOR_UPDATE: &str = "";
 
 const CLAIM_JOB: &str = "SELECT id, kind, payload, state, attempts, run_at, last_error FROM jobs
@@ -178,7 +214,8 @@ const CLAIM_JOB: &str = "SELECT id, kind, payload, state, attempts, run_at, last
        AND (state = 'queued' OR (state = 'running' AND locked_until <= $2))
      ORDER BY run_at, id LIMIT 1";
 
-/// Appends are already serialised by the single writer connection.
+/// Appends are already serialised: a writing transaction holds the database's write lock from its
+/// `BEGIN IMMEDIATE`.
 async fn lock_audit(_tx: &mut Tx<'_>) -> Result<()> {
     Ok(())
 }

@@ -153,3 +153,61 @@ async fn a_failed_change_between_two_in_one_batch_is_rolled_back_alone() {
         .collect();
     assert_eq!(actions, ["first", "second", "third", "fourth"]);
 }
+
+/// A batch whose audit insert fails has nothing of it committed and every request in it gets the
+/// error; the writer's next batch commits (on SQLite it opens its connection again).
+#[tokio::test]
+async fn the_writer_goes_on_after_a_batch_that_failed_as_a_whole() {
+    use sqlx::Connection;
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("jikimi.db").display());
+    let store = SqliteStore::open(&url, true, Arc::new(Link)).await.unwrap();
+    let member = Uuid::new_v4();
+    store
+        .append_audit(vec![entry(member, "before")])
+        .await
+        .unwrap();
+    let head = store.audit_rows(0, 1000).await.unwrap();
+
+    // Another connection (as another process would) makes the audit table refuse one row.
+    let mut other = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query(
+        "CREATE TRIGGER refuse BEFORE INSERT ON audit_log WHEN NEW.action = 'refused'
+         BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+    )
+    .execute(&mut other)
+    .await
+    .unwrap();
+
+    // One batch (one-threaded runtime: all three are queued before the writer runs), one insert.
+    let results = futures_util::future::join_all([
+        store.append_audit(vec![entry(member, "first")]),
+        store.append_audit(vec![entry(member, "refused")]),
+        store.append_audit(vec![entry(member, "third")]),
+    ])
+    .await;
+    assert!(results.iter().all(Result::is_err), "{results:?}");
+    assert_eq!(
+        store.audit_rows(0, 1000).await.unwrap(),
+        head,
+        "nothing committed"
+    );
+
+    sqlx::query("DROP TRIGGER refuse")
+        .execute(&mut other)
+        .await
+        .unwrap();
+    store
+        .append_audit(vec![entry(member, "after")])
+        .await
+        .unwrap();
+    let rows = store.audit_rows(0, 1000).await.unwrap();
+    let actions: Vec<&str> = rows.iter().map(|r| r.action.as_str()).collect();
+    assert_eq!(actions, ["before", "after"]);
+    assert_eq!(rows[1].seq, rows[0].seq + 1);
+    assert_eq!(
+        rows[1].prev_hash, rows[0].hash,
+        "linked to the head before the failure"
+    );
+}

@@ -185,15 +185,17 @@ fn fail_all(batch: Vec<Job>, e: StoreError) {
     }
 }
 
-/// Expands the backend's batch transaction (`WriterSink`) and `store_writer(&pool, &linker)`,
-/// which starts the writer task. Needs from the backend module: `BEGIN`, `Db`, `Tx`, and the
-/// helpers `append_audit_refs` and `apply_tx` (expanded by the audit and member macros).
+/// Expands the backend's batch transaction (`WriterSink`) and `store_writer(conn, &linker)`,
+/// which starts the writer task. Needs from the backend module: `BEGIN`, `Db`, `Tx`,
+/// `WriterConn` (where the writer's connection comes from: `get` it for a batch, `failed` after a
+/// batch that failed), and the helpers `append_audit_refs` and `apply_tx` (expanded by the audit
+/// and member macros).
 macro_rules! writer_sql {
     () => {
         /// One batch: the ops in queue order in one transaction; consecutive audit appends as one
         /// multi-row insert; each change in its own savepoint.
         struct WriterSink {
-            pool: sqlx::Pool<Db>,
+            conn: WriterConn,
             linker: std::sync::Arc<dyn $crate::ChainLinker>,
         }
 
@@ -205,70 +207,86 @@ macro_rules! writer_sql {
             + Send
             + 'a {
                 async move {
-                    use $crate::sql::batch::{Op, Savepoint};
-                    // Whether a change's savepoint is still open (succeeded, not yet released).
-                    let mut open = false;
-                    let mut tx = self.pool.begin_with(BEGIN).await?;
-                    let mut results = Vec::with_capacity(ops.len());
-                    let mut pending: Vec<&$crate::AuditEntry> = Vec::new();
-                    // The chain's head, read once (under the audit lock) by the first append.
-                    let mut head: Option<(i64, Vec<u8>)> = None;
-                    for op in ops {
-                        match op {
-                            Op::Audit(entries) => {
-                                pending.extend(entries.iter());
-                                results.push(Ok(0));
-                            }
-                            Op::Apply(change) => {
-                                let linker = self.linker.as_ref();
-                                append_audit_refs(&mut tx, linker, &mut head, &pending).await?;
-                                pending.clear();
-                                let before = head.clone();
-                                let mut opened = false;
-                                // The previous change's savepoint, if it succeeded, is released
-                                // by this change's first command (or by the commit).
-                                let savepoint = if open {
-                                    Savepoint::ReleaseAndOpen
-                                } else {
-                                    Savepoint::Open
-                                };
-                                open = false;
-                                match apply_tx(&mut tx, linker, &mut head, change, savepoint, &mut opened)
-                                    .await
-                                {
-                                    Ok(ended) => {
-                                        open = true;
-                                        results.push(Ok(ended));
-                                    }
-                                    Err(e) if opened => {
-                                        sqlx::query("ROLLBACK TO change")
-                                            .execute(&mut *tx)
-                                            .await?;
-                                        sqlx::query("RELEASE change").execute(&mut *tx).await?;
-                                        // Its audit rows were rolled back with it.
-                                        head = before;
-                                        results.push(Err(e));
-                                    }
-                                    // No savepoint was opened: nothing of this batch is kept.
-                                    Err(e) => return Err(e),
-                                }
-                            }
-                        }
+                    let mut conn = self.conn.get().await?;
+                    let result = self.write_on(&mut conn, ops).await;
+                    if result.is_err() {
+                        drop(conn);
+                        self.conn.failed().await;
                     }
-                    append_audit_refs(&mut tx, self.linker.as_ref(), &mut head, &pending).await?;
-                    tx.commit().await?;
-                    Ok(results)
+                    result
                 }
             }
         }
 
-        /// Starts the store's writer task on its writing pool.
+        impl WriterSink {
+            async fn write_on(
+                &self,
+                conn: &mut <Db as sqlx::Database>::Connection,
+                ops: Vec<&$crate::sql::batch::Op>,
+            ) -> $crate::Result<Vec<$crate::Result<u64>>> {
+                use $crate::sql::batch::{Op, Savepoint};
+                // Whether a change's savepoint is still open (succeeded, not yet released).
+                let mut open = false;
+                let mut tx = sqlx::Connection::begin_with(conn, BEGIN).await?;
+                let mut results = Vec::with_capacity(ops.len());
+                let mut pending: Vec<&$crate::AuditEntry> = Vec::new();
+                // The chain's head, read once (under the audit lock) by the first append.
+                let mut head: Option<(i64, Vec<u8>)> = None;
+                for op in ops {
+                    match op {
+                        Op::Audit(entries) => {
+                            pending.extend(entries.iter());
+                            results.push(Ok(0));
+                        }
+                        Op::Apply(change) => {
+                            let linker = self.linker.as_ref();
+                            append_audit_refs(&mut tx, linker, &mut head, &pending).await?;
+                            pending.clear();
+                            let before = head.clone();
+                            let mut opened = false;
+                            // The previous change's savepoint, if it succeeded, is released
+                            // by this change's first command (or by the commit).
+                            let savepoint = if open {
+                                Savepoint::ReleaseAndOpen
+                            } else {
+                                Savepoint::Open
+                            };
+                            open = false;
+                            match apply_tx(&mut tx, linker, &mut head, change, savepoint, &mut opened)
+                                .await
+                            {
+                                Ok(ended) => {
+                                    open = true;
+                                    results.push(Ok(ended));
+                                }
+                                Err(e) if opened => {
+                                    sqlx::query("ROLLBACK TO change")
+                                        .execute(&mut *tx)
+                                        .await?;
+                                    sqlx::query("RELEASE change").execute(&mut *tx).await?;
+                                    // Its audit rows were rolled back with it.
+                                    head = before;
+                                    results.push(Err(e));
+                                }
+                                // No savepoint was opened: nothing of this batch is kept.
+                                Err(e) => return Err(e),
+                            }
+                        }
+                    }
+                }
+                append_audit_refs(&mut tx, self.linker.as_ref(), &mut head, &pending).await?;
+                tx.commit().await?;
+                Ok(results)
+            }
+        }
+
+        /// Starts the store's writer task on its connection.
         fn store_writer(
-            pool: &sqlx::Pool<Db>,
+            conn: WriterConn,
             linker: &std::sync::Arc<dyn $crate::ChainLinker>,
         ) -> $crate::sql::batch::Writer {
             $crate::sql::batch::Writer::spawn(WriterSink {
-                pool: pool.clone(),
+                conn,
                 linker: linker.clone(),
             })
         }

@@ -24,7 +24,7 @@
 //!
 //! - `BEGIN`: how a writing transaction starts (`BEGIN IMMEDIATE` on SQLite, so that two
 //!   processes sharing the file wait for each other instead of failing on a lock upgrade);
-//! - `FOR_UPDATE`: the row-lock clause (empty on SQLite, where one connection writes);
+//! - `FOR_UPDATE`: the row-lock clause (empty on SQLite, where one transaction writes at a time);
 //! - `CLAIM_JOB`: the query that picks a due job (`FOR UPDATE SKIP LOCKED` on PostgreSQL);
 //! - `lock_audit(tx)`: serialises appends to the audit chain (an advisory lock on PostgreSQL);
 //! - `Self::after_withdraw()`: what follows a withdrawal (a WAL checkpoint on SQLite);
