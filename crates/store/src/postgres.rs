@@ -169,6 +169,18 @@ impl WriterConn {
 
     /// The pool tests and replaces its connections itself.
     async fn failed(&self) {}
+
+    /// Concurrent transactions already share WAL flushes here; a batch is written the usual way.
+    async fn append_at_once(
+        &self,
+        _conn: &mut sqlx::PgConnection,
+        _linker: &dyn ChainLinker,
+        _ops: &[&crate::sql::batch::Op],
+    ) -> crate::sql::batch::AtOnce {
+        crate::sql::batch::AtOnce::NotTaken
+    }
+
+    fn committed(&self, _head: Option<(i64, Vec<u8>)>) {}
 }
 
 const FOR_UPDATE: &str = " FOR UPDATE";

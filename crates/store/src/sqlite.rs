@@ -175,9 +175,15 @@ const GROUP_CHANGES: bool = true;
 /// next batch waited for, about 0.5 ms a batch under load (bench/README.md, "Issue 12, seventh
 /// session"). Both connections begin with `BEGIN IMMEDIATE`, so they write one at a time, as two
 /// processes do. Opened at the first batch, and again after a batch that failed.
+///
+/// It also remembers the chain's head (seq, hash) its last batch left, so that a batch of audit
+/// rows alone — a view's reveal rows — is one command: `BEGIN IMMEDIATE; INSERT … WHERE` that
+/// row is still the chain's last `RETURNING seq; COMMIT` (`append_at_once`), instead of four
+/// round trips to the connection's thread (begin, head, insert, commit).
 struct WriterConn {
     opts: SqliteConnectOptions,
     conn: tokio::sync::Mutex<Option<sqlx::SqliteConnection>>,
+    head: std::sync::Mutex<Option<(i64, Vec<u8>)>>,
 }
 
 impl WriterConn {
@@ -185,6 +191,67 @@ impl WriterConn {
         Self {
             opts,
             conn: tokio::sync::Mutex::new(None),
+            head: std::sync::Mutex::new(None),
+        }
+    }
+
+    fn head(&self) -> std::sync::MutexGuard<'_, Option<(i64, Vec<u8>)>> {
+        // The value is replaced whole, so a panic elsewhere cannot leave it half-written.
+        self.head
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// After a batch committed: the chain's head it left, if it appended.
+    fn committed(&self, head: Option<(i64, Vec<u8>)>) {
+        if head.is_some() {
+            *self.head() = head;
+        }
+    }
+
+    /// Writes a batch of audit rows alone in one command, linked after the remembered head. The
+    /// rows are inserted only if that head is still the chain's last row; otherwise (another
+    /// connection or process appended) nothing is inserted, the empty transaction commits, and
+    /// the batch is written the usual way, which reads the head.
+    async fn append_at_once(
+        &self,
+        conn: &mut sqlx::SqliteConnection,
+        linker: &dyn ChainLinker,
+        ops: &[&crate::sql::batch::Op],
+    ) -> crate::sql::batch::AtOnce {
+        use crate::sql::batch::{AtOnce, Op};
+        let mut entries = Vec::new();
+        for op in ops {
+            match op {
+                Op::Audit(e) => entries.extend(e.iter()),
+                Op::Apply(_) => return AtOnce::NotTaken,
+            }
+        }
+        if entries.is_empty() || entries.len() > crate::sql::audit::AUDIT_ROWS_PER_INSERT {
+            return AtOnce::NotTaken;
+        }
+        let Some((mut seq, mut prev)) = self.head().clone() else {
+            return AtOnce::NotTaken;
+        };
+        let at_head = Some((seq, prev.clone()));
+        let rows = crate::sql::audit::link_audit_rows(linker, &mut seq, &mut prev, &entries);
+        let mut command = sqlx::QueryBuilder::<Sqlite>::new("BEGIN IMMEDIATE; ");
+        push_audit_insert(&mut command, rows, at_head);
+        command.push(" RETURNING seq; COMMIT");
+        match command.build().fetch_all(&mut *conn).await {
+            Ok(inserted) if inserted.len() == entries.len() => {
+                *self.head() = Some((seq, prev));
+                AtOnce::Done
+            }
+            Ok(_) => {
+                *self.head() = None;
+                AtOnce::NotTaken
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "one-command audit append failed; writing the batch again");
+                *self.head() = None;
+                AtOnce::Failed
+            }
         }
     }
 
@@ -201,6 +268,7 @@ impl WriterConn {
     /// opens a new one.
     async fn failed(&self) {
         *self.conn.lock().await = None;
+        *self.head() = None;
     }
 }
 

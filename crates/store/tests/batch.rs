@@ -211,3 +211,54 @@ async fn the_writer_goes_on_after_a_batch_that_failed_as_a_whole() {
         "linked to the head before the failure"
     );
 }
+
+/// The writer links a batch of audit rows after the head its last batch left, in one command; a
+/// row appended meanwhile by another writer of the same file (a second process, a CLI command)
+/// is found, and the chain stays one unbroken line.
+#[tokio::test]
+async fn appends_from_two_writers_of_one_file_stay_one_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("jikimi.db").display());
+    let one = SqliteStore::open(&url, true, Arc::new(Link)).await.unwrap();
+    let two = SqliteStore::open(&url, false, Arc::new(Link))
+        .await
+        .unwrap();
+    let member = Uuid::new_v4();
+    let mut expected = Vec::new();
+    for round in 0..3 {
+        for (store, name) in [(&one, "one"), (&one, "one"), (&two, "two"), (&one, "one")] {
+            let action = format!("{name}-{round}-{}", expected.len());
+            store
+                .append_audit(vec![entry(member, &action)])
+                .await
+                .unwrap();
+            expected.push(action);
+        }
+    }
+    // And both at once, in several batches each.
+    let (a, b) = futures_util::future::join(
+        futures_util::future::join_all(
+            (0..20).map(|i| one.append_audit(vec![entry(member, &format!("a{i}"))])),
+        ),
+        futures_util::future::join_all(
+            (0..20).map(|i| two.append_audit(vec![entry(member, &format!("b{i}"))])),
+        ),
+    )
+    .await;
+    assert!(a.iter().chain(&b).all(Result::is_ok));
+
+    let rows = one.audit_rows(0, 1000).await.unwrap();
+    let actions: Vec<&str> = rows.iter().map(|r| r.action.as_str()).collect();
+    assert_eq!(actions[..expected.len()], expected);
+    assert_eq!(rows.len(), expected.len() + 40);
+    for pair in rows.windows(2) {
+        assert_eq!(pair[1].seq, pair[0].seq + 1);
+        assert_eq!(
+            pair[1].prev_hash, pair[0].hash,
+            "row {} follows row {}",
+            pair[1].seq, pair[0].seq
+        );
+        let body = pair[1].canonical_body();
+        assert_eq!(pair[1].hash, Link.link(&pair[0].hash, &body));
+    }
+}

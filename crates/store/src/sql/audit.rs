@@ -105,14 +105,20 @@ macro_rules! audit_sql {
             Ok(last.unwrap_or((0, vec![0u8; 32])))
         }
 
-        /// Pushes `INSERT INTO audit_log … VALUES …` of `rows` (at least one) onto `query`.
+        /// Pushes `INSERT INTO audit_log … VALUES …` of `rows` (at least one) onto `query`. With
+        /// `at_head` (seq, hash), the rows are inserted only if that row is the chain's last: the
+        /// statement inserts nothing when another connection has appended since.
         fn push_audit_insert<'q>(
             query: &mut sqlx::QueryBuilder<'q, Db>,
             rows: Vec<$crate::sql::audit::LinkedRow<'q>>,
+            at_head: Option<(i64, Vec<u8>)>,
         ) {
             query.push(
                 "INSERT INTO audit_log (seq, at, actor, origin, action, member_id, items, purpose, outcome, detail, prev_hash, hash) ",
             );
+            if at_head.is_some() {
+                query.push("SELECT * FROM (");
+            }
             query.push_values(rows, |mut b, r| {
                 b.push_bind(r.seq)
                     .push_bind(r.at)
@@ -127,6 +133,16 @@ macro_rules! audit_sql {
                     .push_bind(r.prev_hash)
                     .push_bind(r.hash);
             });
+            if let Some((seq, hash)) = at_head {
+                query
+                    .push(") WHERE EXISTS (SELECT 1 FROM audit_log WHERE seq = ")
+                    .push_bind(seq)
+                    .push(" AND hash = ")
+                    .push_bind(hash)
+                    .push(") AND NOT EXISTS (SELECT 1 FROM audit_log WHERE seq > ")
+                    .push_bind(seq)
+                    .push(")");
+            }
         }
 
         /// Appends `entries` inside `tx`. `head` is the chain's last (seq, hash) as this
@@ -146,7 +162,7 @@ macro_rules! audit_sql {
             for chunk in entries.chunks($crate::sql::audit::AUDIT_ROWS_PER_INSERT) {
                 let rows = link_audit_rows(linker, &mut seq, &mut prev, chunk);
                 let mut insert = sqlx::QueryBuilder::<Db>::new("");
-                push_audit_insert(&mut insert, rows);
+                push_audit_insert(&mut insert, rows, None);
                 insert.build().execute(&mut **tx).await?;
             }
             *head = Some((seq, prev));

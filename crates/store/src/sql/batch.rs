@@ -51,6 +51,17 @@ pub(crate) enum Savepoint {
     ReleaseAndOpen,
 }
 
+/// What became of a batch offered to the backend's one-command append (`WriterConn::append_at_once`).
+pub(crate) enum AtOnce {
+    /// Committed.
+    Done,
+    /// Not written (the batch is not audit rows alone, or the chain's head is not known or has
+    /// moved on): the batch is written the usual way.
+    NotTaken,
+    /// The command failed; the connection is closed, and the batch written the usual way.
+    Failed,
+}
+
 /// One request's write.
 pub(crate) enum Op {
     Audit(Vec<AuditEntry>),
@@ -207,23 +218,40 @@ macro_rules! writer_sql {
             + Send
             + 'a {
                 async move {
+                    use $crate::sql::batch::AtOnce;
                     let mut conn = self.conn.get().await?;
-                    let result = self.write_on(&mut conn, ops).await;
-                    if result.is_err() {
-                        drop(conn);
-                        self.conn.failed().await;
+                    match self.conn.append_at_once(&mut conn, self.linker.as_ref(), &ops).await {
+                        AtOnce::Done => return Ok(ops.iter().map(|_| Ok(0)).collect()),
+                        AtOnce::NotTaken => {}
+                        AtOnce::Failed => {
+                            drop(conn);
+                            self.conn.failed().await;
+                            conn = self.conn.get().await?;
+                        }
                     }
-                    result
+                    match self.write_on(&mut conn, ops).await {
+                        Ok((results, head)) => {
+                            self.conn.committed(head);
+                            Ok(results)
+                        }
+                        Err(e) => {
+                            drop(conn);
+                            self.conn.failed().await;
+                            Err(e)
+                        }
+                    }
                 }
             }
         }
 
         impl WriterSink {
+            /// Writes the batch in one transaction on `conn`; answers each op's result and the
+            /// chain's head after the commit (`None` if the batch appended no row).
             async fn write_on(
                 &self,
                 conn: &mut <Db as sqlx::Database>::Connection,
                 ops: Vec<&$crate::sql::batch::Op>,
-            ) -> $crate::Result<Vec<$crate::Result<u64>>> {
+            ) -> $crate::Result<(Vec<$crate::Result<u64>>, Option<(i64, Vec<u8>)>)> {
                 use $crate::sql::batch::{Op, Savepoint};
                 // Whether a change's savepoint is still open (succeeded, not yet released).
                 let mut open = false;
@@ -276,7 +304,7 @@ macro_rules! writer_sql {
                 }
                 append_audit_refs(&mut tx, self.linker.as_ref(), &mut head, &pending).await?;
                 tx.commit().await?;
-                Ok(results)
+                Ok((results, head))
             }
         }
 

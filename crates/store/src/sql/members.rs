@@ -273,7 +273,7 @@ macro_rules! member_sql {
             }
             for chunk in audit.chunks($crate::sql::audit::AUDIT_ROWS_PER_INSERT) {
                 q.push("; ");
-                push_audit_insert(&mut q, link_audit_rows(linker, &mut seq, &mut prev, chunk));
+                push_audit_insert(&mut q, link_audit_rows(linker, &mut seq, &mut prev, chunk), None);
             }
             let touched: Vec<uuid::Uuid> = q.build_query_scalar().fetch_all(&mut **tx).await?;
             *opened = true;
