@@ -6,6 +6,7 @@ mod readers;
 mod sql;
 mod sqlite;
 mod types;
+mod writing;
 
 pub use keys::{KeyRecord, KeyStore, SqliteDurability, SqliteKeyStore};
 pub use postgres::{PgKeyStore, PgStore, migrate_data, migrate_keys};

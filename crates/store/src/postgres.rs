@@ -163,8 +163,8 @@ const GROUP_CHANGES: bool = false;
 struct WriterConn(PgPool);
 
 impl WriterConn {
-    async fn get(&self) -> Result<sqlx::pool::PoolConnection<Postgres>> {
-        Ok(self.0.acquire().await?)
+    async fn acquire(&self) -> sqlx::Result<sqlx::pool::PoolConnection<Postgres>> {
+        self.0.acquire().await
     }
 
     /// The pool tests and replaces its connections itself.

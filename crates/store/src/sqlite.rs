@@ -1,14 +1,16 @@
-//! The SQLite data store: WAL, one write at a time (every writing transaction begins with
-//! `BEGIN IMMEDIATE`, on the writer task's connection or the pool's, so the audit chain and
-//! uniqueness checks need no locks), a small pool of readers. The SQL is shared with the
+//! The SQLite data store: WAL, one writing connection (`writing.rs`; writes are serialised, and
+//! every writing transaction begins with `BEGIN IMMEDIATE` against other processes, so the audit
+//! chain and uniqueness checks need no locks), a small pool of readers. The SQL is shared with the
 //! PostgreSQL store (see `sql/`).
 
 use std::sync::Arc;
 
+use sqlx::Connection;
 use sqlx::Sqlite;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
+use sqlx::sqlite::SqliteConnectOptions;
 
 use crate::keys::{READER_CACHE_KIB, SqliteDurability, sqlite_connect_options};
+use crate::writing::WriteConn;
 use crate::{ChainLinker, Result};
 
 /// The connection options every jikimi SQLite database uses (WAL, busy timeout,
@@ -17,7 +19,7 @@ pub fn sqlite_options(url: &str, create: bool) -> Result<SqliteConnectOptions> {
     sqlite_connect_options(url, create)
 }
 
-/// The page cache of a purge's connection, in KiB (the pool's connections keep SQLite's 2 MiB).
+/// The page cache of a purge's connection, in KiB (the other connections keep SQLite's 2 MiB).
 /// A batch of 200 000 records dirties tens of thousands of pages; measured in bench/README.md
 /// ("Purge"): 2 and 16 MiB spill them and re-read them (three times the system time), 64 MiB
 /// does not. Bounded whatever the number of records.
@@ -28,7 +30,7 @@ const READERS: usize = 4;
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    write: SqlitePool,
+    write: WriteConn,
     read: crate::readers::Readers,
     linker: Arc<dyn ChainLinker>,
     writer: crate::sql::batch::Writer,
@@ -43,16 +45,13 @@ impl SqliteStore {
     /// there is only one process).
     pub async fn open(url: &str, create: bool, linker: Arc<dyn ChainLinker>) -> Result<Self> {
         let opts = sqlite_options(url, create)?;
-        let write = SqlitePoolOptions::new()
-            .max_connections(1)
-            .test_before_acquire(false)
-            .connect_with(opts.clone())
-            .await?;
+        let mut conn = sqlx::SqliteConnection::connect_with(&opts).await?;
         // A database migrated by a newer binary is fine: migrations only expand until every
         // instance runs the newer binary (ARCHITECTURE.md, "Migrations").
         let mut migrator = sqlx::migrate!("./migrations/sqlite");
         migrator.set_ignore_missing(true);
-        migrator.run(&write).await?;
+        migrator.run(&mut conn).await?;
+        let write = WriteConn::new(opts.clone(), conn);
         let read = crate::readers::Readers::open(
             opts.clone()
                 .read_only(true)
@@ -60,7 +59,7 @@ impl SqliteStore {
             READERS,
         )
         .await?;
-        let writer = store_writer(WriterConn::new(opts.clone()), &linker);
+        let writer = store_writer(write.clone(), &linker);
         let purge = opts
             .pragma("secure_delete", "FAST")
             .pragma("cache_size", format!("-{PURGE_CACHE_KIB}"));
@@ -104,11 +103,12 @@ impl SqliteStore {
 impl SqliteStore {
     /// A purge deletes on a connection of its own, opened for the run's first transaction, kept
     /// (with its warm page cache) for the next ones, and closed by `after_purge_deletes`, so no
-    /// pooled connection is ever left with its settings: `secure_delete=FAST` (the retained
+    /// other connection is ever left with its settings: `secure_delete=FAST` (the retained
     /// records' ciphertexts become unreadable when their bucket key is destroyed; see
     /// ARCHITECTURE.md, "Retention and destruction") and a page cache large enough for a batch's
-    /// pages. It is a second writer beside the pool's: `BEGIN IMMEDIATE` and the busy timeout
-    /// make them take turns, as with a CLI process. A transaction that fails drops it.
+    /// pages. It is a second writer beside the writing connection (`writing.rs`): `BEGIN
+    /// IMMEDIATE` and the busy timeout make them take turns, as with a CLI process. A transaction
+    /// that fails drops it.
     async fn purge_connection(&self) -> Result<Box<sqlx::SqliteConnection>> {
         use sqlx::Connection;
         if let Some(conn) = self.take_purge_connection() {
@@ -170,45 +170,14 @@ const BEGIN: &str = "BEGIN IMMEDIATE";
 /// Member changes join the writer's batches (one commit for many).
 const GROUP_CHANGES: bool = true;
 
-/// The writer task's own connection, beside the pool's. A batch then costs no pool round trip:
-/// the pool gives its connection back through a task of its own and pings it first, which the
-/// next batch waited for, about 0.5 ms a batch under load (bench/README.md, "Issue 12, seventh
-/// session"). Both connections begin with `BEGIN IMMEDIATE`, so they write one at a time, as two
-/// processes do. Opened at the first batch, and again after a batch that failed.
-///
-/// It also remembers the chain's head (seq, hash) its last batch left, so that a batch of audit
-/// rows alone — a view's reveal rows — is one command: `BEGIN IMMEDIATE; INSERT … WHERE` that
-/// row is still the chain's last `RETURNING seq; COMMIT` (`append_at_once`), instead of four
-/// round trips to the connection's thread (begin, head, insert, commit).
-struct WriterConn {
-    opts: SqliteConnectOptions,
-    conn: tokio::sync::Mutex<Option<sqlx::SqliteConnection>>,
-    head: std::sync::Mutex<Option<(i64, Vec<u8>)>>,
-}
+/// The writer task writes on the store's one writing connection (`writing.rs`).
+type WriterConn = WriteConn;
 
-impl WriterConn {
-    fn new(opts: SqliteConnectOptions) -> Self {
-        Self {
-            opts,
-            conn: tokio::sync::Mutex::new(None),
-            head: std::sync::Mutex::new(None),
-        }
-    }
-
-    fn head(&self) -> std::sync::MutexGuard<'_, Option<(i64, Vec<u8>)>> {
-        // The value is replaced whole, so a panic elsewhere cannot leave it half-written.
-        self.head
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// After a batch committed: the chain's head it left, if it appended.
-    fn committed(&self, head: Option<(i64, Vec<u8>)>) {
-        if head.is_some() {
-            *self.head() = head;
-        }
-    }
-
+/// The writer task's batch of audit rows alone (views' reveal rows) is one command, linked
+/// after the chain's head the connection's last batch left: `BEGIN IMMEDIATE; INSERT … WHERE`
+/// that row is still the chain's last `RETURNING seq; COMMIT`, instead of four round trips to
+/// the connection's thread (begin, head, insert, commit).
+impl WriteConn {
     /// Writes a batch of audit rows alone in one command, linked after the remembered head. The
     /// rows are inserted only if that head is still the chain's last row; otherwise (another
     /// connection or process appended) nothing is inserted, the empty transaction commits, and
@@ -253,22 +222,6 @@ impl WriterConn {
                 AtOnce::Failed
             }
         }
-    }
-
-    async fn get(&self) -> Result<tokio::sync::MappedMutexGuard<'_, sqlx::SqliteConnection>> {
-        let mut conn = self.conn.lock().await;
-        if conn.is_none() {
-            *conn = Some(sqlx::Connection::connect_with(&self.opts).await?);
-        }
-        tokio::sync::MutexGuard::try_map(conn, Option::as_mut)
-            .map_err(|_| crate::StoreError::Failed("the writer's connection did not open".into()))
-    }
-
-    /// Closes the connection (rolling back whatever a failed batch left open); the next batch
-    /// opens a new one.
-    async fn failed(&self) {
-        *self.conn.lock().await = None;
-        *self.head() = None;
     }
 }
 

@@ -262,3 +262,69 @@ async fn appends_from_two_writers_of_one_file_stay_one_chain() {
         assert_eq!(pair[1].hash, Link.link(&pair[0].hash, &body));
     }
 }
+
+/// The writer task's batches, other transactions and single statements all write on SQLite's one
+/// writing connection, taking turns: run together on a multi-threaded runtime, every one of them
+/// completes and the chain stays one line.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_kind_of_write_takes_its_turn_on_the_one_connection() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("jikimi.db").display());
+    let store = Arc::new(SqliteStore::open(&url, true, Arc::new(Link)).await.unwrap());
+    let now = Utc::now();
+    store
+        .record_policy_version(PolicyVersionRow {
+            version: "v1".into(),
+            policy_id: "test".into(),
+            effective_date: now.date_naive(),
+            first_active_at: now,
+            document: String::new(),
+            text_ko: String::new(),
+            text_en: String::new(),
+        })
+        .await
+        .unwrap();
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..200u32 {
+        let store = store.clone();
+        tasks.spawn(async move {
+            // A batch of the writer task.
+            store
+                .append_audit(vec![entry(Uuid::new_v4(), &format!("view-{i}"))])
+                .await
+                .unwrap();
+            if i % 10 == 0 {
+                // A transaction of its own (sign-up), with its audit row.
+                let id = Uuid::new_v4();
+                store
+                    .insert_member(NewMember {
+                        id,
+                        login_index: id.as_bytes().to_vec(),
+                        login_sealed: vec![1],
+                        password_hash: "hash".into(),
+                        key_id: format!("member:{id}"),
+                        policy_version: "v1".into(),
+                        at: Utc::now(),
+                        items: vec![],
+                        indexes: vec![],
+                        consents: vec![],
+                        audit: vec![entry(id, "member.create")],
+                        jobs: vec![],
+                    })
+                    .await
+                    .unwrap();
+                // A single statement.
+                store.checkpoint().await.unwrap();
+            }
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
+    }
+    let rows = store.audit_rows(0, 1000).await.unwrap();
+    assert_eq!(rows.len(), 220);
+    for pair in rows.windows(2) {
+        assert_eq!(pair[1].seq, pair[0].seq + 1);
+        assert_eq!(pair[1].prev_hash, pair[0].hash);
+    }
+}

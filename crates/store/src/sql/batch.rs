@@ -219,14 +219,14 @@ macro_rules! writer_sql {
             + 'a {
                 async move {
                     use $crate::sql::batch::AtOnce;
-                    let mut conn = self.conn.get().await?;
+                    let mut conn = self.conn.acquire().await?;
                     match self.conn.append_at_once(&mut conn, self.linker.as_ref(), &ops).await {
                         AtOnce::Done => return Ok(ops.iter().map(|_| Ok(0)).collect()),
                         AtOnce::NotTaken => {}
                         AtOnce::Failed => {
                             drop(conn);
                             self.conn.failed().await;
-                            conn = self.conn.get().await?;
+                            conn = self.conn.acquire().await?;
                         }
                     }
                     match self.write_on(&mut conn, ops).await {

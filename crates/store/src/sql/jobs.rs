@@ -95,7 +95,8 @@ macro_rules! job_sql {
                 now: chrono::DateTime<chrono::Utc>,
                 lease_until: chrono::DateTime<chrono::Utc>,
             ) -> $crate::Result<Option<$crate::JobRow>> {
-                let mut tx = self.write.begin_with(BEGIN).await?;
+                let mut conn = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
                 let kinds_json = serde_json::json!(kinds).to_string();
                 let row = sqlx::query(CLAIM_JOB)
                     .bind(&kinds_json)

@@ -78,7 +78,8 @@ macro_rules! limit_sql {
                 now: chrono::DateTime<chrono::Utc>,
                 failure_window: chrono::Duration,
             ) -> $crate::Result<u64> {
-                let mut tx = self.write.begin_with(BEGIN).await?;
+                let mut conn = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
                 let counters = sqlx::query("DELETE FROM rate_limits WHERE expires_at <= $1")
                     .bind(now)
                     .execute(&mut *tx)

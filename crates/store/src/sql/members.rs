@@ -289,7 +289,8 @@ macro_rules! member_sql {
         #[async_trait::async_trait]
         impl $crate::MemberStore for $store {
             async fn insert_member(&self, m: $crate::NewMember) -> $crate::Result<()> {
-                let mut tx = self.write.begin_with(BEGIN).await?;
+                let mut conn = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
                 let taken: Option<uuid::Uuid> =
                     sqlx::query_scalar("SELECT id FROM members WHERE login_index = $1")
                         .bind(&m.login_index)
@@ -338,7 +339,8 @@ macro_rules! member_sql {
                 if ms.is_empty() {
                     return Ok(());
                 }
-                let mut tx = self.write.begin_with(BEGIN).await?;
+                let mut conn = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
                 // Multi-row INSERTs, chunked to stay far below the parameters a statement may
                 // carry (SQLite 32 766, PostgreSQL 65 535).
                 for chunk in ms.chunks(500) {
@@ -539,7 +541,8 @@ macro_rules! member_sql {
                 if GROUP_CHANGES {
                     return self.writer.apply(c).await;
                 }
-                let mut tx = self.write.begin_with(BEGIN).await?;
+                let mut conn = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
                 let none = $crate::sql::batch::Savepoint::None;
                 let linker = self.linker.as_ref();
                 let ended = apply_tx(&mut tx, linker, &mut None, &c, none, &mut false).await?;
@@ -548,7 +551,8 @@ macro_rules! member_sql {
             }
 
             async fn withdraw(&self, w: $crate::Withdrawal) -> $crate::Result<()> {
-                let mut tx = self.write.begin_with(BEGIN).await?;
+                let mut conn = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
                 // The member's row is locked first, as a correction locks it first: a correction
                 // and a withdrawal of one member run one after the other, never interleaved.
                 let found: Option<uuid::Uuid> = sqlx::query_scalar(&format!(
@@ -594,6 +598,8 @@ macro_rules! member_sql {
                 append_audit_tx(&mut tx, self.linker.as_ref(), &w.audit).await?;
                 insert_jobs_tx(&mut tx, &w.jobs, w.at).await?;
                 tx.commit().await?;
+                // The writing connection is let go first: the checkpoint writes on it too.
+                drop(conn);
                 self.after_withdraw().await;
                 Ok(())
             }

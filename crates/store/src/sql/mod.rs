@@ -96,8 +96,8 @@ fn json_bool(v: &serde_json::Value) -> Option<bool> {
 
 /// Expands every aggregate's helpers and trait implementation, and `impl Store for $store`. The
 /// invoking module must define `BEGIN`, `Db`, `Tx`, `FOR_UPDATE`, `CLAIM_JOB`, `lock_audit`, `items_json!` and
-/// `$store::after_withdraw`, and `$store` must have `write` and `read` pools, a `linker` and an
-/// `writer` (made by `store_writer(&write, &linker)`; `batch.rs`), and `GROUP_CHANGES` says whether
+/// `$store::after_withdraw`, and `$store` must have `write` and `read` (pools, or SQLite's writing connection and readers), a `linker` and an
+/// `writer` (made by `store_writer(conn, &linker)`; `batch.rs`), and `GROUP_CHANGES` says whether
 /// member changes go through the writer (SQLite) or run in their own transactions (PostgreSQL).
 macro_rules! store_impl {
     ($store:ident) => {

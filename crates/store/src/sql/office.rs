@@ -42,7 +42,8 @@ macro_rules! office_sql {
                 at: chrono::DateTime<chrono::Utc>,
                 audit: Vec<$crate::AuditEntry>,
             ) -> $crate::Result<()> {
-                let mut tx = self.write.begin_with(BEGIN).await?;
+                let mut conn = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
                 sqlx::query(
                     "INSERT INTO office_tokens (name, token_hash, created_at, revoked_at)
                      VALUES ($1, $2, $3, NULL)
@@ -74,7 +75,8 @@ macro_rules! office_sql {
                 at: chrono::DateTime<chrono::Utc>,
                 audit: Vec<$crate::AuditEntry>,
             ) -> $crate::Result<bool> {
-                let mut tx = self.write.begin_with(BEGIN).await?;
+                let mut conn = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
                 let done = sqlx::query(
                     "UPDATE office_tokens SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL",
                 )

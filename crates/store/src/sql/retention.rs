@@ -270,7 +270,8 @@ macro_rules! retention_sql {
             }
 
             async fn set_hold(&self, c: $crate::HoldChange) -> $crate::Result<()> {
-                let mut tx = self.write.begin_with(BEGIN).await?;
+                let mut conn = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
                 let (reason, by, at) = c.hold.clone().map_or((None, None, None), |(r, b, a)| {
                     (Some(r), Some(b), Some(a))
                 });
@@ -308,7 +309,8 @@ macro_rules! retention_sql {
                 records: Vec<$crate::DestructionRecord>,
                 audit: Vec<$crate::AuditEntry>,
             ) -> $crate::Result<()> {
-                let mut tx = self.write.begin_with(BEGIN).await?;
+                let mut conn = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
                 for d in &records {
                     insert_destruction_tx(&mut tx, d, false).await?;
                 }

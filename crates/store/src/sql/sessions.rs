@@ -228,7 +228,8 @@ macro_rules! session_sql {
                 now: chrono::DateTime<chrono::Utc>,
                 idle: chrono::Duration,
             ) -> $crate::Result<u64> {
-                let mut tx = self.write.begin_with(BEGIN).await?;
+                let mut conn = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
                 let sessions = sqlx::query(
                     "DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2",
                 )
@@ -275,7 +276,8 @@ macro_rules! session_sql {
                 max: i64,
                 lock: chrono::Duration,
             ) -> $crate::Result<std::result::Result<i64, chrono::DateTime<chrono::Utc>>> {
-                let mut tx = self.write.begin_with(BEGIN).await?;
+                let mut conn = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
                 // One statement makes sure the row exists and locks it (a no-op update on conflict
                 // takes the row lock, even when another attempt just deleted or inserted it), so
                 // concurrent attempts for one ID, on any instance, count one after the other.
@@ -373,7 +375,8 @@ macro_rules! session_sql {
                 token_hash: &[u8],
                 now: chrono::DateTime<chrono::Utc>,
             ) -> $crate::Result<Option<Vec<u8>>> {
-                let mut tx = self.write.begin_with(BEGIN).await?;
+                let mut conn = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
                 // Expired results go whenever any is taken.
                 sqlx::query("DELETE FROM identity_verifications WHERE expires_at <= $1")
                     .bind(now)

@@ -1,0 +1,180 @@
+//! SQLite's one writing connection, handed out without sqlx's pool.
+//!
+//! Every write of a process goes through this connection: the writer task's batches
+//! (`sql/batch.rs`) and every other writing statement or transaction of the store. It is behind
+//! a fair (first come, first served) asynchronous lock, so writers of this process take turns
+//! here and never meet in SQLite's busy handler, which sleeps (1, 2, 5, 10 … ms) and, against a
+//! writer that always holds the lock under load, could starve. Other processes sharing the file
+//! (a CLI command) and the purge's own connection still wait for each other in SQLite
+//! (`BEGIN IMMEDIATE` and the busy timeout).
+//!
+//! Not sqlx's pool because the pool tests every connection it takes back
+//! (`PoolConnection::return_to_pool` pings it, through a task of its own): under load the
+//! writer's next batch waited about half a millisecond for that (bench/README.md, "Issue 12,
+//! seventh session").
+//!
+//! The connection is opened at once (errors show at start-up), and again after a command failed
+//! other than by the database's own refusal (a constraint, a missing row), since it may be
+//! broken; a transaction left open by a failed batch is rolled back when it is closed.
+
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
+use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteQueryResult, SqliteRow};
+use sqlx::{Connection, Describe, Either, Execute, Executor, Sqlite};
+use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
+
+/// Clones share the connection.
+#[derive(Clone)]
+pub(crate) struct WriteConn {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    options: SqliteConnectOptions,
+    conn: Mutex<Option<SqliteConnection>>,
+    /// The chain's head (seq, hash) the last batch of the writer task left, if known
+    /// (`SqliteStore`'s one-command append).
+    head: std::sync::Mutex<Option<(i64, Vec<u8>)>>,
+}
+
+impl std::fmt::Debug for WriteConn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WriteConn").finish_non_exhaustive()
+    }
+}
+
+impl WriteConn {
+    pub(crate) fn new(options: SqliteConnectOptions, conn: SqliteConnection) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                options,
+                conn: Mutex::new(Some(conn)),
+                head: std::sync::Mutex::new(None),
+            }),
+        }
+    }
+
+    /// The connection, once every writer of this process before has let it go.
+    pub(crate) async fn acquire(&self) -> sqlx::Result<MappedMutexGuard<'_, SqliteConnection>> {
+        let mut conn = self.inner.conn.lock().await;
+        if conn.is_none() {
+            *conn = Some(SqliteConnection::connect_with(&self.inner.options).await?);
+        }
+        MutexGuard::try_map(conn, Option::as_mut).map_err(|_| sqlx::Error::PoolClosed)
+    }
+
+    /// Closes the connection (rolling back whatever a failed command left open) and forgets the
+    /// chain's head; the next `acquire` opens a new one.
+    pub(crate) async fn failed(&self) {
+        *self.inner.conn.lock().await = None;
+        *self.head() = None;
+    }
+
+    pub(crate) fn head(&self) -> std::sync::MutexGuard<'_, Option<(i64, Vec<u8>)>> {
+        // The value is replaced whole, so a panic elsewhere cannot leave it half-written.
+        self.inner
+            .head
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// After a batch of the writer task committed: the chain's head it left, if it appended.
+    pub(crate) fn committed(&self, head: Option<(i64, Vec<u8>)>) {
+        if head.is_some() {
+            *self.head() = head;
+        }
+    }
+
+    /// After a statement: an error that is not the database's answer (a constraint, no row)
+    /// closes the connection.
+    async fn settle<T>(&self, result: &sqlx::Result<T>) {
+        if matches!(result, Err(e) if !matches!(e, sqlx::Error::Database(_) | sqlx::Error::RowNotFound))
+        {
+            self.failed().await;
+        }
+    }
+}
+
+/// Single statements (autocommit) on the writing connection. The rows are collected on the
+/// connection and then yielded, so the connection is let go before the caller looks at them.
+impl<'c> Executor<'c> for &'c WriteConn {
+    type Database = Sqlite;
+
+    fn fetch_many<'e, 'q: 'e, E>(
+        self,
+        query: E,
+    ) -> BoxStream<'e, sqlx::Result<Either<SqliteQueryResult, SqliteRow>>>
+    where
+        'c: 'e,
+        E: 'q + Execute<'q, Sqlite>,
+    {
+        let all = async move {
+            let result: sqlx::Result<Vec<_>> = {
+                let mut conn = self.acquire().await?;
+                conn.fetch_many(query).try_collect().await
+            };
+            self.settle(&result).await;
+            result
+        };
+        Box::pin(
+            futures_util::stream::once(all)
+                .map(|all| match all {
+                    Ok(steps) => futures_util::stream::iter(steps.into_iter().map(Ok)).boxed(),
+                    Err(e) => futures_util::stream::iter([Err(e)]).boxed(),
+                })
+                .flatten(),
+        )
+    }
+
+    fn fetch_optional<'e, 'q: 'e, E>(
+        self,
+        query: E,
+    ) -> BoxFuture<'e, sqlx::Result<Option<SqliteRow>>>
+    where
+        'c: 'e,
+        E: 'q + Execute<'q, Sqlite>,
+    {
+        Box::pin(async move {
+            let result = {
+                let mut conn = self.acquire().await?;
+                conn.fetch_optional(query).await
+            };
+            self.settle(&result).await;
+            result
+        })
+    }
+
+    fn prepare_with<'e, 'q: 'e>(
+        self,
+        sql: &'q str,
+        parameters: &'e [sqlx::sqlite::SqliteTypeInfo],
+    ) -> BoxFuture<'e, sqlx::Result<sqlx::sqlite::SqliteStatement<'q>>>
+    where
+        'c: 'e,
+    {
+        Box::pin(async move {
+            let result = {
+                let mut conn = self.acquire().await?;
+                conn.prepare_with(sql, parameters).await
+            };
+            self.settle(&result).await;
+            result
+        })
+    }
+
+    fn describe<'e, 'q: 'e>(self, sql: &'q str) -> BoxFuture<'e, sqlx::Result<Describe<Sqlite>>>
+    where
+        'c: 'e,
+    {
+        Box::pin(async move {
+            let result = {
+                let mut conn = self.acquire().await?;
+                conn.describe(sql).await
+            };
+            self.settle(&result).await;
+            result
+        })
+    }
+}
