@@ -15,10 +15,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use futures_util::future::BoxFuture;
-use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteQueryResult, SqliteRow};
-use sqlx::{Connection, Describe, Either, Execute, Executor, Sqlite};
+use sqlx::Connection;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// The read-only connections of one database file.
@@ -62,7 +60,7 @@ impl Readers {
         })
     }
 
-    async fn acquire(&self) -> sqlx::Result<Reader<'_>> {
+    async fn lease(&self) -> sqlx::Result<Reader<'_>> {
         let permit = self
             .inner
             .permits
@@ -112,80 +110,96 @@ impl Drop for Reader<'_> {
     }
 }
 
-impl<'c> Executor<'c> for &'c Readers {
-    type Database = Sqlite;
+/// `impl Executor for &$source`: single statements (autocommit) on a connection leased from
+/// `$source` (`lease()` gives a value with `conn()` and `settle(&result)`, which keeps or closes
+/// the connection). The rows are collected on the connection and then yielded, so the
+/// connection goes back before the caller looks at them. The store reads with `fetch_one`,
+/// `fetch_optional` and `fetch_all` only, which hold every row in memory anyway; nothing streams
+/// a result set.
+macro_rules! leased_executor {
+    ($source:ty) => {
+        impl<'c> sqlx::Executor<'c> for &'c $source {
+            type Database = sqlx::Sqlite;
 
-    /// The rows are collected on the connection and then yielded, so the connection goes back
-    /// before the caller looks at them. The store reads with `fetch_one`, `fetch_optional` and
-    /// `fetch_all` only, which hold every row in memory anyway; nothing streams a result set.
-    fn fetch_many<'e, 'q: 'e, E>(
-        self,
-        query: E,
-    ) -> BoxStream<'e, sqlx::Result<Either<SqliteQueryResult, SqliteRow>>>
-    where
-        'c: 'e,
-        E: 'q + Execute<'q, Sqlite>,
-    {
-        let all = async move {
-            let mut reader = self.acquire().await?;
-            let result: sqlx::Result<Vec<_>> = reader.conn()?.fetch_many(query).try_collect().await;
-            reader.settle(&result);
-            result
-        };
-        Box::pin(
-            futures_util::stream::once(all)
-                .map(|all| match all {
-                    Ok(steps) => futures_util::stream::iter(steps.into_iter().map(Ok)).boxed(),
-                    Err(e) => futures_util::stream::iter([Err(e)]).boxed(),
+            /// The rows are collected on the connection and then yielded, so the connection goes back
+            /// before the caller looks at them. The store reads with `fetch_one`, `fetch_optional` and
+            /// `fetch_all` only, which hold every row in memory anyway; nothing streams a result set.
+            fn fetch_many<'e, 'q: 'e, E>(
+                self,
+                query: E,
+            ) -> futures_util::stream::BoxStream<'e, sqlx::Result<sqlx::Either<sqlx::sqlite::SqliteQueryResult, sqlx::sqlite::SqliteRow>>>
+            where
+                'c: 'e,
+                E: 'q + sqlx::Execute<'q, sqlx::Sqlite>,
+            {
+                use futures_util::stream::StreamExt as _;
+                let all = async move {
+                    let mut lease = self.lease().await?;
+                    let result: sqlx::Result<Vec<_>> =
+                            futures_util::TryStreamExt::try_collect(sqlx::Executor::fetch_many(lease.conn()?, query)).await;
+                    lease.settle(&result);
+                    result
+                };
+                Box::pin(
+                    futures_util::stream::once(all)
+                        .map(|all| match all {
+                            Ok(steps) => futures_util::stream::iter(steps.into_iter().map(Ok)).boxed(),
+                            Err(e) => futures_util::stream::iter([Err(e)]).boxed(),
+                        })
+                        .flatten(),
+                )
+            }
+
+            fn fetch_optional<'e, 'q: 'e, E>(
+                self,
+                query: E,
+            ) -> futures_util::future::BoxFuture<'e, sqlx::Result<Option<sqlx::sqlite::SqliteRow>>>
+            where
+                'c: 'e,
+                E: 'q + sqlx::Execute<'q, sqlx::Sqlite>,
+            {
+                Box::pin(async move {
+                    let mut lease = self.lease().await?;
+                    let result = sqlx::Executor::fetch_optional(lease.conn()?, query).await;
+                    lease.settle(&result);
+                    result
                 })
-                .flatten(),
-        )
-    }
+            }
 
-    fn fetch_optional<'e, 'q: 'e, E>(
-        self,
-        query: E,
-    ) -> BoxFuture<'e, sqlx::Result<Option<SqliteRow>>>
-    where
-        'c: 'e,
-        E: 'q + Execute<'q, Sqlite>,
-    {
-        Box::pin(async move {
-            let mut reader = self.acquire().await?;
-            let result = reader.conn()?.fetch_optional(query).await;
-            reader.settle(&result);
-            result
-        })
-    }
+            fn prepare_with<'e, 'q: 'e>(
+                self,
+                sql: &'q str,
+                parameters: &'e [sqlx::sqlite::SqliteTypeInfo],
+            ) -> futures_util::future::BoxFuture<'e, sqlx::Result<sqlx::sqlite::SqliteStatement<'q>>>
+            where
+                'c: 'e,
+            {
+                Box::pin(async move {
+                    let mut lease = self.lease().await?;
+                    let result = sqlx::Executor::prepare_with(lease.conn()?, sql, parameters).await;
+                    lease.settle(&result);
+                    result
+                })
+            }
 
-    fn prepare_with<'e, 'q: 'e>(
-        self,
-        sql: &'q str,
-        parameters: &'e [sqlx::sqlite::SqliteTypeInfo],
-    ) -> BoxFuture<'e, sqlx::Result<sqlx::sqlite::SqliteStatement<'q>>>
-    where
-        'c: 'e,
-    {
-        Box::pin(async move {
-            let mut reader = self.acquire().await?;
-            let result = reader.conn()?.prepare_with(sql, parameters).await;
-            reader.settle(&result);
-            result
-        })
-    }
-
-    fn describe<'e, 'q: 'e>(self, sql: &'q str) -> BoxFuture<'e, sqlx::Result<Describe<Sqlite>>>
-    where
-        'c: 'e,
-    {
-        Box::pin(async move {
-            let mut reader = self.acquire().await?;
-            let result = reader.conn()?.describe(sql).await;
-            reader.settle(&result);
-            result
-        })
-    }
+            fn describe<'e, 'q: 'e>(self, sql: &'q str) -> futures_util::future::BoxFuture<'e, sqlx::Result<sqlx::Describe<sqlx::Sqlite>>>
+            where
+                'c: 'e,
+            {
+                Box::pin(async move {
+                    let mut lease = self.lease().await?;
+                    let result = sqlx::Executor::describe(lease.conn()?, sql).await;
+                    lease.settle(&result);
+                    result
+                })
+            }
+        }
+    };
 }
+
+pub(crate) use leased_executor;
+
+leased_executor!(Readers);
 
 #[cfg(test)]
 mod tests {
@@ -261,16 +275,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (options, _w) = database(dir.path()).await;
         let r = Readers::open(options, 2).await.unwrap();
-        let a = r.acquire().await.unwrap();
-        let b = r.acquire().await.unwrap();
+        let a = r.lease().await.unwrap();
+        let b = r.lease().await.unwrap();
         assert!(
-            tokio::time::timeout(Duration::from_millis(50), r.acquire())
+            tokio::time::timeout(Duration::from_millis(50), r.lease())
                 .await
                 .is_err(),
             "a third connection was handed out"
         );
         drop(a);
-        let c = tokio::time::timeout(Duration::from_secs(5), r.acquire())
+        let c = tokio::time::timeout(Duration::from_secs(5), r.lease())
             .await
             .expect("a connection came back")
             .unwrap();

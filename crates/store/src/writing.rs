@@ -19,10 +19,8 @@
 
 use std::sync::Arc;
 
-use futures_util::future::BoxFuture;
-use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteQueryResult, SqliteRow};
-use sqlx::{Connection, Describe, Either, Execute, Executor, Sqlite};
+use sqlx::Connection;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
 use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 
 /// Clones share the connection.
@@ -58,11 +56,17 @@ impl WriteConn {
 
     /// The connection, once every writer of this process before has let it go.
     pub(crate) async fn acquire(&self) -> sqlx::Result<MappedMutexGuard<'_, SqliteConnection>> {
+        MutexGuard::try_map(self.locked().await?, Option::as_mut)
+            .map_err(|_| sqlx::Error::PoolClosed)
+    }
+
+    /// The lock, with the connection open (opened again if a failure closed it).
+    async fn locked(&self) -> sqlx::Result<MutexGuard<'_, Option<SqliteConnection>>> {
         let mut conn = self.inner.conn.lock().await;
         if conn.is_none() {
             *conn = Some(SqliteConnection::connect_with(&self.inner.options).await?);
         }
-        MutexGuard::try_map(conn, Option::as_mut).map_err(|_| sqlx::Error::PoolClosed)
+        Ok(conn)
     }
 
     /// Closes the connection (rolling back whatever a failed command left open) and forgets the
@@ -87,94 +91,36 @@ impl WriteConn {
         }
     }
 
+    /// The connection for one statement of the `Executor` below.
+    async fn lease(&self) -> sqlx::Result<Lease<'_>> {
+        Ok(Lease {
+            conn: self.locked().await?,
+            head: self,
+        })
+    }
+}
+
+/// The writing connection held for one statement (`leased_executor!`).
+struct Lease<'a> {
+    conn: MutexGuard<'a, Option<SqliteConnection>>,
+    head: &'a WriteConn,
+}
+
+impl Lease<'_> {
+    fn conn(&mut self) -> sqlx::Result<&mut SqliteConnection> {
+        self.conn.as_mut().ok_or(sqlx::Error::PoolClosed)
+    }
+
     /// After a statement: an error that is not the database's answer (a constraint, no row)
-    /// closes the connection.
-    async fn settle<T>(&self, result: &sqlx::Result<T>) {
+    /// closes the connection (the next `acquire` opens a new one) and forgets the chain's head.
+    fn settle<T>(&mut self, result: &sqlx::Result<T>) {
         if matches!(result, Err(e) if !matches!(e, sqlx::Error::Database(_) | sqlx::Error::RowNotFound))
         {
-            self.failed().await;
+            *self.conn = None;
+            *self.head.head() = None;
         }
     }
 }
 
-/// Single statements (autocommit) on the writing connection. The rows are collected on the
-/// connection and then yielded, so the connection is let go before the caller looks at them.
-impl<'c> Executor<'c> for &'c WriteConn {
-    type Database = Sqlite;
-
-    fn fetch_many<'e, 'q: 'e, E>(
-        self,
-        query: E,
-    ) -> BoxStream<'e, sqlx::Result<Either<SqliteQueryResult, SqliteRow>>>
-    where
-        'c: 'e,
-        E: 'q + Execute<'q, Sqlite>,
-    {
-        let all = async move {
-            let result: sqlx::Result<Vec<_>> = {
-                let mut conn = self.acquire().await?;
-                conn.fetch_many(query).try_collect().await
-            };
-            self.settle(&result).await;
-            result
-        };
-        Box::pin(
-            futures_util::stream::once(all)
-                .map(|all| match all {
-                    Ok(steps) => futures_util::stream::iter(steps.into_iter().map(Ok)).boxed(),
-                    Err(e) => futures_util::stream::iter([Err(e)]).boxed(),
-                })
-                .flatten(),
-        )
-    }
-
-    fn fetch_optional<'e, 'q: 'e, E>(
-        self,
-        query: E,
-    ) -> BoxFuture<'e, sqlx::Result<Option<SqliteRow>>>
-    where
-        'c: 'e,
-        E: 'q + Execute<'q, Sqlite>,
-    {
-        Box::pin(async move {
-            let result = {
-                let mut conn = self.acquire().await?;
-                conn.fetch_optional(query).await
-            };
-            self.settle(&result).await;
-            result
-        })
-    }
-
-    fn prepare_with<'e, 'q: 'e>(
-        self,
-        sql: &'q str,
-        parameters: &'e [sqlx::sqlite::SqliteTypeInfo],
-    ) -> BoxFuture<'e, sqlx::Result<sqlx::sqlite::SqliteStatement<'q>>>
-    where
-        'c: 'e,
-    {
-        Box::pin(async move {
-            let result = {
-                let mut conn = self.acquire().await?;
-                conn.prepare_with(sql, parameters).await
-            };
-            self.settle(&result).await;
-            result
-        })
-    }
-
-    fn describe<'e, 'q: 'e>(self, sql: &'q str) -> BoxFuture<'e, sqlx::Result<Describe<Sqlite>>>
-    where
-        'c: 'e,
-    {
-        Box::pin(async move {
-            let result = {
-                let mut conn = self.acquire().await?;
-                conn.describe(sql).await
-            };
-            self.settle(&result).await;
-            result
-        })
-    }
-}
+// Single statements (autocommit) on the writing connection.
+crate::readers::leased_executor!(WriteConn);

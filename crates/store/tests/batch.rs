@@ -59,9 +59,8 @@ fn change(member: Uuid, value: &[u8], index: Option<&[u8]>, action: &str) -> Mem
     }
 }
 
-#[tokio::test]
-async fn a_failed_change_between_two_in_one_batch_is_rolled_back_alone() {
-    let dir = tempfile::tempdir().unwrap();
+/// A new store in `dir` with one policy version, "v1", recorded.
+async fn store_with_policy(dir: &tempfile::TempDir) -> SqliteStore {
     let url = format!("sqlite://{}", dir.path().join("jikimi.db").display());
     let store = SqliteStore::open(&url, true, Arc::new(Link)).await.unwrap();
     let now = Utc::now();
@@ -77,6 +76,14 @@ async fn a_failed_change_between_two_in_one_batch_is_rolled_back_alone() {
         })
         .await
         .unwrap();
+    store
+}
+
+#[tokio::test]
+async fn a_failed_change_between_two_in_one_batch_is_rolled_back_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with_policy(&dir).await;
+    let now = Utc::now();
     let members: Vec<Uuid> = (0..3).map(|_| Uuid::new_v4()).collect();
     for (i, id) in members.iter().enumerate() {
         store
@@ -269,21 +276,7 @@ async fn appends_from_two_writers_of_one_file_stay_one_chain() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_kind_of_write_takes_its_turn_on_the_one_connection() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("jikimi.db").display());
-    let store = Arc::new(SqliteStore::open(&url, true, Arc::new(Link)).await.unwrap());
-    let now = Utc::now();
-    store
-        .record_policy_version(PolicyVersionRow {
-            version: "v1".into(),
-            policy_id: "test".into(),
-            effective_date: now.date_naive(),
-            first_active_at: now,
-            document: String::new(),
-            text_ko: String::new(),
-            text_en: String::new(),
-        })
-        .await
-        .unwrap();
+    let store = Arc::new(store_with_policy(&dir).await);
     let mut tasks = tokio::task::JoinSet::new();
     for i in 0..200u32 {
         let store = store.clone();
