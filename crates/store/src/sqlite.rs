@@ -217,8 +217,8 @@ impl WriteConn {
                 AtOnce::NotTaken
             }
             Err(e) => {
+                // The caller closes the connection, which forgets the head (`WriteConn::failed`).
                 tracing::warn!(error = %e, "one-command audit append failed; writing the batch again");
-                *self.head() = None;
                 AtOnce::Failed
             }
         }

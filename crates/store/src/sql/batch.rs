@@ -198,8 +198,9 @@ fn fail_all(batch: Vec<Job>, e: StoreError) {
 
 /// Expands the backend's batch transaction (`WriterSink`) and `store_writer(conn, &linker)`,
 /// which starts the writer task. Needs from the backend module: `BEGIN`, `Db`, `Tx`,
-/// `WriterConn` (where the writer's connection comes from: `get` it for a batch, `failed` after a
-/// batch that failed), and the helpers `append_audit_refs` and `apply_tx` (expanded by the audit
+/// `WriterConn` (where the writer's connection comes from: `acquire` it for a batch, offer the
+/// batch to `append_at_once`, report the chain's head to `committed` after a commit and call
+/// `failed` after a batch that failed), and the helpers `append_audit_refs` and `apply_tx` (expanded by the audit
 /// and member macros).
 macro_rules! writer_sql {
     () => {
