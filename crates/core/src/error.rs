@@ -58,6 +58,9 @@ pub enum CoreError {
     /// force).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The staff account's role does not have this power (least privilege, R-ACC-01).
+    #[error("this staff role may not use {0}")]
+    Forbidden(&'static str),
     #[error("wrong login ID or password")]
     BadCredentials,
     /// Showing this needs the password within the last few minutes (sensitive items, or all of

@@ -17,6 +17,7 @@ pub mod office;
 pub mod retention;
 mod sessions;
 mod signup;
+pub mod staff;
 pub mod validate;
 mod withdrawal;
 

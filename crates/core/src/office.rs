@@ -95,7 +95,12 @@ impl Jikimi {
 /// The prefix of privacy-office tokens.
 pub const OFFICE_TOKEN_PREFIX: &str = "jko_";
 
-fn office_audit(now: DateTime<Utc>, actor: &Actor, action: &str, account: &str) -> AuditEntry {
+pub(crate) fn office_audit(
+    now: DateTime<Utc>,
+    actor: &Actor,
+    action: &str,
+    account: &str,
+) -> AuditEntry {
     AuditEntry {
         at: now,
         actor: actor.audit_name(),

@@ -34,6 +34,12 @@ pub struct Settings {
     pub purge_at: chrono::NaiveTime,
     /// Abuse limits per client address and per target.
     pub limits: Limits,
+    /// A staff session unused this long ends (R-ACC-09).
+    pub staff_idle: Duration,
+    /// A staff session ends this long after login, used or not.
+    pub staff_absolute: Duration,
+    /// How long a staff enrolment link stays good.
+    pub staff_enrol_for: Duration,
 }
 
 impl Settings {
@@ -55,6 +61,9 @@ impl Default for Settings {
             lock_for: Duration::minutes(15),
             purge_at: chrono::NaiveTime::from_hms_opt(4, 0, 0).unwrap_or_default(),
             limits: Limits::default(),
+            staff_idle: Duration::minutes(15),
+            staff_absolute: Duration::hours(8),
+            staff_enrol_for: Duration::hours(72),
         }
     }
 }
@@ -97,7 +106,7 @@ impl Jikimi {
     /// Checks a password against a stored hash on the hashing pool (Argon2id takes tens of
     /// milliseconds of CPU; the request waits in the pool's queue); `None` checks against a
     /// decoy, so an unknown ID costs the same.
-    async fn verify_password(
+    pub(crate) async fn verify_password(
         &self,
         stored: Option<String>,
         password: &Revealed,

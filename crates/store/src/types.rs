@@ -382,3 +382,105 @@ impl fmt::Debug for SessionRow {
         write!(f, "SessionRow(member {})", self.member_id)
     }
 }
+
+/// A staff account of the privacy office as stored (issue 13). The enrolment token, the password
+/// and the TOTP secret are stored only as a hash, an Argon2id hash and a sealed value.
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StaffRow {
+    pub name: String,
+    pub role: String,
+    pub password_hash: Option<String>,
+    pub totp_sealed: Option<Vec<u8>>,
+    /// The last TOTP time step accepted: a code of that step or an earlier one is not taken again.
+    pub totp_step: i64,
+    pub enrol_expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub enrolled_at: Option<DateTime<Utc>>,
+    pub disabled_at: Option<DateTime<Utc>>,
+}
+
+impl fmt::Debug for StaffRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "StaffRow({}, {})", self.name, self.role)
+    }
+}
+
+/// A new staff account: its name, role, sealed TOTP secret and one-time enrolment token's hash.
+#[derive(Clone)]
+pub struct NewStaff {
+    pub name: String,
+    pub role: String,
+    pub totp_sealed: Vec<u8>,
+    pub enrol_hash: Vec<u8>,
+    pub enrol_expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl fmt::Debug for NewStaff {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "NewStaff({}, {})", self.name, self.role)
+    }
+}
+
+/// One grant, change or revocation of a staff account's rights (R-ACC-02), never deleted.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StaffGrant {
+    pub at: DateTime<Utc>,
+    pub name: String,
+    /// `grant`, `role`, `reset` or `revoke`.
+    pub change: String,
+    /// The role after the change (for `revoke`, the role the account had).
+    pub role: String,
+    /// Who made the change (an audit actor name).
+    pub actor: String,
+}
+
+/// A staff session as stored (only the token's hash).
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StaffSessionRow {
+    pub token_hash: Vec<u8>,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl fmt::Debug for StaffSessionRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "StaffSessionRow({})", self.name)
+    }
+}
+
+/// What a staff login proved its second factor with: a TOTP code of `step` (taken only if the
+/// account's last accepted step is earlier), or an unused recovery code (its hash).
+#[derive(Debug, Clone)]
+pub enum SecondFactor {
+    Totp { step: i64 },
+    Recovery { code_hash: Vec<u8> },
+}
+
+/// A change to a staff account (with its grant record and audit entry).
+#[derive(Clone)]
+pub enum StaffChange {
+    /// A new role.
+    Role(String),
+    /// Back to enrolment: a new TOTP secret and enrolment token; the password, recovery codes
+    /// and sessions go.
+    Reset {
+        totp_sealed: Vec<u8>,
+        enrol_hash: Vec<u8>,
+        enrol_expires_at: DateTime<Utc>,
+    },
+    /// Revoked: the account logs in no more and its sessions end.
+    Disable,
+}
+
+impl fmt::Debug for StaffChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StaffChange::Role(r) => write!(f, "Role({r})"),
+            StaffChange::Reset { .. } => f.write_str("Reset"),
+            StaffChange::Disable => f.write_str("Disable"),
+        }
+    }
+}

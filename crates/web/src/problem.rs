@@ -262,6 +262,13 @@ impl ApiError {
                 "비밀번호를 다시 입력해 주세요 (민감한 항목이나 내 정보 전체를 보려면 10분 안에 입력해야 합니다)",
                 "Enter your password again (sensitive items and all of your data at once need it within the last 10 minutes)",
             ),
+            CoreError::Forbidden(what) => Self::forbidden(
+                lang,
+                "role",
+                "이 직원 역할로는 할 수 없는 일입니다",
+                "This staff role may not do that",
+            )
+            .with_detail(what.to_owned()),
             CoreError::NeverShown(_) => Self::forbidden(
                 lang,
                 "never_shown",

@@ -12,7 +12,7 @@
 //! | `audit.rs`     | `AuditStore`         | `audit_log`                                                  |
 //! | `jobs.rs`      | `JobStore`           | `jobs`                                                       |
 //! | `retention.rs` | `RetentionStore`     | `retained_records` (with legal holds), `destruction_records` |
-//! | `office.rs`    | `OfficeStore`        | `office_tokens`                                              |
+//! | `office.rs`    | `OfficeStore`        | `office_tokens`, `staff`, `staff_recovery_codes`, `staff_grants`, `staff_sessions` |
 //! | `policy.rs`    | `PolicyVersionStore` | `policy_versions`                                            |
 //!
 //! A transaction that spans aggregates (sign-up, a change, a withdrawal) lives with the aggregate

@@ -244,8 +244,17 @@ macro_rules! session_sql {
                         .execute(&mut *tx)
                         .await?
                         .rows_affected();
+                // Staff sessions idle longer than members' are over too (theirs is shorter).
+                let staff = sqlx::query(
+                    "DELETE FROM staff_sessions WHERE expires_at <= $1 OR last_seen_at <= $2",
+                )
+                .bind(now)
+                .bind(now - idle)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
                 tx.commit().await?;
-                Ok(sessions + identities)
+                Ok(sessions + identities + staff)
             }
 
             async fn count_expired(
@@ -265,7 +274,14 @@ macro_rules! session_sql {
                         .bind(now)
                         .fetch_one(&self.read)
                         .await?;
-                Ok((sessions + identities).max(0) as u64)
+                let staff: i64 = sqlx::query_scalar(
+                    "SELECT count(*) FROM staff_sessions WHERE expires_at <= $1 OR last_seen_at <= $2",
+                )
+                .bind(now)
+                .bind(now - idle)
+                .fetch_one(&self.read)
+                .await?;
+                Ok((sessions + identities + staff).max(0) as u64)
             }
 
             async fn begin_login_attempt(
