@@ -122,6 +122,12 @@ enum Command {
         #[command(subcommand)]
         command: OfficeCommand,
     },
+    /// Staff accounts of the privacy office: roles, enrolment links, revocation (the console at
+    /// /office; two-factor login).
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
     /// Benchmarks only (built with `--features bench`): writes synthetic members straight into
     /// an installation made by `jikimi init` (bench/scale.sh).
     #[cfg(feature = "bench")]
@@ -148,6 +154,37 @@ enum OfficeCommand {
     Token { name: String },
     /// Revoke an account's token.
     Revoke { name: String },
+}
+
+#[derive(Debug, Subcommand)]
+enum StaffCommand {
+    /// Add an account and print its one-time enrolment link (valid 72 hours): the staff member
+    /// opens it, sets a password and enrols an authenticator app.
+    Add {
+        name: String,
+        /// officer (everything, manages staff), manager (requests, complaints, holds, the
+        /// destruction report, the access-log review), handler (requests assigned to them) or
+        /// auditor (read-only: the access-log review and the destruction report).
+        #[arg(long)]
+        role: String,
+        /// The site's address the link starts with. Default: the policy's website.
+        #[arg(long)]
+        url: Option<String>,
+    },
+    /// Every account: name, role, state.
+    List,
+    /// Give an account another role (it takes effect on its next request).
+    Role { name: String, role: String },
+    /// Send an account back to enrolment (a lost phone or password) and print a new link.
+    Reset {
+        name: String,
+        #[arg(long)]
+        url: Option<String>,
+    },
+    /// Revoke an account: it logs in no more and its sessions end.
+    Revoke { name: String },
+    /// Every grant, change and revocation of rights, with who and when.
+    Grants,
 }
 
 #[derive(Debug, Subcommand)]
@@ -671,9 +708,88 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
         }
+        Command::Staff { command } => staff_command(g, command).await?,
         Command::Audit { command } => return audit_command(g, command).await,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn staff_role(text: &str) -> Result<jikimi_core::staff::Role> {
+    jikimi_core::staff::Role::parse(text).ok_or_else(|| {
+        anyhow::anyhow!("unknown role {text:?}: officer, manager, handler or auditor")
+    })
+}
+
+/// The enrolment link of a token: `URL/office/enrol/TOKEN`.
+fn enrol_link(app: &Jikimi, url: Option<&str>, token: &jikimi_core::Revealed) -> String {
+    let base = url
+        .map(str::to_owned)
+        .unwrap_or_else(|| app.policy().operator.website.clone());
+    format!(
+        "{}/office/enrol/{}",
+        base.trim_end_matches('/'),
+        token.expose()
+    )
+}
+
+/// `jikimi staff …`.
+async fn staff_command(g: &Global, command: StaffCommand) -> Result<()> {
+    let app = open(g, false).await?;
+    match command {
+        StaffCommand::Add { name, role, url } => {
+            let role = staff_role(&role)?;
+            let token = app.add_staff(&Actor::Cli, &name, role).await?;
+            eprintln!(
+                "enrolment link for {} ({}; shown once, valid 72 hours):",
+                name.trim().to_lowercase(),
+                role.name()
+            );
+            println!("{}", enrol_link(&app, url.as_deref(), &token));
+        }
+        StaffCommand::List => {
+            for a in app.staff_accounts().await? {
+                let state = match (a.disabled_at, a.enrolled_at, a.enrol_expires_at) {
+                    (Some(at), _, _) => format!("revoked {}", at.format("%Y-%m-%d")),
+                    (None, Some(at), _) => format!("enrolled {}", at.format("%Y-%m-%d")),
+                    (None, None, Some(until)) => {
+                        format!(
+                            "awaiting enrolment until {}",
+                            until.format("%Y-%m-%d %H:%M UTC")
+                        )
+                    }
+                    (None, None, None) => "awaiting enrolment".into(),
+                };
+                println!("{:<24} {:<8} {state}", a.name, a.role.name());
+            }
+        }
+        StaffCommand::Role { name, role } => {
+            let role = staff_role(&role)?;
+            app.set_staff_role(&Actor::Cli, &name, role).await?;
+            println!("{name} is now {}", role.name());
+        }
+        StaffCommand::Reset { name, url } => {
+            let token = app.reset_staff(&Actor::Cli, &name).await?;
+            eprintln!("{name} must enrol again (shown once, valid 72 hours):");
+            println!("{}", enrol_link(&app, url.as_deref(), &token));
+        }
+        StaffCommand::Revoke { name } => {
+            app.disable_staff(&Actor::Cli, &name).await?;
+            println!("revoked {name}: it logs in no more and its sessions have ended");
+        }
+        StaffCommand::Grants => {
+            for g in app.staff_grants().await? {
+                println!(
+                    "{}  {:<24} {:<7} {:<8} by {}",
+                    g.at.format("%Y-%m-%d %H:%M:%S UTC"),
+                    g.name,
+                    g.change,
+                    g.role,
+                    g.actor
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 /// `jikimi audit verify` and `jikimi audit re-anchor`.

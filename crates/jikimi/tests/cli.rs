@@ -17,6 +17,7 @@ jikimi_testkit::backend_tests!(
     purge_report_and_legal_hold_from_the_cli,
     audit_verify_names_a_changed_row_and_rotation_works_from_the_cli,
     commands_log_no_personal_values_even_at_trace_level,
+    staff_accounts_from_the_cli,
 );
 
 fn run(args: &[&str]) -> Output {
@@ -745,4 +746,71 @@ fn the_sandbox_identity_provider_is_refused_off_loopback() {
     assert!(!o.status.success());
     assert!(text(&o).contains("sandbox"), "{}", text(&o));
     assert!(!dir.path().join("d").exists(), "nothing was created");
+}
+
+/// `jikimi staff`: an account added with a role gets a one-time enrolment link on the site's
+/// address; list, role change, reset, revocation and the grant record (R-ACC-02).
+async fn staff_accounts_from_the_cli(b: Backend) {
+    let inst = installed(b).await;
+    let o = inst.run(&["staff", "add", "Kim.Officer", "--role", "officer"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let link = String::from_utf8_lossy(&o.stdout).trim().to_owned();
+    let website = jikimi_testkit::builtin("lifeplan-seed").operator.website;
+    assert!(
+        link.starts_with(&format!(
+            "{}/office/enrol/jke_",
+            website.trim_end_matches('/')
+        )),
+        "{link}"
+    );
+    let o = inst.run(&[
+        "staff",
+        "add",
+        "park.handler",
+        "--role",
+        "handler",
+        "--url",
+        "https://office.example.com/",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout)
+            .starts_with("https://office.example.com/office/enrol/jke_")
+    );
+    // A wrong role or a taken name is refused, naming the problem.
+    let o = inst.run(&["staff", "add", "lee", "--role", "admin"]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("unknown role"), "{}", text(&o));
+    let o = inst.run(&["staff", "add", "kim.officer", "--role", "auditor"]);
+    assert!(!o.status.success());
+    let o = inst.run(&["staff", "role", "park.handler", "manager"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = inst.run(&["staff", "reset", "park.handler"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("/office/enrol/jke_"));
+    let o = inst.run(&["staff", "revoke", "park.handler"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = inst.run(&["staff", "list"]);
+    let list = String::from_utf8_lossy(&o.stdout).into_owned();
+    let lines: Vec<&str> = list.lines().collect();
+    assert_eq!(lines.len(), 2, "{list}");
+    assert!(lines[0].starts_with("kim.officer") && lines[0].contains("awaiting enrolment"));
+    assert!(lines[1].starts_with("park.handler") && lines[1].contains("revoked"));
+    let o = inst.run(&["staff", "grants"]);
+    let grants = String::from_utf8_lossy(&o.stdout).into_owned();
+    let changes: Vec<Vec<&str>> = grants
+        .lines()
+        .map(|l| l.split_whitespace().skip(3).collect())
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            vec!["kim.officer", "grant", "officer", "by", "cli"],
+            vec!["park.handler", "grant", "handler", "by", "cli"],
+            vec!["park.handler", "role", "manager", "by", "cli"],
+            vec!["park.handler", "reset", "manager", "by", "cli"],
+            vec!["park.handler", "revoke", "manager", "by", "cli"],
+        ]
+    );
+    assert!(inst.run(&["audit", "verify"]).status.success());
 }

@@ -430,6 +430,162 @@ fn text(key: &str) -> (&'static str, &'static str) {
         ),
         "sms_outbox" => ("샌드박스 문자함", "Sandbox text messages"),
         "skip_to_content" => ("본문 바로가기", "Skip to content"),
+        // The privacy office's console (/office).
+        "office_console" => ("개인정보 보호 업무", "Privacy office"),
+        "office_footer" => (
+            "직원 전용 화면입니다. 모든 로그인과 열람·변경은 직원 계정 이름과 함께 접속기록에 남습니다.",
+            "For staff only. Every login, view and change is kept in the access log under the staff account.",
+        ),
+        "office_rrn_warning" => (
+            "주의: 이 사이트는 주민등록번호를 수집하도록 설정되어 있습니다. 개인정보 보호법 제24조의2에 따라 주민등록번호는 법령이 구체적으로 요구하거나 허용하는 경우에만 처리할 수 있습니다. 근거 법령을 확인하세요.",
+            "Warning: this site is set up to collect resident registration numbers. Under PIPA Art. 24-2 they may be processed only where a law specifically requires or allows it. Check the legal basis.",
+        ),
+        "office_login" => ("직원 로그인", "Staff login"),
+        "office_login_intro" => (
+            "계정 이름, 비밀번호, 인증 앱의 6자리 코드를 입력하세요.",
+            "Enter your account name, password and the 6-digit code from your authenticator app.",
+        ),
+        "office_account_name" => ("계정 이름", "Account name"),
+        "office_role" => ("역할", "Role"),
+        "office_code" => ("인증 코드", "Authentication code"),
+        "office_code_hint" => (
+            "인증 앱에 표시된 6자리 숫자. 휴대폰을 잃어버렸다면 복구 코드 하나를 입력하세요.",
+            "The 6 digits your authenticator app shows. If you lost your phone, enter one of your recovery codes.",
+        ),
+        "office_login_failed" => (
+            "계정 이름, 비밀번호 또는 인증 코드가 맞지 않습니다.",
+            "The account name, password or code is not right.",
+        ),
+        "office_login_locked" => (
+            "로그인에 여러 번 실패하여 이 계정의 로그인을 잠시 막았습니다. {n}분 뒤에 다시 시도해 주세요.",
+            "Too many failed logins: logging in to this account is blocked for now. Try again in {n} minutes.",
+        ),
+        "office_session_ended" => (
+            "로그인이 끝났습니다. 일정 시간 사용하지 않으면 자동으로 로그아웃됩니다. 다시 로그인해 주세요.",
+            "Your session ended: staff are logged out automatically when idle. Please log in again.",
+        ),
+        "office_logged_out" => ("로그아웃했습니다.", "You are logged out."),
+        "office_enrol" => ("직원 계정 등록", "Staff account enrolment"),
+        "office_enrol_until" => (
+            "이 등록 링크는 다음 시각까지 한 번만 쓸 수 있습니다:",
+            "This enrolment link works once, until",
+        ),
+        "office_enrol_app" => ("인증 앱 연결", "Connect an authenticator app"),
+        "office_enrol_app_body" => (
+            "휴대폰의 인증 앱(Google Authenticator, Microsoft Authenticator 등)에서 아래 QR 코드를 찍거나, 설정 키를 직접 입력하세요.",
+            "In your phone's authenticator app (Google Authenticator, Microsoft Authenticator or another), scan the QR code below or type the setup key.",
+        ),
+        "office_enrol_qr_label" => (
+            "인증 앱에 등록할 QR 코드",
+            "QR code for the authenticator app",
+        ),
+        "office_enrol_key" => ("설정 키 (직접 입력할 때):", "Setup key (to type it in):"),
+        "office_enrol_password" => ("비밀번호 정하기", "Choose a password"),
+        "office_enrol_code" => ("인증 앱의 코드 확인", "Confirm the app's code"),
+        "office_enrol_done" => ("등록 마치기", "Finish enrolment"),
+        "office_enrol_gone_title" => (
+            "쓸 수 없는 등록 링크입니다",
+            "This enrolment link cannot be used",
+        ),
+        "office_enrol_gone_body" => (
+            "이미 쓴 링크이거나 기한이 지났거나 취소된 계정입니다. 개인정보 보호책임자에게 새 등록 링크를 요청하세요.",
+            "The link was used already, has expired, or the account was revoked. Ask the privacy officer for a new enrolment link.",
+        ),
+        "office_recovery_title" => ("등록을 마쳤습니다", "Enrolment complete"),
+        "office_recovery_body" => (
+            "아래 복구 코드는 휴대폰을 잃어버렸을 때 인증 코드 대신 한 번씩 쓸 수 있습니다. 종이에 적어 안전한 곳에 보관하세요.",
+            "Each recovery code below can be used once instead of the app's code if you lose your phone. Write them down and keep them somewhere safe.",
+        ),
+        "office_recovery_once" => (
+            "복구 코드는 지금 한 번만 보여 드립니다. 이 화면을 벗어나면 다시 볼 수 없습니다.",
+            "The recovery codes are shown this once. Once you leave this page they cannot be shown again.",
+        ),
+        "office_home" => ("업무 첫 화면", "Office home"),
+        "office_logged_in_at" => ("로그인 시각", "Logged in at"),
+        "office_idle_rule" => (
+            "{n}분 동안 사용하지 않으면 자동으로 로그아웃됩니다.",
+            "You are logged out automatically after {n} minutes without use.",
+        ),
+        "office_your_powers" => ("이 역할로 할 수 있는 일", "What this role may do"),
+        "office_power_manage_staff" => (
+            "직원 계정과 권한 관리",
+            "Manage staff accounts and their rights",
+        ),
+        "office_power_all_requests" => (
+            "모든 열람·정정·삭제·처리정지 요구와 민원 처리",
+            "Work every access, correction, erasure and suspension request and complaint",
+        ),
+        "office_power_assigned_requests" => {
+            ("배정된 요구 처리", "Work the requests assigned to you")
+        }
+        "office_power_member_data" => (
+            "요구 처리를 위한 회원 정보 조회 (목적과 사유 기록)",
+            "View a member's data for a request (purpose and reason recorded)",
+        ),
+        "office_power_holds" => (
+            "보관 기록의 보존 조치와 해제",
+            "Place and lift legal holds on kept records",
+        ),
+        "office_power_purge" => ("파기 실행", "Run the purge"),
+        "office_power_destructions" => (
+            "파기 대장과 보관 기록 목록 보기",
+            "See the destruction report and the kept records",
+        ),
+        "office_power_access_review" => ("접속기록 점검", "Review the access log"),
+        "office_staff" => ("직원 계정 관리", "Staff accounts"),
+        "office_staff_accounts" => ("계정", "Accounts"),
+        "office_state" => ("상태", "State"),
+        "office_state_enrolled" => ("등록", "Enrolled"),
+        "office_state_waiting" => ("등록 대기", "Awaiting enrolment"),
+        "office_state_revoked" => ("권한 말소", "Revoked"),
+        "office_change" => ("변경", "Change"),
+        "office_change_role_button" => ("역할 변경", "Change role"),
+        "office_revoke_button" => ("권한 말소", "Revoke"),
+        "office_staff_add" => ("직원 계정 추가", "Add a staff account"),
+        "office_staff_add_button" => (
+            "추가하고 등록 링크 만들기",
+            "Add and make an enrolment link",
+        ),
+        "office_link_once" => (
+            "등록 링크입니다. 지금 한 번만 보여 드리니 본인에게 안전하게 전달하세요 (72시간 동안 한 번 쓸 수 있음).",
+            "The enrolment link, shown this once: pass it safely to the person (it works once, for 72 hours).",
+        ),
+        "office_grants" => (
+            "권한 부여·변경·말소 기록",
+            "Record of grants, changes and revocations",
+        ),
+        "office_grants_hint" => (
+            "개인정보 보호법 안전성 확보조치 기준에 따라 최소 3년 보관합니다. 최근 기록이 먼저 나옵니다.",
+            "Kept at least 3 years, as the safeguards standard requires. Most recent first.",
+        ),
+        "office_when" => ("일시", "When"),
+        "office_by" => ("처리자", "By"),
+        "office_by_cli" => ("운영자 (명령줄)", "Operator (command line)"),
+        "office_change_grant" => ("부여", "Granted"),
+        "office_change_role" => ("역할 변경", "Role changed"),
+        "office_change_reset" => ("재등록", "Re-enrolment"),
+        "office_change_revoke" => ("말소", "Revoked"),
+        "office_role_needed" => ("역할을 고르세요.", "Choose a role."),
+        "office_role_changed" => (
+            "{name} 계정의 역할을 바꾸었습니다.",
+            "The role of {name} was changed.",
+        ),
+        "office_revoked" => (
+            "{name} 계정의 권한을 말소했습니다. 더 이상 로그인할 수 없습니다.",
+            "{name} was revoked: it can no longer log in.",
+        ),
+        "office_not_own_account" => (
+            "자기 계정의 역할이나 권한은 바꿀 수 없습니다. 다른 책임자에게 요청하세요.",
+            "You cannot change your own account; ask another officer.",
+        ),
+        "office_forbidden_title" => (
+            "이 역할로는 열 수 없는 화면입니다",
+            "This role cannot open this page",
+        ),
+        "office_forbidden_body" => (
+            "직원마다 업무에 필요한 권한만 가집니다. 필요하면 개인정보 보호책임자에게 요청하세요.",
+            "Each staff account has only the rights its work needs. Ask the privacy officer if you need more.",
+        ),
         _ => ("", ""),
     }
 }
@@ -483,6 +639,7 @@ mod tests {
             "src/account",
             "src/me",
             "src/leave",
+            "src/office",
         ] {
             for entry in std::fs::read_dir(root.join(dir))
                 .into_iter()

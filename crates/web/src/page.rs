@@ -49,6 +49,7 @@ pub(crate) const FORM_MINUTES: i64 = 10;
 pub(crate) use crate::account::page::*;
 pub(crate) use crate::leave::page::*;
 pub(crate) use crate::me::page::*;
+pub(crate) use crate::office::page::*;
 pub(crate) use crate::public::page::*;
 pub(crate) use crate::signup::page::*;
 
@@ -97,6 +98,18 @@ pub fn routes() -> Router<AppState> {
         .route("/mypage/withdrawn", get(withdrawn_page))
         .route("/retained", get(retained_page).post(retained_submit))
         .route("/sandbox/sms", get(sandbox_page))
+        .route("/office", get(office_home))
+        .route(
+            "/office/login",
+            get(office_login_page).post(office_login_submit),
+        )
+        .route("/office/logout", axum::routing::post(office_logout))
+        .route("/office/enrol/{token}", get(enrol_page).post(enrol_submit))
+        .route("/office/staff", get(staff_page).post(staff_add))
+        .route(
+            "/office/staff/{name}/{what}",
+            axum::routing::post(staff_change),
+        )
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -845,7 +845,7 @@ async fn openapi_document_matches_the_routes(b: Backend) {
         ("account/api.rs", include_str!("../src/account/api.rs")),
         ("me/api.rs", include_str!("../src/me/api.rs")),
         ("leave/api.rs", include_str!("../src/leave/api.rs")),
-        ("office.rs", include_str!("../src/office.rs")),
+        ("office/api.rs", include_str!("../src/office/api.rs")),
     ] {
         assert!(
             !source.contains(".route("),

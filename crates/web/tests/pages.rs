@@ -94,12 +94,55 @@ async fn details_to_the_end(s: &Session, p: &Person, mut found: Problems) -> any
     found.check(s, "signup-done").await;
 
     member_pages(s, p, &mut found).await?;
+    office_pages(s, &mut found).await?;
     cookies_are_the_declared_ones(s)?;
     found.finish()
 }
 
 // ---------------------------------------------------------------------------------------------
 // The walk, step by step
+
+/// The privacy office's console (issue 13): an enrolment link, the staff login, the home page
+/// and staff management of an officer enrolled here.
+async fn office_pages(s: &Session, found: &mut Problems) -> anyhow::Result<()> {
+    use jikimi_core::staff::{Role, code_at};
+    use jikimi_core::{Actor, Clock, Revealed};
+    let app = &s.site.app;
+    let token = app
+        .add_staff(&Actor::Cli, "walk.officer", Role::Officer)
+        .await?;
+    s.goto(&format!("/office/enrol/{}", token.expose())).await?;
+    s.visible(Locator::Css("#totp-qr svg")).await?;
+    found.check(s, "office-enrol").await;
+    let secret: String = s
+        .text_of("#totp-secret")
+        .await?
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let password = "Kestrel-Orbit-2026";
+    app.enrol_staff(
+        token.expose(),
+        &Revealed::new(password.into()),
+        &code_at(&secret, s.site.clock.now())?,
+    )
+    .await?;
+    s.site.clock.advance(chrono::Duration::seconds(30));
+    s.goto("/office/login").await?;
+    found.check(s, "office-login").await;
+    fill(s, "#name", "walk.officer").await?;
+    fill(s, "#password", password).await?;
+    fill(s, "#code", &code_at(&secret, s.site.clock.now())?).await?;
+    click(s, "#do-login").await?;
+    s.visible(Locator::Css("#powers"))
+        .await
+        .context("the office home")?;
+    found.check(s, "office-home").await;
+    s.goto("/office/staff").await?;
+    s.visible(Locator::Css("#staff-grants")).await?;
+    found.check(s, "office-staff").await;
+    Ok(())
+}
 
 /// Home, the policy in Korean and in English, the login page and its error, the former-member
 /// lookup and a page that does not exist; ends back in Korean.

@@ -1,0 +1,7 @@
+//! The privacy office: its console's pages (`/office`: staff enrolment, two-factor login, the
+//! dashboard) and its API (`/api/v1/office`).
+
+pub mod api;
+pub(crate) mod page;
+
+pub use api::*;

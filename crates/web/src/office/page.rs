@@ -1,0 +1,670 @@
+//! The privacy office's console (`/office`): staff enrolment through the one-time link, two-factor
+//! login, the dashboard, and staff management for the officer. Korean first with the English
+//! switch, server-rendered, no JavaScript. Staff sessions live in their own cookie
+//! (`jikimi_office`), never the members'.
+
+use jikimi_core::staff::{Power, Role, StaffSession, staff_password_rule};
+
+use crate::page::*;
+
+/// The staff session cookie: HttpOnly, SameSite=Strict, `__Host-` over HTTPS (which needs
+/// `Path=/`; the console lives under `/office` and no member page reads it).
+pub(crate) const OFFICE_COOKIE: crate::CookieName = crate::cookie_name!("jikimi_office");
+
+/// What the console's layout needs on every page.
+#[derive(Debug, Clone)]
+pub(crate) struct OfficeChrome {
+    pub(crate) t: T,
+    pub(crate) csrf: String,
+    pub(crate) site: String,
+    pub(crate) switch_href: String,
+    /// "name (role)" of the staff member logged in.
+    pub(crate) staff: Option<String>,
+    /// The seed profile collects resident registration numbers: a standing warning (PIPA Art.
+    /// 24-2 allows it only where a law requires it).
+    pub(crate) rrn_warning: bool,
+}
+
+/// A visit to the console: the page machinery's [`Visit`] and the staff session, if any.
+pub(crate) struct OfficeVisit {
+    pub(crate) v: Visit,
+    pub(crate) staff: Option<StaffSession>,
+    /// A staff cookie came with the request but opened no live session (idle, expired, revoked).
+    pub(crate) ended: bool,
+}
+
+impl FromRequestParts<AppState> for OfficeVisit {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Response> {
+        let v = Visit::from_request_parts(parts, s).await?;
+        let token = v
+            .jar
+            .get(s.cookie(OFFICE_COOKIE))
+            .map(|c| c.value().to_owned());
+        let staff = match &token {
+            Some(t) => s.app.staff_session(t).await.map_err(error_page)?,
+            None => None,
+        };
+        Ok(Self {
+            ended: token.is_some() && staff.is_none(),
+            v,
+            staff,
+        })
+    }
+}
+
+impl OfficeVisit {
+    pub(crate) fn chrome(&self, s: &AppState) -> OfficeChrome {
+        let lang = self.v.lang;
+        let p = s.app.policy();
+        OfficeChrome {
+            t: T(lang),
+            csrf: self.v.csrf.clone(),
+            site: p.operator.name.get(lang).to_owned(),
+            switch_href: switch_href(&self.v.here, T(lang).other_code()),
+            staff: self
+                .staff
+                .as_ref()
+                .map(|st| format!("{} ({})", st.name, st.role.label(lang))),
+            rrn_warning: p
+                .items
+                .iter()
+                .any(|i| i.kind == jikimi_policy::ItemKind::Rrn),
+        }
+    }
+
+    /// The staff session, or the login page (saying the session ended, if it did).
+    async fn signed(self, s: &AppState) -> Result<(Self, StaffSession), Response> {
+        match self.staff.clone() {
+            Some(st) => Ok((self, st)),
+            None if self.ended => {
+                let mut v = self.v;
+                v.jar = v.jar.remove(office_cookie_removal(s));
+                Err(v
+                    .notice_to(
+                        s,
+                        "/office/login",
+                        T(Lang::Ko).s("office_session_ended"),
+                        T(Lang::En).s("office_session_ended"),
+                    )
+                    .await)
+            }
+            None => Err(self.v.redirect("/office/login")),
+        }
+    }
+}
+
+fn office_cookie(s: &AppState, token: &str) -> Cookie<'static> {
+    Cookie::build((s.cookie(OFFICE_COOKIE), token.to_owned()))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(s.secure_cookies)
+        .path("/")
+        .build()
+}
+
+fn office_cookie_removal(s: &AppState) -> Cookie<'static> {
+    let mut c = office_cookie(s, "");
+    c.make_removal();
+    c
+}
+
+/// A page answered with a status other than 200.
+fn with_status(mut r: Response, status: StatusCode) -> Response {
+    *r.status_mut() = status;
+    r
+}
+
+// ---------------------------------------------------------------------------------------------
+// Login and logout
+
+#[derive(Template)]
+#[template(path = "office_login.html")]
+pub(crate) struct OfficeLoginPage {
+    pub(crate) c: OfficeChrome,
+    pub(crate) name: String,
+    pub(crate) error: Option<String>,
+    pub(crate) notice: Option<String>,
+}
+
+pub(crate) async fn office_login_page(State(s): State<AppState>, ov: OfficeVisit) -> Response {
+    if ov.staff.is_some() {
+        return ov.v.redirect("/office");
+    }
+    let page = OfficeLoginPage {
+        c: ov.chrome(&s),
+        name: ov.v.flash.get("name").to_owned(),
+        error: ov
+            .v
+            .flash
+            .errors
+            .first()
+            .map(|e| e.message(ov.v.lang).to_owned()),
+        notice: ov.v.notice(),
+    };
+    ov.v.render(page)
+}
+
+pub(crate) async fn office_login_submit(
+    State(s): State<AppState>,
+    ov: OfficeVisit,
+    ClientAddr(client): ClientAddr,
+    form: FormData,
+) -> Response {
+    if !ov.v.csrf_ok(&form) {
+        return csrf_failed(ov.v, &s, "/office/login", &form).await;
+    }
+    let (ko, en) = (T(Lang::Ko), T(Lang::En));
+    let kept = FormData::of(&[("name", form.get("name"))]);
+    match s
+        .app
+        .staff_login(
+            client,
+            form.get("name"),
+            &Revealed::new(form.get("password").to_owned()),
+            form.get("code"),
+        )
+        .await
+    {
+        Ok(new) => {
+            let mut v = ov.v;
+            v.jar = v
+                .jar
+                .add(office_cookie(&s, new.token.expose()))
+                .remove(removal(&s, FORM_COOKIE));
+            v.redirect("/office")
+        }
+        Err(CoreError::BadCredentials) => {
+            let e = FieldError::new(
+                "login",
+                "office.login_failed",
+                ko.s("office_login_failed"),
+                en.s("office_login_failed"),
+            );
+            ov.v.back_to(&s, "/office/login", &kept, vec![e], None)
+                .await
+        }
+        Err(CoreError::TooManyAttempts { retry_after }) => {
+            let minutes = ((retry_after + 59) / 60).to_string();
+            let t = T(ov.v.lang);
+            let page = OfficeLoginPage {
+                c: ov.chrome(&s),
+                name: form.get("name").to_owned(),
+                error: Some(t.s("office_login_locked").replace("{n}", &minutes)),
+                notice: None,
+            };
+            with_retry_after(
+                with_status(ov.v.render(page), StatusCode::TOO_MANY_REQUESTS),
+                retry_after,
+            )
+        }
+        Err(e) => error_page(e),
+    }
+}
+
+pub(crate) async fn office_logout(
+    State(s): State<AppState>,
+    ov: OfficeVisit,
+    form: FormData,
+) -> Response {
+    if !ov.v.csrf_ok(&form) {
+        return csrf_failed(ov.v, &s, "/office", &form).await;
+    }
+    if let Some(st) = &ov.staff
+        && let Err(e) = s.app.staff_logout(st).await
+    {
+        return error_page(e);
+    }
+    let mut v = ov.v;
+    v.jar = v.jar.remove(office_cookie_removal(&s));
+    v.notice_to(
+        &s,
+        "/office/login",
+        T(Lang::Ko).s("office_logged_out"),
+        T(Lang::En).s("office_logged_out"),
+    )
+    .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Enrolment
+
+#[derive(Template)]
+#[template(path = "office_enrol.html")]
+pub(crate) struct EnrolPage {
+    pub(crate) c: OfficeChrome,
+    pub(crate) action: String,
+    pub(crate) name: String,
+    pub(crate) role: String,
+    pub(crate) expires: String,
+    /// The QR code of the `otpauth://` URI, as inline SVG made here (no script, no image).
+    pub(crate) qr: String,
+    /// The secret as text, in groups of four.
+    pub(crate) secret: String,
+    pub(crate) rule: &'static str,
+    pub(crate) errors: Vec<(String, String)>,
+    /// Which inputs an error names (`aria-invalid`).
+    pub(crate) bad_password: bool,
+    pub(crate) bad_confirm: bool,
+    pub(crate) bad_code: bool,
+}
+
+#[derive(Template)]
+#[template(path = "office_recovery.html")]
+pub(crate) struct RecoveryPage {
+    pub(crate) c: OfficeChrome,
+    pub(crate) codes: Vec<String>,
+}
+
+/// The QR code of `text` as an SVG element sized by CSS.
+fn qr_svg(text: &str) -> Result<String, CoreError> {
+    let code = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M)
+        .map_err(|e| CoreError::Setup(format!("QR code: {e}")))?;
+    Ok(code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(200, 200)
+        .quiet_zone(true)
+        .build())
+}
+
+fn grouped(secret: &str) -> String {
+    secret
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn used_link(ov: OfficeVisit, s: &AppState) -> Response {
+    let t = T(ov.v.lang);
+    let page = OfficeMessagePage {
+        c: ov.chrome(s),
+        heading: t.s("office_enrol_gone_title").to_owned(),
+        paragraphs: vec![t.s("office_enrol_gone_body").to_owned()],
+    };
+    with_status(ov.v.render(page), StatusCode::NOT_FOUND)
+}
+
+#[derive(Template)]
+#[template(path = "office_message.html")]
+pub(crate) struct OfficeMessagePage {
+    pub(crate) c: OfficeChrome,
+    pub(crate) heading: String,
+    pub(crate) paragraphs: Vec<String>,
+}
+
+pub(crate) async fn enrol_page(
+    State(s): State<AppState>,
+    ov: OfficeVisit,
+    Path(token): Path<String>,
+) -> Response {
+    let e = match s.app.staff_enrolment(&token).await {
+        Ok(e) => e,
+        Err(CoreError::NotFound(_)) => return used_link(ov, &s),
+        Err(e) => return error_page(e),
+    };
+    let qr = match qr_svg(e.uri.expose()) {
+        Ok(q) => q,
+        Err(e) => return error_page(e),
+    };
+    let lang = ov.v.lang;
+    let page = EnrolPage {
+        c: ov.chrome(&s),
+        action: format!("/office/enrol/{token}"),
+        name: e.name,
+        role: e.role.label(lang).to_owned(),
+        expires: kst(e.expires_at),
+        qr,
+        secret: grouped(e.secret.expose()),
+        rule: staff_password_rule(lang),
+        bad_password: ov.v.flash.errors.iter().any(|e| e.field == "password"),
+        bad_confirm: ov
+            .v
+            .flash
+            .errors
+            .iter()
+            .any(|e| e.field == "password_confirm"),
+        bad_code: ov.v.flash.errors.iter().any(|e| e.field == "code"),
+        errors: ov
+            .v
+            .flash
+            .errors
+            .iter()
+            .map(|e| (e.field.clone(), e.message(lang).to_owned()))
+            .collect(),
+    };
+    ov.v.render(page)
+}
+
+pub(crate) async fn enrol_submit(
+    State(s): State<AppState>,
+    ov: OfficeVisit,
+    Path(token): Path<String>,
+    form: FormData,
+) -> Response {
+    let here = format!("/office/enrol/{token}");
+    if !ov.v.csrf_ok(&form) {
+        return csrf_failed(ov.v, &s, &here, &form).await;
+    }
+    let password = form.get("password");
+    if password != form.get("password_confirm") {
+        let (ko, en) = (T(Lang::Ko), T(Lang::En));
+        let e = FieldError::new(
+            "password_confirm",
+            "password.confirm",
+            ko.s("passwords_differ"),
+            en.s("passwords_differ"),
+        );
+        return ov
+            .v
+            .back_to(&s, &here, &FormData::default(), vec![e], None)
+            .await;
+    }
+    match s
+        .app
+        .enrol_staff(
+            &token,
+            &Revealed::new(password.to_owned()),
+            form.get("code"),
+        )
+        .await
+    {
+        Ok(codes) => {
+            let page = RecoveryPage {
+                c: ov.chrome(&s),
+                codes: codes.iter().map(|c| c.expose().to_owned()).collect(),
+            };
+            let mut v = ov.v;
+            v.jar = v.jar.remove(removal(&s, FORM_COOKIE));
+            v.render(page)
+        }
+        Err(CoreError::Invalid(errors)) => {
+            ov.v.back_to(&s, &here, &FormData::default(), errors, None)
+                .await
+        }
+        Err(CoreError::NotFound(_)) => used_link(ov, &s),
+        Err(e) => error_page(e),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The dashboard
+
+#[derive(Template)]
+#[template(path = "office_home.html")]
+pub(crate) struct OfficeHomePage {
+    pub(crate) c: OfficeChrome,
+    pub(crate) name: String,
+    pub(crate) role: String,
+    /// What this role may do, in the page's language.
+    pub(crate) powers: Vec<&'static str>,
+    pub(crate) manage_staff: bool,
+    pub(crate) logged_in_at: String,
+    pub(crate) idle_minutes: i64,
+    pub(crate) notice: Option<String>,
+}
+
+fn power_key(p: Power) -> &'static str {
+    match p {
+        Power::ManageStaff => "office_power_manage_staff",
+        Power::AllRequests => "office_power_all_requests",
+        Power::AssignedRequests => "office_power_assigned_requests",
+        Power::MemberData => "office_power_member_data",
+        Power::Holds => "office_power_holds",
+        Power::Purge => "office_power_purge",
+        Power::Destructions => "office_power_destructions",
+        Power::AccessReview => "office_power_access_review",
+    }
+}
+
+const POWERS: [Power; 8] = [
+    Power::ManageStaff,
+    Power::AllRequests,
+    Power::AssignedRequests,
+    Power::MemberData,
+    Power::Holds,
+    Power::Purge,
+    Power::Destructions,
+    Power::AccessReview,
+];
+
+pub(crate) async fn office_home(State(s): State<AppState>, ov: OfficeVisit) -> Response {
+    let (ov, st) = match ov.signed(&s).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let t = T(ov.v.lang);
+    let page = OfficeHomePage {
+        c: ov.chrome(&s),
+        name: st.name.clone(),
+        role: st.role.label(ov.v.lang).to_owned(),
+        powers: POWERS
+            .into_iter()
+            .filter(|p| st.role.can(*p))
+            .map(|p| t.s(power_key(p)))
+            .collect(),
+        manage_staff: st.role.can(Power::ManageStaff),
+        logged_in_at: kst(st.created_at),
+        idle_minutes: s.app.settings().staff_idle.num_minutes(),
+        notice: ov.v.notice(),
+    };
+    ov.v.render(page)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Staff management (officer)
+
+#[derive(Template)]
+#[template(path = "office_staff.html")]
+pub(crate) struct StaffPage {
+    pub(crate) c: OfficeChrome,
+    pub(crate) me: String,
+    /// (name, role code, role label, state)
+    pub(crate) accounts: Vec<(String, &'static str, &'static str, String, bool)>,
+    /// (when, name, change, role label, by)
+    pub(crate) grants: Vec<(String, String, String, String, String)>,
+    pub(crate) roles: Vec<(&'static str, &'static str)>,
+    pub(crate) name: String,
+    pub(crate) errors: Vec<(String, String)>,
+    pub(crate) notice: Option<String>,
+    /// A new enrolment link, shown once, right after it was made.
+    pub(crate) link: Option<String>,
+}
+
+async fn staff_page_for(
+    s: &AppState,
+    ov: OfficeVisit,
+    st: &StaffSession,
+    link: Option<String>,
+) -> Response {
+    let lang = ov.v.lang;
+    let t = T(lang);
+    let accounts = match s.app.staff_accounts().await {
+        Ok(a) => a,
+        Err(e) => return error_page(e),
+    };
+    let grants = match s.app.staff_grants().await {
+        Ok(g) => g,
+        Err(e) => return error_page(e),
+    };
+    let role_label = |code: &str| {
+        Role::parse(code)
+            .map(|r| r.label(lang).to_owned())
+            .unwrap_or_else(|| code.to_owned())
+    };
+    let page = StaffPage {
+        c: ov.chrome(s),
+        me: st.name.clone(),
+        accounts: accounts
+            .into_iter()
+            .map(|a| {
+                let state = match (a.disabled_at, a.enrolled_at) {
+                    (Some(at), _) => format!("{} {}", t.s("office_state_revoked"), kst(at)),
+                    (None, Some(at)) => {
+                        format!("{} {}", t.s("office_state_enrolled"), kst(at))
+                    }
+                    (None, None) => t.s("office_state_waiting").to_owned(),
+                };
+                let active = a.disabled_at.is_none();
+                (a.name, a.role.name(), a.role.label(lang), state, active)
+            })
+            .collect(),
+        grants: grants
+            .into_iter()
+            .rev()
+            .map(|g| {
+                let change = match g.change.as_str() {
+                    "grant" => t.s("office_change_grant"),
+                    "role" => t.s("office_change_role"),
+                    "reset" => t.s("office_change_reset"),
+                    "revoke" => t.s("office_change_revoke"),
+                    _ => "",
+                };
+                let by = match g.actor.strip_prefix("staff:") {
+                    Some(name) => name.to_owned(),
+                    None if g.actor == "cli" => t.s("office_by_cli").to_owned(),
+                    None => g.actor.clone(),
+                };
+                (
+                    kst(g.at),
+                    g.name,
+                    change.to_owned(),
+                    role_label(&g.role),
+                    by,
+                )
+            })
+            .collect(),
+        roles: Role::ALL
+            .iter()
+            .map(|r| (r.name(), r.label(lang)))
+            .collect(),
+        name: ov.v.flash.get("name").to_owned(),
+        errors: ov
+            .v
+            .flash
+            .errors
+            .iter()
+            .map(|e| (e.field.clone(), e.message(lang).to_owned()))
+            .collect(),
+        notice: ov.v.notice(),
+        link,
+    };
+    ov.v.render(page)
+}
+
+/// The console's answer to a role that may not open a page: 403 with the reason.
+fn forbidden(ov: OfficeVisit, s: &AppState) -> Response {
+    let t = T(ov.v.lang);
+    let page = OfficeMessagePage {
+        c: ov.chrome(s),
+        heading: t.s("office_forbidden_title").to_owned(),
+        paragraphs: vec![t.s("office_forbidden_body").to_owned()],
+    };
+    with_status(ov.v.render(page), StatusCode::FORBIDDEN)
+}
+
+pub(crate) async fn staff_page(State(s): State<AppState>, ov: OfficeVisit) -> Response {
+    let (ov, st) = match ov.signed(&s).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if st.require(Power::ManageStaff).is_err() {
+        return forbidden(ov, &s);
+    }
+    staff_page_for(&s, ov, &st, None).await
+}
+
+pub(crate) async fn staff_add(
+    State(s): State<AppState>,
+    ov: OfficeVisit,
+    form: FormData,
+) -> Response {
+    let (ov, st) = match ov.signed(&s).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if !ov.v.csrf_ok(&form) {
+        return csrf_failed(ov.v, &s, "/office/staff", &form).await;
+    }
+    let Some(role) = Role::parse(form.get("role")) else {
+        let e = FieldError::new(
+            "role",
+            "staff.role",
+            T(Lang::Ko).s("office_role_needed"),
+            T(Lang::En).s("office_role_needed"),
+        );
+        return ov
+            .v
+            .back_to(&s, "/office/staff", &form, vec![e], None)
+            .await;
+    };
+    match s.app.add_staff(&st.actor(), form.get("name"), role).await {
+        Ok(token) => {
+            let base = s.app.policy().operator.website.clone();
+            let link = format!(
+                "{}/office/enrol/{}",
+                base.trim_end_matches('/'),
+                token.expose()
+            );
+            let mut ov = ov;
+            ov.v.jar = ov.v.jar.remove(removal(&s, FORM_COOKIE));
+            staff_page_for(&s, ov, &st, Some(link)).await
+        }
+        Err(CoreError::Invalid(errors)) => {
+            ov.v.back_to(&s, "/office/staff", &form, errors, None).await
+        }
+        Err(CoreError::Forbidden(_)) => forbidden(ov, &s),
+        Err(e) => error_page(e),
+    }
+}
+
+pub(crate) async fn staff_change(
+    State(s): State<AppState>,
+    ov: OfficeVisit,
+    Path((name, what)): Path<(String, String)>,
+    form: FormData,
+) -> Response {
+    let (ov, st) = match ov.signed(&s).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if !ov.v.csrf_ok(&form) {
+        return csrf_failed(ov.v, &s, "/office/staff", &form).await;
+    }
+    let actor = st.actor();
+    let (done, ko, en) = match what.as_str() {
+        "role" => match Role::parse(form.get("role")) {
+            Some(role) => (
+                s.app.set_staff_role(&actor, &name, role).await,
+                T(Lang::Ko).s("office_role_changed"),
+                T(Lang::En).s("office_role_changed"),
+            ),
+            None => return not_found_page(&s, ov.v.lang),
+        },
+        "revoke" => (
+            s.app.disable_staff(&actor, &name).await,
+            T(Lang::Ko).s("office_revoked"),
+            T(Lang::En).s("office_revoked"),
+        ),
+        _ => return not_found_page(&s, ov.v.lang),
+    };
+    match done {
+        Ok(()) => {
+            let ko = ko.replace("{name}", &name);
+            let en = en.replace("{name}", &name);
+            ov.v.notice_to(&s, "/office/staff", &ko, &en).await
+        }
+        Err(CoreError::Forbidden(_)) => forbidden(ov, &s),
+        Err(CoreError::Conflict(_)) => {
+            let (ko, en) = (
+                T(Lang::Ko).s("office_not_own_account"),
+                T(Lang::En).s("office_not_own_account"),
+            );
+            ov.v.notice_to(&s, "/office/staff", ko, en).await
+        }
+        Err(CoreError::NotFound(_)) => not_found_page(&s, ov.v.lang),
+        Err(e) => error_page(e),
+    }
+}

@@ -1,0 +1,267 @@
+//! The privacy office's console in a real browser (issue 13): a staff member enrols with an
+//! authenticator (the test computes the TOTP code from the secret the page shows), logs in with
+//! both factors, is logged out when idle (injected clock), and each role opens only its pages.
+//! Every page is checked at 1280 and 390 px (fit, axe) with screenshots.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use anyhow::{Context, ensure};
+use chrono::Duration;
+use fantoccini::Locator;
+use jikimi_core::staff::{Role, code_at};
+use jikimi_core::{Actor, Clock};
+use jikimi_testkit::Backend;
+use support::steps::{click, fill, wait_path};
+
+jikimi_testkit::backend_tests!(
+    a_staff_member_enrols_logs_in_with_two_factors_and_is_logged_out_when_idle,
+    each_role_opens_only_its_pages_and_the_seed_console_warns_about_rrns,
+);
+
+const PASSWORD: &str = "Kestrel-Orbit-2026";
+
+async fn heading(s: &support::Session) -> anyhow::Result<String> {
+    s.text_of("h1").await
+}
+
+/// The code the authenticator app shows now, on the server's (injected) clock; the clock moves
+/// on 30 seconds first, since a code is taken once.
+fn next_code(s: &support::Session, secret: &str) -> String {
+    s.site.clock.advance(Duration::seconds(30));
+    code_at(secret, s.site.clock.now()).unwrap()
+}
+
+async fn office_login(s: &support::Session, name: &str, code: &str) -> anyhow::Result<()> {
+    s.goto("/office/login").await?;
+    fill(s, "#name", name).await?;
+    fill(s, "#password", PASSWORD).await?;
+    fill(s, "#code", code).await?;
+    click(s, "#do-login").await
+}
+
+/// Enrols `name` with `role` without the browser; returns the base32 secret.
+async fn enrolled(s: &support::Session, name: &str, role: Role) -> String {
+    let app = &s.site.app;
+    let token = app.add_staff(&Actor::Cli, name, role).await.unwrap();
+    let e = app.staff_enrolment(token.expose()).await.unwrap();
+    let secret = e.secret.expose().to_owned();
+    let code = code_at(&secret, s.site.clock.now()).unwrap();
+    app.enrol_staff(
+        token.expose(),
+        &jikimi_core::Revealed::new(PASSWORD.into()),
+        &code,
+    )
+    .await
+    .unwrap();
+    secret
+}
+
+async fn a_staff_member_enrols_logs_in_with_two_factors_and_is_logged_out_when_idle(b: Backend) {
+    support::run("office_enrol_login_idle", b, async |s| {
+        let token = s
+            .site
+            .app
+            .add_staff(&Actor::Cli, "kim.officer", Role::Officer)
+            .await?;
+        let enrol = format!("/office/enrol/{}", token.expose());
+        s.goto(&enrol).await?;
+        ensure!(heading(s).await? == "직원 계정 등록");
+        ensure!(
+            s.text_of("#enrol-who")
+                .await?
+                .contains("개인정보 보호책임자")
+        );
+        s.visible(Locator::Css("#totp-qr svg"))
+            .await
+            .context("the QR code")?;
+        let secret: String = s
+            .text_of("#totp-secret")
+            .await?
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        ensure!(secret.len() == 32, "a 160-bit base32 secret: {secret:?}");
+        s.check_page("enrol").await?;
+
+        // A weak password and a wrong code: both named, on the same page, after a reload too.
+        fill(s, "#password", "short1!").await?;
+        fill(s, "#password_confirm", "short1!").await?;
+        fill(s, "#code", "000000").await?;
+        click(s, "#do-enrol").await?;
+        let errors = s.text_of("#errors").await?;
+        ensure!(
+            errors.contains("12자 이상") && errors.contains("6자리 코드"),
+            "both errors named: {errors:?}"
+        );
+        s.client().refresh().await?;
+        ensure!(s.text_of("#errors").await?.contains("6자리 코드"));
+        s.screenshot("enrol-errors").await?;
+        // The language switch keeps the page and its secret.
+        click(s, "#lang-switch").await?;
+        ensure!(heading(s).await? == "Staff account enrolment");
+        let again: String = s
+            .text_of("#totp-secret")
+            .await?
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        ensure!(again == secret, "the same secret after the switch");
+        click(s, "#lang-switch").await?;
+        // Passwords that differ are named too.
+        fill(s, "#password", PASSWORD).await?;
+        fill(s, "#password_confirm", "Kestrel-Orbit-2025").await?;
+        fill(s, "#code", &code_at(&secret, s.site.clock.now())?).await?;
+        click(s, "#do-enrol").await?;
+        ensure!(s.text_of("#errors").await?.contains("비밀번호 확인"));
+
+        fill(s, "#password", PASSWORD).await?;
+        fill(s, "#password_confirm", PASSWORD).await?;
+        fill(s, "#code", &code_at(&secret, s.site.clock.now())?).await?;
+        click(s, "#do-enrol").await?;
+        ensure!(heading(s).await? == "등록을 마쳤습니다");
+        let codes = s.text_of("#recovery-codes").await?;
+        ensure!(codes.lines().count() == 10, "ten recovery codes: {codes:?}");
+        s.check_page("recovery").await?;
+        // Back to the link: used, it opens nothing.
+        s.client().back().await?;
+        s.client().refresh().await?;
+        ensure!(heading(s).await? == "쓸 수 없는 등록 링크입니다");
+
+        // The console asks for a login; a wrong code is refused with a message.
+        s.goto("/office").await?;
+        wait_path(s, "/office/login").await?;
+        s.check_page("login").await?;
+        office_login(s, "kim.officer", "123456").await?;
+        let err = s.text_of("#login-error").await?;
+        ensure!(err.contains("인증 코드"), "{err:?}");
+        ensure!(
+            s.client()
+                .find(Locator::Css("#name"))
+                .await?
+                .prop("value")
+                .await?
+                .as_deref()
+                == Some("kim.officer"),
+            "the name is kept"
+        );
+        // The right code logs in.
+        office_login(s, "kim.officer", &next_code(s, &secret)).await?;
+        wait_path(s, "/office").await?;
+        ensure!(s.text_of("#staff-who").await?.contains("kim.officer"));
+        let powers = s.text_of("#powers").await?;
+        ensure!(powers.contains("직원 계정과 권한 관리"), "{powers:?}");
+        ensure!(
+            s.client()
+                .find_all(Locator::Css("#rrn-warning"))
+                .await?
+                .is_empty(),
+            "lifeplan collects no RRN: no warning"
+        );
+        s.check_page("home").await?;
+        ensure!(
+            s.cookies_set().contains("jikimi_office"),
+            "the staff cookie is its own"
+        );
+
+        // The officer adds a handler: the link is shown once, the account listed.
+        click(s, "#to-staff").await?;
+        wait_path(s, "/office/staff").await?;
+        fill(s, "#new-name", "Park.Handler").await?;
+        let role = s.visible(Locator::Css("#new-role")).await?;
+        ensure!(
+            role.prop("value").await?.as_deref() == Some("handler"),
+            "the narrowest role working on requests is chosen first"
+        );
+        click(s, "#do-add").await?;
+        let link = s.text_of("#enrol-link").await?;
+        ensure!(link.contains("/office/enrol/jke_"), "{link:?}");
+        ensure!(s.text_of("#staff-accounts").await?.contains("park.handler"));
+        let grants = s.text_of("#staff-grants").await?;
+        ensure!(
+            grants.contains("kim.officer") && grants.contains("운영자 (명령줄)"),
+            "who granted: {grants:?}"
+        );
+        s.check_page("staff").await?;
+        // A taken name is named as such.
+        fill(s, "#new-name", "park.handler").await?;
+        click(s, "#do-add").await?;
+        ensure!(s.text_of("#errors").await?.contains("이미 있는"));
+
+        // Idle for 15 minutes: the next request finds the session over and says so.
+        s.site.clock.advance(Duration::minutes(15));
+        s.goto("/office").await?;
+        wait_path(s, "/office/login").await?;
+        let notice = s.text_of("#notice").await?;
+        ensure!(notice.contains("자동으로 로그아웃"), "{notice:?}");
+        s.screenshot("idle-logout").await?;
+
+        // Logged in again, the logout button ends the session.
+        office_login(s, "kim.officer", &next_code(s, &secret)).await?;
+        wait_path(s, "/office").await?;
+        click(s, "#office-logout").await?;
+        wait_path(s, "/office/login").await?;
+        ensure!(s.text_of("#notice").await?.contains("로그아웃했습니다"));
+        s.goto("/office/staff").await?;
+        wait_path(s, "/office/login").await?;
+
+        // Every step is in the audit chain under the staff account.
+        let rows = s.site.app.store().audit_rows(0, 1000).await?;
+        let actions: Vec<_> = rows
+            .iter()
+            .filter(|r| r.actor == "staff:kim.officer")
+            .map(|r| r.action.as_str())
+            .collect();
+        for a in ["staff.enrol", "staff.login", "staff.add", "staff.logout"] {
+            ensure!(actions.contains(&a), "{a} audited: {actions:?}");
+        }
+        Ok(())
+    })
+    .await;
+}
+
+async fn each_role_opens_only_its_pages_and_the_seed_console_warns_about_rrns(b: Backend) {
+    support::run_with("office_roles", "lifeplan-seed", b, async |s| {
+        let handler = enrolled(s, "park.handler", Role::Handler).await;
+        let auditor = enrolled(s, "choi.audit", Role::Auditor).await;
+        office_login(s, "park.handler", &next_code(s, &handler)).await?;
+        wait_path(s, "/office").await?;
+        // The seed collects RRNs: the console says so on every page (PIPA Art. 24-2).
+        let warning = s.text_of("#rrn-warning").await?;
+        ensure!(warning.contains("제24조의2"), "{warning:?}");
+        let powers = s.text_of("#powers").await?;
+        ensure!(
+            powers.contains("배정된 요구") && !powers.contains("직원 계정"),
+            "{powers:?}"
+        );
+        ensure!(
+            s.client()
+                .find_all(Locator::Css("#to-staff"))
+                .await?
+                .is_empty(),
+            "no way to staff management"
+        );
+        // A handler cannot manage staff, even by typing the address.
+        s.goto("/office/staff").await?;
+        ensure!(heading(s).await? == "이 역할로는 열 수 없는 화면입니다");
+        s.check_page("forbidden").await?;
+        click(s, "#office-logout").await?;
+        wait_path(s, "/office/login").await?;
+
+        // An auditor reads no member data: it is not among its powers.
+        office_login(s, "choi.audit", &next_code(s, &auditor)).await?;
+        wait_path(s, "/office").await?;
+        let powers = s.text_of("#powers").await?;
+        ensure!(
+            powers.contains("접속기록 점검") && !powers.contains("회원 정보 조회"),
+            "{powers:?}"
+        );
+        click(s, "#lang-switch").await?;
+        ensure!(heading(s).await? == "Office home");
+        ensure!(s.text_of("#rrn-warning").await?.contains("Art. 24-2"));
+        s.check_page("auditor-en").await?;
+        Ok(())
+    })
+    .await;
+}
