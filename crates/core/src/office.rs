@@ -1,32 +1,30 @@
-//! The privacy office (개인정보 보호책임자 and staff): office accounts and their bearer tokens
-//! for the office API (`/api/v1/office`), and the audit entries of office actions.
+//! The privacy office's API tokens (`/api/v1/office`): each belongs to a staff account
+//! ([`crate::staff`]), carries its role and expires; and the audit entries of office actions.
 
 use chrono::{DateTime, Utc};
 use jikimi_store::AuditEntry;
 
 use crate::{Actor, CoreError, Jikimi, Result};
 
-/// Privacy-office accounts: a name and a bearer token for the office API (`/api/v1/office`).
-/// Tokens start with `jko_`; only their SHA-256 is stored.
+/// Office API tokens: bearer tokens of staff accounts for `/api/v1/office`. Tokens start with
+/// `jko_`; only their SHA-256 is stored.
 impl Jikimi {
-    /// Makes (or replaces) the token of a staff account and returns it, once. Audited.
+    /// Makes (or replaces) the office API token of a staff account in force, good for `days`
+    /// days (1–365), and returns it, once, with its expiry. The token carries the account's role,
+    /// read from the account on every call. Audited.
     pub async fn create_office_token(
         &self,
         actor: &Actor,
         name: &str,
-    ) -> Result<jikimi_vault::Revealed> {
-        let name = name.trim();
-        let valid = !name.is_empty()
-            && name.len() <= 64
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
-        if !valid {
+        days: i64,
+    ) -> Result<(jikimi_vault::Revealed, DateTime<Utc>)> {
+        let name = name.trim().to_lowercase();
+        if !(1..=365).contains(&days) {
             return Err(CoreError::field(
-                "name",
-                "office.name",
-                "이름은 영문자, 숫자, -, _, . 로 64자까지 쓸 수 있습니다",
-                "a name is 1–64 letters, digits, '-', '_' or '.'",
+                "days",
+                "office.token_days",
+                "토큰 유효 기간은 1일에서 365일 사이입니다",
+                "a token is good for 1 to 365 days",
             ));
         }
         let token = jikimi_vault::Revealed::new(format!(
@@ -34,15 +32,28 @@ impl Jikimi {
             crate::sessions::new_token().expose()
         ));
         let now = self.clock().now();
-        self.store()
+        let expires_at = now + chrono::Duration::days(days);
+        let mut entry = office_audit(now, actor, "office.token.create", &name);
+        entry.detail = serde_json::json!({ "account": name, "expires_at": expires_at });
+        let made = self
+            .store()
             .set_office_token(
-                name,
+                &name,
                 &crate::token_hash(token.expose()),
                 now,
-                vec![office_audit(now, actor, "office.token.create", name)],
+                expires_at,
+                vec![entry],
             )
             .await?;
-        Ok(token)
+        if !made {
+            return Err(CoreError::field(
+                "name",
+                "office.not_staff",
+                "그런 직원 계정이 없습니다. 먼저 직원 계정을 추가하세요 (jikimi staff add)",
+                "no staff account of that name is in force; add it first (jikimi staff add)",
+            ));
+        }
+        Ok((token, expires_at))
     }
 
     /// Revokes a staff account's token. Audited.
@@ -63,16 +74,25 @@ impl Jikimi {
         }
     }
 
-    /// The staff account a bearer token belongs to (`None` for anything else, member tokens too).
-    pub async fn office_actor(&self, token: &str) -> Result<Option<Actor>> {
+    /// The staff account a bearer token belongs to, with the account's role now (`None` for
+    /// anything else: member tokens, unknown, revoked or expired tokens, revoked accounts).
+    pub async fn office_staff(&self, token: &str) -> Result<Option<crate::staff::StaffSession>> {
         if !token.starts_with(OFFICE_TOKEN_PREFIX) {
             return Ok(None);
         }
-        Ok(self
-            .store()
-            .office_account(&crate::token_hash(token))
-            .await?
-            .map(Actor::Staff))
+        let now = self.clock().now();
+        let hash = crate::token_hash(token);
+        Ok(self.store().office_account(&hash, now).await?.and_then(
+            |(name, role, created_at, expires_at)| {
+                Some(crate::staff::StaffSession {
+                    name,
+                    role: crate::staff::Role::parse(&role)?,
+                    token_hash: hash,
+                    created_at,
+                    expires_at,
+                })
+            },
+        ))
     }
 
     /// Records a staff access to the office API in the audit chain (the safeguards standard's

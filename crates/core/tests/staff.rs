@@ -385,8 +385,26 @@ async fn roles_give_only_their_powers_and_changes_take_effect_at_once(b: Backend
         .unwrap();
     assert_eq!(live.role, Role::Handler);
     live.require(Power::MemberData).unwrap();
-    // Revoked, its session ends at once and it logs in no more.
+    // Its office API token carries the role it has now.
+    let (api, _) = t
+        .app
+        .create_office_token(&Actor::Cli, "choi.audit", 30)
+        .await
+        .unwrap();
+    let by_token = t.app.office_staff(api.expose()).await.unwrap().unwrap();
+    assert_eq!(
+        (by_token.name.as_str(), by_token.role),
+        ("choi.audit", Role::Handler)
+    );
+    // Revoked, its session ends at once, its API token opens nothing, and it logs in no more.
     t.app.disable_staff(&officer, "choi.audit").await.unwrap();
+    assert!(t.app.office_staff(api.expose()).await.unwrap().is_none());
+    assert!(matches!(
+        t.app
+            .create_office_token(&Actor::Cli, "choi.audit", 30)
+            .await,
+        Err(CoreError::Invalid(_))
+    ));
     assert!(
         t.app
             .staff_session(s.token.expose())

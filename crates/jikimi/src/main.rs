@@ -117,7 +117,7 @@ enum Command {
         #[command(subcommand)]
         command: RetentionCommand,
     },
-    /// Privacy-office accounts for the office API (/api/v1/office).
+    /// Office API tokens of staff accounts (/api/v1/office).
     Office {
         #[command(subcommand)]
         command: OfficeCommand,
@@ -150,8 +150,14 @@ enum Command {
 
 #[derive(Debug, Subcommand)]
 enum OfficeCommand {
-    /// Make (or replace) an account's token and print it once; only its hash is stored.
-    Token { name: String },
+    /// Make (or replace) the office API token of a staff account (`jikimi staff add` first) and
+    /// print it once; only its hash is stored. It carries the account's role and expires.
+    Token {
+        name: String,
+        /// How many days the token is good for (1-365).
+        #[arg(long, default_value_t = 30)]
+        days: i64,
+    },
     /// Revoke an account's token.
     Revoke { name: String },
 }
@@ -232,6 +238,15 @@ struct Transport {
         value_delimiter = ','
     )]
     trusted_proxies: Vec<String>,
+    /// The only client addresses (CIDR or address, comma-separated) from which the privacy
+    /// office's console (/office) and API (/api/v1/office) answer (R-ACC-06). Default: every
+    /// address.
+    #[arg(
+        long = "office-allow",
+        env = "JIKIMI_OFFICE_ALLOW",
+        value_delimiter = ','
+    )]
+    office_allow: Vec<String>,
 }
 
 impl Transport {
@@ -251,6 +266,11 @@ impl Transport {
                 .map_err(anyhow::Error::msg)?,
             header_timeout: std::time::Duration::from_secs(self.header_timeout),
             max_connections: usize::try_from(self.max_connections).context("--max-connections")?,
+            office_allow: jikimi_web::client::TrustedProxies::parse_option(
+                "--office-allow",
+                &self.office_allow,
+            )
+            .map_err(anyhow::Error::msg)?,
             ..ServeOptions::new(listen)
         })
     }
@@ -364,7 +384,15 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("jikimi: {e:#}");
+            match e.downcast_ref::<jikimi_core::CoreError>() {
+                // Bad input: each field and its rule, as the pages say it (in English here).
+                Some(jikimi_core::CoreError::Invalid(errors)) => {
+                    for f in errors {
+                        eprintln!("jikimi: {}: {}", f.field, f.en);
+                    }
+                }
+                _ => eprintln!("jikimi: {e:#}"),
+            }
             ExitCode::FAILURE
         }
     }
@@ -695,10 +723,12 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Office { command } => {
             let app = open(g, false).await?;
             match command {
-                OfficeCommand::Token { name } => {
-                    let token = app.create_office_token(&Actor::Cli, &name).await?;
+                OfficeCommand::Token { name, days } => {
+                    let (token, expires_at) =
+                        app.create_office_token(&Actor::Cli, &name, days).await?;
                     eprintln!(
-                        "office token for {name} (shown once; send it as `Authorization: Bearer …` to /api/v1/office):"
+                        "office token for {name}, good until {} (shown once; send it as `Authorization: Bearer …` to /api/v1/office):",
+                        expires_at.format("%Y-%m-%d %H:%M UTC")
                     );
                     println!("{}", token.expose());
                 }

@@ -783,6 +783,20 @@ async fn staff_accounts_from_the_cli(b: Backend) {
     assert!(text(&o).contains("unknown role"), "{}", text(&o));
     let o = inst.run(&["staff", "add", "kim.officer", "--role", "auditor"]);
     assert!(!o.status.success());
+    // Office API tokens belong to staff accounts and expire within a year.
+    let o = inst.run(&["office", "token", "kim.officer", "--days", "10"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).starts_with("jko_"));
+    assert!(text(&o).contains("good until"));
+    assert!(
+        !inst
+            .run(&["office", "token", "kim.officer", "--days", "400"])
+            .status
+            .success()
+    );
+    let o = inst.run(&["office", "token", "nobody"]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("jikimi staff add"), "{}", text(&o));
     let o = inst.run(&["staff", "role", "park.handler", "manager"]);
     assert!(o.status.success(), "{}", text(&o));
     let o = inst.run(&["staff", "reset", "park.handler"]);

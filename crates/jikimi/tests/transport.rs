@@ -591,6 +591,19 @@ async fn a_trusted_proxy_names_the_client_in_the_access_log() {
     let o = bin().args(["init", "--data-dir", d]).output().unwrap();
     assert!(o.status.success(), "{}", text(&o));
     let o = bin()
+        .args([
+            "staff",
+            "add",
+            "privacy-officer",
+            "--role",
+            "manager",
+            "--data-dir",
+            d,
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let o = bin()
         .args(["office", "token", "privacy-officer", "--data-dir", d])
         .output()
         .unwrap();

@@ -22,13 +22,18 @@ pub struct TrustedProxies(Arc<Vec<IpNet>>);
 impl TrustedProxies {
     /// Parses CIDRs (`10.0.0.0/8`, `::1/128`) or single addresses (`127.0.0.1`).
     pub fn parse<S: AsRef<str>>(list: &[S]) -> Result<Self, String> {
+        Self::parse_option("--trusted-proxy", list)
+    }
+
+    /// [`Self::parse`] for the command-line option `option` (named in the error).
+    pub fn parse_option<S: AsRef<str>>(option: &str, list: &[S]) -> Result<Self, String> {
         let mut nets = Vec::with_capacity(list.len());
         for item in list {
             let item = item.as_ref().trim();
             let net = item
                 .parse::<IpNet>()
                 .or_else(|_| item.parse::<IpAddr>().map(IpNet::from))
-                .map_err(|_| format!("--trusted-proxy {item:?} is not an address or a CIDR"))?;
+                .map_err(|_| format!("{option} {item:?} is not an address or a CIDR"))?;
             nets.push(net);
         }
         Ok(Self(Arc::new(nets)))

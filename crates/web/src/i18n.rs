@@ -578,6 +578,15 @@ fn text(key: &str) -> (&'static str, &'static str) {
             "자기 계정의 역할이나 권한은 바꿀 수 없습니다. 다른 책임자에게 요청하세요.",
             "You cannot change your own account; ask another officer.",
         ),
+        "office_site_home" => ("사이트 처음 화면", "The site's home page"),
+        "office_outside_title" => (
+            "이 주소에서는 직원 화면을 열 수 없습니다",
+            "The staff pages do not open from this address",
+        ),
+        "office_outside_body" => (
+            "개인정보 보호 업무 화면은 정해진 곳(사내망 등)에서만 열립니다. 허용된 곳에서 다시 접속하세요.",
+            "The privacy office's pages open only from the places set for them (such as the office network). Connect from one of those.",
+        ),
         "office_forbidden_title" => (
             "이 역할로는 열 수 없는 화면입니다",
             "This role cannot open this page",

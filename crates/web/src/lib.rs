@@ -73,6 +73,9 @@ pub struct AppState {
     pub trusted_proxies: client::TrustedProxies,
     /// A request's body must arrive within this after its headers (`serve --header-timeout`).
     pub body_timeout: std::time::Duration,
+    /// The addresses the privacy office's console and API answer (`serve --office-allow`,
+    /// R-ACC-06); empty: every address.
+    pub office_allow: client::TrustedProxies,
 }
 
 /// A cookie's name. The policy's cookie table lists the plain name; over HTTPS the site sets it
@@ -118,6 +121,7 @@ pub fn router(app: Jikimi) -> Router {
         secure_cookies: false,
         trusted_proxies: client::TrustedProxies::default(),
         body_timeout: serve::DEFAULT_HEADER_TIMEOUT,
+        office_allow: client::TrustedProxies::default(),
     })
 }
 

@@ -918,6 +918,7 @@ mod tests {
             secure_cookies: false,
             trusted_proxies: crate::client::TrustedProxies::default(),
             body_timeout: crate::serve::DEFAULT_HEADER_TIMEOUT,
+            office_allow: crate::client::TrustedProxies::default(),
         };
         async fn broken() -> Response {
             page_try!(Err::<(), _>(CoreError::Setup("secret cause 4711".into())));

@@ -491,7 +491,7 @@ pub mod doc {
     problem_responses! {
         BadRequest: "Malformed request: unreadable JSON, a wrong type, an unknown field, or a path or query parameter that does not parse (`bad_request`).";
         Unauthorized: "No session or office token, or one that is unknown, expired or revoked (`unauthenticated`); for logins, a wrong login ID or password (`bad_credentials`).";
-        Forbidden: "Authenticated but not allowed: a recent password is needed (`reauth_required`), an item is never shown (`never_shown`), a purpose is not allowed (`purpose_denied`), a guardian's consent is needed (`guardian_required`), or a cookie session sent no CSRF token (`csrf`).";
+        Forbidden: "Authenticated but not allowed: a recent password is needed (`reauth_required`), an item is never shown (`never_shown`), a purpose is not allowed (`purpose_denied`), a guardian's consent is needed (`guardian_required`), a staff account's role does not have the power (`role`), the privacy office does not answer the client's address (`office_address`), or a cookie session sent no CSRF token (`csrf`).";
         NotFound: "Nothing with this id (`not_found`).";
         Conflict: "Not possible in the current state (`conflict`), or already a member (`already_member`, with the existing login ID masked).";
         RequestTimeout: "The request body did not arrive within `serve --header-timeout` after the headers (`request_timeout`); the connection is closed.";

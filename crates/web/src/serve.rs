@@ -121,6 +121,8 @@ pub struct ServeOptions {
     pub header_timeout: Duration,
     /// Open connections at most; more wait in the listen backlog.
     pub max_connections: usize,
+    /// The addresses the privacy office answers; empty: every address.
+    pub office_allow: TrustedProxies,
 }
 
 impl ServeOptions {
@@ -133,6 +135,7 @@ impl ServeOptions {
             trusted_proxies: TrustedProxies::default(),
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            office_allow: TrustedProxies::default(),
         }
     }
 
@@ -163,6 +166,7 @@ pub async fn run(
         secure_cookies: opts.https(),
         trusted_proxies: opts.trusted_proxies.clone(),
         body_timeout: opts.header_timeout,
+        office_allow: opts.office_allow.clone(),
     });
     let acceptor = opts.tls.map(|t| tokio_rustls::TlsAcceptor::from(t.0));
     let mut http = hyper::server::conn::http1::Builder::new();

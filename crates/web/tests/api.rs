@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
+use jikimi_core::Clock;
 use jikimi_testkit::Backend;
 use jikimi_testkit::{TestApp, person};
 use serde_json::{Value, json};
@@ -1129,9 +1130,27 @@ async fn a_request_completes_when_its_client_goes_away(b: Backend) {
     assert_eq!(api.get("/api/v1/me", &token).await.status, StatusCode::OK);
 }
 
-/// The privacy office's API: only an office token opens it (not a member's, not a revoked one);
-/// it lists destructions and retained records without personal data, places and lifts legal
-/// holds, runs a purge; every call is in the audit chain under the staff account.
+/// An office API token of a new staff account `privacy-officer` with the officer's role.
+async fn officer_token(api: &Api) -> String {
+    let cli = jikimi_core::Actor::Cli;
+    api.t
+        .app
+        .add_staff(&cli, "privacy-officer", jikimi_core::staff::Role::Officer)
+        .await
+        .unwrap();
+    let (token, _) = api
+        .t
+        .app
+        .create_office_token(&cli, "privacy-officer", 30)
+        .await
+        .unwrap();
+    token.expose().to_owned()
+}
+
+/// The privacy office's API: only an office token of a staff account opens it (not a member's,
+/// not an expired or revoked one), and each call needs its power from the account's role
+/// (R-ACC-01); it lists destructions and retained records without personal data, places and
+/// lifts legal holds, runs a purge; every call is in the audit chain under the staff account.
 async fn the_privacy_office_sees_destructions_and_holds_records(b: Backend) {
     let api = Api::new(b, "lifeplan-seed").await;
     let p = person(95);
@@ -1173,13 +1192,47 @@ async fn the_privacy_office_sees_destructions_and_holds_records(b: Backend) {
         StatusCode::UNAUTHORIZED
     );
 
-    let office = api
+    // A name that is no staff account gets no token.
+    let cli = jikimi_core::Actor::Cli;
+    let Err(jikimi_core::CoreError::Invalid(e)) = api
         .t
         .app
-        .create_office_token(&jikimi_core::Actor::Cli, "privacy-officer")
+        .create_office_token(&cli, "privacy-officer", 30)
+        .await
+    else {
+        panic!("a token for a name that is no staff account")
+    };
+    assert_eq!(e[0].code, "office.not_staff");
+    use jikimi_core::staff::Role;
+    api.t
+        .app
+        .add_staff(&cli, "privacy-officer", Role::Officer)
+        .await
+        .unwrap();
+    api.t
+        .app
+        .add_staff(&cli, "choi.audit", Role::Auditor)
+        .await
+        .unwrap();
+    let (office, _) = api
+        .t
+        .app
+        .create_office_token(&cli, "privacy-officer", 30)
         .await
         .unwrap();
     let office = office.expose();
+    // An auditor's token reads the destruction report but places no hold (R-ACC-01), and it
+    // expires.
+    let (auditor, expires) = api
+        .t
+        .app
+        .create_office_token(&cli, "choi.audit", 1)
+        .await
+        .unwrap();
+    assert_eq!(expires - api.t.clock.now(), chrono::Duration::days(1));
+    let auditor = auditor.expose();
+    let r = api.get("/api/v1/office/destructions", auditor).await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let r = api.get("/api/v1/office/destructions", office).await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let list = r.body.as_array().unwrap();
@@ -1208,9 +1261,36 @@ async fn the_privacy_office_sees_destructions_and_holds_records(b: Backend) {
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{:?}", r.body);
     let r = api.get("/api/v1/office/retained", office).await;
     assert_eq!(r.body[0]["held_by"], "staff:privacy-officer");
+    let r = api
+        .send(Method::PUT, &hold, auditor, json!({"reason": "감사 중"}))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?}", r.body);
+    assert_eq!(r.body["type"], "/problems/role", "{:?}", r.body);
+    let r = api
+        .send(Method::POST, "/api/v1/office/purge", auditor, json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{:?}", r.body);
+    api.t.clock.advance(chrono::Duration::days(1));
+    assert_eq!(
+        api.get("/api/v1/office/destructions", auditor).await.status,
+        StatusCode::UNAUTHORIZED,
+        "an expired token"
+    );
 
-    // Six years on, a dry run and a purge: the held record stays.
+    // Six years on (with a new token: the old one has expired), a dry run and a purge: the
+    // held record stays.
     api.t.clock.advance(chrono::Duration::days(6 * 366));
+    assert_eq!(
+        api.get("/api/v1/office/destructions", office).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let (office, _) = api
+        .t
+        .app
+        .create_office_token(&cli, "privacy-officer", 30)
+        .await
+        .unwrap();
+    let office = office.expose();
     let r = api
         .send(
             Method::POST,
@@ -1700,13 +1780,8 @@ fn assert_page(r: &Res, status: StatusCode, heading: &str, what: &str) {
 async fn every_error_is_a_problem_for_the_api_and_a_page_for_browsers(b: Backend) {
     let api = Api::new(b, "lifeplan").await;
     let html = [("accept", "text/html,application/xhtml+xml")];
-    let office = api
-        .t
-        .app
-        .create_office_token(&jikimi_core::Actor::Cli, "privacy-officer")
-        .await
-        .unwrap();
-    let office = office.expose();
+    let office = officer_token(&api).await;
+    let office = office.as_str();
     // The office API: a path that is not a UUID, a query that does not parse or is unknown.
     let r = api
         .send(
@@ -2085,13 +2160,7 @@ async fn every_answer_is_documented_for_its_operation(b: Backend) {
         .call(Method::GET, "/api/openapi.json", None, &[])
         .await
         .body;
-    let office = api
-        .t
-        .app
-        .create_office_token(&jikimi_core::Actor::Cli, "privacy-officer")
-        .await
-        .unwrap();
-    let office = format!("Bearer {}", office.expose());
+    let office = format!("Bearer {}", officer_token(&api).await);
     let mut checked = 0;
     for (path, ops) in doc["paths"].as_object().unwrap() {
         for (method, op) in ops.as_object().unwrap() {

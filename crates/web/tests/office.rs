@@ -18,6 +18,7 @@ use support::steps::{click, fill, wait_path};
 jikimi_testkit::backend_tests!(
     a_staff_member_enrols_logs_in_with_two_factors_and_is_logged_out_when_idle,
     each_role_opens_only_its_pages_and_the_seed_console_warns_about_rrns,
+    the_console_opens_only_from_the_allowed_addresses,
 );
 
 const PASSWORD: &str = "Kestrel-Orbit-2026";
@@ -264,4 +265,71 @@ async fn each_role_opens_only_its_pages_and_the_seed_console_warns_about_rrns(b:
         Ok(())
     })
     .await;
+}
+
+/// R-ACC-06: with `--office-allow`, the console and the office API answer only those addresses;
+/// member pages are not affected. The browser connects from 127.0.0.1.
+async fn the_console_opens_only_from_the_allowed_addresses(b: Backend) {
+    support::run_with_office_allow("office_outside", b, &["10.0.0.0/8"], async |s| {
+        let secret = enrolled(s, "kim.officer", Role::Officer).await;
+        s.goto("/office/login").await?;
+        ensure!(heading(s).await? == "이 주소에서는 직원 화면을 열 수 없습니다");
+        ensure!(
+            s.client()
+                .find_all(Locator::Css("#password"))
+                .await?
+                .is_empty(),
+            "no login form"
+        );
+        s.check_page("outside").await?;
+        // Not by posting the form either, nor through the office API.
+        let body = format!(
+            "name=kim.officer&password={PASSWORD}&code={}",
+            next_code(s, &secret)
+        );
+        let status = raw_status(s, "POST", "/office/login", &body).await?;
+        ensure!(status == 403, "the login POST: {status}");
+        ensure!(
+            !s.site
+                .app
+                .store()
+                .audit_rows(0, 1000)
+                .await?
+                .iter()
+                .any(|r| r.action == "staff.login"),
+            "no login was even tried"
+        );
+        let status = raw_status(s, "GET", "/api/v1/office/destructions", "").await?;
+        ensure!(status == 403, "the office API: {status}");
+        // Member pages are not affected.
+        s.goto("/login").await?;
+        ensure!(heading(s).await? == "로그인");
+        Ok(())
+    })
+    .await;
+}
+
+/// The status of one plain HTTP/1.1 request to the test server (from 127.0.0.1, like the
+/// browser), a form body if any.
+async fn raw_status(
+    s: &support::Session,
+    method: &str,
+    path: &str,
+    body: &str,
+) -> anyhow::Result<u16> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = s.base_url.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await?;
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await?;
+    let text = String::from_utf8_lossy(&answer);
+    text.split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .with_context(|| format!("no status line in {:?}", text.lines().next()))
 }

@@ -39,3 +39,6 @@ CREATE TABLE staff_sessions (
     expires_at    TEXT NOT NULL
 );
 CREATE INDEX staff_sessions_name ON staff_sessions (name);
+-- Office API tokens belong to a staff account, carry its role (read from the account on every
+-- call) and expire; a token without an expiry (made before this migration) opens nothing.
+ALTER TABLE office_tokens ADD COLUMN expires_at TEXT;

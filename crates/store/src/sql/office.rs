@@ -12,17 +12,25 @@ use crate::{
 /// Privacy-office tokens (part of [`Store`](crate::Store)).
 #[async_trait]
 pub trait OfficeStore: Send + Sync {
-    /// Sets the token of a staff account (a new account, or a new token replacing the old one),
-    /// with its audit entry.
+    /// Sets the office API token of a staff account that is in force (a new token replacing the
+    /// old one), good until `expires_at`, with its audit entry; `false` (nothing written) if
+    /// there is no such account.
     async fn set_office_token(
         &self,
         name: &str,
         token_hash: &[u8],
         at: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
         audit: Vec<AuditEntry>,
-    ) -> Result<()>;
-    /// The staff account a token belongs to, unless revoked.
-    async fn office_account(&self, token_hash: &[u8]) -> Result<Option<String>>;
+    ) -> Result<bool>;
+    /// The staff account a token belongs to, the account's role now, and the token's creation
+    /// and expiry: `None` if the token is
+    /// unknown, revoked or expired at `now`, or the account revoked.
+    async fn office_account(
+        &self,
+        token_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Option<(String, String, DateTime<Utc>, DateTime<Utc>)>>;
     /// Revokes an account's token; returns whether there was one in force.
     async fn revoke_office_token(
         &self,
@@ -126,31 +134,48 @@ macro_rules! office_sql {
                 name: &str,
                 token_hash: &[u8],
                 at: chrono::DateTime<chrono::Utc>,
+                expires_at: chrono::DateTime<chrono::Utc>,
                 audit: Vec<$crate::AuditEntry>,
-            ) -> $crate::Result<()> {
+            ) -> $crate::Result<bool> {
                 let mut conn = self.write.acquire().await?;
                 let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
-                sqlx::query(
-                    "INSERT INTO office_tokens (name, token_hash, created_at, revoked_at)
-                     VALUES ($1, $2, $3, NULL)
+                let done = sqlx::query(
+                    "INSERT INTO office_tokens (name, token_hash, created_at, revoked_at, expires_at)
+                     SELECT $1, $2, $3, NULL, $4
+                     WHERE EXISTS (SELECT 1 FROM staff WHERE name = $1 AND disabled_at IS NULL)
                      ON CONFLICT (name) DO UPDATE SET token_hash = excluded.token_hash,
-                         created_at = excluded.created_at, revoked_at = NULL",
+                         created_at = excluded.created_at, revoked_at = NULL,
+                         expires_at = excluded.expires_at",
                 )
                 .bind(name)
                 .bind(token_hash)
                 .bind(at)
+                .bind(expires_at)
                 .execute(&mut *tx)
-                .await?;
+                .await?
+                .rows_affected();
+                if done != 1 {
+                    return Ok(false);
+                }
                 append_audit_tx(&mut tx, self.linker.as_ref(), &audit).await?;
                 tx.commit().await?;
-                Ok(())
+                Ok(true)
             }
 
-            async fn office_account(&self, token_hash: &[u8]) -> $crate::Result<Option<String>> {
-                Ok(sqlx::query_scalar(
-                    "SELECT name FROM office_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+            async fn office_account(
+                &self,
+                token_hash: &[u8],
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::Result<
+                Option<(String, String, chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)>,
+            > {
+                Ok(sqlx::query_as(
+                    "SELECT t.name, s.role, t.created_at, t.expires_at FROM office_tokens t JOIN staff s ON s.name = t.name
+                     WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2
+                       AND s.disabled_at IS NULL",
                 )
                 .bind(token_hash)
+                .bind(now)
                 .fetch_optional(&self.read)
                 .await?)
             }
@@ -441,6 +466,13 @@ macro_rules! office_sql {
                         .bind(name)
                         .execute(&mut *tx)
                         .await?;
+                    sqlx::query(
+                        "UPDATE office_tokens SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL",
+                    )
+                    .bind(name)
+                    .bind(grant.at)
+                    .execute(&mut *tx)
+                    .await?;
                     sqlx::query("DELETE FROM staff_recovery_codes WHERE name = $1")
                         .bind(name)
                         .execute(&mut *tx)

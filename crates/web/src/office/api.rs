@@ -1,13 +1,16 @@
 //! The privacy office's API (`/api/v1/office`): the destruction report, the retention store's
-//! records (without content), legal holds, and the purge. Authenticated by an office token
-//! (`jikimi office token create NAME`); every call is written to the audit chain with the staff
-//! account, its address and what was done (the safeguards standard's access log).
+//! records (without content), legal holds, and the purge. Authenticated by an office token of a
+//! staff account (`jikimi office token NAME`), which expires and carries the account's role:
+//! each call needs its power (least privilege, R-ACC-01). Every call is written to the audit
+//! chain with the staff account, its address and what was done (the safeguards standard's access
+//! log).
 
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use chrono::NaiveDate;
+use jikimi_core::staff::{Power, StaffSession};
 use jikimi_core::{Actor, ClassPurge, PurgeReport};
 use jikimi_core::{DestructionRecord, RetainedMeta};
 use serde::{Deserialize, Serialize};
@@ -18,7 +21,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, ReqLang, bearer_token, lang_of};
-use crate::problem::doc::{Conflict, NotFound, Unprocessable};
+use crate::problem::doc::{Conflict, Forbidden, NotFound, Unprocessable};
 use crate::problem::{ApiError, OrProblem};
 
 /// The privacy office's routes, each with its OpenAPI operation (one list).
@@ -34,6 +37,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[derive(Debug, Clone)]
 pub struct Office {
     pub actor: Actor,
+    pub staff: StaffSession,
     pub origin: Option<String>,
 }
 
@@ -45,21 +49,38 @@ impl FromRequestParts<AppState> for Office {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let lang = lang_of(parts);
+        if !crate::office::page::office_allowed(parts, state) {
+            return Err(ApiError::forbidden(
+                lang,
+                "office_address",
+                "이 주소에서는 개인정보 보호 업무 API를 쓸 수 없습니다",
+                "The privacy office's API does not answer this address",
+            ));
+        }
         let token = bearer_token(parts).ok_or_else(|| ApiError::unauthorized(lang))?;
-        let actor = state
+        let staff = state
             .app
-            .office_actor(token)
+            .office_staff(token)
             .await
             .or_problem(lang)?
             .ok_or_else(|| ApiError::unauthorized(lang))?;
         let origin = crate::client::ClientAddr::of(parts, &state.trusted_proxies)
             .0
             .map(|ip| ip.to_string());
-        Ok(Self { actor, origin })
+        Ok(Self {
+            actor: staff.actor(),
+            staff,
+            origin,
+        })
     }
 }
 
 impl Office {
+    /// Refuses (403 `role`) what the account's role may not do.
+    fn require(&self, power: Power, lang: jikimi_policy::Lang) -> Result<(), ApiError> {
+        self.staff.require(power).or_problem(lang)
+    }
+
     async fn log(
         &self,
         s: &AppState,
@@ -78,12 +99,13 @@ impl Office {
 /// No personal data.
 #[utoipa::path(get, path = "/api/v1/office/destructions", tag = "office",
     security(("bearer" = [])),
-    responses((status = 200, body = [DestructionView])))]
+    responses((status = 200, body = [DestructionView]), (status = 403, response = Forbidden)))]
 pub async fn destructions(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,
     office: Office,
 ) -> Result<Json<Vec<DestructionView>>, ApiError> {
+    office.require(Power::Destructions, lang)?;
     office
         .log(
             &s,
@@ -171,13 +193,14 @@ impl From<RetainedMeta> for RetainedMetaView {
 /// The retention store's records without their content, oldest expiry first.
 #[utoipa::path(get, path = "/api/v1/office/retained", tag = "office", params(RetainedQuery),
     security(("bearer" = [])),
-    responses((status = 200, body = [RetainedMetaView]), (status = 422, response = Unprocessable)))]
+    responses((status = 200, body = [RetainedMetaView]), (status = 403, response = Forbidden), (status = 422, response = Unprocessable)))]
 pub async fn retained(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,
     office: Office,
     ApiQuery(q): ApiQuery<RetainedQuery>,
 ) -> Result<Json<Vec<RetainedMetaView>>, ApiError> {
+    office.require(Power::Destructions, lang)?;
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::fields(
@@ -214,7 +237,7 @@ pub struct HoldBody {
 #[utoipa::path(put, path = "/api/v1/office/retained/{id}/hold", tag = "office", request_body = HoldBody,
     params(("id" = Uuid, Path, description = "The retained record")),
     security(("bearer" = [])),
-    responses((status = 204, description = "The record is on hold"), (status = 404, response = NotFound),
+    responses((status = 204, description = "The record is on hold"), (status = 403, response = Forbidden), (status = 404, response = NotFound),
         (status = 422, response = Unprocessable)))]
 pub async fn hold(
     State(s): State<AppState>,
@@ -223,6 +246,7 @@ pub async fn hold(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(b): ApiJson<HoldBody>,
 ) -> Result<StatusCode, ApiError> {
+    office.require(Power::Holds, lang)?;
     s.app
         .hold_retained(&office.actor, id, &b.reason)
         .await
@@ -234,7 +258,7 @@ pub async fn hold(
 #[utoipa::path(delete, path = "/api/v1/office/retained/{id}/hold", tag = "office",
     params(("id" = Uuid, Path, description = "The retained record")),
     security(("bearer" = [])),
-    responses((status = 204, description = "The hold is lifted"), (status = 404, response = NotFound),
+    responses((status = 204, description = "The hold is lifted"), (status = 403, response = Forbidden), (status = 404, response = NotFound),
         (status = 409, response = Conflict)))]
 pub async fn release(
     State(s): State<AppState>,
@@ -242,6 +266,7 @@ pub async fn release(
     office: Office,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
+    office.require(Power::Holds, lang)?;
     s.app
         .release_retained(&office.actor, id)
         .await
@@ -307,13 +332,14 @@ impl From<PurgeReport> for PurgeView {
 /// itself; this is for an officer who needs it now.
 #[utoipa::path(post, path = "/api/v1/office/purge", tag = "office", request_body = PurgeBody,
     security(("bearer" = [])),
-    responses((status = 200, body = PurgeView)))]
+    responses((status = 200, body = PurgeView), (status = 403, response = Forbidden)))]
 pub async fn purge(
     State(s): State<AppState>,
     ReqLang(lang): ReqLang,
     office: Office,
     ApiJson(b): ApiJson<PurgeBody>,
 ) -> Result<Json<PurgeView>, ApiError> {
+    office.require(Power::Purge, lang)?;
     office
         .log(
             &s,

@@ -38,6 +38,9 @@ impl FromRequestParts<AppState> for OfficeVisit {
 
     async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Response> {
         let v = Visit::from_request_parts(parts, s).await?;
+        if !office_allowed(parts, s) {
+            return Err(outside(v, s));
+        }
         let token = v
             .jar
             .get(s.cookie(OFFICE_COOKIE))
@@ -93,6 +96,32 @@ impl OfficeVisit {
             None => Err(self.v.redirect("/office/login")),
         }
     }
+}
+
+/// Whether the office answers this request's client (`serve --office-allow`, R-ACC-06). With a
+/// list, a client whose address is unknown is outside it.
+pub(crate) fn office_allowed(parts: &Parts, s: &AppState) -> bool {
+    s.office_allow.is_empty()
+        || ClientAddr::of(parts, &s.trusted_proxies)
+            .0
+            .is_some_and(|ip| s.office_allow.contains(&ip))
+}
+
+/// The console's answer outside the allowed addresses: 403, saying why, nothing else.
+fn outside(v: Visit, s: &AppState) -> Response {
+    let ov = OfficeVisit {
+        v,
+        staff: None,
+        ended: false,
+    };
+    let t = T(ov.v.lang);
+    let page = OfficeMessagePage {
+        c: ov.chrome(s),
+        heading: t.s("office_outside_title").to_owned(),
+        paragraphs: vec![t.s("office_outside_body").to_owned()],
+        link: ("/", t.s("office_site_home")),
+    };
+    with_status(ov.v.render(page), StatusCode::FORBIDDEN)
 }
 
 fn office_cookie(s: &AppState, token: &str) -> Cookie<'static> {
@@ -283,6 +312,7 @@ fn used_link(ov: OfficeVisit, s: &AppState) -> Response {
         c: ov.chrome(s),
         heading: t.s("office_enrol_gone_title").to_owned(),
         paragraphs: vec![t.s("office_enrol_gone_body").to_owned()],
+        link: ("/office/login", t.s("office_login")),
     };
     with_status(ov.v.render(page), StatusCode::NOT_FOUND)
 }
@@ -293,6 +323,8 @@ pub(crate) struct OfficeMessagePage {
     pub(crate) c: OfficeChrome,
     pub(crate) heading: String,
     pub(crate) paragraphs: Vec<String>,
+    /// Where to go from here: (href, label).
+    pub(crate) link: (&'static str, &'static str),
 }
 
 pub(crate) async fn enrol_page(
@@ -561,6 +593,7 @@ fn forbidden(ov: OfficeVisit, s: &AppState) -> Response {
         c: ov.chrome(s),
         heading: t.s("office_forbidden_title").to_owned(),
         paragraphs: vec![t.s("office_forbidden_body").to_owned()],
+        link: ("/office", t.s("office_home")),
     };
     with_status(ov.v.render(page), StatusCode::FORBIDDEN)
 }

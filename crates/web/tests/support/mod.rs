@@ -83,6 +83,17 @@ pub async fn run_with(
     run_with_timeout(test, profile, backend, TEST_TIMEOUT, body).await;
 }
 
+/// [`run`] with the privacy office answering only `office_allow` (`serve --office-allow`); the
+/// server then sees each connection's peer address (the browser's is 127.0.0.1).
+pub async fn run_with_office_allow(
+    test: &str,
+    backend: Backend,
+    office_allow: &[&str],
+    body: impl AsyncFnOnce(&Session) -> anyhow::Result<()>,
+) {
+    run_inner(test, "lifeplan", backend, TEST_TIMEOUT, office_allow, body).await;
+}
+
 /// [`run_with`] with a longer bound than [`TEST_TIMEOUT`], for a test that walks many pages.
 pub async fn run_with_timeout(
     test: &str,
@@ -91,13 +102,24 @@ pub async fn run_with_timeout(
     timeout: Duration,
     body: impl AsyncFnOnce(&Session) -> anyhow::Result<()>,
 ) {
+    run_inner(test, profile, backend, timeout, &[], body).await;
+}
+
+async fn run_inner(
+    test: &str,
+    profile: &str,
+    backend: Backend,
+    timeout: Duration,
+    office_allow: &[&str],
+    body: impl AsyncFnOnce(&Session) -> anyhow::Result<()>,
+) {
     // Screenshots of the two halves go to different files.
     let named = match backend {
         Backend::Sqlite => test.to_owned(),
         Backend::Postgres => format!("{test}-pg"),
     };
     let test = named.as_str();
-    let session = Session::start(test, profile, backend)
+    let session = Session::start(test, profile, backend, office_allow)
         .await
         .unwrap_or_else(|e| panic!("{test}: browser session did not start: {e:#}"));
     let body = CatchUnwind(Box::pin(body(&session)));
@@ -172,12 +194,17 @@ pub struct Session {
 
 impl Session {
     /// A fresh installation of `profile` served on 127.0.0.1:0, and a fresh Chromium.
-    pub async fn start(test: &str, profile: &str, backend: Backend) -> anyhow::Result<Self> {
+    pub async fn start(
+        test: &str,
+        profile: &str,
+        backend: Backend,
+        office_allow: &[&str],
+    ) -> anyhow::Result<Self> {
         let chromium = tool("JIKIMI_CHROMIUM", CHROMIUM, "chromium")?;
         let chromedriver = tool("JIKIMI_CHROMEDRIVER", CHROMEDRIVER, "chromium-driver")?;
 
         let site = TestApp::on(backend, profile).await;
-        let server = Server::start(&site).await?;
+        let server = Server::start(&site, office_allow).await?;
         let base_url = format!("http://{}", server.addr);
 
         let profile_dir = tempfile::Builder::new()
@@ -780,14 +807,27 @@ struct Server {
 }
 
 impl Server {
-    async fn start(site: &TestApp) -> anyhow::Result<Self> {
+    async fn start(site: &TestApp, office_allow: &[&str]) -> anyhow::Result<Self> {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .context("binding the test server")?;
         let addr = listener.local_addr()?;
         let cookies = std::sync::Arc::new(std::sync::Mutex::new(std::collections::BTreeSet::new()));
         let seen = cookies.clone();
-        let router = jikimi_web::router(site.app.clone()).layer(axum::middleware::map_response(
+        let router = if office_allow.is_empty() {
+            jikimi_web::router(site.app.clone())
+        } else {
+            jikimi_web::router_with(jikimi_web::AppState {
+                app: site.app.clone(),
+                secure_cookies: false,
+                trusted_proxies: jikimi_web::client::TrustedProxies::default(),
+                body_timeout: jikimi_web::serve::DEFAULT_HEADER_TIMEOUT,
+                office_allow: jikimi_web::client::TrustedProxies::parse(office_allow)
+                    .map_err(anyhow::Error::msg)?,
+            })
+        };
+        let with_peer = !office_allow.is_empty();
+        let router = router.layer(axum::middleware::map_response(
             move |res: axum::response::Response| {
                 let seen = seen.clone();
                 async move {
@@ -805,7 +845,16 @@ impl Server {
             },
         ));
         let task = tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, router).await {
+            let served = if with_peer {
+                axum::serve(
+                    listener,
+                    router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+                )
+                .await
+            } else {
+                axum::serve(listener, router).await
+            };
+            if let Err(e) = served {
                 eprintln!("test server stopped: {e}");
             }
         });
