@@ -212,6 +212,25 @@ capabilities! {
          "jikimi/tests/transport.rs::tls_serves_https_with_hsts_and_host_cookies",
          "jikimi/tests/transport.rs::old_versions_and_weak_suites_are_refused"];
 
+    /// Staff accounts with roles, each with only the powers its work needs (issue 13).
+    StaffLeastPrivilege = "staff_least_privilege", Code,
+        "staff accounts with roles (officer, manager, handler, auditor), each with only the powers its work needs, changed and revoked with a record of who and when",
+        ["core/tests/staff.rs::roles_give_only_their_powers_and_changes_take_effect_at_once",
+         "core/tests/staff.rs::every_grant_change_and_revocation_is_recorded_with_who_and_when",
+         "web/tests/office.rs::each_role_opens_only_its_pages_and_the_seed_console_warns_about_rrns",
+         "web/tests/api.rs::the_privacy_office_sees_destructions_and_holds_records"];
+    /// Staff log in with a password and a TOTP authenticator (issue 13).
+    Staff2fa = "staff_2fa", Code,
+        "staff log in to the office with a password and a code from a TOTP authenticator (or a one-time recovery code)",
+        ["core/tests/staff.rs::a_staff_member_enrols_with_an_authenticator_and_logs_in_with_both_factors",
+         "core/tests/staff.rs::a_code_is_taken_once_and_a_recovery_code_once",
+         "web/tests/office.rs::a_staff_member_enrols_logs_in_with_two_factors_and_is_logged_out_when_idle"];
+    /// Staff sessions end when idle (issue 13).
+    StaffIdleLogout = "staff_idle_logout", Code,
+        "a staff session ends after 15 minutes without use, and 8 hours after login",
+        ["core/tests/staff.rs::staff_sessions_end_when_idle_and_at_their_absolute_limit",
+         "web/tests/office.rs::a_staff_member_enrols_logs_in_with_two_factors_and_is_logged_out_when_idle"];
+
     // ----- kept by people: present only if the policy file declares them ----------------
     /// The operator never buys or gathers personal data elsewhere.
     NoOutsideSources = "no_outside_sources", Organisational,
@@ -308,15 +327,6 @@ capabilities! {
     /// "(광고)" marker and free opt-out (issue 17).
     AdLabelling = "ad_labelling", Code,
         "every advertisement marked (광고) with a free opt-out", [];
-    /// Staff least privilege (issue 13).
-    StaffLeastPrivilege = "staff_least_privilege", Code,
-        "staff accounts with only the powers their work needs", [];
-    /// Staff two-factor login (issue 13).
-    Staff2fa = "staff_2fa", Code,
-        "staff log in with two factors", [];
-    /// Staff idle logout (issue 13).
-    StaffIdleLogout = "staff_idle_logout", Code,
-        "staff sessions end when idle", [];
     /// Monthly access-log review (issue 13).
     AccessLogReview = "access_log_review", Code,
         "the access log reviewed every month, with a record of the review", [];
@@ -385,6 +395,9 @@ const BUILT: &[Capability] = &[
     Capability::AccessLog,
     Capability::LoginFailureLimit,
     Capability::RateLimits,
+    Capability::StaffLeastPrivilege,
+    Capability::Staff2fa,
+    Capability::StaffIdleLogout,
 ];
 
 /// A set of capabilities.
