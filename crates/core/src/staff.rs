@@ -613,6 +613,15 @@ impl Jikimi {
         let name = name.trim().to_lowercase();
         let now = self.clock().now();
         let s = self.settings().clone();
+        // The same per-client limit on login attempts as members' (a client trying many names).
+        if let Some(ip) = client {
+            self.limit(
+                crate::limits::Action::Login,
+                crate::limits::Scope::Client(ip),
+                s.limits.login_per_client,
+            )
+            .await?;
+        }
         let lock = self
             .limit_key(
                 "login-lock",

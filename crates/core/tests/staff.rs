@@ -16,6 +16,7 @@ jikimi_testkit::backend_tests!(
     staff_sessions_end_when_idle_and_at_their_absolute_limit,
     roles_give_only_their_powers_and_changes_take_effect_at_once,
     every_grant_change_and_revocation_is_recorded_with_who_and_when,
+    one_client_trying_many_staff_names_is_limited,
 );
 
 const PASSWORD: &str = "Kestrel-Orbit-2026";
@@ -468,4 +469,43 @@ async fn every_grant_change_and_revocation_is_recorded_with_who_and_when(b: Back
             .await,
         Err(CoreError::NotFound(_))
     ));
+}
+
+/// Password spraying against the office: the members' per-client limit on logins (60 in ten
+/// minutes, whatever the name) holds for staff logins too; other clients are not affected.
+async fn one_client_trying_many_staff_names_is_limited(b: Backend) {
+    let t = TestApp::on(b, "lifeplan").await;
+    let (secret, _) = enrolled(&t, "kim.officer", Role::Officer).await;
+    let sprayer = Some("198.51.100.66".parse().unwrap());
+    for i in 0..60 {
+        let r = t
+            .app
+            .staff_login(sprayer, &format!("guess{i}"), &pw(PASSWORD), "123456")
+            .await;
+        assert!(matches!(r, Err(CoreError::BadCredentials)), "{i}: {r:?}");
+    }
+    let code = next_code(&t, &secret);
+    let r = t
+        .app
+        .staff_login(sprayer, "kim.officer", &pw(PASSWORD), &code)
+        .await;
+    assert!(
+        matches!(
+            r,
+            Err(CoreError::RateLimited {
+                action: jikimi_core::Action::Login,
+                ..
+            })
+        ),
+        "{r:?}"
+    );
+    t.app
+        .staff_login(
+            Some("203.0.113.9".parse().unwrap()),
+            "kim.officer",
+            &pw(PASSWORD),
+            &code,
+        )
+        .await
+        .unwrap();
 }

@@ -216,20 +216,41 @@ pub(crate) async fn office_login_submit(
         }
         Err(CoreError::TooManyAttempts { retry_after }) => {
             let minutes = ((retry_after + 59) / 60).to_string();
-            let t = T(ov.v.lang);
-            let page = OfficeLoginPage {
-                c: ov.chrome(&s),
-                name: form.get("name").to_owned(),
-                error: Some(t.s("office_login_locked").replace("{n}", &minutes)),
-                notice: None,
-            };
-            with_retry_after(
-                with_status(ov.v.render(page), StatusCode::TOO_MANY_REQUESTS),
-                retry_after,
-            )
+            let error = T(ov.v.lang)
+                .s("office_login_locked")
+                .replace("{n}", &minutes);
+            login_refused(ov, &s, form.get("name"), error, retry_after)
+        }
+        Err(CoreError::RateLimited {
+            action,
+            retry_after,
+        }) => {
+            let error = crate::i18n::limited(ov.v.lang, action, retry_after);
+            login_refused(ov, &s, form.get("name"), error, retry_after)
         }
         Err(e) => error_page(e),
     }
+}
+
+/// A login refused by a limit: the login form again, at once, with status 429, the reason and
+/// how long to wait, and `Retry-After`.
+fn login_refused(
+    ov: OfficeVisit,
+    s: &AppState,
+    name: &str,
+    error: String,
+    retry_after: i64,
+) -> Response {
+    let page = OfficeLoginPage {
+        c: ov.chrome(s),
+        name: name.to_owned(),
+        error: Some(error),
+        notice: None,
+    };
+    with_retry_after(
+        with_status(ov.v.render(page), StatusCode::TOO_MANY_REQUESTS),
+        retry_after,
+    )
 }
 
 pub(crate) async fn office_logout(
