@@ -540,6 +540,7 @@ fn text(key: &str) -> (&'static str, &'static str) {
         "office_state_revoked" => ("권한 말소", "Revoked"),
         "office_change" => ("변경", "Change"),
         "office_change_role_button" => ("역할 변경", "Change role"),
+        "office_reset_button" => ("재등록 링크", "Re-enrol"),
         "office_revoke_button" => ("권한 말소", "Revoke"),
         "office_staff_add" => ("직원 계정 추가", "Add a staff account"),
         "office_staff_add_button" => (

@@ -185,6 +185,13 @@ async fn a_staff_member_enrols_logs_in_with_two_factors_and_is_logged_out_when_i
             "who granted: {grants:?}"
         );
         s.check_page("staff").await?;
+        // Lost phone: the officer sends the handler back to enrolment with a new link.
+        click(s, "#reset-park\\.handler").await?;
+        let again = s.text_of("#enrol-link").await?;
+        ensure!(
+            again.contains("/office/enrol/jke_") && again != link,
+            "a new link: {again:?}"
+        );
         // A taken name is named as such.
         fill(s, "#new-name", "park.handler").await?;
         click(s, "#do-add").await?;

@@ -607,6 +607,16 @@ async fn staff_page_for(
     ov.v.render(page)
 }
 
+/// The enrolment link of a token on the site's address (the policy's website), as the command
+/// line prints it.
+fn enrol_link(s: &AppState, token: &Revealed) -> String {
+    format!(
+        "{}/office/enrol/{}",
+        s.app.policy().operator.website.trim_end_matches('/'),
+        token.expose()
+    )
+}
+
 /// The console's answer to a role that may not open a page: 403 with the reason.
 fn forbidden(ov: OfficeVisit, s: &AppState) -> Response {
     let t = T(ov.v.lang);
@@ -656,12 +666,7 @@ pub(crate) async fn staff_add(
     };
     match s.app.add_staff(&st.actor(), form.get("name"), role).await {
         Ok(token) => {
-            let base = s.app.policy().operator.website.clone();
-            let link = format!(
-                "{}/office/enrol/{}",
-                base.trim_end_matches('/'),
-                token.expose()
-            );
+            let link = enrol_link(&s, &token);
             let mut ov = ov;
             ov.v.jar = ov.v.jar.remove(removal(&s, FORM_COOKIE));
             staff_page_for(&s, ov, &st, Some(link)).await
@@ -688,6 +693,25 @@ pub(crate) async fn staff_change(
         return csrf_failed(ov.v, &s, "/office/staff", &form).await;
     }
     let actor = st.actor();
+    if what == "reset" {
+        return match s.app.reset_staff(&actor, &name).await {
+            Ok(token) => {
+                let link = enrol_link(&s, &token);
+                staff_page_for(&s, ov, &st, Some(link)).await
+            }
+            Err(CoreError::Forbidden(_)) => forbidden(ov, &s),
+            Err(CoreError::Conflict(_)) => {
+                let t = (T(Lang::Ko), T(Lang::En));
+                let (ko, en) = (
+                    t.0.s("office_not_own_account"),
+                    t.1.s("office_not_own_account"),
+                );
+                ov.v.notice_to(&s, "/office/staff", ko, en).await
+            }
+            Err(CoreError::NotFound(_)) => not_found_page(&s, ov.v.lang),
+            Err(e) => error_page(e),
+        };
+    }
     let (done, ko, en) = match what.as_str() {
         "role" => match Role::parse(form.get("role")) {
             Some(role) => (
