@@ -55,6 +55,19 @@ pub enum Power {
     AccessReview,
 }
 
+impl Power {
+    pub const ALL: [Power; 8] = [
+        Power::ManageStaff,
+        Power::AllRequests,
+        Power::AssignedRequests,
+        Power::MemberData,
+        Power::Holds,
+        Power::Purge,
+        Power::Destructions,
+        Power::AccessReview,
+    ];
+}
+
 impl Role {
     pub const ALL: [Role; 4] = [Role::Officer, Role::Manager, Role::Handler, Role::Auditor];
 
@@ -803,17 +816,7 @@ mod tests {
     #[test]
     fn roles_have_only_their_powers() {
         use Power::*;
-        let all = [
-            ManageStaff,
-            AllRequests,
-            AssignedRequests,
-            MemberData,
-            Holds,
-            Purge,
-            Destructions,
-            AccessReview,
-        ];
-        assert!(all.iter().all(|p| Role::Officer.can(*p)));
+        assert!(Power::ALL.iter().all(|p| Role::Officer.can(*p)));
         assert!(!Role::Manager.can(ManageStaff) && !Role::Manager.can(Purge));
         assert!(Role::Manager.can(Holds) && Role::Manager.can(AllRequests));
         assert!(!Role::Handler.can(ManageStaff) && !Role::Handler.can(AllRequests));

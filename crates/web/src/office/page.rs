@@ -114,14 +114,14 @@ fn outside(v: Visit, s: &AppState) -> Response {
         staff: None,
         ended: false,
     };
-    let t = T(ov.v.lang);
-    let page = OfficeMessagePage {
-        c: ov.chrome(s),
-        heading: t.s("office_outside_title").to_owned(),
-        paragraphs: vec![t.s("office_outside_body").to_owned()],
-        link: ("/", t.s("office_site_home")),
-    };
-    with_status(ov.v.render(page), StatusCode::FORBIDDEN)
+    let texts = ["office_outside_title", "office_outside_body"];
+    office_message(
+        ov,
+        s,
+        StatusCode::FORBIDDEN,
+        texts,
+        ("/", "office_site_home"),
+    )
 }
 
 fn office_cookie(s: &AppState, token: &str) -> Cookie<'static> {
@@ -327,15 +327,34 @@ fn grouped(secret: &str) -> String {
         .join(" ")
 }
 
-fn used_link(ov: OfficeVisit, s: &AppState) -> Response {
+/// A console page that only says something (texts by key), with where to go from here, answered
+/// with `status`.
+fn office_message(
+    ov: OfficeVisit,
+    s: &AppState,
+    status: StatusCode,
+    [title, body]: [&str; 2],
+    (href, label): (&'static str, &str),
+) -> Response {
     let t = T(ov.v.lang);
     let page = OfficeMessagePage {
         c: ov.chrome(s),
-        heading: t.s("office_enrol_gone_title").to_owned(),
-        paragraphs: vec![t.s("office_enrol_gone_body").to_owned()],
-        link: ("/office/login", t.s("office_login")),
+        heading: t.s(title).to_owned(),
+        paragraphs: vec![t.s(body).to_owned()],
+        link: (href, t.s(label)),
     };
-    with_status(ov.v.render(page), StatusCode::NOT_FOUND)
+    with_status(ov.v.render(page), status)
+}
+
+fn used_link(ov: OfficeVisit, s: &AppState) -> Response {
+    let texts = ["office_enrol_gone_title", "office_enrol_gone_body"];
+    office_message(
+        ov,
+        s,
+        StatusCode::NOT_FOUND,
+        texts,
+        ("/office/login", "office_login"),
+    )
 }
 
 #[derive(Template)]
@@ -472,17 +491,6 @@ fn power_key(p: Power) -> &'static str {
     }
 }
 
-const POWERS: [Power; 8] = [
-    Power::ManageStaff,
-    Power::AllRequests,
-    Power::AssignedRequests,
-    Power::MemberData,
-    Power::Holds,
-    Power::Purge,
-    Power::Destructions,
-    Power::AccessReview,
-];
-
 pub(crate) async fn office_home(State(s): State<AppState>, ov: OfficeVisit) -> Response {
     let (ov, st) = match ov.signed(&s).await {
         Ok(x) => x,
@@ -493,7 +501,7 @@ pub(crate) async fn office_home(State(s): State<AppState>, ov: OfficeVisit) -> R
         c: ov.chrome(&s),
         name: st.name.clone(),
         role: st.role.label(ov.v.lang).to_owned(),
-        powers: POWERS
+        powers: Power::ALL
             .into_iter()
             .filter(|p| st.role.can(*p))
             .map(|p| t.s(power_key(p)))
@@ -619,14 +627,14 @@ fn enrol_link(s: &AppState, token: &Revealed) -> String {
 
 /// The console's answer to a role that may not open a page: 403 with the reason.
 fn forbidden(ov: OfficeVisit, s: &AppState) -> Response {
-    let t = T(ov.v.lang);
-    let page = OfficeMessagePage {
-        c: ov.chrome(s),
-        heading: t.s("office_forbidden_title").to_owned(),
-        paragraphs: vec![t.s("office_forbidden_body").to_owned()],
-        link: ("/office", t.s("office_home")),
-    };
-    with_status(ov.v.render(page), StatusCode::FORBIDDEN)
+    let texts = ["office_forbidden_title", "office_forbidden_body"];
+    office_message(
+        ov,
+        s,
+        StatusCode::FORBIDDEN,
+        texts,
+        ("/office", "office_home"),
+    )
 }
 
 pub(crate) async fn staff_page(State(s): State<AppState>, ov: OfficeVisit) -> Response {
