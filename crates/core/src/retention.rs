@@ -161,6 +161,7 @@ impl Jikimi {
         dry_run: bool,
         progress: &(dyn Fn(u64, u64) + Send + Sync),
     ) -> Result<PurgeReport> {
+        self.staff_may(actor, crate::staff::Power::Purge).await?;
         let now = self.clock().now();
         let today = self.clock().today_kst();
         let run_id = Uuid::new_v4();
@@ -421,12 +422,13 @@ impl Jikimi {
     /// Places a legal hold on a retained record: it is not purged until released. The record
     /// moves under a key of its own, so its bucket can still be destroyed whole. Audited.
     pub async fn hold_retained(&self, actor: &Actor, id: Uuid, reason: &str) -> Result<()> {
+        self.staff_may(actor, crate::staff::Power::Holds).await?;
         let reason = reason.trim();
         if reason.is_empty() {
             return Err(CoreError::field(
                 "reason",
                 "hold.reason_required",
-                "보류 사유를 적어 주세요",
+                "보존 조치의 사유를 적어 주세요",
                 "a legal hold needs a reason",
             ));
         }
@@ -465,6 +467,7 @@ impl Jikimi {
 
     /// Lifts a legal hold: the next purge destroys the record if it has expired. Audited.
     pub async fn release_retained(&self, actor: &Actor, id: Uuid) -> Result<()> {
+        self.staff_may(actor, crate::staff::Power::Holds).await?;
         let now = self.clock().now();
         let Some(meta) = self.store().retained_meta_by_id(id).await? else {
             return Err(CoreError::NotFound("retained record"));

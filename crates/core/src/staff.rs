@@ -338,6 +338,29 @@ fn grant(at: DateTime<Utc>, name: &str, change: &str, role: &str, actor: &Actor)
 }
 
 impl Jikimi {
+    /// Refuses an office action a staff actor's role (read now, from the store) does not have the
+    /// power for; the command line and jikimi itself may. Core checks this where it acts, whatever
+    /// the page or API in front did (R-ACC-01).
+    pub(crate) async fn staff_may(&self, actor: &Actor, power: Power) -> Result<()> {
+        match actor {
+            Actor::Cli | Actor::System => Ok(()),
+            Actor::Staff(name) => {
+                let role = self
+                    .store()
+                    .staff(name)
+                    .await?
+                    .filter(|r| r.disabled_at.is_none())
+                    .and_then(|r| Role::parse(&r.role));
+                if role.is_some_and(|r| r.can(power)) {
+                    Ok(())
+                } else {
+                    Err(CoreError::Forbidden(power_text(power)))
+                }
+            }
+            _ => Err(CoreError::Forbidden(power_text(power))),
+        }
+    }
+
     /// Who may manage staff: the command line, or a staff account whose role (read now, from
     /// the store) has [`Power::ManageStaff`]. Nobody changes their own account.
     async fn may_manage_staff(&self, actor: &Actor, target: &str) -> Result<()> {

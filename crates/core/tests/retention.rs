@@ -208,8 +208,23 @@ async fn every_class_is_kept_through_its_last_day_and_destroyed_the_day_after(b:
     assert!(t.app.verify_audit().await.unwrap().ok());
 }
 
+/// A staff account `officer` (a manager: holds are among its powers) and an auditor (they are
+/// not).
+async fn office_staff(t: &TestApp) {
+    use jikimi_core::staff::Role;
+    t.app
+        .add_staff(&Actor::Cli, "officer", Role::Manager)
+        .await
+        .unwrap();
+    t.app
+        .add_staff(&Actor::Cli, "auditor", Role::Auditor)
+        .await
+        .unwrap();
+}
+
 async fn a_held_record_survives_purges_until_released(b: Backend) {
     let t = TestApp::on(b, "lifeplan").await;
+    office_staff(&t).await;
     let p = person(2);
     let receipt = sign_up_and_leave(&t.app, &p).await;
     let records = t.app.retained_records(None, 100).await.unwrap();
@@ -218,6 +233,16 @@ async fn a_held_record_survives_purges_until_released(b: Backend) {
         .find(|r| r.class == "contract_records")
         .unwrap()
         .clone();
+    // Only a role with the power places a hold (R-ACC-01), whatever the page in front did.
+    let auditor = Actor::Staff("auditor".into());
+    assert!(matches!(
+        t.app.hold_retained(&auditor, contract.id, "감사").await,
+        Err(CoreError::Forbidden(_))
+    ));
+    assert!(matches!(
+        t.app.purge(&auditor, true, &|_, _| {}).await,
+        Err(CoreError::Forbidden(_))
+    ));
     // A hold needs a reason.
     assert!(matches!(
         t.app
@@ -593,6 +618,7 @@ async fn one_transaction_purges_several_buckets_with_exact_counts(b: Backend) {
 /// stays in its day bucket or was moved under a key of its own; its bucket's key stays too.
 async fn a_held_record_in_a_grouped_batch_survives(b: Backend) {
     let t = TestApp::on(b, "lifeplan").await;
+    office_staff(&t).await;
     // Day 0: two withdrawals, day 1: one.
     leave_on_days(&t, &[0, 0, 1], 60).await;
     let contract = buckets_of(&t.app, "contract_records").await;

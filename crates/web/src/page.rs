@@ -110,6 +110,12 @@ pub fn routes() -> Router<AppState> {
             "/office/staff/{name}/{what}",
             axum::routing::post(staff_change),
         )
+        .route("/office/destructions", get(destructions_page))
+        .route("/office/retained", get(retained_office_page))
+        .route(
+            "/office/retained/{id}/{what}",
+            axum::routing::post(retained_hold_change),
+        )
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -233,6 +233,11 @@ async fn each_role_opens_only_its_pages_and_the_seed_console_warns_about_rrns(b:
     support::run_with("office_roles", "lifeplan-seed", b, async |s| {
         let handler = enrolled(s, "park.handler", Role::Handler).await;
         let auditor = enrolled(s, "choi.audit", Role::Auditor).await;
+        let manager = enrolled(s, "lee.manager", Role::Manager).await;
+        // A member who left: a contract record is kept, and the destruction is on record.
+        let p = jikimi_testkit::person(640);
+        let id = s.site.app.sign_up(jikimi_testkit::seed_signup(&p)).await?;
+        s.site.app.withdraw(&Actor::Member(id), id, "test").await?;
         office_login(s, "park.handler", &next_code(s, &handler)).await?;
         wait_path(s, "/office").await?;
         // The seed collects RRNs: the console says so on every page (PIPA Art. 24-2).
@@ -250,10 +255,13 @@ async fn each_role_opens_only_its_pages_and_the_seed_console_warns_about_rrns(b:
                 .is_empty(),
             "no way to staff management"
         );
-        // A handler cannot manage staff, even by typing the address.
+        // A handler cannot manage staff nor see the destruction report, even by typing the
+        // address.
         s.goto("/office/staff").await?;
         ensure!(heading(s).await? == "이 역할로는 열 수 없는 화면입니다");
         s.check_page("forbidden").await?;
+        s.goto("/office/destructions").await?;
+        ensure!(heading(s).await? == "이 역할로는 열 수 없는 화면입니다");
         click(s, "#office-logout").await?;
         wait_path(s, "/office/login").await?;
 
@@ -265,10 +273,78 @@ async fn each_role_opens_only_its_pages_and_the_seed_console_warns_about_rrns(b:
             powers.contains("접속기록 점검") && !powers.contains("회원 정보 조회"),
             "{powers:?}"
         );
+        // The auditor reads the destruction report and the kept records, but holds nothing.
+        click(s, "#to-destructions").await?;
+        wait_path(s, "/office/destructions").await?;
+        let report = s.text_of("#destructions").await?;
+        ensure!(
+            report.contains("회원 탈퇴")
+                && report.contains("탈퇴할 때까지")
+                && report.contains("암호키 파기"),
+            "{report:?}"
+        );
+        for v in jikimi_testkit::personal_values(&p) {
+            ensure!(!report.contains(&v), "a personal value in the report");
+        }
+        s.check_page("destructions").await?;
+        s.goto("/office/retained").await?;
+        ensure!(
+            s.text_of("#retained").await?.contains("2"),
+            "a record is listed"
+        );
+        ensure!(
+            s.client()
+                .find_all(Locator::Css("#retained form"))
+                .await?
+                .is_empty(),
+            "no hold for an auditor"
+        );
+        s.goto("/office").await?;
         click(s, "#lang-switch").await?;
         ensure!(heading(s).await? == "Office home");
         ensure!(s.text_of("#rrn-warning").await?.contains("Art. 24-2"));
         s.check_page("auditor-en").await?;
+        click(s, "#lang-switch").await?;
+        click(s, "#office-logout").await?;
+        wait_path(s, "/office/login").await?;
+
+        // A manager places a legal hold with a reason, then lifts it.
+        office_login(s, "lee.manager", &next_code(s, &manager)).await?;
+        wait_path(s, "/office").await?;
+        s.goto("/office/retained").await?;
+        let record = s
+            .visible(Locator::Css("#retained tbody tr"))
+            .await?
+            .attr("data-id")
+            .await?
+            .context("a record id")?;
+        // A blank reason is refused, naming the field.
+        let reason = format!("#reason-{record}");
+        fill(s, &reason, "   ").await?;
+        click(s, &format!("#hold-{record}")).await?;
+        ensure!(
+            s.text_of("#errors").await?.contains("사유"),
+            "the reason is named"
+        );
+        fill(s, &reason, "소비자 분쟁 조정 중 (사건 2026-17)").await?;
+        click(s, &format!("#hold-{record}")).await?;
+        ensure!(s.text_of("#notice").await?.contains("보존 조치를 했습니다"));
+        ensure!(s.text_of("#retained").await?.contains("lee.manager"));
+        s.check_page("retained-held").await?;
+        click(s, &format!("#release-{record}")).await?;
+        ensure!(s.text_of("#notice").await?.contains("해제했습니다"));
+        let rows = s.site.app.store().audit_rows(0, 1000).await?;
+        for action in [
+            "office.retained.list",
+            "retention.hold",
+            "retention.release",
+        ] {
+            ensure!(
+                rows.iter()
+                    .any(|r| r.action == action && r.actor == "staff:lee.manager"),
+                "{action} under the manager"
+            );
+        }
         Ok(())
     })
     .await;

@@ -473,6 +473,7 @@ pub(crate) struct OfficeHomePage {
     /// What this role may do, in the page's language.
     pub(crate) powers: Vec<&'static str>,
     pub(crate) manage_staff: bool,
+    pub(crate) destructions: bool,
     pub(crate) logged_in_at: String,
     pub(crate) idle_minutes: i64,
     pub(crate) notice: Option<String>,
@@ -507,6 +508,7 @@ pub(crate) async fn office_home(State(s): State<AppState>, ov: OfficeVisit) -> R
             .map(|p| t.s(power_key(p)))
             .collect(),
         manage_staff: st.role.can(Power::ManageStaff),
+        destructions: st.role.can(Power::Destructions),
         logged_in_at: kst(st.created_at),
         idle_minutes: s.app.settings().staff_idle.num_minutes(),
         notice: ov.v.notice(),
@@ -751,6 +753,271 @@ pub(crate) async fn staff_change(
             ov.v.notice_to(&s, "/office/staff", ko, en).await
         }
         Err(CoreError::NotFound(_)) => not_found_page(&s, ov.v.lang),
+        Err(e) => error_page(e),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The destruction report and the retention store (with legal holds)
+
+/// Records a staff view or action in the access log (the audit chain), with the client's
+/// address, as the office API does.
+async fn log_access(
+    s: &AppState,
+    st: &StaffSession,
+    origin: Option<std::net::IpAddr>,
+    action: &str,
+) -> Result<(), Response> {
+    s.app
+        .audit_office_access(
+            &st.actor(),
+            origin.map(|ip| ip.to_string()),
+            action,
+            serde_json::Value::Null,
+        )
+        .await
+        .map_err(error_page)
+}
+
+#[derive(Template)]
+#[template(path = "office_destructions.html")]
+pub(crate) struct DestructionsPage {
+    pub(crate) c: OfficeChrome,
+    /// (when, event, class, period, count, method, by)
+    pub(crate) rows: Vec<[String; 7]>,
+}
+
+/// A retention class's label in the page's language (its id if the policy no longer has it).
+fn class_label(s: &AppState, class: &str, lang: Lang) -> String {
+    s.app
+        .policy()
+        .retention
+        .iter()
+        .find(|r| r.id == class)
+        .map(|r| r.label.get(lang).to_owned())
+        .unwrap_or_else(|| class.to_owned())
+}
+
+/// A destruction record's period as people read it: `until_withdrawal`, or the class's period
+/// with the expiry days its run destroyed (`5y, expired 2031-12-02..2031-12-09`).
+fn period_label(period: &str, t: T) -> String {
+    match period {
+        "until_withdrawal" => t.s("office_period_until_withdrawal").to_owned(),
+        "expired" => t.s("office_period_expired").to_owned(),
+        other => other.replace("expired", t.s("office_period_expired")),
+    }
+}
+
+/// Who did it, as the console shows it: a staff name, the operator, or jikimi itself.
+fn actor_label(actor: &str, t: T) -> String {
+    match actor {
+        "cli" => t.s("office_by_cli").to_owned(),
+        "system" => t.s("office_by_system").to_owned(),
+        other => other
+            .strip_prefix("staff:")
+            .or_else(|| {
+                other
+                    .strip_prefix("member:")
+                    .map(|_| t.s("office_by_member"))
+            })
+            .unwrap_or(other)
+            .to_owned(),
+    }
+}
+
+pub(crate) async fn destructions_page(
+    State(s): State<AppState>,
+    ov: OfficeVisit,
+    ClientAddr(client): ClientAddr,
+) -> Response {
+    let (ov, st) = match ov.signed(&s).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if st.require(Power::Destructions).is_err() {
+        return forbidden(ov, &s);
+    }
+    if let Err(r) = log_access(&s, &st, client, "office.destructions.list").await {
+        return r;
+    }
+    let records = match s.app.destruction_records().await {
+        Ok(r) => r,
+        Err(e) => return error_page(e),
+    };
+    let lang = ov.v.lang;
+    let t = T(lang);
+    let rows = records
+        .into_iter()
+        .rev()
+        .map(|d| {
+            let event = match d.event.as_str() {
+                "withdrawal" => t.s("office_event_withdrawal"),
+                "purge" => t.s("office_event_purge"),
+                "consent_withdrawal" => t.s("office_event_consent_withdrawal"),
+                _ => d.event.as_str(),
+            }
+            .to_owned();
+            let method = match d.method.as_str() {
+                "key_destruction" => t.s("office_method_key"),
+                "deletion" => t.s("office_method_deletion"),
+                _ => d.method.as_str(),
+            }
+            .to_owned();
+            [
+                kst(d.at),
+                event,
+                class_label(&s, &d.class, lang),
+                period_label(&d.period, t),
+                d.count.to_string(),
+                method,
+                actor_label(&d.actor, t),
+            ]
+        })
+        .collect();
+    let page = DestructionsPage {
+        c: ov.chrome(&s),
+        rows,
+    };
+    ov.v.render(page)
+}
+
+#[derive(Template)]
+#[template(path = "office_retained.html")]
+pub(crate) struct RetainedPage {
+    pub(crate) c: OfficeChrome,
+    /// (id, class label, kept through, hold: (reason, by, since) if any)
+    pub(crate) rows: Vec<(String, String, String, Option<(String, String, String)>)>,
+    pub(crate) holds: bool,
+    /// The next page's query, when there may be more.
+    pub(crate) next: Option<String>,
+    pub(crate) errors: Vec<(String, String)>,
+    pub(crate) notice: Option<String>,
+}
+
+/// How many kept records a page lists.
+const RETAINED_PAGE: i64 = 50;
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct RetainedQuery {
+    after_day: Option<chrono::NaiveDate>,
+    after_id: Option<uuid::Uuid>,
+}
+
+pub(crate) async fn retained_office_page(
+    State(s): State<AppState>,
+    ov: OfficeVisit,
+    ClientAddr(client): ClientAddr,
+    Query(q): Query<RetainedQuery>,
+) -> Response {
+    let (ov, st) = match ov.signed(&s).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if st.require(Power::Destructions).is_err() {
+        return forbidden(ov, &s);
+    }
+    if let Err(r) = log_access(&s, &st, client, "office.retained.list").await {
+        return r;
+    }
+    let metas = match s
+        .app
+        .retained_records(q.after_day.zip(q.after_id), RETAINED_PAGE)
+        .await
+    {
+        Ok(m) => m,
+        Err(e) => return error_page(e),
+    };
+    let lang = ov.v.lang;
+    let t = T(lang);
+    let next = (metas.len() as i64 == RETAINED_PAGE)
+        .then(|| metas.last())
+        .flatten()
+        .map(|m| format!("?after_day={}&after_id={}", m.expires_on, m.id));
+    let rows = metas
+        .into_iter()
+        .map(|m| {
+            let hold = m.hold_reason.map(|reason| {
+                (
+                    reason,
+                    m.held_by
+                        .as_deref()
+                        .map(|a| actor_label(a, t))
+                        .unwrap_or_default(),
+                    m.held_at.map(kst).unwrap_or_default(),
+                )
+            });
+            (
+                m.id.to_string(),
+                class_label(&s, &m.class, lang),
+                m.expires_on.to_string(),
+                hold,
+            )
+        })
+        .collect();
+    let page = RetainedPage {
+        c: ov.chrome(&s),
+        rows,
+        holds: st.role.can(Power::Holds),
+        next,
+        errors: ov
+            .v
+            .flash
+            .errors
+            .iter()
+            .map(|e| (e.field.clone(), e.message(lang).to_owned()))
+            .collect(),
+        notice: ov.v.notice(),
+    };
+    ov.v.render(page)
+}
+
+/// `POST /office/retained/{id}/hold` (with a reason) and `…/release`.
+pub(crate) async fn retained_hold_change(
+    State(s): State<AppState>,
+    ov: OfficeVisit,
+    Path((id, what)): Path<(uuid::Uuid, String)>,
+    form: FormData,
+) -> Response {
+    let (ov, st) = match ov.signed(&s).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    if !ov.v.csrf_ok(&form) {
+        return csrf_failed(ov.v, &s, "/office/retained", &form).await;
+    }
+    let actor = st.actor();
+    let (done, ko, en) = match what.as_str() {
+        "hold" => (
+            s.app.hold_retained(&actor, id, form.get("reason")).await,
+            T(Lang::Ko).s("office_held"),
+            T(Lang::En).s("office_held"),
+        ),
+        "release" => (
+            s.app.release_retained(&actor, id).await,
+            T(Lang::Ko).s("office_released"),
+            T(Lang::En).s("office_released"),
+        ),
+        _ => return not_found_page(&s, ov.v.lang),
+    };
+    match done {
+        Ok(()) => ov.v.notice_to(&s, "/office/retained", ko, en).await,
+        Err(CoreError::Invalid(errors)) => {
+            // The error links to this record's reason field.
+            let errors = errors
+                .into_iter()
+                .map(|mut e| {
+                    if e.field == "reason" {
+                        e.field = format!("reason-{id}");
+                    }
+                    e
+                })
+                .collect();
+            ov.v.back_to(&s, "/office/retained", &FormData::default(), errors, None)
+                .await
+        }
+        Err(CoreError::Forbidden(_)) => forbidden(ov, &s),
+        Err(CoreError::NotFound(_)) => not_found_page(&s, ov.v.lang),
+        Err(CoreError::Conflict(_)) => ov.v.redirect("/office/retained"),
         Err(e) => error_page(e),
     }
 }
