@@ -886,13 +886,16 @@ pub(crate) async fn destructions_page(
 pub(crate) struct RetainedPage {
     pub(crate) c: OfficeChrome,
     /// (id, class label, kept through, hold: (reason, by, since) if any)
-    pub(crate) rows: Vec<(String, String, String, Option<(String, String, String)>)>,
+    pub(crate) rows: Vec<(String, String, String, Option<HoldView>)>,
     pub(crate) holds: bool,
     /// The next page's query, when there may be more.
     pub(crate) next: Option<String>,
     pub(crate) errors: Vec<(String, String)>,
     pub(crate) notice: Option<String>,
 }
+
+/// A legal hold as the page shows it: (reason, by, since).
+pub(crate) type HoldView = (String, String, String);
 
 /// How many kept records a page lists.
 const RETAINED_PAGE: i64 = 50;
