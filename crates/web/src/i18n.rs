@@ -541,6 +541,12 @@ fn text(key: &str) -> (&'static str, &'static str) {
         "office_state_revoked" => ("권한 말소", "Revoked"),
         "office_change" => ("변경", "Change"),
         "office_change_role_button" => ("역할 변경", "Change role"),
+        "office_revoke_title" => ("직원 계정 권한 말소", "Revoke a staff account"),
+        "office_revoke_confirm" => (
+            "{name} 계정의 권한을 말소할까요? 곧바로 로그아웃되고 다시 로그인할 수 없으며, 되돌릴 수 없습니다. 말소 기록은 남습니다.",
+            "Revoke {name}? The account is logged out at once and can never log in again; this cannot be undone. The revocation stays on record.",
+        ),
+        "office_cancel" => ("취소", "Cancel"),
         "office_reset_button" => ("재등록 링크", "Re-enrol"),
         "office_revoke_button" => ("권한 말소", "Revoke"),
         "office_staff_add" => ("직원 계정 추가", "Add a staff account"),

@@ -192,6 +192,21 @@ async fn a_staff_member_enrols_logs_in_with_two_factors_and_is_logged_out_when_i
             again.contains("/office/enrol/jke_") && again != link,
             "a new link: {again:?}"
         );
+        // Revoking asks once more (it cannot be undone); cancel keeps the account.
+        click(s, "#revoke-park\\.handler").await?;
+        ensure!(
+            s.text_of("#confirm-question")
+                .await?
+                .contains("되돌릴 수 없습니다")
+        );
+        s.check_page("revoke-confirm").await?;
+        click(s, "#cancel").await?;
+        wait_path(s, "/office/staff").await?;
+        ensure!(s.text_of("#staff-accounts").await?.contains("등록 대기"));
+        click(s, "#revoke-park\\.handler").await?;
+        click(s, "#do-confirm").await?;
+        ensure!(s.text_of("#notice").await?.contains("말소했습니다"));
+        ensure!(s.text_of("#staff-accounts").await?.contains("권한 말소"));
         // A taken name is named as such.
         fill(s, "#new-name", "park.handler").await?;
         click(s, "#do-add").await?;

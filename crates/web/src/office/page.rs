@@ -627,6 +627,14 @@ fn enrol_link(s: &AppState, token: &Revealed) -> String {
     )
 }
 
+#[derive(Template)]
+#[template(path = "office_confirm.html")]
+pub(crate) struct ConfirmRevokePage {
+    pub(crate) c: OfficeChrome,
+    pub(crate) action: String,
+    pub(crate) question: String,
+}
+
 /// The console's answer to a role that may not open a page: 403 with the reason.
 fn forbidden(ov: OfficeVisit, s: &AppState) -> Response {
     let texts = ["office_forbidden_title", "office_forbidden_body"];
@@ -731,6 +739,20 @@ pub(crate) async fn staff_change(
             ),
             None => return not_found_page(&s, ov.v.lang),
         },
+        // Revoking cannot be undone (the name stays taken): the first POST asks again.
+        "revoke" if form.get("confirm") != "yes" => {
+            if st.require(Power::ManageStaff).is_err() {
+                return forbidden(ov, &s);
+            }
+            let page = ConfirmRevokePage {
+                c: ov.chrome(&s),
+                action: format!("/office/staff/{name}/revoke"),
+                question: T(ov.v.lang)
+                    .s("office_revoke_confirm")
+                    .replace("{name}", &name),
+            };
+            return ov.v.render(page);
+        }
         "revoke" => (
             s.app.disable_staff(&actor, &name).await,
             T(Lang::Ko).s("office_revoked"),
