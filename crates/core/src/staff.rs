@@ -275,12 +275,12 @@ fn recovery_hash(code: &str) -> Vec<u8> {
     Sha256::digest(format!("staff-recovery\u{0}{normal}").as_bytes()).to_vec()
 }
 
+/// Ten characters drawn uniformly from [`RECOVERY_ALPHABET`] (31 symbols: about 49.5 bits).
 fn new_recovery_code() -> Revealed {
-    let mut bytes = [0u8; 10];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    let chars: Vec<char> = bytes
-        .iter()
-        .map(|b| char::from(RECOVERY_ALPHABET[usize::from(*b) % RECOVERY_ALPHABET.len()]))
+    use rand::seq::SliceRandom;
+    let chars: Vec<char> = (0..10)
+        .filter_map(|_| RECOVERY_ALPHABET.choose(&mut rand::rngs::OsRng))
+        .map(|b| char::from(*b))
         .collect();
     let (a, b) = chars.split_at(5);
     Revealed::new(format!(
