@@ -361,6 +361,15 @@ impl Jikimi {
         }
     }
 
+    /// The account of `name` unless revoked (`NotFound` otherwise).
+    async fn staff_in_force(&self, name: &str) -> Result<StaffRow> {
+        self.store()
+            .staff(name)
+            .await?
+            .filter(|r| r.disabled_at.is_none())
+            .ok_or(CoreError::NotFound("staff account"))
+    }
+
     /// Who may manage staff: the command line, or a staff account whose role (read now, from
     /// the store) has [`Power::ManageStaff`]. Nobody changes their own account.
     async fn may_manage_staff(&self, actor: &Actor, target: &str) -> Result<()> {
@@ -459,12 +468,7 @@ impl Jikimi {
     pub async fn reset_staff(&self, actor: &Actor, name: &str) -> Result<Revealed> {
         let name = name.trim().to_lowercase();
         self.may_manage_staff(actor, &name).await?;
-        let row = self
-            .store()
-            .staff(&name)
-            .await?
-            .filter(|r| r.disabled_at.is_none())
-            .ok_or(CoreError::NotFound("staff account"))?;
+        let row = self.staff_in_force(&name).await?;
         let now = self.clock().now();
         let (totp_sealed, token, enrol_hash) = self.new_enrolment(&name).await?;
         let done = self
@@ -512,12 +516,7 @@ impl Jikimi {
     pub async fn disable_staff(&self, actor: &Actor, name: &str) -> Result<()> {
         let name = name.trim().to_lowercase();
         self.may_manage_staff(actor, &name).await?;
-        let row = self
-            .store()
-            .staff(&name)
-            .await?
-            .filter(|r| r.disabled_at.is_none())
-            .ok_or(CoreError::NotFound("staff account"))?;
+        let row = self.staff_in_force(&name).await?;
         let now = self.clock().now();
         let done = self
             .store()

@@ -77,6 +77,21 @@ impl OfficeVisit {
         }
     }
 
+    /// [`Self::signed`] for a form's POST: also checks the form's CSRF token (a failure goes back
+    /// to `page` saying so).
+    async fn signed_form(
+        self,
+        s: &AppState,
+        form: &FormData,
+        page: &str,
+    ) -> Result<(Self, StaffSession), Response> {
+        let (ov, st) = self.signed(s).await?;
+        if !ov.v.csrf_ok(form) {
+            return Err(csrf_failed(ov.v, s, page, form).await);
+        }
+        Ok((ov, st))
+    }
+
     /// The staff session, or the login page (saying the session ended, if it did).
     async fn signed(self, s: &AppState) -> Result<(Self, StaffSession), Response> {
         match self.staff.clone() {
@@ -663,13 +678,10 @@ pub(crate) async fn staff_add(
     ov: OfficeVisit,
     form: FormData,
 ) -> Response {
-    let (ov, st) = match ov.signed(&s).await {
+    let (ov, st) = match ov.signed_form(&s, &form, "/office/staff").await {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if !ov.v.csrf_ok(&form) {
-        return csrf_failed(ov.v, &s, "/office/staff", &form).await;
-    }
     let Some(role) = Role::parse(form.get("role")) else {
         let e = FieldError::new(
             "role",
@@ -703,13 +715,10 @@ pub(crate) async fn staff_change(
     Path((name, what)): Path<(String, String)>,
     form: FormData,
 ) -> Response {
-    let (ov, st) = match ov.signed(&s).await {
+    let (ov, st) = match ov.signed_form(&s, &form, "/office/staff").await {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if !ov.v.csrf_ok(&form) {
-        return csrf_failed(ov.v, &s, "/office/staff", &form).await;
-    }
     let actor = st.actor();
     if what == "reset" {
         return match s.app.reset_staff(&actor, &name).await {
@@ -1003,13 +1012,10 @@ pub(crate) async fn retained_hold_change(
     Path((id, what)): Path<(uuid::Uuid, String)>,
     form: FormData,
 ) -> Response {
-    let (ov, st) = match ov.signed(&s).await {
+    let (ov, st) = match ov.signed_form(&s, &form, "/office/retained").await {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if !ov.v.csrf_ok(&form) {
-        return csrf_failed(ov.v, &s, "/office/retained", &form).await;
-    }
     let actor = st.actor();
     let (done, ko, en) = match what.as_str() {
         "hold" => (
