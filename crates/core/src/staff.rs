@@ -212,15 +212,7 @@ pub fn staff_password_rule(lang: Lang) -> &'static str {
 /// Checks a staff password against [`staff_password_rule`].
 pub fn staff_password(pw: &str, name: &str) -> std::result::Result<(), FieldError> {
     let n = pw.chars().count();
-    let classes = [
-        pw.chars().any(|c| c.is_ascii_uppercase()),
-        pw.chars().any(|c| c.is_ascii_lowercase()),
-        pw.chars().any(|c| c.is_ascii_digit()),
-        pw.chars().any(|c| !c.is_ascii_alphanumeric()),
-    ]
-    .iter()
-    .filter(|b| **b)
-    .count();
+    let classes = crate::validate::char_classes(pw);
     let has_name = name.chars().count() >= 3 && pw.to_lowercase().contains(&name.to_lowercase());
     if !(12..=128).contains(&n) || classes < 3 || has_name {
         return Err(FieldError::new(

@@ -351,15 +351,7 @@ pub fn login_id(raw: &str) -> Result<String, FieldError> {
 /// (the login ID, birth date forms, phone digits).
 pub fn password(pw: &str, personal: &[String]) -> Result<(), FieldError> {
     let n = pw.chars().count();
-    let classes = [
-        pw.chars().any(|c| c.is_ascii_uppercase()),
-        pw.chars().any(|c| c.is_ascii_lowercase()),
-        pw.chars().any(|c| c.is_ascii_digit()),
-        pw.chars().any(|c| !c.is_ascii_alphanumeric()),
-    ]
-    .iter()
-    .filter(|b| **b)
-    .count();
+    let classes = char_classes(pw);
     let long_enough = (classes >= 2 && n >= 8) || n >= 10;
     if !long_enough || n > 128 || pw.trim().is_empty() {
         return Err(FieldError::new(
@@ -382,6 +374,20 @@ pub fn password(pw: &str, personal: &[String]) -> Result<(), FieldError> {
         ));
     }
     Ok(())
+}
+
+/// How many of the four kinds of character a password mixes: upper-case and lower-case letters,
+/// digits, symbols (anything else).
+pub fn char_classes(pw: &str) -> usize {
+    [
+        pw.chars().any(|c| c.is_ascii_uppercase()),
+        pw.chars().any(|c| c.is_ascii_lowercase()),
+        pw.chars().any(|c| c.is_ascii_digit()),
+        pw.chars().any(|c| !c.is_ascii_alphanumeric()),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count()
 }
 
 /// Strings a password must not contain, derived from the birth date and phone numbers.

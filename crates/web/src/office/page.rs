@@ -92,6 +92,23 @@ impl OfficeVisit {
         Ok((ov, st))
     }
 
+    /// [`Self::signed`] for a page that needs `power` and whose viewing goes into the access log
+    /// as `action` (403 for a role without the power).
+    async fn viewing(
+        self,
+        s: &AppState,
+        power: Power,
+        client: Option<std::net::IpAddr>,
+        action: &str,
+    ) -> Result<(Self, StaffSession), Response> {
+        let (ov, st) = self.signed(s).await?;
+        if st.require(power).is_err() {
+            return Err(forbidden(ov, s));
+        }
+        log_access(s, &st, client, action).await?;
+        Ok((ov, st))
+    }
+
     /// The staff session, or the login page (saying the session ended, if it did).
     async fn signed(self, s: &AppState) -> Result<(Self, StaffSession), Response> {
         match self.staff.clone() {
@@ -861,16 +878,13 @@ pub(crate) async fn destructions_page(
     ov: OfficeVisit,
     ClientAddr(client): ClientAddr,
 ) -> Response {
-    let (ov, st) = match ov.signed(&s).await {
+    let (ov, _) = match ov
+        .viewing(&s, Power::Destructions, client, "office.destructions.list")
+        .await
+    {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if st.require(Power::Destructions).is_err() {
-        return forbidden(ov, &s);
-    }
-    if let Err(r) = log_access(&s, &st, client, "office.destructions.list").await {
-        return r;
-    }
     let records = match s.app.destruction_records().await {
         Ok(r) => r,
         Err(e) => return error_page(e),
@@ -943,16 +957,13 @@ pub(crate) async fn retained_office_page(
     ClientAddr(client): ClientAddr,
     Query(q): Query<RetainedQuery>,
 ) -> Response {
-    let (ov, st) = match ov.signed(&s).await {
+    let (ov, st) = match ov
+        .viewing(&s, Power::Destructions, client, "office.retained.list")
+        .await
+    {
         Ok(x) => x,
         Err(r) => return r,
     };
-    if st.require(Power::Destructions).is_err() {
-        return forbidden(ov, &s);
-    }
-    if let Err(r) = log_access(&s, &st, client, "office.retained.list").await {
-        return r;
-    }
     let metas = match s
         .app
         .retained_records(q.after_day.zip(q.after_id), RETAINED_PAGE)
