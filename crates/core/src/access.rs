@@ -42,6 +42,18 @@ impl Jikimi {
             .collect())
     }
 
+    /// The ids of the member's items held while a correction is pending (S8).
+    pub async fn items_held_for_correction(&self, member: Uuid) -> Result<Vec<String>> {
+        Ok(self
+            .store()
+            .items(member, None)
+            .await?
+            .into_iter()
+            .filter(|r| r.correction_pending)
+            .map(|r| r.item_id)
+            .collect())
+    }
+
     /// Every destruction record (withdrawals and purges): no personal data.
     pub async fn destruction_records(&self) -> Result<Vec<crate::DestructionRecord>> {
         Ok(self.store().destruction_records().await?)

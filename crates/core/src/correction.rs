@@ -249,6 +249,18 @@ impl Jikimi {
         Ok(change)
     }
 
+    /// The change a correction by staff or for a request makes (validated, sealed, re-indexed,
+    /// with its audit entry), not yet applied.
+    pub(crate) async fn correction_change(
+        &self,
+        actor: &Actor,
+        member: Uuid,
+        changes: BTreeMap<String, Option<Revealed>>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<MemberChange> {
+        self.correction(actor, member, changes, None, now).await
+    }
+
     /// Applies a correction in one transaction.
     async fn apply_correction(&self, change: MemberChange) -> Result<()> {
         self.store().apply(change).await.map_err(|e| match e {

@@ -14,6 +14,7 @@ pub mod keyring;
 pub mod limits;
 mod members;
 pub mod office;
+pub mod requests;
 pub mod retention;
 mod sessions;
 mod signup;
@@ -59,6 +60,8 @@ pub enum Actor {
     Cli,
     /// A former member using their withdrawal receipt.
     FormerMember,
+    /// Someone without an account (the public complaint form).
+    Public,
 }
 
 impl Actor {
@@ -70,6 +73,7 @@ impl Actor {
             Actor::System => "system".into(),
             Actor::Cli => "cli".into(),
             Actor::FormerMember => "former_member".into(),
+            Actor::Public => "public".into(),
         }
     }
 }
@@ -326,7 +330,7 @@ impl Jikimi {
         &self.inner.clock
     }
 
-    fn digest(&self, domain: &str, normalized: &str) -> Vec<u8> {
+    pub(crate) fn digest(&self, domain: &str, normalized: &str) -> Vec<u8> {
         self.inner.index.digest(domain, normalized).to_vec()
     }
 

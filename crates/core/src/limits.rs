@@ -43,8 +43,10 @@ pub enum Action {
     /// The password entered again within a session (re-authentication, password change,
     /// withdrawal).
     Reauth,
-    /// A withdrawal receipt looked up.
+    /// A withdrawal receipt (or a complaint's receipt) looked up.
     ReceiptLookup,
+    /// An opinion or complaint sent through the public form.
+    Complaint,
 }
 
 impl Action {
@@ -59,6 +61,7 @@ impl Action {
             Self::LoginAccount => "login_account",
             Self::Reauth => "reauth",
             Self::ReceiptLookup => "receipt_lookup",
+            Self::Complaint => "complaint",
         }
     }
 }
@@ -122,6 +125,8 @@ pub struct Limits {
     pub reauth_per_member: Limit,
     pub receipt_lookup_per_client: Limit,
     pub receipt_lookup_per_code: Limit,
+    /// Complaints sent through the public form, per client.
+    pub complaint_per_client: Limit,
 }
 
 impl Default for Limits {
@@ -141,6 +146,7 @@ impl Default for Limits {
             reauth_per_member: Limit::new(20, min(60)),
             receipt_lookup_per_client: Limit::new(10, min(10)),
             receipt_lookup_per_code: Limit::new(20, min(60)),
+            complaint_per_client: Limit::new(10, min(60)),
         }
     }
 }
@@ -163,6 +169,7 @@ impl Limits {
             reauth_per_member: off,
             receipt_lookup_per_client: off,
             receipt_lookup_per_code: off,
+            complaint_per_client: off,
         }
     }
 }

@@ -80,8 +80,8 @@ struct ConsentRecord {
     policy_version: String,
 }
 
-/// `JKM-XXXX-XXXX-XXXX-XXXX`: 80 random bits.
-fn receipt_code() -> String {
+/// `JKM-XXXX-XXXX-XXXX-XXXX` (a withdrawal; `JKC-…` a complaint): 80 random bits.
+pub(crate) fn receipt_code(prefix: &str) -> String {
     let mut rng = rand::rngs::OsRng;
     let groups: Vec<String> = (0..4)
         .map(|_| {
@@ -90,7 +90,12 @@ fn receipt_code() -> String {
                 .collect()
         })
         .collect();
-    format!("JKM-{}", groups.join("-"))
+    format!("{prefix}-{}", groups.join("-"))
+}
+
+/// The keyed digest a receipt code is found by (withdrawal and complaint receipts alike).
+pub(crate) fn receipt_index(j: &Jikimi, code: &str) -> Vec<u8> {
+    j.digest(RECEIPT_DOMAIN, &normalize_receipt(code))
 }
 
 fn normalize_receipt(code: &str) -> String {
@@ -145,8 +150,8 @@ impl Jikimi {
         let items = self.store().items(member, None).await?;
         let consents = self.store().consent_events(member).await?;
 
-        let code = receipt_code();
-        let receipt_index = self.digest(RECEIPT_DOMAIN, &normalize_receipt(&code));
+        let code = receipt_code("JKM");
+        let receipt_index = receipt_index(self, &code);
         let mut retained = Vec::new();
         let mut summary = Vec::new();
         for class in policy.retention.iter().filter(|c| c.withdrawal_record) {
@@ -295,7 +300,7 @@ impl Jikimi {
     }
 
     async fn open_retained(&self, code: &str) -> Result<Vec<RetainedView>> {
-        let index = self.digest(RECEIPT_DOMAIN, &normalize_receipt(code));
+        let index = receipt_index(self, code);
         let rows = self.store().retained_by_receipt(&index).await?;
         let today = self.clock().today_kst();
         let mut out = Vec::with_capacity(rows.len());

@@ -12,7 +12,7 @@ pub use keys::{KeyRecord, KeyStore, SqliteDurability, SqliteKeyStore};
 pub use postgres::{PgKeyStore, PgStore, migrate_data, migrate_keys};
 pub use sql::{
     AuditStore, ConsentStore, JobStore, LimitStore, MemberStore, OfficeStore, PolicyVersionStore,
-    RetentionStore, SessionStore,
+    RequestStore, RetentionStore, SessionStore,
 };
 pub use sqlite::{SqliteStore, sqlite_options};
 pub use types::*;
@@ -68,6 +68,7 @@ pub trait Store:
     + RetentionStore
     + JobStore
     + OfficeStore
+    + RequestStore
     + PolicyVersionStore
     + Send
     + Sync

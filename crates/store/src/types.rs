@@ -247,6 +247,106 @@ pub struct MemberChange {
     pub end_sessions_except: Option<Vec<u8>>,
     pub audit: Vec<AuditEntry>,
     pub jobs: Vec<NewJob>,
+    /// A request of the privacy office filed or decided with this change, in the same
+    /// transaction (a correction request holds its items; a correction answers its request).
+    pub request: Option<RequestWrite>,
+}
+
+/// A rights request or complaint, as the office keeps it (issue 13). Its content and answer are
+/// sealed; `items` and `purpose` name policy entries, not personal values.
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RequestRow {
+    pub id: Uuid,
+    pub kind: String,
+    pub channel: String,
+    pub member_id: Option<Uuid>,
+    /// JSON array of item ids.
+    pub items: String,
+    pub purpose: Option<String>,
+    pub sealed: Option<Vec<u8>>,
+    pub answer_sealed: Option<Vec<u8>>,
+    pub received_at: DateTime<Utc>,
+    pub due_on: NaiveDate,
+    pub state: String,
+    pub assignee: Option<String>,
+    pub updated_at: DateTime<Utc>,
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+impl fmt::Debug for RequestRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RequestRow({}, {}, {})", self.id, self.kind, self.state)
+    }
+}
+
+/// One step in a request's history.
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RequestEventRow {
+    pub seq: i64,
+    pub request_id: Uuid,
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub event: String,
+    pub state: String,
+    pub sealed: Option<Vec<u8>>,
+}
+
+impl fmt::Debug for RequestEventRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RequestEventRow({}, {})", self.request_id, self.event)
+    }
+}
+
+/// A step to add to a request's history.
+#[derive(Clone, Default)]
+pub struct NewRequestEvent {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub event: String,
+    pub state: String,
+    pub sealed: Option<Vec<u8>>,
+}
+
+impl fmt::Debug for NewRequestEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "NewRequestEvent({})", self.event)
+    }
+}
+
+/// A change to an open request. Applied only while the request is open (`closed_at IS NULL`).
+#[derive(Debug, Clone, Default)]
+pub struct RequestUpdate {
+    pub id: Uuid,
+    pub at: DateTime<Utc>,
+    pub state: String,
+    /// `Some(name)` assigns it.
+    pub assignee: Option<String>,
+    pub due_on: Option<NaiveDate>,
+    pub answer_sealed: Option<Vec<u8>>,
+    /// Closes it (answered or refused).
+    pub close: bool,
+    /// Erases the sealed content and answer (their key is destroyed after the commit too).
+    pub erase_content: bool,
+    pub event: NewRequestEvent,
+}
+
+/// A request written with a member's change or on its own.
+#[derive(Debug, Clone)]
+pub enum RequestWrite {
+    New {
+        row: RequestRow,
+        receipt_index: Option<Vec<u8>>,
+        event: NewRequestEvent,
+    },
+    Update(RequestUpdate),
+}
+
+/// Which requests to list.
+#[derive(Debug, Clone, Default)]
+pub struct RequestFilter {
+    pub open_only: bool,
+    pub assignee: Option<String>,
+    pub member_id: Option<Uuid>,
 }
 
 /// A record the law requires to keep after withdrawal, sealed under a retention bucket key.

@@ -300,8 +300,12 @@ fn text(key: &str) -> (&'static str, &'static str) {
             "There were too many password confirmations.",
         ),
         "limited_receipt_lookup" => (
-            "탈퇴 접수번호 조회가 너무 많았습니다.",
+            "접수번호 조회가 너무 많았습니다.",
             "There were too many receipt look-ups.",
+        ),
+        "limited_complaint" => (
+            "의견·불만 접수가 너무 많았습니다.",
+            "Too many opinions or complaints were sent from here.",
         ),
         "my_items" => ("내 개인정보", "My personal data"),
         "masked_note" => (
@@ -661,6 +665,7 @@ pub fn limited(lang: Lang, action: jikimi_core::Action, retry_after: i64) -> Str
         jikimi_core::Action::LoginAccount => t.s("limited_login_account"),
         jikimi_core::Action::Reauth => t.s("limited_reauth"),
         jikimi_core::Action::ReceiptLookup => t.s("limited_receipt_lookup"),
+        jikimi_core::Action::Complaint => t.s("limited_complaint"),
     };
     let minutes = ((retry_after.max(1) + 59) / 60).to_string();
     let mut again = t.s("limited_again").replace("{n}", &minutes);

@@ -108,6 +108,7 @@ macro_rules! member_sql {
                 && c.end_sessions_except.is_none()
                 && c.consents.is_empty()
                 && c.jobs.is_empty()
+                && c.request.is_none()
             {
                 return apply_at_once(tx, linker, head, c, savepoint, opened).await;
             }
@@ -193,6 +194,11 @@ macro_rules! member_sql {
             insert_consents_tx(tx, c.member_id, &c.consents).await?;
             append_audit_refs(tx, linker, head, &c.audit.iter().collect::<Vec<_>>()).await?;
             insert_jobs_tx(tx, &c.jobs, c.at).await?;
+            if let Some(r) = &c.request
+                && !request_write_tx(tx, r).await?
+            {
+                return Err($crate::StoreError::Conflict("the request is closed".into()));
+            }
             Ok(ended)
         }
 
@@ -576,22 +582,7 @@ macro_rules! member_sql {
                 if gone.rows_affected() != 1 {
                     return Err($crate::StoreError::NotFound("member"));
                 }
-                for r in &w.retained {
-                    sqlx::query(
-                        "INSERT INTO retained_records (id, class, bucket, key_id, expires_on, receipt_index, sealed, created_at)
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                    )
-                    .bind(r.id)
-                    .bind(&r.class)
-                    .bind(&r.bucket)
-                    .bind(&r.key_id)
-                    .bind(r.expires_on)
-                    .bind(&r.receipt_index)
-                    .bind(&r.sealed)
-                    .bind(r.created_at)
-                    .execute(&mut *tx)
-                    .await?;
-                }
+                insert_retained_tx(&mut tx, &w.retained).await?;
                 for d in &w.destruction {
                     insert_destruction_tx(&mut tx, d, false).await?;
                 }

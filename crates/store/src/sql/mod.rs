@@ -13,6 +13,7 @@
 //! | `jobs.rs`      | `JobStore`           | `jobs`                                                       |
 //! | `retention.rs` | `RetentionStore`     | `retained_records` (with legal holds), `destruction_records` |
 //! | `office.rs`    | `OfficeStore`        | `office_tokens`, `staff`, `staff_recovery_codes`, `staff_grants`, `staff_sessions` |
+//! | `requests.rs`  | `RequestStore`       | `office_requests`, `office_request_events`                   |
 //! | `policy.rs`    | `PolicyVersionStore` | `policy_versions`                                            |
 //!
 //! A transaction that spans aggregates (sign-up, a change, a withdrawal) lives with the aggregate
@@ -39,6 +40,7 @@ pub(crate) mod limits;
 pub(crate) mod members;
 pub(crate) mod office;
 pub(crate) mod policy;
+pub(crate) mod requests;
 pub(crate) mod retention;
 pub(crate) mod sessions;
 
@@ -49,6 +51,7 @@ pub use limits::LimitStore;
 pub use members::MemberStore;
 pub use office::OfficeStore;
 pub use policy::PolicyVersionStore;
+pub use requests::RequestStore;
 pub use retention::RetentionStore;
 pub use sessions::SessionStore;
 
@@ -110,6 +113,7 @@ macro_rules! store_impl {
         $crate::sql::jobs::job_sql!($store);
         $crate::sql::retention::retention_sql!($store);
         $crate::sql::office::office_sql!($store);
+        $crate::sql::requests::request_sql!($store);
         $crate::sql::policy::policy_sql!($store);
 
         impl $crate::Store for $store {}

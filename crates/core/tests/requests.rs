@@ -1,0 +1,615 @@
+//! Rights requests and complaints (issue 13; PIPA Art. 35–38, R-DSR-01..04): tickets with a
+//! deadline of 10 days, a state, an assignee and a history; a correction request holds its items
+//! until decided (S8); a complaint's record moves to the retention store when answered. Without
+//! HTTP.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
+use jikimi_core::requests::{
+    Agent, Channel, Contact, OfficeEntry, OwnRequest, RequestKind, RequestState, due_on,
+};
+use jikimi_core::staff::{Role, StaffSession, code_at};
+use jikimi_core::{Actor, Clock, CoreError, Revealed, SUBJECT_ACCESS, SessionInfo};
+use jikimi_testkit::{Backend, TestApp, lifeplan_signup, person};
+
+jikimi_testkit::backend_tests!(
+    a_correction_request_holds_its_items_until_a_handler_corrects_them,
+    a_complaint_is_answered_and_its_record_moves_to_the_retention_store,
+    deadlines_are_ten_days_from_the_kst_day_of_receipt_and_overdue_from_day_eleven,
+    extensions_and_refusals_carry_reason_basis_and_objection,
+    handlers_see_only_their_requests_and_auditors_none,
+    staff_record_requests_from_letters_with_the_identity_check_and_the_agent,
+);
+
+const PROFILE: &str = "lifeplan";
+const PASSWORD: &str = "Kestrel-Orbit-2026";
+
+fn pw(s: &str) -> Revealed {
+    Revealed::new(s.to_owned())
+}
+
+/// A staff account of `role`, enrolled and logged in.
+async fn staff(t: &TestApp, name: &str, role: Role) -> StaffSession {
+    let token = t.app.add_staff(&Actor::Cli, name, role).await.unwrap();
+    let e = t.app.staff_enrolment(token.expose()).await.unwrap();
+    let secret = e.secret.expose().to_owned();
+    let code = code_at(&secret, t.clock.now()).unwrap();
+    t.app
+        .enrol_staff(token.expose(), &pw(PASSWORD), &code)
+        .await
+        .unwrap();
+    t.clock.advance(Duration::seconds(30));
+    let code = code_at(&secret, t.clock.now()).unwrap();
+    let s = t
+        .app
+        .staff_login(None, name, &pw(PASSWORD), &code)
+        .await
+        .unwrap();
+    t.app
+        .staff_session(s.token.expose())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// A member signed up and logged in.
+async fn member(t: &TestApp, seed: u32) -> (SessionInfo, jikimi_testkit::Person) {
+    let p = person(seed);
+    t.app.sign_up(lifeplan_signup(&p)).await.unwrap();
+    let s = t.app.login(&p.login_id, &pw(&p.password)).await.unwrap();
+    let info = t.app.session(s.token.expose()).await.unwrap().unwrap();
+    (info, p)
+}
+
+fn correction(item: &str, value: &str) -> OwnRequest {
+    OwnRequest {
+        kind: RequestKind::Correction,
+        text: "이사했습니다".into(),
+        wanted: BTreeMap::from([(item.to_owned(), Revealed::new(value.to_owned()))]),
+        purpose: None,
+    }
+}
+
+async fn a_correction_request_holds_its_items_until_a_handler_corrects_them(b: Backend) {
+    let t = TestApp::on(b, PROFILE).await;
+    let manager = staff(&t, "manager", Role::Manager).await;
+    let handler = staff(&t, "handler", Role::Handler).await;
+    let (me, p) = member(&t, 1).await;
+    let shop = Actor::Service("shop".into());
+    let purpose = t.app.policy().item("address").unwrap().purposes[0].clone();
+
+    // A wanted value that breaks the item's rule is named, and nothing is filed or held.
+    let Err(CoreError::Invalid(errors)) = t
+        .app
+        .file_own_request(&me, correction("email", "not-an-address"))
+        .await
+    else {
+        panic!("a bad wanted value was filed")
+    };
+    assert_eq!(errors[0].field, "email");
+    assert!(t.app.own_requests(&me).await.unwrap().is_empty());
+    assert!(
+        t.app
+            .items_held_for_correction(me.member)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let new_address = "대구광역시 중구 지킴로 3";
+    let id = t
+        .app
+        .file_own_request(&me, correction("address", new_address))
+        .await
+        .unwrap();
+    // Held at once (S8): refused to the service's purpose, shown to the member.
+    assert_eq!(
+        t.app.items_held_for_correction(me.member).await.unwrap(),
+        ["address"]
+    );
+    let got = t
+        .app
+        .reveal(&shop, None, me.member, &["address"], &purpose)
+        .await
+        .unwrap();
+    assert!(got.is_empty(), "a held item is not used");
+    let mine = t.app.own_requests(&me).await.unwrap();
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].state, RequestState::Received);
+    assert_eq!(mine[0].channel, Channel::MyPage);
+    assert_eq!(
+        mine[0].content.as_ref().unwrap().wanted["address"],
+        new_address
+    );
+
+    // The handler sees nothing until it is assigned to them.
+    assert!(t.app.requests_for(&handler, true).await.unwrap().is_empty());
+    assert!(matches!(
+        t.app.request_for(&handler, id).await,
+        Err(CoreError::NotFound(_))
+    ));
+    t.app.assign_request(&manager, id, "handler").await.unwrap();
+    let listed = t.app.requests_for(&handler, true).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].state, RequestState::InProgress);
+    assert!(listed[0].content.is_none(), "a list shows no content");
+    let opened = t.app.request_for(&handler, id).await.unwrap();
+    assert_eq!(opened.content.unwrap().text, "이사했습니다");
+
+    t.app.correct_for_request(&handler, id, "").await.unwrap();
+    // Corrected and released: the service reads the new value.
+    assert!(
+        t.app
+            .items_held_for_correction(me.member)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let got = t
+        .app
+        .reveal(&shop, None, me.member, &["address"], &purpose)
+        .await
+        .unwrap();
+    assert_eq!(got["address"].expose(), new_address);
+    let mine = t.app.own_requests(&me).await.unwrap();
+    assert_eq!(mine[0].state, RequestState::Answered);
+    assert!(
+        mine[0]
+            .answer
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("정정했습니다")
+    );
+    let events: Vec<_> = mine[0].events.iter().map(|e| e.event.as_str()).collect();
+    assert_eq!(events, ["filed", "assigned", "corrected"]);
+    // A closed request takes no second answer.
+    assert!(matches!(
+        t.app.answer_request(&manager, id, "again").await,
+        Err(CoreError::Conflict(_))
+    ));
+
+    // Every step is in the audit chain, under who did it, with the request.
+    let rows = t.app.store().audit_rows(0, 1000).await.unwrap();
+    let by = |action: &str| -> Vec<String> {
+        rows.iter()
+            .filter(|r| r.action == action)
+            .map(|r| r.actor.clone())
+            .collect()
+    };
+    assert_eq!(by("request.file"), [format!("member:{}", me.member)]);
+    assert_eq!(by("request.assign"), ["staff:manager"]);
+    assert_eq!(by("request.view"), ["staff:handler"]);
+    assert_eq!(by("request.answer"), ["staff:handler"]);
+    assert!(by("item.correct").contains(&"staff:handler".to_owned()));
+    let view = rows.iter().find(|r| r.action == "request.view").unwrap();
+    assert_eq!(view.member_id, Some(me.member));
+    assert_eq!(view.purpose.as_deref(), Some("office_request"));
+    // The request's text and wanted value are sealed: not in the database file.
+    let _ = p;
+    for needle in ["이사했습니다", new_address] {
+        assert!(
+            t.find_bytes(needle.as_bytes()).await.is_none(),
+            "{needle:?} stored in the clear"
+        );
+    }
+}
+
+async fn a_complaint_is_answered_and_its_record_moves_to_the_retention_store(b: Backend) {
+    let t = TestApp::on(b, PROFILE).await;
+    let manager = staff(&t, "manager", Role::Manager).await;
+    let client = Some("192.0.2.7".parse().unwrap());
+
+    // Bad contact details are named; the text is required.
+    let Err(CoreError::Invalid(errors)) = t
+        .app
+        .file_complaint(
+            client,
+            "  ",
+            Contact {
+                email: "nobody".into(),
+                phone: "12".into(),
+                ..Default::default()
+            },
+        )
+        .await
+    else {
+        panic!("an empty complaint was taken")
+    };
+    let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, ["text", "email", "phone"]);
+
+    let text = "광고 문자 수신 거부가 되지 않습니다";
+    let (id, code) = t
+        .app
+        .file_complaint(
+            client,
+            text,
+            Contact {
+                name: "홍길동".into(),
+                email: "complainant@example.com".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(code.starts_with("JKC-"));
+    let status = t.app.complaint_status(client, &code).await.unwrap();
+    assert_eq!(status.state, RequestState::Received);
+    assert_eq!(status.due_on, due_on(t.clock.now()));
+    assert!(status.answer.is_none());
+
+    // A complaint is answered, not refused.
+    assert!(matches!(
+        t.app.refuse_request(&manager, id, "r", "b", "o").await,
+        Err(CoreError::Conflict(_))
+    ));
+    let opened = t.app.request_for(&manager, id).await.unwrap();
+    assert_eq!(opened.content.as_ref().unwrap().text, text);
+    assert_eq!(
+        opened.content.unwrap().contact.unwrap().email,
+        "complainant@example.com"
+    );
+    let answer = "수신 거부를 처리했습니다. 불편을 드려 죄송합니다.";
+    t.app.answer_request(&manager, id, answer).await.unwrap();
+
+    // The record is in the retention store, class complaint_records, for 3 years.
+    let records = t.app.retained_records(None, 100).await.unwrap();
+    let rec = records
+        .iter()
+        .find(|r| r.class == "complaint_records")
+        .expect("a complaint record");
+    let today = t.clock.today_kst();
+    assert_eq!(
+        rec.expires_on,
+        NaiveDate::from_ymd_opt(
+            chrono::Datelike::year(&today) + 3,
+            chrono::Datelike::month(&today),
+            chrono::Datelike::day(&today)
+        )
+        .unwrap()
+    );
+    // The complainant reads the answer with the receipt code.
+    let status = t.app.complaint_status(client, &code).await.unwrap();
+    assert_eq!(status.state, RequestState::Answered);
+    assert_eq!(status.text.as_deref(), Some(text));
+    assert_eq!(status.answer.as_deref(), Some(answer));
+    assert_eq!(status.kept_until, Some(rec.expires_on));
+    // The ticket keeps no content, and its own key is gone.
+    let row = t.app.store().request(id).await.unwrap().unwrap();
+    assert!(row.sealed.is_none() && row.answer_sealed.is_none());
+    assert!(
+        t.app
+            .keyring()
+            .key_store()
+            .get(&format!("request:{id}"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let opened = t.app.request_for(&manager, id).await.unwrap();
+    assert!(opened.content.is_none());
+    assert_eq!(opened.state, RequestState::Answered);
+    // A wrong code finds nothing.
+    assert!(matches!(
+        t.app
+            .complaint_status(client, "JKC-0000-0000-0000-0000")
+            .await,
+        Err(CoreError::NotFound(_))
+    ));
+    for needle in [text, answer, "complainant@example.com"] {
+        assert!(
+            t.find_bytes(needle.as_bytes()).await.is_none(),
+            "{needle:?}"
+        );
+    }
+}
+
+async fn deadlines_are_ten_days_from_the_kst_day_of_receipt_and_overdue_from_day_eleven(
+    b: Backend,
+) {
+    // 23:30 UTC on 30 November is 08:30 KST on 1 December: the KST day counts.
+    let at = Utc.with_ymd_and_hms(2026, 11, 30, 23, 30, 0).unwrap();
+    assert_eq!(due_on(at), NaiveDate::from_ymd_opt(2026, 12, 11).unwrap());
+    let t = TestApp::on(b, PROFILE).await;
+    t.clock.set(at);
+    let manager = staff(&t, "manager", Role::Manager).await;
+    let (me, _) = member(&t, 2).await;
+    let id = t
+        .app
+        .file_own_request(
+            &me,
+            OwnRequest {
+                kind: RequestKind::Access,
+                text: String::new(),
+                wanted: BTreeMap::new(),
+                purpose: None,
+            },
+        )
+        .await
+        .unwrap();
+    let due = NaiveDate::from_ymd_opt(2026, 12, 11).unwrap();
+    // Day 10 (11 December KST, to its last minute): due, not overdue.
+    t.clock
+        .set(Utc.with_ymd_and_hms(2026, 12, 11, 14, 59, 0).unwrap());
+    let v = &t.app.requests_for(&manager, true).await.unwrap()[0];
+    assert_eq!(
+        (v.id, v.due_on, v.overdue, v.days_left),
+        (id, due, false, 0)
+    );
+    // Day 11 (12 December KST): overdue.
+    t.clock
+        .set(Utc.with_ymd_and_hms(2026, 12, 11, 15, 0, 0).unwrap());
+    let v = &t.app.requests_for(&manager, true).await.unwrap()[0];
+    assert!(v.overdue);
+    assert_eq!(v.days_left, -1);
+    // Answered, it is no longer overdue or open.
+    t.app
+        .answer_request(&manager, id, "열람 내역을 보내 드렸습니다")
+        .await
+        .unwrap();
+    assert!(t.app.requests_for(&manager, true).await.unwrap().is_empty());
+    let all = t.app.requests_for(&manager, false).await.unwrap();
+    assert!(!all[0].overdue);
+}
+
+async fn extensions_and_refusals_carry_reason_basis_and_objection(b: Backend) {
+    let t = TestApp::on(b, PROFILE).await;
+    let manager = staff(&t, "manager", Role::Manager).await;
+    let (me, _) = member(&t, 3).await;
+    let purpose = t.app.policy().purposes[0].id.clone();
+    // A suspension names a declared purpose.
+    let Err(CoreError::Invalid(errors)) = t
+        .app
+        .file_own_request(
+            &me,
+            OwnRequest {
+                kind: RequestKind::Suspension,
+                text: String::new(),
+                wanted: BTreeMap::new(),
+                purpose: Some("no_such_purpose".into()),
+            },
+        )
+        .await
+    else {
+        panic!("an unknown purpose was taken")
+    };
+    assert_eq!(errors[0].field, "purpose");
+    let id = t
+        .app
+        .file_own_request(
+            &me,
+            OwnRequest {
+                kind: RequestKind::Suspension,
+                text: "마케팅에 쓰지 마세요".into(),
+                wanted: BTreeMap::new(),
+                purpose: Some(purpose.clone()),
+            },
+        )
+        .await
+        .unwrap();
+    // Every part of an extension is required, and each is named.
+    let Err(CoreError::Invalid(errors)) = t.app.extend_request(&manager, id, " ", "", "").await
+    else {
+        panic!("an extension without reasons")
+    };
+    let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, ["reason", "basis", "objection"]);
+    let before = t.app.requests_for(&manager, true).await.unwrap()[0].due_on;
+    t.app
+        .extend_request(
+            &manager,
+            id,
+            "관련 부서 확인이 필요합니다",
+            "개인정보 보호법 시행령 제44조",
+            "개인정보침해 신고센터(국번 없이 118)",
+        )
+        .await
+        .unwrap();
+    let v = &t.app.requests_for(&manager, true).await.unwrap()[0];
+    assert_eq!(v.state, RequestState::Extended);
+    assert_eq!(v.due_on, before + Duration::days(10));
+    // Once only.
+    assert!(matches!(
+        t.app.extend_request(&manager, id, "a", "b", "c").await,
+        Err(CoreError::Conflict(_))
+    ));
+    t.app
+        .refuse_request(
+            &manager,
+            id,
+            "계약 이행에 꼭 필요한 처리입니다",
+            "개인정보 보호법 제37조제2항제4호",
+            "개인정보 분쟁조정위원회(1833-6972)에 조정을 신청하실 수 있습니다",
+        )
+        .await
+        .unwrap();
+    // The member sees both notices with their reasons, basis and route to object.
+    let mine = &t.app.own_requests(&me).await.unwrap()[0];
+    assert_eq!(mine.state, RequestState::Refused);
+    assert_eq!(mine.purpose.as_deref(), Some(purpose.as_str()));
+    let extended = mine.events.iter().find(|e| e.event == "extended").unwrap();
+    assert_eq!(
+        extended.notice.as_ref().unwrap().basis,
+        "개인정보 보호법 시행령 제44조"
+    );
+    let answer = mine.answer.as_ref().unwrap();
+    assert_eq!(answer.basis, "개인정보 보호법 제37조제2항제4호");
+    assert!(answer.objection.contains("분쟁조정위원회"));
+    // After the member leaves, the ticket stays, its sealed parts unreadable.
+    t.app
+        .withdraw(&Actor::Member(me.member), me.member, "web")
+        .await
+        .unwrap();
+    let v = t.app.request_for(&manager, id).await.unwrap();
+    assert!(v.content.is_none() && v.answer.is_none());
+    assert_eq!(v.state, RequestState::Refused);
+}
+
+async fn handlers_see_only_their_requests_and_auditors_none(b: Backend) {
+    let t = TestApp::on(b, PROFILE).await;
+    let manager = staff(&t, "manager", Role::Manager).await;
+    let handler = staff(&t, "handler", Role::Handler).await;
+    let other = staff(&t, "other", Role::Handler).await;
+    let auditor = staff(&t, "auditor", Role::Auditor).await;
+    let (me, _) = member(&t, 4).await;
+    let id = t
+        .app
+        .file_own_request(&me, correction("address", "서울특별시 종로구 세종대로 1"))
+        .await
+        .unwrap();
+    // Only a manager (or the officer) assigns, and only to someone who can work requests.
+    assert!(matches!(
+        t.app.assign_request(&handler, id, "handler").await,
+        Err(CoreError::Forbidden(_))
+    ));
+    assert!(matches!(
+        t.app.assign_request(&manager, id, "auditor").await,
+        Err(CoreError::Invalid(_))
+    ));
+    t.app.assign_request(&manager, id, "handler").await.unwrap();
+    // Another handler neither lists nor opens nor answers it.
+    assert!(t.app.requests_for(&other, false).await.unwrap().is_empty());
+    assert!(matches!(
+        t.app.request_for(&other, id).await,
+        Err(CoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        t.app.answer_request(&other, id, "x").await,
+        Err(CoreError::NotFound(_))
+    ));
+    // The auditor has no requests at all.
+    assert!(matches!(
+        t.app.requests_for(&auditor, false).await,
+        Err(CoreError::Forbidden(_))
+    ));
+    assert!(matches!(
+        t.app.request_for(&auditor, id).await,
+        Err(CoreError::Forbidden(_))
+    ));
+    // Staff entry needs the power over every request.
+    let entry = OfficeEntry {
+        kind: RequestKind::Access,
+        channel: Channel::Letter,
+        login_id: "nobody".into(),
+        text: String::new(),
+        wanted: BTreeMap::new(),
+        purpose: None,
+        identity_check: "x".into(),
+        agent: None,
+        contact: None,
+    };
+    assert!(matches!(
+        t.app.record_request(&handler, entry).await,
+        Err(CoreError::Forbidden(_))
+    ));
+    // A role taken away takes effect at once, even for a session opened before: the handler
+    // made auditor opens nothing.
+    assert!(t.app.request_for(&handler, id).await.is_ok());
+    t.app
+        .set_staff_role(&Actor::Cli, "handler", Role::Auditor)
+        .await
+        .unwrap();
+    assert!(matches!(
+        t.app.request_for(&handler, id).await,
+        Err(CoreError::Forbidden(_))
+    ));
+}
+
+async fn staff_record_requests_from_letters_with_the_identity_check_and_the_agent(b: Backend) {
+    let t = TestApp::on(b, PROFILE).await;
+    let manager = staff(&t, "manager", Role::Manager).await;
+    let (me, p) = member(&t, 5).await;
+    let entry = |login: &str, check: &str, agent: Option<Agent>| OfficeEntry {
+        kind: RequestKind::Correction,
+        channel: Channel::Letter,
+        login_id: login.into(),
+        text: "등기우편으로 받은 정정 요청".into(),
+        wanted: BTreeMap::from([(
+            "address".to_owned(),
+            Revealed::new("부산광역시 해운대구 센텀로 9".into()),
+        )]),
+        purpose: None,
+        identity_check: check.into(),
+        agent,
+        contact: None,
+    };
+    // An unknown login ID, a missing identity check and an agent without a power of attorney
+    // are each named, and nothing is filed.
+    let Err(CoreError::Invalid(errors)) = t
+        .app
+        .record_request(
+            &manager,
+            entry(
+                "no-such-member",
+                "",
+                Some(Agent {
+                    name: "김대리".into(),
+                    relation: "배우자".into(),
+                    attorney: false,
+                }),
+            ),
+        )
+        .await
+    else {
+        panic!("a bad entry was filed")
+    };
+    let mut fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+    fields.sort_unstable();
+    assert_eq!(fields, ["agent_attorney", "identity_check", "login_id"]);
+    assert!(
+        t.app
+            .requests_for(&manager, false)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let id = t
+        .app
+        .record_request(
+            &manager,
+            entry(
+                &p.login_id.to_uppercase(),
+                "신분증 사본과 가입 전화번호로 확인",
+                Some(Agent {
+                    name: "김대리".into(),
+                    relation: "배우자".into(),
+                    attorney: true,
+                }),
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        t.app.items_held_for_correction(me.member).await.unwrap(),
+        ["address"]
+    );
+    let v = t.app.request_for(&manager, id).await.unwrap();
+    assert_eq!(v.channel, Channel::Letter);
+    assert_eq!(v.member, Some(me.member));
+    let c = v.content.unwrap();
+    assert_eq!(
+        c.identity_check.as_deref(),
+        Some("신분증 사본과 가입 전화번호로 확인")
+    );
+    assert!(c.agent.unwrap().attorney);
+    // The member sees it on My page too.
+    let mine = t.app.own_requests(&me).await.unwrap();
+    assert_eq!(mine[0].id, id);
+    // Answered without the correction (say, it was made by hand elsewhere): the hold is lifted.
+    t.app
+        .answer_request(&manager, id, "확인 결과 이미 바른 주소입니다")
+        .await
+        .unwrap();
+    assert!(
+        t.app
+            .items_held_for_correction(me.member)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let _ = SUBJECT_ACCESS;
+}
