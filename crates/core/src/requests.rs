@@ -88,7 +88,7 @@ named_enum! {
 named_enum! {
     /// How the request reached the office.
     Channel {
-        MyPage = "mypage", "My page", "My page";
+        MyPage = "mypage", "개인정보수정 화면", "My page";
         Web = "web", "누리집 양식", "Web form";
         Letter = "letter", "서면", "Letter";
         Phone = "phone", "전화", "Phone";
@@ -883,14 +883,20 @@ impl Jikimi {
         Ok((id, ()))
     }
 
-    /// What a complainant sees with their receipt code (limited per client and per code, as
-    /// withdrawal receipts are).
-    pub async fn complaint_status(
+    /// [`Jikimi::complaint_status`] for a code typed in by a client: limited per client and per
+    /// code, as withdrawal receipts are.
+    pub async fn complaint_status_from(
         &self,
         client: crate::Client,
         code: &str,
     ) -> Result<ComplaintStatus> {
         self.limit_receipt_lookup(client, code).await?;
+        self.complaint_status(code).await
+    }
+
+    /// What a complainant sees with their receipt code (a page that already holds the code in
+    /// its sealed cookie opens it again without a limit).
+    pub async fn complaint_status(&self, code: &str) -> Result<ComplaintStatus> {
         let index = crate::withdrawal::receipt_index(self, code);
         let row = self
             .store()
@@ -969,7 +975,12 @@ impl Jikimi {
 
     /// A request a staff member may work, opened (its content, answer and history), with an
     /// audit entry of the view.
-    pub async fn request_for(&self, staff: &StaffSession, id: Uuid) -> Result<RequestView> {
+    pub async fn request_for(
+        &self,
+        staff: &StaffSession,
+        id: Uuid,
+        origin: Option<std::net::IpAddr>,
+    ) -> Result<RequestView> {
         let row = self.workable(staff, id).await?;
         let now = self.clock().now();
         let v = self.opened(row.clone()).await?;
@@ -980,6 +991,7 @@ impl Jikimi {
             &row,
             serde_json::Value::Null,
         );
+        e.origin = origin.map(|ip| ip.to_string());
         e.outcome = if v.content.is_some() { "ok" } else { "gone" }.into();
         self.store().append_audit(vec![e]).await?;
         Ok(v)
@@ -998,7 +1010,7 @@ impl Jikimi {
         for r in rows {
             out.push(self.opened(r).await?);
         }
-        out.sort_by(|a, b| b.received_at.cmp(&a.received_at));
+        out.sort_by_key(|r| std::cmp::Reverse(r.received_at));
         Ok(out)
     }
 

@@ -127,7 +127,7 @@ async fn a_correction_request_holds_its_items_until_a_handler_corrects_them(b: B
     // The handler sees nothing until it is assigned to them.
     assert!(t.app.requests_for(&handler, true).await.unwrap().is_empty());
     assert!(matches!(
-        t.app.request_for(&handler, id).await,
+        t.app.request_for(&handler, id, None).await,
         Err(CoreError::NotFound(_))
     ));
     t.app.assign_request(&manager, id, "handler").await.unwrap();
@@ -135,7 +135,7 @@ async fn a_correction_request_holds_its_items_until_a_handler_corrects_them(b: B
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].state, RequestState::InProgress);
     assert!(listed[0].content.is_none(), "a list shows no content");
-    let opened = t.app.request_for(&handler, id).await.unwrap();
+    let opened = t.app.request_for(&handler, id, None).await.unwrap();
     assert_eq!(opened.content.unwrap().text, "이사했습니다");
 
     t.app.correct_for_request(&handler, id, "").await.unwrap();
@@ -236,7 +236,7 @@ async fn a_complaint_is_answered_and_its_record_moves_to_the_retention_store(b: 
         .await
         .unwrap();
     assert!(code.starts_with("JKC-"));
-    let status = t.app.complaint_status(client, &code).await.unwrap();
+    let status = t.app.complaint_status_from(client, &code).await.unwrap();
     assert_eq!(status.state, RequestState::Received);
     assert_eq!(status.due_on, due_on(t.clock.now()));
     assert!(status.answer.is_none());
@@ -246,7 +246,7 @@ async fn a_complaint_is_answered_and_its_record_moves_to_the_retention_store(b: 
         t.app.refuse_request(&manager, id, "r", "b", "o").await,
         Err(CoreError::Conflict(_))
     ));
-    let opened = t.app.request_for(&manager, id).await.unwrap();
+    let opened = t.app.request_for(&manager, id, None).await.unwrap();
     assert_eq!(opened.content.as_ref().unwrap().text, text);
     assert_eq!(
         opened.content.unwrap().contact.unwrap().email,
@@ -272,7 +272,7 @@ async fn a_complaint_is_answered_and_its_record_moves_to_the_retention_store(b: 
         .unwrap()
     );
     // The complainant reads the answer with the receipt code.
-    let status = t.app.complaint_status(client, &code).await.unwrap();
+    let status = t.app.complaint_status_from(client, &code).await.unwrap();
     assert_eq!(status.state, RequestState::Answered);
     assert_eq!(status.text.as_deref(), Some(text));
     assert_eq!(status.answer.as_deref(), Some(answer));
@@ -289,13 +289,13 @@ async fn a_complaint_is_answered_and_its_record_moves_to_the_retention_store(b: 
             .unwrap()
             .is_none()
     );
-    let opened = t.app.request_for(&manager, id).await.unwrap();
+    let opened = t.app.request_for(&manager, id, None).await.unwrap();
     assert!(opened.content.is_none());
     assert_eq!(opened.state, RequestState::Answered);
     // A wrong code finds nothing.
     assert!(matches!(
         t.app
-            .complaint_status(client, "JKC-0000-0000-0000-0000")
+            .complaint_status_from(client, "JKC-0000-0000-0000-0000")
             .await,
         Err(CoreError::NotFound(_))
     ));
@@ -443,7 +443,7 @@ async fn extensions_and_refusals_carry_reason_basis_and_objection(b: Backend) {
         .withdraw(&Actor::Member(me.member), me.member, "web")
         .await
         .unwrap();
-    let v = t.app.request_for(&manager, id).await.unwrap();
+    let v = t.app.request_for(&manager, id, None).await.unwrap();
     assert!(v.content.is_none() && v.answer.is_none());
     assert_eq!(v.state, RequestState::Refused);
 }
@@ -473,7 +473,7 @@ async fn handlers_see_only_their_requests_and_auditors_none(b: Backend) {
     // Another handler neither lists nor opens nor answers it.
     assert!(t.app.requests_for(&other, false).await.unwrap().is_empty());
     assert!(matches!(
-        t.app.request_for(&other, id).await,
+        t.app.request_for(&other, id, None).await,
         Err(CoreError::NotFound(_))
     ));
     assert!(matches!(
@@ -486,7 +486,7 @@ async fn handlers_see_only_their_requests_and_auditors_none(b: Backend) {
         Err(CoreError::Forbidden(_))
     ));
     assert!(matches!(
-        t.app.request_for(&auditor, id).await,
+        t.app.request_for(&auditor, id, None).await,
         Err(CoreError::Forbidden(_))
     ));
     // Staff entry needs the power over every request.
@@ -507,13 +507,13 @@ async fn handlers_see_only_their_requests_and_auditors_none(b: Backend) {
     ));
     // A role taken away takes effect at once, even for a session opened before: the handler
     // made auditor opens nothing.
-    assert!(t.app.request_for(&handler, id).await.is_ok());
+    assert!(t.app.request_for(&handler, id, None).await.is_ok());
     t.app
         .set_staff_role(&Actor::Cli, "handler", Role::Auditor)
         .await
         .unwrap();
     assert!(matches!(
-        t.app.request_for(&handler, id).await,
+        t.app.request_for(&handler, id, None).await,
         Err(CoreError::Forbidden(_))
     ));
 }
@@ -587,7 +587,7 @@ async fn staff_record_requests_from_letters_with_the_identity_check_and_the_agen
         t.app.items_held_for_correction(me.member).await.unwrap(),
         ["address"]
     );
-    let v = t.app.request_for(&manager, id).await.unwrap();
+    let v = t.app.request_for(&manager, id, None).await.unwrap();
     assert_eq!(v.channel, Channel::Letter);
     assert_eq!(v.member, Some(me.member));
     let c = v.content.unwrap();

@@ -231,6 +231,28 @@ capabilities! {
         ["core/tests/staff.rs::staff_sessions_end_when_idle_and_at_their_absolute_limit",
          "web/tests/office.rs::a_staff_member_enrols_logs_in_with_two_factors_and_is_logged_out_when_idle"];
 
+    /// Complaints taken in (public form, letters, calls), answered, and their records kept in
+    /// the retention store for their period (issue 13).
+    ComplaintRecords = "complaint_records", Code,
+        "complaints recorded, answered and kept for their period",
+        ["core/tests/requests.rs::a_complaint_is_answered_and_its_record_moves_to_the_retention_store",
+         "web/tests/office.rs::a_complaint_from_the_public_form_is_answered_and_kept"];
+    /// A correction asked for holds the item until done (issue 13, S8).
+    CorrectionHold = "correction_hold", Code,
+        "an item under a requested correction is neither used nor provided",
+        ["core/tests/requests.rs::a_correction_request_holds_its_items_until_a_handler_corrects_them",
+         "core/tests/invariants.rs::an_item_held_for_correction_is_not_used",
+         "web/tests/office.rs::a_member_asks_for_a_correction_and_a_handler_makes_it"];
+    /// Rights requests tracked against their 10-day deadline (issue 13).
+    RightsRequestDeadlines = "rights_request_deadlines", Code,
+        "rights requests tracked and answered within 10 days",
+        ["core/tests/requests.rs::deadlines_are_ten_days_from_the_kst_day_of_receipt_and_overdue_from_day_eleven",
+         "web/tests/office.rs::a_member_asks_for_a_correction_and_a_handler_makes_it"];
+    /// Reasons and objection route on refusal or postponement (issue 13).
+    RequestRefusalNotice = "request_refusal_notice", Code,
+        "a refused or postponed request is answered with reasons and how to object",
+        ["core/tests/requests.rs::extensions_and_refusals_carry_reason_basis_and_objection"];
+
     // ----- kept by people: present only if the policy file declares them ----------------
     /// The operator never buys or gathers personal data elsewhere.
     NoOutsideSources = "no_outside_sources", Organisational,
@@ -264,9 +286,6 @@ capabilities! {
     /// Prize delivery (issue 15).
     PrizeDelivery = "prize_delivery", Code,
         "a prize delivery request flow and its records", [];
-    /// Complaint intake and records (issue 13).
-    ComplaintRecords = "complaint_records", Code,
-        "complaints recorded and kept for their period", [];
     /// Advertising records (issue 17).
     AdvertisingRecords = "advertising_records", Code,
         "records of advertising sent, kept for their period", [];
@@ -291,15 +310,6 @@ capabilities! {
     /// Staff act on members' requests sent to the office (issue 13).
     OfficeRequests = "office_requests", Code,
         "the office views, corrects, suspends and deletes for a member on request", [];
-    /// A correction asked for holds the item until done (issue 13).
-    CorrectionHold = "correction_hold", Code,
-        "an item under a requested correction is neither used nor provided", [];
-    /// Rights requests answered within 10 days (issue 13).
-    RightsRequestDeadlines = "rights_request_deadlines", Code,
-        "rights requests tracked and answered within 10 days", [];
-    /// Reasons and objection route on refusal (issue 13).
-    RequestRefusalNotice = "request_refusal_notice", Code,
-        "a refused or postponed request is answered with reasons and how to object", [];
     /// Suspension of processing (issue 13).
     ProcessingSuspension = "processing_suspension", Code,
         "processing suspended for a purpose on request", [];
@@ -398,6 +408,10 @@ const BUILT: &[Capability] = &[
     Capability::StaffLeastPrivilege,
     Capability::Staff2fa,
     Capability::StaffIdleLogout,
+    Capability::ComplaintRecords,
+    Capability::CorrectionHold,
+    Capability::RightsRequestDeadlines,
+    Capability::RequestRefusalNotice,
 ];
 
 /// A set of capabilities.

@@ -238,12 +238,12 @@ fn seed_profile_is_the_seed() {
     for (id, period) in [
         ("membership", Period::UntilWithdrawal),
         ("contract_records", Period::Years(5)),
+        ("complaint_records", Period::Years(3)),
     ] {
         assert_eq!(p.retention_class(id).unwrap().period, period, "{id}");
     }
     // Records nothing writes are not declared (the promise ledger).
     assert!(p.retention_class("payment_records").is_none());
-    assert!(p.retention_class("complaint_records").is_none());
     assert!(
         p.retention_class("contract_records")
             .unwrap()
@@ -325,13 +325,13 @@ fn lifeplan_follows_current_law() {
     for (id, period) in [
         ("contract_records", Period::Years(5)),
         ("consent_records", Period::Years(3)),
+        ("complaint_records", Period::Years(3)),
     ] {
         assert_eq!(p.retention_class(id).unwrap().period, period, "{id}");
     }
     for id in [
         "prize_delivery",
         "payment_records",
-        "complaint_records",
         "advertising_records",
         "login_records",
         "access_logs",

@@ -116,6 +116,37 @@ pub fn routes() -> Router<AppState> {
             "/office/retained/{id}/{what}",
             axum::routing::post(retained_hold_change),
         )
+        .route(
+            "/office/requests",
+            get(crate::office::requests::requests_page),
+        )
+        .route(
+            "/office/requests/new",
+            get(crate::office::requests::new_request_page)
+                .post(crate::office::requests::new_request_submit),
+        )
+        .route(
+            "/office/requests/{id}",
+            get(crate::office::requests::request_page),
+        )
+        .route(
+            "/office/requests/{id}/{what}",
+            axum::routing::post(crate::office::requests::request_action),
+        )
+        .route(
+            "/mypage/requests",
+            get(crate::me::requests::requests_page).post(crate::me::requests::requests_submit),
+        )
+        .route(
+            "/complaints",
+            get(crate::public::complaints::complaint_page)
+                .post(crate::public::complaints::complaint_submit),
+        )
+        .route(
+            "/complaints/status",
+            get(crate::public::complaints::complaint_status_page)
+                .post(crate::public::complaints::complaint_status_submit),
+        )
 }
 
 // ---------------------------------------------------------------------------------------------

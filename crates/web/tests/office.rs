@@ -13,12 +13,14 @@ use fantoccini::Locator;
 use jikimi_core::staff::{Role, code_at};
 use jikimi_core::{Actor, Clock};
 use jikimi_testkit::Backend;
-use support::steps::{click, fill, wait_path};
+use support::steps::{click, fill, login, wait_path};
 
 jikimi_testkit::backend_tests!(
     a_staff_member_enrols_logs_in_with_two_factors_and_is_logged_out_when_idle,
     each_role_opens_only_its_pages_and_the_seed_console_warns_about_rrns,
     the_console_opens_only_from_the_allowed_addresses,
+    a_member_asks_for_a_correction_and_a_handler_makes_it,
+    a_complaint_from_the_public_form_is_answered_and_kept,
 );
 
 const PASSWORD: &str = "Kestrel-Orbit-2026";
@@ -435,4 +437,249 @@ async fn raw_status(
         .nth(1)
         .and_then(|c| c.parse().ok())
         .with_context(|| format!("no status line in {:?}", text.lines().next()))
+}
+
+/// Chooses `value` in the select `css`.
+async fn choose(s: &support::Session, css: &str, value: &str) -> anyhow::Result<()> {
+    s.visible(Locator::Css(css))
+        .await?
+        .select_by_value(value)
+        .await
+        .with_context(|| format!("choosing {value} in {css}"))?;
+    Ok(())
+}
+
+async fn office_logout(s: &support::Session) -> anyhow::Result<()> {
+    s.goto("/office").await?;
+    click(s, "#office-logout").await?;
+    wait_path(s, "/office/login").await
+}
+
+/// Issue 13's path through a correction request: a member files it on My page (a wrong value
+/// named first, after a reload and the language switch too) → the item is held → a manager
+/// assigns it → the handler corrects it → the member sees the answer. Then a request left open
+/// shows red on day 11 (injected clock), and the handler cannot open staff management.
+async fn a_member_asks_for_a_correction_and_a_handler_makes_it(b: Backend) {
+    support::run("office_requests_correction", b, async |s| {
+        let manager = enrolled(s, "lee.manager", Role::Manager).await;
+        let handler = enrolled(s, "park.handler", Role::Handler).await;
+        let p = jikimi_testkit::person(31);
+        let member = s
+            .site
+            .app
+            .sign_up(jikimi_testkit::lifeplan_signup(&p))
+            .await?;
+        login(s, &p).await?;
+        click(s, "#requests").await?;
+        wait_path(s, "/mypage/requests").await?;
+        ensure!(heading(s).await? == "권리 행사 요청");
+        s.visible(Locator::Css("#no-requests")).await?;
+        s.check_page("member-requests").await?;
+
+        // Nothing chosen: the kind is named.
+        click(s, "#send-request").await?;
+        ensure!(s.text_of("#errors").await?.contains("요청의 종류"));
+        // A wanted e-mail that is no address: named, kept, after a reload and in English too.
+        click(s, "#kind-correction").await?;
+        choose(s, "#item", "email").await?;
+        fill(s, "#value", "not-an-address").await?;
+        click(s, "#send-request").await?;
+        let errors = s.text_of("#errors").await?;
+        ensure!(errors.contains("전자우편"), "the item named: {errors:?}");
+        s.client().refresh().await?;
+        ensure!(s.text_of("#errors").await?.contains("전자우편"));
+        let kept = s
+            .visible(Locator::Css("#value"))
+            .await?
+            .prop("value")
+            .await?;
+        ensure!(kept.as_deref() == Some("not-an-address"), "{kept:?}");
+        ensure!(
+            s.site
+                .app
+                .items_held_for_correction(member)
+                .await?
+                .is_empty(),
+            "a refused request holds nothing"
+        );
+        s.screenshot("member-request-error").await?;
+        click(s, "#lang-switch").await?;
+        ensure!(heading(s).await? == "Requests about your data");
+        click(s, "#lang-switch").await?;
+
+        let new_address = "대구광역시 중구 지킴로 3";
+        click(s, "#kind-correction").await?;
+        choose(s, "#item", "address").await?;
+        fill(s, "#value", new_address).await?;
+        fill(s, "#text", "이사했습니다").await?;
+        click(s, "#send-request").await?;
+        let notice = s.text_of("#notice").await?;
+        ensure!(notice.contains("까지 답해 드립니다"), "{notice:?}");
+        ensure!(s.site.app.items_held_for_correction(member).await? == ["address"]);
+        let mine = s.text_of("#my-requests").await?;
+        ensure!(
+            mine.contains("정정·삭제") && mine.contains("접수") && mine.contains(new_address),
+            "{mine:?}"
+        );
+        s.check_page("member-request-filed").await?;
+
+        // The manager sees it due, opens it and assigns it to the handler.
+        office_login(s, "lee.manager", &next_code(s, &manager)).await?;
+        wait_path(s, "/office").await?;
+        click(s, "#to-requests").await?;
+        let open = s.text_of("#open-requests").await?;
+        ensure!(
+            open.contains("정정·삭제") && open.contains("10일 남음"),
+            "{open:?}"
+        );
+        s.check_page("office-requests").await?;
+        click(s, "#open-requests a").await?;
+        let content = s.text_of("#request-content").await?;
+        ensure!(content.contains(new_address) && content.contains("이사했습니다"));
+        s.check_page("office-request").await?;
+        choose(s, "#assignee", "park.handler").await?;
+        click(s, "#assign").await?;
+        ensure!(s.text_of("#notice").await?.contains("배정했습니다"));
+        ensure!(s.text_of("#rq-assignee").await? == "park.handler");
+        office_logout(s).await?;
+
+        // The handler: their request is listed; staff management is not theirs.
+        office_login(s, "park.handler", &next_code(s, &handler)).await?;
+        wait_path(s, "/office").await?;
+        s.goto("/office/staff").await?;
+        ensure!(heading(s).await? == "이 역할로는 열 수 없는 화면입니다");
+        s.goto("/office/requests").await?;
+        ensure!(s.text_of("#open-requests").await?.contains("park.handler"));
+        click(s, "#open-requests a").await?;
+        click(s, "#correct").await?;
+        ensure!(s.text_of("#notice").await?.contains("정정하고 답했습니다"));
+        ensure!(s.text_of("#rq-state").await? == "답변 완료");
+        ensure!(s.text_of("#history").await?.contains("정정하고 답변"));
+        s.check_page("office-request-corrected").await?;
+        ensure!(
+            s.site
+                .app
+                .items_held_for_correction(member)
+                .await?
+                .is_empty(),
+            "the hold is lifted"
+        );
+        let now = s.site.app.own_items(member, &["address"]).await?;
+        ensure!(now["address"] == new_address, "corrected");
+
+        // The member sees the answer.
+        s.goto("/mypage/requests").await?;
+        let mine = s.text_of("#my-requests").await?;
+        ensure!(
+            mine.contains("답변 완료") && mine.contains("정정했습니다"),
+            "{mine:?}"
+        );
+        s.check_page("member-request-answered").await?;
+
+        // An access request left open: on day 11 (KST) it is red and says by how much.
+        click(s, "#kind-access").await?;
+        click(s, "#send-request").await?;
+        ensure!(s.text_of("#notice").await?.contains("까지 답해 드립니다"));
+        office_logout(s).await?;
+        s.site.clock.advance(Duration::days(11));
+        office_login(s, "lee.manager", &next_code(s, &manager)).await?;
+        wait_path(s, "/office").await?;
+        s.goto("/office/requests").await?;
+        let row = s.visible(Locator::Css("#open-requests tbody tr")).await?;
+        ensure!(row.attr("class").await?.as_deref() == Some("overdue"));
+        let text = row.text().await?;
+        ensure!(
+            text.contains("기한 1일 지남") || text.contains("기한 2일 지남"),
+            "{text:?}"
+        );
+        s.check_page("office-requests-overdue").await?;
+        Ok(())
+    })
+    .await;
+}
+
+/// Issue 13's complaint path: anyone sends an opinion or complaint through the public form
+/// (blank text and a bad phone number named first), is given a receipt number, a manager answers
+/// it in the console, the record moves to the retention store (`complaint_records`), and the
+/// sender reads the answer with the number.
+async fn a_complaint_from_the_public_form_is_answered_and_kept(b: Backend) {
+    support::run("office_complaint", b, async |s| {
+        let manager = enrolled(s, "lee.manager", Role::Manager).await;
+        s.goto("/").await?;
+        click(s, "#complaints-link").await?;
+        wait_path(s, "/complaints").await?;
+        ensure!(heading(s).await? == "개인정보에 관한 의견·불만 접수");
+        s.check_page("complaint-form").await?;
+        fill(s, "#text", "   ").await?;
+        fill(s, "#phone", "12").await?;
+        click(s, "#send").await?;
+        let errors = s.text_of("#errors").await?;
+        ensure!(
+            errors.contains("내용을 적어") && errors.contains("전화번호"),
+            "{errors:?}"
+        );
+        s.screenshot("complaint-errors").await?;
+
+        let text = "광고 문자 수신 거부가 되지 않습니다";
+        fill(s, "#text", text).await?;
+        fill(s, "#phone", "").await?;
+        fill(s, "#name", "홍길동").await?;
+        fill(s, "#email", "complainant@example.com").await?;
+        click(s, "#send").await?;
+        wait_path(s, "/complaints/status").await?;
+        let notice = s.text_of("#notice").await?;
+        let code = notice
+            .split_whitespace()
+            .find(|w| w.starts_with("JKC-"))
+            .context("the receipt number in the notice")?
+            .to_owned();
+        ensure!(s.text_of("#cp-state").await? == "접수");
+        s.check_page("complaint-received").await?;
+
+        // The manager answers it.
+        office_login(s, "lee.manager", &next_code(s, &manager)).await?;
+        wait_path(s, "/office").await?;
+        s.goto("/office/requests").await?;
+        ensure!(s.text_of("#open-requests").await?.contains("의견·불만"));
+        click(s, "#open-requests a").await?;
+        let content = s.text_of("#request-content").await?;
+        ensure!(content.contains(text) && content.contains("complainant@example.com"));
+        // A complaint is answered, never refused: there is no refusal form.
+        ensure!(s.client().find(Locator::Css("#refuse")).await.is_err());
+        // An empty answer is named.
+        click(s, "#answer-button").await?;
+        ensure!(s.text_of("#errors").await?.contains("답변을 적어"));
+        let answer = "수신 거부를 처리했습니다. 불편을 드려 죄송합니다.";
+        fill(s, "#answer-text", answer).await?;
+        click(s, "#answer-button").await?;
+        ensure!(s.text_of("#notice").await?.contains("답하고 마쳤습니다"));
+        // The ticket keeps no content: its record is in the retention store now.
+        s.visible(Locator::Css("#content-gone")).await?;
+        s.check_page("office-complaint-answered").await?;
+        let records = s.site.app.retained_records(None, 100).await?;
+        ensure!(
+            records.iter().any(|r| r.class == "complaint_records"),
+            "the complaint record is kept"
+        );
+
+        // The sender: a wrong number finds nothing; theirs shows the answer.
+        s.goto("/complaints/status").await?;
+        fill(s, "#code", "JKC-0000-0000-0000-0000").await?;
+        click(s, "#check").await?;
+        ensure!(s.text_of("#errors").await?.contains("접수번호"));
+        fill(s, "#code", &code.to_lowercase()).await?;
+        click(s, "#check").await?;
+        ensure!(
+            s.text_of("#cp-answer")
+                .await?
+                .contains("수신 거부를 처리했습니다")
+        );
+        ensure!(s.text_of("#cp-text").await?.contains(text));
+        ensure!(s.text_of("#cp-kept").await?.contains("보관한 뒤 파기"));
+        s.check_page("complaint-answered").await?;
+        click(s, "#lang-switch").await?;
+        ensure!(s.text_of("#cp-state").await? == "Answered");
+        Ok(())
+    })
+    .await;
 }

@@ -3,5 +3,6 @@
 
 pub mod api;
 pub(crate) mod page;
+pub(crate) mod requests;
 
 pub use api::*;

@@ -79,7 +79,7 @@ impl OfficeVisit {
 
     /// [`Self::signed`] for a form's POST: also checks the form's CSRF token (a failure goes back
     /// to `page` saying so).
-    async fn signed_form(
+    pub(crate) async fn signed_form(
         self,
         s: &AppState,
         form: &FormData,
@@ -94,7 +94,7 @@ impl OfficeVisit {
 
     /// [`Self::signed`] for a page that needs `power` and whose viewing goes into the access log
     /// as `action` (403 for a role without the power).
-    async fn viewing(
+    pub(crate) async fn viewing(
         self,
         s: &AppState,
         power: Power,
@@ -110,7 +110,7 @@ impl OfficeVisit {
     }
 
     /// The staff session, or the login page (saying the session ended, if it did).
-    async fn signed(self, s: &AppState) -> Result<(Self, StaffSession), Response> {
+    pub(crate) async fn signed(self, s: &AppState) -> Result<(Self, StaffSession), Response> {
         match self.staff.clone() {
             Some(st) => Ok((self, st)),
             None if self.ended => {
@@ -506,6 +506,8 @@ pub(crate) struct OfficeHomePage {
     pub(crate) powers: Vec<&'static str>,
     pub(crate) manage_staff: bool,
     pub(crate) destructions: bool,
+    /// Works requests (all, or those assigned).
+    pub(crate) requests: bool,
     pub(crate) logged_in_at: String,
     pub(crate) idle_minutes: i64,
     pub(crate) notice: Option<String>,
@@ -541,6 +543,7 @@ pub(crate) async fn office_home(State(s): State<AppState>, ov: OfficeVisit) -> R
             .collect(),
         manage_staff: st.role.can(Power::ManageStaff),
         destructions: st.role.can(Power::Destructions),
+        requests: st.role.can(Power::AssignedRequests),
         logged_in_at: kst(st.created_at),
         idle_minutes: s.app.settings().staff_idle.num_minutes(),
         notice: ov.v.notice(),
@@ -668,7 +671,7 @@ pub(crate) struct ConfirmRevokePage {
 }
 
 /// The console's answer to a role that may not open a page: 403 with the reason.
-fn forbidden(ov: OfficeVisit, s: &AppState) -> Response {
+pub(crate) fn forbidden(ov: OfficeVisit, s: &AppState) -> Response {
     let texts = ["office_forbidden_title", "office_forbidden_body"];
     office_message(
         ov,
@@ -857,7 +860,7 @@ fn period_label(period: &str, t: T) -> String {
 }
 
 /// Who did it, as the console shows it: a staff name, the operator, or jikimi itself.
-fn actor_label(actor: &str, t: T) -> String {
+pub(crate) fn actor_label(actor: &str, t: T) -> String {
     match actor {
         "cli" => t.s("office_by_cli").to_owned(),
         "system" => t.s("office_by_system").to_owned(),

@@ -1,4 +1,5 @@
 //! The home page, the published 개인정보 처리방침, and the policy over the API.
 
 pub mod api;
+pub(crate) mod complaints;
 pub(crate) mod page;
