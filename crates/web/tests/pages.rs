@@ -141,6 +141,17 @@ async fn office_pages(s: &Session, found: &mut Problems) -> anyhow::Result<()> {
     s.goto("/office/staff").await?;
     s.visible(Locator::Css("#staff-grants")).await?;
     found.check(s, "office-staff").await;
+    // The requests filed on the walk (a complaint, a member's access request), one opened, and
+    // the entry of a letter.
+    s.goto("/office/requests").await?;
+    s.visible(Locator::Css("#open-requests")).await?;
+    found.check(s, "office-requests").await;
+    click(s, "#open-requests a").await?;
+    s.visible(Locator::Css("#request-facts")).await?;
+    found.check(s, "office-request").await;
+    s.goto("/office/requests/new").await?;
+    s.visible(Locator::Css("#record")).await?;
+    found.check(s, "office-request-new").await;
     Ok(())
 }
 
@@ -189,6 +200,17 @@ async fn visitor_pages(s: &Session, found: &mut Problems) -> anyhow::Result<()> 
     s.goto("/retained").await?;
     s.visible(Locator::Css("#lookup")).await?;
     found.check(s, "retained-empty").await;
+
+    // An opinion or complaint (issue 13): the form, then its receipt and status.
+    s.goto("/complaints").await?;
+    s.visible(Locator::Css("#send")).await?;
+    found.check(s, "complaint").await;
+    fill(s, "#text", "개인정보 처리방침의 보관 기간이 궁금합니다").await?;
+    click(s, "#send").await?;
+    s.visible(Locator::Css("#complaint-status"))
+        .await
+        .context("the complaint's status")?;
+    found.check(s, "complaint-status").await;
 
     s.goto("/no-such-page").await?;
     found.check(s, "not-found").await;
@@ -316,6 +338,9 @@ async fn summary_links_resolve(s: &Session) -> anyhow::Result<()> {
 /// "본문 바로가기" is the first thing in the body, shows when focused and leads to the main
 /// content.
 async fn skip_link(s: &Session) -> anyhow::Result<()> {
+    // A click gives the page focus first (a headless Chromium from 148 on starts without it, and
+    // an element is not focused in a page without focus).
+    s.client().find(Locator::Css("h1")).await?.click().await?;
     let found = s
         .client()
         .execute(
@@ -397,6 +422,15 @@ async fn member_pages(s: &Session, p: &Person, found: &mut Problems) -> anyhow::
         s.visible(Locator::Css("#state")).await?;
         found.check(s, "consent").await;
     }
+
+    // Requests to the privacy office (issue 13): the page, then a request filed.
+    s.goto("/mypage/requests").await?;
+    s.visible(Locator::Css("#send-request")).await?;
+    found.check(s, "requests").await;
+    click(s, "#kind-access").await?;
+    click(s, "#send-request").await?;
+    s.visible(Locator::Css("#my-requests")).await?;
+    found.check(s, "requests-filed").await;
 
     s.goto("/mypage/withdraw").await?;
     s.visible(Locator::Css("#kept")).await?;
@@ -682,7 +716,7 @@ async fn a_limited_login_shows_the_login_page_again_with_429(b: Backend) {
     assert!(retry_after(&r) > 0);
     assert!(
         r.html.contains("요청이 너무 많습니다")
-            && r.html.contains("탈퇴 접수번호 조회가 너무 많았습니다"),
+            && r.html.contains("접수번호 조회가 너무 많았습니다"),
         "{}",
         r.html
     );
