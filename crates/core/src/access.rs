@@ -268,6 +268,20 @@ impl Jikimi {
                 return Ok(Some(((*id).to_owned(), r)));
             }
         }
+        // Processing stopped for this purpose at the member's request (PIPA Art. 37).
+        if purpose != SUBJECT_ACCESS
+            && self
+                .store()
+                .suspended_purposes(member)
+                .await?
+                .iter()
+                .any(|p| p == purpose)
+        {
+            return Ok(Some((
+                items.join(","),
+                "processing for this purpose was stopped at the member's request",
+            )));
+        }
         if let Some(category) = policy.purpose(purpose).and_then(|p| p.consent.clone()) {
             let state = self.consent_state(member).await?;
             if !state.iter().any(|c| c.category == category && c.granted) {

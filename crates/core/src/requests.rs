@@ -714,21 +714,13 @@ impl Jikimi {
         ) {
             errors.push(e);
         }
-        let login = entry.login_id.trim().to_lowercase();
-        let member = if login.is_empty() {
-            None
-        } else {
-            self.store()
-                .member_by_login(&self.digest(LOGIN_DOMAIN, &login))
-                .await?
-                .map(|r| r.id)
-        };
+        let member = self.find_member(&entry.login_id).await?;
         let Some(member) = member else {
             errors.push(FieldError::new(
                 "login_id",
                 "request.member",
-                "그 아이디의 회원이 없습니다. 아이디를 정확히 적어 주세요",
-                "no member has that login ID; write it exactly",
+                "그 아이디나 전자우편의 회원이 없습니다. 정확히 적어 주세요",
+                "no member has that login ID or e-mail address; write it exactly",
             ));
             return Err(CoreError::Invalid(errors));
         };
@@ -1305,10 +1297,10 @@ impl Jikimi {
         let actor = staff.actor();
         let id = row.id;
         let seal = self.request_seal(id, row.member_id).await?;
-        let event_name = if with.is_some() {
-            "corrected"
-        } else {
-            state.name()
+        let event_name = match (&with, row.kind.as_str()) {
+            (Some(_), "suspension") => "suspended",
+            (Some(_), _) => "corrected",
+            (None, _) => state.name(),
         };
         let mut ev = event(now, &actor, event_name, state);
         let answer_sealed = match &seal {
@@ -1438,6 +1430,195 @@ impl Jikimi {
             created_at: now,
             hold_reason: None,
         }])
+    }
+}
+
+/// What acting on a withdrawal request gives the office: the receipt, to pass on to the
+/// requester (it is shown once, here).
+pub type WithdrawalForRequest = crate::WithdrawalReceipt;
+
+// Acting for a member on a request (look-up, reading, stopping processing, withdrawal).
+impl Jikimi {
+    /// The member an exact login ID or e-mail address names, through their blind indexes (there
+    /// is no list of members to browse).
+    pub async fn find_member(&self, text: &str) -> Result<Option<Uuid>> {
+        let t = text.trim();
+        if t.is_empty() {
+            return Ok(None);
+        }
+        let login = t.to_lowercase();
+        if let Some(r) = self
+            .store()
+            .member_by_login(&self.digest(LOGIN_DOMAIN, &login))
+            .await?
+        {
+            return Ok(Some(r.id));
+        }
+        let policy = self.policy().clone();
+        for item in policy
+            .items
+            .iter()
+            .filter(|i| i.unique && i.kind == jikimi_policy::ItemKind::Email)
+        {
+            if let Ok(n) = crate::validate::normalize(item, t)
+                && let Some(ix) = n.index
+                && let Some(m) = self
+                    .store()
+                    .member_by_index(&item.id, &self.digest(&item.id, ix.expose()))
+                    .await?
+            {
+                return Ok(Some(m));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The purposes processing of the member's items is stopped for.
+    pub async fn suspended_purposes(&self, member: Uuid) -> Result<Vec<String>> {
+        Ok(self.store().suspended_purposes(member).await?)
+    }
+
+    /// A staff member reads the items of the member a request concerns, to answer it: only for
+    /// an open request they may work, with [`Power::MemberData`], and with a reason of their own
+    /// words, which goes into the audit entry with the request (purpose `office_request`). An
+    /// item held for a pending correction stays withheld (S8).
+    pub async fn reveal_for_request(
+        &self,
+        staff: &StaffSession,
+        id: Uuid,
+        reason: &str,
+        origin: Option<std::net::IpAddr>,
+    ) -> Result<BTreeMap<String, Revealed>> {
+        staff.require(Power::MemberData)?;
+        self.staff_may(&staff.actor(), Power::MemberData).await?;
+        let reason = required(
+            "reason",
+            reason,
+            "왜 이 회원의 정보를 보는지 적어 주세요",
+            "write why you read this member's data",
+        )
+        .map_err(|e| CoreError::Invalid(vec![e]))?;
+        let row = self.workable(staff, id).await?;
+        let Some(member) = row.member_id else {
+            return Err(CoreError::Conflict("the request concerns no member".into()));
+        };
+        if row.closed_at.is_some() {
+            return Err(CoreError::Conflict("the request is already closed".into()));
+        }
+        let ids: Vec<String> = self
+            .shown_item_ids()
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        let rows = self
+            .store()
+            .member_items(member, Some(&ids))
+            .await?
+            .ok_or(CoreError::NotFound("member"))?;
+        let now = self.clock().now();
+        let origin = origin.map(|ip| ip.to_string());
+        let (values, mut entry) = self
+            .open_rows(
+                now,
+                &staff.actor(),
+                origin.as_deref(),
+                member,
+                REQUEST_PURPOSE,
+                rows,
+            )
+            .await?;
+        let mut detail = serde_json::json!({ "request": id, "reason": reason });
+        if let (Some(d), Some(w)) = (
+            detail.as_object_mut(),
+            entry.detail.get("withheld_pending_correction"),
+        ) {
+            d.insert("withheld_pending_correction".into(), w.clone());
+        }
+        entry.detail = detail;
+        self.store().append_audit(vec![entry]).await?;
+        Ok(values)
+    }
+
+    /// Stops processing for the purpose a suspension request names and answers it, in one
+    /// transaction: from then on every reveal of the member's items for that purpose is refused
+    /// (PIPA Art. 37). Needs [`Power::MemberData`].
+    pub async fn suspend_for_request(
+        &self,
+        staff: &StaffSession,
+        id: Uuid,
+        answer: &str,
+    ) -> Result<()> {
+        staff.require(Power::MemberData)?;
+        let row = self.workable(staff, id).await?;
+        let (Some(member), Some(purpose), true) = (
+            row.member_id,
+            row.purpose.clone(),
+            row.kind == RequestKind::Suspension.name(),
+        ) else {
+            return Err(CoreError::Conflict(
+                "only a member's suspension request stops processing".into(),
+            ));
+        };
+        let now = self.clock().now();
+        let mut change = MemberChange {
+            member_id: member,
+            at: now,
+            suspend_purposes: vec![purpose.clone()],
+            ..Default::default()
+        };
+        let mut e =
+            crate::members::audit(now, &staff.actor(), "member.suspend", member, Vec::new());
+        e.purpose = Some(purpose);
+        e.detail = serde_json::json!({ "request": id });
+        change.audit.push(e);
+        let text = answer.trim();
+        let notice = Notice {
+            text: if text.is_empty() {
+                "요청하신 목적의 처리를 멈췄습니다. / Processing for that purpose has stopped."
+                    .into()
+            } else {
+                text.chars().take(TEXT_MAX).collect()
+            },
+            ..Default::default()
+        };
+        self.close(staff, row, RequestState::Answered, notice, Some(change))
+            .await
+    }
+
+    /// Withdraws the member a withdrawal request concerns (the same withdrawal as the member's
+    /// own) and closes the request; returns the receipt for the office to pass on. What was
+    /// sealed under the member's key, the request's own text included, goes with it. Needs
+    /// [`Power::MemberData`].
+    pub async fn withdraw_for_request(
+        &self,
+        staff: &StaffSession,
+        id: Uuid,
+    ) -> Result<WithdrawalForRequest> {
+        staff.require(Power::MemberData)?;
+        let row = self.workable(staff, id).await?;
+        let (Some(member), true) = (row.member_id, row.kind == RequestKind::Withdrawal.name())
+        else {
+            return Err(CoreError::Conflict(
+                "only a member's withdrawal request withdraws".into(),
+            ));
+        };
+        if row.closed_at.is_some() {
+            return Err(CoreError::Conflict("the request is already closed".into()));
+        }
+        let receipt = self.withdraw(&staff.actor(), member, "office").await?;
+        let now = self.clock().now();
+        let actor = staff.actor();
+        let update = RequestUpdate {
+            id,
+            at: now,
+            state: RequestState::Answered.name().into(),
+            close: true,
+            event: event(now, &actor, "withdrawn", RequestState::Answered),
+            ..Default::default()
+        };
+        let audit = request_audit(now, &actor, "request.answer", &row, serde_json::Value::Null);
+        self.update(update, Vec::new(), vec![audit]).await?;
+        Ok(receipt)
     }
 }
 

@@ -21,6 +21,7 @@ jikimi_testkit::backend_tests!(
     extensions_and_refusals_carry_reason_basis_and_objection,
     handlers_see_only_their_requests_and_auditors_none,
     staff_record_requests_from_letters_with_the_identity_check_and_the_agent,
+    staff_read_with_a_reason_stop_processing_and_withdraw_on_requests,
 );
 
 const PROFILE: &str = "lifeplan";
@@ -612,4 +613,140 @@ async fn staff_record_requests_from_letters_with_the_identity_check_and_the_agen
             .is_empty()
     );
     let _ = SUBJECT_ACCESS;
+}
+
+async fn staff_read_with_a_reason_stop_processing_and_withdraw_on_requests(b: Backend) {
+    let t = TestApp::on(b, PROFILE).await;
+    let manager = staff(&t, "manager", Role::Manager).await;
+    let auditor = staff(&t, "auditor", Role::Auditor).await;
+    let (me, p) = member(&t, 6).await;
+    let shop = Actor::Service("shop".into());
+    let purpose = t.app.policy().item("address").unwrap().purposes[0].clone();
+    // Found by the exact e-mail address too (its blind index), in any case.
+    assert_eq!(
+        t.app.find_member(&p.email.to_uppercase()).await.unwrap(),
+        Some(me.member)
+    );
+    assert_eq!(t.app.find_member("nobody@example.com").await.unwrap(), None);
+
+    let id = t
+        .app
+        .file_own_request(
+            &me,
+            OwnRequest {
+                kind: RequestKind::Suspension,
+                text: String::new(),
+                wanted: BTreeMap::new(),
+                purpose: Some(purpose.clone()),
+            },
+        )
+        .await
+        .unwrap();
+    // Reading the member's data needs a reason, and a role with member data.
+    let Err(CoreError::Invalid(errors)) = t.app.reveal_for_request(&manager, id, " ", None).await
+    else {
+        panic!("a read without a reason")
+    };
+    assert_eq!(errors[0].field, "reason");
+    assert!(matches!(
+        t.app.reveal_for_request(&auditor, id, "감사", None).await,
+        Err(CoreError::Forbidden(_))
+    ));
+    let origin = Some("192.0.2.44".parse().unwrap());
+    let values = t
+        .app
+        .reveal_for_request(&manager, id, "처리정지 대상 확인", origin)
+        .await
+        .unwrap();
+    assert_eq!(values["address"].expose(), p.address);
+    let rows = t.app.store().audit_rows(0, 1000).await.unwrap();
+    let read = rows
+        .iter()
+        .rfind(|r| r.action == "item.reveal" && r.actor == "staff:manager")
+        .unwrap();
+    assert_eq!(read.purpose.as_deref(), Some("office_request"));
+    assert_eq!(read.origin.as_deref(), Some("192.0.2.44"));
+    let detail: serde_json::Value = serde_json::from_str(&read.detail).unwrap();
+    assert_eq!(detail["reason"], "처리정지 대상 확인");
+    assert_eq!(detail["request"], id.to_string());
+    assert!(read.items.contains(&"address".to_owned()));
+
+    // Before: the service reads for the purpose. After: refused, and said why.
+    assert!(
+        t.app
+            .reveal(&shop, None, me.member, &["address"], &purpose)
+            .await
+            .is_ok()
+    );
+    t.app.suspend_for_request(&manager, id, "").await.unwrap();
+    let Err(CoreError::PurposeDenied { reason, .. }) = t
+        .app
+        .reveal(&shop, None, me.member, &["address"], &purpose)
+        .await
+    else {
+        panic!("a stopped purpose still read")
+    };
+    assert!(reason.contains("stopped at the member's request"));
+    assert_eq!(
+        t.app.suspended_purposes(me.member).await.unwrap(),
+        [purpose.clone()]
+    );
+    // The member still sees their own data, and the answer.
+    assert!(
+        t.app
+            .reveal(
+                &Actor::Member(me.member),
+                None,
+                me.member,
+                &["address"],
+                SUBJECT_ACCESS
+            )
+            .await
+            .is_ok()
+    );
+    let mine = t.app.own_requests(&me).await.unwrap();
+    assert_eq!(mine[0].state, RequestState::Answered);
+    assert_eq!(mine[0].events.last().unwrap().event, "suspended");
+    // A closed request opens no more reads.
+    assert!(matches!(
+        t.app.reveal_for_request(&manager, id, "again", None).await,
+        Err(CoreError::Conflict(_))
+    ));
+
+    // A withdrawal request: the same withdrawal, the receipt for the office to pass on.
+    let wid = t
+        .app
+        .file_own_request(
+            &me,
+            OwnRequest {
+                kind: RequestKind::Withdrawal,
+                text: "탈퇴하겠습니다".into(),
+                wanted: BTreeMap::new(),
+                purpose: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        t.app.withdraw_for_request(&manager, id).await,
+        Err(CoreError::Conflict(_))
+    ));
+    let receipt = t.app.withdraw_for_request(&manager, wid).await.unwrap();
+    assert!(receipt.code.starts_with("JKM-"));
+    assert!(t.app.session(&"x".repeat(4)).await.unwrap().is_none());
+    assert_eq!(t.app.find_member(&p.login_id).await.unwrap(), None);
+    let v = t.app.request_for(&manager, wid, None).await.unwrap();
+    assert_eq!(v.state, RequestState::Answered);
+    assert!(
+        v.content.is_none(),
+        "sealed under the member's key, gone with it"
+    );
+    assert_eq!(v.events.last().unwrap().event, "withdrawn");
+    assert!(
+        !t.app
+            .retained_for_receipt(&receipt.code)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

@@ -247,6 +247,8 @@ pub struct MemberChange {
     pub end_sessions_except: Option<Vec<u8>>,
     pub audit: Vec<AuditEntry>,
     pub jobs: Vec<NewJob>,
+    /// Purposes the member's processing stops for (a suspension request granted).
+    pub suspend_purposes: Vec<String>,
     /// A request of the privacy office filed or decided with this change, in the same
     /// transaction (a correction request holds its items; a correction answers its request).
     pub request: Option<RequestWrite>,

@@ -782,7 +782,10 @@ fn text(key: &str) -> (&'static str, &'static str) {
         ),
         "office_rq_attorney_ok" => ("· 위임장 확인", "· power of attorney checked"),
         "office_rq_contact" => ("연락처", "Contact"),
-        "office_rq_login_id" => ("회원 아이디 (정확히)", "The member's login ID (exactly)"),
+        "office_rq_login_id" => (
+            "회원 아이디 또는 전자우편 (정확히)",
+            "The member's login ID or e-mail address (exactly)",
+        ),
         "office_rq_record_button" => ("기록하기", "Record"),
         "office_rq_gone" => (
             "내용은 파기되었습니다 (회원 탈퇴, 또는 답변한 불만의 기록이 보존 저장소로 옮겨짐).",
@@ -825,6 +828,41 @@ fn text(key: &str) -> (&'static str, &'static str) {
         "office_rq_done_refused" => (
             "거절하고 그 이유를 알렸습니다.",
             "Refused; the requester is told why.",
+        ),
+        "office_rq_event_suspended" => ("처리정지하고 답변", "Processing stopped and answered"),
+        "office_rq_event_withdrawn" => ("탈퇴 처리", "Member withdrawn"),
+        "office_rq_read" => ("회원 정보 보기", "Read the member's data"),
+        "office_rq_read_reason" => (
+            "보는 이유 (접속기록에 남습니다)",
+            "Why you read it (kept in the access log)",
+        ),
+        "office_rq_read_button" => ("이유를 남기고 보기", "Read, with this reason"),
+        "office_rq_read_logged" => (
+            "이 열람은 이유와 함께 접속기록에 남았습니다. 정정을 기다리는 항목은 보이지 않습니다.",
+            "This read is in the access log with its reason. Items awaiting a correction are not shown.",
+        ),
+        "office_rq_suspend" => ("처리를 멈추고 답하기", "Stop processing and answer"),
+        "office_rq_done_suspended" => (
+            "그 목적의 처리를 멈추고 답했습니다.",
+            "Processing for that purpose has stopped; answered.",
+        ),
+        "office_rq_withdraw" => ("탈퇴 처리", "Withdraw the member"),
+        "office_rq_withdraw_help" => (
+            "회원이 스스로 탈퇴할 때와 똑같이 처리합니다. 회원의 열쇠를 없애므로 되돌릴 수 없고, 요청 내용도 함께 파기됩니다. 확인번호는 한 번만 보여 드리니 요청한 분께 전해 주세요.",
+            "The same withdrawal as the member's own: the member's key is destroyed, so it cannot be undone, and the request's text goes with it. The receipt is shown once: pass it on to the requester.",
+        ),
+        "office_rq_withdraw_confirm" => (
+            "본인 확인을 마쳤고, 되돌릴 수 없음을 압니다",
+            "The requester's identity is checked, and this cannot be undone",
+        ),
+        "office_rq_withdraw_confirm_missing" => (
+            "탈퇴 처리 전에 확인란에 표시해 주세요",
+            "Tick the confirmation before withdrawing",
+        ),
+        "office_rq_withdraw_button" => ("탈퇴 처리하기", "Withdraw"),
+        "office_rq_done_withdrawn" => (
+            "탈퇴를 처리했습니다. 확인번호 {code} 를 요청한 분께 전해 주세요. 다시 보여 드리지 않습니다.",
+            "Withdrawn. Pass the receipt {code} on to the requester; it is not shown again.",
         ),
         "office_rq_done_recorded" => ("요청을 기록했습니다.", "The request is recorded."),
         "office_rq_conflict" => (

@@ -130,6 +130,10 @@ pub fn routes() -> Router<AppState> {
             get(crate::office::requests::request_page),
         )
         .route(
+            "/office/requests/{id}/reveal",
+            axum::routing::post(crate::office::requests::request_reveal),
+        )
+        .route(
             "/office/requests/{id}/{what}",
             axum::routing::post(crate::office::requests::request_action),
         )

@@ -21,6 +21,7 @@ jikimi_testkit::backend_tests!(
     the_console_opens_only_from_the_allowed_addresses,
     a_member_asks_for_a_correction_and_a_handler_makes_it,
     a_complaint_from_the_public_form_is_answered_and_kept,
+    a_manager_reads_with_a_reason_stops_processing_and_withdraws_on_requests,
 );
 
 const PASSWORD: &str = "Kestrel-Orbit-2026";
@@ -679,6 +680,99 @@ async fn a_complaint_from_the_public_form_is_answered_and_kept(b: Backend) {
         s.check_page("complaint-answered").await?;
         click(s, "#lang-switch").await?;
         ensure!(s.text_of("#cp-state").await? == "Answered");
+        Ok(())
+    })
+    .await;
+}
+
+/// Acting for a member (issue 13): the member asks on My page to stop processing for a purpose
+/// and to leave; a manager reads the member's data with a reason (a blank one named), stops the
+/// processing, and withdraws the member after the confirmation, getting the receipt to pass on.
+async fn a_manager_reads_with_a_reason_stops_processing_and_withdraws_on_requests(b: Backend) {
+    support::run("office_act_for_member", b, async |s| {
+        let manager = enrolled(s, "lee.manager", Role::Manager).await;
+        let p = jikimi_testkit::person(32);
+        let member = s
+            .site
+            .app
+            .sign_up(jikimi_testkit::lifeplan_signup(&p))
+            .await?;
+        let purpose = s.site.app.policy().item("address").unwrap().purposes[0].clone();
+        login(s, &p).await?;
+        s.goto("/mypage/requests").await?;
+        // A suspension without a purpose is named.
+        click(s, "#kind-suspension").await?;
+        click(s, "#send-request").await?;
+        ensure!(s.text_of("#errors").await?.contains("멈출 목적"));
+        click(s, "#kind-suspension").await?;
+        choose(s, "#purpose", &purpose).await?;
+        click(s, "#send-request").await?;
+        s.visible(Locator::Css("#notice")).await?;
+        click(s, "#kind-withdrawal").await?;
+        fill(s, "#text", "탈퇴하겠습니다").await?;
+        click(s, "#send-request").await?;
+        s.visible(Locator::Css("#notice")).await?;
+
+        office_login(s, "lee.manager", &next_code(s, &manager)).await?;
+        wait_path(s, "/office").await?;
+        s.goto("/office/requests").await?;
+        // The suspension is due first (filed first): open it.
+        let links = s
+            .client()
+            .find_all(Locator::Css("#open-requests a"))
+            .await?;
+        ensure!(links.len() == 2, "two open requests");
+        let mut suspension = None;
+        for a in links {
+            let row = a.find(Locator::XPath("ancestor::tr")).await?;
+            if row.text().await?.contains("처리정지") {
+                suspension = a.attr("href").await?;
+            }
+        }
+        s.goto(&suspension.context("the suspension's link")?)
+            .await?;
+        click(s, "#read").await?;
+        ensure!(
+            s.text_of("#errors")
+                .await?
+                .contains("왜 이 회원의 정보를 보는지")
+        );
+        fill(s, "#read_reason", "처리정지 대상 확인").await?;
+        click(s, "#read").await?;
+        ensure!(s.text_of("#member-items").await?.contains(&p.address));
+        s.check_page("office-request-read").await?;
+        click(s, "#suspend").await?;
+        ensure!(s.text_of("#notice").await?.contains("처리를 멈추고"));
+        ensure!(s.site.app.suspended_purposes(member).await? == [purpose.clone()]);
+        let rows = s.site.app.store().audit_rows(0, 10_000).await?;
+        ensure!(
+            rows.iter().any(|r| r.action == "item.reveal"
+                && r.actor == "staff:lee.manager"
+                && r.purpose.as_deref() == Some("office_request")
+                && r.detail.contains("처리정지 대상 확인")),
+            "the read is in the access log with its reason"
+        );
+
+        // The withdrawal: refused without the confirmation, then done, the receipt shown once.
+        s.goto("/office/requests").await?;
+        click(s, "#open-requests a").await?;
+        ensure!(
+            s.text_of("#request-content")
+                .await?
+                .contains("탈퇴하겠습니다")
+        );
+        click(s, "#withdraw").await?;
+        ensure!(s.text_of("#errors").await?.contains("확인란"));
+        click(s, "#confirm").await?;
+        click(s, "#withdraw").await?;
+        let notice = s.text_of("#notice").await?;
+        ensure!(notice.contains("JKM-"), "{notice:?}");
+        s.visible(Locator::Css("#content-gone")).await?;
+        s.check_page("office-request-withdrawn").await?;
+        ensure!(s.site.app.find_member(&p.login_id).await?.is_none());
+        // The member's session is gone with them.
+        s.goto("/mypage").await?;
+        wait_path(s, "/login?next=/mypage").await?;
         Ok(())
     })
     .await;

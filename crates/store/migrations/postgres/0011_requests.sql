@@ -37,3 +37,11 @@ CREATE TABLE office_request_events (
     sealed      BYTEA                            -- the event's text, if any
 );
 CREATE INDEX office_request_events_request ON office_request_events (request_id, seq);
+-- Processing stopped for a purpose at the member's request (PIPA Art. 37): the member's items are
+-- then refused to that purpose by every reveal. Gone with the member.
+CREATE TABLE processing_suspensions (
+    member_id   UUID NOT NULL REFERENCES members (id) ON DELETE CASCADE,
+    purpose     TEXT NOT NULL,
+    since       TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (member_id, purpose)
+);

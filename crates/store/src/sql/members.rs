@@ -109,6 +109,7 @@ macro_rules! member_sql {
                 && c.consents.is_empty()
                 && c.jobs.is_empty()
                 && c.request.is_none()
+                && c.suspend_purposes.is_empty()
             {
                 return apply_at_once(tx, linker, head, c, savepoint, opened).await;
             }
@@ -194,6 +195,17 @@ macro_rules! member_sql {
             insert_consents_tx(tx, c.member_id, &c.consents).await?;
             append_audit_refs(tx, linker, head, &c.audit.iter().collect::<Vec<_>>()).await?;
             insert_jobs_tx(tx, &c.jobs, c.at).await?;
+            for purpose in &c.suspend_purposes {
+                sqlx::query(
+                    "INSERT INTO processing_suspensions (member_id, purpose, since) VALUES ($1, $2, $3)
+                     ON CONFLICT (member_id, purpose) DO NOTHING",
+                )
+                .bind(c.member_id)
+                .bind(purpose)
+                .bind(c.at)
+                .execute(&mut **tx)
+                .await?;
+            }
             if let Some(r) = &c.request
                 && !request_write_tx(tx, r).await?
             {

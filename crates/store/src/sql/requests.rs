@@ -32,6 +32,8 @@ pub trait RequestStore: Send + Sync {
     async fn request_by_receipt(&self, receipt_index: &[u8]) -> Result<Option<RequestRow>>;
     /// The receipt digest a public complaint was filed with.
     async fn request_receipt_index(&self, id: Uuid) -> Result<Option<Vec<u8>>>;
+    /// The purposes a member's processing is stopped for.
+    async fn suspended_purposes(&self, member: Uuid) -> Result<Vec<String>>;
     /// A request's history, oldest first.
     async fn request_events(&self, id: Uuid) -> Result<Vec<RequestEventRow>>;
 }
@@ -254,6 +256,18 @@ macro_rules! request_sql {
                 .fetch_optional(&self.read)
                 .await?
                 .flatten())
+            }
+
+            async fn suspended_purposes(
+                &self,
+                member: uuid::Uuid,
+            ) -> $crate::Result<Vec<String>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT purpose FROM processing_suspensions WHERE member_id = $1 ORDER BY purpose",
+                )
+                .bind(member)
+                .fetch_all(&self.read)
+                .await?)
             }
 
             async fn request_events(

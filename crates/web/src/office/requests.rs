@@ -119,6 +119,12 @@ pub(crate) struct RequestPage {
     /// (name, label) of the accounts that can work requests.
     pub(crate) assignees: Vec<(String, String)>,
     pub(crate) may_correct: bool,
+    /// A member's request that the staff member may read the member's data for.
+    pub(crate) may_read: bool,
+    /// The member's items read for this request just now (label, value).
+    pub(crate) revealed: Option<Vec<(String, String)>>,
+    pub(crate) may_suspend: bool,
+    pub(crate) may_withdraw: bool,
     pub(crate) may_extend: bool,
     pub(crate) may_refuse: bool,
     pub(crate) form: FormValues,
@@ -167,6 +173,8 @@ fn event_label(event: &str, t: T) -> String {
         "assigned" => "office_rq_event_assigned",
         "extended" => "office_rq_event_extended",
         "corrected" => "office_rq_event_corrected",
+        "suspended" => "office_rq_event_suspended",
+        "withdrawn" => "office_rq_event_withdrawn",
         "answered" => "office_rq_event_answered",
         "refused" => "office_rq_event_refused",
         _ => return event.to_owned(),
@@ -199,7 +207,69 @@ pub(crate) async fn request_page(
         Ok(x) => x,
         Err(r) => return r,
     };
-    let r = match s.app.request_for(&st, id, client).await {
+    render_request(&s, ov, &st, id, client, None).await
+}
+
+/// `POST /office/requests/{id}/reveal`: the member's items read with the reason given, shown on
+/// the request's page (answered at once, not kept for a redirect, and never cached).
+pub(crate) async fn request_reveal(
+    State(s): State<AppState>,
+    ov: OfficeVisit,
+    ClientAddr(client): ClientAddr,
+    Path(id): Path<uuid::Uuid>,
+    form: FormData,
+) -> Response {
+    let here = format!("/office/requests/{id}");
+    let (ov, st) = match ov.signed_form(&s, &form, &here).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    match s
+        .app
+        .reveal_for_request(&st, id, form.get("read_reason"), client)
+        .await
+    {
+        Ok(values) => {
+            let lang = ov.v.lang;
+            let rows = values
+                .iter()
+                .map(|(k, v)| (item_label(&s, k, lang), v.expose().to_owned()))
+                .collect();
+            let mut r = render_request(&s, ov, &st, id, client, Some(rows)).await;
+            r.headers_mut().insert(
+                axum::http::header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static("no-store"),
+            );
+            r
+        }
+        Err(CoreError::Invalid(errors)) => {
+            let errors = errors
+                .into_iter()
+                .map(|mut e| {
+                    e.field = "read_reason".into();
+                    e
+                })
+                .collect();
+            ov.v.back_to(&s, &here, &FormData::default(), errors, None)
+                .await
+        }
+        Err(CoreError::Conflict(_)) => ov.v.redirect(&here),
+        Err(CoreError::Forbidden(_)) => forbidden(ov, &s),
+        Err(CoreError::NotFound(_)) => not_found_page(&s, ov.v.lang),
+        Err(e) => error_page(e),
+    }
+}
+
+async fn render_request(
+    s: &AppState,
+    ov: OfficeVisit,
+    st: &StaffSession,
+    id: uuid::Uuid,
+    client: Option<std::net::IpAddr>,
+    revealed: Option<Vec<(String, String)>>,
+) -> Response {
+    let s = s.clone();
+    let r = match s.app.request_for(st, id, client).await {
         Ok(r) => r,
         Err(CoreError::Forbidden(_)) => return forbidden(ov, &s),
         Err(CoreError::NotFound(_)) => return not_found_page(&s, ov.v.lang),
@@ -320,6 +390,16 @@ pub(crate) async fn request_page(
             && r.kind == RequestKind::Correction
             && r.content.is_some()
             && st.role.can(Power::MemberData),
+        may_read: open && r.member.is_some() && st.role.can(Power::MemberData),
+        revealed,
+        may_suspend: open
+            && r.kind == RequestKind::Suspension
+            && r.member.is_some()
+            && st.role.can(Power::MemberData),
+        may_withdraw: open
+            && r.kind == RequestKind::Withdrawal
+            && r.member.is_some()
+            && st.role.can(Power::MemberData),
         may_extend: open && r.state != RequestState::Extended,
         may_refuse: open && r.kind != RequestKind::Complaint,
         content,
@@ -353,6 +433,40 @@ pub(crate) async fn request_action(
             app.correct_for_request(&st, id, form.get("answer")).await,
             "office_rq_done_corrected",
         ),
+        "suspend" => (
+            app.suspend_for_request(&st, id, form.get("answer")).await,
+            "office_rq_done_suspended",
+        ),
+        "withdraw" => {
+            if form.get("confirm") != "yes" {
+                let e = FieldError::new(
+                    "confirm",
+                    "request.confirm",
+                    T(Lang::Ko).s("office_rq_withdraw_confirm_missing"),
+                    T(Lang::En).s("office_rq_withdraw_confirm_missing"),
+                );
+                return ov
+                    .v
+                    .back_to(&s, &here, &FormData::default(), vec![e], None)
+                    .await;
+            }
+            return match app.withdraw_for_request(&st, id).await {
+                Ok(receipt) => {
+                    let (ko, en) = (T(Lang::Ko), T(Lang::En));
+                    let ko = ko
+                        .s("office_rq_done_withdrawn")
+                        .replace("{code}", &receipt.code);
+                    let en = en
+                        .s("office_rq_done_withdrawn")
+                        .replace("{code}", &receipt.code);
+                    ov.v.notice_to(&s, &here, &ko, &en).await
+                }
+                Err(CoreError::Forbidden(_)) => forbidden(ov, &s),
+                Err(CoreError::NotFound(_)) => not_found_page(&s, ov.v.lang),
+                Err(CoreError::Conflict(_)) => ov.v.redirect(&here),
+                Err(e) => error_page(e),
+            };
+        }
         "answer" => (
             app.answer_request(&st, id, form.get("answer")).await,
             "office_rq_done_answered",
