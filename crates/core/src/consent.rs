@@ -52,7 +52,32 @@ impl Jikimi {
         granted: bool,
         channel: &str,
     ) -> Result<()> {
-        let now = self.clock().now();
+        let change = self.consent_change(
+            actor,
+            member,
+            category,
+            granted,
+            channel,
+            self.clock().now(),
+        )?;
+        self.store().apply(change).await.map_err(|e| match e {
+            StoreError::NotFound(what) => CoreError::NotFound(what),
+            other => CoreError::Store(other),
+        })?;
+        Ok(())
+    }
+
+    /// The change one consent decision makes (its ledger event, the items it drops, its audit
+    /// entry), checked and not yet applied.
+    pub(crate) fn consent_change(
+        &self,
+        actor: &Actor,
+        member: Uuid,
+        category: &str,
+        granted: bool,
+        channel: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<MemberChange> {
         let policy = self.policy().clone();
         let Some(cat) = policy.consent(category) else {
             return Err(CoreError::field(
@@ -106,10 +131,6 @@ impl Jikimi {
             entry.items = dropped;
         }
         change.audit.push(entry);
-        self.store().apply(change).await.map_err(|e| match e {
-            StoreError::NotFound(what) => CoreError::NotFound(what),
-            other => CoreError::Store(other),
-        })?;
-        Ok(())
+        Ok(change)
     }
 }

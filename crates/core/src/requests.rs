@@ -262,7 +262,8 @@ pub struct OwnRequest {
     pub text: String,
     /// A correction's wanted values by item id (empty: erase).
     pub wanted: BTreeMap<String, Revealed>,
-    /// The purpose to stop processing for (a suspension).
+    /// The purpose to stop processing for (a suspension), or the consent category to withdraw
+    /// (a consent withdrawal).
     pub purpose: Option<String>,
 }
 
@@ -497,6 +498,27 @@ impl Jikimi {
         Ok(p.to_owned())
     }
 
+    /// The consent category a consent withdrawal names: declared, and not the agreement that
+    /// membership itself needs (that ends by leaving).
+    fn check_consent(&self, category: Option<&str>) -> Result<String> {
+        let c = category.unwrap_or_default().trim();
+        match self.policy().consent(c) {
+            Some(cat) if cat.required => Err(CoreError::field(
+                "consent",
+                "consent.required_for_membership",
+                "이 동의는 회원 자격에 필요합니다. 철회하려면 회원 탈퇴를 요청해 주세요",
+                "this agreement is needed for membership; to end it, ask to leave",
+            )),
+            Some(_) => Ok(c.to_owned()),
+            None => Err(CoreError::field(
+                "consent",
+                "request.consent",
+                "철회할 동의를 고르세요",
+                "choose the consent to withdraw",
+            )),
+        }
+    }
+
     /// Builds a new request of `member` (its row, sealed content and the change that files it
     /// with its hold); nothing is written.
     #[allow(clippy::too_many_arguments)]
@@ -647,6 +669,9 @@ impl Jikimi {
                 (items, None)
             }
             RequestKind::Suspension => (Vec::new(), Some(self.check_purpose(purpose.as_deref())?)),
+            RequestKind::ConsentWithdrawal => {
+                (Vec::new(), Some(self.check_consent(purpose.as_deref())?))
+            }
             _ => (Vec::new(), None),
         };
         Ok((content, items, purpose))
@@ -1299,6 +1324,7 @@ impl Jikimi {
         let seal = self.request_seal(id, row.member_id).await?;
         let event_name = match (&with, row.kind.as_str()) {
             (Some(_), "suspension") => "suspended",
+            (Some(_), "consent_withdrawal") => "consent_withdrawn",
             (Some(_), _) => "corrected",
             (None, _) => state.name(),
         };
@@ -1576,6 +1602,45 @@ impl Jikimi {
             text: if text.is_empty() {
                 "요청하신 목적의 처리를 멈췄습니다. / Processing for that purpose has stopped."
                     .into()
+            } else {
+                text.chars().take(TEXT_MAX).collect()
+            },
+            ..Default::default()
+        };
+        self.close(staff, row, RequestState::Answered, notice, Some(change))
+            .await
+    }
+
+    /// Withdraws the consent a consent-withdrawal request names (the same withdrawal as My
+    /// page's: what was held on it is deleted) and answers the request, in one transaction.
+    /// Needs [`Power::MemberData`].
+    pub async fn withdraw_consent_for_request(
+        &self,
+        staff: &StaffSession,
+        id: Uuid,
+        answer: &str,
+    ) -> Result<()> {
+        staff.require(Power::MemberData)?;
+        let row = self.workable(staff, id).await?;
+        let (Some(member), Some(category), true) = (
+            row.member_id,
+            row.purpose.clone(),
+            row.kind == RequestKind::ConsentWithdrawal.name(),
+        ) else {
+            return Err(CoreError::Conflict(
+                "only a member's consent-withdrawal request withdraws a consent".into(),
+            ));
+        };
+        let now = self.clock().now();
+        let mut change =
+            self.consent_change(&staff.actor(), member, &category, false, "office", now)?;
+        if let Some(e) = change.audit.last_mut() {
+            e.detail["request"] = serde_json::json!(id);
+        }
+        let text = answer.trim();
+        let notice = Notice {
+            text: if text.is_empty() {
+                "요청하신 동의를 철회했습니다. / The consent you named is withdrawn.".into()
             } else {
                 text.chars().take(TEXT_MAX).collect()
             },

@@ -713,6 +713,62 @@ async fn staff_read_with_a_reason_stop_processing_and_withdraw_on_requests(b: Ba
         Err(CoreError::Conflict(_))
     ));
 
+    // A consent withdrawal names a declared consent; granted, what was held on it is deleted.
+    let Err(CoreError::Invalid(errors)) = t
+        .app
+        .file_own_request(
+            &me,
+            OwnRequest {
+                kind: RequestKind::ConsentWithdrawal,
+                text: String::new(),
+                wanted: BTreeMap::new(),
+                purpose: Some("no_such_consent".into()),
+            },
+        )
+        .await
+    else {
+        panic!("an unknown consent was taken")
+    };
+    assert_eq!(errors[0].field, "consent");
+    let on_consent: Vec<String> = t
+        .app
+        .policy()
+        .items
+        .iter()
+        .filter(|i| i.consent.as_deref() == Some("optional_items"))
+        .map(|i| i.id.clone())
+        .collect();
+    let held = t.app.held_item_ids(me.member).await.unwrap();
+    assert!(held.iter().any(|i| on_consent.contains(i)), "{held:?}");
+    let cid = t
+        .app
+        .file_own_request(
+            &me,
+            OwnRequest {
+                kind: RequestKind::ConsentWithdrawal,
+                text: String::new(),
+                wanted: BTreeMap::new(),
+                purpose: Some("optional_items".into()),
+            },
+        )
+        .await
+        .unwrap();
+    t.app
+        .withdraw_consent_for_request(&manager, cid, "")
+        .await
+        .unwrap();
+    let state = t.app.consent_state(me.member).await.unwrap();
+    assert!(
+        state
+            .iter()
+            .any(|c| c.category == "optional_items" && !c.granted)
+    );
+    let held = t.app.held_item_ids(me.member).await.unwrap();
+    assert!(!held.iter().any(|i| on_consent.contains(i)), "{held:?}");
+    let mine = t.app.own_requests(&me).await.unwrap();
+    let asked = mine.iter().find(|r| r.id == cid).unwrap();
+    assert_eq!(asked.events.last().unwrap().event, "consent_withdrawn");
+
     // A withdrawal request: the same withdrawal, the receipt for the office to pass on.
     let wid = t
         .app

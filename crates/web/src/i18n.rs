@@ -678,6 +678,8 @@ fn text(key: &str) -> (&'static str, &'static str) {
         "rq_erase" => ("(삭제)", "(erase)"),
         "rq_purpose_legend" => ("처리정지를 요청할 때", "To stop processing"),
         "rq_purpose" => ("멈출 이용 목적", "The purpose to stop"),
+        "rq_consent_legend" => ("동의 철회를 요청할 때", "To withdraw a consent"),
+        "rq_consent" => ("철회할 동의", "The consent to withdraw"),
         "rq_text" => ("자세한 내용 (선택)", "Details (optional)"),
         "rq_details" => ("자세한 내용", "Details"),
         "rq_submit" => ("요청하기", "Send the request"),
@@ -863,6 +865,16 @@ fn text(key: &str) -> (&'static str, &'static str) {
         "office_rq_done_withdrawn" => (
             "탈퇴를 처리했습니다. 확인번호 {code} 를 요청한 분께 전해 주세요. 다시 보여 드리지 않습니다.",
             "Withdrawn. Pass the receipt {code} on to the requester; it is not shown again.",
+        ),
+        "office_rq_event_consent_withdrawn" => {
+            ("동의 철회하고 답변", "Consent withdrawn and answered")
+        }
+        "office_rq_withdraw_consent" => {
+            ("동의를 철회하고 답하기", "Withdraw the consent and answer")
+        }
+        "office_rq_done_consent" => (
+            "동의를 철회하고 답했습니다.",
+            "The consent is withdrawn; answered.",
         ),
         "office_rq_done_recorded" => ("요청을 기록했습니다.", "The request is recorded."),
         "office_rq_conflict" => (

@@ -708,6 +708,10 @@ async fn a_manager_reads_with_a_reason_stops_processing_and_withdraws_on_request
         choose(s, "#purpose", &purpose).await?;
         click(s, "#send-request").await?;
         s.visible(Locator::Css("#notice")).await?;
+        click(s, "#kind-consent_withdrawal").await?;
+        choose(s, "#consent", "optional_items").await?;
+        click(s, "#send-request").await?;
+        s.visible(Locator::Css("#notice")).await?;
         click(s, "#kind-withdrawal").await?;
         fill(s, "#text", "탈퇴하겠습니다").await?;
         click(s, "#send-request").await?;
@@ -715,22 +719,10 @@ async fn a_manager_reads_with_a_reason_stops_processing_and_withdraws_on_request
 
         office_login(s, "lee.manager", &next_code(s, &manager)).await?;
         wait_path(s, "/office").await?;
-        s.goto("/office/requests").await?;
-        // The suspension is due first (filed first): open it.
-        let links = s
-            .client()
-            .find_all(Locator::Css("#open-requests a"))
-            .await?;
-        ensure!(links.len() == 2, "two open requests");
-        let mut suspension = None;
-        for a in links {
-            let row = a.find(Locator::XPath("ancestor::tr")).await?;
-            if row.text().await?.contains("처리정지") {
-                suspension = a.attr("href").await?;
-            }
-        }
-        s.goto(&suspension.context("the suspension's link")?)
-            .await?;
+        ensure!(
+            open_request_of_kind(s, "처리정지").await?,
+            "an open suspension request"
+        );
         click(s, "#read").await?;
         ensure!(
             s.text_of("#errors")
@@ -753,9 +745,24 @@ async fn a_manager_reads_with_a_reason_stops_processing_and_withdraws_on_request
             "the read is in the access log with its reason"
         );
 
+        // The consent withdrawal: what was held on the consent is deleted.
+        ensure!(open_request_of_kind(s, "동의 철회").await?);
+        ensure!(
+            s.text_of("#request-content")
+                .await?
+                .contains("(선택) 개인정보 수집·이용 동의")
+        );
+        click(s, "#withdraw-consent").await?;
+        ensure!(s.text_of("#notice").await?.contains("동의를 철회하고"));
+        let consents = s.site.app.consent_state(member).await?;
+        ensure!(
+            consents
+                .iter()
+                .any(|c| c.category == "optional_items" && !c.granted)
+        );
+
         // The withdrawal: refused without the confirmation, then done, the receipt shown once.
-        s.goto("/office/requests").await?;
-        click(s, "#open-requests a").await?;
+        ensure!(open_request_of_kind(s, "회원 탈퇴").await?);
         ensure!(
             s.text_of("#request-content")
                 .await?
@@ -776,4 +783,27 @@ async fn a_manager_reads_with_a_reason_stops_processing_and_withdraws_on_request
         Ok(())
     })
     .await;
+}
+
+/// Opens the open request whose row names `kind` from the console's list; whether there was one.
+async fn open_request_of_kind(s: &support::Session, kind: &str) -> anyhow::Result<bool> {
+    s.goto("/office/requests").await?;
+    let mut href = None;
+    for a in s
+        .client()
+        .find_all(Locator::Css("#open-requests a"))
+        .await?
+    {
+        let row = a.find(Locator::XPath("ancestor::tr")).await?;
+        if row.text().await?.contains(kind) {
+            href = a.attr("href").await?;
+        }
+    }
+    match href {
+        Some(h) => {
+            s.goto(&h).await?;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
 }

@@ -4,7 +4,7 @@
 
 use jikimi_core::requests::{OwnRequest, RequestKind, RequestView};
 
-use crate::office::requests::{anchor_of, purpose_choices, wanted_of};
+use crate::office::requests::{anchor_of, consent_choices, named_of, purpose_choices, wanted_of};
 use crate::page::*;
 
 const HERE: &str = "/mypage/requests";
@@ -18,6 +18,7 @@ pub(crate) struct RequestsPage {
     /// (id, label, selected)
     pub(crate) items: Vec<(String, String, bool)>,
     pub(crate) purposes: Vec<(String, String, bool)>,
+    pub(crate) consents: Vec<(String, String, bool)>,
     pub(crate) form: FormData,
     pub(crate) errors: Vec<(String, String)>,
     pub(crate) notice: Option<String>,
@@ -62,8 +63,18 @@ fn my_request(s: &AppState, r: RequestView, t: T) -> MyRequest {
             };
             asked.push((label, v));
         }
-        if let Some(p) = r.purpose.as_deref().and_then(|p| policy.purpose(p)) {
-            asked.push((t.s("rq_purpose").to_owned(), p.label.get(lang).to_owned()));
+        match (r.kind, r.purpose.as_deref()) {
+            (RequestKind::ConsentWithdrawal, Some(c)) => {
+                if let Some(cat) = policy.consent(c) {
+                    asked.push((t.s("rq_consent").to_owned(), cat.title.get(lang).to_owned()));
+                }
+            }
+            (_, Some(p)) => {
+                if let Some(p) = policy.purpose(p) {
+                    asked.push((t.s("rq_purpose").to_owned(), p.label.get(lang).to_owned()));
+                }
+            }
+            _ => {}
         }
         if !c.text.is_empty() {
             asked.push((t.s("rq_details").to_owned(), c.text.clone()));
@@ -127,6 +138,7 @@ pub(crate) async fn requests_page(State(s): State<AppState>, Signed { v, si }: S
             })
             .collect(),
         purposes: purpose_choices(&s, lang, form.get("purpose")),
+        consents: consent_choices(&s, lang, form.get("consent")),
         errors: v
             .flash
             .errors
@@ -165,7 +177,7 @@ pub(crate) async fn requests_submit(
         } else {
             BTreeMap::new()
         },
-        purpose: Some(form.get("purpose").to_owned()).filter(|p| !p.is_empty()),
+        purpose: named_of(&form, kind),
     };
     match s.app.file_own_request(&si, req).await {
         Ok(_) => {

@@ -124,6 +124,7 @@ pub(crate) struct RequestPage {
     /// The member's items read for this request just now (label, value).
     pub(crate) revealed: Option<Vec<(String, String)>>,
     pub(crate) may_suspend: bool,
+    pub(crate) may_withdraw_consent: bool,
     pub(crate) may_withdraw: bool,
     pub(crate) may_extend: bool,
     pub(crate) may_refuse: bool,
@@ -174,6 +175,7 @@ fn event_label(event: &str, t: T) -> String {
         "extended" => "office_rq_event_extended",
         "corrected" => "office_rq_event_corrected",
         "suspended" => "office_rq_event_suspended",
+        "consent_withdrawn" => "office_rq_event_consent_withdrawn",
         "withdrawn" => "office_rq_event_withdrawn",
         "answered" => "office_rq_event_answered",
         "refused" => "office_rq_event_refused",
@@ -284,12 +286,22 @@ async fn render_request(
         if !c.text.is_empty() {
             rows.push((t.s("office_rq_text").to_owned(), c.text.clone()));
         }
-        if let Some(p) = &r.purpose {
-            let label = policy
-                .purpose(p)
-                .map(|p| p.label.get(lang).to_owned())
-                .unwrap_or_else(|| p.clone());
-            rows.push((t.s("office_rq_purpose").to_owned(), label));
+        match (&r.purpose, r.kind) {
+            (Some(c), RequestKind::ConsentWithdrawal) => {
+                let label = policy
+                    .consent(c)
+                    .map(|c| c.title.get(lang).to_owned())
+                    .unwrap_or_else(|| c.clone());
+                rows.push((t.s("rq_consent").to_owned(), label));
+            }
+            (Some(p), _) => {
+                let label = policy
+                    .purpose(p)
+                    .map(|p| p.label.get(lang).to_owned())
+                    .unwrap_or_else(|| p.clone());
+                rows.push((t.s("office_rq_purpose").to_owned(), label));
+            }
+            _ => {}
         }
         if let Some(check) = &c.identity_check {
             rows.push((t.s("office_rq_identity").to_owned(), check.clone()));
@@ -396,6 +408,10 @@ async fn render_request(
             && r.kind == RequestKind::Suspension
             && r.member.is_some()
             && st.role.can(Power::MemberData),
+        may_withdraw_consent: open
+            && r.kind == RequestKind::ConsentWithdrawal
+            && r.member.is_some()
+            && st.role.can(Power::MemberData),
         may_withdraw: open
             && r.kind == RequestKind::Withdrawal
             && r.member.is_some()
@@ -432,6 +448,11 @@ pub(crate) async fn request_action(
         "correct" => (
             app.correct_for_request(&st, id, form.get("answer")).await,
             "office_rq_done_corrected",
+        ),
+        "consent" => (
+            app.withdraw_consent_for_request(&st, id, form.get("answer"))
+                .await,
+            "office_rq_done_consent",
         ),
         "suspend" => (
             app.suspend_for_request(&st, id, form.get("answer")).await,
@@ -549,6 +570,7 @@ pub(crate) struct NewRequestPage {
     /// (id, label, selected)
     pub(crate) items: Vec<(String, String, bool)>,
     pub(crate) purposes: Vec<(String, String, bool)>,
+    pub(crate) consents: Vec<(String, String, bool)>,
     pub(crate) form: FormData,
     pub(crate) attorney: bool,
     pub(crate) errors: Vec<(String, String)>,
@@ -592,6 +614,7 @@ pub(crate) async fn new_request_page(
         })
         .collect();
     let purposes = purpose_choices(&s, lang, form.get("purpose"));
+    let consents = consent_choices(&s, lang, form.get("consent"));
     let errors =
         ov.v.flash
             .errors
@@ -604,6 +627,7 @@ pub(crate) async fn new_request_page(
         channels,
         items,
         purposes,
+        consents,
         attorney: form.get("agent_attorney") == "yes",
         form,
         errors,
@@ -623,6 +647,32 @@ pub(crate) fn purpose_choices(
         .iter()
         .map(|p| (p.id.clone(), p.label.get(lang).to_owned(), p.id == chosen))
         .collect()
+}
+
+/// The consents a member may withdraw on request (not the agreement membership needs) as
+/// (id, title, selected).
+pub(crate) fn consent_choices(
+    s: &AppState,
+    lang: Lang,
+    chosen: &str,
+) -> Vec<(String, String, bool)> {
+    s.app
+        .policy()
+        .consents
+        .iter()
+        .filter(|c| !c.required)
+        .map(|c| (c.id.clone(), c.title.get(lang).to_owned(), c.id == chosen))
+        .collect()
+}
+
+/// What a request form names for its kind: the purpose to stop, or the consent to withdraw.
+pub(crate) fn named_of(form: &FormData, kind: RequestKind) -> Option<String> {
+    let field = if kind == RequestKind::ConsentWithdrawal {
+        "consent"
+    } else {
+        "purpose"
+    };
+    Some(form.get(field).trim().to_owned()).filter(|p| !p.is_empty())
 }
 
 /// The input an error names: an item's error goes to the wanted value's box.
@@ -660,7 +710,7 @@ pub(crate) async fn new_request_submit(
         login_id: form.get("login_id").to_owned(),
         text: form.get("text").to_owned(),
         wanted: wanted_of(&form),
-        purpose: Some(form.get("purpose").to_owned()).filter(|p| !p.is_empty()),
+        purpose: named_of(&form, kind),
         identity_check: form.get("identity_check").to_owned(),
         agent: (!agent_name.is_empty() || form.get("agent_attorney") == "yes").then(|| Agent {
             name: agent_name.to_owned(),
