@@ -253,6 +253,24 @@ capabilities! {
         "a refused or postponed request is answered with reasons and how to object",
         ["core/tests/requests.rs::extensions_and_refusals_carry_reason_basis_and_objection"];
 
+    /// Requests by letter, phone, e-mail or fax recorded by the office, which acts on them for
+    /// the member: reads with a reason, corrects, stops processing, withdraws a consent or the
+    /// member (issue 13).
+    OfficeRequests = "office_requests", Code,
+        "the office views, corrects, suspends and deletes for a member on request",
+        ["core/tests/requests.rs::staff_record_requests_from_letters_with_the_identity_check_and_the_agent",
+         "core/tests/requests.rs::staff_read_with_a_reason_stop_processing_and_withdraw_on_requests",
+         "web/tests/office.rs::a_manager_reads_with_a_reason_stops_processing_and_withdraws_on_requests"];
+    /// Processing stopped for a purpose on request: reveals for it are refused (issue 13).
+    ProcessingSuspension = "processing_suspension", Code,
+        "processing suspended for a purpose on request",
+        ["core/tests/requests.rs::staff_read_with_a_reason_stop_processing_and_withdraw_on_requests",
+         "web/tests/office.rs::a_manager_reads_with_a_reason_stops_processing_and_withdraws_on_requests"];
+    /// Requests by agents, recorded with their power of attorney (issues 13, 16).
+    AgentRequests = "agent_requests", Code,
+        "requests by a guardian or an authorised agent",
+        ["core/tests/requests.rs::staff_record_requests_from_letters_with_the_identity_check_and_the_agent"];
+
     // ----- kept by people: present only if the policy file declares them ----------------
     /// The operator never buys or gathers personal data elsewhere.
     NoOutsideSources = "no_outside_sources", Organisational,
@@ -307,15 +325,6 @@ capabilities! {
     /// Earlier policy versions shown on the website, with a test (issue 10).
     PolicyHistory = "policy_history", Code,
         "earlier versions of the policy stay viewable on the website", [];
-    /// Staff act on members' requests sent to the office (issue 13).
-    OfficeRequests = "office_requests", Code,
-        "the office views, corrects, suspends and deletes for a member on request", [];
-    /// Suspension of processing (issue 13).
-    ProcessingSuspension = "processing_suspension", Code,
-        "processing suspended for a purpose on request", [];
-    /// Requests by agents with a power of attorney (issues 13, 16).
-    AgentRequests = "agent_requests", Code,
-        "requests by a guardian or an authorised agent", [];
     /// Guardian consent for under-14s (issue 16).
     GuardianConsent = "guardian_consent", Code,
         "a child joins with a verified guardian's consent", [];
@@ -412,6 +421,9 @@ const BUILT: &[Capability] = &[
     Capability::CorrectionHold,
     Capability::RightsRequestDeadlines,
     Capability::RequestRefusalNotice,
+    Capability::OfficeRequests,
+    Capability::ProcessingSuspension,
+    Capability::AgentRequests,
 ];
 
 /// A set of capabilities.
