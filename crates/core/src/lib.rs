@@ -16,6 +16,7 @@ mod members;
 pub mod office;
 pub mod requests;
 pub mod retention;
+pub mod review;
 mod sessions;
 mod signup;
 pub mod staff;

@@ -10,6 +10,7 @@ use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use jikimi_core::requests::{
     Agent, Channel, Contact, OfficeEntry, OwnRequest, RequestKind, RequestState, due_on,
 };
+use jikimi_core::review::{Flag, MANY_MEMBERS};
 use jikimi_core::staff::{Role, StaffSession, code_at};
 use jikimi_core::{Actor, Clock, CoreError, Revealed, SUBJECT_ACCESS, SessionInfo};
 use jikimi_testkit::{Backend, TestApp, lifeplan_signup, person};
@@ -22,6 +23,7 @@ jikimi_testkit::backend_tests!(
     handlers_see_only_their_requests_and_auditors_none,
     staff_record_requests_from_letters_with_the_identity_check_and_the_agent,
     staff_read_with_a_reason_stop_processing_and_withdraw_on_requests,
+    the_monthly_access_review_flags_what_deserves_a_look_and_is_signed_off,
 );
 
 const PROFILE: &str = "lifeplan";
@@ -689,7 +691,7 @@ async fn staff_read_with_a_reason_stop_processing_and_withdraw_on_requests(b: Ba
     assert!(reason.contains("stopped at the member's request"));
     assert_eq!(
         t.app.suspended_purposes(me.member).await.unwrap(),
-        [purpose.clone()]
+        [purpose]
     );
     // The member still sees their own data, and the answer.
     assert!(
@@ -805,4 +807,171 @@ async fn staff_read_with_a_reason_stop_processing_and_withdraw_on_requests(b: Ba
             .unwrap()
             .is_empty()
     );
+}
+
+/// R-LOG-03: a month's staff entries about members, flagged (night, a read without a request,
+/// many members, refusals), signed off once the month is over, with notes when flagged.
+async fn the_monthly_access_review_flags_what_deserves_a_look_and_is_signed_off(b: Backend) {
+    let t = TestApp::on(b, PROFILE).await;
+    // 10:00 KST on 10 November.
+    t.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 10, 1, 0, 0).unwrap());
+    let manager = staff(&t, "manager", Role::Manager).await;
+    let auditor = staff(&t, "auditor", Role::Auditor).await;
+    let handler = staff(&t, "handler", Role::Handler).await;
+    let (me, _) = member(&t, 7).await;
+    let id = t
+        .app
+        .file_own_request(
+            &me,
+            OwnRequest {
+                kind: RequestKind::Access,
+                text: String::new(),
+                wanted: BTreeMap::new(),
+                purpose: None,
+            },
+        )
+        .await
+        .unwrap();
+    // By day, for the request: nothing to flag.
+    t.app
+        .reveal_for_request(&manager, id, "열람 요청 답변 준비", None)
+        .await
+        .unwrap();
+    // At 23:30 KST: night.
+    t.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 12, 14, 30, 0).unwrap());
+    t.app.request_for(&manager, id, None).await.unwrap();
+    // A read of another member's items with no request behind it.
+    let (other, _) = member(&t, 8).await;
+    let purpose = t.app.policy().item("address").unwrap().purposes[0].clone();
+    t.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 13, 2, 0, 0).unwrap());
+    t.app
+        .reveal(
+            &Actor::Staff("handler".into()),
+            None,
+            other.member,
+            &["address"],
+            &purpose,
+        )
+        .await
+        .unwrap();
+
+    // Only a role with the review opens it.
+    assert!(matches!(
+        t.app.access_report(&handler, "2026-11", None).await,
+        Err(CoreError::Forbidden(_))
+    ));
+    let r = t
+        .app
+        .access_report(&auditor, "2026-11", None)
+        .await
+        .unwrap();
+    assert_eq!(r.month, "2026-11");
+    assert!(!r.ended);
+    let line = |staff: &str, m: uuid::Uuid| {
+        r.lines
+            .iter()
+            .find(|l| l.staff == staff && l.member == m)
+            .unwrap()
+            .clone()
+    };
+    let mgr = line("manager", me.member);
+    assert_eq!(mgr.flags.iter().copied().collect::<Vec<_>>(), [Flag::Night]);
+    assert!(mgr.items.contains("address"));
+    assert_eq!(mgr.actions["item.reveal"], 1);
+    let hnd = line("handler", other.member);
+    assert_eq!(
+        hnd.flags.iter().copied().collect::<Vec<_>>(),
+        [Flag::NoRequest]
+    );
+    // Flagged lines come first; the counts add up.
+    assert!(!r.lines[0].flags.is_empty());
+    assert_eq!(r.entries, r.lines.iter().map(|l| l.entries).sum::<usize>());
+    assert_eq!(r.flagged, r.entries, "both lines are flagged");
+    // A month with nothing in it is empty, not an error; a bad month is named.
+    assert!(
+        t.app
+            .access_report(&auditor, "2026-10", None)
+            .await
+            .unwrap()
+            .lines
+            .is_empty()
+    );
+    let Err(CoreError::Invalid(e)) = t.app.access_report(&auditor, "11/2026", None).await else {
+        panic!("a bad month")
+    };
+    assert_eq!(e[0].field, "month");
+
+    // Signing: not before the month is over; with notes, since something is flagged; once.
+    let Err(CoreError::Invalid(e)) = t.app.sign_access_review(&auditor, "2026-11", "").await else {
+        panic!("signed too early")
+    };
+    assert_eq!(e[0].code, "review.not_ended");
+    t.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 30, 15, 0, 0).unwrap()); // 1 December KST
+    let Err(CoreError::Invalid(e)) = t.app.sign_access_review(&auditor, "2026-11", " ").await
+    else {
+        panic!("flagged entries signed without notes")
+    };
+    assert_eq!(e[0].field, "notes");
+    let notes = "야간 열람은 요청 처리 중 확인, 요청 없는 열람은 담당자 면담 예정";
+    t.app
+        .sign_access_review(&auditor, "2026-11", notes)
+        .await
+        .unwrap();
+    assert!(matches!(
+        t.app.sign_access_review(&auditor, "2026-11", notes).await,
+        Err(CoreError::Conflict(_))
+    ));
+    let r = t
+        .app
+        .access_report(&auditor, "2026-11", None)
+        .await
+        .unwrap();
+    let signed = r.signed.unwrap();
+    assert_eq!(signed.reviewer, "auditor");
+    assert_eq!(signed.notes.as_deref(), Some(notes));
+    assert_eq!((signed.entries, signed.flagged), (3, 3));
+    assert_eq!(
+        t.app.access_reviews(&auditor).await.unwrap()[0].month,
+        "2026-11"
+    );
+    // The notes are sealed; the review's views and sign-off are in the audit chain.
+    assert!(t.find_bytes(notes.as_bytes()).await.is_none());
+    let rows = t.app.store().audit_rows(0, 10_000).await.unwrap();
+    assert!(
+        rows.iter()
+            .any(|r| r.action == "office.access_review.sign" && r.actor == "staff:auditor")
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r.action == "office.access_review.view" && r.actor == "staff:auditor")
+    );
+
+    // One account touching more than MANY_MEMBERS members in a month is flagged throughout.
+    for n in 0..=MANY_MEMBERS as u32 {
+        let p = person(100 + n);
+        let m = t.app.sign_up(lifeplan_signup(&p)).await.unwrap();
+        t.app
+            .reveal(
+                &Actor::Staff("manager".into()),
+                None,
+                m,
+                &["address"],
+                &purpose,
+            )
+            .await
+            .unwrap();
+    }
+    let r = t
+        .app
+        .access_report(&auditor, "2026-12", None)
+        .await
+        .unwrap();
+    let s = r.staff.iter().find(|s| s.staff == "manager").unwrap();
+    assert_eq!(s.members, MANY_MEMBERS + 1);
+    assert!(s.flags.contains(&Flag::ManyMembers));
+    assert!(r.lines.iter().all(|l| l.flags.contains(&Flag::ManyMembers)));
 }

@@ -271,6 +271,12 @@ capabilities! {
         "requests by a guardian or an authorised agent",
         ["core/tests/requests.rs::staff_record_requests_from_letters_with_the_identity_check_and_the_agent"];
 
+    /// The access log reviewed every month, with a signed record (issue 13, R-LOG-03).
+    AccessLogReview = "access_log_review", Code,
+        "the access log reviewed every month, with a record of the review",
+        ["core/tests/requests.rs::the_monthly_access_review_flags_what_deserves_a_look_and_is_signed_off",
+         "web/tests/office.rs::an_auditor_reviews_the_month_and_signs_it_off"];
+
     // ----- kept by people: present only if the policy file declares them ----------------
     /// The operator never buys or gathers personal data elsewhere.
     NoOutsideSources = "no_outside_sources", Organisational,
@@ -346,9 +352,6 @@ capabilities! {
     /// "(광고)" marker and free opt-out (issue 17).
     AdLabelling = "ad_labelling", Code,
         "every advertisement marked (광고) with a free opt-out", [];
-    /// Monthly access-log review (issue 13).
-    AccessLogReview = "access_log_review", Code,
-        "the access log reviewed every month, with a record of the review", [];
     /// Request-rate limits (issue 11): sign-up, 본인확인 requests and codes, login,
     /// re-authentication and receipt look-ups, per client address and per target, counted in the
     /// database across instances.
@@ -424,6 +427,7 @@ const BUILT: &[Capability] = &[
     Capability::OfficeRequests,
     Capability::ProcessingSuspension,
     Capability::AgentRequests,
+    Capability::AccessLogReview,
 ];
 
 /// A set of capabilities.

@@ -343,6 +343,24 @@ pub enum RequestWrite {
     Update(RequestUpdate),
 }
 
+/// A signed monthly review of the access log.
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AccessReviewRow {
+    /// `YYYY-MM` (KST).
+    pub month: String,
+    pub reviewer: String,
+    pub reviewed_at: DateTime<Utc>,
+    pub entries: i64,
+    pub flagged: i64,
+    pub notes_sealed: Option<Vec<u8>>,
+}
+
+impl fmt::Debug for AccessReviewRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AccessReviewRow({}, {})", self.month, self.reviewer)
+    }
+}
+
 /// Which requests to list.
 #[derive(Debug, Clone, Default)]
 pub struct RequestFilter {

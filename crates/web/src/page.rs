@@ -138,6 +138,10 @@ pub fn routes() -> Router<AppState> {
             axum::routing::post(crate::office::requests::request_action),
         )
         .route(
+            "/office/access-review",
+            get(crate::office::review::review_page).post(crate::office::review::review_sign),
+        )
+        .route(
             "/mypage/requests",
             get(crate::me::requests::requests_page).post(crate::me::requests::requests_submit),
         )

@@ -22,6 +22,7 @@ jikimi_testkit::backend_tests!(
     a_member_asks_for_a_correction_and_a_handler_makes_it,
     a_complaint_from_the_public_form_is_answered_and_kept,
     a_manager_reads_with_a_reason_stops_processing_and_withdraws_on_requests,
+    an_auditor_reviews_the_month_and_signs_it_off,
 );
 
 const PASSWORD: &str = "Kestrel-Orbit-2026";
@@ -735,7 +736,7 @@ async fn a_manager_reads_with_a_reason_stops_processing_and_withdraws_on_request
         s.check_page("office-request-read").await?;
         click(s, "#suspend").await?;
         ensure!(s.text_of("#notice").await?.contains("처리를 멈추고"));
-        ensure!(s.site.app.suspended_purposes(member).await? == [purpose.clone()]);
+        ensure!(s.site.app.suspended_purposes(member).await? == std::slice::from_ref(&purpose));
         let rows = s.site.app.store().audit_rows(0, 10_000).await?;
         ensure!(
             rows.iter().any(|r| r.action == "item.reveal"
@@ -806,4 +807,103 @@ async fn open_request_of_kind(s: &support::Session, kind: &str) -> anyhow::Resul
         }
         None => Ok(false),
     }
+}
+
+/// R-LOG-03 in the console: an auditor opens last month's review from the home page, sees the
+/// night read flagged, cannot sign without notes, signs, and finds the sign-off again; a month
+/// not yet over cannot be signed.
+async fn an_auditor_reviews_the_month_and_signs_it_off(b: Backend) {
+    support::run("office_access_review", b, async |s| {
+        use chrono::TimeZone;
+        // 10:00 KST, 10 November.
+        s.site
+            .clock
+            .set(chrono::Utc.with_ymd_and_hms(2026, 11, 10, 1, 0, 0).unwrap());
+        let manager = enrolled(s, "lee.manager", Role::Manager).await;
+        let auditor = enrolled(s, "choi.auditor", Role::Auditor).await;
+        let app = &s.site.app;
+        let p = jikimi_testkit::person(33);
+        app.sign_up(jikimi_testkit::lifeplan_signup(&p)).await?;
+        let login = app
+            .login(&p.login_id, &jikimi_core::Revealed::new(p.password.clone()))
+            .await?;
+        let me = app
+            .session(login.token.expose())
+            .await?
+            .context("the member's session")?;
+        let id = app
+            .file_own_request(
+                &me,
+                jikimi_core::requests::OwnRequest {
+                    kind: jikimi_core::requests::RequestKind::Access,
+                    text: String::new(),
+                    wanted: Default::default(),
+                    purpose: None,
+                },
+            )
+            .await?;
+        // The manager reads for the request at 23:30 KST: a night entry.
+        s.site.clock.set(
+            chrono::Utc
+                .with_ymd_and_hms(2026, 11, 12, 14, 30, 0)
+                .unwrap(),
+        );
+        let code = next_code(s, &manager);
+        let new = app
+            .staff_login(
+                None,
+                "lee.manager",
+                &jikimi_core::Revealed::new(PASSWORD.into()),
+                &code,
+            )
+            .await?;
+        let st = app
+            .staff_session(new.token.expose())
+            .await?
+            .context("the manager's session")?;
+        app.reveal_for_request(&st, id, "열람 요청 답변 준비", None)
+            .await?;
+
+        // 2 December: November is over.
+        s.site
+            .clock
+            .set(chrono::Utc.with_ymd_and_hms(2026, 12, 2, 1, 0, 0).unwrap());
+        office_login(s, "choi.auditor", &next_code(s, &auditor)).await?;
+        wait_path(s, "/office").await?;
+        ensure!(
+            s.client().find(Locator::Css("#to-requests")).await.is_err(),
+            "no requests for an auditor"
+        );
+        click(s, "#to-review").await?;
+        ensure!(s.text_of("#review-month").await? == "2026-11");
+        let lines = s.text_of("#review-lines").await?;
+        ensure!(
+            lines.contains("lee.manager") && lines.contains("야간"),
+            "{lines:?}"
+        );
+        s.check_page("office-review").await?;
+        // No notes with a flagged entry: named.
+        click(s, "#sign").await?;
+        ensure!(s.text_of("#errors").await?.contains("무엇을 확인했는지"));
+        fill(s, "#notes", "야간 열람은 열람 요청 답변 준비로 확인함").await?;
+        click(s, "#sign").await?;
+        ensure!(s.text_of("#notice").await?.contains("점검을 마쳤습니다"));
+        ensure!(s.text_of("#signed").await?.contains("choi.auditor"));
+        s.client().refresh().await?;
+        ensure!(s.text_of("#signed").await?.contains("야간 열람은"));
+        s.check_page("office-review-signed").await?;
+        click(s, "#lang-switch").await?;
+        ensure!(heading(s).await?.starts_with("Access-log review"));
+        click(s, "#lang-switch").await?;
+        // December is not over: no sign-off yet.
+        click(s, "#next-month").await?;
+        ensure!(s.text_of("#review-month").await? == "2026-12");
+        s.visible(Locator::Css("#not-ended")).await?;
+        // October had nothing.
+        s.goto("/office/access-review?month=2026-10").await?;
+        s.visible(Locator::Css("#no-entries")).await?;
+        ensure!(s.text_of("#past-reviews").await?.contains("2026-11"));
+        Ok(())
+    })
+    .await;
 }

@@ -45,3 +45,16 @@ CREATE TABLE processing_suspensions (
     since       TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (member_id, purpose)
 );
+-- The monthly review of the access log (R-LOG-03): who reviewed which month (KST), when, what it
+-- covered, and the reviewer's notes (sealed under system:access_review).
+CREATE TABLE access_reviews (
+    month         TEXT PRIMARY KEY,           -- YYYY-MM
+    reviewer      TEXT NOT NULL,              -- a staff account's name
+    reviewed_at   TIMESTAMPTZ NOT NULL,
+    entries       BIGINT NOT NULL,                -- staff entries about members in the month
+    flagged       BIGINT NOT NULL,                -- how many of them were flagged for a look
+    notes_sealed  BYTEA
+);
+-- Staff entries of the audit chain by time, for the review (members' own entries, by far the
+-- most, stay out of this index).
+CREATE INDEX audit_log_staff ON audit_log (at) WHERE actor LIKE 'staff:%';

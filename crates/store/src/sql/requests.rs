@@ -34,6 +34,18 @@ pub trait RequestStore: Send + Sync {
     async fn request_receipt_index(&self, id: Uuid) -> Result<Option<Vec<u8>>>;
     /// The purposes a member's processing is stopped for.
     async fn suspended_purposes(&self, member: Uuid) -> Result<Vec<String>>;
+    /// The audit chain's entries by staff accounts with `from <= at < to` (RFC 3339 texts as the
+    /// chain stores them), in order.
+    async fn staff_audit_rows(&self, from: &str, to: &str) -> Result<Vec<crate::AuditRow>>;
+    /// Records a month's access-log review with its audit entry; `false` (nothing written) if
+    /// the month was already signed.
+    async fn insert_access_review(
+        &self,
+        review: crate::AccessReviewRow,
+        audit: Vec<AuditEntry>,
+    ) -> Result<bool>;
+    /// Every signed review, the latest month first.
+    async fn access_reviews(&self) -> Result<Vec<crate::AccessReviewRow>>;
     /// A request's history, oldest first.
     async fn request_events(&self, id: Uuid) -> Result<Vec<RequestEventRow>>;
 }
@@ -266,6 +278,58 @@ macro_rules! request_sql {
                     "SELECT purpose FROM processing_suspensions WHERE member_id = $1 ORDER BY purpose",
                 )
                 .bind(member)
+                .fetch_all(&self.read)
+                .await?)
+            }
+
+            async fn staff_audit_rows(
+                &self,
+                from: &str,
+                to: &str,
+            ) -> $crate::Result<Vec<$crate::AuditRow>> {
+                Ok(sqlx::query_as(
+                    "SELECT seq, at, actor, origin, action, member_id, items, purpose, outcome, detail, prev_hash, hash
+                     FROM audit_log WHERE actor LIKE 'staff:%' AND at >= $1 AND at < $2 ORDER BY seq",
+                )
+                .bind(from)
+                .bind(to)
+                .fetch_all(&self.read)
+                .await?)
+            }
+
+            async fn insert_access_review(
+                &self,
+                r: $crate::AccessReviewRow,
+                audit: Vec<$crate::AuditEntry>,
+            ) -> $crate::Result<bool> {
+                let mut conn = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
+                let done = sqlx::query(
+                    "INSERT INTO access_reviews (month, reviewer, reviewed_at, entries, flagged, notes_sealed)
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (month) DO NOTHING",
+                )
+                .bind(&r.month)
+                .bind(&r.reviewer)
+                .bind(r.reviewed_at)
+                .bind(r.entries)
+                .bind(r.flagged)
+                .bind(&r.notes_sealed)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if done != 1 {
+                    return Ok(false);
+                }
+                append_audit_tx(&mut tx, self.linker.as_ref(), &audit).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn access_reviews(&self) -> $crate::Result<Vec<$crate::AccessReviewRow>> {
+                Ok(sqlx::query_as(
+                    "SELECT month, reviewer, reviewed_at, entries, flagged, notes_sealed
+                     FROM access_reviews ORDER BY month DESC",
+                )
                 .fetch_all(&self.read)
                 .await?)
             }

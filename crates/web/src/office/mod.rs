@@ -4,5 +4,6 @@
 pub mod api;
 pub(crate) mod page;
 pub(crate) mod requests;
+pub(crate) mod review;
 
 pub use api::*;

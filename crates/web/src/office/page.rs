@@ -508,6 +508,8 @@ pub(crate) struct OfficeHomePage {
     pub(crate) destructions: bool,
     /// Works requests (all, or those assigned).
     pub(crate) requests: bool,
+    /// Reviews the access log.
+    pub(crate) review: bool,
     pub(crate) logged_in_at: String,
     pub(crate) idle_minutes: i64,
     pub(crate) notice: Option<String>,
@@ -544,6 +546,7 @@ pub(crate) async fn office_home(State(s): State<AppState>, ov: OfficeVisit) -> R
         manage_staff: st.role.can(Power::ManageStaff),
         destructions: st.role.can(Power::Destructions),
         requests: st.role.can(Power::AssignedRequests),
+        review: st.role.can(Power::AccessReview),
         logged_in_at: kst(st.created_at),
         idle_minutes: s.app.settings().staff_idle.num_minutes(),
         notice: ov.v.notice(),
