@@ -922,6 +922,29 @@ fn text(key: &str) -> (&'static str, &'static str) {
             "This month can be signed off once it is over.",
         ),
         "office_review_past" => ("지난 점검", "Past reviews"),
+        "office_dash_requests" => ("요청·불만 처리 현황", "Requests and complaints"),
+        "office_dash_overdue" => ("기한 지남", "Overdue"),
+        "office_dash_soon" => ("3일 안에 기한", "Due within 3 days"),
+        "office_dash_open" => ("처리할 요청", "Open"),
+        "office_dash_chart_title" => (
+            "주별 접수 건수 (최근 8주)",
+            "Received per week (last 8 weeks)",
+        ),
+        "office_dash_week" => ("주 (월요일)", "Week (Monday)"),
+        "office_dash_rights" => ("권리 행사 요청", "Rights requests"),
+        "office_dash_complaints" => ("의견·불만", "Complaints"),
+        "office_dash_review_due" => (
+            "{m} 접속기록 점검을 아직 마치지 않았습니다.",
+            "The access-log review of {m} is not signed off yet.",
+        ),
+        "office_dash_last_review" => (
+            "마지막 점검: {m} ({who}, {when})",
+            "Last review: {m} ({who}, {when})",
+        ),
+        "office_dash_no_review" => (
+            "아직 점검한 달이 없습니다.",
+            "No month has been reviewed yet.",
+        ),
         "office_rq_done_recorded" => ("요청을 기록했습니다.", "The request is recorded."),
         "office_rq_conflict" => (
             "이미 처리를 마쳤거나 한 번 연장한 요청입니다. 화면을 새로 고쳐 지금 상태를 보세요.",

@@ -595,6 +595,19 @@ async fn a_member_asks_for_a_correction_and_a_handler_makes_it(b: Backend) {
             "{text:?}"
         );
         s.check_page("office-requests-overdue").await?;
+        // The dashboard: the overdue count in red, the nearest deadline, the weekly chart.
+        s.goto("/office").await?;
+        let overdue = s.visible(Locator::Css("#dash-overdue")).await?;
+        ensure!(overdue.attr("class").await?.as_deref() == Some("bad"));
+        ensure!(overdue.text().await?.contains('1'));
+        ensure!(s.text_of("#dash-nearest").await?.contains("열람"));
+        s.visible(Locator::Css("#weekly-chart")).await?;
+        let bars = s
+            .client()
+            .find_all(Locator::Css("#weekly-chart rect"))
+            .await?;
+        ensure!(!bars.is_empty(), "the weeks with requests have bars");
+        s.check_page("office-dashboard").await?;
         Ok(())
     })
     .await;
@@ -874,6 +887,7 @@ async fn an_auditor_reviews_the_month_and_signs_it_off(b: Backend) {
             s.client().find(Locator::Css("#to-requests")).await.is_err(),
             "no requests for an auditor"
         );
+        ensure!(s.text_of("#review-due").await?.contains("2026-11"));
         click(s, "#to-review").await?;
         ensure!(s.text_of("#review-month").await? == "2026-11");
         let lines = s.text_of("#review-lines").await?;
@@ -903,6 +917,11 @@ async fn an_auditor_reviews_the_month_and_signs_it_off(b: Backend) {
         s.goto("/office/access-review?month=2026-10").await?;
         s.visible(Locator::Css("#no-entries")).await?;
         ensure!(s.text_of("#past-reviews").await?.contains("2026-11"));
+        // The dashboard names the last review, and no longer asks for one.
+        s.goto("/office").await?;
+        ensure!(s.text_of("#last-review").await?.contains("2026-11"));
+        ensure!(s.client().find(Locator::Css("#review-due")).await.is_err());
+        s.check_page("office-dashboard-auditor").await?;
         Ok(())
     })
     .await;

@@ -2,6 +2,7 @@
 //! dashboard) and its API (`/api/v1/office`).
 
 pub mod api;
+pub(crate) mod dashboard;
 pub(crate) mod page;
 pub(crate) mod requests;
 pub(crate) mod review;

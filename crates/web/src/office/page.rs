@@ -513,6 +513,7 @@ pub(crate) struct OfficeHomePage {
     pub(crate) logged_in_at: String,
     pub(crate) idle_minutes: i64,
     pub(crate) notice: Option<String>,
+    pub(crate) d: super::dashboard::Dashboard,
 }
 
 fn power_key(p: Power) -> &'static str {
@@ -534,7 +535,12 @@ pub(crate) async fn office_home(State(s): State<AppState>, ov: OfficeVisit) -> R
         Err(r) => return r,
     };
     let t = T(ov.v.lang);
+    let d = match super::dashboard::Dashboard::of(&s, &st, ov.v.lang).await {
+        Ok(d) => d,
+        Err(e) => return error_page(e),
+    };
     let page = OfficeHomePage {
+        d,
         c: ov.chrome(&s),
         name: st.name.clone(),
         role: st.role.label(ov.v.lang).to_owned(),

@@ -35,7 +35,7 @@ pub(crate) struct RequestLine {
     pub(crate) assignee: String,
 }
 
-fn line(r: &RequestView, t: T) -> RequestLine {
+pub(crate) fn line(r: &RequestView, t: T) -> RequestLine {
     let lang = t.0;
     let due_note = if r.closed_at.is_some() {
         String::new()
