@@ -353,6 +353,81 @@ impl Jikimi {
         }
     }
 
+    /// The login lock of a staff account from a client (failures of the password or the code,
+    /// at login or at a password change, count against it).
+    async fn staff_lock_key(&self, client: Client, name: &str) -> Result<Vec<u8>> {
+        self.limit_key(
+            "login-lock",
+            &format!(
+                "{}\u{0}\u{1}staff\u{0}{name}",
+                client.map_or_else(|| "-".to_owned(), |ip| ip.to_string())
+            ),
+        )
+        .await
+    }
+
+    /// A staff member changes their own password: the current one is checked under the login
+    /// lock, the new one follows the staff rule (R-ACC-05) and differs from the current one.
+    /// Their other sessions end; this one stays. Audited.
+    pub async fn change_staff_password(
+        &self,
+        staff: &StaffSession,
+        client: Client,
+        current: &Revealed,
+        new: &Revealed,
+    ) -> Result<()> {
+        let now = self.clock().now();
+        let s = self.settings().clone();
+        let row = self.staff_in_force(&staff.name).await?;
+        let mut errors = Vec::new();
+        if let Err(mut e) = staff_password(new.expose(), &staff.name) {
+            e.field = "new_password".into();
+            errors.push(e);
+        }
+        if new.expose() == current.expose() {
+            errors.push(FieldError::new(
+                "new_password",
+                "password.same",
+                "지금 비밀번호와 다른 비밀번호를 정하세요",
+                "choose a password other than the current one",
+            ));
+        }
+        let lock = self.staff_lock_key(client, &staff.name).await?;
+        if let Err(until) = self
+            .store()
+            .begin_login_attempt(&lock, now, s.failure_window, s.max_failures, s.lock_for)
+            .await?
+        {
+            return Err(CoreError::TooManyAttempts {
+                retry_after: (until - now).num_seconds().max(1),
+            });
+        }
+        let check = self
+            .verify_password(row.password_hash.clone(), current)
+            .await?;
+        if !check.ok {
+            let mut e = staff_audit(now, &staff.actor(), "staff.password", &staff.name, None);
+            e.outcome = "refused".into();
+            self.store().append_audit(vec![e]).await?;
+            return Err(CoreError::BadCredentials);
+        }
+        self.store().clear_login_failures(&lock).await?;
+        if !errors.is_empty() {
+            return Err(CoreError::Invalid(errors));
+        }
+        let hash = self.hash_password(new).await?;
+        let e = staff_audit(now, &staff.actor(), "staff.password", &staff.name, None);
+        if self
+            .store()
+            .set_staff_password(&staff.name, &hash, &staff.token_hash, vec![e])
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(CoreError::NotFound("staff account"))
+        }
+    }
+
     /// The account of `name` unless revoked (`NotFound` otherwise).
     async fn staff_in_force(&self, name: &str) -> Result<StaffRow> {
         self.store()
@@ -649,15 +724,7 @@ impl Jikimi {
             )
             .await?;
         }
-        let lock = self
-            .limit_key(
-                "login-lock",
-                &format!(
-                    "{}\u{0}\u{1}staff\u{0}{name}",
-                    client.map_or_else(|| "-".to_owned(), |ip| ip.to_string())
-                ),
-            )
-            .await?;
+        let lock = self.staff_lock_key(client, &name).await?;
         let attempt = match self
             .store()
             .begin_login_attempt(&lock, now, s.failure_window, s.max_failures, s.lock_for)

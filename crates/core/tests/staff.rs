@@ -17,6 +17,7 @@ jikimi_testkit::backend_tests!(
     roles_give_only_their_powers_and_changes_take_effect_at_once,
     every_grant_change_and_revocation_is_recorded_with_who_and_when,
     one_client_trying_many_staff_names_is_limited,
+    a_staff_member_changes_their_own_password,
 );
 
 const PASSWORD: &str = "Kestrel-Orbit-2026";
@@ -508,4 +509,89 @@ async fn one_client_trying_many_staff_names_is_limited(b: Backend) {
         )
         .await
         .unwrap();
+}
+
+/// R-ACC-05: a staff member changes their own password: the current one checked, the new one
+/// under the staff rule and different; the old one no longer logs in; other sessions end, this one
+/// stays.
+async fn a_staff_member_changes_their_own_password(b: Backend) {
+    let t = TestApp::on(b, "lifeplan").await;
+    let (secret, _) = enrolled(&t, "kim.officer", Role::Officer).await;
+    let login = |code: String, password: &'static str| {
+        let app = t.app.clone();
+        async move {
+            app.staff_login(None, "kim.officer", &pw(password), &code)
+                .await
+        }
+    };
+    let one = login(next_code(&t, &secret), PASSWORD).await.unwrap();
+    let two = login(next_code(&t, &secret), PASSWORD).await.unwrap();
+    let me = t
+        .app
+        .staff_session(one.token.expose())
+        .await
+        .unwrap()
+        .unwrap();
+    let new = "Harbor-Lantern-7731";
+    // A wrong current password is refused, and counted.
+    assert!(matches!(
+        t.app
+            .change_staff_password(&me, None, &pw("Wrong-Password-1"), &pw(new))
+            .await,
+        Err(CoreError::BadCredentials)
+    ));
+    // A weak or unchanged new password is named.
+    let Err(CoreError::Invalid(e)) = t
+        .app
+        .change_staff_password(&me, None, &pw(PASSWORD), &pw("short"))
+        .await
+    else {
+        panic!("a weak password taken")
+    };
+    assert_eq!(e[0].field, "new_password");
+    let Err(CoreError::Invalid(e)) = t
+        .app
+        .change_staff_password(&me, None, &pw(PASSWORD), &pw(PASSWORD))
+        .await
+    else {
+        panic!("the same password taken")
+    };
+    assert_eq!(e.last().unwrap().code, "password.same");
+    t.app
+        .change_staff_password(&me, None, &pw(PASSWORD), &pw(new))
+        .await
+        .unwrap();
+    // This session stays; the other one ended.
+    assert!(
+        t.app
+            .staff_session(one.token.expose())
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        t.app
+            .staff_session(two.token.expose())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // The old password no longer logs in; the new one does.
+    assert!(matches!(
+        login(next_code(&t, &secret), PASSWORD).await,
+        Err(CoreError::BadCredentials)
+    ));
+    assert!(
+        login(next_code(&t, &secret), "Harbor-Lantern-7731")
+            .await
+            .is_ok()
+    );
+    assert!(t.find_bytes(new.as_bytes()).await.is_none());
+    let rows = t.app.store().audit_rows(0, 1000).await.unwrap();
+    let changes: Vec<_> = rows
+        .iter()
+        .filter(|r| r.action == "staff.password")
+        .map(|r| r.outcome.as_str())
+        .collect();
+    assert_eq!(changes, ["refused", "ok"]);
 }

@@ -945,6 +945,23 @@ fn text(key: &str) -> (&'static str, &'static str) {
             "아직 점검한 달이 없습니다.",
             "No month has been reviewed yet.",
         ),
+        "office_password" => ("내 비밀번호 바꾸기", "Change my password"),
+        "office_password_intro" => (
+            "지금 비밀번호를 확인한 뒤 새 비밀번호로 바꿉니다. 다른 곳에서 로그인한 세션은 모두 끝납니다.",
+            "Your current password is checked first. Every other session of yours ends.",
+        ),
+        "office_password_current" => ("지금 비밀번호", "Current password"),
+        "office_password_new" => ("새 비밀번호", "New password"),
+        "office_password_confirm" => ("새 비밀번호 확인", "New password again"),
+        "office_password_button" => ("비밀번호 바꾸기", "Change password"),
+        "office_password_mismatch" => (
+            "새 비밀번호 확인: 두 번 입력한 비밀번호가 다릅니다",
+            "New password again: the two passwords differ",
+        ),
+        "office_password_changed" => (
+            "비밀번호를 바꿨습니다. 다른 세션은 모두 끝났습니다.",
+            "Password changed. Every other session has ended.",
+        ),
         "office_rq_done_recorded" => ("요청을 기록했습니다.", "The request is recorded."),
         "office_rq_conflict" => (
             "이미 처리를 마쳤거나 한 번 연장한 요청입니다. 화면을 새로 고쳐 지금 상태를 보세요.",

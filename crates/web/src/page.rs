@@ -138,6 +138,11 @@ pub fn routes() -> Router<AppState> {
             axum::routing::post(crate::office::requests::request_action),
         )
         .route(
+            "/office/password",
+            get(crate::office::password::password_page)
+                .post(crate::office::password::password_submit),
+        )
+        .route(
             "/office/access-review",
             get(crate::office::review::review_page).post(crate::office::review::review_sign),
         )

@@ -922,6 +922,39 @@ async fn an_auditor_reviews_the_month_and_signs_it_off(b: Backend) {
         ensure!(s.text_of("#last-review").await?.contains("2026-11"));
         ensure!(s.client().find(Locator::Css("#review-due")).await.is_err());
         s.check_page("office-dashboard-auditor").await?;
+
+        // Their own password: a wrong current one, then two new ones that differ, are named;
+        // changed, the new one logs in.
+        click(s, "#to-password").await?;
+        s.check_page("office-password").await?;
+        let new = "Harbor-Lantern-7731";
+        fill(s, "#current_password", "Wrong-Password-1").await?;
+        fill(s, "#new_password", new).await?;
+        fill(s, "#new_password_confirm", new).await?;
+        click(s, "#change-password").await?;
+        ensure!(s.text_of("#errors").await?.contains("비밀번호"));
+        fill(s, "#current_password", PASSWORD).await?;
+        fill(s, "#new_password", new).await?;
+        fill(s, "#new_password_confirm", "Harbor-Lantern-7732").await?;
+        click(s, "#change-password").await?;
+        ensure!(s.text_of("#errors").await?.contains("두 번 입력한"));
+        fill(s, "#current_password", PASSWORD).await?;
+        fill(s, "#new_password", new).await?;
+        fill(s, "#new_password_confirm", new).await?;
+        click(s, "#change-password").await?;
+        wait_path(s, "/office").await?;
+        ensure!(
+            s.text_of("#notice")
+                .await?
+                .contains("비밀번호를 바꿨습니다")
+        );
+        office_logout(s).await?;
+        s.goto("/office/login").await?;
+        fill(s, "#name", "choi.auditor").await?;
+        fill(s, "#password", new).await?;
+        fill(s, "#code", &next_code(s, &auditor)).await?;
+        click(s, "#do-login").await?;
+        wait_path(s, "/office").await?;
         Ok(())
     })
     .await;

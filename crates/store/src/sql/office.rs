@@ -88,6 +88,15 @@ pub trait OfficeStore: Send + Sync {
         grant: StaffGrant,
         audit: Vec<AuditEntry>,
     ) -> Result<bool>;
+    /// Sets an enrolled account's password and ends its sessions but `keep_session`; `false` if
+    /// there is no such account in force.
+    async fn set_staff_password(
+        &self,
+        name: &str,
+        password_hash: &str,
+        keep_session: &[u8],
+        audit: Vec<AuditEntry>,
+    ) -> Result<bool>;
     /// Every staff account, by name.
     async fn list_staff(&self) -> Result<Vec<StaffRow>>;
     /// Every grant, change and revocation, oldest first.
@@ -479,6 +488,37 @@ macro_rules! office_sql {
                         .await?;
                 }
                 insert_grant_tx(&mut tx, &grant).await?;
+                append_audit_tx(&mut tx, self.linker.as_ref(), &audit).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn set_staff_password(
+                &self,
+                name: &str,
+                password_hash: &str,
+                keep_session: &[u8],
+                audit: Vec<$crate::AuditEntry>,
+            ) -> $crate::Result<bool> {
+                let mut conn = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
+                let done = sqlx::query(
+                    "UPDATE staff SET password_hash = $2
+                     WHERE name = $1 AND disabled_at IS NULL AND enrolled_at IS NOT NULL",
+                )
+                .bind(name)
+                .bind(password_hash)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if done != 1 {
+                    return Ok(false);
+                }
+                sqlx::query("DELETE FROM staff_sessions WHERE name = $1 AND token_hash <> $2")
+                    .bind(name)
+                    .bind(keep_session)
+                    .execute(&mut *tx)
+                    .await?;
                 append_audit_tx(&mut tx, self.linker.as_ref(), &audit).await?;
                 tx.commit().await?;
                 Ok(true)

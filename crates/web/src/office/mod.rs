@@ -4,6 +4,7 @@
 pub mod api;
 pub(crate) mod dashboard;
 pub(crate) mod page;
+pub(crate) mod password;
 pub(crate) mod requests;
 pub(crate) mod review;
 
