@@ -775,6 +775,34 @@ async fn a_manager_reads_with_a_reason_stops_processing_and_withdraws_on_request
                 .any(|c| c.category == "optional_items" && !c.granted)
         );
 
+        // A letter from the member's agent: recorded by the office, the member found by their
+        // e-mail address; the identity check and the power of attorney are named when missing.
+        s.goto("/office/requests").await?;
+        click(s, "#record-request").await?;
+        s.visible(Locator::Css("#record")).await?;
+        click(s, "#kind-access").await?;
+        click(s, "#channel-letter").await?;
+        fill(s, "#login_id", &p.email.to_uppercase()).await?;
+        fill(s, "#agent_name", "김대리").await?;
+        fill(s, "#agent_relation", "배우자").await?;
+        click(s, "#record").await?;
+        let errors = s.text_of("#errors").await?;
+        ensure!(
+            errors.contains("본인") && errors.contains("위임장"),
+            "the identity check and the power of attorney named: {errors:?}"
+        );
+        fill(s, "#identity_check", "위임장과 신분증 사본 대조").await?;
+        click(s, "#agent_attorney").await?;
+        click(s, "#record").await?;
+        ensure!(s.text_of("#notice").await?.contains("요청을 기록했습니다"));
+        let content = s.text_of("#request-content").await?;
+        ensure!(
+            content.contains("위임장과 신분증 사본 대조") && content.contains("김대리"),
+            "{content:?}"
+        );
+        ensure!(s.text_of("#request-facts").await?.contains("서면"));
+        s.check_page("office-request-letter").await?;
+
         // The withdrawal: refused without the confirmation, then done, the receipt shown once.
         ensure!(open_request_of_kind(s, "회원 탈퇴").await?);
         ensure!(

@@ -576,6 +576,13 @@ pub(crate) struct NewRequestPage {
     pub(crate) errors: Vec<(String, String)>,
 }
 
+impl NewRequestPage {
+    /// Whether an error names the input `field` (it is then `aria-invalid`).
+    pub(crate) fn bad(&self, field: &str) -> bool {
+        self.errors.iter().any(|(f, _)| f == field)
+    }
+}
+
 const NEW_HERE: &str = "/office/requests/new";
 
 pub(crate) async fn new_request_page(
