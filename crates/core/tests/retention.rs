@@ -24,15 +24,14 @@ jikimi_testkit::backend_tests!(
 
 /// `lifeplan` with a withdrawal record for every class kept after withdrawal, so every
 /// class's boundary is tested. The shipped file declares only the classes jikimi writes
-/// (contract and consent records: the promise ledger), so the classes of flows not built yet
-/// (payments, complaints, advertising, logins, access logs) are added here, each with its
-/// statutory period.
+/// (contract and consent records at withdrawal, complaint records when a complaint is answered:
+/// the promise ledger), so the classes of flows not built yet (payments, advertising, logins,
+/// access logs) are added here, each with its statutory period.
 fn every_class_recorded() -> jikimi_policy::Policy {
     let src = jikimi_policy::Policy::builtin_source("lifeplan").unwrap();
     let mut out = src.to_owned();
     for (id, period) in [
         ("payment_records", "5y"),
-        ("complaint_records", "3y"),
         ("advertising_records", "6m"),
         ("login_records", "3m"),
         ("access_logs", "1y"),

@@ -353,6 +353,27 @@ impl Visit {
         !self.csrf.is_empty() && crate::extract::same_token(form.get("csrf"), &self.csrf)
     }
 
+    /// The errors the last form left for this page as (the input they name, message), in the
+    /// page's language; a stale form token names no input.
+    pub(crate) fn error_list(&self) -> Vec<(String, String)> {
+        self.error_list_by(|f| {
+            if f == "csrf" {
+                String::new()
+            } else {
+                f.to_owned()
+            }
+        })
+    }
+
+    /// [`Self::error_list`] with the input each error names chosen by `anchor` (from its field).
+    pub(crate) fn error_list_by(&self, anchor: impl Fn(&str) -> String) -> Vec<(String, String)> {
+        self.flash
+            .errors
+            .iter()
+            .map(|e| (anchor(&e.field), e.message(self.lang).to_owned()))
+            .collect()
+    }
+
     /// The notice the last form left for this page, in the page's language.
     pub(crate) fn notice(&self) -> Option<String> {
         self.flash.notice.as_ref().map(|(ko, en)| match self.lang {
@@ -672,6 +693,19 @@ macro_rules! page_try {
     };
 }
 pub(crate) use page_try;
+
+/// `fn bad(&self, field) -> bool` for pages whose `errors` are (input, message) pairs: whether an
+/// error names the input (the template then marks it `aria-invalid`).
+macro_rules! names_errors {
+    ($($page:ty),* $(,)?) => {$(
+        impl $page {
+            pub(crate) fn bad(&self, field: &str) -> bool {
+                self.errors.iter().any(|(f, _)| f == field)
+            }
+        }
+    )*};
+}
+pub(crate) use names_errors;
 
 /// Renders every response a [`PageError`] marked as a page in the site's layout: 404 with a way
 /// home, anything else with a generic text and the operation id.

@@ -24,13 +24,6 @@ pub(crate) struct RequestsPage {
     pub(crate) notice: Option<String>,
 }
 
-impl RequestsPage {
-    /// Whether an error names the input `field` (it is then `aria-invalid`).
-    pub(crate) fn bad(&self, field: &str) -> bool {
-        self.errors.iter().any(|(f, _)| f == field)
-    }
-}
-
 /// One of the member's requests as My page shows it.
 #[derive(Debug, Clone)]
 pub(crate) struct MyRequest {
@@ -139,12 +132,7 @@ pub(crate) async fn requests_page(State(s): State<AppState>, Signed { v, si }: S
             .collect(),
         purposes: purpose_choices(&s, lang, form.get("purpose")),
         consents: consent_choices(&s, lang, form.get("consent")),
-        errors: v
-            .flash
-            .errors
-            .iter()
-            .map(|e| (anchor_of(&s, &e.field), e.message(lang).to_owned()))
-            .collect(),
+        errors: v.error_list_by(|f| anchor_of(&s, f)),
         notice: v.notice(),
         form,
     };
@@ -190,3 +178,5 @@ pub(crate) async fn requests_submit(
         Err(e) => error_page(e),
     }
 }
+
+names_errors!(RequestsPage);

@@ -16,13 +16,6 @@ pub(crate) struct PasswordPage {
     pub(crate) errors: Vec<(String, String)>,
 }
 
-impl PasswordPage {
-    /// Whether an error names the input `field` (it is then `aria-invalid`).
-    pub(crate) fn bad(&self, field: &str) -> bool {
-        self.errors.iter().any(|(f, _)| f == field)
-    }
-}
-
 pub(crate) async fn password_page(State(s): State<AppState>, ov: OfficeVisit) -> Response {
     let (ov, _) = match ov.signed(&s).await {
         Ok(x) => x,
@@ -32,16 +25,7 @@ pub(crate) async fn password_page(State(s): State<AppState>, ov: OfficeVisit) ->
     let page = PasswordPage {
         c: ov.chrome(&s),
         rule: staff_password_rule(lang),
-        errors: ov
-            .v
-            .flash
-            .errors
-            .iter()
-            .map(|e| {
-                let anchor = if e.field == "csrf" { "" } else { &e.field };
-                (anchor.to_owned(), e.message(lang).to_owned())
-            })
-            .collect(),
+        errors: ov.v.error_list(),
     };
     ov.v.render(page)
 }
@@ -105,3 +89,5 @@ pub(crate) async fn password_submit(
         Err(e) => error_page(e),
     }
 }
+
+names_errors!(PasswordPage);

@@ -133,13 +133,6 @@ pub(crate) struct RequestPage {
     pub(crate) notice: Option<String>,
 }
 
-impl RequestPage {
-    /// Whether an error names the input `field` (it is then `aria-invalid`).
-    pub(crate) fn bad(&self, field: &str) -> bool {
-        self.errors.iter().any(|(f, _)| f == field)
-    }
-}
-
 /// A notice as the page shows it: its text, and the legal basis and the way to object if any.
 #[derive(Debug, Clone)]
 pub(crate) struct NoticeLines {
@@ -372,12 +365,7 @@ async fn render_request(
         refuse_basis: typed.get("refuse_basis").to_owned(),
         refuse_objection: typed.get("refuse_objection").to_owned(),
     };
-    let errors =
-        ov.v.flash
-            .errors
-            .iter()
-            .map(|e| (e.field.clone(), e.message(lang).to_owned()))
-            .collect();
+    let errors = ov.v.error_list();
     let page = RequestPage {
         r: line(&r, t),
         open,
@@ -576,13 +564,6 @@ pub(crate) struct NewRequestPage {
     pub(crate) errors: Vec<(String, String)>,
 }
 
-impl NewRequestPage {
-    /// Whether an error names the input `field` (it is then `aria-invalid`).
-    pub(crate) fn bad(&self, field: &str) -> bool {
-        self.errors.iter().any(|(f, _)| f == field)
-    }
-}
-
 const NEW_HERE: &str = "/office/requests/new";
 
 pub(crate) async fn new_request_page(
@@ -622,12 +603,7 @@ pub(crate) async fn new_request_page(
         .collect();
     let purposes = purpose_choices(&s, lang, form.get("purpose"));
     let consents = consent_choices(&s, lang, form.get("consent"));
-    let errors =
-        ov.v.flash
-            .errors
-            .iter()
-            .map(|e| (anchor_of(&s, &e.field), e.message(lang).to_owned()))
-            .collect();
+    let errors = ov.v.error_list_by(|f| anchor_of(&s, f));
     let page = NewRequestPage {
         c: ov.chrome(&s),
         kinds,
@@ -752,3 +728,5 @@ pub(crate) fn wanted_of(form: &FormData) -> BTreeMap<String, Revealed> {
         BTreeMap::from([(item.to_owned(), Revealed::new(form.get("value").to_owned()))])
     }
 }
+
+names_errors!(RequestPage, NewRequestPage);

@@ -31,13 +31,6 @@ pub(crate) struct ReviewPage {
     pub(crate) notice: Option<String>,
 }
 
-impl ReviewPage {
-    /// Whether an error names the input `field` (it is then `aria-invalid`).
-    pub(crate) fn bad(&self, field: &str) -> bool {
-        self.errors.iter().any(|(f, _)| f == field)
-    }
-}
-
 /// One account's entries about one member, as the page shows them.
 #[derive(Debug, Clone)]
 pub(crate) struct ReviewRow {
@@ -183,13 +176,7 @@ fn page_of(
             })
             .collect(),
         notes: ov.v.flash.get("notes").to_owned(),
-        errors: ov
-            .v
-            .flash
-            .errors
-            .iter()
-            .map(|e| (e.field.clone(), e.message(lang).to_owned()))
-            .collect(),
+        errors: ov.v.error_list(),
         notice: ov.v.notice(),
         month: r.month,
     }
@@ -257,3 +244,5 @@ pub(crate) async fn review_sign(
         Err(e) => error_page(e),
     }
 }
+
+names_errors!(ReviewPage);

@@ -19,29 +19,11 @@ pub(crate) struct ComplaintPage {
     pub(crate) errors: Vec<(String, String)>,
 }
 
-impl ComplaintPage {
-    /// Whether an error names the input `field` (it is then `aria-invalid`).
-    pub(crate) fn bad(&self, field: &str) -> bool {
-        self.errors.iter().any(|(f, _)| f == field)
-    }
-}
-
-fn errors_of(v: &Visit) -> Vec<(String, String)> {
-    v.flash
-        .errors
-        .iter()
-        .map(|e| {
-            let anchor = if e.field == "csrf" { "" } else { &e.field };
-            (anchor.to_owned(), e.message(v.lang).to_owned())
-        })
-        .collect()
-}
-
 pub(crate) async fn complaint_page(State(s): State<AppState>, v: Visit) -> Response {
     let page = ComplaintPage {
         c: v.chrome(&s),
         form: v.flash.form(),
-        errors: errors_of(&v),
+        errors: v.error_list(),
     };
     v.render(page)
 }
@@ -66,11 +48,10 @@ pub(crate) async fn complaint_submit(
         .await
     {
         Ok((_, code)) => {
-            let mut v = v;
-            match seal_cookie(&s, COMPLAINT_COOKIE, COMPLAINT_MINUTES, &code).await {
-                Ok(c) => v.jar = v.jar.add(c),
-                Err(e) => return error_page(e),
-            }
+            let v = match remember(v, &s, &code).await {
+                Ok(v) => v,
+                Err(r) => return r,
+            };
             let (ko, en) = (T(Lang::Ko), T(Lang::En));
             let ko = ko.s("cp_filed").replace("{code}", &code);
             let en = en.s("cp_filed").replace("{code}", &code);
@@ -79,6 +60,15 @@ pub(crate) async fn complaint_submit(
         Err(CoreError::Invalid(errors)) => v.back_to(&s, HERE, &form, errors, None).await,
         Err(e) => error_page(e),
     }
+}
+
+/// Keeps the receipt number in its sealed cookie for the status page.
+async fn remember(mut v: Visit, s: &AppState, code: &str) -> Result<Visit, Response> {
+    let c = seal_cookie(s, COMPLAINT_COOKIE, COMPLAINT_MINUTES, &code)
+        .await
+        .map_err(error_page)?;
+    v.jar = v.jar.add(c);
+    Ok(v)
 }
 
 #[derive(Template)]
@@ -145,14 +135,10 @@ pub(crate) async fn complaint_status_submit(
     }
     let code = form.get("code").trim().to_uppercase();
     match s.app.complaint_status_from(client, &code).await {
-        Ok(_) => {
-            let mut v = v;
-            match seal_cookie(&s, COMPLAINT_COOKIE, COMPLAINT_MINUTES, &code).await {
-                Ok(c) => v.jar = v.jar.add(c),
-                Err(e) => return error_page(e),
-            }
-            v.redirect(STATUS)
-        }
+        Ok(_) => match remember(v, &s, &code).await {
+            Ok(v) => v.redirect(STATUS),
+            Err(r) => r,
+        },
         Err(CoreError::NotFound(_)) => {
             let mut v = v;
             v.jar = v.jar.remove(removal(&s, COMPLAINT_COOKIE));
@@ -167,3 +153,5 @@ pub(crate) async fn complaint_status_submit(
         Err(e) => error_page(e),
     }
 }
+
+names_errors!(ComplaintPage);
