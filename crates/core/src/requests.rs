@@ -1670,9 +1670,10 @@ impl Jikimi {
         if row.closed_at.is_some() {
             return Err(CoreError::Conflict("the request is already closed".into()));
         }
-        let receipt = self.withdraw(&staff.actor(), member, "office").await?;
         let now = self.clock().now();
         let actor = staff.actor();
+        // The ticket closes in the withdrawal's transaction; its sealed parts go with the
+        // member's key.
         let update = RequestUpdate {
             id,
             at: now,
@@ -1682,8 +1683,14 @@ impl Jikimi {
             ..Default::default()
         };
         let audit = request_audit(now, &actor, "request.answer", &row, serde_json::Value::Null);
-        self.update(update, Vec::new(), vec![audit]).await?;
-        Ok(receipt)
+        self.withdraw_with(
+            &actor,
+            member,
+            "office",
+            Some(RequestWrite::Update(update)),
+            vec![audit],
+        )
+        .await
     }
 }
 

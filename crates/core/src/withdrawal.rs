@@ -138,6 +138,20 @@ impl Jikimi {
         member: Uuid,
         channel: &str,
     ) -> Result<WithdrawalReceipt> {
+        self.withdraw_with(actor, member, channel, None, Vec::new())
+            .await
+    }
+
+    /// [`Jikimi::withdraw`], closing the office request it answers (`request`, with its audit
+    /// entries) in the same data transaction.
+    pub(crate) async fn withdraw_with(
+        &self,
+        actor: &Actor,
+        member: Uuid,
+        channel: &str,
+        request: Option<jikimi_store::RequestWrite>,
+        request_audit: Vec<AuditEntry>,
+    ) -> Result<WithdrawalReceipt> {
         let now = self.clock().now();
         let today = self.clock().today_kst();
         let policy = self.policy().clone();
@@ -247,12 +261,14 @@ impl Jikimi {
                 at: now,
                 retained,
                 destruction: vec![destruction],
-                audit: vec![entry],
+                audit: std::iter::once(entry).chain(request_audit).collect(),
                 jobs: vec![KeysDestroy::new_job(&MemberKey { member_id: member }, now)?],
+                request,
             })
             .await
             .map_err(|e| match e {
                 StoreError::NotFound(w) => CoreError::NotFound(w),
+                StoreError::Conflict(c) => CoreError::Conflict(c),
                 other => CoreError::Store(other),
             })?;
         // The data is gone from the live store; now the key, and with it every copy.

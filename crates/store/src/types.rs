@@ -484,6 +484,8 @@ pub struct Withdrawal {
     pub destruction: Vec<DestructionRecord>,
     pub audit: Vec<AuditEntry>,
     pub jobs: Vec<NewJob>,
+    /// The withdrawal request this withdrawal answers, closed in the same transaction.
+    pub request: Option<RequestWrite>,
 }
 
 /// A session as stored: the token itself is never stored, only its hash.

@@ -598,6 +598,11 @@ macro_rules! member_sql {
                 for d in &w.destruction {
                     insert_destruction_tx(&mut tx, d, false).await?;
                 }
+                if let Some(r) = &w.request
+                    && !request_write_tx(&mut tx, r).await?
+                {
+                    return Err($crate::StoreError::Conflict("the request is closed".into()));
+                }
                 append_audit_tx(&mut tx, self.linker.as_ref(), &w.audit).await?;
                 insert_jobs_tx(&mut tx, &w.jobs, w.at).await?;
                 tx.commit().await?;
