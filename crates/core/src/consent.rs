@@ -128,6 +128,11 @@ impl Jikimi {
                 .collect();
             change.remove_items = dropped.clone();
             change.remove_indexes = dropped.clone();
+            change.remove_indexes.extend(
+                dropped
+                    .iter()
+                    .map(|id| format!("{}{id}", crate::members::LOOKUP_PREFIX)),
+            );
             entry.items = dropped;
         }
         change.audit.push(entry);

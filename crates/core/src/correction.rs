@@ -239,8 +239,20 @@ impl Jikimi {
                 });
             }
         }
+        for (id, v) in &values {
+            if policy.item(id).is_some_and(crate::members::looked_up) {
+                change
+                    .set_indexes
+                    .push(self.lookup_entry(id, v.stored.expose(), member));
+            }
+        }
         change.remove_items = remove.clone();
         change.remove_indexes = remove.clone();
+        change.remove_indexes.extend(
+            remove
+                .iter()
+                .map(|id| format!("{}{id}", crate::members::LOOKUP_PREFIX)),
+        );
         let mut touched: Vec<String> = values.keys().cloned().collect();
         touched.extend(remove);
         change

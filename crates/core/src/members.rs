@@ -20,6 +20,16 @@ pub(crate) const LOGIN_DOMAIN: &str = "login_id";
 /// The seal "item" of the login ID.
 pub(crate) const LOGIN_ITEM: &str = "@login_id";
 
+/// The prefix of look-up index domains (`lookup:<item>`): phone numbers, which two accounts may
+/// share, so that staff can find a member by one (there is no list of members to browse).
+pub(crate) const LOOKUP_PREFIX: &str = "lookup:";
+
+/// Whether staff find members by this item through a look-up index: a phone number that is not
+/// unique (a unique one has its blind index already).
+pub(crate) fn looked_up(item: &Item) -> bool {
+    !item.unique && matches!(item.kind, ItemKind::Mobile | ItemKind::Phone)
+}
+
 /// What a 본인확인 provider returned for the applicant.
 #[derive(Clone)]
 pub struct VerifiedIdentity {
@@ -114,6 +124,16 @@ pub(crate) fn mask_login(login: &str) -> String {
 }
 
 impl Jikimi {
+    /// The look-up index entry of a phone number (its stored form) of `member`: the keyed digest
+    /// followed by the member's id, so that several members may share the number and a look-up
+    /// is a range of the index.
+    pub(crate) fn lookup_entry(&self, item: &str, stored: &str, member: Uuid) -> jikimi_store::IndexEntry {
+        let domain = format!("{LOOKUP_PREFIX}{item}");
+        let mut digest = self.digest(&domain, stored);
+        digest.extend_from_slice(member.as_bytes());
+        jikimi_store::IndexEntry { domain, digest }
+    }
+
     pub(crate) fn granted(&self, consents: &BTreeMap<String, bool>, category: &str) -> bool {
         consents.get(category).copied().unwrap_or(false)
     }

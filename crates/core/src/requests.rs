@@ -744,8 +744,8 @@ impl Jikimi {
             errors.push(FieldError::new(
                 "login_id",
                 "request.member",
-                "그 아이디나 전자우편의 회원이 없습니다. 정확히 적어 주세요",
-                "no member has that login ID or e-mail address; write it exactly",
+                "그 아이디나 전자우편, 전화번호의 회원이 없습니다. 정확히 적어 주세요",
+                "no member has that login ID, e-mail address or phone number; write it exactly",
             ));
             return Err(CoreError::Invalid(errors));
         };
@@ -1465,8 +1465,9 @@ pub type WithdrawalForRequest = crate::WithdrawalReceipt;
 
 // Acting for a member on a request (look-up, reading, stopping processing, withdrawal).
 impl Jikimi {
-    /// The member an exact login ID or e-mail address names, through their blind indexes (there
-    /// is no list of members to browse).
+    /// The member an exact login ID, e-mail address or phone number names, through their blind
+    /// and look-up indexes (there is no list of members to browse). A phone number that several
+    /// members share names none of them: the error says to use the login ID or e-mail.
     pub async fn find_member(&self, text: &str) -> Result<Option<Uuid>> {
         let t = text.trim();
         if t.is_empty() {
@@ -1496,7 +1497,25 @@ impl Jikimi {
                 return Ok(Some(m));
             }
         }
-        Ok(None)
+        let mut found = std::collections::BTreeSet::new();
+        for item in policy.items.iter().filter(|i| crate::members::looked_up(i)) {
+            let Ok(n) = crate::validate::normalize(item, t) else {
+                continue;
+            };
+            let domain = format!("{}{}", crate::members::LOOKUP_PREFIX, item.id);
+            let prefix = self.digest(&domain, n.stored.expose());
+            found.extend(self.store().members_by_lookup(&domain, &prefix).await?);
+        }
+        match found.len() {
+            0 => Ok(None),
+            1 => Ok(found.into_iter().next()),
+            _ => Err(CoreError::field(
+                "login_id",
+                "request.member_ambiguous",
+                "이 전화번호를 쓰는 회원이 여럿입니다. 아이디나 전자우편으로 찾아 주세요",
+                "several members have this phone number; use the login ID or e-mail",
+            )),
+        }
     }
 
     /// The purposes processing of the member's items is stopped for.

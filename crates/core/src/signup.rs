@@ -318,6 +318,12 @@ impl Jikimi {
                 at: now,
             })
             .collect();
+        let mut indexes = indexes;
+        for (id, v) in &values {
+            if policy.item(id).is_some_and(crate::members::looked_up) {
+                indexes.push(self.lookup_entry(id, v.stored.expose(), member));
+            }
+        }
         let actor = Actor::Member(member);
         let mut signup = audit(
             now,

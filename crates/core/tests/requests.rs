@@ -24,6 +24,7 @@ jikimi_testkit::backend_tests!(
     staff_record_requests_from_letters_with_the_identity_check_and_the_agent,
     staff_read_with_a_reason_stop_processing_and_withdraw_on_requests,
     the_monthly_access_review_flags_what_deserves_a_look_and_is_signed_off,
+    staff_find_a_member_by_an_exact_phone_number,
 );
 
 const PROFILE: &str = "lifeplan";
@@ -974,4 +975,47 @@ async fn the_monthly_access_review_flags_what_deserves_a_look_and_is_signed_off(
     assert_eq!(s.members, MANY_MEMBERS + 1);
     assert!(s.flags.contains(&Flag::ManyMembers));
     assert!(r.lines.iter().all(|l| l.flags.contains(&Flag::ManyMembers)));
+}
+
+/// Staff find a member by an exact phone number through its look-up index (phone numbers are
+/// not unique): written at sign-up, moved by a correction, gone with the consent the item rests
+/// on; a number two members share names neither.
+async fn staff_find_a_member_by_an_exact_phone_number(b: Backend) {
+    let t = TestApp::on(b, PROFILE).await;
+    let (me, p) = member(&t, 9).await;
+    assert_eq!(t.app.find_member(&p.phone).await.unwrap(), Some(me.member));
+    // Written without its hyphens, the same number.
+    let digits: String = p.phone.chars().filter(char::is_ascii_digit).collect();
+    assert_eq!(t.app.find_member(&digits).await.unwrap(), Some(me.member));
+    // The index holds no number: only keyed digests.
+    assert!(t.find_bytes(digits.as_bytes()).await.is_none());
+    // A correction moves it.
+    let new_phone = "031-555-0199";
+    t.app
+        .correct(
+            &Actor::Member(me.member),
+            me.member,
+            BTreeMap::from([("phone".to_owned(), Some(Revealed::new(new_phone.into())))]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(t.app.find_member(&p.phone).await.unwrap(), None);
+    assert_eq!(t.app.find_member(new_phone).await.unwrap(), Some(me.member));
+    // Two members with one number: neither, and the error says what to use instead.
+    let q = person(10);
+    let mut other = lifeplan_signup(&q);
+    other
+        .items
+        .insert("phone".into(), Revealed::new(new_phone.into()));
+    let second = t.app.sign_up(other).await.unwrap();
+    let Err(CoreError::Invalid(e)) = t.app.find_member(new_phone).await else {
+        panic!("a shared number named one member")
+    };
+    assert_eq!(e[0].code, "request.member_ambiguous");
+    // The consent the number rests on withdrawn: the number and its entry are gone.
+    t.app
+        .set_consent(&Actor::Member(second), second, "optional_items", false, "web")
+        .await
+        .unwrap();
+    assert_eq!(t.app.find_member(new_phone).await.unwrap(), Some(me.member));
 }

@@ -785,8 +785,8 @@ fn text(key: &str) -> (&'static str, &'static str) {
         "office_rq_attorney_ok" => ("· 위임장 확인", "· power of attorney checked"),
         "office_rq_contact" => ("연락처", "Contact"),
         "office_rq_login_id" => (
-            "회원 아이디 또는 전자우편 (정확히)",
-            "The member's login ID or e-mail address (exactly)",
+            "회원 아이디, 전자우편 또는 전화번호 (정확히)",
+            "The member's login ID, e-mail address or phone number (exactly)",
         ),
         "office_rq_record_button" => ("기록하기", "Record"),
         "office_rq_gone" => (

@@ -32,6 +32,9 @@ pub trait RequestStore: Send + Sync {
     async fn request_by_receipt(&self, receipt_index: &[u8]) -> Result<Option<RequestRow>>;
     /// The receipt digest a public complaint was filed with.
     async fn request_receipt_index(&self, id: Uuid) -> Result<Option<Vec<u8>>>;
+    /// The members whose look-up index entry in `domain` starts with `prefix` (a keyed digest;
+    /// the member's id follows it).
+    async fn members_by_lookup(&self, domain: &str, prefix: &[u8]) -> Result<Vec<Uuid>>;
     /// The purposes a member's processing is stopped for.
     async fn suspended_purposes(&self, member: Uuid) -> Result<Vec<String>>;
     /// The audit chain's entries by staff accounts with `from <= at < to` (RFC 3339 texts as the
@@ -268,6 +271,32 @@ macro_rules! request_sql {
                 .fetch_optional(&self.read)
                 .await?
                 .flatten())
+            }
+
+            async fn members_by_lookup(
+                &self,
+                domain: &str,
+                prefix: &[u8],
+            ) -> $crate::Result<Vec<uuid::Uuid>> {
+                // The entries that start with `prefix`: a range of the primary key.
+                let mut upper = prefix.to_vec();
+                while let Some(last) = upper.pop() {
+                    if last < u8::MAX {
+                        upper.push(last + 1);
+                        break;
+                    }
+                }
+                Ok(sqlx::query_scalar(
+                    "SELECT member_id FROM blind_indexes
+                     WHERE domain = $1 AND digest >= $2 AND ($3 OR digest < $4)
+                     ORDER BY member_id",
+                )
+                .bind(domain)
+                .bind(prefix)
+                .bind(upper.is_empty())
+                .bind(upper)
+                .fetch_all(&self.read)
+                .await?)
             }
 
             async fn suspended_purposes(
