@@ -127,7 +127,12 @@ impl Jikimi {
     /// The look-up index entry of a phone number (its stored form) of `member`: the keyed digest
     /// followed by the member's id, so that several members may share the number and a look-up
     /// is a range of the index.
-    pub(crate) fn lookup_entry(&self, item: &str, stored: &str, member: Uuid) -> jikimi_store::IndexEntry {
+    pub(crate) fn lookup_entry(
+        &self,
+        item: &str,
+        stored: &str,
+        member: Uuid,
+    ) -> jikimi_store::IndexEntry {
         let domain = format!("{LOOKUP_PREFIX}{item}");
         let mut digest = self.digest(&domain, stored);
         digest.extend_from_slice(member.as_bytes());

@@ -1014,7 +1014,13 @@ async fn staff_find_a_member_by_an_exact_phone_number(b: Backend) {
     assert_eq!(e[0].code, "request.member_ambiguous");
     // The consent the number rests on withdrawn: the number and its entry are gone.
     t.app
-        .set_consent(&Actor::Member(second), second, "optional_items", false, "web")
+        .set_consent(
+            &Actor::Member(second),
+            second,
+            "optional_items",
+            false,
+            "web",
+        )
         .await
         .unwrap();
     assert_eq!(t.app.find_member(new_phone).await.unwrap(), Some(me.member));
