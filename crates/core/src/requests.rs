@@ -355,18 +355,16 @@ fn required(
     }
 }
 
-/// The key a request's sealed parts are under, with the "owner" they are bound to.
-enum SealKey {
-    Member(std::sync::Arc<DataKey>, String),
-    Own(DataKey, String),
+/// The key a request's sealed parts are under (the member's, or the request's own), with the
+/// "owner" they are bound to.
+struct SealKey {
+    key: std::sync::Arc<DataKey>,
+    owner: String,
 }
 
 impl SealKey {
     fn key(&self) -> (&DataKey, &str) {
-        match self {
-            SealKey::Member(k, o) => (k, o),
-            SealKey::Own(k, o) => (k, o),
-        }
+        (&self.key, &self.owner)
     }
 
     fn seal<T: Serialize>(&self, id: Uuid, part: &str, value: &T) -> Result<Vec<u8>> {
@@ -427,15 +425,14 @@ impl Jikimi {
     /// else the request's own (created on first use).
     async fn request_seal(&self, id: Uuid, member: Option<Uuid>) -> Result<Option<SealKey>> {
         match member {
-            Some(m) => Ok(self
-                .keyring()
-                .member_key(m)
-                .await?
-                .map(|k| SealKey::Member(k, m.to_string()))),
-            None => Ok(Some(SealKey::Own(
-                self.keyring().system_key(&request_context(id)).await?,
-                id.to_string(),
-            ))),
+            Some(m) => Ok(self.keyring().member_key(m).await?.map(|key| SealKey {
+                key,
+                owner: m.to_string(),
+            })),
+            None => Ok(Some(SealKey {
+                key: std::sync::Arc::new(self.keyring().system_key(&request_context(id)).await?),
+                owner: id.to_string(),
+            })),
         }
     }
 
@@ -728,8 +725,7 @@ impl Jikimi {
             };
             return self
                 .new_complaint(&actor, entry.channel, content, None)
-                .await
-                .map(|(id, _)| id);
+                .await;
         }
         if let Err(e) = required(
             "identity_check",
@@ -845,7 +841,7 @@ impl Jikimi {
         };
         let code = crate::withdrawal::receipt_code("JKC");
         let index = crate::withdrawal::receipt_index(self, &code);
-        let (id, _) = self
+        let id = self
             .new_complaint(&Actor::Public, Channel::Web, content, Some(index))
             .await?;
         Ok((id, code))
@@ -857,7 +853,7 @@ impl Jikimi {
         channel: Channel,
         content: RequestContent,
         receipt_index: Option<Vec<u8>>,
-    ) -> Result<(Uuid, ())> {
+    ) -> Result<Uuid> {
         let now = self.clock().now();
         let id = uuid_v7(now);
         let seal = self
@@ -897,7 +893,7 @@ impl Jikimi {
                 audit,
             )
             .await?;
-        Ok((id, ()))
+        Ok(id)
     }
 
     /// [`Jikimi::complaint_status`] for a code typed in by a client: limited per client and per
@@ -1109,8 +1105,7 @@ impl Jikimi {
         };
         let now = self.clock().now();
         let actor = staff.actor();
-        let mut ev = event(now, &actor, "assigned", state);
-        ev.event = "assigned".into();
+        let ev = event(now, &actor, "assigned", state);
         self.update(
             RequestUpdate {
                 id,

@@ -3,7 +3,9 @@
 //! correct as asked, answer, extend once, refuse with reasons); and the entry of a request that
 //! came by letter, phone, e-mail or fax.
 
-use jikimi_core::requests::{Agent, Channel, OfficeEntry, RequestKind, RequestState, RequestView};
+use jikimi_core::requests::{
+    Agent, Channel, Notice, OfficeEntry, RequestKind, RequestState, RequestView,
+};
 use jikimi_core::staff::{Power, StaffSession};
 
 use super::page::{OfficeChrome, OfficeVisit, actor_label, forbidden};
@@ -112,9 +114,9 @@ pub(crate) struct RequestPage {
     pub(crate) content: Option<Vec<(String, String)>>,
     /// The correction's wanted values: (item label, value or "(erase)").
     pub(crate) wanted: Vec<(String, String)>,
-    pub(crate) answer: Option<NoticeLines>,
+    pub(crate) answer: Option<Notice>,
     /// (when, who, what, notice)
-    pub(crate) events: Vec<(String, String, String, Option<NoticeLines>)>,
+    pub(crate) events: Vec<(String, String, String, Option<Notice>)>,
     pub(crate) may_assign: bool,
     /// (name, label) of the accounts that can work requests.
     pub(crate) assignees: Vec<(String, String)>,
@@ -133,14 +135,6 @@ pub(crate) struct RequestPage {
     pub(crate) notice: Option<String>,
 }
 
-/// A notice as the page shows it: its text, and the legal basis and the way to object if any.
-#[derive(Debug, Clone)]
-pub(crate) struct NoticeLines {
-    pub(crate) text: String,
-    pub(crate) basis: String,
-    pub(crate) objection: String,
-}
-
 /// What was typed in the page's forms before an error.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct FormValues {
@@ -151,14 +145,6 @@ pub(crate) struct FormValues {
     pub(crate) refuse_reason: String,
     pub(crate) refuse_basis: String,
     pub(crate) refuse_objection: String,
-}
-
-fn notice_lines(n: &jikimi_core::requests::Notice) -> NoticeLines {
-    NoticeLines {
-        text: n.text.clone(),
-        basis: n.basis.clone(),
-        objection: n.objection.clone(),
-    }
 }
 
 fn event_label(event: &str, t: T) -> String {
@@ -263,11 +249,10 @@ async fn render_request(
     client: Option<std::net::IpAddr>,
     revealed: Option<Vec<(String, String)>>,
 ) -> Response {
-    let s = s.clone();
     let r = match s.app.request_for(st, id, client).await {
         Ok(r) => r,
-        Err(CoreError::Forbidden(_)) => return forbidden(ov, &s),
-        Err(CoreError::NotFound(_)) => return not_found_page(&s, ov.v.lang),
+        Err(CoreError::Forbidden(_)) => return forbidden(ov, s),
+        Err(CoreError::NotFound(_)) => return not_found_page(s, ov.v.lang),
         Err(e) => return error_page(e),
     };
     let lang = ov.v.lang;
@@ -331,7 +316,7 @@ async fn render_request(
                     } else {
                         v.clone()
                     };
-                    (item_label(&s, k, lang), v)
+                    (item_label(s, k, lang), v)
                 })
                 .collect()
         })
@@ -371,7 +356,7 @@ async fn render_request(
         open,
         member: r.member.map(|m| m.to_string()),
         wanted,
-        answer: r.answer.as_ref().map(notice_lines),
+        answer: r.answer.as_ref().cloned(),
         events: r
             .events
             .iter()
@@ -380,7 +365,7 @@ async fn render_request(
                     kst(e.at),
                     who(&e.actor, t),
                     event_label(&e.event, t),
-                    e.notice.as_ref().map(notice_lines),
+                    e.notice.as_ref().cloned(),
                 )
             })
             .collect(),
@@ -410,7 +395,7 @@ async fn render_request(
         form,
         errors,
         notice: ov.v.notice(),
-        c: ov.chrome(&s),
+        c: ov.chrome(s),
     };
     ov.v.render(page)
 }
