@@ -140,6 +140,7 @@ pub trait Job: Send + Sync + 'static {
             kind: Self::KIND.to_owned(),
             payload,
             run_at,
+            message: None,
         })
     }
 }
@@ -214,7 +215,10 @@ impl JobRegistry {
 
     /// Every kind this build runs: one line per kind.
     pub fn standard() -> Self {
-        Self::new().with(KeysDestroy).with(RetentionPurge)
+        Self::new()
+            .with(KeysDestroy)
+            .with(RetentionPurge)
+            .with(crate::mail::Deliver)
     }
 
     /// Adds a kind. A second registration of the same kind replaces the first.

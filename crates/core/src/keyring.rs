@@ -337,6 +337,34 @@ impl Keyring {
         Ok(deleted)
     }
 
+    /// A new message's own key (`message:<id>`), stored before the message is queued.
+    pub async fn create_message_key(&self, id: Uuid) -> Result<DataKey> {
+        let context = crate::mail::message_context(id);
+        let key = DataKey::generate();
+        let wrapped = self.master.wrap(&key, &context)?;
+        self.store
+            .put_if_absent(KeyRecord {
+                context,
+                key_id: wrapped.id.to_string(),
+                wrapped: wrapped.bytes.clone(),
+            })
+            .await?;
+        Ok(key)
+    }
+
+    /// A message's key, if it still exists.
+    pub async fn message_key(&self, id: Uuid) -> Result<Option<DataKey>> {
+        match self.store.get(&crate::mail::message_context(id)).await? {
+            Some(rec) => Ok(Some(self.unwrap_record(&rec)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Destroys a message's key once it is sent or given up: no copy of it can be opened again.
+    pub async fn destroy_message_key(&self, id: Uuid) -> Result<bool> {
+        Ok(self.store.delete(&crate::mail::message_context(id)).await?)
+    }
+
     /// The key of a retention bucket (class + expiry day), created on first use. Every record
     /// of a bucket expires on the same day, so the day after, one key deletion destroys them all,
     /// in every copy of the data.

@@ -12,7 +12,9 @@ pub mod identity;
 pub mod jobs;
 pub mod keyring;
 pub mod limits;
+pub mod mail;
 mod members;
+mod recovery;
 pub mod office;
 pub mod requests;
 pub mod retention;
@@ -96,6 +98,9 @@ pub struct Config {
     /// The 본인확인 provider; none configured means identity verification is unavailable (and
     /// so is sign-up on a policy that requires it). The sandbox is opt-in, for development.
     pub identity: Option<Arc<dyn identity::IdentityProvider>>,
+    /// Mail: the transport (SMTP, or the sandbox for development), the sender and the site's
+    /// address. None: nothing is queued, since nothing could send it.
+    pub mail: Option<mail::MailSetup>,
 }
 
 impl Config {
@@ -108,6 +113,7 @@ impl Config {
             master_key_file: None,
             settings: Settings::default(),
             identity: None,
+            mail: None,
         }
     }
 
@@ -196,6 +202,7 @@ struct Inner {
     clock: Arc<dyn Clock>,
     settings: Settings,
     identity: Option<Arc<dyn identity::IdentityProvider>>,
+    mail: Option<mail::MailSetup>,
     /// The key that seals state carried by browsers, read from the key store once.
     client_state_key: tokio::sync::OnceCell<jikimi_vault::DataKey>,
     /// The audit chain as this process saw it: the highest anchor, and whether it found a break.
@@ -277,6 +284,7 @@ impl Jikimi {
                 clock,
                 settings: cfg.settings.clone(),
                 identity: cfg.identity.clone(),
+                mail: cfg.mail.clone(),
                 client_state_key: tokio::sync::OnceCell::new(),
                 audit: audit::AuditWatch::default(),
                 limits_key: tokio::sync::OnceCell::new(),

@@ -47,6 +47,8 @@ pub enum Action {
     ReceiptLookup,
     /// An opinion or complaint sent through the public form.
     Complaint,
+    /// 아이디 찾기 and 비밀번호 재설정 requests (each mails a member).
+    Recovery,
 }
 
 impl Action {
@@ -62,6 +64,7 @@ impl Action {
             Self::Reauth => "reauth",
             Self::ReceiptLookup => "receipt_lookup",
             Self::Complaint => "complaint",
+            Self::Recovery => "recovery",
         }
     }
 }
@@ -127,6 +130,10 @@ pub struct Limits {
     pub receipt_lookup_per_code: Limit,
     /// Complaints sent through the public form, per client.
     pub complaint_per_client: Limit,
+    /// Recovery requests (forgotten login ID or password) per client address.
+    pub recovery_per_client: Limit,
+    /// Recovery requests per e-mail address or login ID: a member's mailbox is not flooded.
+    pub recovery_per_target: Limit,
 }
 
 impl Default for Limits {
@@ -147,6 +154,8 @@ impl Default for Limits {
             receipt_lookup_per_client: Limit::new(10, min(10)),
             receipt_lookup_per_code: Limit::new(20, min(60)),
             complaint_per_client: Limit::new(10, min(60)),
+            recovery_per_client: Limit::new(10, min(60)),
+            recovery_per_target: Limit::new(5, min(60)),
         }
     }
 }
@@ -170,6 +179,8 @@ impl Limits {
             receipt_lookup_per_client: off,
             receipt_lookup_per_code: off,
             complaint_per_client: off,
+            recovery_per_client: off,
+            recovery_per_target: off,
         }
     }
 }

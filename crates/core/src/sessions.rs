@@ -529,7 +529,17 @@ impl Jikimi {
             "member.password_change",
             member,
         );
-        // The new hash and the end of every other session commit together.
+        let to = self.notice_address(member, true).await?;
+        let (jobs, mut audit) = self
+            .notice(
+                &Actor::Member(member),
+                member,
+                to.as_deref(),
+                &crate::mail::Content::PasswordChanged { at: now },
+            )
+            .await?;
+        audit.insert(0, entry);
+        // The new hash, the end of every other session and the notice commit together.
         Ok(self
             .store()
             .apply(MemberChange {
@@ -537,7 +547,8 @@ impl Jikimi {
                 at: now,
                 password_hash: Some(hash),
                 end_sessions_except: Some(s.token_hash.clone()),
-                audit: vec![entry],
+                audit,
+                jobs,
                 ..Default::default()
             })
             .await?)

@@ -349,7 +349,7 @@ impl Jikimi {
             indexes,
             consents,
             audit: vec![signup],
-            // No job: mail delivery does not exist yet; it will add a typed welcome job.
+            // The welcome notice is added by the caller (it needs the key store).
             jobs: Vec::new(),
         })
     }
@@ -363,7 +363,24 @@ impl Jikimi {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let password_hash = self.hash_password(&req.password).await?;
-        let new = self.seal_member(req, member, key, prepared, password_hash, now)?;
+        let mut new = self.seal_member(req, member, key, prepared, password_hash, now)?;
+        let to = if self.sends_notices() {
+            req.items
+                .get(crate::mail::EMAIL_ITEM)
+                .map(|v| v.expose().to_owned())
+        } else {
+            None
+        };
+        let (jobs, audit) = self
+            .notice(
+                &Actor::Member(member),
+                member,
+                to.as_deref(),
+                &crate::mail::Content::Welcome,
+            )
+            .await?;
+        new.jobs.extend(jobs);
+        new.audit.extend(audit);
         self.store().insert_member(new).await?;
         Ok(())
     }

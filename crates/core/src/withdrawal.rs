@@ -228,6 +228,35 @@ impl Jikimi {
             });
         }
 
+        // The withdrawal receipt by mail: read before the key goes, sealed under its own key.
+        let to = match items.iter().find(|i| i.item_id == crate::mail::EMAIL_ITEM) {
+            Some(i) if self.sends_notices() => Some(
+                key.open_str(&owner, &i.item_id, &i.sealed)?
+                    .expose()
+                    .to_owned(),
+            ),
+            _ => None,
+        };
+        let kept = summary
+            .iter()
+            .filter_map(|s| {
+                let class = policy.retention.iter().find(|c| c.id == s.class)?;
+                Some((class.label.clone(), s.expires_on))
+            })
+            .collect();
+        let (mail_jobs, mail_audit) = self
+            .notice(
+                actor,
+                member,
+                to.as_deref(),
+                &crate::mail::Content::Withdrawal {
+                    at: now,
+                    code: code.clone(),
+                    kept,
+                },
+            )
+            .await?;
+
         let destroyed_items = items.len() as i64 + 1; // the items plus the login ID
         let destruction = DestructionRecord {
             id: Uuid::new_v4(),
@@ -261,8 +290,13 @@ impl Jikimi {
                 at: now,
                 retained,
                 destruction: vec![destruction],
-                audit: std::iter::once(entry).chain(request_audit).collect(),
-                jobs: vec![KeysDestroy::new_job(&MemberKey { member_id: member }, now)?],
+                audit: std::iter::once(entry)
+                    .chain(request_audit)
+                    .chain(mail_audit)
+                    .collect(),
+                jobs: std::iter::once(KeysDestroy::new_job(&MemberKey { member_id: member }, now)?)
+                    .chain(mail_jobs)
+                    .collect(),
                 request,
             })
             .await

@@ -83,6 +83,8 @@ enum Command {
             default_value = "sandbox"
         )]
         identity_provider: IdentityProviderArg,
+        #[command(flatten)]
+        mail: MailArgs,
     },
     /// Apply database migrations: PostgreSQL is migrated only by this command (safe while
     /// instances serve); SQLite also migrates on every start.
@@ -211,6 +213,73 @@ enum RetentionCommand {
 enum IdentityProviderArg {
     Sandbox,
     None,
+}
+
+/// Mail (`serve`): SMTP, or the sandbox mailbox on a loopback address.
+#[derive(Debug, Args)]
+struct MailArgs {
+    /// Send mail through this SMTP server: `smtp://[user@]host:port` (STARTTLS when offered;
+    /// add `?tls=required` to insist) or `smtps://[user@]host:port` (implicit TLS). Without it,
+    /// mail goes to the sandbox mailbox at /sandbox/mail, which only a loopback address may use.
+    #[arg(long, env = "JIKIMI_SMTP_URL")]
+    smtp_url: Option<String>,
+    /// A file holding the SMTP password (or set JIKIMI_SMTP_PASSWORD).
+    #[arg(long, env = "JIKIMI_SMTP_PASSWORD_FILE")]
+    smtp_password_file: Option<PathBuf>,
+    /// A CA certificate (PEM) to trust for the SMTP server, besides the system's.
+    #[arg(long, env = "JIKIMI_SMTP_CA")]
+    smtp_ca: Option<PathBuf>,
+    /// The From address of mail. Default: the policy's operator e-mail.
+    #[arg(long, env = "JIKIMI_MAIL_FROM")]
+    mail_from: Option<String>,
+    /// The site's address that links in mail start with. Default: the policy's website.
+    #[arg(long, env = "JIKIMI_PUBLIC_URL")]
+    public_url: Option<String>,
+}
+
+impl MailArgs {
+    fn setup(&self, listen: SocketAddr, operator: &str) -> Result<jikimi_core::mail::MailSetup> {
+        use jikimi_core::mail::{MailSetup, Sender, SandboxTransport, SmtpTransport};
+        let transport: Arc<dyn jikimi_core::mail::MailTransport> = match &self.smtp_url {
+            Some(url) => {
+                let password = match (&self.smtp_password_file, std::env::var("JIKIMI_SMTP_PASSWORD")) {
+                    (Some(f), _) => Some(
+                        std::fs::read_to_string(f)
+                            .with_context(|| format!("--smtp-password-file {}", f.display()))?
+                            .trim_end_matches(['\r', '\n'])
+                            .to_owned(),
+                    ),
+                    (None, Ok(p)) if !p.is_empty() => Some(p),
+                    _ => None,
+                };
+                let ca = match &self.smtp_ca {
+                    Some(f) => Some(
+                        std::fs::read(f).with_context(|| format!("--smtp-ca {}", f.display()))?,
+                    ),
+                    None => None,
+                };
+                Arc::new(SmtpTransport::new(url, password.as_deref(), ca.as_deref())?)
+            }
+            None if !listen.ip().is_loopback() => bail!(
+                "the sandbox mailbox is for development on a loopback address only; give an SMTP \
+                 server with --smtp-url (the published policy promises mail that must really go out)"
+            ),
+            None => {
+                tracing::warn!("mail goes to the SANDBOX mailbox at /sandbox/mail (development only)");
+                Arc::new(SandboxTransport::default())
+            }
+        };
+        let mut setup = MailSetup::new(transport);
+        if let Some(from) = &self.mail_from {
+            setup.sender = Some(Sender {
+                name: operator.to_owned(),
+                address: from.clone(),
+                reply_to: None,
+            });
+        }
+        setup.site = self.public_url.clone();
+        Ok(setup)
+    }
 }
 
 /// TLS, slow clients and proxies (`serve`).
@@ -525,7 +594,7 @@ fn config(g: &Global) -> Config {
 }
 
 async fn open(g: &Global, create: bool) -> Result<Jikimi> {
-    open_with(g, create, jikimi_core::Settings::default(), None).await
+    open_with(g, create, jikimi_core::Settings::default(), None, None).await
 }
 
 async fn open_with(
@@ -533,12 +602,14 @@ async fn open_with(
     create: bool,
     settings: jikimi_core::Settings,
     identity: Option<Arc<dyn jikimi_core::identity::IdentityProvider>>,
+    mail: Option<jikimi_core::mail::MailSetup>,
 ) -> Result<Jikimi> {
     let loaded = load_policy(&g.policy)?;
     report_warnings(&loaded);
     let cfg = Config {
         settings,
         identity,
+        mail,
         ..config(g)
     };
     jikimi_core::finish_interrupted_rotation(&cfg).await?;
@@ -573,6 +644,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             transport,
             limits,
             identity_provider,
+            mail,
         } => {
             let serve_options = transport.options(listen, behind_proxy)?;
             if !listen.ip().is_loopback() && !serve_options.https() {
@@ -598,8 +670,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     }
                     IdentityProviderArg::None => None,
                 };
+            let policy_for_mail = load_policy(&g.policy)?;
+            let mail = mail.setup(listen, &policy_for_mail.policy.operator.name.ko)?;
             let fresh = config(g).is_fresh();
-            let app = open_with(g, fresh, limits.settings()?, identity).await?;
+            let app = open_with(g, fresh, limits.settings()?, identity, Some(mail)).await?;
+            if app.mail_sender().is_none() {
+                bail!(
+                    "mail has no sender: give --mail-from or an e-mail address in the policy's [operator]"
+                );
+            }
             refuse_a_broken_audit_chain(&app).await?;
             if let Some(w) = sample_warning(app.policy()) {
                 tracing::warn!("{w}");

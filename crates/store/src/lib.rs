@@ -11,7 +11,8 @@ mod writing;
 pub use keys::{KeyRecord, KeyStore, SqliteDurability, SqliteKeyStore};
 pub use postgres::{PgKeyStore, PgStore, migrate_data, migrate_keys};
 pub use sql::{
-    AuditStore, ConsentStore, JobStore, LimitStore, MemberStore, OfficeStore, PolicyVersionStore,
+    AuditStore, ConsentStore, JobStore, LimitStore, MemberStore, OfficeStore, OutboxStore,
+    PolicyVersionStore,
     RequestStore, RetentionStore, SessionStore,
 };
 pub use sqlite::{SqliteStore, sqlite_options};
@@ -69,6 +70,7 @@ pub trait Store:
     + JobStore
     + OfficeStore
     + RequestStore
+    + OutboxStore
     + PolicyVersionStore
     + Send
     + Sync

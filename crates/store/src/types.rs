@@ -158,6 +158,87 @@ pub struct NewJob {
     /// Non-personal payload (ids, item names); personal values never enter a job.
     pub payload: serde_json::Value,
     pub run_at: DateTime<Utc>,
+    /// The message this job delivers, written to the outbox with the job (issue 14).
+    #[serde(skip)]
+    pub message: Option<NewMessage>,
+}
+
+/// A message for the outbox: what it is, to whom (a member id, never the address), and the
+/// message itself sealed under its own key (`message:<id>`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewMessage {
+    pub id: Uuid,
+    pub kind: String,
+    pub channel: String,
+    pub member_id: Option<Uuid>,
+    pub sealed: Vec<u8>,
+}
+
+impl fmt::Debug for NewMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "NewMessage({}, {}, {})", self.id, self.kind, self.channel)
+    }
+}
+
+/// A message as the outbox keeps it. `sealed` is `None` once it is sent or given up.
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OutboxRow {
+    pub id: Uuid,
+    pub kind: String,
+    pub channel: String,
+    pub member_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub state: String,
+    pub attempts: i64,
+    pub sealed: Option<Vec<u8>>,
+    pub last_error: Option<String>,
+    pub done_at: Option<DateTime<Utc>>,
+}
+
+impl fmt::Debug for OutboxRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "OutboxRow({}, {}, {}, {}, {} attempts)",
+            self.id, self.kind, self.channel, self.state, self.attempts
+        )
+    }
+}
+
+/// How a delivery attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutboxOutcome {
+    /// Delivered: the content is erased.
+    Sent,
+    /// Not delivered, worth another attempt; the content stays.
+    Retry { error: String },
+    /// Given up: the content is erased.
+    Failed { error: String },
+}
+
+/// Which outbox records to list, the latest first.
+#[derive(Debug, Clone, Default)]
+pub struct OutboxFilter {
+    pub member: Option<Uuid>,
+    pub state: Option<String>,
+    pub kind: Option<String>,
+    pub limit: i64,
+}
+
+/// An account-recovery token as stored: only its SHA-256.
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct RecoveryTokenRow {
+    pub token_hash: Vec<u8>,
+    pub member_id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+}
+
+impl fmt::Debug for RecoveryTokenRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RecoveryTokenRow({})", self.member_id)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -252,6 +333,10 @@ pub struct MemberChange {
     /// A request of the privacy office filed or decided with this change, in the same
     /// transaction (a correction request holds its items; a correction answers its request).
     pub request: Option<RequestWrite>,
+    /// An account-recovery token (its hash) used up by this change (a password reset): the
+    /// change fails if the token is used, expired or another member's. Every other unused token
+    /// of the member is used up with it.
+    pub use_recovery: Option<Vec<u8>>,
 }
 
 /// A rights request or complaint, as the office keeps it (issue 13). Its content and answer are

@@ -183,6 +183,7 @@ pub fn test_hasher() -> PasswordHasher {
 }
 
 mod backend;
+pub mod smtp;
 
 pub use backend::{Snapshot, TestDb, postgres_schemas, postgres_url};
 pub use jikimi_store::Backend;
@@ -237,11 +238,29 @@ impl TestApp {
         backend: Backend,
         policy: Policy,
     ) -> Result<Self, jikimi_core::CoreError> {
+        Self::configured(backend, policy, |_| {}).await
+    }
+
+    /// A fresh installation of `profile` on `backend` whose mail goes to the test SMTP server.
+    pub async fn with_smtp(backend: Backend, profile: &str, smtp: &smtp::TestSmtp) -> Self {
+        let mail = smtp_mail(smtp);
+        Self::configured(backend, builtin(profile), |cfg| cfg.mail = Some(mail))
+            .await
+            .unwrap()
+    }
+
+    /// A fresh installation with its configuration changed by `f` before it opens.
+    pub async fn configured(
+        backend: Backend,
+        policy: Policy,
+        f: impl FnOnce(&mut Config),
+    ) -> Result<Self, jikimi_core::CoreError> {
         let dir = tempfile::tempdir().unwrap();
         let mut cfg = Config {
             identity: Some(Arc::new(jikimi_core::identity::SandboxIdentity::default())),
             ..Config::new(dir.path().join("data"))
         };
+        f(&mut cfg);
         if backend == Backend::Postgres {
             let (data, keys) = backend::fresh_postgres().await;
             cfg.database_url = Some(data);
@@ -373,6 +392,15 @@ macro_rules! backend_tests {
             }
         }
     )* };
+}
+
+/// Mail through the test SMTP server (trusting its certificate, with its password if any).
+pub fn smtp_mail(smtp: &smtp::TestSmtp) -> jikimi_core::mail::MailSetup {
+    let ca = smtp.ca_cert_pem_path().map(|p| std::fs::read(p).unwrap());
+    let transport =
+        jikimi_core::mail::SmtpTransport::new(&smtp.url(), smtp.password(), ca.as_deref())
+            .unwrap();
+    jikimi_core::mail::MailSetup::new(Arc::new(transport))
 }
 
 /// Every file under `dir`, recursively, as (path, bytes).

@@ -303,6 +303,10 @@ fn text(key: &str) -> (&'static str, &'static str) {
             "접수번호 조회가 너무 많았습니다.",
             "There were too many receipt look-ups.",
         ),
+        "limited_recovery" => (
+            "아이디 찾기·비밀번호 재설정 요청이 너무 많았습니다.",
+            "Too many login ID or password requests were sent.",
+        ),
         "limited_complaint" => (
             "의견·불만 접수가 너무 많았습니다.",
             "Too many opinions or complaints were sent from here.",
@@ -433,6 +437,39 @@ fn text(key: &str) -> (&'static str, &'static str) {
             "4-20 characters: lower-case letters, digits, _ or -, starting with a letter",
         ),
         "sms_outbox" => ("샌드박스 문자함", "Sandbox text messages"),
+        "mail_outbox" => ("샌드박스 메일함", "Sandbox mailbox"),
+        "mail_outbox_note" => (
+            "개발용 화면입니다. 실제로 보내지 않은 메일을 여기에서 봅니다.",
+            "A development page: mail that was not really sent is shown here.",
+        ),
+        // 아이디 찾기 / 비밀번호 재설정 (/recovery).
+        "rc_id_title" => ("아이디 찾기", "Find my login ID"),
+        "rc_password_title" => ("비밀번호 재설정", "Reset my password"),
+        "rc_id_intro" => (
+            "가입할 때 적은 전자우편 주소를 입력하면, 그 주소로 아이디를 보내 드립니다.",
+            "Enter the e-mail address you gave when you joined: we send your login ID to it.",
+        ),
+        "rc_password_intro" => (
+            "아이디와 가입할 때 적은 전자우편 주소를 입력하면, 그 주소로 비밀번호를 새로 정할 수 있는 주소를 보내 드립니다. 주소는 30분 동안 한 번만 쓸 수 있습니다.",
+            "Enter your login ID and the e-mail address you gave when you joined: we send an address to set a new password to it. It works once, for 30 minutes.",
+        ),
+        "rc_email" => ("전자우편 주소", "E-mail address"),
+        "rc_send" => ("보내기", "Send"),
+        "rc_sent" => (
+            "입력한 정보와 맞는 회원이 있으면 그 전자우편 주소로 안내를 보냈습니다. 몇 분 안에 오지 않으면 스팸 편지함도 확인해 주세요.",
+            "If a member matches what you entered, we have sent the instructions to that e-mail address. If nothing arrives within a few minutes, check your spam folder.",
+        ),
+        "rc_reset_title" => ("새 비밀번호 정하기", "Set a new password"),
+        "rc_reset_save" => ("비밀번호 바꾸기", "Change password"),
+        "rc_invalid" => (
+            "이 주소는 맞지 않거나, 이미 썼거나, 30분이 지났습니다. 다시 요청해 주세요.",
+            "This address is wrong, already used or more than 30 minutes old. Please ask again.",
+        ),
+        "rc_done" => (
+            "비밀번호를 바꾸었습니다. 다른 기기의 로그인은 모두 끝났습니다. 새 비밀번호로 로그인하세요.",
+            "Your password is changed and every other login has ended. Log in with the new password.",
+        ),
+        "rc_links" => ("아이디 찾기 · 비밀번호 재설정", "Forgot your login ID or password?"),
         "skip_to_content" => ("본문 바로가기", "Skip to content"),
         // The privacy office's console (/office).
         "office_console" => ("개인정보 보호 업무", "Privacy office"),
@@ -985,6 +1022,7 @@ pub fn limited(lang: Lang, action: jikimi_core::Action, retry_after: i64) -> Str
         jikimi_core::Action::Reauth => t.s("limited_reauth"),
         jikimi_core::Action::ReceiptLookup => t.s("limited_receipt_lookup"),
         jikimi_core::Action::Complaint => t.s("limited_complaint"),
+        jikimi_core::Action::Recovery => t.s("limited_recovery"),
     };
     let minutes = ((retry_after.max(1) + 59) / 60).to_string();
     let mut again = t.s("limited_again").replace("{n}", &minutes);

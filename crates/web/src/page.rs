@@ -156,6 +156,23 @@ pub fn routes() -> Router<AppState> {
                 .post(crate::public::complaints::complaint_submit),
         )
         .route(
+            "/recovery/id",
+            get(crate::public::recovery::id_page).post(crate::public::recovery::id_submit),
+        )
+        .route(
+            "/recovery/password",
+            get(crate::public::recovery::password_page)
+                .post(crate::public::recovery::password_submit),
+        )
+        .route(
+            "/recovery/reset",
+            get(crate::public::recovery::reset_page).post(crate::public::recovery::reset_submit),
+        )
+        .route(
+            "/sandbox/mail",
+            get(crate::public::recovery::sandbox_mail_page),
+        )
+        .route(
             "/complaints/status",
             get(crate::public::complaints::complaint_status_page)
                 .post(crate::public::complaints::complaint_status_submit),

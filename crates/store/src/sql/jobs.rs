@@ -47,7 +47,7 @@ macro_rules! job_sql {
                 .execute(&mut **tx)
                 .await?;
             }
-            Ok(())
+            insert_messages_tx(tx, jobs, now).await
         }
 
         fn job_row<R: sqlx::Row>(row: &R) -> $crate::Result<$crate::JobRow>

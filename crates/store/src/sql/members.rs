@@ -110,6 +110,7 @@ macro_rules! member_sql {
                 && c.jobs.is_empty()
                 && c.request.is_none()
                 && c.suspend_purposes.is_empty()
+                && c.use_recovery.is_none()
             {
                 return apply_at_once(tx, linker, head, c, savepoint, opened).await;
             }
@@ -180,6 +181,9 @@ macro_rules! member_sql {
                     .bind(c.member_id)
                     .execute(&mut **tx)
                     .await?;
+            }
+            if let Some(token) = &c.use_recovery {
+                use_recovery_tx(tx, c.member_id, token, c.at).await?;
             }
             let mut ended = 0;
             if let Some(keep) = &c.end_sessions_except {

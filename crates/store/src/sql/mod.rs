@@ -15,6 +15,7 @@
 //! | `office.rs`    | `OfficeStore`        | `office_tokens`, `staff`, `staff_recovery_codes`, `staff_grants`, `staff_sessions` |
 //! | `requests.rs`  | `RequestStore`       | `office_requests`, `office_request_events`                   |
 //! | `policy.rs`    | `PolicyVersionStore` | `policy_versions`                                            |
+//! | `outbox.rs`    | `OutboxStore`        | `outbox`, `recovery_tokens`                                  |
 //!
 //! A transaction that spans aggregates (sign-up, a change, a withdrawal) lives with the aggregate
 //! that starts it (members) and writes the others' tables through their `*_tx` helpers
@@ -39,6 +40,7 @@ pub(crate) mod jobs;
 pub(crate) mod limits;
 pub(crate) mod members;
 pub(crate) mod office;
+pub(crate) mod outbox;
 pub(crate) mod policy;
 pub(crate) mod requests;
 pub(crate) mod retention;
@@ -50,6 +52,7 @@ pub use jobs::JobStore;
 pub use limits::LimitStore;
 pub use members::MemberStore;
 pub use office::OfficeStore;
+pub use outbox::OutboxStore;
 pub use policy::PolicyVersionStore;
 pub use requests::RequestStore;
 pub use retention::RetentionStore;
@@ -114,6 +117,7 @@ macro_rules! store_impl {
         $crate::sql::retention::retention_sql!($store);
         $crate::sql::office::office_sql!($store);
         $crate::sql::requests::request_sql!($store);
+        $crate::sql::outbox::outbox_sql!($store);
         $crate::sql::policy::policy_sql!($store);
 
         impl $crate::Store for $store {}

@@ -14,6 +14,8 @@ pub(crate) struct LoginPage {
     pub(crate) notice: Option<String>,
     /// The way in with 본인확인 (a login ID held by failures from elsewhere).
     pub(crate) recover: Option<String>,
+    /// Links to 아이디 찾기 and 비밀번호 재설정 by e-mail.
+    pub(crate) by_mail: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -69,6 +71,7 @@ pub(crate) async fn login_page(
         error: v.flash.errors.first().map(|e| e.message(v.lang).to_owned()),
         notice: v.notice(),
         recover: None,
+        by_mail: s.app.recovers_by_email(),
         next,
     };
     v.render(page)
@@ -186,6 +189,7 @@ fn login_refused(
         error: Some(error),
         notice: None,
         recover: recover.then(|| "/login/identity".to_owned()),
+        by_mail: s.app.recovers_by_email(),
         next,
     };
     let r = v.render(page);

@@ -1,0 +1,358 @@
+//! Mail that really goes out (issue 14), against a real SMTP server (Debian's python3-aiosmtpd,
+//! started by the harness): the welcome, password-changed and withdrawal messages, account
+//! recovery by e-mail, the outbox's retries and give-up, and what stays behind after sending.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::Duration as StdDuration;
+
+use chrono::Duration;
+use jikimi_core::{Actor, CoreError, Revealed};
+use jikimi_store::OutboxFilter;
+use jikimi_testkit::smtp::{SmtpMode, SmtpOptions, TestSmtp};
+use jikimi_testkit::{Backend, TestApp, backend_tests, person, seed_signup};
+
+const WAIT: StdDuration = StdDuration::from_secs(10);
+
+async fn outbox(t: &TestApp) -> Vec<jikimi_store::OutboxRow> {
+    t.app
+        .store()
+        .messages(OutboxFilter {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+}
+
+/// Signs up person `n` on the seed profile; returns the member id.
+async fn join(t: &TestApp, n: u32) -> (uuid::Uuid, jikimi_testkit::Person) {
+    let p = person(n);
+    let id = t.app.sign_up(seed_signup(&p)).await.unwrap();
+    (id, p)
+}
+
+backend_tests!(
+    the_welcome_mail_arrives_encoded_and_leaves_nothing_behind,
+    a_refusing_or_absent_server_makes_the_job_retry_and_loses_nothing,
+    a_permanent_refusal_gives_up_and_the_office_sees_it,
+    a_forgotten_password_is_reset_through_a_mailed_link,
+    a_forgotten_login_id_is_mailed_and_the_answer_never_tells,
+    the_password_change_and_the_withdrawal_are_mailed,
+);
+
+/// R-POL-01 (notices the policy promises are sent): the welcome message reaches the SMTP server
+/// with the right recipient, a Hangul subject encoded by RFC 2047, text and HTML parts in both
+/// languages; afterwards the outbox keeps no content, the message's key is gone, and neither
+/// the address nor the body is anywhere in the data directory or the databases.
+async fn the_welcome_mail_arrives_encoded_and_leaves_nothing_behind(b: Backend) {
+    let smtp = TestSmtp::start_with(SmtpOptions {
+        mode: SmtpMode::StartTls,
+        auth: Some(("jikimi".into(), "mail-secret-1".into())),
+    });
+    let t = TestApp::with_smtp(b, "lifeplan-seed", &smtp).await;
+    let (member, p) = join(&t, 1).await;
+    let queued = outbox(&t).await;
+    assert_eq!(queued.len(), 1);
+    assert_eq!(
+        (queued[0].kind.as_str(), queued[0].state.as_str()),
+        ("welcome", "queued")
+    );
+    assert_eq!(queued[0].member_id, Some(member));
+    // Sealed while it waits: the address is not in the stored bytes.
+    assert!(t.find_bytes(p.email.as_bytes()).await.is_none());
+
+    assert_eq!(t.app.run_jobs_once().await.unwrap(), 1);
+    let got = smtp.wait_for(1, WAIT);
+    let m = &got[0];
+    assert_eq!(m.rcpt_tos, vec![p.email.clone()]);
+    assert_eq!(m.mail_from, "help@example.com");
+    assert!(
+        m.header("Subject").unwrap().starts_with("=?utf-8?b?"),
+        "{:?}",
+        m.header("Subject")
+    );
+    assert_eq!(m.subject(), "[라이프플랜] 회원 가입을 환영합니다");
+    assert!(m.header("Content-Type").unwrap().contains("multipart/alternative"));
+    assert!(m.header("Message-ID").unwrap().ends_with("@example.com>"));
+    let text = m.text_body();
+    assert!(text.contains("회원이 되신 것을 환영합니다"), "{text}");
+    assert!(text.contains("Welcome: you are now a member"), "{text}");
+    assert!(text.contains("https://lifeplan.example.com/mypage"), "{text}");
+    let html = m.html_body();
+    assert!(html.contains(r#"<div lang="en""#), "{html}");
+    assert!(
+        html.contains(r#"<a href="https://lifeplan.example.com/privacy""#),
+        "{html}"
+    );
+
+    let sent = outbox(&t).await;
+    assert_eq!(sent[0].state, "sent");
+    assert_eq!(sent[0].sealed, None);
+    assert!(sent[0].done_at.is_some());
+    assert!(
+        t.app
+            .keyring()
+            .message_key(sent[0].id)
+            .await
+            .unwrap()
+            .is_none(),
+        "the message's key is destroyed"
+    );
+    // The plaintext scan: nothing of the message in the data directory or either database.
+    for needle in [p.email.as_str(), "회원이 되신 것을 환영합니다", "Welcome: you are now"] {
+        assert_eq!(t.find_bytes(needle.as_bytes()).await, None, "{needle}");
+    }
+    // Running again sends nothing more (idempotent).
+    assert_eq!(t.app.run_jobs_once().await.unwrap(), 0);
+    assert_eq!(smtp.messages().len(), 1);
+}
+
+async fn a_refusing_or_absent_server_makes_the_job_retry_and_loses_nothing(b: Backend) {
+    let mut smtp = TestSmtp::start();
+    let t = TestApp::with_smtp(b, "lifeplan-seed", &smtp).await;
+    smtp.set_refusing(true);
+    join(&t, 2).await;
+    t.app.run_jobs_once().await.unwrap();
+    let row = outbox(&t).await.remove(0);
+    assert_eq!(
+        (row.state.as_str(), row.attempts),
+        ("queued", 1),
+        "a 451 is retried"
+    );
+    assert_eq!(row.last_error.as_deref(), Some("smtp 451 (temporary)"));
+    assert!(row.sealed.is_some(), "the content waits, sealed");
+    assert!(smtp.messages().is_empty());
+
+    // The server goes down: the next attempt (after the back-off) fails too, nothing is lost.
+    smtp.set_refusing(false);
+    smtp.stop();
+    t.clock.advance(Duration::minutes(2));
+    t.app.run_jobs_once().await.unwrap();
+    let row = outbox(&t).await.remove(0);
+    assert_eq!((row.state.as_str(), row.attempts), ("queued", 2));
+    assert!(
+        row.last_error.as_deref().unwrap().contains("unreachable"),
+        "{:?}",
+        row.last_error
+    );
+
+    // Back up: the message goes out once.
+    smtp.restart();
+    t.clock.advance(Duration::minutes(5));
+    t.app.run_jobs_once().await.unwrap();
+    assert_eq!(smtp.wait_for(1, WAIT).len(), 1);
+    let row = outbox(&t).await.remove(0);
+    assert_eq!((row.state.as_str(), row.attempts), ("sent", 3));
+}
+
+async fn a_permanent_refusal_gives_up_and_the_office_sees_it(b: Backend) {
+    let smtp = TestSmtp::start();
+    let t = TestApp::with_smtp(b, "lifeplan-seed", &smtp).await;
+    smtp.set_rejecting(true);
+    let (_, p) = join(&t, 3).await;
+    t.app.run_jobs_once().await.unwrap();
+    let row = outbox(&t).await.remove(0);
+    assert_eq!(row.state, "failed");
+    assert_eq!(row.last_error.as_deref(), Some("smtp 550 (permanent)"));
+    assert_eq!(row.sealed, None, "a message given up keeps no content");
+    assert!(t.app.keyring().message_key(row.id).await.unwrap().is_none());
+    // The error names no address (the server's own words are not kept).
+    assert!(!row.last_error.unwrap().contains(&p.email));
+    // The office's list of failures.
+    let failed = t.app.failed_messages().await.unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].kind, "welcome");
+}
+
+fn link_in(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .find(|l| l.contains("/recovery/reset?t="))
+        .unwrap_or_else(|| panic!("no reset link in {text}"))
+        .to_owned()
+}
+
+/// 비밀번호 재설정: the link works once, for 30 minutes; using it ends every session; the
+/// answer is the same for an unknown account; attempts are limited.
+async fn a_forgotten_password_is_reset_through_a_mailed_link(b: Backend) {
+    let smtp = TestSmtp::start();
+    let t = TestApp::with_smtp(b, "lifeplan-seed", &smtp).await;
+    let (member, p) = join(&t, 4).await;
+    t.app.run_jobs_once().await.unwrap();
+    let session = t.app.login(&p.login_id, &Revealed::new(p.password.clone())).await.unwrap();
+    let before = smtp.wait_for(1, WAIT).len();
+
+    // Unknown login ID, or the right ID with another address: the same answer, no mail.
+    let link = |tok: &str| format!("https://lifeplan.example.com/recovery/reset?t={tok}");
+    t.app
+        .send_password_reset(None, "nobody", &p.email, link)
+        .await
+        .unwrap();
+    t.app
+        .send_password_reset(None, &p.login_id, "other@example.com", link)
+        .await
+        .unwrap();
+    assert_eq!(t.app.run_jobs_once().await.unwrap(), 0);
+    // Missing fields are named.
+    match t.app.send_password_reset(None, " ", "", link).await {
+        Err(CoreError::Invalid(e)) => {
+            let fields: Vec<_> = e.iter().map(|e| e.field.as_str()).collect();
+            assert_eq!(fields, ["login_id", "email"]);
+        }
+        other => panic!("{other:?}"),
+    }
+
+    t.app
+        .send_password_reset(None, &p.login_id.to_uppercase(), &p.email, link)
+        .await
+        .unwrap();
+    t.app.run_jobs_once().await.unwrap();
+    let mails = smtp.wait_for(before + 1, WAIT);
+    let m = mails.last().unwrap();
+    assert_eq!(m.subject(), "[라이프플랜] 비밀번호 재설정 안내");
+    let url = link_in(&m.text_body());
+    let token = url.split("t=").nth(1).unwrap().to_owned();
+    // Stored only as its digest.
+    assert!(t.find_bytes(token.as_bytes()).await.is_none());
+    assert!(t.app.reset_token_valid(&token).await.unwrap());
+
+    // A weak password is refused and the token stays good.
+    let weak = Revealed::new("short".to_owned());
+    assert!(matches!(
+        t.app.reset_password(&token, &weak).await,
+        Err(CoreError::Invalid(_))
+    ));
+    assert!(t.app.reset_token_valid(&token).await.unwrap());
+
+    let new = Revealed::new("Tteokbokki-Night-42".to_owned());
+    t.app.reset_password(&token, &new).await.unwrap();
+    assert!(
+        t.app
+            .session(session.token.expose())
+            .await
+            .unwrap()
+            .is_none(),
+        "the old session ended"
+    );
+    assert!(t.app.login(&p.login_id, &Revealed::new(p.password.clone())).await.is_err());
+    t.app.login(&p.login_id, &new).await.unwrap();
+    // Single use.
+    assert!(!t.app.reset_token_valid(&token).await.unwrap());
+    match t.app.reset_password(&token, &new).await {
+        Err(CoreError::Invalid(e)) => assert_eq!(e[0].code, "recovery.expired"),
+        other => panic!("{other:?}"),
+    }
+    // The member is told the password changed.
+    t.app.run_jobs_once().await.unwrap();
+    let mails = smtp.wait_for(before + 2, WAIT);
+    assert_eq!(
+        mails.last().unwrap().subject(),
+        "[라이프플랜] 비밀번호가 바뀌었습니다"
+    );
+
+    // A second link expires after 30 minutes.
+    t.app
+        .send_password_reset(None, &p.login_id, &p.email, link)
+        .await
+        .unwrap();
+    t.app.run_jobs_once().await.unwrap();
+    let mails = smtp.wait_for(before + 3, WAIT);
+    let late = link_in(&mails.last().unwrap().text_body());
+    let late = late.split("t=").nth(1).unwrap();
+    t.clock.advance(Duration::minutes(31));
+    assert!(!t.app.reset_token_valid(late).await.unwrap());
+    assert!(t.app.reset_password(late, &new).await.is_err());
+
+    // The audit chain records the request and the reset, with no address.
+    let entries = t.app.store().audit_rows(0, 10_000).await.unwrap();
+    let actions: Vec<_> = entries
+        .iter()
+        .filter(|e| e.member_id == Some(member))
+        .map(|e| e.action.as_str())
+        .collect();
+    assert!(actions.contains(&"member.password_reset_request"), "{actions:?}");
+    assert!(actions.contains(&"member.password_reset"), "{actions:?}");
+}
+
+async fn a_forgotten_login_id_is_mailed_and_the_answer_never_tells(b: Backend) {
+    let smtp = TestSmtp::start();
+    let t = TestApp::with_smtp(b, "lifeplan-seed", &smtp).await;
+    let (_, p) = join(&t, 5).await;
+    t.app.run_jobs_once().await.unwrap();
+    smtp.wait_for(1, WAIT);
+    t.app
+        .send_login_id(None, "nobody@example.com")
+        .await
+        .unwrap();
+    assert_eq!(t.app.run_jobs_once().await.unwrap(), 0, "no mail for no member");
+    match t.app.send_login_id(None, "not an address").await {
+        Err(CoreError::Invalid(e)) => assert_eq!(e[0].field, "email"),
+        other => panic!("{other:?}"),
+    }
+    t.app
+        .send_login_id(None, &p.email.to_uppercase())
+        .await
+        .unwrap();
+    t.app.run_jobs_once().await.unwrap();
+    let mails = smtp.wait_for(2, WAIT);
+    let m = mails.last().unwrap();
+    assert_eq!(m.subject(), "[라이프플랜] 아이디 안내");
+    assert!(
+        m.text_body().contains(&format!("아이디: {}", p.login_id)),
+        "{}",
+        m.text_body()
+    );
+    // Limited per address: the sixth request within the hour is refused.
+    for _ in 0..4 {
+        t.app.send_login_id(None, &p.email).await.unwrap();
+    }
+    assert!(matches!(
+        t.app.send_login_id(None, &p.email).await,
+        Err(CoreError::RateLimited { .. })
+    ));
+}
+
+async fn the_password_change_and_the_withdrawal_are_mailed(b: Backend) {
+    let smtp = TestSmtp::start_with(SmtpOptions {
+        mode: SmtpMode::Implicit,
+        auth: None,
+    });
+    let t = TestApp::with_smtp(b, "lifeplan-seed", &smtp).await;
+    let (member, p) = join(&t, 6).await;
+    let s = t.app.login(&p.login_id, &Revealed::new(p.password.clone())).await.unwrap();
+    let info = t.app.session(s.token.expose()).await.unwrap().unwrap();
+    let new = Revealed::new("Gimbap-Morning-77".to_owned());
+    t.app.change_password(&info, &Revealed::new(p.password.clone()), &new).await.unwrap();
+    let receipt = t
+        .app
+        .withdraw(&Actor::Member(member), member, "web")
+        .await
+        .unwrap();
+    t.app.run_jobs_once().await.unwrap();
+    let mails = smtp.wait_for(3, WAIT);
+    // Jobs queued at the same (fixed) moment run in any order.
+    let mut subjects: Vec<String> = mails.iter().map(|m| m.subject()).collect();
+    subjects.sort();
+    assert_eq!(
+        subjects,
+        [
+            "[라이프플랜] 비밀번호가 바뀌었습니다",
+            "[라이프플랜] 회원 가입을 환영합니다",
+            "[라이프플랜] 회원 탈퇴를 마쳤습니다",
+        ]
+    );
+    let text = mails
+        .iter()
+        .find(|m| m.subject().contains("탈퇴"))
+        .unwrap()
+        .text_body();
+    assert!(text.contains(&receipt.code), "the receipt code: {text}");
+    assert!(text.contains("Withdrawal receipt"), "{text}");
+    // Every message sent, none with content; the member's data and the messages' keys gone.
+    let rows = outbox(&t).await;
+    assert!(rows.iter().all(|r| r.state == "sent" && r.sealed.is_none()));
+    for needle in [p.email.as_str(), receipt.code.as_str()] {
+        assert_eq!(t.find_bytes(needle.as_bytes()).await, None, "{needle}");
+    }
+}
