@@ -507,11 +507,11 @@ mod tests {
     fn the_standard_registry_names_each_kind_once() {
         assert_eq!(
             JobRegistry::standard().kinds(),
-            ["keys.destroy", "retention.purge"]
+            ["keys.destroy", "outbox.deliver", "retention.purge"]
         );
         assert_eq!(
             JobRegistry::standard().with(KeysDestroy).kinds(),
-            ["keys.destroy", "retention.purge"]
+            ["keys.destroy", "outbox.deliver", "retention.purge"]
         );
     }
 }

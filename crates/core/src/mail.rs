@@ -171,10 +171,7 @@ pub struct SandboxMailbox {
 
 impl SandboxMailbox {
     pub fn messages(&self) -> Vec<SandboxMail> {
-        self.messages
-            .lock()
-            .map(|m| m.clone())
-            .unwrap_or_default()
+        self.messages.lock().map(|m| m.clone()).unwrap_or_default()
     }
 
     /// The messages sent to `to`, the latest last.
@@ -269,7 +266,10 @@ impl SmtpTransport {
                 .map_err(|e| setup(e.to_string()))?;
             let tls = match parsed.scheme() {
                 "smtps" => Tls::Wrapper(params),
-                _ if parsed.query_pairs().any(|(k, v)| k == "tls" && v == "required") => {
+                _ if parsed
+                    .query_pairs()
+                    .any(|(k, v)| k == "tls" && v == "required") =>
+                {
                     Tls::Required(params)
                 }
                 _ => Tls::Opportunistic(params),
@@ -287,7 +287,9 @@ impl SmtpTransport {
             builder = builder.credentials(Credentials::new(user, pw.to_owned()));
         }
         Ok(Self {
-            inner: builder.timeout(Some(std::time::Duration::from_secs(30))).build(),
+            inner: builder
+                .timeout(Some(std::time::Duration::from_secs(30)))
+                .build(),
             shown,
         })
     }
@@ -313,7 +315,10 @@ pub fn mime_message(
         Some(sender.name.clone()),
         sender.address.parse().map_err(|_| bad("sender"))?,
     );
-    let domain = sender.address.rsplit_once('@').map_or("localhost", |(_, d)| d);
+    let domain = sender
+        .address
+        .rsplit_once('@')
+        .map_or("localhost", |(_, d)| d);
     let mut b = lettre::Message::builder()
         .from(from)
         .to(letter.to.parse().map_err(|_| bad("recipient"))?)
@@ -346,12 +351,10 @@ impl MailTransport for SmtpTransport {
                 (true, Some(c)) => SendError::Permanent(format!("smtp {c} (permanent)")),
                 (true, None) => SendError::Permanent("smtp refused (permanent)".into()),
                 (false, Some(c)) => SendError::Transient(format!("smtp {c} (temporary)")),
-                (false, None) if e.is_timeout() => {
-                    SendError::Transient("smtp timed out".into())
+                (false, None) if e.is_timeout() => SendError::Transient("smtp timed out".into()),
+                (false, None) => {
+                    SendError::Transient("smtp server unreachable or the connection failed".into())
                 }
-                (false, None) => SendError::Transient(
-                    "smtp server unreachable or the connection failed".into(),
-                ),
             }
         })
     }
@@ -512,7 +515,10 @@ fn render_text(content: &Content, lang: Lang, site: &Site) -> Result<String> {
             site: url,
             when: kst(*at, lang),
             code,
-            kept: kept.iter().map(|(c, d)| (c.get(lang).to_owned(), day(*d, lang))).collect(),
+            kept: kept
+                .iter()
+                .map(|(c, d)| (c.get(lang).to_owned(), day(*d, lang)))
+                .collect(),
         }
         .render(),
         Content::PasswordReset { link, valid_for } => PasswordResetText {
@@ -816,7 +822,13 @@ impl Jikimi {
         let now = self.clock().now();
         let give_up = |error: String| async move {
             store
-                .finish_message(id, now, OutboxOutcome::Failed { error: error.clone() })
+                .finish_message(
+                    id,
+                    now,
+                    OutboxOutcome::Failed {
+                        error: error.clone(),
+                    },
+                )
                 .await?;
             self.keyring().destroy_message_key(id).await?;
             Err::<(), JobError>(JobError::GiveUp(error))

@@ -253,7 +253,12 @@ impl Jikimi {
             .await?;
         audit.insert(
             0,
-            crate::members::audit_entry(now, &Actor::Member(member), "member.password_reset", member),
+            crate::members::audit_entry(
+                now,
+                &Actor::Member(member),
+                "member.password_reset",
+                member,
+            ),
         );
         self.store()
             .apply(MemberChange {

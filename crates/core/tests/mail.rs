@@ -73,12 +73,19 @@ async fn the_welcome_mail_arrives_encoded_and_leaves_nothing_behind(b: Backend) 
         m.header("Subject")
     );
     assert_eq!(m.subject(), "[라이프플랜] 회원 가입을 환영합니다");
-    assert!(m.header("Content-Type").unwrap().contains("multipart/alternative"));
+    assert!(
+        m.header("Content-Type")
+            .unwrap()
+            .contains("multipart/alternative")
+    );
     assert!(m.header("Message-ID").unwrap().ends_with("@example.com>"));
     let text = m.text_body();
     assert!(text.contains("회원이 되신 것을 환영합니다"), "{text}");
     assert!(text.contains("Welcome: you are now a member"), "{text}");
-    assert!(text.contains("https://lifeplan.example.com/mypage"), "{text}");
+    assert!(
+        text.contains("https://lifeplan.example.com/mypage"),
+        "{text}"
+    );
     let html = m.html_body();
     assert!(html.contains(r#"<div lang="en""#), "{html}");
     assert!(
@@ -100,7 +107,11 @@ async fn the_welcome_mail_arrives_encoded_and_leaves_nothing_behind(b: Backend) 
         "the message's key is destroyed"
     );
     // The plaintext scan: nothing of the message in the data directory or either database.
-    for needle in [p.email.as_str(), "회원이 되신 것을 환영합니다", "Welcome: you are now"] {
+    for needle in [
+        p.email.as_str(),
+        "회원이 되신 것을 환영합니다",
+        "Welcome: you are now",
+    ] {
         assert_eq!(t.find_bytes(needle.as_bytes()).await, None, "{needle}");
     }
     // Running again sends nothing more (idempotent).
@@ -180,7 +191,11 @@ async fn a_forgotten_password_is_reset_through_a_mailed_link(b: Backend) {
     let t = TestApp::with_smtp(b, "lifeplan-seed", &smtp).await;
     let (member, p) = join(&t, 4).await;
     t.app.run_jobs_once().await.unwrap();
-    let session = t.app.login(&p.login_id, &Revealed::new(p.password.clone())).await.unwrap();
+    let session = t
+        .app
+        .login(&p.login_id, &Revealed::new(p.password.clone()))
+        .await
+        .unwrap();
     let before = smtp.wait_for(1, WAIT).len();
 
     // Unknown login ID, or the right ID with another address: the same answer, no mail.
@@ -235,7 +250,12 @@ async fn a_forgotten_password_is_reset_through_a_mailed_link(b: Backend) {
             .is_none(),
         "the old session ended"
     );
-    assert!(t.app.login(&p.login_id, &Revealed::new(p.password.clone())).await.is_err());
+    assert!(
+        t.app
+            .login(&p.login_id, &Revealed::new(p.password.clone()))
+            .await
+            .is_err()
+    );
     t.app.login(&p.login_id, &new).await.unwrap();
     // Single use.
     assert!(!t.app.reset_token_valid(&token).await.unwrap());
@@ -271,7 +291,10 @@ async fn a_forgotten_password_is_reset_through_a_mailed_link(b: Backend) {
         .filter(|e| e.member_id == Some(member))
         .map(|e| e.action.as_str())
         .collect();
-    assert!(actions.contains(&"member.password_reset_request"), "{actions:?}");
+    assert!(
+        actions.contains(&"member.password_reset_request"),
+        "{actions:?}"
+    );
     assert!(actions.contains(&"member.password_reset"), "{actions:?}");
 }
 
@@ -285,7 +308,11 @@ async fn a_forgotten_login_id_is_mailed_and_the_answer_never_tells(b: Backend) {
         .send_login_id(None, "nobody@example.com")
         .await
         .unwrap();
-    assert_eq!(t.app.run_jobs_once().await.unwrap(), 0, "no mail for no member");
+    assert_eq!(
+        t.app.run_jobs_once().await.unwrap(),
+        0,
+        "no mail for no member"
+    );
     match t.app.send_login_id(None, "not an address").await {
         Err(CoreError::Invalid(e)) => assert_eq!(e[0].field, "email"),
         other => panic!("{other:?}"),
@@ -320,10 +347,17 @@ async fn the_password_change_and_the_withdrawal_are_mailed(b: Backend) {
     });
     let t = TestApp::with_smtp(b, "lifeplan-seed", &smtp).await;
     let (member, p) = join(&t, 6).await;
-    let s = t.app.login(&p.login_id, &Revealed::new(p.password.clone())).await.unwrap();
+    let s = t
+        .app
+        .login(&p.login_id, &Revealed::new(p.password.clone()))
+        .await
+        .unwrap();
     let info = t.app.session(s.token.expose()).await.unwrap().unwrap();
     let new = Revealed::new("Gimbap-Morning-77".to_owned());
-    t.app.change_password(&info, &Revealed::new(p.password.clone()), &new).await.unwrap();
+    t.app
+        .change_password(&info, &Revealed::new(p.password.clone()), &new)
+        .await
+        .unwrap();
     let receipt = t
         .app
         .withdraw(&Actor::Member(member), member, "web")

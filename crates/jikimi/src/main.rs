@@ -84,7 +84,7 @@ enum Command {
         )]
         identity_provider: IdentityProviderArg,
         #[command(flatten)]
-        mail: MailArgs,
+        mail: Box<MailArgs>,
     },
     /// Apply database migrations: PostgreSQL is migrated only by this command (safe while
     /// instances serve); SQLite also migrates on every start.
@@ -239,10 +239,13 @@ struct MailArgs {
 
 impl MailArgs {
     fn setup(&self, listen: SocketAddr, operator: &str) -> Result<jikimi_core::mail::MailSetup> {
-        use jikimi_core::mail::{MailSetup, Sender, SandboxTransport, SmtpTransport};
+        use jikimi_core::mail::{MailSetup, SandboxTransport, Sender, SmtpTransport};
         let transport: Arc<dyn jikimi_core::mail::MailTransport> = match &self.smtp_url {
             Some(url) => {
-                let password = match (&self.smtp_password_file, std::env::var("JIKIMI_SMTP_PASSWORD")) {
+                let password = match (
+                    &self.smtp_password_file,
+                    std::env::var("JIKIMI_SMTP_PASSWORD"),
+                ) {
                     (Some(f), _) => Some(
                         std::fs::read_to_string(f)
                             .with_context(|| format!("--smtp-password-file {}", f.display()))?
@@ -265,7 +268,9 @@ impl MailArgs {
                  server with --smtp-url (the published policy promises mail that must really go out)"
             ),
             None => {
-                tracing::warn!("mail goes to the SANDBOX mailbox at /sandbox/mail (development only)");
+                tracing::warn!(
+                    "mail goes to the SANDBOX mailbox at /sandbox/mail (development only)"
+                );
                 Arc::new(SandboxTransport::default())
             }
         };

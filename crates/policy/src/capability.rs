@@ -276,6 +276,16 @@ capabilities! {
         "the access log reviewed every month, with a record of the review",
         ["core/tests/requests.rs::the_monthly_access_review_flags_what_deserves_a_look_and_is_signed_off",
          "web/tests/office.rs::an_auditor_reviews_the_month_and_signs_it_off"];
+    /// Mail to members really goes out (issue 14): welcome, password changed, withdrawal
+    /// receipt, login ID and password reset, through a sealed outbox that keeps no content once
+    /// sent.
+    MailDelivery = "mail_delivery", Code,
+        "notices and mail sent to members",
+        ["core/tests/mail.rs::the_welcome_mail_arrives_encoded_and_leaves_nothing_behind",
+         "core/tests/mail.rs::a_refusing_or_absent_server_makes_the_job_retry_and_loses_nothing",
+         "core/tests/mail.rs::a_permanent_refusal_gives_up_and_the_office_sees_it",
+         "core/tests/mail.rs::a_forgotten_password_is_reset_through_a_mailed_link",
+         "core/tests/mail.rs::the_password_change_and_the_withdrawal_are_mailed"];
 
     // ----- kept by people: present only if the policy file declares them ----------------
     /// The operator never buys or gathers personal data elsewhere.
@@ -319,9 +329,6 @@ capabilities! {
     /// A writer for an after-withdrawal class jikimi does not know.
     RecordWriter = "record_writer", Code,
         "code that writes the records of this retention class", [];
-    /// Mail and SMS delivery (issue 14).
-    MailDelivery = "mail_delivery", Code,
-        "notices and mail sent to members", [];
     /// Handing personal data to an outside processor (issues 14, 15, 17).
     ProcessorIntegration = "processor_integration", Code,
         "code that hands personal data to an outside processor for its task", [];
@@ -428,6 +435,7 @@ const BUILT: &[Capability] = &[
     Capability::ProcessingSuspension,
     Capability::AgentRequests,
     Capability::AccessLogReview,
+    Capability::MailDelivery,
 ];
 
 /// A set of capabilities.

@@ -239,24 +239,24 @@ fn lifeplan_entrusts_nothing_and_provides_to_no_third_party() {
 fn processors_are_listed_only_with_their_capability() {
     let mut p = policy("lifeplan");
     p.processors.push(Processor {
-        id: "mailer".into(),
-        name: Text::new("메일 발송 대행사", "Mailer"),
-        task: Text::new("전자우편 발송", "Sending e-mail"),
+        id: "pg".into(),
+        name: Text::new("결제 대행사", "Payment gateway"),
+        task: Text::new("요금 결제 처리", "Processing payments"),
         items: vec!["email".into()],
         duties: Duty::ALL.to_vec(),
         contract_on_file: true,
-        needs: Some(Capability::MailDelivery),
+        needs: Some(Capability::PaymentGateway),
     });
     let pr = section_text(&render::document(&p, Lang::Ko), "processors");
     assert!(
-        !pr.contains("메일 발송 대행사") && pr.contains("위탁: 없음"),
+        !pr.contains("결제 대행사") && pr.contains("위탁: 없음"),
         "{pr}"
     );
-    let with = Capabilities::built().with(Capability::MailDelivery);
+    let with = Capabilities::built().with(Capability::PaymentGateway);
     let d = render::document_with(&p, Lang::Ko, &with);
     let pr = section_text(&d, "processors");
     assert!(
-        pr.contains("메일 발송 대행사") && pr.contains("전자우편 발송"),
+        pr.contains("결제 대행사") && pr.contains("요금 결제 처리"),
         "{pr}"
     );
     assert!(!pr.contains("위탁: 없음"), "{pr}");

@@ -176,7 +176,11 @@ pub struct NewMessage {
 
 impl fmt::Debug for NewMessage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "NewMessage({}, {}, {})", self.id, self.kind, self.channel)
+        write!(
+            f,
+            "NewMessage({}, {}, {})",
+            self.id, self.kind, self.channel
+        )
     }
 }
 

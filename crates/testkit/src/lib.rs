@@ -398,8 +398,7 @@ macro_rules! backend_tests {
 pub fn smtp_mail(smtp: &smtp::TestSmtp) -> jikimi_core::mail::MailSetup {
     let ca = smtp.ca_cert_pem_path().map(|p| std::fs::read(p).unwrap());
     let transport =
-        jikimi_core::mail::SmtpTransport::new(&smtp.url(), smtp.password(), ca.as_deref())
-            .unwrap();
+        jikimi_core::mail::SmtpTransport::new(&smtp.url(), smtp.password(), ca.as_deref()).unwrap();
     jikimi_core::mail::MailSetup::new(Arc::new(transport))
 }
 

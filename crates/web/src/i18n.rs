@@ -469,10 +469,22 @@ fn text(key: &str) -> (&'static str, &'static str) {
             "비밀번호를 바꾸었습니다. 다른 기기의 로그인은 모두 끝났습니다. 새 비밀번호로 로그인하세요.",
             "Your password is changed and every other login has ended. Log in with the new password.",
         ),
-        "rc_links" => ("아이디 찾기 · 비밀번호 재설정", "Forgot your login ID or password?"),
+        "rc_links" => (
+            "아이디 찾기 · 비밀번호 재설정",
+            "Forgot your login ID or password?",
+        ),
         "skip_to_content" => ("본문 바로가기", "Skip to content"),
         // The privacy office's console (/office).
         "office_console" => ("개인정보 보호 업무", "Privacy office"),
+        "office_dash_failed_mail" => ("보내지 못한 메일", "Mail that did not go out"),
+        "office_dash_failed_mail_help" => (
+            "여러 번 보내려 했지만 메일 서버가 받지 않은 메일입니다. 내용은 지웠습니다. 필요하면 회원에게 다른 방법으로 알려 주세요.",
+            "The mail server did not take these after several attempts. Their content is erased; tell the member another way if needed.",
+        ),
+        "office_mail_when" => ("시각", "When"),
+        "office_mail_kind" => ("종류", "Kind"),
+        "office_mail_member" => ("회원 번호", "Member"),
+        "office_mail_error" => ("오류", "Error"),
         "office_footer" => (
             "직원 전용 화면입니다. 모든 로그인과 열람·변경은 직원 계정 이름과 함께 접속기록에 남습니다.",
             "For staff only. Every login, view and change is kept in the access log under the staff account.",

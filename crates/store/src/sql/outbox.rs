@@ -6,16 +6,18 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::{
-    AuditEntry, NewJob, OutboxFilter, OutboxOutcome, OutboxRow, RecoveryTokenRow, Result,
-};
+use crate::{AuditEntry, NewJob, OutboxFilter, OutboxOutcome, OutboxRow, RecoveryTokenRow, Result};
 
 /// Messages and recovery tokens (part of [`Store`](crate::Store)).
 #[async_trait]
 pub trait OutboxStore: Send + Sync {
     /// Queues jobs (with their messages) outside any member change, with their audit entries.
-    async fn enqueue(&self, jobs: Vec<NewJob>, audit: Vec<AuditEntry>, now: DateTime<Utc>)
-    -> Result<()>;
+    async fn enqueue(
+        &self,
+        jobs: Vec<NewJob>,
+        audit: Vec<AuditEntry>,
+        now: DateTime<Utc>,
+    ) -> Result<()>;
     async fn outbox_message(&self, id: Uuid) -> Result<Option<OutboxRow>>;
     /// Records a delivery attempt of a queued message. `false` (nothing written) if the message
     /// is not queued (already sent or given up).

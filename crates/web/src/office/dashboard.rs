@@ -35,6 +35,8 @@ pub(crate) struct Dashboard {
     pub(crate) last_review: Option<(String, String, String)>,
     /// Last month is not signed off yet.
     pub(crate) review_due: Option<String>,
+    /// Mail given up: (when, kind, member id's first 8 characters, error), the latest first.
+    pub(crate) failed_mail: Vec<(String, String, String, String)>,
 }
 
 /// The Monday (KST) of the week `day` is in.
@@ -150,6 +152,27 @@ impl Dashboard {
                 .iter()
                 .take(NEAREST)
                 .map(|r| super::requests::line(r, t))
+                .collect();
+            d.failed_mail = s
+                .app
+                .failed_messages()
+                .await?
+                .into_iter()
+                .take(20)
+                .map(|m| {
+                    let kind = jikimi_core::mail::MessageKind::parse(&m.kind)
+                        .map_or(m.kind.clone(), |k| k.label(lang).to_owned());
+                    let member = m
+                        .member_id
+                        .map(|id| id.to_string()[..8].to_owned())
+                        .unwrap_or_default();
+                    (
+                        kst(m.done_at.unwrap_or(m.created_at)),
+                        kind,
+                        member,
+                        m.last_error.unwrap_or_default(),
+                    )
+                })
                 .collect();
             let weeks = weekly(&all, today);
             d.chart = chart_svg(&weeks, t);

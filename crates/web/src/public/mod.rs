@@ -2,5 +2,5 @@
 
 pub mod api;
 pub(crate) mod complaints;
-pub(crate) mod recovery;
 pub(crate) mod page;
+pub(crate) mod recovery;

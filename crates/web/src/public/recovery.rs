@@ -108,11 +108,10 @@ pub(crate) async fn reset_page(
     if !s.app.recovers_by_email() {
         return not_found_page(&s, v.lang);
     }
-    let token = q
-        .t
-        .unwrap_or_else(|| v.flash.get("t").to_owned())
-        .trim()
-        .to_owned();
+    let token =
+        q.t.unwrap_or_else(|| v.flash.get("t").to_owned())
+            .trim()
+            .to_owned();
     let valid = !token.is_empty() && page_try!(s.app.reset_token_valid(&token).await);
     let page = ResetPage {
         c: v.chrome(&s),
@@ -123,11 +122,7 @@ pub(crate) async fn reset_page(
     v.render(page)
 }
 
-pub(crate) async fn reset_submit(
-    State(s): State<AppState>,
-    v: Visit,
-    form: FormData,
-) -> Response {
+pub(crate) async fn reset_submit(State(s): State<AppState>, v: Visit, form: FormData) -> Response {
     if !v.csrf_ok(&form) {
         return csrf_failed(v, &s, RESET, &form).await;
     }

@@ -91,7 +91,16 @@ pub async fn run_with_office_allow(
     office_allow: &[&str],
     body: impl AsyncFnOnce(&Session) -> anyhow::Result<()>,
 ) {
-    run_inner(test, "lifeplan", backend, TEST_TIMEOUT, office_allow, body).await;
+    run_inner(
+        test,
+        "lifeplan",
+        backend,
+        TEST_TIMEOUT,
+        office_allow,
+        None,
+        body,
+    )
+    .await;
 }
 
 /// [`run_with`] with a longer bound than [`TEST_TIMEOUT`], for a test that walks many pages.
@@ -102,7 +111,19 @@ pub async fn run_with_timeout(
     timeout: Duration,
     body: impl AsyncFnOnce(&Session) -> anyhow::Result<()>,
 ) {
-    run_inner(test, profile, backend, timeout, &[], body).await;
+    run_inner(test, profile, backend, timeout, &[], None, body).await;
+}
+
+/// [`run_with`] with the site's mail going to the test SMTP server `smtp`.
+pub async fn run_with_smtp(
+    test: &str,
+    profile: &str,
+    backend: Backend,
+    smtp: &jikimi_testkit::smtp::TestSmtp,
+    body: impl AsyncFnOnce(&Session) -> anyhow::Result<()>,
+) {
+    let mail = jikimi_testkit::smtp_mail(smtp);
+    run_inner(test, profile, backend, TEST_TIMEOUT, &[], Some(mail), body).await;
 }
 
 async fn run_inner(
@@ -111,6 +132,7 @@ async fn run_inner(
     backend: Backend,
     timeout: Duration,
     office_allow: &[&str],
+    mail: Option<jikimi_core::mail::MailSetup>,
     body: impl AsyncFnOnce(&Session) -> anyhow::Result<()>,
 ) {
     // Screenshots of the two halves go to different files.
@@ -119,7 +141,7 @@ async fn run_inner(
         Backend::Postgres => format!("{test}-pg"),
     };
     let test = named.as_str();
-    let session = Session::start(test, profile, backend, office_allow)
+    let session = Session::start(test, profile, backend, office_allow, mail)
         .await
         .unwrap_or_else(|e| panic!("{test}: browser session did not start: {e:#}"));
     let body = CatchUnwind(Box::pin(body(&session)));
@@ -199,11 +221,19 @@ impl Session {
         profile: &str,
         backend: Backend,
         office_allow: &[&str],
+        mail: Option<jikimi_core::mail::MailSetup>,
     ) -> anyhow::Result<Self> {
         let chromium = tool("JIKIMI_CHROMIUM", CHROMIUM, "chromium")?;
         let chromedriver = tool("JIKIMI_CHROMEDRIVER", CHROMEDRIVER, "chromium-driver")?;
 
-        let site = TestApp::on(backend, profile).await;
+        let site = match mail {
+            None => TestApp::on(backend, profile).await,
+            Some(m) => TestApp::configured(backend, jikimi_testkit::builtin(profile), |cfg| {
+                cfg.mail = Some(m)
+            })
+            .await
+            .context("opening the installation")?,
+        };
         let server = Server::start(&site, office_allow).await?;
         let base_url = format!("http://{}", server.addr);
 
