@@ -12,7 +12,7 @@ CREATE TABLE outbox (
     member_id   UUID,                       -- the member it concerns, if any (no foreign key: the record outlives a withdrawal)
     created_at  TIMESTAMPTZ NOT NULL,
     state       TEXT NOT NULL,              -- queued | sent | failed
-    attempts    INTEGER NOT NULL DEFAULT 0,
+    attempts    BIGINT NOT NULL DEFAULT 0,
     sealed      BYTEA,                       -- the message, sealed (NULL once sent or given up)
     last_error  TEXT,                       -- an SMTP status class and code, never the server's text
     done_at     TIMESTAMPTZ
