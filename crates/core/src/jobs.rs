@@ -219,6 +219,7 @@ impl JobRegistry {
             .with(KeysDestroy)
             .with(RetentionPurge)
             .with(crate::mail::Deliver)
+            .with(crate::mail::PolicyAnnounce)
     }
 
     /// Adds a kind. A second registration of the same kind replaces the first.
@@ -507,11 +508,21 @@ mod tests {
     fn the_standard_registry_names_each_kind_once() {
         assert_eq!(
             JobRegistry::standard().kinds(),
-            ["keys.destroy", "outbox.deliver", "retention.purge"]
+            [
+                "keys.destroy",
+                "outbox.deliver",
+                "policy.announce",
+                "retention.purge"
+            ]
         );
         assert_eq!(
             JobRegistry::standard().with(KeysDestroy).kinds(),
-            ["keys.destroy", "outbox.deliver", "retention.purge"]
+            [
+                "keys.destroy",
+                "outbox.deliver",
+                "policy.announce",
+                "retention.purge"
+            ]
         );
     }
 }

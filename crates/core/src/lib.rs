@@ -266,6 +266,30 @@ impl Jikimi {
                         policy.meta.effective_date,
                     ))
                 })?;
+            // R-POL-02: a change is announced at least 7 days before it applies (30 when the
+            // file marks it as to members' disadvantage), counted from the day it is first
+            // recorded (announced); once announced, restarts do not count again.
+            let recorded = store
+                .policy_versions()
+                .await?
+                .iter()
+                .any(|r| r.version == policy.version().as_str());
+            let need = jikimi_policy::Change::notice_days(policy.meta.change.as_ref());
+            let ahead = (policy.meta.effective_date - today).num_days();
+            if !recorded && ahead < i64::try_from(need).unwrap_or(30) {
+                return Err(CoreError::Setup(format!(
+                    "the policy {} ({}) takes effect on {}, {ahead} days from today ({today}): a change must be announced at least {need} days before it applies{}. Give it an effective date on or after {}",
+                    policy.meta.id,
+                    policy.version().short(),
+                    policy.meta.effective_date,
+                    if need == 30 {
+                        " (the file marks it as to members' disadvantage)"
+                    } else {
+                        ""
+                    },
+                    today + chrono::Days::new(need),
+                )));
+            }
             (in_force, Some(Arc::new(policy)))
         };
         for p in std::iter::once(&policy).chain(announced.as_deref()) {
@@ -273,7 +297,7 @@ impl Jikimi {
                 .record_policy_version(version_row(p, clock.now())?)
                 .await?;
         }
-        Ok(Self {
+        let app = Self {
             inner: Arc::new(Inner {
                 policy: Arc::new(policy),
                 announced,
@@ -289,7 +313,9 @@ impl Jikimi {
                 audit: audit::AuditWatch::default(),
                 limits_key: tokio::sync::OnceCell::new(),
             }),
-        })
+        };
+        app.schedule_announcement().await?;
+        Ok(app)
     }
 
     /// The policy in force on the clock's KST day: the version in force when the service opened,

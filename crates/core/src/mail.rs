@@ -41,6 +41,7 @@ pub enum MessageKind {
     Withdrawal,
     PasswordReset,
     LoginId,
+    PolicyChange,
 }
 
 impl MessageKind {
@@ -50,6 +51,7 @@ impl MessageKind {
         Self::Withdrawal,
         Self::PasswordReset,
         Self::LoginId,
+        Self::PolicyChange,
     ];
 
     pub fn name(self) -> &'static str {
@@ -59,6 +61,7 @@ impl MessageKind {
             Self::Withdrawal => "withdrawal",
             Self::PasswordReset => "password_reset",
             Self::LoginId => "login_id",
+            Self::PolicyChange => "policy_change",
         }
     }
 
@@ -74,6 +77,8 @@ impl MessageKind {
             (Self::PasswordReset, Lang::En) => "Password reset",
             (Self::LoginId, Lang::Ko) => "아이디 안내",
             (Self::LoginId, Lang::En) => "Login ID",
+            (Self::PolicyChange, Lang::Ko) => "처리방침 변경 안내",
+            (Self::PolicyChange, Lang::En) => "Policy change",
         }
     }
 
@@ -402,6 +407,17 @@ struct PasswordResetText<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "mail/policy_change.txt")]
+struct PolicyChangeText<'a> {
+    ko: bool,
+    operator: &'a str,
+    site: &'a str,
+    effective: String,
+    summary: &'a str,
+    disadvantage: bool,
+}
+
+#[derive(Template)]
 #[template(path = "mail/login_id.txt")]
 struct LoginIdText<'a> {
     ko: bool,
@@ -442,6 +458,10 @@ pub enum Content {
     LoginId {
         login_id: String,
     },
+    PolicyChange {
+        effective: chrono::NaiveDate,
+        change: Option<jikimi_policy::Change>,
+    },
 }
 
 impl Content {
@@ -452,6 +472,7 @@ impl Content {
             Self::Withdrawal { .. } => MessageKind::Withdrawal,
             Self::PasswordReset { .. } => MessageKind::PasswordReset,
             Self::LoginId { .. } => MessageKind::LoginId,
+            Self::PolicyChange { .. } => MessageKind::PolicyChange,
         }
     }
 }
@@ -526,6 +547,15 @@ fn render_text(content: &Content, lang: Lang, site: &Site) -> Result<String> {
             operator,
             link,
             minutes: valid_for.num_minutes(),
+        }
+        .render(),
+        Content::PolicyChange { effective, change } => PolicyChangeText {
+            ko,
+            operator,
+            site: url,
+            effective: day(*effective, lang),
+            summary: change.as_ref().map_or("", |c| c.summary.get(lang)),
+            disadvantage: change.as_ref().is_some_and(|c| c.disadvantage),
         }
         .render(),
         Content::LoginId { login_id } => LoginIdText {
@@ -860,5 +890,151 @@ impl Jikimi {
                 Err(JobError::Retry(e))
             }
         }
+    }
+}
+
+// ----- announcing a policy change (R-POL-02) ------------------------------------------------
+
+/// Namespace of the announcement pages' job ids.
+const ANNOUNCE_NAMESPACE: Uuid = Uuid::from_u128(0x6a69_6b69_6d69_2d61_6e6e_6f75_6e63_6531);
+
+/// One page of the announcement of an announced policy version: the members after `after`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AnnouncePayload {
+    pub version: String,
+    #[serde(default)]
+    pub after: Option<Uuid>,
+    /// The marker that the last page was written (runs do nothing).
+    #[serde(default)]
+    pub done: bool,
+}
+
+impl AnnouncePayload {
+    /// The job id of this page: the version and the cursor, so each page exists once.
+    fn job_id(&self) -> Uuid {
+        let after = match (self.done, self.after) {
+            (true, _) => "done".to_owned(),
+            (false, Some(a)) => a.to_string(),
+            (false, None) => "first".to_owned(),
+        };
+        Uuid::new_v5(
+            &ANNOUNCE_NAMESPACE,
+            format!("{}:{after}", self.version).as_bytes(),
+        )
+    }
+}
+
+/// Mails the announcement of a policy version to every member, a page at a time: each page
+/// queues its members' messages and the next page in one transaction, once (the next page's id
+/// is deterministic; a page run again writes nothing).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PolicyAnnounce;
+
+impl Job for PolicyAnnounce {
+    const KIND: &'static str = "policy.announce";
+    type Payload = AnnouncePayload;
+
+    fn retry(&self) -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 20,
+            backoff: Backoff::Exponential {
+                first: Duration::minutes(1),
+                max: Duration::hours(1),
+            },
+            lease: Duration::minutes(10),
+        }
+    }
+
+    async fn run(&self, app: &Jikimi, p: AnnouncePayload) -> std::result::Result<(), JobError> {
+        app.announce_page(p).await
+    }
+}
+
+impl Jikimi {
+    /// Queues the first page of the announcement of the announced version (once per version,
+    /// whichever instance starts first). Nothing without mail.
+    pub(crate) async fn schedule_announcement(&self) -> Result<()> {
+        let Some(next) = self.announced_policy() else {
+            return Ok(());
+        };
+        if !self.sends_notices() {
+            return Ok(());
+        }
+        let first = AnnouncePayload {
+            version: next.version().as_str().to_owned(),
+            after: None,
+            done: false,
+        };
+        let job = PolicyAnnounce::new_job_with_id(first.job_id(), &first, self.clock().now())?;
+        self.store().schedule_job(job, self.clock().now()).await?;
+        Ok(())
+    }
+
+    /// Destroys the keys of messages that were never queued (their transaction did not commit).
+    pub(crate) async fn discard_letters(&self, jobs: &[NewJob]) {
+        for m in jobs.iter().filter_map(|j| j.message.as_ref()) {
+            if let Err(e) = self.keyring().destroy_message_key(m.id).await {
+                tracing::warn!(message = %m.id, error = %e, "an unused message key stays until the purge");
+            }
+        }
+    }
+
+    async fn announce_page(&self, p: AnnouncePayload) -> std::result::Result<(), JobError> {
+        if p.done {
+            return Ok(());
+        }
+        let Some(next) = self.announced_policy().cloned() else {
+            // In force already (or replaced): nothing is announced any more.
+            return Ok(());
+        };
+        if next.version().as_str() != p.version {
+            return Ok(());
+        }
+        let page = self.settings().notice_page.max(1);
+        let ids = self.store().member_ids_after(p.after, page).await?;
+        let content = Content::PolicyChange {
+            effective: next.meta.effective_date,
+            change: next.meta.change.clone(),
+        };
+        let (mut jobs, mut audit) = (Vec::new(), Vec::new());
+        for member in &ids {
+            let to = self.notice_address(*member, true).await?;
+            let (j, a) = self
+                .notice(&crate::Actor::System, *member, to.as_deref(), &content)
+                .await?;
+            jobs.extend(j);
+            audit.extend(a);
+        }
+        let following = if i64::try_from(ids.len()).unwrap_or(i64::MAX) >= page {
+            AnnouncePayload {
+                version: p.version.clone(),
+                after: ids.last().copied(),
+                done: false,
+            }
+        } else {
+            AnnouncePayload {
+                version: p.version.clone(),
+                after: ids.last().copied().or(p.after),
+                done: true,
+            }
+        };
+        let now = self.clock().now();
+        let marker = PolicyAnnounce::new_job_with_id(following.job_id(), &following, now)?;
+        let written = match self
+            .store()
+            .enqueue_once(marker, jobs.clone(), audit, now)
+            .await
+        {
+            Ok(w) => w,
+            Err(e) => {
+                self.discard_letters(&jobs).await;
+                return Err(e.into());
+            }
+        };
+        if !written {
+            // This page was written by an earlier run.
+            self.discard_letters(&jobs).await;
+        }
+        Ok(())
     }
 }

@@ -40,6 +40,8 @@ pub struct Settings {
     pub staff_absolute: Duration,
     /// How long a staff enrolment link stays good.
     pub staff_enrol_for: Duration,
+    /// Members per page of a notice sent to every member (a policy change).
+    pub notice_page: i64,
 }
 
 impl Settings {
@@ -64,6 +66,7 @@ impl Default for Settings {
             staff_idle: Duration::minutes(15),
             staff_absolute: Duration::hours(8),
             staff_enrol_for: Duration::hours(72),
+            notice_page: 200,
         }
     }
 }

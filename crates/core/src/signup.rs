@@ -379,9 +379,13 @@ impl Jikimi {
                 &crate::mail::Content::Welcome,
             )
             .await?;
-        new.jobs.extend(jobs);
+        new.jobs.extend(jobs.iter().cloned());
         new.audit.extend(audit);
-        self.store().insert_member(new).await?;
+        if let Err(e) = self.store().insert_member(new).await {
+            // The welcome letter's key was made for a message that was never queued.
+            self.discard_letters(&jobs).await;
+            return Err(e.into());
+        }
         Ok(())
     }
 

@@ -39,6 +39,7 @@ backend_tests!(
     a_forgotten_password_is_reset_through_a_mailed_link,
     a_forgotten_login_id_is_mailed_and_the_answer_never_tells,
     the_password_change_and_the_withdrawal_are_mailed,
+    a_policy_change_is_announced_to_every_member_once_before_it_applies,
 );
 
 /// R-POL-01 (notices the policy promises are sent): the welcome message reaches the SMTP server
@@ -389,4 +390,115 @@ async fn the_password_change_and_the_withdrawal_are_mailed(b: Backend) {
     for needle in [p.email.as_str(), receipt.code.as_str()] {
         assert_eq!(t.find_bytes(needle.as_bytes()).await, None, "{needle}");
     }
+}
+
+/// The seed profile, reworded, taking effect on `effective`, with its change described.
+fn next_version(effective: &str, disadvantage: bool) -> jikimi_policy::Policy {
+    let src = jikimi_policy::Policy::builtin_source("lifeplan-seed")
+        .unwrap()
+        .replacen(
+            "effective_date = 2026-12-01",
+            &format!(
+                "effective_date = {effective}\nchange = {{ summary = {{ ko = \"개인정보 보호책임자가 바뀝니다.\", en = \"The privacy officer changes.\" }}, disadvantage = {disadvantage} }}"
+            ),
+            1,
+        )
+        .replacen("김지킴", "김지킴이", 1);
+    jikimi_policy::Policy::from_toml_str(&src, "next.toml")
+        .unwrap()
+        .policy
+}
+
+/// R-POL-02: a new version is mailed to every member at least 7 days (30 when marked as to
+/// members' disadvantage) before it applies, in pages, once however often the service starts;
+/// a version announced too late is refused at start; on its date it applies.
+async fn a_policy_change_is_announced_to_every_member_once_before_it_applies(b: Backend) {
+    let smtp = TestSmtp::start();
+    let mail = jikimi_testkit::smtp_mail(&smtp);
+    let t = TestApp::configured(b, jikimi_testkit::builtin("lifeplan-seed"), |cfg| {
+        cfg.mail = Some(mail);
+        cfg.settings.notice_page = 2;
+    })
+    .await
+    .unwrap();
+    let mut members = Vec::new();
+    for n in 11..16 {
+        members.push(join(&t, n).await.1);
+    }
+    while t.app.run_jobs_once().await.unwrap() > 0 {}
+    assert_eq!(smtp.wait_for(5, WAIT).len(), 5, "five welcomes");
+    let open = |p: jikimi_policy::Policy| {
+        jikimi_core::Jikimi::open_with(
+            &t.cfg,
+            p,
+            t.clock.clone(),
+            false,
+            jikimi_testkit::test_hasher(),
+        )
+    };
+
+    // Too late: 29 days ahead for a change to members' disadvantage, 6 days for another.
+    for (date, disadvantage, need) in [
+        ("2026-12-31", true, "30 days"),
+        ("2026-12-08", false, "7 days"),
+    ] {
+        match open(next_version(date, disadvantage)).await {
+            Err(CoreError::Setup(m)) => assert!(m.contains(need), "{m}"),
+            other => panic!("{date}: {other:?}"),
+        }
+    }
+    // 30 days ahead, to members' disadvantage: announced and mailed to all five, in pages of 2.
+    let next = next_version("2027-01-01", true);
+    let app = open(next.clone()).await.unwrap();
+    assert_eq!(
+        app.announced_policy().map(|p| p.version().clone()),
+        Some(next.version().clone())
+    );
+    while app.run_jobs_once().await.unwrap() > 0 {}
+    let mails = smtp.wait_for(10, WAIT);
+    let notices: Vec<_> = mails
+        .iter()
+        .filter(|m| m.subject() == "[라이프플랜] 개인정보 처리방침 변경 안내")
+        .collect();
+    let mut to: Vec<String> = notices.iter().map(|m| m.rcpt_tos[0].clone()).collect();
+    to.sort();
+    let mut all: Vec<String> = members.iter().map(|p| p.email.clone()).collect();
+    all.sort();
+    assert_eq!(to, all, "each member once");
+    let text = notices[0].text_body();
+    assert!(text.contains("2027년 1월 1일부터 바뀝니다"), "{text}");
+    assert!(text.contains("개인정보 보호책임자가 바뀝니다"), "{text}");
+    assert!(text.contains("시행 30일 전에"), "{text}");
+    assert!(text.contains("changes on 2027-01-01"), "{text}");
+
+    // A restart (another instance) announces nothing again.
+    let again = open(next.clone()).await.unwrap();
+    while again.run_jobs_once().await.unwrap() > 0 {}
+    std::thread::sleep(StdDuration::from_millis(300));
+    assert_eq!(smtp.messages().len(), 10);
+    let sent = app
+        .store()
+        .messages(OutboxFilter {
+            kind: Some("policy_change".into()),
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(sent.len(), 5);
+    assert!(sent.iter().all(|m| m.state == "sent" && m.sealed.is_none()));
+
+    // On its date it applies, without a restart; the old version stays in the history.
+    let old = t.app.policy().version().clone();
+    t.clock
+        .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, 31, 15, 0, 0).unwrap());
+    assert_eq!(app.policy().version(), next.version());
+    let versions: Vec<String> = app
+        .policy_versions()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|v| v.version)
+        .collect();
+    assert!(versions.contains(&old.as_str().to_owned()), "{versions:?}");
 }

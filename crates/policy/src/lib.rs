@@ -14,9 +14,9 @@ use std::path::Path;
 pub use capability::{Capabilities, Capability, Kind, Need};
 pub use error::{PolicyError, Problem, Warning};
 pub use model::{
-    Channel, Choice, ConsentCategory, ConsentKind, ConsentMode, Contact, Context, Cookie, Duty,
-    IdentityMode, Item, ItemKind, Lang, LegalBasis, Meta, Operator, OperatorLine, Partner, Policy,
-    Processor, Purpose, RetentionClass, SAMPLE_MARKER, SampleEntry, Sensitivity, Text,
+    Change, Channel, Choice, ConsentCategory, ConsentKind, ConsentMode, Contact, Context, Cookie,
+    Duty, IdentityMode, Item, ItemKind, Lang, LegalBasis, Meta, Operator, OperatorLine, Partner,
+    Policy, Processor, Purpose, RetentionClass, SAMPLE_MARKER, SampleEntry, Sensitivity, Text,
 };
 pub use period::{Period, PeriodError};
 pub use version::PolicyVersion;

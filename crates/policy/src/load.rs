@@ -68,6 +68,14 @@ struct RawMeta {
     consent_mode: S<ConsentMode>,
     identity: S<IdentityMode>,
     child_age: Option<S<u32>>,
+    change: Option<RawChange>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawChange {
+    summary: S<Text>,
+    disadvantage: Option<S<bool>>,
 }
 
 #[derive(Deserialize)]
@@ -475,6 +483,10 @@ fn convert(raw: RawFile, periods: &HashMap<String, Period>) -> Policy {
             consent_mode: raw.meta.consent_mode.into_inner(),
             identity: raw.meta.identity.into_inner(),
             child_age: raw.meta.child_age.map_or(14, Spanned::into_inner),
+            change: raw.meta.change.map(|c| crate::model::Change {
+                summary: t(c.summary),
+                disadvantage: c.disadvantage.is_some_and(Spanned::into_inner),
+            }),
         },
         operator: Operator {
             name: t(raw.operator.name),

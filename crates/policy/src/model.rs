@@ -234,6 +234,32 @@ pub struct Meta {
     pub identity: IdentityMode,
     /// Below this age (만 나이, full years) a legal guardian must consent. 14 under PIPA.
     pub child_age: u32,
+    /// What this version changes from the one before, for the announcement (R-POL-02). Absent
+    /// in a first version; not serialised when absent, so earlier versions keep their hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub change: Option<Change>,
+}
+
+/// What a new version of the policy changes, as announced to members before it applies.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Change {
+    /// What changes, in a sentence or two.
+    pub summary: Text,
+    /// The change is to members' disadvantage (a new purpose, a longer period, a new
+    /// recipient): announced 30 days ahead instead of 7.
+    #[serde(default)]
+    pub disadvantage: bool,
+}
+
+impl Change {
+    /// Days the change must be announced before it applies: 30 to members' disadvantage, else 7.
+    pub fn notice_days(change: Option<&Change>) -> u64 {
+        if change.is_some_and(|c| c.disadvantage) {
+            30
+        } else {
+            7
+        }
+    }
 }
 
 /// How consent is asked at sign-up.

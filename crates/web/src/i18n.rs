@@ -106,6 +106,11 @@ fn text(key: &str) -> (&'static str, &'static str) {
         ),
         "announced_after" => ("부터 시행됩니다.", "."),
         "announced_read" => ("미리 보기", "Read it"),
+        "announced_change" => ("바뀌는 내용:", "What changes:"),
+        "announced_disadvantage" => (
+            "회원에게 불리할 수 있는 변경이어서 시행 30일 전부터 알려 드립니다. 회원께는 전자우편으로도 알려 드렸습니다.",
+            "The change may be to members' disadvantage, so it is announced 30 days ahead. Members were also told by e-mail.",
+        ),
         "home" => ("처음으로", "Home"),
         "signup" => ("회원가입", "Join"),
         "login" => ("로그인", "Log in"),

@@ -18,6 +18,18 @@ pub trait OutboxStore: Send + Sync {
         audit: Vec<AuditEntry>,
         now: DateTime<Utc>,
     ) -> Result<()>;
+    /// Like [`enqueue`](Self::enqueue), once: `marker` (a job with a deterministic id) is
+    /// written first; if a job with its id exists, nothing is written and the answer is `false`.
+    /// A notice sent in pages (a policy change to every member) is idempotent this way.
+    async fn enqueue_once(
+        &self,
+        marker: NewJob,
+        jobs: Vec<NewJob>,
+        audit: Vec<AuditEntry>,
+        now: DateTime<Utc>,
+    ) -> Result<bool>;
+    /// Active members' ids after `after`, in id order, at most `limit` (a notice's next page).
+    async fn member_ids_after(&self, after: Option<Uuid>, limit: i64) -> Result<Vec<Uuid>>;
     async fn outbox_message(&self, id: Uuid) -> Result<Option<OutboxRow>>;
     /// Records a delivery attempt of a queued message. `false` (nothing written) if the message
     /// is not queued (already sent or given up).
@@ -124,6 +136,51 @@ macro_rules! outbox_sql {
                 insert_jobs_tx(&mut tx, &jobs, now).await?;
                 tx.commit().await?;
                 Ok(())
+            }
+
+            async fn enqueue_once(
+                &self,
+                marker: $crate::NewJob,
+                jobs: Vec<$crate::NewJob>,
+                audit: Vec<$crate::AuditEntry>,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::Result<bool> {
+                let mut conn = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
+                let first = sqlx::query(
+                    "INSERT INTO jobs (id, kind, payload, state, attempts, run_at, created_at)
+                     VALUES ($1, $2, $3, 'queued', 0, $4, $5) ON CONFLICT (id) DO NOTHING",
+                )
+                .bind(marker.id)
+                .bind(&marker.kind)
+                .bind(marker.payload.to_string())
+                .bind(marker.run_at)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if first != 1 {
+                    return Ok(false);
+                }
+                append_audit_tx(&mut tx, self.linker.as_ref(), &audit).await?;
+                insert_jobs_tx(&mut tx, &jobs, now).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn member_ids_after(
+                &self,
+                after: Option<uuid::Uuid>,
+                limit: i64,
+            ) -> $crate::Result<Vec<uuid::Uuid>> {
+                Ok(sqlx::query_scalar(
+                    "SELECT id FROM members WHERE status = 'active' AND ($1 IS NULL OR id > $1)
+                     ORDER BY id LIMIT $2",
+                )
+                .bind(after)
+                .bind(limit)
+                .fetch_all(&self.read)
+                .await?)
             }
 
             async fn outbox_message(

@@ -21,6 +21,10 @@ pub(crate) struct PrivacyPage<'a> {
     pub(crate) old_text: Option<String>,
     /// The announced version not yet in force: its full version hash and its 시행일 (R-POL-02).
     pub(crate) announced: Option<(String, String)>,
+    /// What the announced version changes, as its file says.
+    pub(crate) announced_change: Option<String>,
+    /// The announced change is to members' disadvantage (announced 30 days ahead).
+    pub(crate) announced_disadvantage: bool,
     /// Each recorded version, newest first: full version hash, 시행일, and its state
     /// (`in_force`, `announced` or `past`).
     pub(crate) versions: Vec<(String, String, &'static str)>,
@@ -77,12 +81,17 @@ pub(crate) async fn privacy(
             p.meta.effective_date.to_string(),
         )
     });
+    let change = s.app.announced_policy().and_then(|p| p.meta.change.clone());
+    let announced_change = change.as_ref().map(|c| c.summary.get(v.lang).to_owned());
+    let announced_disadvantage = change.is_some_and(|c| c.disadvantage);
     let c = v.chrome(&s);
     v.render(PrivacyPage {
         c,
         doc: if old_text.is_some() { None } else { Some(&doc) },
         old_text,
         announced,
+        announced_change,
+        announced_disadvantage,
         versions,
     })
 }

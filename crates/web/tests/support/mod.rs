@@ -97,7 +97,7 @@ pub async fn run_with_office_allow(
         backend,
         TEST_TIMEOUT,
         office_allow,
-        None,
+        Setup::default(),
         body,
     )
     .await;
@@ -111,7 +111,28 @@ pub async fn run_with_timeout(
     timeout: Duration,
     body: impl AsyncFnOnce(&Session) -> anyhow::Result<()>,
 ) {
-    run_inner(test, profile, backend, timeout, &[], None, body).await;
+    run_inner(test, profile, backend, timeout, &[], Setup::default(), body).await;
+}
+
+/// How the site of a test differs from a fresh installation.
+#[derive(Debug, Default)]
+pub struct Setup {
+    /// Mail goes here instead of nowhere.
+    pub mail: Option<jikimi_core::mail::MailSetup>,
+    /// The site is opened again with this (later) version of the policy before it serves, as
+    /// an operator starting a new file would.
+    pub next: Option<jikimi_policy::Policy>,
+}
+
+/// [`run_with`] with the site set up as `setup` says.
+pub async fn run_setup(
+    test: &str,
+    profile: &str,
+    backend: Backend,
+    setup: Setup,
+    body: impl AsyncFnOnce(&Session) -> anyhow::Result<()>,
+) {
+    run_inner(test, profile, backend, TEST_TIMEOUT, &[], setup, body).await;
 }
 
 /// [`run_with`] with the site's mail going to the test SMTP server `smtp`.
@@ -122,8 +143,11 @@ pub async fn run_with_smtp(
     smtp: &jikimi_testkit::smtp::TestSmtp,
     body: impl AsyncFnOnce(&Session) -> anyhow::Result<()>,
 ) {
-    let mail = jikimi_testkit::smtp_mail(smtp);
-    run_inner(test, profile, backend, TEST_TIMEOUT, &[], Some(mail), body).await;
+    let setup = Setup {
+        mail: Some(jikimi_testkit::smtp_mail(smtp)),
+        next: None,
+    };
+    run_inner(test, profile, backend, TEST_TIMEOUT, &[], setup, body).await;
 }
 
 async fn run_inner(
@@ -132,7 +156,7 @@ async fn run_inner(
     backend: Backend,
     timeout: Duration,
     office_allow: &[&str],
-    mail: Option<jikimi_core::mail::MailSetup>,
+    setup: Setup,
     body: impl AsyncFnOnce(&Session) -> anyhow::Result<()>,
 ) {
     // Screenshots of the two halves go to different files.
@@ -141,7 +165,7 @@ async fn run_inner(
         Backend::Postgres => format!("{test}-pg"),
     };
     let test = named.as_str();
-    let session = Session::start(test, profile, backend, office_allow, mail)
+    let session = Session::start(test, profile, backend, office_allow, setup)
         .await
         .unwrap_or_else(|e| panic!("{test}: browser session did not start: {e:#}"));
     let body = CatchUnwind(Box::pin(body(&session)));
@@ -221,12 +245,12 @@ impl Session {
         profile: &str,
         backend: Backend,
         office_allow: &[&str],
-        mail: Option<jikimi_core::mail::MailSetup>,
+        setup: Setup,
     ) -> anyhow::Result<Self> {
         let chromium = tool("JIKIMI_CHROMIUM", CHROMIUM, "chromium")?;
         let chromedriver = tool("JIKIMI_CHROMEDRIVER", CHROMEDRIVER, "chromium-driver")?;
 
-        let site = match mail {
+        let mut site = match setup.mail {
             None => TestApp::on(backend, profile).await,
             Some(m) => TestApp::configured(backend, jikimi_testkit::builtin(profile), |cfg| {
                 cfg.mail = Some(m)
@@ -234,6 +258,17 @@ impl Session {
             .await
             .context("opening the installation")?,
         };
+        if let Some(next) = setup.next {
+            site.app = jikimi_core::Jikimi::open_with(
+                &site.cfg,
+                next,
+                site.clock.clone(),
+                false,
+                jikimi_testkit::test_hasher(),
+            )
+            .await
+            .context("opening the installation with the next policy")?;
+        }
         let server = Server::start(&site, office_allow).await?;
         let base_url = format!("http://{}", server.addr);
 

@@ -1,7 +1,8 @@
-//! 아이디 찾기 and 비밀번호 재설정 in a real browser, with the mail going to a real SMTP server
-//! (issue 14): a member who forgot the password asks from the login page, the mail arrives, its
-//! link sets a new password, every old session ends; the login ID comes the same way. Each page
-//! is checked at 1280 and 390 px (fit, axe) with screenshots.
+//! Mail in a real browser, going to a real SMTP server (issue 14): 아이디 찾기 and 비밀번호
+//! 재설정 (a member who forgot the password asks from the login page, the mail arrives, its link
+//! sets a new password, every old session ends; the login ID comes the same way), and a policy
+//! change announced on /privacy, mailed to members, and in force on its date. Each page is
+//! checked at 1280 and 390 px (fit, axe) with screenshots.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -19,6 +20,7 @@ use support::steps::{click, fill, login, wait_path};
 jikimi_testkit::backend_tests!(
     a_forgotten_password_is_reset_by_mail_and_old_sessions_end,
     a_forgotten_login_id_comes_by_mail,
+    a_policy_change_is_announced_mailed_and_applies_on_its_date,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -202,6 +204,99 @@ async fn a_forgotten_login_id_comes_by_mail(b: Backend) {
         click(s, "#to-password").await?;
         wait_path(s, "/recovery/password").await?;
         ensure!(s.text_of("h1").await? == "Reset my password");
+        Ok(())
+    })
+    .await;
+}
+
+/// The seed profile, its officer renamed, taking effect on 2027-01-01 (30 days after the test
+/// clock's day), its change described and marked as to members' disadvantage.
+fn next_seed_version() -> jikimi_policy::Policy {
+    let src = jikimi_policy::Policy::builtin_source("lifeplan-seed")
+        .unwrap()
+        .replacen(
+            "effective_date = 2026-12-01",
+            "effective_date = 2027-01-01\nchange = { summary = { ko = \"개인정보 보호책임자가 바뀝니다.\", en = \"The privacy officer changes.\" }, disadvantage = true }",
+            1,
+        )
+        .replacen("김지킴", "김지킴이", 1);
+    jikimi_policy::Policy::from_toml_str(&src, "next.toml")
+        .unwrap()
+        .policy
+}
+
+/// R-POL-02: announced on /privacy with what changes, mailed to every member, in force on its
+/// date without a restart (the injected clock), the old version still in the history.
+async fn a_policy_change_is_announced_mailed_and_applies_on_its_date(b: Backend) {
+    let smtp = TestSmtp::start();
+    let setup = support::Setup {
+        mail: Some(jikimi_testkit::smtp_mail(&smtp)),
+        next: Some(next_seed_version()),
+    };
+    support::run_setup("policy_change", "lifeplan-seed", b, setup, async |s| {
+        let app = &s.site.app;
+        let (p, q) = (person(43), person(44));
+        app.sign_up(seed_signup(&p)).await?;
+        app.sign_up(seed_signup(&q)).await?;
+        while app.run_jobs_once().await? > 0 {}
+        let mails = smtp.wait_for(4, WAIT);
+        let mut told: Vec<String> = mails
+            .iter()
+            .filter(|m| m.subject() == "[라이프플랜] 개인정보 처리방침 변경 안내")
+            .map(|m| m.rcpt_tos[0].clone())
+            .collect();
+        told.sort();
+        let mut both = vec![p.email.clone(), q.email.clone()];
+        both.sort();
+        ensure!(told == both, "both members told: {told:?}");
+
+        s.goto("/privacy").await?;
+        let note = s.text_of("#policy-announced").await?;
+        ensure!(note.contains("2027-01-01"), "{note}");
+        ensure!(note.contains("개인정보 보호책임자가 바뀝니다"), "{note}");
+        ensure!(note.contains("30일 전부터"), "{note}");
+        let page = s.text_of("main").await?;
+        ensure!(
+            !page.contains("김지킴이"),
+            "the old text applies until the date"
+        );
+        s.check_page("announced").await?;
+        s.goto("/privacy?lang=en").await?;
+        let note = s.text_of("#policy-announced").await?;
+        ensure!(
+            note.contains("What changes: The privacy officer changes."),
+            "{note}"
+        );
+        s.goto("/privacy?lang=ko").await?;
+
+        // 00:00 KST on the date: the new version applies, without a restart.
+        s.site
+            .clock
+            .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, 31, 15, 0, 0).unwrap());
+        s.client().refresh().await?;
+        ensure!(
+            s.client()
+                .find_all(Locator::Css("#policy-announced"))
+                .await?
+                .is_empty(),
+            "no announcement once in force"
+        );
+        let page = s.text_of("main").await?;
+        ensure!(page.contains("김지킴이"), "the new text applies");
+        let versions = s.text_of("#version-list").await?;
+        ensure!(
+            versions.contains("2026-12-01") && versions.contains("이전 판"),
+            "{versions}"
+        );
+        s.check_page("in-force").await?;
+        // The earlier version is still there to read.
+        click(s, "#version-list a").await?;
+        s.visible(Locator::Css("pre.wrap")).await?;
+        let old = s.text_of("main").await?;
+        ensure!(
+            old.contains("김지킴") && !old.contains("김지킴이"),
+            "the earlier text"
+        );
         Ok(())
     })
     .await;
