@@ -276,6 +276,12 @@ capabilities! {
         "the access log reviewed every month, with a record of the review",
         ["core/tests/requests.rs::the_monthly_access_review_flags_what_deserves_a_look_and_is_signed_off",
          "web/tests/office.rs::an_auditor_reviews_the_month_and_signs_it_off"];
+    /// Members told before a policy or purpose change (issue 14): a new version is refused at
+    /// start unless announced 7 (30) days ahead, shown on /privacy and mailed to every member.
+    PolicyChangeNotice = "policy_change_notice", Code,
+        "policy and purpose changes announced to members ahead of time",
+        ["core/tests/mail.rs::a_policy_change_is_announced_to_every_member_once_before_it_applies",
+         "web/tests/mail.rs::a_policy_change_is_announced_mailed_and_applies_on_its_date"];
     /// Mail to members really goes out (issue 14): welcome, password changed, withdrawal
     /// receipt, login ID and password reset, through a sealed outbox that keeps no content once
     /// sent.
@@ -332,9 +338,6 @@ capabilities! {
     /// Handing personal data to an outside processor (issues 14, 15, 17).
     ProcessorIntegration = "processor_integration", Code,
         "code that hands personal data to an outside processor for its task", [];
-    /// Members told before a policy or purpose change (issue 14).
-    PolicyChangeNotice = "policy_change_notice", Code,
-        "policy and purpose changes announced to members ahead of time", [];
     /// Earlier policy versions shown on the website, with a test (issue 10).
     PolicyHistory = "policy_history", Code,
         "earlier versions of the policy stay viewable on the website", [];
@@ -436,6 +439,7 @@ const BUILT: &[Capability] = &[
     Capability::AgentRequests,
     Capability::AccessLogReview,
     Capability::MailDelivery,
+    Capability::PolicyChangeNotice,
 ];
 
 /// A set of capabilities.

@@ -1007,9 +1007,9 @@ impl R<'_> {
             (
                 &[Capability::PolicyChangeNotice],
                 self.t(
-                    "목적이 바뀌면 미리 알리고 필요한 동의를 받습니다 (「개인정보 보호법」 제18조).",
-                    "If a purpose changes we tell you first and ask for any consent needed (PIPA \
-                     Art. 18).",
+                    "목적이 바뀌면 바뀐 처리방침을 시행하기 전에 누리집과 전자우편으로 미리 알립니다.",
+                    "If a purpose changes, we announce the changed policy on the website and by \
+                     e-mail before it takes effect.",
                 ),
             ),
         ]));
