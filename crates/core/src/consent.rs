@@ -52,14 +52,14 @@ impl Jikimi {
         granted: bool,
         channel: &str,
     ) -> Result<()> {
-        let change = self.consent_change(
-            actor,
-            member,
-            category,
-            granted,
-            channel,
-            self.clock().now(),
-        )?;
+        let now = self.clock().now();
+        let mut change = self.consent_change(actor, member, category, granted, channel, now)?;
+        // 정보통신망법 Art. 50(7): the result of an ad-reception choice is confirmed.
+        let (jobs, audit) = self
+            .ad_consent_notice_for(actor, member, &[(category.to_owned(), granted)], now)
+            .await?;
+        change.jobs.extend(jobs);
+        change.audit.extend(audit);
         self.store().apply(change).await.map_err(|e| match e {
             StoreError::NotFound(what) => CoreError::NotFound(what),
             other => CoreError::Store(other),

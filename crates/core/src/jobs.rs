@@ -219,6 +219,7 @@ impl JobRegistry {
             .with(KeysDestroy)
             .with(RetentionPurge)
             .with(crate::mail::Deliver)
+            .with(crate::ads::AdReconfirm)
             .with(crate::mail::PolicyAnnounce)
     }
 
@@ -373,7 +374,9 @@ impl Scheduler {
 
     /// What `serve` runs: the standard jobs and the daily purge.
     pub fn standard() -> Self {
-        Self::new(JobRunner::standard()).daily::<RetentionPurge>()
+        Self::new(JobRunner::standard())
+            .daily::<RetentionPurge>()
+            .daily::<crate::ads::AdReconfirm>()
     }
 
     /// Schedules `J` every day.
@@ -509,6 +512,7 @@ mod tests {
         assert_eq!(
             JobRegistry::standard().kinds(),
             [
+                "ads.reconfirm",
                 "keys.destroy",
                 "outbox.deliver",
                 "policy.announce",
@@ -518,6 +522,7 @@ mod tests {
         assert_eq!(
             JobRegistry::standard().with(KeysDestroy).kinds(),
             [
+                "ads.reconfirm",
                 "keys.destroy",
                 "outbox.deliver",
                 "policy.announce",

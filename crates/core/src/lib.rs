@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod access;
+pub mod ads;
 pub mod audit;
 #[cfg(feature = "bench")]
 pub mod bench;

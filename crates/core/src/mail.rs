@@ -42,6 +42,8 @@ pub enum MessageKind {
     PasswordReset,
     LoginId,
     PolicyChange,
+    AdConsent,
+    AdReconfirm,
 }
 
 impl MessageKind {
@@ -52,6 +54,8 @@ impl MessageKind {
         Self::PasswordReset,
         Self::LoginId,
         Self::PolicyChange,
+        Self::AdConsent,
+        Self::AdReconfirm,
     ];
 
     pub fn name(self) -> &'static str {
@@ -62,6 +66,8 @@ impl MessageKind {
             Self::PasswordReset => "password_reset",
             Self::LoginId => "login_id",
             Self::PolicyChange => "policy_change",
+            Self::AdConsent => "ad_consent",
+            Self::AdReconfirm => "ad_reconfirm",
         }
     }
 
@@ -79,6 +85,10 @@ impl MessageKind {
             (Self::LoginId, Lang::En) => "Login ID",
             (Self::PolicyChange, Lang::Ko) => "처리방침 변경 안내",
             (Self::PolicyChange, Lang::En) => "Policy change",
+            (Self::AdConsent, Lang::Ko) => "광고 수신 동의 처리 결과",
+            (Self::AdConsent, Lang::En) => "Advertising consent recorded",
+            (Self::AdReconfirm, Lang::Ko) => "광고 수신 동의 확인(2년)",
+            (Self::AdReconfirm, Lang::En) => "Advertising consent reminder (2 years)",
         }
     }
 
@@ -418,6 +428,25 @@ struct PolicyChangeText<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "mail/ad_consent.txt")]
+struct AdConsentText<'a> {
+    ko: bool,
+    operator: &'a str,
+    site: &'a str,
+    when: String,
+    changes: Vec<(String, bool)>,
+}
+
+#[derive(Template)]
+#[template(path = "mail/ad_reconfirm.txt")]
+struct AdReconfirmText<'a> {
+    ko: bool,
+    operator: &'a str,
+    site: &'a str,
+    consents: Vec<(String, String)>,
+}
+
+#[derive(Template)]
 #[template(path = "mail/login_id.txt")]
 struct LoginIdText<'a> {
     ko: bool,
@@ -462,6 +491,17 @@ pub enum Content {
         effective: chrono::NaiveDate,
         change: Option<jikimi_policy::Change>,
     },
+    /// The result of giving or withdrawing ad-reception consents (정보통신망법 Art. 50(7)):
+    /// (category title, granted).
+    AdConsent {
+        at: DateTime<Utc>,
+        changes: Vec<(jikimi_policy::Text, bool)>,
+    },
+    /// The biennial reminder of ad-reception consents (Art. 50(8)): (category title, the KST day
+    /// of the consent).
+    AdReconfirm {
+        consents: Vec<(jikimi_policy::Text, chrono::NaiveDate)>,
+    },
 }
 
 impl Content {
@@ -473,6 +513,8 @@ impl Content {
             Self::PasswordReset { .. } => MessageKind::PasswordReset,
             Self::LoginId { .. } => MessageKind::LoginId,
             Self::PolicyChange { .. } => MessageKind::PolicyChange,
+            Self::AdConsent { .. } => MessageKind::AdConsent,
+            Self::AdReconfirm { .. } => MessageKind::AdReconfirm,
         }
     }
 }
@@ -556,6 +598,27 @@ fn render_text(content: &Content, lang: Lang, site: &Site) -> Result<String> {
             effective: day(*effective, lang),
             summary: change.as_ref().map_or("", |c| c.summary.get(lang)),
             disadvantage: change.as_ref().is_some_and(|c| c.disadvantage),
+        }
+        .render(),
+        Content::AdConsent { at, changes } => AdConsentText {
+            ko,
+            operator,
+            site: url,
+            when: kst(*at, lang),
+            changes: changes
+                .iter()
+                .map(|(t, g)| (t.get(lang).to_owned(), *g))
+                .collect(),
+        }
+        .render(),
+        Content::AdReconfirm { consents } => AdReconfirmText {
+            ko,
+            operator,
+            site: url,
+            consents: consents
+                .iter()
+                .map(|(t, d)| (t.get(lang).to_owned(), day(*d, lang)))
+                .collect(),
         }
         .render(),
         Content::LoginId { login_id } => LoginIdText {

@@ -1651,6 +1651,11 @@ impl Jikimi {
         if let Some(e) = change.audit.last_mut() {
             e.detail["request"] = serde_json::json!(id);
         }
+        let (jobs, audit) = self
+            .ad_consent_notice_for(&staff.actor(), member, &[(category.clone(), false)], now)
+            .await?;
+        change.jobs.extend(jobs);
+        change.audit.extend(audit);
         let text = answer.trim();
         let notice = Notice {
             text: if text.is_empty() {

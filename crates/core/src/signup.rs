@@ -379,6 +379,19 @@ impl Jikimi {
                 &crate::mail::Content::Welcome,
             )
             .await?;
+        let (mut jobs, mut audit) = (jobs, audit);
+        // Ad-reception consents given at sign-up are confirmed too (정보통신망법 Art. 50(7)).
+        let ads: Vec<(String, bool)> = req
+            .consents
+            .iter()
+            .filter(|(_, granted)| **granted)
+            .map(|(c, g)| (c.clone(), *g))
+            .collect();
+        let (ad_jobs, ad_audit) = self
+            .ad_consent_notice(&Actor::Member(member), member, to.as_deref(), &ads, now)
+            .await?;
+        jobs.extend(ad_jobs);
+        audit.extend(ad_audit);
         new.jobs.extend(jobs.iter().cloned());
         new.audit.extend(audit);
         if let Err(e) = self.store().insert_member(new).await {

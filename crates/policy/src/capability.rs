@@ -282,6 +282,13 @@ capabilities! {
         "policy and purpose changes announced to members ahead of time",
         ["core/tests/mail.rs::a_policy_change_is_announced_to_every_member_once_before_it_applies",
          "web/tests/mail.rs::a_policy_change_is_announced_mailed_and_applies_on_its_date"];
+    /// Ad-reception consent reconfirmed every 2 years (issue 14, R-MKT-04): a daily job tells
+    /// each member whose consent day plus 2, 4, … years has come, once per cycle, recorded; each
+    /// ad choice is confirmed too (정보통신망법 Art. 50(7)).
+    AdReconfirmation = "ad_reconfirmation", Code,
+        "ad-reception consent reconfirmed every 2 years",
+        ["core/tests/ads.rs::exactly_the_members_due_are_reminded_every_two_years_once",
+         "core/tests/ads.rs::an_ad_choice_is_confirmed_by_mail"];
     /// Mail to members really goes out (issue 14): welcome, password changed, withdrawal
     /// receipt, login ID and password reset, through a sealed outbox that keeps no content once
     /// sent.
@@ -353,9 +360,6 @@ capabilities! {
     /// Corrections passed on to recipients (issue 17).
     PartnerCorrectionNotice = "partner_correction_notice", Code,
         "a correction sent on to every recipient of the item", [];
-    /// Ad consent reconfirmed every 2 years (issue 14).
-    AdReconfirmation = "ad_reconfirmation", Code,
-        "ad-reception consent reconfirmed every 2 years", [];
     /// No ads 21:00-08:00 (issue 17).
     AdQuietHours = "ad_quiet_hours", Code,
         "no advertising sent between 21:00 and 08:00 without its own consent", [];
@@ -440,6 +444,7 @@ const BUILT: &[Capability] = &[
     Capability::AccessLogReview,
     Capability::MailDelivery,
     Capability::PolicyChangeNotice,
+    Capability::AdReconfirmation,
 ];
 
 /// A set of capabilities.

@@ -225,11 +225,7 @@ fn the_walk_finds_promises_this_build_cannot_keep() {
     let loaded = Policy::builtin("lifeplan").unwrap().unwrap();
     let all = render::document_with(&loaded.policy, Lang::Ko, &Capabilities::all());
     let problems = walk(&all, &loaded.policy, &Capabilities::running());
-    for missing in [
-        "ad_reconfirmation",
-        "guardian_consent",
-        "tls",
-    ] {
+    for missing in ["guardian_consent", "tls"] {
         assert!(
             problems
                 .iter()
@@ -315,6 +311,12 @@ fn document_renders_against_the_running_build() {
         ] {
             assert!(text.contains(kept), "{name}: {kept}");
         }
+        // Kept since issue 14, printed where ad-reception consents are asked (lifeplan).
+        assert_eq!(
+            text.contains("광고성 정보 수신 동의는 2년마다 다시 확인합니다"),
+            name == "lifeplan",
+            "{name}"
+        );
         for untrue in [
             "팩스",
             "TLS로 암호화",

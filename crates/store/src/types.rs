@@ -229,6 +229,17 @@ pub struct OutboxFilter {
     pub limit: i64,
 }
 
+/// A biennial ad-consent reconfirmation notice, as recorded (R-MKT-04).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ReconfirmationRow {
+    pub member_id: Uuid,
+    pub category: String,
+    pub due_on: NaiveDate,
+    pub consent_at: DateTime<Utc>,
+    pub sent_at: DateTime<Utc>,
+    pub message_id: Option<Uuid>,
+}
+
 /// An account-recovery token as stored: only its SHA-256.
 #[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct RecoveryTokenRow {

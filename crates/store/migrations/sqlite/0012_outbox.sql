@@ -30,3 +30,15 @@ CREATE TABLE recovery_tokens (
     used_at     TEXT
 );
 CREATE INDEX recovery_tokens_member ON recovery_tokens (member_id);
+
+-- Advertising consent reconfirmed every two years (정보통신망법 Art. 50(8), R-MKT-04): one row per
+-- member, ad category and due day when the notice was queued, so each cycle is sent once.
+CREATE TABLE ad_reconfirmations (
+    member_id   BLOB NOT NULL,
+    category    TEXT NOT NULL,
+    due_on      TEXT NOT NULL,   -- KST day: the consent day + 2, 4, … years
+    consent_at  TEXT NOT NULL,   -- the grant the notice is about
+    sent_at     TEXT NOT NULL,   -- when the notice was queued
+    message_id  BLOB,            -- its outbox message (none without an address)
+    PRIMARY KEY (member_id, category, due_on)
+);

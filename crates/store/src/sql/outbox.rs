@@ -6,7 +6,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::{AuditEntry, NewJob, OutboxFilter, OutboxOutcome, OutboxRow, RecoveryTokenRow, Result};
+use crate::{
+    AuditEntry, NewJob, OutboxFilter, OutboxOutcome, OutboxRow, ReconfirmationRow,
+    RecoveryTokenRow, Result,
+};
 
 /// Messages and recovery tokens (part of [`Store`](crate::Store)).
 #[async_trait]
@@ -31,6 +34,20 @@ pub trait OutboxStore: Send + Sync {
     /// Active members' ids after `after`, in id order, at most `limit` (a notice's next page).
     async fn member_ids_after(&self, after: Option<Uuid>, limit: i64) -> Result<Vec<Uuid>>;
     async fn outbox_message(&self, id: Uuid) -> Result<Option<OutboxRow>>;
+    /// Every consent event of `category` of active members, as (member, granted, at), in each
+    /// member's order.
+    async fn consent_events_in(&self, category: &str) -> Result<Vec<(Uuid, bool, DateTime<Utc>)>>;
+    /// The reconfirmations recorded for `category`.
+    async fn reconfirmations(&self, category: &str) -> Result<Vec<ReconfirmationRow>>;
+    /// Records reconfirmation notices with their messages' jobs and audit entries, in one
+    /// transaction (a row already recorded fails it: each cycle is sent once).
+    async fn record_reconfirmations(
+        &self,
+        rows: Vec<ReconfirmationRow>,
+        jobs: Vec<NewJob>,
+        audit: Vec<AuditEntry>,
+        now: DateTime<Utc>,
+    ) -> Result<()>;
     /// Records a delivery attempt of a queued message. `false` (nothing written) if the message
     /// is not queued (already sent or given up).
     async fn finish_message(
@@ -166,6 +183,62 @@ macro_rules! outbox_sql {
                 insert_jobs_tx(&mut tx, &jobs, now).await?;
                 tx.commit().await?;
                 Ok(true)
+            }
+
+            async fn consent_events_in(
+                &self,
+                category: &str,
+            ) -> $crate::Result<Vec<(uuid::Uuid, bool, chrono::DateTime<chrono::Utc>)>> {
+                Ok(sqlx::query_as(
+                    "SELECT e.member_id, e.granted, e.at FROM consent_events e
+                     JOIN members m ON m.id = e.member_id AND m.status = 'active'
+                     WHERE e.category = $1 ORDER BY e.member_id, e.seq",
+                )
+                .bind(category)
+                .fetch_all(&self.read)
+                .await?)
+            }
+
+            async fn reconfirmations(
+                &self,
+                category: &str,
+            ) -> $crate::Result<Vec<$crate::ReconfirmationRow>> {
+                Ok(sqlx::query_as(
+                    "SELECT member_id, category, due_on, consent_at, sent_at, message_id
+                     FROM ad_reconfirmations WHERE category = $1 ORDER BY member_id, due_on",
+                )
+                .bind(category)
+                .fetch_all(&self.read)
+                .await?)
+            }
+
+            async fn record_reconfirmations(
+                &self,
+                rows: Vec<$crate::ReconfirmationRow>,
+                jobs: Vec<$crate::NewJob>,
+                audit: Vec<$crate::AuditEntry>,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::Result<()> {
+                let mut conn = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
+                for r in &rows {
+                    sqlx::query(
+                        "INSERT INTO ad_reconfirmations (member_id, category, due_on, consent_at, sent_at, message_id)
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(r.member_id)
+                    .bind(&r.category)
+                    .bind(r.due_on)
+                    .bind(r.consent_at)
+                    .bind(r.sent_at)
+                    .bind(r.message_id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                append_audit_tx(&mut tx, self.linker.as_ref(), &audit).await?;
+                insert_jobs_tx(&mut tx, &jobs, now).await?;
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn member_ids_after(
