@@ -44,6 +44,7 @@ pub enum MessageKind {
     PolicyChange,
     AdConsent,
     AdReconfirm,
+    RequestClosed,
 }
 
 impl MessageKind {
@@ -56,6 +57,7 @@ impl MessageKind {
         Self::PolicyChange,
         Self::AdConsent,
         Self::AdReconfirm,
+        Self::RequestClosed,
     ];
 
     pub fn name(self) -> &'static str {
@@ -68,6 +70,7 @@ impl MessageKind {
             Self::PolicyChange => "policy_change",
             Self::AdConsent => "ad_consent",
             Self::AdReconfirm => "ad_reconfirm",
+            Self::RequestClosed => "request_closed",
         }
     }
 
@@ -89,6 +92,8 @@ impl MessageKind {
             (Self::AdConsent, Lang::En) => "Advertising consent recorded",
             (Self::AdReconfirm, Lang::Ko) => "광고 수신 동의 확인(2년)",
             (Self::AdReconfirm, Lang::En) => "Advertising consent reminder (2 years)",
+            (Self::RequestClosed, Lang::Ko) => "요청 처리 결과",
+            (Self::RequestClosed, Lang::En) => "Request answered",
         }
     }
 
@@ -447,6 +452,17 @@ struct AdReconfirmText<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "mail/request_closed.txt")]
+struct RequestClosedText<'a> {
+    ko: bool,
+    operator: &'a str,
+    site: &'a str,
+    officer: &'a str,
+    kind: &'a str,
+    refused: bool,
+}
+
+#[derive(Template)]
 #[template(path = "mail/login_id.txt")]
 struct LoginIdText<'a> {
     ko: bool,
@@ -502,6 +518,11 @@ pub enum Content {
     AdReconfirm {
         consents: Vec<(jikimi_policy::Text, chrono::NaiveDate)>,
     },
+    /// A member's rights request answered or refused by the office: read it on My page.
+    RequestClosed {
+        kind: jikimi_policy::Text,
+        refused: bool,
+    },
 }
 
 impl Content {
@@ -515,6 +536,7 @@ impl Content {
             Self::PolicyChange { .. } => MessageKind::PolicyChange,
             Self::AdConsent { .. } => MessageKind::AdConsent,
             Self::AdReconfirm { .. } => MessageKind::AdReconfirm,
+            Self::RequestClosed { .. } => MessageKind::RequestClosed,
         }
     }
 }
@@ -619,6 +641,15 @@ fn render_text(content: &Content, lang: Lang, site: &Site) -> Result<String> {
                 .iter()
                 .map(|(t, d)| (t.get(lang).to_owned(), day(*d, lang)))
                 .collect(),
+        }
+        .render(),
+        Content::RequestClosed { kind, refused } => RequestClosedText {
+            ko,
+            operator,
+            site: url,
+            officer,
+            kind: kind.get(lang),
+            refused: *refused,
         }
         .render(),
         Content::LoginId { login_id } => LoginIdText {
@@ -1031,6 +1062,33 @@ impl Jikimi {
         let job = PolicyAnnounce::new_job_with_id(first.job_id(), &first, self.clock().now())?;
         self.store().schedule_job(job, self.clock().now()).await?;
         Ok(())
+    }
+
+    /// Destroys the keys of messages that are not waiting in the outbox, older than `grace`
+    /// (a transaction that failed after its letter's key was made, a crash between sending and
+    /// destroying). Returns how many.
+    pub async fn sweep_orphan_message_keys(&self, grace: Duration) -> Result<usize> {
+        // Key ages are wall-clock facts of the key store, not domain time.
+        let before = Utc::now() - grace;
+        let prefix = "message:";
+        let mut removed = 0;
+        for ctx in self.keyring().key_store().contexts(prefix, before).await? {
+            let Some(id) = ctx
+                .strip_prefix(prefix)
+                .and_then(|s| Uuid::parse_str(s).ok())
+            else {
+                continue;
+            };
+            let waiting = self
+                .store()
+                .outbox_message(id)
+                .await?
+                .is_some_and(|m| m.state == "queued");
+            if !waiting && self.keyring().destroy_message_key(id).await? {
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 
     /// Destroys the keys of messages that were never queued (their transaction did not commit).

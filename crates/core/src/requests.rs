@@ -1390,6 +1390,18 @@ impl Jikimi {
                     ));
                 }
                 change.audit.push(audit);
+                // The member is told the answer is on My page, in the same transaction.
+                if let Some(kind) = RequestKind::parse(&row.kind) {
+                    let to = self.notice_address(member, false).await?;
+                    let content = crate::mail::Content::RequestClosed {
+                        kind: jikimi_policy::Text::new(kind.label(Lang::Ko), kind.label(Lang::En)),
+                        refused: state == RequestState::Refused,
+                    };
+                    let (jobs, notices) =
+                        self.notice(&actor, member, to.as_deref(), &content).await?;
+                    change.jobs.extend(jobs);
+                    change.audit.extend(notices);
+                }
                 change.request = Some(RequestWrite::Update(update));
                 self.apply_member_change(change).await
             }

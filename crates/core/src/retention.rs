@@ -303,10 +303,16 @@ impl Jikimi {
             )
         } else {
             (
+                // Expired sessions, 본인확인 results and account-recovery tokens.
                 self.store()
                     .purge_expired(now, self.settings().session_idle)
-                    .await?,
-                self.sweep_orphan_keys(chrono::Duration::hours(1)).await?,
+                    .await?
+                    + self.store().purge_recovery_tokens(now).await?,
+                // Member keys without a member, and message keys of no waiting message.
+                self.sweep_orphan_keys(chrono::Duration::hours(1)).await?
+                    + self
+                        .sweep_orphan_message_keys(chrono::Duration::hours(1))
+                        .await?,
             )
         };
 

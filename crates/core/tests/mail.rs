@@ -40,6 +40,7 @@ backend_tests!(
     a_forgotten_login_id_is_mailed_and_the_answer_never_tells,
     the_password_change_and_the_withdrawal_are_mailed,
     a_policy_change_is_announced_to_every_member_once_before_it_applies,
+    the_purge_takes_expired_reset_links_and_keys_of_no_waiting_message,
 );
 
 /// R-POL-01 (notices the policy promises are sent): the welcome message reaches the SMTP server
@@ -501,4 +502,46 @@ async fn a_policy_change_is_announced_to_every_member_once_before_it_applies(b: 
         .map(|v| v.version)
         .collect();
     assert!(versions.contains(&old.as_str().to_owned()), "{versions:?}");
+}
+
+/// What mail leaves behind that is of no use any more goes with the daily purge: expired reset
+/// links, and message keys whose message is not waiting (a transaction that failed after the
+/// key was made). A waiting message's key stays.
+async fn the_purge_takes_expired_reset_links_and_keys_of_no_waiting_message(b: Backend) {
+    let smtp = TestSmtp::start();
+    let t = TestApp::with_smtp(b, "lifeplan-seed", &smtp).await;
+    let (_, p) = join(&t, 7).await;
+    let waiting = outbox(&t).await.remove(0);
+    let stray = uuid::Uuid::new_v4();
+    t.app.keyring().create_message_key(stray).await.unwrap();
+    assert_eq!(
+        t.app
+            .sweep_orphan_message_keys(chrono::Duration::zero())
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(t.app.keyring().message_key(stray).await.unwrap().is_none());
+    assert!(
+        t.app
+            .keyring()
+            .message_key(waiting.id)
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    let link = |tok: &str| format!("https://lifeplan.example.com/recovery/reset?t={tok}");
+    t.app
+        .send_password_reset(None, &p.login_id, &p.email, link)
+        .await
+        .unwrap();
+    let mut db = t.db().await;
+    assert_eq!(db.count("SELECT count(*) FROM recovery_tokens").await, 1);
+    t.clock.advance(Duration::minutes(31));
+    t.app
+        .purge(&Actor::System, false, &|_, _| {})
+        .await
+        .unwrap();
+    assert_eq!(db.count("SELECT count(*) FROM recovery_tokens").await, 0);
 }

@@ -25,6 +25,7 @@ jikimi_testkit::backend_tests!(
     staff_read_with_a_reason_stop_processing_and_withdraw_on_requests,
     the_monthly_access_review_flags_what_deserves_a_look_and_is_signed_off,
     staff_find_a_member_by_an_exact_phone_number,
+    the_member_is_told_by_mail_when_a_request_is_answered_or_refused,
 );
 
 const PROFILE: &str = "lifeplan";
@@ -1024,4 +1025,61 @@ async fn staff_find_a_member_by_an_exact_phone_number(b: Backend) {
         .await
         .unwrap();
     assert_eq!(t.app.find_member(new_phone).await.unwrap(), Some(me.member));
+}
+
+/// Issue 14: the office's answers go through the same outbox: the member is told by mail that
+/// the answer (or the refusal, with its reasons) is on My page; the mail carries no answer text.
+async fn the_member_is_told_by_mail_when_a_request_is_answered_or_refused(b: Backend) {
+    let smtp = jikimi_testkit::smtp::TestSmtp::start();
+    let t = TestApp::with_smtp(b, PROFILE, &smtp).await;
+    let manager = staff(&t, "manager", Role::Manager).await;
+    let (me, p) = member(&t, 9).await;
+    let ask = |text: &str| OwnRequest {
+        kind: RequestKind::Access,
+        text: text.into(),
+        wanted: BTreeMap::new(),
+        purpose: None,
+    };
+    let first = t
+        .app
+        .file_own_request(&me, ask("보관 내역을 보여 주세요"))
+        .await
+        .unwrap();
+    let second = t.app.file_own_request(&me, ask("한 번 더")).await.unwrap();
+    t.app
+        .answer_request(&manager, first, "첨부한 열람 내역을 확인해 주세요")
+        .await
+        .unwrap();
+    t.app
+        .refuse_request(
+            &manager,
+            second,
+            "같은 요청이 처리되었습니다",
+            "개인정보 보호법 제35조제4항",
+            "이의는 개인정보 보호책임자에게",
+        )
+        .await
+        .unwrap();
+    while t.app.run_jobs_once().await.unwrap() > 0 {}
+    let mails = smtp.wait_for(3, std::time::Duration::from_secs(10));
+    let told: Vec<_> = mails
+        .iter()
+        .filter(|m| m.subject() == "[라이프플랜] 요청하신 일의 처리 결과 안내")
+        .collect();
+    assert_eq!(told.len(), 2);
+    assert!(told.iter().all(|m| m.rcpt_tos == vec![p.email.clone()]));
+    let texts: Vec<String> = told.iter().map(|m| m.text_body()).collect();
+    assert!(
+        texts.iter().any(|t| t.contains("처리하고 답변을")),
+        "{texts:?}"
+    );
+    assert!(
+        texts.iter().any(|t| t.contains("이의를 제기하는 방법")),
+        "{texts:?}"
+    );
+    assert!(texts.iter().all(|t| t.contains("/mypage/requests")));
+    assert!(
+        texts.iter().all(|t| !t.contains("첨부한 열람 내역")),
+        "the answer itself stays on My page"
+    );
 }
