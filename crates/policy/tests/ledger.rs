@@ -314,7 +314,7 @@ fn document_renders_against_the_running_build() {
         // Kept since issue 14, printed where ad-reception consents are asked (lifeplan).
         assert_eq!(
             text.contains("광고성 정보 수신 동의는 2년마다 다시 확인합니다"),
-            name == "lifeplan",
+            *name == "lifeplan",
             "{name}"
         );
         for untrue in [
