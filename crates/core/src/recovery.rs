@@ -40,10 +40,12 @@ fn bad_token() -> CoreError {
 }
 
 impl Jikimi {
-    /// Whether this installation can recover accounts by e-mail: mail is configured and the
-    /// policy sends notices to a unique e-mail item.
+    /// Whether this installation recovers accounts by e-mail: mail is configured, the policy
+    /// sends notices to a unique e-mail item, and members are not identified through 본인확인
+    /// (then recovery goes through 본인확인: [`Jikimi::member_for_identity`]).
     pub fn recovers_by_email(&self) -> bool {
-        self.sends_notices()
+        self.policy().meta.identity != jikimi_policy::IdentityMode::Verification
+            && self.sends_notices()
             && self
                 .policy()
                 .item(EMAIL_ITEM)
@@ -279,6 +281,87 @@ impl Jikimi {
                 }
                 other => CoreError::Store(other),
             })?;
+        Ok(())
+    }
+
+    /// 아이디 찾기 with 본인확인 (`lifeplan`): the member whose CI the verified identity behind
+    /// `token` carries, and their login ID; `None` if no member has it. The token is not used up
+    /// (the page goes on to the new password with it).
+    pub async fn member_for_identity(&self, token: &str) -> Result<Option<(Uuid, Revealed)>> {
+        let id = self.identity_for(token).await?;
+        let Some(member) = self.member_by_ci(&id.ci).await? else {
+            return Ok(None);
+        };
+        Ok(self.login_id_of(member).await?.map(|login| (member, login)))
+    }
+
+    async fn member_by_ci(&self, ci: &str) -> Result<Option<Uuid>> {
+        let policy = self.policy().clone();
+        for item in policy
+            .items
+            .iter()
+            .filter(|i| i.kind == jikimi_policy::ItemKind::Ci)
+        {
+            let Ok(n) = validate::normalize(item, ci) else {
+                continue;
+            };
+            let Some(ix) = n.index else { continue };
+            if let Some(m) = self
+                .store()
+                .member_by_index(&item.id, &self.digest(&item.id, ix.expose()))
+                .await?
+            {
+                return Ok(Some(m));
+            }
+        }
+        Ok(None)
+    }
+
+    /// 비밀번호 재설정 with 본인확인: sets the new password of the member the verified identity
+    /// names, using up the token; every session of the member ends in the same transaction and
+    /// the member is told by mail.
+    pub async fn reset_password_with_identity(&self, token: &str, new: &Revealed) -> Result<()> {
+        let Some((member, login)) = self.member_for_identity(token).await? else {
+            return Err(CoreError::NotFound("member"));
+        };
+        let mut fragments = self.personal_fragments(member).await?;
+        fragments.push(login.expose().to_owned());
+        validate::password(new.expose(), &fragments).map_err(|mut e| {
+            e.field = "new_password".into();
+            CoreError::Invalid(vec![e])
+        })?;
+        let hash = self.hash_password(new).await?;
+        // Used up only now that the new password is good: a refused password can be retried.
+        self.take_identity(token).await?;
+        let now = self.clock().now();
+        let to = self.notice_address(member, false).await?;
+        let (jobs, mut audit) = self
+            .notice(
+                &Actor::Member(member),
+                member,
+                to.as_deref(),
+                &Content::PasswordChanged { at: now },
+            )
+            .await?;
+        let mut entry = crate::members::audit_entry(
+            now,
+            &Actor::Member(member),
+            "member.password_reset",
+            member,
+        );
+        entry.detail = serde_json::json!({ "by": "identity_verification" });
+        audit.insert(0, entry);
+        self.store()
+            .apply(MemberChange {
+                member_id: member,
+                at: now,
+                password_hash: Some(hash),
+                end_sessions_except: Some(Vec::new()),
+                audit,
+                jobs,
+                ..Default::default()
+            })
+            .await?;
         Ok(())
     }
 }

@@ -474,6 +474,23 @@ fn text(key: &str) -> (&'static str, &'static str) {
             "비밀번호를 바꾸었습니다. 다른 기기의 로그인은 모두 끝났습니다. 새 비밀번호로 로그인하세요.",
             "Your password is changed and every other login has ended. Log in with the new password.",
         ),
+        "rc_identity_body" => (
+            "가입할 때 본인확인한 휴대폰으로 인증번호를 받으면, 회원님의 아이디를 알려 드리고 비밀번호를 새로 정할 수 있습니다. 본인확인 결과는 이 일에만 씁니다.",
+            "Receive a code on the mobile phone you verified when joining: we then show your login ID and let you set a new password. The result is used for this only.",
+        ),
+        "rc_found_title" => (
+            "아이디 찾기 · 비밀번호 재설정",
+            "Your login ID and a new password",
+        ),
+        "rc_found_id" => ("회원님의 아이디", "Your login ID"),
+        "rc_found_none" => (
+            "본인확인한 정보로 가입한 회원이 없습니다.",
+            "No member joined with the identity you verified.",
+        ),
+        "rc_found_password" => (
+            "비밀번호도 새로 정하려면 아래에 입력하세요. 다른 기기의 로그인은 모두 끝납니다.",
+            "To set a new password as well, enter it below. Every other login ends.",
+        ),
         "rc_links" => (
             "아이디 찾기 · 비밀번호 재설정",
             "Forgot your login ID or password?",

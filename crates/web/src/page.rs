@@ -169,6 +169,19 @@ pub fn routes() -> Router<AppState> {
             get(crate::public::recovery::reset_page).post(crate::public::recovery::reset_submit),
         )
         .route(
+            "/recovery/identity",
+            get(crate::public::recovery::identity_page)
+                .post(crate::public::recovery::identity_submit),
+        )
+        .route(
+            "/recovery/verify",
+            get(crate::public::recovery::verify_page).post(crate::public::recovery::verify_submit),
+        )
+        .route(
+            "/recovery/found",
+            get(crate::public::recovery::found_page).post(crate::public::recovery::found_submit),
+        )
+        .route(
             "/sandbox/mail",
             get(crate::public::recovery::sandbox_mail_page),
         )

@@ -14,13 +14,14 @@ use anyhow::{Context, ensure};
 use fantoccini::Locator;
 use jikimi_core::Revealed;
 use jikimi_testkit::smtp::TestSmtp;
-use jikimi_testkit::{Backend, person, seed_signup};
+use jikimi_testkit::{Backend, lifeplan_signup, person, seed_signup};
 use support::steps::{click, fill, login, wait_path};
 
 jikimi_testkit::backend_tests!(
     a_forgotten_password_is_reset_by_mail_and_old_sessions_end,
     a_forgotten_login_id_comes_by_mail,
     a_policy_change_is_announced_mailed_and_applies_on_its_date,
+    on_lifeplan_a_forgotten_id_and_password_come_back_through_identity_verification,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -297,6 +298,117 @@ async fn a_policy_change_is_announced_mailed_and_applies_on_its_date(b: Backend)
             old.contains("김지킴") && !old.contains("김지킴이"),
             "the earlier text"
         );
+        Ok(())
+    })
+    .await;
+}
+
+/// 본인확인 on the sandbox's phone, from the identity form to the code form's answer.
+async fn verify_on_phone(s: &support::Session, p: &jikimi_testkit::Person) -> anyhow::Result<()> {
+    fill(s, "#name", &p.name).await?;
+    fill(s, "#birth_date", &p.birth.format("%Y%m%d").to_string()).await?;
+    fill(s, "#mobile", &p.mobile).await?;
+    click(s, "#send-code").await?;
+    s.visible(Locator::Css("#code")).await?;
+    let outbox = s.site.app.sandbox_outbox().context("sandbox")?;
+    let code = outbox.last_code_for(&p.mobile).context("the SMS code")?;
+    fill(s, "#code", &code).await?;
+    click(s, "#verify").await
+}
+
+/// On `lifeplan` (members identified through 본인확인) a member who forgot both verifies their
+/// identity again: the login ID is shown and a new password set; every old session ends and the
+/// member is told by mail. Someone who never joined is told so.
+async fn on_lifeplan_a_forgotten_id_and_password_come_back_through_identity_verification(
+    b: Backend,
+) {
+    let smtp = TestSmtp::start();
+    support::run_with_smtp("recovery_identity", "lifeplan", b, &smtp, async |s| {
+        let p = person(45);
+        let app = &s.site.app;
+        // Joined through the sandbox's 본인확인, so the same person verifying again is found.
+        let request = app
+            .identity_request_from(
+                None,
+                jikimi_core::identity::IdentityRequest {
+                    name: p.name.clone(),
+                    birth_date: p.birth,
+                    mobile: p.mobile.clone(),
+                    carrier: jikimi_core::identity::Carrier::Skt,
+                },
+            )
+            .await?;
+        let outbox = app.sandbox_outbox().context("sandbox")?;
+        let code = outbox.last_code_for(&p.mobile).context("the SMS code")?;
+        let token = app.identity_confirm_from(None, &request, &code).await?;
+        let mut join = lifeplan_signup(&p);
+        join.identity = Some(app.identity_for(token.expose()).await?);
+        app.sign_up(join).await?;
+        app.run_jobs_once().await?;
+        smtp.wait_for(1, WAIT);
+        let other = app
+            .login(&p.login_id, &Revealed::new(p.password.clone()))
+            .await?;
+        // No e-mail recovery on this profile: the address leads to 본인확인.
+        s.goto("/recovery/password").await?;
+        wait_path(s, "/recovery/identity").await?;
+
+        s.goto("/login").await?;
+        click(s, "#forgot").await?;
+        wait_path(s, "/recovery/identity").await?;
+        s.check_page("identity").await?;
+        verify_on_phone(s, &p).await?;
+        wait_path(s, "/recovery/found").await?;
+        let shown = s.text_of("#found-login-id").await?;
+        ensure!(shown == p.login_id, "{shown}");
+        s.check_page("found").await?;
+        fill(s, "#new_password", "Naengmyeon-Summer-58").await?;
+        fill(s, "#new_password_confirm", "Naengmyeon-Summer-59").await?;
+        click(s, "#save").await?;
+        let errors = s.text_of("#errors").await?;
+        ensure!(errors.contains("비밀번호 확인이 다릅니다"), "{errors}");
+        // A reload keeps the verified identity (in the sealed form cookie only).
+        s.client().refresh().await?;
+        ensure!(s.text_of("#found-login-id").await? == p.login_id);
+        fill(s, "#new_password", "Naengmyeon-Summer-58").await?;
+        fill(s, "#new_password_confirm", "Naengmyeon-Summer-58").await?;
+        click(s, "#save").await?;
+        wait_path(s, "/login").await?;
+        ensure!(
+            s.text_of("#notice")
+                .await?
+                .contains("비밀번호를 바꾸었습니다")
+        );
+        ensure!(
+            app.session(other.token.expose()).await?.is_none(),
+            "old session ended"
+        );
+        let mut q = p.clone();
+        q.password = "Naengmyeon-Summer-58".into();
+        login(s, &q).await?;
+        app.run_jobs_once().await?;
+        let mails = smtp.wait_for(2, WAIT);
+        ensure!(
+            mails
+                .last()
+                .is_some_and(|m| m.subject() == "[라이프플랜] 비밀번호가 바뀌었습니다")
+        );
+
+        // Someone who never joined.
+        s.goto("/logout").await.ok();
+        s.client()
+            .execute("document.cookie = ''; return null;", vec![])
+            .await?;
+        s.client().delete_all_cookies().await?;
+        s.goto("/recovery/identity").await?;
+        verify_on_phone(s, &person(46)).await?;
+        wait_path(s, "/recovery/found").await?;
+        ensure!(
+            s.text_of("#found-none")
+                .await?
+                .contains("가입한 회원이 없습니다")
+        );
+        s.check_page("none").await?;
         Ok(())
     })
     .await;

@@ -14,8 +14,19 @@ pub(crate) struct LoginPage {
     pub(crate) notice: Option<String>,
     /// The way in with 본인확인 (a login ID held by failures from elsewhere).
     pub(crate) recover: Option<String>,
-    /// Links to 아이디 찾기 and 비밀번호 재설정 by e-mail.
-    pub(crate) by_mail: bool,
+    /// Where 아이디 찾기 · 비밀번호 재설정 starts: by e-mail, or with 본인확인 (`lifeplan`).
+    pub(crate) forgot: Option<&'static str>,
+}
+
+/// Where a member who forgot their login ID or password starts, if anywhere.
+fn forgot_link(s: &AppState) -> Option<&'static str> {
+    if identity_recovery(s) {
+        Some("/recovery/identity")
+    } else if s.app.recovers_by_email() {
+        Some("/recovery/password")
+    } else {
+        None
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -71,7 +82,7 @@ pub(crate) async fn login_page(
         error: v.flash.errors.first().map(|e| e.message(v.lang).to_owned()),
         notice: v.notice(),
         recover: None,
-        by_mail: s.app.recovers_by_email(),
+        forgot: forgot_link(&s),
         next,
     };
     v.render(page)
@@ -189,7 +200,7 @@ fn login_refused(
         error: Some(error),
         notice: None,
         recover: recover.then(|| "/login/identity".to_owned()),
-        by_mail: s.app.recovers_by_email(),
+        forgot: forgot_link(s),
         next,
     };
     let r = v.render(page);

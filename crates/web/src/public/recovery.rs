@@ -20,6 +20,10 @@ pub(crate) struct RecoveryPage {
 
 fn recovery_page(s: &AppState, v: Visit, mode: &'static str) -> Response {
     if !s.app.recovers_by_email() {
+        // On a profile with 본인확인, recovery goes through it.
+        if identity_recovery(s) {
+            return v.redirect(IDENTITY);
+        }
         return not_found_page(s, v.lang);
     }
     let page = RecoveryPage {
@@ -148,7 +152,194 @@ pub(crate) async fn reset_submit(State(s): State<AppState>, v: Visit, form: Form
     }
 }
 
-names_errors!(RecoveryPage, ResetPage);
+names_errors!(RecoveryPage, ResetPage, FoundPage);
+
+// ----- with 본인확인 (lifeplan) -------------------------------------------------------------
+
+const IDENTITY: &str = "/recovery/identity";
+const VERIFY: &str = "/recovery/verify";
+const FOUND: &str = "/recovery/found";
+
+/// 아이디 찾기 / 비밀번호 재설정 with 본인확인: the sign-up's identity form, sent here. The
+/// request id waits for `/recovery/verify` in the form cookie, and the verified identity's token
+/// for `/recovery/found` (10 minutes, never in the page or the URL).
+pub(crate) async fn identity_page(State(s): State<AppState>, v: Visit) -> Response {
+    if !identity_recovery(&s) {
+        return not_found_page(&s, v.lang);
+    }
+    SignupIdentityPage::show(
+        v,
+        &s,
+        "rc_identity_body",
+        IDENTITY,
+        ("/login", "back_to_login"),
+    )
+}
+
+pub(crate) async fn identity_submit(
+    State(s): State<AppState>,
+    v: Visit,
+    ClientAddr(client): ClientAddr,
+    form: FormData,
+) -> Response {
+    if !identity_recovery(&s) {
+        return not_found_page(&s, v.lang);
+    }
+    if !v.csrf_ok(&form) {
+        return csrf_failed(v, &s, IDENTITY, &form).await;
+    }
+    let req = match identity_request_of(&form) {
+        Ok(req) => req,
+        Err(errors) => return v.back_to(&s, IDENTITY, &form, errors, None).await,
+    };
+    match s.app.identity_request_from(client, req).await {
+        Ok(request_id) => {
+            let carry = FormData::of(&[("request_id", &request_id)]);
+            v.back_to(&s, VERIFY, &carry, vec![], None).await
+        }
+        Err(CoreError::Invalid(e)) => v.back_to(&s, IDENTITY, &form, e, None).await,
+        Err(e) => error_page(e),
+    }
+}
+
+pub(crate) async fn verify_page(State(s): State<AppState>, v: Visit) -> Response {
+    if v.flash.get("request_id").is_empty() {
+        return v.redirect(IDENTITY);
+    }
+    let page = SignupCodePage {
+        c: v.chrome(&s),
+        action: VERIFY,
+        resend: IDENTITY,
+        notice: v.notice(),
+        error: v.flash.errors.first().map(|e| e.message(v.lang).to_owned()),
+        sandbox: s.app.sandbox_outbox().is_some(),
+    };
+    v.render(page)
+}
+
+pub(crate) async fn verify_submit(
+    State(s): State<AppState>,
+    v: Visit,
+    ClientAddr(client): ClientAddr,
+    form: FormData,
+) -> Response {
+    let request_id = v.flash.get("request_id").to_owned();
+    let carry = FormData::of(&[("request_id", &request_id)]);
+    if !v.csrf_ok(&form) {
+        return csrf_failed(v, &s, VERIFY, &carry).await;
+    }
+    if request_id.is_empty() {
+        return v.redirect(IDENTITY);
+    }
+    match s
+        .app
+        .identity_confirm_from(client, &request_id, form.get("code"))
+        .await
+    {
+        Ok(token) => {
+            let carry = FormData::of(&[("identity_token", token.expose())]);
+            v.back_to(&s, FOUND, &carry, vec![], None).await
+        }
+        Err(CoreError::Invalid(e)) => v.back_to(&s, VERIFY, &carry, e, None).await,
+        Err(CoreError::RateLimited {
+            action,
+            retry_after,
+        }) => {
+            let ko = crate::i18n::limited(Lang::Ko, action, retry_after);
+            let en = crate::i18n::limited(Lang::En, action, retry_after);
+            v.notice_to(&s, IDENTITY, &ko, &en).await
+        }
+        Err(CoreError::Identity(_)) => {
+            let (ko, en) = (T(Lang::Ko), T(Lang::En));
+            v.notice_to(
+                &s,
+                IDENTITY,
+                ko.s("recover_code_expired"),
+                en.s("recover_code_expired"),
+            )
+            .await
+        }
+        Err(e) => error_page(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "recovery_found.html")]
+pub(crate) struct FoundPage {
+    pub(crate) c: Chrome,
+    /// The login ID of the member the verified identity names, if any.
+    pub(crate) login_id: Option<String>,
+    pub(crate) errors: Vec<(String, String)>,
+}
+
+pub(crate) async fn found_page(State(s): State<AppState>, v: Visit) -> Response {
+    let token = v.flash.get("identity_token").to_owned();
+    if token.is_empty() {
+        return v.redirect(IDENTITY);
+    }
+    let login_id = match s.app.member_for_identity(&token).await {
+        Ok(found) => found.map(|(_, login)| login.expose().to_owned()),
+        Err(CoreError::Identity(_)) => {
+            let (ko, en) = (T(Lang::Ko), T(Lang::En));
+            return v
+                .notice_to(
+                    &s,
+                    IDENTITY,
+                    ko.s("recover_code_expired"),
+                    en.s("recover_code_expired"),
+                )
+                .await;
+        }
+        Err(e) => return error_page(e),
+    };
+    let page = FoundPage {
+        c: v.chrome(&s),
+        login_id,
+        errors: v.error_list(),
+    };
+    v.render(page)
+}
+
+pub(crate) async fn found_submit(State(s): State<AppState>, v: Visit, form: FormData) -> Response {
+    let token = v.flash.get("identity_token").to_owned();
+    let carry = FormData::of(&[("identity_token", &token)]);
+    if !v.csrf_ok(&form) {
+        return csrf_failed(v, &s, FOUND, &carry).await;
+    }
+    if token.is_empty() {
+        return v.redirect(IDENTITY);
+    }
+    if form.get("new_password") != form.get("new_password_confirm") {
+        let e = FieldError::new(
+            "new_password_confirm",
+            "password.confirm",
+            T(Lang::Ko).s("passwords_differ"),
+            T(Lang::En).s("passwords_differ"),
+        );
+        return v.back_to(&s, FOUND, &carry, vec![e], None).await;
+    }
+    let new = Revealed::new(form.get("new_password").to_owned());
+    match s.app.reset_password_with_identity(&token, &new).await {
+        Ok(()) => {
+            let mut v = v;
+            v.jar = v.jar.remove(clear_session_cookie(&s));
+            let (ko, en) = (T(Lang::Ko).s("rc_done"), T(Lang::En).s("rc_done"));
+            v.notice_to(&s, "/login", ko, en).await
+        }
+        Err(CoreError::Invalid(errors)) => v.back_to(&s, FOUND, &carry, errors, None).await,
+        Err(CoreError::Identity(_) | CoreError::NotFound(_)) => {
+            let (ko, en) = (T(Lang::Ko), T(Lang::En));
+            v.notice_to(
+                &s,
+                IDENTITY,
+                ko.s("recover_code_expired"),
+                en.s("recover_code_expired"),
+            )
+            .await
+        }
+        Err(e) => error_page(e),
+    }
+}
 
 #[derive(Template)]
 #[template(path = "sandbox_mail.html")]
