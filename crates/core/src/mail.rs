@@ -45,6 +45,8 @@ pub enum MessageKind {
     AdConsent,
     AdReconfirm,
     RequestClosed,
+    RequestExtended,
+    ComplaintAnswered,
 }
 
 impl MessageKind {
@@ -58,6 +60,8 @@ impl MessageKind {
         Self::AdConsent,
         Self::AdReconfirm,
         Self::RequestClosed,
+        Self::RequestExtended,
+        Self::ComplaintAnswered,
     ];
 
     pub fn name(self) -> &'static str {
@@ -71,6 +75,8 @@ impl MessageKind {
             Self::AdConsent => "ad_consent",
             Self::AdReconfirm => "ad_reconfirm",
             Self::RequestClosed => "request_closed",
+            Self::RequestExtended => "request_extended",
+            Self::ComplaintAnswered => "complaint_answered",
         }
     }
 
@@ -94,6 +100,10 @@ impl MessageKind {
             (Self::AdReconfirm, Lang::En) => "Advertising consent reminder (2 years)",
             (Self::RequestClosed, Lang::Ko) => "요청 처리 결과",
             (Self::RequestClosed, Lang::En) => "Request answered",
+            (Self::RequestExtended, Lang::Ko) => "요청 기한 연장",
+            (Self::RequestExtended, Lang::En) => "Request deadline extended",
+            (Self::ComplaintAnswered, Lang::Ko) => "의견·불만 답변",
+            (Self::ComplaintAnswered, Lang::En) => "Complaint answered",
         }
     }
 
@@ -463,6 +473,26 @@ struct RequestClosedText<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "mail/request_extended.txt")]
+struct RequestExtendedText<'a> {
+    ko: bool,
+    operator: &'a str,
+    site: &'a str,
+    officer: &'a str,
+    kind: &'a str,
+    due: String,
+}
+
+#[derive(Template)]
+#[template(path = "mail/complaint_answered.txt")]
+struct ComplaintAnsweredText<'a> {
+    ko: bool,
+    operator: &'a str,
+    site: &'a str,
+    officer: &'a str,
+}
+
+#[derive(Template)]
 #[template(path = "mail/login_id.txt")]
 struct LoginIdText<'a> {
     ko: bool,
@@ -523,6 +553,13 @@ pub enum Content {
         kind: jikimi_policy::Text,
         refused: bool,
     },
+    /// A member's rights request given more time (once, with reasons on My page).
+    RequestExtended {
+        kind: jikimi_policy::Text,
+        due: chrono::NaiveDate,
+    },
+    /// A complaint answered: read it with the receipt number (sent to the contact given).
+    ComplaintAnswered,
 }
 
 impl Content {
@@ -537,6 +574,8 @@ impl Content {
             Self::AdConsent { .. } => MessageKind::AdConsent,
             Self::AdReconfirm { .. } => MessageKind::AdReconfirm,
             Self::RequestClosed { .. } => MessageKind::RequestClosed,
+            Self::RequestExtended { .. } => MessageKind::RequestExtended,
+            Self::ComplaintAnswered => MessageKind::ComplaintAnswered,
         }
     }
 }
@@ -650,6 +689,22 @@ fn render_text(content: &Content, lang: Lang, site: &Site) -> Result<String> {
             officer,
             kind: kind.get(lang),
             refused: *refused,
+        }
+        .render(),
+        Content::RequestExtended { kind, due } => RequestExtendedText {
+            ko,
+            operator,
+            site: url,
+            officer,
+            kind: kind.get(lang),
+            due: day(*due, lang),
+        }
+        .render(),
+        Content::ComplaintAnswered => ComplaintAnsweredText {
+            ko,
+            operator,
+            site: url,
+            officer,
         }
         .render(),
         Content::LoginId { login_id } => LoginIdText {

@@ -1203,6 +1203,19 @@ impl Jikimi {
             .due_on
             .checked_add_days(Days::new(ANSWER_DAYS))
             .unwrap_or(row.due_on);
+        // The member is told by mail, in the same transaction (R-DSR-02: a postponement is
+        // notified within the 10 days).
+        let (jobs, notices) = match (row.member_id, RequestKind::parse(&row.kind)) {
+            (Some(member), Some(kind)) => {
+                let to = self.notice_address(member, false).await?;
+                let content = crate::mail::Content::RequestExtended {
+                    kind: jikimi_policy::Text::new(kind.label(Lang::Ko), kind.label(Lang::En)),
+                    due,
+                };
+                self.notice(&actor, member, to.as_deref(), &content).await?
+            }
+            _ => (Vec::new(), Vec::new()),
+        };
         self.update(
             RequestUpdate {
                 id,
@@ -1210,16 +1223,19 @@ impl Jikimi {
                 state: RequestState::Extended.name().into(),
                 due_on: Some(due),
                 event: ev,
+                jobs,
                 ..Default::default()
             },
             Vec::new(),
-            vec![request_audit(
+            std::iter::once(request_audit(
                 now,
                 &actor,
                 "request.extend",
                 &row,
                 serde_json::json!({ "due_on": due }),
-            )],
+            ))
+            .chain(notices)
+            .collect(),
         )
         .await
     }
@@ -1350,6 +1366,22 @@ impl Jikimi {
         if complaint {
             // The complaint's record is all that stays: the ticket keeps no content.
             update.event.sealed = None;
+            // The contact given, if an e-mail address, is told the answer is ready.
+            let contact = match (&seal, &row.sealed) {
+                (Some(s), Some(b)) => s
+                    .open::<RequestContent>(row.id, "content", b)
+                    .and_then(|c| c.contact)
+                    .map(|c| c.email)
+                    .filter(|e| !e.is_empty()),
+                _ => None,
+            };
+            if let Some(to) = contact
+                && let Some(job) = self
+                    .letter_job(&crate::mail::Content::ComplaintAnswered, None, &to)
+                    .await?
+            {
+                update.jobs.push(job);
+            }
             let retained = self
                 .complaint_record(&row, seal.as_ref(), &notice, now)
                 .await?;

@@ -1060,8 +1060,43 @@ async fn the_member_is_told_by_mail_when_a_request_is_answered_or_refused(b: Bac
         )
         .await
         .unwrap();
+    let third = t.app.file_own_request(&me, ask("세 번째")).await.unwrap();
+    t.app
+        .extend_request(&manager, third, "자료가 많습니다", "개인정보 보호법 시행령 제41조제4항", "이의는 개인정보 보호책임자에게")
+        .await
+        .unwrap();
+    // A complaint with an e-mail contact is told the answer is ready (not what it says).
+    let (complaint, _) = t
+        .app
+        .file_complaint(
+            None,
+            "광고 전화가 너무 많이 옵니다",
+            Contact {
+                name: String::new(),
+                email: "complainant@example.com".into(),
+                phone: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+    t.app
+        .answer_request(&manager, complaint, "광고 전화 목록에서 지웠습니다")
+        .await
+        .unwrap();
     while t.app.run_jobs_once().await.unwrap() > 0 {}
-    let mails = smtp.wait_for(3, std::time::Duration::from_secs(10));
+    let mails = smtp.wait_for(5, std::time::Duration::from_secs(10));
+    let extended = mails
+        .iter()
+        .find(|m| m.subject() == "[라이프플랜] 요청 처리 기한 연장 안내")
+        .expect("the extension is mailed");
+    assert!(extended.text_body().contains("까지로 한 번 연장했습니다"));
+    let answered = mails
+        .iter()
+        .find(|m| m.rcpt_tos == vec!["complainant@example.com".to_owned()])
+        .expect("the complainant is told");
+    assert_eq!(answered.subject(), "[라이프플랜] 의견·불만 처리 결과 안내");
+    assert!(!answered.text_body().contains("목록에서 지웠습니다"));
+    assert!(answered.text_body().contains("/complaints/status"));
     let told: Vec<_> = mails
         .iter()
         .filter(|m| m.subject() == "[라이프플랜] 요청하신 일의 처리 결과 안내")

@@ -430,6 +430,9 @@ pub struct RequestUpdate {
     /// Erases the sealed content and answer (their key is destroyed after the commit too).
     pub erase_content: bool,
     pub event: NewRequestEvent,
+    /// Jobs (the notice to the requester) written with the change, when it is applied on its
+    /// own (`RequestStore::update_request`); with a member's change, the change carries them.
+    pub jobs: Vec<NewJob>,
 }
 
 /// A request written with a member's change or on its own.

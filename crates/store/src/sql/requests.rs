@@ -203,9 +203,11 @@ macro_rules! request_sql {
             ) -> $crate::Result<bool> {
                 let mut conn = self.write.acquire().await?;
                 let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
+                let (at, jobs) = (update.at, update.jobs.clone());
                 if !request_write_tx(&mut tx, &$crate::RequestWrite::Update(update)).await? {
                     return Ok(false);
                 }
+                insert_jobs_tx(&mut tx, &jobs, at).await?;
                 insert_retained_tx(&mut tx, &retained).await?;
                 append_audit_tx(&mut tx, self.linker.as_ref(), &audit).await?;
                 tx.commit().await?;
