@@ -286,7 +286,9 @@ impl Jikimi {
 
     /// The sandbox's SMS outbox, when the sandbox provider is the one configured.
     pub fn sandbox_outbox(&self) -> Option<Arc<SmsOutbox>> {
-        self.identity_provider().and_then(|p| p.sandbox_outbox())
+        self.identity_provider()
+            .and_then(|p| p.sandbox_outbox())
+            .or_else(|| self.sms().and_then(|s| s.transport.sandbox()))
     }
 
     fn provider(&self) -> Result<&Arc<dyn IdentityProvider>> {

@@ -22,6 +22,7 @@ pub mod retention;
 pub mod review;
 mod sessions;
 mod signup;
+pub mod sms;
 pub mod staff;
 pub mod validate;
 mod withdrawal;
@@ -102,6 +103,9 @@ pub struct Config {
     /// Mail: the transport (SMTP, or the sandbox for development), the sender and the site's
     /// address. None: nothing is queued, since nothing could send it.
     pub mail: Option<mail::MailSetup>,
+    /// Text messages: the transport (SOLAPI, or the sandbox) and the sender number. None: no
+    /// text message is queued.
+    pub sms: Option<sms::SmsSetup>,
 }
 
 impl Config {
@@ -115,6 +119,7 @@ impl Config {
             settings: Settings::default(),
             identity: None,
             mail: None,
+            sms: None,
         }
     }
 
@@ -204,6 +209,7 @@ struct Inner {
     settings: Settings,
     identity: Option<Arc<dyn identity::IdentityProvider>>,
     mail: Option<mail::MailSetup>,
+    sms: Option<sms::SmsSetup>,
     /// The key that seals state carried by browsers, read from the key store once.
     client_state_key: tokio::sync::OnceCell<jikimi_vault::DataKey>,
     /// The audit chain as this process saw it: the highest anchor, and whether it found a break.
@@ -310,6 +316,7 @@ impl Jikimi {
                 settings: cfg.settings.clone(),
                 identity: cfg.identity.clone(),
                 mail: cfg.mail.clone(),
+                sms: cfg.sms.clone(),
                 client_state_key: tokio::sync::OnceCell::new(),
                 audit: audit::AuditWatch::default(),
                 limits_key: tokio::sync::OnceCell::new(),

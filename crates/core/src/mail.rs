@@ -501,6 +501,26 @@ struct LoginIdText<'a> {
     login_id: &'a str,
 }
 
+#[derive(Template)]
+#[template(path = "sms/password_changed.txt")]
+struct PasswordChangedSms<'a> {
+    operator: &'a str,
+}
+
+/// The text-message form of a notice, for the kinds that have one (a security notice: the
+/// password changed). Korean only: a text message is short.
+pub fn render_sms(content: &Content, site: &Site) -> Result<Option<String>> {
+    let text = match content {
+        Content::PasswordChanged { .. } => PasswordChangedSms {
+            operator: &site.operator,
+        }
+        .render(),
+        _ => return Ok(None),
+    }
+    .map_err(|e| CoreError::Setup(format!("sms template: {e}")))?;
+    Ok(Some(text.trim().to_owned()))
+}
+
 enum Para {
     Text(Vec<String>),
     Link(String),
@@ -882,6 +902,20 @@ impl Jikimi {
             return Ok(None);
         }
         let letter = render(content, &self.mail_site(), to)?;
+        Ok(Some(
+            self.seal_letter(content.kind(), "email", member, &letter)
+                .await?,
+        ))
+    }
+
+    /// Seals a rendered message under a new key of its own into its outbox row and delivery job.
+    async fn seal_letter(
+        &self,
+        kind: MessageKind,
+        channel: &str,
+        member: Option<Uuid>,
+        letter: &Letter,
+    ) -> Result<NewJob> {
         let id = Uuid::new_v4();
         let key = self.keyring().create_message_key(id).await?;
         let plain = zeroize::Zeroizing::new(
@@ -891,12 +925,12 @@ impl Jikimi {
         let mut job = Deliver::new_job(&DeliverPayload { message: id }, self.clock().now())?;
         job.message = Some(NewMessage {
             id,
-            kind: content.kind().name().into(),
-            channel: "email".into(),
+            kind: kind.name().into(),
+            channel: channel.into(),
             member_id: member,
             sealed,
         });
-        Ok(Some(job))
+        Ok(job)
     }
 
     /// Messages given up (the office's list of mail that did not go out), the latest first.
@@ -984,6 +1018,43 @@ impl Jikimi {
         Ok((vec![job], vec![entry]))
     }
 
+    /// A notice's text message to a member's mobile number (when text messages are configured,
+    /// the policy lists the notices purpose for the mobile item, the member gave one and the
+    /// kind has a text form): its outbox job and the audit entry of the number's use.
+    pub(crate) async fn text_notice(
+        &self,
+        actor: &crate::Actor,
+        member: Uuid,
+        content: &Content,
+    ) -> Result<(Vec<NewJob>, Vec<jikimi_store::AuditEntry>)> {
+        let Some(text) = render_sms(content, &self.mail_site())? else {
+            return Ok((Vec::new(), Vec::new()));
+        };
+        let Some(mobile) = self.notice_mobile(member).await? else {
+            return Ok((Vec::new(), Vec::new()));
+        };
+        let letter = Letter {
+            to: mobile,
+            subject: String::new(),
+            text,
+            html: String::new(),
+        };
+        let job = self
+            .seal_letter(content.kind(), "sms", Some(member), &letter)
+            .await?;
+        let message = job.message.as_ref().map(|m| m.id);
+        let mut entry = crate::members::audit(
+            self.clock().now(),
+            actor,
+            "sms.queued",
+            member,
+            vec![crate::sms::MOBILE_ITEM.to_owned()],
+        );
+        entry.purpose = Some(NOTICE_PURPOSE.into());
+        entry.detail = serde_json::json!({ "kind": content.kind().name(), "message": message });
+        Ok((vec![job], vec![entry]))
+    }
+
     fn open_letter(&self, key: &DataKey, id: Uuid, sealed: &[u8]) -> Option<Letter> {
         let plain = key.open(&message_context(id), MESSAGE_PART, sealed).ok()?;
         serde_json::from_slice(&plain).ok()
@@ -1012,9 +1083,6 @@ impl Jikimi {
             self.keyring().destroy_message_key(id).await?;
             Err::<(), JobError>(JobError::GiveUp(error))
         };
-        let (Some(mail), Some(sender)) = (self.mail(), self.mail_sender()) else {
-            return Err(JobError::Retry("no mail transport is configured".into()));
-        };
         let Some(sealed) = row.sealed.as_deref() else {
             return give_up("the message has no content".into()).await;
         };
@@ -1024,7 +1092,24 @@ impl Jikimi {
         let Some(letter) = self.open_letter(&key, id, sealed) else {
             return give_up("the message cannot be opened".into()).await;
         };
-        match mail.transport.send(&sender, id, &letter).await {
+        let sent = if row.channel == "sms" {
+            let Some(sms) = self.sms() else {
+                return Err(JobError::Retry(
+                    "no text-message transport is configured".into(),
+                ));
+            };
+            let m = crate::sms::TextMessage {
+                to: letter.to.clone(),
+                text: letter.text.clone(),
+            };
+            sms.transport.send(&sms.from, &m).await
+        } else {
+            let (Some(mail), Some(sender)) = (self.mail(), self.mail_sender()) else {
+                return Err(JobError::Retry("no mail transport is configured".into()));
+            };
+            mail.transport.send(&sender, id, &letter).await
+        };
+        match sent {
             Ok(()) => {
                 store.finish_message(id, now, OutboxOutcome::Sent).await?;
                 self.keyring().destroy_message_key(id).await?;

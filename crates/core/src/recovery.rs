@@ -245,14 +245,15 @@ impl Jikimi {
         })?;
         let hash = self.hash_password(new).await?;
         let to = self.notice_address(member, false).await?;
-        let (jobs, mut audit) = self
-            .notice(
-                &Actor::Member(member),
-                member,
-                to.as_deref(),
-                &Content::PasswordChanged { at: now },
-            )
+        let content = Content::PasswordChanged { at: now };
+        let (mut jobs, mut audit) = self
+            .notice(&Actor::Member(member), member, to.as_deref(), &content)
             .await?;
+        let (texts, text_audit) = self
+            .text_notice(&Actor::Member(member), member, &content)
+            .await?;
+        jobs.extend(texts);
+        audit.extend(text_audit);
         audit.insert(
             0,
             crate::members::audit_entry(
@@ -335,14 +336,15 @@ impl Jikimi {
         self.take_identity(token).await?;
         let now = self.clock().now();
         let to = self.notice_address(member, false).await?;
-        let (jobs, mut audit) = self
-            .notice(
-                &Actor::Member(member),
-                member,
-                to.as_deref(),
-                &Content::PasswordChanged { at: now },
-            )
+        let content = Content::PasswordChanged { at: now };
+        let (mut jobs, mut audit) = self
+            .notice(&Actor::Member(member), member, to.as_deref(), &content)
             .await?;
+        let (texts, text_audit) = self
+            .text_notice(&Actor::Member(member), member, &content)
+            .await?;
+        jobs.extend(texts);
+        audit.extend(text_audit);
         let mut entry = crate::members::audit_entry(
             now,
             &Actor::Member(member),

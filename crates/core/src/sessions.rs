@@ -533,14 +533,16 @@ impl Jikimi {
             member,
         );
         let to = self.notice_address(member, true).await?;
-        let (jobs, mut audit) = self
-            .notice(
-                &Actor::Member(member),
-                member,
-                to.as_deref(),
-                &crate::mail::Content::PasswordChanged { at: now },
-            )
+        let content = crate::mail::Content::PasswordChanged { at: now };
+        let (mut jobs, mut audit) = self
+            .notice(&Actor::Member(member), member, to.as_deref(), &content)
             .await?;
+        // And by text message, when the member gave a mobile number for notices.
+        let (texts, text_audit) = self
+            .text_notice(&Actor::Member(member), member, &content)
+            .await?;
+        jobs.extend(texts);
+        audit.extend(text_audit);
         audit.insert(0, entry);
         // The new hash, the end of every other session and the notice commit together.
         Ok(self

@@ -41,6 +41,7 @@ backend_tests!(
     the_password_change_and_the_withdrawal_are_mailed,
     a_policy_change_is_announced_to_every_member_once_before_it_applies,
     the_purge_takes_expired_reset_links_and_keys_of_no_waiting_message,
+    a_password_change_is_also_texted_through_solapi,
 );
 
 /// R-POL-01 (notices the policy promises are sent): the welcome message reaches the SMTP server
@@ -544,4 +545,69 @@ async fn the_purge_takes_expired_reset_links_and_keys_of_no_waiting_message(b: B
         .await
         .unwrap();
     assert_eq!(db.count("SELECT count(*) FROM recovery_tokens").await, 0);
+}
+
+/// Text messages go through the same outbox: a password change is also texted to the mobile
+/// number the member gave (the policy lists the notices purpose for it), through SOLAPI's API
+/// (a local fake that checks its documented signature and body); the row keeps no content after.
+async fn a_password_change_is_also_texted_through_solapi(b: Backend) {
+    let smtp = TestSmtp::start();
+    let fake = jikimi_testkit::solapi::FakeSolapi::start("NCSTESTKEY0001", "test-secret-0001");
+    let mail = jikimi_testkit::smtp_mail(&smtp);
+    let sms = jikimi_core::sms::SmsSetup {
+        transport: std::sync::Arc::new(
+            jikimi_core::sms::SolapiSms::new(&fake.url(), "NCSTESTKEY0001", "test-secret-0001")
+                .unwrap(),
+        ),
+        from: "0200000000".into(),
+    };
+    let t = TestApp::configured(b, jikimi_testkit::builtin("lifeplan-seed"), |cfg| {
+        cfg.mail = Some(mail);
+        cfg.sms = Some(sms);
+    })
+    .await
+    .unwrap();
+    let (member, p) = join(&t, 8).await;
+    let s = t
+        .app
+        .login(&p.login_id, &Revealed::new(p.password.clone()))
+        .await
+        .unwrap();
+    let info = t.app.session(s.token.expose()).await.unwrap().unwrap();
+    let new = Revealed::new("Hotteok-Winter-19".to_owned());
+    t.app
+        .change_password(&info, &Revealed::new(p.password.clone()), &new)
+        .await
+        .unwrap();
+    while t.app.run_jobs_once().await.unwrap() > 0 {}
+    let texts = fake.messages();
+    assert_eq!(texts.len(), 1, "only the password change has a text form");
+    let digits: String = p.mobile.chars().filter(char::is_ascii_digit).collect();
+    assert_eq!(texts[0].to, digits);
+    assert_eq!(texts[0].from, "0200000000");
+    assert!(
+        texts[0]
+            .text
+            .contains("[라이프플랜] 비밀번호가 바뀌었습니다"),
+        "{}",
+        texts[0].text
+    );
+    let rows = t
+        .app
+        .store()
+        .messages(OutboxFilter {
+            member: Some(member),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let sms: Vec<_> = rows.iter().filter(|r| r.channel == "sms").collect();
+    assert_eq!(sms.len(), 1);
+    assert_eq!(
+        (sms[0].state.as_str(), sms[0].sealed.is_none()),
+        ("sent", true)
+    );
+    assert_eq!(t.find_bytes(digits.as_bytes()).await, None);
+    assert_eq!(smtp.wait_for(2, WAIT).len(), 2, "and by mail");
 }

@@ -1062,7 +1062,13 @@ async fn the_member_is_told_by_mail_when_a_request_is_answered_or_refused(b: Bac
         .unwrap();
     let third = t.app.file_own_request(&me, ask("세 번째")).await.unwrap();
     t.app
-        .extend_request(&manager, third, "자료가 많습니다", "개인정보 보호법 시행령 제41조제4항", "이의는 개인정보 보호책임자에게")
+        .extend_request(
+            &manager,
+            third,
+            "자료가 많습니다",
+            "개인정보 보호법 시행령 제41조제4항",
+            "이의는 개인정보 보호책임자에게",
+        )
         .await
         .unwrap();
     // A complaint with an e-mail contact is told the answer is ready (not what it says).

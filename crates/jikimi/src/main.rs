@@ -235,6 +235,38 @@ struct MailArgs {
     /// The site's address that links in mail start with. Default: the policy's website.
     #[arg(long, env = "JIKIMI_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Text messages: `sandbox` (development, loopback only: shown at /sandbox/sms), `solapi`
+    /// (SOLAPI's API; needs --solapi-api-key, the secret and --sms-from) or `none`.
+    #[arg(
+        long,
+        env = "JIKIMI_SMS_PROVIDER",
+        value_enum,
+        default_value = "sandbox"
+    )]
+    sms_provider: SmsProviderArg,
+    /// SOLAPI's API key.
+    #[arg(long, env = "JIKIMI_SOLAPI_API_KEY")]
+    solapi_api_key: Option<String>,
+    /// A file holding SOLAPI's API secret (or set JIKIMI_SOLAPI_API_SECRET).
+    #[arg(long, env = "JIKIMI_SOLAPI_API_SECRET_FILE")]
+    solapi_api_secret_file: Option<PathBuf>,
+    /// SOLAPI's address (default https://api.solapi.com).
+    #[arg(
+        long,
+        env = "JIKIMI_SOLAPI_URL",
+        default_value = "https://api.solapi.com"
+    )]
+    solapi_url: String,
+    /// The sender number registered with the SMS provider (발신번호), e.g. 0200000000.
+    #[arg(long, env = "JIKIMI_SMS_FROM")]
+    sms_from: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum SmsProviderArg {
+    Sandbox,
+    Solapi,
+    None,
 }
 
 impl MailArgs {
@@ -284,6 +316,58 @@ impl MailArgs {
         }
         setup.site = self.public_url.clone();
         Ok(setup)
+    }
+
+    fn sms(
+        &self,
+        listen: SocketAddr,
+        operator_phone: Option<&str>,
+        shared: Option<Arc<jikimi_core::identity::SmsOutbox>>,
+    ) -> Result<Option<jikimi_core::sms::SmsSetup>> {
+        use jikimi_core::sms::{SandboxSms, SmsSetup, SolapiSms};
+        let from = || -> Result<String> {
+            let n = self
+                .sms_from
+                .clone()
+                .or_else(|| operator_phone.map(str::to_owned))
+                .context("--sms-from (the sender number registered with the provider) is needed")?;
+            Ok(n.chars().filter(char::is_ascii_digit).collect())
+        };
+        Ok(match self.sms_provider {
+            SmsProviderArg::None => None,
+            SmsProviderArg::Sandbox if !listen.ip().is_loopback() => bail!(
+                "the sandbox text messages are for development on a loopback address only; use \
+                 --sms-provider solapi (or none)"
+            ),
+            SmsProviderArg::Sandbox => Some(SmsSetup {
+                // The sandbox 본인확인's phone, when it is on: one page shows every text.
+                transport: Arc::new(SandboxSms::new(shared.unwrap_or_default())),
+                from: from().unwrap_or_default(),
+            }),
+            SmsProviderArg::Solapi => {
+                let key = self
+                    .solapi_api_key
+                    .as_deref()
+                    .context("--solapi-api-key is needed with --sms-provider solapi")?;
+                let secret = match (
+                    &self.solapi_api_secret_file,
+                    std::env::var("JIKIMI_SOLAPI_API_SECRET"),
+                ) {
+                    (Some(f), _) => std::fs::read_to_string(f)
+                        .with_context(|| format!("--solapi-api-secret-file {}", f.display()))?
+                        .trim()
+                        .to_owned(),
+                    (None, Ok(s)) if !s.is_empty() => s,
+                    _ => bail!(
+                        "SOLAPI's secret is needed: --solapi-api-secret-file or JIKIMI_SOLAPI_API_SECRET"
+                    ),
+                };
+                Some(SmsSetup {
+                    transport: Arc::new(SolapiSms::new(&self.solapi_url, key, &secret)?),
+                    from: from()?,
+                })
+            }
+        })
     }
 }
 
@@ -599,7 +683,15 @@ fn config(g: &Global) -> Config {
 }
 
 async fn open(g: &Global, create: bool) -> Result<Jikimi> {
-    open_with(g, create, jikimi_core::Settings::default(), None, None).await
+    open_with(
+        g,
+        create,
+        jikimi_core::Settings::default(),
+        None,
+        None,
+        None,
+    )
+    .await
 }
 
 async fn open_with(
@@ -608,6 +700,7 @@ async fn open_with(
     settings: jikimi_core::Settings,
     identity: Option<Arc<dyn jikimi_core::identity::IdentityProvider>>,
     mail: Option<jikimi_core::mail::MailSetup>,
+    sms: Option<jikimi_core::sms::SmsSetup>,
 ) -> Result<Jikimi> {
     let loaded = load_policy(&g.policy)?;
     report_warnings(&loaded);
@@ -615,6 +708,7 @@ async fn open_with(
         settings,
         identity,
         mail,
+        sms,
         ..config(g)
     };
     jikimi_core::finish_interrupted_rotation(&cfg).await?;
@@ -676,9 +770,30 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     IdentityProviderArg::None => None,
                 };
             let policy_for_mail = load_policy(&g.policy)?;
+            let sms = mail.sms(
+                listen,
+                policy_for_mail.policy.operator.phone.as_deref(),
+                identity.as_ref().and_then(|p| p.sandbox_outbox()),
+            )?;
+            // The published policy says notices go to the mobile number: they must be able to.
+            let texts_promised = policy_for_mail
+                .policy
+                .item(jikimi_core::sms::MOBILE_ITEM)
+                .is_some_and(|i| {
+                    i.purposes
+                        .iter()
+                        .any(|p| p == jikimi_core::mail::NOTICE_PURPOSE)
+                });
+            if sms.is_none() && texts_promised {
+                bail!(
+                    "the policy lists the notices purpose for the mobile number, so text messages \
+                     must be able to go out: use --sms-provider solapi (or take notices off the \
+                     mobile item's purposes)"
+                );
+            }
             let mail = mail.setup(listen, &policy_for_mail.policy.operator.name.ko)?;
             let fresh = config(g).is_fresh();
-            let app = open_with(g, fresh, limits.settings()?, identity, Some(mail)).await?;
+            let app = open_with(g, fresh, limits.settings()?, identity, Some(mail), sms).await?;
             if app.mail_sender().is_none() {
                 bail!(
                     "mail has no sender: give --mail-from or an e-mail address in the policy's [operator]"

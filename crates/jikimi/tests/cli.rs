@@ -748,6 +748,65 @@ fn the_sandbox_identity_provider_is_refused_off_loopback() {
     assert!(!dir.path().join("d").exists(), "nothing was created");
 }
 
+/// Mail and text messages that the published policy promises must be able to go out: off a
+/// loopback address the sandbox mailbox and the sandbox texts are refused, and so is starting
+/// with no text-message provider while the policy says notices go to the mobile number.
+#[test]
+fn serve_refuses_sandbox_mail_off_loopback_and_no_texts_when_promised() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("d");
+    let o = run(&[
+        "serve",
+        "--data-dir",
+        d.to_str().unwrap(),
+        "--listen",
+        "0.0.0.0:0",
+        "--behind-proxy",
+        "--identity-provider",
+        "none",
+    ]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("sandbox text messages"), "{}", text(&o));
+    let o = run(&[
+        "serve",
+        "--data-dir",
+        d.to_str().unwrap(),
+        "--listen",
+        "0.0.0.0:0",
+        "--behind-proxy",
+        "--identity-provider",
+        "none",
+        "--sms-provider",
+        "solapi",
+        "--solapi-api-key",
+        "NCSTESTKEY0001",
+        "--sms-from",
+        "0200000000",
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("SOLAPI's secret is needed"),
+        "{}",
+        text(&o)
+    );
+    let o = run(&[
+        "serve",
+        "--data-dir",
+        d.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--sms-provider",
+        "none",
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("text messages must be able to go out"),
+        "{}",
+        text(&o)
+    );
+    assert!(!d.exists(), "nothing was created");
+}
+
 /// `jikimi staff`: an account added with a role gets a one-time enrolment link on the site's
 /// address; list, role change, reset, revocation and the grant record (R-ACC-02).
 async fn staff_accounts_from_the_cli(b: Backend) {

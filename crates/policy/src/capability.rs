@@ -298,7 +298,8 @@ capabilities! {
          "core/tests/mail.rs::a_refusing_or_absent_server_makes_the_job_retry_and_loses_nothing",
          "core/tests/mail.rs::a_permanent_refusal_gives_up_and_the_office_sees_it",
          "core/tests/mail.rs::a_forgotten_password_is_reset_through_a_mailed_link",
-         "core/tests/mail.rs::the_password_change_and_the_withdrawal_are_mailed"];
+         "core/tests/mail.rs::the_password_change_and_the_withdrawal_are_mailed",
+         "core/tests/mail.rs::a_password_change_is_also_texted_through_solapi"];
 
     // ----- kept by people: present only if the policy file declares them ----------------
     /// The operator never buys or gathers personal data elsewhere.

@@ -184,6 +184,7 @@ pub fn test_hasher() -> PasswordHasher {
 
 mod backend;
 pub mod smtp;
+pub mod solapi;
 
 pub use backend::{Snapshot, TestDb, postgres_schemas, postgres_url};
 pub use jikimi_store::Backend;
