@@ -12,7 +12,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::Duration;
-use jikimi_store::{MemberChange, RecoveryTokenRow};
+use jikimi_store::RecoveryTokenRow;
 use jikimi_vault::Revealed;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -234,55 +234,25 @@ impl Jikimi {
             .await?
             .filter(|t| t.used_at.is_none() && t.expires_at > now)
             .ok_or_else(bad_token)?;
-        let member = row.member_id;
-        let mut fragments = self.personal_fragments(member).await?;
-        if let Some(login) = self.login_id_of(member).await? {
-            fragments.push(login.expose().to_owned());
+        let mut change = self
+            .new_password_change(row.member_id, new, "member.password_reset", false)
+            .await?;
+        // No session is kept (an empty hash matches none); the token and every other of the
+        // member's are used up.
+        change.end_sessions_except = Some(Vec::new());
+        change.use_recovery = Some(digest);
+        let jobs = change.jobs.clone();
+        let result = self.store().apply(change).await.map_err(|e| match e {
+            jikimi_store::StoreError::Conflict(_) | jikimi_store::StoreError::NotFound(_) => {
+                bad_token()
+            }
+            other => CoreError::Store(other),
+        });
+        if result.is_err() {
+            // The notices were never queued.
+            self.discard_letters(&jobs).await;
         }
-        validate::password(new.expose(), &fragments).map_err(|mut e| {
-            e.field = "new_password".into();
-            CoreError::Invalid(vec![e])
-        })?;
-        let hash = self.hash_password(new).await?;
-        let to = self.notice_address(member, false).await?;
-        let content = Content::PasswordChanged { at: now };
-        let (mut jobs, mut audit) = self
-            .notice(&Actor::Member(member), member, to.as_deref(), &content)
-            .await?;
-        let (texts, text_audit) = self
-            .text_notice(&Actor::Member(member), member, &content)
-            .await?;
-        jobs.extend(texts);
-        audit.extend(text_audit);
-        audit.insert(
-            0,
-            crate::members::audit_entry(
-                now,
-                &Actor::Member(member),
-                "member.password_reset",
-                member,
-            ),
-        );
-        self.store()
-            .apply(MemberChange {
-                member_id: member,
-                at: now,
-                password_hash: Some(hash),
-                // No session is kept: an empty hash matches none.
-                end_sessions_except: Some(Vec::new()),
-                use_recovery: Some(digest),
-                audit,
-                jobs,
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| match e {
-                jikimi_store::StoreError::Conflict(_) | jikimi_store::StoreError::NotFound(_) => {
-                    bad_token()
-                }
-                other => CoreError::Store(other),
-            })?;
-        Ok(())
+        result.map(|_| ())
     }
 
     /// 아이디 찾기 with 본인확인 (`lifeplan`): the member whose CI the verified identity behind
@@ -322,48 +292,22 @@ impl Jikimi {
     /// names, using up the token; every session of the member ends in the same transaction and
     /// the member is told by mail.
     pub async fn reset_password_with_identity(&self, token: &str, new: &Revealed) -> Result<()> {
-        let Some((member, login)) = self.member_for_identity(token).await? else {
+        let Some((member, _)) = self.member_for_identity(token).await? else {
             return Err(CoreError::NotFound("member"));
         };
-        let mut fragments = self.personal_fragments(member).await?;
-        fragments.push(login.expose().to_owned());
-        validate::password(new.expose(), &fragments).map_err(|mut e| {
-            e.field = "new_password".into();
-            CoreError::Invalid(vec![e])
-        })?;
-        let hash = self.hash_password(new).await?;
+        let mut change = self
+            .new_password_change(member, new, "member.password_reset", false)
+            .await?;
+        if let Some(e) = change.audit.first_mut() {
+            e.detail = serde_json::json!({ "by": "identity_verification" });
+        }
+        change.end_sessions_except = Some(Vec::new());
         // Used up only now that the new password is good: a refused password can be retried.
-        self.take_identity(token).await?;
-        let now = self.clock().now();
-        let to = self.notice_address(member, false).await?;
-        let content = Content::PasswordChanged { at: now };
-        let (mut jobs, mut audit) = self
-            .notice(&Actor::Member(member), member, to.as_deref(), &content)
-            .await?;
-        let (texts, text_audit) = self
-            .text_notice(&Actor::Member(member), member, &content)
-            .await?;
-        jobs.extend(texts);
-        audit.extend(text_audit);
-        let mut entry = crate::members::audit_entry(
-            now,
-            &Actor::Member(member),
-            "member.password_reset",
-            member,
-        );
-        entry.detail = serde_json::json!({ "by": "identity_verification" });
-        audit.insert(0, entry);
-        self.store()
-            .apply(MemberChange {
-                member_id: member,
-                at: now,
-                password_hash: Some(hash),
-                end_sessions_except: Some(Vec::new()),
-                audit,
-                jobs,
-                ..Default::default()
-            })
-            .await?;
+        if let Err(e) = self.take_identity(token).await {
+            self.discard_letters(&change.jobs).await;
+            return Err(e);
+        }
+        self.store().apply(change).await?;
         Ok(())
     }
 }

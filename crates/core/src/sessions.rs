@@ -516,6 +516,28 @@ impl Jikimi {
             }
             Err(e) => return Err(e),
         }
+        let mut change = self
+            .new_password_change(member, new, "member.password_change", true)
+            .await?;
+        // The new hash, the end of every other session and the notices commit together.
+        change.end_sessions_except = Some(s.token_hash.clone());
+        Ok(self.store().apply(change).await?)
+    }
+}
+
+impl Jikimi {
+    /// A member's new password as a change not yet applied: checked against the password rule
+    /// (errors name `new_password`), hashed, with its audit entry (`action`) first and the
+    /// password-changed notices by mail and text message (a member who stopped processing for
+    /// notices gets none when `respect_suspension`). The caller says which sessions end and what
+    /// else the change uses up.
+    pub(crate) async fn new_password_change(
+        &self,
+        member: Uuid,
+        new: &Revealed,
+        action: &str,
+        respect_suspension: bool,
+    ) -> Result<MemberChange> {
         let mut fragments = self.personal_fragments(member).await?;
         if let Some(login) = self.login_id_of(member).await? {
             fragments.push(login.expose().to_owned());
@@ -524,39 +546,26 @@ impl Jikimi {
             e.field = "new_password".into();
             CoreError::Invalid(vec![e])
         })?;
-        let now = self.clock().now();
         let hash = self.hash_password(new).await?;
-        let entry = crate::members::audit_entry(
-            now,
-            &Actor::Member(member),
-            "member.password_change",
-            member,
-        );
-        let to = self.notice_address(member, true).await?;
+        let now = self.clock().now();
+        let actor = Actor::Member(member);
+        let to = self.notice_address(member, respect_suspension).await?;
         let content = crate::mail::Content::PasswordChanged { at: now };
-        let (mut jobs, mut audit) = self
-            .notice(&Actor::Member(member), member, to.as_deref(), &content)
-            .await?;
-        // And by text message, when the member gave a mobile number for notices.
-        let (texts, text_audit) = self
-            .text_notice(&Actor::Member(member), member, &content)
-            .await?;
+        let (mut jobs, mail_audit) = self.notice(&actor, member, to.as_deref(), &content).await?;
+        let (texts, text_audit) = self.text_notice(&actor, member, &content).await?;
         jobs.extend(texts);
-        audit.extend(text_audit);
-        audit.insert(0, entry);
-        // The new hash, the end of every other session and the notice commit together.
-        Ok(self
-            .store()
-            .apply(MemberChange {
-                member_id: member,
-                at: now,
-                password_hash: Some(hash),
-                end_sessions_except: Some(s.token_hash.clone()),
-                audit,
-                jobs,
-                ..Default::default()
-            })
-            .await?)
+        let audit = std::iter::once(crate::members::audit_entry(now, &actor, action, member))
+            .chain(mail_audit)
+            .chain(text_audit)
+            .collect();
+        Ok(MemberChange {
+            member_id: member,
+            at: now,
+            password_hash: Some(hash),
+            audit,
+            jobs,
+            ..Default::default()
+        })
     }
 }
 

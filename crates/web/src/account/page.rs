@@ -274,14 +274,43 @@ pub(crate) async fn login_verify(
     ClientAddr(client): ClientAddr,
     form: FormData,
 ) -> Response {
-    const HERE: &str = "/login/verify";
+    let (ko, en) = (T(Lang::Ko), T(Lang::En));
+    let verified = (ko.s("recover_verified"), en.s("recover_verified"));
+    let steps = CodeSteps {
+        here: "/login/verify",
+        start: "/login/identity",
+        next: "/login",
+        verified: Some(verified),
+    };
+    confirm_identity_code(&s, v, client, &form, steps).await
+}
+
+/// Where a 본인확인 code form sits in a flow: its own address, where the flow starts again, where
+/// the verified identity's token goes (in the form cookie), and what is said there.
+pub(crate) struct CodeSteps {
+    pub(crate) here: &'static str,
+    pub(crate) start: &'static str,
+    pub(crate) next: &'static str,
+    pub(crate) verified: Option<(&'static str, &'static str)>,
+}
+
+/// The 본인확인 code form's answer (a login held by failures elsewhere, account recovery): the
+/// code confirms the request waiting in the form cookie, and the verified identity's one-time
+/// token goes on to `steps.next` in the form cookie (never in the page or the URL).
+pub(crate) async fn confirm_identity_code(
+    s: &AppState,
+    v: Visit,
+    client: jikimi_core::Client,
+    form: &FormData,
+    steps: CodeSteps,
+) -> Response {
     let request_id = v.flash.get("request_id").to_owned();
     let carry = FormData::of(&[("request_id", &request_id)]);
-    if !v.csrf_ok(&form) {
-        return csrf_failed(v, &s, HERE, &carry).await;
+    if !v.csrf_ok(form) {
+        return csrf_failed(v, s, steps.here, &carry).await;
     }
     if request_id.is_empty() {
-        return v.redirect("/login/identity");
+        return v.redirect(steps.start);
     }
     match s
         .app
@@ -290,17 +319,10 @@ pub(crate) async fn login_verify(
     {
         Ok(token) => {
             let carry = FormData::of(&[("identity_token", token.expose())]);
-            let (ko, en) = (T(Lang::Ko), T(Lang::En));
-            v.back_to(
-                &s,
-                "/login",
-                &carry,
-                vec![],
-                Some((ko.s("recover_verified"), en.s("recover_verified"))),
-            )
-            .await
+            v.back_to(s, steps.next, &carry, vec![], steps.verified)
+                .await
         }
-        Err(CoreError::Invalid(e)) => v.back_to(&s, HERE, &carry, e, None).await,
+        Err(CoreError::Invalid(e)) => v.back_to(s, steps.here, &carry, e, None).await,
         Err(CoreError::RateLimited {
             action,
             retry_after,
@@ -308,20 +330,23 @@ pub(crate) async fn login_verify(
             // The request is spent: the identity step says how long to wait.
             let ko = crate::i18n::limited(Lang::Ko, action, retry_after);
             let en = crate::i18n::limited(Lang::En, action, retry_after);
-            v.notice_to(&s, "/login/identity", &ko, &en).await
+            v.notice_to(s, steps.start, &ko, &en).await
         }
-        Err(CoreError::Identity(_)) => {
-            let (ko, en) = (T(Lang::Ko), T(Lang::En));
-            v.notice_to(
-                &s,
-                "/login/identity",
-                ko.s("recover_code_expired"),
-                en.s("recover_code_expired"),
-            )
-            .await
-        }
+        Err(CoreError::Identity(_)) => code_expired(v, s, steps.start).await,
         Err(e) => error_page(e),
     }
+}
+
+/// Back to the start of a 본인확인 flow, saying the code or the verification expired.
+pub(crate) async fn code_expired(v: Visit, s: &AppState, start: &str) -> Response {
+    let (ko, en) = (T(Lang::Ko), T(Lang::En));
+    v.notice_to(
+        s,
+        start,
+        ko.s("recover_code_expired"),
+        en.s("recover_code_expired"),
+    )
+    .await
 }
 
 /// A GET of `/logout` (a bookmark, a reload) changes nothing and goes home.

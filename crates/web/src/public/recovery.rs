@@ -223,44 +223,13 @@ pub(crate) async fn verify_submit(
     ClientAddr(client): ClientAddr,
     form: FormData,
 ) -> Response {
-    let request_id = v.flash.get("request_id").to_owned();
-    let carry = FormData::of(&[("request_id", &request_id)]);
-    if !v.csrf_ok(&form) {
-        return csrf_failed(v, &s, VERIFY, &carry).await;
-    }
-    if request_id.is_empty() {
-        return v.redirect(IDENTITY);
-    }
-    match s
-        .app
-        .identity_confirm_from(client, &request_id, form.get("code"))
-        .await
-    {
-        Ok(token) => {
-            let carry = FormData::of(&[("identity_token", token.expose())]);
-            v.back_to(&s, FOUND, &carry, vec![], None).await
-        }
-        Err(CoreError::Invalid(e)) => v.back_to(&s, VERIFY, &carry, e, None).await,
-        Err(CoreError::RateLimited {
-            action,
-            retry_after,
-        }) => {
-            let ko = crate::i18n::limited(Lang::Ko, action, retry_after);
-            let en = crate::i18n::limited(Lang::En, action, retry_after);
-            v.notice_to(&s, IDENTITY, &ko, &en).await
-        }
-        Err(CoreError::Identity(_)) => {
-            let (ko, en) = (T(Lang::Ko), T(Lang::En));
-            v.notice_to(
-                &s,
-                IDENTITY,
-                ko.s("recover_code_expired"),
-                en.s("recover_code_expired"),
-            )
-            .await
-        }
-        Err(e) => error_page(e),
-    }
+    let steps = CodeSteps {
+        here: VERIFY,
+        start: IDENTITY,
+        next: FOUND,
+        verified: None,
+    };
+    confirm_identity_code(&s, v, client, &form, steps).await
 }
 
 #[derive(Template)]
@@ -279,17 +248,7 @@ pub(crate) async fn found_page(State(s): State<AppState>, v: Visit) -> Response 
     }
     let login_id = match s.app.member_for_identity(&token).await {
         Ok(found) => found.map(|(_, login)| login.expose().to_owned()),
-        Err(CoreError::Identity(_)) => {
-            let (ko, en) = (T(Lang::Ko), T(Lang::En));
-            return v
-                .notice_to(
-                    &s,
-                    IDENTITY,
-                    ko.s("recover_code_expired"),
-                    en.s("recover_code_expired"),
-                )
-                .await;
-        }
+        Err(CoreError::Identity(_)) => return code_expired(v, &s, IDENTITY).await,
         Err(e) => return error_page(e),
     };
     let page = FoundPage {
@@ -327,16 +286,7 @@ pub(crate) async fn found_submit(State(s): State<AppState>, v: Visit, form: Form
             v.notice_to(&s, "/login", ko, en).await
         }
         Err(CoreError::Invalid(errors)) => v.back_to(&s, FOUND, &carry, errors, None).await,
-        Err(CoreError::Identity(_) | CoreError::NotFound(_)) => {
-            let (ko, en) = (T(Lang::Ko), T(Lang::En));
-            v.notice_to(
-                &s,
-                IDENTITY,
-                ko.s("recover_code_expired"),
-                en.s("recover_code_expired"),
-            )
-            .await
-        }
+        Err(CoreError::Identity(_) | CoreError::NotFound(_)) => code_expired(v, &s, IDENTITY).await,
         Err(e) => error_page(e),
     }
 }

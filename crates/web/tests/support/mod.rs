@@ -430,15 +430,24 @@ impl Session {
     /// Saves a full-page PNG (the whole document, not only the window) to
     /// `<target>/screenshots/<test>-<step>.png` and returns its path.
     pub async fn screenshot(&self, step: &str) -> anyhow::Result<PathBuf> {
-        let metrics = self
-            .client
-            .issue_cmd(Cdp::new("Page.getLayoutMetrics", json!({})))
-            .await
-            .context("Page.getLayoutMetrics")?;
-        let size = &metrics["cssContentSize"];
-        let (w, h) = (size["width"].as_f64(), size["height"].as_f64());
-        let (Some(w), Some(h)) = (w, h) else {
-            bail!("Page.getLayoutMetrics gave no cssContentSize: {metrics}");
+        // Under load, a page being laid out again (after a resize) can report an empty content
+        // size for a moment, and Chromium refuses a 0-wide capture: ask again, up to 2 s.
+        let mut tries = 0;
+        let (w, h) = loop {
+            let metrics = self
+                .client
+                .issue_cmd(Cdp::new("Page.getLayoutMetrics", json!({})))
+                .await
+                .context("Page.getLayoutMetrics")?;
+            let size = &metrics["cssContentSize"];
+            let (Some(w), Some(h)) = (size["width"].as_f64(), size["height"].as_f64()) else {
+                bail!("Page.getLayoutMetrics gave no cssContentSize: {metrics}");
+            };
+            tries += 1;
+            if (w >= 1.0 && h >= 1.0) || tries >= 20 {
+                break (w.max(1.0), h.max(1.0));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         };
         let shot = self
             .client
