@@ -512,7 +512,7 @@ struct PasswordChangedSms<'a> {
 pub fn render_sms(content: &Content, site: &Site) -> Result<Option<String>> {
     let text = match content {
         Content::PasswordChanged { .. } => PasswordChangedSms {
-            operator: &site.operator,
+            operator: &site.operator.ko,
         }
         .render(),
         _ => return Ok(None),
@@ -618,7 +618,8 @@ fn day(d: chrono::NaiveDate, lang: Lang) -> String {
 /// The facts of the site a message names.
 #[derive(Debug, Clone)]
 pub struct Site {
-    pub operator: String,
+    /// The operator's name, in both languages (each part of a message uses its own).
+    pub operator: jikimi_policy::Text,
     pub url: String,
     pub officer: String,
 }
@@ -633,7 +634,7 @@ struct Section {
 fn render_text(content: &Content, lang: Lang, site: &Site) -> Result<String> {
     let ko = lang == Lang::Ko;
     let (operator, url, officer) = (
-        site.operator.as_str(),
+        site.operator.get(lang),
         site.url.as_str(),
         site.officer.as_str(),
     );
@@ -883,7 +884,7 @@ impl Jikimi {
             .and_then(|m| m.site.clone())
             .unwrap_or_else(|| p.operator.website.clone());
         Site {
-            operator: p.operator.name.ko.clone(),
+            operator: p.operator.name.clone(),
             url: url.trim_end_matches('/').to_owned(),
             officer: p.officer.email.clone(),
         }

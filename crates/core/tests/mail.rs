@@ -42,6 +42,7 @@ backend_tests!(
     a_policy_change_is_announced_to_every_member_once_before_it_applies,
     the_purge_takes_expired_reset_links_and_keys_of_no_waiting_message,
     a_password_change_is_also_texted_through_solapi,
+    nothing_of_a_message_reaches_the_logs,
 );
 
 /// R-POL-01 (notices the policy promises are sent): the welcome message reaches the SMTP server
@@ -610,4 +611,98 @@ async fn a_password_change_is_also_texted_through_solapi(b: Backend) {
     );
     assert_eq!(t.find_bytes(digits.as_bytes()).await, None);
     assert_eq!(smtp.wait_for(2, WAIT).len(), 2, "and by mail");
+}
+
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The plaintext scan of the logs: at the most verbose level, through a welcome, a refused and
+/// retried delivery, a permanent refusal, a reset link, a text message and a withdrawal, no
+/// address, number, body, token or receipt code reaches the log (every test of this binary logs
+/// into the same global subscriber, which only widens the net).
+async fn nothing_of_a_message_reaches_the_logs(b: Backend) {
+    static CAPTURED: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+    let captured = CAPTURED
+        .get_or_init(|| {
+            let captured = Captured::default();
+            let writer = captured.clone();
+            let subscriber = tracing_subscriber::fmt()
+                .with_max_level(tracing::Level::TRACE)
+                .with_writer(move || writer.clone())
+                .finish();
+            tracing::subscriber::set_global_default(subscriber).unwrap();
+            captured
+        })
+        .clone();
+    let smtp = TestSmtp::start();
+    let fake = jikimi_testkit::solapi::FakeSolapi::start("NCSTESTKEY0002", "test-secret-0002");
+    let mail = jikimi_testkit::smtp_mail(&smtp);
+    let sms = jikimi_core::sms::SmsSetup {
+        transport: std::sync::Arc::new(
+            jikimi_core::sms::SolapiSms::new(&fake.url(), "NCSTESTKEY0002", "test-secret-0002")
+                .unwrap(),
+        ),
+        from: "0200000000".into(),
+    };
+    let t = TestApp::configured(b, jikimi_testkit::builtin("lifeplan-seed"), |cfg| {
+        cfg.mail = Some(mail);
+        cfg.sms = Some(sms);
+    })
+    .await
+    .unwrap();
+    smtp.set_refusing(true);
+    let (member, p) = join(&t, 9).await;
+    t.app.run_jobs_once().await.unwrap();
+    smtp.set_refusing(false);
+    t.clock.advance(Duration::minutes(2));
+    t.app.run_jobs_once().await.unwrap();
+    let link = |tok: &str| format!("https://lifeplan.example.com/recovery/reset?t={tok}");
+    t.app
+        .send_password_reset(None, &p.login_id, &p.email, link)
+        .await
+        .unwrap();
+    t.app.run_jobs_once().await.unwrap();
+    let reset = smtp.wait_for(2, WAIT).pop().unwrap();
+    let token = reset
+        .text_body()
+        .lines()
+        .find_map(|l| l.split("t=").nth(1).map(str::to_owned))
+        .unwrap();
+    let new = Revealed::new("Sikhye-Autumn-64".to_owned());
+    t.app.reset_password(&token, &new).await.unwrap();
+    smtp.set_rejecting(true);
+    let receipt = t
+        .app
+        .withdraw(&Actor::Member(member), member, "web")
+        .await
+        .unwrap();
+    while t.app.run_jobs_once().await.unwrap() > 0 {}
+    assert!(!fake.messages().is_empty(), "a text went out");
+    let logs = String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned();
+    // The net caught the deliveries: the retry and the give-up are logged, by code only.
+    assert!(logs.contains("smtp 451 (temporary)"), "{logs}");
+    assert!(logs.contains("smtp 550 (permanent)"), "{logs}");
+    let digits: String = p.mobile.chars().filter(char::is_ascii_digit).collect();
+    for needle in [
+        p.email.as_str(),
+        p.mobile.as_str(),
+        digits.as_str(),
+        token.trim(),
+        receipt.code.as_str(),
+        "회원이 되신 것을 환영합니다",
+        "비밀번호를 새로 정하려면",
+        "비밀번호가 바뀌었습니다",
+    ] {
+        assert!(!logs.contains(needle), "{needle} reached the logs");
+    }
 }

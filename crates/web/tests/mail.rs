@@ -22,6 +22,7 @@ jikimi_testkit::backend_tests!(
     a_forgotten_login_id_comes_by_mail,
     a_policy_change_is_announced_mailed_and_applies_on_its_date,
     on_lifeplan_a_forgotten_id_and_password_come_back_through_identity_verification,
+    the_sandbox_mailbox_shows_what_would_have_been_sent,
 );
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -409,6 +410,53 @@ async fn on_lifeplan_a_forgotten_id_and_password_come_back_through_identity_veri
                 .contains("가입한 회원이 없습니다")
         );
         s.check_page("none").await?;
+        Ok(())
+    })
+    .await;
+}
+
+/// Without an SMTP server (development, on a loopback address) mail lands in the sandbox
+/// mailbox, shown at `/sandbox/mail`: the subject, the address masked, the text and its links;
+/// the reset link there works like the mailed one.
+async fn the_sandbox_mailbox_shows_what_would_have_been_sent(b: Backend) {
+    let setup = support::Setup {
+        mail: Some(jikimi_core::mail::MailSetup::new(std::sync::Arc::new(
+            jikimi_core::mail::SandboxTransport::default(),
+        ))),
+        next: None,
+    };
+    support::run_setup("sandbox_mail", "lifeplan-seed", b, setup, async |s| {
+        let p = person(47);
+        let app = &s.site.app;
+        app.sign_up(seed_signup(&p)).await?;
+        s.goto("/recovery/password").await?;
+        fill(s, "#login_id", &p.login_id).await?;
+        fill(s, "#email", &p.email).await?;
+        click(s, "#send").await?;
+        s.visible(Locator::Css("#notice")).await?;
+        while app.run_jobs_once().await? > 0 {}
+        s.goto("/sandbox/mail").await?;
+        let subjects = s.text_of("main").await?;
+        ensure!(
+            subjects.contains("[라이프플랜] 비밀번호 재설정 안내"),
+            "{subjects}"
+        );
+        ensure!(
+            subjects.contains("[라이프플랜] 회원 가입을 환영합니다"),
+            "{subjects}"
+        );
+        ensure!(!subjects.contains(&p.email), "the address is masked");
+        s.check_page("mailbox").await?;
+        // The newest first: the reset mail's link.
+        let href = s
+            .visible(Locator::Css(".mail-link"))
+            .await?
+            .attr("href")
+            .await?
+            .context("a link")?;
+        let path = reset_path(&href)?;
+        s.goto(&path).await?;
+        s.visible(Locator::Css("#new_password")).await?;
         Ok(())
     })
     .await;

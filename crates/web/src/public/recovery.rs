@@ -327,6 +327,8 @@ pub(crate) async fn sandbox_mail_page(State(s): State<AppState>, v: Visit) -> Re
                 .map(str::trim)
                 .filter(|l| l.starts_with("http://") || l.starts_with("https://"))
                 .map(str::to_owned)
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
                 .collect(),
             text: m.letter.text.clone(),
         })
