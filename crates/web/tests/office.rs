@@ -23,6 +23,7 @@ jikimi_testkit::backend_tests!(
     a_complaint_from_the_public_form_is_answered_and_kept,
     a_manager_reads_with_a_reason_stops_processing_and_withdraws_on_requests,
     an_auditor_reviews_the_month_and_signs_it_off,
+    the_dashboard_lists_mail_that_did_not_go_out,
 );
 
 const PASSWORD: &str = "Kestrel-Orbit-2026";
@@ -983,6 +984,32 @@ async fn an_auditor_reviews_the_month_and_signs_it_off(b: Backend) {
         fill(s, "#code", &next_code(s, &auditor)).await?;
         click(s, "#do-login").await?;
         wait_path(s, "/office").await?;
+        Ok(())
+    })
+    .await;
+}
+
+/// Issue 14: mail the server refused for good is listed on a manager's dashboard (when, what,
+/// which member, the SMTP code), without any of its content.
+async fn the_dashboard_lists_mail_that_did_not_go_out(b: Backend) {
+    let smtp = jikimi_testkit::smtp::TestSmtp::start();
+    smtp.set_rejecting(true);
+    support::run_with_smtp("office_failed_mail", "lifeplan", b, &smtp, async |s| {
+        let p = jikimi_testkit::person(48);
+        let member = s
+            .site
+            .app
+            .sign_up(jikimi_testkit::lifeplan_signup(&p))
+            .await?;
+        while s.site.app.run_jobs_once().await? > 0 {}
+        let secret = enrolled(s, "manager", Role::Manager).await;
+        office_login(s, "manager", &next_code(s, &secret)).await?;
+        let table = s.text_of("#dash-failed-mail").await?;
+        ensure!(table.contains("가입 환영"), "{table}");
+        ensure!(table.contains("smtp 550 (permanent)"), "{table}");
+        ensure!(table.contains(&member.to_string()[..8]), "{table}");
+        ensure!(!table.contains(&p.email), "no address: {table}");
+        s.check_page("dashboard").await?;
         Ok(())
     })
     .await;
