@@ -80,6 +80,10 @@ pub enum CoreError {
         action: crate::limits::Action,
         retry_after: i64,
     },
+    /// An outside service (the 본인확인 or payment provider) could not be reached, refused our
+    /// credentials or answered something unreadable; nothing was done. The cause is logged.
+    #[error("an outside service is unavailable: {0}")]
+    Unavailable(&'static str),
     /// The identity verification failed or expired.
     #[error("identity verification failed: {0}")]
     Identity(&'static str),

@@ -68,6 +68,28 @@ pub trait IdentityProvider: Send + Sync + fmt::Debug {
     fn sandbox_outbox(&self) -> Option<Arc<SmsOutbox>> {
         None
     }
+    /// For a provider that verifies in its own window (PortOne), what the page needs to open it;
+    /// `None` for a provider that texts a code ([`request`](Self::request) and
+    /// [`confirm`](Self::confirm)).
+    fn window(&self) -> Option<Window> {
+        None
+    }
+    /// For a window provider: the verified identity of the verification `id` (an id this server
+    /// issued), asked of the provider itself; refused unless it is verified.
+    async fn result(&self, _id: &str) -> Result<VerifiedIdentity> {
+        Err(CoreError::Identity("this provider texts a code"))
+    }
+}
+
+/// What a page needs to open a provider's verification window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Window {
+    /// The provider's browser script.
+    pub sdk_url: String,
+    /// The script's origin (`https://cdn.portone.io`), which that page's CSP allows.
+    pub origin: String,
+    pub store_id: String,
+    pub channel_key: String,
 }
 
 /// One SMS as the sandbox "sent" it.
@@ -275,6 +297,15 @@ struct StoredIdentity {
     mobile: String,
 }
 
+/// An issued window verification id can come back this long.
+pub const WINDOW_MINUTES: i64 = 15;
+
+/// The row recording an issued window verification id (in the table of verified results, with
+/// nothing sealed: it only has to exist once).
+fn window_marker(id: &str) -> Vec<u8> {
+    crate::token_hash(&format!("window verification\u{0}{id}"))
+}
+
 /// A verified identity waits this long for its sign-up.
 const IDENTITY_TTL_MINUTES: i64 = 30;
 const IDENTITY_CONTEXT: &str = "system:identity";
@@ -357,6 +388,77 @@ impl Jikimi {
         )
         .await?;
         let id = self.provider()?.confirm(transaction, code).await?;
+        self.keep_identity(id).await
+    }
+
+    /// The verification window of the provider, if it verifies in its own window.
+    pub fn identity_window(&self) -> Option<Window> {
+        self.identity_provider().and_then(|p| p.window())
+    }
+
+    /// Issues the id of a verification in the provider's window, for a request from `client`
+    /// (limited like a texted code's request). The id is recorded for [`WINDOW_MINUTES`]
+    /// minutes and taken once by [`Jikimi::identity_window_return_from`]; the page binds it to
+    /// the visitor (their sealed flow cookie).
+    pub async fn identity_window_issue_from(&self, client: crate::Client) -> Result<String> {
+        if self.identity_window().is_none() {
+            return Err(CoreError::Identity(
+                "no identity verification window is configured",
+            ));
+        }
+        let limits = self.limits().clone();
+        self.limit_both(
+            crate::Action::IdentityRequest,
+            client,
+            limits.identity_request_per_client,
+            &[],
+        )
+        .await?;
+        let mut raw = [0u8; 18];
+        rand::rngs::OsRng.fill_bytes(&mut raw);
+        let id = format!("jikimi-iv-{}", URL_SAFE_NO_PAD.encode(raw));
+        let expires = self.clock().now() + chrono::Duration::minutes(WINDOW_MINUTES);
+        self.store()
+            .put_identity(&window_marker(&id), &[], expires)
+            .await?;
+        Ok(id)
+    }
+
+    /// The visitor is back from the provider's window with the verification `id` (which their
+    /// flow cookie holds): the id must be one this server issued, not yet used and not expired
+    /// (it is used up here, whatever the provider says); the provider is asked for the result,
+    /// which must be verified. Then as [`Jikimi::identity_confirm`]: the age gate, and the
+    /// sealed result under a one-time token.
+    pub async fn identity_window_return_from(
+        &self,
+        client: crate::Client,
+        id: &str,
+    ) -> Result<Revealed> {
+        let limits = self.limits().clone();
+        let id = id.trim();
+        self.limit_both(
+            crate::Action::IdentityConfirm,
+            client,
+            limits.identity_confirm_per_client,
+            &[],
+        )
+        .await?;
+        if self
+            .store()
+            .take_identity(&window_marker(id), self.clock().now())
+            .await?
+            .is_none()
+        {
+            return Err(CoreError::Identity(
+                "unknown, used or expired verification request",
+            ));
+        }
+        let verified = self.provider()?.result(id).await?;
+        self.keep_identity(verified).await
+    }
+
+    /// The age gate, then the verified identity sealed under a one-time token for 30 minutes.
+    async fn keep_identity(&self, id: VerifiedIdentity) -> Result<Revealed> {
         let age = self.policy().meta.child_age;
         if jikimi_kr::is_under(id.birth_date, self.clock().today_kst(), age) {
             return Err(CoreError::ChildNeedsGuardian { age });

@@ -17,7 +17,6 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{SecondsFormat, Utc};
@@ -37,7 +36,7 @@ pub const SMS_MAX_BYTES: usize = 90;
 /// The most EUC-KR bytes an LMS carries.
 pub const LMS_MAX_BYTES: usize = 2000;
 /// How long one request to the provider may take, connecting included.
-pub const TIMEOUT: Duration = Duration::from_secs(10);
+pub use crate::http::TIMEOUT;
 
 /// One text message as the outbox holds it.
 #[derive(Clone, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
@@ -202,63 +201,23 @@ const ACCEPTED: &str = "2000";
 /// Message statuses that are the provider's own trouble (서버 오류).
 const SERVER_TROUBLE: [&str; 3] = ["1024", "2024", "3024"];
 
-fn is_loopback(host: &url::Host<&str>) -> bool {
-    match host {
-        url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
-        url::Host::Ipv4(ip) => ip.is_loopback(),
-        url::Host::Ipv6(ip) => ip.is_loopback(),
-    }
-}
-
 impl SolapiSms {
     /// `base_url`: `https://api.solapi.com` in production (`http://` only to a loopback
     /// address, for a local fake). The key and secret are SOLAPI's API key pair.
     pub fn new(base_url: &str, api_key: &str, api_secret: &str) -> Result<Self> {
         let setup = |e: &str| CoreError::Setup(format!("SOLAPI: {e}"));
-        let mut base = url::Url::parse(base_url).map_err(|e| setup(&e.to_string()))?;
-        let host = base.host().ok_or_else(|| setup("the URL has no host"))?;
-        let loopback = is_loopback(&host);
-        match base.scheme() {
-            "https" => {}
-            "http" if loopback => {}
-            "http" => {
-                return Err(setup(
-                    "the URL must be https:// (http:// only to a loopback address)",
-                ));
-            }
-            _ => return Err(setup("the URL must be https://")),
-        }
-        if !base.username().is_empty() || base.password().is_some() {
-            return Err(setup("the URL must not carry a user or password"));
-        }
-        if base.query().is_some() || base.fragment().is_some() {
-            return Err(setup("the URL must not carry a query or fragment"));
-        }
         if api_key.is_empty() || !api_key.bytes().all(|b| b.is_ascii_alphanumeric()) {
             return Err(setup("the API key must be letters and digits"));
         }
         if api_secret.is_empty() || api_secret.chars().any(char::is_control) {
             return Err(setup("the API secret is empty or has control characters"));
         }
-        if !base.path().ends_with('/') {
-            let path = format!("{}/", base.path());
-            base.set_path(&path);
-        }
-        let shown = base.as_str().trim_end_matches('/').to_owned();
-        let endpoint = base.join(SEND_PATH).map_err(|e| setup(&e.to_string()))?;
-        let mut builder = reqwest::Client::builder()
-            .timeout(TIMEOUT)
-            .connect_timeout(TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("jikimi/", env!("CARGO_PKG_VERSION")))
-            .https_only(!loopback);
-        if loopback {
-            // A proxy from the environment has no business with a local fake.
-            builder = builder.no_proxy();
-        }
-        let client = builder
-            .build()
-            .map_err(|_| setup("the HTTPS client could not start"))?;
+        let api = crate::http::Api::new("SOLAPI", base_url)?;
+        let endpoint = api
+            .base
+            .join(SEND_PATH)
+            .map_err(|e| setup(&e.to_string()))?;
+        let (client, shown) = (api.client, api.shown);
         Ok(Self {
             client,
             endpoint,
@@ -422,7 +381,7 @@ impl SmsTransport for SolapiSms {
             }],
             "showMessageList": true,
         });
-        let mut answer = self
+        let answer = self
             .client
             .post(self.endpoint.clone())
             .header(reqwest::header::AUTHORIZATION, self.authorization()?)
@@ -431,15 +390,15 @@ impl SmsTransport for SolapiSms {
             .await
             .map_err(|e| unreachable(&e))?;
         let http = answer.status().as_u16();
-        let mut read = Vec::new();
-        while let Some(chunk) = answer.chunk().await.map_err(|e| unreachable(&e))? {
-            if read.len() + chunk.len() > MAX_ANSWER {
+        let read = match crate::http::read_limited(answer, MAX_ANSWER).await {
+            Ok(read) => read,
+            Err(crate::http::ReadError::Failed(e)) => return Err(unreachable(&e)),
+            Err(crate::http::ReadError::TooLong) => {
                 return Err(SendError::Transient(format!(
                     "solapi {http} answer too long (temporary)"
                 )));
             }
-            read.extend_from_slice(&chunk);
-        }
+        };
         if answer_is_success(http) {
             read_answer(http, &read)
         } else {

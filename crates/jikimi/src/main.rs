@@ -74,8 +74,9 @@ enum Command {
         transport: Transport,
         #[command(flatten)]
         limits: Limits,
-        /// The 본인확인 provider: `sandbox` (development, loopback only: codes go to an in-memory
-        /// outbox shown at /sandbox/sms) or `none`.
+        /// The 본인확인 provider: `portone` (PortOne's identity-verification window; needs
+        /// --portone-store-id, --portone-channel-key and the API secret), `sandbox` (development,
+        /// loopback only: codes go to an in-memory outbox shown at /sandbox/sms) or `none`.
         #[arg(
             long,
             env = "JIKIMI_IDENTITY_PROVIDER",
@@ -83,6 +84,8 @@ enum Command {
             default_value = "sandbox"
         )]
         identity_provider: IdentityProviderArg,
+        #[command(flatten)]
+        portone: Box<PortOneArgs>,
         #[command(flatten)]
         mail: Box<MailArgs>,
     },
@@ -211,8 +214,80 @@ enum RetentionCommand {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum IdentityProviderArg {
+    Portone,
     Sandbox,
     None,
+}
+
+/// PortOne (`serve --identity-provider portone`): the operator's store and channel.
+#[derive(Debug, Args)]
+struct PortOneArgs {
+    /// PortOne's store id (상점 아이디, `store-…`).
+    #[arg(long, env = "JIKIMI_PORTONE_STORE_ID")]
+    portone_store_id: Option<String>,
+    /// The channel key of the identity-verification channel (`channel-key-…`).
+    #[arg(long, env = "JIKIMI_PORTONE_CHANNEL_KEY")]
+    portone_channel_key: Option<String>,
+    /// A file holding PortOne's V2 API secret (or set JIKIMI_PORTONE_API_SECRET).
+    #[arg(long, env = "JIKIMI_PORTONE_API_SECRET_FILE")]
+    portone_api_secret_file: Option<PathBuf>,
+    /// PortOne's API address.
+    #[arg(long, env = "JIKIMI_PORTONE_API_URL", default_value = jikimi_core::portone::API_URL)]
+    portone_api_url: String,
+    /// PortOne's browser SDK, the one script the identity-verification page loads.
+    #[arg(long, env = "JIKIMI_PORTONE_SDK_URL", default_value = jikimi_core::portone::SDK_URL)]
+    portone_sdk_url: String,
+}
+
+impl PortOneArgs {
+    /// The PortOne client, or what is missing, named.
+    fn client(&self) -> Result<jikimi_core::portone::PortOne> {
+        let mut missing = Vec::new();
+        if self.portone_store_id.is_none() {
+            missing.push("--portone-store-id (JIKIMI_PORTONE_STORE_ID)");
+        }
+        if self.portone_channel_key.is_none() {
+            missing.push("--portone-channel-key (JIKIMI_PORTONE_CHANNEL_KEY)");
+        }
+        let secret = secret(
+            self.portone_api_secret_file.as_deref(),
+            "--portone-api-secret-file",
+            "JIKIMI_PORTONE_API_SECRET",
+        )?;
+        if secret.is_none() {
+            missing.push("the API secret (--portone-api-secret-file or JIKIMI_PORTONE_API_SECRET)");
+        }
+        let (Some(store_id), Some(channel_key), Some(api_secret)) = (
+            self.portone_store_id.clone(),
+            self.portone_channel_key.clone(),
+            secret,
+        ) else {
+            bail!("--identity-provider portone needs {}", missing.join(", "));
+        };
+        Ok(jikimi_core::portone::PortOne::new(
+            jikimi_core::portone::PortOneSetup {
+                api_url: self.portone_api_url.clone(),
+                sdk_url: self.portone_sdk_url.clone(),
+                store_id,
+                channel_key,
+                api_secret,
+            },
+        )?)
+    }
+}
+
+/// A secret from its file (`flag`), else from the environment variable `env`; `None` if neither.
+fn secret(file: Option<&std::path::Path>, flag: &str, env: &str) -> Result<Option<String>> {
+    Ok(match (file, std::env::var(env)) {
+        (Some(f), _) => Some(
+            std::fs::read_to_string(f)
+                .with_context(|| format!("{flag} {}", f.display()))?
+                .trim()
+                .to_owned(),
+        ),
+        (None, Ok(s)) if !s.is_empty() => Some(s),
+        _ => None,
+    })
 }
 
 /// Mail (`serve`): SMTP, or the sandbox mailbox on a loopback address.
@@ -349,19 +424,14 @@ impl MailArgs {
                     .solapi_api_key
                     .as_deref()
                     .context("--solapi-api-key is needed with --sms-provider solapi")?;
-                let secret = match (
-                    &self.solapi_api_secret_file,
-                    std::env::var("JIKIMI_SOLAPI_API_SECRET"),
-                ) {
-                    (Some(f), _) => std::fs::read_to_string(f)
-                        .with_context(|| format!("--solapi-api-secret-file {}", f.display()))?
-                        .trim()
-                        .to_owned(),
-                    (None, Ok(s)) if !s.is_empty() => s,
-                    _ => bail!(
-                        "SOLAPI's secret is needed: --solapi-api-secret-file or JIKIMI_SOLAPI_API_SECRET"
-                    ),
-                };
+                let secret = secret(
+                    self.solapi_api_secret_file.as_deref(),
+                    "--solapi-api-secret-file",
+                    "JIKIMI_SOLAPI_API_SECRET",
+                )?
+                .context(
+                    "SOLAPI's secret is needed: --solapi-api-secret-file or JIKIMI_SOLAPI_API_SECRET",
+                )?;
                 Some(SmsSetup {
                     transport: Arc::new(SolapiSms::new(&self.solapi_url, key, &secret)?),
                     from: from()?,
@@ -743,6 +813,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             transport,
             limits,
             identity_provider,
+            portone,
             mail,
         } => {
             let serve_options = transport.options(listen, behind_proxy)?;
@@ -761,12 +832,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 match identity_provider {
                     IdentityProviderArg::Sandbox if !listen.ip().is_loopback() => bail!(
                         "the sandbox 본인확인 provider is for development on a loopback address only; \
-                     use --identity-provider none until a real provider is configured"
+                     use --identity-provider portone (with --portone-store-id, --portone-channel-key \
+                     and the API secret)"
                     ),
                     IdentityProviderArg::Sandbox => {
                         tracing::warn!("본인확인 runs on the SANDBOX provider (development only)");
                         Some(Arc::new(jikimi_core::identity::SandboxIdentity::default()))
                     }
+                    IdentityProviderArg::Portone => Some(Arc::new(portone.client()?)),
                     IdentityProviderArg::None => None,
                 };
             let policy_for_mail = load_policy(&g.policy)?;

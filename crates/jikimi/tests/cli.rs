@@ -748,6 +748,81 @@ fn the_sandbox_identity_provider_is_refused_off_loopback() {
     assert!(!dir.path().join("d").exists(), "nothing was created");
 }
 
+/// `--identity-provider portone` names what it lacks (store id, channel key, API secret) and
+/// starts nothing without it; the sandbox off loopback points to it.
+#[test]
+fn serve_with_portone_names_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("d");
+    let serve = |extra: &[&str]| {
+        let mut args = vec![
+            "serve",
+            "--data-dir",
+            d.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--identity-provider",
+            "portone",
+        ];
+        args.extend_from_slice(extra);
+        bin()
+            .args(&args)
+            .env_remove("JIKIMI_PORTONE_API_SECRET")
+            .output()
+            .unwrap()
+    };
+    let o = serve(&[]);
+    assert!(!o.status.success());
+    let said = text(&o);
+    for missing in [
+        "--portone-store-id",
+        "--portone-channel-key",
+        "JIKIMI_PORTONE_API_SECRET",
+    ] {
+        assert!(said.contains(missing), "{missing} not named: {said}");
+    }
+    let o = serve(&[
+        "--portone-store-id",
+        "store-00000000-0000-0000-0000-000000000000",
+        "--portone-channel-key",
+        "channel-key-00000000-0000-0000-0000-000000000000",
+    ]);
+    assert!(!o.status.success());
+    let said = text(&o);
+    assert!(said.contains("the API secret"), "{said}");
+    assert!(!said.contains("--portone-store-id ("), "{said}");
+    // A secret file that is there, but an API address that is not https: refused, named.
+    let secret = dir.path().join("portone.secret");
+    std::fs::write(&secret, "not-a-real-secret\n").unwrap();
+    let o = serve(&[
+        "--portone-store-id",
+        "store-1",
+        "--portone-channel-key",
+        "channel-key-1",
+        "--portone-api-secret-file",
+        secret.to_str().unwrap(),
+        "--portone-api-url",
+        "http://api.portone.example.com",
+    ]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("PortOne API"), "{}", text(&o));
+    assert!(!d.join("jikimi.db").exists(), "nothing was created");
+    let o = run(&[
+        "serve",
+        "--data-dir",
+        d.to_str().unwrap(),
+        "--listen",
+        "0.0.0.0:0",
+        "--behind-proxy",
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("--identity-provider portone"),
+        "{}",
+        text(&o)
+    );
+}
+
 /// Mail and text messages that the published policy promises must be able to go out: off a
 /// loopback address the sandbox mailbox and the sandbox texts are refused, and so is starting
 /// with no text-message provider while the policy says notices go to the mobile number.

@@ -90,7 +90,10 @@ capabilities! {
     IdentityVerificationFlow = "identity_verification_flow", Code,
         "verified items come from the identity provider's answer, one sign-up per verification",
         ["core/tests/sessions.rs::identity_verification_by_sms_code_feeds_one_sign_up",
-         "web/tests/browser.rs::lifeplan_sign_up_with_identity_verification_correct_and_withdraw"];
+         "web/tests/browser.rs::lifeplan_sign_up_with_identity_verification_correct_and_withdraw",
+         "core/tests/portone.rs::a_portone_verification_feeds_one_sign_up_and_the_same_person_cannot_join_twice",
+         "core/tests/portone.rs::only_a_verified_answer_for_an_id_issued_here_once_and_in_time_is_taken",
+         "web/tests/portone.rs::a_visitor_cancels_the_portone_window_once_then_joins_through_it"];
     /// One account per person (RRN, CI or DI unique).
     OneAccount = "one_account", Code,
         "a second sign-up of the same person is refused, even concurrently",

@@ -183,6 +183,7 @@ pub fn test_hasher() -> PasswordHasher {
 }
 
 mod backend;
+pub mod portone;
 pub mod smtp;
 pub mod solapi;
 

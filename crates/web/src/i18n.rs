@@ -165,8 +165,8 @@ fn text(key: &str) -> (&'static str, &'static str) {
         ),
         "identity_title" => ("본인확인", "Identity verification"),
         "identity_body" => (
-            "휴대폰 본인확인으로 만 14세 이상인지와 이미 가입했는지를 확인합니다. 본인확인기관이 알려 주는 연계정보(CI)·중복가입확인정보(DI)·생년월일만 받으며, 주민등록번호는 받지 않습니다.",
-            "Mobile identity verification checks that you are 14 or older and not already a member. Only the connecting information (CI), duplicate-joining information (DI) and date of birth from the verification provider are received; no resident registration number.",
+            "휴대폰 본인확인으로 만 14세 이상인지와 이미 가입했는지를 확인합니다. 본인확인기관이 확인해 알려 주는 성명·생년월일·휴대폰 번호·연계정보(CI)·중복가입확인정보(DI)만 받으며, 주민등록번호는 받지 않습니다.",
+            "Mobile identity verification checks that you are 14 or older and not already a member. Only the name, date of birth, mobile number, connecting information (CI) and duplicate-joining information (DI) that the verification provider confirms are received; no resident registration number.",
         ),
         "name" => ("성명", "Name"),
         "birth_date" => ("생년월일", "Date of birth"),
@@ -295,6 +295,33 @@ fn text(key: &str) -> (&'static str, &'static str) {
         "recover_not_member" => (
             "본인확인한 분이 이 아이디의 회원이 아닙니다. 아이디를 확인하시거나, 회원 본인이 본인확인을 해 주세요.",
             "The person verified is not the member of this login ID. Check the login ID, or have the member verify.",
+        ),
+        "window_body" => (
+            "휴대폰 본인확인은 본인확인기관의 창에서 합니다. 아래 단추를 누르면 그 창으로 가고, 확인을 마치면 이 사이트로 돌아옵니다. 그 창에 입력하는 성명·생년월일·휴대폰 번호는 본인확인기관이 받아 확인합니다.",
+            "Mobile identity verification happens in the verification provider's window. The button below takes you there, and you come back here when it is done. The name, date of birth and mobile number you enter there go to the verification provider, which checks them.",
+        ),
+        "start_window" => ("휴대폰 본인확인 시작", "Start mobile verification"),
+        "window_opening" => (
+            "본인확인기관의 창을 여는 중입니다. 창이 열리지 않으면 아래 단추를 눌러 주세요.",
+            "Opening the verification provider's window. If it does not open, press the button below.",
+        ),
+        "open_window" => ("본인확인 창 열기", "Open the verification window"),
+        "window_restart" => ("처음부터 다시 하기", "Start again"),
+        "window_noscript" => (
+            "본인확인기관의 창은 브라우저의 JavaScript로 열립니다. 이 단계에서만 JavaScript를 켜 주세요. 이 사이트의 다른 화면은 JavaScript 없이 쓸 수 있습니다.",
+            "The verification provider's window opens with JavaScript. Please turn JavaScript on for this step; every other page of this site works without it.",
+        ),
+        "window_not_done" => (
+            "본인확인을 마치지 않았습니다 (창에서 취소했거나 확인에 실패했습니다). 다시 해 주세요.",
+            "The verification was not completed (it was cancelled or failed in the window). Please try again.",
+        ),
+        "identity_expired_plain" => (
+            "본인확인 요청의 시간이 지났습니다. 본인확인을 다시 해 주세요.",
+            "The verification request expired. Please verify again.",
+        ),
+        "provider_unavailable" => (
+            "본인확인기관에 지금 연결할 수 없습니다. 잠시 후 다시 해 주세요.",
+            "The verification provider cannot be reached now. Please try again shortly.",
         ),
         "consents_kept" => (
             "고르신 동의는 그대로 있습니다.",

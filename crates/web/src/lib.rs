@@ -130,6 +130,7 @@ pub fn router_with(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/api/openapi.json", get(openapi_json))
         .route("/assets/site.css", get(site_css))
+        .route("/assets/identity-window.js", get(signup::window::script))
         .merge(page::routes().layer(axum::middleware::from_fn_with_state(
             state.clone(),
             page::render_failures,
@@ -434,7 +435,7 @@ fn state_https(s: &AppState) -> Https {
 /// the operator's decision, for the whole domain).
 pub const HSTS: &str = "max-age=63072000; includeSubDomains";
 
-/// Strict defaults on every response: no scripts from anywhere, no framing, no sniffing; over
+/// Strict defaults on every response: no scripts from anywhere (but the identity window's page), no framing, no sniffing; over
 /// HTTPS, HSTS.
 async fn security_headers(
     axum::extract::State(https): axum::extract::State<Https>,
@@ -447,12 +448,15 @@ async fn security_headers(
             HeaderValue::from_static(HSTS),
         );
     }
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        ),
-    );
+    // A page with its own CSP (the identity window's, the one page with a script) keeps it.
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            ),
+        );
+    }
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

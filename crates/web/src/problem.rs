@@ -287,6 +287,20 @@ impl ApiError {
                 ),
             )
             .with_detail(why.to_owned()),
+            CoreError::Unavailable(why) => {
+                tracing::warn!(cause = why, "an outside service is unavailable");
+                let mut e = Self::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "provider_unavailable",
+                    t(
+                        lang,
+                        "본인확인·결제 기관에 지금 연결할 수 없습니다. 잠시 후 다시 시도해 주세요.",
+                        "The identity verification or payment service cannot be reached now. Please try again shortly.",
+                    ),
+                );
+                e.retry_after = Some(60);
+                e
+            }
             other => Self::internal(&other),
         }
     }

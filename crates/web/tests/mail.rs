@@ -234,6 +234,7 @@ async fn a_policy_change_is_announced_mailed_and_applies_on_its_date(b: Backend)
     let setup = support::Setup {
         mail: Some(jikimi_testkit::smtp_mail(&smtp)),
         next: Some(next_seed_version()),
+        ..support::Setup::default()
     };
     support::run_setup("policy_change", "lifeplan-seed", b, setup, async |s| {
         let app = &s.site.app;
@@ -423,7 +424,7 @@ async fn the_sandbox_mailbox_shows_what_would_have_been_sent(b: Backend) {
         mail: Some(jikimi_core::mail::MailSetup::new(std::sync::Arc::new(
             jikimi_core::mail::SandboxTransport::default(),
         ))),
-        next: None,
+        ..support::Setup::default()
     };
     support::run_setup("sandbox_mail", "lifeplan-seed", b, setup, async |s| {
         let p = person(47);

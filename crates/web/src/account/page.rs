@@ -239,21 +239,127 @@ pub(crate) async fn login_identity(
     if !v.csrf_ok(&form) {
         return csrf_failed(v, &s, HERE, &form).await;
     }
-    let req = match identity_request_of(&form) {
-        Ok(req) => req,
-        Err(errors) => return v.back_to(&s, HERE, &form, errors, None).await,
+    request_identity(&s, v, client, &form, HERE, "/login/verify").await
+}
+
+/// The identity step's form (a held login, account recovery): asks for a texted code, or for a
+/// window's verification id; the request id goes on to `verify` in the form cookie.
+pub(crate) async fn request_identity(
+    s: &AppState,
+    v: Visit,
+    client: jikimi_core::Client,
+    form: &FormData,
+    here: &'static str,
+    verify: &'static str,
+) -> Response {
+    let requested = if s.app.identity_window().is_some() {
+        s.app.identity_window_issue_from(client).await
+    } else {
+        match identity_request_of(form) {
+            Ok(req) => s.app.identity_request_from(client, req).await,
+            Err(errors) => return v.back_to(s, here, form, errors, None).await,
+        }
     };
-    match s.app.identity_request_from(client, req).await {
+    match requested {
         Ok(request_id) => {
             let carry = FormData::of(&[("request_id", &request_id)]);
-            v.back_to(&s, "/login/verify", &carry, vec![], None).await
+            v.back_to(s, verify, &carry, vec![], None).await
         }
-        Err(CoreError::Invalid(e)) => v.back_to(&s, HERE, &form, e, None).await,
+        Err(CoreError::Invalid(e)) => v.back_to(s, here, form, e, None).await,
+        Err(CoreError::RateLimited {
+            action,
+            retry_after,
+        }) => {
+            let ko = crate::i18n::limited(Lang::Ko, action, retry_after);
+            let en = crate::i18n::limited(Lang::En, action, retry_after);
+            v.notice_to(s, here, &ko, &en).await
+        }
         Err(e) => error_page(e),
     }
 }
 
-pub(crate) async fn login_verify_page(State(s): State<AppState>, v: Visit) -> Response {
+/// The verify step's page with a window provider: without `?identityVerificationId`, the page
+/// that opens the window with the request id of the form cookie; with it, the window is back and
+/// the result is taken (once) and goes on as a confirmed code's would.
+pub(crate) async fn window_step(
+    s: &AppState,
+    v: Visit,
+    client: jikimi_core::Client,
+    win: jikimi_core::identity::Window,
+    back: crate::signup::window::Returned,
+    steps: CodeSteps,
+) -> Response {
+    let request_id = v.flash.get("request_id").to_owned();
+    if request_id.is_empty() {
+        return match back.id {
+            Some(_) => {
+                let (ko, en) = (T(Lang::Ko), T(Lang::En));
+                v.notice_to(
+                    s,
+                    steps.start,
+                    ko.s("identity_expired_plain"),
+                    en.s("identity_expired_plain"),
+                )
+                .await
+            }
+            None => v.redirect(steps.start),
+        };
+    }
+    let Some(id) = back.id else {
+        return crate::signup::window::launch(
+            v,
+            s,
+            win,
+            &request_id,
+            steps.here,
+            (steps.start, "window_restart"),
+        );
+    };
+    let say = |key: &str| {
+        let (ko, en) = (T(Lang::Ko).s(key), T(Lang::En).s(key));
+        (ko, en)
+    };
+    // The request is spent whatever happens now: the form cookie forgets it.
+    let result = if crate::extract::same_token(&id, &request_id) {
+        s.app.identity_window_return_from(client, &request_id).await
+    } else {
+        Err(CoreError::Identity("another verification"))
+    };
+    match result {
+        Ok(token) => {
+            let carry = FormData::of(&[("identity_token", token.expose())]);
+            v.back_to(s, steps.next, &carry, vec![], steps.verified)
+                .await
+        }
+        Err(CoreError::Identity(_)) => {
+            let (ko, en) = say("window_not_done");
+            v.notice_to(s, steps.start, ko, en).await
+        }
+        Err(CoreError::Unavailable(_)) => {
+            let (ko, en) = say("provider_unavailable");
+            v.notice_to(s, steps.start, ko, en).await
+        }
+        Err(CoreError::RateLimited {
+            action,
+            retry_after,
+        }) => {
+            let ko = crate::i18n::limited(Lang::Ko, action, retry_after);
+            let en = crate::i18n::limited(Lang::En, action, retry_after);
+            v.notice_to(s, steps.start, &ko, &en).await
+        }
+        Err(e) => error_page(e),
+    }
+}
+
+pub(crate) async fn login_verify_page(
+    State(s): State<AppState>,
+    v: Visit,
+    ClientAddr(client): ClientAddr,
+    Query(back): Query<crate::signup::window::Returned>,
+) -> Response {
+    if let Some(win) = s.app.identity_window() {
+        return window_step(&s, v, client, win, back, login_steps()).await;
+    }
     if v.flash.get("request_id").is_empty() {
         return v.redirect("/login/identity");
     }
@@ -274,15 +380,17 @@ pub(crate) async fn login_verify(
     ClientAddr(client): ClientAddr,
     form: FormData,
 ) -> Response {
+    confirm_identity_code(&s, v, client, &form, login_steps()).await
+}
+
+fn login_steps() -> CodeSteps {
     let (ko, en) = (T(Lang::Ko), T(Lang::En));
-    let verified = (ko.s("recover_verified"), en.s("recover_verified"));
-    let steps = CodeSteps {
+    CodeSteps {
         here: "/login/verify",
         start: "/login/identity",
         next: "/login",
-        verified: Some(verified),
-    };
-    confirm_identity_code(&s, v, client, &form, steps).await
+        verified: Some((ko.s("recover_verified"), en.s("recover_verified"))),
+    }
 }
 
 /// Where a 본인확인 code form sits in a flow: its own address, where the flow starts again, where

@@ -188,21 +188,18 @@ pub(crate) async fn identity_submit(
     if !v.csrf_ok(&form) {
         return csrf_failed(v, &s, IDENTITY, &form).await;
     }
-    let req = match identity_request_of(&form) {
-        Ok(req) => req,
-        Err(errors) => return v.back_to(&s, IDENTITY, &form, errors, None).await,
-    };
-    match s.app.identity_request_from(client, req).await {
-        Ok(request_id) => {
-            let carry = FormData::of(&[("request_id", &request_id)]);
-            v.back_to(&s, VERIFY, &carry, vec![], None).await
-        }
-        Err(CoreError::Invalid(e)) => v.back_to(&s, IDENTITY, &form, e, None).await,
-        Err(e) => error_page(e),
-    }
+    request_identity(&s, v, client, &form, IDENTITY, VERIFY).await
 }
 
-pub(crate) async fn verify_page(State(s): State<AppState>, v: Visit) -> Response {
+pub(crate) async fn verify_page(
+    State(s): State<AppState>,
+    v: Visit,
+    ClientAddr(client): ClientAddr,
+    Query(back): Query<crate::signup::window::Returned>,
+) -> Response {
+    if let Some(win) = s.app.identity_window() {
+        return window_step(&s, v, client, win, back, recovery_steps()).await;
+    }
     if v.flash.get("request_id").is_empty() {
         return v.redirect(IDENTITY);
     }
@@ -223,13 +220,16 @@ pub(crate) async fn verify_submit(
     ClientAddr(client): ClientAddr,
     form: FormData,
 ) -> Response {
-    let steps = CodeSteps {
+    confirm_identity_code(&s, v, client, &form, recovery_steps()).await
+}
+
+fn recovery_steps() -> CodeSteps {
+    CodeSteps {
         here: VERIFY,
         start: IDENTITY,
         next: FOUND,
         verified: None,
-    };
-    confirm_identity_code(&s, v, client, &form, steps).await
+    }
 }
 
 #[derive(Template)]

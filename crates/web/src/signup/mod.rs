@@ -2,3 +2,4 @@
 
 pub mod api;
 pub(crate) mod page;
+pub(crate) mod window;

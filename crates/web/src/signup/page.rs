@@ -1,6 +1,7 @@
 //! Sign-up: consent (or the seed's single agreement), 본인확인, the details form.
 
 use crate::page::*;
+use crate::signup::window::{Returned, launch};
 
 /// A consent category as the consent screen shows it (R-CON-04, R-CON-07).
 #[derive(Debug, Clone)]
@@ -283,6 +284,8 @@ pub(crate) struct SignupIdentityPage {
     pub(crate) birth_error: Option<String>,
     pub(crate) mobile_error: Option<String>,
     pub(crate) carrier_error: Option<String>,
+    /// The provider verifies in its own window: the form is one button.
+    pub(crate) window: bool,
 }
 
 impl SignupIdentityPage {
@@ -316,6 +319,7 @@ impl SignupIdentityPage {
             birth_error: field_error(errors, "birth_date", lang),
             mobile_error: field_error(errors, "mobile", lang),
             carrier_error: field_error(errors, "carrier", lang),
+            window: s.app.identity_window().is_some(),
         };
         v.render(page)
     }
@@ -394,6 +398,20 @@ pub(crate) async fn signup_identity(
     if !flow.chosen {
         return v.redirect("/signup");
     }
+    if s.app.identity_window().is_some() {
+        return match s.app.identity_window_issue_from(client).await {
+            Ok(id) => {
+                flow.request_id = Some(id);
+                flow.identity_token = None;
+                flow_to(v, &s, &flow, "/signup/verify").await
+            }
+            Err(CoreError::RateLimited {
+                action,
+                retry_after,
+            }) => limited_again(v, &s, &flow, action, retry_after).await,
+            Err(e) => error_page(e),
+        };
+    }
     let req = match identity_request_of(&form) {
         Ok(req) => req,
         Err(errors) => return v.back_to(&s, HERE, &form, errors, None).await,
@@ -421,9 +439,52 @@ pub(crate) struct SignupCodePage {
     pub(crate) sandbox: bool,
 }
 
-pub(crate) async fn signup_verify_page(State(s): State<AppState>, v: Visit) -> Response {
+pub(crate) async fn signup_verify_page(
+    State(s): State<AppState>,
+    v: Visit,
+    ClientAddr(client): ClientAddr,
+    Query(back): Query<Returned>,
+) -> Response {
     let lang = v.lang;
-    let flow = flow_of(&s, &v).await;
+    let mut flow = flow_of(&s, &v).await;
+    if let Some(win) = s.app.identity_window() {
+        let Some(request_id) = flow.request_id.take() else {
+            // Back from the window after the flow ended or expired: start the step again.
+            return match back.id {
+                Some(_) if flow.chosen => identity_again(v, &s, &flow, "identity_expired").await,
+                _ => v.redirect(next_step(&s, &flow)),
+            };
+        };
+        let Some(id) = back.id else {
+            return launch(
+                v,
+                &s,
+                win,
+                &request_id,
+                "/signup/verify",
+                ("/signup/identity", "window_restart"),
+            );
+        };
+        if !crate::extract::same_token(&id, &request_id) {
+            return identity_again(v, &s, &flow, "window_not_done").await;
+        }
+        return match s.app.identity_window_return_from(client, &request_id).await {
+            Ok(token) => {
+                flow.identity_token = Some(token.expose().to_owned());
+                flow_to(v, &s, &flow, "/signup/details").await
+            }
+            Err(CoreError::ChildNeedsGuardian { .. }) => flow_end(v, &s, "/signup/guardian"),
+            Err(CoreError::Identity(_)) => identity_again(v, &s, &flow, "window_not_done").await,
+            Err(CoreError::Unavailable(_)) => {
+                identity_again(v, &s, &flow, "provider_unavailable").await
+            }
+            Err(CoreError::RateLimited {
+                action,
+                retry_after,
+            }) => limited_again(v, &s, &flow, action, retry_after).await,
+            Err(e) => error_page(e),
+        };
+    }
     if flow.request_id.is_none() {
         return v.redirect(next_step(&s, &flow));
     }
@@ -476,22 +537,33 @@ pub(crate) async fn signup_verify(
             // Too many codes (for this request, or from this client): the request is spent and
             // the identity step says how long to wait; the consents stay chosen.
             flow.request_id = None;
-            let say = |lang: Lang| {
-                format!(
-                    "{} {}",
-                    crate::i18n::limited(lang, action, retry_after),
-                    T(lang).s("consents_kept")
-                )
-            };
-            match keep_flow(v, &s, &flow).await {
-                Ok(v) => {
-                    v.notice_to(&s, "/signup/identity", &say(Lang::Ko), &say(Lang::En))
-                        .await
-                }
-                Err(r) => r,
-            }
+            limited_again(v, &s, &flow, action, retry_after).await
         }
         Err(e) => error_page(e),
+    }
+}
+
+/// Back to 본인확인 saying how long a limit makes the visitor wait; the consents stay chosen.
+async fn limited_again(
+    v: Visit,
+    s: &AppState,
+    flow: &SignupFlow,
+    action: jikimi_core::Action,
+    retry_after: i64,
+) -> Response {
+    let say = |lang: Lang| {
+        format!(
+            "{} {}",
+            crate::i18n::limited(lang, action, retry_after),
+            T(lang).s("consents_kept")
+        )
+    };
+    match keep_flow(v, s, flow).await {
+        Ok(v) => {
+            v.notice_to(s, "/signup/identity", &say(Lang::Ko), &say(Lang::En))
+                .await
+        }
+        Err(r) => r,
     }
 }
 

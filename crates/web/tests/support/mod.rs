@@ -122,6 +122,8 @@ pub struct Setup {
     /// The site is opened again with this (later) version of the policy before it serves, as
     /// an operator starting a new file would.
     pub next: Option<jikimi_policy::Policy>,
+    /// 본인확인 goes through this provider instead of the sandbox.
+    pub identity: Option<std::sync::Arc<dyn jikimi_core::identity::IdentityProvider>>,
 }
 
 /// [`run_with`] with the site set up as `setup` says.
@@ -145,7 +147,7 @@ pub async fn run_with_smtp(
 ) {
     let setup = Setup {
         mail: Some(jikimi_testkit::smtp_mail(smtp)),
-        next: None,
+        ..Setup::default()
     };
     run_inner(test, profile, backend, TEST_TIMEOUT, &[], setup, body).await;
 }
@@ -250,13 +252,18 @@ impl Session {
         let chromium = tool("JIKIMI_CHROMIUM", CHROMIUM, "chromium")?;
         let chromedriver = tool("JIKIMI_CHROMEDRIVER", CHROMEDRIVER, "chromium-driver")?;
 
-        let mut site = match setup.mail {
-            None => TestApp::on(backend, profile).await,
-            Some(m) => TestApp::configured(backend, jikimi_testkit::builtin(profile), |cfg| {
-                cfg.mail = Some(m)
-            })
-            .await
-            .context("opening the installation")?,
+        let mut site = match (setup.mail, setup.identity) {
+            (None, None) => TestApp::on(backend, profile).await,
+            (mail, identity) => {
+                TestApp::configured(backend, jikimi_testkit::builtin(profile), |cfg| {
+                    cfg.mail = mail;
+                    if identity.is_some() {
+                        cfg.identity = identity;
+                    }
+                })
+                .await
+                .context("opening the installation")?
+            }
         };
         if let Some(next) = setup.next {
             site.app = jikimi_core::Jikimi::open_with(

@@ -1,0 +1,327 @@
+//! PortOne (V2 REST API, `https://api.portone.io`): the aggregator through which Korean sites
+//! reach the 본인확인 agencies and the card and bank gateways. The contract is PortOne's public
+//! server SDK (`portone-io/server-sdk`: `IdentityVerificationClient.getIdentityVerification`,
+//! `VerifiedIdentityVerification`, `IdentityVerificationVerifiedCustomer`, the error types).
+//!
+//! 본인확인 runs in PortOne's window, which the browser SDK opens (`requestIdentityVerification`
+//! with an id this server issued, redirecting back). The server never takes the browser's word:
+//! it asks `GET /identity-verifications/{id}` with the API secret (`Authorization: PortOne …`)
+//! and accepts only `VERIFIED` for the id it issued, taking the verified customer's CI, DI, name,
+//! birth date and mobile number.
+
+use std::fmt;
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use jikimi_kr::Phone;
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+use crate::http::{Api, read_limited};
+use crate::identity::{IdentityProvider, IdentityRequest, Window};
+use crate::{CoreError, Result, VerifiedIdentity};
+
+/// PortOne's API.
+pub const API_URL: &str = "https://api.portone.io";
+/// PortOne's browser SDK (V2), the one script the identity-verification page loads.
+pub const SDK_URL: &str = "https://cdn.portone.io/v2/browser-sdk.js";
+/// The largest answer read from PortOne (an identity verification is a few KB; a payment with
+/// its cancellations and webhooks some tens).
+const MAX_ANSWER: usize = 1024 * 1024;
+
+/// What `serve` is told about the operator's PortOne store.
+#[derive(Clone)]
+pub struct PortOneSetup {
+    /// `https://api.portone.io` (`http://` only to a loopback address, for a local fake).
+    pub api_url: String,
+    /// The browser SDK's address.
+    pub sdk_url: String,
+    /// 상점 아이디 (`store-…`).
+    pub store_id: String,
+    /// The identity-verification channel's key (`channel-key-…`).
+    pub channel_key: String,
+    /// The V2 API secret (kept by the client in memory that is wiped when dropped).
+    pub api_secret: String,
+}
+
+impl fmt::Debug for PortOneSetup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PortOneSetup({}, {})", self.api_url, self.store_id)
+    }
+}
+
+/// The PortOne client. `Debug` shows the API's address and the store, never the secret.
+pub struct PortOne {
+    api: Api,
+    window: Window,
+    secret: Zeroizing<String>,
+}
+
+impl fmt::Debug for PortOne {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PortOne({}, {})", self.api.shown, self.window.store_id)
+    }
+}
+
+/// A PortOne identifier (store id, channel key): printable ASCII without spaces or quotes, since
+/// it goes into a page's attributes and the API's query.
+fn identifier(what: &str, value: &str) -> Result<String> {
+    let v = value.trim();
+    if v.is_empty()
+        || v.len() > 200
+        || !v
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    {
+        return Err(CoreError::Setup(format!(
+            "PortOne: the {what} must be letters, digits, '-', '_' or '.'"
+        )));
+    }
+    Ok(v.to_owned())
+}
+
+impl PortOne {
+    pub fn new(setup: PortOneSetup) -> Result<Self> {
+        let api = Api::new("PortOne API", &setup.api_url)?;
+        // The SDK's address is checked like an API's (https, or http to a local fake).
+        let sdk = Api::new("PortOne SDK", &setup.sdk_url)?;
+        let sdk_url = sdk.base.as_str().trim_end_matches('/').to_owned();
+        let origin = sdk.base.origin().ascii_serialization();
+        let secret = Zeroizing::new(setup.api_secret);
+        if secret.trim().is_empty() || secret.chars().any(char::is_control) {
+            return Err(CoreError::Setup(
+                "PortOne: the API secret is empty or has control characters".into(),
+            ));
+        }
+        Ok(Self {
+            window: Window {
+                sdk_url,
+                origin,
+                store_id: identifier("store id", &setup.store_id)?,
+                channel_key: identifier("channel key", &setup.channel_key)?,
+            },
+            api,
+            secret: Zeroizing::new(secret.trim().to_owned()),
+        })
+    }
+
+    /// `GET` of `segments` under the API: the status and the body. A connection that fails, an
+    /// answer too long, 401/403 (our credentials), 429 and 5xx are [`CoreError::Unavailable`]
+    /// (logged without the URL, which names the id); other statuses are returned.
+    async fn get(&self, segments: &[&str]) -> Result<(u16, Vec<u8>)> {
+        let mut url = self.api.url(segments);
+        url.query_pairs_mut()
+            .append_pair("storeId", &self.window.store_id);
+        let answer = self
+            .api
+            .client
+            .get(url)
+            .header(
+                reqwest::header::AUTHORIZATION,
+                format!("PortOne {}", self.secret.as_str()),
+            )
+            .header(reqwest::header::ACCEPT, "application/json")
+            .send()
+            .await
+            .map_err(|e| unavailable(&e))?;
+        let status = answer.status().as_u16();
+        let body = read_limited(answer, MAX_ANSWER).await.map_err(|_| {
+            tracing::warn!(status, "portone: the answer could not be read");
+            CoreError::Unavailable("PortOne's answer could not be read")
+        })?;
+        match status {
+            401 | 403 => {
+                tracing::error!(
+                    status,
+                    kind = error_type(&body).as_deref().unwrap_or("-"),
+                    "portone refused the API secret or the store id"
+                );
+                Err(CoreError::Unavailable("PortOne refused our credentials"))
+            }
+            429 | 500.. => {
+                tracing::warn!(status, "portone is unavailable");
+                Err(CoreError::Unavailable("PortOne is unavailable"))
+            }
+            _ => Ok((status, body)),
+        }
+    }
+
+    /// The identity verification `id` as PortOne has it.
+    pub async fn identity_verification(&self, id: &str) -> Result<Verification> {
+        let (status, body) = self.get(&["identity-verifications", id]).await?;
+        if status == 404 {
+            return Ok(Verification::NotFound);
+        }
+        if !(200..300).contains(&status) {
+            tracing::warn!(
+                status,
+                kind = error_type(&body).as_deref().unwrap_or("-"),
+                "portone refused an identity verification query"
+            );
+            return Err(CoreError::Unavailable("PortOne refused the query"));
+        }
+        let answer: IdentityVerificationAnswer = serde_json::from_slice(&body).map_err(|_| {
+            tracing::warn!("portone: unreadable identity verification");
+            CoreError::Unavailable("PortOne's answer could not be read")
+        })?;
+        if answer.id != id {
+            return Ok(Verification::OtherId);
+        }
+        Ok(match answer.status.as_str() {
+            "VERIFIED" => match answer.verified_customer {
+                Some(c) => Verification::Verified(c),
+                None => Verification::Other("VERIFIED".into()),
+            },
+            "READY" => Verification::Ready,
+            "FAILED" => Verification::Failed,
+            other => Verification::Other(other.chars().take(32).collect()),
+        })
+    }
+}
+
+/// An identity verification's state, as far as jikimi cares.
+#[derive(Debug)]
+pub enum Verification {
+    /// PortOne does not know the id.
+    NotFound,
+    /// The answer is about another id.
+    OtherId,
+    /// Opened, not finished.
+    Ready,
+    Failed,
+    Verified(VerifiedCustomer),
+    /// A status this build does not know.
+    Other(String),
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct IdentityVerificationAnswer {
+    status: String,
+    id: String,
+    verified_customer: Option<VerifiedCustomer>,
+}
+
+/// `IdentityVerificationVerifiedCustomer`: what the agency verified. `Debug` redacts it.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifiedCustomer {
+    name: String,
+    phone_number: Option<String>,
+    birth_date: Option<String>,
+    ci: Option<String>,
+    di: Option<String>,
+}
+
+impl fmt::Debug for VerifiedCustomer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("VerifiedCustomer(<redacted>)")
+    }
+}
+
+impl VerifiedCustomer {
+    /// The identity, if the answer carries everything a member's record needs: CI and DI (a
+    /// channel that gives neither cannot keep one account per person), the birth date (the age
+    /// gate) and the mobile number (a required item of the policy).
+    fn identity(self) -> Result<VerifiedIdentity> {
+        let missing = |what: &'static str| {
+            tracing::error!(
+                missing = what,
+                "portone: the verified customer lacks an item; the channel's contract must supply it"
+            );
+            CoreError::Unavailable("the identity provider's answer lacks an item")
+        };
+        let ci = self
+            .ci
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| missing("ci"))?;
+        let di = self
+            .di
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| missing("di"))?;
+        let birth_date = self
+            .birth_date
+            .as_deref()
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .ok_or_else(|| missing("birthDate"))?;
+        let mobile = self
+            .phone_number
+            .as_deref()
+            .and_then(|p| Phone::parse_mobile(p).ok())
+            .ok_or_else(|| missing("phoneNumber"))?;
+        let name = self.name.trim().to_owned();
+        if name.is_empty() {
+            return Err(missing("name"));
+        }
+        Ok(VerifiedIdentity {
+            ci,
+            di,
+            birth_date,
+            name,
+            mobile: mobile.e164().to_owned(),
+        })
+    }
+}
+
+/// PortOne's error body `{"type", "message"}`: only the type is read (the message may quote
+/// values).
+fn error_type(body: &[u8]) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Refusal {
+        #[serde(rename = "type")]
+        kind: Option<String>,
+    }
+    serde_json::from_slice::<Refusal>(body)
+        .ok()
+        .and_then(|r| r.kind)
+        .filter(|k| {
+            k.len() <= 64
+                && k.bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+        })
+}
+
+fn unavailable(e: &reqwest::Error) -> CoreError {
+    // reqwest's words name the URL, which carries the id: only the kind goes to the log.
+    if e.is_timeout() {
+        tracing::warn!("portone timed out");
+    } else if e.is_connect() {
+        tracing::warn!("portone unreachable or the connection failed");
+    } else {
+        tracing::warn!("portone request failed");
+    }
+    CoreError::Unavailable("PortOne could not be reached")
+}
+
+#[async_trait]
+impl IdentityProvider for PortOne {
+    async fn request(&self, _req: IdentityRequest, _sender: &str) -> Result<String> {
+        Err(CoreError::Identity(
+            "this provider verifies in its own window",
+        ))
+    }
+
+    async fn confirm(&self, _transaction: &str, _code: &str) -> Result<VerifiedIdentity> {
+        Err(CoreError::Identity(
+            "this provider verifies in its own window",
+        ))
+    }
+
+    fn window(&self) -> Option<Window> {
+        Some(self.window.clone())
+    }
+
+    async fn result(&self, id: &str) -> Result<VerifiedIdentity> {
+        match self.identity_verification(id).await? {
+            Verification::Verified(c) => c.identity(),
+            Verification::NotFound | Verification::OtherId => {
+                Err(CoreError::Identity("unknown identity verification"))
+            }
+            Verification::Ready => Err(CoreError::Identity("identity verification not finished")),
+            Verification::Failed => Err(CoreError::Identity("identity verification failed")),
+            Verification::Other(_) => Err(CoreError::Identity(
+                "identity verification in an unknown state",
+            )),
+        }
+    }
+}
