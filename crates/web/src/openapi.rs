@@ -83,6 +83,7 @@ fn problem_responses() -> Vec<(&'static str, RefOr<Response>)> {
         doc::TooManyRequests::response(),
         doc::HeadersTooLarge::response(),
         doc::InternalError::response(),
+        doc::Unavailable::response(),
     ]
 }
 

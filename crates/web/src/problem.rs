@@ -515,6 +515,7 @@ pub mod doc {
         Unprocessable: "Read but not acceptable: each field named with its rule (`validation`, `errors`), or a failed identity verification (`identity`), or a declined agreement (`agreement_declined`).";
         HeadersTooLarge: "The request's header section is over 32 KiB or 64 fields (`headers_too_large`).";
         InternalError: "Unexpected failure (`internal`): quote `operation_id` to the operator.";
+        Unavailable: "An outside service (the 본인확인 or payment provider) cannot be reached now, or refused the site's credentials (`provider_unavailable`); nothing was done. Try again after `Retry-After` seconds.";
     }
 
     /// 429, with `Retry-After`.

@@ -16,6 +16,7 @@ use jikimi_testkit::{Backend, Person, person};
 use support::steps::{click, fill, wait_path};
 
 jikimi_testkit::backend_tests!(
+    the_api_opens_portones_window_and_takes_its_result_once,
     a_visitor_cancels_the_portone_window_once_then_joins_through_it,
     a_member_finds_their_login_id_through_the_portone_window_on_a_phone,
 );
@@ -161,4 +162,96 @@ async fn a_member_finds_their_login_id_through_the_portone_window_on_a_phone(b: 
         Ok(())
     })
     .await;
+}
+
+/// One JSON call through the router: (status, body).
+async fn call(
+    router: &axum::Router,
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    use tower::ServiceExt;
+    let b = axum::http::Request::builder().method(method).uri(path);
+    let req = match body {
+        Some(v) => b
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(v.to_string()))
+            .unwrap(),
+        None => b.body(axum::body::Body::empty()).unwrap(),
+    };
+    let res = router.clone().oneshot(req).await.unwrap();
+    let status = res.status().as_u16();
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// Over the API as on the pages: the server issues the id and says how to open the window; the
+/// result is taken once; a code request is refused on this provider.
+async fn the_api_opens_portones_window_and_takes_its_result_once(b: Backend) {
+    let fake = FakePortOne::start(SECRET);
+    let identity = setup(&fake).identity.unwrap();
+    let t = jikimi_testkit::TestApp::configured(b, jikimi_testkit::builtin("lifeplan"), |cfg| {
+        cfg.identity = Some(identity)
+    })
+    .await
+    .unwrap();
+    let router = jikimi_web::router(t.app.clone());
+    let p = person(533);
+    let (status, opened) = call(&router, "POST", "/api/v1/identity/windows", None).await;
+    assert_eq!(status, 201, "{opened}");
+    assert_eq!(opened["store_id"], fake.store_id());
+    assert_eq!(opened["channel_key"], fake.channel_key());
+    assert_eq!(opened["sdk_url"], fake.sdk_url());
+    let id = opened["verification_id"].as_str().unwrap().to_owned();
+    let result = format!("/api/v1/identity/windows/{id}/result");
+    // Not verified yet: refused, and the id is spent.
+    fake.open_identity(&id);
+    let (status, problem) = call(&router, "POST", &result, None).await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["type"], "/problems/identity");
+    let (_, opened) = call(&router, "POST", "/api/v1/identity/windows", None).await;
+    let id = opened["verification_id"].as_str().unwrap().to_owned();
+    let result = format!("/api/v1/identity/windows/{id}/result");
+    let digits: String = p.mobile.chars().filter(char::is_ascii_digit).collect();
+    fake.verify_identity(&id, &p.name, p.birth, &digits);
+    let (status, token) = call(&router, "POST", &result, None).await;
+    assert_eq!(status, 201, "{token}");
+    assert!(
+        token["identity_token"]
+            .as_str()
+            .is_some_and(|t| t.len() > 20)
+    );
+    let (status, _) = call(&router, "POST", &result, None).await;
+    assert_eq!(status, 422, "taken once");
+    // PortOne down: 503 with Retry-After, as a problem.
+    let (_, opened) = call(&router, "POST", "/api/v1/identity/windows", None).await;
+    let id = opened["verification_id"].as_str().unwrap().to_owned();
+    fake.verify_identity(&id, &p.name, p.birth, &digits);
+    fake.fail_next(503);
+    let (status, problem) = call(
+        &router,
+        "POST",
+        &format!("/api/v1/identity/windows/{id}/result"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 503, "{problem}");
+    assert_eq!(problem["type"], "/problems/provider_unavailable");
+    // The code flow is not this provider's.
+    let (status, _) = call(
+        &router,
+        "POST",
+        "/api/v1/identity/requests",
+        Some(serde_json::json!({
+            "name": p.name, "birth_date": p.birth.to_string(), "mobile": p.mobile, "carrier": "skt"
+        })),
+    )
+    .await;
+    assert_eq!(status, 422);
 }

@@ -25,6 +25,7 @@ redacted_debug!(
     IdentityRequestBody,
     IdentityConfirmBody,
     IdentityConfirmed,
+    IdentityWindowOpened,
     SandboxSmsBody,
     SignUpBody,
     SandboxSms,
@@ -35,6 +36,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(identity_request))
         .routes(routes!(identity_confirm))
+        .routes(routes!(identity_window))
+        .routes(routes!(identity_window_result))
         .routes(routes!(sandbox_sms))
         .routes(routes!(sign_up))
 }
@@ -177,6 +180,75 @@ pub async fn identity_confirm(
     let token = s
         .app
         .identity_confirm_from(client, &id, &b.code)
+        .await
+        .or_problem(lang)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(IdentityConfirmed {
+            identity_token: token.expose().to_owned(),
+        }),
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct IdentityWindowOpened {
+    /// The id to open PortOne's window with (`identityVerificationId`); valid for 15 minutes,
+    /// taken once by `/api/v1/identity/windows/{id}/result`.
+    pub verification_id: String,
+    /// The browser SDK to load (`https://cdn.portone.io/v2/browser-sdk.js`).
+    pub sdk_url: String,
+    pub store_id: String,
+    pub channel_key: String,
+}
+
+/// Starts 본인확인 in the provider's window (PortOne): an id this server issues, and what the
+/// client needs to open the window with it (`PortOne.requestIdentityVerification`). 404 when the
+/// configured provider texts a code instead (use `/api/v1/identity/requests`).
+#[utoipa::path(post, path = "/api/v1/identity/windows", tag = "identity",
+    responses((status = 201, body = IdentityWindowOpened), (status = 404, response = doc::NotFound),
+        (status = 429, response = doc::TooManyRequests)))]
+pub async fn identity_window(
+    State(s): State<AppState>,
+    ReqLang(lang): ReqLang,
+    ClientAddr(client): ClientAddr,
+) -> Result<(StatusCode, Json<IdentityWindowOpened>), ApiError> {
+    let Some(win) = s.app.identity_window() else {
+        return Err(ApiError::not_found(lang));
+    };
+    let id = s
+        .app
+        .identity_window_issue_from(client)
+        .await
+        .or_problem(lang)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(IdentityWindowOpened {
+            verification_id: id,
+            sdk_url: win.sdk_url,
+            store_id: win.store_id,
+            channel_key: win.channel_key,
+        }),
+    ))
+}
+
+/// The window is done: the server asks the provider for the verification `id` (one it issued,
+/// unused, within 15 minutes; taken whatever the answer) and accepts only a verified one. Under
+/// 14 → 403 `guardian_required`, nothing stored; not verified, unknown, used or expired → 422
+/// `identity`; the provider unreachable → 503 `provider_unavailable`.
+#[utoipa::path(post, path = "/api/v1/identity/windows/{id}/result", tag = "identity",
+    params(("id" = String, Path, description = "The verification id")),
+    responses((status = 201, body = IdentityConfirmed), (status = 403, response = doc::Forbidden),
+        (status = 422, response = doc::Unprocessable), (status = 429, response = doc::TooManyRequests),
+        (status = 503, response = doc::Unavailable)))]
+pub async fn identity_window_result(
+    State(s): State<AppState>,
+    ReqLang(lang): ReqLang,
+    ClientAddr(client): ClientAddr,
+    ApiPath(id): ApiPath<String>,
+) -> Result<(StatusCode, Json<IdentityConfirmed>), ApiError> {
+    let token = s
+        .app
+        .identity_window_return_from(client, &id)
         .await
         .or_problem(lang)?;
     Ok((
