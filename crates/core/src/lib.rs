@@ -17,6 +17,7 @@ pub mod limits;
 pub mod mail;
 mod members;
 pub mod office;
+pub mod payments;
 pub mod portone;
 mod recovery;
 pub mod requests;
@@ -108,6 +109,9 @@ pub struct Config {
     /// Text messages: the transport (SOLAPI, or the sandbox) and the sender number. None: no
     /// text message is queued.
     pub sms: Option<sms::SmsSetup>,
+    /// Payments through PortOne (the catalogue, the channel, the webhook secret). None: nothing
+    /// is sold.
+    pub payments: Option<payments::PaymentSetup>,
 }
 
 impl Config {
@@ -122,6 +126,7 @@ impl Config {
             identity: None,
             mail: None,
             sms: None,
+            payments: None,
         }
     }
 
@@ -212,6 +217,7 @@ struct Inner {
     identity: Option<Arc<dyn identity::IdentityProvider>>,
     mail: Option<mail::MailSetup>,
     sms: Option<sms::SmsSetup>,
+    payments: Option<payments::PaymentSetup>,
     /// The key that seals state carried by browsers, read from the key store once.
     client_state_key: tokio::sync::OnceCell<jikimi_vault::DataKey>,
     /// The audit chain as this process saw it: the highest anchor, and whether it found a break.
@@ -319,6 +325,7 @@ impl Jikimi {
                 identity: cfg.identity.clone(),
                 mail: cfg.mail.clone(),
                 sms: cfg.sms.clone(),
+                payments: cfg.payments.clone(),
                 client_state_key: tokio::sync::OnceCell::new(),
                 audit: audit::AuditWatch::default(),
                 limits_key: tokio::sync::OnceCell::new(),

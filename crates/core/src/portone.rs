@@ -325,3 +325,286 @@ impl IdentityProvider for PortOne {
         }
     }
 }
+
+// ----- payments (`GET /payments/{id}`, `POST /payments/{id}/cancel`, webhooks) ------------
+
+/// A payment as PortOne answers `GET /payments/{paymentId}`: the fields jikimi reads. The card
+/// number comes masked (`53275000****123*`); nothing here is ever a whole card or account number.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentAnswer {
+    pub status: String,
+    pub id: String,
+    pub amount: Option<PaymentAmount>,
+    pub currency: Option<String>,
+    pub method: Option<PaymentMethod>,
+    pub paid_at: Option<String>,
+    pub receipt_url: Option<String>,
+    pub transaction_id: Option<String>,
+}
+
+impl fmt::Debug for PaymentAnswer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PaymentAnswer({}, {})", self.id, self.status)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentAmount {
+    pub total: i64,
+    #[serde(default)]
+    pub paid: i64,
+    #[serde(default)]
+    pub cancelled: i64,
+}
+
+/// `PaymentMethod*`: by `type`; a card's publisher, issuer and masked number, the instalment
+/// months; a transfer's bank.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentMethod {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub card: Option<Card>,
+    pub installment: Option<Installment>,
+    pub bank: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Card {
+    pub publisher: Option<String>,
+    pub issuer: Option<String>,
+    pub name: Option<String>,
+    pub number: Option<String>,
+}
+
+impl fmt::Debug for Card {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Card(<redacted>)")
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Installment {
+    pub month: i64,
+}
+
+/// A card number as the site may keep it: PortOne's masked form, checked to be masked (at most
+/// 12 digits visible, at least 4 masked); anything else is dropped, never kept.
+pub fn masked_card(number: &str) -> Option<String> {
+    let n = number.trim();
+    let digits = n.chars().filter(char::is_ascii_digit).count();
+    let masked = n.chars().filter(|c| *c == '*').count();
+    let shape = n
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == '*' || c == '-' || c == ' ');
+    (shape && masked >= 4 && digits <= 12).then(|| n.to_owned())
+}
+
+/// PortOne's answer to a cancellation.
+#[derive(Debug)]
+pub enum Cancelled {
+    /// Done: this much was cancelled.
+    Succeeded { id: String, amount: i64 },
+    /// Requested, not done yet (some gateways cancel later; a webhook follows).
+    Requested,
+    /// Refused, with PortOne's error type (for example `PAYMENT_ALREADY_CANCELLED`).
+    Refused(String),
+}
+
+impl PortOne {
+    /// The payment `id` as PortOne has it (`None`: PortOne does not know it).
+    pub async fn payment(&self, id: &str) -> Result<Option<PaymentAnswer>> {
+        let (status, body) = self.get(&["payments", id]).await?;
+        if status == 404 {
+            return Ok(None);
+        }
+        if !(200..300).contains(&status) {
+            tracing::warn!(
+                status,
+                kind = error_type(&body).as_deref().unwrap_or("-"),
+                "portone refused a payment query"
+            );
+            return Err(CoreError::Unavailable("PortOne refused the query"));
+        }
+        let answer: PaymentAnswer = serde_json::from_slice(&body).map_err(|_| {
+            tracing::warn!("portone: unreadable payment");
+            CoreError::Unavailable("PortOne's answer could not be read")
+        })?;
+        if answer.id != id {
+            tracing::warn!("portone answered about another payment");
+            return Err(CoreError::Unavailable(
+                "PortOne answered about another payment",
+            ));
+        }
+        Ok(Some(answer))
+    }
+
+    /// Cancels `amount` of the payment `id` (all of what remains with `None`), only if what
+    /// remains is `remaining` (`currentCancellableAmount`: a cancellation made elsewhere in the
+    /// meantime refuses this one instead of cancelling twice).
+    pub async fn cancel_payment(
+        &self,
+        id: &str,
+        amount: Option<i64>,
+        remaining: i64,
+        reason: &str,
+    ) -> Result<Cancelled> {
+        let mut body = serde_json::json!({
+            "storeId": self.window.store_id,
+            "reason": reason,
+            "currentCancellableAmount": remaining,
+            "requester": "ADMIN",
+        });
+        if let Some(a) = amount {
+            body["amount"] = serde_json::json!(a);
+        }
+        let answer = self
+            .api
+            .client
+            .post(self.api.url(&["payments", id, "cancel"]))
+            .header(
+                reqwest::header::AUTHORIZATION,
+                format!("PortOne {}", self.secret.as_str()),
+            )
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| unavailable(&e))?;
+        let status = answer.status().as_u16();
+        let body = read_limited(answer, MAX_ANSWER)
+            .await
+            .map_err(|_| CoreError::Unavailable("PortOne's answer could not be read"))?;
+        match status {
+            200..=299 => {
+                #[derive(Deserialize)]
+                struct Answer {
+                    cancellation: Cancellation,
+                }
+                #[derive(Deserialize)]
+                #[serde(rename_all = "camelCase")]
+                struct Cancellation {
+                    status: String,
+                    id: Option<String>,
+                    total_amount: Option<i64>,
+                }
+                let a: Answer = serde_json::from_slice(&body)
+                    .map_err(|_| CoreError::Unavailable("PortOne's answer could not be read"))?;
+                Ok(
+                    match (a.cancellation.status.as_str(), a.cancellation.total_amount) {
+                        ("SUCCEEDED", Some(amount)) => Cancelled::Succeeded {
+                            id: a.cancellation.id.unwrap_or_default(),
+                            amount,
+                        },
+                        ("REQUESTED", _) => Cancelled::Requested,
+                        _ => Cancelled::Refused("CANCELLATION_FAILED".into()),
+                    },
+                )
+            }
+            401 | 403 => {
+                tracing::error!(status, "portone refused the API secret or the store id");
+                Err(CoreError::Unavailable("PortOne refused our credentials"))
+            }
+            429 | 500.. => Err(CoreError::Unavailable("PortOne is unavailable")),
+            _ => Ok(Cancelled::Refused(
+                error_type(&body).unwrap_or_else(|| "UNKNOWN".into()),
+            )),
+        }
+    }
+}
+
+/// Why a webhook is refused (Standard Webhooks, as PortOne's server SDK checks them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookRefusal {
+    MissingHeaders,
+    /// The timestamp is more than 5 minutes off.
+    Stale,
+    BadSignature,
+    Unreadable,
+}
+
+/// PortOne's webhook tolerance (its SDK's `WEBHOOK_TOLERANCE_IN_SECONDS`).
+pub const WEBHOOK_TOLERANCE_SECONDS: i64 = 5 * 60;
+
+/// A verified webhook: its id (for idempotence), type and payment.
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    pub id: String,
+    pub kind: String,
+    pub payment_id: Option<String>,
+}
+
+/// Verifies a webhook as PortOne signs it: `webhook-signature` holds `v1,<base64 HMAC-SHA256>`
+/// entries over `"{webhook-id}.{webhook-timestamp}.{body}"` with the secret (`whsec_<base64>`);
+/// the timestamp within 5 minutes of `now`.
+pub fn verify_webhook(
+    secret: &str,
+    id: Option<&str>,
+    timestamp: Option<&str>,
+    signature: Option<&str>,
+    body: &[u8],
+    now: chrono::DateTime<chrono::Utc>,
+) -> std::result::Result<Webhook, WebhookRefusal> {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use hmac::{Hmac, Mac};
+    let (Some(id), Some(ts), Some(sig)) = (id, timestamp, signature) else {
+        return Err(WebhookRefusal::MissingHeaders);
+    };
+    let ts_n: i64 = ts
+        .trim()
+        .parse()
+        .map_err(|_| WebhookRefusal::BadSignature)?;
+    if (now.timestamp() - ts_n).abs() > WEBHOOK_TOLERANCE_SECONDS {
+        return Err(WebhookRefusal::Stale);
+    }
+    let key = STANDARD
+        .decode(
+            secret
+                .trim()
+                .strip_prefix("whsec_")
+                .unwrap_or(secret.trim()),
+        )
+        .map_err(|_| WebhookRefusal::BadSignature)?;
+    let mut mac =
+        Hmac::<sha2::Sha256>::new_from_slice(&key).map_err(|_| WebhookRefusal::BadSignature)?;
+    mac.update(id.as_bytes());
+    mac.update(b".");
+    mac.update(ts.as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    // `verify_slice` compares in constant time.
+    let matches = sig.split(' ').any(|entry| {
+        let mut parts = entry.splitn(2, ',');
+        match (parts.next(), parts.next()) {
+            (Some("v1"), Some(s)) => STANDARD
+                .decode(s)
+                .is_ok_and(|d| mac.clone().verify_slice(&d).is_ok()),
+            _ => false,
+        }
+    });
+    if !matches {
+        return Err(WebhookRefusal::BadSignature);
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Body {
+        #[serde(rename = "type")]
+        kind: String,
+        data: Option<Data>,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Data {
+        payment_id: Option<String>,
+    }
+    let b: Body = serde_json::from_slice(body).map_err(|_| WebhookRefusal::Unreadable)?;
+    Ok(Webhook {
+        id: id.to_owned(),
+        kind: b.kind,
+        payment_id: b.data.and_then(|d| d.payment_id),
+    })
+}

@@ -301,7 +301,7 @@ pub fn due_on(at: DateTime<Utc>) -> NaiveDate {
     day.checked_add_days(Days::new(ANSWER_DAYS)).unwrap_or(day)
 }
 
-fn uuid_v7(now: DateTime<Utc>) -> Uuid {
+pub(crate) fn uuid_v7(now: DateTime<Utc>) -> Uuid {
     Uuid::new_v7(uuid::Timestamp::from_unix(
         uuid::NoContext,
         u64::try_from(now.timestamp()).unwrap_or_default(),

@@ -12,7 +12,7 @@ pub use keys::{KeyRecord, KeyStore, SqliteDurability, SqliteKeyStore};
 pub use postgres::{PgKeyStore, PgStore, migrate_data, migrate_keys};
 pub use sql::{
     AuditStore, ConsentStore, JobStore, LimitStore, MemberStore, OfficeStore, OutboxStore,
-    PolicyVersionStore, RequestStore, RetentionStore, SessionStore,
+    PaymentStore, PolicyVersionStore, RequestStore, RetentionStore, SessionStore,
 };
 pub use sqlite::{SqliteStore, sqlite_options};
 pub use types::*;
@@ -70,6 +70,7 @@ pub trait Store:
     + OfficeStore
     + RequestStore
     + OutboxStore
+    + PaymentStore
     + PolicyVersionStore
     + Send
     + Sync

@@ -240,6 +240,26 @@ pub struct ReconfirmationRow {
     pub message_id: Option<Uuid>,
 }
 
+/// An order (issue 15): what was bought, for how much, and how far it got. Nothing personal.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct OrderRow {
+    /// The payment id PortOne knows.
+    pub id: String,
+    pub member_id: Option<Uuid>,
+    pub product: String,
+    pub order_name: String,
+    pub amount: i64,
+    pub currency: String,
+    /// pending | paid | refused | failed | cancelled | partially_cancelled
+    pub state: String,
+    pub cancelled_amount: i64,
+    pub created_at: DateTime<Utc>,
+    pub settled_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+    /// The payment record in the retention store.
+    pub record_id: Option<Uuid>,
+}
+
 /// An account-recovery token as stored: only its SHA-256.
 #[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct RecoveryTokenRow {

@@ -16,6 +16,7 @@
 //! | `requests.rs`  | `RequestStore`       | `office_requests`, `office_request_events`                   |
 //! | `policy.rs`    | `PolicyVersionStore` | `policy_versions`                                            |
 //! | `outbox.rs`    | `OutboxStore`        | `outbox`, `recovery_tokens`                                  |
+//! | `payments.rs`  | `PaymentStore`       | `orders`, `webhook_events`                                   |
 //!
 //! A transaction that spans aggregates (sign-up, a change, a withdrawal) lives with the aggregate
 //! that starts it (members) and writes the others' tables through their `*_tx` helpers
@@ -41,6 +42,7 @@ pub(crate) mod limits;
 pub(crate) mod members;
 pub(crate) mod office;
 pub(crate) mod outbox;
+pub(crate) mod payments;
 pub(crate) mod policy;
 pub(crate) mod requests;
 pub(crate) mod retention;
@@ -53,6 +55,7 @@ pub use limits::LimitStore;
 pub use members::MemberStore;
 pub use office::OfficeStore;
 pub use outbox::OutboxStore;
+pub use payments::PaymentStore;
 pub use policy::PolicyVersionStore;
 pub use requests::RequestStore;
 pub use retention::RetentionStore;
@@ -118,6 +121,7 @@ macro_rules! store_impl {
         $crate::sql::office::office_sql!($store);
         $crate::sql::requests::request_sql!($store);
         $crate::sql::outbox::outbox_sql!($store);
+        $crate::sql::payments::payment_sql!($store);
         $crate::sql::policy::policy_sql!($store);
 
         impl $crate::Store for $store {}

@@ -1,0 +1,454 @@
+//! Payments (S2) through PortOne (issue 15).
+//!
+//! The server makes the order — the product and its amount come from the operator's catalogue,
+//! never from the browser — and PortOne's payment window opens with the order's id. The order is
+//! settled only from what PortOne itself says (`GET /payments/{id}`, on the window's return and on
+//! the webhook, whichever comes first; the second finds it settled): paid when the status is
+//! `PAID`, the currency KRW and the amount the order's; a payment of another amount is refused
+//! and cancelled whole. A paid order writes its payment record — what the gateway returned, the
+//! card number masked as PortOne masks it — sealed into the retention store (class
+//! `payment_records`, 5 years from the payment: 전자상거래법 시행령 제6조), in the transaction
+//! that settles it; it is kept while the member stays and after they leave, and purged the day
+//! after its period. A cancellation (full or partial) asks PortOne with the amount that must
+//! remain (`currentCancellableAmount`) and writes its own record.
+
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use jikimi_store::{OrderRow, RetainedRecord};
+use rand::RngCore;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::portone::{Cancelled, PaymentAnswer, PortOne, WebhookRefusal, masked_card};
+use crate::{Actor, CoreError, Jikimi, Result};
+
+/// The retention class of payment records.
+pub const PAYMENT_CLASS: &str = "payment_records";
+
+/// A paid service of the site: its id, its name in both languages, its price in won.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Product {
+    pub id: String,
+    pub name_ko: String,
+    pub name_en: String,
+    pub amount: i64,
+}
+
+/// What `serve` is told about payments: PortOne, the payment channel, the webhook secret and
+/// the catalogue.
+#[derive(Clone)]
+pub struct PaymentSetup {
+    pub portone: Arc<PortOne>,
+    /// The payment channel's key (`channel-key-…`), for the window.
+    pub channel_key: String,
+    /// The webhook secret (`whsec_…`) from PortOne's console.
+    pub webhook_secret: Option<zeroize::Zeroizing<String>>,
+    pub products: Vec<Product>,
+}
+
+impl fmt::Debug for PaymentSetup {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "PaymentSetup({:?}, {} products)",
+            self.portone,
+            self.products.len()
+        )
+    }
+}
+
+/// An order's states.
+pub mod state {
+    pub const PENDING: &str = "pending";
+    pub const PAID: &str = "paid";
+    /// Paid with another amount than the order's: cancelled whole.
+    pub const REFUSED: &str = "refused";
+    pub const FAILED: &str = "failed";
+    pub const CANCELLED: &str = "cancelled";
+    pub const PARTIALLY_CANCELLED: &str = "partially_cancelled";
+}
+
+/// A payment record as the retention store keeps it (sealed): the order, the amount, when, and
+/// the means as the gateway returned it — masked.
+#[derive(Debug, Serialize)]
+struct PaymentRecord<'a> {
+    class: &'a str,
+    event: &'a str,
+    order: &'a str,
+    member: Option<Uuid>,
+    product: &'a str,
+    order_name: &'a str,
+    amount: i64,
+    currency: &'a str,
+    at: DateTime<Utc>,
+    method: Option<String>,
+    card_publisher: Option<String>,
+    card_issuer: Option<String>,
+    card_name: Option<String>,
+    card_number_masked: Option<String>,
+    installment_months: Option<i64>,
+    bank: Option<String>,
+    receipt_url: Option<String>,
+    transaction: Option<String>,
+    reason: Option<&'a str>,
+}
+
+fn random_id(prefix: &str) -> String {
+    use base64::Engine;
+    let mut raw = [0u8; 18];
+    rand::rngs::OsRng.fill_bytes(&mut raw);
+    format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+    )
+}
+
+fn entry(at: DateTime<Utc>, actor: &Actor, action: &str, o: &OrderRow) -> jikimi_store::AuditEntry {
+    jikimi_store::AuditEntry {
+        at,
+        actor: actor.audit_name(),
+        origin: None,
+        action: action.to_owned(),
+        member_id: o.member_id,
+        items: vec![],
+        purpose: None,
+        outcome: "ok".into(),
+        detail: serde_json::json!({ "order": o.id, "state": o.state, "amount": o.amount,
+            "cancelled": o.cancelled_amount }),
+    }
+}
+
+impl Jikimi {
+    pub fn payments(&self) -> Option<&PaymentSetup> {
+        self.inner.payments.as_ref()
+    }
+
+    fn payment_setup(&self) -> Result<&PaymentSetup> {
+        self.payments()
+            .ok_or(CoreError::NotFound("payments are not configured"))
+    }
+
+    /// The catalogue's product `id`.
+    pub fn product(&self, id: &str) -> Option<&Product> {
+        self.payments()?.products.iter().find(|p| p.id == id)
+    }
+
+    /// Makes an order of `product` for `member`: its id (the payment id PortOne's window opens
+    /// with) and its amount, from the catalogue.
+    pub async fn create_order(&self, member: Uuid, product: &str) -> Result<OrderRow> {
+        self.payment_setup()?;
+        let Some(p) = self.product(product).cloned() else {
+            return Err(CoreError::field(
+                "product",
+                "product.unknown",
+                "판매하지 않는 상품입니다",
+                "this product is not for sale",
+            ));
+        };
+        if self.store().member(member).await?.is_none() {
+            return Err(CoreError::NotFound("member"));
+        }
+        let now = self.clock().now();
+        let order = OrderRow {
+            id: random_id("jikimi-pay-"),
+            member_id: Some(member),
+            product: p.id.clone(),
+            order_name: p.name_ko.clone(),
+            amount: p.amount,
+            currency: "KRW".into(),
+            state: state::PENDING.into(),
+            cancelled_amount: 0,
+            created_at: now,
+            settled_at: None,
+            updated_at: now,
+            record_id: None,
+        };
+        let audit = entry(now, &Actor::Member(member), "order.create", &order);
+        self.store()
+            .insert_order(order.clone(), vec![audit])
+            .await?;
+        Ok(order)
+    }
+
+    pub async fn order(&self, id: &str) -> Result<Option<OrderRow>> {
+        Ok(self.store().order(id.trim()).await?)
+    }
+
+    pub async fn member_orders(&self, member: Uuid) -> Result<Vec<OrderRow>> {
+        Ok(self.store().member_orders(member).await?)
+    }
+
+    /// Settles a pending order from what PortOne says about its payment (the window's return,
+    /// a webhook, or a check later): paid, refused (another amount: cancelled whole), failed,
+    /// or still pending (the window was not finished). An order already settled is returned
+    /// as it is.
+    pub async fn settle_order(&self, id: &str) -> Result<OrderRow> {
+        let setup = self.payment_setup()?;
+        let Some(order) = self.store().order(id.trim()).await? else {
+            return Err(CoreError::NotFound("order"));
+        };
+        if order.state != state::PENDING {
+            return Ok(order);
+        }
+        let Some(payment) = setup.portone.payment(&order.id).await? else {
+            return Ok(order);
+        };
+        let now = self.clock().now();
+        let mut next = order.clone();
+        next.updated_at = now;
+        let mut records = Vec::new();
+        match payment.status.as_str() {
+            "PAID" => {
+                let total = payment.amount.as_ref().map(|a| a.total);
+                let currency_ok = payment.currency.as_deref() == Some("KRW");
+                if total == Some(order.amount) && currency_ok {
+                    next.state = state::PAID.into();
+                    next.settled_at = Some(now);
+                    let record = self
+                        .payment_record(&order, &payment, "paid", order.amount, None, now)
+                        .await?;
+                    next.record_id = record.as_ref().map(|r| r.id);
+                    records.extend(record);
+                } else {
+                    // Paid, but not what the server asked: the window's amount was changed.
+                    // Nothing is fulfilled, and the payment is cancelled whole.
+                    tracing::warn!(
+                        order = %order.id,
+                        "a payment's amount differs from its order's; cancelling it"
+                    );
+                    let paid = total.unwrap_or(0);
+                    let cancelled = setup
+                        .portone
+                        .cancel_payment(&order.id, None, paid, "주문 금액과 결제 금액이 다릅니다")
+                        .await?;
+                    next.state = state::REFUSED.into();
+                    next.settled_at = Some(now);
+                    if let Cancelled::Succeeded { amount, .. } = cancelled {
+                        next.cancelled_amount = amount;
+                    }
+                }
+            }
+            "FAILED" | "CANCELLED" => {
+                next.state = state::FAILED.into();
+                next.settled_at = Some(now);
+            }
+            _ => return Ok(order),
+        }
+        let audit = entry(now, &Actor::System, "order.settle", &next);
+        if self
+            .store()
+            .update_order(&next, state::PENDING, records, vec![audit])
+            .await?
+        {
+            Ok(next)
+        } else {
+            // Settled meanwhile by the other path (return or webhook).
+            self.store()
+                .order(&order.id)
+                .await?
+                .ok_or(CoreError::NotFound("order"))
+        }
+    }
+
+    /// Cancels (refunds) `amount` of a paid order — all of what remains with `None` — through
+    /// PortOne, and records it. Refused: an order not paid, an amount over what remains, or
+    /// PortOne's refusal (its error type in the message).
+    pub async fn cancel_order(
+        &self,
+        actor: &Actor,
+        id: &str,
+        amount: Option<i64>,
+        reason: &str,
+    ) -> Result<OrderRow> {
+        let setup = self.payment_setup()?;
+        let Some(order) = self.store().order(id.trim()).await? else {
+            return Err(CoreError::NotFound("order"));
+        };
+        if order.state != state::PAID && order.state != state::PARTIALLY_CANCELLED {
+            return Err(CoreError::Conflict(format!(
+                "order {} is {}, not paid",
+                order.id, order.state
+            )));
+        }
+        let remaining = order.amount - order.cancelled_amount;
+        let asked = amount.unwrap_or(remaining);
+        if asked <= 0 || asked > remaining {
+            return Err(CoreError::field(
+                "amount",
+                "amount.range",
+                format!("취소 금액은 1원부터 남은 금액 {remaining}원까지입니다"),
+                format!("the amount to cancel must be from 1 to the {remaining} won that remain"),
+            ));
+        }
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().count() > 200 {
+            return Err(CoreError::field(
+                "reason",
+                "reason.length",
+                "취소 사유를 200자 이내로 적어 주세요",
+                "give the reason in at most 200 characters",
+            ));
+        }
+        let done = setup
+            .portone
+            .cancel_payment(&order.id, Some(asked), remaining, reason)
+            .await?;
+        let amount = match done {
+            Cancelled::Succeeded { amount, .. } => amount,
+            Cancelled::Requested => {
+                return Err(CoreError::Conflict(
+                    "PortOne accepted the cancellation for later; its webhook settles it".into(),
+                ));
+            }
+            Cancelled::Refused(kind) => {
+                return Err(CoreError::Conflict(format!("PortOne refused: {kind}")));
+            }
+        };
+        let now = self.clock().now();
+        let mut next = order.clone();
+        next.cancelled_amount += amount;
+        next.state = if next.cancelled_amount >= next.amount {
+            state::CANCELLED.into()
+        } else {
+            state::PARTIALLY_CANCELLED.into()
+        };
+        next.updated_at = now;
+        let payment = setup.portone.payment(&order.id).await.ok().flatten();
+        let records: Vec<RetainedRecord> = match &payment {
+            Some(p) => self
+                .payment_record(&order, p, "cancelled", amount, Some(reason), now)
+                .await?
+                .into_iter()
+                .collect(),
+            None => Vec::new(),
+        };
+        let audit = entry(now, actor, "order.cancel", &next);
+        if !self
+            .store()
+            .update_order(&next, &order.state, records, vec![audit])
+            .await?
+        {
+            return Err(CoreError::Conflict(
+                "the order changed meanwhile; look again".into(),
+            ));
+        }
+        Ok(next)
+    }
+
+    /// A payment event's record for the retention store (none if the policy keeps no
+    /// `payment_records`).
+    async fn payment_record(
+        &self,
+        order: &OrderRow,
+        p: &PaymentAnswer,
+        event: &str,
+        amount: i64,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Option<RetainedRecord>> {
+        let Some(class) = self.policy().retention_class(PAYMENT_CLASS).cloned() else {
+            return Ok(None);
+        };
+        let Some(expires_on) = class.period.expires_on(self.clock().today_kst()) else {
+            return Ok(None);
+        };
+        let method = p.method.as_ref();
+        let card = method.and_then(|m| m.card.as_ref());
+        let record = PaymentRecord {
+            class: &class.id,
+            event,
+            order: &order.id,
+            member: order.member_id,
+            product: &order.product,
+            order_name: &order.order_name,
+            amount,
+            currency: &order.currency,
+            at: now,
+            method: method.map(|m| m.kind.clone()),
+            card_publisher: card.and_then(|c| c.publisher.clone()),
+            card_issuer: card.and_then(|c| c.issuer.clone()),
+            card_name: card.and_then(|c| c.name.clone()),
+            card_number_masked: card.and_then(|c| c.number.as_deref().and_then(masked_card)),
+            installment_months: method.and_then(|m| m.installment.as_ref().map(|i| i.month)),
+            bank: method.and_then(|m| m.bank.clone()),
+            receipt_url: p.receipt_url.clone(),
+            transaction: p.transaction_id.clone(),
+            reason,
+        };
+        let plain = zeroize::Zeroizing::new(
+            serde_json::to_vec(&record)
+                .map_err(|e| CoreError::Setup(format!("payment record: {e}")))?,
+        );
+        let (bucket, key) = self.keyring().retention_key(&class.id, expires_on).await?;
+        let id = crate::requests::uuid_v7(now);
+        let code = crate::withdrawal::receipt_code("JKP");
+        Ok(Some(RetainedRecord {
+            id,
+            class: class.id.clone(),
+            bucket,
+            key_id: key.id().to_string(),
+            expires_on,
+            receipt_index: crate::withdrawal::receipt_index(self, &code),
+            sealed: key.seal(&id.to_string(), &class.id, &plain)?,
+            created_at: now,
+            hold_reason: None,
+        }))
+    }
+
+    /// A webhook from PortOne: verified (signature and time), handled once per webhook id
+    /// (a retried delivery is acknowledged without acting again). A paid or cancelled payment's
+    /// order is settled from PortOne's own answer, never from the webhook's body.
+    pub async fn payment_webhook(
+        &self,
+        id: Option<&str>,
+        timestamp: Option<&str>,
+        signature: Option<&str>,
+        body: &[u8],
+    ) -> std::result::Result<(), WebhookError> {
+        let setup = self.payment_setup().map_err(WebhookError::Core)?;
+        let Some(secret) = setup.webhook_secret.as_ref() else {
+            return Err(WebhookError::Refused(WebhookRefusal::BadSignature));
+        };
+        let hook = crate::portone::verify_webhook(
+            secret,
+            id,
+            timestamp,
+            signature,
+            body,
+            self.clock().now(),
+        )
+        .map_err(WebhookError::Refused)?;
+        if !self
+            .store()
+            .webhook_seen(&hook.id, self.clock().now())
+            .await
+            .map_err(|e| WebhookError::Core(e.into()))?
+        {
+            return Ok(());
+        }
+        let Some(payment) = hook.payment_id.as_deref() else {
+            return Ok(());
+        };
+        match hook.kind.as_str() {
+            "Transaction.Paid" | "Transaction.Failed" => {
+                match self.settle_order(payment).await {
+                    // A payment of another site's order (or one made elsewhere): nothing to do.
+                    Ok(_) | Err(CoreError::NotFound(_)) => Ok(()),
+                    Err(e) => Err(WebhookError::Core(e)),
+                }
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Why a webhook was not acted on.
+#[derive(Debug)]
+pub enum WebhookError {
+    /// Not PortOne's, or too old: 400, and PortOne does not retry forever.
+    Refused(WebhookRefusal),
+    /// A failure on this side: 5xx, so PortOne delivers it again.
+    Core(CoreError),
+}
