@@ -16,13 +16,17 @@ use std::fmt;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use jikimi_store::{OrderRow, RetainedRecord};
+pub use jikimi_store::OrderRow;
+use jikimi_store::RetainedRecord;
 use rand::RngCore;
 use serde::Serialize;
 use uuid::Uuid;
 
 use crate::portone::{Cancelled, PaymentAnswer, PortOne, WebhookRefusal, masked_card};
 use crate::{Actor, CoreError, Jikimi, Result};
+
+/// A secret in memory that is wiped when dropped.
+pub type Secret = zeroize::Zeroizing<String>;
 
 /// The retention class of payment records.
 pub const PAYMENT_CLASS: &str = "payment_records";
@@ -36,6 +40,74 @@ pub struct Product {
     pub amount: i64,
 }
 
+/// The catalogue file (`serve --products FILE`):
+///
+/// ```toml
+/// [[product]]
+/// id = "consulting"
+/// name_ko = "재무 상담 1회"
+/// name_en = "One financial consultation"
+/// amount = 9900
+/// ```
+///
+/// Ids are unique (letters, digits, `-`, `_`), names non-empty, amounts from 100 to 10,000,000
+/// won. Errors name the product and the rule.
+pub fn catalogue_from_toml(src: &str) -> Result<Vec<Product>> {
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct File {
+        #[serde(default)]
+        product: Vec<Entry>,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Entry {
+        id: String,
+        name_ko: String,
+        name_en: String,
+        amount: i64,
+    }
+    let bad = |e: String| CoreError::Setup(format!("products: {e}"));
+    let file: File = toml::from_str(src).map_err(|e| bad(e.message().to_owned()))?;
+    let mut out: Vec<Product> = Vec::new();
+    for e in file.product {
+        let id = e.id.trim().to_owned();
+        if id.is_empty()
+            || id.len() > 64
+            || !id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return Err(bad(format!(
+                "product {id:?}: the id must be letters, digits, '-' or '_'"
+            )));
+        }
+        if out.iter().any(|p| p.id == id) {
+            return Err(bad(format!("product {id:?}: the id appears twice")));
+        }
+        if e.name_ko.trim().is_empty() || e.name_en.trim().is_empty() {
+            return Err(bad(format!(
+                "product {id:?}: name_ko and name_en are needed"
+            )));
+        }
+        if !(100..=10_000_000).contains(&e.amount) {
+            return Err(bad(format!(
+                "product {id:?}: the amount must be from 100 to 10,000,000 won"
+            )));
+        }
+        out.push(Product {
+            id,
+            name_ko: e.name_ko.trim().to_owned(),
+            name_en: e.name_en.trim().to_owned(),
+            amount: e.amount,
+        });
+    }
+    if out.is_empty() {
+        return Err(bad("no [[product]]".into()));
+    }
+    Ok(out)
+}
+
 /// What `serve` is told about payments: PortOne, the payment channel, the webhook secret and
 /// the catalogue.
 #[derive(Clone)]
@@ -44,7 +116,7 @@ pub struct PaymentSetup {
     /// The payment channel's key (`channel-key-…`), for the window.
     pub channel_key: String,
     /// The webhook secret (`whsec_…`) from PortOne's console.
-    pub webhook_secret: Option<zeroize::Zeroizing<String>>,
+    pub webhook_secret: Option<Secret>,
     pub products: Vec<Product>,
 }
 

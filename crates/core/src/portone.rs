@@ -105,6 +105,14 @@ impl PortOne {
         })
     }
 
+    /// The window of another channel of the same store (a payment channel).
+    pub fn window_of(&self, channel_key: &str) -> Window {
+        Window {
+            channel_key: channel_key.to_owned(),
+            ..self.window.clone()
+        }
+    }
+
     /// `GET` of `segments` under the API: the status and the body. A connection that fails, an
     /// answer too long, 401/403 (our credentials), 429 and 5xx are [`CoreError::Unavailable`]
     /// (logged without the URL, which names the id); other statuses are returned.
@@ -607,4 +615,69 @@ pub fn verify_webhook(
         kind: b.kind,
         payment_id: b.data.and_then(|d| d.payment_id),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_masked_card_numbers_are_kept() {
+        assert_eq!(
+            masked_card("53275000****123*").as_deref(),
+            Some("53275000****123*")
+        );
+        assert_eq!(
+            masked_card("5327-50**-****-1234").as_deref(),
+            Some("5327-50**-****-1234")
+        );
+        // Whole, or too little hidden: dropped.
+        assert_eq!(masked_card("5327500012341234"), None);
+        assert_eq!(masked_card("532750001234***4"), None);
+        assert_eq!(masked_card("card 5327****"), None);
+    }
+
+    #[test]
+    fn a_webhook_verifies_only_with_its_secret_body_and_time() {
+        use base64::Engine;
+        use base64::engine::general_purpose::STANDARD;
+        use hmac::{Hmac, Mac};
+        let key = b"0123456789abcdef0123456789abcdef";
+        let secret = format!("whsec_{}", STANDARD.encode(key));
+        let body = br#"{"type":"Transaction.Paid","timestamp":"2026-12-02T01:00:00Z","data":{"paymentId":"p-1","storeId":"s","transactionId":"t"}}"#;
+        let now = chrono::DateTime::from_timestamp(1_796_000_000, 0).unwrap();
+        let ts = now.timestamp().to_string();
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+        mac.update(format!("wh-1.{ts}.").as_bytes());
+        mac.update(body);
+        let sig = format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes()));
+        // Several signatures, one of them right (a secret being rotated).
+        let both = format!("v1,AAAA {sig}");
+        let ok = verify_webhook(&secret, Some("wh-1"), Some(&ts), Some(&both), body, now).unwrap();
+        assert_eq!(ok.kind, "Transaction.Paid");
+        assert_eq!(ok.payment_id.as_deref(), Some("p-1"));
+        let refused = |id: &str, ts: &str, sig: &str, body: &[u8]| {
+            verify_webhook(&secret, Some(id), Some(ts), Some(sig), body, now).unwrap_err()
+        };
+        assert_eq!(
+            refused("wh-2", &ts, &sig, body),
+            WebhookRefusal::BadSignature
+        );
+        assert_eq!(
+            refused("wh-1", &ts, &sig, b"{\"type\":\"Transaction.Paid\"}"),
+            WebhookRefusal::BadSignature
+        );
+        assert_eq!(
+            refused("wh-1", &(now.timestamp() - 301).to_string(), &sig, body),
+            WebhookRefusal::Stale
+        );
+        assert_eq!(
+            refused("wh-1", &ts, &sig.replace("v1,", "v2,"), body),
+            WebhookRefusal::BadSignature
+        );
+        assert_eq!(
+            verify_webhook(&secret, None, Some(&ts), Some(&sig), body, now).unwrap_err(),
+            WebhookRefusal::MissingHeaders
+        );
+    }
 }

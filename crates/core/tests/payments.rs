@@ -10,9 +10,8 @@ use chrono::Duration;
 use jikimi_core::payments::{PaymentSetup, Product, state};
 use jikimi_core::portone::{PortOne, PortOneSetup, WebhookRefusal};
 use jikimi_core::{Actor, Clock, CoreError};
-use jikimi_policy::Policy;
 use jikimi_testkit::portone::FakePortOne;
-use jikimi_testkit::{Backend, TestApp, lifeplan_signup, person};
+use jikimi_testkit::{Backend, TestApp, lifeplan_selling, lifeplan_signup, person};
 
 jikimi_testkit::backend_tests!(
     an_order_is_fulfilled_only_when_paid_at_its_amount,
@@ -25,23 +24,6 @@ const SECRET: &str = "portone-payments-test-secret";
 /// A synthetic test card number (the fake masks it; it must never be kept whole).
 const CARD: &str = "5327500012341234";
 const PRICE: i64 = 9_900;
-
-/// `lifeplan` with the payment records class (issue 15) the built-in file does not have yet.
-fn policy() -> Policy {
-    let src = Policy::builtin_source("lifeplan").unwrap().to_owned()
-        + r#"
-[[retention]]
-id = "payment_records"
-label = { ko = "대금결제·재화 공급 기록", en = "Payment and supply records" }
-period = "5y"
-basis = { ko = "전자상거래 등에서의 소비자보호에 관한 법률 제6조, 같은 법 시행령 제6조", en = "Act on the Consumer Protection in Electronic Commerce, Art. 6; its Enforcement Decree, Art. 6" }
-records = { ko = "대금결제 및 재화 등의 공급에 관한 기록", en = "Records of payments and of the supply of goods and services" }
-after_withdrawal = true
-"#;
-    Policy::from_toml_str(&src, "lifeplan+payments")
-        .unwrap()
-        .policy
-}
 
 async fn app(b: Backend, fake: &FakePortOne) -> TestApp {
     let portone = Arc::new(
@@ -65,7 +47,7 @@ async fn app(b: Backend, fake: &FakePortOne) -> TestApp {
             amount: PRICE,
         }],
     };
-    TestApp::configured(b, policy(), |cfg| cfg.payments = Some(setup))
+    TestApp::configured(b, lifeplan_selling(), |cfg| cfg.payments = Some(setup))
         .await
         .unwrap()
 }

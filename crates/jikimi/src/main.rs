@@ -234,19 +234,74 @@ struct PortOneArgs {
     /// PortOne's API address.
     #[arg(long, env = "JIKIMI_PORTONE_API_URL", default_value = jikimi_core::portone::API_URL)]
     portone_api_url: String,
-    /// PortOne's browser SDK, the one script the identity-verification page loads.
+    /// PortOne's browser SDK, the one script the identity-verification and payment pages load.
     #[arg(long, env = "JIKIMI_PORTONE_SDK_URL", default_value = jikimi_core::portone::SDK_URL)]
     portone_sdk_url: String,
+    /// Sell the paid services of this catalogue (TOML, `[[product]]` id, name_ko, name_en,
+    /// amount) through PortOne; needs --portone-payment-channel-key and the webhook secret.
+    #[arg(long, env = "JIKIMI_PRODUCTS")]
+    products: Option<PathBuf>,
+    /// The channel key of the payment channel (the card gateway's, in PortOne's console).
+    #[arg(long, env = "JIKIMI_PORTONE_PAYMENT_CHANNEL_KEY")]
+    portone_payment_channel_key: Option<String>,
+    /// A file holding PortOne's webhook secret, `whsec_…` (or set JIKIMI_PORTONE_WEBHOOK_SECRET).
+    #[arg(long, env = "JIKIMI_PORTONE_WEBHOOK_SECRET_FILE")]
+    portone_webhook_secret_file: Option<PathBuf>,
 }
 
 impl PortOneArgs {
-    /// The PortOne client, or what is missing, named.
+    /// Payments, when a catalogue is given: PortOne's client, the payment channel, the webhook
+    /// secret and the products; or what is missing, named.
+    fn payments(&self) -> Result<Option<jikimi_core::payments::PaymentSetup>> {
+        let Some(file) = &self.products else {
+            return Ok(None);
+        };
+        let src = std::fs::read_to_string(file)
+            .with_context(|| format!("--products {}", file.display()))?;
+        let products = jikimi_core::payments::catalogue_from_toml(&src)?;
+        let channel_key = self.portone_payment_channel_key.clone().context(
+            "--products needs --portone-payment-channel-key (JIKIMI_PORTONE_PAYMENT_CHANNEL_KEY)",
+        )?;
+        let webhook = secret(
+            self.portone_webhook_secret_file.as_deref(),
+            "--portone-webhook-secret-file",
+            "JIKIMI_PORTONE_WEBHOOK_SECRET",
+        )?
+        .context(
+            "--products needs PortOne's webhook secret (--portone-webhook-secret-file or JIKIMI_PORTONE_WEBHOOK_SECRET)",
+        )?;
+        let portone = self.client_for(
+            "--products",
+            self.portone_channel_key
+                .clone()
+                .or_else(|| Some(channel_key.clone())),
+        )?;
+        Ok(Some(jikimi_core::payments::PaymentSetup {
+            portone: Arc::new(portone),
+            channel_key,
+            webhook_secret: Some(jikimi_core::payments::Secret::new(webhook)),
+            products,
+        }))
+    }
+
+    /// The PortOne client for 본인확인, or what is missing, named.
     fn client(&self) -> Result<jikimi_core::portone::PortOne> {
+        self.client_for(
+            "--identity-provider portone",
+            self.portone_channel_key.clone(),
+        )
+    }
+
+    fn client_for(
+        &self,
+        what: &str,
+        channel_key: Option<String>,
+    ) -> Result<jikimi_core::portone::PortOne> {
         let mut missing = Vec::new();
         if self.portone_store_id.is_none() {
             missing.push("--portone-store-id (JIKIMI_PORTONE_STORE_ID)");
         }
-        if self.portone_channel_key.is_none() {
+        if channel_key.is_none() {
             missing.push("--portone-channel-key (JIKIMI_PORTONE_CHANNEL_KEY)");
         }
         let secret = secret(
@@ -257,12 +312,10 @@ impl PortOneArgs {
         if secret.is_none() {
             missing.push("the API secret (--portone-api-secret-file or JIKIMI_PORTONE_API_SECRET)");
         }
-        let (Some(store_id), Some(channel_key), Some(api_secret)) = (
-            self.portone_store_id.clone(),
-            self.portone_channel_key.clone(),
-            secret,
-        ) else {
-            bail!("--identity-provider portone needs {}", missing.join(", "));
+        let (Some(store_id), Some(channel_key), Some(api_secret)) =
+            (self.portone_store_id.clone(), channel_key, secret)
+        else {
+            bail!("{what} needs {}", missing.join(", "));
         };
         Ok(jikimi_core::portone::PortOne::new(
             jikimi_core::portone::PortOneSetup {
@@ -760,6 +813,7 @@ async fn open(g: &Global, create: bool) -> Result<Jikimi> {
         None,
         None,
         None,
+        None,
     )
     .await
 }
@@ -771,6 +825,7 @@ async fn open_with(
     identity: Option<Arc<dyn jikimi_core::identity::IdentityProvider>>,
     mail: Option<jikimi_core::mail::MailSetup>,
     sms: Option<jikimi_core::sms::SmsSetup>,
+    payments: Option<jikimi_core::payments::PaymentSetup>,
 ) -> Result<Jikimi> {
     let loaded = load_policy(&g.policy)?;
     report_warnings(&loaded);
@@ -779,6 +834,7 @@ async fn open_with(
         identity,
         mail,
         sms,
+        payments,
         ..config(g)
     };
     jikimi_core::finish_interrupted_rotation(&cfg).await?;
@@ -826,8 +882,32 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
             // The promise ledger: what this configuration keeps, then refuse a policy that
             // promises more (crates/policy/README.md). TLS here or at the proxy in front.
-            Capabilities::declare(serve_options.https().then_some(Capability::Tls));
-            refuse_missing_capabilities(&load_policy(&g.policy)?)?;
+            // Payment records are written only where the site sells (`--products`): only then
+            // may the policy promise them, and then it must.
+            let payments = portone.payments()?;
+            let selling = payments.is_some();
+            Capabilities::declare(
+                serve_options
+                    .https()
+                    .then_some(Capability::Tls)
+                    .into_iter()
+                    .chain(selling.then_some(Capability::PaymentRecords)),
+            );
+            let loaded = load_policy(&g.policy)?;
+            refuse_missing_capabilities(&loaded)?;
+            if selling
+                && loaded
+                    .policy
+                    .retention_class(jikimi_core::payments::PAYMENT_CLASS)
+                    .is_none()
+            {
+                bail!(
+                    "--products sells through PortOne, but the policy keeps no \"{}\" retention \
+                     class: the published policy must say that payment records are kept, and for \
+                     how long (전자상거래법: 5 years)",
+                    jikimi_core::payments::PAYMENT_CLASS
+                );
+            }
             let identity: Option<Arc<dyn jikimi_core::identity::IdentityProvider>> =
                 match identity_provider {
                     IdentityProviderArg::Sandbox if !listen.ip().is_loopback() => bail!(
@@ -866,7 +946,16 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
             let mail = mail.setup(listen, &policy_for_mail.policy.operator.name.ko)?;
             let fresh = config(g).is_fresh();
-            let app = open_with(g, fresh, limits.settings()?, identity, Some(mail), sms).await?;
+            let app = open_with(
+                g,
+                fresh,
+                limits.settings()?,
+                identity,
+                Some(mail),
+                sms,
+                payments,
+            )
+            .await?;
             if app.mail_sender().is_none() {
                 bail!(
                     "mail has no sender: give --mail-from or an e-mail address in the policy's [operator]"

@@ -823,6 +823,82 @@ fn serve_with_portone_names_what_is_missing() {
     );
 }
 
+/// `--products` sells through PortOne: it names what it lacks (the payment channel, the webhook
+/// secret), refuses a catalogue that breaks a rule (naming the product), and refuses a policy
+/// that does not say payment records are kept; the default policy, which sells nothing, may not
+/// promise payment records.
+#[test]
+fn serve_with_products_names_what_is_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().join("d");
+    let products = dir.path().join("products.toml");
+    let secret = dir.path().join("portone.secret");
+    std::fs::write(&secret, "not-a-real-secret\n").unwrap();
+    let serve = |extra: &[&str]| {
+        let mut args = vec![
+            "serve",
+            "--data-dir",
+            d.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--products",
+            products.to_str().unwrap(),
+            "--portone-store-id",
+            "store-1",
+            "--portone-api-secret-file",
+            secret.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        bin()
+            .args(&args)
+            .env_remove("JIKIMI_PORTONE_WEBHOOK_SECRET")
+            .output()
+            .unwrap()
+    };
+    std::fs::write(
+        &products,
+        "[[product]]\nid = \"consulting\"\nname_ko = \"재무 상담 1회\"\nname_en = \"One consultation\"\namount = 50\n",
+    )
+    .unwrap();
+    let o = serve(&[]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("\"consulting\": the amount must be from 100"),
+        "{}",
+        text(&o)
+    );
+    std::fs::write(
+        &products,
+        "[[product]]\nid = \"consulting\"\nname_ko = \"재무 상담 1회\"\nname_en = \"One consultation\"\namount = 9900\n",
+    )
+    .unwrap();
+    let o = serve(&[]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("--portone-payment-channel-key"),
+        "{}",
+        text(&o)
+    );
+    let o = serve(&["--portone-payment-channel-key", "channel-key-2"]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("webhook secret"), "{}", text(&o));
+    let hook = dir.path().join("webhook.secret");
+    std::fs::write(&hook, "whsec_c2VjcmV0\n").unwrap();
+    let o = serve(&[
+        "--portone-payment-channel-key",
+        "channel-key-2",
+        "--portone-webhook-secret-file",
+        hook.to_str().unwrap(),
+    ]);
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("keeps no \"payment_records\" retention class"),
+        "{}",
+        text(&o)
+    );
+    assert!(!d.join("jikimi.db").exists(), "nothing was created");
+}
+
 /// Mail and text messages that the published policy promises must be able to go out: off a
 /// loopback address the sandbox mailbox and the sandbox texts are refused, and so is starting
 /// with no text-message provider while the policy says notices go to the mobile number.

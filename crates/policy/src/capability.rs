@@ -331,9 +331,13 @@ capabilities! {
     /// Payments through a payment gateway (issue 15).
     PaymentGateway = "payment_gateway", Code,
         "a payment flow that takes payment items and charges and refunds through a PG", [];
-    /// Payment records written to the retention store (issue 15).
+    /// Payment records written to the retention store (issue 15): present only when `serve`
+    /// sells (`--products`, through PortOne), which then requires the policy's class.
     PaymentRecords = "payment_records", Code,
-        "a writer of payment records into the retention store", [];
+        "payment records sealed into the retention store when an order is paid or refunded, kept through their period after withdrawal",
+        ["core/tests/payments.rs::an_order_is_fulfilled_only_when_paid_at_its_amount",
+         "core/tests/payments.rs::payment_records_outlive_a_withdrawal_for_five_years_and_go_the_day_after",
+         "web/tests/payments.rs::a_member_pays_in_portones_window_and_cancels_another_time"];
     /// Prize delivery (issue 15).
     PrizeDelivery = "prize_delivery", Code,
         "a prize delivery request flow and its records", [];
@@ -405,7 +409,8 @@ impl Capability {
 }
 
 /// What this build of the code keeps: the code capabilities with tests (KEPT in
-/// `docs/PROMISES.md`), except those that depend on configuration ([`Capability::Tls`]).
+/// `docs/PROMISES.md`), except those that depend on configuration ([`Capability::Tls`],
+/// [`Capability::PaymentRecords`]).
 const BUILT: &[Capability] = &[
     Capability::SignupItems,
     Capability::PasswordHash,

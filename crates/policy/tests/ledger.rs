@@ -248,6 +248,9 @@ fn the_walk_finds_promises_this_build_cannot_keep() {
     );
 }
 
+/// Capabilities that `serve` declares from its configuration.
+const CONFIGURED: &[Capability] = &[Capability::Tls, Capability::PaymentRecords];
+
 /// Each capability this build keeps by code names at least one test, and each named test
 /// exists; organisational ones name none; not-built ones are not in the build.
 #[test]
@@ -257,7 +260,7 @@ fn code_capabilities_name_tests_that_exist() {
         assert!(!c.description().is_empty(), "{c}");
         assert_eq!(Capability::from_name(c.name()), Some(c));
         match c.kind() {
-            Kind::Code if built.has(c) || c == Capability::Tls => {
+            Kind::Code if built.has(c) || CONFIGURED.contains(&c) => {
                 assert!(!c.tests().is_empty(), "{c} names no test");
                 for t in c.tests() {
                     test_exists(t).unwrap();
@@ -273,8 +276,11 @@ fn code_capabilities_name_tests_that_exist() {
             }
         }
     }
-    // TLS depends on configuration: `serve --tls-cert` or `--behind-proxy` declares it.
-    assert!(!built.has(Capability::Tls));
+    // These depend on configuration: `serve --tls-cert` or `--behind-proxy` declares TLS,
+    // `serve --products` the payment records.
+    for c in CONFIGURED {
+        assert!(!built.has(*c), "{c}");
+    }
     assert!(Capabilities::running().has(Capability::PurposeBoundReveal));
 }
 

@@ -130,7 +130,7 @@ pub fn router_with(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/api/openapi.json", get(openapi_json))
         .route("/assets/site.css", get(site_css))
-        .route("/assets/identity-window.js", get(signup::window::script))
+        .route("/assets/portone-window.js", get(signup::window::script))
         .merge(page::routes().layer(axum::middleware::from_fn_with_state(
             state.clone(),
             page::render_failures,

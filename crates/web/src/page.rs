@@ -147,6 +147,11 @@ pub fn routes() -> Router<AppState> {
             get(crate::office::review::review_page).post(crate::office::review::review_sign),
         )
         .route(
+            "/mypage/orders",
+            get(crate::me::orders::orders_page).post(crate::me::orders::orders_submit),
+        )
+        .route("/mypage/orders/{id}/pay", get(crate::me::orders::pay_page))
+        .route(
             "/mypage/requests",
             get(crate::me::requests::requests_page).post(crate::me::requests::requests_submit),
         )

@@ -26,6 +26,8 @@ pub struct ConsentRow {
 #[template(path = "mypage.html")]
 pub(crate) struct MyPage {
     pub(crate) c: Chrome,
+    /// The site sells something: My page links to the orders.
+    pub(crate) payments: bool,
     pub(crate) items: Vec<ItemRow>,
     pub(crate) revealed: bool,
     pub(crate) consents: Vec<ConsentRow>,
@@ -99,6 +101,7 @@ pub(crate) async fn mypage(
     let consents = page_try!(consent_rows(&s, member, lang).await);
     let page = MyPage {
         c: v.chrome(&s),
+        payments: s.app.payments().is_some(),
         items,
         revealed: reveal,
         consents,

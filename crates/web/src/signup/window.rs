@@ -1,4 +1,5 @@
-//! 본인확인 in the provider's own window (PortOne): the one page of the site with a script.
+//! 본인확인 in the provider's own window (PortOne): with the payment window's, the only pages of
+//! the site with a script.
 //!
 //! The flows that verify (sign-up, a held login, account recovery) go as with a texted code,
 //! with the window in the code's place: the identity step's form (one button) asks the server
@@ -36,7 +37,7 @@ pub(crate) struct WindowPage {
 
 /// The CSP of the window page: the site's own, plus the provider's script, and what that script
 /// needs to open the window (its API, the agencies' windows as frames or forms).
-fn window_csp(origin: &str) -> String {
+pub(crate) fn window_csp(origin: &str) -> String {
     format!(
         "default-src 'none'; script-src 'self' {origin}; connect-src 'self' {origin} https://*.portone.io https://*.iamport.co; frame-src {origin} https:; form-action 'self' {origin} https:; style-src 'self'; img-src 'self' {origin} https:; frame-ancestors 'none'; base-uri 'none'"
     )
@@ -59,43 +60,61 @@ pub(crate) fn launch(
         ret,
         back,
     };
-    let mut r = v.render(page);
-    match HeaderValue::from_str(&csp) {
+    with_csp(v.render(page), &csp)
+}
+
+/// `r` with the window page's CSP.
+pub(crate) fn with_csp(mut r: Response, csp: &str) -> Response {
+    match HeaderValue::from_str(csp) {
         Ok(csp) => {
             r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, csp);
         }
         // An origin that cannot be a header value: the page keeps the site's CSP (no script).
-        Err(_) => tracing::warn!("the identity window's origin cannot go into a CSP"),
+        Err(_) => tracing::warn!("the window's origin cannot go into a CSP"),
     }
     r
 }
 
-/// The window page's script: opens the provider's window once per id (not again on Back), and
-/// again from its button; a window that ends in the page (popup, iframe) comes back the same way
-/// as a redirect.
+/// The window pages' script (`data-kind` identity or payment): opens PortOne's window once per
+/// id (not again on Back), and again from its button; a window that ends in the page (popup,
+/// iframe) comes back the same way as a redirect.
 pub(crate) const SCRIPT: &str = r#"(function () {
   "use strict";
-  var el = document.getElementById("identity-window");
+  var el = document.getElementById("portone-window");
   var button = document.getElementById("open-window");
   if (!el || !button) { return; }
+  var kind = el.getAttribute("data-kind");
   var id = el.getAttribute("data-id");
+  var param = kind === "payment" ? "paymentId" : "identityVerificationId";
   var ret = new URL(el.getAttribute("data-return"), window.location.href).toString();
   function back(result) {
     var u = new URL(ret);
-    u.searchParams.set("identityVerificationId", id);
+    u.searchParams.set(param, id);
     if (result && result.code) { u.searchParams.set("code", result.code); }
     window.location.replace(u.toString());
   }
   function open() {
-    if (!window.PortOne) { button.disabled = false; return; }
+    if (!window.PortOne) { return; }
     try { window.sessionStorage.setItem("jikimi-window:" + id, "1"); } catch (e) {}
-    window.PortOne.requestIdentityVerification({
+    var common = {
       storeId: el.getAttribute("data-store-id"),
       channelKey: el.getAttribute("data-channel-key"),
-      identityVerificationId: id,
       redirectUrl: ret,
       windowType: { pc: "REDIRECTION", mobile: "REDIRECTION" }
-    }).then(function (r) { if (r) { back(r); } }, function () { back({ code: "SDK_ERROR" }); });
+    };
+    var request;
+    if (kind === "payment") {
+      common.paymentId = id;
+      common.orderName = el.getAttribute("data-order-name");
+      common.totalAmount = Number(el.getAttribute("data-amount"));
+      common.currency = "CURRENCY_KRW";
+      common.payMethod = "CARD";
+      request = window.PortOne.requestPayment(common);
+    } else {
+      common.identityVerificationId = id;
+      request = window.PortOne.requestIdentityVerification(common);
+    }
+    request.then(function (r) { if (r) { back(r); } }, function () { back({ code: "SDK_ERROR" }); });
   }
   button.addEventListener("click", open);
   var opened = false;
@@ -104,7 +123,7 @@ pub(crate) const SCRIPT: &str = r#"(function () {
 })();
 "#;
 
-/// `GET /assets/identity-window.js`.
+/// `GET /assets/portone-window.js`.
 pub(crate) async fn script() -> Response {
     (
         [

@@ -124,6 +124,10 @@ pub struct Setup {
     pub next: Option<jikimi_policy::Policy>,
     /// 본인확인 goes through this provider instead of the sandbox.
     pub identity: Option<std::sync::Arc<dyn jikimi_core::identity::IdentityProvider>>,
+    /// The site sells through PortOne.
+    pub payments: Option<jikimi_core::payments::PaymentSetup>,
+    /// The site runs this policy instead of the built-in profile's.
+    pub policy: Option<jikimi_policy::Policy>,
 }
 
 /// [`run_with`] with the site set up as `setup` says.
@@ -252,18 +256,20 @@ impl Session {
         let chromium = tool("JIKIMI_CHROMIUM", CHROMIUM, "chromium")?;
         let chromedriver = tool("JIKIMI_CHROMEDRIVER", CHROMEDRIVER, "chromium-driver")?;
 
-        let mut site = match (setup.mail, setup.identity) {
-            (None, None) => TestApp::on(backend, profile).await,
-            (mail, identity) => {
-                TestApp::configured(backend, jikimi_testkit::builtin(profile), |cfg| {
-                    cfg.mail = mail;
-                    if identity.is_some() {
-                        cfg.identity = identity;
-                    }
-                })
-                .await
-                .context("opening the installation")?
-            }
+        let policy = setup
+            .policy
+            .unwrap_or_else(|| jikimi_testkit::builtin(profile));
+        let mut site = match (setup.mail, setup.identity, setup.payments) {
+            (None, None, None) => TestApp::with_policy_on(backend, policy).await,
+            (mail, identity, payments) => TestApp::configured(backend, policy, |cfg| {
+                cfg.mail = mail;
+                cfg.payments = payments;
+                if identity.is_some() {
+                    cfg.identity = identity;
+                }
+            })
+            .await
+            .context("opening the installation")?,
         };
         if let Some(next) = setup.next {
             site.app = jikimi_core::Jikimi::open_with(

@@ -1,0 +1,131 @@
+//! Payments through PortOne in the browser (issue 15): a member buys a paid service, pays in
+//! PortOne's window (the local fake of `jikimi_testkit::portone`) or cancels there, and sees the
+//! order as PortOne itself says it went; PortOne's webhook reaches the site over HTTP and is
+//! verified.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::sync::Arc;
+
+use anyhow::{Context as _, ensure};
+use fantoccini::Locator;
+use jikimi_core::payments::{PaymentSetup, Product};
+use jikimi_core::portone::{PortOne, PortOneSetup};
+use jikimi_testkit::portone::FakePortOne;
+use jikimi_testkit::{Backend, person};
+use support::steps::{click, fill, login, wait_path};
+
+jikimi_testkit::backend_tests!(a_member_pays_in_portones_window_and_cancels_another_time);
+
+const SECRET: &str = "portone-payments-browser-secret";
+const CARD: &str = "5327500012341234";
+
+fn setup(fake: &FakePortOne) -> support::Setup {
+    let portone = PortOne::new(PortOneSetup {
+        api_url: fake.url(),
+        sdk_url: fake.sdk_url(),
+        store_id: fake.store_id(),
+        channel_key: fake.channel_key(),
+        api_secret: SECRET.to_owned(),
+    })
+    .unwrap();
+    support::Setup {
+        payments: Some(PaymentSetup {
+            portone: Arc::new(portone),
+            channel_key: fake.channel_key(),
+            webhook_secret: Some(jikimi_core::payments::Secret::new(fake.webhook_secret())),
+            products: vec![Product {
+                id: "consulting".into(),
+                name_ko: "재무 상담 1회".into(),
+                name_en: "One financial consultation".into(),
+                amount: 12_900,
+            }],
+        }),
+        policy: Some(jikimi_testkit::lifeplan_selling()),
+        ..support::Setup::default()
+    }
+}
+
+async fn a_member_pays_in_portones_window_and_cancels_another_time(b: Backend) {
+    let fake = FakePortOne::start(SECRET);
+    support::run_setup("payments", "lifeplan", b, setup(&fake), async |s| {
+        // Webhooks are signed with the real time: the site's clock follows it here.
+        s.site.clock.set(chrono::Utc::now());
+        fake.set_webhook_url(&s.url("/api/v1/payments/webhook"));
+        let p = person(551);
+        s.site
+            .app
+            .sign_up(jikimi_testkit::lifeplan_signup(&p))
+            .await?;
+        login(s, &p).await?;
+        click(s, "#orders-link").await?;
+        wait_path(s, "/mypage/orders").await?;
+        s.visible(Locator::Css("#no-orders")).await?;
+        let price = s.text_of("#products .price").await?;
+        ensure!(price == "12,900원", "{price}");
+        s.check_page("orders").await?;
+
+        // Buy, and pay in PortOne's window.
+        click(s, "#buy-consulting").await?;
+        s.visible(Locator::Css("#card_number"))
+            .await
+            .context("PortOne's payment window")?;
+        let url = s.client().current_url().await?;
+        ensure!(url.as_str().starts_with(&fake.url()), "{url}");
+        s.screenshot("window").await?;
+        fill(s, "#card_number", CARD).await?;
+        click(s, "button[value=pay]").await?;
+        wait_path(s, "/mypage/orders").await?;
+        let notice = s.text_of("#notice").await?;
+        ensure!(notice.contains("결제를 마쳤습니다"), "{notice}");
+        let state = s.text_of("#orders tbody tr .state").await?;
+        ensure!(state.contains("결제 완료"), "{state}");
+        s.check_page("paid").await?;
+        // PortOne's webhook came over HTTP, verified, and was acknowledged.
+        let sent = fake.wait_webhooks(1).await;
+        ensure!(
+            sent.iter()
+                .any(|(kind, status)| kind == "Transaction.Paid" && *status == 200),
+            "webhooks: {sent:?}"
+        );
+
+        // Another time: cancelled in the window, so not paid.
+        click(s, "#buy-consulting").await?;
+        s.visible(Locator::Css("#card_number")).await?;
+        click(s, "button[value=cancel]").await?;
+        wait_path(s, "/mypage/orders").await?;
+        let notice = s.text_of("#notice").await?;
+        ensure!(notice.contains("결제를 마치지 않았습니다"), "{notice}");
+        let rows = s
+            .client()
+            .find_all(Locator::Css("#orders tbody tr"))
+            .await?;
+        ensure!(rows.len() == 2, "two orders");
+        let mut states = Vec::new();
+        for r in &rows {
+            states.push(r.text().await?);
+        }
+        ensure!(
+            states.iter().any(|t| t.contains("결제 안 됨"))
+                && states.iter().any(|t| t.contains("결제 완료")),
+            "one paid, one not: {states:?}"
+        );
+
+        // English, at 390 px.
+        s.goto("/mypage/orders?lang=en").await?;
+        ensure!(s.text_of("#products .price").await? == "12,900 won");
+        s.check_page("orders-en").await?;
+        // The payment is recorded (sealed: no card number anywhere in the site's files).
+        let kept = s
+            .site
+            .db()
+            .await
+            .count("SELECT COUNT(*) FROM retained_records WHERE class = 'payment_records'")
+            .await;
+        ensure!(kept == 1, "one payment record, got {kept}");
+        ensure!(s.site.find_bytes(CARD.as_bytes()).await.is_none());
+        Ok(())
+    })
+    .await;
+}
