@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use jikimi_core::payments::{PaymentSetup, Product, state};
-use jikimi_core::portone::{PortOne, PortOneSetup, WebhookRefusal};
+use jikimi_core::portone::WebhookRefusal;
 use jikimi_core::{Actor, Clock, CoreError};
 use jikimi_testkit::portone::FakePortOne;
 use jikimi_testkit::{Backend, TestApp, lifeplan_selling, lifeplan_signup, person};
@@ -26,16 +26,7 @@ const CARD: &str = "5327500012341234";
 const PRICE: i64 = 9_900;
 
 async fn app(b: Backend, fake: &FakePortOne) -> TestApp {
-    let portone = Arc::new(
-        PortOne::new(PortOneSetup {
-            api_url: fake.url(),
-            sdk_url: fake.sdk_url(),
-            store_id: fake.store_id(),
-            channel_key: fake.channel_key(),
-            api_secret: SECRET.to_owned(),
-        })
-        .unwrap(),
-    );
+    let portone = Arc::new(fake.client(SECRET));
     let setup = PaymentSetup {
         portone,
         channel_key: fake.channel_key(),

@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate};
 use jikimi_core::CoreError;
-use jikimi_core::portone::{PortOne, PortOneSetup};
 use jikimi_testkit::portone::FakePortOne;
 use jikimi_testkit::{Backend, TestApp, builtin, lifeplan_signup, person, person_born};
 
@@ -20,19 +19,8 @@ jikimi_testkit::backend_tests!(
 
 const SECRET: &str = "portone-test-api-secret-0001";
 
-fn client(fake: &FakePortOne, secret: &str) -> PortOne {
-    PortOne::new(PortOneSetup {
-        api_url: fake.url(),
-        sdk_url: fake.sdk_url(),
-        store_id: fake.store_id(),
-        channel_key: fake.channel_key(),
-        api_secret: secret.to_owned(),
-    })
-    .unwrap()
-}
-
 async fn app(b: Backend, fake: &FakePortOne, secret: &str) -> TestApp {
-    let portone = Arc::new(client(fake, secret));
+    let portone = Arc::new(fake.client(secret));
     TestApp::configured(b, builtin("lifeplan"), |cfg| cfg.identity = Some(portone))
         .await
         .unwrap()

@@ -545,6 +545,19 @@ impl Drop for FakePortOne {
 }
 
 impl FakePortOne {
+    /// jikimi's PortOne client pointed at this fake (its API, SDK, store and channel), with the
+    /// API secret `secret` (the fake's own, or a wrong one).
+    pub fn client(&self, secret: &str) -> jikimi_core::portone::PortOne {
+        jikimi_core::portone::PortOne::new(jikimi_core::portone::PortOneSetup {
+            api_url: self.url(),
+            sdk_url: self.sdk_url(),
+            store_id: self.store_id(),
+            channel_key: self.channel_key(),
+            api_secret: secret.to_owned(),
+        })
+        .expect("a PortOne client for the fake")
+    }
+
     /// Starts a fake that accepts `api_secret`, with a new store id (`store-<uuid>`), channel key
     /// (`channel-key-<uuid>`) and webhook secret (`whsec_` and 32 random bytes in base64).
     pub fn start(api_secret: &str) -> Self {

@@ -11,7 +11,6 @@ use std::sync::Arc;
 use anyhow::{Context as _, ensure};
 use fantoccini::Locator;
 use jikimi_core::payments::{PaymentSetup, Product};
-use jikimi_core::portone::{PortOne, PortOneSetup};
 use jikimi_testkit::portone::FakePortOne;
 use jikimi_testkit::{Backend, person};
 use support::steps::{click, fill, login, wait_path};
@@ -22,14 +21,7 @@ const SECRET: &str = "portone-payments-browser-secret";
 const CARD: &str = "5327500012341234";
 
 fn setup(fake: &FakePortOne) -> support::Setup {
-    let portone = PortOne::new(PortOneSetup {
-        api_url: fake.url(),
-        sdk_url: fake.sdk_url(),
-        store_id: fake.store_id(),
-        channel_key: fake.channel_key(),
-        api_secret: SECRET.to_owned(),
-    })
-    .unwrap();
+    let portone = fake.client(SECRET);
     support::Setup {
         payments: Some(PaymentSetup {
             portone: Arc::new(portone),

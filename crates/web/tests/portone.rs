@@ -10,7 +10,6 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, ensure};
 use fantoccini::Locator;
-use jikimi_core::portone::{PortOne, PortOneSetup};
 use jikimi_testkit::portone::FakePortOne;
 use jikimi_testkit::{Backend, Person, person};
 use support::steps::{click, fill, wait_path};
@@ -24,14 +23,7 @@ jikimi_testkit::backend_tests!(
 const SECRET: &str = "portone-browser-test-secret";
 
 fn setup(fake: &FakePortOne) -> support::Setup {
-    let portone = PortOne::new(PortOneSetup {
-        api_url: fake.url(),
-        sdk_url: fake.sdk_url(),
-        store_id: fake.store_id(),
-        channel_key: fake.channel_key(),
-        api_secret: SECRET.to_owned(),
-    })
-    .unwrap();
+    let portone = fake.client(SECRET);
     support::Setup {
         identity: Some(Arc::new(portone)),
         ..support::Setup::default()

@@ -269,13 +269,22 @@ pub(crate) async fn request_identity(
         Err(CoreError::RateLimited {
             action,
             retry_after,
-        }) => {
-            let ko = crate::i18n::limited(Lang::Ko, action, retry_after);
-            let en = crate::i18n::limited(Lang::En, action, retry_after);
-            v.notice_to(s, here, &ko, &en).await
-        }
+        }) => limited_to(v, s, here, action, retry_after).await,
         Err(e) => error_page(e),
     }
+}
+
+/// To `to`, saying how long an abuse limit makes the visitor wait (the request is spent).
+async fn limited_to(
+    v: Visit,
+    s: &AppState,
+    to: &str,
+    action: jikimi_core::Action,
+    retry_after: i64,
+) -> Response {
+    let ko = crate::i18n::limited(Lang::Ko, action, retry_after);
+    let en = crate::i18n::limited(Lang::En, action, retry_after);
+    v.notice_to(s, to, &ko, &en).await
 }
 
 /// The verify step's page with a window provider: without `?identityVerificationId`, the page
@@ -342,11 +351,7 @@ pub(crate) async fn window_step(
         Err(CoreError::RateLimited {
             action,
             retry_after,
-        }) => {
-            let ko = crate::i18n::limited(Lang::Ko, action, retry_after);
-            let en = crate::i18n::limited(Lang::En, action, retry_after);
-            v.notice_to(s, steps.start, &ko, &en).await
-        }
+        }) => limited_to(v, s, steps.start, action, retry_after).await,
         Err(e) => error_page(e),
     }
 }
@@ -434,12 +439,7 @@ pub(crate) async fn confirm_identity_code(
         Err(CoreError::RateLimited {
             action,
             retry_after,
-        }) => {
-            // The request is spent: the identity step says how long to wait.
-            let ko = crate::i18n::limited(Lang::Ko, action, retry_after);
-            let en = crate::i18n::limited(Lang::En, action, retry_after);
-            v.notice_to(s, steps.start, &ko, &en).await
-        }
+        }) => limited_to(v, s, steps.start, action, retry_after).await,
         Err(CoreError::Identity(_)) => code_expired(v, s, steps.start).await,
         Err(e) => error_page(e),
     }

@@ -204,7 +204,9 @@ async fn run_inner(
 /// already gone from the inspector, "Node with given id does not belong to the document".
 fn is_stale(e: &fantoccini::error::CmdError) -> bool {
     let text = e.to_string();
-    text.contains("stale") || text.contains("does not belong to the document")
+    text.contains("stale")
+        || text.contains("does not belong to the document")
+        || text.contains("aborted by navigation")
 }
 
 enum Failure {
@@ -365,6 +367,14 @@ impl Session {
             let found = self.client.wait().at_most(WAIT).for_element(locator).await;
             let el = match found {
                 Ok(el) => el,
+                // A page that navigates by itself (PortOne's window opening) can abort the search.
+                Err(e)
+                    if std::time::Instant::now() < deadline
+                        && e.to_string().contains("aborted by navigation") =>
+                {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
                 Err(e) => bail!("no element {what} on {}: {e}", self.page_label().await),
             };
             match el.is_displayed().await {
