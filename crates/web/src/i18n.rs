@@ -373,6 +373,35 @@ fn text(key: &str) -> (&'static str, &'static str) {
             "The payment company cannot be reached now, so the result could not be checked. Please open your orders again shortly.",
         ),
         "od_link" => ("결제와 주문 내역", "Payments and orders"),
+        "of_title" => ("주문 조회와 환불", "Orders and refunds"),
+        "of_intro" => (
+            "회원의 요청이나 불만에 적힌 주문번호로 주문을 찾아, 남은 금액의 전부나 일부를 결제대행사(PortOne)를 통해 환불합니다. 조회와 환불은 접속기록에 남고, 환불은 대금결제 기록으로 보관됩니다.",
+            "Find an order by the order number in a member's request or complaint, and refund all or part of what remains through the payment company (PortOne). Looking and refunding go into the access log; a refund is kept as a payment record.",
+        ),
+        "of_order_id" => ("주문번호", "Order number"),
+        "of_find" => ("찾기", "Find"),
+        "of_not_found" => (
+            "그 주문번호의 주문이 없습니다.",
+            "There is no order with that number.",
+        ),
+        "of_refunded_so_far" => ("환불한 금액", "Refunded so far"),
+        "of_refund" => ("환불", "Refund"),
+        "of_amount" => ("환불 금액 (원)", "Amount to refund (won)"),
+        "of_amount_help" => (
+            "비워 두면 남은 금액을 모두 환불합니다.",
+            "Leave it empty to refund everything that remains.",
+        ),
+        "of_amount_number" => (
+            "환불 금액은 숫자로 적어 주세요",
+            "Write the amount as a number",
+        ),
+        "of_reason" => ("환불 사유", "Reason"),
+        "of_refund_button" => ("환불하기", "Refund"),
+        "of_refunded" => ("환불했습니다.", "Refunded."),
+        "of_not_refundable" => (
+            "이 주문은 지금 환불할 수 없습니다",
+            "This order cannot be refunded now",
+        ),
         "consents_kept" => (
             "고르신 동의는 그대로 있습니다.",
             "The consents you chose are kept.",

@@ -112,6 +112,11 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/office/destructions", get(destructions_page))
         .route("/office/retained", get(retained_office_page))
+        .route("/office/orders", get(crate::office::orders::orders_page))
+        .route(
+            "/office/orders/refund",
+            axum::routing::post(crate::office::orders::refund_submit),
+        )
         .route(
             "/office/retained/{id}/{what}",
             axum::routing::post(retained_hold_change),

@@ -13,7 +13,9 @@ use fantoccini::Locator;
 use jikimi_core::staff::{Role, code_at};
 use jikimi_core::{Actor, Clock};
 use jikimi_testkit::Backend;
-use support::steps::{click, fill, login, wait_path};
+use support::steps::{
+    STAFF_PASSWORD as PASSWORD, click, enrolled, fill, login, next_code, office_login, wait_path,
+};
 
 jikimi_testkit::backend_tests!(
     a_staff_member_enrols_logs_in_with_two_factors_and_is_logged_out_when_idle,
@@ -26,42 +28,8 @@ jikimi_testkit::backend_tests!(
     the_dashboard_lists_mail_that_did_not_go_out,
 );
 
-const PASSWORD: &str = "Kestrel-Orbit-2026";
-
 async fn heading(s: &support::Session) -> anyhow::Result<String> {
     s.text_of("h1").await
-}
-
-/// The code the authenticator app shows now, on the server's (injected) clock; the clock moves
-/// on 30 seconds first, since a code is taken once.
-fn next_code(s: &support::Session, secret: &str) -> String {
-    s.site.clock.advance(Duration::seconds(30));
-    code_at(secret, s.site.clock.now()).unwrap()
-}
-
-async fn office_login(s: &support::Session, name: &str, code: &str) -> anyhow::Result<()> {
-    s.goto("/office/login").await?;
-    fill(s, "#name", name).await?;
-    fill(s, "#password", PASSWORD).await?;
-    fill(s, "#code", code).await?;
-    click(s, "#do-login").await
-}
-
-/// Enrols `name` with `role` without the browser; returns the base32 secret.
-async fn enrolled(s: &support::Session, name: &str, role: Role) -> String {
-    let app = &s.site.app;
-    let token = app.add_staff(&Actor::Cli, name, role).await.unwrap();
-    let e = app.staff_enrolment(token.expose()).await.unwrap();
-    let secret = e.secret.expose().to_owned();
-    let code = code_at(&secret, s.site.clock.now()).unwrap();
-    app.enrol_staff(
-        token.expose(),
-        &jikimi_core::Revealed::new(PASSWORD.into()),
-        &code,
-    )
-    .await
-    .unwrap();
-    secret
 }
 
 async fn a_staff_member_enrols_logs_in_with_two_factors_and_is_logged_out_when_idle(b: Backend) {

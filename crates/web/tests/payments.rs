@@ -13,9 +13,12 @@ use fantoccini::Locator;
 use jikimi_core::payments::{PaymentSetup, Product};
 use jikimi_testkit::portone::FakePortOne;
 use jikimi_testkit::{Backend, person};
-use support::steps::{click, fill, login, wait_path};
+use support::steps::{click, enrolled, fill, login, next_code, office_login, wait_path};
 
-jikimi_testkit::backend_tests!(a_member_pays_in_portones_window_and_cancels_another_time);
+jikimi_testkit::backend_tests!(
+    a_member_pays_in_portones_window_and_cancels_another_time,
+    a_manager_refunds_part_of_an_order_then_the_rest,
+);
 
 const SECRET: &str = "portone-payments-browser-secret";
 const CARD: &str = "5327500012341234";
@@ -117,6 +120,75 @@ async fn a_member_pays_in_portones_window_and_cancels_another_time(b: Backend) {
             .await;
         ensure!(kept == 1, "one payment record, got {kept}");
         ensure!(s.site.find_bytes(CARD.as_bytes()).await.is_none());
+        Ok(())
+    })
+    .await;
+}
+
+/// A manager finds the order by its number and refunds part of it, then the rest; a wrong amount
+/// is named; a handler (who works only requests assigned to them) has no such page.
+async fn a_manager_refunds_part_of_an_order_then_the_rest(b: Backend) {
+    let fake = FakePortOne::start(SECRET);
+    support::run_setup("refunds", "lifeplan", b, setup(&fake), async |s| {
+        let app = &s.site.app;
+        let p = person(552);
+        let member = app.sign_up(jikimi_testkit::lifeplan_signup(&p)).await?;
+        let order = app.create_order(member, "consulting").await?;
+        fake.pay(&order.id, &order.order_name, order.amount, CARD);
+        app.settle_order(&order.id).await?;
+
+        let secret = enrolled(s, "lee.manager", jikimi_core::staff::Role::Manager).await;
+        office_login(s, "lee.manager", &next_code(s, &secret)).await?;
+        click(s, "#to-orders").await?;
+        wait_path(s, "/office/orders").await?;
+        fill(s, "#order-id", "jikimi-pay-no-such-order").await?;
+        click(s, "#find-order").await?;
+        s.visible(Locator::Css("#order-not-found")).await?;
+        fill(s, "#order-id", &order.id).await?;
+        click(s, "#find-order").await?;
+        ensure!(s.text_of("#order-state").await? == "결제 완료");
+        s.check_page("order").await?;
+        // More than was paid: named, nothing refunded.
+        fill(s, "#amount", "20000").await?;
+        fill(s, "#reason", "고객 요청").await?;
+        click(s, "#refund").await?;
+        let errors = s.text_of(".errors").await?;
+        ensure!(errors.contains("남은 금액 12900원"), "{errors}");
+        ensure!(fake.payment_status(&order.id).as_deref() == Some("PAID"));
+        fill(s, "#amount", "2,900").await?;
+        fill(s, "#reason", "일부 환불 요청").await?;
+        click(s, "#refund").await?;
+        s.visible_text("환불했습니다").await?;
+        ensure!(s.text_of("#order-state").await? == "일부 환불");
+        ensure!(s.text_of("#order-refunded").await? == "2,900원");
+        // The rest.
+        fill(s, "#reason", "청약철회").await?;
+        click(s, "#refund").await?;
+        s.visible_text("환불했습니다").await?;
+        ensure!(s.text_of("#order-state").await? == "환불 완료");
+        ensure!(s.client().find(Locator::Css("#refund")).await.is_err());
+        ensure!(fake.payment_status(&order.id).as_deref() == Some("CANCELLED"));
+        s.check_page("refunded").await?;
+        let kept = s
+            .site
+            .db()
+            .await
+            .count("SELECT COUNT(*) FROM retained_records WHERE class = 'payment_records'")
+            .await;
+        ensure!(
+            kept == 3,
+            "the payment and two refunds recorded, got {kept}"
+        );
+
+        // A handler has no refund page.
+        let secret = enrolled(s, "park.handler", jikimi_core::staff::Role::Handler).await;
+        s.goto("/office/logout").await.ok();
+        s.client().delete_all_cookies().await?;
+        office_login(s, "park.handler", &next_code(s, &secret)).await?;
+        ensure!(s.client().find(Locator::Css("#to-orders")).await.is_err());
+        s.goto("/office/orders").await?;
+        let h1 = s.text_of("h1").await?;
+        ensure!(!h1.contains("환불"), "a handler sees {h1}");
         Ok(())
     })
     .await;

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub(crate) mod dashboard;
+pub(crate) mod orders;
 pub(crate) mod page;
 pub(crate) mod password;
 pub(crate) mod requests;

@@ -510,6 +510,8 @@ pub(crate) struct OfficeHomePage {
     pub(crate) requests: bool,
     /// Reviews the access log.
     pub(crate) review: bool,
+    /// Refunds orders (the site sells, and the role works every request).
+    pub(crate) orders: bool,
     pub(crate) logged_in_at: String,
     pub(crate) idle_minutes: i64,
     pub(crate) notice: Option<String>,
@@ -553,6 +555,7 @@ pub(crate) async fn office_home(State(s): State<AppState>, ov: OfficeVisit) -> R
         destructions: st.role.can(Power::Destructions),
         requests: st.role.can(Power::AssignedRequests),
         review: st.role.can(Power::AccessReview),
+        orders: s.app.payments().is_some() && st.role.can(Power::AllRequests),
         logged_in_at: kst(st.created_at),
         idle_minutes: s.app.settings().staff_idle.num_minutes(),
         notice: ov.v.notice(),

@@ -92,3 +92,42 @@ pub async fn wait_path(s: &Session, path: &str) -> anyhow::Result<()> {
     }
     anyhow::bail!("expected to be on {path}, still on {seen}")
 }
+
+/// The password of staff accounts the tests enrol.
+pub const STAFF_PASSWORD: &str = "Kestrel-Orbit-2026";
+
+/// The code the authenticator app shows now, on the server's (injected) clock; the clock moves
+/// on 30 seconds first, since a code is taken once.
+pub fn next_code(s: &Session, secret: &str) -> String {
+    s.site.clock.advance(chrono::Duration::seconds(30));
+    jikimi_core::staff::code_at(secret, jikimi_core::Clock::now(&*s.site.clock)).unwrap()
+}
+
+pub async fn office_login(s: &Session, name: &str, code: &str) -> anyhow::Result<()> {
+    s.goto("/office/login").await?;
+    fill(s, "#name", name).await?;
+    fill(s, "#password", STAFF_PASSWORD).await?;
+    fill(s, "#code", code).await?;
+    click(s, "#do-login").await
+}
+
+/// Enrols `name` with `role` without the browser; returns the base32 secret.
+pub async fn enrolled(s: &Session, name: &str, role: jikimi_core::staff::Role) -> String {
+    let app = &s.site.app;
+    let token = app
+        .add_staff(&jikimi_core::Actor::Cli, name, role)
+        .await
+        .unwrap();
+    let e = app.staff_enrolment(token.expose()).await.unwrap();
+    let secret = e.secret.expose().to_owned();
+    let code =
+        jikimi_core::staff::code_at(&secret, jikimi_core::Clock::now(&*s.site.clock)).unwrap();
+    app.enrol_staff(
+        token.expose(),
+        &jikimi_core::Revealed::new(STAFF_PASSWORD.into()),
+        &code,
+    )
+    .await
+    .unwrap();
+    secret
+}
