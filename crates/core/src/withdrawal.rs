@@ -228,6 +228,25 @@ impl Jikimi {
             });
         }
 
+        // The payment records of the member's orders stay for their own period (the last one
+        // is named), filed under this receipt by the withdrawal's transaction.
+        let last_payment_record = self
+            .store()
+            .member_payment_records(member)
+            .await?
+            .into_iter()
+            .map(|(_, day)| day)
+            .max();
+        if let (Some(class), Some(expires_on)) = (
+            policy.retention_class(crate::payments::PAYMENT_CLASS),
+            last_payment_record,
+        ) {
+            summary.push(RetainedSummary {
+                class: class.id.clone(),
+                expires_on,
+            });
+        }
+
         // The withdrawal receipt by mail: read before the key goes, sealed under its own key.
         let to = match items.iter().find(|i| i.item_id == crate::mail::EMAIL_ITEM) {
             Some(i) if self.sends_notices() => Some(
@@ -289,6 +308,7 @@ impl Jikimi {
                 member_id: member,
                 at: now,
                 retained,
+                receipt_index,
                 destruction: vec![destruction],
                 audit: std::iter::once(entry)
                     .chain(request_audit)

@@ -269,8 +269,53 @@ async fn payment_records_outlive_a_withdrawal_for_five_years_and_go_the_day_afte
     assert!(paid.record_id.is_some());
     assert_eq!(payment_records(&t).await, 1);
 
-    t.app.withdraw(&Actor::Member(m), m, "web").await.unwrap();
-    assert_eq!(payment_records(&t).await, 1, "kept after the member left");
+    // A refund of part of it: a second record.
+    t.app
+        .cancel_order(&Actor::Cli, &order.id, Some(900), "일부 환불")
+        .await
+        .unwrap();
+    let receipt = t.app.withdraw(&Actor::Member(m), m, "web").await.unwrap();
+    assert_eq!(payment_records(&t).await, 2, "kept after the member left");
+    // The withdrawal says they are kept, and until when; the former member sees them with the
+    // receipt; the order no longer names the member.
+    let five_years = t
+        .clock
+        .today_kst()
+        .checked_add_months(chrono::Months::new(60))
+        .unwrap();
+    assert!(
+        receipt
+            .retained
+            .iter()
+            .any(|r| r.class == "payment_records" && r.expires_on == five_years),
+        "{receipt:?}"
+    );
+    let seen = t.app.retained_for_receipt(&receipt.code).await.unwrap();
+    let payments: Vec<_> = seen
+        .iter()
+        .filter(|v| v.class == "payment_records")
+        .collect();
+    assert_eq!(payments.len(), 2, "{seen:?}");
+    let events: Vec<&str> = payments
+        .iter()
+        .filter_map(|v| v.content["event"].as_str())
+        .collect();
+    assert!(
+        events.contains(&"paid") && events.contains(&"cancelled"),
+        "{events:?}"
+    );
+    assert_eq!(
+        payments
+            .iter()
+            .find(|v| v.content["event"] == "paid")
+            .unwrap()
+            .content["card_number_masked"],
+        "53275000****123*"
+    );
+    assert_eq!(
+        t.app.order(&order.id).await.unwrap().unwrap().member_id,
+        None
+    );
     let purge = |t: &TestApp| {
         let app = t.app.clone();
         async move { app.purge(&Actor::Cli, false, &|_, _| {}).await.unwrap() }
@@ -280,7 +325,7 @@ async fn payment_records_outlive_a_withdrawal_for_five_years_and_go_the_day_afte
     let last = today.checked_add_months(chrono::Months::new(60)).unwrap();
     t.clock.advance(Duration::days((last - today).num_days()));
     purge(&t).await;
-    assert_eq!(payment_records(&t).await, 1, "kept through its last day");
+    assert_eq!(payment_records(&t).await, 2, "kept through its last day");
     t.clock.advance(Duration::days(1));
     purge(&t).await;
     assert_eq!(payment_records(&t).await, 0, "destroyed the day after");

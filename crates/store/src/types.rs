@@ -604,6 +604,9 @@ pub struct Withdrawal {
     pub member_id: Uuid,
     pub at: DateTime<Utc>,
     pub retained: Vec<RetainedRecord>,
+    /// The withdrawal receipt's index: the member's payment records are filed under it, and
+    /// their orders' link to the member is cut, in the same transaction.
+    pub receipt_index: Vec<u8>,
     pub destruction: Vec<DestructionRecord>,
     pub audit: Vec<AuditEntry>,
     pub jobs: Vec<NewJob>,

@@ -26,3 +26,11 @@ CREATE TABLE webhook_events (
     id           TEXT PRIMARY KEY,
     received_at  TEXT NOT NULL
 );
+
+-- The payment records of each order (the payment, each refund), so that a withdrawal can file
+-- them under the former member's withdrawal receipt and cut the order's link to the member.
+CREATE TABLE order_records (
+    order_id   TEXT NOT NULL,
+    record_id  BLOB NOT NULL,
+    PRIMARY KEY (order_id, record_id)
+);

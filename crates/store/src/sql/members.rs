@@ -599,6 +599,21 @@ macro_rules! member_sql {
                     return Err($crate::StoreError::NotFound("member"));
                 }
                 insert_retained_tx(&mut tx, &w.retained).await?;
+                // Payment records (kept for their own period) are found with the withdrawal
+                // receipt from now on; the orders no longer name the member.
+                sqlx::query(
+                    "UPDATE retained_records SET receipt_index = $1 WHERE id IN (
+                         SELECT x.record_id FROM order_records x
+                         JOIN orders o ON o.id = x.order_id WHERE o.member_id = $2)",
+                )
+                .bind(&w.receipt_index)
+                .bind(w.member_id)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query("UPDATE orders SET member_id = NULL WHERE member_id = $1")
+                    .bind(w.member_id)
+                    .execute(&mut *tx)
+                    .await?;
                 for d in &w.destruction {
                     insert_destruction_tx(&mut tx, d, false).await?;
                 }

@@ -27,6 +27,8 @@ pub trait PaymentStore: Send + Sync {
     ) -> Result<bool>;
     /// Records a webhook's id; `false` if it was already recorded (a delivery retried).
     async fn webhook_seen(&self, id: &str, at: DateTime<Utc>) -> Result<bool>;
+    /// The payment records of a member's orders: (record id, expiry day).
+    async fn member_payment_records(&self, member: Uuid) -> Result<Vec<(Uuid, chrono::NaiveDate)>>;
 }
 
 /// The columns of an [`OrderRow`].
@@ -127,6 +129,13 @@ macro_rules! payment_sql {
                     return Ok(false);
                 }
                 insert_retained_tx(&mut tx, &records).await?;
+                for r in &records {
+                    sqlx::query("INSERT INTO order_records (order_id, record_id) VALUES ($1, $2)")
+                        .bind(&o.id)
+                        .bind(r.id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 append_audit_tx(&mut tx, self.linker.as_ref(), &audit).await?;
                 tx.commit().await?;
                 Ok(true)
@@ -147,6 +156,21 @@ macro_rules! payment_sql {
                 .await?
                 .rows_affected();
                 Ok(n == 1)
+            }
+
+            async fn member_payment_records(
+                &self,
+                member: uuid::Uuid,
+            ) -> $crate::Result<Vec<(uuid::Uuid, chrono::NaiveDate)>> {
+                Ok(sqlx::query_as(
+                    "SELECT r.id, r.expires_on FROM retained_records r
+                     JOIN order_records x ON x.record_id = r.id
+                     JOIN orders o ON o.id = x.order_id
+                     WHERE o.member_id = $1 ORDER BY r.expires_on",
+                )
+                .bind(member)
+                .fetch_all(&self.read)
+                .await?)
             }
         }
     };
