@@ -120,6 +120,26 @@ async fn a_member_pays_in_portones_window_and_cancels_another_time(b: Backend) {
             .await;
         ensure!(kept == 1, "one payment record, got {kept}");
         ensure!(s.site.find_bytes(CARD.as_bytes()).await.is_none());
+
+        // The member leaves; with the receipt, the payment record is there to see, masked.
+        let member = s.site.app.store().member_ids().await?[0];
+        let receipt = s
+            .site
+            .app
+            .withdraw(&jikimi_core::Actor::Member(member), member, "web")
+            .await?;
+        s.client().delete_all_cookies().await?;
+        s.goto("/retained").await?;
+        fill(s, "#receipt", &receipt.code).await?;
+        click(s, "#lookup").await?;
+        for summary in s.client().find_all(Locator::Css("details summary")).await? {
+            summary.click().await?;
+        }
+        s.visible_text("53275000****123*")
+            .await
+            .context("the payment record, card number masked")?;
+        s.visible_text("12,900원").await?;
+        s.check_page("retained").await?;
         Ok(())
     })
     .await;

@@ -197,6 +197,49 @@ pub(crate) fn content_lines(
     let t = T(lang);
     let policy = s.app.policy();
     let mut out = vec![];
+    // A payment record (issue 15): the event, the order, the amount, when, and the means as the
+    // payment company reported it (the card number masked).
+    if let Some(event) = content["event"].as_str() {
+        let what = if event == "paid" {
+            "pr_paid"
+        } else {
+            "pr_refunded"
+        };
+        out.push((t.s("pr_event").to_owned(), t.s(what).to_owned()));
+        for (key, label) in [("order", "pr_order"), ("order_name", "od_product")] {
+            if let Some(v) = content[key].as_str() {
+                out.push((t.s(label).to_owned(), v.to_owned()));
+            }
+        }
+        if let Some(a) = content["amount"].as_i64() {
+            out.push((t.s("od_amount").to_owned(), crate::me::orders::won(lang, a)));
+        }
+        if let Some(at) = content["at"].as_str() {
+            out.push((t.s("pr_at").to_owned(), kst_text(at)));
+        }
+        let card = content["card_publisher"]
+            .as_str()
+            .or_else(|| content["card_issuer"].as_str());
+        for (value, label) in [
+            (card, "pr_card"),
+            (content["card_number_masked"].as_str(), "pr_card_number"),
+            (content["bank"].as_str(), "pr_bank"),
+            (content["reason"].as_str(), "pr_reason"),
+        ] {
+            if let Some(v) = value {
+                out.push((t.s(label).to_owned(), v.to_owned()));
+            }
+        }
+        if let Some(m) = content["installment_months"].as_i64() {
+            let v = if m <= 1 {
+                t.s("pr_lump_sum").to_owned()
+            } else {
+                format!("{m}")
+            };
+            out.push((t.s("pr_installment").to_owned(), v));
+        }
+        return out;
+    }
     if let Some(at) = content["member_since"].as_str() {
         out.push((t.s("member_since").to_owned(), kst_text(at)));
     }
