@@ -30,6 +30,8 @@ pub type Secret = zeroize::Zeroizing<String>;
 
 /// The retention class of payment records.
 pub const PAYMENT_CLASS: &str = "payment_records";
+/// The retention class of contract and withdrawal-of-offer records.
+pub const CONTRACT_CLASS: &str = "contract_records";
 
 /// A paid service of the site: its id, its name in both languages, its price in won.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -279,7 +281,15 @@ impl Jikimi {
                     next.state = state::PAID.into();
                     next.settled_at = Some(now);
                     let record = self
-                        .payment_record(&order, &payment, "paid", order.amount, None, now)
+                        .payment_record(
+                            PAYMENT_CLASS,
+                            &order,
+                            &payment,
+                            "paid",
+                            order.amount,
+                            None,
+                            now,
+                        )
                         .await?;
                     next.record_id = record.as_ref().map(|r| r.id);
                     records.extend(record);
@@ -333,6 +343,24 @@ impl Jikimi {
         id: &str,
         amount: Option<i64>,
         reason: &str,
+    ) -> Result<OrderRow> {
+        self.refund(actor, id, amount, reason, false).await
+    }
+
+    /// The member withdraws the offer (청약철회, 전자상거래법 제17조): all of what remains is
+    /// refunded, and besides the refund's payment record a contract record is kept (class
+    /// `contract_records`, if the policy keeps it).
+    pub async fn withdraw_offer(&self, actor: &Actor, id: &str, reason: &str) -> Result<OrderRow> {
+        self.refund(actor, id, None, reason, true).await
+    }
+
+    async fn refund(
+        &self,
+        actor: &Actor,
+        id: &str,
+        amount: Option<i64>,
+        reason: &str,
+        offer_withdrawn: bool,
     ) -> Result<OrderRow> {
         let setup = self.payment_setup()?;
         let Some(order) = self.store().order(id.trim()).await? else {
@@ -388,15 +416,42 @@ impl Jikimi {
         };
         next.updated_at = now;
         let payment = setup.portone.payment(&order.id).await.ok().flatten();
-        let records: Vec<RetainedRecord> = match &payment {
-            Some(p) => self
-                .payment_record(&order, p, "cancelled", amount, Some(reason), now)
-                .await?
-                .into_iter()
-                .collect(),
-            None => Vec::new(),
+        let mut records: Vec<RetainedRecord> = Vec::new();
+        if let Some(p) = &payment {
+            records.extend(
+                self.payment_record(
+                    PAYMENT_CLASS,
+                    &order,
+                    p,
+                    "cancelled",
+                    amount,
+                    Some(reason),
+                    now,
+                )
+                .await?,
+            );
+            // A withdrawal of the offer (청약철회) is a contract record too.
+            if offer_withdrawn {
+                records.extend(
+                    self.payment_record(
+                        CONTRACT_CLASS,
+                        &order,
+                        p,
+                        "offer_withdrawn",
+                        amount,
+                        Some(reason),
+                        now,
+                    )
+                    .await?,
+                );
+            }
+        }
+        let action = if offer_withdrawn {
+            "order.offer_withdrawn"
+        } else {
+            "order.cancel"
         };
-        let audit = entry(now, actor, "order.cancel", &next);
+        let audit = entry(now, actor, action, &next);
         if !self
             .store()
             .update_order(&next, &order.state, records, vec![audit])
@@ -413,6 +468,7 @@ impl Jikimi {
     /// `payment_records`).
     async fn payment_record(
         &self,
+        class: &str,
         order: &OrderRow,
         p: &PaymentAnswer,
         event: &str,
@@ -420,7 +476,7 @@ impl Jikimi {
         reason: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Option<RetainedRecord>> {
-        let Some(class) = self.policy().retention_class(PAYMENT_CLASS).cloned() else {
+        let Some(class) = self.policy().retention_class(class).cloned() else {
             return Ok(None);
         };
         let Some(expires_on) = class.period.expires_on(self.clock().today_kst()) else {

@@ -407,6 +407,15 @@ fn text(key: &str) -> (&'static str, &'static str) {
             "Write the amount as a number",
         ),
         "of_reason" => ("환불 사유", "Reason"),
+        "of_offer" => (
+            "청약철회에 따른 환불 (전자상거래법 제17조): 남은 금액을 모두 환불하고 계약·청약철회 기록으로도 보관합니다",
+            "A refund for a withdrawn offer (E-Commerce Act, Art. 17): everything that remains is refunded, and it is also kept as a contract record",
+        ),
+        "of_offer_whole" => (
+            "청약철회는 남은 금액을 모두 환불합니다. 환불 금액을 비워 주세요",
+            "A withdrawn offer refunds everything that remains: leave the amount empty",
+        ),
+        "pr_offer_withdrawn" => ("청약철회", "Offer withdrawn"),
         "of_refund_button" => ("환불하기", "Refund"),
         "of_refunded" => ("환불했습니다.", "Refunded."),
         "of_not_refundable" => (

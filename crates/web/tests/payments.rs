@@ -181,7 +181,15 @@ async fn a_manager_refunds_part_of_an_order_then_the_rest(b: Backend) {
         s.visible_text("환불했습니다").await?;
         ensure!(s.text_of("#order-state").await? == "일부 환불");
         ensure!(s.text_of("#order-refunded").await? == "2,900원");
-        // The rest.
+        // The rest, as a withdrawn offer (청약철회): an amount with it is refused by name.
+        fill(s, "#amount", "1000").await?;
+        click(s, "#offer-withdrawn").await?;
+        fill(s, "#reason", "청약철회").await?;
+        click(s, "#refund").await?;
+        let errors = s.text_of(".errors").await?;
+        ensure!(errors.contains("청약철회는 남은 금액을 모두"), "{errors}");
+        fill(s, "#amount", "").await?;
+        click(s, "#offer-withdrawn").await?;
         fill(s, "#reason", "청약철회").await?;
         click(s, "#refund").await?;
         s.visible_text("환불했습니다").await?;
@@ -198,6 +206,16 @@ async fn a_manager_refunds_part_of_an_order_then_the_rest(b: Backend) {
         ensure!(
             kept == 3,
             "the payment and two refunds recorded, got {kept}"
+        );
+        let contracts = s
+            .site
+            .db()
+            .await
+            .count("SELECT COUNT(*) FROM retained_records WHERE class = 'contract_records'")
+            .await;
+        ensure!(
+            contracts == 1,
+            "the withdrawn offer recorded, got {contracts}"
         );
 
         // A handler has no refund page.

@@ -200,10 +200,10 @@ pub(crate) fn content_lines(
     // A payment record (issue 15): the event, the order, the amount, when, and the means as the
     // payment company reported it (the card number masked).
     if let Some(event) = content["event"].as_str() {
-        let what = if event == "paid" {
-            "pr_paid"
-        } else {
-            "pr_refunded"
+        let what = match event {
+            "paid" => "pr_paid",
+            "offer_withdrawn" => "pr_offer_withdrawn",
+            _ => "pr_refunded",
         };
         out.push((t.s("pr_event").to_owned(), t.s(what).to_owned()));
         for (key, label) in [("order", "pr_order"), ("order_name", "od_product")] {

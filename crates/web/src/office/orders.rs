@@ -128,11 +128,27 @@ pub(crate) async fn refund_submit(
             }
         },
     };
-    match s
-        .app
-        .cancel_order(&st.actor(), &id, amount, form.get("reason"))
-        .await
-    {
+    // 청약철회: all of what remains, recorded as a contract record too.
+    let offer = form.get("offer_withdrawn") == "1";
+    if offer && amount.is_some() {
+        let e = FieldError::new(
+            "amount",
+            "amount.offer",
+            ko.s("of_offer_whole"),
+            en.s("of_offer_whole"),
+        );
+        return ov.v.back_to(&s, &back, &form, vec![e], None).await;
+    }
+    let done = if offer {
+        s.app
+            .withdraw_offer(&st.actor(), &id, form.get("reason"))
+            .await
+    } else {
+        s.app
+            .cancel_order(&st.actor(), &id, amount, form.get("reason"))
+            .await
+    };
+    match done {
         Ok(_) => {
             ov.v.notice_to(&s, &back, ko.s("of_refunded"), en.s("of_refunded"))
                 .await
