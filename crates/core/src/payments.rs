@@ -169,6 +169,15 @@ struct PaymentRecord<'a> {
     reason: Option<&'a str>,
 }
 
+/// What a record records: the event (`paid`, `cancelled`, `offer_withdrawn`), its amount and
+/// the reason given.
+#[derive(Debug, Clone, Copy)]
+struct Event<'a> {
+    name: &'a str,
+    amount: i64,
+    reason: Option<&'a str>,
+}
+
 fn random_id(prefix: &str) -> String {
     use base64::Engine;
     let mut raw = [0u8; 18];
@@ -285,9 +294,11 @@ impl Jikimi {
                             PAYMENT_CLASS,
                             &order,
                             &payment,
-                            "paid",
-                            order.amount,
-                            None,
+                            Event {
+                                name: "paid",
+                                amount: order.amount,
+                                reason: None,
+                            },
                             now,
                         )
                         .await?;
@@ -423,9 +434,11 @@ impl Jikimi {
                     PAYMENT_CLASS,
                     &order,
                     p,
-                    "cancelled",
-                    amount,
-                    Some(reason),
+                    Event {
+                        name: "cancelled",
+                        amount,
+                        reason: Some(reason),
+                    },
                     now,
                 )
                 .await?,
@@ -437,9 +450,11 @@ impl Jikimi {
                         CONTRACT_CLASS,
                         &order,
                         p,
-                        "offer_withdrawn",
-                        amount,
-                        Some(reason),
+                        Event {
+                            name: "offer_withdrawn",
+                            amount,
+                            reason: Some(reason),
+                        },
                         now,
                     )
                     .await?,
@@ -471,11 +486,14 @@ impl Jikimi {
         class: &str,
         order: &OrderRow,
         p: &PaymentAnswer,
-        event: &str,
-        amount: i64,
-        reason: Option<&str>,
+        what: Event<'_>,
         now: DateTime<Utc>,
     ) -> Result<Option<RetainedRecord>> {
+        let Event {
+            name: event,
+            amount,
+            reason,
+        } = what;
         let Some(class) = self.policy().retention_class(class).cloned() else {
             return Ok(None);
         };

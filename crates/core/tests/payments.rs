@@ -257,6 +257,25 @@ async fn refunds_go_partly_then_wholly_and_never_beyond_what_was_paid(b: Backend
     ));
     // The payment and both refunds are recorded.
     assert_eq!(payment_records(&t).await, 3);
+
+    // A withdrawn offer (청약철회): refunded whole, and kept as a contract record too.
+    let order = t.app.create_order(m, "consulting").await.unwrap();
+    fake.pay(&order.id, &order.order_name, PRICE, CARD);
+    t.app.settle_order(&order.id).await.unwrap();
+    let withdrawn = t
+        .app
+        .withdraw_offer(&Actor::Member(m), &order.id, "단순 변심")
+        .await
+        .unwrap();
+    assert_eq!(withdrawn.state, state::CANCELLED);
+    assert_eq!(withdrawn.cancelled_amount, PRICE);
+    assert_eq!(payment_records(&t).await, 5);
+    let contracts = t
+        .db()
+        .await
+        .count("SELECT COUNT(*) FROM retained_records WHERE class = 'contract_records'")
+        .await;
+    assert_eq!(contracts, 1);
 }
 
 async fn payment_records_outlive_a_withdrawal_for_five_years_and_go_the_day_after(b: Backend) {
