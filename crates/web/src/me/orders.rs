@@ -54,7 +54,8 @@ pub(crate) fn won(lang: Lang, amount: i64) -> String {
     }
 }
 
-fn state_key(s: &str) -> &'static str {
+/// The i18n key of an order's state.
+pub(crate) fn state_key(s: &str) -> &'static str {
     match s {
         state::PENDING => "od_pending",
         state::PAID => "od_paid",

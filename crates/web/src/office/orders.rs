@@ -6,7 +6,7 @@
 use jikimi_core::payments::state;
 use jikimi_core::staff::Power;
 
-use crate::me::orders::won;
+use crate::me::orders::{state_key, won};
 use crate::office::page::{OfficeChrome, OfficeVisit};
 use crate::page::*;
 
@@ -27,18 +27,6 @@ pub(crate) struct OfficeOrdersPage {
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct OrderQuery {
     id: Option<String>,
-}
-
-fn state_label(t: T, s: &str) -> &'static str {
-    t.s(match s {
-        state::PENDING => "od_pending",
-        state::PAID => "od_paid",
-        state::REFUSED => "od_refused",
-        state::FAILED => "od_failed",
-        state::CANCELLED => "od_cancelled",
-        state::PARTIALLY_CANCELLED => "od_partly_cancelled",
-        _ => "od_unknown",
-    })
 }
 
 pub(crate) async fn orders_page(
@@ -80,7 +68,7 @@ pub(crate) async fn orders_page(
                 })
                 .unwrap_or_else(|| o.order_name.clone()),
             won(lang, o.amount),
-            state_label(t, &o.state),
+            t.s(state_key(&o.state)),
             won(lang, o.cancelled_amount),
             kst(o.created_at),
             o.state == state::PAID || o.state == state::PARTIALLY_CANCELLED,
