@@ -234,10 +234,12 @@ pub async fn identity_window(
 /// The window is done: the server asks the provider for the verification `id` (one it issued,
 /// unused, within 15 minutes; taken whatever the answer) and accepts only a verified one. Under
 /// 14 → 403 `guardian_required`, nothing stored; not verified, unknown, used or expired → 422
-/// `identity`; the provider unreachable → 503 `provider_unavailable`.
+/// `identity`; the provider unreachable → 503 `provider_unavailable`; 404 when the configured
+/// provider texts a code instead.
 #[utoipa::path(post, path = "/api/v1/identity/windows/{id}/result", tag = "identity",
     params(("id" = String, Path, description = "The verification id")),
     responses((status = 201, body = IdentityConfirmed), (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
         (status = 422, response = doc::Unprocessable), (status = 429, response = doc::TooManyRequests),
         (status = 503, response = doc::Unavailable)))]
 pub async fn identity_window_result(
@@ -246,6 +248,10 @@ pub async fn identity_window_result(
     ClientAddr(client): ClientAddr,
     ApiPath(id): ApiPath<String>,
 ) -> Result<(StatusCode, Json<IdentityConfirmed>), ApiError> {
+    // Without a window provider there is no such verification (as `/identity/windows` says).
+    if s.app.identity_window().is_none() {
+        return Err(ApiError::not_found(lang));
+    }
     let token = s
         .app
         .identity_window_return_from(client, &id)
