@@ -132,9 +132,14 @@ async fn a_member_pays_in_portones_window_and_cancels_another_time(b: Backend) {
         s.goto("/retained").await?;
         fill(s, "#receipt", &receipt.code).await?;
         click(s, "#lookup").await?;
+        // The kept records, once the answer is there; each record's content opens on request.
+        s.visible(Locator::Css("details summary"))
+            .await
+            .context("what is kept, looked up with the receipt")?;
         for summary in s.client().find_all(Locator::Css("details summary")).await? {
             summary.click().await?;
         }
+        s.visible(Locator::Css("table.record-content")).await?;
         s.visible_text("53275000****123*")
             .await
             .context("the payment record, card number masked")?;
