@@ -922,7 +922,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     IdentityProviderArg::Portone => Some(Arc::new(portone.client()?)),
                     IdentityProviderArg::None => None,
                 };
-            let policy_for_mail = load_policy(&g.policy)?;
+            // The file read once above serves the checks below too.
+            let policy_for_mail = &loaded;
             let sms = mail.sms(
                 listen,
                 policy_for_mail.policy.operator.phone.as_deref(),

@@ -182,12 +182,17 @@ pub async fn identity_confirm(
         .identity_confirm_from(client, &id, &b.code)
         .await
         .or_problem(lang)?;
-    Ok((
+    Ok(confirmed(&token))
+}
+
+/// 201 with the verified identity's one-time token.
+fn confirmed(token: &Revealed) -> (StatusCode, Json<IdentityConfirmed>) {
+    (
         StatusCode::CREATED,
         Json(IdentityConfirmed {
             identity_token: token.expose().to_owned(),
         }),
-    ))
+    )
 }
 
 #[derive(Serialize, ToSchema)]
@@ -257,12 +262,7 @@ pub async fn identity_window_result(
         .identity_window_return_from(client, &id)
         .await
         .or_problem(lang)?;
-    Ok((
-        StatusCode::CREATED,
-        Json(IdentityConfirmed {
-            identity_token: token.expose().to_owned(),
-        }),
-    ))
+    Ok(confirmed(&token))
 }
 
 #[derive(Deserialize, ToSchema)]
