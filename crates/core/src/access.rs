@@ -512,7 +512,7 @@ pub struct ExportedConsentEvent {
 }
 
 /// The audit entry of a reveal: who, from where, whose, which items, why.
-fn reveal_entry(
+pub(crate) fn reveal_entry(
     now: DateTime<Utc>,
     actor: &Actor,
     origin: Option<&str>,

@@ -78,6 +78,13 @@ pub(crate) fn member_context(member: Uuid) -> String {
     format!("member:{member}")
 }
 
+/// The prefix of prize entries' keys.
+pub(crate) const PRIZE_PREFIX: &str = "prize:";
+
+pub(crate) fn prize_context(winner: Uuid) -> String {
+    format!("{PRIZE_PREFIX}{winner}")
+}
+
 const RETENTION_PREFIX: &str = "retention:";
 /// The bucket of a record under legal hold: `hold-<record id>`.
 pub const HOLD_BUCKET_PREFIX: &str = "hold-";
@@ -363,6 +370,26 @@ impl Keyring {
     /// Destroys a message's key once it is sent or given up: no copy of it can be opened again.
     pub async fn destroy_message_key(&self, id: Uuid) -> Result<bool> {
         Ok(self.store.delete(&crate::mail::message_context(id)).await?)
+    }
+
+    /// A prize entry's own key (`prize:<winner id>`), created on first use: the winner's
+    /// delivery items are sealed under it, and destroying it destroys them in every copy.
+    pub async fn prize_key(&self, winner: Uuid) -> Result<DataKey> {
+        self.get_or_create(&prize_context(winner)).await
+    }
+
+    /// A prize entry's key if it still exists (never creates one).
+    pub async fn existing_prize_key(&self, winner: Uuid) -> Result<Option<DataKey>> {
+        match self.store.get(&prize_context(winner)).await? {
+            Some(rec) => Ok(Some(self.unwrap_record(&rec)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Destroys prize entries' keys in one key-store transaction. Returns how many were there.
+    pub async fn destroy_prize_keys(&self, winners: &[Uuid]) -> Result<usize> {
+        let contexts: Vec<String> = winners.iter().map(|w| prize_context(*w)).collect();
+        Ok(self.store.delete_many(&contexts).await?.len())
     }
 
     /// The key of a retention bucket (class + expiry day), created on first use. Every record

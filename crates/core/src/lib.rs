@@ -19,6 +19,7 @@ mod members;
 pub mod office;
 pub mod payments;
 pub mod portone;
+pub mod prizes;
 mod recovery;
 pub mod requests;
 pub mod retention;

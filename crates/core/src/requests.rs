@@ -1537,7 +1537,10 @@ impl Jikimi {
             }
         }
         let mut found = std::collections::BTreeSet::new();
-        for item in policy.items.iter().filter(|i| crate::members::looked_up(i)) {
+        for item in policy
+            .signup_items()
+            .filter(|i| crate::members::looked_up(i))
+        {
             let Ok(n) = crate::validate::normalize(item, t) else {
                 continue;
             };

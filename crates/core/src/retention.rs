@@ -291,6 +291,18 @@ impl Jikimi {
                 .keys += 1;
         }
 
+        // 2b. Prize delivery items past their period after delivery: each entry's own key.
+        let (prizes, prize_keys) = self
+            .purge_prizes(actor, run_id, now, today, dry_run)
+            .await?;
+        if prizes > 0 || prize_keys > 0 {
+            let c = classes
+                .entry(crate::prizes::PRIZE_CLASS.to_owned())
+                .or_insert_with(|| ClassPurge::new(crate::prizes::PRIZE_CLASS));
+            c.records += prizes;
+            c.keys += prize_keys;
+        }
+
         // 3. Pending data: expired sessions and verification results, orphan member keys.
         let (pending, orphan_keys) = if dry_run {
             (
@@ -312,6 +324,9 @@ impl Jikimi {
                 self.sweep_orphan_keys(chrono::Duration::hours(1)).await?
                     + self
                         .sweep_orphan_message_keys(chrono::Duration::hours(1))
+                        .await?
+                    + self
+                        .sweep_orphan_prize_keys(chrono::Duration::hours(1))
                         .await?,
             )
         };

@@ -276,6 +276,8 @@ impl Jikimi {
             )
             .await?;
 
+        // Prize delivery items go with the member: their entries' own keys after the commit.
+        let (prizes, prize_destruction) = self.prizes_leaving(actor, member, now).await?;
         let destroyed_items = items.len() as i64 + 1; // the items plus the login ID
         let destruction = DestructionRecord {
             id: Uuid::new_v4(),
@@ -309,7 +311,9 @@ impl Jikimi {
                 at: now,
                 retained,
                 receipt_index,
-                destruction: vec![destruction],
+                destruction: std::iter::once(destruction)
+                    .chain(prize_destruction)
+                    .collect(),
                 audit: std::iter::once(entry)
                     .chain(request_audit)
                     .chain(mail_audit)
@@ -328,6 +332,11 @@ impl Jikimi {
         // The data is gone from the live store; now the key, and with it every copy.
         if let Err(e) = self.keyring().destroy_member_key(member).await {
             tracing::error!(member = %member, error = %e, "member key destruction failed; the keys.destroy job will retry");
+        }
+        if !prizes.is_empty()
+            && let Err(e) = self.keyring().destroy_prize_keys(&prizes).await
+        {
+            tracing::error!(member = %member, error = %e, "prize key destruction failed; the purge's sweep destroys them");
         }
         tracing::info!(member = %member, "member withdrew");
         Ok(WithdrawalReceipt {

@@ -338,9 +338,14 @@ capabilities! {
         ["core/tests/payments.rs::an_order_is_fulfilled_only_when_paid_at_its_amount",
          "core/tests/payments.rs::payment_records_outlive_a_withdrawal_for_five_years_and_go_the_day_after",
          "web/tests/payments.rs::a_member_pays_in_portones_window_and_cancels_another_time"];
-    /// Prize delivery (issue 15).
+    /// Prize delivery (issue 15): winners recorded by the office enter the prize items on My
+    /// page; staff open them for the `delivery` purpose, mark the prize delivered, and the purge
+    /// destroys them when the class's period after delivery ends.
     PrizeDelivery = "prize_delivery", Code,
-        "a prize delivery request flow and its records", [];
+        "a prize delivery request flow and its records",
+        ["core/tests/prizes.rs::a_prize_is_entered_revealed_for_delivery_and_destroyed_after_its_period",
+         "core/tests/prizes.rs::a_winner_who_leaves_takes_the_delivery_items_along",
+         "web/tests/prizes.rs::a_winner_enters_the_delivery_items_and_the_office_delivers_the_prize"];
     /// Advertising records (issue 17).
     AdvertisingRecords = "advertising_records", Code,
         "records of advertising sent, kept for their period", [];
@@ -454,6 +459,7 @@ const BUILT: &[Capability] = &[
     Capability::MailDelivery,
     Capability::PolicyChangeNotice,
     Capability::AdReconfirmation,
+    Capability::PrizeDelivery,
 ];
 
 /// A set of capabilities.

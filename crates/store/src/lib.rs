@@ -12,7 +12,7 @@ pub use keys::{KeyRecord, KeyStore, SqliteDurability, SqliteKeyStore};
 pub use postgres::{PgKeyStore, PgStore, migrate_data, migrate_keys};
 pub use sql::{
     AuditStore, ConsentStore, JobStore, LimitStore, MemberStore, OfficeStore, OutboxStore,
-    PaymentStore, PolicyVersionStore, RequestStore, RetentionStore, SessionStore,
+    PaymentStore, PolicyVersionStore, PrizeStore, RequestStore, RetentionStore, SessionStore,
 };
 pub use sqlite::{SqliteStore, sqlite_options};
 pub use types::*;
@@ -71,6 +71,7 @@ pub trait Store:
     + RequestStore
     + OutboxStore
     + PaymentStore
+    + PrizeStore
     + PolicyVersionStore
     + Send
     + Sync

@@ -260,6 +260,40 @@ pub struct OrderRow {
     pub record_id: Option<Uuid>,
 }
 
+/// An event of the privacy office with prizes (issue 15, S3). Nothing personal.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PrizeEventRow {
+    pub id: Uuid,
+    pub title: String,
+    pub prize: String,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+}
+
+/// A winner of an event. The delivery items are sealed under the entry's own key.
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PrizeWinnerRow {
+    pub id: Uuid,
+    pub event_id: Uuid,
+    /// `None` once the member has left.
+    pub member_id: Option<Uuid>,
+    /// awaiting | entered | delivered | destroyed | withdrawn
+    pub state: String,
+    pub sealed: Option<Vec<u8>>,
+    pub created_at: DateTime<Utc>,
+    pub entered_at: Option<DateTime<Utc>>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// The last KST day the items are kept (set on delivery).
+    pub expires_on: Option<NaiveDate>,
+    pub destroyed_at: Option<DateTime<Utc>>,
+}
+
+impl fmt::Debug for PrizeWinnerRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PrizeWinnerRow({}, {})", self.id, self.state)
+    }
+}
+
 /// An account-recovery token as stored: only its SHA-256.
 #[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct RecoveryTokenRow {

@@ -112,6 +112,22 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/office/destructions", get(destructions_page))
         .route("/office/retained", get(retained_office_page))
+        .route(
+            "/office/prizes",
+            get(crate::office::prizes::prizes_page).post(crate::office::prizes::event_create),
+        )
+        .route(
+            "/office/prizes/{id}",
+            get(crate::office::prizes::event_page),
+        )
+        .route(
+            "/office/prizes/{id}/winners",
+            axum::routing::post(crate::office::prizes::winners_add),
+        )
+        .route(
+            "/office/prizes/{id}/{winner}/{what}",
+            axum::routing::post(crate::office::prizes::winner_action),
+        )
         .route("/office/orders", get(crate::office::orders::orders_page))
         .route(
             "/office/orders/refund",
@@ -154,6 +170,11 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/mypage/orders",
             get(crate::me::orders::orders_page).post(crate::me::orders::orders_submit),
+        )
+        .route("/mypage/prizes", get(crate::me::prizes::prizes_page))
+        .route(
+            "/mypage/prizes/{id}",
+            get(crate::me::prizes::entry_page).post(crate::me::prizes::entry_submit),
         )
         .route("/mypage/orders/{id}/pay", get(crate::me::orders::pay_page))
         .route(

@@ -614,6 +614,17 @@ macro_rules! member_sql {
                     .bind(w.member_id)
                     .execute(&mut *tx)
                     .await?;
+                // Prize delivery items go with the member (their own keys are destroyed after
+                // the commit); the office sees that the winner left.
+                sqlx::query(
+                    "UPDATE prize_winners SET sealed = NULL, state = 'withdrawn', member_id = NULL,
+                            destroyed_at = $1
+                     WHERE member_id = $2",
+                )
+                .bind(w.at)
+                .bind(w.member_id)
+                .execute(&mut *tx)
+                .await?;
                 for d in &w.destruction {
                     insert_destruction_tx(&mut tx, d, false).await?;
                 }

@@ -17,6 +17,7 @@
 //! | `policy.rs`    | `PolicyVersionStore` | `policy_versions`                                            |
 //! | `outbox.rs`    | `OutboxStore`        | `outbox`, `recovery_tokens`                                  |
 //! | `payments.rs`  | `PaymentStore`       | `orders`, `webhook_events`                                   |
+//! | `prizes.rs`    | `PrizeStore`         | `prize_events`, `prize_winners`                              |
 //!
 //! A transaction that spans aggregates (sign-up, a change, a withdrawal) lives with the aggregate
 //! that starts it (members) and writes the others' tables through their `*_tx` helpers
@@ -44,6 +45,7 @@ pub(crate) mod office;
 pub(crate) mod outbox;
 pub(crate) mod payments;
 pub(crate) mod policy;
+pub(crate) mod prizes;
 pub(crate) mod requests;
 pub(crate) mod retention;
 pub(crate) mod sessions;
@@ -57,6 +59,7 @@ pub use office::OfficeStore;
 pub use outbox::OutboxStore;
 pub use payments::PaymentStore;
 pub use policy::PolicyVersionStore;
+pub use prizes::PrizeStore;
 pub use requests::RequestStore;
 pub use retention::RetentionStore;
 pub use sessions::SessionStore;
@@ -122,6 +125,7 @@ macro_rules! store_impl {
         $crate::sql::requests::request_sql!($store);
         $crate::sql::outbox::outbox_sql!($store);
         $crate::sql::payments::payment_sql!($store);
+        $crate::sql::prizes::prize_sql!($store);
         $crate::sql::policy::policy_sql!($store);
 
         impl $crate::Store for $store {}

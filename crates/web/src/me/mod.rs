@@ -3,4 +3,5 @@
 pub mod api;
 pub(crate) mod orders;
 pub(crate) mod page;
+pub(crate) mod prizes;
 pub(crate) mod requests;

@@ -28,6 +28,10 @@ pub(crate) struct MyPage {
     pub(crate) c: Chrome,
     /// The site sells something: My page links to the orders.
     pub(crate) payments: bool,
+    /// The site delivers prizes: My page links to the member's prizes.
+    pub(crate) prizes: bool,
+    /// Prizes won whose delivery details are not entered yet (the prompt).
+    pub(crate) prizes_waiting: usize,
     pub(crate) items: Vec<ItemRow>,
     pub(crate) revealed: bool,
     pub(crate) consents: Vec<ConsentRow>,
@@ -99,9 +103,20 @@ pub(crate) async fn mypage(
         })
         .collect();
     let consents = page_try!(consent_rows(&s, member, lang).await);
+    let prizes = s.app.runs_prizes();
+    let prizes_waiting = if prizes {
+        page_try!(s.app.member_prizes(member).await)
+            .iter()
+            .filter(|(w, _)| w.state == jikimi_core::prizes::state::AWAITING)
+            .count()
+    } else {
+        0
+    };
     let page = MyPage {
         c: v.chrome(&s),
         payments: s.app.payments().is_some(),
+        prizes,
+        prizes_waiting,
         items,
         revealed: reveal,
         consents,

@@ -6,6 +6,7 @@ pub(crate) mod dashboard;
 pub(crate) mod orders;
 pub(crate) mod page;
 pub(crate) mod password;
+pub(crate) mod prizes;
 pub(crate) mod requests;
 pub(crate) mod review;
 

@@ -512,6 +512,8 @@ pub(crate) struct OfficeHomePage {
     pub(crate) review: bool,
     /// Refunds orders (the site sells, and the role works every request).
     pub(crate) orders: bool,
+    /// Delivers event prizes (the policy declares them, and the role reads members' data).
+    pub(crate) prizes: bool,
     pub(crate) logged_in_at: String,
     pub(crate) idle_minutes: i64,
     pub(crate) notice: Option<String>,
@@ -556,6 +558,7 @@ pub(crate) async fn office_home(State(s): State<AppState>, ov: OfficeVisit) -> R
         requests: st.role.can(Power::AssignedRequests),
         review: st.role.can(Power::AccessReview),
         orders: s.app.payments().is_some() && st.role.can(Power::AllRequests),
+        prizes: s.app.runs_prizes() && st.role.can(Power::MemberData),
         logged_in_at: kst(st.created_at),
         idle_minutes: s.app.settings().staff_idle.num_minutes(),
         notice: ov.v.notice(),
