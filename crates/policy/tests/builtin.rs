@@ -319,9 +319,19 @@ fn lifeplan_follows_current_law() {
     ] {
         assert!(p.item(id).is_some(), "{id}");
     }
-    // Only what this build keeps (the promise ledger, R-POL-01): no payment or prize items,
-    // no records nothing writes, no processors (nothing is handed to one).
-    assert!(p.items.iter().all(|i| i.context == Context::Signup));
+    // Only what this build keeps (the promise ledger, R-POL-01): no payment items (this profile
+    // sells nothing), no records nothing writes, no processors (nothing is handed to one). The
+    // prize items (S3) are there, on the contract basis, for delivery only, in their own class.
+    assert!(p.items.iter().all(|i| i.context != Context::Payment));
+    let prize: Vec<_> = p.items_in(Context::Prize).collect();
+    assert_eq!(prize.len(), 5);
+    assert!(prize.iter().all(|i| i.basis == LegalBasis::Contract
+        && i.purposes == ["delivery"]
+        && i.retention == "prize_delivery"));
+    assert_eq!(
+        p.retention_class("prize_delivery").unwrap().period,
+        Period::Days(90)
+    );
     for (id, period) in [
         ("contract_records", Period::Years(5)),
         ("consent_records", Period::Years(3)),
@@ -330,7 +340,6 @@ fn lifeplan_follows_current_law() {
         assert_eq!(p.retention_class(id).unwrap().period, period, "{id}");
     }
     for id in [
-        "prize_delivery",
         "payment_records",
         "advertising_records",
         "login_records",
