@@ -28,6 +28,10 @@ use crate::{Actor, CoreError, Jikimi, Result};
 /// A secret in memory that is wiped when dropped.
 pub type Secret = zeroize::Zeroizing<String>;
 
+/// How many days after the day of payment a member may withdraw the offer themself
+/// (전자상거래법 제17조제1항: 7 days).
+pub const OFFER_WITHDRAWAL_DAYS: u64 = 7;
+
 /// The retention class of payment records.
 pub const PAYMENT_CLASS: &str = "payment_records";
 /// The retention class of contract and withdrawal-of-offer records.
@@ -365,6 +369,42 @@ impl Jikimi {
         self.refund(actor, id, None, reason, true).await
     }
 
+    /// The last KST day the member may still withdraw the offer of a paid order themself (7 days
+    /// from the payment's day, 전자상거래법 제17조제1항), if that day has not passed. Only a
+    /// whole payment (nothing refunded yet); otherwise the member asks the privacy office.
+    pub fn offer_withdrawable_until(&self, o: &OrderRow) -> Option<chrono::NaiveDate> {
+        if o.state != state::PAID {
+            return None;
+        }
+        let last = jikimi_kr::kst_today(o.settled_at?)
+            .checked_add_days(chrono::Days::new(OFFER_WITHDRAWAL_DAYS))?;
+        (self.clock().today_kst() <= last).then_some(last)
+    }
+
+    /// The member withdraws the offer of their own paid order (청약철회) within
+    /// [`OFFER_WITHDRAWAL_DAYS`]: the whole payment is refunded through PortOne, with a payment
+    /// record and a contract record, as when the office does it.
+    pub async fn withdraw_own_offer(&self, member: Uuid, id: &str) -> Result<OrderRow> {
+        let order = match self.store().order(id.trim()).await? {
+            Some(o) if o.member_id == Some(member) => o,
+            _ => return Err(CoreError::NotFound("order")),
+        };
+        if self.offer_withdrawable_until(&order).is_none() {
+            return Err(CoreError::Conflict(format!(
+                "order {} can no longer be withdrawn by the member (paid more than {OFFER_WITHDRAWAL_DAYS} days ago, or not paid whole)",
+                order.id
+            )));
+        }
+        self.refund(
+            &Actor::Member(member),
+            &order.id,
+            None,
+            "회원의 청약철회 (전자상거래법 제17조)",
+            true,
+        )
+        .await
+    }
+
     async fn refund(
         &self,
         actor: &Actor,
@@ -500,6 +540,18 @@ impl Jikimi {
         let Some(expires_on) = class.period.expires_on(self.clock().today_kst()) else {
             return Ok(None);
         };
+        // Only what the policy's payment items declare is kept (the published policy lists them).
+        let declared = |kind: jikimi_policy::ItemKind| {
+            self.policy()
+                .items_in(jikimi_policy::Context::Payment)
+                .any(|i| i.kind == kind)
+        };
+        let (card_company, card_number, installment, bank) = (
+            declared(jikimi_policy::ItemKind::CardType),
+            declared(jikimi_policy::ItemKind::CardNumber),
+            declared(jikimi_policy::ItemKind::Installment),
+            declared(jikimi_policy::ItemKind::BankName),
+        );
         let method = p.method.as_ref();
         let card = method.and_then(|m| m.card.as_ref());
         let record = PaymentRecord {
@@ -513,12 +565,18 @@ impl Jikimi {
             currency: &order.currency,
             at: now,
             method: method.map(|m| m.kind.clone()),
-            card_publisher: card.and_then(|c| c.publisher.clone()),
-            card_issuer: card.and_then(|c| c.issuer.clone()),
-            card_name: card.and_then(|c| c.name.clone()),
-            card_number_masked: card.and_then(|c| c.number.as_deref().and_then(masked_card)),
-            installment_months: method.and_then(|m| m.installment.as_ref().map(|i| i.month)),
-            bank: method.and_then(|m| m.bank.clone()),
+            card_publisher: card
+                .filter(|_| card_company)
+                .and_then(|c| c.publisher.clone()),
+            card_issuer: card.filter(|_| card_company).and_then(|c| c.issuer.clone()),
+            card_name: card.filter(|_| card_company).and_then(|c| c.name.clone()),
+            card_number_masked: card
+                .filter(|_| card_number)
+                .and_then(|c| c.number.as_deref().and_then(masked_card)),
+            installment_months: method
+                .filter(|_| installment)
+                .and_then(|m| m.installment.as_ref().map(|i| i.month)),
+            bank: method.filter(|_| bank).and_then(|m| m.bank.clone()),
             receipt_url: p.receipt_url.clone(),
             transaction: p.transaction_id.clone(),
             reason,

@@ -18,6 +18,8 @@ jikimi_testkit::backend_tests!(
     webhooks_are_verified_and_handled_once,
     refunds_go_partly_then_wholly_and_never_beyond_what_was_paid,
     payment_records_outlive_a_withdrawal_for_five_years_and_go_the_day_after,
+    a_payment_record_keeps_only_the_items_the_policy_declares,
+    a_member_withdraws_the_offer_within_seven_days_of_paying,
 );
 
 const SECRET: &str = "portone-payments-test-secret";
@@ -26,6 +28,10 @@ const CARD: &str = "5327500012341234";
 const PRICE: i64 = 9_900;
 
 async fn app(b: Backend, fake: &FakePortOne) -> TestApp {
+    app_with(b, fake, lifeplan_selling()).await
+}
+
+async fn app_with(b: Backend, fake: &FakePortOne, policy: jikimi_policy::Policy) -> TestApp {
     let portone = Arc::new(fake.client(SECRET));
     let setup = PaymentSetup {
         portone,
@@ -38,7 +44,7 @@ async fn app(b: Backend, fake: &FakePortOne) -> TestApp {
             amount: PRICE,
         }],
     };
-    TestApp::configured(b, lifeplan_selling(), |cfg| cfg.payments = Some(setup))
+    TestApp::configured(b, policy, |cfg| cfg.payments = Some(setup))
         .await
         .unwrap()
 }
@@ -348,4 +354,100 @@ async fn payment_records_outlive_a_withdrawal_for_five_years_and_go_the_day_afte
     t.clock.advance(Duration::days(1));
     purge(&t).await;
     assert_eq!(payment_records(&t).await, 0, "destroyed the day after");
+}
+
+/// A policy that declares only the card company as a payment item: the record keeps the card
+/// company, and neither the masked number nor the instalments, though PortOne reports them.
+async fn a_payment_record_keeps_only_the_items_the_policy_declares(b: Backend) {
+    let selling = jikimi_testkit::SELLING
+        .replace(
+            r#"items = ["card_company", "card_number_masked", "installment_months"]"#,
+            r#"items = ["card_company"]"#,
+        )
+        .replace(r#"id = "card_number_masked""#, r#"id = "unused_a""#)
+        .replace(r#"id = "installment_months""#, r#"id = "unused_b""#)
+        .replace(r#"kind = "card_number""#, r#"kind = "text""#)
+        .replace(r#"sensitivity = "financial""#, "")
+        .replace(r#"kind = "installment""#, r#"kind = "text""#);
+    let src = jikimi_policy::Policy::builtin_source("lifeplan")
+        .unwrap()
+        .to_owned()
+        + &selling;
+    let policy = jikimi_policy::Policy::from_toml_str(&src, "card-company-only")
+        .unwrap()
+        .policy;
+    let fake = FakePortOne::start(SECRET);
+    let t = app_with(b, &fake, policy).await;
+    let m = member(&t, 45).await;
+    let order = t.app.create_order(m, "consulting").await.unwrap();
+    fake.pay(&order.id, &order.order_name, PRICE, CARD);
+    t.app.settle_order(&order.id).await.unwrap();
+    let receipt = t.app.withdraw(&Actor::Member(m), m, "web").await.unwrap();
+    let seen = t.app.retained_for_receipt(&receipt.code).await.unwrap();
+    let paid = seen
+        .iter()
+        .find(|v| v.class == "payment_records" && v.content["event"] == "paid")
+        .unwrap();
+    assert_eq!(paid.content["card_publisher"], "TEST");
+    assert!(
+        paid.content["card_number_masked"].is_null(),
+        "{:?}",
+        paid.content
+    );
+    assert!(
+        paid.content["installment_months"].is_null(),
+        "{:?}",
+        paid.content
+    );
+    assert_eq!(paid.content["amount"], PRICE);
+    // Nothing of the card number anywhere, not even masked.
+    assert!(t.find_bytes(b"53275000").await.is_none());
+}
+
+/// 청약철회 by the member (전자상거래법 제17조): their own paid order, within 7 days (KST) of the
+/// day of payment, refunded whole with a payment record and a contract record; after that, or
+/// another member's order, refused and nothing refunded.
+async fn a_member_withdraws_the_offer_within_seven_days_of_paying(b: Backend) {
+    let fake = FakePortOne::start(SECRET);
+    let t = app(b, &fake).await;
+    let m = member(&t, 46).await;
+    let other = member(&t, 47).await;
+    let late = t.app.create_order(m, "consulting").await.unwrap();
+    fake.pay(&late.id, &late.order_name, PRICE, CARD);
+    let late = t.app.settle_order(&late.id).await.unwrap();
+    let last = t.clock.today_kst() + chrono::Days::new(7);
+    assert_eq!(t.app.offer_withdrawable_until(&late), Some(last));
+    // Not another member's.
+    assert!(matches!(
+        t.app.withdraw_own_offer(other, &late.id).await,
+        Err(CoreError::NotFound(_))
+    ));
+    let on_time = t.app.create_order(m, "consulting").await.unwrap();
+    fake.pay(&on_time.id, &on_time.order_name, PRICE, CARD);
+    t.app.settle_order(&on_time.id).await.unwrap();
+    // The seventh day after payment: still possible; the eighth: not.
+    t.clock.advance(Duration::days(7));
+    let done = t.app.withdraw_own_offer(m, &on_time.id).await.unwrap();
+    assert_eq!(done.state, state::CANCELLED);
+    assert_eq!(done.cancelled_amount, PRICE);
+    assert_eq!(
+        fake.payment_status(&on_time.id).as_deref(),
+        Some("CANCELLED")
+    );
+    assert_eq!(t.app.offer_withdrawable_until(&done), None);
+    let contracts = t
+        .db()
+        .await
+        .count("SELECT COUNT(*) FROM retained_records WHERE class = 'contract_records'")
+        .await;
+    assert_eq!(contracts, 1);
+    t.clock.advance(Duration::days(1));
+    let late = t.app.order(&late.id).await.unwrap().unwrap();
+    assert_eq!(t.app.offer_withdrawable_until(&late), None);
+    assert!(matches!(
+        t.app.withdraw_own_offer(m, &late.id).await,
+        Err(CoreError::Conflict(_))
+    ));
+    assert_eq!(fake.payment_status(&late.id).as_deref(), Some("PAID"));
+    assert_eq!(payment_records(&t).await, 3, "two payments and one refund");
 }

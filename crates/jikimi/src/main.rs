@@ -606,10 +606,19 @@ impl Limits {
 #[derive(Debug, Subcommand)]
 enum PolicyCommand {
     /// Validate a policy file (or a built-in profile name); prints warnings, exits non-zero on errors.
-    Check { file: String },
+    Check {
+        file: String,
+        /// Check it as `serve --products` runs it: the site sells through PortOne, so payment
+        /// items, the payment records class and the payment processor may (and must) appear.
+        #[arg(long)]
+        sells: bool,
+    },
     /// Print the 개인정보 처리방침 generated from a policy file.
     Render {
         file: String,
+        /// Render it as `serve --products` publishes it (see `policy check --sells`).
+        #[arg(long)]
+        sells: bool,
         #[arg(long, value_enum, default_value = "ko")]
         lang: LangArg,
         #[arg(long, value_enum, default_value = "text")]
@@ -891,7 +900,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     .https()
                     .then_some(Capability::Tls)
                     .into_iter()
-                    .chain(selling.then_some(Capability::PaymentRecords)),
+                    .chain(selling.then_some(Capability::PaymentRecords))
+                    .chain(selling.then_some(Capability::PaymentGateway)),
             );
             let loaded = load_policy(&g.policy)?;
             refuse_missing_capabilities(&loaded)?;
@@ -907,6 +917,28 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                      how long (전자상거래법: 5 years)",
                     jikimi_core::payments::PAYMENT_CLASS
                 );
+            }
+            if selling {
+                let p = &loaded.policy;
+                if p.items_in(jikimi_policy::Context::Payment).next().is_none() {
+                    bail!(
+                        "--products sells through PortOne, but the policy declares no payment items \
+                         (context = \"payment\"): the published policy must say what a payment \
+                         keeps (the card company, the masked card number, instalments); a \
+                         payment record keeps only what it declares"
+                    );
+                }
+                if !p
+                    .processors
+                    .iter()
+                    .any(|pr| pr.needs == Some(Capability::PaymentGateway))
+                {
+                    bail!(
+                        "--products sells through PortOne, but the policy names no payment \
+                         processor: add a [[processor]] with needs = \"payment_gateway\" (PortOne, \
+                         결제대행) listing the payment items it handles (PIPA Art. 26)"
+                    );
+                }
             }
             let identity: Option<Arc<dyn jikimi_core::identity::IdentityProvider>> =
                 match identity_provider {
@@ -1342,8 +1374,15 @@ fn refuse_missing_capabilities(loaded: &Loaded) -> Result<()> {
 }
 
 fn policy_command(command: PolicyCommand) -> Result<ExitCode> {
+    // What `serve --products` declares, so that a selling site's policy is checked and rendered
+    // as that `serve` would publish it.
+    if let PolicyCommand::Check { sells: true, .. } | PolicyCommand::Render { sells: true, .. } =
+        &command
+    {
+        Capabilities::declare([Capability::PaymentRecords, Capability::PaymentGateway]);
+    }
     match command {
-        PolicyCommand::Check { file } => match load_policy(&file) {
+        PolicyCommand::Check { file, .. } => match load_policy(&file) {
             Ok(loaded) => {
                 for w in &loaded.warnings {
                     println!("warning: {w}");
@@ -1375,7 +1414,9 @@ fn policy_command(command: PolicyCommand) -> Result<ExitCode> {
                 Ok(ExitCode::FAILURE)
             }
         },
-        PolicyCommand::Render { file, lang, format } => {
+        PolicyCommand::Render {
+            file, lang, format, ..
+        } => {
             let loaded = load_policy(&file)?;
             let lang = match lang {
                 LangArg::Ko => Lang::Ko,

@@ -896,7 +896,61 @@ fn serve_with_products_names_what_is_missing() {
         "{}",
         text(&o)
     );
+    // A selling policy: the class alone is not enough; the payment items (what a record keeps)
+    // and PortOne as processor must be published too.
+    const SELLING: &str = include_str!("../../../policies/selling.toml");
+    let lifeplan = jikimi_policy::Policy::builtin_source("lifeplan").unwrap();
+    let class = &SELLING
+        [SELLING.find("[[retention]]").unwrap()..SELLING.find("# The company name").unwrap()];
+    let no_processor = &SELLING[..SELLING.find("# The company name").unwrap()];
+    let policy = dir.path().join("selling.toml");
+    let hooked = [
+        "--portone-payment-channel-key",
+        "channel-key-2",
+        "--portone-webhook-secret-file",
+        hook.to_str().unwrap(),
+        "--policy",
+        policy.to_str().unwrap(),
+    ];
+    for (src, says) in [
+        (class, "declares no payment items"),
+        (no_processor, "names no payment processor"),
+    ] {
+        std::fs::write(&policy, format!("{lifeplan}\n{src}")).unwrap();
+        let o = serve(&hooked);
+        assert!(!o.status.success());
+        assert!(text(&o).contains(says), "{}", text(&o));
+    }
     assert!(!d.join("jikimi.db").exists(), "nothing was created");
+    // `policy check --sells` checks it as `serve --products` runs it; without, it is refused.
+    std::fs::write(&policy, format!("{lifeplan}\n{SELLING}")).unwrap();
+    let o = bin()
+        .args(["policy", "check", policy.to_str().unwrap(), "--sells"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let o = bin()
+        .args(["policy", "check", policy.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(text(&o).contains("payment_gateway"), "{}", text(&o));
+    let o = bin()
+        .args(["policy", "render", policy.to_str().unwrap(), "--sells"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    // Lines are wrapped: compare with single spaces.
+    let doc = String::from_utf8_lossy(&o.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(doc.contains("요금 결제 시 받는 항목"), "{doc}");
+    assert!(doc.contains("(주)코리아포트원 (PortOne)"), "{doc}");
+    assert!(
+        doc.contains("카드번호 전체와 유효기간은 결제창에만 입력하며 회사는"),
+        "{doc}"
+    );
 }
 
 /// Mail and text messages that the published policy promises must be able to go out: off a

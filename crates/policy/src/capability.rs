@@ -328,9 +328,15 @@ capabilities! {
     /// Login time and IP records are written and kept (no issue yet).
     LoginRecords = "login_records", Code,
         "a login record (time, IP address) per login, kept for its period", [];
-    /// Payments through a payment gateway (issue 15).
+    /// Payments through a payment gateway (issue 15): present only when `serve` sells
+    /// (`--products`, through PortOne), which then requires the policy's payment items and the
+    /// gateway as a processor (`needs = "payment_gateway"`).
     PaymentGateway = "payment_gateway", Code,
-        "a payment flow that takes payment items and charges and refunds through a PG", [];
+        "a payment flow that takes payment items and charges and refunds through a PG",
+        ["core/tests/payments.rs::an_order_is_fulfilled_only_when_paid_at_its_amount",
+         "core/tests/payments.rs::a_payment_record_keeps_only_the_items_the_policy_declares",
+         "web/tests/payments.rs::a_member_pays_in_portones_window_and_cancels_another_time",
+         "jikimi/tests/cli.rs::serve_with_products_names_what_is_missing"];
     /// Payment records written to the retention store (issue 15): present only when `serve`
     /// sells (`--products`, through PortOne), which then requires the policy's class.
     PaymentRecords = "payment_records", Code,
@@ -415,7 +421,7 @@ impl Capability {
 
 /// What this build of the code keeps: the code capabilities with tests (KEPT in
 /// `docs/PROMISES.md`), except those that depend on configuration ([`Capability::Tls`],
-/// [`Capability::PaymentRecords`]).
+/// [`Capability::PaymentRecords`], [`Capability::PaymentGateway`]).
 const BUILT: &[Capability] = &[
     Capability::SignupItems,
     Capability::PasswordHash,

@@ -622,7 +622,13 @@ impl R<'_> {
             scope.push(s);
             scope_caps.push(ctx.capability());
         }
-        let screens = self.join(self.contexts().into_iter().map(|c| self.context_screen(c)));
+        // Payment items come from the payment company's window, not from a screen of the site.
+        let screens = self.join(
+            self.contexts()
+                .into_iter()
+                .filter(|c| *c != Context::Payment)
+                .map(|c| self.context_screen(c)),
+        );
         let mut b = vec![
             fact(para(self.t(
                 "회사는 서비스 제공에 꼭 필요한 필수 항목과, 회원의 기호와 필요에 맞춘 서비스를 위한 \
@@ -653,6 +659,22 @@ impl R<'_> {
                 ),
             ),
         ]));
+        if self.contexts().contains(&Context::Payment) {
+            let labels = self.item_labels(self.p.items_in(Context::Payment));
+            let s = match self.l {
+                Lang::Ko => format!(
+                    "결제할 때의 항목은 회원이 결제대행사의 결제창에서 결제를 마치면 그 회사에서 \
+                     받습니다: {labels}. 카드번호 전체와 유효기간은 결제창에만 입력하며 회사는 \
+                     받지 않습니다."
+                ),
+                Lang::En => format!(
+                    "The payment items come from the payment company once you have paid in its \
+                     payment window: {labels}. The full card number and expiry date are typed \
+                     only into that window; we never receive them."
+                ),
+            };
+            b.extend(self.sentences(&[(&[Capability::PaymentGateway], &s)]));
+        }
         let verified: Vec<&Item> = self
             .p
             .items
@@ -696,16 +718,19 @@ impl R<'_> {
             b.extend(self.sentences(&[(&[Capability::OneAccount], &s)]));
         }
         if !self.p.cookies.is_empty() {
-            let what = self.join(self.p.cookies.iter().map(|c| c.collects.get(self.l)));
-            let s = match self.l {
-                Lang::Ko => format!(
-                    "서비스를 이용하는 동안 쿠키를 통해 다음 정보가 자동으로 수집됩니다: {what}."
-                ),
-                Lang::En => {
-                    format!("While you use the service, cookies automatically collect: {what}.")
-                }
-            };
-            b.extend(self.sentences(&[(&[Capability::CookieTable], &s)]));
+            // One line per cookie: a cookie's text may hold sentences of its own.
+            let what: Vec<String> = self
+                .p
+                .cookies
+                .iter()
+                .map(|c| c.collects.get(self.l).to_owned())
+                .collect();
+            let s = self.t(
+                "서비스를 이용하는 동안 쿠키를 통해 다음 정보가 자동으로 수집됩니다.",
+                "While you use the service, cookies automatically collect the following.",
+            );
+            b.extend(self.sentences(&[(&[Capability::CookieTable], s)]));
+            b.push((Block::List(what), vec![Capability::CookieTable]));
         }
         self.section("collection_method", b)
     }

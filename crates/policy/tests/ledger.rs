@@ -249,7 +249,11 @@ fn the_walk_finds_promises_this_build_cannot_keep() {
 }
 
 /// Capabilities that `serve` declares from its configuration.
-const CONFIGURED: &[Capability] = &[Capability::Tls, Capability::PaymentRecords];
+const CONFIGURED: &[Capability] = &[
+    Capability::Tls,
+    Capability::PaymentRecords,
+    Capability::PaymentGateway,
+];
 
 /// Each capability this build keeps by code names at least one test, and each named test
 /// exists; organisational ones name none; not-built ones are not in the build.

@@ -213,22 +213,17 @@ pub fn builtin(profile: &str) -> Policy {
 }
 
 /// `lifeplan` as a site that sells through PortOne declares it (`serve --products` requires
-/// it): with the payment records class, 5 years (전자상거래법 시행령 제6조).
+/// it): `lifeplan.toml` followed by `policies/selling.toml` (the payment purpose and items, the
+/// payment records class, 5 years, and PortOne as processor).
 pub fn lifeplan_selling() -> Policy {
-    let src = Policy::builtin_source("lifeplan").unwrap().to_owned()
-        + r#"
-[[retention]]
-id = "payment_records"
-label = { ko = "대금결제·재화 공급 기록", en = "Payment and supply records" }
-period = "5y"
-basis = { ko = "전자상거래 등에서의 소비자보호에 관한 법률 제6조, 같은 법 시행령 제6조", en = "Act on the Consumer Protection in Electronic Commerce, Art. 6; its Enforcement Decree, Art. 6" }
-records = { ko = "대금결제 및 재화 등의 공급에 관한 기록 (결제대행사가 알려 준 카드사, 일부를 가린 카드번호, 할부 개월, 금액, 일시)", en = "Records of payments and of the supply of goods and services (the card company, the card number with most digits hidden, instalments, amount and time, as the payment company reports them)" }
-after_withdrawal = true
-"#;
+    let src = Policy::builtin_source("lifeplan").unwrap().to_owned() + SELLING;
     Policy::from_toml_str(&src, "lifeplan-selling")
         .unwrap()
         .policy
 }
+
+/// What a selling site adds to its policy (`policies/selling.toml`).
+pub const SELLING: &str = include_str!("../../../policies/selling.toml");
 
 impl TestApp {
     /// A fresh SQLite installation.

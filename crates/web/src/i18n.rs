@@ -373,6 +373,16 @@ fn text(key: &str) -> (&'static str, &'static str) {
             "The payment company cannot be reached now, so the result could not be checked. Please open your orders again shortly.",
         ),
         "od_link" => ("결제와 주문 내역", "Payments and orders"),
+        "od_withdraw" => ("청약철회 (전액 환불)", "Withdraw the order (full refund)"),
+        "od_withdraw_until" => ("{date}까지", "until {date}"),
+        "od_withdrawn" => (
+            "청약을 철회했습니다. 결제하신 금액을 모두 환불했습니다 (카드사에 따라 며칠 걸릴 수 있습니다).",
+            "The order was withdrawn and the whole payment refunded (your card company may take a few days).",
+        ),
+        "od_not_withdrawable" => (
+            "결제한 날부터 7일이 지났거나 일부를 이미 환불한 주문은 여기서 철회할 수 없습니다. '권리 행사 요청'이나 고객센터로 알려 주세요.",
+            "An order paid more than 7 days ago, or partly refunded already, cannot be withdrawn here. Please ask through 'Requests' or the customer centre.",
+        ),
         "pr_event" => ("기록", "Record"),
         "pr_paid" => ("결제", "Payment"),
         "pr_refunded" => ("환불", "Refund"),

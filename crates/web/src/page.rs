@@ -171,6 +171,10 @@ pub fn routes() -> Router<AppState> {
             "/mypage/orders",
             get(crate::me::orders::orders_page).post(crate::me::orders::orders_submit),
         )
+        .route(
+            "/mypage/orders/{id}/withdraw",
+            axum::routing::post(crate::me::orders::withdraw_submit),
+        )
         .route("/mypage/prizes", get(crate::me::prizes::prizes_page))
         .route(
             "/mypage/prizes/{id}",

@@ -18,6 +18,7 @@ use support::steps::{click, enrolled, fill, login, next_code, office_login, wait
 jikimi_testkit::backend_tests!(
     a_member_pays_in_portones_window_and_cancels_another_time,
     a_manager_refunds_part_of_an_order_then_the_rest,
+    a_member_withdraws_an_order_within_seven_days,
 );
 
 const SECRET: &str = "portone-payments-browser-secret";
@@ -232,6 +233,47 @@ async fn a_manager_refunds_part_of_an_order_then_the_rest(b: Backend) {
         s.goto("/office/orders").await?;
         let h1 = s.text_of("h1").await?;
         ensure!(!h1.contains("환불"), "a handler sees {h1}");
+        Ok(())
+    })
+    .await;
+}
+
+/// 청약철회 by the member: a paid order shows the button with its last day; pressing it refunds
+/// the whole payment; an order paid eight days ago shows none.
+async fn a_member_withdraws_an_order_within_seven_days(b: Backend) {
+    let fake = FakePortOne::start(SECRET);
+    support::run_setup("offer", "lifeplan", b, setup(&fake), async |s| {
+        let app = &s.site.app;
+        let p = person(553);
+        let member = app.sign_up(jikimi_testkit::lifeplan_signup(&p)).await?;
+        let old = app.create_order(member, "consulting").await?;
+        fake.pay(&old.id, &old.order_name, old.amount, CARD);
+        app.settle_order(&old.id).await?;
+        s.site.clock.advance(chrono::Duration::days(8));
+        let order = app.create_order(member, "consulting").await?;
+        fake.pay(&order.id, &order.order_name, order.amount, CARD);
+        app.settle_order(&order.id).await?;
+        login(s, &p).await?;
+        s.goto("/mypage/orders").await?;
+        let button = format!("#withdraw-{}", order.id);
+        s.visible(Locator::Css(&button)).await?;
+        let until =
+            (jikimi_core::Clock::today_kst(&*s.site.clock) + chrono::Days::new(7)).to_string();
+        s.visible_text(&until).await.context("the last day")?;
+        ensure!(
+            s.client()
+                .find(Locator::Css(&format!("#withdraw-{}", old.id)))
+                .await
+                .is_err(),
+            "no button for an order paid eight days ago"
+        );
+        s.check_page("offer").await?;
+        click(s, &button).await?;
+        s.visible_text("청약을 철회했습니다").await?;
+        ensure!(s.client().find(Locator::Css(&button)).await.is_err());
+        ensure!(fake.payment_status(&order.id).as_deref() == Some("CANCELLED"));
+        ensure!(fake.payment_status(&old.id).as_deref() == Some("PAID"));
+        s.check_page("offer-withdrawn").await?;
         Ok(())
     })
     .await;

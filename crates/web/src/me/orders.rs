@@ -33,6 +33,8 @@ pub(crate) struct OrderView {
     pub(crate) at: String,
     /// A pending order can still be paid.
     pub(crate) payable: bool,
+    /// The last day the member may withdraw the offer themself (청약철회), while they may.
+    pub(crate) withdrawable_until: Option<String>,
 }
 
 /// `12,900원` / `12,900 won`.
@@ -92,6 +94,7 @@ fn view(s: &AppState, o: &OrderRow, lang: Lang) -> OrderView {
         state: t.s(state_key(&o.state)),
         at: kst(o.created_at),
         payable: o.state == state::PENDING,
+        withdrawable_until: s.app.offer_withdrawable_until(o).map(|d| d.to_string()),
     }
 }
 
@@ -144,6 +147,31 @@ pub(crate) async fn orders_submit(
         Err(CoreError::Invalid(errors)) => v.back_to(&s, HERE, &form, errors, None).await,
         Err(e) => error_page(e),
     }
+}
+
+/// `POST /mypage/orders/{id}/withdraw`: the member withdraws the offer (청약철회) of a paid
+/// order within 7 days of payment; the whole payment is refunded through PortOne.
+pub(crate) async fn withdraw_submit(
+    State(s): State<AppState>,
+    Signed { v, si }: Signed,
+    Path(id): Path<String>,
+    form: FormData,
+) -> Response {
+    if !v.csrf_ok(&form) {
+        return csrf_failed(v, &s, HERE, &form).await;
+    }
+    if s.app.payments().is_none() {
+        return not_found_page(&s, v.lang);
+    }
+    let key = match s.app.withdraw_own_offer(si.member, &id).await {
+        Ok(_) => "od_withdrawn",
+        Err(CoreError::NotFound(_)) => return not_found_page(&s, v.lang),
+        Err(CoreError::Conflict(_)) => "od_not_withdrawable",
+        Err(CoreError::Unavailable(_)) => "od_provider_unavailable",
+        Err(e) => return error_page(e),
+    };
+    let (ko, en) = (T(Lang::Ko).s(key), T(Lang::En).s(key));
+    v.notice_to(&s, HERE, ko, en).await
 }
 
 #[derive(Template)]
