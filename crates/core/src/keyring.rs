@@ -6,7 +6,7 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use jikimi_store::{ChainLinker, KeyRecord, KeyStore};
 use jikimi_vault::{BlindIndexKey, ChainKey, DataKey, KeyId, MasterKey, WrappedKey};
 use uuid::Uuid;
@@ -370,6 +370,18 @@ impl Keyring {
     /// Destroys a message's key once it is sent or given up: no copy of it can be opened again.
     pub async fn destroy_message_key(&self, id: Uuid) -> Result<bool> {
         Ok(self.store.delete(&crate::mail::message_context(id)).await?)
+    }
+
+    /// The ids of the keys named `<prefix><uuid>` created before `before` (own keys of messages,
+    /// prize entries, …), for the sweeps that destroy those whose data is gone.
+    pub async fn own_key_ids(&self, prefix: &str, before: DateTime<Utc>) -> Result<Vec<Uuid>> {
+        Ok(self
+            .store
+            .contexts(prefix, before)
+            .await?
+            .into_iter()
+            .filter_map(|c| c.strip_prefix(prefix).and_then(|s| Uuid::parse_str(s).ok()))
+            .collect())
     }
 
     /// A prize entry's own key (`prize:<winner id>`), created on first use: the winner's

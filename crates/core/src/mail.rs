@@ -1211,15 +1211,8 @@ impl Jikimi {
     pub async fn sweep_orphan_message_keys(&self, grace: Duration) -> Result<usize> {
         // Key ages are wall-clock facts of the key store, not domain time.
         let before = Utc::now() - grace;
-        let prefix = "message:";
         let mut removed = 0;
-        for ctx in self.keyring().key_store().contexts(prefix, before).await? {
-            let Some(id) = ctx
-                .strip_prefix(prefix)
-                .and_then(|s| Uuid::parse_str(s).ok())
-            else {
-                continue;
-            };
+        for id in self.keyring().own_key_ids("message:", before).await? {
             let waiting = self
                 .store()
                 .outbox_message(id)

@@ -301,6 +301,16 @@ impl Jikimi {
         }
     }
 
+    /// A winner's entry for staff who may read members' data.
+    async fn staff_winner(&self, actor: &Actor, winner: Uuid) -> Result<PrizeWinnerRow> {
+        self.prizes_declared()?;
+        self.staff_may(actor, Power::MemberData).await?;
+        self.store()
+            .prize_winner(winner)
+            .await?
+            .ok_or(CoreError::NotFound("prize"))
+    }
+
     /// Opens an entry's items: `None` if nothing is sealed (or its key is gone).
     async fn open_prize(&self, w: &PrizeWinnerRow) -> Result<Option<BTreeMap<String, String>>> {
         let Some(sealed) = &w.sealed else {
@@ -425,13 +435,7 @@ impl Jikimi {
         origin: Option<&str>,
         winner: Uuid,
     ) -> Result<BTreeMap<String, String>> {
-        self.prizes_declared()?;
-        self.staff_may(actor, Power::MemberData).await?;
-        let w = self
-            .store()
-            .prize_winner(winner)
-            .await?
-            .ok_or(CoreError::NotFound("prize"))?;
+        let w = self.staff_winner(actor, winner).await?;
         let Some(member) = w.member_id else {
             return Err(CoreError::NotFound("prize entry"));
         };
@@ -481,13 +485,7 @@ impl Jikimi {
         actor: &Actor,
         winner: Uuid,
     ) -> Result<PrizeWinnerRow> {
-        self.prizes_declared()?;
-        self.staff_may(actor, Power::MemberData).await?;
-        let w = self
-            .store()
-            .prize_winner(winner)
-            .await?
-            .ok_or(CoreError::NotFound("prize"))?;
+        let w = self.staff_winner(actor, winner).await?;
         if w.state != state::ENTERED {
             return Err(CoreError::Conflict(
                 "only a prize whose delivery items are entered can be delivered".into(),
@@ -561,15 +559,12 @@ impl Jikimi {
     pub(crate) async fn sweep_orphan_prize_keys(&self, grace: chrono::Duration) -> Result<usize> {
         // Key ages are wall-clock facts of the key store, not domain time.
         let before = Utc::now() - grace;
-        let prefix = crate::keyring::PRIZE_PREFIX;
         let mut orphans = Vec::new();
-        for ctx in self.keyring().key_store().contexts(prefix, before).await? {
-            let Some(id) = ctx
-                .strip_prefix(prefix)
-                .and_then(|s| Uuid::parse_str(s).ok())
-            else {
-                continue;
-            };
+        for id in self
+            .keyring()
+            .own_key_ids(crate::keyring::PRIZE_PREFIX, before)
+            .await?
+        {
             let holds = self
                 .store()
                 .prize_winner(id)

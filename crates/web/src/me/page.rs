@@ -187,6 +187,14 @@ pub(crate) struct EditPage {
     pub(crate) errors: Vec<(String, String)>,
 }
 
+/// The input an item's error names on a form of items (`f-<item>`; a stale form token, none).
+pub(crate) fn item_anchor(field: &str) -> String {
+    match field {
+        "csrf" => String::new(),
+        f => format!("f-{f}"),
+    }
+}
+
 /// The items a member may correct on the page (core's rule).
 pub(crate) async fn editable(s: &AppState, member: uuid::Uuid) -> Result<Vec<Item>, CoreError> {
     s.app.correctable_items(member).await
@@ -216,16 +224,7 @@ pub(crate) async fn edit_page(State(s): State<AppState>, Signed { v, si }: Signe
     let page = EditPage {
         c: v.chrome(&s),
         fields,
-        errors: errors
-            .iter()
-            .map(|e| {
-                let anchor = match e.field.as_str() {
-                    "csrf" => String::new(),
-                    f => format!("f-{f}"),
-                };
-                (anchor, e.message(lang).to_owned())
-            })
-            .collect(),
+        errors: v.error_list_by(item_anchor),
     };
     v.render(page)
 }

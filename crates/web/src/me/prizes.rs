@@ -169,16 +169,7 @@ pub(crate) async fn entry_page(
         event: e.title,
         prize: e.prize,
         fields,
-        errors: errors
-            .iter()
-            .map(|e| {
-                let anchor = match e.field.as_str() {
-                    "csrf" => String::new(),
-                    f => format!("f-{f}"),
-                };
-                (anchor, e.message(lang).to_owned())
-            })
-            .collect(),
+        errors: v.error_list_by(item_anchor),
         notice_items: labels.join(", "),
         kept: kept(&s, lang),
     };
