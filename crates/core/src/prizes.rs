@@ -60,10 +60,10 @@ fn entry(at: DateTime<Utc>, actor: &Actor, action: &str, w: &PrizeWinnerRow) -> 
     }
 }
 
-fn event_text(field: &str, text: &str, ko: &str, en: &str) -> Result<String> {
+fn event_text(field: &str, text: &str, ko: &str, en: &str) -> Result<String, FieldError> {
     let t = text.trim();
     if t.is_empty() || t.chars().count() > TEXT_MAX {
-        return Err(CoreError::field(
+        return Err(FieldError::new(
             field,
             "prize.text",
             format!("{ko}: 1자 이상 {TEXT_MAX}자 이하로 적어 주세요"),
@@ -134,15 +134,9 @@ impl Jikimi {
         let (title, prize) = match (title, prize) {
             (Ok(t), Ok(p)) => (t, p),
             (t, p) => {
-                let errors = [t.err(), p.err()]
-                    .into_iter()
-                    .flatten()
-                    .flat_map(|e| match e {
-                        CoreError::Invalid(v) => v,
-                        _ => vec![],
-                    })
-                    .collect();
-                return Err(CoreError::Invalid(errors));
+                return Err(CoreError::Invalid(
+                    [t.err(), p.err()].into_iter().flatten().collect(),
+                ));
             }
         };
         let now = self.clock().now();
@@ -293,6 +287,18 @@ impl Jikimi {
         Ok(out)
     }
 
+    /// How many of a member's prizes wait for their delivery items (My page's prompt): one
+    /// query, no events read.
+    pub async fn prizes_awaiting(&self, member: Uuid) -> Result<usize> {
+        Ok(self
+            .store()
+            .member_prizes(member)
+            .await?
+            .iter()
+            .filter(|w| w.state == state::AWAITING)
+            .count())
+    }
+
     /// A member's own entry of `winner`, refusing another member's.
     async fn own_winner(&self, member: Uuid, winner: Uuid) -> Result<PrizeWinnerRow> {
         match self.store().prize_winner(winner).await? {
@@ -361,9 +367,10 @@ impl Jikimi {
                 "the prize was delivered or its entry has ended".into(),
             ));
         }
+        let items = self.prize_items();
         let mut errors = Vec::new();
         let mut values = BTreeMap::new();
-        for item in self.prize_items() {
+        for item in &items {
             let raw = given.get(&item.id).map(|v| v.expose().trim()).unwrap_or("");
             if raw.is_empty() {
                 if item.required {
@@ -376,7 +383,7 @@ impl Jikimi {
                 }
                 continue;
             }
-            match crate::validate::normalize(&item, raw) {
+            match crate::validate::normalize(item, raw) {
                 Ok(n) => {
                     values.insert(item.id.clone(), n.stored.expose().to_owned());
                 }
@@ -384,7 +391,7 @@ impl Jikimi {
             }
         }
         for id in given.keys() {
-            if !self.prize_items().iter().any(|i| &i.id == id) {
+            if !items.iter().any(|i| &i.id == id) {
                 errors.push(FieldError::new(
                     id,
                     "item.unknown",
@@ -411,7 +418,7 @@ impl Jikimi {
             ..w
         };
         let mut e = entry(now, &Actor::Member(member), "prize.enter", &row);
-        e.items = self.prize_items().into_iter().map(|i| i.id).collect();
+        e.items = items.into_iter().map(|i| i.id).collect();
         if !self
             .store()
             .update_prize_winner(&row, &from, None, vec![e])

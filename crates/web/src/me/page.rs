@@ -105,10 +105,7 @@ pub(crate) async fn mypage(
     let consents = page_try!(consent_rows(&s, member, lang).await);
     let prizes = s.app.runs_prizes();
     let prizes_waiting = if prizes {
-        page_try!(s.app.member_prizes(member).await)
-            .iter()
-            .filter(|(w, _)| w.state == jikimi_core::prizes::state::AWAITING)
-            .count()
+        page_try!(s.app.prizes_awaiting(member).await)
     } else {
         0
     };

@@ -191,9 +191,7 @@ pub(crate) async fn entry_submit(
     if !v.csrf_ok(&form) {
         return csrf_failed(v, &s, &here, &form).await;
     }
-    if let Err(r) = own(&s, &v, si.member, id).await {
-        return r;
-    }
+    // Core refuses another member's entry, or a site without prizes, as not found.
     let given: BTreeMap<String, Revealed> = form
         .prefixed("item.")
         .into_iter()
@@ -210,6 +208,7 @@ pub(crate) async fn entry_submit(
             v.notice_to(&s, HERE, ko.s("pz_closed"), en.s("pz_closed"))
                 .await
         }
+        Err(CoreError::NotFound(_)) => not_found_page(&s, v.lang),
         Err(e) => error_page(e),
     }
 }
