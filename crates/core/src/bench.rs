@@ -133,6 +133,7 @@ impl SyntheticPerson {
             identity: None,
             channel: "api".into(),
             client: None,
+            guardian: None,
         }
     }
 }

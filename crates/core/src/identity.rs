@@ -378,6 +378,20 @@ impl Jikimi {
         transaction: &str,
         code: &str,
     ) -> Result<Revealed> {
+        self.identity_confirm_as(client, transaction, code, None)
+            .await
+    }
+
+    /// [`Jikimi::identity_confirm_from`] for a child whose guardian consented (issue 16): with
+    /// `child` the child's token of a consented guardian request, a child under the policy's age
+    /// is let through.
+    pub async fn identity_confirm_as(
+        &self,
+        client: crate::Client,
+        transaction: &str,
+        code: &str,
+        child: Option<&str>,
+    ) -> Result<Revealed> {
         let limits = self.limits().clone();
         let request = transaction.trim();
         self.limit_both(
@@ -388,7 +402,7 @@ impl Jikimi {
         )
         .await?;
         let id = self.provider()?.confirm(transaction, code).await?;
-        self.keep_identity(id).await
+        self.keep_identity(id, child).await
     }
 
     /// The verification window of the provider, if it verifies in its own window.
@@ -434,6 +448,17 @@ impl Jikimi {
         client: crate::Client,
         id: &str,
     ) -> Result<Revealed> {
+        self.identity_window_return_as(client, id, None).await
+    }
+
+    /// [`Jikimi::identity_window_return_from`] for a child whose guardian consented (see
+    /// [`Jikimi::identity_confirm_as`]).
+    pub async fn identity_window_return_as(
+        &self,
+        client: crate::Client,
+        id: &str,
+        child: Option<&str>,
+    ) -> Result<Revealed> {
         let limits = self.limits().clone();
         let id = id.trim();
         self.limit_both(
@@ -454,14 +479,20 @@ impl Jikimi {
             ));
         }
         let verified = self.provider()?.result(id).await?;
-        self.keep_identity(verified).await
+        self.keep_identity(verified, child).await
     }
 
-    /// The age gate, then the verified identity sealed under a one-time token for 30 minutes.
-    async fn keep_identity(&self, id: VerifiedIdentity) -> Result<Revealed> {
+    /// The age gate (a child passes only with the token of a guardian's consent in force),
+    /// then the verified identity sealed under a one-time token for 30 minutes.
+    async fn keep_identity(&self, id: VerifiedIdentity, child: Option<&str>) -> Result<Revealed> {
         let age = self.policy().meta.child_age;
         if jikimi_kr::is_under(id.birth_date, self.clock().today_kst(), age) {
-            return Err(CoreError::ChildNeedsGuardian { age });
+            match child {
+                Some(token) => {
+                    self.consented_request(token).await?;
+                }
+                None => return Err(CoreError::ChildNeedsGuardian { age }),
+            }
         }
         let mut raw = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut raw);

@@ -80,10 +80,8 @@ pub(crate) fn member_context(member: Uuid) -> String {
 
 /// The prefix of prize entries' keys.
 pub(crate) const PRIZE_PREFIX: &str = "prize:";
-
-pub(crate) fn prize_context(winner: Uuid) -> String {
-    format!("{PRIZE_PREFIX}{winner}")
-}
+/// The key-store prefix of guardian requests' own keys (`guardian:<id>`, issue 16).
+pub(crate) const GUARDIAN_PREFIX: &str = "guardian:";
 
 const RETENTION_PREFIX: &str = "retention:";
 /// The bucket of a record under legal hold: `hold-<record id>`.
@@ -384,24 +382,40 @@ impl Keyring {
             .collect())
     }
 
-    /// A prize entry's own key (`prize:<winner id>`), created on first use: the winner's
-    /// delivery items are sealed under it, and destroying it destroys them in every copy.
-    pub async fn prize_key(&self, winner: Uuid) -> Result<DataKey> {
-        self.get_or_create(&prize_context(winner)).await
+    /// A record's own key (`<prefix><id>`: `prize:` for a prize entry, `guardian:` for a
+    /// guardian request), created on first use: what the record holds is sealed under it, and
+    /// destroying it destroys that in every copy.
+    pub async fn own_key(&self, prefix: &str, id: Uuid) -> Result<DataKey> {
+        self.get_or_create(&format!("{prefix}{id}")).await
     }
 
-    /// A prize entry's key if it still exists (never creates one).
-    pub async fn existing_prize_key(&self, winner: Uuid) -> Result<Option<DataKey>> {
-        match self.store.get(&prize_context(winner)).await? {
+    /// A record's own key if it still exists (never creates one).
+    pub async fn existing_own_key(&self, prefix: &str, id: Uuid) -> Result<Option<DataKey>> {
+        match self.store.get(&format!("{prefix}{id}")).await? {
             Some(rec) => Ok(Some(self.unwrap_record(&rec)?)),
             None => Ok(None),
         }
     }
 
+    /// Destroys records' own keys in one key-store transaction. Returns how many were there.
+    pub async fn destroy_own_keys(&self, prefix: &str, ids: &[Uuid]) -> Result<usize> {
+        let contexts: Vec<String> = ids.iter().map(|id| format!("{prefix}{id}")).collect();
+        Ok(self.store.delete_many(&contexts).await?.len())
+    }
+
+    /// A prize entry's own key (`prize:<winner id>`).
+    pub async fn prize_key(&self, winner: Uuid) -> Result<DataKey> {
+        self.own_key(PRIZE_PREFIX, winner).await
+    }
+
+    /// A prize entry's key if it still exists (never creates one).
+    pub async fn existing_prize_key(&self, winner: Uuid) -> Result<Option<DataKey>> {
+        self.existing_own_key(PRIZE_PREFIX, winner).await
+    }
+
     /// Destroys prize entries' keys in one key-store transaction. Returns how many were there.
     pub async fn destroy_prize_keys(&self, winners: &[Uuid]) -> Result<usize> {
-        let contexts: Vec<String> = winners.iter().map(|w| prize_context(*w)).collect();
-        Ok(self.store.delete_many(&contexts).await?.len())
+        self.destroy_own_keys(PRIZE_PREFIX, winners).await
     }
 
     /// The key of a retention bucket (class + expiry day), created on first use. Every record

@@ -9,6 +9,7 @@ pub mod clock;
 mod consent;
 mod correction;
 mod error;
+pub mod guardians;
 mod http;
 pub mod identity;
 pub mod jobs;
@@ -71,6 +72,8 @@ pub enum Actor {
     FormerMember,
     /// Someone without an account (the public complaint form).
     Public,
+    /// A child's legal guardian, by the request they answer (issue 16).
+    Guardian(Uuid),
 }
 
 impl Actor {
@@ -83,6 +86,7 @@ impl Actor {
             Actor::Cli => "cli".into(),
             Actor::FormerMember => "former_member".into(),
             Actor::Public => "public".into(),
+            Actor::Guardian(id) => format!("guardian:{id}"),
         }
     }
 }

@@ -47,6 +47,7 @@ pub enum MessageKind {
     RequestClosed,
     RequestExtended,
     ComplaintAnswered,
+    GuardianAsk,
 }
 
 impl MessageKind {
@@ -62,6 +63,7 @@ impl MessageKind {
         Self::RequestClosed,
         Self::RequestExtended,
         Self::ComplaintAnswered,
+        Self::GuardianAsk,
     ];
 
     pub fn name(self) -> &'static str {
@@ -77,6 +79,7 @@ impl MessageKind {
             Self::RequestClosed => "request_closed",
             Self::RequestExtended => "request_extended",
             Self::ComplaintAnswered => "complaint_answered",
+            Self::GuardianAsk => "guardian_ask",
         }
     }
 
@@ -104,6 +107,8 @@ impl MessageKind {
             (Self::RequestExtended, Lang::En) => "Request deadline extended",
             (Self::ComplaintAnswered, Lang::Ko) => "의견·불만 답변",
             (Self::ComplaintAnswered, Lang::En) => "Complaint answered",
+            (Self::GuardianAsk, Lang::Ko) => "법정대리인 동의 요청",
+            (Self::GuardianAsk, Lang::En) => "Guardian's consent asked",
         }
     }
 
@@ -507,12 +512,39 @@ struct PasswordChangedSms<'a> {
     operator: &'a str,
 }
 
+#[derive(Template)]
+#[template(path = "sms/guardian_ask.txt")]
+struct GuardianAskSms<'a> {
+    operator: &'a str,
+    child: &'a str,
+    until: String,
+    link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "mail/guardian_ask.txt")]
+struct GuardianAskText<'a> {
+    ko: bool,
+    operator: &'a str,
+    site: &'a str,
+    child: &'a str,
+    until: String,
+    link: &'a str,
+}
+
 /// The text-message form of a notice, for the kinds that have one (a security notice: the
 /// password changed). Korean only: a text message is short.
 pub fn render_sms(content: &Content, site: &Site) -> Result<Option<String>> {
     let text = match content {
         Content::PasswordChanged { .. } => PasswordChangedSms {
             operator: &site.operator.ko,
+        }
+        .render(),
+        Content::GuardianAsk { child, link, until } => GuardianAskSms {
+            operator: &site.operator.ko,
+            child,
+            until: day(*until, Lang::Ko),
+            link,
         }
         .render(),
         _ => return Ok(None),
@@ -580,6 +612,13 @@ pub enum Content {
     },
     /// A complaint answered: read it with the receipt number (sent to the contact given).
     ComplaintAnswered,
+    /// A child under 14 asks a legal guardian to consent (issue 16): the child's name as the
+    /// child gave it, the guardian's link and its last day.
+    GuardianAsk {
+        child: String,
+        link: String,
+        until: chrono::NaiveDate,
+    },
 }
 
 impl Content {
@@ -596,6 +635,7 @@ impl Content {
             Self::RequestClosed { .. } => MessageKind::RequestClosed,
             Self::RequestExtended { .. } => MessageKind::RequestExtended,
             Self::ComplaintAnswered => MessageKind::ComplaintAnswered,
+            Self::GuardianAsk { .. } => MessageKind::GuardianAsk,
         }
     }
 }
@@ -726,6 +766,15 @@ fn render_text(content: &Content, lang: Lang, site: &Site) -> Result<String> {
             operator,
             site: url,
             officer,
+        }
+        .render(),
+        Content::GuardianAsk { child, link, until } => GuardianAskText {
+            ko,
+            operator,
+            site: url,
+            child,
+            until: day(*until, lang),
+            link,
         }
         .render(),
         Content::LoginId { login_id } => LoginIdText {
@@ -910,7 +959,7 @@ impl Jikimi {
     }
 
     /// Seals a rendered message under a new key of its own into its outbox row and delivery job.
-    async fn seal_letter(
+    pub(crate) async fn seal_letter(
         &self,
         kind: MessageKind,
         channel: &str,

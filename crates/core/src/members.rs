@@ -59,6 +59,9 @@ pub struct SignUp {
     /// The address the request came from, for the abuse limits (never stored); `None` outside
     /// a request.
     pub client: crate::Client,
+    /// A child's token of a request their legal guardian consented to (issue 16): the age gate
+    /// lets the child through, and the guardian's choices are the consents.
+    pub guardian: Option<String>,
 }
 
 impl std::fmt::Debug for SignUp {

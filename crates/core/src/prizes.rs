@@ -367,42 +367,14 @@ impl Jikimi {
                 "the prize was delivered or its entry has ended".into(),
             ));
         }
-        let items = self.prize_items();
-        let mut errors = Vec::new();
-        let mut values = BTreeMap::new();
-        for item in &items {
-            let raw = given.get(&item.id).map(|v| v.expose().trim()).unwrap_or("");
-            if raw.is_empty() {
-                if item.required {
-                    errors.push(FieldError::new(
-                        &item.id,
-                        "required",
-                        format!("{}: 필수 항목입니다", item.label.ko),
-                        format!("{}: is required", item.label.en),
-                    ));
-                }
-                continue;
-            }
-            match crate::validate::normalize(item, raw) {
-                Ok(n) => {
-                    values.insert(item.id.clone(), n.stored.expose().to_owned());
-                }
-                Err(e) => errors.push(e),
-            }
-        }
-        for id in given.keys() {
-            if !items.iter().any(|i| &i.id == id) {
-                errors.push(FieldError::new(
-                    id,
-                    "item.unknown",
-                    "경품 배송에 받는 항목이 아닙니다",
-                    "is not an item of prize delivery",
-                ));
-            }
-        }
-        if !errors.is_empty() {
-            return Err(CoreError::Invalid(errors));
-        }
+        let values = crate::validate::given_items(
+            &self.prize_items(),
+            given,
+            (
+                "경품 배송에 받는 항목이 아닙니다",
+                "is not an item of prize delivery",
+            ),
+        )?;
         let plain = zeroize::Zeroizing::new(
             serde_json::to_vec(&values)
                 .map_err(|e| CoreError::Setup(format!("prize entry: {e}")))?,
@@ -418,7 +390,7 @@ impl Jikimi {
             ..w
         };
         let mut e = entry(now, &Actor::Member(member), "prize.enter", &row);
-        e.items = items.into_iter().map(|i| i.id).collect();
+        e.items = self.prize_items().into_iter().map(|i| i.id).collect();
         if !self
             .store()
             .update_prize_winner(&row, &from, None, vec![e])

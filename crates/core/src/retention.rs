@@ -303,6 +303,17 @@ impl Jikimi {
             c.keys += prize_keys;
         }
 
+        // 2c. Children's guardian requests not consented to (or not used) in time (R-CHD-04):
+        // each destroyed with its destruction record.
+        let guardians = self.purge_guardian_requests(actor, run_id, dry_run).await?;
+        if guardians > 0 {
+            let c = classes
+                .entry(crate::guardians::GUARDIAN_CLASS.to_owned())
+                .or_insert_with(|| ClassPurge::new(crate::guardians::GUARDIAN_CLASS));
+            c.records += guardians;
+            c.keys += guardians;
+        }
+
         // 3. Pending data: expired sessions and verification results, orphan member keys.
         let (pending, orphan_keys) = if dry_run {
             (
@@ -327,6 +338,9 @@ impl Jikimi {
                         .await?
                     + self
                         .sweep_orphan_prize_keys(chrono::Duration::hours(1))
+                        .await?
+                    + self
+                        .sweep_orphan_guardian_keys(chrono::Duration::hours(1))
                         .await?,
             )
         };

@@ -20,6 +20,8 @@ pub(crate) struct PreparedMember {
     pub(crate) login_index: Vec<u8>,
     pub(crate) values: BTreeMap<String, Normalized>,
     pub(crate) indexes: Vec<IndexEntry>,
+    /// The consented guardian request of a child (issue 16), joined in the same transaction.
+    pub(crate) guardian: Option<Uuid>,
 }
 
 fn login_taken() -> CoreError {
@@ -63,7 +65,7 @@ impl Jikimi {
 
     /// Signs a member up. Either everything is stored (member, sealed items, indexes, consents,
     /// audit entries, the welcome notice in the outbox) or nothing is.
-    pub async fn sign_up(&self, req: SignUp) -> Result<Uuid> {
+    pub async fn sign_up(&self, mut req: SignUp) -> Result<Uuid> {
         // Sign-ups are limited per client and per login ID, before anything is checked
         // ([`crate::limits`]).
         let limits = self.limits().clone();
@@ -76,7 +78,18 @@ impl Jikimi {
         )
         .await?;
         let now = self.clock().now();
-        let prepared = self.prepare_member(&req)?;
+        // A child joins on a guardian's consent in force: the guardian's choices are the
+        // consents (issue 16).
+        let guardian = match req.guardian.as_deref() {
+            Some(token) => {
+                let (id, consents) = self.consented_request(token).await?;
+                req.consents = consents;
+                Some(id)
+            }
+            None => None,
+        };
+        let mut prepared = self.prepare_member(&req)?;
+        prepared.guardian = guardian;
 
         // 5. One person, one account: look up the blind indexes first, for a clear answer.
         if self
@@ -114,6 +127,12 @@ impl Jikimi {
             return Err(match e {
                 CoreError::Store(StoreError::Duplicate { domain }) if domain == LOGIN_DOMAIN => {
                     login_taken()
+                }
+                // The guardian's consent ran out (or was used) meanwhile.
+                CoreError::Store(StoreError::Conflict(_)) if guardian.is_some() => {
+                    CoreError::ChildNeedsGuardian {
+                        age: self.policy().meta.child_age,
+                    }
                 }
                 CoreError::Store(StoreError::Duplicate { domain }) => {
                     let digest = digests.iter().find(|(d, _)| *d == domain).map(|(_, g)| g);
@@ -208,9 +227,11 @@ impl Jikimi {
         }
         let birth = self.birth_date(&items, req.identity.as_ref());
 
-        // 3. The age gate, before anything is stored (R-CHD-01).
+        // 3. The age gate, before anything is stored (R-CHD-01). A child passes only with a
+        // guardian's consent, which `sign_up` checked before.
         if let Some(b) = birth
             && jikimi_kr::is_under(b, today, policy.meta.child_age)
+            && req.guardian.is_none()
         {
             return Err(CoreError::ChildNeedsGuardian {
                 age: policy.meta.child_age,
@@ -276,6 +297,7 @@ impl Jikimi {
             login_index,
             values,
             indexes,
+            guardian: None,
         })
     }
 
@@ -296,6 +318,7 @@ impl Jikimi {
             login_index,
             values,
             indexes,
+            guardian,
         } = prepared;
         let policy = self.policy();
         let owner = member.to_string();
@@ -314,7 +337,12 @@ impl Jikimi {
                 category: c.id.clone(),
                 granted: self.granted(&req.consents, &c.id),
                 policy_version: version.clone(),
-                channel: req.channel.clone(),
+                // Consents a guardian gave for a child are the guardian's (issue 16).
+                channel: if guardian.is_some() {
+                    "guardian".into()
+                } else {
+                    req.channel.clone()
+                },
                 at: now,
             })
             .collect();
@@ -335,6 +363,7 @@ impl Jikimi {
         signup.detail = serde_json::json!({
             "policy_version": version,
             "channel": req.channel,
+            "guardian_request": guardian,
             "consents": consents.iter().map(|c| (c.category.clone(), c.granted)).collect::<BTreeMap<_, _>>(),
         });
         Ok(NewMember {
@@ -351,6 +380,7 @@ impl Jikimi {
             audit: vec![signup],
             // The welcome notice is added by the caller (it needs the key store).
             jobs: Vec::new(),
+            guardian,
         })
     }
 

@@ -410,6 +410,49 @@ pub fn personal_fragments(birth: Option<NaiveDate>, phones_e164: &[&str]) -> Vec
     out
 }
 
+/// The values of a form outside sign-up (a prize entry, a guardian request) checked against the
+/// policy's `items` for it: each required one given, each given one valid (normalised), none
+/// that is not one of them (named with `not_here`, Korean and English). Every problem is
+/// named with its item and rule; the normalised values by item id when there is none.
+pub(crate) fn given_items(
+    items: &[Item],
+    given: &std::collections::BTreeMap<String, jikimi_vault::Revealed>,
+    not_here: (&str, &str),
+) -> crate::Result<std::collections::BTreeMap<String, String>> {
+    let mut errors = Vec::new();
+    let mut values = std::collections::BTreeMap::new();
+    for item in items {
+        let raw = given.get(&item.id).map(|v| v.expose().trim()).unwrap_or("");
+        if raw.is_empty() {
+            if item.required {
+                errors.push(FieldError::new(
+                    &item.id,
+                    "required",
+                    format!("{}: 필수 항목입니다", item.label.ko),
+                    format!("{}: is required", item.label.en),
+                ));
+            }
+            continue;
+        }
+        match normalize(item, raw) {
+            Ok(n) => {
+                values.insert(item.id.clone(), n.stored.expose().to_owned());
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    for id in given.keys() {
+        if !items.iter().any(|i| &i.id == id) {
+            errors.push(FieldError::new(id, "item.unknown", not_here.0, not_here.1));
+        }
+    }
+    if errors.is_empty() {
+        Ok(values)
+    } else {
+        Err(crate::CoreError::Invalid(errors))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -278,6 +278,8 @@ impl Jikimi {
 
         // Prize delivery items go with the member: their entries' own keys after the commit.
         let (prizes, prize_destruction) = self.prizes_leaving(actor, member, now).await?;
+        // So does the record of a guardian's consent (a child member, issue 16).
+        let (guardians, guardian_destruction) = self.guardian_leaving(actor, member, now).await?;
         let destroyed_items = items.len() as i64 + 1; // the items plus the login ID
         let destruction = DestructionRecord {
             id: Uuid::new_v4(),
@@ -313,6 +315,7 @@ impl Jikimi {
                 receipt_index,
                 destruction: std::iter::once(destruction)
                     .chain(prize_destruction)
+                    .chain(guardian_destruction)
                     .collect(),
                 audit: std::iter::once(entry)
                     .chain(request_audit)
@@ -337,6 +340,14 @@ impl Jikimi {
             && let Err(e) = self.keyring().destroy_prize_keys(&prizes).await
         {
             tracing::error!(member = %member, error = %e, "prize key destruction failed; the purge's sweep destroys them");
+        }
+        if !guardians.is_empty()
+            && let Err(e) = self
+                .keyring()
+                .destroy_own_keys(crate::keyring::GUARDIAN_PREFIX, &guardians)
+                .await
+        {
+            tracing::error!(member = %member, error = %e, "guardian key destruction failed; the purge's sweep destroys them");
         }
         tracing::info!(member = %member, "member withdrew");
         Ok(WithdrawalReceipt {

@@ -601,6 +601,7 @@ impl crate::Context {
             crate::Context::Signup => Capability::SignupItems,
             crate::Context::Payment => Capability::PaymentGateway,
             crate::Context::Prize => Capability::PrizeDelivery,
+            crate::Context::Guardian => Capability::GuardianConsent,
         }
     }
 }

@@ -481,11 +481,19 @@ pub enum Context {
     Payment,
     /// When a prize is to be delivered (S3).
     Prize,
+    /// When a child under the policy's age asks a legal guardian to consent, and the guardian
+    /// consents (S13).
+    Guardian,
 }
 
 impl Context {
     /// All contexts, in the order they are presented.
-    pub const ALL: [Context; 3] = [Context::Signup, Context::Payment, Context::Prize];
+    pub const ALL: [Context; 4] = [
+        Context::Signup,
+        Context::Guardian,
+        Context::Payment,
+        Context::Prize,
+    ];
 }
 
 /// A consent category: one checkbox and one ledger row per member.
@@ -673,6 +681,7 @@ labels!(Context {
     Signup => "회원가입 시", "at sign-up";
     Payment => "요금 결제 시", "when paying";
     Prize => "이벤트 경품 배송 시", "for event prize delivery";
+    Guardian => "만 14세 미만 아동의 법정대리인 동의 시", "when a guardian consents for a child under 14";
 });
 
 labels!(ConsentKind {

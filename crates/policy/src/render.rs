@@ -409,6 +409,10 @@ impl R<'_> {
             Context::Signup => self.t("회원 가입", "sign-up"),
             Context::Payment => self.t("결제", "payment"),
             Context::Prize => self.t("경품 배송 신청", "prize delivery request"),
+            Context::Guardian => self.t(
+                "만 14세 미만 아동의 가입 신청과 법정대리인 동의",
+                "a child's sign-up request and the guardian's consent",
+            ),
         }
     }
 

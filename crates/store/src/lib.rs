@@ -11,8 +11,9 @@ mod writing;
 pub use keys::{KeyRecord, KeyStore, SqliteDurability, SqliteKeyStore};
 pub use postgres::{PgKeyStore, PgStore, migrate_data, migrate_keys};
 pub use sql::{
-    AuditStore, ConsentStore, JobStore, LimitStore, MemberStore, OfficeStore, OutboxStore,
-    PaymentStore, PolicyVersionStore, PrizeStore, RequestStore, RetentionStore, SessionStore,
+    AuditStore, ConsentStore, GuardianStore, JobStore, LimitStore, MemberStore, OfficeStore,
+    OutboxStore, PaymentStore, PolicyVersionStore, PrizeStore, RequestStore, RetentionStore,
+    SessionStore,
 };
 pub use sqlite::{SqliteStore, sqlite_options};
 pub use types::*;
@@ -72,6 +73,7 @@ pub trait Store:
     + OutboxStore
     + PaymentStore
     + PrizeStore
+    + GuardianStore
     + PolicyVersionStore
     + Send
     + Sync

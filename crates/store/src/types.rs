@@ -294,6 +294,35 @@ impl fmt::Debug for PrizeWinnerRow {
     }
 }
 
+/// A child's request for a guardian's consent (issue 16). What it names is sealed under the
+/// request's own key; the tokens are kept only as their SHA-256.
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct GuardianRequestRow {
+    pub id: Uuid,
+    pub link_hash: Vec<u8>,
+    pub child_hash: Vec<u8>,
+    /// pending | consented | joined | refused | expired | withdrawn
+    pub state: String,
+    pub sealed: Option<Vec<u8>>,
+    /// How the consent was verified (R-CHD-02), once given.
+    pub method: Option<String>,
+    /// The guardian's choices, JSON `{category: granted}`, once given.
+    pub consents: Option<String>,
+    pub policy_version: String,
+    pub member_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub consented_at: Option<DateTime<Utc>>,
+    pub joined_at: Option<DateTime<Utc>>,
+    pub destroyed_at: Option<DateTime<Utc>>,
+}
+
+impl fmt::Debug for GuardianRequestRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "GuardianRequestRow({}, {})", self.id, self.state)
+    }
+}
+
 /// An account-recovery token as stored: only its SHA-256.
 #[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct RecoveryTokenRow {
@@ -341,6 +370,9 @@ pub struct NewMember {
     pub consents: Vec<NewConsentEvent>,
     pub audit: Vec<AuditEntry>,
     pub jobs: Vec<NewJob>,
+    /// The consented guardian request of a child (issue 16): it becomes `joined` with this
+    /// member in the same transaction, or nothing is written.
+    pub guardian: Option<Uuid>,
 }
 
 impl fmt::Debug for NewMember {

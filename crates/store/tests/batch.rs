@@ -103,6 +103,7 @@ async fn a_failed_change_between_two_in_one_batch_is_rolled_back_alone() {
                 consents: vec![],
                 audit: vec![],
                 jobs: vec![],
+                guardian: None,
             })
             .await
             .unwrap();
@@ -303,6 +304,7 @@ async fn every_kind_of_write_takes_its_turn_on_the_one_connection() {
                         consents: vec![],
                         audit: vec![entry(id, "member.create")],
                         jobs: vec![],
+                        guardian: None,
                     })
                     .await
                     .unwrap();

@@ -351,6 +351,23 @@ macro_rules! member_sql {
                 }
                 set_indexes_tx(&mut tx, m.id, &m.indexes).await?;
                 insert_consents_tx(&mut tx, m.id, &m.consents).await?;
+                if let Some(g) = m.guardian {
+                    // A child joins only on a guardian's consent still in force (issue 16).
+                    let joined = sqlx::query(
+                        "UPDATE guardian_requests SET state = 'joined', member_id = $1, joined_at = $2
+                         WHERE id = $3 AND state = 'consented' AND expires_at > $2",
+                    )
+                    .bind(m.id)
+                    .bind(m.at)
+                    .bind(g)
+                    .execute(&mut *tx)
+                    .await?;
+                    if joined.rows_affected() != 1 {
+                        return Err($crate::StoreError::Conflict(
+                            "the guardian's consent is no longer in force".into(),
+                        ));
+                    }
+                }
                 append_audit_tx(&mut tx, self.linker.as_ref(), &m.audit).await?;
                 insert_jobs_tx(&mut tx, &m.jobs, m.at).await?;
                 tx.commit().await?;
@@ -618,6 +635,16 @@ macro_rules! member_sql {
                 // the commit); the office sees that the winner left.
                 sqlx::query(
                     "UPDATE prize_winners SET sealed = NULL, state = 'withdrawn', member_id = NULL,
+                            destroyed_at = $1
+                     WHERE member_id = $2",
+                )
+                .bind(w.at)
+                .bind(w.member_id)
+                .execute(&mut *tx)
+                .await?;
+                // So does the record of a guardian's consent (its own key likewise).
+                sqlx::query(
+                    "UPDATE guardian_requests SET sealed = NULL, state = 'withdrawn', member_id = NULL,
                             destroyed_at = $1
                      WHERE member_id = $2",
                 )

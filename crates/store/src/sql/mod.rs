@@ -18,6 +18,7 @@
 //! | `outbox.rs`    | `OutboxStore`        | `outbox`, `recovery_tokens`                                  |
 //! | `payments.rs`  | `PaymentStore`       | `orders`, `webhook_events`                                   |
 //! | `prizes.rs`    | `PrizeStore`         | `prize_events`, `prize_winners`                              |
+//! | `guardians.rs` | `GuardianStore`      | `guardian_requests`                                          |
 //!
 //! A transaction that spans aggregates (sign-up, a change, a withdrawal) lives with the aggregate
 //! that starts it (members) and writes the others' tables through their `*_tx` helpers
@@ -38,6 +39,7 @@
 pub(crate) mod audit;
 pub(crate) mod batch;
 pub(crate) mod consents;
+pub(crate) mod guardians;
 pub(crate) mod jobs;
 pub(crate) mod limits;
 pub(crate) mod members;
@@ -52,6 +54,7 @@ pub(crate) mod sessions;
 
 pub use audit::AuditStore;
 pub use consents::ConsentStore;
+pub use guardians::GuardianStore;
 pub use jobs::JobStore;
 pub use limits::LimitStore;
 pub use members::MemberStore;
@@ -126,6 +129,7 @@ macro_rules! store_impl {
         $crate::sql::outbox::outbox_sql!($store);
         $crate::sql::payments::payment_sql!($store);
         $crate::sql::prizes::prize_sql!($store);
+        $crate::sql::guardians::guardian_sql!($store);
         $crate::sql::policy::policy_sql!($store);
 
         impl $crate::Store for $store {}

@@ -349,6 +349,7 @@ pub(crate) async fn sign_up_core(
         identity: None,
         channel: channel.into(),
         client,
+        guardian: None,
     };
     // The identity token is used up only by a successful sign-up.
     match b.identity_token.as_deref().map(str::trim) {

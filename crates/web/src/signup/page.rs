@@ -739,6 +739,7 @@ pub(crate) async fn signup_details(
         identity: None,
         channel: "web".into(),
         client,
+        guardian: None,
     };
     // The verification is used up only by a successful sign-up: a typo costs nothing.
     let result = match &flow.identity_token {

@@ -1,0 +1,28 @@
+-- Issue 16: children under 14 join with a verified guardian's consent (S13, PIPA Art. 22-2).
+-- Expand-only.
+--
+-- A child's request for a guardian's consent. Before the guardian consents, only what is needed to
+-- ask the guardian is kept (R-CHD-03): the child's name, the guardian's name and contact, sealed
+-- under a key of the request's own (`guardian:<id>`). The guardian's consent adds how it was
+-- verified (R-CHD-02) and the consent choices. A request not consented to within 5 days, or
+-- refused, is destroyed (ciphertext NULL, its key destroyed) with a destruction record
+-- (R-CHD-04). Once the child joins, the record of the consent stays with the member until the
+-- member leaves.
+CREATE TABLE guardian_requests (
+    id             UUID PRIMARY KEY,   -- also names the request's key: guardian:<id>
+    link_hash      BYTEA NOT NULL UNIQUE, -- SHA-256 of the token in the link sent to the guardian
+    child_hash     BYTEA NOT NULL UNIQUE, -- SHA-256 of the token the child's browser keeps
+    state          TEXT NOT NULL,      -- pending | consented | joined | refused | expired | withdrawn
+    sealed         BYTEA,               -- names, contact, relationship, evidence; NULL once destroyed
+    method         TEXT,               -- how the consent was verified (R-CHD-02)
+    consents       TEXT,               -- the guardian's choices, JSON {category: granted}
+    policy_version TEXT NOT NULL,
+    member_id      UUID,               -- the child, once joined
+    created_at     TIMESTAMPTZ NOT NULL,
+    expires_at     TIMESTAMPTZ NOT NULL, -- pending or consented and unused past this: destroyed
+    consented_at   TIMESTAMPTZ,
+    joined_at      TIMESTAMPTZ,
+    destroyed_at   TIMESTAMPTZ
+);
+CREATE INDEX guardian_requests_member ON guardian_requests (member_id);
+CREATE INDEX guardian_requests_expiry ON guardian_requests (expires_at) WHERE sealed IS NOT NULL;
