@@ -52,6 +52,16 @@ impl Jikimi {
         granted: bool,
         channel: &str,
     ) -> Result<()> {
+        // A child under the policy's age does not consent alone (PIPA Art. 22-2): only
+        // withdrawing is theirs; giving is the guardian's (issue 16).
+        if granted
+            && matches!(actor, Actor::Member(m) if *m == member)
+            && self.is_child_member(member).await?
+        {
+            return Err(CoreError::ChildNeedsGuardian {
+                age: self.policy().meta.child_age,
+            });
+        }
         let now = self.clock().now();
         let mut change = self.consent_change(actor, member, category, granted, channel, now)?;
         // 정보통신망법 Art. 50(7): the result of an ad-reception choice is confirmed.

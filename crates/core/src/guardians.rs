@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
-use jikimi_policy::{ConsentMode, Context, IdentityMode, Item};
+use jikimi_policy::{ConsentMode, Context, IdentityMode, Item, ItemKind};
 use jikimi_store::{AuditEntry, DestructionRecord, GuardianRequestRow};
 use jikimi_vault::Revealed;
 use rand::RngCore;
@@ -650,6 +650,33 @@ impl Jikimi {
                 consented_at: at,
                 method: r.method.as_deref().and_then(GuardianMethod::parse),
             })
+        }))
+    }
+
+    /// Whether `member` joined on a guardian's consent and is still under the policy's age
+    /// (their birth date, or the RRN's, read with their key). Members who joined as adults are
+    /// answered from the guardian table alone.
+    pub async fn is_child_member(&self, member: Uuid) -> Result<bool> {
+        if self.store().member_guardian(member).await?.is_none() {
+            return Ok(false);
+        }
+        let policy = self.policy().clone();
+        let ids: Vec<String> = policy
+            .items
+            .iter()
+            .filter(|i| matches!(i.kind, ItemKind::BirthDate | ItemKind::Rrn))
+            .map(|i| i.id.clone())
+            .collect();
+        let rows = self.store().items(member, Some(&ids)).await?;
+        let key = self.member_key(member).await?;
+        let owner = member.to_string();
+        let mut values = BTreeMap::new();
+        for row in rows {
+            let v = key.open_str(&owner, &row.item_id, &row.sealed)?;
+            values.insert(row.item_id.clone(), v);
+        }
+        Ok(self.birth_date(&values, None).is_some_and(|b| {
+            jikimi_kr::is_under(b, self.clock().today_kst(), policy.meta.child_age)
         }))
     }
 

@@ -249,6 +249,19 @@ async fn a_child_joins_on_an_adult_guardians_verified_consent(b: Backend) {
     assert!(granted("optional_items") && !granted("marketing"));
     let record = t.app.member_guardian(member).await.unwrap().unwrap();
     assert_eq!(record.method, Some(GuardianMethod::MobileIdentity));
+    // Under 14 the child does not consent alone; withdrawing is theirs (PIPA Art. 22-2).
+    assert!(t.app.is_child_member(member).await.unwrap());
+    let me = Actor::Member(member);
+    assert!(matches!(
+        t.app
+            .set_consent(&me, member, "marketing", true, "test")
+            .await,
+        Err(CoreError::ChildNeedsGuardian { .. })
+    ));
+    t.app
+        .set_consent(&me, member, "optional_items", false, "test")
+        .await
+        .unwrap();
     assert_eq!(
         t.app.child_view(child_token.expose()).await.unwrap().state,
         state::JOINED

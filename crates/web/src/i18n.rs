@@ -226,6 +226,119 @@ fn text(key: &str) -> (&'static str, &'static str) {
             "만 14세 미만 아동은 법정대리인의 동의를 받아야 가입할 수 있습니다. 법정대리인 동의 절차는 아직 준비 중이라 지금은 가입할 수 없습니다. 입력하신 정보는 저장하지 않았습니다.",
             "Children under 14 may join only with a legal guardian's consent. The guardian process is not available yet, so joining is not possible now. Nothing you entered was stored.",
         ),
+        // A child and their guardian (issue 16). The child's pages speak plainly (R-CHD-05).
+        "gd_ask_title" => (
+            "만 14세가 안 된 어린이는 보호자의 동의가 필요해요",
+            "Under 14? You need your parent's or guardian's OK",
+        ),
+        "gd_ask_body" => (
+            "14살이 안 되었다면 엄마, 아빠 같은 보호자(법정대리인)가 먼저 동의해야 가입할 수 있어요. 지금까지 입력한 것은 저장하지 않았어요.",
+            "If you are under 14, a parent or guardian has to say yes before you can join. Nothing you typed so far was kept.",
+        ),
+        "gd_ask_what" => (
+            "아래에 내 이름과 보호자의 이름, 연락처만 적어 주세요. 보호자에게 알림을 보내요. 보호자가 5일 안에 동의하지 않으면 적은 내용은 모두 지워져요.",
+            "Write only your name and your parent's or guardian's name and contact below. We send them a message. If they do not say yes within 5 days, everything you wrote here is deleted.",
+        ),
+        "gd_ask_send" => ("보호자에게 동의 요청 보내기", "Ask my parent or guardian"),
+        "gd_ask_stop" => ("그만두기", "Stop"),
+        "gd_ask_again" => ("다시 요청하기", "Ask again"),
+        "gd_wait_title" => ("보호자에게 알렸어요", "We told your parent or guardian"),
+        "gd_wait_body" => (
+            "보호자가 알림에 있는 주소에서 동의하면 이 화면에서 가입을 이어서 할 수 있어요. 조금 뒤에 다시 확인해 주세요.",
+            "When they say yes at the address in our message, you can go on joining from this page. Check again a little later.",
+        ),
+        "gd_wait_until" => (
+            "요청은 {until}까지 기다려요.",
+            "The request waits until {until}.",
+        ),
+        "gd_check_again" => ("다시 확인하기", "Check again"),
+        "gd_consented_title" => ("보호자가 동의했어요", "Your parent or guardian said yes"),
+        "gd_consented_body" => (
+            "이제 가입을 이어서 할 수 있어요. 보호자가 고른 동의 내용이 그대로 적용돼요.",
+            "You can go on joining now. The choices your parent or guardian made apply.",
+        ),
+        "gd_continue" => ("가입 계속하기", "Go on joining"),
+        "gd_child_gone_title" => (
+            "보호자 동의 요청이 끝났어요",
+            "The request to your parent or guardian has ended",
+        ),
+        "gd_child_gone_body" => (
+            "보호자가 거절했거나 5일이 지났어요. 요청과 함께 적은 내용은 모두 지웠어요. 다시 요청할 수 있어요.",
+            "They said no, or 5 days passed. Everything written with the request was deleted. You can ask again.",
+        ),
+        "gd_title" => ("법정대리인 동의", "A guardian's consent"),
+        "gd_intro" => (
+            "{child} 님이 회원 가입에 법정대리인 동의를 요청했습니다. 만 14세 미만 아동은 법정대리인이 동의해야 가입할 수 있습니다(「개인정보 보호법」 제22조의2). 아동의 법정대리인이시면 아래 내용을 읽고 동의하거나 거부해 주세요.",
+            "{child} asked for a legal guardian's consent to join. A child under 14 may join only with a guardian's consent (PIPA Art. 22-2). If you are the child's legal guardian, read what follows and consent or refuse.",
+        ),
+        "gd_until" => (
+            "{until}까지 동의하지 않으면 이 요청과 함께 받은 이름과 연락처는 모두 파기됩니다.",
+            "Without your consent by {until}, this request and the names and contact given with it are destroyed.",
+        ),
+        "gd_identity_title" => ("법정대리인 본인확인", "Verifying the guardian"),
+        "gd_identity_body" => (
+            "법정대리인이 실제로 동의하는지 확인하기 위해 법정대리인 본인의 휴대폰으로 본인확인을 합니다. 만 19세 이상 성인만 동의할 수 있습니다. 본인확인기관이 알려 주는 성명과 중복가입확인정보(DI)를 동의 기록으로 보관합니다.",
+            "To check that it really is the guardian who consents, verify with the guardian's own mobile phone. Only an adult (19 or over) can consent. The name and duplicate-check value (DI) the verification service returns are kept as the record of the consent.",
+        ),
+        "gd_identity_start" => ("본인확인 하기", "Verify"),
+        "gd_back" => ("동의 요청으로 돌아가기", "Back to the request"),
+        "gd_verified" => (
+            "본인확인을 마쳤습니다. 아래 내용을 읽고 동의 여부를 정해 주세요.",
+            "Verified. Read what follows and decide.",
+        ),
+        "gd_seed_intro" => (
+            "아래 개인정보 처리방침 전체를 읽고 아동의 회원 가입에 동의하는지 정해 주세요.",
+            "Read the whole privacy policy below and decide whether you consent to the child joining.",
+        ),
+        "gd_method" => (
+            "동의는 {method}으로 확인하며, 동의한 방법과 시각을 기록합니다.",
+            "Your consent is verified by {method}; the method and time are recorded.",
+        ),
+        "gd_m_mobile_identity" => (
+            "법정대리인의 휴대폰 본인확인",
+            "the guardian's mobile identity verification",
+        ),
+        "gd_m_email_link" => (
+            "법정대리인의 전자우편으로 보낸 주소",
+            "the address e-mailed to the guardian",
+        ),
+        "gd_m_sms_link" => (
+            "법정대리인의 휴대전화로 보낸 주소",
+            "the address texted to the guardian",
+        ),
+        "gd_agree" => ("동의합니다", "I consent"),
+        "gd_refuse" => ("동의하지 않습니다", "I refuse"),
+        "gd_refused_title" => ("동의하지 않으셨습니다", "You refused"),
+        "gd_refused_body" => (
+            "아동은 가입하지 않으며, 이 요청과 함께 받은 이름과 연락처는 방금 모두 파기했습니다.",
+            "The child does not join, and the request with the names and contact given with it has just been destroyed.",
+        ),
+        "gd_thanks_title" => ("동의해 주셔서 감사합니다", "Thank you for consenting"),
+        "gd_thanks_body" => (
+            "아동이 가입을 신청한 기기에서 5일 안에 가입을 마칠 수 있습니다. 가입한 뒤에도 법정대리인은 아동의 개인정보를 열람·정정하거나 동의를 철회할 수 있습니다.",
+            "The child can finish joining on the device they asked from, within 5 days. After that too, you may view or correct the child's personal data or withdraw consent.",
+        ),
+        "gd_gone_title" => (
+            "이 주소는 더 이상 쓸 수 없습니다",
+            "This address no longer works",
+        ),
+        "gd_gone_body" => (
+            "동의를 요청한 지 5일이 지났거나, 이미 거부했거나, 주소가 잘못되었습니다. 요청이 끝나면 함께 받은 정보는 모두 파기됩니다.",
+            "Five days passed since the request, it was refused, or the address is wrong. When a request ends, what was given with it is destroyed.",
+        ),
+        "gd_my_page" => (
+            "보호자(법정대리인)가 {when}에 {method}을 거쳐 가입에 동의했습니다.",
+            "Your guardian consented to your joining on {when}, through {method}.",
+        ),
+        "gd_child_consent" => (
+            "만 14세가 될 때까지는 보호자(법정대리인)가 동의해야 해요. 동의를 철회하는 것은 직접 할 수 있어요. 아무것도 바꾸지 않았어요.",
+            "Until you are 14, your parent or guardian has to give consents. You can withdraw one yourself. Nothing was changed.",
+        ),
+        "gd_done_title" => ("이미 동의하셨습니다", "You have already consented"),
+        "gd_done_body" => (
+            "이 요청에는 이미 동의하셨습니다. 아동이 가입을 마칠 수 있습니다.",
+            "You have already consented to this request. The child can finish joining.",
+        ),
         "already_title" => ("이미 가입한 회원입니다", "Already a member"),
         "already_body" => (
             "이미 가입한 계정이 있습니다. 아이디:",

@@ -74,7 +74,32 @@ pub fn routes() -> Router<AppState> {
             "/signup/details",
             get(signup_details_page).post(signup_details),
         )
-        .route("/signup/guardian", get(signup_guardian))
+        .route(
+            "/signup/guardian",
+            get(crate::signup::guardian::ask_page).post(crate::signup::guardian::ask_submit),
+        )
+        .route(
+            "/signup/guardian/wait",
+            get(crate::signup::guardian::wait_page),
+        )
+        .route(
+            "/signup/guardian/continue",
+            get(crate::signup::guardian::continue_signup),
+        )
+        .route(
+            "/guardian",
+            get(crate::signup::guardian::guardian_page)
+                .post(crate::signup::guardian::guardian_submit),
+        )
+        .route(
+            "/guardian/identity",
+            get(crate::signup::guardian::identity_page)
+                .post(crate::signup::guardian::identity_submit),
+        )
+        .route(
+            "/guardian/verify",
+            get(crate::signup::guardian::verify_page).post(crate::signup::guardian::verify_submit),
+        )
         .route("/signup/done", get(signup_done))
         .route("/login", get(login_page).post(login_submit))
         .route(

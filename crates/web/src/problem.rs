@@ -183,10 +183,10 @@ impl ApiError {
                 t(
                     lang,
                     &format!(
-                        "만 {age}세 미만은 법정대리인의 동의가 있어야 가입할 수 있습니다. 아직 법정대리인 동의 절차가 준비되지 않아 가입할 수 없으며, 아무 정보도 저장하지 않았습니다."
+                        "만 {age}세 미만은 법정대리인이 동의해야 가입하거나 동의할 수 있습니다. 이 요청으로는 아무것도 저장하거나 바꾸지 않았습니다. 법정대리인 동의는 웹사이트의 회원가입 화면에서 요청합니다."
                     ),
                     &format!(
-                        "Children under {age} need a legal guardian's consent to join. The guardian process is not available yet, so joining is not possible; nothing was stored."
+                        "Under {age}, joining or giving a consent needs a legal guardian's consent. Nothing was stored or changed by this request. A guardian's consent is asked for from the website's sign-up pages."
                     ),
                 ),
             ),

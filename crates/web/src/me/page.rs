@@ -36,6 +36,8 @@ pub(crate) struct MyPage {
     pub(crate) revealed: bool,
     pub(crate) consents: Vec<ConsentRow>,
     pub(crate) notice: Option<String>,
+    /// A child member: that a guardian consented, when and how (issue 16).
+    pub(crate) guardian: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -109,8 +111,21 @@ pub(crate) async fn mypage(
     } else {
         0
     };
+    let t = T(lang);
+    let guardian = page_try!(s.app.member_guardian(member).await).map(|g| {
+        use jikimi_core::guardians::GuardianMethod;
+        let how = match g.method {
+            Some(GuardianMethod::MobileIdentity) => t.s("gd_m_mobile_identity"),
+            Some(GuardianMethod::EmailLink) => t.s("gd_m_email_link"),
+            Some(GuardianMethod::SmsLink) | None => t.s("gd_m_sms_link"),
+        };
+        t.s("gd_my_page")
+            .replace("{when}", &kst(g.consented_at))
+            .replace("{method}", how)
+    });
     let page = MyPage {
         c: v.chrome(&s),
+        guardian,
         payments: s.app.payments().is_some(),
         prizes,
         prizes_waiting,
@@ -497,6 +512,16 @@ pub(crate) async fn consent_submit(
             v.notice_to(&s, "/mypage#consents", &ko, &en).await
         }
         Err(CoreError::Invalid(e)) => v.back_to(&s, &here, &form, e, None).await,
+        Err(CoreError::ChildNeedsGuardian { .. }) => {
+            let (ko, en) = (T(Lang::Ko), T(Lang::En));
+            v.notice_to(
+                &s,
+                "/mypage#consents",
+                ko.s("gd_child_consent"),
+                en.s("gd_child_consent"),
+            )
+            .await
+        }
         Err(e) => error_page(e),
     }
 }

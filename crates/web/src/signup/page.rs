@@ -94,7 +94,7 @@ pub(crate) struct SignupSeedPage<'a> {
 #[template(path = "signup_consent.html")]
 pub(crate) struct SignupConsentPage {
     pub(crate) c: Chrome,
-    pub(crate) notice: Vec<NoticeRow>,
+    pub(crate) notice_rows: Vec<NoticeRow>,
     pub(crate) consents: Vec<ConsentBlock>,
 }
 
@@ -109,6 +109,10 @@ pub(crate) struct SignupFlow {
     pub(crate) request_id: Option<String>,
     /// The verified identity's one-time token, used up by the sign-up.
     pub(crate) identity_token: Option<String>,
+    /// A child's token of the request their guardian consented to (issue 16): the child's
+    /// 본인확인 and sign-up go through on it.
+    #[serde(default)]
+    pub(crate) guardian: Option<String>,
 }
 
 pub(crate) const SIGNUP_COOKIE: crate::CookieName = crate::cookie_name!("jikimi_signup");
@@ -161,6 +165,12 @@ pub(crate) fn flow_end(mut v: Visit, s: &AppState, to: &str) -> Response {
         .jar
         .remove(removal(s, SIGNUP_COOKIE))
         .remove(removal(s, FORM_COOKIE));
+    if to == "/signup/done" {
+        // A child who joined is done with their request too.
+        v.jar = v
+            .jar
+            .remove(removal(s, crate::signup::guardian::CHILD_COOKIE));
+    }
     v.redirect(to)
 }
 
@@ -194,7 +204,7 @@ pub(crate) async fn signup_start(State(s): State<AppState>, v: Visit) -> Respons
         }
         ConsentMode::Separate => v.render(SignupConsentPage {
             c,
-            notice: notice_rows(&s, lang),
+            notice_rows: notice_rows(&s, lang),
             consents: consent_blocks(&s, lang, &flow.consents),
         }),
     }
@@ -468,7 +478,11 @@ pub(crate) async fn signup_verify_page(
         if !crate::extract::same_token(&id, &request_id) {
             return identity_again(v, &s, &flow, "window_not_done").await;
         }
-        return match s.app.identity_window_return_from(client, &request_id).await {
+        return match s
+            .app
+            .identity_window_return_as(client, &request_id, flow.guardian.as_deref())
+            .await
+        {
             Ok(token) => {
                 flow.identity_token = Some(token.expose().to_owned());
                 flow_to(v, &s, &flow, "/signup/details").await
@@ -515,7 +529,12 @@ pub(crate) async fn signup_verify(
     };
     match s
         .app
-        .identity_confirm_from(client, &request_id, form.get("code"))
+        .identity_confirm_as(
+            client,
+            &request_id,
+            form.get("code"),
+            flow.guardian.as_deref(),
+        )
         .await
     {
         Ok(token) => {
@@ -565,17 +584,6 @@ async fn limited_again(
         }
         Err(r) => r,
     }
-}
-
-pub(crate) async fn signup_guardian(State(s): State<AppState>, v: Visit) -> Response {
-    let t = T(v.lang);
-    message(
-        v,
-        &s,
-        t.s("guardian_title"),
-        vec![t.s("guardian_body").into()],
-        Some(("/", t.s("home"))),
-    )
 }
 
 #[derive(Template)]
@@ -739,7 +747,7 @@ pub(crate) async fn signup_details(
         identity: None,
         channel: "web".into(),
         client,
-        guardian: None,
+        guardian: flow.guardian.clone(),
     };
     // The verification is used up only by a successful sign-up: a typo costs nothing.
     let result = match &flow.identity_token {

@@ -128,6 +128,8 @@ pub struct Setup {
     pub payments: Option<jikimi_core::payments::PaymentSetup>,
     /// The site runs this policy instead of the built-in profile's.
     pub policy: Option<jikimi_policy::Policy>,
+    /// Text messages go through this.
+    pub sms: Option<jikimi_core::sms::SmsSetup>,
 }
 
 /// [`run_with`] with the site set up as `setup` says.
@@ -261,11 +263,12 @@ impl Session {
         let policy = setup
             .policy
             .unwrap_or_else(|| jikimi_testkit::builtin(profile));
-        let mut site = match (setup.mail, setup.identity, setup.payments) {
-            (None, None, None) => TestApp::with_policy_on(backend, policy).await,
-            (mail, identity, payments) => TestApp::configured(backend, policy, |cfg| {
+        let mut site = match (setup.mail, setup.identity, setup.payments, setup.sms) {
+            (None, None, None, None) => TestApp::with_policy_on(backend, policy).await,
+            (mail, identity, payments, sms) => TestApp::configured(backend, policy, |cfg| {
                 cfg.mail = mail;
                 cfg.payments = payments;
+                cfg.sms = sms;
                 if identity.is_some() {
                     cfg.identity = identity;
                 }

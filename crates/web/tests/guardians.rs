@@ -1,0 +1,292 @@
+//! A child under 14 joins with a guardian's consent, in the browser (issue 16, S13): the child is
+//! stopped by the age gate, asks a guardian (a wrong number named; nothing stored about the child
+//! before), waits (refresh); the guardian gets a text message, opens the link, passes 본인확인,
+//! reads the notice and consents (a missing relationship named); the child goes on, verifies and
+//! joins, and logs in. On the seed profile the guardian gets an e-mail (the test SMTP server) and
+//! refuses, and the request is gone.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+use std::sync::Arc;
+
+use anyhow::{Context as _, ensure};
+use chrono::NaiveDate;
+use fantoccini::Locator;
+use jikimi_core::identity::SmsOutbox;
+use jikimi_core::sms::{SandboxSms, SmsSetup};
+use jikimi_testkit::smtp::TestSmtp;
+use jikimi_testkit::{Backend, Person, person, person_born};
+use support::Setup;
+use support::steps::{account_fields, click, fill, login, seed_details, wait_path};
+
+jikimi_testkit::backend_tests!(
+    a_child_asks_the_guardian_consents_after_verifying_and_the_child_joins,
+    a_seed_guardian_is_mailed_and_refuses,
+);
+
+/// A child of 10 on the tests' day (2026-12-02).
+fn child(seed: u32) -> Person {
+    person_born(seed, NaiveDate::from_ymd_opt(2016, 3, 1).unwrap())
+}
+
+/// The path and query of the guardian's link in a message.
+fn link_in(text: &str) -> anyhow::Result<String> {
+    let at = text.find("/guardian?t=").context("a guardian link")?;
+    Ok(text[at..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect())
+}
+
+/// The sign-up's 본인확인 with the sandbox, up to the code.
+async fn identity(s: &support::Session, p: &Person) -> anyhow::Result<()> {
+    fill(s, "#name", &p.name).await?;
+    fill(s, "#birth_date", &p.birth.format("%Y%m%d").to_string()).await?;
+    fill(s, "#mobile", &p.mobile).await?;
+    click(s, "#send-code").await?;
+    s.visible(Locator::Css("#code")).await?;
+    let outbox = s.site.app.sandbox_outbox().context("sandbox")?;
+    let code = outbox.last_code_for(&p.mobile).context("the SMS code")?;
+    fill(s, "#code", &code).await?;
+    click(s, "#verify").await
+}
+
+/// Rows that could hold something about a person.
+async fn personal_rows(s: &support::Session) -> Vec<(String, i64)> {
+    s.site
+        .row_counts()
+        .await
+        .into_iter()
+        .filter(|(t, _)| t != "rate_limits")
+        .collect()
+}
+
+async fn a_child_asks_the_guardian_consents_after_verifying_and_the_child_joins(b: Backend) {
+    let texts = Arc::new(SmsOutbox::default());
+    let setup = Setup {
+        policy: Some(jikimi_testkit::lifeplan_guardians()),
+        sms: Some(SmsSetup {
+            transport: Arc::new(SandboxSms::new(texts.clone())),
+            from: "0200000000".into(),
+        }),
+        ..Setup::default()
+    };
+    support::run_setup("guardians", "lifeplan", b, setup, async |s| {
+        let kid = child(701);
+        let mum = person(702);
+        let before = personal_rows(s).await;
+
+        // The child signs up and is stopped by the age gate; nothing about them is stored.
+        s.goto("/signup").await?;
+        click(s, "#next").await?;
+        identity(s, &kid).await?;
+        wait_path(s, "/signup/guardian").await?;
+        s.visible(Locator::Css("#child-notice")).await?;
+        ensure!(
+            personal_rows(s).await == before,
+            "nothing stored for a child"
+        );
+        s.check_page("child-ask").await?;
+        // Only the child's name and the guardian's name and number are asked (R-CHD-03).
+        let inputs = s
+            .client()
+            .find_all(Locator::Css("form input[name^='item.']"))
+            .await?;
+        let mut names = Vec::new();
+        for i in inputs {
+            names.push(i.attr("name").await?.unwrap_or_default());
+        }
+        names.sort();
+        ensure!(
+            names
+                == [
+                    "item.child_name",
+                    "item.guardian_mobile",
+                    "item.guardian_name"
+                ],
+            "{names:?}"
+        );
+        fill(s, "#f-child_name", &kid.name).await?;
+        fill(s, "#f-guardian_name", &mum.name).await?;
+        fill(s, "#f-guardian_mobile", "010-12").await?;
+        click(s, "#ask").await?;
+        let errors = s.text_of(".errors").await?;
+        ensure!(errors.contains("법정대리인 휴대전화번호"), "{errors}");
+        ensure!(
+            personal_rows(s).await == before,
+            "a refused request writes nothing"
+        );
+        fill(s, "#f-guardian_mobile", &mum.mobile).await?;
+        click(s, "#ask").await?;
+        wait_path(s, "/signup/guardian/wait").await?;
+        s.visible_text("보호자에게 알렸어요").await?;
+        s.client().refresh().await?;
+        s.visible_text("보호자에게 알렸어요").await?;
+        s.check_page("child-wait").await?;
+
+        // The guardian's text message, and the link.
+        while s.site.app.run_jobs_once().await? > 0 {}
+        let to = jikimi_kr::Phone::parse(&mum.mobile)?.e164().to_owned();
+        let text = texts
+            .messages()
+            .into_iter()
+            .rfind(|m| m.to == to)
+            .context("the guardian's text message")?
+            .text;
+        ensure!(text.contains(&kid.name), "{text}");
+        let link = link_in(&text)?;
+        s.goto(&link).await?;
+        wait_path(s, "/guardian").await?;
+        let intro = s.text_of("#guardian-request").await?;
+        ensure!(intro.contains(&kid.name), "{intro}");
+        s.check_page("guardian-start").await?;
+        click(s, "#verify-guardian").await?;
+        wait_path(s, "/guardian/identity").await?;
+        identity(s, &mum).await?;
+        wait_path(s, "/guardian").await?;
+        s.visible(Locator::Css("#notice")).await?;
+        s.visible(Locator::Css("#c-optional_items")).await?;
+        s.check_page("guardian-consent").await?;
+        click(s, "#c-optional_items").await?;
+        click(s, "#agree").await?;
+        // The relationship is required: the browser stops an empty choice, or the page names it.
+        if s.current_path().await? == "/guardian"
+            && s.client().find(Locator::Css(".errors")).await.is_ok()
+        {
+            let errors = s.text_of(".errors").await?;
+            ensure!(errors.contains("아동과의 관계"), "{errors}");
+        }
+        let choice = s
+            .client()
+            .find(Locator::Css("#f-guardian_relationship"))
+            .await?;
+        choice
+            .select_by_value("parent")
+            .await
+            .context("choosing the relationship")?;
+        if !s
+            .client()
+            .find(Locator::Css("#c-optional_items"))
+            .await?
+            .is_selected()
+            .await?
+        {
+            click(s, "#c-optional_items").await?;
+        }
+        click(s, "#agree").await?;
+        s.visible_text("동의해 주셔서 감사합니다").await?;
+        s.check_page("guardian-thanks").await?;
+
+        // The child goes on: 본인확인 again, the details, joined; then logs in.
+        s.goto("/signup/guardian/wait").await?;
+        s.visible_text("보호자가 동의했어요").await?;
+        s.client()
+            .find(Locator::LinkText("가입 계속하기"))
+            .await?
+            .click()
+            .await?;
+        wait_path(s, "/signup/identity").await?;
+        identity(s, &kid).await?;
+        wait_path(s, "/signup/details").await?;
+        // The guardian agreed to the optional items: they are offered.
+        s.visible(Locator::Css("#f-postal_code")).await?;
+        account_fields(s, &kid).await?;
+        fill(s, "#f-email", &kid.email).await?;
+        click(s, "#join").await?;
+        s.visible_text("가입을 마쳤습니다")
+            .await
+            .context("joined")?;
+        login(s, &kid).await?;
+        let note = s.text_of("#guardian-consent").await?;
+        ensure!(
+            note.contains("보호자(법정대리인)가") && note.contains("본인확인"),
+            "{note}"
+        );
+        s.check_page("child-mypage").await?;
+        // Giving a consent is the guardian's until 14: the page says so and changes nothing.
+        s.client()
+            .find(Locator::Css("#consent-marketing button"))
+            .await
+            .context("the marketing consent's button")?
+            .click()
+            .await?;
+        s.visible_text("보호자(법정대리인)가 동의해야 해요").await?;
+        let member = s
+            .site
+            .app
+            .find_member(&kid.login_id)
+            .await?
+            .context("the child is a member")?;
+        let record = s
+            .site
+            .app
+            .member_guardian(member)
+            .await?
+            .context("the guardian's consent is recorded")?;
+        ensure!(
+            record.method == Some(jikimi_core::guardians::GuardianMethod::MobileIdentity),
+            "{record:?}"
+        );
+        for clear in [&kid.name, &mum.name] {
+            ensure!(
+                s.site.find_bytes(clear.as_bytes()).await.is_none(),
+                "{clear} in the clear"
+            );
+        }
+        Ok(())
+    })
+    .await;
+}
+
+async fn a_seed_guardian_is_mailed_and_refuses(b: Backend) {
+    let smtp = TestSmtp::start();
+    let setup = Setup {
+        policy: Some(jikimi_testkit::seed_guardians()),
+        mail: Some(jikimi_testkit::smtp_mail(&smtp)),
+        ..Setup::default()
+    };
+    support::run_setup("guardians-seed", "lifeplan-seed", b, setup, async |s| {
+        let kid = child(711);
+        let dad = person(712);
+        // The seed's form: the RRN says 10 years old.
+        s.goto("/signup").await?;
+        click(s, "#agree").await?;
+        seed_details(s, &kid).await?;
+        click(s, "#join").await?;
+        wait_path(s, "/signup/guardian").await?;
+        fill(s, "#f-child_name", &kid.name).await?;
+        fill(s, "#f-guardian_name", &dad.name).await?;
+        fill(s, "#f-guardian_email", &dad.email).await?;
+        click(s, "#ask").await?;
+        wait_path(s, "/signup/guardian/wait").await?;
+        while s.site.app.run_jobs_once().await? > 0 {}
+        let mail = smtp
+            .messages()
+            .into_iter()
+            .find(|m| m.rcpt_tos.contains(&dad.email))
+            .context("the guardian's e-mail")?;
+        let link = link_in(&mail.text_body())?;
+        s.goto(&link).await?;
+        wait_path(s, "/guardian").await?;
+        // No 본인확인 here: the whole policy, the relationship, and the two answers.
+        s.visible(Locator::Css("#policy-text")).await?;
+        s.check_page("guardian-seed").await?;
+        click(s, "#refuse").await?;
+        s.visible_text("동의하지 않으셨습니다").await?;
+        // The link is spent, and the child is told.
+        s.goto(&link).await?;
+        s.visible_text("이 주소는 더 이상 쓸 수 없습니다").await?;
+        s.goto("/signup/guardian/wait").await?;
+        s.visible_text("보호자 동의 요청이 끝났어요").await?;
+        let records = s.site.app.store().destruction_records().await?;
+        ensure!(
+            records
+                .iter()
+                .any(|r| r.class == "guardian_consent" && r.event == "guardian_refusal"),
+            "{records:?}"
+        );
+        Ok(())
+    })
+    .await;
+}
