@@ -251,7 +251,8 @@ impl Jikimi {
         purpose: &str,
     ) -> Result<Option<(String, &'static str)>> {
         let policy = self.policy().clone();
-        let subject = *actor == Actor::Member(member);
+        // The data subject, or the guardian through whom a child joined (issue 16).
+        let subject = *actor == Actor::Member(member) || self.acts_for(actor, member).await?;
         for id in items {
             let reason = match policy.item(id) {
                 None => Some("item not in the policy"),
@@ -337,6 +338,18 @@ impl Jikimi {
     /// The member's own items, opened and written as a person reads them (phones with
     /// hyphens), for the member themself. Logged like any reveal.
     pub async fn own_items(&self, member: Uuid, ids: &[&str]) -> Result<BTreeMap<String, String>> {
+        self.subject_items(&Actor::Member(member), member, ids)
+            .await
+    }
+
+    /// [`Jikimi::own_items`] for the member themself or, for a child, the guardian who
+    /// consented (`actor`); anyone else is refused (and logged) as every reveal.
+    pub async fn subject_items(
+        &self,
+        actor: &Actor,
+        member: Uuid,
+        ids: &[&str],
+    ) -> Result<BTreeMap<String, String>> {
         // Linking values (CI, DI) are never shown, not even to the member: they are not asked
         // for, so no caller has to remember to strip them.
         let ids: Vec<&str> = ids
@@ -349,7 +362,7 @@ impl Jikimi {
             })
             .collect();
         let values = self
-            .reveal(&Actor::Member(member), None, member, &ids, SUBJECT_ACCESS)
+            .reveal(actor, None, member, &ids, SUBJECT_ACCESS)
             .await?;
         let policy = self.policy();
         Ok(values

@@ -54,6 +54,26 @@ pub const GUARDIAN_RELATIONSHIP: &str = "guardian_relationship";
 /// The guardian's DI from 본인확인, to know the guardian again.
 pub const GUARDIAN_DI: &str = "guardian_di";
 
+/// How long a guardian's mailed way back to the child's account works.
+pub const ACCESS_MINUTES: i64 = 30;
+
+/// A guardian verified again, acting for a child member (issue 16): what the guardian's pages
+/// carry. Core checks it again on every use ([`Jikimi::guardian_access_valid`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuardianAccess {
+    /// The request the guardian consented through.
+    pub request: Uuid,
+    /// The child member.
+    pub member: Uuid,
+}
+
+impl GuardianAccess {
+    /// The guardian as the audit chain names them.
+    pub fn actor(&self) -> Actor {
+        Actor::Guardian(self.request)
+    }
+}
+
 /// The retention class of guardian requests and consent records.
 pub const GUARDIAN_CLASS: &str = "guardian_consent";
 const SEAL_ITEM: &str = "guardian_request";
@@ -706,6 +726,197 @@ impl Jikimi {
         Ok(n)
     }
 
+    /// Whether `actor` is the guardian through whose consent `member` joined (their record still
+    /// held). Only a guardian actor costs a query.
+    pub(crate) async fn acts_for(&self, actor: &Actor, member: Uuid) -> Result<bool> {
+        let Actor::Guardian(request) = actor else {
+            return Ok(false);
+        };
+        Ok(self
+            .store()
+            .member_guardian(member)
+            .await?
+            .is_some_and(|r| r.id == *request && r.sealed.is_some()))
+    }
+
+    /// The joined request and child behind a login ID, if the member joined through a
+    /// guardian and is still a child.
+    async fn child_record(&self, login_id: &str) -> Result<Option<(Uuid, GuardianRequestRow)>> {
+        let login = login_id.trim().to_lowercase();
+        let index = self.digest(crate::members::LOGIN_DOMAIN, &login);
+        let Some(member) = self.store().member_by_login(&index).await?.map(|m| m.id) else {
+            return Ok(None);
+        };
+        let Some(row) = self.store().member_guardian(member).await? else {
+            return Ok(None);
+        };
+        if row.sealed.is_none() || !self.is_child_member(member).await? {
+            return Ok(None);
+        }
+        Ok(Some((member, row)))
+    }
+
+    fn access_audit(&self, access: &GuardianAccess, how: &str) -> AuditEntry {
+        let mut e = guardian_audit(
+            self.clock().now(),
+            &access.actor(),
+            "guardian.access",
+            Some(access.member),
+            Vec::new(),
+            serde_json::json!({ "request": access.request, "verified_by": how }),
+        );
+        e.purpose = Some(crate::SUBJECT_ACCESS.into());
+        e
+    }
+
+    /// A guardian comes back for the child (where the policy verifies identities): the
+    /// guardian's new 본인확인 (`identity_token`, taken once; an adult) must be the one who
+    /// consented (the same DI), and the member of `login_id` still a child. Limited per client
+    /// as account recovery is.
+    pub async fn guardian_access_by_identity(
+        &self,
+        client: crate::Client,
+        login_id: &str,
+        identity_token: &str,
+    ) -> Result<GuardianAccess> {
+        let limits = self.limits().clone();
+        self.limit_both(
+            crate::Action::Recovery,
+            client,
+            limits.recovery_per_client,
+            &[],
+        )
+        .await?;
+        let id = self.take_identity(identity_token).await?;
+        if jikimi_kr::is_under(id.birth_date, self.clock().today_kst(), ADULT_AGE) {
+            return Err(not_adult());
+        }
+        let Some((member, row)) = self.child_record(login_id).await? else {
+            return Err(not_guardian());
+        };
+        let sealed = self.open_request(&row).await?;
+        if sealed.values.get(GUARDIAN_DI) != Some(&id.di) {
+            return Err(not_guardian());
+        }
+        let access = GuardianAccess {
+            request: row.id,
+            member,
+        };
+        self.store()
+            .append_audit(vec![
+                self.access_audit(&access, GuardianMethod::MobileIdentity.name()),
+            ])
+            .await?;
+        Ok(access)
+    }
+
+    /// A guardian comes back for the child (where the link is the proof): if `email` is the
+    /// address the guardian consented through for the member of `login_id`, still a child, a
+    /// one-time link (valid [`ACCESS_MINUTES`] minutes) is mailed to it. The answer is the same
+    /// either way, so nobody learns who has a guardian.
+    pub async fn send_guardian_access(
+        &self,
+        client: crate::Client,
+        login_id: &str,
+        email: &str,
+        link: impl Fn(&str) -> String,
+    ) -> Result<()> {
+        let limits = self.limits().clone();
+        let target = format!("guardian\u{0}{}", login_id.trim().to_lowercase());
+        self.limit_both(
+            crate::Action::Recovery,
+            client,
+            limits.recovery_per_client,
+            &[(&target, limits.recovery_per_target)],
+        )
+        .await?;
+        let Some((member, row)) = self.child_record(login_id).await? else {
+            return Ok(());
+        };
+        let sealed = self.open_request(&row).await?;
+        let Some(address) = sealed.values.get(GUARDIAN_EMAIL) else {
+            return Ok(());
+        };
+        let given = email.trim().to_lowercase();
+        if address.to_lowercase() != given {
+            return Ok(());
+        }
+        let token = new_token();
+        let now = self.clock().now();
+        let valid_for = Duration::minutes(ACCESS_MINUTES);
+        let content = crate::mail::Content::GuardianAccess {
+            link: link(token.expose()),
+            valid_for,
+        };
+        let Some(job) = self.letter_job(&content, Some(member), address).await? else {
+            return Err(CoreError::Unavailable(
+                "no way to reach the guardian is configured",
+            ));
+        };
+        let mut audit = guardian_audit(
+            now,
+            &Actor::Guardian(row.id),
+            "mail.queued",
+            Some(member),
+            vec![GUARDIAN_EMAIL.into()],
+            serde_json::json!({ "kind": content.kind().name(),
+                "message": job.message.as_ref().map(|m| m.id) }),
+        );
+        audit.purpose = Some(crate::SUBJECT_ACCESS.into());
+        let jobs = vec![job];
+        if let Err(e) = self
+            .store()
+            .set_guardian_access(
+                row.id,
+                &crate::token_hash(token.expose()),
+                now + valid_for,
+                now,
+                jobs.clone(),
+                vec![audit],
+            )
+            .await
+        {
+            self.discard_letters(&jobs).await;
+            return Err(e.into());
+        }
+        Ok(())
+    }
+
+    /// The guardian opened the mailed link: taken once, within its time, for a child still.
+    pub async fn guardian_access_by_link(&self, token: &str) -> Result<GuardianAccess> {
+        let hash = crate::token_hash(token.trim());
+        let Some(request) = self
+            .store()
+            .take_guardian_access(&hash, self.clock().now())
+            .await?
+        else {
+            return Err(gone());
+        };
+        let member = self
+            .store()
+            .guardian_request(request)
+            .await?
+            .and_then(|r| r.member_id)
+            .ok_or_else(gone)?;
+        if !self.is_child_member(member).await? {
+            return Err(gone());
+        }
+        let access = GuardianAccess { request, member };
+        self.store()
+            .append_audit(vec![
+                self.access_audit(&access, GuardianMethod::EmailLink.name()),
+            ])
+            .await?;
+        Ok(access)
+    }
+
+    /// Whether a guardian's access still holds: the record is the member's and the member is
+    /// still a child.
+    pub async fn guardian_access_valid(&self, access: &GuardianAccess) -> Result<bool> {
+        Ok(self.acts_for(&access.actor(), access.member).await?
+            && self.is_child_member(access.member).await?)
+    }
+
     /// Destroys the keys of guardian requests that hold nothing any more (an interrupted
     /// destruction or withdrawal), older than `grace`. Returns how many.
     pub(crate) async fn sweep_orphan_guardian_keys(&self, grace: Duration) -> Result<usize> {
@@ -753,6 +964,17 @@ fn granted(row: &GuardianRequestRow) -> Vec<String> {
         .and_then(|c| serde_json::from_str::<BTreeMap<String, bool>>(c).ok())
         .map(|m| m.into_iter().filter(|(_, g)| *g).map(|(c, _)| c).collect())
         .unwrap_or_default()
+}
+
+/// The verified person or the address is not this child's guardian (or the child is 14 now):
+/// the same answer for every case, naming the login ID field.
+fn not_guardian() -> CoreError {
+    CoreError::Invalid(vec![FieldError::new(
+        "login_id",
+        "guardian.not_found",
+        "이 아이디의 회원을 대신할 법정대리인으로 확인되지 않습니다. 아이디를 확인해 주세요. 만 14세가 된 회원은 직접 관리합니다.",
+        "You could not be confirmed as the legal guardian of the member with this login ID. Check the login ID. A member who is 14 manages their own account.",
+    )])
 }
 
 /// A guardian who is not an adult.

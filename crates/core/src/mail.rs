@@ -48,6 +48,7 @@ pub enum MessageKind {
     RequestExtended,
     ComplaintAnswered,
     GuardianAsk,
+    GuardianAccess,
 }
 
 impl MessageKind {
@@ -64,6 +65,7 @@ impl MessageKind {
         Self::RequestExtended,
         Self::ComplaintAnswered,
         Self::GuardianAsk,
+        Self::GuardianAccess,
     ];
 
     pub fn name(self) -> &'static str {
@@ -80,6 +82,7 @@ impl MessageKind {
             Self::RequestExtended => "request_extended",
             Self::ComplaintAnswered => "complaint_answered",
             Self::GuardianAsk => "guardian_ask",
+            Self::GuardianAccess => "guardian_access",
         }
     }
 
@@ -109,6 +112,8 @@ impl MessageKind {
             (Self::ComplaintAnswered, Lang::En) => "Complaint answered",
             (Self::GuardianAsk, Lang::Ko) => "법정대리인 동의 요청",
             (Self::GuardianAsk, Lang::En) => "Guardian's consent asked",
+            (Self::GuardianAccess, Lang::Ko) => "법정대리인 확인 링크",
+            (Self::GuardianAccess, Lang::En) => "Guardian's sign-in link",
         }
     }
 
@@ -522,6 +527,15 @@ struct GuardianAskSms<'a> {
 }
 
 #[derive(Template)]
+#[template(path = "mail/guardian_access.txt")]
+struct GuardianAccessText<'a> {
+    ko: bool,
+    operator: &'a str,
+    link: &'a str,
+    minutes: i64,
+}
+
+#[derive(Template)]
 #[template(path = "mail/guardian_ask.txt")]
 struct GuardianAskText<'a> {
     ko: bool,
@@ -619,6 +633,11 @@ pub enum Content {
         link: String,
         until: chrono::NaiveDate,
     },
+    /// A guardian's one-time way back to the child's account (issue 16).
+    GuardianAccess {
+        link: String,
+        valid_for: Duration,
+    },
 }
 
 impl Content {
@@ -636,6 +655,7 @@ impl Content {
             Self::RequestExtended { .. } => MessageKind::RequestExtended,
             Self::ComplaintAnswered => MessageKind::ComplaintAnswered,
             Self::GuardianAsk { .. } => MessageKind::GuardianAsk,
+            Self::GuardianAccess { .. } => MessageKind::GuardianAccess,
         }
     }
 }
@@ -775,6 +795,13 @@ fn render_text(content: &Content, lang: Lang, site: &Site) -> Result<String> {
             child,
             until: day(*until, lang),
             link,
+        }
+        .render(),
+        Content::GuardianAccess { link, valid_for } => GuardianAccessText {
+            ko,
+            operator,
+            link,
+            minutes: valid_for.num_minutes(),
         }
         .render(),
         Content::LoginId { login_id } => LoginIdText {

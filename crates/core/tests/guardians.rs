@@ -293,9 +293,73 @@ async fn a_child_joins_on_an_adult_guardians_verified_consent(b: Backend) {
         );
     }
 
-    // Leaving takes the record of the guardian's consent along.
+    // The guardian comes back, verified again: another adult is not the guardian; the
+    // guardian sees, corrects and withdraws for the child, each act the guardian's.
+    let stranger = verify(&t, &person(35), None).await.unwrap();
+    assert!(matches!(
+        t.app
+            .guardian_access_by_identity(None, &kid.login_id, stranger.expose())
+            .await,
+        Err(CoreError::Invalid(e)) if e[0].code == "guardian.not_found"
+    ));
+    let again = verify(&t, &mum, None).await.unwrap();
+    let access = t
+        .app
+        .guardian_access_by_identity(None, &kid.login_id, again.expose())
+        .await
+        .unwrap();
+    assert_eq!(access.member, member);
+    assert!(t.app.guardian_access_valid(&access).await.unwrap());
+    let seen = t
+        .app
+        .subject_items(&access.actor(), member, &["email", "name"])
+        .await
+        .unwrap();
+    assert_eq!(seen.get("email"), Some(&kid.email));
+    // Someone else acting as a guardian of another's request is refused.
+    let impostor = Actor::Guardian(uuid::Uuid::new_v4());
+    assert!(matches!(
+        t.app.subject_items(&impostor, member, &["email"]).await,
+        Err(CoreError::PurposeDenied { .. })
+    ));
+    let new_email = "kid-new@example.com";
     t.app
-        .withdraw(&Actor::Member(member), member, "test")
+        .correct(
+            &access.actor(),
+            member,
+            [(
+                "email".to_owned(),
+                Some(Revealed::new(new_email.to_owned())),
+            )]
+            .into(),
+        )
+        .await
+        .unwrap();
+    t.app
+        .set_consent(&access.actor(), member, "marketing", true, "guardian")
+        .await
+        .unwrap();
+    let log = t.app.store().audit_rows(0, 10_000).await.unwrap();
+    let by_guardian: Vec<&str> = log
+        .iter()
+        .filter(|e| e.actor == access.actor().audit_name())
+        .map(|e| e.action.as_str())
+        .collect();
+    for action in [
+        "guardian.access",
+        "item.reveal",
+        "item.correct",
+        "consent.grant",
+    ] {
+        assert!(
+            by_guardian.contains(&action),
+            "{action} by the guardian: {by_guardian:?}"
+        );
+    }
+
+    // The guardian ends the membership; it takes the record of the consent along.
+    t.app
+        .withdraw(&access.actor(), member, "guardian")
         .await
         .unwrap();
     assert!(t.app.member_guardian(member).await.unwrap().is_none());
@@ -475,6 +539,37 @@ async fn the_seed_guardian_consents_through_the_mailed_link_or_refuses(b: Backen
     let member = t.app.sign_up(req).await.unwrap();
     let record = t.app.member_guardian(member).await.unwrap().unwrap();
     assert_eq!(record.method, Some(GuardianMethod::EmailLink));
+
+    // The guardian's way back is a one-time link mailed to the address they consented through:
+    // another address gets nothing (and is told the same).
+    let back = |token: &str| format!("https://lifeplan.example.com/guardian/child/open?t={token}");
+    while t.app.run_jobs_once().await.unwrap() > 0 {}
+    let mails = smtp.messages().len();
+    t.app
+        .send_guardian_access(None, &kid.login_id, "someone@example.com", back)
+        .await
+        .unwrap();
+    while t.app.run_jobs_once().await.unwrap() > 0 {}
+    assert_eq!(smtp.messages().len(), mails, "nothing to another address");
+    t.app
+        .send_guardian_access(None, &kid.login_id, &mum.email.to_uppercase(), back)
+        .await
+        .unwrap();
+    while t.app.run_jobs_once().await.unwrap() > 0 {}
+    let mail = smtp.messages().into_iter().last().unwrap();
+    assert!(mail.rcpt_tos.contains(&mum.email));
+    let body = mail.text_body();
+    let at = body.find("open?t=").unwrap() + "open?t=".len();
+    let token: String = body[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    let access = t.app.guardian_access_by_link(&token).await.unwrap();
+    assert_eq!(access.member, member);
+    assert!(matches!(
+        t.app.guardian_access_by_link(&token).await,
+        Err(CoreError::NotFound(_))
+    ));
     for clear in [&kid.name, &mum.name, &mum.email] {
         assert_eq!(
             t.find_bytes(clear.as_bytes()).await,

@@ -7,7 +7,7 @@
 -- verified (R-CHD-02) and the consent choices. A request not consented to within 5 days, or
 -- refused, is destroyed (ciphertext NULL, its key destroyed) with a destruction record
 -- (R-CHD-04). Once the child joins, the record of the consent stays with the member until the
--- member leaves.
+-- member leaves; through it the guardian, verified again, acts for the child.
 CREATE TABLE guardian_requests (
     id             BLOB PRIMARY KEY,   -- also names the request's key: guardian:<id>
     link_hash      BLOB NOT NULL UNIQUE, -- SHA-256 of the token in the link sent to the guardian
@@ -22,7 +22,11 @@ CREATE TABLE guardian_requests (
     expires_at     TEXT NOT NULL,      -- pending or consented and unused past this: destroyed
     consented_at   TEXT,
     joined_at      TEXT,
-    destroyed_at   TEXT
+    destroyed_at   TEXT,
+    -- The guardian's way back to the child's account (issue 16): SHA-256 of a one-time token
+    -- mailed to the guardian, and until when it works.
+    access_hash    BLOB UNIQUE,
+    access_expires_at TEXT
 );
 CREATE INDEX guardian_requests_member ON guardian_requests (member_id);
 CREATE INDEX guardian_requests_expiry ON guardian_requests (expires_at) WHERE sealed IS NOT NULL;

@@ -37,6 +37,19 @@ pub trait GuardianStore: Send + Sync {
     ) -> Result<bool>;
     /// Pending or consented requests, not joined, whose time ran out before `now`.
     async fn expired_guardian_requests(&self, now: DateTime<Utc>) -> Result<Vec<Uuid>>;
+    /// Gives a joined request's guardian a one-time way back (`hash` of the mailed token, until
+    /// `expires`), replacing any earlier one, with `jobs` (the message) and `audit`.
+    async fn set_guardian_access(
+        &self,
+        id: Uuid,
+        hash: &[u8],
+        expires: DateTime<Utc>,
+        at: DateTime<Utc>,
+        jobs: Vec<NewJob>,
+        audit: Vec<AuditEntry>,
+    ) -> Result<()>;
+    /// Takes (once) the joined request behind an access token that has not expired at `now`.
+    async fn take_guardian_access(&self, hash: &[u8], now: DateTime<Utc>) -> Result<Option<Uuid>>;
 }
 
 /// The columns of a [`GuardianRequestRow`].
@@ -195,6 +208,53 @@ macro_rules! guardian_sql {
                 )
                 .bind(now)
                 .fetch_all(&self.read)
+                .await?)
+            }
+
+            async fn set_guardian_access(
+                &self,
+                id: uuid::Uuid,
+                hash: &[u8],
+                expires: chrono::DateTime<chrono::Utc>,
+                at: chrono::DateTime<chrono::Utc>,
+                jobs: Vec<$crate::NewJob>,
+                audit: Vec<$crate::AuditEntry>,
+            ) -> $crate::Result<()> {
+                let mut conn = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
+                let n = sqlx::query(
+                    "UPDATE guardian_requests SET access_hash = $1, access_expires_at = $2
+                     WHERE id = $3 AND state = 'joined' AND sealed IS NOT NULL",
+                )
+                .bind(hash)
+                .bind(expires)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if n != 1 {
+                    return Err($crate::StoreError::NotFound("guardian request"));
+                }
+                append_audit_tx(&mut tx, self.linker.as_ref(), &audit).await?;
+                insert_jobs_tx(&mut tx, &jobs, at).await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn take_guardian_access(
+                &self,
+                hash: &[u8],
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::Result<Option<uuid::Uuid>> {
+                let mut conn = self.write.acquire().await?;
+                Ok(sqlx::query_scalar(
+                    "UPDATE guardian_requests SET access_hash = NULL, access_expires_at = NULL
+                     WHERE access_hash = $1 AND access_expires_at > $2 AND state = 'joined'
+                     RETURNING id",
+                )
+                .bind(hash)
+                .bind(now)
+                .fetch_optional(&mut *conn)
                 .await?)
             }
         }
