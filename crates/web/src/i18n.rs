@@ -334,6 +334,70 @@ fn text(key: &str) -> (&'static str, &'static str) {
             "만 14세가 될 때까지는 보호자(법정대리인)가 동의해야 해요. 동의를 철회하는 것은 직접 할 수 있어요. 아무것도 바꾸지 않았어요.",
             "Until you are 14, your parent or guardian has to give consents. You can withdraw one yourself. Nothing was changed.",
         ),
+        "gc_title" => (
+            "법정대리인: 자녀 회원 관리",
+            "Guardian: your child's membership",
+        ),
+        "gc_intro" => (
+            "만 14세 미만 자녀가 법정대리인의 동의로 가입했다면, 동의한 법정대리인은 자녀의 개인정보를 열람·정정하고, 동의를 하거나 철회하고, 회원탈퇴를 할 수 있습니다(「개인정보 보호법」 제22조의2, 제35조~제38조). 동의할 때와 같은 방법으로 다시 확인합니다.",
+            "If your child under 14 joined with your consent as their legal guardian, you can view and correct the child's personal data, give or withdraw consents and end the membership (PIPA Art. 22-2, 35-38). You are verified again the way you were when you consented.",
+        ),
+        "gc_identity_first" => (
+            "먼저 법정대리인 본인의 휴대폰으로 본인확인을 해 주세요. 동의할 때 본인확인한 사람과 같아야 합니다.",
+            "First verify with your own mobile phone. It must be the person who verified when consenting.",
+        ),
+        "gc_verified" => (
+            "본인확인을 마쳤습니다. 자녀의 아이디를 입력해 주세요.",
+            "Verified. Enter your child's login ID.",
+        ),
+        "gc_child_login" => ("자녀의 아이디", "Your child's login ID"),
+        "gc_your_email" => (
+            "동의할 때 쓴 법정대리인 전자우편 주소",
+            "The e-mail address you consented through",
+        ),
+        "gc_open" => ("확인", "Continue"),
+        "gc_sent" => (
+            "입력하신 주소가 이 아이디의 법정대리인 주소이면, 30분 동안 한 번 쓸 수 있는 주소를 보냈습니다. 전자우편을 확인해 주세요.",
+            "If that is the guardian's address for this login ID, a link that works once for 30 minutes has been sent. Check your e-mail.",
+        ),
+        "gc_link_gone" => (
+            "이 주소는 이미 썼거나 30분이 지났습니다. 다시 요청해 주세요.",
+            "This address was already used or 30 minutes passed. Ask again.",
+        ),
+        "gc_back" => (
+            "법정대리인 화면으로 돌아가기",
+            "Back to the guardian's page",
+        ),
+        "gc_acting" => (
+            "법정대리인으로서 자녀 회원의 정보를 보고 있습니다. 여기서 하는 일은 모두 법정대리인이 한 일로 기록됩니다. 이 화면은 30분 동안 쓸 수 있습니다.",
+            "You are acting as the legal guardian of your child's membership. Everything done here is recorded as done by the guardian. This page works for 30 minutes.",
+        ),
+        "gc_correct" => ("정보 정정", "Correct the data"),
+        "gc_items" => ("자녀의 개인정보", "Your child's personal data"),
+        "gc_opened" => (
+            "법정대리인으로 확인되었습니다.",
+            "You are confirmed as the guardian.",
+        ),
+        "gc_withdraw" => ("자녀 회원탈퇴", "End your child's membership"),
+        "gc_withdraw_body" => (
+            "탈퇴하면 자녀의 개인정보는 바로 파기되고 되돌릴 수 없습니다. 법령에 따라 보관해야 하는 기록은 그 기간 동안만 보관합니다.",
+            "Ending the membership destroys the child's personal data at once; it cannot be undone. Records the law requires are kept for their period only.",
+        ),
+        "gc_withdraw_confirm" => (
+            "자녀의 회원탈퇴를 확인합니다",
+            "I confirm ending my child's membership",
+        ),
+        "gc_withdrawn_title" => (
+            "자녀의 회원탈퇴를 마쳤습니다",
+            "Your child's membership has ended",
+        ),
+        "gc_withdrawn_body" => (
+            "자녀의 개인정보를 파기했습니다. 아래 접수번호로 탈퇴 후에도 보관하는 기록을 조회할 수 있습니다. 이 번호는 다시 보여 드리지 않으니 적어 두세요.",
+            "The child's personal data has been destroyed. With the receipt number below you can look up the records kept after leaving. It is not shown again: write it down.",
+        ),
+        "gc_receipt" => ("접수번호:", "Receipt number:"),
+        "gc_retained" => ("탈퇴 후 보관 정보 조회", "Records kept after leaving"),
+        "gc_leave" => ("법정대리인 화면 나가기", "Leave the guardian's page"),
         "gd_done_title" => ("이미 동의하셨습니다", "You have already consented"),
         "gd_done_body" => (
             "이 요청에는 이미 동의하셨습니다. 아동이 가입을 마칠 수 있습니다.",

@@ -97,6 +97,35 @@ pub fn routes() -> Router<AppState> {
                 .post(crate::signup::guardian::identity_submit),
         )
         .route(
+            "/guardian/child",
+            get(crate::me::guardian::child_page).post(crate::me::guardian::child_open),
+        )
+        .route("/guardian/child/open", get(crate::me::guardian::child_link))
+        .route(
+            "/guardian/child/correct",
+            axum::routing::post(crate::me::guardian::child_correct),
+        )
+        .route(
+            "/guardian/child/consents/{category}",
+            axum::routing::post(crate::me::guardian::child_consent),
+        )
+        .route(
+            "/guardian/child/withdraw",
+            axum::routing::post(crate::me::guardian::child_withdraw),
+        )
+        .route(
+            "/guardian/child/leave",
+            axum::routing::post(crate::me::guardian::child_leave),
+        )
+        .route(
+            "/guardian/child/identity",
+            get(crate::me::guardian::identity_page).post(crate::me::guardian::identity_submit),
+        )
+        .route(
+            "/guardian/child/verify",
+            get(crate::me::guardian::verify_page).post(crate::me::guardian::verify_submit),
+        )
+        .route(
             "/guardian/verify",
             get(crate::signup::guardian::verify_page).post(crate::signup::guardian::verify_submit),
         )

@@ -234,6 +234,62 @@ async fn a_child_asks_the_guardian_consents_after_verifying_and_the_child_joins(
                 "{clear} in the clear"
             );
         }
+
+        // The guardian comes back on another device: verified again, then the child's data.
+        s.client().delete_all_cookies().await?;
+        s.goto("/guardian/child").await?;
+        s.check_page("guardian-child-start").await?;
+        click(s, "#gc-verify").await?;
+        wait_path(s, "/guardian/child/identity").await?;
+        identity(s, &mum).await?;
+        wait_path(s, "/guardian/child").await?;
+        fill(s, "#login_id", "nobody-here").await?;
+        click(s, "#gc-open").await?;
+        let errors = s.text_of(".errors").await?;
+        ensure!(
+            errors.contains("법정대리인으로 확인되지 않습니다"),
+            "{errors}"
+        );
+        // The verification was used: verify again, then the right login ID.
+        click(s, "#gc-verify").await?;
+        identity(s, &mum).await?;
+        wait_path(s, "/guardian/child").await?;
+        fill(s, "#login_id", &kid.login_id).await?;
+        click(s, "#gc-open").await?;
+        s.visible(Locator::Css("#acting")).await?;
+        let items = s.text_of("#child-items").await?;
+        ensure!(items.contains(&kid.email), "{items}");
+        s.check_page("guardian-child").await?;
+        // A wrong value is named; a right one saved, as the guardian.
+        fill(s, "#f-phone", "02-123").await?;
+        click(s, "#save").await?;
+        let errors = s.text_of(".errors").await?;
+        ensure!(errors.contains("일반전화번호"), "{errors}");
+        fill(s, "#f-phone", "").await?;
+        fill(s, "#f-email", "kid-new@example.com").await?;
+        click(s, "#save").await?;
+        s.visible_text("저장했습니다").await?;
+        click(s, "#gc-toggle-optional_items").await?;
+        s.visible(Locator::Css("#notice")).await?;
+        // Ending the membership needs the box ticked (the browser stops it otherwise).
+        click(s, "#gc-confirm").await?;
+        click(s, "#gc-withdraw").await?;
+        s.visible_text("자녀의 회원탈퇴를 마쳤습니다").await?;
+        s.check_page("guardian-child-withdrawn").await?;
+        ensure!(
+            s.site.app.find_member(&kid.login_id).await?.is_none(),
+            "the child is no longer a member"
+        );
+        let log = s.site.app.store().audit_rows(0, 100_000).await?;
+        let guardian = log
+            .iter()
+            .find(|e| e.action == "member.withdraw")
+            .context("the withdrawal is audited")?;
+        ensure!(
+            guardian.actor.starts_with("guardian:"),
+            "{}",
+            guardian.actor
+        );
         Ok(())
     })
     .await;
@@ -249,7 +305,48 @@ async fn a_seed_guardian_is_mailed_and_refuses(b: Backend) {
     support::run_setup("guardians-seed", "lifeplan-seed", b, setup, async |s| {
         let kid = child(711);
         let dad = person(712);
-        // The seed's form: the RRN says 10 years old.
+        let mail_to = |to: &str| {
+            smtp.messages()
+                .into_iter()
+                .rfind(|m| m.rcpt_tos.iter().any(|r| r == to))
+                .map(|m| m.text_body())
+        };
+
+        // Another child's guardian refuses: the request is gone at once, the link spent.
+        let other = person(713);
+        let ask = [
+            ("child_name", "정다운"),
+            ("guardian_name", other.name.as_str()),
+            ("guardian_email", other.email.as_str()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), jikimi_core::Revealed::new(v.to_owned())))
+        .collect();
+        s.site
+            .app
+            .ask_guardian(None, &ask, |t| format!("{}/guardian?t={t}", s.base_url))
+            .await?;
+        while s.site.app.run_jobs_once().await? > 0 {}
+        let refused = link_in(&mail_to(&other.email).context("the other guardian's e-mail")?)?;
+        s.goto(&refused).await?;
+        wait_path(s, "/guardian").await?;
+        // No 본인확인 here: the whole policy, the relationship, and the two answers.
+        s.visible(Locator::Css("#policy-text")).await?;
+        s.check_page("guardian-seed").await?;
+        click(s, "#refuse").await?;
+        s.visible_text("동의하지 않으셨습니다").await?;
+        s.goto(&refused).await?;
+        s.visible_text("이 주소는 더 이상 쓸 수 없습니다").await?;
+        let records = s.site.app.store().destruction_records().await?;
+        ensure!(
+            records
+                .iter()
+                .any(|r| r.class == "guardian_consent" && r.event == "guardian_refusal"),
+            "{records:?}"
+        );
+        s.client().delete_all_cookies().await?;
+
+        // This child: the seed's form, the RRN says 10 years old.
         s.goto("/signup").await?;
         click(s, "#agree").await?;
         seed_details(s, &kid).await?;
@@ -261,31 +358,56 @@ async fn a_seed_guardian_is_mailed_and_refuses(b: Backend) {
         click(s, "#ask").await?;
         wait_path(s, "/signup/guardian/wait").await?;
         while s.site.app.run_jobs_once().await? > 0 {}
-        let mail = smtp
-            .messages()
-            .into_iter()
-            .find(|m| m.rcpt_tos.contains(&dad.email))
-            .context("the guardian's e-mail")?;
-        let link = link_in(&mail.text_body())?;
+        let link = link_in(&mail_to(&dad.email).context("the guardian's e-mail")?)?;
         s.goto(&link).await?;
         wait_path(s, "/guardian").await?;
-        // No 본인확인 here: the whole policy, the relationship, and the two answers.
-        s.visible(Locator::Css("#policy-text")).await?;
-        s.check_page("guardian-seed").await?;
-        click(s, "#refuse").await?;
-        s.visible_text("동의하지 않으셨습니다").await?;
-        // The link is spent, and the child is told.
-        s.goto(&link).await?;
-        s.visible_text("이 주소는 더 이상 쓸 수 없습니다").await?;
+        s.client()
+            .find(Locator::Css("#f-guardian_relationship"))
+            .await?
+            .select_by_value("parent")
+            .await?;
+        click(s, "#agree").await?;
+        s.visible_text("동의해 주셔서 감사합니다").await?;
+
+        // The child joins on it.
         s.goto("/signup/guardian/wait").await?;
-        s.visible_text("보호자 동의 요청이 끝났어요").await?;
-        let records = s.site.app.store().destruction_records().await?;
-        ensure!(
-            records
-                .iter()
-                .any(|r| r.class == "guardian_consent" && r.event == "guardian_refusal"),
-            "{records:?}"
-        );
+        s.client()
+            .find(Locator::LinkText("가입 계속하기"))
+            .await?
+            .click()
+            .await?;
+        wait_path(s, "/signup/details").await?;
+        seed_details(s, &kid).await?;
+        click(s, "#join").await?;
+        s.visible_text("가입을 마쳤습니다")
+            .await
+            .context("joined")?;
+
+        // The guardian comes back through a link mailed to the address they consented through.
+        s.client().delete_all_cookies().await?;
+        s.goto("/guardian/child").await?;
+        fill(s, "#login_id", &kid.login_id).await?;
+        fill(s, "#email", &dad.email).await?;
+        click(s, "#gc-open").await?;
+        s.visible(Locator::Css("#notice")).await?;
+        while s.site.app.run_jobs_once().await? > 0 {}
+        let back = mail_to(&dad.email).context("the guardian's link back")?;
+        let at = back.find("/guardian/child/open?t=").context("the link")?;
+        let open: String = back[at..]
+            .chars()
+            .take_while(|c| !c.is_whitespace())
+            .collect();
+        s.goto(&open).await?;
+        wait_path(s, "/guardian/child").await?;
+        let items = s.text_of("#child-items").await?;
+        ensure!(items.contains(&kid.email), "{items}");
+        fill(s, "#f-address_detail", "202동 303호").await?;
+        click(s, "#save").await?;
+        s.visible_text("저장했습니다").await?;
+        // The link works once.
+        s.client().delete_all_cookies().await?;
+        s.goto(&open).await?;
+        s.visible_text("이미 썼거나 30분이 지났습니다").await?;
         Ok(())
     })
     .await;

@@ -213,16 +213,30 @@ pub(crate) async fn editable(s: &AppState, member: uuid::Uuid) -> Result<Vec<Ite
 }
 
 pub(crate) async fn edit_page(State(s): State<AppState>, Signed { v, si }: Signed) -> Response {
-    let lang = v.lang;
-    let member = si.member;
-    let items = page_try!(editable(&s, member).await);
+    let fields = page_try!(edit_fields(&s, &v, &Actor::Member(si.member), si.member).await);
+    let page = EditPage {
+        c: v.chrome(&s),
+        fields,
+        errors: v.error_list_by(item_anchor),
+    };
+    v.render(page)
+}
+
+/// The correction form's fields for `member`, read as `actor` (the member, or the guardian of a
+/// child): after an error what was typed, else what is stored.
+pub(crate) async fn edit_fields(
+    s: &AppState,
+    v: &Visit,
+    actor: &Actor,
+    member: uuid::Uuid,
+) -> Result<Vec<Field>, CoreError> {
+    let items = editable(s, member).await?;
     let ids: Vec<&str> = items.iter().map(|i| i.id.as_str()).collect();
-    let values = page_try!(s.app.own_items(member, &ids).await);
-    // After an error, what was typed; else what is stored.
+    let values = s.app.subject_items(actor, member, &ids).await?;
     let typed = v.flash.form();
     let after_error = !v.flash.errors.is_empty();
-    let errors = v.flash.errors.clone();
-    let fields = items
+    let errors = &v.flash.errors;
+    Ok(items
         .iter()
         .map(|i| {
             let val = if after_error {
@@ -230,15 +244,9 @@ pub(crate) async fn edit_page(State(s): State<AppState>, Signed { v, si }: Signe
             } else {
                 values.get(&i.id).cloned().unwrap_or_default()
             };
-            item_field(i, lang, &val, &errors)
+            item_field(i, v.lang, &val, errors)
         })
-        .collect();
-    let page = EditPage {
-        c: v.chrome(&s),
-        fields,
-        errors: v.error_list_by(item_anchor),
-    };
-    v.render(page)
+        .collect())
 }
 
 pub(crate) async fn edit_submit(
@@ -251,11 +259,33 @@ pub(crate) async fn edit_submit(
         return csrf_failed(v, &s, HERE, &form).await;
     }
     let member = si.member;
-    let items = page_try!(editable(&s, member).await);
+    edit_apply(
+        &s,
+        v,
+        &Actor::Member(member),
+        member,
+        &form,
+        HERE,
+        "/mypage",
+    )
+    .await
+}
+
+/// A correction form sent by `actor` for `member`: only what changed is corrected (and audited);
+/// the answer goes on to `done` with a notice, or back to `here` with the errors by item.
+pub(crate) async fn edit_apply(
+    s: &AppState,
+    v: Visit,
+    actor: &Actor,
+    member: uuid::Uuid,
+    form: &FormData,
+    here: &str,
+    done: &str,
+) -> Response {
+    let items = page_try!(editable(s, member).await);
     let submitted = form.prefixed("item.");
     let current_ids: Vec<&str> = items.iter().map(|i| i.id.as_str()).collect();
-    let current = page_try!(s.app.own_items(member, &current_ids).await);
-    // Only what changed is corrected (and audited).
+    let current = page_try!(s.app.subject_items(actor, member, &current_ids).await);
     let mut changes: BTreeMap<String, Option<Revealed>> = BTreeMap::new();
     for i in &items {
         let new = submitted
@@ -277,20 +307,12 @@ pub(crate) async fn edit_submit(
     let (ko, en) = (T(Lang::Ko), T(Lang::En));
     if changes.is_empty() {
         return v
-            .notice_to(
-                &s,
-                "/mypage",
-                ko.s("nothing_changed"),
-                en.s("nothing_changed"),
-            )
+            .notice_to(s, done, ko.s("nothing_changed"), en.s("nothing_changed"))
             .await;
     }
-    match s.app.correct(&Actor::Member(member), member, changes).await {
-        Ok(()) => {
-            v.notice_to(&s, "/mypage", ko.s("saved"), en.s("saved"))
-                .await
-        }
-        Err(CoreError::Invalid(errors)) => v.back_to(&s, HERE, &form, errors, None).await,
+    match s.app.correct(actor, member, changes).await {
+        Ok(()) => v.notice_to(s, done, ko.s("saved"), en.s("saved")).await,
+        Err(CoreError::Invalid(errors)) => v.back_to(s, here, form, errors, None).await,
         Err(CoreError::AlreadyMember { field, .. }) => {
             // Another account holds the same value: named by the item's label, never its id.
             let label = s.app.policy().item(&field).map(|i| i.label.clone());
@@ -301,7 +323,7 @@ pub(crate) async fn edit_submit(
                 format!("{l_ko}: {}", ko.s("already_used")),
                 format!("{l_en}: {}", en.s("already_used")),
             );
-            v.back_to(&s, HERE, &form, vec![err], None).await
+            v.back_to(s, here, form, vec![err], None).await
         }
         Err(e) => error_page(e),
     }

@@ -381,7 +381,7 @@ pub(crate) async fn guardian_submit(
                 &s,
                 t.s("gd_thanks_title"),
                 vec![t.s("gd_thanks_body").into()],
-                Some(("/", t.s("home"))),
+                Some(("/guardian/child", t.s("gc_title"))),
             )
         }
         Err(CoreError::Invalid(errors)) => {
