@@ -13,11 +13,10 @@ use chrono::{Duration, NaiveDate};
 use jikimi_core::guardians::{GuardianDecision, GuardianMethod, state};
 use jikimi_core::identity::{Carrier, IdentityRequest, SmsOutbox};
 use jikimi_core::sms::{SandboxSms, SmsSetup};
-use jikimi_core::{Actor, CoreError, Revealed};
+use jikimi_core::{Actor, Clock, CoreError, Revealed};
 use jikimi_testkit::smtp::TestSmtp;
 use jikimi_testkit::{
-    Backend, Person, TestApp, lifeplan_guardians, lifeplan_signup, person, person_born,
-    seed_guardians, seed_signup,
+    Backend, Person, TestApp, builtin, lifeplan_signup, person, person_born, seed_signup,
 };
 
 jikimi_testkit::backend_tests!(
@@ -58,7 +57,7 @@ async fn lifeplan(b: Backend) -> (TestApp, Arc<SmsOutbox>) {
         transport: Arc::new(SandboxSms::new(outbox.clone())),
         from: "0200000000".into(),
     };
-    let t = TestApp::configured(b, lifeplan_guardians(), |cfg| cfg.sms = Some(sms))
+    let t = TestApp::configured(b, builtin("lifeplan"), |cfg| cfg.sms = Some(sms))
         .await
         .unwrap();
     (t, outbox)
@@ -67,7 +66,7 @@ async fn lifeplan(b: Backend) -> (TestApp, Arc<SmsOutbox>) {
 /// `lifeplan-seed` with the guardian items and mail to the test SMTP server.
 async fn seed(b: Backend, smtp: &TestSmtp) -> TestApp {
     let mail = jikimi_testkit::smtp_mail(smtp);
-    TestApp::configured(b, seed_guardians(), |cfg| cfg.mail = Some(mail))
+    TestApp::configured(b, builtin("lifeplan-seed"), |cfg| cfg.mail = Some(mail))
         .await
         .unwrap()
 }
@@ -570,6 +569,34 @@ async fn the_seed_guardian_consents_through_the_mailed_link_or_refuses(b: Backen
         t.app.guardian_access_by_link(&token).await,
         Err(CoreError::NotFound(_))
     ));
+
+    // On the 14th birthday nothing is lost, and the child is their own: the guardian's way
+    // back ends (no link is sent, an access held no longer holds).
+    let birthday = NaiveDate::from_ymd_opt(2030, 3, 1).unwrap();
+    let days = (birthday - t.clock.today_kst()).num_days();
+    t.clock.advance(Duration::days(days - 1));
+    assert!(t.app.is_child_member(member).await.unwrap());
+    t.clock.advance(Duration::days(1));
+    assert!(!t.app.is_child_member(member).await.unwrap());
+    assert!(!t.app.guardian_access_valid(&access).await.unwrap());
+    while t.app.run_jobs_once().await.unwrap() > 0 {}
+    let mails = smtp.messages().len();
+    t.app
+        .send_guardian_access(None, &kid.login_id, &mum.email, back)
+        .await
+        .unwrap();
+    while t.app.run_jobs_once().await.unwrap() > 0 {}
+    assert_eq!(
+        smtp.messages().len(),
+        mails,
+        "no way back for a guardian after 14"
+    );
+    assert!(
+        t.app.member_guardian(member).await.unwrap().is_some(),
+        "the record stays"
+    );
+    let seen = t.app.own_items(member, &["email"]).await.unwrap();
+    assert_eq!(seen.get("email"), Some(&kid.email), "nothing is lost");
     for clear in [&kid.name, &mum.name, &mum.email] {
         assert_eq!(
             t.find_bytes(clear.as_bytes()).await,

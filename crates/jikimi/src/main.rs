@@ -994,6 +994,15 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     "mail has no sender: give --mail-from or an e-mail address in the policy's [operator]"
                 );
             }
+            // The published policy says children join with a guardian's consent asked by text
+            // message or e-mail: the guardian must be reachable.
+            if !app.guardian_items().is_empty() && !app.admits_children() {
+                bail!(
+                    "the policy admits children with a guardian's consent, asked through its \
+                     guardian_mobile or guardian_email item, but that message cannot go out: \
+                     use --sms-provider for a mobile number (or remove the guardian items)"
+                );
+            }
             refuse_a_broken_audit_chain(&app).await?;
             if let Some(w) = sample_warning(app.policy()) {
                 tracing::warn!("{w}");

@@ -367,12 +367,25 @@ capabilities! {
     /// Earlier policy versions shown on the website, with a test (issue 10).
     PolicyHistory = "policy_history", Code,
         "earlier versions of the policy stay viewable on the website", [];
-    /// Guardian consent for under-14s (issue 16).
+    /// Guardian consent for under-14s (issue 16): only the child's name and the guardian's name
+    /// and contact before the guardian consents, sealed; the guardian told by text or e-mail,
+    /// verified (본인확인 of an adult, or the link sent to the contact), the method and time
+    /// recorded; a request not consented to in 5 days, or refused, destroyed with its record.
     GuardianConsent = "guardian_consent", Code,
-        "a child joins with a verified guardian's consent", [];
-    /// Guardian requests for the child's data (issue 16).
+        "a child joins with a verified guardian's consent",
+        ["core/tests/guardians.rs::a_child_joins_on_an_adult_guardians_verified_consent",
+         "core/tests/guardians.rs::a_request_left_for_5_days_is_destroyed_with_its_record",
+         "core/tests/guardians.rs::the_seed_guardian_consents_through_the_mailed_link_or_refuses",
+         "web/tests/guardians.rs::a_child_asks_the_guardian_consents_after_verifying_and_the_child_joins",
+         "web/tests/guardians.rs::a_seed_guardian_is_mailed_and_refuses"];
+    /// Guardian rights (issue 16): the guardian, verified again the same way, views, corrects,
+    /// gives or withdraws consents and ends the membership of a child under 14, as the guardian
+    /// in the audit chain.
     GuardianRights = "guardian_rights", Code,
-        "a guardian views, corrects or withdraws for the child", [];
+        "a guardian views, corrects or withdraws for the child",
+        ["core/tests/guardians.rs::a_child_joins_on_an_adult_guardians_verified_consent",
+         "web/tests/guardians.rs::a_child_asks_the_guardian_consents_after_verifying_and_the_child_joins",
+         "web/tests/guardians.rs::a_seed_guardian_is_mailed_and_refuses"];
     /// Individual notice before a new partner (issue 17).
     PartnerNotice = "partner_notice", Code,
         "each member told by e-mail and letter before any new provision", [];
@@ -466,6 +479,8 @@ const BUILT: &[Capability] = &[
     Capability::PolicyChangeNotice,
     Capability::AdReconfirmation,
     Capability::PrizeDelivery,
+    Capability::GuardianConsent,
+    Capability::GuardianRights,
 ];
 
 /// A set of capabilities.

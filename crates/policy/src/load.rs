@@ -68,6 +68,7 @@ struct RawMeta {
     consent_mode: S<ConsentMode>,
     identity: S<IdentityMode>,
     child_age: Option<S<u32>>,
+    child_notice: Option<S<Text>>,
     change: Option<RawChange>,
 }
 
@@ -483,6 +484,7 @@ fn convert(raw: RawFile, periods: &HashMap<String, Period>) -> Policy {
             consent_mode: raw.meta.consent_mode.into_inner(),
             identity: raw.meta.identity.into_inner(),
             child_age: raw.meta.child_age.map_or(14, Spanned::into_inner),
+            child_notice: raw.meta.child_notice.map(t),
             change: raw.meta.change.map(|c| crate::model::Change {
                 summary: t(c.summary),
                 disadvantage: c.disadvantage.is_some_and(Spanned::into_inner),

@@ -234,6 +234,11 @@ pub struct Meta {
     pub identity: IdentityMode,
     /// Below this age (만 나이, full years) a legal guardian must consent. 14 under PIPA.
     pub child_age: u32,
+    /// What a child under `child_age` reads before asking a guardian, in plain words
+    /// (R-CHD-05): the child's screens show it. Not serialised when absent, so earlier versions
+    /// keep their hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub child_notice: Option<Text>,
     /// What this version changes from the one before, for the announcement (R-POL-02). Absent
     /// in a first version; not serialised when absent, so earlier versions keep their hash.
     #[serde(default, skip_serializing_if = "Option::is_none")]

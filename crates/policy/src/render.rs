@@ -885,10 +885,12 @@ impl R<'_> {
                 };
                 // Only the stages that exist: a payment or a prize delivery (docs/PROMISES.md
                 // row 19).
+                // (The guardian's stage is on a legal basis, said below with the others.)
                 let later: Vec<Context> = self
                     .contexts()
                     .into_iter()
                     .filter(|c| *c != Context::Signup)
+                    .filter(|c| self.p.items_in(*c).any(|i| i.basis == LegalBasis::Contract))
                     .collect();
                 let later_caps: Vec<Capability> = later.iter().map(|c| c.capability()).collect();
                 let stages = self.join(later.iter().map(|c| self.context_screen(*c)));
@@ -1346,22 +1348,49 @@ impl R<'_> {
     fn children(&self) -> Section {
         let age = self.p.meta.child_age;
         let mut b = Vec::new();
-        if self.has(Capability::GuardianConsent) {
-            let s = match self.l {
-                Lang::Ko => format!(
+        if self.has(Capability::GuardianConsent)
+            && self.p.items_in(Context::Guardian).next().is_some()
+        {
+            // What this policy's guardian steps really do: how the guardian is asked and how
+            // the consent is verified follow from its items and its identity mode.
+            let verified = self.p.meta.identity == IdentityMode::Verification;
+            let by_mail = self.p.item("guardian_email").is_some();
+            let s = match (self.l, verified, by_mail) {
+                (Lang::Ko, v, m) => format!(
                     "만 {age}세 미만 아동은 법정대리인의 동의를 받아야 가입할 수 있습니다 \
-                     (「개인정보 보호법」 제22조의2). 가입하기 전에 나이를 확인하며, 만 {age}세 \
-                     미만이면 법정대리인이 동의하기 전에는 법정대리인의 성명과 연락처만 받습니다. \
-                     법정대리인이 실제로 동의했는지는 법령이 정한 방법(문자메시지 확인, 휴대폰 \
-                     본인인증, 전자우편, 서면·팩스, 전화 등)으로 확인합니다."
+                     (「개인정보 보호법」 제22조의2). 나이는 어떤 정보도 저장하기 전에 확인합니다. \
+                     만 {age}세 미만이면 법정대리인이 동의하기 전에는 아동의 이름과 법정대리인의 \
+                     이름·연락처만 받아 법정대리인에게 {} 동의를 요청합니다. 법정대리인이 \
+                     실제로 동의했는지는 {} 확인하고, 동의한 방법과 시각을 기록합니다. \
+                     법정대리인이 요청일부터 5일 안에 동의하지 않거나 거부하면 받은 정보를 곧바로 \
+                     파기합니다.",
+                    if m {
+                        "전자우편으로"
+                    } else {
+                        "문자메시지로"
+                    },
+                    match (v, m) {
+                        (true, _) => "법정대리인 본인의 휴대폰 본인확인(만 19세 이상)으로",
+                        (false, true) =>
+                            "법정대리인의 전자우편으로 보낸 주소에서 동의하는 방법으로",
+                        (false, false) => "법정대리인의 휴대전화로 보낸 주소에서 동의하는 방법으로",
+                    }
                 ),
-                Lang::En => format!(
+                (Lang::En, v, m) => format!(
                     "A child under {age} can join only with a legal guardian's consent (PIPA \
-                     Art. 22-2). Age is checked before sign-up; for a child under {age}, only \
-                     the guardian's name and contact details are taken until the guardian has \
-                     consented, and the consent is verified by a method the law lists (text \
-                     message confirmation, mobile phone verification, e-mail, signed form by \
-                     mail or fax, phone call, and the like)."
+                     Art. 22-2). Age is checked before anything is stored. For a child under \
+                     {age}, until the guardian has consented only the child's name and the \
+                     guardian's name and contact are taken, and the guardian is asked by {}. \
+                     That the guardian really consented is verified {}, and the method and time \
+                     are recorded. If the guardian refuses, or does not consent within 5 days of \
+                     the request, what was taken is destroyed at once.",
+                    if m { "e-mail" } else { "text message" },
+                    match (v, m) {
+                        (true, _) =>
+                            "by the guardian's own mobile identity verification (an adult, 19 or over)",
+                        (false, true) => "by consenting at an address e-mailed to the guardian",
+                        (false, false) => "by consenting at an address texted to the guardian",
+                    }
                 ),
             };
             b.extend(self.sentences(&[(&[Capability::GuardianConsent, Capability::AgeGate], &s)]));
@@ -1386,14 +1415,31 @@ impl R<'_> {
             };
             b.extend(self.sentences(&[(&[Capability::AgeGate], &s)]));
         }
+        if self.p.items_in(Context::Guardian).next().is_some() {
+            b.extend(self.sentences(&[(
+                &[Capability::GuardianRights],
+                self.t(
+                    "동의한 법정대리인은 누리집의 '법정대리인: 자녀 회원 관리' 화면에서 동의할 때와 \
+                     같은 방법으로 다시 확인한 뒤, 만 14세 미만 아동의 개인정보를 열람·정정하고, \
+                     동의를 하거나 철회하고, 회원탈퇴를 할 수 있습니다. 이 일은 모두 법정대리인이 \
+                     한 일로 기록됩니다. 아동은 만 14세가 될 때까지 스스로 동의할 수 없고, 동의를 \
+                     철회하는 것은 직접 할 수 있습니다.",
+                    "The guardian who consented, verified again the way they were when consenting, \
+                     can view and correct the personal data of a child under 14, give or withdraw \
+                     consents and end the membership on the website's 'Guardian: your child's \
+                     membership' page. All of this is recorded as done by the guardian. Until 14 \
+                     the child cannot give a consent alone, but can withdraw one.",
+                ),
+            )]));
+        }
         b.extend(self.sentences(&[(
-            &[Capability::GuardianRights],
+            &[Capability::AgentRequests],
             self.t(
-                "법정대리인은 전화, 전자우편, 팩스 등으로 아동의 개인정보를 열람·정정하거나 동의를 \
+                "법정대리인은 서면, 전화, 전자우편으로도 아동의 개인정보를 열람·정정하거나 동의를 \
                  철회하도록 요청할 수 있으며, 회사는 요청을 받으면 지체 없이 필요한 조치를 합니다.",
-                "The guardian may ask by phone, e-mail, fax or similar means to view or correct \
-                 the child's personal data or to withdraw consent, and we take the necessary \
-                 steps without delay.",
+                "The guardian may also ask by letter, phone or e-mail to view or correct the \
+                 child's personal data or to withdraw consent, and we take the necessary steps \
+                 without delay.",
             ),
         )]));
         self.section("children", b)

@@ -225,14 +225,43 @@ fn seed_profile_is_the_seed() {
     assert_eq!(p.item("phone").unwrap().kind, ItemKind::Phone);
     assert_eq!(p.item("rrn").unwrap().kind, ItemKind::Rrn);
     // The seed's payment (S2) and prize (S3) items are gone until jikimi has those flows
-    // (the promise ledger, R-POL-01): every item is a sign-up item.
-    assert!(p.items.iter().all(|i| i.context == Context::Signup));
+    // (the promise ledger, R-POL-01): every item is a sign-up item, or one of the guardian's
+    // steps for a child (S13, issue 16: asked by e-mail, on a legal basis).
+    assert!(
+        p.items
+            .iter()
+            .all(|i| matches!(i.context, Context::Signup | Context::Guardian))
+    );
+    let guardian: Vec<&str> = p
+        .items_in(Context::Guardian)
+        .map(|i| i.id.as_str())
+        .collect();
+    assert_eq!(
+        guardian,
+        [
+            "child_name",
+            "guardian_name",
+            "guardian_email",
+            "guardian_relationship"
+        ]
+    );
+    assert!(
+        p.items_in(Context::Guardian)
+            .all(|i| i.basis == jikimi_policy::LegalBasis::Law)
+    );
+    assert!(
+        p.meta.child_notice.is_some(),
+        "plain words for children (R-CHD-05)"
+    );
     assert!(p.item("card_number").is_none() && p.item("prize_address").is_none());
     let agreement = p.consent("privacy_policy").unwrap();
     assert_eq!(agreement.kind, ConsentKind::PolicyAgreement);
     assert!(agreement.required);
     assert_eq!(p.consents.len(), 1);
-    assert_eq!(p.items_for_consent("privacy_policy").len(), p.items.len());
+    assert_eq!(
+        p.items_for_consent("privacy_policy").len(),
+        p.items_in(Context::Signup).count()
+    );
     assert!(p.partners.is_empty());
     assert!(p.processors.is_empty());
     for (id, period) in [

@@ -323,13 +323,32 @@ fn children_section_uses_the_age() {
     let d = doc("lifeplan", Lang::Ko);
     let s = section_text(&d, "children");
     assert!(s.contains("만 14세 미만"));
-    // No guardian consent yet (issue 16): a child cannot join, and nothing promises otherwise
-    // (R-CHD-01, R-CHD-06; docs/PROMISES.md rows 66-70).
-    assert!(s.contains("지금은 가입할 수 없습니다"), "{s}");
-    assert!(!s.contains("팩스") && !s.contains("성명과 연락처만"), "{s}");
-    let all = render::document_with(&policy("lifeplan"), Lang::Ko, &Capabilities::all());
-    let s = section_text(&all, "children");
-    assert!(s.contains("팩스") && s.contains("성명과 연락처만"), "{s}");
+    // Guardians since issue 16 (R-CHD-01..04): what is taken before the guardian consents, how
+    // the guardian is asked and verified on this profile (text message, 본인확인 of an adult),
+    // the 5 days; and what the office does not do (fax) is not promised.
+    for said in [
+        "아동의 이름과 법정대리인의 이름·연락처만",
+        "문자메시지로 동의를 요청",
+        "휴대폰 본인확인(만 19세 이상)",
+        "5일 안에",
+        "법정대리인: 자녀 회원 관리",
+    ] {
+        assert!(s.contains(said), "{said}: {s}");
+    }
+    assert!(
+        !s.contains("지금은 가입할 수 없습니다") && !s.contains("팩스"),
+        "{s}"
+    );
+    // The seed profile asks by e-mail, and the mailed link is the proof.
+    let seed = section_text(&doc("lifeplan-seed", Lang::Ko), "children");
+    assert!(
+        seed.contains("전자우편으로 동의를 요청") && !seed.contains("본인확인"),
+        "{seed}"
+    );
+    // Without the guardian capabilities a child cannot join, and the text says so.
+    let none = render::document_with(&policy("lifeplan"), Lang::Ko, &Capabilities::none());
+    let s = section_text(&none, "children");
+    assert!(!s.contains("법정대리인: 자녀 회원 관리"), "{s}");
     let d = doc("lifeplan", Lang::En);
     assert!(section_text(&d, "children").contains("under 14"));
 }

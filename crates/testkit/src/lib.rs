@@ -224,44 +224,6 @@ pub fn lifeplan_selling() -> Policy {
         .policy
 }
 
-/// `lifeplan` with the guardian items (issue 16), until the profile declares them.
-pub fn lifeplan_guardians() -> Policy {
-    let src = Policy::builtin_source("lifeplan").unwrap().to_owned() + GUARDIANS + GUARDIAN_DI;
-    Policy::from_toml_str(&src, "lifeplan-guardians")
-        .unwrap()
-        .policy
-}
-
-/// `lifeplan-seed` with the guardian items, the contact an e-mail address.
-pub fn seed_guardians() -> Policy {
-    let src = Policy::builtin_source("lifeplan-seed").unwrap().to_owned()
-        + &GUARDIANS
-            .replace("guardian_mobile", "guardian_email")
-            .replace("법정대리인 휴대전화번호", "법정대리인 전자우편 주소")
-            .replace("Guardian's mobile number", "Guardian's e-mail address")
-            .replace("kind = \"mobile\"", "kind = \"email\"");
-    Policy::from_toml_str(&src, "seed-guardians")
-        .unwrap()
-        .policy
-}
-
-/// What a profile that verifies the guardian's identity adds: the guardian's DI.
-pub const GUARDIAN_DI: &str = r#"
-[[item]]
-id = "guardian_di"
-label = { ko = "법정대리인 중복가입확인정보(DI)", en = "Guardian's duplicate-check value (DI)" }
-kind = "di"
-sensitivity = "unique_identifier"
-context = "guardian"
-required = false
-basis = "law"
-purposes = ["guardian_consent"]
-retention = "guardian_consent"
-"#;
-
-/// What a profile that admits children declares (issue 16).
-pub const GUARDIANS: &str = include_str!("guardian_items.toml");
-
 /// What a selling site adds to its policy (`policies/selling.toml`).
 pub const SELLING: &str = include_str!("../../../policies/selling.toml");
 

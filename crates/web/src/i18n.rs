@@ -330,6 +330,10 @@ fn text(key: &str) -> (&'static str, &'static str) {
             "보호자(법정대리인)가 {when}에 {method}을 거쳐 가입에 동의했습니다.",
             "Your guardian consented to your joining on {when}, through {method}.",
         ),
+        "gd_now_14" => (
+            "이제 만 14세가 되어 동의를 직접 하거나 철회할 수 있어요. 법정대리인 화면은 더 이상 쓸 수 없고, 그동안의 정보와 동의는 그대로예요.",
+            "You are 14 now, so you give and withdraw consents yourself. The guardian's page no longer works for you; your data and consents stay as they are.",
+        ),
         "gd_child_consent" => (
             "만 14세가 될 때까지는 보호자(법정대리인)가 동의해야 해요. 동의를 철회하는 것은 직접 할 수 있어요. 아무것도 바꾸지 않았어요.",
             "Until you are 14, your parent or guardian has to give consents. You can withdraw one yourself. Nothing was changed.",

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, ensure};
 use chrono::NaiveDate;
 use fantoccini::Locator;
+use jikimi_core::Clock;
 use jikimi_core::identity::SmsOutbox;
 use jikimi_core::sms::{SandboxSms, SmsSetup};
 use jikimi_testkit::smtp::TestSmtp;
@@ -23,6 +24,7 @@ use support::steps::{account_fields, click, fill, login, seed_details, wait_path
 jikimi_testkit::backend_tests!(
     a_child_asks_the_guardian_consents_after_verifying_and_the_child_joins,
     a_seed_guardian_is_mailed_and_refuses,
+    a_request_nobody_answers_is_gone_after_5_days,
 );
 
 /// A child of 10 on the tests' day (2026-12-02).
@@ -65,7 +67,6 @@ async fn personal_rows(s: &support::Session) -> Vec<(String, i64)> {
 async fn a_child_asks_the_guardian_consents_after_verifying_and_the_child_joins(b: Backend) {
     let texts = Arc::new(SmsOutbox::default());
     let setup = Setup {
-        policy: Some(jikimi_testkit::lifeplan_guardians()),
         sms: Some(SmsSetup {
             transport: Arc::new(SandboxSms::new(texts.clone())),
             from: "0200000000".into(),
@@ -290,6 +291,24 @@ async fn a_child_asks_the_guardian_consents_after_verifying_and_the_child_joins(
             "{}",
             guardian.actor
         );
+        // R-POL-03: every cookie these steps set is in the policy's table, the guardian's
+        // three among them.
+        let declared: std::collections::BTreeSet<String> = s
+            .site
+            .app
+            .policy()
+            .cookies
+            .iter()
+            .map(|c| c.name.clone())
+            .collect();
+        let set = s.cookies_set();
+        ensure!(
+            set.is_subset(&declared),
+            "set {set:?}, declared {declared:?}"
+        );
+        for c in ["jikimi_child", "jikimi_guardian", "jikimi_guardian_access"] {
+            ensure!(set.contains(c), "{c} not set: {set:?}");
+        }
         Ok(())
     })
     .await;
@@ -298,7 +317,6 @@ async fn a_child_asks_the_guardian_consents_after_verifying_and_the_child_joins(
 async fn a_seed_guardian_is_mailed_and_refuses(b: Backend) {
     let smtp = TestSmtp::start();
     let setup = Setup {
-        policy: Some(jikimi_testkit::seed_guardians()),
         mail: Some(jikimi_testkit::smtp_mail(&smtp)),
         ..Setup::default()
     };
@@ -408,6 +426,70 @@ async fn a_seed_guardian_is_mailed_and_refuses(b: Backend) {
         s.client().delete_all_cookies().await?;
         s.goto(&open).await?;
         s.visible_text("이미 썼거나 30분이 지났습니다").await?;
+
+        // On the 14th birthday the child is told they are their own; nothing is lost.
+        let birthday = NaiveDate::from_ymd_opt(2030, 3, 1).context("a date")?;
+        let days = (birthday - s.site.clock.today_kst()).num_days();
+        s.site.clock.advance(chrono::Duration::days(days));
+        login(s, &kid).await?;
+        let note = s.text_of("#guardian-consent").await?;
+        ensure!(note.contains("이제 만 14세가 되어"), "{note}");
+        s.check_page("now-14").await?;
+        Ok(())
+    })
+    .await;
+}
+
+async fn a_request_nobody_answers_is_gone_after_5_days(b: Backend) {
+    let texts = Arc::new(SmsOutbox::default());
+    let setup = Setup {
+        sms: Some(SmsSetup {
+            transport: Arc::new(SandboxSms::new(texts.clone())),
+            from: "0200000000".into(),
+        }),
+        ..Setup::default()
+    };
+    support::run_setup("guardians-expiry", "lifeplan", b, setup, async |s| {
+        let kid = child(721);
+        let mum = person(722);
+        s.goto("/signup/guardian").await?;
+        fill(s, "#f-child_name", &kid.name).await?;
+        fill(s, "#f-guardian_name", &mum.name).await?;
+        fill(s, "#f-guardian_mobile", &mum.mobile).await?;
+        click(s, "#ask").await?;
+        wait_path(s, "/signup/guardian/wait").await?;
+        // In English too.
+        s.goto("/signup/guardian/wait?lang=en").await?;
+        s.visible_text("We told your parent or guardian").await?;
+        s.goto("/signup/guardian/wait?lang=ko").await?;
+        s.visible_text("보호자에게 알렸어요").await?;
+        while s.site.app.run_jobs_once().await? > 0 {}
+        let link = link_in(&texts.messages().last().context("the text message")?.text)?;
+
+        // Five days pass without an answer; the daily purge destroys the request.
+        s.site
+            .clock
+            .advance(chrono::Duration::days(5) + chrono::Duration::minutes(1));
+        s.site
+            .app
+            .purge(&jikimi_core::Actor::System, false, &|_, _| {})
+            .await?;
+        s.client().refresh().await?;
+        s.visible_text("보호자 동의 요청이 끝났어요").await?;
+        s.check_page("child-expired").await?;
+        s.goto(&link).await?;
+        s.visible_text("이 주소는 더 이상 쓸 수 없습니다").await?;
+        let records = s.site.app.store().destruction_records().await?;
+        ensure!(
+            records
+                .iter()
+                .any(|r| r.class == "guardian_consent" && r.event == "purge" && r.count == 1),
+            "{records:?}"
+        );
+        ensure!(
+            s.site.find_bytes(kid.name.as_bytes()).await.is_none(),
+            "nothing of the child in the clear"
+        );
         Ok(())
     })
     .await;

@@ -57,6 +57,7 @@ pub(super) fn validate(raw: &RawFile, cx: &mut Cx<'_>) -> HashMap<String, Period
     cross::forced_consent(&facts, &ids, cx);
     cross::large_scale(&facts, &raw.operator, cx);
     cross::identity(&raw.meta, &raw.items, cx);
+    cross::guardians(&raw.meta, &raw.items, cx);
     consents::check(raw, &ids, cx);
     cross::single_agreement(&raw.meta, &raw.consents, cx);
     partners::check(raw, &ids, cx);

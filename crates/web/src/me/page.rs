@@ -112,16 +112,25 @@ pub(crate) async fn mypage(
         0
     };
     let t = T(lang);
-    let guardian = page_try!(s.app.member_guardian(member).await).map(|g| {
+    let record = page_try!(s.app.member_guardian(member).await);
+    // A member who joined as a child and is 14 now manages their own consents (issue 16).
+    let now_own = record.is_some() && !page_try!(s.app.is_child_member(member).await);
+    let guardian = record.map(|g| {
         use jikimi_core::guardians::GuardianMethod;
         let how = match g.method {
             Some(GuardianMethod::MobileIdentity) => t.s("gd_m_mobile_identity"),
             Some(GuardianMethod::EmailLink) => t.s("gd_m_email_link"),
             Some(GuardianMethod::SmsLink) | None => t.s("gd_m_sms_link"),
         };
-        t.s("gd_my_page")
+        let said = t
+            .s("gd_my_page")
             .replace("{when}", &kst(g.consented_at))
-            .replace("{method}", how)
+            .replace("{method}", how);
+        if now_own {
+            format!("{said} {}", t.s("gd_now_14"))
+        } else {
+            said
+        }
     });
     let page = MyPage {
         c: v.chrome(&s),

@@ -30,6 +30,8 @@ const LINK_MINUTES: i64 = 60;
 #[template(path = "guardian_ask.html")]
 pub(crate) struct GuardianAskPage {
     pub(crate) c: Chrome,
+    /// The policy's words for children (R-CHD-05), if it has them.
+    pub(crate) child_notice: Option<String>,
     pub(crate) fields: Vec<Field>,
     pub(crate) errors: Vec<(String, String)>,
 }
@@ -57,6 +59,13 @@ pub(crate) async fn ask_page(State(s): State<AppState>, v: Visit) -> Response {
         .collect();
     let page = GuardianAskPage {
         c: v.chrome(&s),
+        child_notice: s
+            .app
+            .policy()
+            .meta
+            .child_notice
+            .as_ref()
+            .map(|n| n.get(v.lang).to_owned()),
         fields,
         errors: v.error_list_by(item_anchor),
     };
@@ -83,7 +92,10 @@ pub(crate) async fn ask_submit(
         Ok(token) => {
             let minutes = GUARDIAN_DAYS * 24 * 60 + 60;
             match seal_cookie(&s, CHILD_COOKIE, minutes, &token.expose().to_owned()).await {
-                Ok(c) => {
+                Ok(mut c) => {
+                    // Unlike the other sealed cookies this one outlives the browser: the
+                    // guardian has days to answer (the policy's cookie table says so).
+                    c.set_max_age(cookie::time::Duration::minutes(minutes));
                     let mut v = v;
                     v.jar = v.jar.add(c);
                     v.redirect(WAIT)

@@ -3,7 +3,7 @@
 use super::items::ItemFacts;
 use super::{Cx, Ids};
 use crate::load::{RawConsent, RawItem, RawMeta, RawOperator};
-use crate::model::{ConsentKind, ConsentMode, IdentityMode, ItemKind};
+use crate::model::{ConsentKind, ConsentMode, Context, IdentityMode, ItemKind};
 
 /// Items × consents: warns `r_con_02` for each required `policy_agreement` category that
 /// required items depend on.
@@ -78,6 +78,72 @@ pub(super) fn single_agreement(meta: &RawMeta, consents: &[RawConsent], cx: &mut
                 "consent_mode = \"single_agreement\" needs exactly one required policy_agreement \
                  category (found {agreements})"
             ),
+        );
+    }
+}
+
+/// Guardian items (context `guardian`, issue 16): a policy that admits children declares the
+/// child's name, the guardian's name, one contact the guardian is asked through (mobile number or
+/// e-mail address) and the relationship, by these ids; the guardian's DI only where identities are
+/// verified (the guardian verifies); and a plain-language text for children (R-CHD-05), else a
+/// warning.
+pub(super) fn guardians(meta: &RawMeta, items: &[RawItem], cx: &mut Cx<'_>) {
+    let guardian: Vec<&RawItem> = items
+        .iter()
+        .filter(|i| i.context.as_ref().map(|c| *c.get_ref()) == Some(Context::Guardian))
+        .collect();
+    let Some(first) = guardian.first() else {
+        return;
+    };
+    let span = first.id.span();
+    let has = |id: &str| guardian.iter().any(|i| i.id.get_ref() == id);
+    for id in ["child_name", "guardian_name", "guardian_relationship"] {
+        if !has(id) {
+            cx.error(
+                span.clone(),
+                format!("item.{id}"),
+                format!("a policy that admits children with a guardian's consent declares item {id:?} (context = \"guardian\")"),
+            );
+        }
+    }
+    if has("guardian_mobile") == has("guardian_email") {
+        cx.error(
+            span.clone(),
+            "item.guardian_mobile",
+            "declare exactly one way to ask the guardian: item \"guardian_mobile\" (a text message) or \"guardian_email\" (an e-mail)",
+        );
+    }
+    for i in &guardian {
+        let known = [
+            "child_name",
+            "guardian_name",
+            "guardian_mobile",
+            "guardian_email",
+            "guardian_relationship",
+            "guardian_di",
+        ];
+        if !known.contains(&i.id.get_ref().as_str()) {
+            cx.error(
+                i.id.span(),
+                format!("item.{}.context", i.id.get_ref()),
+                "nothing asks for this item in the guardian's steps: only child_name, guardian_name, guardian_mobile or guardian_email, guardian_relationship and guardian_di",
+            );
+        }
+    }
+    let verified = *meta.identity.get_ref() == IdentityMode::Verification;
+    if has("guardian_di") && !verified {
+        cx.error(
+            span.clone(),
+            "item.guardian_di",
+            "the guardian's DI comes from 본인확인, which this policy does not use (identity = \"verification\")",
+        );
+    }
+    if meta.child_notice.is_none() {
+        cx.warn(
+            span,
+            "child_notice",
+            "meta.child_notice",
+            "a policy that admits children should tell them, in plain words, what is asked and why (PIPA Art. 22-2(3), R-CHD-05): add meta.child_notice",
         );
     }
 }

@@ -27,6 +27,9 @@ pub(super) fn check(meta: &RawMeta, cx: &mut Cx<'_>) {
             "effective_date must be a plain date like 2026-01-01",
         );
     }
+    if let Some(n) = &meta.child_notice {
+        cx.text(n, "meta.child_notice");
+    }
     if let Some(age) = &meta.child_age
         && !(14..=19).contains(age.get_ref())
     {
