@@ -52,6 +52,7 @@ impl Jikimi {
         granted: bool,
         channel: &str,
     ) -> Result<()> {
+        self.guardian_may_act(actor, member).await?;
         // A child under the policy's age does not consent alone (PIPA Art. 22-2): only
         // withdrawing is theirs; giving is the guardian's (issue 16).
         if granted

@@ -66,6 +66,7 @@ impl Jikimi {
         member: Uuid,
         changes: BTreeMap<String, Option<Revealed>>,
     ) -> Result<()> {
+        self.guardian_may_act(actor, member).await?;
         let change = self
             .correction(actor, member, changes, None, self.clock().now())
             .await?;

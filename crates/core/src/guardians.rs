@@ -910,6 +910,21 @@ impl Jikimi {
         Ok(access)
     }
 
+    /// A guardian acting for `member` must be the guardian of record of a child still under
+    /// the policy's age; any other actor is the caller's business. `Forbidden` otherwise.
+    pub(crate) async fn guardian_may_act(&self, actor: &Actor, member: Uuid) -> Result<()> {
+        if !matches!(actor, Actor::Guardian(_)) {
+            return Ok(());
+        }
+        if self.acts_for(actor, member).await? && self.is_child_member(member).await? {
+            Ok(())
+        } else {
+            Err(CoreError::Forbidden(
+                "only the guardian of record acts for a child under the policy's age",
+            ))
+        }
+    }
+
     /// Whether a guardian's access still holds: the record is the member's and the member is
     /// still a child.
     pub async fn guardian_access_valid(&self, access: &GuardianAccess) -> Result<bool> {
@@ -920,25 +935,7 @@ impl Jikimi {
     /// Destroys the keys of guardian requests that hold nothing any more (an interrupted
     /// destruction or withdrawal), older than `grace`. Returns how many.
     pub(crate) async fn sweep_orphan_guardian_keys(&self, grace: Duration) -> Result<usize> {
-        // Key ages are wall-clock facts of the key store, not domain time.
-        let before = Utc::now() - grace;
-        let mut orphans = Vec::new();
-        for id in self.keyring().own_key_ids(GUARDIAN_PREFIX, before).await? {
-            let holds = self
-                .store()
-                .guardian_request(id)
-                .await?
-                .is_some_and(|r| r.sealed.is_some());
-            if !holds {
-                orphans.push(id);
-            }
-        }
-        if orphans.is_empty() {
-            return Ok(0);
-        }
-        self.keyring()
-            .destroy_own_keys(GUARDIAN_PREFIX, &orphans)
-            .await
+        self.sweep_own_keys(GUARDIAN_PREFIX, grace).await
     }
 
     /// A leaving member's record of the guardian's consent: its request id (whose key is

@@ -536,19 +536,32 @@ impl Jikimi {
     /// Destroys the keys of prize entries that hold nothing any more (an interrupted purge or
     /// withdrawal), older than `grace`. Returns how many.
     pub(crate) async fn sweep_orphan_prize_keys(&self, grace: chrono::Duration) -> Result<usize> {
+        self.sweep_own_keys(crate::keyring::PRIZE_PREFIX, grace)
+            .await
+    }
+
+    /// Destroys the own keys under `prefix` (`prize:` or `guardian:`) older than `grace` whose
+    /// record holds nothing any more (an interrupted purge or withdrawal). Returns how many.
+    pub(crate) async fn sweep_own_keys(
+        &self,
+        prefix: &str,
+        grace: chrono::Duration,
+    ) -> Result<usize> {
         // Key ages are wall-clock facts of the key store, not domain time.
         let before = Utc::now() - grace;
         let mut orphans = Vec::new();
-        for id in self
-            .keyring()
-            .own_key_ids(crate::keyring::PRIZE_PREFIX, before)
-            .await?
-        {
-            let holds = self
-                .store()
-                .prize_winner(id)
-                .await?
-                .is_some_and(|w| w.sealed.is_some());
+        for id in self.keyring().own_key_ids(prefix, before).await? {
+            let holds = if prefix == crate::keyring::GUARDIAN_PREFIX {
+                self.store()
+                    .guardian_request(id)
+                    .await?
+                    .is_some_and(|r| r.sealed.is_some())
+            } else {
+                self.store()
+                    .prize_winner(id)
+                    .await?
+                    .is_some_and(|w| w.sealed.is_some())
+            };
             if !holds {
                 orphans.push(id);
             }
@@ -556,7 +569,7 @@ impl Jikimi {
         if orphans.is_empty() {
             return Ok(0);
         }
-        self.keyring().destroy_prize_keys(&orphans).await
+        self.keyring().destroy_own_keys(prefix, &orphans).await
     }
 
     /// A leaving member's prize entries that hold items, and the destruction record that the

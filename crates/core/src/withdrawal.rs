@@ -152,6 +152,7 @@ impl Jikimi {
         request: Option<jikimi_store::RequestWrite>,
         request_audit: Vec<AuditEntry>,
     ) -> Result<WithdrawalReceipt> {
+        self.guardian_may_act(actor, member).await?;
         let now = self.clock().now();
         let today = self.clock().today_kst();
         let policy = self.policy().clone();

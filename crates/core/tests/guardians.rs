@@ -321,6 +321,16 @@ async fn a_child_joins_on_an_adult_guardians_verified_consent(b: Backend) {
         t.app.subject_items(&impostor, member, &["email"]).await,
         Err(CoreError::PurposeDenied { .. })
     ));
+    assert!(matches!(
+        t.app
+            .set_consent(&impostor, member, "marketing", false, "guardian")
+            .await,
+        Err(CoreError::Forbidden(_))
+    ));
+    assert!(matches!(
+        t.app.withdraw(&impostor, member, "guardian").await,
+        Err(CoreError::Forbidden(_))
+    ));
     let new_email = "kid-new@example.com";
     t.app
         .correct(

@@ -362,16 +362,29 @@ pub(crate) async fn login_verify_page(
     ClientAddr(client): ClientAddr,
     Query(back): Query<crate::signup::window::Returned>,
 ) -> Response {
+    code_step_page(&s, v, client, back, login_steps()).await
+}
+
+/// The code step of a 본인확인 flow that keeps its request in the form cookie (a held login,
+/// account recovery, the guardian's steps): the provider's window where it verifies in one,
+/// else the code form; without a request waiting, back to the flow's start.
+pub(crate) async fn code_step_page(
+    s: &AppState,
+    v: Visit,
+    client: jikimi_core::Client,
+    back: crate::signup::window::Returned,
+    steps: CodeSteps,
+) -> Response {
     if let Some(win) = s.app.identity_window() {
-        return window_step(&s, v, client, win, back, login_steps()).await;
+        return window_step(s, v, client, win, back, steps).await;
     }
     if v.flash.get("request_id").is_empty() {
-        return v.redirect("/login/identity");
+        return v.redirect(steps.start);
     }
     let page = SignupCodePage {
-        c: v.chrome(&s),
-        action: "/login/verify",
-        resend: "/login/identity",
+        c: v.chrome(s),
+        action: steps.here,
+        resend: steps.start,
         notice: v.notice(),
         error: v.flash.errors.first().map(|e| e.message(v.lang).to_owned()),
         sandbox: s.app.sandbox_outbox().is_some(),

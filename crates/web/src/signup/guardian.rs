@@ -454,21 +454,7 @@ pub(crate) async fn verify_page(
     ClientAddr(client): ClientAddr,
     Query(back): Query<crate::signup::window::Returned>,
 ) -> Response {
-    if let Some(win) = s.app.identity_window() {
-        return window_step(&s, v, client, win, back, guardian_steps()).await;
-    }
-    if v.flash.get("request_id").is_empty() {
-        return v.redirect(G_IDENTITY);
-    }
-    let page = SignupCodePage {
-        c: v.chrome(&s),
-        action: G_VERIFY,
-        resend: G_IDENTITY,
-        notice: v.notice(),
-        error: v.flash.errors.first().map(|e| e.message(v.lang).to_owned()),
-        sandbox: s.app.sandbox_outbox().is_some(),
-    };
-    v.render(page)
+    code_step_page(&s, v, client, back, guardian_steps()).await
 }
 
 pub(crate) async fn verify_submit(
