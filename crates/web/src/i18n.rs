@@ -291,8 +291,8 @@ fn text(key: &str) -> (&'static str, &'static str) {
             "Read the whole privacy policy below and decide whether you consent to the child joining.",
         ),
         "gd_method" => (
-            "동의는 {method}으로 확인하며, 동의한 방법과 시각을 기록합니다.",
-            "Your consent is verified by {method}; the method and time are recorded.",
+            "동의 확인 방법: {method}. 동의한 방법과 시각을 기록합니다.",
+            "How your consent is verified: {method}. The method and time are recorded.",
         ),
         "gd_m_mobile_identity" => (
             "법정대리인의 휴대폰 본인확인",
@@ -327,8 +327,8 @@ fn text(key: &str) -> (&'static str, &'static str) {
             "Five days passed since the request, it was refused, or the address is wrong. When a request ends, what was given with it is destroyed.",
         ),
         "gd_my_page" => (
-            "보호자(법정대리인)가 {when}에 {method}을 거쳐 가입에 동의했습니다.",
-            "Your guardian consented to your joining on {when}, through {method}.",
+            "보호자(법정대리인)가 {when}에 가입에 동의했습니다 (확인 방법: {method}).",
+            "Your guardian consented to your joining on {when} (verified by {method}).",
         ),
         "gd_now_14" => (
             "이제 만 14세가 되어 동의를 직접 하거나 철회할 수 있어요. 법정대리인 화면은 더 이상 쓸 수 없고, 그동안의 정보와 동의는 그대로예요.",

@@ -400,6 +400,9 @@ async fn a_seed_guardian_is_mailed_and_refuses(b: Backend) {
         s.visible_text("가입을 마쳤습니다")
             .await
             .context("joined")?;
+        login(s, &kid).await?;
+        let note = s.text_of("#guardian-consent").await?;
+        ensure!(note.contains("전자우편으로 보낸 주소"), "{note}");
 
         // The guardian comes back through a link mailed to the address they consented through.
         s.client().delete_all_cookies().await?;

@@ -293,7 +293,8 @@ async fn a_policy_change_is_announced_mailed_and_applies_on_its_date(b: Backend)
         );
         s.check_page("in-force").await?;
         // The earlier version is still there to read.
-        click(s, "#version-list a").await?;
+        // (The list is newest first: the earlier version is the last row.)
+        click(s, "#version-list tbody tr:last-child a").await?;
         s.visible(Locator::Css("pre.wrap")).await?;
         let old = s.text_of("main").await?;
         ensure!(

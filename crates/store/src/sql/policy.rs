@@ -36,7 +36,7 @@ macro_rules! policy_sql {
             async fn policy_versions(&self) -> $crate::Result<Vec<$crate::PolicyVersionRow>> {
                 Ok(sqlx::query_as(
                     "SELECT version, policy_id, effective_date, first_active_at, document, text_ko, text_en
-                     FROM policy_versions ORDER BY first_active_at, version",
+                     FROM policy_versions ORDER BY first_active_at, effective_date, version",
                 )
                 .fetch_all(&self.read)
                 .await?)
