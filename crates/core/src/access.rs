@@ -252,7 +252,9 @@ impl Jikimi {
     ) -> Result<Option<(String, &'static str)>> {
         let policy = self.policy().clone();
         // The data subject, or the guardian through whom a child joined (issue 16).
-        let subject = *actor == Actor::Member(member) || self.acts_for(actor, member).await?;
+        // The data subject, or the guardian of record of a child still under the age (issue 16).
+        let subject = *actor == Actor::Member(member)
+            || (self.acts_for(actor, member).await? && self.is_child_member(member).await?);
         for id in items {
             let reason = match policy.item(id) {
                 None => Some("item not in the policy"),

@@ -54,6 +54,9 @@ pub const GUARDIAN_RELATIONSHIP: &str = "guardian_relationship";
 /// The guardian's DI from 본인확인, to know the guardian again.
 pub const GUARDIAN_DI: &str = "guardian_di";
 
+/// Requests to one guardian contact in a day, on top of the hourly limit.
+const GUARDIAN_CONTACT_PER_DAY: crate::Limit = crate::Limit::new(10, Duration::days(1));
+
 /// How long a guardian's mailed way back to the child's account works.
 pub const ACCESS_MINUTES: i64 = 30;
 
@@ -72,6 +75,31 @@ impl GuardianAccess {
     pub fn actor(&self) -> Actor {
         Actor::Guardian(self.request)
     }
+}
+
+/// The purpose the guardian's items are processed for.
+const GUARDIAN_PURPOSE: &str = "guardian_consent";
+/// The purpose a member's age is read for.
+const AGE_PURPOSE: &str = "age_check";
+
+/// A guardian's consent as the child's sign-up takes it.
+pub(crate) struct Consented {
+    pub(crate) request: Uuid,
+    pub(crate) consents: BTreeMap<String, bool>,
+    pub(crate) at: DateTime<Utc>,
+    /// The child's name as the child gave it when asking.
+    pub(crate) child_name: String,
+}
+
+/// Names compared as a person would: spaces and case do not count.
+pub(crate) fn same_name(a: &str, b: &str) -> bool {
+    let squash = |s: &str| -> String {
+        s.chars()
+            .filter(|c| !c.is_whitespace())
+            .flat_map(char::to_lowercase)
+            .collect()
+    };
+    squash(a) == squash(b)
 }
 
 /// The retention class of guardian requests and consent records.
@@ -195,7 +223,7 @@ fn guardian_audit(
         action: action.into(),
         member_id: member,
         items,
-        purpose: Some("age_check".into()),
+        purpose: Some(GUARDIAN_PURPOSE.into()),
         outcome: "ok".into(),
         detail,
     }
@@ -248,7 +276,8 @@ impl Jikimi {
     /// checked as every item: errors name the item and rule, and nothing is written). The
     /// request is sealed under its own key and written with its message in one transaction;
     /// `link` makes the guardian's address from its token. Returns the child's token, which the
-    /// child's browser keeps to continue. Limited per client as sign-ups are.
+    /// child's browser keeps to continue. Limited per client as sign-ups are, and per guardian
+    /// contact as account recovery is (5 an hour: nobody's phone is flooded).
     pub async fn ask_guardian(
         &self,
         client: crate::Client,
@@ -272,6 +301,23 @@ impl Jikimi {
                 "is not an item of the guardian's consent request",
             ),
         )?;
+        // Each request texts or mails the guardian: a number or address is not flooded.
+        let contact = values
+            .get(GUARDIAN_MOBILE)
+            .or_else(|| values.get(GUARDIAN_EMAIL))
+            .cloned()
+            .unwrap_or_default();
+        let target = format!("guardian contact\u{0}{contact}");
+        self.limit_both(
+            crate::Action::SignUp,
+            None,
+            limits.sign_up_per_client,
+            &[
+                (&target, limits.recovery_per_target),
+                (&format!("{target}\u{0}day"), GUARDIAN_CONTACT_PER_DAY),
+            ],
+        )
+        .await?;
         let now = self.clock().now();
         let id = Uuid::new_v4();
         let (link_token, child_token) = (new_token(), new_token());
@@ -280,7 +326,7 @@ impl Jikimi {
         let content = crate::mail::Content::GuardianAsk {
             child,
             link: link(link_token.expose()),
-            until: (expires_at + Duration::hours(9)).date_naive(),
+            until: expires_at,
         };
         let job = match (values.get(GUARDIAN_MOBILE), values.get(GUARDIAN_EMAIL)) {
             (Some(mobile), _) if self.sms().is_some() => {
@@ -385,6 +431,17 @@ impl Jikimi {
             .live_request(self.store().guardian_request_by_link(&hash).await?)
             .await?;
         let sealed = self.open_request(&row).await?;
+        // Whoever holds the link reads the child's name: a read with its reason, logged.
+        let mut e = guardian_audit(
+            self.clock().now(),
+            &Actor::Public,
+            "guardian.view",
+            None,
+            vec![CHILD_NAME.into()],
+            serde_json::json!({ "request": row.id }),
+        );
+        e.action = "item.reveal".into();
+        self.store().append_audit(vec![e]).await?;
         Ok(GuardianView {
             id: row.id,
             child_name: sealed.values.get(CHILD_NAME).cloned().unwrap_or_default(),
@@ -468,6 +525,18 @@ impl Jikimi {
             if jikimi_kr::is_under(id.birth_date, self.clock().today_kst(), ADULT_AGE) {
                 return Err(not_adult());
             }
+            // The person verified is the one the child's request was texted to.
+            let e164 = |m: &str| jikimi_kr::Phone::parse(m).ok().map(|p| p.e164().to_owned());
+            if let Some(texted) = sealed.values.get(GUARDIAN_MOBILE)
+                && e164(texted) != e164(&id.mobile)
+            {
+                return Err(CoreError::Invalid(vec![FieldError::new(
+                    "identity",
+                    "guardian.other_mobile",
+                    "본인확인한 휴대전화번호가 동의 요청을 받은 번호와 다릅니다. 요청을 받은 휴대전화로 본인확인을 해 주세요",
+                    "the mobile number verified is not the one the request was sent to: verify with that phone",
+                )]));
+            }
             // The verified name is the guardian's name; the DI knows the guardian again.
             sealed.values.insert(GUARDIAN_NAME.into(), id.name.clone());
             if policy.item(GUARDIAN_DI).is_some() {
@@ -508,7 +577,9 @@ impl Jikimi {
                     .map_err(|e| CoreError::Setup(format!("guardian consents: {e}")))?,
             ),
             consented_at: Some(now),
-            expires_at: now + Duration::days(GUARDIAN_DAYS),
+            // The version the guardian read: the child joins only under it.
+            policy_version: policy.version().as_str().to_owned(),
+            // The request keeps its 5 days: the child joins within them (R-CHD-04).
             ..row.clone()
         };
         let audit = guardian_audit(
@@ -533,14 +604,14 @@ impl Jikimi {
         Ok(())
     }
 
-    /// The guardian refuses: the request is destroyed at once (R-CHD-04), with its destruction
-    /// record.
+    /// The guardian refuses, or takes back a consent the child has not used yet: the request is
+    /// destroyed at once (R-CHD-04), with its destruction record.
     pub async fn guardian_refuse(&self, link_token: &str) -> Result<()> {
         let hash = crate::token_hash(link_token.trim());
         let row = self
             .live_request(self.store().guardian_request_by_link(&hash).await?)
             .await?;
-        if row.state != state::PENDING {
+        if row.state != state::PENDING && row.state != state::CONSENTED {
             return Err(CoreError::Conflict(
                 "the guardian has already decided".into(),
             ));
@@ -636,12 +707,10 @@ impl Jikimi {
         })
     }
 
-    /// The consented request behind a child's token and the guardian's consent decisions, for
-    /// the child's sign-up. `ChildNeedsGuardian` when there is none in force.
-    pub(crate) async fn consented_request(
-        &self,
-        child_token: &str,
-    ) -> Result<(Uuid, BTreeMap<String, bool>)> {
+    /// The consented request behind a child's token, for the child's sign-up: in force, and
+    /// given under the policy version in force now (a guardian consents to what they read).
+    /// `ChildNeedsGuardian` when there is none.
+    pub(crate) async fn consented_request(&self, child_token: &str) -> Result<Consented> {
         let hash = crate::token_hash(child_token.trim());
         let refuse = || CoreError::ChildNeedsGuardian {
             age: self.policy().meta.child_age,
@@ -652,6 +721,7 @@ impl Jikimi {
         if row.state != state::CONSENTED
             || row.sealed.is_none()
             || row.expires_at <= self.clock().now()
+            || row.policy_version != self.policy().version().as_str()
         {
             return Err(refuse());
         }
@@ -660,7 +730,13 @@ impl Jikimi {
             .as_deref()
             .and_then(|c| serde_json::from_str(c).ok())
             .unwrap_or_default();
-        Ok((row.id, consents))
+        let sealed = self.open_request(&row).await?;
+        Ok(Consented {
+            request: row.id,
+            consents,
+            at: row.consented_at.unwrap_or(row.created_at),
+            child_name: sealed.values.get(CHILD_NAME).cloned().unwrap_or_default(),
+        })
     }
 
     /// The record of the guardian's consent a member joined with, if any (My page).
@@ -680,21 +756,37 @@ impl Jikimi {
         if self.store().member_guardian(member).await?.is_none() {
             return Ok(false);
         }
+        // The age is read as every read is: for a purpose the policy lists, and logged.
         let policy = self.policy().clone();
-        let ids: Vec<String> = policy
+        let ids: Vec<&str> = policy
             .items
             .iter()
             .filter(|i| matches!(i.kind, ItemKind::BirthDate | ItemKind::Rrn))
-            .map(|i| i.id.clone())
+            .map(|i| i.id.as_str())
             .collect();
-        let rows = self.store().items(member, Some(&ids)).await?;
-        let key = self.member_key(member).await?;
-        let owner = member.to_string();
-        let mut values = BTreeMap::new();
-        for row in rows {
-            let v = key.open_str(&owner, &row.item_id, &row.sealed)?;
-            values.insert(row.item_id.clone(), v);
+        // (Opened here rather than through `reveal`, whose subject check asks this question.)
+        if let Some(id) = ids.iter().find(|id| !policy.allows(id, AGE_PURPOSE)) {
+            return Err(CoreError::PurposeDenied {
+                item: (*id).to_owned(),
+                purpose: AGE_PURPOSE.into(),
+                reason: "purpose not listed for the item in the policy",
+            });
         }
+        let names: Vec<String> = ids.iter().map(|i| (*i).to_owned()).collect();
+        let Some(rows) = self.store().member_items(member, Some(&names)).await? else {
+            return Err(CoreError::NotFound("member"));
+        };
+        let (values, entry) = self
+            .open_rows(
+                self.clock().now(),
+                &Actor::System,
+                None,
+                member,
+                AGE_PURPOSE,
+                rows,
+            )
+            .await?;
+        self.store().append_audit(vec![entry]).await?;
         Ok(self.birth_date(&values, None).is_some_and(|b| {
             jikimi_kr::is_under(b, self.clock().today_kst(), policy.meta.child_age)
         }))
@@ -853,9 +945,10 @@ impl Jikimi {
                 "no way to reach the guardian is configured",
             ));
         };
+        // Nobody is verified yet: the asker is the public, the address the guardian's.
         let mut audit = guardian_audit(
             now,
-            &Actor::Guardian(row.id),
+            &Actor::Public,
             "mail.queued",
             Some(member),
             vec![GUARDIAN_EMAIL.into()],

@@ -557,7 +557,7 @@ pub fn render_sms(content: &Content, site: &Site) -> Result<Option<String>> {
         Content::GuardianAsk { child, link, until } => GuardianAskSms {
             operator: &site.operator.ko,
             child,
-            until: day(*until, Lang::Ko),
+            until: kst(*until, Lang::Ko),
             link,
         }
         .render(),
@@ -631,7 +631,7 @@ pub enum Content {
     GuardianAsk {
         child: String,
         link: String,
-        until: chrono::NaiveDate,
+        until: DateTime<Utc>,
     },
     /// A guardian's one-time way back to the child's account (issue 16).
     GuardianAccess {
@@ -793,7 +793,7 @@ fn render_text(content: &Content, lang: Lang, site: &Site) -> Result<String> {
             operator,
             site: url,
             child,
-            until: day(*until, lang),
+            until: kst(*until, lang),
             link,
         }
         .render(),

@@ -22,6 +22,8 @@ pub(crate) struct PreparedMember {
     pub(crate) indexes: Vec<IndexEntry>,
     /// The consented guardian request of a child (issue 16), joined in the same transaction.
     pub(crate) guardian: Option<Uuid>,
+    /// When the guardian consented: the time of the child's consent events.
+    pub(crate) guardian_at: Option<DateTime<Utc>>,
 }
 
 fn login_taken() -> CoreError {
@@ -80,16 +82,45 @@ impl Jikimi {
         let now = self.clock().now();
         // A child joins on a guardian's consent in force: the guardian's choices are the
         // consents (issue 16).
-        let guardian = match req.guardian.as_deref() {
+        let consented = match req.guardian.as_deref() {
             Some(token) => {
-                let (id, consents) = self.consented_request(token).await?;
-                req.consents = consents;
-                Some(id)
+                let c = self.consented_request(token).await?;
+                // Only the child the guardian consented for, and only while a child.
+                let birth = self.birth_date(&req.items, req.identity.as_ref());
+                if birth.is_some_and(|b| {
+                    !jikimi_kr::is_under(b, self.clock().today_kst(), self.policy().meta.child_age)
+                }) {
+                    return Err(CoreError::Invalid(vec![FieldError::new(
+                        "identity",
+                        "guardian.not_a_child",
+                        "법정대리인의 동의는 만 14세 미만 아동의 가입에만 씁니다",
+                        "a guardian's consent is only for a child under 14 joining",
+                    )]));
+                }
+                req.consents = c.consents.clone();
+                Some(c)
             }
             None => None,
         };
+        let guardian = consented.as_ref().map(|c| c.request);
         let mut prepared = self.prepare_member(&req)?;
+        if let Some(c) = &consented {
+            let named = prepared
+                .values
+                .get("name")
+                .map(|v| v.stored.expose().to_owned())
+                .unwrap_or_default();
+            if !crate::guardians::same_name(&named, &c.child_name) {
+                return Err(CoreError::Invalid(vec![FieldError::new(
+                    "name",
+                    "guardian.other_child",
+                    "법정대리인이 동의한 아동의 이름과 다릅니다",
+                    "is not the name of the child the guardian consented for",
+                )]));
+            }
+        }
         prepared.guardian = guardian;
+        prepared.guardian_at = consented.as_ref().map(|c| c.at);
 
         // 5. One person, one account: look up the blind indexes first, for a clear answer.
         if self
@@ -298,6 +329,7 @@ impl Jikimi {
             values,
             indexes,
             guardian: None,
+            guardian_at: None,
         })
     }
 
@@ -319,6 +351,7 @@ impl Jikimi {
             values,
             indexes,
             guardian,
+            guardian_at,
         } = prepared;
         let policy = self.policy();
         let owner = member.to_string();
@@ -343,7 +376,7 @@ impl Jikimi {
                 } else {
                     req.channel.clone()
                 },
-                at: now,
+                at: guardian_at.unwrap_or(now),
             })
             .collect();
         let mut indexes = indexes;

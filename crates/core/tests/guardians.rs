@@ -23,6 +23,8 @@ jikimi_testkit::backend_tests!(
     a_child_joins_on_an_adult_guardians_verified_consent,
     a_request_left_for_5_days_is_destroyed_with_its_record,
     the_seed_guardian_consents_through_the_mailed_link_or_refuses,
+    a_guardians_number_is_not_flooded,
+    a_guardian_takes_back_a_consent_not_yet_used,
 );
 
 /// A child of 10 on the tests' day (2026-12-02).
@@ -207,6 +209,16 @@ async fn a_child_joins_on_an_adult_guardians_verified_consent(b: Backend) {
         Err(CoreError::Invalid(e)) => assert_eq!(e[0].code, "guardian.adult"),
         other => panic!("a 17-year-old cannot consent, got {other:?}"),
     }
+    // Another adult than the one the request was texted to is refused.
+    let neighbour = verify(&t, &person(38), None).await.unwrap();
+    match t
+        .app
+        .guardian_consent(&link_token, decision(Some(neighbour.expose().to_owned())))
+        .await
+    {
+        Err(CoreError::Invalid(e)) => assert_eq!(e[0].code, "guardian.other_mobile"),
+        other => panic!("only the texted guardian, got {other:?}"),
+    }
     let mut wrong = decision(Some(
         verify(&t, &mum, None).await.unwrap().expose().to_owned(),
     ));
@@ -232,6 +244,25 @@ async fn a_child_joins_on_an_adult_guardians_verified_consent(b: Backend) {
     assert!(matches!(
         verify(&t, &kid, None).await,
         Err(CoreError::ChildNeedsGuardian { .. })
+    ));
+    // The consent is for this child: another child, or an adult, cannot join on it.
+    let other_kid = child(36);
+    let other_token = verify(&t, &other_kid, Some(child_token.expose()))
+        .await
+        .unwrap();
+    let mut other = lifeplan_signup(&other_kid);
+    other.identity = None;
+    other.guardian = Some(child_token.expose().to_owned());
+    assert!(matches!(
+        t.app.sign_up_with_identity_token(other, other_token.expose()).await,
+        Err(CoreError::Invalid(e)) if e[0].code == "guardian.other_child"
+    ));
+    let grown = person(37);
+    let mut adult = lifeplan_signup(&grown);
+    adult.guardian = Some(child_token.expose().to_owned());
+    assert!(matches!(
+        t.app.sign_up(adult).await,
+        Err(CoreError::Invalid(e)) if e[0].code == "guardian.not_a_child"
     ));
     let kid_token = verify(&t, &kid, Some(child_token.expose())).await.unwrap();
     let mut req = lifeplan_signup(&kid);
@@ -589,6 +620,12 @@ async fn the_seed_guardian_consents_through_the_mailed_link_or_refuses(b: Backen
     t.clock.advance(Duration::days(1));
     assert!(!t.app.is_child_member(member).await.unwrap());
     assert!(!t.app.guardian_access_valid(&access).await.unwrap());
+    assert!(matches!(
+        t.app
+            .subject_items(&access.actor(), member, &["email"])
+            .await,
+        Err(CoreError::PurposeDenied { .. })
+    ));
     while t.app.run_jobs_once().await.unwrap() > 0 {}
     let mails = smtp.messages().len();
     t.app
@@ -614,4 +651,81 @@ async fn the_seed_guardian_consents_through_the_mailed_link_or_refuses(b: Backen
             "{clear} in the clear"
         );
     }
+}
+
+/// A guardian who consented may take it back while the child has not joined: destroyed at once.
+async fn a_guardian_takes_back_a_consent_not_yet_used(b: Backend) {
+    let smtp = TestSmtp::start();
+    let t = seed(b, &smtp).await;
+    let kid = child(81);
+    let dad = person(82);
+    let ask = given(&[
+        ("child_name", &kid.name),
+        ("guardian_name", &dad.name),
+        ("guardian_email", &dad.email),
+    ]);
+    let child_token = t.app.ask_guardian(None, &ask, link).await.unwrap();
+    while t.app.run_jobs_once().await.unwrap() > 0 {}
+    let mail = smtp
+        .messages()
+        .into_iter()
+        .find(|m| m.rcpt_tos.contains(&dad.email))
+        .unwrap();
+    let link_token = token_in(&mail.text_body());
+    let yes = GuardianDecision {
+        consents: [("privacy_policy".to_owned(), true)].into(),
+        relationship: "parent".into(),
+        identity_token: None,
+    };
+    t.app.guardian_consent(&link_token, yes).await.unwrap();
+    t.app.guardian_refuse(&link_token).await.unwrap();
+    assert_eq!(
+        t.app.child_view(child_token.expose()).await.unwrap().state,
+        state::REFUSED
+    );
+    let mut req = seed_signup(&kid);
+    req.guardian = Some(child_token.expose().to_owned());
+    assert!(matches!(
+        t.app.sign_up(req).await,
+        Err(CoreError::ChildNeedsGuardian { .. })
+    ));
+}
+
+async fn a_guardians_number_is_not_flooded(b: Backend) {
+    let (t, texts) = lifeplan(b).await;
+    let dad = person(62);
+    let to = jikimi_kr::Phone::parse(&dad.mobile)
+        .unwrap()
+        .e164()
+        .to_owned();
+    let ask = |n: u32| {
+        given(&[
+            ("child_name", &child(60 + n).name),
+            ("guardian_name", &dad.name),
+            ("guardian_mobile", &dad.mobile),
+        ])
+    };
+    for n in 0..5 {
+        t.app.ask_guardian(None, &ask(n), link).await.unwrap();
+    }
+    assert!(matches!(
+        t.app.ask_guardian(None, &ask(5), link).await,
+        Err(CoreError::RateLimited { retry_after, .. }) if retry_after > 0
+    ));
+    while t.app.run_jobs_once().await.unwrap() > 0 {}
+    assert_eq!(texts.messages().iter().filter(|m| m.to == to).count(), 5);
+    // Another guardian is not held up.
+    let mum = person(63);
+    t.app
+        .ask_guardian(
+            None,
+            &given(&[
+                ("child_name", &child(70).name),
+                ("guardian_name", &mum.name),
+                ("guardian_mobile", &mum.mobile),
+            ]),
+            link,
+        )
+        .await
+        .unwrap();
 }

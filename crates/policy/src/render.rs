@@ -1362,8 +1362,8 @@ impl R<'_> {
                      만 {age}세 미만이면 법정대리인이 동의하기 전에는 아동의 이름과 법정대리인의 \
                      이름·연락처만 받아 법정대리인에게 {} 동의를 요청합니다. 법정대리인이 \
                      실제로 동의했는지는 {} 확인하고, 동의한 방법과 시각을 기록합니다. \
-                     법정대리인이 요청일부터 5일 안에 동의하지 않거나 거부하면 받은 정보를 곧바로 \
-                     파기합니다.",
+                     요청일부터 5일 안에 법정대리인이 동의하고 아동이 가입하지 않으면, 또는 \
+                     법정대리인이 거부하면 받은 정보를 곧바로 파기합니다.",
                     if m {
                         "전자우편으로"
                     } else {
@@ -1382,8 +1382,9 @@ impl R<'_> {
                      {age}, until the guardian has consented only the child's name and the \
                      guardian's name and contact are taken, and the guardian is asked by {}. \
                      That the guardian really consented is verified {}, and the method and time \
-                     are recorded. If the guardian refuses, or does not consent within 5 days of \
-                     the request, what was taken is destroyed at once.",
+                     are recorded. Unless the guardian consents and the child joins within 5 \
+                     days of the request, or if the guardian refuses, what was taken is destroyed \
+                     at once.",
                     if m { "e-mail" } else { "text message" },
                     match (v, m) {
                         (true, _) =>
@@ -1416,21 +1417,24 @@ impl R<'_> {
             b.extend(self.sentences(&[(&[Capability::AgeGate], &s)]));
         }
         if self.p.items_in(Context::Guardian).next().is_some() {
-            b.extend(self.sentences(&[(
-                &[Capability::GuardianRights],
-                self.t(
+            let s = match self.l {
+                Lang::Ko => format!(
                     "동의한 법정대리인은 누리집의 '법정대리인: 자녀 회원 관리' 화면에서 동의할 때와 \
-                     같은 방법으로 다시 확인한 뒤, 만 14세 미만 아동의 개인정보를 열람·정정하고, \
-                     동의를 하거나 철회하고, 회원탈퇴를 할 수 있습니다. 이 일은 모두 법정대리인이 \
-                     한 일로 기록됩니다. 아동은 만 14세가 될 때까지 스스로 동의할 수 없고, 동의를 \
-                     철회하는 것은 직접 할 수 있습니다.",
-                    "The guardian who consented, verified again the way they were when consenting, \
-                     can view and correct the personal data of a child under 14, give or withdraw \
-                     consents and end the membership on the website's 'Guardian: your child's \
-                     membership' page. All of this is recorded as done by the guardian. Until 14 \
-                     the child cannot give a consent alone, but can withdraw one.",
+                     같은 방법으로 다시 확인한 뒤, 만 {age}세 미만 아동의 개인정보를 \
+                     열람·정정하고, 동의를 하거나 철회하고, 회원탈퇴를 할 수 있습니다. 이 일은 모두 \
+                     법정대리인이 한 일로 기록됩니다. 아동은 만 {age}세가 될 때까지 스스로 동의할 수 \
+                     없고, 동의를 철회하는 것은 직접 할 수 있습니다."
                 ),
-            )]));
+                Lang::En => format!(
+                    "The guardian who consented, verified again the way they were when \
+                     consenting, can view and correct the personal data of a child under {age}, \
+                     give or withdraw consents and end the membership on the website's 'Guardian: \
+                     your child's membership' page. All of this is recorded as done by the \
+                     guardian. Until {age} the child cannot give a consent alone, but can \
+                     withdraw one."
+                ),
+            };
+            b.extend(self.sentences(&[(&[Capability::GuardianRights], &s)]));
         }
         b.extend(self.sentences(&[(
             &[Capability::AgentRequests],

@@ -546,3 +546,64 @@ fn the_serialised_document_reads_back_with_the_same_version() {
     // What is not a policy does not read as one.
     assert!(serde_json::from_str::<Policy>(r#"{"meta":{}}"#).is_err());
 }
+
+/// Issue 16: a profile that admits children declares the guardian's steps whole — the items the
+/// code asks for, a way to know the guardian again that matches how they consented — and plain
+/// words for children (R-CHD-05), else a warning.
+#[test]
+fn the_guardian_steps_are_declared_whole() {
+    let keys = |src: &str| -> Vec<String> {
+        match Policy::from_toml_str(src, "guardians.toml") {
+            Err(PolicyError::Invalid(problems)) => problems.into_iter().map(|p| p.key).collect(),
+            Ok(_) => Vec::new(),
+            Err(e) => panic!("{e}"),
+        }
+    };
+    let lp = Policy::builtin_source("lifeplan").unwrap();
+    // Verified identities without the guardian's DI: the guardian could not be known again.
+    let start = lp.find("[[item]]\nid = \"guardian_di\"").unwrap();
+    let end = start + 1 + lp[start + 1..].find("\n[[").unwrap();
+    let no_di = format!("{}{}", &lp[..start], &lp[end + 1..]);
+    assert!(
+        keys(&no_di).contains(&"item.guardian_di".to_owned()),
+        "{:?}",
+        keys(&no_di)
+    );
+    // Two contacts, or an item nothing asks for.
+    let two = lp.replacen(
+        "id = \"guardian_relationship\"",
+        "id = \"guardian_email\"",
+        1,
+    );
+    assert!(
+        keys(&two).iter().any(|k| k.starts_with("item.guardian")),
+        "{:?}",
+        keys(&two)
+    );
+    let odd = lp.replacen("id = \"child_name\"", "id = \"child_school\"", 1);
+    let k = keys(&odd);
+    assert!(
+        k.contains(&"item.child_name".to_owned())
+            && k.contains(&"item.child_school.context".to_owned()),
+        "{k:?}"
+    );
+    // Without 본인확인 the guardian is known again by a mailed link: no mobile contact.
+    let seed = Policy::builtin_source("lifeplan-seed")
+        .unwrap()
+        .replacen("id = \"guardian_email\"", "id = \"guardian_mobile\"", 1)
+        .replacen(
+            "kind = \"email\"\nhelp = { ko = \"보호자에게",
+            "kind = \"mobile\"\nhelp = { ko = \"보호자에게",
+            1,
+        );
+    assert!(
+        keys(&seed).contains(&"item.guardian_mobile".to_owned()),
+        "{:?}",
+        keys(&seed)
+    );
+    // No words for children: loads, with a warning.
+    let quiet = lp.replacen("child_notice = {", "# child_notice = {", 1);
+    let loaded = Policy::from_toml_str(&quiet, "quiet.toml").unwrap();
+    assert!(loaded.warnings.iter().any(|w| w.code == "child_notice"));
+    assert!(lifeplan().warnings.iter().all(|w| w.code != "child_notice"));
+}

@@ -321,7 +321,7 @@ fn document_renders_against_the_running_build() {
             // Kept since issue 16: children join with a verified guardian's consent, and the
             // guardian acts for them.
             "법정대리인이 동의하기 전에는 아동의 이름과 법정대리인의 이름·연락처만",
-            "5일 안에 동의하지 않거나 거부하면",
+            "5일 안에 법정대리인이 동의하고 아동이 가입하지 않으면",
             "법정대리인: 자녀 회원 관리",
         ] {
             assert!(text.contains(kept), "{name}: {kept}");

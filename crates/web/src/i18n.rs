@@ -315,8 +315,8 @@ fn text(key: &str) -> (&'static str, &'static str) {
         ),
         "gd_thanks_title" => ("동의해 주셔서 감사합니다", "Thank you for consenting"),
         "gd_thanks_body" => (
-            "아동이 가입을 신청한 기기에서 5일 안에 가입을 마칠 수 있습니다. 가입한 뒤에도 법정대리인은 아동의 개인정보를 열람·정정하거나 동의를 철회할 수 있습니다.",
-            "The child can finish joining on the device they asked from, within 5 days. After that too, you may view or correct the child's personal data or withdraw consent.",
+            "아동이 가입을 신청한 기기에서 요청일부터 5일 안에 가입을 마칠 수 있습니다. 가입한 뒤에도 법정대리인은 아동의 개인정보를 열람·정정하거나 동의를 철회할 수 있습니다.",
+            "The child can finish joining on the device they asked from, within 5 days of the request. After that too, you may view or correct the child's personal data or withdraw consent.",
         ),
         "gd_gone_title" => (
             "이 주소는 더 이상 쓸 수 없습니다",
@@ -378,6 +378,11 @@ fn text(key: &str) -> (&'static str, &'static str) {
         ),
         "gc_correct" => ("정보 정정", "Correct the data"),
         "gc_items" => ("자녀의 개인정보", "Your child's personal data"),
+        "gc_link_intro" => (
+            "전자우편으로 받은 법정대리인 확인 주소입니다. 아래 단추를 누르면 이 주소를 쓰고 자녀 회원 관리 화면으로 갑니다.",
+            "This is the guardian's address you received by e-mail. Press the button to use it and go to your child's membership.",
+        ),
+        "gc_link_go" => ("계속하기", "Continue"),
         "gc_opened" => (
             "법정대리인으로 확인되었습니다.",
             "You are confirmed as the guardian.",

@@ -100,7 +100,10 @@ pub fn routes() -> Router<AppState> {
             "/guardian/child",
             get(crate::me::guardian::child_page).post(crate::me::guardian::child_open),
         )
-        .route("/guardian/child/open", get(crate::me::guardian::child_link))
+        .route(
+            "/guardian/child/open",
+            get(crate::me::guardian::child_link).post(crate::me::guardian::child_link_take),
+        )
         .route(
             "/guardian/child/correct",
             axum::routing::post(crate::me::guardian::child_correct),

@@ -28,6 +28,9 @@ pub(crate) struct GuardianChildPage {
     pub(crate) items: Vec<(String, String)>,
     pub(crate) fields: Vec<Field>,
     pub(crate) consents: Vec<ConsentRow>,
+    /// A mailed link's token waiting to be taken with a press (a GET spends nothing: mail
+    /// scanners open links).
+    pub(crate) link_token: Option<String>,
 }
 
 names_errors!(GuardianChildPage);
@@ -65,9 +68,8 @@ pub(crate) async fn child_page(State(s): State<AppState>, v: Visit) -> Response 
     let (items, fields, consents) = match access {
         Some(a) => {
             let actor = a.actor();
-            let held = page_try!(s.app.held_item_ids(a.member).await);
-            let ids: Vec<&str> = held.iter().map(String::as_str).collect();
-            let values = page_try!(s.app.subject_items(&actor, a.member, &ids).await);
+            // Masked as My page shows them; the correction form has the editable ones in full.
+            let values = page_try!(s.app.view_masked(&actor, a.member).await);
             let policy = s.app.policy().clone();
             let items = policy
                 .items
@@ -99,6 +101,7 @@ pub(crate) async fn child_page(State(s): State<AppState>, v: Visit) -> Response 
         items,
         fields,
         consents,
+        link_token: None,
     };
     let mut r = v.render(page);
     r.headers_mut().insert(
@@ -187,15 +190,44 @@ pub(crate) struct LinkQuery {
     t: Option<String>,
 }
 
-/// The mailed link: taken once, then the access lives in the cookie (the token leaves the
-/// address).
+/// The mailed link: a page with one button (opening it spends nothing, so a mail scanner that
+/// follows links does not use it up).
 pub(crate) async fn child_link(
     State(s): State<AppState>,
     v: Visit,
     Query(q): Query<LinkQuery>,
 ) -> Response {
-    let token = q.t.unwrap_or_default();
-    match s.app.guardian_access_by_link(&token).await {
+    let page = GuardianChildPage {
+        c: v.chrome(&s),
+        notice: None,
+        errors: Vec::new(),
+        access: false,
+        needs_identity: false,
+        verified: false,
+        login_id: String::new(),
+        items: Vec::new(),
+        fields: Vec::new(),
+        consents: Vec::new(),
+        link_token: Some(q.t.unwrap_or_default()),
+    };
+    let mut r = v.render(page);
+    r.headers_mut().insert(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("no-store"),
+    );
+    r
+}
+
+/// The button of the mailed link: the token is taken once, then the access lives in the cookie.
+pub(crate) async fn child_link_take(
+    State(s): State<AppState>,
+    v: Visit,
+    form: FormData,
+) -> Response {
+    if !v.csrf_ok(&form) {
+        return csrf_failed(v, &s, HERE, &FormData::default()).await;
+    }
+    match s.app.guardian_access_by_link(form.get("t")).await {
         Ok(a) => with_access(&s, v, a).await,
         Err(CoreError::NotFound(_)) => {
             let t = T(v.lang);

@@ -131,6 +131,22 @@ pub(super) fn guardians(meta: &RawMeta, items: &[RawItem], cx: &mut Cx<'_>) {
         }
     }
     let verified = *meta.identity.get_ref() == IdentityMode::Verification;
+    // The guardian comes back the way they consented: 본인확인 matched by the DI, or a link
+    // mailed to their address.
+    if verified && !has("guardian_di") {
+        cx.error(
+            span.clone(),
+            "item.guardian_di",
+            "where identities are verified the guardian verifies too: declare item \"guardian_di\" (context = \"guardian\") so the guardian can be known again",
+        );
+    }
+    if !verified && has("guardian_mobile") {
+        cx.error(
+            span.clone(),
+            "item.guardian_mobile",
+            "without 본인확인 the guardian is known again by a link mailed to them: ask for \"guardian_email\"",
+        );
+    }
     if has("guardian_di") && !verified {
         cx.error(
             span.clone(),
