@@ -135,6 +135,15 @@ impl GuardianMethod {
         }
     }
 
+    /// The key of the web pages' text naming the method.
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Self::MobileIdentity => "gd_m_mobile_identity",
+            Self::EmailLink => "gd_m_email_link",
+            Self::SmsLink => "gd_m_sms_link",
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Self> {
         [Self::MobileIdentity, Self::EmailLink, Self::SmsLink]
             .into_iter()
@@ -403,7 +412,7 @@ impl Jikimi {
     }
 
     /// A live request (pending or consented, within its time) by a token's hash.
-    async fn live_request(&self, row: Option<GuardianRequestRow>) -> Result<GuardianRequestRow> {
+    fn live_request(&self, row: Option<GuardianRequestRow>) -> Result<GuardianRequestRow> {
         let row = row.ok_or_else(gone)?;
         if row.sealed.is_none() || row.expires_at <= self.clock().now() {
             return Err(gone());
@@ -427,20 +436,17 @@ impl Jikimi {
     /// the link is unknown, refused, destroyed or past its time.
     pub async fn guardian_view(&self, link_token: &str) -> Result<GuardianView> {
         let hash = crate::token_hash(link_token.trim());
-        let row = self
-            .live_request(self.store().guardian_request_by_link(&hash).await?)
-            .await?;
+        let row = self.live_request(self.store().guardian_request_by_link(&hash).await?)?;
         let sealed = self.open_request(&row).await?;
         // Whoever holds the link reads the child's name: a read with its reason, logged.
-        let mut e = guardian_audit(
+        let e = guardian_audit(
             self.clock().now(),
             &Actor::Public,
-            "guardian.view",
+            "item.reveal",
             None,
             vec![CHILD_NAME.into()],
             serde_json::json!({ "request": row.id }),
         );
-        e.action = "item.reveal".into();
         self.store().append_audit(vec![e]).await?;
         Ok(GuardianView {
             id: row.id,
@@ -460,9 +466,7 @@ impl Jikimi {
     pub async fn guardian_consent(&self, link_token: &str, d: GuardianDecision) -> Result<()> {
         self.guardians_available()?;
         let hash = crate::token_hash(link_token.trim());
-        let row = self
-            .live_request(self.store().guardian_request_by_link(&hash).await?)
-            .await?;
+        let row = self.live_request(self.store().guardian_request_by_link(&hash).await?)?;
         if row.state != state::PENDING {
             return Err(CoreError::Conflict(
                 "the guardian has already decided".into(),
@@ -608,9 +612,7 @@ impl Jikimi {
     /// destroyed at once (R-CHD-04), with its destruction record.
     pub async fn guardian_refuse(&self, link_token: &str) -> Result<()> {
         let hash = crate::token_hash(link_token.trim());
-        let row = self
-            .live_request(self.store().guardian_request_by_link(&hash).await?)
-            .await?;
+        let row = self.live_request(self.store().guardian_request_by_link(&hash).await?)?;
         if row.state != state::PENDING && row.state != state::CONSENTED {
             return Err(CoreError::Conflict(
                 "the guardian has already decided".into(),

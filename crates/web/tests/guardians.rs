@@ -54,6 +54,19 @@ async fn identity(s: &support::Session, p: &Person) -> anyhow::Result<()> {
     click(s, "#verify").await
 }
 
+/// A site whose text messages land in the returned sandbox outbox.
+fn texting() -> (Arc<SmsOutbox>, Setup) {
+    let texts = Arc::new(SmsOutbox::default());
+    let setup = Setup {
+        sms: Some(SmsSetup {
+            transport: Arc::new(SandboxSms::new(texts.clone())),
+            from: "0200000000".into(),
+        }),
+        ..Setup::default()
+    };
+    (texts, setup)
+}
+
 /// Rows that could hold something about a person.
 async fn personal_rows(s: &support::Session) -> Vec<(String, i64)> {
     s.site
@@ -65,14 +78,7 @@ async fn personal_rows(s: &support::Session) -> Vec<(String, i64)> {
 }
 
 async fn a_child_asks_the_guardian_consents_after_verifying_and_the_child_joins(b: Backend) {
-    let texts = Arc::new(SmsOutbox::default());
-    let setup = Setup {
-        sms: Some(SmsSetup {
-            transport: Arc::new(SandboxSms::new(texts.clone())),
-            from: "0200000000".into(),
-        }),
-        ..Setup::default()
-    };
+    let (texts, setup) = texting();
     support::run_setup("guardians", "lifeplan", b, setup, async |s| {
         let kid = child(701);
         let mum = person(702);
@@ -452,14 +458,7 @@ async fn a_seed_guardian_is_mailed_and_refuses(b: Backend) {
 }
 
 async fn a_request_nobody_answers_is_gone_after_5_days(b: Backend) {
-    let texts = Arc::new(SmsOutbox::default());
-    let setup = Setup {
-        sms: Some(SmsSetup {
-            transport: Arc::new(SandboxSms::new(texts.clone())),
-            from: "0200000000".into(),
-        }),
-        ..Setup::default()
-    };
+    let (texts, setup) = texting();
     support::run_setup("guardians-expiry", "lifeplan", b, setup, async |s| {
         let kid = child(721);
         let mum = person(722);

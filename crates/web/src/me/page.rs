@@ -117,11 +117,7 @@ pub(crate) async fn mypage(
     let now_own = record.is_some() && !page_try!(s.app.is_child_member(member).await);
     let guardian = record.map(|g| {
         use jikimi_core::guardians::GuardianMethod;
-        let how = match g.method {
-            Some(GuardianMethod::MobileIdentity) => t.s("gd_m_mobile_identity"),
-            Some(GuardianMethod::EmailLink) => t.s("gd_m_email_link"),
-            Some(GuardianMethod::SmsLink) | None => t.s("gd_m_sms_link"),
-        };
+        let how = t.s(g.method.unwrap_or(GuardianMethod::SmsLink).label_key());
         let said = t
             .s("gd_my_page")
             .replace("{when}", &kst(g.consented_at))

@@ -311,11 +311,7 @@ pub(crate) async fn guardian_page(
             consent_blocks(&s, lang, &chosen)
         },
         fields,
-        method: t.s(match method {
-            GuardianMethod::MobileIdentity => "gd_m_mobile_identity",
-            GuardianMethod::EmailLink => "gd_m_email_link",
-            GuardianMethod::SmsLink => "gd_m_sms_link",
-        }),
+        method: t.s(method.label_key()),
     };
     let mut r = v.render(page);
     r.headers_mut().insert(
