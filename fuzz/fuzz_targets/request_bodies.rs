@@ -2,8 +2,9 @@
 //! axum's JSON reader with problem-document rejections) and then the validation the
 //! handlers run before anything reaches the store, without a server:
 //!
-//! - the extractor accepts exactly what serde_json accepts for the body type, and a rejection
-//!   is a 400 problem whose detail does not quote a value of the body;
+//! - the extractor accepts exactly the JSON objects serde_json accepts for the body type (an
+//!   array, which serde would also read as a struct, is refused), and a rejection is a 400
+//!   problem whose detail does not quote a value of the body;
 //! - sign-up and correction bodies: every item value goes through `validate::normalize` of the
 //!   shipped policies' item (errors name the item, never quote the value), the login ID through
 //!   `validate::login_id` (idempotent, lower case), passwords through `validate::password`;
@@ -93,7 +94,9 @@ fn api_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
 /// a rejection is a 400 problem whose detail does not quote a value of the body (the same
 /// document with its values' digits shifted gets the same detail).
 fn extract<T: DeserializeOwned>(body: &[u8]) -> Option<T> {
-    let plain = serde_json::from_slice::<T>(body).is_ok();
+    // The API reads only objects (serde would also read a struct from an array).
+    let object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    let plain = object && serde_json::from_slice::<T>(body).is_ok();
     match api_json::<T>(body) {
         Ok(v) => {
             assert!(plain, "the extractor accepted what serde_json refuses");
