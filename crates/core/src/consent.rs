@@ -71,6 +71,19 @@ impl Jikimi {
             .await?;
         change.jobs.extend(jobs);
         change.audit.extend(audit);
+        // A partner's consent withdrawn: the partner that received the data is told.
+        if !granted {
+            let partner = self
+                .policy()
+                .consent(category)
+                .and_then(|c| c.partner.clone());
+            change.jobs.extend(self.follow_job(
+                member,
+                crate::partners::CONSENT_WITHDRAWN,
+                &[],
+                partner.as_deref(),
+            )?);
+        }
         self.store().apply(change).await.map_err(|e| match e {
             StoreError::NotFound(what) => CoreError::NotFound(what),
             other => CoreError::Store(other),

@@ -256,6 +256,10 @@ impl Jikimi {
         );
         let mut touched: Vec<String> = values.keys().cloned().collect();
         touched.extend(remove);
+        // S9: a partner that received a corrected item is told.
+        change
+            .jobs
+            .extend(self.follow_job(member, crate::partners::CORRECTION, &touched, None)?);
         change
             .audit
             .push(audit(now, actor, "item.correct", member, touched));

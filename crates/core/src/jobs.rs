@@ -221,6 +221,9 @@ impl JobRegistry {
             .with(crate::mail::Deliver)
             .with(crate::ads::AdReconfirm)
             .with(crate::mail::PolicyAnnounce)
+            .with(crate::partners::PartnerDeliver)
+            .with(crate::partners::PartnerFollow)
+            .with(crate::partners::PartnerAsk)
     }
 
     /// Adds a kind. A second registration of the same kind replaces the first.

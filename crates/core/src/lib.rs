@@ -18,6 +18,7 @@ pub mod limits;
 pub mod mail;
 mod members;
 pub mod office;
+pub mod partners;
 pub mod payments;
 pub mod portone;
 pub mod prizes;
@@ -117,6 +118,8 @@ pub struct Config {
     /// Payments through PortOne (the catalogue, the channel, the webhook secret). None: nothing
     /// is sold.
     pub payments: Option<payments::PaymentSetup>,
+    /// The partners' adapter (issue 17). None: nothing is provided to a partner.
+    pub partners: Option<Arc<dyn partners::PartnerTransport>>,
 }
 
 impl Config {
@@ -132,6 +135,7 @@ impl Config {
             mail: None,
             sms: None,
             payments: None,
+            partners: None,
         }
     }
 
@@ -223,6 +227,7 @@ struct Inner {
     mail: Option<mail::MailSetup>,
     sms: Option<sms::SmsSetup>,
     payments: Option<payments::PaymentSetup>,
+    partners: Option<Arc<dyn partners::PartnerTransport>>,
     /// The key that seals state carried by browsers, read from the key store once.
     client_state_key: tokio::sync::OnceCell<jikimi_vault::DataKey>,
     /// The audit chain as this process saw it: the highest anchor, and whether it found a break.
@@ -331,6 +336,7 @@ impl Jikimi {
                 mail: cfg.mail.clone(),
                 sms: cfg.sms.clone(),
                 payments: cfg.payments.clone(),
+                partners: cfg.partners.clone(),
                 client_state_key: tokio::sync::OnceCell::new(),
                 audit: audit::AuditWatch::default(),
                 limits_key: tokio::sync::OnceCell::new(),

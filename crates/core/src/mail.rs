@@ -49,6 +49,7 @@ pub enum MessageKind {
     ComplaintAnswered,
     GuardianAsk,
     GuardianAccess,
+    PartnerAsk,
 }
 
 impl MessageKind {
@@ -66,6 +67,7 @@ impl MessageKind {
         Self::ComplaintAnswered,
         Self::GuardianAsk,
         Self::GuardianAccess,
+        Self::PartnerAsk,
     ];
 
     pub fn name(self) -> &'static str {
@@ -83,6 +85,7 @@ impl MessageKind {
             Self::ComplaintAnswered => "complaint_answered",
             Self::GuardianAsk => "guardian_ask",
             Self::GuardianAccess => "guardian_access",
+            Self::PartnerAsk => "partner_ask",
         }
     }
 
@@ -114,6 +117,8 @@ impl MessageKind {
             (Self::GuardianAsk, Lang::En) => "Guardian's consent asked",
             (Self::GuardianAccess, Lang::Ko) => "법정대리인 확인 링크",
             (Self::GuardianAccess, Lang::En) => "Guardian's sign-in link",
+            (Self::PartnerAsk, Lang::Ko) => "제3자 제공 안내와 동의 요청",
+            (Self::PartnerAsk, Lang::En) => "A partner: notice and consent asked",
         }
     }
 
@@ -546,6 +551,19 @@ struct GuardianAskText<'a> {
     link: &'a str,
 }
 
+#[derive(Template)]
+#[template(path = "mail/partner_ask.txt")]
+struct PartnerAskText<'a> {
+    ko: bool,
+    operator: &'a str,
+    site: &'a str,
+    partner: &'a str,
+    purposes: String,
+    items: String,
+    retention: &'a str,
+    consent: &'a str,
+}
+
 /// The text-message form of a notice, for the kinds that have one (a security notice: the
 /// password changed). Korean only: a text message is short.
 pub fn render_sms(content: &Content, site: &Site) -> Result<Option<String>> {
@@ -638,6 +656,15 @@ pub enum Content {
         link: String,
         valid_for: Duration,
     },
+    /// A partner the office wants to provide to (S15): who, why, which items, for how long,
+    /// how protected, and the consent asked for.
+    PartnerAsk {
+        partner: jikimi_policy::Text,
+        purposes: Vec<jikimi_policy::Text>,
+        items: Vec<jikimi_policy::Text>,
+        retention: jikimi_policy::Text,
+        consent: jikimi_policy::Text,
+    },
 }
 
 impl Content {
@@ -656,6 +683,7 @@ impl Content {
             Self::ComplaintAnswered => MessageKind::ComplaintAnswered,
             Self::GuardianAsk { .. } => MessageKind::GuardianAsk,
             Self::GuardianAccess { .. } => MessageKind::GuardianAccess,
+            Self::PartnerAsk { .. } => MessageKind::PartnerAsk,
         }
     }
 }
@@ -811,6 +839,31 @@ fn render_text(content: &Content, lang: Lang, site: &Site) -> Result<String> {
             login_id,
         }
         .render(),
+        Content::PartnerAsk {
+            partner,
+            purposes,
+            items,
+            retention,
+            consent,
+        } => {
+            let join = |v: &[jikimi_policy::Text]| {
+                v.iter()
+                    .map(|t| t.get(lang))
+                    .collect::<Vec<_>>()
+                    .join(if ko { ", " } else { ", " })
+            };
+            PartnerAskText {
+                ko,
+                operator,
+                site: url,
+                partner: partner.get(lang),
+                purposes: join(purposes),
+                items: join(items),
+                retention: retention.get(lang),
+                consent: consent.get(lang),
+            }
+            .render()
+        }
     }
     .map_err(|e| CoreError::Setup(format!("mail template: {e}")))
 }

@@ -324,6 +324,8 @@ impl Jikimi {
                     .collect(),
                 jobs: std::iter::once(KeysDestroy::new_job(&MemberKey { member_id: member }, now)?)
                     .chain(mail_jobs)
+                    // S9: every partner that received the member's data is told.
+                    .chain(self.follow_job(member, crate::partners::WITHDRAWAL, &[], None)?)
                     .collect(),
                 request,
             })

@@ -294,6 +294,51 @@ impl fmt::Debug for PrizeWinnerRow {
     }
 }
 
+/// A delivery to a partner (issue 17): a provision of a member's items, a correction of items
+/// already provided, or the news that the member left (`withdrawal`) or withdrew the partner's
+/// consent (`consent_withdrawn`). Item ids, never values.
+#[derive(Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PartnerDeliveryRow {
+    pub id: Uuid,
+    pub partner_id: String,
+    pub kind: String,
+    pub member_id: Uuid,
+    /// The name the partner knows the member by (random, one per partner and member).
+    pub reference: String,
+    /// JSON array of item ids: those to provide (queued), then those that left.
+    pub items: String,
+    /// The policy version of the consent in force when the data left.
+    pub consent_version: Option<String>,
+    /// queued | acknowledged | skipped | failed
+    pub state: String,
+    pub attempts: i32,
+    /// The partner's status, or why nothing was sent; never a value.
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub sent_at: Option<DateTime<Utc>>,
+    pub acknowledged_at: Option<DateTime<Utc>>,
+}
+
+impl fmt::Debug for PartnerDeliveryRow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "PartnerDeliveryRow({}, {}, {}, {})",
+            self.id, self.partner_id, self.kind, self.state
+        )
+    }
+}
+
+/// The office told every member about a partner and asked for its consent (issue 17, S15).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PartnerAskRow {
+    pub id: Uuid,
+    pub partner_id: String,
+    pub asked_at: DateTime<Utc>,
+    /// The staff member (`staff:<id>`) or `cli`.
+    pub asked_by: String,
+}
+
 /// A child's request for a guardian's consent (issue 16). What it names is sealed under the
 /// request's own key; the tokens are kept only as their SHA-256.
 #[derive(Clone, PartialEq, Eq, sqlx::FromRow)]

@@ -185,6 +185,7 @@ pub fn test_hasher() -> PasswordHasher {
 }
 
 mod backend;
+pub mod partner;
 pub mod portone;
 pub mod smtp;
 pub mod solapi;
@@ -226,6 +227,27 @@ pub fn lifeplan_selling() -> Policy {
 
 /// What a selling site adds to its policy (`policies/selling.toml`).
 pub const SELLING: &str = include_str!("../../../policies/selling.toml");
+
+/// What a site that provides to a partner adds to its policy (`policies/partner.toml`).
+pub const PARTNER: &str = include_str!("../../../policies/partner.toml");
+
+/// `lifeplan` with a partner (`policies/partner.toml`): the `insurer` partner, its purpose and
+/// its `third_party` consent (name, e-mail, mobile).
+pub fn lifeplan_partner() -> Policy {
+    let src = Policy::builtin_source("lifeplan").unwrap().to_owned() + PARTNER;
+    Policy::from_toml_str(&src, "lifeplan-partner")
+        .unwrap()
+        .policy
+}
+
+/// The partners' adapter reaching `fake` as the `insurer` of [`lifeplan_partner`].
+pub fn partner_transport(
+    fake: &partner::FakePartner,
+) -> Arc<dyn jikimi_core::partners::PartnerTransport> {
+    let mut t = jikimi_core::partners::HttpsPartners::new();
+    t.add("insurer", &fake.url(), &fake.secret()).unwrap();
+    Arc::new(t)
+}
 
 impl TestApp {
     /// A fresh SQLite installation.

@@ -19,6 +19,7 @@
 //! | `payments.rs`  | `PaymentStore`       | `orders`, `webhook_events`                                   |
 //! | `prizes.rs`    | `PrizeStore`         | `prize_events`, `prize_winners`                              |
 //! | `guardians.rs` | `GuardianStore`      | `guardian_requests`                                          |
+//! | `partners.rs`  | `PartnerStore`       | `partner_deliveries`, `partner_asks`                         |
 //!
 //! A transaction that spans aggregates (sign-up, a change, a withdrawal) lives with the aggregate
 //! that starts it (members) and writes the others' tables through their `*_tx` helpers
@@ -45,6 +46,7 @@ pub(crate) mod limits;
 pub(crate) mod members;
 pub(crate) mod office;
 pub(crate) mod outbox;
+pub(crate) mod partners;
 pub(crate) mod payments;
 pub(crate) mod policy;
 pub(crate) mod prizes;
@@ -60,6 +62,7 @@ pub use limits::LimitStore;
 pub use members::MemberStore;
 pub use office::OfficeStore;
 pub use outbox::OutboxStore;
+pub use partners::PartnerStore;
 pub use payments::PaymentStore;
 pub use policy::PolicyVersionStore;
 pub use prizes::PrizeStore;
@@ -130,6 +133,7 @@ macro_rules! store_impl {
         $crate::sql::payments::payment_sql!($store);
         $crate::sql::prizes::prize_sql!($store);
         $crate::sql::guardians::guardian_sql!($store);
+        $crate::sql::partners::partner_sql!($store);
         $crate::sql::policy::policy_sql!($store);
 
         impl $crate::Store for $store {}

@@ -1,0 +1,934 @@
+//! Provision to partners (제3자 제공, issue 17; S9, S14, S15; PIPA Art. 17, 36(4)).
+//!
+//! A partner is a `[[partner]]` of the policy, with its own `third_party` consent category. The
+//! privacy office first tells every member about it and asks for that consent (S15:
+//! [`Jikimi::ask_partner_consent`], mailed a page at a time); only then may it provide
+//! ([`Jikimi::provide_to_partner`]). A provision writes one delivery per member whose consent is
+//! in force at that moment; each delivery is sent by its own job, which checks the consent
+//! again when the data leaves, reads the partner's items with the partner's purpose (an
+//! `item.reveal` in the audit chain naming the partner and the delivery), and hands them to the
+//! partner's adapter ([`PartnerTransport`]; [`HttpsPartners`] pushes them over HTTPS, signed as
+//! Standard Webhooks sign). Values are never written anywhere else: the delivery row keeps the
+//! item ids, the time, the consent's policy version and the partner's answer.
+//!
+//! Corrections and departures follow the data (S9): a correction of an item a partner received,
+//! a member's leaving, or the withdrawal of the partner's consent queues a
+//! [`PartnerFollow`] job in the same transaction, which writes a delivery to each partner
+//! concerned (the corrected values, or only the news, under the name the partner knows the
+//! member by). The office sees every delivery's state and sends again those not acknowledged.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use base64::Engine as _;
+use chrono::{DateTime, Duration, Utc};
+use hmac::{Hmac, Mac};
+use jikimi_policy::Partner;
+use jikimi_store::{AuditEntry, NewJob, PartnerAskRow, PartnerDeliveryRow};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+use crate::jobs::{Backoff, Job, JobError, RetryPolicy};
+use crate::mail::{Content, SendError};
+use crate::{Actor, CoreError, Jikimi, Result};
+
+/// A delivery that leaves a member's items with a partner.
+pub const PROVISION: &str = "provision";
+/// Corrected items (or the news that an item was removed) for a partner that received them.
+pub const CORRECTION: &str = "correction";
+/// The member left: the partner is told under the name it knows the member by.
+pub const WITHDRAWAL: &str = "withdrawal";
+/// The member withdrew the partner's consent.
+pub const CONSENT_WITHDRAWN: &str = "consent_withdrawn";
+
+/// Delivery states.
+pub mod state {
+    pub const QUEUED: &str = "queued";
+    pub const ACKNOWLEDGED: &str = "acknowledged";
+    pub const SKIPPED: &str = "skipped";
+    pub const FAILED: &str = "failed";
+}
+
+/// Attempts before a delivery is marked failed (the office can send it again).
+pub const MAX_ATTEMPTS: i32 = 10;
+
+/// Hands deliveries to partners. `body` is the delivery's JSON document (with personal values:
+/// never logged); `Ok` means the partner acknowledged it.
+#[async_trait]
+pub trait PartnerTransport: Send + Sync + std::fmt::Debug {
+    /// Whether an endpoint is configured for `partner`.
+    fn reaches(&self, partner: &str) -> bool;
+    async fn send(
+        &self,
+        partner: &str,
+        delivery: Uuid,
+        body: &[u8],
+    ) -> std::result::Result<(), SendError>;
+}
+
+struct Endpoint {
+    api: crate::http::Api,
+    url: url::Url,
+    secret: Zeroizing<Vec<u8>>,
+}
+
+/// Partners reached over HTTPS: each delivery is a `POST` of its JSON document to the partner's
+/// endpoint, signed as [Standard Webhooks](https://www.standardwebhooks.com/) sign
+/// (`webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256 of
+/// "{id}.{timestamp}.{body}">` with the partner's `whsec_` secret), so the partner can check it
+/// with any Standard Webhooks library. A 2xx answer acknowledges it; 408, 429, 5xx and an
+/// unreachable endpoint are tried again; any other answer fails the delivery.
+#[derive(Default)]
+pub struct HttpsPartners {
+    endpoints: BTreeMap<String, Endpoint>,
+}
+
+impl std::fmt::Debug for HttpsPartners {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(self.endpoints.iter().map(|(k, e)| (k, &e.api.shown)))
+            .finish()
+    }
+}
+
+impl HttpsPartners {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds `partner`'s endpoint: `https://` (`http://` only to a loopback address) and its
+    /// `whsec_<base64>` secret of at least 24 bytes.
+    pub fn add(&mut self, partner: &str, endpoint: &str, secret: &str) -> Result<()> {
+        let setup = |e: &str| CoreError::Setup(format!("partner {partner}: {e}"));
+        let api = crate::http::Api::new(&format!("partner {partner}"), endpoint)?;
+        let url = url::Url::parse(endpoint).map_err(|e| setup(&e.to_string()))?;
+        let secret = secret
+            .trim()
+            .strip_prefix("whsec_")
+            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+            .filter(|k| k.len() >= 24)
+            .ok_or_else(|| {
+                setup("the secret must be whsec_ followed by 24 or more bytes in base64")
+            })?;
+        self.endpoints.insert(
+            partner.to_owned(),
+            Endpoint {
+                api,
+                url,
+                secret: Zeroizing::new(secret),
+            },
+        );
+        Ok(())
+    }
+}
+
+/// The `webhook-signature` of a delivery: `v1,` and the base64 HMAC-SHA256 of
+/// `{id}.{timestamp}.{body}` under `secret`.
+pub fn signature(secret: &[u8], id: Uuid, timestamp: i64, body: &[u8]) -> String {
+    let mut mac = match Hmac::<Sha256>::new_from_slice(secret) {
+        Ok(m) => m,
+        // HMAC takes a key of any length.
+        Err(_) => return String::new(),
+    };
+    mac.update(format!("{id}.{timestamp}.").as_bytes());
+    mac.update(body);
+    format!(
+        "v1,{}",
+        base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
+    )
+}
+
+#[async_trait]
+impl PartnerTransport for HttpsPartners {
+    fn reaches(&self, partner: &str) -> bool {
+        self.endpoints.contains_key(partner)
+    }
+
+    async fn send(
+        &self,
+        partner: &str,
+        delivery: Uuid,
+        body: &[u8],
+    ) -> std::result::Result<(), SendError> {
+        let Some(e) = self.endpoints.get(partner) else {
+            return Err(SendError::Transient("no endpoint for this partner".into()));
+        };
+        // The signature's time is the wall clock's (the receiver checks it against its own),
+        // not the service's domain time.
+        let ts = Utc::now().timestamp();
+        let answer = e
+            .api
+            .client
+            .post(e.url.clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header("webhook-id", delivery.to_string())
+            .header("webhook-timestamp", ts.to_string())
+            .header(
+                "webhook-signature",
+                signature(&e.secret, delivery, ts, body),
+            )
+            .body(body.to_vec())
+            .send()
+            .await;
+        let status = match answer {
+            Ok(r) => r.status(),
+            Err(_) => return Err(SendError::Transient("the partner is unreachable".into())),
+        };
+        let code = status.as_u16();
+        if status.is_success() {
+            Ok(())
+        } else if code == 408 || code == 429 || status.is_server_error() {
+            Err(SendError::Transient(format!("HTTP {code}")))
+        } else {
+            Err(SendError::Permanent(format!("HTTP {code}")))
+        }
+    }
+}
+
+/// Sends one delivery.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PartnerDeliver;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeliverPayload {
+    pub delivery: Uuid,
+}
+
+impl Job for PartnerDeliver {
+    const KIND: &'static str = "partner.deliver";
+    type Payload = DeliverPayload;
+
+    fn retry(&self) -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: u32::try_from(MAX_ATTEMPTS).unwrap_or(10),
+            backoff: Backoff::Exponential {
+                first: Duration::minutes(1),
+                max: Duration::hours(6),
+            },
+            lease: Duration::minutes(5),
+        }
+    }
+
+    async fn run(&self, app: &Jikimi, p: DeliverPayload) -> std::result::Result<(), JobError> {
+        app.deliver_to_partner(p.delivery).await
+    }
+}
+
+/// What a member's change means for the partners that received their data.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FollowPayload {
+    /// Names the deliveries this job writes (each partner's is derived from it), so a run
+    /// again writes nothing new.
+    pub id: Uuid,
+    pub member: Uuid,
+    /// [`CORRECTION`], [`WITHDRAWAL`] or [`CONSENT_WITHDRAWN`].
+    pub kind: String,
+    /// The corrected items (for a correction).
+    #[serde(default)]
+    pub items: Vec<String>,
+    /// The partner whose consent was withdrawn (for [`CONSENT_WITHDRAWN`]).
+    #[serde(default)]
+    pub partner: Option<String>,
+}
+
+/// Writes the deliveries that follow a member's change (S9).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PartnerFollow;
+
+impl Job for PartnerFollow {
+    const KIND: &'static str = "partner.follow";
+    type Payload = FollowPayload;
+
+    fn retry(&self) -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 20,
+            backoff: Backoff::Exponential {
+                first: Duration::minutes(1),
+                max: Duration::hours(1),
+            },
+            lease: Duration::minutes(5),
+        }
+    }
+
+    async fn run(&self, app: &Jikimi, p: FollowPayload) -> std::result::Result<(), JobError> {
+        app.follow_to_partners(p).await.map_err(JobError::from)
+    }
+}
+
+/// Namespace of the ask pages' job ids.
+const ASK_NAMESPACE: Uuid = Uuid::from_u128(0x6a69_6b69_6d69_2d70_6172_746e_6572_6173);
+
+/// One page of an ask (S15): the members after `after`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AskPayload {
+    pub ask: Uuid,
+    pub partner: String,
+    #[serde(default)]
+    pub after: Option<Uuid>,
+    #[serde(default)]
+    pub done: bool,
+}
+
+impl AskPayload {
+    fn job_id(&self) -> Uuid {
+        let after = match (self.done, self.after) {
+            (true, _) => "done".to_owned(),
+            (false, Some(a)) => a.to_string(),
+            (false, None) => "first".to_owned(),
+        };
+        Uuid::new_v5(&ASK_NAMESPACE, format!("{}:{after}", self.ask).as_bytes())
+    }
+}
+
+/// Mails the news of a partner and the request for its consent to every member who has not
+/// given it, a page at a time (as a policy change is announced).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PartnerAsk;
+
+impl Job for PartnerAsk {
+    const KIND: &'static str = "partner.ask";
+    type Payload = AskPayload;
+
+    fn retry(&self) -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 20,
+            backoff: Backoff::Exponential {
+                first: Duration::minutes(1),
+                max: Duration::hours(1),
+            },
+            lease: Duration::minutes(10),
+        }
+    }
+
+    async fn run(&self, app: &Jikimi, p: AskPayload) -> std::result::Result<(), JobError> {
+        app.ask_page(p).await
+    }
+}
+
+/// A partner as the office sees it.
+#[derive(Debug, Clone)]
+pub struct PartnerOverview {
+    pub partner: Partner,
+    /// Members whose consent to this partner is in force now.
+    pub consenting: usize,
+    /// When the office told every member and asked, the latest first.
+    pub asks: Vec<PartnerAskRow>,
+    /// Deliveries by state.
+    pub counts: BTreeMap<String, i64>,
+    /// An adapter is configured for it.
+    pub reachable: bool,
+}
+
+/// A delivery that took a member's data to a partner, as My page and the API show it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Recipient {
+    pub partner: String,
+    pub kind: String,
+    /// Item ids.
+    pub items: Vec<String>,
+    pub sent_at: DateTime<Utc>,
+    /// The partner acknowledged it.
+    pub acknowledged: bool,
+    pub consent_version: Option<String>,
+}
+
+fn json_items(items: &[String]) -> String {
+    serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
+}
+
+/// Item ids of a delivery row.
+pub fn row_items(row: &PartnerDeliveryRow) -> Vec<String> {
+    serde_json::from_str(&row.items).unwrap_or_default()
+}
+
+fn new_reference() -> String {
+    let bytes: [u8; 16] = rand::random();
+    hex::encode(bytes)
+}
+
+impl Jikimi {
+    /// The partners' adapter, if one is configured.
+    pub fn partner_transport(&self) -> Option<&Arc<dyn PartnerTransport>> {
+        self.inner.partners.as_ref()
+    }
+
+    fn partner_of(&self, id: &str) -> Result<Partner> {
+        self.policy()
+            .partner(id)
+            .cloned()
+            .ok_or(CoreError::NotFound("partner"))
+    }
+
+    /// The purpose a partner's items are read for: its first purpose.
+    fn partner_purpose(partner: &Partner) -> Result<String> {
+        partner
+            .purposes
+            .first()
+            .cloned()
+            .ok_or_else(|| CoreError::Setup(format!("partner {} has no purpose", partner.id)))
+    }
+
+    /// Members whose latest event of `category` grants it.
+    async fn consenting_members(&self, category: &str) -> Result<Vec<Uuid>> {
+        let mut latest: BTreeMap<Uuid, bool> = BTreeMap::new();
+        for (member, granted, _) in self.store().consent_events_in(category).await? {
+            latest.insert(member, granted);
+        }
+        Ok(latest
+            .into_iter()
+            .filter_map(|(m, g)| g.then_some(m))
+            .collect())
+    }
+
+    /// Every partner of the policy, with its consents, asks and deliveries.
+    pub async fn partner_overview(&self) -> Result<Vec<PartnerOverview>> {
+        let mut out = Vec::new();
+        for partner in self.policy().partners.clone() {
+            let consenting = self.consenting_members(&partner.consent).await?.len();
+            let asks = self.store().partner_asks(&partner.id).await?;
+            let counts = self
+                .store()
+                .partner_delivery_counts(&partner.id)
+                .await?
+                .into_iter()
+                .collect();
+            let reachable = self
+                .partner_transport()
+                .is_some_and(|t| t.reaches(&partner.id));
+            out.push(PartnerOverview {
+                partner,
+                consenting,
+                asks,
+                counts,
+                reachable,
+            });
+        }
+        Ok(out)
+    }
+
+    /// A partner's deliveries, the latest first (at most 200).
+    pub async fn partner_deliveries(&self, partner: &str) -> Result<Vec<PartnerDeliveryRow>> {
+        self.partner_of(partner)?;
+        Ok(self.store().partner_deliveries(partner, 200).await?)
+    }
+
+    /// Tells every member about `partner` and asks for its consent (S15): the e-mail is sent a
+    /// page at a time by [`PartnerAsk`]. Needs mail.
+    pub async fn ask_partner_consent(&self, actor: &Actor, partner: &str) -> Result<Uuid> {
+        let partner = self.partner_of(partner)?;
+        if !self.sends_notices() {
+            return Err(CoreError::Conflict(
+                "members can be told only by e-mail, and no mail is configured".into(),
+            ));
+        }
+        let now = self.clock().now();
+        let ask = PartnerAskRow {
+            id: Uuid::new_v4(),
+            partner_id: partner.id.clone(),
+            asked_at: now,
+            asked_by: actor.audit_name(),
+        };
+        let first = AskPayload {
+            ask: ask.id,
+            partner: partner.id.clone(),
+            after: None,
+            done: false,
+        };
+        let job = PartnerAsk::new_job_with_id(first.job_id(), &first, now)?;
+        let entry = office_entry(now, actor, "partner.ask", &partner.id, ask.id);
+        self.store()
+            .insert_partner_ask(ask.clone(), vec![job], vec![entry])
+            .await?;
+        Ok(ask.id)
+    }
+
+    async fn ask_page(&self, p: AskPayload) -> std::result::Result<(), JobError> {
+        if p.done {
+            return Ok(());
+        }
+        let Some(partner) = self.policy().partner(&p.partner).cloned() else {
+            return Ok(());
+        };
+        let page = self.settings().notice_page.max(1);
+        let ids = self.store().member_ids_after(p.after, page).await?;
+        let consenting: BTreeSet<Uuid> = self
+            .consenting_members(&partner.consent)
+            .await?
+            .into_iter()
+            .collect();
+        let content = self.partner_ask_content(&partner);
+        let (mut jobs, mut audit) = (Vec::new(), Vec::new());
+        for member in ids.iter().filter(|m| !consenting.contains(m)) {
+            let to = self.notice_address(*member, false).await?;
+            let (j, a) = self
+                .notice(&Actor::System, *member, to.as_deref(), &content)
+                .await?;
+            jobs.extend(j);
+            audit.extend(a);
+        }
+        let following = AskPayload {
+            ask: p.ask,
+            partner: p.partner.clone(),
+            after: ids.last().copied().or(p.after),
+            done: i64::try_from(ids.len()).unwrap_or(i64::MAX) < page,
+        };
+        let now = self.clock().now();
+        let marker = PartnerAsk::new_job_with_id(following.job_id(), &following, now)?;
+        let written = match self
+            .store()
+            .enqueue_once(marker, jobs.clone(), audit, now)
+            .await
+        {
+            Ok(w) => w,
+            Err(e) => {
+                self.discard_letters(&jobs).await;
+                return Err(e.into());
+            }
+        };
+        if !written {
+            self.discard_letters(&jobs).await;
+        }
+        Ok(())
+    }
+
+    /// The S15 notice of `partner`: who, which items, why, for how long, how protected, and
+    /// the consent it needs.
+    pub fn partner_ask_content(&self, partner: &Partner) -> Content {
+        let policy = self.policy();
+        Content::PartnerAsk {
+            partner: partner.name.clone(),
+            purposes: partner
+                .purposes
+                .iter()
+                .filter_map(|id| policy.purpose(id))
+                .map(|p| p.label.clone())
+                .collect(),
+            items: partner
+                .items
+                .iter()
+                .filter_map(|id| policy.item(id))
+                .map(|i| i.label.clone())
+                .collect(),
+            retention: policy
+                .retention_class(&partner.retention)
+                .map(|r| r.label.clone())
+                .unwrap_or_else(|| {
+                    jikimi_policy::Text::new(partner.retention.as_str(), partner.retention.as_str())
+                }),
+            consent: policy
+                .consent(&partner.consent)
+                .map(|c| c.title.clone())
+                .unwrap_or_else(|| {
+                    jikimi_policy::Text::new(partner.consent.as_str(), partner.consent.as_str())
+                }),
+        }
+    }
+
+    /// Provides `partner`'s items of every member whose consent is in force now (each delivery
+    /// checks it again when it leaves). Refused before the office has asked the members (S15)
+    /// and without an adapter for the partner. Returns how many deliveries were queued.
+    pub async fn provide_to_partner(&self, actor: &Actor, partner: &str) -> Result<usize> {
+        let partner = self.partner_of(partner)?;
+        if self.store().partner_asks(&partner.id).await?.is_empty() {
+            return Err(CoreError::Conflict(
+                "members have not been told about this partner and asked for their consent".into(),
+            ));
+        }
+        if !self
+            .partner_transport()
+            .is_some_and(|t| t.reaches(&partner.id))
+        {
+            return Err(CoreError::Conflict(
+                "no adapter is configured for this partner".into(),
+            ));
+        }
+        let now = self.clock().now();
+        let members = self.consenting_members(&partner.consent).await?;
+        let mut rows = Vec::with_capacity(members.len());
+        let mut jobs = Vec::with_capacity(members.len());
+        for member in &members {
+            let reference = self.partner_reference(*member, &partner.id).await?;
+            let row = PartnerDeliveryRow {
+                id: Uuid::new_v4(),
+                partner_id: partner.id.clone(),
+                kind: PROVISION.into(),
+                member_id: *member,
+                reference,
+                items: json_items(&partner.items),
+                consent_version: None,
+                state: state::QUEUED.into(),
+                attempts: 0,
+                last_error: None,
+                created_at: now,
+                sent_at: None,
+                acknowledged_at: None,
+            };
+            jobs.push(PartnerDeliver::new_job(
+                &DeliverPayload { delivery: row.id },
+                now,
+            )?);
+            rows.push(row);
+        }
+        let mut entry = office_entry(now, actor, "partner.provide", &partner.id, Uuid::nil());
+        entry.detail = serde_json::json!({ "partner": partner.id, "deliveries": rows.len() });
+        let n = rows.len();
+        self.store()
+            .insert_partner_deliveries(rows, jobs, vec![entry])
+            .await?;
+        Ok(n)
+    }
+
+    /// The name `partner` knows `member` by: the one of an earlier delivery, or a new one.
+    async fn partner_reference(&self, member: Uuid, partner: &str) -> Result<String> {
+        Ok(self
+            .store()
+            .member_partner_deliveries(member)
+            .await?
+            .into_iter()
+            .find(|r| r.partner_id == partner)
+            .map_or_else(new_reference, |r| r.reference))
+    }
+
+    /// Sends one delivery (the [`PartnerDeliver`] job's work).
+    pub(crate) async fn deliver_to_partner(&self, id: Uuid) -> std::result::Result<(), JobError> {
+        let store = self.store();
+        let Some(mut row) = store.partner_delivery(id).await? else {
+            return Ok(());
+        };
+        if row.state != state::QUEUED {
+            return Ok(());
+        }
+        let Some(transport) = self.partner_transport().cloned() else {
+            return Err(JobError::Retry("no partner adapter is configured".into()));
+        };
+        let now = self.clock().now();
+        let Some(partner) = self.policy().partner(&row.partner_id).cloned() else {
+            row.state = state::SKIPPED.into();
+            row.last_error = Some("the partner is no longer in the policy".into());
+            store.update_partner_delivery(&row, vec![], vec![]).await?;
+            return Ok(());
+        };
+        let mut doc = serde_json::Map::new();
+        doc.insert("id".into(), row.id.to_string().into());
+        doc.insert("type".into(), row.kind.clone().into());
+        doc.insert("partner".into(), row.partner_id.clone().into());
+        doc.insert("member".into(), row.reference.clone().into());
+        doc.insert("at".into(), now.to_rfc3339().into());
+        let mut audit = Vec::new();
+        if row.kind == PROVISION || row.kind == CORRECTION {
+            match self.partner_values(&row, &partner, now).await? {
+                Opened::Refused(reason, entry) => {
+                    row.state = state::SKIPPED.into();
+                    row.last_error = Some(reason);
+                    store
+                        .update_partner_delivery(&row, vec![], entry.into_iter().collect())
+                        .await?;
+                    return Ok(());
+                }
+                Opened::Values {
+                    values,
+                    removed,
+                    consent_version,
+                    entry,
+                } => {
+                    if row.kind == PROVISION && values.is_empty() {
+                        row.state = state::SKIPPED.into();
+                        row.last_error = Some("the member has none of the items".into());
+                        store.update_partner_delivery(&row, vec![], vec![]).await?;
+                        return Ok(());
+                    }
+                    let sent: Vec<String> = values.keys().cloned().collect();
+                    let items: serde_json::Map<String, serde_json::Value> = values
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.expose().to_owned().into()))
+                        .collect();
+                    doc.insert("items".into(), items.into());
+                    if !removed.is_empty() {
+                        doc.insert("removed".into(), removed.clone().into());
+                    }
+                    doc.insert(
+                        "consent_version".into(),
+                        consent_version
+                            .clone()
+                            .map_or(serde_json::Value::Null, Into::into),
+                    );
+                    let mut all = sent;
+                    all.extend(removed);
+                    row.items = json_items(&all);
+                    row.consent_version = consent_version;
+                    audit.push(entry);
+                }
+            }
+        }
+        let body = Zeroizing::new(serde_json::to_vec(&doc).unwrap_or_default());
+        drop(doc);
+        row.attempts += 1;
+        row.sent_at = Some(now);
+        store.update_partner_delivery(&row, vec![], audit).await?;
+        match transport.send(&row.partner_id, row.id, &body).await {
+            Ok(()) => {
+                row.state = state::ACKNOWLEDGED.into();
+                row.acknowledged_at = Some(self.clock().now());
+                row.last_error = None;
+                store.update_partner_delivery(&row, vec![], vec![]).await?;
+                Ok(())
+            }
+            Err(SendError::Permanent(e)) => {
+                row.state = state::FAILED.into();
+                row.last_error = Some(e.clone());
+                store.update_partner_delivery(&row, vec![], vec![]).await?;
+                Err(JobError::GiveUp(e))
+            }
+            Err(SendError::Transient(e)) => {
+                row.last_error = Some(e.clone());
+                if row.attempts >= MAX_ATTEMPTS {
+                    row.state = state::FAILED.into();
+                    store.update_partner_delivery(&row, vec![], vec![]).await?;
+                    return Err(JobError::GiveUp(e));
+                }
+                store.update_partner_delivery(&row, vec![], vec![]).await?;
+                Err(JobError::Retry(e))
+            }
+        }
+    }
+
+    /// The values a provision or correction carries, read now with the partner's purpose: the
+    /// partner's consent must be in force and the member still here.
+    async fn partner_values(
+        &self,
+        row: &PartnerDeliveryRow,
+        partner: &Partner,
+        now: DateTime<Utc>,
+    ) -> Result<Opened> {
+        let member = row.member_id;
+        let items = row_items(row);
+        let refs: Vec<&str> = items.iter().map(String::as_str).collect();
+        let purpose = Self::partner_purpose(partner)?;
+        let actor = Actor::System;
+        if let Some((item, reason)) = self.reveal_refusal(&actor, member, &refs, &purpose).await? {
+            let mut e =
+                crate::access::reveal_entry(now, &actor, None, member, &purpose, items.clone());
+            e.outcome = "denied".into();
+            e.detail = serde_json::json!({
+                "reason": reason, "item": item, "partner": partner.id, "delivery": row.id,
+            });
+            return Ok(Opened::Refused(reason.to_owned(), Some(e)));
+        }
+        let consent = self
+            .consent_state(member)
+            .await?
+            .into_iter()
+            .find(|c| c.category == partner.consent && c.granted);
+        let Some(consent) = consent else {
+            return Ok(Opened::Refused(
+                "the consent this partner needs is not in force".into(),
+                None,
+            ));
+        };
+        let Some(rows) = self.store().member_items(member, Some(&items)).await? else {
+            return Ok(Opened::Refused("the member has left".into(), None));
+        };
+        let (values, mut entry) = self
+            .open_rows(now, &actor, None, member, &purpose, rows)
+            .await?;
+        let withheld = entry.detail.get("withheld_pending_correction").cloned();
+        entry.detail = serde_json::json!({
+            "partner": partner.id,
+            "delivery": row.id,
+            "kind": row.kind,
+            "withheld_pending_correction": withheld,
+        });
+        // An item held for correction is not sent (S8); it is not "removed" either.
+        let held: BTreeSet<String> = withheld
+            .and_then(|w| serde_json::from_value::<Vec<String>>(w).ok())
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+        let removed = items
+            .iter()
+            .filter(|i| !values.contains_key(*i) && !held.contains(*i))
+            .filter(|_| row.kind == CORRECTION)
+            .cloned()
+            .collect();
+        Ok(Opened::Values {
+            values,
+            removed,
+            consent_version: consent.policy_version,
+            entry,
+        })
+    }
+
+    /// Writes the deliveries that follow a member's change (the [`PartnerFollow`] job's work):
+    /// to every partner that received one of the corrected items, or any item (leaving), or to
+    /// the partner whose consent was withdrawn.
+    pub(crate) async fn follow_to_partners(&self, p: FollowPayload) -> Result<()> {
+        let past = self.store().member_partner_deliveries(p.member).await?;
+        let mut received: BTreeMap<String, (String, BTreeSet<String>)> = BTreeMap::new();
+        for r in past
+            .iter()
+            .filter(|r| r.kind == PROVISION && r.sent_at.is_some())
+        {
+            let e = received
+                .entry(r.partner_id.clone())
+                .or_insert_with(|| (r.reference.clone(), BTreeSet::new()));
+            e.1.extend(row_items(r));
+        }
+        let now = self.clock().now();
+        let (mut rows, mut jobs) = (Vec::new(), Vec::new());
+        for (partner, (reference, items)) in received {
+            let items: Vec<String> = match p.kind.as_str() {
+                CORRECTION => p
+                    .items
+                    .iter()
+                    .filter(|i| items.contains(*i))
+                    .cloned()
+                    .collect(),
+                CONSENT_WITHDRAWN if p.partner.as_deref() != Some(partner.as_str()) => continue,
+                _ => Vec::new(),
+            };
+            if p.kind == CORRECTION && items.is_empty() {
+                continue;
+            }
+            let id = Uuid::new_v5(&p.id, partner.as_bytes());
+            if self.store().partner_delivery(id).await?.is_some() {
+                continue;
+            }
+            rows.push(PartnerDeliveryRow {
+                id,
+                partner_id: partner,
+                kind: p.kind.clone(),
+                member_id: p.member,
+                reference,
+                items: json_items(&items),
+                consent_version: None,
+                state: state::QUEUED.into(),
+                attempts: 0,
+                last_error: None,
+                created_at: now,
+                sent_at: None,
+                acknowledged_at: None,
+            });
+            jobs.push(PartnerDeliver::new_job(
+                &DeliverPayload { delivery: id },
+                now,
+            )?);
+        }
+        if rows.is_empty() {
+            return Ok(());
+        }
+        self.store()
+            .insert_partner_deliveries(rows, jobs, vec![])
+            .await?;
+        Ok(())
+    }
+
+    /// The job that makes a member's change follow the data to partners, when the policy has
+    /// partners and the change concerns them: a correction of a partner's item, leaving, or
+    /// the withdrawal of a partner's consent. `None` otherwise.
+    pub(crate) fn follow_job(
+        &self,
+        member: Uuid,
+        kind: &str,
+        items: &[String],
+        partner: Option<&str>,
+    ) -> Result<Option<NewJob>> {
+        let policy = self.policy();
+        let concerned = match kind {
+            CORRECTION => policy
+                .partners
+                .iter()
+                .any(|pt| pt.items.iter().any(|i| items.contains(i))),
+            CONSENT_WITHDRAWN => partner.is_some_and(|p| policy.partner(p).is_some()),
+            _ => !policy.partners.is_empty(),
+        };
+        if !concerned {
+            return Ok(None);
+        }
+        let payload = FollowPayload {
+            id: Uuid::new_v4(),
+            member,
+            kind: kind.to_owned(),
+            items: items.to_vec(),
+            partner: partner.map(str::to_owned),
+        };
+        Ok(Some(PartnerFollow::new_job(&payload, self.clock().now())?))
+    }
+
+    /// Sends a delivery again now (the office chasing a partner that has not acknowledged it).
+    pub async fn resend_partner_delivery(&self, actor: &Actor, id: Uuid) -> Result<()> {
+        let Some(mut row) = self.store().partner_delivery(id).await? else {
+            return Err(CoreError::NotFound("partner delivery"));
+        };
+        if row.state != state::QUEUED && row.state != state::FAILED {
+            return Err(CoreError::Conflict(format!(
+                "the delivery is {}, not waiting for the partner",
+                row.state
+            )));
+        }
+        let now = self.clock().now();
+        row.state = state::QUEUED.into();
+        row.attempts = 0;
+        let job = PartnerDeliver::new_job(&DeliverPayload { delivery: id }, now)?;
+        let entry = office_entry(now, actor, "partner.resend", &row.partner_id, id);
+        self.store()
+            .update_partner_delivery(&row, vec![job], vec![entry])
+            .await?;
+        Ok(())
+    }
+
+    /// Who received the member's data, and when (provisions and corrections that left), the
+    /// latest first.
+    pub async fn member_recipients(&self, member: Uuid) -> Result<Vec<Recipient>> {
+        Ok(self
+            .store()
+            .member_partner_deliveries(member)
+            .await?
+            .into_iter()
+            .filter(|r| r.kind == PROVISION || r.kind == CORRECTION)
+            .filter_map(|r| {
+                Some(Recipient {
+                    items: row_items(&r),
+                    partner: r.partner_id,
+                    kind: r.kind,
+                    sent_at: r.sent_at?,
+                    acknowledged: r.acknowledged_at.is_some(),
+                    consent_version: r.consent_version,
+                })
+            })
+            .collect())
+    }
+}
+
+enum Opened {
+    Refused(String, Option<AuditEntry>),
+    Values {
+        values: BTreeMap<String, jikimi_vault::Revealed>,
+        removed: Vec<String>,
+        consent_version: Option<String>,
+        entry: AuditEntry,
+    },
+}
+
+/// An office action on a partner (no member).
+fn office_entry(
+    at: DateTime<Utc>,
+    actor: &Actor,
+    action: &str,
+    partner: &str,
+    id: Uuid,
+) -> AuditEntry {
+    AuditEntry {
+        at,
+        actor: actor.audit_name(),
+        origin: None,
+        action: action.to_owned(),
+        member_id: None,
+        items: vec![],
+        purpose: None,
+        outcome: "ok".into(),
+        detail: serde_json::json!({ "partner": partner, "id": id }),
+    }
+}

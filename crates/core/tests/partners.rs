@@ -1,0 +1,307 @@
+//! Provision to a partner (issue 17; S9, S14, S15; PIPA Art. 17): members are told and asked by
+//! e-mail before the first provision (the test SMTP server); only members whose `third_party`
+//! consent is in force when the data leaves receive anything, and only the consent's items;
+//! each provision is recorded and read with a logged reason; a correction or a departure
+//! follows the data to the partner (a local Standard Webhooks receiver), which acknowledges it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::time::Duration as StdDuration;
+
+use chrono::Duration;
+use jikimi_core::partners::state;
+use jikimi_core::{Actor, CoreError, Revealed};
+use jikimi_testkit::partner::FakePartner;
+use jikimi_testkit::smtp::TestSmtp;
+use jikimi_testkit::{
+    Backend, Person, TestApp, lifeplan_partner, lifeplan_signup, partner_transport, person,
+};
+use uuid::Uuid;
+
+jikimi_testkit::backend_tests!(
+    provision_respects_the_consent_at_the_moment_of_provision,
+    corrections_and_departures_follow_the_data_and_are_acknowledged,
+);
+
+async fn app(b: Backend, smtp: &TestSmtp, fake: &FakePartner) -> TestApp {
+    let mail = jikimi_testkit::smtp_mail(smtp);
+    let transport = partner_transport(fake);
+    TestApp::configured(b, lifeplan_partner(), |cfg| {
+        cfg.mail = Some(mail);
+        cfg.partners = Some(transport);
+    })
+    .await
+    .unwrap()
+}
+
+async fn join(t: &TestApp, p: &Person, third_party: bool) -> Uuid {
+    let mut s = lifeplan_signup(p);
+    s.consents.insert("third_party".into(), third_party);
+    t.app.sign_up(s).await.unwrap()
+}
+
+async fn run_jobs(t: &TestApp) {
+    for _ in 0..5 {
+        t.app.run_jobs_once().await.unwrap();
+    }
+}
+
+fn staff() -> Actor {
+    Actor::Staff("officer".into())
+}
+
+/// R-CON-03 (the consent to provision, its own category), S15 (told and asked first), S14.
+async fn provision_respects_the_consent_at_the_moment_of_provision(b: Backend) {
+    let smtp = TestSmtp::start();
+    let fake = FakePartner::start();
+    let t = app(b, &smtp, &fake).await;
+    let (a, bee, c) = (person(1), person(2), person(3));
+    let ma = join(&t, &a, true).await;
+    let mb = join(&t, &bee, false).await;
+    let mc = join(&t, &c, true).await;
+    run_jobs(&t).await;
+    let welcomes = smtp.wait_for(3, StdDuration::from_secs(20)).len();
+
+    // Not before the members were told and asked (S15).
+    assert!(matches!(
+        t.app.provide_to_partner(&staff(), "insurer").await,
+        Err(CoreError::Conflict(_))
+    ));
+    assert!(fake.received().is_empty());
+
+    // Told and asked: each member who has not consented gets the notice with who, why, which
+    // items, how long, how protected and which consent.
+    t.app
+        .ask_partner_consent(&staff(), "insurer")
+        .await
+        .unwrap();
+    run_jobs(&t).await;
+    let mails = smtp.wait_for(welcomes + 1, StdDuration::from_secs(20));
+    let asks: Vec<_> = mails
+        .iter()
+        .filter(|m| m.subject().contains("제3자 제공"))
+        .collect();
+    assert_eq!(
+        asks.len(),
+        1,
+        "only the member without the consent is asked"
+    );
+    assert_eq!(asks[0].header("To").unwrap_or_default(), bee.email);
+    let text = asks[0].text_body();
+    for needed in [
+        "가나다보험 주식회사",
+        "제휴 보험 상품 안내",
+        "성명",
+        "전자우편",
+        "이동전화번호",
+        "보유·이용 기간",
+        "보호 방법",
+        "(선택) 개인정보 제3자 제공 동의",
+        "/mypage#consents",
+    ] {
+        assert!(text.contains(needed), "the notice lacks {needed}: {text}");
+    }
+    let overview = t.app.partner_overview().await.unwrap();
+    assert_eq!(overview[0].consenting, 2);
+    assert_eq!(overview[0].asks.len(), 1);
+    assert!(overview[0].reachable);
+
+    // Provided to the two whose consent is in force; C withdraws before the data leaves.
+    assert_eq!(
+        t.app.provide_to_partner(&staff(), "insurer").await.unwrap(),
+        2
+    );
+    t.app
+        .set_consent(&Actor::Member(mc), mc, "third_party", false, "test")
+        .await
+        .unwrap();
+    run_jobs(&t).await;
+    let got = fake.received();
+    let provisions: Vec<_> = got
+        .iter()
+        .filter(|r| r.body["type"] == "provision")
+        .collect();
+    assert_eq!(provisions.len(), 1, "{got:?}");
+    let items = &provisions[0].body["items"];
+    assert_eq!(items["name"], a.name.as_str());
+    assert_eq!(items["email"], a.email.as_str());
+    assert!(items.get("phone").is_none(), "only the consent's items");
+    assert!(items.get("address").is_none());
+    assert_eq!(
+        items.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["email", "mobile", "name"]
+    );
+    assert_eq!(provisions[0].body["partner"], "insurer");
+    assert!(provisions[0].body["consent_version"].is_string());
+    assert_eq!(fake.refused(), 0, "every delivery is signed");
+
+    // The record: A's provision, acknowledged; nothing for B (never consented) or C (withdrew
+    // before it left).
+    let ra = t.app.member_recipients(ma).await.unwrap();
+    assert_eq!(ra.len(), 1);
+    assert_eq!(ra[0].partner, "insurer");
+    assert!(ra[0].acknowledged);
+    assert_eq!(ra[0].items, ["email", "mobile", "name"]);
+    assert_eq!(
+        ra[0].consent_version.as_deref(),
+        Some(t.app.policy().version().as_str())
+    );
+    assert!(t.app.member_recipients(mb).await.unwrap().is_empty());
+    assert!(t.app.member_recipients(mc).await.unwrap().is_empty());
+    let rows = t.app.partner_deliveries("insurer").await.unwrap();
+    let skipped: Vec<_> = rows.iter().filter(|r| r.state == state::SKIPPED).collect();
+    assert_eq!(skipped.len(), 1);
+    assert_eq!(skipped[0].member_id, mc);
+
+    // The read that fed the provision is in the audit chain, with the partner's purpose.
+    let log = t.app.store().audit_rows(0, 10_000).await.unwrap();
+    let reveal = log
+        .iter()
+        .find(|e| {
+            e.action == "item.reveal" && e.member_id == Some(ma) && e.detail.contains("insurer")
+        })
+        .expect("the provision's read is logged");
+    assert_eq!(reveal.purpose.as_deref(), Some("partner_offers"));
+    assert_eq!(reveal.actor, "system");
+    let denied = log
+        .iter()
+        .find(|e| e.member_id == Some(mc) && e.outcome == "denied")
+        .expect("the refused read is logged");
+    assert!(denied.detail.contains("insurer"), "{}", denied.detail);
+    // Not a value of anyone in the chain.
+    let whole = format!("{log:?}");
+    for p in [&a, &bee, &c] {
+        assert!(!whole.contains(&p.email) && !whole.contains(&p.name));
+    }
+}
+
+/// S9: a correction reaches the partner that received the item, and is acknowledged; leaving
+/// is passed on too; a delivery the partner refused is sent again from the office.
+async fn corrections_and_departures_follow_the_data_and_are_acknowledged(b: Backend) {
+    let smtp = TestSmtp::start();
+    let fake = FakePartner::start();
+    let t = app(b, &smtp, &fake).await;
+    let a = person(11);
+    let ma = join(&t, &a, true).await;
+    t.app
+        .ask_partner_consent(&staff(), "insurer")
+        .await
+        .unwrap();
+    assert_eq!(
+        t.app.provide_to_partner(&staff(), "insurer").await.unwrap(),
+        1
+    );
+    run_jobs(&t).await;
+    assert_eq!(
+        fake.received().len(),
+        1,
+        "{:?}",
+        t.app
+            .partner_deliveries("insurer")
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.state.clone(), r.last_error.clone()))
+            .collect::<Vec<_>>()
+    );
+    let reference = fake.received()[0].body["member"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(reference.len(), 32);
+    assert!(!reference.contains(&ma.to_string()));
+
+    // A correction of a partner's item, while the partner is down for a moment.
+    fake.fail_next(503);
+    let new_email = "corrected.11@example.com";
+    t.app
+        .correct(
+            &Actor::Member(ma),
+            ma,
+            BTreeMap::from([("email".to_owned(), Some(Revealed::new(new_email.into())))]),
+        )
+        .await
+        .unwrap();
+    run_jobs(&t).await;
+    let waiting: Vec<_> = t
+        .app
+        .partner_deliveries("insurer")
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.kind == "correction")
+        .collect();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].state, state::QUEUED);
+    assert_eq!(waiting[0].last_error.as_deref(), Some("HTTP 503"));
+    t.clock.advance(Duration::minutes(3));
+    run_jobs(&t).await;
+    let got = fake.received();
+    let correction = got
+        .iter()
+        .find(|r| r.body["type"] == "correction")
+        .expect("the correction reached the partner");
+    assert_eq!(correction.body["items"]["email"], new_email);
+    assert_eq!(correction.body["member"], reference.as_str());
+    assert!(
+        correction.body["items"].get("name").is_none(),
+        "only what changed"
+    );
+    let rows = t.app.partner_deliveries("insurer").await.unwrap();
+    let c = rows.iter().find(|r| r.kind == "correction").unwrap();
+    assert_eq!(c.state, state::ACKNOWLEDGED);
+    assert_eq!(c.attempts, 2);
+
+    // A correction of an item the partner never received tells it nothing.
+    let before = fake.received().len();
+    t.app
+        .correct(
+            &Actor::Member(ma),
+            ma,
+            BTreeMap::from([(
+                "phone".to_owned(),
+                Some(Revealed::new("02-3000-1234".into())),
+            )]),
+        )
+        .await
+        .unwrap();
+    run_jobs(&t).await;
+    assert_eq!(fake.received().len(), before);
+
+    // Leaving: the partner refuses once (400), the office sees it and sends it again.
+    fake.fail_next(400);
+    t.app
+        .withdraw(&Actor::Member(ma), ma, "test")
+        .await
+        .unwrap();
+    run_jobs(&t).await;
+    let rows = t.app.partner_deliveries("insurer").await.unwrap();
+    let leaving = rows.iter().find(|r| r.kind == "withdrawal").unwrap();
+    assert_eq!(leaving.state, state::FAILED);
+    assert_eq!(leaving.last_error.as_deref(), Some("HTTP 400"));
+    t.app
+        .resend_partner_delivery(&staff(), leaving.id)
+        .await
+        .unwrap();
+    run_jobs(&t).await;
+    let got = fake.received();
+    let told = got
+        .iter()
+        .find(|r| r.body["type"] == "withdrawal")
+        .expect("the partner was told of the departure");
+    assert_eq!(told.body["member"], reference.as_str());
+    assert!(
+        told.body.get("items").is_none(),
+        "no personal value goes with it"
+    );
+    let rows = t.app.partner_deliveries("insurer").await.unwrap();
+    assert_eq!(
+        rows.iter().find(|r| r.kind == "withdrawal").unwrap().state,
+        state::ACKNOWLEDGED
+    );
+    // An acknowledged delivery is not sent again.
+    assert!(matches!(
+        t.app.resend_partner_delivery(&staff(), leaving.id).await,
+        Err(CoreError::Conflict(_))
+    ));
+}
