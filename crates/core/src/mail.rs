@@ -562,6 +562,7 @@ struct PartnerAskText<'a> {
     items: String,
     retention: &'a str,
     consent: &'a str,
+    category: &'a str,
 }
 
 /// The text-message form of a notice, for the kinds that have one (a security notice: the
@@ -664,6 +665,8 @@ pub enum Content {
         items: Vec<jikimi_policy::Text>,
         retention: jikimi_policy::Text,
         consent: jikimi_policy::Text,
+        /// The consent category: the link opens its page on My page.
+        category: String,
     },
 }
 
@@ -845,12 +848,13 @@ fn render_text(content: &Content, lang: Lang, site: &Site) -> Result<String> {
             items,
             retention,
             consent,
+            category,
         } => {
             let join = |v: &[jikimi_policy::Text]| {
                 v.iter()
                     .map(|t| t.get(lang))
                     .collect::<Vec<_>>()
-                    .join(if ko { ", " } else { ", " })
+                    .join(", ")
             };
             PartnerAskText {
                 ko,
@@ -861,6 +865,7 @@ fn render_text(content: &Content, lang: Lang, site: &Site) -> Result<String> {
                 items: join(items),
                 retention: retention.get(lang),
                 consent: consent.get(lang),
+                category,
             }
             .render()
         }

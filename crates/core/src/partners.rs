@@ -335,6 +335,18 @@ pub struct Recipient {
     pub consent_version: Option<String>,
 }
 
+/// A retention class as the policy's text names it: its label and its period, in both
+/// languages.
+pub fn retention_text(policy: &jikimi_policy::Policy, id: &str) -> jikimi_policy::Text {
+    match policy.retention_class(id) {
+        Some(rc) => {
+            let one = |l| format!("{} ({})", rc.label.get(l), rc.period.describe(l));
+            jikimi_policy::Text::new(one(jikimi_policy::Lang::Ko), one(jikimi_policy::Lang::En))
+        }
+        None => jikimi_policy::Text::new(id, id),
+    }
+}
+
 fn json_items(items: &[String]) -> String {
     serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
 }
@@ -512,18 +524,14 @@ impl Jikimi {
                 .filter_map(|id| policy.item(id))
                 .map(|i| i.label.clone())
                 .collect(),
-            retention: policy
-                .retention_class(&partner.retention)
-                .map(|r| r.label.clone())
-                .unwrap_or_else(|| {
-                    jikimi_policy::Text::new(partner.retention.as_str(), partner.retention.as_str())
-                }),
+            retention: retention_text(policy, &partner.retention),
             consent: policy
                 .consent(&partner.consent)
                 .map(|c| c.title.clone())
                 .unwrap_or_else(|| {
                     jikimi_policy::Text::new(partner.consent.as_str(), partner.consent.as_str())
                 }),
+            category: partner.consent.clone(),
         }
     }
 

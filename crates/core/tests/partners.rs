@@ -97,7 +97,7 @@ async fn provision_respects_the_consent_at_the_moment_of_provision(b: Backend) {
         "보유·이용 기간",
         "보호 방법",
         "(선택) 개인정보 제3자 제공 동의",
-        "/mypage#consents",
+        "/mypage/consents/third_party",
     ] {
         assert!(text.contains(needed), "the notice lacks {needed}: {text}");
     }

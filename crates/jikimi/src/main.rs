@@ -88,6 +88,8 @@ enum Command {
         portone: Box<PortOneArgs>,
         #[command(flatten)]
         mail: Box<MailArgs>,
+        #[command(flatten)]
+        partners: PartnerArgs,
     },
     /// Apply database migrations: PostgreSQL is migrated only by this command (safe while
     /// instances serve); SQLite also migrates on every start.
@@ -326,6 +328,61 @@ impl PortOneArgs {
                 api_secret,
             },
         )?)
+    }
+}
+
+/// Partners the site provides to (issue 17): each one's HTTPS endpoint and Standard Webhooks
+/// secret.
+#[derive(Debug, Args)]
+struct PartnerArgs {
+    /// A partner's endpoint, `ID=https://…` (ID as in the policy's [[partner]]); repeat for
+    /// each partner. Deliveries are POSTed there, signed with the partner's secret.
+    #[arg(
+        long = "partner",
+        value_name = "ID=URL",
+        env = "JIKIMI_PARTNERS",
+        value_delimiter = ','
+    )]
+    partner: Vec<String>,
+    /// A directory holding each partner's secret, `whsec_…`, in a file named `<ID>.secret`.
+    #[arg(long, env = "JIKIMI_PARTNER_SECRET_DIR")]
+    partner_secret_dir: Option<PathBuf>,
+}
+
+impl PartnerArgs {
+    /// The partners' adapter, or what is wrong, named. Every id must be a partner of `policy`.
+    fn transport(
+        &self,
+        policy: &jikimi_policy::Policy,
+    ) -> Result<Option<Arc<dyn jikimi_core::partners::PartnerTransport>>> {
+        if self.partner.is_empty() {
+            for p in &policy.partners {
+                tracing::warn!(
+                    partner = %p.id,
+                    "the policy names a partner without an endpoint (--partner): nothing can be provided to it"
+                );
+            }
+            return Ok(None);
+        }
+        let dir = self
+            .partner_secret_dir
+            .as_deref()
+            .context("--partner needs --partner-secret-dir (JIKIMI_PARTNER_SECRET_DIR)")?;
+        let mut t = jikimi_core::partners::HttpsPartners::new();
+        for spec in &self.partner {
+            let Some((id, url)) = spec.split_once('=') else {
+                bail!("--partner {spec}: write ID=https://…");
+            };
+            let id = id.trim();
+            if policy.partner(id).is_none() {
+                bail!("--partner {id}: the policy has no [[partner]] with this id");
+            }
+            let file = dir.join(format!("{id}.secret"));
+            let secret = std::fs::read_to_string(&file)
+                .with_context(|| format!("--partner {id}: {}", file.display()))?;
+            t.add(id, url.trim(), &secret)?;
+        }
+        Ok(Some(Arc::new(t)))
     }
 }
 
@@ -815,35 +872,21 @@ fn config(g: &Global) -> Config {
 }
 
 async fn open(g: &Global, create: bool) -> Result<Jikimi> {
-    open_with(
-        g,
-        create,
-        jikimi_core::Settings::default(),
-        None,
-        None,
-        None,
-        None,
-    )
-    .await
+    open_with(g, create, Config::new(&g.data_dir)).await
 }
 
-async fn open_with(
-    g: &Global,
-    create: bool,
-    settings: jikimi_core::Settings,
-    identity: Option<Arc<dyn jikimi_core::identity::IdentityProvider>>,
-    mail: Option<jikimi_core::mail::MailSetup>,
-    sms: Option<jikimi_core::sms::SmsSetup>,
-    payments: Option<jikimi_core::payments::PaymentSetup>,
-) -> Result<Jikimi> {
+/// Opens the installation with `serve`'s settings and adapters (`with`'s `settings`,
+/// `identity`, `mail`, `sms`, `payments`, `partners`; the rest from the global options).
+async fn open_with(g: &Global, create: bool, with: Config) -> Result<Jikimi> {
     let loaded = load_policy(&g.policy)?;
     report_warnings(&loaded);
     let cfg = Config {
-        settings,
-        identity,
-        mail,
-        sms,
-        payments,
+        settings: with.settings,
+        identity: with.identity,
+        mail: with.mail,
+        sms: with.sms,
+        payments: with.payments,
+        partners: with.partners,
         ..config(g)
     };
     jikimi_core::finish_interrupted_rotation(&cfg).await?;
@@ -880,6 +923,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             identity_provider,
             portone,
             mail,
+            partners,
         } => {
             let serve_options = transport.options(listen, behind_proxy)?;
             if !listen.ip().is_loopback() && !serve_options.https() {
@@ -979,14 +1023,19 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
             let mail = mail.setup(listen, &policy_for_mail.policy.operator.name.ko)?;
             let fresh = config(g).is_fresh();
+            let partners = partners.transport(&loaded.policy)?;
             let app = open_with(
                 g,
                 fresh,
-                limits.settings()?,
-                identity,
-                Some(mail),
-                sms,
-                payments,
+                Config {
+                    settings: limits.settings()?,
+                    identity,
+                    mail: Some(mail),
+                    sms,
+                    payments,
+                    partners,
+                    ..Config::new(&g.data_dir)
+                },
             )
             .await?;
             if app.mail_sender().is_none() {

@@ -127,9 +127,10 @@ capabilities! {
         "every read of an item names a purpose the policy lists for it (and its consent)",
         ["core/tests/invariants.rs::reveal_needs_a_purpose_the_policy_lists",
          "core/tests/invariants.rs::a_purpose_tied_to_consent_needs_that_consent"];
-    /// Nothing is provided to a third party; no provision path exists.
+    /// Nothing is provided to a third party but a partner the policy lists, and only with its
+    /// consent: with no partner listed, nothing is provided and recipients are empty.
     NoProvision = "no_provision", Code,
-        "no code path gives personal data to anyone outside; recipients are empty",
+        "nothing leaves for anyone outside but a partner the policy lists, with its consent; with none, recipients are empty",
         ["web/tests/api.rs::a_member_does_everything_over_the_api_on_both_profiles",
          "core/tests/boundaries.rs::no_crate_but_core_reaches_the_store_or_the_key_ring"];
     /// Age checked before anything is stored; under-14s are stopped.
@@ -386,12 +387,22 @@ capabilities! {
         ["core/tests/guardians.rs::a_child_joins_on_an_adult_guardians_verified_consent",
          "web/tests/guardians.rs::a_child_asks_the_guardian_consents_after_verifying_and_the_child_joins",
          "web/tests/guardians.rs::a_seed_guardian_is_mailed_and_refuses"];
-    /// Individual notice before a new partner (issue 17).
+    /// Individual notice before a new partner (issue 17, S15): the office tells every member
+    /// who has not consented by e-mail (who, why, which items, how long, how protected, the
+    /// consent asked) before the first provision, which is refused until then; only members
+    /// whose consent is in force when the data leaves receive anything, each provision
+    /// recorded (items, time, consent version) and shown to the member.
     PartnerNotice = "partner_notice", Code,
-        "each member told by e-mail and letter before any new provision", [];
-    /// Corrections passed on to recipients (issue 17).
+        "each member told by e-mail before any new provision; provision only with consent in force when the data leaves, recorded and shown to the member",
+        ["core/tests/partners.rs::provision_respects_the_consent_at_the_moment_of_provision",
+         "web/tests/partners.rs::the_office_asks_provides_and_the_member_sees_who_received_the_data"];
+    /// Corrections passed on to recipients (issue 17, S9): a correction of an item a partner
+    /// received, a member's leaving and a withdrawn consent reach the partner, which
+    /// acknowledges; the office sends again what it has not.
     PartnerCorrectionNotice = "partner_correction_notice", Code,
-        "a correction sent on to every recipient of the item", [];
+        "a correction sent on to every recipient of the item, acknowledged",
+        ["core/tests/partners.rs::corrections_and_departures_follow_the_data_and_are_acknowledged",
+         "web/tests/partners.rs::the_office_asks_provides_and_the_member_sees_who_received_the_data"];
     /// No ads 21:00-08:00 (issue 17).
     AdQuietHours = "ad_quiet_hours", Code,
         "no advertising sent between 21:00 and 08:00 without its own consent", [];
@@ -449,6 +460,8 @@ const BUILT: &[Capability] = &[
     Capability::SingleAgreement,
     Capability::PurposeBoundReveal,
     Capability::NoProvision,
+    Capability::PartnerNotice,
+    Capability::PartnerCorrectionNotice,
     Capability::AgeGate,
     Capability::SelfServiceAccess,
     Capability::SelfServiceWithdrawal,

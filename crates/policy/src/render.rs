@@ -1524,12 +1524,25 @@ impl R<'_> {
             (
                 &[Capability::PartnerNotice],
                 self.t(
-                    "제휴사에 개인정보를 새로 제공하거나 함께 이용하려면, 먼저 회원 한 분 한 분께 \
-                     전자우편과 서면으로 제휴사가 누구인지, 어떤 항목을, 왜 제공하는지, 언제까지 어떻게 \
-                     보호하는지를 알리고 동의를 받습니다.",
-                    "Before any new provision to or sharing with a partner, we tell each member by \
-                     e-mail and in writing who the partner is, which items, why, and until when \
-                     and how they are protected, and ask for consent.",
+                    "제휴사에 개인정보를 새로 제공하거나 함께 이용하려면, 먼저 동의하지 않은 회원 한 분 \
+                     한 분께 전자우편(전자문서)으로 제휴사가 누구인지, 어떤 항목을, 왜 제공하는지, \
+                     언제까지 어떻게 보호하는지를 알리고 동의를 구합니다. 그 전에는 제공하지 않습니다.",
+                    "Before any new provision to or sharing with a partner, we tell each member who \
+                     has not consented, individually by e-mail (a written electronic notice), who \
+                     the partner is, which items, why, and until when and how they are protected, \
+                     and ask for consent. Nothing is provided before that.",
+                ),
+            ),
+            (
+                &[Capability::PartnerNotice],
+                self.t(
+                    "제공은 보내는 순간에 동의가 유효한 분의 정보만, 동의한 항목만 하며, 누구에게 어떤 \
+                     항목을 언제 제공했는지는 마이페이지 「내 정보를 받은 곳」에서 보실 수 있습니다. \
+                     탈퇴하시거나 제공 동의를 철회하시면 받는 자에게도 알립니다.",
+                    "Only the data of members whose consent is in force when it leaves is \
+                     provided, and only the items consented to; who received which items and when \
+                     is on My page under 'Who received my data'. If you leave or withdraw the \
+                     consent, the recipient is told too.",
                 ),
             ),
             (

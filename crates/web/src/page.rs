@@ -185,6 +185,18 @@ pub fn routes() -> Router<AppState> {
             "/office/prizes/{id}/{winner}/{what}",
             axum::routing::post(crate::office::prizes::winner_action),
         )
+        .route(
+            "/office/partners",
+            get(crate::office::partners::partners_page),
+        )
+        .route(
+            "/office/partners/deliveries/{id}/resend",
+            axum::routing::post(crate::office::partners::delivery_resend),
+        )
+        .route(
+            "/office/partners/{id}/{what}",
+            axum::routing::post(crate::office::partners::partner_action),
+        )
         .route("/office/orders", get(crate::office::orders::orders_page))
         .route(
             "/office/orders/refund",

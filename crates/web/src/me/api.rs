@@ -297,16 +297,63 @@ pub async fn consent_history(
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Recipients {
-    /// Third parties that received my data: who, which items, when, why.
-    pub recipients: Vec<serde_json::Value>,
+    /// Third parties that received my data: who, why, which items, when, and whether they
+    /// acknowledged it; the latest first.
+    pub recipients: Vec<RecipientEntry>,
 }
 
-/// Who received my data (empty until a provision to a partner is recorded).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecipientEntry {
+    /// The partner's id in the privacy policy.
+    pub partner: String,
+    /// The partner's name in the request's language.
+    pub name: String,
+    /// The recipient's purposes (purpose ids of the policy).
+    pub purposes: Vec<String>,
+    /// `provision`, or `correction` (a corrected item passed on).
+    pub kind: String,
+    /// Item ids.
+    pub items: Vec<String>,
+    pub sent_at: DateTime<Utc>,
+    /// The partner acknowledged receiving it.
+    pub acknowledged: bool,
+    /// The policy version of the consent the provision stood on.
+    pub consent_version: Option<String>,
+}
+
+/// Who received my data: every provision to a partner and every correction passed on to one.
 #[utoipa::path(get, path = "/api/v1/me/recipients", tag = "me",
     security(("bearer" = []), ("session_cookie" = [])),
     responses((status = 200, body = Recipients)))]
-pub async fn recipients(_a: Authed) -> Json<Recipients> {
-    Json(Recipients { recipients: vec![] })
+pub async fn recipients(
+    State(s): State<AppState>,
+    ReqLang(lang): ReqLang,
+    a: Authed,
+) -> Result<Json<Recipients>, ApiError> {
+    let policy = s.app.policy().clone();
+    let rows = s
+        .app
+        .member_recipients(a.session.member)
+        .await
+        .or_problem(lang)?;
+    Ok(Json(Recipients {
+        recipients: rows
+            .into_iter()
+            .map(|r| {
+                let partner = policy.partner(&r.partner);
+                RecipientEntry {
+                    name: partner.map_or(r.partner.clone(), |p| p.name.get(lang).to_owned()),
+                    purposes: partner.map(|p| p.purposes.clone()).unwrap_or_default(),
+                    partner: r.partner,
+                    kind: r.kind,
+                    items: r.items,
+                    sent_at: r.sent_at,
+                    acknowledged: r.acknowledged,
+                    consent_version: r.consent_version,
+                }
+            })
+            .collect(),
+    }))
 }
 
 /// Everything held about me, machine-readable. Needs a login within the last 10 minutes.

@@ -38,6 +38,63 @@ pub(crate) struct MyPage {
     pub(crate) notice: Option<String>,
     /// A child member: that a guardian consented, when and how (issue 16).
     pub(crate) guardian: Option<String>,
+    /// Who received the member's data (issue 17).
+    pub(crate) recipients: Vec<RecipientRow>,
+}
+
+/// A delivery of the member's data to a partner, as My page shows it.
+pub(crate) struct RecipientRow {
+    pub(crate) partner: String,
+    pub(crate) purposes: String,
+    pub(crate) items: String,
+    pub(crate) kind: &'static str,
+    pub(crate) when: String,
+    pub(crate) acknowledged: bool,
+}
+
+/// Who received the member's data, in the page's language.
+pub(crate) async fn recipient_rows(
+    s: &AppState,
+    member: uuid::Uuid,
+    lang: Lang,
+) -> Result<Vec<RecipientRow>, CoreError> {
+    let policy = s.app.policy().clone();
+    let t = T(lang);
+    Ok(s.app
+        .member_recipients(member)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let partner = policy.partner(&r.partner);
+            RecipientRow {
+                partner: partner.map_or(r.partner.clone(), |p| p.name.get(lang).to_owned()),
+                purposes: partner
+                    .map(|p| {
+                        p.purposes
+                            .iter()
+                            .filter_map(|id| policy.purpose(id))
+                            .map(|x| x.label.get(lang).to_owned())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    })
+                    .unwrap_or_default(),
+                items: r
+                    .items
+                    .iter()
+                    .filter_map(|id| policy.item(id))
+                    .map(|i| i.label.get(lang).to_owned())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                kind: t.s(if r.kind == jikimi_core::partners::CORRECTION {
+                    "pt_correction"
+                } else {
+                    "pt_provision"
+                }),
+                when: kst(r.sent_at),
+                acknowledged: r.acknowledged,
+            }
+        })
+        .collect())
 }
 
 #[derive(Debug, Deserialize)]
@@ -128,9 +185,11 @@ pub(crate) async fn mypage(
             said
         }
     });
+    let recipients = page_try!(recipient_rows(&s, member, lang).await);
     let page = MyPage {
         c: v.chrome(&s),
         guardian,
+        recipients,
         payments: s.app.payments().is_some(),
         prizes,
         prizes_waiting,

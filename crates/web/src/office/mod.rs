@@ -5,6 +5,7 @@ pub mod api;
 pub(crate) mod dashboard;
 pub(crate) mod orders;
 pub(crate) mod page;
+pub(crate) mod partners;
 pub(crate) mod password;
 pub(crate) mod prizes;
 pub(crate) mod requests;

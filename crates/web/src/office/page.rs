@@ -514,6 +514,8 @@ pub(crate) struct OfficeHomePage {
     pub(crate) orders: bool,
     /// Delivers event prizes (the policy declares them, and the role reads members' data).
     pub(crate) prizes: bool,
+    /// Provides to partners (the policy declares them, and the role works every request).
+    pub(crate) partners: bool,
     pub(crate) logged_in_at: String,
     pub(crate) idle_minutes: i64,
     pub(crate) notice: Option<String>,
@@ -559,6 +561,7 @@ pub(crate) async fn office_home(State(s): State<AppState>, ov: OfficeVisit) -> R
         review: st.role.can(Power::AccessReview),
         orders: s.app.payments().is_some() && st.role.can(Power::AllRequests),
         prizes: s.app.runs_prizes() && st.role.can(Power::MemberData),
+        partners: super::partners::runs(&s) && st.role.can(Power::AllRequests),
         logged_in_at: kst(st.created_at),
         idle_minutes: s.app.settings().staff_idle.num_minutes(),
         notice: ov.v.notice(),

@@ -130,6 +130,8 @@ pub struct Setup {
     pub policy: Option<jikimi_policy::Policy>,
     /// Text messages go through this.
     pub sms: Option<jikimi_core::sms::SmsSetup>,
+    /// Partners are reached through this.
+    pub partners: Option<std::sync::Arc<dyn jikimi_core::partners::PartnerTransport>>,
 }
 
 /// [`run_with`] with the site set up as `setup` says.
@@ -263,12 +265,16 @@ impl Session {
         let policy = setup
             .policy
             .unwrap_or_else(|| jikimi_testkit::builtin(profile));
+        let partners = setup.partners;
         let mut site = match (setup.mail, setup.identity, setup.payments, setup.sms) {
-            (None, None, None, None) => TestApp::with_policy_on(backend, policy).await,
+            (None, None, None, None) if partners.is_none() => {
+                TestApp::with_policy_on(backend, policy).await
+            }
             (mail, identity, payments, sms) => TestApp::configured(backend, policy, |cfg| {
                 cfg.mail = mail;
                 cfg.payments = payments;
                 cfg.sms = sms;
+                cfg.partners = partners;
                 if identity.is_some() {
                     cfg.identity = identity;
                 }
