@@ -518,6 +518,9 @@ mod tests {
                 "ads.reconfirm",
                 "keys.destroy",
                 "outbox.deliver",
+                "partner.ask",
+                "partner.deliver",
+                "partner.follow",
                 "policy.announce",
                 "retention.purge"
             ]
@@ -528,6 +531,9 @@ mod tests {
                 "ads.reconfirm",
                 "keys.destroy",
                 "outbox.deliver",
+                "partner.ask",
+                "partner.deliver",
+                "partner.follow",
                 "policy.announce",
                 "retention.purge"
             ]

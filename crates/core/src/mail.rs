@@ -851,10 +851,7 @@ fn render_text(content: &Content, lang: Lang, site: &Site) -> Result<String> {
             category,
         } => {
             let join = |v: &[jikimi_policy::Text]| {
-                v.iter()
-                    .map(|t| t.get(lang))
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                v.iter().map(|t| t.get(lang)).collect::<Vec<_>>().join(", ")
             };
             PartnerAskText {
                 ko,

@@ -474,7 +474,8 @@ impl Jikimi {
         let content = self.partner_ask_content(&partner);
         let (mut jobs, mut audit) = (Vec::new(), Vec::new());
         for member in ids.iter().filter(|m| !consenting.contains(m)) {
-            let to = self.notice_address(*member, false).await?;
+            // A member who stopped processing for notices is not mailed.
+            let to = self.notice_address(*member, true).await?;
             let (j, a) = self
                 .notice(&Actor::System, *member, to.as_deref(), &content)
                 .await?;
@@ -536,8 +537,10 @@ impl Jikimi {
     }
 
     /// Provides `partner`'s items of every member whose consent is in force now (each delivery
-    /// checks it again when it leaves). Refused before the office has asked the members (S15)
-    /// and without an adapter for the partner. Returns how many deliveries were queued.
+    /// checks it again when it leaves), except members whose earlier provision is still waiting
+    /// to leave (a second press does not send twice). Refused before the office has asked the
+    /// members (S15) and without an adapter for the partner. Returns how many deliveries were
+    /// queued.
     pub async fn provide_to_partner(&self, actor: &Actor, partner: &str) -> Result<usize> {
         let partner = self.partner_of(partner)?;
         if self.store().partner_asks(&partner.id).await?.is_empty() {
@@ -555,10 +558,21 @@ impl Jikimi {
         }
         let now = self.clock().now();
         let members = self.consenting_members(&partner.consent).await?;
+        let known: BTreeMap<Uuid, (String, bool)> = self
+            .store()
+            .partner_members(&partner.id)
+            .await?
+            .into_iter()
+            .map(|(m, r, queued)| (m, (r, queued)))
+            .collect();
         let mut rows = Vec::with_capacity(members.len());
         let mut jobs = Vec::with_capacity(members.len());
         for member in &members {
-            let reference = self.partner_reference(*member, &partner.id).await?;
+            let reference = match known.get(member) {
+                Some((_, true)) => continue,
+                Some((r, false)) => r.clone(),
+                None => new_reference(),
+            };
             let row = PartnerDeliveryRow {
                 id: Uuid::new_v4(),
                 partner_id: partner.id.clone(),
@@ -587,17 +601,6 @@ impl Jikimi {
             .insert_partner_deliveries(rows, jobs, vec![entry])
             .await?;
         Ok(n)
-    }
-
-    /// The name `partner` knows `member` by: the one of an earlier delivery, or a new one.
-    async fn partner_reference(&self, member: Uuid, partner: &str) -> Result<String> {
-        Ok(self
-            .store()
-            .member_partner_deliveries(member)
-            .await?
-            .into_iter()
-            .find(|r| r.partner_id == partner)
-            .map_or_else(new_reference, |r| r.reference))
     }
 
     /// Sends one delivery (the [`PartnerDeliver`] job's work).

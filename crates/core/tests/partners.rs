@@ -191,6 +191,11 @@ async fn corrections_and_departures_follow_the_data_and_are_acknowledged(b: Back
         t.app.provide_to_partner(&staff(), "insurer").await.unwrap(),
         1
     );
+    // A second press before the first provision left sends nothing twice.
+    assert_eq!(
+        t.app.provide_to_partner(&staff(), "insurer").await.unwrap(),
+        0
+    );
     run_jobs(&t).await;
     assert_eq!(
         fake.received().len(),

@@ -35,6 +35,9 @@ pub trait PartnerStore: Send + Sync {
         partner: &str,
         limit: i64,
     ) -> Result<Vec<PartnerDeliveryRow>>;
+    /// The name `partner` knows each member by who had a delivery to it, and whether a
+    /// provision to the member is still queued: (member, reference, provision queued).
+    async fn partner_members(&self, partner: &str) -> Result<Vec<(Uuid, String, bool)>>;
     /// How many deliveries of a partner are in each state: (state, count).
     async fn partner_delivery_counts(&self, partner: &str) -> Result<Vec<(String, i64)>>;
     /// Records an ask with the job that mails it and `audit`, in one transaction.
@@ -178,6 +181,32 @@ macro_rules! partner_sql {
                 .bind(limit)
                 .fetch_all(&self.read)
                 .await?)
+            }
+
+            async fn partner_members(
+                &self,
+                partner: &str,
+            ) -> $crate::Result<Vec<(uuid::Uuid, String, bool)>> {
+                let refs: Vec<(uuid::Uuid, String)> = sqlx::query_as(
+                    "SELECT DISTINCT member_id, reference FROM partner_deliveries
+                     WHERE partner_id = $1",
+                )
+                .bind(partner)
+                .fetch_all(&self.read)
+                .await?;
+                let queued: Vec<(uuid::Uuid,)> = sqlx::query_as(
+                    "SELECT DISTINCT member_id FROM partner_deliveries
+                     WHERE partner_id = $1 AND kind = 'provision' AND state = 'queued'",
+                )
+                .bind(partner)
+                .fetch_all(&self.read)
+                .await?;
+                let queued: std::collections::HashSet<uuid::Uuid> =
+                    queued.into_iter().map(|(m,)| m).collect();
+                Ok(refs
+                    .into_iter()
+                    .map(|(m, r)| (m, r, queued.contains(&m)))
+                    .collect())
             }
 
             async fn partner_delivery_counts(
