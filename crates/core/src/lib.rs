@@ -22,6 +22,7 @@ pub mod partners;
 pub mod payments;
 pub mod portone;
 pub mod prizes;
+pub mod processors;
 mod recovery;
 pub mod requests;
 pub mod retention;

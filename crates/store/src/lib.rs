@@ -12,8 +12,8 @@ pub use keys::{KeyRecord, KeyStore, SqliteDurability, SqliteKeyStore};
 pub use postgres::{PgKeyStore, PgStore, migrate_data, migrate_keys};
 pub use sql::{
     AuditStore, ConsentStore, GuardianStore, JobStore, LimitStore, MemberStore, OfficeStore,
-    OutboxStore, PartnerStore, PaymentStore, PolicyVersionStore, PrizeStore, RequestStore,
-    RetentionStore, SessionStore,
+    OutboxStore, PartnerStore, PaymentStore, PolicyVersionStore, PrizeStore, ProcessorStore,
+    RequestStore, RetentionStore, SessionStore,
 };
 pub use sqlite::{SqliteStore, sqlite_options};
 pub use types::*;
@@ -74,6 +74,7 @@ pub trait Store:
     + PaymentStore
     + PrizeStore
     + PartnerStore
+    + ProcessorStore
     + GuardianStore
     + PolicyVersionStore
     + Send

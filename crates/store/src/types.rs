@@ -329,6 +329,23 @@ impl fmt::Debug for PartnerDeliveryRow {
     }
 }
 
+/// The office's record of a processor (issue 17, R-CON-10): a contract (the day signed and the
+/// duties it contains) or a check of the processor (the day and what was found).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct ProcessorRecordRow {
+    pub id: Uuid,
+    pub processor_id: String,
+    /// contract | check
+    pub kind: String,
+    pub on_day: NaiveDate,
+    /// JSON array of the duties the contract contains (empty for a check).
+    pub duties: String,
+    pub note: String,
+    /// `staff:<name>` or `cli`.
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
 /// The office told every member about a partner and asked for its consent (issue 17, S15).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct PartnerAskRow {

@@ -190,6 +190,14 @@ pub fn routes() -> Router<AppState> {
             get(crate::office::partners::partners_page),
         )
         .route(
+            "/office/processors",
+            get(crate::office::processors::processors_page),
+        )
+        .route(
+            "/office/processors/{id}/{kind}",
+            axum::routing::post(crate::office::processors::record),
+        )
+        .route(
             "/office/partners/deliveries/{id}/resend",
             axum::routing::post(crate::office::partners::delivery_resend),
         )

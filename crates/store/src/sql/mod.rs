@@ -20,6 +20,7 @@
 //! | `prizes.rs`    | `PrizeStore`         | `prize_events`, `prize_winners`                              |
 //! | `guardians.rs` | `GuardianStore`      | `guardian_requests`                                          |
 //! | `partners.rs`  | `PartnerStore`       | `partner_deliveries`, `partner_asks`                         |
+//! | `processors.rs`| `ProcessorStore`     | `processor_records`                                          |
 //!
 //! A transaction that spans aggregates (sign-up, a change, a withdrawal) lives with the aggregate
 //! that starts it (members) and writes the others' tables through their `*_tx` helpers
@@ -50,6 +51,7 @@ pub(crate) mod partners;
 pub(crate) mod payments;
 pub(crate) mod policy;
 pub(crate) mod prizes;
+pub(crate) mod processors;
 pub(crate) mod requests;
 pub(crate) mod retention;
 pub(crate) mod sessions;
@@ -66,6 +68,7 @@ pub use partners::PartnerStore;
 pub use payments::PaymentStore;
 pub use policy::PolicyVersionStore;
 pub use prizes::PrizeStore;
+pub use processors::ProcessorStore;
 pub use requests::RequestStore;
 pub use retention::RetentionStore;
 pub use sessions::SessionStore;
@@ -134,6 +137,7 @@ macro_rules! store_impl {
         $crate::sql::prizes::prize_sql!($store);
         $crate::sql::guardians::guardian_sql!($store);
         $crate::sql::partners::partner_sql!($store);
+        $crate::sql::processors::processor_sql!($store);
         $crate::sql::policy::policy_sql!($store);
 
         impl $crate::Store for $store {}

@@ -8,6 +8,7 @@ pub(crate) mod page;
 pub(crate) mod partners;
 pub(crate) mod password;
 pub(crate) mod prizes;
+pub(crate) mod processors;
 pub(crate) mod requests;
 pub(crate) mod review;
 

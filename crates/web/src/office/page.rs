@@ -516,6 +516,9 @@ pub(crate) struct OfficeHomePage {
     pub(crate) prizes: bool,
     /// Provides to partners (the policy declares them, and the role works every request).
     pub(crate) partners: bool,
+    /// Keeps processor records (the policy declares processors, and the role works every
+    /// request).
+    pub(crate) processors: bool,
     pub(crate) logged_in_at: String,
     pub(crate) idle_minutes: i64,
     pub(crate) notice: Option<String>,
@@ -562,6 +565,7 @@ pub(crate) async fn office_home(State(s): State<AppState>, ov: OfficeVisit) -> R
         orders: s.app.payments().is_some() && st.role.can(Power::AllRequests),
         prizes: s.app.runs_prizes() && st.role.can(Power::MemberData),
         partners: super::partners::runs(&s) && st.role.can(Power::AllRequests),
+        processors: super::processors::runs(&s) && st.role.can(Power::AllRequests),
         logged_in_at: kst(st.created_at),
         idle_minutes: s.app.settings().staff_idle.num_minutes(),
         notice: ov.v.notice(),

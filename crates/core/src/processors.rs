@@ -1,0 +1,203 @@
+//! Processors (수탁자, issue 17; S16, R-CON-10, PIPA Art. 26). The list is the policy's
+//! `[[processor]]` entries, published in the policy; adding or changing one is a new policy
+//! version, announced to every member ahead of its date like any change (R-POL-02). The office
+//! keeps, per processor, the contract — the day it was signed and the statutory terms it was
+//! checked to contain (the four duties; a contract lacking one is refused) — and each check of
+//! how the processor handles the data (Art. 26(4)), with the day; a processor not checked within
+//! [`CHECK_EVERY_DAYS`] days is shown as due.
+
+use chrono::{Duration, NaiveDate};
+use jikimi_policy::{Duty, Processor};
+use jikimi_store::{AuditEntry, ProcessorRecordRow};
+use uuid::Uuid;
+
+use crate::{Actor, CoreError, FieldError, Jikimi, Result};
+
+/// A contract record.
+pub const CONTRACT: &str = "contract";
+/// A check record.
+pub const CHECK: &str = "check";
+/// A processor is checked at least this often (a year).
+pub const CHECK_EVERY_DAYS: i64 = 365;
+/// The longest note.
+pub const NOTE_MAX: usize = 1000;
+
+/// A duty's id, as the policy file writes it.
+pub fn duty_id(d: Duty) -> &'static str {
+    match d {
+        Duty::FollowInstructions => "follow_instructions",
+        Duty::Confidentiality => "confidentiality",
+        Duty::NoOnwardSharing => "no_onward_sharing",
+        Duty::Liability => "liability",
+    }
+}
+
+/// A processor as the office sees it.
+#[derive(Debug, Clone)]
+pub struct ProcessorOverview {
+    pub processor: Processor,
+    /// The latest contract record, if any.
+    pub contract: Option<ProcessorRecordRow>,
+    /// Checks, the latest first.
+    pub checks: Vec<ProcessorRecordRow>,
+    /// No check within [`CHECK_EVERY_DAYS`] days (or none yet).
+    pub check_due: bool,
+}
+
+fn note_error(ko: &str, en: &str) -> FieldError {
+    FieldError::new("note", "processor.note", ko, en)
+}
+
+impl Jikimi {
+    /// Every processor of the policy with its contract and checks.
+    pub async fn processor_overview(&self) -> Result<Vec<ProcessorOverview>> {
+        let today = self.clock().today_kst();
+        let mut out = Vec::new();
+        for processor in self.policy().processors.clone() {
+            let records = self.store().processor_records(&processor.id).await?;
+            let contract = records.iter().find(|r| r.kind == CONTRACT).cloned();
+            let checks: Vec<ProcessorRecordRow> =
+                records.into_iter().filter(|r| r.kind == CHECK).collect();
+            let check_due = checks
+                .first()
+                .is_none_or(|c| c.on_day + Duration::days(CHECK_EVERY_DAYS) < today);
+            out.push(ProcessorOverview {
+                processor,
+                contract,
+                checks,
+                check_due,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Records a contract with `processor` signed on `signed_on`, containing `duties`: every
+    /// duty the law requires (R-CON-10) must be there, the day not in the future.
+    pub async fn record_processor_contract(
+        &self,
+        actor: &Actor,
+        processor: &str,
+        signed_on: Option<NaiveDate>,
+        duties: &[Duty],
+        note: &str,
+    ) -> Result<()> {
+        let mut errors = Vec::new();
+        let missing: Vec<Duty> = Duty::ALL
+            .into_iter()
+            .filter(|d| !duties.contains(d))
+            .collect();
+        if !missing.is_empty() {
+            errors.push(FieldError::new(
+                "duties",
+                "processor.duties_missing",
+                "위탁 계약에는 법이 정한 네 가지 내용(처리 지시 준수, 비밀 유지, 재제공 금지, 손해배상 책임)이 모두 들어 있어야 합니다",
+                "an entrustment contract must contain all four terms the law requires (following instructions, confidentiality, no onward provision, liability)",
+            ));
+        }
+        self.record_processor(actor, processor, CONTRACT, signed_on, duties, note, errors)
+            .await
+    }
+
+    /// Records a check of `processor` on `checked_on` and what it found (`note`, required).
+    pub async fn record_processor_check(
+        &self,
+        actor: &Actor,
+        processor: &str,
+        checked_on: Option<NaiveDate>,
+        note: &str,
+    ) -> Result<()> {
+        let mut errors = Vec::new();
+        if note.trim().is_empty() {
+            errors.push(note_error(
+                "점검 결과를 적어 주세요",
+                "write what the check found",
+            ));
+        }
+        self.record_processor(actor, processor, CHECK, checked_on, &[], note, errors)
+            .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn record_processor(
+        &self,
+        actor: &Actor,
+        processor: &str,
+        kind: &str,
+        on: Option<NaiveDate>,
+        duties: &[Duty],
+        note: &str,
+        mut errors: Vec<FieldError>,
+    ) -> Result<()> {
+        if self.policy().processor(processor).is_none() {
+            return Err(CoreError::NotFound("processor"));
+        }
+        let today = self.clock().today_kst();
+        let day = match on {
+            None => {
+                errors.insert(
+                    0,
+                    FieldError::new(
+                        "on_day",
+                        "processor.day",
+                        "날짜를 YYYY-MM-DD 형식으로 적어 주세요",
+                        "give the day as YYYY-MM-DD",
+                    ),
+                );
+                today
+            }
+            Some(d) if d > today => {
+                errors.insert(
+                    0,
+                    FieldError::new(
+                        "on_day",
+                        "processor.future_day",
+                        "오늘 이후의 날짜는 기록할 수 없습니다",
+                        "the day cannot be after today",
+                    ),
+                );
+                d
+            }
+            Some(d) => d,
+        };
+        if note.chars().count() > NOTE_MAX {
+            errors.push(note_error(
+                "메모는 1000자까지 적을 수 있습니다",
+                "the note may be at most 1000 characters",
+            ));
+        }
+        if !errors.is_empty() {
+            return Err(CoreError::Invalid(errors));
+        }
+        let now = self.clock().now();
+        let ids: Vec<&str> = Duty::ALL
+            .into_iter()
+            .filter(|d| duties.contains(d))
+            .map(duty_id)
+            .collect();
+        let row = ProcessorRecordRow {
+            id: Uuid::new_v4(),
+            processor_id: processor.to_owned(),
+            kind: kind.to_owned(),
+            on_day: day,
+            duties: serde_json::to_string(&ids).unwrap_or_else(|_| "[]".into()),
+            note: note.trim().to_owned(),
+            recorded_by: actor.audit_name(),
+            recorded_at: now,
+        };
+        let entry = AuditEntry {
+            at: now,
+            actor: actor.audit_name(),
+            origin: None,
+            action: format!("processor.{kind}"),
+            member_id: None,
+            items: vec![],
+            purpose: None,
+            outcome: "ok".into(),
+            detail: serde_json::json!({ "processor": processor, "day": day.to_string(), "id": row.id }),
+        };
+        self.store()
+            .insert_processor_record(row, vec![entry])
+            .await?;
+        Ok(())
+    }
+}
