@@ -8,7 +8,6 @@ mod support;
 
 use anyhow::ensure;
 use fantoccini::Locator;
-use jikimi_core::Clock;
 use jikimi_core::staff::Role;
 use jikimi_testkit::Backend;
 use support::steps::{click, enrolled, fill, next_code, office_login, wait_path};
