@@ -1278,15 +1278,30 @@ pub struct AnnouncePayload {
 impl AnnouncePayload {
     /// The job id of this page: the version and the cursor, so each page exists once.
     fn job_id(&self) -> Uuid {
-        let after = match (self.done, self.after) {
-            (true, _) => "done".to_owned(),
-            (false, Some(a)) => a.to_string(),
-            (false, None) => "first".to_owned(),
-        };
-        Uuid::new_v5(
-            &ANNOUNCE_NAMESPACE,
-            format!("{}:{after}", self.version).as_bytes(),
-        )
+        page_job_id(&ANNOUNCE_NAMESPACE, &self.version, self.after, self.done)
+    }
+}
+
+/// The id of one page job of a mailing to every member (`key` names the mailing, `after` and
+/// `done` the page), so each page exists once whichever instance writes it.
+pub(crate) fn page_job_id(namespace: &Uuid, key: &str, after: Option<Uuid>, done: bool) -> Uuid {
+    let after = match (done, after) {
+        (true, _) => "done".to_owned(),
+        (false, Some(a)) => a.to_string(),
+        (false, None) => "first".to_owned(),
+    };
+    Uuid::new_v5(namespace, format!("{key}:{after}").as_bytes())
+}
+
+/// How a page of a mailing to every member is retried.
+pub(crate) fn page_retry() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 20,
+        backoff: Backoff::Exponential {
+            first: Duration::minutes(1),
+            max: Duration::hours(1),
+        },
+        lease: Duration::minutes(10),
     }
 }
 
@@ -1301,14 +1316,7 @@ impl Job for PolicyAnnounce {
     type Payload = AnnouncePayload;
 
     fn retry(&self) -> RetryPolicy {
-        RetryPolicy {
-            max_attempts: 20,
-            backoff: Backoff::Exponential {
-                first: Duration::minutes(1),
-                max: Duration::hours(1),
-            },
-            lease: Duration::minutes(10),
-        }
+        page_retry()
     }
 
     async fn run(&self, app: &Jikimi, p: AnnouncePayload) -> std::result::Result<(), JobError> {
@@ -1382,15 +1390,6 @@ impl Jikimi {
             effective: next.meta.effective_date,
             change: next.meta.change.clone(),
         };
-        let (mut jobs, mut audit) = (Vec::new(), Vec::new());
-        for member in &ids {
-            let to = self.notice_address(*member, true).await?;
-            let (j, a) = self
-                .notice(&crate::Actor::System, *member, to.as_deref(), &content)
-                .await?;
-            jobs.extend(j);
-            audit.extend(a);
-        }
         let following = if i64::try_from(ids.len()).unwrap_or(i64::MAX) >= page {
             AnnouncePayload {
                 version: p.version.clone(),
@@ -1404,8 +1403,30 @@ impl Jikimi {
                 done: true,
             }
         };
+        let marker =
+            PolicyAnnounce::new_job_with_id(following.job_id(), &following, self.clock().now())?;
+        self.mail_page(&ids, &content, marker).await
+    }
+
+    /// Writes one page of a mailing to every member: `content` to each of `members` (those who
+    /// stopped processing for notices are left out), with `marker`, the next page's job, in one
+    /// transaction, once: a page written before writes nothing (its letters are discarded).
+    pub(crate) async fn mail_page(
+        &self,
+        members: &[Uuid],
+        content: &Content,
+        marker: NewJob,
+    ) -> std::result::Result<(), JobError> {
+        let (mut jobs, mut audit) = (Vec::new(), Vec::new());
+        for member in members {
+            let to = self.notice_address(*member, true).await?;
+            let (j, a) = self
+                .notice(&crate::Actor::System, *member, to.as_deref(), content)
+                .await?;
+            jobs.extend(j);
+            audit.extend(a);
+        }
         let now = self.clock().now();
-        let marker = PolicyAnnounce::new_job_with_id(following.job_id(), &following, now)?;
         let written = match self
             .store()
             .enqueue_once(marker, jobs.clone(), audit, now)

@@ -274,12 +274,7 @@ pub struct AskPayload {
 
 impl AskPayload {
     fn job_id(&self) -> Uuid {
-        let after = match (self.done, self.after) {
-            (true, _) => "done".to_owned(),
-            (false, Some(a)) => a.to_string(),
-            (false, None) => "first".to_owned(),
-        };
-        Uuid::new_v5(&ASK_NAMESPACE, format!("{}:{after}", self.ask).as_bytes())
+        crate::mail::page_job_id(&ASK_NAMESPACE, &self.ask.to_string(), self.after, self.done)
     }
 }
 
@@ -293,14 +288,7 @@ impl Job for PartnerAsk {
     type Payload = AskPayload;
 
     fn retry(&self) -> RetryPolicy {
-        RetryPolicy {
-            max_attempts: 20,
-            backoff: Backoff::Exponential {
-                first: Duration::minutes(1),
-                max: Duration::hours(1),
-            },
-            lease: Duration::minutes(10),
-        }
+        crate::mail::page_retry()
     }
 
     async fn run(&self, app: &Jikimi, p: AskPayload) -> std::result::Result<(), JobError> {
@@ -472,39 +460,21 @@ impl Jikimi {
             .into_iter()
             .collect();
         let content = self.partner_ask_content(&partner);
-        let (mut jobs, mut audit) = (Vec::new(), Vec::new());
-        for member in ids.iter().filter(|m| !consenting.contains(m)) {
-            // A member who stopped processing for notices is not mailed.
-            let to = self.notice_address(*member, true).await?;
-            let (j, a) = self
-                .notice(&Actor::System, *member, to.as_deref(), &content)
-                .await?;
-            jobs.extend(j);
-            audit.extend(a);
-        }
+        let to_ask: Vec<Uuid> = ids
+            .iter()
+            .copied()
+            .filter(|m| !consenting.contains(m))
+            .collect();
         let following = AskPayload {
             ask: p.ask,
             partner: p.partner.clone(),
             after: ids.last().copied().or(p.after),
             done: i64::try_from(ids.len()).unwrap_or(i64::MAX) < page,
         };
-        let now = self.clock().now();
-        let marker = PartnerAsk::new_job_with_id(following.job_id(), &following, now)?;
-        let written = match self
-            .store()
-            .enqueue_once(marker, jobs.clone(), audit, now)
-            .await
-        {
-            Ok(w) => w,
-            Err(e) => {
-                self.discard_letters(&jobs).await;
-                return Err(e.into());
-            }
-        };
-        if !written {
-            self.discard_letters(&jobs).await;
-        }
-        Ok(())
+        let marker =
+            PartnerAsk::new_job_with_id(following.job_id(), &following, self.clock().now())?;
+        // A member who stopped processing for notices is not mailed.
+        self.mail_page(&to_ask, &content, marker).await
     }
 
     /// The S15 notice of `partner`: who, which items, why, for how long, how protected, and

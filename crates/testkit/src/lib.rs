@@ -185,6 +185,7 @@ pub fn test_hasher() -> PasswordHasher {
 }
 
 mod backend;
+mod fake;
 pub mod partner;
 pub mod portone;
 pub mod smtp;

@@ -7,7 +7,6 @@
 //! unless [`FakePartner::fail_next`] says otherwise.
 
 use std::collections::VecDeque;
-use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -76,27 +75,12 @@ impl FakePartner {
             secret: raw.to_vec(),
             state: Mutex::new(Fake::default()),
         });
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let url = format!("http://{}{PATH}", listener.local_addr().unwrap());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (listener, origin) = crate::fake::loopback();
+        let url = format!("{origin}{PATH}");
         let app = Router::new()
             .route(PATH, post(receive))
             .with_state(shared.clone());
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                let _ = axum::serve(listener, app)
-                    .with_graceful_shutdown(async move {
-                        let _ = stopped.await;
-                    })
-                    .await;
-            });
-        });
+        let stop = crate::fake::serve(listener, app, None);
         Self {
             url,
             secret,

@@ -70,7 +70,6 @@
 #![allow(clippy::result_large_err)]
 
 use std::collections::{HashMap, VecDeque};
-use std::net::TcpListener;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -562,9 +561,7 @@ impl FakePortOne {
     /// (`channel-key-<uuid>`) and webhook secret (`whsec_` and 32 random bytes in base64).
     pub fn start(api_secret: &str) -> Self {
         assert!(!api_secret.is_empty(), "the API secret must not be empty");
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
+        let (listener, url) = crate::fake::loopback();
         let (outgoing, queue) = tokio::sync::mpsc::unbounded_channel();
         let shared = Arc::new(Shared {
             url,
@@ -577,7 +574,6 @@ impl FakePortOne {
             outgoing,
             state: Mutex::new(Fake::default()),
         });
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let app = Router::new()
             .route("/identity-verifications/{id}", get(get_identity))
             .route("/payments/{id}", get(get_payment))
@@ -591,21 +587,7 @@ impl FakePortOne {
             .fallback(not_found)
             .with_state(shared.clone());
         let delivering = shared.clone();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                tokio::spawn(deliver(delivering, queue));
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                let _ = axum::serve(listener, app)
-                    .with_graceful_shutdown(async move {
-                        let _ = stopped.await;
-                    })
-                    .await;
-            });
-        });
+        let stop = crate::fake::serve(listener, app, Some(Box::pin(deliver(delivering, queue))));
         Self {
             shared,
             stop: Some(stop),

@@ -26,7 +26,6 @@
 //! (for example 1062, 발신번호 미등록, or 1030, 잔액 부족).
 
 use std::collections::{HashMap, VecDeque};
-use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -99,28 +98,12 @@ impl FakeSolapi {
             api_secret: api_secret.to_owned(),
             state: Mutex::new(Fake::default()),
         });
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        listener.set_nonblocking(true).unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (listener, url) = crate::fake::loopback();
         let app = Router::new()
             .route(SEND_PATH, post(send))
             .fallback(not_found)
             .with_state(shared.clone());
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                let _ = axum::serve(listener, app)
-                    .with_graceful_shutdown(async move {
-                        let _ = stopped.await;
-                    })
-                    .await;
-            });
-        });
+        let stop = crate::fake::serve(listener, app, None);
         Self {
             url,
             shared,
