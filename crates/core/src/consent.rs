@@ -71,19 +71,6 @@ impl Jikimi {
             .await?;
         change.jobs.extend(jobs);
         change.audit.extend(audit);
-        // A partner's consent withdrawn: the partner that received the data is told.
-        if !granted {
-            let partner = self
-                .policy()
-                .consent(category)
-                .and_then(|c| c.partner.clone());
-            change.jobs.extend(self.follow_job(
-                member,
-                crate::partners::CONSENT_WITHDRAWN,
-                &[],
-                partner.as_deref(),
-            )?);
-        }
         self.store().apply(change).await.map_err(|e| match e {
             StoreError::NotFound(what) => CoreError::NotFound(what),
             other => CoreError::Store(other),
@@ -158,6 +145,22 @@ impl Jikimi {
                     .map(|id| format!("{}{id}", crate::members::LOOKUP_PREFIX)),
             );
             entry.items = dropped;
+        }
+        // S9: partners that received the data are told — of a partner's consent withdrawn, and
+        // of items removed with the optional-items consent.
+        if !granted {
+            change.jobs.extend(self.follow_job(
+                member,
+                crate::partners::CONSENT_WITHDRAWN,
+                &[],
+                cat.partner.as_deref(),
+            )?);
+            change.jobs.extend(self.follow_job(
+                member,
+                crate::partners::CORRECTION,
+                &change.remove_items,
+                None,
+            )?);
         }
         change.audit.push(entry);
         Ok(change)

@@ -317,9 +317,13 @@ pub struct Recipient {
     pub kind: String,
     /// Item ids.
     pub items: Vec<String>,
+    /// When it was (last) sent: the data may have left from then on.
     pub sent_at: DateTime<Utc>,
     /// The partner acknowledged it.
     pub acknowledged: bool,
+    /// [`state::ACKNOWLEDGED`], [`state::QUEUED`] (sent, the partner's answer awaited or to be
+    /// tried again) or [`state::FAILED`] (the partner refused it or never answered).
+    pub state: String,
     pub consent_version: Option<String>,
 }
 
@@ -333,6 +337,13 @@ pub fn retention_text(policy: &jikimi_policy::Policy, id: &str) -> jikimi_policy
         }
         None => jikimi_policy::Text::new(id, id),
     }
+}
+
+/// `row` ended in `st` for `why` (nothing sent).
+fn stopped(mut row: PartnerDeliveryRow, st: &str, why: String) -> PartnerDeliveryRow {
+    row.state = st.to_owned();
+    row.last_error = Some(why);
+    row
 }
 
 fn json_items(items: &[String]) -> String {
@@ -573,7 +584,9 @@ impl Jikimi {
         Ok(n)
     }
 
-    /// Sends one delivery (the [`PartnerDeliver`] job's work).
+    /// Sends one delivery (the [`PartnerDeliver`] job's work). Each step is written only if the
+    /// row is still as this run read it, so two runs (a lease that ran out, a resend) never
+    /// both send: the attempt is claimed before the data leaves.
     pub(crate) async fn deliver_to_partner(&self, id: Uuid) -> std::result::Result<(), JobError> {
         let store = self.store();
         let Some(mut row) = store.partner_delivery(id).await? else {
@@ -582,14 +595,30 @@ impl Jikimi {
         if row.state != state::QUEUED {
             return Ok(());
         }
-        let Some(transport) = self.partner_transport().cloned() else {
-            return Err(JobError::Retry("no partner adapter is configured".into()));
-        };
+        let was = row.attempts;
         let now = self.clock().now();
+        let Some(transport) = self.partner_transport().cloned() else {
+            // Not the partner's fault and not worth using up attempts: the office sees it and
+            // sends it again once an adapter is configured.
+            let row = stopped(
+                row,
+                state::FAILED,
+                "no adapter is configured for partners".into(),
+            );
+            store
+                .update_partner_delivery(&row, (state::QUEUED, was), vec![], vec![])
+                .await?;
+            return Ok(());
+        };
         let Some(partner) = self.policy().partner(&row.partner_id).cloned() else {
-            row.state = state::SKIPPED.into();
-            row.last_error = Some("the partner is no longer in the policy".into());
-            store.update_partner_delivery(&row, vec![], vec![]).await?;
+            let row = stopped(
+                row,
+                state::SKIPPED,
+                "the partner is no longer in the policy".into(),
+            );
+            store
+                .update_partner_delivery(&row, (state::QUEUED, was), vec![], vec![])
+                .await?;
             return Ok(());
         };
         let mut doc = serde_json::Map::new();
@@ -602,10 +631,14 @@ impl Jikimi {
         if row.kind == PROVISION || row.kind == CORRECTION {
             match self.partner_values(&row, &partner, now).await? {
                 Opened::Refused(reason, entry) => {
-                    row.state = state::SKIPPED.into();
-                    row.last_error = Some(reason);
+                    let row = stopped(row, state::SKIPPED, reason);
                     store
-                        .update_partner_delivery(&row, vec![], entry.into_iter().collect())
+                        .update_partner_delivery(
+                            &row,
+                            (state::QUEUED, was),
+                            vec![],
+                            entry.into_iter().collect(),
+                        )
                         .await?;
                     return Ok(());
                 }
@@ -616,12 +649,16 @@ impl Jikimi {
                     entry,
                 } => {
                     if row.kind == PROVISION && values.is_empty() {
-                        row.state = state::SKIPPED.into();
-                        row.last_error = Some("the member has none of the items".into());
-                        store.update_partner_delivery(&row, vec![], vec![]).await?;
+                        let row = stopped(
+                            row,
+                            state::SKIPPED,
+                            "the member has none of the items".into(),
+                        );
+                        store
+                            .update_partner_delivery(&row, (state::QUEUED, was), vec![], vec![])
+                            .await?;
                         return Ok(());
                     }
-                    let sent: Vec<String> = values.keys().cloned().collect();
                     let items: serde_json::Map<String, serde_json::Value> = values
                         .iter()
                         .map(|(k, v)| (k.clone(), v.expose().to_owned().into()))
@@ -636,7 +673,7 @@ impl Jikimi {
                             .clone()
                             .map_or(serde_json::Value::Null, Into::into),
                     );
-                    let mut all = sent;
+                    let mut all: Vec<String> = values.keys().cloned().collect();
                     all.extend(removed);
                     row.items = json_items(&all);
                     row.consent_version = consent_version;
@@ -646,38 +683,90 @@ impl Jikimi {
         }
         let body = Zeroizing::new(serde_json::to_vec(&doc).unwrap_or_default());
         drop(doc);
-        row.attempts += 1;
+        // Claim this attempt (and write the read's audit entry) before the data leaves.
+        row.attempts = was + 1;
         row.sent_at = Some(now);
-        store.update_partner_delivery(&row, vec![], audit).await?;
+        if !store
+            .update_partner_delivery(&row, (state::QUEUED, was), vec![], audit)
+            .await?
+        {
+            return Ok(());
+        }
+        let claimed = (state::QUEUED, row.attempts);
         match transport.send(&row.partner_id, row.id, &body).await {
             Ok(()) => {
                 row.state = state::ACKNOWLEDGED.into();
                 row.acknowledged_at = Some(self.clock().now());
                 row.last_error = None;
-                store.update_partner_delivery(&row, vec![], vec![]).await?;
+                store
+                    .update_partner_delivery(&row, claimed, vec![], vec![])
+                    .await?;
+                self.after_provision(&row, &partner).await?;
                 Ok(())
             }
             Err(SendError::Permanent(e)) => {
                 row.state = state::FAILED.into();
                 row.last_error = Some(e.clone());
-                store.update_partner_delivery(&row, vec![], vec![]).await?;
+                store
+                    .update_partner_delivery(&row, claimed, vec![], vec![])
+                    .await?;
                 Err(JobError::GiveUp(e))
             }
             Err(SendError::Transient(e)) => {
                 row.last_error = Some(e.clone());
                 if row.attempts >= MAX_ATTEMPTS {
                     row.state = state::FAILED.into();
-                    store.update_partner_delivery(&row, vec![], vec![]).await?;
+                    store
+                        .update_partner_delivery(&row, claimed, vec![], vec![])
+                        .await?;
                     return Err(JobError::GiveUp(e));
                 }
-                store.update_partner_delivery(&row, vec![], vec![]).await?;
+                store
+                    .update_partner_delivery(&row, claimed, vec![], vec![])
+                    .await?;
                 Err(JobError::Retry(e))
             }
         }
     }
 
-    /// The values a provision or correction carries, read now with the partner's purpose: the
-    /// partner's consent must be in force and the member still here.
+    /// After a provision left: if the member withdrew the partner's consent, or left, while it
+    /// was on its way, the partner is told (the follow job that ran meanwhile did not yet know
+    /// of this provision). Once per delivery.
+    async fn after_provision(
+        &self,
+        row: &PartnerDeliveryRow,
+        partner: &Partner,
+    ) -> std::result::Result<(), JobError> {
+        if row.kind != PROVISION {
+            return Ok(());
+        }
+        let kind = match self.store().member_items(row.member_id, Some(&[])).await? {
+            None => WITHDRAWAL,
+            Some(_) => {
+                let state = self.consent_state(row.member_id).await?;
+                if state
+                    .iter()
+                    .any(|c| c.category == partner.consent && c.granted)
+                {
+                    return Ok(());
+                }
+                CONSENT_WITHDRAWN
+            }
+        };
+        self.follow_to_partners(FollowPayload {
+            id: Uuid::new_v5(&row.id, b"after-provision"),
+            member: row.member_id,
+            kind: kind.to_owned(),
+            items: vec![],
+            partner: Some(partner.id.clone()),
+        })
+        .await?;
+        Ok(())
+    }
+
+    /// The values a provision or correction carries, read now: the items must be the
+    /// partner's, its consent in force, the partner's purpose not stopped by the member, and the
+    /// member still here. The read is an `item.reveal` with the partner's purpose.
     async fn partner_values(
         &self,
         row: &PartnerDeliveryRow,
@@ -686,29 +775,37 @@ impl Jikimi {
     ) -> Result<Opened> {
         let member = row.member_id;
         let items = row_items(row);
-        let refs: Vec<&str> = items.iter().map(String::as_str).collect();
         let purpose = Self::partner_purpose(partner)?;
         let actor = Actor::System;
-        if let Some((item, reason)) = self.reveal_refusal(&actor, member, &refs, &purpose).await? {
-            let mut e =
-                crate::access::reveal_entry(now, &actor, None, member, &purpose, items.clone());
-            e.outcome = "denied".into();
-            e.detail = serde_json::json!({
-                "reason": reason, "item": item, "partner": partner.id, "delivery": row.id,
-            });
-            return Ok(Opened::Refused(reason.to_owned(), Some(e)));
-        }
         let consent = self
             .consent_state(member)
             .await?
             .into_iter()
             .find(|c| c.category == partner.consent && c.granted);
-        let Some(consent) = consent else {
-            return Ok(Opened::Refused(
-                "the consent this partner needs is not in force".into(),
-                None,
-            ));
+        let suspended = self
+            .store()
+            .suspended_purposes(member)
+            .await?
+            .iter()
+            .any(|p| partner.purposes.contains(p));
+        let refusal = if items.iter().any(|i| !partner.items.contains(i)) {
+            Some("an item the partner does not receive")
+        } else if consent.is_none() {
+            Some("the consent this partner needs is not in force")
+        } else if suspended {
+            Some("processing for this purpose was stopped at the member's request")
+        } else {
+            None
         };
+        if let Some(reason) = refusal {
+            let mut e =
+                crate::access::reveal_entry(now, &actor, None, member, &purpose, items.clone());
+            e.outcome = "denied".into();
+            e.detail = serde_json::json!({
+                "reason": reason, "partner": partner.id, "delivery": row.id,
+            });
+            return Ok(Opened::Refused(reason.to_owned(), Some(e)));
+        }
         let Some(rows) = self.store().member_items(member, Some(&items)).await? else {
             return Ok(Opened::Refused("the member has left".into(), None));
         };
@@ -737,7 +834,7 @@ impl Jikimi {
         Ok(Opened::Values {
             values,
             removed,
-            consent_version: consent.policy_version,
+            consent_version: consent.and_then(|c| c.policy_version),
             entry,
         })
     }
@@ -838,25 +935,31 @@ impl Jikimi {
         Ok(Some(PartnerFollow::new_job(&payload, self.clock().now())?))
     }
 
-    /// Sends a delivery again now (the office chasing a partner that has not acknowledged it).
+    /// Sends a failed delivery again now (the office chasing a partner that did not acknowledge
+    /// it). One still waiting for its next attempt is left to it.
     pub async fn resend_partner_delivery(&self, actor: &Actor, id: Uuid) -> Result<()> {
         let Some(mut row) = self.store().partner_delivery(id).await? else {
             return Err(CoreError::NotFound("partner delivery"));
         };
-        if row.state != state::QUEUED && row.state != state::FAILED {
+        if row.state != state::FAILED {
             return Err(CoreError::Conflict(format!(
-                "the delivery is {}, not waiting for the partner",
+                "the delivery is {}, not failed",
                 row.state
             )));
         }
+        let was = (state::FAILED, row.attempts);
         let now = self.clock().now();
         row.state = state::QUEUED.into();
         row.attempts = 0;
         let job = PartnerDeliver::new_job(&DeliverPayload { delivery: id }, now)?;
         let entry = office_entry(now, actor, "partner.resend", &row.partner_id, id);
-        self.store()
-            .update_partner_delivery(&row, vec![job], vec![entry])
-            .await?;
+        if !self
+            .store()
+            .update_partner_delivery(&row, was, vec![job], vec![entry])
+            .await?
+        {
+            return Err(CoreError::Conflict("the delivery changed meanwhile".into()));
+        }
         Ok(())
     }
 
@@ -876,6 +979,7 @@ impl Jikimi {
                     kind: r.kind,
                     sent_at: r.sent_at?,
                     acknowledged: r.acknowledged_at.is_some(),
+                    state: r.state,
                     consent_version: r.consent_version,
                 })
             })

@@ -90,8 +90,8 @@ impl Jikimi {
             errors.push(FieldError::new(
                 "duties",
                 "processor.duties_missing",
-                "위탁 계약에는 법이 정한 네 가지 내용(처리 지시 준수, 비밀 유지, 재제공 금지, 손해배상 책임)이 모두 들어 있어야 합니다",
-                "an entrustment contract must contain all four terms the law requires (following instructions, confidentiality, no onward provision, liability)",
+                "위탁 계약에는 처리방침에 밝힌 네 가지 내용(처리 지시 준수, 비밀 유지, 재위탁 제한, 손해배상 책임)이 모두 들어 있어야 합니다",
+                "an entrustment contract must contain all four terms the policy states (following instructions, confidentiality, limits on onward entrustment, liability)",
             ));
         }
         self.record_processor(actor, processor, CONTRACT, signed_on, duties, note, errors)

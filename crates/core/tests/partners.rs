@@ -122,6 +122,8 @@ async fn provision_respects_the_consent_at_the_moment_of_provision(b: Backend) {
         .filter(|r| r.body["type"] == "provision")
         .collect();
     assert_eq!(provisions.len(), 1, "{got:?}");
+    // Nothing else: no news of a withdrawal for C, whose data never left, nor for A.
+    assert_eq!(got.len(), 1, "{got:?}");
     let items = &provisions[0].body["items"];
     assert_eq!(items["name"], a.name.as_str());
     assert_eq!(items["email"], a.email.as_str());
@@ -239,6 +241,11 @@ async fn corrections_and_departures_follow_the_data_and_are_acknowledged(b: Back
     assert_eq!(waiting.len(), 1);
     assert_eq!(waiting[0].state, state::QUEUED);
     assert_eq!(waiting[0].last_error.as_deref(), Some("HTTP 503"));
+    // Waiting for its next attempt: not the office's to send again (no second sender).
+    assert!(matches!(
+        t.app.resend_partner_delivery(&staff(), waiting[0].id).await,
+        Err(CoreError::Conflict(_))
+    ));
     t.clock.advance(Duration::minutes(3));
     run_jobs(&t).await;
     let got = fake.received();
@@ -272,6 +279,21 @@ async fn corrections_and_departures_follow_the_data_and_are_acknowledged(b: Back
         .unwrap();
     run_jobs(&t).await;
     assert_eq!(fake.received().len(), before);
+
+    // Withdrawing the optional-items consent removes the mobile number the partner received:
+    // the partner is told it is removed, with no value.
+    t.app
+        .set_consent(&Actor::Member(ma), ma, "optional_items", false, "test")
+        .await
+        .unwrap();
+    run_jobs(&t).await;
+    let got = fake.received();
+    let removal = got
+        .iter()
+        .filter(|r| r.body["type"] == "correction")
+        .find(|r| r.body["removed"] == serde_json::json!(["mobile"]))
+        .expect("the removal reached the partner");
+    assert_eq!(removal.body["items"], serde_json::json!({}));
 
     // Leaving: the partner refuses once (400), the office sees it and sends it again.
     fake.fail_next(400);

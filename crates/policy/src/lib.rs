@@ -137,16 +137,12 @@ impl Policy {
         self.processors.iter().find(|x| x.id == id)
     }
 
-    /// True if `purpose` is listed for `item`, or a `[[partner]]` receives the item for that
-    /// purpose (its declaration is the listing: the item is read for it when provided). (A purpose with a `consent` additionally
+    /// True if `purpose` is listed for `item`. (A purpose with a `consent` additionally
     /// needs that consent, and a consent-based item needs its own consent: checking those
     /// against a member's consent state is the caller's job.)
     pub fn allows(&self, item: &str, purpose: &str) -> bool {
         self.item(item)
             .is_some_and(|i| i.purposes.iter().any(|p| p == purpose))
-            || self.partners.iter().any(|pt| {
-                pt.items.iter().any(|i| i == item) && pt.purposes.iter().any(|p| p == purpose)
-            })
     }
 
     /// Items covered by a consent category: items whose `consent` is that id (declared

@@ -101,7 +101,7 @@ async fn the_office_asks_provides_and_the_member_sees_who_received_the_data(b: B
         wait_path(s, "/office/partners").await?;
         ensure!(s.text_of("#consenting-insurer").await? == "1");
         click(s, "#provide-insurer").await?;
-        s.visible_text("1명의 제공을 시작했습니다").await?;
+        s.visible_text("1명의 정보 제공을 시작했습니다").await?;
         for _ in 0..3 {
             app.run_jobs_once().await?;
         }

@@ -23,6 +23,11 @@ CREATE TABLE partner_deliveries (
 );
 CREATE INDEX partner_deliveries_member ON partner_deliveries (member_id, partner_id);
 CREATE INDEX partner_deliveries_partner ON partner_deliveries (partner_id, state);
+CREATE INDEX partner_deliveries_recent ON partner_deliveries (partner_id, created_at);
+-- One provision per partner and member waits to leave at a time (two presses of "provide" on
+-- two instances cannot queue the same member twice).
+CREATE UNIQUE INDEX partner_deliveries_one_queued ON partner_deliveries (partner_id, member_id)
+    WHERE kind = 'provision' AND state = 'queued';
 
 -- Each time the office told every member about a partner and asked for the consent (S15).
 CREATE TABLE partner_asks (

@@ -20,13 +20,15 @@ pub trait PartnerStore: Send + Sync {
     ) -> Result<()>;
     async fn partner_delivery(&self, id: Uuid) -> Result<Option<PartnerDeliveryRow>>;
     /// Writes a delivery's state, attempts, error, times, items and consent version, with
-    /// `audit` and `jobs`, in one transaction.
+    /// `audit` and `jobs`, in one transaction — only if the row is still as it was read
+    /// (`was`: its state and attempts); `false` (nothing written) if another run changed it.
     async fn update_partner_delivery(
         &self,
         row: &PartnerDeliveryRow,
+        was: (&str, i32),
         jobs: Vec<NewJob>,
         audit: Vec<AuditEntry>,
-    ) -> Result<()>;
+    ) -> Result<bool>;
     /// A member's deliveries, the latest first.
     async fn member_partner_deliveries(&self, member: Uuid) -> Result<Vec<PartnerDeliveryRow>>;
     /// A partner's deliveries, the latest first, at most `limit`.
@@ -120,15 +122,16 @@ macro_rules! partner_sql {
             async fn update_partner_delivery(
                 &self,
                 r: &$crate::PartnerDeliveryRow,
+                was: (&str, i32),
                 jobs: Vec<$crate::NewJob>,
                 audit: Vec<$crate::AuditEntry>,
-            ) -> $crate::Result<()> {
+            ) -> $crate::Result<bool> {
                 let mut conn = self.write.acquire().await?;
                 let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
                 let n = sqlx::query(
                     "UPDATE partner_deliveries SET items = $2, consent_version = $3, state = $4,
                      attempts = $5, last_error = $6, sent_at = $7, acknowledged_at = $8
-                     WHERE id = $1",
+                     WHERE id = $1 AND state = $9 AND attempts = $10",
                 )
                 .bind(r.id)
                 .bind(&r.items)
@@ -138,17 +141,19 @@ macro_rules! partner_sql {
                 .bind(&r.last_error)
                 .bind(r.sent_at)
                 .bind(r.acknowledged_at)
+                .bind(was.0)
+                .bind(was.1)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
                 if n == 0 {
-                    return Err($crate::StoreError::NotFound("partner delivery"));
+                    return Ok(false);
                 }
                 let at = r.sent_at.unwrap_or(r.created_at);
                 insert_jobs_tx(&mut tx, &jobs, at).await?;
                 append_audit_tx(&mut tx, self.linker.as_ref(), &audit).await?;
                 tx.commit().await?;
-                Ok(())
+                Ok(true)
             }
 
             async fn member_partner_deliveries(

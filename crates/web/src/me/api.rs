@@ -317,6 +317,9 @@ pub struct RecipientEntry {
     pub sent_at: DateTime<Utc>,
     /// The partner acknowledged receiving it.
     pub acknowledged: bool,
+    /// `acknowledged`, `queued` (sent; the partner's answer awaited or to be tried again) or
+    /// `failed` (the partner refused it or never answered).
+    pub state: String,
     /// The policy version of the consent the provision stood on.
     pub consent_version: Option<String>,
 }
@@ -349,6 +352,7 @@ pub async fn recipients(
                     items: r.items,
                     sent_at: r.sent_at,
                     acknowledged: r.acknowledged,
+                    state: r.state,
                     consent_version: r.consent_version,
                 }
             })

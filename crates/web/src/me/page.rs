@@ -49,7 +49,8 @@ pub(crate) struct RecipientRow {
     pub(crate) items: String,
     pub(crate) kind: &'static str,
     pub(crate) when: String,
-    pub(crate) acknowledged: bool,
+    /// What the partner said: confirmed, awaited, or failed.
+    pub(crate) received: &'static str,
 }
 
 /// Who received the member's data, in the page's language.
@@ -91,7 +92,11 @@ pub(crate) async fn recipient_rows(
                     "pt_provision"
                 }),
                 when: kst(r.sent_at),
-                acknowledged: r.acknowledged,
+                received: t.s(match r.state.as_str() {
+                    jikimi_core::partners::state::ACKNOWLEDGED => "rp_yes",
+                    jikimi_core::partners::state::FAILED => "rp_failed",
+                    _ => "rp_waiting",
+                }),
             }
         })
         .collect())

@@ -41,7 +41,7 @@ pub(crate) struct DeliveryView {
     pub(crate) error: String,
     pub(crate) sent: String,
     pub(crate) acknowledged: String,
-    /// Waiting for the partner (sent and not acknowledged, or failed): may be sent again.
+    /// Failed (refused by the partner, never answered, or no adapter): may be sent again.
     pub(crate) resend: bool,
 }
 
@@ -148,8 +148,7 @@ pub(crate) async fn partners_page(
                     error: r.last_error.clone().unwrap_or_default(),
                     sent: r.sent_at.map(kst).unwrap_or_default(),
                     acknowledged: r.acknowledged_at.map(kst).unwrap_or_default(),
-                    resend: r.state == state::FAILED
-                        || (r.state == state::QUEUED && r.attempts > 0),
+                    resend: r.state == state::FAILED,
                 })
                 .collect(),
         });
