@@ -346,6 +346,7 @@ impl Jikimi {
                     subject: String::new(),
                     text,
                     html: String::new(),
+                    unsubscribe: None,
                 };
                 Some(
                     self.seal_letter(content.kind(), "sms", None, &letter)

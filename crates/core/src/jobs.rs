@@ -224,6 +224,7 @@ impl JobRegistry {
             .with(crate::partners::PartnerDeliver)
             .with(crate::partners::PartnerFollow)
             .with(crate::partners::PartnerAsk)
+            .with(crate::campaigns::AdCampaign)
     }
 
     /// Adds a kind. A second registration of the same kind replaces the first.
@@ -515,6 +516,7 @@ mod tests {
         assert_eq!(
             JobRegistry::standard().kinds(),
             [
+                "ad.campaign",
                 "ads.reconfirm",
                 "keys.destroy",
                 "outbox.deliver",
@@ -528,6 +530,7 @@ mod tests {
         assert_eq!(
             JobRegistry::standard().with(KeysDestroy).kinds(),
             [
+                "ad.campaign",
                 "ads.reconfirm",
                 "keys.destroy",
                 "outbox.deliver",

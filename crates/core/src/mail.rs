@@ -50,6 +50,7 @@ pub enum MessageKind {
     GuardianAsk,
     GuardianAccess,
     PartnerAsk,
+    Advertisement,
 }
 
 impl MessageKind {
@@ -68,6 +69,7 @@ impl MessageKind {
         Self::GuardianAsk,
         Self::GuardianAccess,
         Self::PartnerAsk,
+        Self::Advertisement,
     ];
 
     pub fn name(self) -> &'static str {
@@ -86,6 +88,7 @@ impl MessageKind {
             Self::GuardianAsk => "guardian_ask",
             Self::GuardianAccess => "guardian_access",
             Self::PartnerAsk => "partner_ask",
+            Self::Advertisement => "advertisement",
         }
     }
 
@@ -119,6 +122,8 @@ impl MessageKind {
             (Self::GuardianAccess, Lang::En) => "Guardian's sign-in link",
             (Self::PartnerAsk, Lang::Ko) => "제3자 제공 안내와 동의 요청",
             (Self::PartnerAsk, Lang::En) => "A partner: notice and consent asked",
+            (Self::Advertisement, Lang::Ko) => "광고",
+            (Self::Advertisement, Lang::En) => "Advertisement",
         }
     }
 
@@ -134,6 +139,10 @@ pub struct Letter {
     pub subject: String,
     pub text: String,
     pub html: String,
+    /// An advertisement's one-click refusal address (RFC 8058): sent as `List-Unsubscribe`
+    /// with `List-Unsubscribe-Post: List-Unsubscribe=One-Click`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsubscribe: Option<String>,
 }
 
 impl fmt::Debug for Letter {
@@ -371,6 +380,18 @@ pub fn mime_message(
         .message_id(Some(format!("<{id}@{domain}>")));
     if let Some(r) = &sender.reply_to {
         b = b.reply_to(r.parse().map_err(|_| bad("reply-to"))?);
+    }
+    if let Some(url) = &letter.unsubscribe {
+        use lettre::message::header::{HeaderName, HeaderValue};
+        b = b
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe"),
+                format!("<{url}>"),
+            ))
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("List-Unsubscribe-Post"),
+                "List-Unsubscribe=One-Click".to_owned(),
+            ));
     }
     b.multipart(MultiPart::alternative_plain_html(
         letter.text.clone(),
@@ -935,6 +956,29 @@ pub fn render(content: &Content, site: &Site, to: &str) -> Result<Letter> {
         subject,
         text,
         html,
+        unsubscribe: None,
+    })
+}
+
+/// A letter of one Korean text written by the office (an advertisement): the text as is, the
+/// HTML its paragraphs in the layout, addresses as links.
+pub fn letter_from_text(to: &str, subject: &str, text: &str) -> Result<Letter> {
+    let html = LayoutHtml {
+        subject,
+        sections: vec![Section {
+            lang: "ko",
+            title: subject.to_owned(),
+            paragraphs: paragraphs(text),
+        }],
+    }
+    .render()
+    .map_err(|e| CoreError::Setup(format!("mail template: {e}")))?;
+    Ok(Letter {
+        to: to.to_owned(),
+        subject: subject.to_owned(),
+        text: text.to_owned(),
+        html,
+        unsubscribe: None,
     })
 }
 
@@ -1170,6 +1214,7 @@ impl Jikimi {
             subject: String::new(),
             text,
             html: String::new(),
+            unsubscribe: None,
         };
         let job = self
             .seal_letter(content.kind(), "sms", Some(member), &letter)

@@ -383,7 +383,7 @@ impl Jikimi {
     }
 
     /// Members whose latest event of `category` grants it.
-    async fn consenting_members(&self, category: &str) -> Result<Vec<Uuid>> {
+    pub(crate) async fn consenting_members(&self, category: &str) -> Result<Vec<Uuid>> {
         let mut latest: BTreeMap<Uuid, bool> = BTreeMap::new();
         for (member, granted, _) in self.store().consent_events_in(category).await? {
             latest.insert(member, granted);

@@ -403,12 +403,18 @@ capabilities! {
         "a correction sent on to every recipient of the item, acknowledged",
         ["core/tests/partners.rs::corrections_and_departures_follow_the_data_and_are_acknowledged",
          "web/tests/partners.rs::the_office_asks_provides_and_the_member_sees_who_received_the_data"];
-    /// No ads 21:00-08:00 (issue 17).
+    /// No ads 21:00-08:00 KST (issue 17, R-MKT-02): a campaign made then starts at 08:00, a
+    /// page due then waits for 08:00 (no policy declares the separate night-time consent).
     AdQuietHours = "ad_quiet_hours", Code,
-        "no advertising sent between 21:00 and 08:00 without its own consent", [];
-    /// "(광고)" marker and free opt-out (issue 17).
+        "no advertising sent between 21:00 and 08:00 without its own consent",
+        ["core/tests/campaigns.rs::ads_wait_for_morning_reach_only_consenting_members_and_can_be_refused",
+         "core/tests/campaigns.rs::the_quiet_hours_are_21_to_8_kst"];
+    /// "(광고)" marker, the sender and its contact, and a free one-step refusal without login
+    /// (a link; e-mail List-Unsubscribe one-click), confirmed to the member (issue 17, R-MKT-03).
     AdLabelling = "ad_labelling", Code,
-        "every advertisement marked (광고) with a free opt-out", [];
+        "every advertisement marked (광고) with a free opt-out",
+        ["core/tests/campaigns.rs::ads_wait_for_morning_reach_only_consenting_members_and_can_be_refused",
+         "web/tests/ads.rs::an_ad_reaches_only_consenting_members_and_is_refused_without_login"];
     /// Request-rate limits (issue 11): sign-up, 본인확인 requests and codes, login,
     /// re-authentication and receipt look-ups, per client address and per target, counted in the
     /// database across instances.
@@ -462,6 +468,8 @@ const BUILT: &[Capability] = &[
     Capability::NoProvision,
     Capability::PartnerNotice,
     Capability::PartnerCorrectionNotice,
+    Capability::AdQuietHours,
+    Capability::AdLabelling,
     Capability::AgeGate,
     Capability::SelfServiceAccess,
     Capability::SelfServiceWithdrawal,

@@ -225,7 +225,7 @@ fn the_walk_finds_promises_this_build_cannot_keep() {
     let loaded = Policy::builtin("lifeplan").unwrap().unwrap();
     let all = render::document_with(&loaded.policy, Lang::Ko, &Capabilities::all());
     let problems = walk(&all, &loaded.policy, &Capabilities::running());
-    for missing in ["ad_quiet_hours", "tls"] {
+    for missing in ["login_records", "tls"] {
         assert!(
             problems
                 .iter()

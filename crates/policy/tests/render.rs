@@ -189,12 +189,14 @@ fn consent_section_follows_the_mode() {
     }
     // The advertising rules are printed only once a sender keeps them (the promise ledger,
     // R-POL-01; docs/PROMISES.md rows 24-26): the biennial reconfirmation since issue 14, the
-    // quiet hours and the "(광고)" marker not yet (issue 17).
+    // quiet hours and the "(광고)" marker since issue 17's campaigns.
     assert!(c.contains("2년마다"), "{c}");
-    assert!(!c.contains("밤 9시") && !c.contains("(광고)"), "{c}");
-    let all = render::document_with(&p, Lang::Ko, &Capabilities::all());
-    let c = section_text(&all, "consent");
-    assert!(c.contains("2년마다") && c.contains("밤 9시") && c.contains("(광고)"));
+    assert!(c.contains("밤 9시") && c.contains("(광고)"), "{c}");
+    let without = Capabilities::built()
+        .without(Capability::AdQuietHours)
+        .without(Capability::AdLabelling);
+    let c = section_text(&render::document_with(&p, Lang::Ko, &without), "consent");
+    assert!(c.contains("2년마다") && !c.contains("밤 9시") && !c.contains("(광고)"));
 }
 
 #[test]

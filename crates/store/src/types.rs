@@ -329,6 +329,30 @@ impl fmt::Debug for PartnerDeliveryRow {
     }
 }
 
+/// An advertising campaign of the office (issue 17): the message for one channel (not
+/// personal) and the first moment it may go.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AdCampaignRow {
+    pub id: Uuid,
+    /// `email` or `sms`.
+    pub channel: String,
+    pub subject: String,
+    pub body: String,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub send_at: DateTime<Utc>,
+}
+
+/// A campaign sent to a member: no content, only which message carried it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdSendRow {
+    pub campaign_id: Uuid,
+    pub member_id: Uuid,
+    pub channel: String,
+    pub message_id: Uuid,
+    pub queued_at: DateTime<Utc>,
+}
+
 /// The office's record of a processor (issue 17, R-CON-10): a contract (the day signed and the
 /// duties it contains) or a check of the processor (the day and what was found).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]

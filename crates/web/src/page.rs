@@ -186,6 +186,10 @@ pub fn routes() -> Router<AppState> {
             axum::routing::post(crate::office::prizes::winner_action),
         )
         .route(
+            "/office/ads",
+            get(crate::office::ads::ads_page).post(crate::office::ads::ads_submit),
+        )
+        .route(
             "/office/partners",
             get(crate::office::partners::partners_page),
         )
@@ -261,6 +265,10 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/mypage/requests",
             get(crate::me::requests::requests_page).post(crate::me::requests::requests_submit),
+        )
+        .route(
+            "/ads/refuse",
+            get(crate::public::ads::refuse_page).post(crate::public::ads::refuse_submit),
         )
         .route(
             "/complaints",

@@ -21,6 +21,7 @@
 //! | `guardians.rs` | `GuardianStore`      | `guardian_requests`                                          |
 //! | `partners.rs`  | `PartnerStore`       | `partner_deliveries`, `partner_asks`                         |
 //! | `processors.rs`| `ProcessorStore`     | `processor_records`                                          |
+//! | `ads.rs`       | `AdStore`            | `ad_campaigns`, `ad_sends`                                   |
 //!
 //! A transaction that spans aggregates (sign-up, a change, a withdrawal) lives with the aggregate
 //! that starts it (members) and writes the others' tables through their `*_tx` helpers
@@ -38,6 +39,7 @@
 //! - `items_json!(column)`: a member's sealed items aggregated into one JSON text, so a read of
 //!   them is one row, not one row per item ([`items_from_json`] reads it).
 
+pub(crate) mod ads;
 pub(crate) mod audit;
 pub(crate) mod batch;
 pub(crate) mod consents;
@@ -56,6 +58,7 @@ pub(crate) mod requests;
 pub(crate) mod retention;
 pub(crate) mod sessions;
 
+pub use ads::AdStore;
 pub use audit::AuditStore;
 pub use consents::ConsentStore;
 pub use guardians::GuardianStore;
@@ -138,6 +141,7 @@ macro_rules! store_impl {
         $crate::sql::guardians::guardian_sql!($store);
         $crate::sql::partners::partner_sql!($store);
         $crate::sql::processors::processor_sql!($store);
+        $crate::sql::ads::ad_sql!($store);
         $crate::sql::policy::policy_sql!($store);
 
         impl $crate::Store for $store {}

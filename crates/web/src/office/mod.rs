@@ -1,6 +1,7 @@
 //! The privacy office: its console's pages (`/office`: staff enrolment, two-factor login, the
 //! dashboard) and its API (`/api/v1/office`).
 
+pub(crate) mod ads;
 pub mod api;
 pub(crate) mod dashboard;
 pub(crate) mod orders;

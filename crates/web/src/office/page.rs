@@ -519,6 +519,9 @@ pub(crate) struct OfficeHomePage {
     /// Keeps processor records (the policy declares processors, and the role works every
     /// request).
     pub(crate) processors: bool,
+    /// Sends advertising (a channel with both consents and a transport, and the role works
+    /// every request).
+    pub(crate) ads: bool,
     pub(crate) logged_in_at: String,
     pub(crate) idle_minutes: i64,
     pub(crate) notice: Option<String>,
@@ -566,6 +569,7 @@ pub(crate) async fn office_home(State(s): State<AppState>, ov: OfficeVisit) -> R
         prizes: s.app.runs_prizes() && st.role.can(Power::MemberData),
         partners: super::partners::runs(&s) && st.role.can(Power::AllRequests),
         processors: super::processors::runs(&s) && st.role.can(Power::AllRequests),
+        ads: super::ads::runs(&s) && st.role.can(Power::AllRequests),
         logged_in_at: kst(st.created_at),
         idle_minutes: s.app.settings().staff_idle.num_minutes(),
         notice: ov.v.notice(),
