@@ -442,8 +442,19 @@ impl Session {
 
     /// The displayed text of the first element matching the CSS selector `css`.
     pub async fn text_of(&self, css: &str) -> anyhow::Result<String> {
-        let el = self.visible(Locator::Css(css)).await?;
-        Ok(el.text().await.context("element text")?.trim().to_owned())
+        // The page may still be replacing itself (a form's answer arriving) between finding the
+        // element and reading it: read it again from the new page.
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            let el = self.visible(Locator::Css(css)).await?;
+            match el.text().await {
+                Ok(t) => return Ok(t.trim().to_owned()),
+                Err(e) if std::time::Instant::now() < deadline && is_stale(&e) => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => return Err(e).context("element text"),
+            }
+        }
     }
 
     /// The `lang` attribute of `<html>`.
