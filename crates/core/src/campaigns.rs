@@ -33,6 +33,9 @@ const REFUSAL_STATE: &str = "ad-refusal";
 /// The longest subject and body.
 pub const SUBJECT_MAX: usize = 80;
 pub const BODY_MAX: usize = 1000;
+/// The longest text-message body: with the sender, contact and refusal link it stays within a
+/// long text message (LMS, 2,000 bytes in EUC-KR, two per Korean letter).
+pub const SMS_BODY_MAX: usize = 400;
 
 const CAMPAIGN_NAMESPACE: Uuid = Uuid::from_u128(0x6a69_6b69_6d69_2d61_6463_616d_7061_6967);
 
@@ -225,12 +228,17 @@ impl Jikimi {
             ));
         }
         let body = body.trim();
-        if body.is_empty() || body.chars().count() > BODY_MAX {
+        let max = if channel == Channel::Sms {
+            SMS_BODY_MAX
+        } else {
+            BODY_MAX
+        };
+        if body.is_empty() || body.chars().count() > max {
             errors.push(FieldError::new(
                 "body",
                 "ad.body",
-                "내용을 1자에서 1000자 사이로 적어 주세요",
-                "write a message of 1 to 1000 characters",
+                format!("내용을 1자에서 {max}자 사이로 적어 주세요"),
+                format!("write a message of 1 to {max} characters"),
             ));
         }
         if !errors.is_empty() {

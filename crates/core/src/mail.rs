@@ -1247,6 +1247,16 @@ impl Jikimi {
             return Ok(());
         }
         let now = self.clock().now();
+        // R-MKT-02: an advertisement whose delivery slipped into 21:00-08:00 KST (a retry, a
+        // queue that ran late) waits for 08:00, as a fresh job, its attempts untouched.
+        if row.kind == MessageKind::Advertisement.name() && crate::campaigns::quiet(now) {
+            let job = Deliver::new_job(
+                &DeliverPayload { message: id },
+                crate::campaigns::next_send_at(now),
+            )?;
+            self.store().schedule_job(job, now).await?;
+            return Ok(());
+        }
         let give_up = |error: String| async move {
             store
                 .finish_message(

@@ -186,17 +186,58 @@ async fn ads_wait_for_morning_reach_only_consenting_members_and_can_be_refused(b
         run_jobs(&t).await;
     }
     assert!(told, "the refusal's result is mailed");
+    // A message queued before 21:00 whose delivery comes due after it waits for 08:00 too.
+    let d = person(44);
+    join(&t, &d, true, true).await;
+    run_jobs(&t).await;
+    t.clock.set(kst(20, 59) + Duration::days(1));
+    t.app
+        .create_ad_campaign(&office, Channel::Email, "마감 안내", "오늘 마감입니다.")
+        .await
+        .unwrap();
+    // The page runs at 20:59 and the message is queued, but the mail server refuses it for now
+    // (451); its next attempt comes at 21:05.
+    smtp.set_refusing(true);
+    t.app.run_jobs_once().await.unwrap();
+    let queued_before = ads(&smtp).len();
+    smtp.set_refusing(false);
+    t.clock.set(kst(21, 5) + Duration::days(1));
+    run_jobs(&t).await;
+    std::thread::sleep(StdDuration::from_millis(500));
+    let to_d = |smtp: &TestSmtp| {
+        ads(smtp)
+            .iter()
+            .filter(|m| m.header("To").unwrap_or_default() == d.email)
+            .count()
+    };
+    assert_eq!(to_d(&smtp), 0, "held overnight ({queued_before} before)");
+    t.clock.set(kst(8, 0) + Duration::days(2));
+    let mut n = 0;
+    for _ in 0..40 {
+        run_jobs(&t).await;
+        n = to_d(&smtp);
+        if n > 0 {
+            break;
+        }
+        std::thread::sleep(StdDuration::from_millis(250));
+    }
+    assert_eq!(n, 1, "delivered at 08:00");
+
     // A second press changes nothing; a new campaign reaches no one.
     assert_eq!(
         t.app.refuse_ads(&token).await.unwrap(),
         Some(Channel::Email)
     );
-    assert_eq!(t.app.ad_reach(Channel::Email).await.unwrap(), 0);
+    assert_eq!(
+        t.app.ad_reach(Channel::Email).await.unwrap(),
+        1,
+        "only D now"
+    );
     // The send record holds no content: the audit chain names the campaign, not the text.
     let log = t.app.store().audit_rows(0, 10_000).await.unwrap();
     let queued: Vec<_> = log.iter().filter(|e| e.action == "ad.queued").collect();
-    assert_eq!(queued.len(), 2);
-    assert!(queued.iter().all(|e| e.member_id == Some(ma)
+    assert_eq!(queued.len(), 3);
+    assert!(queued.iter().take(2).all(|e| e.member_id == Some(ma)
         && e.purpose.as_deref() == Some("marketing")
         && !e.detail.contains("안내합니다")));
 }
