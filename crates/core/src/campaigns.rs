@@ -216,6 +216,20 @@ impl Jikimi {
                 "advertising cannot go by this channel (no reception consent or no transport)",
             ));
         }
+        let operator = &self.policy().operator;
+        let contact = if channel == Channel::Sms {
+            operator.phone.clone()
+        } else {
+            operator.phone.clone().or_else(|| operator.email.clone())
+        };
+        if contact.is_none() {
+            errors.push(FieldError::new(
+                "channel",
+                "ad.contact",
+                "처리방침에 보낸 곳의 연락처(전화번호, 전자우편이면 전자우편 주소도 됩니다)가 없어 광고를 보낼 수 없습니다",
+                "advertising needs the sender's contact in the policy (a phone number; for e-mail an e-mail address will do)",
+            ));
+        }
         let subject = subject.trim();
         if channel == Channel::Email
             && (subject.is_empty() || subject.chars().count() > SUBJECT_MAX)
@@ -352,7 +366,7 @@ impl Jikimi {
                 .or_else(|| operator.email.clone())
                 .unwrap_or_default();
             let text = format!(
-                "(광고) {operator}\n\n{body}\n\n보낸 곳: {operator} · 연락처: {contact}\n수신 거부(무료): 아래 주소에서 한 번에 거부할 수 있습니다.\n{refuse}",
+                "(광고) {operator}\n\n{body}\n\n보낸 곳: {operator} · 연락처: {contact}\n무료 수신거부: 아래 주소에서 바로 수신을 거부할 수 있습니다.\n{refuse}",
                 operator = site.operator.ko,
                 body = campaign.body,
             );
@@ -404,7 +418,9 @@ impl Jikimi {
             campaign: p.campaign,
             after: ids.last().copied().or(p.after),
             done: i64::try_from(ids.len()).unwrap_or(i64::MAX) < page,
-            held: p.held.clone(),
+            // The next page is the campaign's own, whichever run wrote this one: a held page
+            // and a late unheld run meet on the same next page, written once.
+            held: None,
         };
         let marker = AdCampaign::new_job_with_id(following.job_id(), &following, now)?;
         let written = match self
@@ -422,6 +438,20 @@ impl Jikimi {
             self.discard_letters(&jobs).await;
         }
         Ok(())
+    }
+
+    /// Whether a queued advertisement may still go: its member is here and both consents of
+    /// its channel are in force now.
+    pub(crate) async fn ad_still_wanted(&self, row: &jikimi_store::OutboxRow) -> Result<bool> {
+        let (Some(member), Some(ch)) = (row.member_id, channel(&row.channel)) else {
+            return Ok(false);
+        };
+        let Some((marketing, reception, _)) = self.ad_categories(ch) else {
+            return Ok(false);
+        };
+        let state = self.consent_state(member).await?;
+        let has = |cat: &str| state.iter().any(|c| c.category == cat && c.granted);
+        Ok(has(&marketing) && has(&reception))
     }
 
     /// The channel a refusal token names, if it is valid (the refusal page, before the press).

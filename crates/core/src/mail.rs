@@ -1247,16 +1247,6 @@ impl Jikimi {
             return Ok(());
         }
         let now = self.clock().now();
-        // R-MKT-02: an advertisement whose delivery slipped into 21:00-08:00 KST (a retry, a
-        // queue that ran late) waits for 08:00, as a fresh job, its attempts untouched.
-        if row.kind == MessageKind::Advertisement.name() && crate::campaigns::quiet(now) {
-            let job = Deliver::new_job(
-                &DeliverPayload { message: id },
-                crate::campaigns::next_send_at(now),
-            )?;
-            self.store().schedule_job(job, now).await?;
-            return Ok(());
-        }
         let give_up = |error: String| async move {
             store
                 .finish_message(
@@ -1270,6 +1260,27 @@ impl Jikimi {
             self.keyring().destroy_message_key(id).await?;
             Err::<(), JobError>(JobError::GiveUp(error))
         };
+        if row.kind == MessageKind::Advertisement.name() {
+            // An advertisement goes only while both consents are in force: a refusal, a
+            // withdrawn consent or the member's leaving after it was queued stops it.
+            if !self.ad_still_wanted(&row).await? {
+                return give_up("the member's consent to advertising is no longer in force".into())
+                    .await;
+            }
+            // R-MKT-02: one whose delivery slipped into 21:00-08:00 KST (a retry, a queue that
+            // ran late) waits for 08:00 as a fresh job (once per message and day), its attempts
+            // untouched.
+            if crate::campaigns::quiet(now) {
+                let at = crate::campaigns::next_send_at(now);
+                let job = Deliver::new_job_with_id(
+                    Uuid::new_v5(&id, format!("hold:{at}").as_bytes()),
+                    &DeliverPayload { message: id },
+                    at,
+                )?;
+                store.schedule_job(job, now).await?;
+                return Ok(());
+            }
+        }
         let Some(sealed) = row.sealed.as_deref() else {
             return give_up("the message has no content".into()).await;
         };

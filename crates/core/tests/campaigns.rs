@@ -189,6 +189,8 @@ async fn ads_wait_for_morning_reach_only_consenting_members_and_can_be_refused(b
     // A message queued before 21:00 whose delivery comes due after it waits for 08:00 too.
     let d = person(44);
     join(&t, &d, true, true).await;
+    let e = person(45);
+    let me = join(&t, &e, true, true).await;
     run_jobs(&t).await;
     t.clock.set(kst(20, 59) + Duration::days(1));
     t.app
@@ -211,6 +213,12 @@ async fn ads_wait_for_morning_reach_only_consenting_members_and_can_be_refused(b
             .count()
     };
     assert_eq!(to_d(&smtp), 0, "held overnight ({queued_before} before)");
+    // E, whose ad is held too, withdraws the consent at 22:00: the held ad does not go.
+    t.clock.set(kst(22, 0) + Duration::days(1));
+    t.app
+        .set_consent(&Actor::Member(me), me, "ads_email", false, "test")
+        .await
+        .unwrap();
     t.clock.set(kst(8, 0) + Duration::days(2));
     let mut n = 0;
     for _ in 0..40 {
@@ -222,6 +230,14 @@ async fn ads_wait_for_morning_reach_only_consenting_members_and_can_be_refused(b
         std::thread::sleep(StdDuration::from_millis(250));
     }
     assert_eq!(n, 1, "delivered at 08:00");
+    let to_e = ads(&smtp)
+        .iter()
+        .filter(|m| m.header("To").unwrap_or_default() == e.email)
+        .count();
+    assert_eq!(
+        to_e, 0,
+        "a held ad does not go after the consent was withdrawn"
+    );
 
     // A second press changes nothing; a new campaign reaches no one.
     assert_eq!(
@@ -236,7 +252,7 @@ async fn ads_wait_for_morning_reach_only_consenting_members_and_can_be_refused(b
     // The send record holds no content: the audit chain names the campaign, not the text.
     let log = t.app.store().audit_rows(0, 10_000).await.unwrap();
     let queued: Vec<_> = log.iter().filter(|e| e.action == "ad.queued").collect();
-    assert_eq!(queued.len(), 3);
+    assert_eq!(queued.len(), 4);
     assert!(queued.iter().take(2).all(|e| e.member_id == Some(ma)
         && e.purpose.as_deref() == Some("marketing")
         && !e.detail.contains("안내합니다")));

@@ -609,10 +609,10 @@ fn text(key: &str) -> (&'static str, &'static str) {
         "ad_campaigns" => ("보낸 광고", "Advertisements"),
         "ad_made_at" => ("만든 때", "Made"),
         "ad_starts" => ("발송 시작", "Starts"),
-        "ad_sent_to" => ("받은 회원 수", "Sent to"),
+        "ad_sent_to" => ("발송 대상 회원 수", "Members sent to"),
         "ar_title" => ("광고 수신 거부", "Refuse advertising"),
         "ar_ask" => (
-            "{what}를 더 받지 않으려면 아래 단추를 눌러 주세요. 로그인하지 않아도 되며 비용이 들지 않습니다.",
+            "{what}를 더 받지 않으려면 아래 버튼을 눌러 주세요. 로그인하지 않아도 되며 비용이 들지 않습니다.",
             "To receive no more {what}, press the button below. No login is needed and it costs nothing.",
         ),
         "ar_email" => ("전자우편 광고", "advertising by e-mail"),
