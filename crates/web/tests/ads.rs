@@ -42,7 +42,7 @@ async fn an_ad_reaches_only_consenting_members_and_is_refused_without_login(b: B
         s.visible(Locator::Css("#no-campaigns")).await?;
         // No subject: named, the message kept.
         fill(s, "#body", "겨울 신상품을 소개합니다.").await?;
-        click(s, "#send-ad").await?;
+        s.submit("#send-ad").await?;
         let errors = s.text_of("#errors").await?;
         ensure!(errors.contains("제목"), "{errors}");
         let kept = s

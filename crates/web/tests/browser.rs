@@ -136,7 +136,7 @@ async fn correct_and_withdraw(
     s.visible(Locator::Css("#notice"))
         .await
         .context("saved notice")?;
-    click(s, "#show-all").await?;
+    s.submit("#show-all").await?;
     let address = s.text_of("#v-address").await?;
     ensure!(
         address == new_address,
@@ -152,7 +152,7 @@ async fn correct_and_withdraw(
         .context("what is kept")?;
     s.screenshot("withdraw").await?;
     fill(s, "#password", &p.password).await?;
-    click(s, "#do-withdraw").await?;
+    s.submit("#do-withdraw").await?;
     let receipt = s.text_of("#receipt").await?;
     ensure!(receipt.starts_with("JKM-"), "receipt: {receipt:?}");
     s.screenshot("withdrawn").await?;
@@ -573,7 +573,7 @@ async fn reload_back_and_language_switch_on_every_signup_step(b: Backend) {
         fill(s, "#name", &p.name).await?;
         fill(s, "#birth_date", "1990").await?;
         fill(s, "#mobile", &p.mobile).await?;
-        click(s, "#send-code").await?;
+        s.submit("#send-code").await?;
         let err = s.text_of("#err-birth_date").await?;
         ensure!(err.contains("8자리"), "birth date error: {err:?}");
         let input = s.visible(Locator::Css("#birth_date")).await?;
@@ -593,7 +593,7 @@ async fn reload_back_and_language_switch_on_every_signup_step(b: Backend) {
             name.as_deref() == Some(p.name.as_str()),
             "name kept: {name:?}"
         );
-        click(s, "#lang-switch").await?;
+        s.submit("#lang-switch").await?;
         let en = s.text_of("#err-birth_date").await?;
         ensure!(en.contains("8 digits"), "the error in English: {en:?}");
         click(s, "#lang-switch").await?;
@@ -625,7 +625,7 @@ async fn reload_back_and_language_switch_on_every_signup_step(b: Backend) {
         // 아이디 중복확인 without JavaScript: the form is kept, the answer is on the page.
         fill(s, "#login_id", &p.login_id).await?;
         fill(s, "#f-email", &p.email).await?;
-        click(s, "#check-id").await?;
+        s.submit("#check-id").await?;
         let ok = s.text_of("#id-ok").await?;
         ensure!(ok.contains("사용할 수 있는"), "id check: {ok:?}");
         let email = s
@@ -646,7 +646,7 @@ async fn reload_back_and_language_switch_on_every_signup_step(b: Backend) {
             )))
             .await?;
         fill(s, "#login_id", "member605").await?;
-        click(s, "#check-id").await?;
+        s.submit("#check-id").await?;
         let taken = s.text_of("#err-login_id").await?;
         ensure!(taken.contains("이미 사용 중"), "taken: {taken:?}");
 
@@ -745,7 +745,7 @@ async fn a_visitor_who_wants_to_leave_is_told_to_log_in_first(b: Backend) {
             .sign_up(jikimi_testkit::lifeplan_signup(&p))
             .await?;
         s.goto("/").await?;
-        click(s, "#go-withdraw").await?;
+        s.submit("#go-withdraw").await?;
         let reason = s.text_of("#login-reason").await?;
         ensure!(
             reason.contains("회원 본인만") && reason.contains("로그인"),
@@ -783,7 +783,7 @@ async fn a_visitor_who_wants_to_leave_is_told_to_log_in_first(b: Backend) {
         }
         // A wrong password on the withdrawal: said, nothing done, the page survives a reload.
         fill(s, "#password", "Wrong-password-1").await?;
-        click(s, "#do-withdraw").await?;
+        s.submit("#do-withdraw").await?;
         let err = s.text_of("#withdraw-error").await?;
         ensure!(
             !err.contains("아이디"),

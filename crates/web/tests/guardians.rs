@@ -117,7 +117,7 @@ async fn a_child_asks_the_guardian_consents_after_verifying_and_the_child_joins(
         fill(s, "#f-child_name", &kid.name).await?;
         fill(s, "#f-guardian_name", &mum.name).await?;
         fill(s, "#f-guardian_mobile", "010-12").await?;
-        click(s, "#ask").await?;
+        s.submit("#ask").await?;
         let errors = s.text_of(".errors").await?;
         ensure!(errors.contains("법정대리인 휴대전화번호"), "{errors}");
         ensure!(
@@ -251,7 +251,7 @@ async fn a_child_asks_the_guardian_consents_after_verifying_and_the_child_joins(
         identity(s, &mum).await?;
         wait_path(s, "/guardian/child").await?;
         fill(s, "#login_id", "nobody-here").await?;
-        click(s, "#gc-open").await?;
+        s.submit("#gc-open").await?;
         let errors = s.text_of(".errors").await?;
         ensure!(
             errors.contains("법정대리인으로 확인되지 않습니다"),
@@ -270,7 +270,7 @@ async fn a_child_asks_the_guardian_consents_after_verifying_and_the_child_joins(
         s.check_page("guardian-child").await?;
         // A wrong value is named; a right one saved, as the guardian.
         fill(s, "#f-phone", "02-123").await?;
-        click(s, "#save").await?;
+        s.submit("#save").await?;
         let errors = s.text_of(".errors").await?;
         ensure!(errors.contains("일반전화번호"), "{errors}");
         fill(s, "#f-phone", "").await?;

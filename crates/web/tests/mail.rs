@@ -61,7 +61,7 @@ async fn a_forgotten_password_is_reset_by_mail_and_old_sessions_end(b: Backend) 
         // Blank login ID: named, nothing sent.
         fill(s, "#login_id", "  ").await?;
         fill(s, "#email", &p.email).await?;
-        click(s, "#send").await?;
+        s.submit("#send").await?;
         let errors = s.text_of("#errors").await?;
         ensure!(errors.contains("아이디를 입력해 주세요"), "{errors}");
         // The e-mail typed is kept after the error.
@@ -75,7 +75,7 @@ async fn a_forgotten_password_is_reset_by_mail_and_old_sessions_end(b: Backend) 
         // A wrong address: the same answer as a right one, and no mail.
         fill(s, "#login_id", &p.login_id).await?;
         fill(s, "#email", "someone-else@example.com").await?;
-        click(s, "#send").await?;
+        s.submit("#send").await?;
         let wrong = s.text_of("#notice").await?;
         ensure!(
             app.run_jobs_once().await? == 0,
@@ -84,7 +84,7 @@ async fn a_forgotten_password_is_reset_by_mail_and_old_sessions_end(b: Backend) 
 
         fill(s, "#login_id", &p.login_id).await?;
         fill(s, "#email", &p.email).await?;
-        click(s, "#send").await?;
+        s.submit("#send").await?;
         let right = s.text_of("#notice").await?;
         ensure!(
             wrong == right,
@@ -108,7 +108,7 @@ async fn a_forgotten_password_is_reset_by_mail_and_old_sessions_end(b: Backend) 
         s.check_page("reset").await?;
         fill(s, "#new_password", "Bibimbap-Evening-31").await?;
         fill(s, "#new_password_confirm", "Bibimbap-Evening-32").await?;
-        click(s, "#save").await?;
+        s.submit("#save").await?;
         let errors = s.text_of("#errors").await?;
         ensure!(errors.contains("비밀번호 확인이 다릅니다"), "{errors}");
         // A reload keeps the form (the token waits in the sealed form cookie, not the URL).
@@ -182,11 +182,11 @@ async fn a_forgotten_login_id_comes_by_mail(b: Backend) {
                 vec![],
             )
             .await?;
-        click(s, "#send").await?;
+        s.submit("#send").await?;
         let errors = s.text_of("#errors").await?;
         ensure!(errors.contains("전자우편"), "{errors}");
         fill(s, "#email", &p.email.to_uppercase()).await?;
-        click(s, "#send").await?;
+        s.submit("#send").await?;
         let notice = s.text_of("#notice").await?;
         ensure!(notice.contains("안내를 보냈습니다"), "{notice}");
         app.run_jobs_once().await?;
@@ -367,7 +367,7 @@ async fn on_lifeplan_a_forgotten_id_and_password_come_back_through_identity_veri
         s.check_page("found").await?;
         fill(s, "#new_password", "Naengmyeon-Summer-58").await?;
         fill(s, "#new_password_confirm", "Naengmyeon-Summer-59").await?;
-        click(s, "#save").await?;
+        s.submit("#save").await?;
         let errors = s.text_of("#errors").await?;
         ensure!(errors.contains("비밀번호 확인이 다릅니다"), "{errors}");
         // A reload keeps the verified identity (in the sealed form cookie only).

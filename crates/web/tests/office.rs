@@ -63,7 +63,7 @@ async fn a_staff_member_enrols_logs_in_with_two_factors_and_is_logged_out_when_i
         fill(s, "#password", "short1!").await?;
         fill(s, "#password_confirm", "short1!").await?;
         fill(s, "#code", "000000").await?;
-        click(s, "#do-enrol").await?;
+        s.submit("#do-enrol").await?;
         let errors = s.text_of("#errors").await?;
         ensure!(
             errors.contains("12자 이상") && errors.contains("6자리 코드"),
@@ -87,7 +87,7 @@ async fn a_staff_member_enrols_logs_in_with_two_factors_and_is_logged_out_when_i
         fill(s, "#password", PASSWORD).await?;
         fill(s, "#password_confirm", "Kestrel-Orbit-2025").await?;
         fill(s, "#code", &code_at(&secret, s.site.clock.now())?).await?;
-        click(s, "#do-enrol").await?;
+        s.submit("#do-enrol").await?;
         ensure!(s.text_of("#errors").await?.contains("비밀번호 확인"));
 
         fill(s, "#password", PASSWORD).await?;
@@ -148,7 +148,7 @@ async fn a_staff_member_enrols_logs_in_with_two_factors_and_is_logged_out_when_i
             role.prop("value").await?.as_deref() == Some("handler"),
             "the narrowest role working on requests is chosen first"
         );
-        click(s, "#do-add").await?;
+        s.submit("#do-add").await?;
         let link = s.text_of("#enrol-link").await?;
         ensure!(link.contains("/office/enrol/jke_"), "{link:?}");
         ensure!(s.text_of("#staff-accounts").await?.contains("park.handler"));
@@ -159,7 +159,7 @@ async fn a_staff_member_enrols_logs_in_with_two_factors_and_is_logged_out_when_i
         );
         s.check_page("staff").await?;
         // Lost phone: the officer sends the handler back to enrolment with a new link.
-        click(s, "#reset-park\\.handler").await?;
+        s.submit("#reset-park\\.handler").await?;
         let again = s.text_of("#enrol-link").await?;
         ensure!(
             again.contains("/office/enrol/jke_") && again != link,
@@ -177,12 +177,12 @@ async fn a_staff_member_enrols_logs_in_with_two_factors_and_is_logged_out_when_i
         wait_path(s, "/office/staff").await?;
         ensure!(s.text_of("#staff-accounts").await?.contains("등록 대기"));
         click(s, "#revoke-park\\.handler").await?;
-        click(s, "#do-confirm").await?;
+        s.submit("#do-confirm").await?;
         ensure!(s.text_of("#notice").await?.contains("말소했습니다"));
         ensure!(s.text_of("#staff-accounts").await?.contains("권한 말소"));
         // A taken name is named as such.
         fill(s, "#new-name", "park.handler").await?;
-        click(s, "#do-add").await?;
+        s.submit("#do-add").await?;
         ensure!(s.text_of("#errors").await?.contains("이미 있는"));
 
         // Idle for 15 minutes: the next request finds the session over and says so.
@@ -320,11 +320,11 @@ async fn each_role_opens_only_its_pages_and_the_seed_console_warns_about_rrns(b:
             "the reason is named"
         );
         fill(s, &reason, "소비자 분쟁 조정 중 (사건 2026-17)").await?;
-        click(s, &format!("#hold-{record}")).await?;
+        s.submit(&format!("#hold-{record}")).await?;
         ensure!(s.text_of("#notice").await?.contains("보존 조치를 했습니다"));
         ensure!(s.text_of("#retained").await?.contains("lee.manager"));
         s.check_page("retained-held").await?;
-        click(s, &format!("#release-{record}")).await?;
+        s.submit(&format!("#release-{record}")).await?;
         ensure!(s.text_of("#notice").await?.contains("해제했습니다"));
         let rows = s.site.app.store().audit_rows(0, 1000).await?;
         for action in [
@@ -448,13 +448,13 @@ async fn a_member_asks_for_a_correction_and_a_handler_makes_it(b: Backend) {
         s.check_page("member-requests").await?;
 
         // Nothing chosen: the kind is named.
-        click(s, "#send-request").await?;
+        s.submit("#send-request").await?;
         ensure!(s.text_of("#errors").await?.contains("요청의 종류"));
         // A wanted e-mail that is no address: named, kept, after a reload and in English too.
         click(s, "#kind-correction").await?;
         choose(s, "#item", "email").await?;
         fill(s, "#value", "not-an-address").await?;
-        click(s, "#send-request").await?;
+        s.submit("#send-request").await?;
         let errors = s.text_of("#errors").await?;
         ensure!(errors.contains("전자우편"), "the item named: {errors:?}");
         s.client().refresh().await?;
@@ -483,7 +483,7 @@ async fn a_member_asks_for_a_correction_and_a_handler_makes_it(b: Backend) {
         choose(s, "#item", "address").await?;
         fill(s, "#value", new_address).await?;
         fill(s, "#text", "이사했습니다").await?;
-        click(s, "#send-request").await?;
+        s.submit("#send-request").await?;
         let notice = s.text_of("#notice").await?;
         ensure!(notice.contains("까지 답해 드립니다"), "{notice:?}");
         ensure!(s.site.app.items_held_for_correction(member).await? == ["address"]);
@@ -497,19 +497,19 @@ async fn a_member_asks_for_a_correction_and_a_handler_makes_it(b: Backend) {
         // The manager sees it due, opens it and assigns it to the handler.
         office_login(s, "lee.manager", &next_code(s, &manager)).await?;
         wait_path(s, "/office").await?;
-        click(s, "#to-requests").await?;
+        s.submit("#to-requests").await?;
         let open = s.text_of("#open-requests").await?;
         ensure!(
             open.contains("정정·삭제") && open.contains("10일 남음"),
             "{open:?}"
         );
         s.check_page("office-requests").await?;
-        click(s, "#open-requests a").await?;
+        s.submit("#open-requests a").await?;
         let content = s.text_of("#request-content").await?;
         ensure!(content.contains(new_address) && content.contains("이사했습니다"));
         s.check_page("office-request").await?;
         choose(s, "#assignee", "park.handler").await?;
-        click(s, "#assign").await?;
+        s.submit("#assign").await?;
         ensure!(s.text_of("#notice").await?.contains("배정했습니다"));
         ensure!(s.text_of("#rq-assignee").await? == "park.handler");
         office_logout(s).await?;
@@ -522,7 +522,7 @@ async fn a_member_asks_for_a_correction_and_a_handler_makes_it(b: Backend) {
         s.goto("/office/requests").await?;
         ensure!(s.text_of("#open-requests").await?.contains("park.handler"));
         click(s, "#open-requests a").await?;
-        click(s, "#correct").await?;
+        s.submit("#correct").await?;
         ensure!(s.text_of("#notice").await?.contains("정정하고 답했습니다"));
         ensure!(s.text_of("#rq-state").await? == "답변 완료");
         ensure!(s.text_of("#history").await?.contains("정정하고 답변"));
@@ -549,7 +549,7 @@ async fn a_member_asks_for_a_correction_and_a_handler_makes_it(b: Backend) {
 
         // An access request left open: on day 11 (KST) it is red and says by how much.
         click(s, "#kind-access").await?;
-        click(s, "#send-request").await?;
+        s.submit("#send-request").await?;
         ensure!(s.text_of("#notice").await?.contains("까지 답해 드립니다"));
         office_logout(s).await?;
         s.site.clock.advance(Duration::days(11));
@@ -596,7 +596,7 @@ async fn a_complaint_from_the_public_form_is_answered_and_kept(b: Backend) {
         s.check_page("complaint-form").await?;
         fill(s, "#text", "   ").await?;
         fill(s, "#phone", "12").await?;
-        click(s, "#send").await?;
+        s.submit("#send").await?;
         let errors = s.text_of("#errors").await?;
         ensure!(
             errors.contains("내용을 적어") && errors.contains("전화번호"),
@@ -625,17 +625,17 @@ async fn a_complaint_from_the_public_form_is_answered_and_kept(b: Backend) {
         wait_path(s, "/office").await?;
         s.goto("/office/requests").await?;
         ensure!(s.text_of("#open-requests").await?.contains("의견·불만"));
-        click(s, "#open-requests a").await?;
+        s.submit("#open-requests a").await?;
         let content = s.text_of("#request-content").await?;
         ensure!(content.contains(text) && content.contains("complainant@example.com"));
         // A complaint is answered, never refused: there is no refusal form.
         ensure!(s.client().find(Locator::Css("#refuse")).await.is_err());
         // An empty answer is named.
-        click(s, "#answer-button").await?;
+        s.submit("#answer-button").await?;
         ensure!(s.text_of("#errors").await?.contains("답변을 적어"));
         let answer = "수신 거부를 처리했습니다. 불편을 드려 죄송합니다.";
         fill(s, "#answer-text", answer).await?;
-        click(s, "#answer-button").await?;
+        s.submit("#answer-button").await?;
         ensure!(s.text_of("#notice").await?.contains("답하고 마쳤습니다"));
         // The ticket keeps no content: its record is in the retention store now.
         s.visible(Locator::Css("#content-gone")).await?;
@@ -649,7 +649,7 @@ async fn a_complaint_from_the_public_form_is_answered_and_kept(b: Backend) {
         // The sender: a wrong number finds nothing; theirs shows the answer.
         s.goto("/complaints/status").await?;
         fill(s, "#code", "JKC-0000-0000-0000-0000").await?;
-        click(s, "#check").await?;
+        s.submit("#check").await?;
         ensure!(s.text_of("#errors").await?.contains("접수번호"));
         fill(s, "#code", &code.to_lowercase()).await?;
         click(s, "#check").await?;
@@ -661,7 +661,7 @@ async fn a_complaint_from_the_public_form_is_answered_and_kept(b: Backend) {
         ensure!(s.text_of("#cp-text").await?.contains(text));
         ensure!(s.text_of("#cp-kept").await?.contains("보관한 뒤 파기"));
         s.check_page("complaint-answered").await?;
-        click(s, "#lang-switch").await?;
+        s.submit("#lang-switch").await?;
         ensure!(s.text_of("#cp-state").await? == "Answered");
         Ok(())
     })
@@ -685,7 +685,7 @@ async fn a_manager_reads_with_a_reason_stops_processing_and_withdraws_on_request
         s.goto("/mypage/requests").await?;
         // A suspension without a purpose is named.
         click(s, "#kind-suspension").await?;
-        click(s, "#send-request").await?;
+        s.submit("#send-request").await?;
         ensure!(s.text_of("#errors").await?.contains("멈출 목적"));
         click(s, "#kind-suspension").await?;
         choose(s, "#purpose", &purpose).await?;
@@ -713,10 +713,10 @@ async fn a_manager_reads_with_a_reason_stops_processing_and_withdraws_on_request
                 .contains("왜 이 회원의 정보를 보는지")
         );
         fill(s, "#read_reason", "처리정지 대상 확인").await?;
-        click(s, "#read").await?;
+        s.submit("#read").await?;
         ensure!(s.text_of("#member-items").await?.contains(&p.address));
         s.check_page("office-request-read").await?;
-        click(s, "#suspend").await?;
+        s.submit("#suspend").await?;
         ensure!(s.text_of("#notice").await?.contains("처리를 멈추고"));
         ensure!(s.site.app.suspended_purposes(member).await? == std::slice::from_ref(&purpose));
         let rows = s.site.app.store().audit_rows(0, 10_000).await?;
@@ -735,7 +735,7 @@ async fn a_manager_reads_with_a_reason_stops_processing_and_withdraws_on_request
                 .await?
                 .contains("(선택) 개인정보 수집·이용 동의")
         );
-        click(s, "#withdraw-consent").await?;
+        s.submit("#withdraw-consent").await?;
         ensure!(s.text_of("#notice").await?.contains("동의를 철회하고"));
         let consents = s.site.app.consent_state(member).await?;
         ensure!(
@@ -754,7 +754,7 @@ async fn a_manager_reads_with_a_reason_stops_processing_and_withdraws_on_request
         fill(s, "#login_id", &p.email.to_uppercase()).await?;
         fill(s, "#agent_name", "김대리").await?;
         fill(s, "#agent_relation", "배우자").await?;
-        click(s, "#record").await?;
+        s.submit("#record").await?;
         let errors = s.text_of("#errors").await?;
         ensure!(
             errors.contains("본인") && errors.contains("위임장"),
@@ -762,7 +762,7 @@ async fn a_manager_reads_with_a_reason_stops_processing_and_withdraws_on_request
         );
         fill(s, "#identity_check", "위임장과 신분증 사본 대조").await?;
         click(s, "#agent_attorney").await?;
-        click(s, "#record").await?;
+        s.submit("#record").await?;
         ensure!(s.text_of("#notice").await?.contains("요청을 기록했습니다"));
         let content = s.text_of("#request-content").await?;
         ensure!(
@@ -779,10 +779,10 @@ async fn a_manager_reads_with_a_reason_stops_processing_and_withdraws_on_request
                 .await?
                 .contains("탈퇴하겠습니다")
         );
-        click(s, "#withdraw").await?;
+        s.submit("#withdraw").await?;
         ensure!(s.text_of("#errors").await?.contains("확인란"));
         click(s, "#confirm").await?;
-        click(s, "#withdraw").await?;
+        s.submit("#withdraw").await?;
         let notice = s.text_of("#notice").await?;
         ensure!(notice.contains("JKM-"), "{notice:?}");
         s.visible(Locator::Css("#content-gone")).await?;
@@ -885,7 +885,7 @@ async fn an_auditor_reviews_the_month_and_signs_it_off(b: Backend) {
             "no requests for an auditor"
         );
         ensure!(s.text_of("#review-due").await?.contains("2026-11"));
-        click(s, "#to-review").await?;
+        s.submit("#to-review").await?;
         ensure!(s.text_of("#review-month").await? == "2026-11");
         let lines = s.text_of("#review-lines").await?;
         ensure!(
@@ -894,10 +894,10 @@ async fn an_auditor_reviews_the_month_and_signs_it_off(b: Backend) {
         );
         s.check_page("office-review").await?;
         // No notes with a flagged entry: named.
-        click(s, "#sign").await?;
+        s.submit("#sign").await?;
         ensure!(s.text_of("#errors").await?.contains("무엇을 확인했는지"));
         fill(s, "#notes", "야간 열람은 열람 요청 답변 준비로 확인함").await?;
-        click(s, "#sign").await?;
+        s.submit("#sign").await?;
         ensure!(s.text_of("#notice").await?.contains("점검을 마쳤습니다"));
         ensure!(s.text_of("#signed").await?.contains("choi.auditor"));
         s.client().refresh().await?;
@@ -907,7 +907,7 @@ async fn an_auditor_reviews_the_month_and_signs_it_off(b: Backend) {
         ensure!(heading(s).await?.starts_with("Access-log review"));
         click(s, "#lang-switch").await?;
         // December is not over: no sign-off yet.
-        click(s, "#next-month").await?;
+        s.submit("#next-month").await?;
         ensure!(s.text_of("#review-month").await? == "2026-12");
         s.visible(Locator::Css("#not-ended")).await?;
         // October had nothing.
@@ -928,12 +928,12 @@ async fn an_auditor_reviews_the_month_and_signs_it_off(b: Backend) {
         fill(s, "#current_password", "Wrong-Password-1").await?;
         fill(s, "#new_password", new).await?;
         fill(s, "#new_password_confirm", new).await?;
-        click(s, "#change-password").await?;
+        s.submit("#change-password").await?;
         ensure!(s.text_of("#errors").await?.contains("비밀번호"));
         fill(s, "#current_password", PASSWORD).await?;
         fill(s, "#new_password", new).await?;
         fill(s, "#new_password_confirm", "Harbor-Lantern-7732").await?;
-        click(s, "#change-password").await?;
+        s.submit("#change-password").await?;
         ensure!(s.text_of("#errors").await?.contains("두 번 입력한"));
         fill(s, "#current_password", PASSWORD).await?;
         fill(s, "#new_password", new).await?;

@@ -436,7 +436,7 @@ async fn member_pages(s: &Session, p: &Person, found: &mut Problems) -> anyhow::
     s.visible(Locator::Css("#kept")).await?;
     found.check(s, "withdraw").await;
     fill(s, "#password", &p.password).await?;
-    click(s, "#do-withdraw").await?;
+    s.submit("#do-withdraw").await?;
     let receipt = s.text_of("#receipt").await?;
     ensure!(receipt.starts_with("JKM-"), "receipt: {receipt:?}");
     found.check(s, "withdrawn").await;

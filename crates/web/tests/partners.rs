@@ -42,7 +42,7 @@ async fn the_office_asks_provides_and_the_member_sees_who_received_the_data(b: B
         wait_path(s, "/office/partners").await?;
         ensure!(s.text_of("#consenting-insurer").await? == "0");
         ensure!(s.text_of("#asked-insurer").await?.contains("아직"));
-        click(s, "#provide-insurer").await?;
+        s.submit("#provide-insurer").await?;
         let notice = s.text_of("#notice").await?;
         ensure!(notice.contains("먼저 회원에게"), "{notice}");
         s.check_page("office-partners-first").await?;

@@ -171,13 +171,13 @@ async fn a_manager_refunds_part_of_an_order_then_the_rest(b: Backend) {
         click(s, "#find-order").await?;
         s.visible(Locator::Css("#order-not-found")).await?;
         fill(s, "#order-id", &order.id).await?;
-        click(s, "#find-order").await?;
+        s.submit("#find-order").await?;
         ensure!(s.text_of("#order-state").await? == "결제 완료");
         s.check_page("order").await?;
         // More than was paid: named, nothing refunded.
         fill(s, "#amount", "20000").await?;
         fill(s, "#reason", "고객 요청").await?;
-        click(s, "#refund").await?;
+        s.submit("#refund").await?;
         let errors = s.text_of(".errors").await?;
         ensure!(errors.contains("남은 금액 12900원"), "{errors}");
         ensure!(fake.payment_status(&order.id).as_deref() == Some("PAID"));
@@ -191,7 +191,7 @@ async fn a_manager_refunds_part_of_an_order_then_the_rest(b: Backend) {
         fill(s, "#amount", "1000").await?;
         click(s, "#offer-withdrawn").await?;
         fill(s, "#reason", "청약철회").await?;
-        click(s, "#refund").await?;
+        s.submit("#refund").await?;
         let errors = s.text_of(".errors").await?;
         ensure!(errors.contains("청약철회는 남은 금액을 모두"), "{errors}");
         fill(s, "#amount", "").await?;

@@ -39,7 +39,7 @@ async fn a_winner_enters_the_delivery_items_and_the_office_delivers_the_prize(b:
         let notice = s.text_of("#notice").await?;
         ensure!(notice.contains("이벤트를 만들었습니다"), "{notice}");
         fill(s, "#winners", &format!("{}\nnobody-at-all", p.login_id)).await?;
-        click(s, "#record-winners").await?;
+        s.submit("#record-winners").await?;
         let errors = s.text_of(".errors").await?;
         ensure!(errors.contains("2번째 줄"), "{errors}");
         s.visible(Locator::Css("#no-winners")).await?;
@@ -76,7 +76,7 @@ async fn a_winner_enters_the_delivery_items_and_the_office_delivers_the_prize(b:
         fill(s, "#f-prize_postal_code", "4524").await?;
         fill(s, "#f-prize_address", "서울특별시 중구 지킴로 321").await?;
         fill(s, "#f-prize_phone", "02-123").await?;
-        click(s, "#save").await?;
+        s.submit("#save").await?;
         let errors = s.text_of(".errors").await?;
         ensure!(
             errors.contains("받는 곳 우편번호") && errors.contains("받는 사람 연락처"),

@@ -68,7 +68,7 @@ async fn the_office_records_a_processors_contract_and_its_check(b: Backend) {
             click(s, &format!("#duty-portone-{d}")).await?;
         }
         fill(s, "#contract-portone-note", "전자계약 2026-11").await?;
-        click(s, "#save-contract-portone").await?;
+        s.submit("#save-contract-portone").await?;
         let errors = s.text_of("#errors").await?;
         ensure!(errors.contains("손해배상 책임"), "{errors}");
         let note = s
