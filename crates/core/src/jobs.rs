@@ -225,6 +225,7 @@ impl JobRegistry {
             .with(crate::partners::PartnerFollow)
             .with(crate::partners::PartnerAsk)
             .with(crate::campaigns::AdCampaign)
+            .with(crate::breaches::BreachNotices)
     }
 
     /// Adds a kind. A second registration of the same kind replaces the first.

@@ -5,6 +5,7 @@ pub mod ads;
 pub mod audit;
 #[cfg(feature = "bench")]
 pub mod bench;
+pub mod breaches;
 pub mod campaigns;
 pub mod clock;
 mod consent;

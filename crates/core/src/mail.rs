@@ -51,6 +51,7 @@ pub enum MessageKind {
     GuardianAccess,
     PartnerAsk,
     Advertisement,
+    BreachNotice,
 }
 
 impl MessageKind {
@@ -70,6 +71,7 @@ impl MessageKind {
         Self::GuardianAccess,
         Self::PartnerAsk,
         Self::Advertisement,
+        Self::BreachNotice,
     ];
 
     pub fn name(self) -> &'static str {
@@ -89,6 +91,7 @@ impl MessageKind {
             Self::GuardianAccess => "guardian_access",
             Self::PartnerAsk => "partner_ask",
             Self::Advertisement => "advertisement",
+            Self::BreachNotice => "breach_notice",
         }
     }
 
@@ -124,6 +127,8 @@ impl MessageKind {
             (Self::PartnerAsk, Lang::En) => "A partner: notice and consent asked",
             (Self::Advertisement, Lang::Ko) => "광고",
             (Self::Advertisement, Lang::En) => "Advertisement",
+            (Self::BreachNotice, Lang::Ko) => "개인정보 유출 통지",
+            (Self::BreachNotice, Lang::En) => "Personal data breach notice",
         }
     }
 
@@ -586,6 +591,22 @@ struct PartnerAskText<'a> {
     category: &'a str,
 }
 
+#[derive(Template)]
+#[template(path = "mail/breach_notice.txt")]
+struct BreachNoticeText<'a> {
+    ko: bool,
+    operator: &'a str,
+    suspected: bool,
+    discovered: String,
+    items: String,
+    occurred: &'a str,
+    advice: &'a str,
+    measures: &'a str,
+    department: &'a str,
+    email: &'a str,
+    phone: Option<&'a str>,
+}
+
 /// The text-message form of a notice, for the kinds that have one (a security notice: the
 /// password changed). Korean only: a text message is short.
 pub fn render_sms(content: &Content, site: &Site) -> Result<Option<String>> {
@@ -689,6 +710,19 @@ pub enum Content {
         /// The consent category: the link opens its page on My page.
         category: String,
     },
+    /// A personal-data breach, confirmed or suspected (PIPA Art. 34, R-BRE-01..03): the items,
+    /// when and how, what the member can do, what the operator does and the remedies, and where
+    /// to report harm. The office's words, the same in both languages' parts.
+    BreachNotice {
+        suspected: bool,
+        discovered_at: DateTime<Utc>,
+        items: Vec<jikimi_policy::Text>,
+        occurred: String,
+        advice: String,
+        measures: String,
+        /// The help desk: (department, e-mail, phone).
+        desk: (jikimi_policy::Text, String, Option<String>),
+    },
 }
 
 impl Content {
@@ -708,6 +742,7 @@ impl Content {
             Self::GuardianAsk { .. } => MessageKind::GuardianAsk,
             Self::GuardianAccess { .. } => MessageKind::GuardianAccess,
             Self::PartnerAsk { .. } => MessageKind::PartnerAsk,
+            Self::BreachNotice { .. } => MessageKind::BreachNotice,
         }
     }
 }
@@ -887,6 +922,32 @@ fn render_text(content: &Content, lang: Lang, site: &Site) -> Result<String> {
             }
             .render()
         }
+        Content::BreachNotice {
+            suspected,
+            discovered_at,
+            items,
+            occurred,
+            advice,
+            measures,
+            desk,
+        } => BreachNoticeText {
+            ko,
+            operator,
+            suspected: *suspected,
+            discovered: kst(*discovered_at, lang),
+            items: items
+                .iter()
+                .map(|t| t.get(lang))
+                .collect::<Vec<_>>()
+                .join(", "),
+            occurred,
+            advice,
+            measures,
+            department: desk.0.get(lang),
+            email: &desk.1,
+            phone: desk.2.as_deref(),
+        }
+        .render(),
     }
     .map_err(|e| CoreError::Setup(format!("mail template: {e}")))
 }

@@ -11,9 +11,9 @@ mod writing;
 pub use keys::{KeyRecord, KeyStore, SqliteDurability, SqliteKeyStore};
 pub use postgres::{PgKeyStore, PgStore, migrate_data, migrate_keys};
 pub use sql::{
-    AdStore, AuditStore, ConsentStore, GuardianStore, JobStore, LimitStore, MemberStore,
-    OfficeStore, OutboxStore, PartnerStore, PaymentStore, PolicyVersionStore, PrizeStore,
-    ProcessorStore, RequestStore, RetentionStore, SessionStore,
+    AdStore, AuditStore, BreachStore, ConsentStore, GuardianStore, JobStore, LimitStore,
+    MemberStore, OfficeStore, OutboxStore, PartnerStore, PaymentStore, PolicyVersionStore,
+    PrizeStore, ProcessorStore, RequestStore, RetentionStore, SessionStore,
 };
 pub use sqlite::{SqliteStore, sqlite_options};
 pub use types::*;
@@ -76,6 +76,7 @@ pub trait Store:
     + PartnerStore
     + ProcessorStore
     + AdStore
+    + BreachStore
     + GuardianStore
     + PolicyVersionStore
     + Send

@@ -353,6 +353,52 @@ pub struct AdSendRow {
     pub queued_at: DateTime<Utc>,
 }
 
+/// A personal-data breach, confirmed or suspected (issue 17, R-BRE-01..03): the office's words
+/// about it, never a member's data.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct IncidentRow {
+    pub id: Uuid,
+    /// suspected | confirmed | closed
+    pub state: String,
+    pub title: String,
+    /// When the operator became aware of it: the 72-hour clock starts here.
+    pub discovered_at: DateTime<Utc>,
+    /// When and how it happened.
+    pub occurred: String,
+    /// JSON array of the policy's item ids involved.
+    pub items: String,
+    /// Unauthorised access from outside (hacking).
+    pub outside_attack: bool,
+    pub cause: String,
+    /// What the operator did and does about it.
+    pub measures: String,
+    /// What members can do to reduce the harm.
+    pub advice: String,
+    /// JSON: how its members were chosen.
+    pub scope: String,
+    /// How many members it involves.
+    pub affected: i64,
+    /// When the notices were started.
+    pub notices_at: Option<DateTime<Utc>>,
+    /// When the office recorded the report to the PIPC/KISA as submitted.
+    pub reported_at: Option<DateTime<Utc>>,
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// Where an incident's notices stand.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IncidentProgress {
+    pub affected: i64,
+    /// Members whose notice was written (a message or, without an address, none).
+    pub notified: i64,
+    /// Notified members without an address to send to.
+    pub no_address: i64,
+    pub sent: i64,
+    pub queued: i64,
+    pub failed: i64,
+}
+
 /// The office's record of a processor (issue 17, R-CON-10): a contract (the day signed and the
 /// duties it contains) or a check of the processor (the day and what was found).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]

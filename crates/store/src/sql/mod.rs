@@ -22,6 +22,7 @@
 //! | `partners.rs`  | `PartnerStore`       | `partner_deliveries`, `partner_asks`                         |
 //! | `processors.rs`| `ProcessorStore`     | `processor_records`                                          |
 //! | `ads.rs`       | `AdStore`            | `ad_campaigns`, `ad_sends`                                   |
+//! | `breaches.rs`  | `BreachStore`        | `incidents`, `incident_members`                              |
 //!
 //! A transaction that spans aggregates (sign-up, a change, a withdrawal) lives with the aggregate
 //! that starts it (members) and writes the others' tables through their `*_tx` helpers
@@ -42,6 +43,7 @@
 pub(crate) mod ads;
 pub(crate) mod audit;
 pub(crate) mod batch;
+pub(crate) mod breaches;
 pub(crate) mod consents;
 pub(crate) mod guardians;
 pub(crate) mod jobs;
@@ -60,6 +62,7 @@ pub(crate) mod sessions;
 
 pub use ads::AdStore;
 pub use audit::AuditStore;
+pub use breaches::BreachStore;
 pub use consents::ConsentStore;
 pub use guardians::GuardianStore;
 pub use jobs::JobStore;
@@ -142,6 +145,7 @@ macro_rules! store_impl {
         $crate::sql::partners::partner_sql!($store);
         $crate::sql::processors::processor_sql!($store);
         $crate::sql::ads::ad_sql!($store);
+        $crate::sql::breaches::breach_sql!($store);
         $crate::sql::policy::policy_sql!($store);
 
         impl $crate::Store for $store {}

@@ -1,0 +1,33 @@
+-- Issue 17: the breach register (유출 사고 대장, PIPA Art. 34, R-BRE-01..03). Expand-only.
+--
+-- An incident, confirmed or only suspected: what happened, when it was found (the 72-hour clock
+-- of the notices and of the report runs from it), which items, how, the cause, the measures
+-- taken and what members can do. The office's words about the incident, never a member's data.
+-- Its members are fixed when it is recorded (every member, or those an account read in a time
+-- window, from the audit chain); each member's notice is the outbox message it was sent as
+-- (NULL message: no address to send to, the website notice stands in).
+CREATE TABLE incidents (
+    id             UUID PRIMARY KEY,
+    state          TEXT NOT NULL,      -- suspected | confirmed | closed
+    title          TEXT NOT NULL,
+    discovered_at  TIMESTAMPTZ NOT NULL,
+    occurred       TEXT NOT NULL,      -- when and how it happened
+    items          TEXT NOT NULL,      -- JSON array of the policy's item ids involved
+    outside_attack BOOLEAN NOT NULL,        -- unauthorised access from outside (hacking)
+    cause          TEXT NOT NULL,
+    measures       TEXT NOT NULL,      -- what the operator did and does
+    advice         TEXT NOT NULL,      -- what members can do to reduce the harm
+    scope          TEXT NOT NULL,      -- JSON: how its members were chosen
+    affected       BIGINT NOT NULL,
+    notices_at     TIMESTAMPTZ,                 -- when the notices were started
+    reported_at    TIMESTAMPTZ,                 -- when the office recorded the report as submitted
+    recorded_by    TEXT NOT NULL,
+    recorded_at    TIMESTAMPTZ NOT NULL
+);
+CREATE TABLE incident_members (
+    incident_id  UUID NOT NULL,
+    member_id    UUID NOT NULL,
+    notified_at  TIMESTAMPTZ,
+    message_id   UUID,
+    PRIMARY KEY (incident_id, member_id)
+);
