@@ -415,6 +415,17 @@ capabilities! {
         "every advertisement marked (광고) with a free opt-out",
         ["core/tests/campaigns.rs::ads_wait_for_morning_reach_only_consenting_members_and_can_be_refused",
          "web/tests/ads.rs::an_ad_reaches_only_consenting_members_and_is_refused_without_login"];
+    /// Breach notices (issue 17, PIPA Art. 34, R-BRE-01..03): the office's register of
+    /// incidents, confirmed or suspected, with their members (from the audit chain when an
+    /// account's reads are the cause); a notice to each member with the five items and the
+    /// remedies; the 72-hour clock on the dashboard; the report to the PIPC/KISA prepared when
+    /// the law requires it.
+    BreachNotice = "breach_notice", Code,
+        "members told of a breach or its possibility within 72 hours, with the five items and the remedies; the report to the PIPC/KISA when required",
+        ["core/tests/breaches.rs::an_accounts_reads_become_the_incident_and_each_member_is_told_the_five_items",
+         "core/tests/breaches.rs::the_report_is_required_on_any_one_condition_and_the_clock_runs_72_hours",
+         "core/tests/breaches.rs::a_breach_of_1200_members_sends_1200_notices_and_prepares_the_report",
+         "web/tests/breaches.rs::the_office_records_a_breach_tells_the_members_and_prepares_the_report"];
     /// Request-rate limits (issue 11): sign-up, 본인확인 requests and codes, login,
     /// re-authentication and receipt look-ups, per client address and per target, counted in the
     /// database across instances.
@@ -470,6 +481,7 @@ const BUILT: &[Capability] = &[
     Capability::PartnerCorrectionNotice,
     Capability::AdQuietHours,
     Capability::AdLabelling,
+    Capability::BreachNotice,
     Capability::AgeGate,
     Capability::SelfServiceAccess,
     Capability::SelfServiceWithdrawal,

@@ -1779,6 +1779,20 @@ impl R<'_> {
                 )
                 .to_owned(),
             ),
+            (
+                &[Capability::BreachNotice],
+                self.t(
+                    "개인정보가 유출되었거나 유출되었을 가능성을 알게 되면 72시간 안에 해당 정보주체에게 \
+                     유출된 항목, 시점과 경위, 피해를 줄이는 방법, 대응 조치와 피해 구제 절차, 담당 \
+                     부서와 연락처를 전자우편으로 알리고, 법이 정한 경우 개인정보보호위원회 또는 \
+                     한국인터넷진흥원에 신고합니다(「개인정보 보호법」 제34조).",
+                    "If we learn that personal data was leaked, or may have been, we tell each person \
+                     involved by e-mail within 72 hours — the items, when and how, what they can do to \
+                     reduce the harm, what we do and the remedies, and whom to contact — and report \
+                     to the PIPC or KISA where the law requires (PIPA Art. 34).",
+                )
+                .to_owned(),
+            ),
         ];
         let mut b = vec![fact(para(self.t(
             "개인정보가 분실·도난·유출·위조·변조·훼손되지 않도록 다음 조치를 합니다 \

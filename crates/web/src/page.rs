@@ -194,6 +194,22 @@ pub fn routes() -> Router<AppState> {
             get(crate::office::partners::partners_page),
         )
         .route(
+            "/office/breaches",
+            get(crate::office::breaches::breaches_page).post(crate::office::breaches::record),
+        )
+        .route(
+            "/office/breaches/{id}",
+            get(crate::office::breaches::breach_page),
+        )
+        .route(
+            "/office/breaches/{id}/report",
+            get(crate::office::breaches::report_page),
+        )
+        .route(
+            "/office/breaches/{id}/{what}",
+            axum::routing::post(crate::office::breaches::breach_action),
+        )
+        .route(
             "/office/processors",
             get(crate::office::processors::processors_page),
         )

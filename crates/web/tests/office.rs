@@ -250,6 +250,9 @@ async fn each_role_opens_only_its_pages_and_the_seed_console_warns_about_rrns(b:
         s.check_page("forbidden").await?;
         s.goto("/office/destructions").await?;
         ensure!(heading(s).await? == "이 역할로는 열 수 없는 화면입니다");
+        // Nor the breach register (the officer and managers keep it).
+        s.goto("/office/breaches").await?;
+        ensure!(heading(s).await? == "이 역할로는 열 수 없는 화면입니다");
         click(s, "#office-logout").await?;
         wait_path(s, "/office/login").await?;
 

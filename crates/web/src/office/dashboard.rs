@@ -37,6 +37,8 @@ pub(crate) struct Dashboard {
     pub(crate) review_due: Option<String>,
     /// Mail given up: (when, kind, member id's first 8 characters, error), the latest first.
     pub(crate) failed_mail: Vec<(String, String, String, String)>,
+    /// Incidents not closed, with their 72-hour clocks (the role works every request).
+    pub(crate) incidents: Vec<super::breaches::IncidentLine>,
 }
 
 /// The Monday (KST) of the week `day` is in.
@@ -179,6 +181,17 @@ impl Dashboard {
             d.weeks = weeks
                 .iter()
                 .map(|(w, r, c)| (w.format("%m/%d").to_string(), *r, *c))
+                .collect();
+        }
+        if st.role.can(Power::AllRequests) {
+            let now = s.app.clock().now();
+            d.incidents = s
+                .app
+                .incidents()
+                .await?
+                .iter()
+                .filter(|v| v.row.state != jikimi_core::breaches::CLOSED)
+                .map(|v| super::breaches::line(v, now, t))
                 .collect();
         }
         if st.role.can(Power::AccessReview) {

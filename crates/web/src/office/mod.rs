@@ -3,6 +3,7 @@
 
 pub(crate) mod ads;
 pub mod api;
+pub(crate) mod breaches;
 pub(crate) mod dashboard;
 pub(crate) mod orders;
 pub(crate) mod page;

@@ -522,6 +522,8 @@ pub(crate) struct OfficeHomePage {
     /// Sends advertising (a channel with both consents and a transport, and the role works
     /// every request).
     pub(crate) ads: bool,
+    /// Keeps the breach register (the role works every request).
+    pub(crate) breaches: bool,
     pub(crate) logged_in_at: String,
     pub(crate) idle_minutes: i64,
     pub(crate) notice: Option<String>,
@@ -570,6 +572,7 @@ pub(crate) async fn office_home(State(s): State<AppState>, ov: OfficeVisit) -> R
         partners: super::partners::runs(&s) && st.role.can(Power::AllRequests),
         processors: super::processors::runs(&s) && st.role.can(Power::AllRequests),
         ads: super::ads::runs(&s) && st.role.can(Power::AllRequests),
+        breaches: st.role.can(Power::AllRequests),
         logged_in_at: kst(st.created_at),
         idle_minutes: s.app.settings().staff_idle.num_minutes(),
         notice: ov.v.notice(),
