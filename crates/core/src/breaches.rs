@@ -11,15 +11,17 @@
 //! the law's conditions holds ([`ReportReason`]: 1,000 or more people, a unique identifier or
 //! sensitive data, an outside attack), for the report to the PIPC or KISA. The notices go to
 //! each member by e-mail, a page at a time (job `breach.notices`), each with the five items the
-//! law requires and the remedies; a member without an address is counted, for the website
-//! notice that stands in for it. The report is prepared as a document for submission
-//! ([`Jikimi::incident_report`]) and its submission recorded.
+//! law requires and the remedies; a member the e-mail does not reach (no address, or the
+//! delivery failed) is counted, and the office posts the notice on the website
+//! (`/breach-notices`, at least [`POSTING_DAYS`] days) to stand in for it. The report is
+//! prepared as a document for submission ([`Jikimi::incident_report`]) and its submission
+//! recorded. A confirmed incident closes only when nothing the law requires is left undone.
 
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, Utc};
 use jikimi_policy::{Sensitivity, Text};
-use jikimi_store::{AuditEntry, IncidentProgress, IncidentRow};
+use jikimi_store::{AuditEntry, IncidentMembers, IncidentProgress, IncidentRow};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -37,6 +39,8 @@ pub const CLOSED: &str = "closed";
 pub const NOTICE_HOURS: i64 = 72;
 /// From this many people, the report is required.
 pub const REPORT_THRESHOLD: i64 = 1000;
+/// Days a website notice stays up at least (R-BRE-01: 30 days or more).
+pub const POSTING_DAYS: i64 = 30;
 /// The longest title.
 pub const TITLE_MAX: usize = 200;
 /// The longest text field.
@@ -105,6 +109,37 @@ impl ReportReason {
     }
 }
 
+/// An item involved, as the policy stated it when the incident was recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncidentItem {
+    pub id: String,
+    pub label: Text,
+    pub sensitivity: Sensitivity,
+}
+
+/// Why a report is required (R-BRE-02): any one of 1,000 or more people, a unique identifier
+/// or sensitive data, an outside attack. Empty when it is not.
+pub fn report_reasons(
+    affected: i64,
+    sensitivities: &[Sensitivity],
+    outside_attack: bool,
+) -> Vec<ReportReason> {
+    let mut reasons = Vec::new();
+    if affected >= REPORT_THRESHOLD {
+        reasons.push(ReportReason::Many(affected));
+    }
+    if sensitivities.contains(&Sensitivity::UniqueIdentifier) {
+        reasons.push(ReportReason::UniqueIdentifier);
+    }
+    if sensitivities.contains(&Sensitivity::Sensitive) {
+        reasons.push(ReportReason::Sensitive);
+    }
+    if outside_attack {
+        reasons.push(ReportReason::OutsideAttack);
+    }
+    reasons
+}
+
 /// An incident with what the register shows about it.
 #[derive(Debug, Clone)]
 pub struct IncidentView {
@@ -117,20 +152,23 @@ pub struct IncidentView {
     /// Why a report is required; empty when it is not.
     pub report_reasons: Vec<ReportReason>,
     pub progress: IncidentProgress,
-    /// Something the law requires within 72 hours is still undone (notices not started, or a
-    /// required report not recorded) and the incident is open.
+    /// Something the law requires is still undone and the incident is open: notices not
+    /// started or not all written and sent, members not reached by e-mail (no address, or the
+    /// delivery failed) without the website notice posted, or a required report not recorded.
     pub pending: bool,
+    /// Members the e-mail did not reach: no address (or left), or the delivery failed.
+    pub unreached: i64,
 }
 
 impl IncidentView {
     /// Hours left on the clock at `now` (negative once it has run out).
     pub fn hours_left(&self, now: DateTime<Utc>) -> i64 {
         let left = self.deadline - now;
+        // A part of an hour counts as an hour, left or overdue.
         if left >= Duration::zero() {
-            // A part of an hour still counts as an hour left.
             (left + Duration::minutes(59)).num_hours()
         } else {
-            left.num_hours() - 1
+            -((-left) + Duration::minutes(59)).num_hours()
         }
     }
 
@@ -333,30 +371,22 @@ impl Jikimi {
             return Err(CoreError::Invalid(vec![]));
         };
         let members = match &scope {
-            Scope::All => {
-                let mut all = Vec::new();
-                let mut after = None;
-                loop {
-                    let page = self.store().member_ids_after(after, 5000).await?;
-                    let Some(last) = page.last().copied() else {
-                        break;
-                    };
-                    all.extend(page);
-                    after = Some(last);
-                }
-                all
-            }
-            Scope::Reads { actor, from, to } => {
-                self.store()
-                    .revealed_members(actor.trim(), &rfc3339(*from), &rfc3339(*to))
-                    .await?
-            }
+            Scope::All => IncidentMembers::Active,
+            Scope::Reads { actor, from, to } => IncidentMembers::ShownTo {
+                actor: actor.trim().to_owned(),
+                from: rfc3339(*from),
+                to: rfc3339(*to),
+            },
         };
-        let items: Vec<String> = policy
+        let items: Vec<IncidentItem> = policy
             .items
             .iter()
             .filter(|i| new.items.contains(&i.id))
-            .map(|i| i.id.clone())
+            .map(|i| IncidentItem {
+                id: i.id.clone(),
+                label: i.label.clone(),
+                sensitivity: i.sensitivity,
+            })
             .collect();
         let row = IncidentRow {
             id: Uuid::new_v4(),
@@ -370,9 +400,10 @@ impl Jikimi {
             measures: new.measures.trim().to_owned(),
             advice: new.advice.trim().to_owned(),
             scope: serde_json::to_string(&scope).unwrap_or_else(|_| "null".into()),
-            affected: i64::try_from(members.len()).unwrap_or(i64::MAX),
+            affected: 0,
             notices_at: None,
             reported_at: None,
+            posted_at: None,
             recorded_by: actor.audit_name(),
             recorded_at: now,
         };
@@ -381,45 +412,43 @@ impl Jikimi {
         e.detail = serde_json::json!({
             "incident": id,
             "state": row.state,
-            "affected": row.affected,
-            "items": items,
+            "items": items.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(),
         });
-        self.store().insert_incident(row, members, vec![e]).await?;
+        let reads = matches!(scope, Scope::Reads { .. });
+        let affected = self
+            .store()
+            .insert_incident(row, members, reads, vec![e])
+            .await?;
+        if reads && affected == 0 {
+            return Err(CoreError::Invalid(vec![field(
+                "actor",
+                "incident.no_reads",
+                "그 계정이 그 기간에 회원 정보를 조회한 기록이 없습니다. 접속 기록에 적힌 계정 이름과 기간을 확인해 주세요",
+                "the access log shows no member data read by that account in that window: check the account's name and the window",
+            )]));
+        }
         Ok(id)
     }
 
     fn view_of(&self, row: IncidentRow, progress: IncidentProgress) -> IncidentView {
-        let policy = self.policy();
-        let ids: Vec<String> = serde_json::from_str(&row.items).unwrap_or_default();
-        let items: Vec<&jikimi_policy::Item> = ids.iter().filter_map(|i| policy.item(i)).collect();
-        let mut reasons = Vec::new();
-        if row.affected >= REPORT_THRESHOLD {
-            reasons.push(ReportReason::Many(row.affected));
-        }
-        if items
-            .iter()
-            .any(|i| i.sensitivity == Sensitivity::UniqueIdentifier)
-        {
-            reasons.push(ReportReason::UniqueIdentifier);
-        }
-        if items
-            .iter()
-            .any(|i| i.sensitivity == Sensitivity::Sensitive)
-        {
-            reasons.push(ReportReason::Sensitive);
-        }
-        if row.outside_attack {
-            reasons.push(ReportReason::OutsideAttack);
-        }
+        let items: Vec<IncidentItem> = serde_json::from_str(&row.items).unwrap_or_default();
+        let sensitivities: Vec<Sensitivity> = items.iter().map(|i| i.sensitivity).collect();
+        let reasons = report_reasons(row.affected, &sensitivities, row.outside_attack);
+        let p = &progress;
+        let unreached = p.no_address + p.failed;
+        let notices_done = row.notices_at.is_some() && p.notified >= p.affected && p.queued == 0;
         let pending = row.state != CLOSED
-            && (row.notices_at.is_none() || (!reasons.is_empty() && row.reported_at.is_none()));
+            && (!notices_done
+                || (unreached > 0 && row.posted_at.is_none())
+                || (!reasons.is_empty() && row.reported_at.is_none()));
         IncidentView {
             scope: serde_json::from_str(&row.scope).ok(),
-            items: items.iter().map(|i| i.label.clone()).collect(),
+            items: items.into_iter().map(|i| i.label).collect(),
             deadline: row.discovered_at + Duration::hours(NOTICE_HOURS),
             report_reasons: reasons,
             progress,
             pending,
+            unreached,
             row,
         }
     }
@@ -448,6 +477,14 @@ impl Jikimi {
     pub async fn set_incident_state(&self, actor: &Actor, id: Uuid, state: &str) -> Result<()> {
         if state != CONFIRMED && state != CLOSED {
             return Err(CoreError::NotFound("incident state"));
+        }
+        if state == CLOSED {
+            let view = self.incident_view(id).await?;
+            if view.row.state == CONFIRMED && view.pending {
+                return Err(CoreError::Conflict(
+                    "a confirmed breach is closed only once its members are told and any required report is made".into(),
+                ));
+            }
         }
         let now = self.clock().now();
         let mut e = entry(now, actor, "breach.state", id);
@@ -540,7 +577,9 @@ impl Jikimi {
                 .await?;
             let message = j.first().and_then(|j| j.message.as_ref().map(|m| m.id));
             for e in &mut a {
-                e.detail["incident"] = serde_json::json!(p.incident);
+                if let Some(d) = e.detail.as_object_mut() {
+                    d.insert("incident".into(), serde_json::json!(p.incident));
+                }
             }
             notices.push((*member, message));
             jobs.extend(j);
@@ -568,6 +607,35 @@ impl Jikimi {
             self.discard_letters(&jobs).await;
         }
         Ok(())
+    }
+
+    /// Posts the notice on the website for the members the e-mail did not reach (once): it is
+    /// shown at `/breach-notices` for [`POSTING_DAYS`] days, or while the incident is open.
+    pub async fn post_incident_notice(&self, actor: &Actor, id: Uuid) -> Result<()> {
+        let now = self.clock().now();
+        let e = entry(now, actor, "breach.posted", id);
+        if self.store().mark_incident_posted(id, now, vec![e]).await? {
+            Ok(())
+        } else if self.store().incident(id).await?.is_none() {
+            Err(CoreError::NotFound("incident"))
+        } else {
+            Err(CoreError::Conflict("the notice was posted before".into()))
+        }
+    }
+
+    /// The notices posted on the website now, the latest first.
+    pub async fn posted_incidents(&self) -> Result<Vec<IncidentView>> {
+        let now = self.clock().now();
+        Ok(self
+            .incidents()
+            .await?
+            .into_iter()
+            .filter(|v| {
+                v.row.posted_at.is_some_and(|at| {
+                    v.row.state != CLOSED || now < at + Duration::days(POSTING_DAYS)
+                })
+            })
+            .collect())
     }
 
     /// Records the report to the PIPC or KISA as submitted (once).
@@ -626,6 +694,10 @@ impl Jikimi {
                 p.failed,
                 p.no_address
             ),
+        };
+        let notices = match row.posted_at {
+            Some(at) => format!("{notices}, {} 홈페이지 게시", kst(at)),
+            None => notices,
         };
         let manager = &policy.manager;
         let officer = &policy.officer;

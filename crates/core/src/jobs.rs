@@ -519,6 +519,7 @@ mod tests {
             [
                 "ad.campaign",
                 "ads.reconfirm",
+                "breach.notices",
                 "keys.destroy",
                 "outbox.deliver",
                 "partner.ask",
@@ -533,6 +534,7 @@ mod tests {
             [
                 "ad.campaign",
                 "ads.reconfirm",
+                "breach.notices",
                 "keys.destroy",
                 "outbox.deliver",
                 "partner.ask",

@@ -778,6 +778,11 @@ struct Section {
     paragraphs: Vec<Para>,
 }
 
+/// The text of a notice in one language (the website posting of a breach notice shows it).
+pub fn render_notice_text(content: &Content, lang: Lang, site: &Site) -> Result<String> {
+    render_text(content, lang, site)
+}
+
 fn render_text(content: &Content, lang: Lang, site: &Site) -> Result<String> {
     let ko = lang == Lang::Ko;
     let (operator, url, officer) = (

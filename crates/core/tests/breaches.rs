@@ -7,11 +7,39 @@
 use std::time::Duration as StdDuration;
 
 use chrono::Duration;
-use jikimi_core::breaches::{CLOSED, CONFIRMED, NewIncident, ReportReason, SUSPECTED, Scope};
+use jikimi_core::breaches::{
+    BreachNotices, CLOSED, CONFIRMED, NewIncident, NoticePage, ReportReason, SUSPECTED, Scope,
+    report_reasons,
+};
 use jikimi_core::{Actor, CoreError};
+use jikimi_policy::Sensitivity;
 use jikimi_testkit::smtp::TestSmtp;
 use jikimi_testkit::{Backend, TestApp, person, seed_signup};
 use uuid::Uuid;
+
+/// R-BRE-02's decision table, at its edges: 999 and 1,000 people; each kind of item; an
+/// attack from outside.
+#[test]
+fn the_report_decision_follows_the_law_at_its_edges() {
+    assert!(report_reasons(999, &[Sensitivity::Normal], false).is_empty());
+    assert_eq!(
+        report_reasons(1000, &[Sensitivity::Normal], false),
+        vec![ReportReason::Many(1000)]
+    );
+    assert_eq!(
+        report_reasons(1, &[Sensitivity::Normal, Sensitivity::Sensitive], false),
+        vec![ReportReason::Sensitive]
+    );
+    assert_eq!(
+        report_reasons(1, &[Sensitivity::UniqueIdentifier], false),
+        vec![ReportReason::UniqueIdentifier]
+    );
+    assert!(report_reasons(1, &[Sensitivity::Financial], false).is_empty());
+    assert_eq!(
+        report_reasons(1, &[], true),
+        vec![ReportReason::OutsideAttack]
+    );
+}
 
 jikimi_testkit::backend_tests!(
     an_accounts_reads_become_the_incident_and_each_member_is_told_the_five_items,
@@ -117,6 +145,22 @@ async fn an_accounts_reads_become_the_incident_and_each_member_is_told_the_five_
     assert!(errors.iter().all(|e| !e.ko.is_empty()));
     assert_eq!(t.row_counts().await, before, "nothing was written");
 
+    // An account that read nobody in the window: refused, naming the account.
+    let nobody = Scope::Reads {
+        actor: "service:nobody".into(),
+        from,
+        to,
+    };
+    let Err(CoreError::Invalid(errors)) = t
+        .app
+        .record_incident(&staff(), incident(&t, &["name"], nobody))
+        .await
+    else {
+        panic!("an account that read nobody is refused");
+    };
+    assert_eq!(errors[0].field, "actor");
+    assert_eq!(t.row_counts().await, before, "nothing was written");
+
     let scope = Scope::Reads {
         actor: "service:crm".into(),
         from,
@@ -134,26 +178,33 @@ async fn an_accounts_reads_become_the_incident_and_each_member_is_told_the_five_
     assert_eq!(view.deadline, view.row.discovered_at + Duration::hours(72));
     assert_eq!(view.hours_left(t.app.clock().now()), 70);
 
+    // Member 1 leaves before the notices go: nobody to mail (the website notice stands in).
+    t.app
+        .withdraw(&Actor::Member(ids[1]), ids[1], "test")
+        .await
+        .unwrap();
+    run_jobs(&t, 10).await;
+    let before_notices = smtp
+        .wait_for(welcomes + 1, StdDuration::from_secs(20))
+        .len();
+
     t.app.notify_incident(&staff(), id).await.unwrap();
     assert!(matches!(
         t.app.notify_incident(&staff(), id).await,
         Err(CoreError::Conflict(_))
     ));
     run_jobs(&t, 10).await;
-    let mails = smtp.wait_for(welcomes + 2, StdDuration::from_secs(20));
+    let mails = smtp.wait_for(before_notices + 1, StdDuration::from_secs(20));
     let notices: Vec<_> = mails
         .iter()
         .filter(|m| m.subject().contains("개인정보 유출 통지"))
         .collect();
-    assert_eq!(notices.len(), 2);
-    let mut to_addrs: Vec<String> = notices
-        .iter()
-        .map(|m| m.header("To").unwrap_or_default())
-        .collect();
-    to_addrs.sort();
-    let mut expected = vec![people[0].email.clone(), people[1].email.clone()];
-    expected.sort();
-    assert_eq!(to_addrs, expected, "only the members read are told");
+    assert_eq!(notices.len(), 1);
+    assert_eq!(
+        notices[0].header("To").unwrap_or_default(),
+        people[0].email,
+        "only the member read, and still here, is mailed"
+    );
     let text = notices[0].text_body();
     for needed in [
         "1. 유출된 개인정보 항목",
@@ -177,9 +228,47 @@ async fn an_accounts_reads_become_the_incident_and_each_member_is_told_the_five_
     }
     let view = t.app.incident_view(id).await.unwrap();
     assert_eq!(view.progress.notified, 2);
-    assert_eq!(view.progress.sent, 2);
-    assert_eq!(view.progress.no_address, 0);
-    assert!(!view.pending, "told, and no report is required");
+    assert_eq!(view.progress.sent, 1);
+    assert_eq!(view.progress.no_address, 1);
+    assert_eq!(view.unreached, 1);
+    assert!(view.pending, "one member not reached, nothing posted");
+
+    // A page run again (a job retried after it wrote) writes nothing twice.
+    let outbox_before = t.row_counts().await;
+    t.app
+        .enqueue::<BreachNotices>(
+            &NoticePage {
+                incident: id,
+                after: None,
+                done: false,
+            },
+            t.app.clock().now(),
+        )
+        .await
+        .unwrap();
+    run_jobs(&t, 10).await;
+    let after = t.row_counts().await;
+    assert_eq!(after.get("outbox"), outbox_before.get("outbox"));
+    assert_eq!(
+        t.app.incident_view(id).await.unwrap().progress.sent,
+        1,
+        "no second notice"
+    );
+
+    // A confirmed breach with a member not reached does not close.
+    assert!(matches!(
+        t.app.set_incident_state(&staff(), id, CLOSED).await,
+        Err(CoreError::Conflict(_))
+    ));
+    assert!(t.app.posted_incidents().await.unwrap().is_empty());
+    t.app.post_incident_notice(&staff(), id).await.unwrap();
+    assert!(matches!(
+        t.app.post_incident_notice(&staff(), id).await,
+        Err(CoreError::Conflict(_))
+    ));
+    let view = t.app.incident_view(id).await.unwrap();
+    assert!(!view.pending, "told, posted, and no report is required");
+    assert_eq!(t.app.posted_incidents().await.unwrap().len(), 1);
 
     // Every notice's use of an address is in the audit chain under this incident.
     let rows = t.app.store().audit_rows(0, 10_000).await.unwrap();
@@ -187,12 +276,12 @@ async fn an_accounts_reads_become_the_incident_and_each_member_is_told_the_five_
         .iter()
         .filter(|r| r.action == "mail.queued" && r.detail.contains(&id.to_string()))
         .count();
-    assert_eq!(queued, 2);
-    for action in ["breach.record", "breach.notify"] {
+    assert_eq!(queued, 1);
+    for action in ["breach.record", "breach.notify", "breach.posted"] {
         assert!(rows.iter().any(|r| r.action == action), "{action} audited");
     }
 
-    // Closed: nothing more is sent.
+    // Closed: no notices, no state change; the website notice stays 30 days.
     t.app
         .set_incident_state(&staff(), id, CLOSED)
         .await
@@ -201,6 +290,9 @@ async fn an_accounts_reads_become_the_incident_and_each_member_is_told_the_five_
         t.app.set_incident_state(&staff(), id, CONFIRMED).await,
         Err(CoreError::Conflict(_))
     ));
+    assert_eq!(t.app.posted_incidents().await.unwrap().len(), 1);
+    t.clock.advance(Duration::days(31));
+    assert!(t.app.posted_incidents().await.unwrap().is_empty());
     assert!(matches!(
         t.app.notify_incident(&staff(), Uuid::new_v4()).await,
         Err(CoreError::NotFound(_))
@@ -267,7 +359,11 @@ async fn the_report_is_required_on_any_one_condition_and_the_clock_runs_72_hours
     t.clock.advance(Duration::hours(71));
     let v = t.app.incident_view(attack).await.unwrap();
     assert!(v.overdue(t.app.clock().now()), "72 hours from discovery");
-    assert!(v.hours_left(t.app.clock().now()) < 0);
+    assert_eq!(
+        v.hours_left(t.app.clock().now()),
+        -1,
+        "exactly an hour late"
+    );
 
     // The report, prepared for submission, then recorded as submitted.
     let report = t.app.incident_report(&staff(), attack).await.unwrap();

@@ -365,7 +365,8 @@ pub struct IncidentRow {
     pub discovered_at: DateTime<Utc>,
     /// When and how it happened.
     pub occurred: String,
-    /// JSON array of the policy's item ids involved.
+    /// JSON: the items involved, as the policy stated them when it was recorded (id, labels,
+    /// sensitivity), so a later policy version changes neither the notices nor the report.
     pub items: String,
     /// Unauthorised access from outside (hacking).
     pub outside_attack: bool,
@@ -382,8 +383,24 @@ pub struct IncidentRow {
     pub notices_at: Option<DateTime<Utc>>,
     /// When the office recorded the report to the PIPC/KISA as submitted.
     pub reported_at: Option<DateTime<Utc>>,
+    /// When the notice was posted on the website, for members without an address.
+    pub posted_at: Option<DateTime<Utc>>,
     pub recorded_by: String,
     pub recorded_at: DateTime<Utc>,
+}
+
+/// Which members an incident involves, chosen when it is recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IncidentMembers {
+    /// Every active member.
+    Active,
+    /// The members whose data `actor` was shown (`item.reveal`, `request.view`) with
+    /// `from <= at < to` (RFC 3339 texts as the audit chain stores them).
+    ShownTo {
+        actor: String,
+        from: String,
+        to: String,
+    },
 }
 
 /// Where an incident's notices stand.

@@ -702,10 +702,31 @@ fn text(key: &str) -> (&'static str, &'static str) {
         "br_report_done" => ("{at} 신고 완료", "Reported at {at}"),
         "br_because" => ("사유:", "because of"),
         "br_recorded_by" => ("기록", "Recorded"),
-        "br_no_address" => (
-            "전자우편 주소가 없어 알리지 못한 회원이 {n}명 있습니다. 홈페이지에 30일 이상 게시하여 통지를 갈음하세요.",
-            "{n} members have no e-mail address and were not told: post the notice on the website for at least 30 days instead.",
+        "br_unreached" => (
+            "전자우편으로 알리지 못한 회원이 {n}명 있습니다(주소 없음 또는 발송 실패). 통지 내용을 홈페이지에 30일 이상 게시하여 통지를 갈음하세요.",
+            "{n} members were not reached by e-mail (no address, or the delivery failed): post the notice on the website for at least 30 days instead.",
         ),
+        "br_post" => ("홈페이지에 게시하기", "Post on the website"),
+        "br_posted_at" => (
+            "{at}부터 홈페이지에 게시하고 있습니다:",
+            "Posted on the website since {at}:",
+        ),
+        "br_posted" => (
+            "통지 내용을 홈페이지에 게시했습니다. 적어도 30일 동안 보입니다.",
+            "The notice is posted on the website, for at least 30 days.",
+        ),
+        "br_posted_before" => ("이미 게시했습니다.", "It was posted before."),
+        "br_close_refused" => (
+            "유출이 확인된 사고는 회원 통지와(필요하면) 신고를 마친 뒤에 종결할 수 있습니다. 이미 종결된 사고일 수도 있습니다.",
+            "A confirmed breach closes only once the members are told and any required report is made (or it is closed already).",
+        ),
+        "bn_title" => ("개인정보 유출 통지", "Personal data breach notices"),
+        "bn_intro" => (
+            "전자우편으로 알려 드리지 못한 회원님께 이 게시로 알려 드립니다(「개인정보 보호법」 제34조).",
+            "For members we could not reach by e-mail, this posting is our notice (PIPA Art. 34).",
+        ),
+        "bn_none" => ("게시 중인 통지가 없습니다.", "No notice is posted."),
+        "bn_posted" => ("게시", "Posted"),
         "br_actions" => ("조치", "Actions"),
         "br_notify_help" => (
             "대상 회원 모두에게 다섯 가지 통지 사항과 구제 절차를 담은 전자우편을 보냅니다. 처리정지를 요구한 회원에게도 법에 따라 보냅니다. 한 번만 보낼 수 있습니다.",

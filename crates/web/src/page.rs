@@ -283,6 +283,10 @@ pub fn routes() -> Router<AppState> {
             get(crate::me::requests::requests_page).post(crate::me::requests::requests_submit),
         )
         .route(
+            "/breach-notices",
+            get(crate::public::breaches::notices_page),
+        )
+        .route(
             "/ads/refuse",
             get(crate::public::ads::refuse_page).post(crate::public::ads::refuse_submit),
         )

@@ -18,7 +18,9 @@ use jikimi_testkit::smtp::TestSmtp;
 use jikimi_testkit::{Backend, person};
 use support::steps::{click, enrolled, fill, next_code, office_login, wait_path};
 
-jikimi_testkit::backend_tests!(the_office_records_a_breach_tells_the_members_and_prepares_the_report);
+jikimi_testkit::backend_tests!(
+    the_office_records_a_breach_tells_the_members_and_prepares_the_report
+);
 
 /// Sets an input's value by script (date and time inputs differ across locales).
 async fn set_value(s: &support::Session, css: &str, value: &str) -> anyhow::Result<()> {
@@ -47,7 +49,12 @@ async fn facts(s: &support::Session, title: &str) -> anyhow::Result<()> {
     )
     .await?;
     fill(s, "#cause", "상담 직원 계정의 비밀번호 유출").await?;
-    fill(s, "#measures", "계정을 잠그고 비밀번호를 모두 바꾸었습니다.").await?;
+    fill(
+        s,
+        "#measures",
+        "계정을 잠그고 비밀번호를 모두 바꾸었습니다.",
+    )
+    .await?;
     fill(s, "#advice", "의심스러운 우편물과 전화에 주의해 주세요.").await?;
     Ok(())
 }
@@ -62,7 +69,7 @@ async fn the_office_records_a_breach_tells_the_members_and_prepares_the_report(b
         let app = &s.site.app;
         let (pa, pb) = (person(811), person(812));
         let a = app.sign_up(jikimi_testkit::seed_signup(&pa)).await?;
-        app.sign_up(jikimi_testkit::seed_signup(&pb)).await?;
+        let bee = app.sign_up(jikimi_testkit::seed_signup(&pb)).await?;
         for _ in 0..3 {
             app.run_jobs_once().await?;
         }
@@ -70,8 +77,14 @@ async fn the_office_records_a_breach_tells_the_members_and_prepares_the_report(b
         // The account whose reads are the cause reads member A only.
         let purpose = app.policy().item("address").context("address")?.purposes[0].clone();
         let from = app.clock().now() - chrono::Duration::minutes(30);
-        app.reveal(&Actor::Service("crm".into()), None, a, &["address"], &purpose)
-            .await?;
+        app.reveal(
+            &Actor::Service("crm".into()),
+            None,
+            a,
+            &["address"],
+            &purpose,
+        )
+        .await?;
         let to = app.clock().now() + chrono::Duration::minutes(30);
 
         let secret = enrolled(s, "yoon.manager", Role::Manager).await;
@@ -148,7 +161,12 @@ async fn the_office_records_a_breach_tells_the_members_and_prepares_the_report(b
         ensure!(notices.len() == 1, "one member told: {}", notices.len());
         ensure!(notices[0].header("To").unwrap_or_default() == pa.email);
         let text = notices[0].text_body();
-        for needed in ["성명, 주소", "상담 계정으로", "1833-6972", "privacy-manager@example.com"] {
+        for needed in [
+            "성명, 주소",
+            "상담 계정으로",
+            "1833-6972",
+            "privacy-manager@example.com",
+        ] {
             ensure!(text.contains(needed), "the notice lacks {needed}");
         }
         s.goto(&s.current_path().await?).await?;
@@ -165,8 +183,11 @@ async fn the_office_records_a_breach_tells_the_members_and_prepares_the_report(b
         facts(s, "웹 서버 침입 의심").await?;
         click(s, "#item-email").await?;
         click(s, "#outside_attack").await?;
+        click(s, "#scope-all").await?;
         s.submit("#record").await?;
         ensure!(s.text_of("#affected").await? == "2");
+        // Member B leaves afterwards: the e-mail cannot reach B.
+        app.withdraw(&Actor::Member(bee), bee, "test").await?;
         let reasons = s.text_of("#reasons").await?;
         ensure!(reasons.contains("해킹"), "{reasons}");
         ensure!(s.text_of("#state").await?.contains("의심"));
@@ -178,13 +199,20 @@ async fn the_office_records_a_breach_tells_the_members_and_prepares_the_report(b
             "외부로부터의 불법적인 접근",
             "아직 통지하지 않음",
         ] {
-            ensure!(report.contains(needed), "the report lacks {needed}: {report}");
+            ensure!(
+                report.contains(needed),
+                "the report lacks {needed}: {report}"
+            );
         }
         ensure!(!report.contains(&pa.email) && !report.contains(&pb.email));
         s.check_page("office-breach-report").await?;
         click(s, "#to-incident").await?;
         s.submit("#reported").await?;
-        ensure!(s.text_of("#notice").await?.contains("신고 완료를 기록했습니다"));
+        ensure!(
+            s.text_of("#notice")
+                .await?
+                .contains("신고 완료를 기록했습니다")
+        );
         ensure!(s.text_of("#report-state").await?.contains("신고 완료"));
         s.submit("#confirm").await?;
         ensure!(s.text_of("#state").await? == "유출 확인");
@@ -201,12 +229,45 @@ async fn the_office_records_a_breach_tells_the_members_and_prepares_the_report(b
         // (The console logged the manager out meanwhile: idle.)
         s.site.clock.advance(chrono::Duration::hours(73));
         s.goto("/office").await?;
-        if s.client().find(Locator::Css("#dash-breaches")).await.is_err() {
+        if s.client()
+            .find(Locator::Css("#dash-breaches"))
+            .await
+            .is_err()
+        {
             office_login(s, "yoon.manager", &next_code(s, &secret)).await?;
         }
         let dash = s.text_of("#dash-breaches").await?;
         ensure!(dash.contains("기한이"), "{dash}");
         s.check_page("office-dashboard-breach-overdue").await?;
+
+        // Told late; B is not reached: the notice goes on the website instead.
+        click(s, "#dash-breaches li.bad a").await?;
+        s.submit("#notify").await?;
+        for _ in 0..4 {
+            app.run_jobs_once().await?;
+        }
+        s.goto(&s.current_path().await?).await?;
+        let unreached = s.text_of("#unreached").await?;
+        ensure!(unreached.contains("1명"), "{unreached}");
+        s.check_page("office-breach-unreached").await?;
+        s.submit("#post").await?;
+        ensure!(s.text_of("#notice").await?.contains("게시했습니다"));
+        ensure!(s.text_of("#posted").await?.contains("게시하고 있습니다"));
+        // The public posting: the five items and the remedies, no member's data.
+        s.goto("/breach-notices").await?;
+        let posted = s.text_of(".breach-notice .prewrap").await?;
+        for needed in ["전자우편 주소", "1833-6972", "privacy-manager@example.com"] {
+            ensure!(posted.contains(needed), "the posting lacks {needed}");
+        }
+        ensure!(!posted.contains(&pa.email) && !posted.contains(&pb.email));
+        s.check_page("breach-notices").await?;
+        click(s, "#lang-switch").await?;
+        ensure!(
+            s.text_of(".breach-notice .prewrap")
+                .await?
+                .contains("The items leaked")
+        );
+        s.check_page("breach-notices-en").await?;
         Ok(())
     })
     .await;

@@ -164,14 +164,22 @@ async fn a_child_asks_the_guardian_consents_after_verifying_and_the_child_joins(
             let errors = s.text_of(".errors").await?;
             ensure!(errors.contains("아동과의 관계"), "{errors}");
         }
-        let choice = s
-            .client()
-            .find(Locator::Css("#f-guardian_relationship"))
-            .await?;
-        choice
-            .select_by_value("parent")
-            .await
-            .context("choosing the relationship")?;
+        // (If the page is still being replaced by the server's answer, choose on the new one.)
+        let mut tries = 0;
+        loop {
+            let choice = s
+                .client()
+                .find(Locator::Css("#f-guardian_relationship"))
+                .await?;
+            match choice.select_by_value("parent").await {
+                Ok(_) => break,
+                Err(e) if tries < 20 && support::is_stale(&e) => {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                Err(e) => return Err(e).context("choosing the relationship"),
+            }
+        }
         if !s
             .client()
             .find(Locator::Css("#c-optional_items"))

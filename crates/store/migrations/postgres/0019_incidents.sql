@@ -8,19 +8,20 @@
 -- (NULL message: no address to send to, the website notice stands in).
 CREATE TABLE incidents (
     id             UUID PRIMARY KEY,
-    state          TEXT NOT NULL,      -- suspected | confirmed | closed
+    state          TEXT NOT NULL,     -- suspected | confirmed | closed
     title          TEXT NOT NULL,
     discovered_at  TIMESTAMPTZ NOT NULL,
-    occurred       TEXT NOT NULL,      -- when and how it happened
-    items          TEXT NOT NULL,      -- JSON array of the policy's item ids involved
-    outside_attack BOOLEAN NOT NULL,        -- unauthorised access from outside (hacking)
+    occurred       TEXT NOT NULL,     -- when and how it happened
+    items          TEXT NOT NULL,     -- JSON: the items involved as the policy stated them then
+    outside_attack BOOLEAN NOT NULL,  -- unauthorised access from outside (hacking)
     cause          TEXT NOT NULL,
-    measures       TEXT NOT NULL,      -- what the operator did and does
-    advice         TEXT NOT NULL,      -- what members can do to reduce the harm
-    scope          TEXT NOT NULL,      -- JSON: how its members were chosen
+    measures       TEXT NOT NULL,     -- what the operator did and does
+    advice         TEXT NOT NULL,     -- what members can do to reduce the harm
+    scope          TEXT NOT NULL,     -- JSON: how its members were chosen
     affected       BIGINT NOT NULL,
-    notices_at     TIMESTAMPTZ,                 -- when the notices were started
-    reported_at    TIMESTAMPTZ,                 -- when the office recorded the report as submitted
+    notices_at     TIMESTAMPTZ,       -- when the notices were started
+    reported_at    TIMESTAMPTZ,       -- when the office recorded the report as submitted
+    posted_at      TIMESTAMPTZ,       -- when the notice was posted on the website (members without an address)
     recorded_by    TEXT NOT NULL,
     recorded_at    TIMESTAMPTZ NOT NULL
 );

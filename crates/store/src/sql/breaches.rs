@@ -5,18 +5,21 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::{AuditEntry, IncidentProgress, IncidentRow, NewJob, Result};
+use crate::{AuditEntry, IncidentMembers, IncidentProgress, IncidentRow, NewJob, Result};
 
 /// Incidents and their notices (part of [`Store`](crate::Store)).
 #[async_trait]
 pub trait BreachStore: Send + Sync {
-    /// Writes an incident with its members and `audit`, in one transaction.
+    /// Writes an incident with its `members` (its `affected` set to their number) and `audit`,
+    /// in one transaction. Returns the number; with `refuse_empty`, none is written when there
+    /// are no members (`0`).
     async fn insert_incident(
         &self,
         row: IncidentRow,
-        members: Vec<Uuid>,
+        members: IncidentMembers,
+        refuse_empty: bool,
         audit: Vec<AuditEntry>,
-    ) -> Result<()>;
+    ) -> Result<i64>;
     async fn incident(&self, id: Uuid) -> Result<Option<IncidentRow>>;
     /// Every incident, the latest found first.
     async fn incidents(&self) -> Result<Vec<IncidentRow>>;
@@ -36,6 +39,13 @@ pub trait BreachStore: Send + Sync {
         job: NewJob,
         audit: Vec<AuditEntry>,
         now: DateTime<Utc>,
+    ) -> Result<bool>;
+    /// Records the website notice as posted at `at`, once; `false` when it was recorded before.
+    async fn mark_incident_posted(
+        &self,
+        id: Uuid,
+        at: DateTime<Utc>,
+        audit: Vec<AuditEntry>,
     ) -> Result<bool>;
     /// Records the report as submitted at `at`, once; `false` when it was recorded before.
     async fn mark_incident_reported(
@@ -66,9 +76,6 @@ pub trait BreachStore: Send + Sync {
     ) -> Result<bool>;
     /// Where an incident's notices stand.
     async fn incident_progress(&self, id: Uuid) -> Result<IncidentProgress>;
-    /// The members whose items `actor` read (`item.reveal`) with `from <= at < to` (RFC 3339
-    /// texts as the chain stores them), in id order.
-    async fn revealed_members(&self, actor: &str, from: &str, to: &str) -> Result<Vec<Uuid>>;
 }
 
 /// Expands `impl BreachStore for $store`. Needs `BEGIN`, `Tx`, `append_audit_tx` and
@@ -80,17 +87,19 @@ macro_rules! breach_sql {
             async fn insert_incident(
                 &self,
                 r: $crate::IncidentRow,
-                members: Vec<uuid::Uuid>,
+                members: $crate::IncidentMembers,
+                refuse_empty: bool,
                 audit: Vec<$crate::AuditEntry>,
-            ) -> $crate::Result<()> {
+            ) -> $crate::Result<i64> {
                 let mut conn = self.write.acquire().await?;
                 let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
                 sqlx::query(
                     "INSERT INTO incidents
                      (id, state, title, discovered_at, occurred, items, outside_attack, cause,
-                      measures, advice, scope, affected, notices_at, reported_at, recorded_by,
-                      recorded_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+                      measures, advice, scope, affected, notices_at, reported_at, posted_at,
+                      recorded_by, recorded_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, NULL, NULL, NULL,
+                             $12, $13)",
                 )
                 .bind(r.id)
                 .bind(&r.state)
@@ -103,25 +112,58 @@ macro_rules! breach_sql {
                 .bind(&r.measures)
                 .bind(&r.advice)
                 .bind(&r.scope)
-                .bind(r.affected)
-                .bind(r.notices_at)
-                .bind(r.reported_at)
                 .bind(&r.recorded_by)
                 .bind(r.recorded_at)
                 .execute(&mut *tx)
                 .await?;
-                for member in members {
-                    sqlx::query(
-                        "INSERT INTO incident_members (incident_id, member_id) VALUES ($1, $2)",
-                    )
+                // The members are chosen in the database, in this transaction.
+                let added = match members {
+                    $crate::IncidentMembers::Active => {
+                        sqlx::query(
+                            "INSERT INTO incident_members (incident_id, member_id)
+                             SELECT $1, id FROM members WHERE status = 'active'",
+                        )
+                        .bind(r.id)
+                        .execute(&mut *tx)
+                        .await?
+                    }
+                    $crate::IncidentMembers::ShownTo { actor, from, to } => {
+                        sqlx::query(
+                            "INSERT INTO incident_members (incident_id, member_id)
+                             SELECT $1, shown.member_id FROM (
+                                 SELECT DISTINCT member_id FROM audit_log
+                                 WHERE actor = $2 AND action IN ('item.reveal', 'request.view')
+                                 AND outcome = 'ok' AND member_id IS NOT NULL
+                                 AND at >= $3 AND at < $4
+                             ) AS shown",
+                        )
+                        .bind(r.id)
+                        .bind(&actor)
+                        .bind(&from)
+                        .bind(&to)
+                        .execute(&mut *tx)
+                        .await?
+                    }
+                }
+                .rows_affected();
+                let affected = i64::try_from(added).unwrap_or(i64::MAX);
+                if affected == 0 && refuse_empty {
+                    return Ok(0);
+                }
+                sqlx::query("UPDATE incidents SET affected = $2 WHERE id = $1")
                     .bind(r.id)
-                    .bind(member)
+                    .bind(affected)
                     .execute(&mut *tx)
                     .await?;
+                let mut audit = audit;
+                for e in &mut audit {
+                    if let Some(d) = e.detail.as_object_mut() {
+                        d.insert("affected".into(), serde_json::json!(affected));
+                    }
                 }
                 append_audit_tx(&mut tx, self.linker.as_ref(), &audit).await?;
                 tx.commit().await?;
-                Ok(())
+                Ok(affected)
             }
 
             async fn incident(
@@ -130,7 +172,7 @@ macro_rules! breach_sql {
             ) -> $crate::Result<Option<$crate::IncidentRow>> {
                 Ok(sqlx::query_as(
                     "SELECT id, state, title, discovered_at, occurred, items, outside_attack,
-                     cause, measures, advice, scope, affected, notices_at, reported_at,
+                     cause, measures, advice, scope, affected, notices_at, reported_at, posted_at,
                      recorded_by, recorded_at
                      FROM incidents WHERE id = $1",
                 )
@@ -142,7 +184,7 @@ macro_rules! breach_sql {
             async fn incidents(&self) -> $crate::Result<Vec<$crate::IncidentRow>> {
                 Ok(sqlx::query_as(
                     "SELECT id, state, title, discovered_at, occurred, items, outside_attack,
-                     cause, measures, advice, scope, affected, notices_at, reported_at,
+                     cause, measures, advice, scope, affected, notices_at, reported_at, posted_at,
                      recorded_by, recorded_at
                      FROM incidents ORDER BY discovered_at DESC, id",
                 )
@@ -196,6 +238,30 @@ macro_rules! breach_sql {
                     return Ok(false);
                 }
                 insert_jobs_tx(&mut tx, &[job], now).await?;
+                append_audit_tx(&mut tx, self.linker.as_ref(), &audit).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn mark_incident_posted(
+                &self,
+                id: uuid::Uuid,
+                at: chrono::DateTime<chrono::Utc>,
+                audit: Vec<$crate::AuditEntry>,
+            ) -> $crate::Result<bool> {
+                let mut conn = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
+                let changed = sqlx::query(
+                    "UPDATE incidents SET posted_at = $2 WHERE id = $1 AND posted_at IS NULL",
+                )
+                .bind(id)
+                .bind(at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if changed != 1 {
+                    return Ok(false);
+                }
                 append_audit_tx(&mut tx, self.linker.as_ref(), &audit).await?;
                 tx.commit().await?;
                 Ok(true)
@@ -335,26 +401,6 @@ macro_rules! breach_sql {
                     queued,
                     failed,
                 })
-            }
-
-            async fn revealed_members(
-                &self,
-                actor: &str,
-                from: &str,
-                to: &str,
-            ) -> $crate::Result<Vec<uuid::Uuid>> {
-                let rows: Vec<(uuid::Uuid,)> = sqlx::query_as(
-                    "SELECT DISTINCT member_id FROM audit_log
-                     WHERE actor = $1 AND action = 'item.reveal' AND outcome = 'ok'
-                     AND member_id IS NOT NULL AND at >= $2 AND at < $3
-                     ORDER BY member_id",
-                )
-                .bind(actor)
-                .bind(from)
-                .bind(to)
-                .fetch_all(&self.read)
-                .await?;
-                Ok(rows.into_iter().map(|(m,)| m).collect())
             }
         }
     };

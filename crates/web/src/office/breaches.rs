@@ -165,27 +165,27 @@ pub(crate) async fn record(State(s): State<AppState>, ov: OfficeVisit, form: For
     if st.require(Power::AllRequests).is_err() {
         return not_found_page(&s, ov.v.lang);
     }
+    // The window's end is the last minute typed, whole.
+    let mut window_missing = false;
     let scope = match form.get("scope") {
         "all" => Some(Scope::All),
-        "reads" => {
-            let (from, to) = (kst_input(form.get("from")), kst_input(form.get("to")));
-            match (from, to) {
-                (Some(from), Some(to)) => Some(Scope::Reads {
+        "reads" => match (kst_input(form.get("from")), kst_input(form.get("to"))) {
+            (Some(from), Some(to)) => Some(Scope::Reads {
+                actor: form.get("actor").trim().to_owned(),
+                from,
+                to: to + chrono::Duration::minutes(1),
+            }),
+            _ => {
+                // Checked with the rest; its own message replaces the order's.
+                window_missing = true;
+                let now = s.app.clock().now();
+                Some(Scope::Reads {
                     actor: form.get("actor").trim().to_owned(),
-                    from,
-                    to,
-                }),
-                _ => {
-                    let e = FieldError::new(
-                        "window",
-                        "incident.window",
-                        "조회 기간의 시작과 끝을 날짜와 시각으로 적어 주세요",
-                        "give the start and end of the window as a day and time",
-                    );
-                    return ov.v.back_to(&s, HERE, &form, vec![e], None).await;
-                }
+                    from: now,
+                    to: now,
+                })
             }
-        }
+        },
         _ => None,
     };
     let new = NewIncident {
@@ -211,7 +211,19 @@ pub(crate) async fn record(State(s): State<AppState>, ov: OfficeVisit, form: For
             )
             .await
         }
-        Err(CoreError::Invalid(errors)) => ov.v.back_to(&s, HERE, &form, errors, None).await,
+        Err(CoreError::Invalid(mut errors)) => {
+            if window_missing {
+                for e in errors.iter_mut().filter(|e| e.field == "window") {
+                    *e = FieldError::new(
+                        "window",
+                        "incident.window_missing",
+                        "조회 기간의 시작과 끝을 날짜와 시각으로 적어 주세요",
+                        "give the start and end of the window as a day and time",
+                    );
+                }
+            }
+            ov.v.back_to(&s, HERE, &form, errors, None).await
+        }
         Err(e) => error_page(e),
     }
 }
@@ -231,7 +243,9 @@ pub(crate) struct OfficeBreachPage {
     pub(crate) scope: String,
     pub(crate) reasons: Vec<String>,
     pub(crate) recorded: String,
-    pub(crate) no_address: i64,
+    /// Members the e-mail did not reach, and whether the website notice is posted (when).
+    pub(crate) unreached: i64,
+    pub(crate) posted: Option<String>,
     pub(crate) can_notify: bool,
     pub(crate) can_record_report: bool,
     pub(crate) notice: Option<String>,
@@ -241,8 +255,11 @@ pub(crate) async fn breach_page(
     State(s): State<AppState>,
     ov: OfficeVisit,
     ClientAddr(client): ClientAddr,
-    Path(id): Path<Uuid>,
+    Path(id): Path<String>,
 ) -> Response {
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return not_found_page(&s, ov.v.lang);
+    };
     let (ov, _st) = match ov
         .viewing(&s, Power::AllRequests, client, "office.breach.view")
         .await
@@ -290,7 +307,8 @@ pub(crate) async fn breach_page(
             .map(|x| x.text().get(lang).to_owned())
             .collect(),
         recorded: format!("{} ({})", kst(r.recorded_at), r.recorded_by),
-        no_address: v.progress.no_address,
+        unreached: v.unreached,
+        posted: r.posted_at.map(kst),
         can_notify: open && r.notices_at.is_none(),
         can_record_report: !v.report_reasons.is_empty() && r.reported_at.is_none(),
         notice: ov.v.notice(),
@@ -311,8 +329,11 @@ pub(crate) async fn report_page(
     State(s): State<AppState>,
     ov: OfficeVisit,
     ClientAddr(client): ClientAddr,
-    Path(id): Path<Uuid>,
+    Path(id): Path<String>,
 ) -> Response {
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return not_found_page(&s, ov.v.lang);
+    };
     let (ov, st) = match ov
         .viewing(&s, Power::AllRequests, client, "office.breach.report.view")
         .await
@@ -333,13 +354,16 @@ pub(crate) async fn report_page(
     no_store(ov.v.render(page))
 }
 
-/// `POST /office/breaches/{id}/{what}`: `notify`, `reported`, `confirm` or `close`.
+/// `POST /office/breaches/{id}/{what}`: `notify`, `post`, `reported`, `confirm` or `close`.
 pub(crate) async fn breach_action(
     State(s): State<AppState>,
     ov: OfficeVisit,
-    Path((id, what)): Path<(Uuid, String)>,
+    Path((id, what)): Path<(String, String)>,
     form: FormData,
 ) -> Response {
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return not_found_page(&s, ov.v.lang);
+    };
     let here = format!("{HERE}/{id}");
     let (ov, st) = match ov.signed_form(&s, &form, &here).await {
         Ok(x) => x,
@@ -364,6 +388,11 @@ pub(crate) async fn breach_action(
                 "br_notify_refused",
             )
         }
+        "post" => (
+            s.app.post_incident_notice(&actor, id).await,
+            "br_posted",
+            "br_posted_before",
+        ),
         "reported" => (
             s.app.record_incident_report(&actor, id).await,
             "br_reported",
@@ -377,7 +406,7 @@ pub(crate) async fn breach_action(
         "close" => (
             s.app.set_incident_state(&actor, id, CLOSED).await,
             "br_closed",
-            "br_is_closed",
+            "br_close_refused",
         ),
         _ => return not_found_page(&s, ov.v.lang),
     };

@@ -2,6 +2,7 @@
 
 pub(crate) mod ads;
 pub mod api;
+pub(crate) mod breaches;
 pub(crate) mod complaints;
 pub(crate) mod page;
 pub(crate) mod recovery;

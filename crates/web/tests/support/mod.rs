@@ -206,7 +206,7 @@ async fn run_inner(
 /// Whether a WebDriver error says the element belonged to a page that has since been replaced.
 /// Chromium says so in two ways: "stale element reference", or, when the old document is
 /// already gone from the inspector, "Node with given id does not belong to the document".
-fn is_stale(e: &fantoccini::error::CmdError) -> bool {
+pub fn is_stale(e: &fantoccini::error::CmdError) -> bool {
     let text = e.to_string();
     text.contains("stale")
         || text.contains("does not belong to the document")
