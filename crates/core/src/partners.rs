@@ -382,6 +382,83 @@ impl Jikimi {
             .ok_or_else(|| CoreError::Setup(format!("partner {} has no purpose", partner.id)))
     }
 
+    /// The policy versions under which members were told about `partner` exactly what they are
+    /// told now (its name, purposes, items, retention and consent text): a consent given under
+    /// any other version was given to other facts and does not count (S15).
+    pub(crate) async fn partner_fact_versions(
+        &self,
+        partner: &Partner,
+    ) -> Result<BTreeSet<String>> {
+        let now = serde_json::to_value(self.policy())
+            .map_err(|e| CoreError::Setup(format!("policy serialisation: {e}")))?;
+        let current = partner_facts(&now, &partner.id);
+        let mut out = BTreeSet::new();
+        for row in self.store().policy_versions().await? {
+            let Ok(doc) = serde_json::from_str::<serde_json::Value>(&row.document) else {
+                continue;
+            };
+            if current.is_some() && partner_facts(&doc, &partner.id) == current {
+                out.insert(row.version);
+            }
+        }
+        out.insert(self.policy().version().as_str().to_owned());
+        Ok(out)
+    }
+
+    /// Members whose consent to `partner` is in force and was given to its present facts.
+    pub(crate) async fn partner_consenting(&self, partner: &Partner) -> Result<Vec<Uuid>> {
+        let versions = self.partner_fact_versions(partner).await?;
+        let mut latest: BTreeMap<Uuid, bool> = BTreeMap::new();
+        for (member, granted, version) in self.store().consent_versions_in(&partner.consent).await?
+        {
+            latest.insert(member, granted && versions.contains(&version));
+        }
+        Ok(latest
+            .into_iter()
+            .filter_map(|(m, g)| g.then_some(m))
+            .collect())
+    }
+
+    /// Whether `member`'s consent to `partner` is in force and was given to its present facts.
+    async fn partner_consent_in_force(&self, member: Uuid, partner: &Partner) -> Result<bool> {
+        let state = self.consent_state(member).await?;
+        let Some(c) = state
+            .iter()
+            .find(|c| c.category == partner.consent && c.granted)
+        else {
+            return Ok(false);
+        };
+        let versions = self.partner_fact_versions(partner).await?;
+        Ok(c.policy_version
+            .as_ref()
+            .is_some_and(|v| versions.contains(v)))
+    }
+
+    /// Whether `member` gave `category` to a partner whose facts have changed since (a new
+    /// policy version): the consent is on record but does not count until given again.
+    pub async fn consent_outdated(&self, member: Uuid, category: &str) -> Result<bool> {
+        let partners: Vec<Partner> = self
+            .policy()
+            .partners
+            .iter()
+            .filter(|p| p.consent == category)
+            .cloned()
+            .collect();
+        if partners.is_empty() {
+            return Ok(false);
+        }
+        let state = self.consent_state(member).await?;
+        if !state.iter().any(|c| c.category == category && c.granted) {
+            return Ok(false);
+        }
+        for p in &partners {
+            if !self.partner_consent_in_force(member, p).await? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// Members whose latest event of `category` grants it.
     pub(crate) async fn consenting_members(&self, category: &str) -> Result<Vec<Uuid>> {
         let mut latest: BTreeMap<Uuid, bool> = BTreeMap::new();
@@ -398,7 +475,7 @@ impl Jikimi {
     pub async fn partner_overview(&self) -> Result<Vec<PartnerOverview>> {
         let mut out = Vec::new();
         for partner in self.policy().partners.clone() {
-            let consenting = self.consenting_members(&partner.consent).await?.len();
+            let consenting = self.partner_consenting(&partner).await?.len();
             let asks = self.store().partner_asks(&partner.id).await?;
             let counts = self
                 .store()
@@ -426,10 +503,50 @@ impl Jikimi {
         Ok(self.store().partner_deliveries(partner, 200).await?)
     }
 
+    /// When members were last asked about `partner` as it now is: the latest ask made since
+    /// the first policy version with its present facts took effect (`None`: not asked since).
+    pub async fn asked_about_present_facts(
+        &self,
+        partner: &Partner,
+    ) -> Result<Option<DateTime<Utc>>> {
+        let versions = self.partner_fact_versions(partner).await?;
+        let since = self
+            .store()
+            .policy_versions()
+            .await?
+            .into_iter()
+            .filter(|r| versions.contains(&r.version))
+            // In force from its date (KST), and never before it was recorded.
+            .map(|r| {
+                let from = crate::retention::kst_to_utc(r.effective_date, chrono::NaiveTime::MIN);
+                r.first_active_at.max(from)
+            })
+            .min();
+        let last = self
+            .store()
+            .partner_asks(&partner.id)
+            .await?
+            .into_iter()
+            .map(|a| a.asked_at)
+            .max();
+        Ok(match (since, last) {
+            (Some(since), Some(last)) if last >= since => Some(last),
+            (None, last) => last,
+            _ => None,
+        })
+    }
+
     /// Tells every member about `partner` and asks for its consent (S15): the e-mail is sent a
-    /// page at a time by [`PartnerAsk`]. Needs mail.
+    /// page at a time by [`PartnerAsk`]. Needs mail. Once per set of facts: members already
+    /// asked about the partner as it now is are not asked again (a member who joins later sees
+    /// the consent when joining); a new policy version that changes its facts allows a new ask.
     pub async fn ask_partner_consent(&self, actor: &Actor, partner: &str) -> Result<Uuid> {
         let partner = self.partner_of(partner)?;
+        if let Some(at) = self.asked_about_present_facts(&partner).await? {
+            return Err(CoreError::Conflict(format!(
+                "members were asked about this partner as it now is on {at}"
+            )));
+        }
         if !self.sends_notices() {
             return Err(CoreError::Conflict(
                 "members can be told only by e-mail, and no mail is configured".into(),
@@ -466,7 +583,7 @@ impl Jikimi {
         let page = self.settings().notice_page.max(1);
         let ids = self.store().member_ids_after(p.after, page).await?;
         let consenting: BTreeSet<Uuid> = self
-            .consenting_members(&partner.consent)
+            .partner_consenting(&partner)
             .await?
             .into_iter()
             .collect();
@@ -524,9 +641,9 @@ impl Jikimi {
     /// queued.
     pub async fn provide_to_partner(&self, actor: &Actor, partner: &str) -> Result<usize> {
         let partner = self.partner_of(partner)?;
-        if self.store().partner_asks(&partner.id).await?.is_empty() {
+        if self.asked_about_present_facts(&partner).await?.is_none() {
             return Err(CoreError::Conflict(
-                "members have not been told about this partner and asked for their consent".into(),
+                "members have not been told about this partner as it now is and asked for their consent".into(),
             ));
         }
         if !self
@@ -538,7 +655,7 @@ impl Jikimi {
             ));
         }
         let now = self.clock().now();
-        let members = self.consenting_members(&partner.consent).await?;
+        let members = self.partner_consenting(&partner).await?;
         let known: BTreeMap<Uuid, (String, bool)> = self
             .store()
             .partner_members(&partner.id)
@@ -743,10 +860,9 @@ impl Jikimi {
         let kind = match self.store().member_items(row.member_id, Some(&[])).await? {
             None => WITHDRAWAL,
             Some(_) => {
-                let state = self.consent_state(row.member_id).await?;
-                if state
-                    .iter()
-                    .any(|c| c.category == partner.consent && c.granted)
+                if self
+                    .partner_consent_in_force(row.member_id, partner)
+                    .await?
                 {
                     return Ok(());
                 }
@@ -782,6 +898,7 @@ impl Jikimi {
             .await?
             .into_iter()
             .find(|c| c.category == partner.consent && c.granted);
+        let to_these_facts = self.partner_consent_in_force(member, partner).await?;
         let suspended = self
             .store()
             .suspended_purposes(member)
@@ -792,6 +909,8 @@ impl Jikimi {
             Some("an item the partner does not receive")
         } else if consent.is_none() {
             Some("the consent this partner needs is not in force")
+        } else if !to_these_facts {
+            Some("the consent was given before the partner's facts changed")
         } else if suspended {
             Some("processing for this purpose was stopped at the member's request")
         } else {
@@ -1016,4 +1135,51 @@ fn office_entry(
         outcome: "ok".into(),
         detail: serde_json::json!({ "partner": partner, "id": id }),
     }
+}
+
+/// What members are told about `partner` in a policy document (the stored JSON of a version):
+/// its name, its purposes (label and description), its items' labels, its retention class and
+/// its consent's text. `None` when the document has no such partner.
+fn partner_facts(doc: &serde_json::Value, partner: &str) -> Option<serde_json::Value> {
+    let list = |name: &str| doc.get(name).and_then(|v| v.as_array());
+    let find = |name: &str, id: &serde_json::Value| {
+        list(name)?
+            .iter()
+            .find(|e| e.get("id") == Some(id))
+            .cloned()
+    };
+    let p = list("partners")?
+        .iter()
+        .find(|e| e.get("id").and_then(|v| v.as_str()) == Some(partner))?;
+    let ids = |key: &str| {
+        p.get(key)
+            .and_then(|v| v.as_array())
+            .cloned()
+            .unwrap_or_default()
+    };
+    let purposes: Vec<serde_json::Value> = ids("purposes")
+        .iter()
+        .map(|id| {
+            find("purposes", id)
+                .map(|x| serde_json::json!([x.get("label"), x.get("description")]))
+                .unwrap_or(serde_json::Value::Null)
+        })
+        .collect();
+    let items: Vec<serde_json::Value> = ids("items")
+        .iter()
+        .map(|id| {
+            find("items", id)
+                .and_then(|x| x.get("label").cloned())
+                .unwrap_or(serde_json::Value::Null)
+        })
+        .collect();
+    let retention = p.get("retention").and_then(|id| find("retention", id));
+    let consent = p.get("consent").and_then(|id| find("consents", id));
+    Some(serde_json::json!({
+        "name": p.get("name"),
+        "purposes": purposes,
+        "items": items,
+        "retention": retention,
+        "consent": consent,
+    }))
 }

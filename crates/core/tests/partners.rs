@@ -21,6 +21,7 @@ use uuid::Uuid;
 jikimi_testkit::backend_tests!(
     provision_respects_the_consent_at_the_moment_of_provision,
     corrections_and_departures_follow_the_data_and_are_acknowledged,
+    a_partners_changed_facts_need_a_new_ask_and_a_new_consent,
 );
 
 async fn app(b: Backend, smtp: &TestSmtp, fake: &FakePartner) -> TestApp {
@@ -331,4 +332,97 @@ async fn corrections_and_departures_follow_the_data_and_are_acknowledged(b: Back
         t.app.resend_partner_delivery(&staff(), leaving.id).await,
         Err(CoreError::Conflict(_))
     ));
+}
+
+/// S15 and PIPA Art. 17(2): a consent is to the facts the member was told. Members are asked
+/// once per set of facts; when a new policy version changes the partner (here its name), a
+/// consent given before counts no more: nothing is provided until the members are asked again
+/// and agree again.
+async fn a_partners_changed_facts_need_a_new_ask_and_a_new_consent(b: Backend) {
+    let smtp = TestSmtp::start();
+    let fake = FakePartner::start();
+    let t = app(b, &smtp, &fake).await;
+    let p = person(41);
+    let m = join(&t, &p, true).await;
+    run_jobs(&t).await;
+    t.app
+        .ask_partner_consent(&staff(), "insurer")
+        .await
+        .unwrap();
+    // Asked about these facts already: not again.
+    assert!(matches!(
+        t.app.ask_partner_consent(&staff(), "insurer").await,
+        Err(CoreError::Conflict(_))
+    ));
+    assert_eq!(
+        t.app.provide_to_partner(&staff(), "insurer").await.unwrap(),
+        1
+    );
+    run_jobs(&t).await;
+    assert_eq!(fake.received().len(), 1);
+    assert!(!t.app.consent_outdated(m, "third_party").await.unwrap());
+
+    // A new version renames the partner, in force from 2027-01-01.
+    let src = jikimi_policy::Policy::builtin_source("lifeplan")
+        .unwrap()
+        .replacen(
+            "effective_date = 2026-12-01",
+            "effective_date = 2027-01-01",
+            1,
+        )
+        + &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/partner.toml"),
+        )
+        .unwrap()
+        .replacen("가나다보험 주식회사", "가나다생명보험 주식회사", 1);
+    let next = jikimi_policy::Policy::from_toml_str(&src, "next.toml")
+        .unwrap()
+        .policy;
+    let app = jikimi_core::Jikimi::open_with(
+        &t.cfg,
+        next,
+        t.clock.clone(),
+        false,
+        jikimi_testkit::test_hasher(),
+    )
+    .await
+    .unwrap();
+    t.clock
+        .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, 31, 15, 0, 0).unwrap());
+    assert!(app.policy().partners[0].name.ko.contains("생명"));
+
+    // The consent was given to other facts: not counted, not provided, shown as outdated.
+    assert!(app.consent_outdated(m, "third_party").await.unwrap());
+    assert_eq!(app.partner_overview().await.unwrap()[0].consenting, 0);
+    assert!(matches!(
+        app.provide_to_partner(&staff(), "insurer").await,
+        Err(CoreError::Conflict(_))
+    ));
+    // Asked again about the new facts: the member is mailed again.
+    let before = smtp.messages().len();
+    app.ask_partner_consent(&staff(), "insurer").await.unwrap();
+    for _ in 0..5 {
+        app.run_jobs_once().await.unwrap();
+    }
+    let mails = smtp.wait_for(before + 1, StdDuration::from_secs(20));
+    let ask = mails.last().unwrap();
+    assert!(ask.text_body().contains("가나다생명보험"), "the new facts");
+    assert_eq!(
+        app.provide_to_partner(&staff(), "insurer").await.unwrap(),
+        0,
+        "nobody agreed to the new facts yet"
+    );
+    // The member agrees again: provided again.
+    app.set_consent(&Actor::Member(m), m, "third_party", true, "test")
+        .await
+        .unwrap();
+    assert!(!app.consent_outdated(m, "third_party").await.unwrap());
+    assert_eq!(
+        app.provide_to_partner(&staff(), "insurer").await.unwrap(),
+        1
+    );
+    for _ in 0..5 {
+        app.run_jobs_once().await.unwrap();
+    }
+    assert_eq!(fake.received().len(), 2);
 }

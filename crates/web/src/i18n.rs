@@ -817,6 +817,15 @@ fn text(key: &str) -> (&'static str, &'static str) {
         ),
         "pt_ask" => ("회원에게 알리고 동의 구하기", "Tell every member and ask"),
         "pt_provide" => ("동의한 회원의 정보 제공", "Provide to consenting members"),
+        "consent_outdated" => (
+            "이 동의를 하신 뒤 제공받는 자의 내용(이름, 이용 목적, 항목, 보유 기간)이 바뀌었습니다. 바뀐 내용에 다시 동의하셔야 제공합니다. 동의하지 않으시면 제공하지 않습니다.",
+            "Since you gave this consent the recipient's facts (name, purposes, items, retention) have changed. Nothing is provided unless you agree to them again.",
+        ),
+        "consent_give_again" => ("바뀐 내용에 동의하기", "Agree to the new facts"),
+        "pt_asked_before" => (
+            "회원들에게 이 제휴사의 지금 내용으로 이미 알리고 동의를 요청했습니다. 그 뒤에 가입한 회원은 가입할 때 동의 여부를 정합니다. 제휴사의 내용이 바뀌어 처리방침을 개정하면 다시 요청할 수 있습니다.",
+            "Members were already told about this partner as it now is and asked. Members who joined since chose when joining. A revision of the policy that changes the partner's facts allows a new request.",
+        ),
         "pt_asked" => (
             "동의하지 않은 모든 회원에게 안내와 동의 요청을 보내기 시작했습니다.",
             "The notice and the request for consent are being sent to every member who has not consented.",

@@ -10,6 +10,9 @@ use crate::{ConsentEventRow, Result};
 #[async_trait]
 pub trait ConsentStore: Send + Sync {
     async fn consent_events(&self, member: Uuid) -> Result<Vec<ConsentEventRow>>;
+    /// Every consent event of `category` of active members, as (member, granted, the policy
+    /// version it was given or withdrawn under), in each member's order.
+    async fn consent_versions_in(&self, category: &str) -> Result<Vec<(Uuid, bool, String)>>;
 }
 
 /// Expands `insert_consents_tx` and `impl ConsentStore for $store`. Needs `Tx` from the backend
@@ -49,6 +52,20 @@ macro_rules! consent_sql {
                      FROM consent_events WHERE member_id = $1 ORDER BY seq",
                 )
                 .bind(member)
+                .fetch_all(&self.read)
+                .await?)
+            }
+
+            async fn consent_versions_in(
+                &self,
+                category: &str,
+            ) -> $crate::Result<Vec<(uuid::Uuid, bool, String)>> {
+                Ok(sqlx::query_as(
+                    "SELECT e.member_id, e.granted, e.policy_version FROM consent_events e
+                     JOIN members m ON m.id = e.member_id AND m.status = 'active'
+                     WHERE e.category = $1 ORDER BY e.member_id, e.seq",
+                )
+                .bind(category)
                 .fetch_all(&self.read)
                 .await?)
             }

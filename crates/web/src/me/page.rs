@@ -492,6 +492,8 @@ pub(crate) struct ConsentPage {
     pub(crate) id: String,
     pub(crate) title: String,
     pub(crate) granted: bool,
+    /// Given to a partner whose facts changed since: asked again.
+    pub(crate) outdated: bool,
     pub(crate) block: ConsentBlock,
     /// What withdrawing deletes now: the labels of the items held under this consent.
     pub(crate) deletes: Vec<String>,
@@ -531,6 +533,7 @@ pub(crate) async fn consent_page(
         Ok(st) => st.iter().any(|c| c.category == category && c.granted),
         Err(e) => return error_page(e),
     };
+    let outdated = page_try!(s.app.consent_outdated(si.member, &category).await);
     let deletes = page_try!(held_under(&s, si.member, &category, lang).await);
     let Some(block) = consent_blocks(&s, lang, &[])
         .into_iter()
@@ -543,6 +546,7 @@ pub(crate) async fn consent_page(
         id: category.clone(),
         title: cat.title.get(lang).to_owned(),
         granted,
+        outdated,
         block,
         deletes,
         error: v.flash.errors.first().map(|e| e.message(lang).to_owned()),

@@ -200,6 +200,7 @@ pub(crate) async fn partner_action(
                     ov.v.notice_to(&s, &here, ko.s("pt_asked"), en.s("pt_asked"))
                         .await
                 }
+                Err(CoreError::Conflict(_)) => refused(ov, &s, &here, "pt_asked_before").await,
                 Err(e) => error_page(e),
             }
         }
@@ -227,6 +228,8 @@ pub(crate) async fn partner_action(
                     let en = en.s("pt_provided").replace("{n}", &n.to_string());
                     ov.v.notice_to(&s, &here, &ko, &en).await
                 }
+                // Asked, but before the partner's facts changed.
+                Err(CoreError::Conflict(_)) => refused(ov, &s, &here, "pt_not_asked").await,
                 Err(e) => error_page(e),
             }
         }
