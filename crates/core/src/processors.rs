@@ -2,12 +2,12 @@
 //! `[[processor]]` entries, published in the policy; adding or changing one is a new policy
 //! version, announced to every member ahead of its date like any change (R-POL-02). The office
 //! keeps, per processor, the contract — the day it was signed and the statutory terms it was
-//! checked to contain (the four duties; a contract lacking one is refused) — and each check of
-//! how the processor handles the data (Art. 26(4)), with the day; a processor not checked within
-//! [`CHECK_EVERY_DAYS`] days is shown as due.
+//! checked to contain (the seven of Decree Art. 28(1); a contract lacking one is refused, the
+//! missing ones named) — and each check of how the processor handles the data (Art. 26(4)),
+//! with the day; a processor not checked within [`CHECK_EVERY_DAYS`] days is shown as due.
 
 use chrono::{Duration, NaiveDate};
-use jikimi_policy::{Duty, Processor};
+use jikimi_policy::{Processor, Text};
 use jikimi_store::{AuditEntry, ProcessorRecordRow};
 use uuid::Uuid;
 
@@ -22,17 +22,88 @@ pub const CHECK_EVERY_DAYS: i64 = 365;
 /// The longest note.
 pub const NOTE_MAX: usize = 1000;
 
-/// A duty's id, as the policy file writes it.
-pub fn duty_id(d: Duty) -> &'static str {
-    match d {
-        Duty::FollowInstructions => "follow_instructions",
-        Duty::Confidentiality => "confidentiality",
-        Duty::NoOnwardSharing => "no_onward_sharing",
-        Duty::Liability => "liability",
+/// A term the law requires in an entrustment contract (PIPA Art. 26(1); Decree Art. 28(1);
+/// R-CON-10). The policy publishes four duties of the processor; the contract must hold all
+/// seven terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContractTerm {
+    /// 위탁업무 수행 목적 외 개인정보의 처리 금지.
+    PurposeOnly,
+    /// 개인정보의 기술적·관리적 보호조치.
+    Safeguards,
+    /// 위탁업무의 목적 및 범위.
+    PurposeAndScope,
+    /// 재위탁 제한.
+    OnwardEntrustment,
+    /// 개인정보에 대한 접근 제한 등 안전성 확보 조치.
+    AccessLimits,
+    /// 위탁업무와 관련하여 보유하고 있는 개인정보의 관리 현황 점검 등 감독.
+    Supervision,
+    /// 수탁자가 준수하여야 할 의무를 위반한 경우의 손해배상 등 책임.
+    Liability,
+}
+
+impl ContractTerm {
+    pub const ALL: [ContractTerm; 7] = [
+        Self::PurposeOnly,
+        Self::Safeguards,
+        Self::PurposeAndScope,
+        Self::OnwardEntrustment,
+        Self::AccessLimits,
+        Self::Supervision,
+        Self::Liability,
+    ];
+
+    /// Its id, as the record stores it and the form sends it.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::PurposeOnly => "purpose_only",
+            Self::Safeguards => "safeguards",
+            Self::PurposeAndScope => "purpose_and_scope",
+            Self::OnwardEntrustment => "onward_entrustment",
+            Self::AccessLimits => "access_limits",
+            Self::Supervision => "supervision",
+            Self::Liability => "liability",
+        }
+    }
+
+    pub fn parse(id: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.id() == id)
+    }
+
+    /// How the law words it.
+    pub fn label(self) -> Text {
+        match self {
+            Self::PurposeOnly => Text::new(
+                "위탁업무 목적 외 처리 금지",
+                "no processing beyond the entrusted purpose",
+            ),
+            Self::Safeguards => Text::new(
+                "기술적·관리적 보호조치",
+                "technical and managerial safeguards",
+            ),
+            Self::PurposeAndScope => Text::new(
+                "위탁업무의 목적과 범위",
+                "the purpose and scope of the work",
+            ),
+            Self::OnwardEntrustment => Text::new("재위탁 제한", "limits on onward entrustment"),
+            Self::AccessLimits => Text::new(
+                "접근 제한 등 안전성 확보 조치",
+                "access limits and other safety measures",
+            ),
+            Self::Supervision => Text::new(
+                "관리 현황 점검 등 감독",
+                "supervision, including checks of how the data is kept",
+            ),
+            Self::Liability => Text::new(
+                "의무 위반 시 손해배상 등 책임",
+                "liability, including damages, for breaching its duties",
+            ),
+        }
     }
 }
 
-/// A processor as the office sees it.
+/// A processor as the office sees it./// A processor as the office sees it.
 #[derive(Debug, Clone)]
 pub struct ProcessorOverview {
     pub processor: Processor,
@@ -71,30 +142,46 @@ impl Jikimi {
         Ok(out)
     }
 
-    /// Records a contract with `processor` signed on `signed_on`, containing `duties`: every
-    /// duty the law requires (R-CON-10) must be there, the day not in the future.
+    /// Records a contract with `processor` signed on `signed_on`, containing `terms`: every
+    /// term the law requires (R-CON-10) must be there, the day not in the future.
     pub async fn record_processor_contract(
         &self,
         actor: &Actor,
         processor: &str,
         signed_on: Option<NaiveDate>,
-        duties: &[Duty],
+        terms: &[ContractTerm],
         note: &str,
     ) -> Result<()> {
         let mut errors = Vec::new();
-        let missing: Vec<Duty> = Duty::ALL
+        let missing: Vec<ContractTerm> = ContractTerm::ALL
             .into_iter()
-            .filter(|d| !duties.contains(d))
+            .filter(|t| !terms.contains(t))
             .collect();
         if !missing.is_empty() {
+            let names = |ko: bool| {
+                missing
+                    .iter()
+                    .map(|t| {
+                        let l = t.label();
+                        if ko { l.ko } else { l.en }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
             errors.push(FieldError::new(
                 "duties",
                 "processor.duties_missing",
-                "위탁 계약에는 처리방침에 밝힌 네 가지 내용(처리 지시 준수, 비밀 유지, 재위탁 제한, 손해배상 책임)이 모두 들어 있어야 합니다",
-                "an entrustment contract must contain all four terms the policy states (following instructions, confidentiality, limits on onward entrustment, liability)",
+                format!(
+                    "위탁 계약서에는 법이 정한 내용이 모두 들어 있어야 합니다(「개인정보 보호법」 제26조제1항). 빠진 내용: {}",
+                    names(true)
+                ),
+                format!(
+                    "an entrustment contract must contain every term the law requires (PIPA Art. 26(1)); missing: {}",
+                    names(false)
+                ),
             ));
         }
-        self.record_processor(actor, processor, CONTRACT, signed_on, duties, note, errors)
+        self.record_processor(actor, processor, CONTRACT, signed_on, terms, note, errors)
             .await
     }
 
@@ -124,7 +211,7 @@ impl Jikimi {
         processor: &str,
         kind: &str,
         on: Option<NaiveDate>,
-        duties: &[Duty],
+        terms: &[ContractTerm],
         note: &str,
         mut errors: Vec<FieldError>,
     ) -> Result<()> {
@@ -169,10 +256,10 @@ impl Jikimi {
             return Err(CoreError::Invalid(errors));
         }
         let now = self.clock().now();
-        let ids: Vec<&str> = Duty::ALL
+        let ids: Vec<&str> = ContractTerm::ALL
             .into_iter()
-            .filter(|d| duties.contains(d))
-            .map(duty_id)
+            .filter(|t| terms.contains(t))
+            .map(ContractTerm::id)
             .collect();
         let row = ProcessorRecordRow {
             id: Uuid::new_v4(),

@@ -5,8 +5,8 @@
 
 use chrono::{Duration, NaiveDate};
 use jikimi_core::processors::CHECK_EVERY_DAYS;
+use jikimi_core::processors::ContractTerm;
 use jikimi_core::{Actor, Clock, CoreError};
-use jikimi_policy::Duty;
 use jikimi_testkit::{Backend, TestApp, lifeplan_selling};
 
 jikimi_testkit::backend_tests!(contracts_need_every_term_and_checks_fall_due_after_a_year);
@@ -32,22 +32,29 @@ async fn contracts_need_every_term_and_checks_fall_due_after_a_year(b: Backend) 
     );
 
     // A contract without the liability term, dated tomorrow: both named, nothing written.
-    let three = [
-        Duty::FollowInstructions,
-        Duty::Confidentiality,
-        Duty::NoOnwardSharing,
-    ];
+    let six: Vec<ContractTerm> = ContractTerm::ALL
+        .into_iter()
+        .filter(|t| *t != ContractTerm::Liability)
+        .collect();
     let e = t
         .app
         .record_processor_contract(
             &officer,
             "portone",
             Some(today + Duration::days(1)),
-            &three,
+            &six,
             "",
         )
         .await
         .unwrap_err();
+    if let CoreError::Invalid(errors) = &e {
+        assert!(
+            errors
+                .iter()
+                .any(|f| f.ko.contains("손해배상") && !f.ko.contains("감독")),
+            "the missing term is named, only it: {errors:?}"
+        );
+    }
     assert_eq!(
         codes(e),
         [
@@ -63,13 +70,19 @@ async fn contracts_need_every_term_and_checks_fall_due_after_a_year(b: Backend) 
     // An unknown processor.
     assert!(matches!(
         t.app
-            .record_processor_contract(&officer, "nobody", Some(today), &Duty::ALL, "")
+            .record_processor_contract(&officer, "nobody", Some(today), &ContractTerm::ALL, "")
             .await,
         Err(CoreError::NotFound(_))
     ));
     let signed = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
     t.app
-        .record_processor_contract(&officer, "portone", Some(signed), &Duty::ALL, "전자계약")
+        .record_processor_contract(
+            &officer,
+            "portone",
+            Some(signed),
+            &ContractTerm::ALL,
+            "전자계약",
+        )
         .await
         .unwrap();
     // A check needs what it found.
@@ -93,7 +106,7 @@ async fn contracts_need_every_term_and_checks_fall_due_after_a_year(b: Backend) 
     assert_eq!(contract.on_day, signed);
     assert_eq!(
         contract.duties,
-        r#"["follow_instructions","confidentiality","no_onward_sharing","liability"]"#
+        r#"["purpose_only","safeguards","purpose_and_scope","onward_entrustment","access_limits","supervision","liability"]"#
     );
     assert_eq!(o[0].checks.len(), 1);
     assert!(!o[0].check_due);

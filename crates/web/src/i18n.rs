@@ -773,8 +773,8 @@ fn text(key: &str) -> (&'static str, &'static str) {
         ),
         "pc_title" => ("처리 위탁", "Processors"),
         "pc_intro" => (
-            "처리방침에 공개한 수탁자마다 위탁 계약과 점검을 기록합니다. 계약에는 처리방침에 밝힌 네 가지 내용(처리 지시 준수, 비밀 유지, 재위탁 제한, 손해배상 책임)이 모두 들어 있어야 하며(「개인정보 보호법」 제26조), 수탁자가 개인정보를 안전하게 처리하는지 적어도 1년에 한 번 점검합니다. 수탁자를 추가·변경하면 처리방침을 개정하여 시행 전에 회원에게 알립니다.",
-            "For each processor the policy publishes, record the contract and the checks. The contract must contain the four terms the policy states (following instructions, confidentiality, limits on onward entrustment, liability; PIPA Art. 26), and each processor is checked at least once a year. Adding or changing a processor is a revision of the policy, announced to members before it applies.",
+            "처리방침에 공개한 수탁자마다 위탁 계약과 점검을 기록합니다. 계약서에는 법이 정한 일곱 가지 내용이 모두 들어 있어야 하며(「개인정보 보호법」 제26조제1항, 시행령 제28조제1항), 수탁자가 개인정보를 안전하게 처리하는지 적어도 1년에 한 번 점검합니다. 수탁자를 추가·변경하면 처리방침을 개정하여 시행 전에 회원에게 알립니다.",
+            "For each processor the policy publishes, record the contract and the checks. The contract must contain all seven terms the law requires (PIPA Art. 26(1); Decree Art. 28(1)), and each processor is checked at least once a year. Adding or changing a processor is a revision of the policy, announced to members before it applies.",
         ),
         "pc_task" => ("맡긴 업무", "Task"),
         "pc_items" => ("처리하는 항목", "Items handled"),
@@ -794,10 +794,6 @@ fn text(key: &str) -> (&'static str, &'static str) {
         "pc_check_due" => ("점검 필요", "Check due"),
         "pc_contract_missing" => ("계약 기록 없음", "No contract on record"),
         "pc_recorded" => ("기록했습니다.", "Recorded."),
-        "pc_duty_follow" => ("처리 지시 준수", "Following instructions"),
-        "pc_duty_confidential" => ("비밀 유지", "Confidentiality"),
-        "pc_duty_no_onward" => ("재위탁 제한", "Limits on onward entrustment"),
-        "pc_duty_liability" => ("손해배상 책임", "Liability"),
         "pt_title" => ("제3자 제공", "Provision to partners"),
         "pt_intro" => (
             "처리방침에 적힌 제휴사에, 그 제휴사 제공에 따로 동의한 회원의 정보만 제공합니다. 처음 제공하기 전에 모든 회원에게 전자우편으로 알리고 동의를 구하며, 정보가 나가는 순간 동의를 다시 확인합니다. 정정·탈퇴·동의 철회는 받은 곳에 바로 알리고, 받은 곳이 확인할 때까지 여기서 지켜봅니다.",

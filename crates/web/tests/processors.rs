@@ -46,7 +46,7 @@ async fn the_office_records_a_processors_contract_and_its_check(b: Backend) {
         );
         s.check_page("office-processors-first").await?;
 
-        // Three terms of four: the missing one named, what was typed kept. (A day after today
+        // Six terms of seven: the missing one named, what was typed kept. (A day after today
         // is stopped by the browser itself: the input's `max`; the server refuses it too,
         // core/tests/processors.rs.)
         let max = s
@@ -61,16 +61,19 @@ async fn the_office_records_a_processors_contract_and_its_check(b: Backend) {
         );
         set_date(s, "#contract-portone-on_day", "2026-11-20").await?;
         for d in [
-            "follow_instructions",
-            "confidentiality",
-            "no_onward_sharing",
+            "purpose_only",
+            "safeguards",
+            "purpose_and_scope",
+            "onward_entrustment",
+            "access_limits",
+            "supervision",
         ] {
             click(s, &format!("#duty-portone-{d}")).await?;
         }
         fill(s, "#contract-portone-note", "전자계약 2026-11").await?;
         s.submit("#save-contract-portone").await?;
         let errors = s.text_of("#errors").await?;
-        ensure!(errors.contains("손해배상 책임"), "{errors}");
+        ensure!(errors.contains("손해배상"), "{errors}");
         let note = s
             .client()
             .find(Locator::Css("#contract-portone-note"))
@@ -90,11 +93,14 @@ async fn the_office_records_a_processors_contract_and_its_check(b: Backend) {
 
         // The whole contract.
         set_date(s, "#contract-portone-on_day", "2026-11-20").await?;
-        // The three ticked terms came back ticked: only the missing one is added.
+        // The six ticked terms came back ticked: only the missing one is added.
         for d in [
-            "follow_instructions",
-            "confidentiality",
-            "no_onward_sharing",
+            "purpose_only",
+            "safeguards",
+            "purpose_and_scope",
+            "onward_entrustment",
+            "access_limits",
+            "supervision",
         ] {
             let ticked = s
                 .client()
@@ -109,7 +115,7 @@ async fn the_office_records_a_processors_contract_and_its_check(b: Backend) {
         s.visible_text("기록했습니다").await?;
         let contract = s.text_of("#contract-portone").await?;
         ensure!(
-            contract.contains("2026-11-20") && contract.contains("손해배상 책임"),
+            contract.contains("2026-11-20") && contract.contains("손해배상"),
             "{contract}"
         );
 
@@ -130,7 +136,7 @@ async fn the_office_records_a_processors_contract_and_its_check(b: Backend) {
         );
         s.check_page("office-processors").await?;
         s.goto("/office/processors?lang=en").await?;
-        ensure!(s.text_of("#contract-portone").await?.contains("Liability"));
+        ensure!(s.text_of("#contract-portone").await?.contains("liability"));
         s.check_page("office-processors-en").await?;
         Ok(())
     })

@@ -4,9 +4,8 @@
 //! was checked to contain) and each check of the processor (the day, what was found). A
 //! processor not checked within a year is shown as due.
 
-use jikimi_core::processors::{CHECK, CONTRACT, duty_id};
+use jikimi_core::processors::{CHECK, CONTRACT, ContractTerm};
 use jikimi_core::staff::Power;
-use jikimi_policy::Duty;
 
 use crate::office::page::{OfficeChrome, OfficeVisit};
 use crate::page::*;
@@ -18,8 +17,8 @@ pub(crate) struct ProcessorView {
     pub(crate) name: String,
     pub(crate) task: String,
     pub(crate) items: String,
-    /// (duty id, label)
-    pub(crate) duties: Vec<(&'static str, &'static str)>,
+    /// The statutory terms of a contract: (term id, label).
+    pub(crate) duties: Vec<(&'static str, String)>,
     /// The recorded contract: (day signed, terms, recorded by).
     pub(crate) contract: Option<(String, String, String)>,
     /// (day, note, recorded by)
@@ -52,15 +51,6 @@ impl OfficeProcessorsPage {
     }
 }
 
-pub(crate) fn duty_key(d: Duty) -> &'static str {
-    match d {
-        Duty::FollowInstructions => "pc_duty_follow",
-        Duty::Confidentiality => "pc_duty_confidential",
-        Duty::NoOnwardSharing => "pc_duty_no_onward",
-        Duty::Liability => "pc_duty_liability",
-    }
-}
-
 /// The office keeps processor records: the policy has processors.
 pub(crate) fn runs(s: &AppState) -> bool {
     !s.app.policy().processors.is_empty()
@@ -82,7 +72,6 @@ pub(crate) async fn processors_page(
         Err(r) => return r,
     };
     let lang = ov.v.lang;
-    let t = T(lang);
     let policy = s.app.policy().clone();
     let overview = match s.app.processor_overview().await {
         Ok(o) => o,
@@ -90,10 +79,10 @@ pub(crate) async fn processors_page(
     };
     let terms = |json: &str| {
         let ids: Vec<String> = serde_json::from_str(json).unwrap_or_default();
-        Duty::ALL
+        ContractTerm::ALL
             .into_iter()
-            .filter(|d| ids.iter().any(|i| i == duty_id(*d)))
-            .map(|d| t.s(duty_key(d)))
+            .filter(|term| ids.iter().any(|i| i == term.id()))
+            .map(|term| term.label().get(lang).to_owned())
             .collect::<Vec<_>>()
             .join(", ")
     };
@@ -111,9 +100,9 @@ pub(crate) async fn processors_page(
                 .map(|i| i.label.get(lang).to_owned())
                 .collect::<Vec<_>>()
                 .join(", "),
-            duties: Duty::ALL
+            duties: ContractTerm::ALL
                 .into_iter()
-                .map(|d| (duty_id(d), t.s(duty_key(d))))
+                .map(|term| (term.id(), term.label().get(lang).to_owned()))
                 .collect(),
             contract: o.contract.as_ref().map(|c| {
                 (
@@ -176,9 +165,10 @@ pub(crate) async fn record(
     let note = form.get("note");
     let result = match kind.as_str() {
         CONTRACT => {
-            let duties: Vec<Duty> = Duty::ALL
+            let duties: Vec<ContractTerm> = form
+                .all("duty")
                 .into_iter()
-                .filter(|d| form.all("duty").contains(&duty_id(*d)))
+                .filter_map(ContractTerm::parse)
                 .collect();
             s.app
                 .record_processor_contract(&st.actor(), &id, day, &duties, note)
