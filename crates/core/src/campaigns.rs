@@ -37,6 +37,10 @@ pub const BODY_MAX: usize = 1000;
 /// long text message (LMS, 2,000 bytes in EUC-KR, two per Korean letter).
 pub const SMS_BODY_MAX: usize = 400;
 
+/// The retention class of advertising records (표시·광고에 관한 기록): a campaign's texts and
+/// its sends, kept for the class's period from the day it was sent, then destroyed.
+pub const AD_RECORDS_CLASS: &str = "advertising_records";
+
 const CAMPAIGN_NAMESPACE: Uuid = Uuid::from_u128(0x6a69_6b69_6d69_2d61_6463_616d_7061_6967);
 
 /// `at` on the KST wall clock (UTC+9, no daylight saving).
@@ -487,5 +491,66 @@ impl Jikimi {
                 .await?;
         }
         Ok(Some(r.c))
+    }
+}
+
+impl Jikimi {
+    /// Destroys the campaigns (texts and sends) whose period in [`AD_RECORDS_CLASS`] has
+    /// ended, counted from the KST day each was to be sent; with its destruction record and
+    /// audit entry. Nothing when the policy has no such class. Returns how many (with
+    /// `dry_run`, how many would go).
+    pub(crate) async fn purge_ad_records(
+        &self,
+        actor: &Actor,
+        run_id: Uuid,
+        now: DateTime<Utc>,
+        today: chrono::NaiveDate,
+        dry_run: bool,
+    ) -> Result<i64> {
+        let Some(class) = self.policy().retention_class(AD_RECORDS_CLASS).cloned() else {
+            return Ok(0);
+        };
+        let ids: Vec<Uuid> = self
+            .store()
+            .ad_campaigns()
+            .await?
+            .into_iter()
+            .filter(|(c, _)| {
+                let day = (c.send_at + Duration::hours(9)).date_naive();
+                class.period.expires_on(day).is_some_and(|end| end < today)
+            })
+            .map(|(c, _)| c.id)
+            .collect();
+        if ids.is_empty() || dry_run {
+            return Ok(ids.len() as i64);
+        }
+        let record = jikimi_store::DestructionRecord {
+            id: Uuid::new_v4(),
+            at: now,
+            event: "purge".into(),
+            class: AD_RECORDS_CLASS.into(),
+            period: format!("{} after sending", class.period),
+            count: 0,
+            method: "deletion".into(),
+            actor: actor.audit_name(),
+            run_id: Some(run_id),
+        };
+        let audit = AuditEntry {
+            at: now,
+            actor: actor.audit_name(),
+            origin: None,
+            action: "ad.destroy".into(),
+            member_id: None,
+            items: vec![],
+            purpose: None,
+            outcome: "ok".into(),
+            detail: serde_json::json!({ "run": run_id, "campaigns": ids.len(),
+                "destruction": record.id }),
+        };
+        let n = self
+            .store()
+            .destroy_ad_campaigns(&ids, &record, vec![audit])
+            .await?;
+        Ok(i64::try_from(n).unwrap_or(i64::MAX))
     }
 }

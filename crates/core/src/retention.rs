@@ -303,6 +303,18 @@ impl Jikimi {
             c.keys += prize_keys;
         }
 
+        // 2b'. Advertising records (a campaign's texts and sends) past their period after
+        // sending.
+        let ads = self
+            .purge_ad_records(actor, run_id, now, today, dry_run)
+            .await?;
+        if ads > 0 {
+            classes
+                .entry(crate::campaigns::AD_RECORDS_CLASS.to_owned())
+                .or_insert_with(|| ClassPurge::new(crate::campaigns::AD_RECORDS_CLASS))
+                .records += ads;
+        }
+
         // 2c. Children's guardian requests not consented to (or not used) in time (R-CHD-04):
         // each destroyed with its destruction record.
         let guardians = self.purge_guardian_requests(actor, run_id, dry_run).await?;

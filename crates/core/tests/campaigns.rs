@@ -18,7 +18,8 @@ use jikimi_testkit::{Backend, Person, TestApp, lifeplan_signup, person};
 use uuid::Uuid;
 
 jikimi_testkit::backend_tests!(
-    ads_wait_for_morning_reach_only_consenting_members_and_can_be_refused
+    ads_wait_for_morning_reach_only_consenting_members_and_can_be_refused,
+    advertising_records_are_destroyed_six_months_after_sending,
 );
 
 /// 2026-12-02 at `h:m` KST.
@@ -256,4 +257,69 @@ async fn ads_wait_for_morning_reach_only_consenting_members_and_can_be_refused(b
     assert!(queued.iter().take(2).all(|e| e.member_id == Some(ma)
         && e.purpose.as_deref() == Some("marketing")
         && !e.detail.contains("안내합니다")));
+}
+
+/// The policy's `advertising_records` (표시·광고에 관한 기록, 6 months from sending): the purge
+/// destroys a campaign's texts and sends on the day after its period, with a destruction
+/// record, and keeps a younger one.
+async fn advertising_records_are_destroyed_six_months_after_sending(b: Backend) {
+    let smtp = TestSmtp::start();
+    let t = TestApp::with_smtp(b, "lifeplan", &smtp).await;
+    let a = person(61);
+    join(&t, &a, true, true).await;
+    run_jobs(&t).await;
+    let office = Actor::Staff("officer".into());
+    t.clock.set(kst(10, 0));
+    let old = t
+        .app
+        .create_ad_campaign(
+            &office,
+            Channel::Email,
+            "겨울 안내",
+            "겨울 상품을 안내합니다.",
+        )
+        .await
+        .unwrap();
+    run_jobs(&t).await;
+    smtp.wait_for(2, StdDuration::from_secs(20));
+    t.clock.advance(Duration::days(60));
+    let young = t
+        .app
+        .create_ad_campaign(&office, Channel::Email, "봄 안내", "봄 상품을 안내합니다.")
+        .await
+        .unwrap();
+    run_jobs(&t).await;
+    let purge = |app: &jikimi_core::Jikimi| {
+        let app = app.clone();
+        async move { app.purge(&Actor::Cli, false, &|_, _| {}).await.unwrap() }
+    };
+
+    // On the last day of its 6 months (2027-06-02 KST) it is kept.
+    t.clock
+        .set(Utc.with_ymd_and_hms(2027, 6, 2, 3, 0, 0).unwrap());
+    purge(&t.app).await;
+    assert_eq!(t.app.ad_campaigns().await.unwrap().len(), 2);
+    // The day after: its texts and its sends are gone, with a destruction record; the
+    // younger campaign stays.
+    t.clock
+        .set(Utc.with_ymd_and_hms(2027, 6, 3, 3, 0, 0).unwrap());
+    purge(&t.app).await;
+    let left = t.app.ad_campaigns().await.unwrap();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].0.id, young.id);
+    assert!(left.iter().all(|(c, _)| c.id != old.id));
+    let mut db = t.db().await;
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM ad_sends").await,
+        1,
+        "only the younger campaign's send"
+    );
+    let records = t.app.store().destruction_records().await.unwrap();
+    let ads: Vec<_> = records
+        .iter()
+        .filter(|r| r.class == "advertising_records")
+        .collect();
+    assert_eq!(ads.len(), 1);
+    assert_eq!(ads[0].count, 1);
+    assert_eq!(ads[0].method, "deletion");
 }

@@ -355,7 +355,8 @@ capabilities! {
          "web/tests/prizes.rs::a_winner_enters_the_delivery_items_and_the_office_delivers_the_prize"];
     /// Advertising records (issue 17).
     AdvertisingRecords = "advertising_records", Code,
-        "records of advertising sent, kept for their period", [];
+        "records of advertising sent, kept for their period",
+        ["core/tests/campaigns.rs::advertising_records_are_destroyed_six_months_after_sending"];
     /// Retention of the staff access log for a fixed period (issue 13).
     AccessLogRetention = "access_log_retention", Code,
         "the access log kept for exactly its period, then destroyed", [];
@@ -481,6 +482,7 @@ const BUILT: &[Capability] = &[
     Capability::PartnerCorrectionNotice,
     Capability::AdQuietHours,
     Capability::AdLabelling,
+    Capability::AdvertisingRecords,
     Capability::BreachNotice,
     Capability::AgeGate,
     Capability::SelfServiceAccess,

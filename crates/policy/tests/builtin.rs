@@ -365,12 +365,12 @@ fn lifeplan_follows_current_law() {
         ("contract_records", Period::Years(5)),
         ("consent_records", Period::Years(3)),
         ("complaint_records", Period::Years(3)),
+        ("advertising_records", Period::Months(6)),
     ] {
         assert_eq!(p.retention_class(id).unwrap().period, period, "{id}");
     }
     for id in [
         "payment_records",
-        "advertising_records",
         "login_records",
         "access_logs",
     ] {

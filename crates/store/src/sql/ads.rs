@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::{AdCampaignRow, AdSendRow, AuditEntry, NewJob, Result};
+use crate::{AdCampaignRow, AdSendRow, AuditEntry, DestructionRecord, NewJob, Result};
 
 /// Campaigns and sends (part of [`Store`](crate::Store)).
 #[async_trait]
@@ -31,10 +31,18 @@ pub trait AdStore: Send + Sync {
         audit: Vec<AuditEntry>,
         now: DateTime<Utc>,
     ) -> Result<bool>;
+    /// Destroys the campaigns `ids` (their texts) with their sends, in one transaction with the
+    /// destruction record (its count: the campaigns destroyed) and `audit`. Returns how many.
+    async fn destroy_ad_campaigns(
+        &self,
+        ids: &[Uuid],
+        destruction: &DestructionRecord,
+        audit: Vec<AuditEntry>,
+    ) -> Result<u64>;
 }
 
-/// Expands `impl AdStore for $store`. Needs `BEGIN`, `Tx`, `append_audit_tx` and
-/// `insert_jobs_tx`.
+/// Expands `impl AdStore for $store`. Needs `BEGIN`, `Tx`, `append_audit_tx`, `insert_jobs_tx`
+/// and `insert_destruction_tx`.
 macro_rules! ad_sql {
     ($store:ident) => {
         #[async_trait::async_trait]
@@ -147,6 +155,36 @@ macro_rules! ad_sql {
                 insert_jobs_tx(&mut tx, &jobs, now).await?;
                 tx.commit().await?;
                 Ok(true)
+            }
+
+            async fn destroy_ad_campaigns(
+                &self,
+                ids: &[uuid::Uuid],
+                destruction: &$crate::DestructionRecord,
+                audit: Vec<$crate::AuditEntry>,
+            ) -> $crate::Result<u64> {
+                let mut conn = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
+                let mut n = 0;
+                for id in ids {
+                    sqlx::query("DELETE FROM ad_sends WHERE campaign_id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    n += sqlx::query("DELETE FROM ad_campaigns WHERE id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?
+                        .rows_affected();
+                }
+                if n > 0 {
+                    let mut d = destruction.clone();
+                    d.count = i64::try_from(n).unwrap_or(i64::MAX);
+                    insert_destruction_tx(&mut tx, &d, true).await?;
+                    append_audit_tx(&mut tx, self.linker.as_ref(), &audit).await?;
+                }
+                tx.commit().await?;
+                Ok(n)
             }
         }
     };
