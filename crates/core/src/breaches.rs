@@ -21,7 +21,7 @@ use std::collections::BTreeSet;
 
 use chrono::{DateTime, Duration, Utc};
 use jikimi_policy::{Sensitivity, Text};
-use jikimi_store::{AuditEntry, IncidentMembers, IncidentProgress, IncidentRow};
+use jikimi_store::{AuditEntry, IncidentMark, IncidentMembers, IncidentProgress, IncidentRow};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -206,17 +206,9 @@ fn text_errors(
 }
 
 fn entry(at: DateTime<Utc>, actor: &Actor, action: &str, id: Uuid) -> AuditEntry {
-    AuditEntry {
-        at,
-        actor: actor.audit_name(),
-        origin: None,
-        action: action.to_owned(),
-        member_id: None,
-        items: vec![],
-        purpose: None,
-        outcome: "ok".into(),
-        detail: serde_json::json!({ "incident": id }),
-    }
+    let mut e = crate::office::office_audit(at, actor, action, "");
+    e.detail = serde_json::json!({ "incident": id });
+    e
 }
 
 fn rfc3339(at: DateTime<Utc>) -> String {
@@ -592,34 +584,37 @@ impl Jikimi {
             done: i64::try_from(ids.len()).unwrap_or(i64::MAX) < page,
         };
         let marker = BreachNotices::new_job_with_id(following.job_id(), &following, now)?;
-        let written = match self
+        let written = self
             .store()
             .write_incident_page(p.incident, marker, jobs.clone(), notices, audit, now)
-            .await
-        {
-            Ok(w) => w,
-            Err(e) => {
-                self.discard_letters(&jobs).await;
-                return Err(e.into());
-            }
-        };
-        if !written {
-            self.discard_letters(&jobs).await;
-        }
-        Ok(())
+            .await;
+        self.settle_page(&jobs, written).await
     }
 
     /// Posts the notice on the website for the members the e-mail did not reach (once): it is
     /// shown at `/breach-notices` for [`POSTING_DAYS`] days, or while the incident is open.
     pub async fn post_incident_notice(&self, actor: &Actor, id: Uuid) -> Result<()> {
+        self.mark(actor, id, IncidentMark::Posted, "breach.posted", "posted")
+            .await
+    }
+
+    /// Records `mark` once, with its audit entry `action`.
+    async fn mark(
+        &self,
+        actor: &Actor,
+        id: Uuid,
+        mark: IncidentMark,
+        action: &str,
+        what: &str,
+    ) -> Result<()> {
         let now = self.clock().now();
-        let e = entry(now, actor, "breach.posted", id);
-        if self.store().mark_incident_posted(id, now, vec![e]).await? {
+        let e = entry(now, actor, action, id);
+        if self.store().mark_incident(id, mark, now, vec![e]).await? {
             Ok(())
         } else if self.store().incident(id).await?.is_none() {
             Err(CoreError::NotFound("incident"))
         } else {
-            Err(CoreError::Conflict("the notice was posted before".into()))
+            Err(CoreError::Conflict(format!("it was {what} before")))
         }
     }
 
@@ -640,19 +635,14 @@ impl Jikimi {
 
     /// Records the report to the PIPC or KISA as submitted (once).
     pub async fn record_incident_report(&self, actor: &Actor, id: Uuid) -> Result<()> {
-        let now = self.clock().now();
-        let e = entry(now, actor, "breach.reported", id);
-        if self
-            .store()
-            .mark_incident_reported(id, now, vec![e])
-            .await?
-        {
-            Ok(())
-        } else if self.store().incident(id).await?.is_none() {
-            Err(CoreError::NotFound("incident"))
-        } else {
-            Err(CoreError::Conflict("the report was recorded before".into()))
-        }
+        self.mark(
+            actor,
+            id,
+            IncidentMark::Reported,
+            "breach.reported",
+            "reported",
+        )
+        .await
     }
 
     /// The report to the PIPC or KISA (개인정보 유출 등 신고), prepared for submission: the

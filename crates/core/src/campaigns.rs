@@ -427,21 +427,11 @@ impl Jikimi {
             held: None,
         };
         let marker = AdCampaign::new_job_with_id(following.job_id(), &following, now)?;
-        let written = match self
+        let written = self
             .store()
             .write_ad_page(marker, jobs.clone(), sends, audit, now)
-            .await
-        {
-            Ok(w) => w,
-            Err(e) => {
-                self.discard_letters(&jobs).await;
-                return Err(e.into());
-            }
-        };
-        if !written {
-            self.discard_letters(&jobs).await;
-        }
-        Ok(())
+            .await;
+        self.settle_page(&jobs, written).await
     }
 
     /// Whether a queued advertisement may still go: its member is here and both consents of

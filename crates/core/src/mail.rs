@@ -1543,6 +1543,26 @@ impl Jikimi {
     /// Writes one page of a mailing to every member: `content` to each of `members` (those who
     /// stopped processing for notices are left out), with `marker`, the next page's job, in one
     /// transaction, once: a page written before writes nothing (its letters are discarded).
+    /// Settles a page's write: when the write failed, or an earlier run wrote the page (nothing
+    /// written), the keys of the letters sealed for it are destroyed.
+    pub(crate) async fn settle_page(
+        &self,
+        jobs: &[NewJob],
+        written: std::result::Result<bool, jikimi_store::StoreError>,
+    ) -> std::result::Result<(), JobError> {
+        match written {
+            Ok(true) => Ok(()),
+            Ok(false) => {
+                self.discard_letters(jobs).await;
+                Ok(())
+            }
+            Err(e) => {
+                self.discard_letters(jobs).await;
+                Err(e.into())
+            }
+        }
+    }
+
     pub(crate) async fn mail_page(
         &self,
         members: &[Uuid],
@@ -1559,21 +1579,10 @@ impl Jikimi {
             audit.extend(a);
         }
         let now = self.clock().now();
-        let written = match self
+        let written = self
             .store()
             .enqueue_once(marker, jobs.clone(), audit, now)
-            .await
-        {
-            Ok(w) => w,
-            Err(e) => {
-                self.discard_letters(&jobs).await;
-                return Err(e.into());
-            }
-        };
-        if !written {
-            // This page was written by an earlier run.
-            self.discard_letters(&jobs).await;
-        }
-        Ok(())
+            .await;
+        self.settle_page(&jobs, written).await
     }
 }

@@ -1124,17 +1124,9 @@ fn office_entry(
     partner: &str,
     id: Uuid,
 ) -> AuditEntry {
-    AuditEntry {
-        at,
-        actor: actor.audit_name(),
-        origin: None,
-        action: action.to_owned(),
-        member_id: None,
-        items: vec![],
-        purpose: None,
-        outcome: "ok".into(),
-        detail: serde_json::json!({ "partner": partner, "id": id }),
-    }
+    let mut e = crate::office::office_audit(at, actor, action, "");
+    e.detail = serde_json::json!({ "partner": partner, "id": id });
+    e
 }
 
 /// What members are told about `partner` in a policy document (the stored JSON of a version):

@@ -8,7 +8,7 @@
 
 use chrono::{Duration, NaiveDate};
 use jikimi_policy::{Processor, Text};
-use jikimi_store::{AuditEntry, ProcessorRecordRow};
+use jikimi_store::ProcessorRecordRow;
 use uuid::Uuid;
 
 use crate::{Actor, CoreError, FieldError, Jikimi, Result};
@@ -271,17 +271,9 @@ impl Jikimi {
             recorded_by: actor.audit_name(),
             recorded_at: now,
         };
-        let entry = AuditEntry {
-            at: now,
-            actor: actor.audit_name(),
-            origin: None,
-            action: format!("processor.{kind}"),
-            member_id: None,
-            items: vec![],
-            purpose: None,
-            outcome: "ok".into(),
-            detail: serde_json::json!({ "processor": processor, "day": day.to_string(), "id": row.id }),
-        };
+        let mut entry = crate::office::office_audit(now, actor, &format!("processor.{kind}"), "");
+        entry.detail =
+            serde_json::json!({ "processor": processor, "day": day.to_string(), "id": row.id });
         self.store()
             .insert_processor_record(row, vec![entry])
             .await?;

@@ -369,11 +369,7 @@ fn lifeplan_follows_current_law() {
     ] {
         assert_eq!(p.retention_class(id).unwrap().period, period, "{id}");
     }
-    for id in [
-        "payment_records",
-        "login_records",
-        "access_logs",
-    ] {
+    for id in ["payment_records", "login_records", "access_logs"] {
         assert!(p.retention_class(id).is_none(), "{id}");
     }
     assert!(p.partners.is_empty());

@@ -403,6 +403,15 @@ pub enum IncidentMembers {
     },
 }
 
+/// What the office records, once, about an incident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IncidentMark {
+    /// The notice is posted on the website (`posted_at`).
+    Posted,
+    /// The report to the PIPC/KISA is submitted (`reported_at`).
+    Reported,
+}
+
 /// Where an incident's notices stand.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct IncidentProgress {

@@ -132,7 +132,7 @@ async fn correct_and_withdraw(
     s.screenshot("edit").await?;
     let new_address = "제주특별자치도 제주시 지킴로 99";
     fill(s, "#f-address", new_address).await?;
-    click(s, "#save").await?;
+    s.submit("#save").await?;
     s.visible(Locator::Css("#notice"))
         .await
         .context("saved notice")?;

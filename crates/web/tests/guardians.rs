@@ -285,7 +285,7 @@ async fn a_child_asks_the_guardian_consents_after_verifying_and_the_child_joins(
         fill(s, "#f-email", "kid-new@example.com").await?;
         click(s, "#save").await?;
         s.visible_text("저장했습니다").await?;
-        click(s, "#gc-toggle-optional_items").await?;
+        s.submit("#gc-toggle-optional_items").await?;
         s.visible(Locator::Css("#notice")).await?;
         // Ending the membership needs the box ticked (the browser stops it otherwise).
         click(s, "#gc-confirm").await?;
@@ -424,7 +424,7 @@ async fn a_seed_guardian_is_mailed_and_refuses(b: Backend) {
         s.goto("/guardian/child").await?;
         fill(s, "#login_id", &kid.login_id).await?;
         fill(s, "#email", &dad.email).await?;
-        click(s, "#gc-open").await?;
+        s.submit("#gc-open").await?;
         s.visible(Locator::Css("#notice")).await?;
         while s.site.app.run_jobs_once().await? > 0 {}
         let back = mail_to(&dad.email).context("the guardian's link back")?;

@@ -434,7 +434,7 @@ async fn the_sandbox_mailbox_shows_what_would_have_been_sent(b: Backend) {
         s.goto("/recovery/password").await?;
         fill(s, "#login_id", &p.login_id).await?;
         fill(s, "#email", &p.email).await?;
-        click(s, "#send").await?;
+        s.submit("#send").await?;
         s.visible(Locator::Css("#notice")).await?;
         while app.run_jobs_once().await? > 0 {}
         s.goto("/sandbox/mail").await?;

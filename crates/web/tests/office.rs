@@ -692,15 +692,15 @@ async fn a_manager_reads_with_a_reason_stops_processing_and_withdraws_on_request
         ensure!(s.text_of("#errors").await?.contains("멈출 목적"));
         click(s, "#kind-suspension").await?;
         choose(s, "#purpose", &purpose).await?;
-        click(s, "#send-request").await?;
+        s.submit("#send-request").await?;
         s.visible(Locator::Css("#notice")).await?;
         click(s, "#kind-consent_withdrawal").await?;
         choose(s, "#consent", "optional_items").await?;
-        click(s, "#send-request").await?;
+        s.submit("#send-request").await?;
         s.visible(Locator::Css("#notice")).await?;
         click(s, "#kind-withdrawal").await?;
         fill(s, "#text", "탈퇴하겠습니다").await?;
-        click(s, "#send-request").await?;
+        s.submit("#send-request").await?;
         s.visible(Locator::Css("#notice")).await?;
 
         office_login(s, "lee.manager", &next_code(s, &manager)).await?;

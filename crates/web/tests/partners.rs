@@ -85,7 +85,7 @@ async fn the_office_asks_provides_and_the_member_sees_who_received_the_data(b: B
             "{facts}"
         );
         s.check_page("consent-third-party").await?;
-        click(s, "#give").await?;
+        s.submit("#give").await?;
         s.visible(Locator::Css("#notice")).await?;
         s.goto("/mypage").await?;
         let row = s.text_of("#consent-third_party").await?;
@@ -142,7 +142,7 @@ async fn the_office_asks_provides_and_the_member_sees_who_received_the_data(b: B
         // A correction of the e-mail address reaches the partner (S9).
         s.goto("/mypage/edit").await?;
         fill(s, "#f-email", "moved.733@example.com").await?;
-        click(s, "#save").await?;
+        s.submit("#save").await?;
         s.visible(Locator::Css("#notice")).await?;
         for _ in 0..3 {
             app.run_jobs_once().await?;

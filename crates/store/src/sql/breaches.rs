@@ -5,7 +5,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::{AuditEntry, IncidentMembers, IncidentProgress, IncidentRow, NewJob, Result};
+use crate::{
+    AuditEntry, IncidentMark, IncidentMembers, IncidentProgress, IncidentRow, NewJob, Result,
+};
 
 /// Incidents and their notices (part of [`Store`](crate::Store)).
 #[async_trait]
@@ -40,17 +42,11 @@ pub trait BreachStore: Send + Sync {
         audit: Vec<AuditEntry>,
         now: DateTime<Utc>,
     ) -> Result<bool>;
-    /// Records the website notice as posted at `at`, once; `false` when it was recorded before.
-    async fn mark_incident_posted(
+    /// Records `mark` at `at`, once; `false` (nothing written) when it was recorded before.
+    async fn mark_incident(
         &self,
         id: Uuid,
-        at: DateTime<Utc>,
-        audit: Vec<AuditEntry>,
-    ) -> Result<bool>;
-    /// Records the report as submitted at `at`, once; `false` when it was recorded before.
-    async fn mark_incident_reported(
-        &self,
-        id: Uuid,
+        mark: IncidentMark,
         at: DateTime<Utc>,
         audit: Vec<AuditEntry>,
     ) -> Result<bool>;
@@ -243,46 +239,29 @@ macro_rules! breach_sql {
                 Ok(true)
             }
 
-            async fn mark_incident_posted(
+            async fn mark_incident(
                 &self,
                 id: uuid::Uuid,
+                mark: $crate::IncidentMark,
                 at: chrono::DateTime<chrono::Utc>,
                 audit: Vec<$crate::AuditEntry>,
             ) -> $crate::Result<bool> {
+                let sql = match mark {
+                    $crate::IncidentMark::Posted => {
+                        "UPDATE incidents SET posted_at = $2 WHERE id = $1 AND posted_at IS NULL"
+                    }
+                    $crate::IncidentMark::Reported => {
+                        "UPDATE incidents SET reported_at = $2 WHERE id = $1 AND reported_at IS NULL"
+                    }
+                };
                 let mut conn = self.write.acquire().await?;
                 let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
-                let changed = sqlx::query(
-                    "UPDATE incidents SET posted_at = $2 WHERE id = $1 AND posted_at IS NULL",
-                )
-                .bind(id)
-                .bind(at)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if changed != 1 {
-                    return Ok(false);
-                }
-                append_audit_tx(&mut tx, self.linker.as_ref(), &audit).await?;
-                tx.commit().await?;
-                Ok(true)
-            }
-
-            async fn mark_incident_reported(
-                &self,
-                id: uuid::Uuid,
-                at: chrono::DateTime<chrono::Utc>,
-                audit: Vec<$crate::AuditEntry>,
-            ) -> $crate::Result<bool> {
-                let mut conn = self.write.acquire().await?;
-                let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
-                let changed = sqlx::query(
-                    "UPDATE incidents SET reported_at = $2 WHERE id = $1 AND reported_at IS NULL",
-                )
-                .bind(id)
-                .bind(at)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+                let changed = sqlx::query(sql)
+                    .bind(id)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
                 if changed != 1 {
                     return Ok(false);
                 }
@@ -335,19 +314,7 @@ macro_rules! breach_sql {
             ) -> $crate::Result<bool> {
                 let mut conn = self.write.acquire().await?;
                 let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
-                let first = sqlx::query(
-                    "INSERT INTO jobs (id, kind, payload, state, attempts, run_at, created_at)
-                     VALUES ($1, $2, $3, 'queued', 0, $4, $5) ON CONFLICT (id) DO NOTHING",
-                )
-                .bind(marker.id)
-                .bind(&marker.kind)
-                .bind(marker.payload.to_string())
-                .bind(marker.run_at)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if first != 1 {
+                if !insert_marker_tx(&mut tx, &marker, now).await? {
                     return Ok(false);
                 }
                 for (member, message) in notices {

@@ -50,6 +50,29 @@ macro_rules! job_sql {
             insert_messages_tx(tx, jobs, now).await
         }
 
+        /// Writes `marker` — the job of a page's successor, whose id is the page's — unless a
+        /// run before wrote it: `false` then, and the caller writes nothing else (a page of a
+        /// mailing is written once).
+        async fn insert_marker_tx(
+            tx: &mut Tx<'_>,
+            marker: &$crate::NewJob,
+            now: chrono::DateTime<chrono::Utc>,
+        ) -> $crate::Result<bool> {
+            let first = sqlx::query(
+                "INSERT INTO jobs (id, kind, payload, state, attempts, run_at, created_at)
+                 VALUES ($1, $2, $3, 'queued', 0, $4, $5) ON CONFLICT (id) DO NOTHING",
+            )
+            .bind(marker.id)
+            .bind(&marker.kind)
+            .bind(marker.payload.to_string())
+            .bind(marker.run_at)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+            Ok(first == 1)
+        }
+
         fn job_row<R: sqlx::Row>(row: &R) -> $crate::Result<$crate::JobRow>
         where
             for<'r> $crate::sql::jobs::JobColumns: sqlx::FromRow<'r, R>,

@@ -164,19 +164,7 @@ macro_rules! outbox_sql {
             ) -> $crate::Result<bool> {
                 let mut conn = self.write.acquire().await?;
                 let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
-                let first = sqlx::query(
-                    "INSERT INTO jobs (id, kind, payload, state, attempts, run_at, created_at)
-                     VALUES ($1, $2, $3, 'queued', 0, $4, $5) ON CONFLICT (id) DO NOTHING",
-                )
-                .bind(marker.id)
-                .bind(&marker.kind)
-                .bind(marker.payload.to_string())
-                .bind(marker.run_at)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if first != 1 {
+                if !insert_marker_tx(&mut tx, &marker, now).await? {
                     return Ok(false);
                 }
                 append_audit_tx(&mut tx, self.linker.as_ref(), &audit).await?;

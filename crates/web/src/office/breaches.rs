@@ -228,6 +228,22 @@ pub(crate) async fn record(State(s): State<AppState>, ov: OfficeVisit, form: For
     }
 }
 
+/// An incident's page, opened by a role that keeps the register (its view audited as
+/// `action`); an id that is not one answers the site's 404 page.
+async fn open_incident(
+    s: &AppState,
+    ov: OfficeVisit,
+    client: Option<std::net::IpAddr>,
+    id: &str,
+    action: &str,
+) -> Result<(OfficeVisit, jikimi_core::staff::StaffSession, Uuid), Response> {
+    let Ok(id) = Uuid::parse_str(id) else {
+        return Err(not_found_page(s, ov.v.lang));
+    };
+    let (ov, st) = ov.viewing(s, Power::AllRequests, client, action).await?;
+    Ok((ov, st, id))
+}
+
 #[derive(Template)]
 #[template(path = "office_breach.html")]
 pub(crate) struct OfficeBreachPage {
@@ -257,13 +273,7 @@ pub(crate) async fn breach_page(
     ClientAddr(client): ClientAddr,
     Path(id): Path<String>,
 ) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return not_found_page(&s, ov.v.lang);
-    };
-    let (ov, _st) = match ov
-        .viewing(&s, Power::AllRequests, client, "office.breach.view")
-        .await
-    {
+    let (ov, _st, id) = match open_incident(&s, ov, client, &id, "office.breach.view").await {
         Ok(x) => x,
         Err(r) => return r,
     };
@@ -331,13 +341,7 @@ pub(crate) async fn report_page(
     ClientAddr(client): ClientAddr,
     Path(id): Path<String>,
 ) -> Response {
-    let Ok(id) = Uuid::parse_str(&id) else {
-        return not_found_page(&s, ov.v.lang);
-    };
-    let (ov, st) = match ov
-        .viewing(&s, Power::AllRequests, client, "office.breach.report.view")
-        .await
-    {
+    let (ov, st, id) = match open_incident(&s, ov, client, &id, "office.breach.report.view").await {
         Ok(x) => x,
         Err(r) => return r,
     };
