@@ -12,6 +12,8 @@
 //! consent change). Each send is recorded per member without the content (`ad_sends`); the
 //! address is read for the marketing purpose, logged.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Duration, NaiveTime, TimeZone, Utc};
 use jikimi_policy::{Channel, ConsentKind};
 use jikimi_store::{AdCampaignRow, AdSendRow, AuditEntry};
@@ -500,13 +502,18 @@ impl Jikimi {
         let Some(class) = self.policy().retention_class(AD_RECORDS_CLASS).cloned() else {
             return Ok(0);
         };
+        // Counted from the last message queued (a page held to 08:00 or a late page goes
+        // after the campaign's start), else from its start.
+        let last: BTreeMap<Uuid, DateTime<Utc>> =
+            self.store().ad_last_queued().await?.into_iter().collect();
         let ids: Vec<Uuid> = self
             .store()
             .ad_campaigns()
             .await?
             .into_iter()
             .filter(|(c, _)| {
-                let day = (c.send_at + Duration::hours(9)).date_naive();
+                let sent = last.get(&c.id).map_or(c.send_at, |l| (*l).max(c.send_at));
+                let day = (sent + Duration::hours(9)).date_naive();
                 class.period.expires_on(day).is_some_and(|end| end < today)
             })
             .map(|(c, _)| c.id)

@@ -237,6 +237,11 @@ struct Inner {
     audit: audit::AuditWatch,
     /// The key naming the abuse-limit counters, read from the key store once.
     limits_key: tokio::sync::OnceCell<jikimi_vault::BlindIndexKey>,
+    /// Per (partner, version in force): the versions that told members the same facts about
+    /// the partner without a break, and when those facts took effect. Stored versions never
+    /// change, so an entry never goes stale.
+    partner_runs:
+        std::sync::Mutex<std::collections::HashMap<(String, String), Arc<partners::FactRun>>>,
 }
 
 impl Jikimi {
@@ -343,6 +348,7 @@ impl Jikimi {
                 client_state_key: tokio::sync::OnceCell::new(),
                 audit: audit::AuditWatch::default(),
                 limits_key: tokio::sync::OnceCell::new(),
+                partner_runs: std::sync::Mutex::new(std::collections::HashMap::new()),
             }),
         };
         app.schedule_announcement().await?;

@@ -1540,9 +1540,6 @@ impl Jikimi {
         self.mail_page(&ids, &content, marker).await
     }
 
-    /// Writes one page of a mailing to every member: `content` to each of `members` (those who
-    /// stopped processing for notices are left out), with `marker`, the next page's job, in one
-    /// transaction, once: a page written before writes nothing (its letters are discarded).
     /// Settles a page's write: when the write failed, or an earlier run wrote the page (nothing
     /// written), the keys of the letters sealed for it are destroyed.
     pub(crate) async fn settle_page(
@@ -1563,6 +1560,9 @@ impl Jikimi {
         }
     }
 
+    /// Writes one page of a mailing to every member: `content` to each of `members` (those who
+    /// stopped processing for notices are left out), with `marker`, the next page's job, in one
+    /// transaction, once: a page written before writes nothing (its letters are discarded).
     pub(crate) async fn mail_page(
         &self,
         members: &[Uuid],

@@ -383,31 +383,64 @@ impl Jikimi {
     }
 
     /// The policy versions under which members were told about `partner` exactly what they are
-    /// told now (its name, purposes, items, retention and consent text): a consent given under
-    /// any other version was given to other facts and does not count (S15).
-    pub(crate) async fn partner_fact_versions(
-        &self,
-        partner: &Partner,
-    ) -> Result<BTreeSet<String>> {
+    /// told now (its name, purposes, items, retention and consent as shown), without a break:
+    /// walking back from the version in force while the facts stay the same. A consent given
+    /// under any other version — before a change, or before the partner was removed and added
+    /// again — was given to other facts and does not count (S15). Cached: stored versions never
+    /// change.
+    pub(crate) async fn partner_fact_run(&self, partner: &Partner) -> Result<Arc<FactRun>> {
+        let current = self.policy().version().as_str().to_owned();
+        let key = (partner.id.clone(), current.clone());
+        let cached = self
+            .inner
+            .partner_runs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&key)
+            .cloned();
+        if let Some(run) = cached {
+            return Ok(run);
+        }
         let now = serde_json::to_value(self.policy())
             .map_err(|e| CoreError::Setup(format!("policy serialisation: {e}")))?;
-        let current = partner_facts(&now, &partner.id);
-        let mut out = BTreeSet::new();
-        for row in self.store().policy_versions().await? {
-            let Ok(doc) = serde_json::from_str::<serde_json::Value>(&row.document) else {
-                continue;
-            };
-            if current.is_some() && partner_facts(&doc, &partner.id) == current {
-                out.insert(row.version);
+        let facts = partner_facts(&now, &partner.id);
+        let mut rows = self.store().policy_versions().await?;
+        // In the order they came into force, as `in_force_version` picks them.
+        rows.sort_by(|a, b| {
+            (a.effective_date, a.first_active_at).cmp(&(b.effective_date, b.first_active_at))
+        });
+        let mut versions = BTreeSet::from([current.clone()]);
+        let mut since = None;
+        if let Some(at) = rows.iter().position(|r| r.version == current) {
+            for row in rows[..=at].iter().rev() {
+                let same = row.version == current
+                    || serde_json::from_str::<serde_json::Value>(&row.document)
+                        .ok()
+                        .is_some_and(|doc| {
+                            facts.is_some() && partner_facts(&doc, &partner.id) == facts
+                        });
+                if !same {
+                    break;
+                }
+                versions.insert(row.version.clone());
+                // In force from its date (KST), and never before it was recorded.
+                let from = crate::retention::kst_to_utc(row.effective_date, chrono::NaiveTime::MIN);
+                since = Some(row.first_active_at.max(from));
             }
         }
-        out.insert(self.policy().version().as_str().to_owned());
-        Ok(out)
+        let run = Arc::new(FactRun { versions, since });
+        self.inner
+            .partner_runs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(key, run.clone());
+        Ok(run)
     }
 
     /// Members whose consent to `partner` is in force and was given to its present facts.
     pub(crate) async fn partner_consenting(&self, partner: &Partner) -> Result<Vec<Uuid>> {
-        let versions = self.partner_fact_versions(partner).await?;
+        let run = self.partner_fact_run(partner).await?;
+        let versions = &run.versions;
         let mut latest: BTreeMap<Uuid, bool> = BTreeMap::new();
         for (member, granted, version) in self.store().consent_versions_in(&partner.consent).await?
         {
@@ -428,10 +461,10 @@ impl Jikimi {
         else {
             return Ok(false);
         };
-        let versions = self.partner_fact_versions(partner).await?;
+        let run = self.partner_fact_run(partner).await?;
         Ok(c.policy_version
             .as_ref()
-            .is_some_and(|v| versions.contains(v)))
+            .is_some_and(|v| run.versions.contains(v)))
     }
 
     /// Whether `member` gave `category` to a partner whose facts have changed since (a new
@@ -509,19 +542,7 @@ impl Jikimi {
         &self,
         partner: &Partner,
     ) -> Result<Option<DateTime<Utc>>> {
-        let versions = self.partner_fact_versions(partner).await?;
-        let since = self
-            .store()
-            .policy_versions()
-            .await?
-            .into_iter()
-            .filter(|r| versions.contains(&r.version))
-            // In force from its date (KST), and never before it was recorded.
-            .map(|r| {
-                let from = crate::retention::kst_to_utc(r.effective_date, chrono::NaiveTime::MIN);
-                r.first_active_at.max(from)
-            })
-            .min();
+        let run = self.partner_fact_run(partner).await?;
         let last = self
             .store()
             .partner_asks(&partner.id)
@@ -529,7 +550,7 @@ impl Jikimi {
             .into_iter()
             .map(|a| a.asked_at)
             .max();
-        Ok(match (since, last) {
+        Ok(match (run.since, last) {
             (Some(since), Some(last)) if last >= since => Some(last),
             (None, last) => last,
             _ => None,
@@ -1129,6 +1150,14 @@ fn office_entry(
     e
 }
 
+/// The versions that told members a partner's present facts without a break, and when those
+/// facts took effect.
+#[derive(Debug)]
+pub(crate) struct FactRun {
+    pub(crate) versions: BTreeSet<String>,
+    pub(crate) since: Option<DateTime<Utc>>,
+}
+
 /// What members are told about `partner` in a policy document (the stored JSON of a version):
 /// its name, its purposes (label and description), its items' labels, its retention class and
 /// its consent's text. `None` when the document has no such partner.
@@ -1165,8 +1194,23 @@ fn partner_facts(doc: &serde_json::Value, partner: &str) -> Option<serde_json::V
                 .unwrap_or(serde_json::Value::Null)
         })
         .collect();
-    let retention = p.get("retention").and_then(|id| find("retention", id));
-    let consent = p.get("consent").and_then(|id| find("consents", id));
+    // Only what members are shown: the class's label and period; the consent's title, purpose,
+    // items and refusal.
+    let pick = |v: Option<serde_json::Value>, keys: &[&str]| {
+        v.map(|v| {
+            keys.iter()
+                .map(|k| v.get(*k).cloned().unwrap_or(serde_json::Value::Null))
+                .collect::<Vec<_>>()
+        })
+    };
+    let retention = pick(
+        p.get("retention").and_then(|id| find("retention", id)),
+        &["label", "period"],
+    );
+    let consent = pick(
+        p.get("consent").and_then(|id| find("consents", id)),
+        &["title", "purpose", "items", "refusal"],
+    );
     Some(serde_json::json!({
         "name": p.get("name"),
         "purposes": purposes,

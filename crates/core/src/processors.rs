@@ -103,7 +103,7 @@ impl ContractTerm {
     }
 }
 
-/// A processor as the office sees it./// A processor as the office sees it.
+/// A processor as the office sees it.
 #[derive(Debug, Clone)]
 pub struct ProcessorOverview {
     pub processor: Processor,

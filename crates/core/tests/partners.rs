@@ -362,6 +362,45 @@ async fn a_partners_changed_facts_need_a_new_ask_and_a_new_consent(b: Backend) {
     assert_eq!(fake.received().len(), 1);
     assert!(!t.app.consent_outdated(m, "third_party").await.unwrap());
 
+    // A version that changes something else (the officer's name), in force from 2026-12-15:
+    // the consent and the ask still stand.
+    let partner_toml = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/partner.toml"),
+    )
+    .unwrap();
+    let other = jikimi_policy::Policy::from_toml_str(
+        &(jikimi_policy::Policy::builtin_source("lifeplan")
+            .unwrap()
+            .replacen(
+                "effective_date = 2026-12-01",
+                "effective_date = 2026-12-15",
+                1,
+            )
+            .replacen("김지킴", "김지킴이", 1)
+            + &partner_toml),
+        "other.toml",
+    )
+    .unwrap()
+    .policy;
+    let app = jikimi_core::Jikimi::open_with(
+        &t.cfg,
+        other,
+        t.clock.clone(),
+        false,
+        jikimi_testkit::test_hasher(),
+    )
+    .await
+    .unwrap();
+    t.clock
+        .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, 14, 15, 0, 0).unwrap());
+    assert!(app.policy().officer.name.ko.contains("김지킴이"));
+    assert!(!app.consent_outdated(m, "third_party").await.unwrap());
+    assert_eq!(app.partner_overview().await.unwrap()[0].consenting, 1);
+    assert!(matches!(
+        app.ask_partner_consent(&staff(), "insurer").await,
+        Err(CoreError::Conflict(_))
+    ));
+
     // A new version renames the partner, in force from 2027-01-01.
     let src = jikimi_policy::Policy::builtin_source("lifeplan")
         .unwrap()

@@ -31,6 +31,8 @@ pub trait AdStore: Send + Sync {
         audit: Vec<AuditEntry>,
         now: DateTime<Utc>,
     ) -> Result<bool>;
+    /// Per campaign with sends, when its last message was queued.
+    async fn ad_last_queued(&self) -> Result<Vec<(Uuid, DateTime<Utc>)>>;
     /// Destroys the campaigns `ids` (their texts) with their sends, in one transaction with the
     /// destruction record (its count: the campaigns destroyed) and `audit`. Returns how many.
     async fn destroy_ad_campaigns(
@@ -143,6 +145,16 @@ macro_rules! ad_sql {
                 insert_jobs_tx(&mut tx, &jobs, now).await?;
                 tx.commit().await?;
                 Ok(true)
+            }
+
+            async fn ad_last_queued(
+                &self,
+            ) -> $crate::Result<Vec<(uuid::Uuid, chrono::DateTime<chrono::Utc>)>> {
+                Ok(sqlx::query_as(
+                    "SELECT campaign_id, MAX(queued_at) FROM ad_sends GROUP BY campaign_id",
+                )
+                .fetch_all(&self.read)
+                .await?)
             }
 
             async fn destroy_ad_campaigns(
