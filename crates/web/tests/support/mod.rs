@@ -400,16 +400,26 @@ impl Session {
     /// Clicks `button` and waits until the page it was on is gone (a form's answer replaced
     /// it), so that what is looked for next is on the new page, never on the old one.
     pub async fn submit(&self, button: &str) -> anyhow::Result<()> {
-        let old = self
-            .client
-            .find(Locator::Css("html"))
-            .await
-            .context("finding <html>")?;
-        self.visible(Locator::Css(button))
-            .await?
-            .click()
-            .await
-            .with_context(|| format!("clicking {button}"))?;
+        let deadline = std::time::Instant::now() + WAIT;
+        let old = loop {
+            // A page still arriving from the step before may have no <html> for a moment, or
+            // replace the button between finding and pressing it: then on the page that came.
+            let html = match self.client.find(Locator::Css("html")).await {
+                Ok(html) => html,
+                Err(_) if std::time::Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+                Err(e) => return Err(e).context("finding <html>"),
+            };
+            match self.visible(Locator::Css(button)).await?.click().await {
+                Ok(_) => break html,
+                Err(e) if std::time::Instant::now() < deadline && is_stale(&e) => {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => return Err(e).with_context(|| format!("clicking {button}")),
+            }
+        };
         let deadline = std::time::Instant::now() + WAIT;
         // The old document's <html> goes stale when the new page replaces it.
         while old.tag_name().await.is_ok() {
