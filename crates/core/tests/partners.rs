@@ -437,15 +437,47 @@ async fn a_partners_changed_facts_need_a_new_ask_and_a_new_consent(b: Backend) {
         app.provide_to_partner(&staff(), "insurer").await,
         Err(CoreError::Conflict(_))
     ));
-    // Asked again about the new facts: the member is mailed again.
+    // Asked again about the new facts — two staff pressing at once ask once — and the member
+    // is mailed again.
     let before = smtp.messages().len();
-    app.ask_partner_consent(&staff(), "insurer").await.unwrap();
+    let (s1, s2) = (staff(), Actor::Staff("manager".into()));
+    let (one, two) = tokio::join!(
+        app.ask_partner_consent(&s1, "insurer"),
+        app.ask_partner_consent(&s2, "insurer")
+    );
+    assert!(
+        one.is_ok() != two.is_ok(),
+        "exactly one ask: {one:?} {two:?}"
+    );
+    assert!(matches!(
+        one.err().or(two.err()),
+        Some(CoreError::Conflict(_))
+    ));
+    // The database itself refuses a second ask about the same facts (their date: the new
+    // version's day, 2027-01-01 KST).
+    let since = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, 31, 15, 0, 0)
+        .unwrap()
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let again = jikimi_store::PartnerAskRow {
+        id: Uuid::new_v4(),
+        partner_id: "insurer".into(),
+        asked_at: app.clock().now(),
+        asked_by: "staff:test".into(),
+    };
+    assert!(
+        !app.store()
+            .insert_partner_ask(again, &since, vec![], vec![])
+            .await
+            .unwrap()
+    );
     for _ in 0..5 {
         app.run_jobs_once().await.unwrap();
     }
     let mails = smtp.wait_for(before + 1, StdDuration::from_secs(20));
     let ask = mails.last().unwrap();
     assert!(ask.text_body().contains("가나다생명보험"), "the new facts");
+    std::thread::sleep(StdDuration::from_millis(500));
+    assert_eq!(smtp.messages().len(), before + 1, "one ask mailed, not two");
     assert_eq!(
         app.provide_to_partner(&staff(), "insurer").await.unwrap(),
         0,
