@@ -364,33 +364,7 @@ async fn a_partners_changed_facts_need_a_new_ask_and_a_new_consent(b: Backend) {
 
     // A version that changes something else (the officer's name), in force from 2026-12-15:
     // the consent and the ask still stand.
-    let partner_toml = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/partner.toml"),
-    )
-    .unwrap();
-    let other = jikimi_policy::Policy::from_toml_str(
-        &(jikimi_policy::Policy::builtin_source("lifeplan")
-            .unwrap()
-            .replacen(
-                "effective_date = 2026-12-01",
-                "effective_date = 2026-12-15",
-                1,
-            )
-            .replacen("김지킴", "김지킴이", 1)
-            + &partner_toml),
-        "other.toml",
-    )
-    .unwrap()
-    .policy;
-    let app = jikimi_core::Jikimi::open_with(
-        &t.cfg,
-        other,
-        t.clock.clone(),
-        false,
-        jikimi_testkit::test_hasher(),
-    )
-    .await
-    .unwrap();
+    let app = open_version(&t, "2026-12-15", ("김지킴", "김지킴이"), None).await;
     t.clock
         .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, 14, 15, 0, 0).unwrap());
     assert!(app.policy().officer.name.ko.contains("김지킴이"));
@@ -402,30 +376,13 @@ async fn a_partners_changed_facts_need_a_new_ask_and_a_new_consent(b: Backend) {
     ));
 
     // A new version renames the partner, in force from 2027-01-01.
-    let src = jikimi_policy::Policy::builtin_source("lifeplan")
-        .unwrap()
-        .replacen(
-            "effective_date = 2026-12-01",
-            "effective_date = 2027-01-01",
-            1,
-        )
-        + &std::fs::read_to_string(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/partner.toml"),
-        )
-        .unwrap()
-        .replacen("가나다보험 주식회사", "가나다생명보험 주식회사", 1);
-    let next = jikimi_policy::Policy::from_toml_str(&src, "next.toml")
-        .unwrap()
-        .policy;
-    let app = jikimi_core::Jikimi::open_with(
-        &t.cfg,
-        next,
-        t.clock.clone(),
-        false,
-        jikimi_testkit::test_hasher(),
+    let app = open_version(
+        &t,
+        "2027-01-01",
+        ("", ""),
+        Some(("가나다보험 주식회사", "가나다생명보험 주식회사")),
     )
-    .await
-    .unwrap();
+    .await;
     t.clock
         .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, 31, 15, 0, 0).unwrap());
     assert!(app.policy().partners[0].name.ko.contains("생명"));
@@ -496,4 +453,43 @@ async fn a_partners_changed_facts_need_a_new_ask_and_a_new_consent(b: Backend) {
         app.run_jobs_once().await.unwrap();
     }
     assert_eq!(fake.received().len(), 2);
+}
+
+/// The same installation opened with a new version of `lifeplan` + the partner file, in force
+/// from `effective`, with one replacement in the profile and optionally one in the partner file.
+async fn open_version(
+    t: &TestApp,
+    effective: &str,
+    profile_edit: (&str, &str),
+    partner_edit: Option<(&str, &str)>,
+) -> jikimi_core::Jikimi {
+    let mut partner = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/partner.toml"),
+    )
+    .unwrap();
+    if let Some((from, to)) = partner_edit {
+        partner = partner.replacen(from, to, 1);
+    }
+    let mut profile = jikimi_policy::Policy::builtin_source("lifeplan")
+        .unwrap()
+        .replacen(
+            "effective_date = 2026-12-01",
+            &format!("effective_date = {effective}"),
+            1,
+        );
+    if !profile_edit.0.is_empty() {
+        profile = profile.replacen(profile_edit.0, profile_edit.1, 1);
+    }
+    let policy = jikimi_policy::Policy::from_toml_str(&(profile + &partner), "next.toml")
+        .unwrap()
+        .policy;
+    jikimi_core::Jikimi::open_with(
+        &t.cfg,
+        policy,
+        t.clock.clone(),
+        false,
+        jikimi_testkit::test_hasher(),
+    )
+    .await
+    .unwrap()
 }
