@@ -152,6 +152,10 @@ pub struct IncidentView {
     /// Why a report is required; empty when it is not.
     pub report_reasons: Vec<ReportReason>,
     pub progress: IncidentProgress,
+    /// Where the confirmation's notices stand (a breach notified as suspected, confirmed since).
+    pub followup: Option<IncidentProgress>,
+    /// Notified as suspected and confirmed since, the confirmation not started yet.
+    pub needs_followup: bool,
     /// Something the law requires is still undone and the incident is open: notices not
     /// started or not all written and sent, members not reached by e-mail (no address, or the
     /// delivery failed) without the website notice posted, or a required report not recorded.
@@ -223,16 +227,19 @@ pub struct NoticePage {
     pub after: Option<Uuid>,
     #[serde(default)]
     pub done: bool,
+    /// The confirmation of a breach first notified as suspected.
+    #[serde(default)]
+    pub followup: bool,
 }
 
 impl NoticePage {
     fn job_id(&self) -> Uuid {
-        page_job_id(
-            &NOTICE_NAMESPACE,
-            &self.incident.to_string(),
-            self.after,
-            self.done,
-        )
+        let key = if self.followup {
+            format!("{}:followup", self.incident)
+        } else {
+            self.incident.to_string()
+        };
+        page_job_id(&NOTICE_NAMESPACE, &key, self.after, self.done)
     }
 }
 
@@ -394,6 +401,8 @@ impl Jikimi {
             scope: serde_json::to_string(&scope).unwrap_or_else(|_| "null".into()),
             affected: 0,
             notices_at: None,
+            notices_state: None,
+            followup_at: None,
             reported_at: None,
             posted_at: None,
             recorded_by: actor.audit_name(),
@@ -422,15 +431,30 @@ impl Jikimi {
         Ok(id)
     }
 
-    fn view_of(&self, row: IncidentRow, progress: IncidentProgress) -> IncidentView {
+    fn view_of(
+        &self,
+        row: IncidentRow,
+        progress: IncidentProgress,
+        followup: Option<IncidentProgress>,
+    ) -> IncidentView {
         let items: Vec<IncidentItem> = serde_json::from_str(&row.items).unwrap_or_default();
         let sensitivities: Vec<Sensitivity> = items.iter().map(|i| i.sensitivity).collect();
         let reasons = report_reasons(row.affected, &sensitivities, row.outside_attack);
+        let done = |p: &IncidentProgress| p.notified >= p.affected && p.queued == 0;
         let p = &progress;
-        let unreached = p.no_address + p.failed;
-        let notices_done = row.notices_at.is_some() && p.notified >= p.affected && p.queued == 0;
+        let mut unreached = p.no_address + p.failed;
+        let mut notices_done = row.notices_at.is_some() && done(p);
+        let needs_followup = row.notices_at.is_some()
+            && row.notices_state.as_deref() == Some(SUSPECTED)
+            && row.state == CONFIRMED
+            && row.followup_at.is_none();
+        if let Some(f) = &followup {
+            unreached = unreached.max(f.no_address + f.failed);
+            notices_done = notices_done && done(f);
+        }
         let pending = row.state != CLOSED
             && (!notices_done
+                || needs_followup
                 || (unreached > 0 && row.posted_at.is_none())
                 || (!reasons.is_empty() && row.reported_at.is_none()));
         IncidentView {
@@ -439,6 +463,8 @@ impl Jikimi {
             deadline: row.discovered_at + Duration::hours(NOTICE_HOURS),
             report_reasons: reasons,
             progress,
+            followup,
+            needs_followup,
             pending,
             unreached,
             row,
@@ -449,10 +475,18 @@ impl Jikimi {
     pub async fn incidents(&self) -> Result<Vec<IncidentView>> {
         let mut out = Vec::new();
         for row in self.store().incidents().await? {
-            let progress = self.store().incident_progress(row.id).await?;
-            out.push(self.view_of(row, progress));
+            out.push(self.view_with_progress(row).await?);
         }
         Ok(out)
+    }
+
+    async fn view_with_progress(&self, row: IncidentRow) -> Result<IncidentView> {
+        let progress = self.store().incident_progress(row.id, false).await?;
+        let followup = match row.followup_at {
+            Some(_) => Some(self.store().incident_progress(row.id, true).await?),
+            None => None,
+        };
+        Ok(self.view_of(row, progress, followup))
     }
 
     pub async fn incident_view(&self, id: Uuid) -> Result<IncidentView> {
@@ -461,8 +495,7 @@ impl Jikimi {
             .incident(id)
             .await?
             .ok_or(CoreError::NotFound("incident"))?;
-        let progress = self.store().incident_progress(id).await?;
-        Ok(self.view_of(row, progress))
+        self.view_with_progress(row).await
     }
 
     /// Moves an open incident to [`CONFIRMED`] or [`CLOSED`].
@@ -490,13 +523,16 @@ impl Jikimi {
         }
     }
 
-    /// Starts the notices of an incident to each of its members (once). Refused without mail.
+    /// Starts the notices of an incident to each of its members (once), or — for a breach
+    /// notified while suspected and confirmed since — the confirmation (once, R-BRE-03: told of
+    /// the possibility first, then of the fact). Refused without mail.
     pub async fn notify_incident(&self, actor: &Actor, id: Uuid) -> Result<()> {
         let row = self
             .store()
             .incident(id)
             .await?
             .ok_or(CoreError::NotFound("incident"))?;
+        let followup = row.notices_at.is_some();
         if !self.sends_notices() {
             return Err(CoreError::Conflict(
                 "members can be told only by e-mail, and no mail is configured".into(),
@@ -507,12 +543,14 @@ impl Jikimi {
             incident: row.id,
             after: None,
             done: false,
+            followup,
         };
         let job = BreachNotices::new_job_with_id(first.job_id(), &first, now)?;
-        let e = entry(now, actor, "breach.notify", id);
+        let mut e = entry(now, actor, "breach.notify", id);
+        e.detail = serde_json::json!({ "incident": id, "followup": followup });
         if self
             .store()
-            .start_incident_notices(id, job, vec![e], now)
+            .start_incident_notices(id, followup, job, vec![e], now)
             .await?
         {
             Ok(())
@@ -523,10 +561,12 @@ impl Jikimi {
         }
     }
 
-    /// The notice an incident's members get.
-    pub fn incident_content(&self, view: &IncidentView) -> Content {
+    /// The notice an incident's members get (`followup`: the confirmation of a breach notified
+    /// as suspected).
+    pub fn incident_content(&self, view: &IncidentView, followup: bool) -> Content {
         let manager = &self.policy().manager;
         Content::BreachNotice {
+            followup,
             suspected: view.row.state == SUSPECTED,
             discovered_at: view.row.discovered_at,
             items: view.items.clone(),
@@ -555,7 +595,7 @@ impl Jikimi {
             .store()
             .incident_members_after(p.incident, p.after, page)
             .await?;
-        let content = self.incident_content(&view);
+        let content = self.incident_content(&view, p.followup);
         let (mut jobs, mut audit, mut notices) = (Vec::new(), Vec::new(), Vec::new());
         let mut seen = BTreeSet::new();
         for member in &ids {
@@ -582,11 +622,20 @@ impl Jikimi {
             incident: p.incident,
             after: ids.last().copied().or(p.after),
             done: i64::try_from(ids.len()).unwrap_or(i64::MAX) < page,
+            followup: p.followup,
         };
         let marker = BreachNotices::new_job_with_id(following.job_id(), &following, now)?;
         let written = self
             .store()
-            .write_incident_page(p.incident, marker, jobs.clone(), notices, audit, now)
+            .write_incident_page(
+                p.incident,
+                p.followup,
+                marker,
+                jobs.clone(),
+                notices,
+                audit,
+                now,
+            )
             .await;
         self.settle_page(&jobs, written).await
     }
@@ -684,6 +733,17 @@ impl Jikimi {
                 p.failed,
                 p.no_address
             ),
+        };
+        let notices = match (row.followup_at, &view.followup) {
+            (Some(at), Some(f)) => format!(
+                "{notices}; {} 유출 확인 통지 — 전자우편 발송 {}명, 발송 대기 {}명, 실패 {}명, 연락처 없음 {}명",
+                kst(at),
+                f.sent,
+                f.queued + (f.affected - f.notified),
+                f.failed,
+                f.no_address
+            ),
+            _ => notices,
         };
         let notices = match row.posted_at {
             Some(at) => format!("{notices}, {} 홈페이지 게시", kst(at)),

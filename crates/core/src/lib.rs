@@ -46,7 +46,7 @@ use uuid::Uuid;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{CoreError, FieldError, Result};
-pub use jikimi_store::{DestructionRecord, RetainedMeta};
+pub use jikimi_store::{DestructionRecord, IncidentProgress, RetainedMeta};
 pub use jikimi_vault::Revealed;
 pub use keyring::{Keyring, MasterKeySource};
 pub use limits::{Action, Client, Limit, Limits};

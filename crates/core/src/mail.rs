@@ -596,6 +596,7 @@ struct PartnerAskText<'a> {
 struct BreachNoticeText<'a> {
     ko: bool,
     operator: &'a str,
+    followup: bool,
     suspected: bool,
     discovered: String,
     items: String,
@@ -714,6 +715,8 @@ pub enum Content {
     /// when and how, what the member can do, what the operator does and the remedies, and where
     /// to report harm. The office's words, the same in both languages' parts.
     BreachNotice {
+        /// The confirmation of a breach first notified as suspected.
+        followup: bool,
         suspected: bool,
         discovered_at: DateTime<Utc>,
         items: Vec<jikimi_policy::Text>,
@@ -928,6 +931,7 @@ fn render_text(content: &Content, lang: Lang, site: &Site) -> Result<String> {
             .render()
         }
         Content::BreachNotice {
+            followup,
             suspected,
             discovered_at,
             items,
@@ -938,6 +942,7 @@ fn render_text(content: &Content, lang: Lang, site: &Site) -> Result<String> {
         } => BreachNoticeText {
             ko,
             operator,
+            followup: *followup,
             suspected: *suspected,
             discovered: kst(*discovered_at, lang),
             items: items

@@ -588,9 +588,22 @@ impl Jikimi {
         };
         let job = PartnerAsk::new_job_with_id(first.job_id(), &first, now)?;
         let entry = office_entry(now, actor, "partner.ask", &partner.id, ask.id);
-        self.store()
-            .insert_partner_ask(ask.clone(), vec![job], vec![entry])
-            .await?;
+        let since = self
+            .partner_fact_run(&partner)
+            .await?
+            .since
+            .map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+            .unwrap_or_default();
+        if !self
+            .store()
+            .insert_partner_ask(ask.clone(), &since, vec![job], vec![entry])
+            .await?
+        {
+            // Another press about the same facts got there first.
+            return Err(CoreError::Conflict(
+                "members were already asked about this partner as it now is".into(),
+            ));
+        }
         Ok(ask.id)
     }
 

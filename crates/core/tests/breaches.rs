@@ -241,6 +241,7 @@ async fn an_accounts_reads_become_the_incident_and_each_member_is_told_the_five_
                 incident: id,
                 after: None,
                 done: false,
+                followup: false,
             },
             t.app.clock().now(),
         )
@@ -397,6 +398,42 @@ async fn the_report_is_required_on_any_one_condition_and_the_clock_runs_72_hours
     for action in ["breach.report", "breach.reported"] {
         assert!(rows.iter().any(|r| r.action == action), "{action} audited");
     }
+
+    // Confirmed since the members were told of the possibility: they are told again, once
+    // (R-BRE-03), and until then it is pending.
+    t.app
+        .set_incident_state(&staff(), attack, CONFIRMED)
+        .await
+        .unwrap();
+    let v = t.app.incident_view(attack).await.unwrap();
+    assert!(v.needs_followup && v.pending);
+    let before = smtp.messages().len();
+    t.app.notify_incident(&staff(), attack).await.unwrap();
+    assert!(matches!(
+        t.app.notify_incident(&staff(), attack).await,
+        Err(CoreError::Conflict(_))
+    ));
+    run_jobs(&t, 10).await;
+    let mails = smtp.wait_for(before + 1, StdDuration::from_secs(20));
+    let confirmation = mails
+        .iter()
+        .find(|m| m.subject().contains("유출 확인 통지"))
+        .expect("the confirmation");
+    let text = confirmation.text_body();
+    assert!(text.contains("실제로 유출된 것으로 확인"), "{text}");
+    assert!(text.contains("1833-6972") && text.contains("전자우편 주소"));
+    let v = t.app.incident_view(attack).await.unwrap();
+    assert_eq!(v.followup.map(|f| f.sent), Some(1));
+    assert!(!v.needs_followup && !v.pending);
+    // A breach notified as confirmed is not told twice.
+    assert!(matches!(
+        t.app.notify_incident(&staff(), rrn).await.and(Ok(())),
+        Ok(())
+    ));
+    assert!(matches!(
+        t.app.notify_incident(&staff(), rrn).await,
+        Err(CoreError::Conflict(_))
+    ));
 }
 
 /// Issue 17's done-means: a breach of 1,200 members gives 1,200 notices and a prepared report

@@ -364,33 +364,7 @@ async fn a_partners_changed_facts_need_a_new_ask_and_a_new_consent(b: Backend) {
 
     // A version that changes something else (the officer's name), in force from 2026-12-15:
     // the consent and the ask still stand.
-    let partner_toml = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/partner.toml"),
-    )
-    .unwrap();
-    let other = jikimi_policy::Policy::from_toml_str(
-        &(jikimi_policy::Policy::builtin_source("lifeplan")
-            .unwrap()
-            .replacen(
-                "effective_date = 2026-12-01",
-                "effective_date = 2026-12-15",
-                1,
-            )
-            .replacen("김지킴", "김지킴이", 1)
-            + &partner_toml),
-        "other.toml",
-    )
-    .unwrap()
-    .policy;
-    let app = jikimi_core::Jikimi::open_with(
-        &t.cfg,
-        other,
-        t.clock.clone(),
-        false,
-        jikimi_testkit::test_hasher(),
-    )
-    .await
-    .unwrap();
+    let app = open_version(&t, "2026-12-15", ("김지킴", "김지킴이"), None).await;
     t.clock
         .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, 14, 15, 0, 0).unwrap());
     assert!(app.policy().officer.name.ko.contains("김지킴이"));
@@ -402,30 +376,13 @@ async fn a_partners_changed_facts_need_a_new_ask_and_a_new_consent(b: Backend) {
     ));
 
     // A new version renames the partner, in force from 2027-01-01.
-    let src = jikimi_policy::Policy::builtin_source("lifeplan")
-        .unwrap()
-        .replacen(
-            "effective_date = 2026-12-01",
-            "effective_date = 2027-01-01",
-            1,
-        )
-        + &std::fs::read_to_string(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/partner.toml"),
-        )
-        .unwrap()
-        .replacen("가나다보험 주식회사", "가나다생명보험 주식회사", 1);
-    let next = jikimi_policy::Policy::from_toml_str(&src, "next.toml")
-        .unwrap()
-        .policy;
-    let app = jikimi_core::Jikimi::open_with(
-        &t.cfg,
-        next,
-        t.clock.clone(),
-        false,
-        jikimi_testkit::test_hasher(),
+    let app = open_version(
+        &t,
+        "2027-01-01",
+        ("", ""),
+        Some(("가나다보험 주식회사", "가나다생명보험 주식회사")),
     )
-    .await
-    .unwrap();
+    .await;
     t.clock
         .set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, 31, 15, 0, 0).unwrap());
     assert!(app.policy().partners[0].name.ko.contains("생명"));
@@ -437,15 +394,47 @@ async fn a_partners_changed_facts_need_a_new_ask_and_a_new_consent(b: Backend) {
         app.provide_to_partner(&staff(), "insurer").await,
         Err(CoreError::Conflict(_))
     ));
-    // Asked again about the new facts: the member is mailed again.
+    // Asked again about the new facts — two staff pressing at once ask once — and the member
+    // is mailed again.
     let before = smtp.messages().len();
-    app.ask_partner_consent(&staff(), "insurer").await.unwrap();
+    let (s1, s2) = (staff(), Actor::Staff("manager".into()));
+    let (one, two) = tokio::join!(
+        app.ask_partner_consent(&s1, "insurer"),
+        app.ask_partner_consent(&s2, "insurer")
+    );
+    assert!(
+        one.is_ok() != two.is_ok(),
+        "exactly one ask: {one:?} {two:?}"
+    );
+    assert!(matches!(
+        one.err().or(two.err()),
+        Some(CoreError::Conflict(_))
+    ));
+    // The database itself refuses a second ask about the same facts (their date: the new
+    // version's day, 2027-01-01 KST).
+    let since = chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 12, 31, 15, 0, 0)
+        .unwrap()
+        .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let again = jikimi_store::PartnerAskRow {
+        id: Uuid::new_v4(),
+        partner_id: "insurer".into(),
+        asked_at: app.clock().now(),
+        asked_by: "staff:test".into(),
+    };
+    assert!(
+        !app.store()
+            .insert_partner_ask(again, &since, vec![], vec![])
+            .await
+            .unwrap()
+    );
     for _ in 0..5 {
         app.run_jobs_once().await.unwrap();
     }
     let mails = smtp.wait_for(before + 1, StdDuration::from_secs(20));
     let ask = mails.last().unwrap();
     assert!(ask.text_body().contains("가나다생명보험"), "the new facts");
+    std::thread::sleep(StdDuration::from_millis(500));
+    assert_eq!(smtp.messages().len(), before + 1, "one ask mailed, not two");
     assert_eq!(
         app.provide_to_partner(&staff(), "insurer").await.unwrap(),
         0,
@@ -464,4 +453,43 @@ async fn a_partners_changed_facts_need_a_new_ask_and_a_new_consent(b: Backend) {
         app.run_jobs_once().await.unwrap();
     }
     assert_eq!(fake.received().len(), 2);
+}
+
+/// The same installation opened with a new version of `lifeplan` + the partner file, in force
+/// from `effective`, with one replacement in the profile and optionally one in the partner file.
+async fn open_version(
+    t: &TestApp,
+    effective: &str,
+    profile_edit: (&str, &str),
+    partner_edit: Option<(&str, &str)>,
+) -> jikimi_core::Jikimi {
+    let mut partner = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/partner.toml"),
+    )
+    .unwrap();
+    if let Some((from, to)) = partner_edit {
+        partner = partner.replacen(from, to, 1);
+    }
+    let mut profile = jikimi_policy::Policy::builtin_source("lifeplan")
+        .unwrap()
+        .replacen(
+            "effective_date = 2026-12-01",
+            &format!("effective_date = {effective}"),
+            1,
+        );
+    if !profile_edit.0.is_empty() {
+        profile = profile.replacen(profile_edit.0, profile_edit.1, 1);
+    }
+    let policy = jikimi_policy::Policy::from_toml_str(&(profile + &partner), "next.toml")
+        .unwrap()
+        .policy;
+    jikimi_core::Jikimi::open_with(
+        &t.cfg,
+        policy,
+        t.clock.clone(),
+        false,
+        jikimi_testkit::test_hasher(),
+    )
+    .await
+    .unwrap()
 }

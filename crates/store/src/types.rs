@@ -381,6 +381,10 @@ pub struct IncidentRow {
     pub affected: i64,
     /// When the notices were started.
     pub notices_at: Option<DateTime<Utc>>,
+    /// The incident's state when they were started.
+    pub notices_state: Option<String>,
+    /// When the confirmation of a breach first notified as suspected was started.
+    pub followup_at: Option<DateTime<Utc>>,
     /// When the office recorded the report to the PIPC/KISA as submitted.
     pub reported_at: Option<DateTime<Utc>>,
     /// When the notice was posted on the website, for members without an address.

@@ -676,8 +676,8 @@ fn text(key: &str) -> (&'static str, &'static str) {
         "br_scope_all" => ("모든 회원", "Every member"),
         "br_scope_reads" => ("한 계정이 조회한 회원", "Members one account read"),
         "br_scope_reads_is" => (
-            "{actor}이(가) {from}부터 {to}까지 조회한 회원",
-            "Members {actor} read from {from} to {to}",
+            "{actor}이(가) {from}부터 {to} 전까지 조회한 회원",
+            "Members {actor} read from {from} until before {to}",
         ),
         "br_actor" => (
             "계정(접속 기록에 적힌 그대로)",
@@ -732,6 +732,16 @@ fn text(key: &str) -> (&'static str, &'static str) {
             "대상 회원 모두에게 다섯 가지 통지 사항과 구제 절차를 담은 전자우편을 보냅니다. 처리정지를 요구한 회원에게도 법에 따라 보냅니다. 한 번만 보낼 수 있습니다.",
             "Mails every member involved the five items the law requires and the remedies — also members who stopped processing, as the law requires. It can be sent once.",
         ),
+        "br_followup" => ("확인 통지:", "Confirmation:"),
+        "br_followup_due" => (
+            "유출 의심으로 알린 뒤 확인됨 — 확인 통지 필요",
+            "Told as suspected, confirmed since — the confirmation is due",
+        ),
+        "br_followup_help" => (
+            "유출 가능성을 알린 회원 모두에게 유출이 확인되었음을 다섯 가지 통지 사항과 함께 다시 알립니다. 한 번만 보낼 수 있습니다.",
+            "Tells every member who was told of the possibility that the breach is confirmed, with the five items again. It can be sent once.",
+        ),
+        "br_notify_followup" => ("확인 통지하기", "Send the confirmation"),
         "br_notify" => ("회원에게 통지하기", "Tell the members"),
         "br_prepare_report" => ("신고서 준비하기", "Prepare the report"),
         "br_record_report" => ("신고 완료 기록", "Record the report as submitted"),

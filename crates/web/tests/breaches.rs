@@ -268,6 +268,33 @@ async fn the_office_records_a_breach_tells_the_members_and_prepares_the_report(b
                 .contains("The items leaked")
         );
         s.check_page("breach-notices-en").await?;
+
+        // The first incident, told while suspected, is confirmed: the members are told again.
+        let first = app
+            .incidents()
+            .await?
+            .into_iter()
+            .find(|v| v.row.title == "상담 계정 도용")
+            .context("the first incident")?
+            .row
+            .id;
+        s.goto(&format!("/office/breaches/{first}?lang=ko")).await?;
+        s.submit("#confirm").await?;
+        let due = s.text_of("#notices").await?;
+        ensure!(due.contains("확인 통지 필요"), "{due}");
+        ensure!(s.text_of("#notify").await? == "확인 통지하기");
+        s.check_page("office-breach-followup").await?;
+        let before = smtp.messages().len();
+        s.submit("#notify").await?;
+        for _ in 0..4 {
+            app.run_jobs_once().await?;
+        }
+        let mails = smtp.wait_for(before + 1, Duration::from_secs(20));
+        let confirmation = mails
+            .iter()
+            .find(|m| m.subject().contains("유출 확인 통지"))
+            .context("the confirmation mail")?;
+        ensure!(confirmation.header("To").unwrap_or_default() == pa.email);
         Ok(())
     })
     .await;

@@ -5,7 +5,8 @@
 -- taken and what members can do. The office's words about the incident, never a member's data.
 -- Its members are fixed when it is recorded (every member, or those an account read in a time
 -- window, from the audit chain); each member's notice is the outbox message it was sent as
--- (NULL message: no address to send to, the website notice stands in).
+-- (NULL message: no address to send to, the website notice stands in); a suspected breach
+-- later confirmed is told again (the follow-up's own time and message).
 CREATE TABLE incidents (
     id             BLOB PRIMARY KEY,
     state          TEXT NOT NULL,     -- suspected | confirmed | closed
@@ -20,6 +21,8 @@ CREATE TABLE incidents (
     scope          TEXT NOT NULL,     -- JSON: how its members were chosen
     affected       INTEGER NOT NULL,
     notices_at     TEXT,              -- when the notices were started
+    notices_state  TEXT,              -- the state when they were started
+    followup_at    TEXT,              -- when the confirmation of a suspected breach was started
     reported_at    TEXT,              -- when the office recorded the report as submitted
     posted_at      TEXT,              -- when the notice was posted on the website (members without an address)
     recorded_by    TEXT NOT NULL,
@@ -30,5 +33,7 @@ CREATE TABLE incident_members (
     member_id    BLOB NOT NULL,
     notified_at  TEXT,
     message_id   BLOB,
+    followup_at  TEXT,
+    followup_message_id BLOB,
     PRIMARY KEY (incident_id, member_id)
 );

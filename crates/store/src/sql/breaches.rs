@@ -33,11 +33,14 @@ pub trait BreachStore: Send + Sync {
         state: &str,
         audit: Vec<AuditEntry>,
     ) -> Result<bool>;
-    /// Starts an incident's notices once: records `now` and writes the first page's `job` and
-    /// `audit`; `false` (nothing written) when they were started before or it is closed.
+    /// Starts an incident's notices once (with `followup`, the confirmation of a breach first
+    /// notified as suspected, once, only when it is confirmed now): records `now` and writes
+    /// the first page's `job` and `audit`; `false` (nothing written) when that round was
+    /// started before, or it does not apply (closed; not confirmed since).
     async fn start_incident_notices(
         &self,
         id: Uuid,
+        followup: bool,
         job: NewJob,
         audit: Vec<AuditEntry>,
         now: DateTime<Utc>,
@@ -64,14 +67,15 @@ pub trait BreachStore: Send + Sync {
     async fn write_incident_page(
         &self,
         incident: Uuid,
+        followup: bool,
         marker: NewJob,
         jobs: Vec<NewJob>,
         notices: Vec<(Uuid, Option<Uuid>)>,
         audit: Vec<AuditEntry>,
         now: DateTime<Utc>,
     ) -> Result<bool>;
-    /// Where an incident's notices stand.
-    async fn incident_progress(&self, id: Uuid) -> Result<IncidentProgress>;
+    /// Where an incident's notices stand (with `followup`, its confirmation's).
+    async fn incident_progress(&self, id: Uuid, followup: bool) -> Result<IncidentProgress>;
 }
 
 /// Expands `impl BreachStore for $store`. Needs `BEGIN`, `Tx`, `append_audit_tx` and
@@ -92,10 +96,10 @@ macro_rules! breach_sql {
                 sqlx::query(
                     "INSERT INTO incidents
                      (id, state, title, discovered_at, occurred, items, outside_attack, cause,
-                      measures, advice, scope, affected, notices_at, reported_at, posted_at,
-                      recorded_by, recorded_at)
+                       measures, advice, scope, affected, notices_at, notices_state, followup_at,
+                      reported_at, posted_at, recorded_by, recorded_at)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 0, NULL, NULL, NULL,
-                             $12, $13)",
+                             NULL, NULL, $12, $13)",
                 )
                 .bind(r.id)
                 .bind(&r.state)
@@ -168,8 +172,8 @@ macro_rules! breach_sql {
             ) -> $crate::Result<Option<$crate::IncidentRow>> {
                 Ok(sqlx::query_as(
                     "SELECT id, state, title, discovered_at, occurred, items, outside_attack,
-                     cause, measures, advice, scope, affected, notices_at, reported_at, posted_at,
-                     recorded_by, recorded_at
+                     cause, measures, advice, scope, affected, notices_at, notices_state, followup_at,
+                     reported_at, posted_at, recorded_by, recorded_at
                      FROM incidents WHERE id = $1",
                 )
                 .bind(id)
@@ -180,8 +184,8 @@ macro_rules! breach_sql {
             async fn incidents(&self) -> $crate::Result<Vec<$crate::IncidentRow>> {
                 Ok(sqlx::query_as(
                     "SELECT id, state, title, discovered_at, occurred, items, outside_attack,
-                     cause, measures, advice, scope, affected, notices_at, reported_at, posted_at,
-                     recorded_by, recorded_at
+                     cause, measures, advice, scope, affected, notices_at, notices_state, followup_at,
+                     reported_at, posted_at, recorded_by, recorded_at
                      FROM incidents ORDER BY discovered_at DESC, id",
                 )
                 .fetch_all(&self.read)
@@ -215,16 +219,22 @@ macro_rules! breach_sql {
             async fn start_incident_notices(
                 &self,
                 id: uuid::Uuid,
+                followup: bool,
                 job: $crate::NewJob,
                 audit: Vec<$crate::AuditEntry>,
                 now: chrono::DateTime<chrono::Utc>,
             ) -> $crate::Result<bool> {
+                let sql = if followup {
+                    "UPDATE incidents SET followup_at = $2
+                     WHERE id = $1 AND followup_at IS NULL AND notices_at IS NOT NULL
+                     AND notices_state = 'suspected' AND state = 'confirmed'"
+                } else {
+                    "UPDATE incidents SET notices_at = $2, notices_state = state
+                     WHERE id = $1 AND notices_at IS NULL AND state <> 'closed'"
+                };
                 let mut conn = self.write.acquire().await?;
                 let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
-                let changed = sqlx::query(
-                    "UPDATE incidents SET notices_at = $2
-                     WHERE id = $1 AND notices_at IS NULL AND state <> 'closed'",
-                )
+                let changed = sqlx::query(sql)
                 .bind(id)
                 .bind(now)
                 .execute(&mut *tx)
@@ -306,6 +316,7 @@ macro_rules! breach_sql {
             async fn write_incident_page(
                 &self,
                 incident: uuid::Uuid,
+                followup: bool,
                 marker: $crate::NewJob,
                 jobs: Vec<$crate::NewJob>,
                 notices: Vec<(uuid::Uuid, Option<uuid::Uuid>)>,
@@ -317,11 +328,15 @@ macro_rules! breach_sql {
                 if !insert_marker_tx(&mut tx, &marker, now).await? {
                     return Ok(false);
                 }
+                let sql = if followup {
+                    "UPDATE incident_members SET followup_at = $3, followup_message_id = $4
+                     WHERE incident_id = $1 AND member_id = $2 AND followup_at IS NULL"
+                } else {
+                    "UPDATE incident_members SET notified_at = $3, message_id = $4
+                     WHERE incident_id = $1 AND member_id = $2 AND notified_at IS NULL"
+                };
                 for (member, message) in notices {
-                    sqlx::query(
-                        "UPDATE incident_members SET notified_at = $3, message_id = $4
-                         WHERE incident_id = $1 AND member_id = $2 AND notified_at IS NULL",
-                    )
+                    sqlx::query(sql)
                     .bind(incident)
                     .bind(member)
                     .bind(now)
@@ -338,15 +353,19 @@ macro_rules! breach_sql {
             async fn incident_progress(
                 &self,
                 id: uuid::Uuid,
+                followup: bool,
             ) -> $crate::Result<$crate::IncidentProgress> {
-                let (affected, notified, no_address, sent, queued, failed): (
-                    i64,
-                    i64,
-                    i64,
-                    i64,
-                    i64,
-                    i64,
-                ) = sqlx::query_as(
+                let sql = if followup {
+                    "SELECT COUNT(*),
+                     COUNT(im.followup_at),
+                     COALESCE(SUM(CASE WHEN im.followup_at IS NOT NULL
+                                  AND im.followup_message_id IS NULL THEN 1 ELSE 0 END), 0),
+                     COALESCE(SUM(CASE WHEN o.state = 'sent' THEN 1 ELSE 0 END), 0),
+                     COALESCE(SUM(CASE WHEN o.state = 'queued' THEN 1 ELSE 0 END), 0),
+                     COALESCE(SUM(CASE WHEN o.state = 'failed' THEN 1 ELSE 0 END), 0)
+                     FROM incident_members im LEFT JOIN outbox o ON o.id = im.followup_message_id
+                     WHERE im.incident_id = $1"
+                } else {
                     "SELECT COUNT(*),
                      COUNT(im.notified_at),
                      COALESCE(SUM(CASE WHEN im.notified_at IS NOT NULL AND im.message_id IS NULL
@@ -355,8 +374,16 @@ macro_rules! breach_sql {
                      COALESCE(SUM(CASE WHEN o.state = 'queued' THEN 1 ELSE 0 END), 0),
                      COALESCE(SUM(CASE WHEN o.state = 'failed' THEN 1 ELSE 0 END), 0)
                      FROM incident_members im LEFT JOIN outbox o ON o.id = im.message_id
-                     WHERE im.incident_id = $1",
-                )
+                     WHERE im.incident_id = $1"
+                };
+                let (affected, notified, no_address, sent, queued, failed): (
+                    i64,
+                    i64,
+                    i64,
+                    i64,
+                    i64,
+                    i64,
+                ) = sqlx::query_as(sql)
                 .bind(id)
                 .fetch_one(&self.read)
                 .await?;

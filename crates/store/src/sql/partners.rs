@@ -43,12 +43,16 @@ pub trait PartnerStore: Send + Sync {
     /// How many deliveries of a partner are in each state: (state, count).
     async fn partner_delivery_counts(&self, partner: &str) -> Result<Vec<(String, i64)>>;
     /// Records an ask with the job that mails it and `audit`, in one transaction.
+    /// Writes an ask about the partner's facts that took effect at `facts_since` (RFC 3339;
+    /// empty when unknown) with its jobs and `audit`, in one transaction, once per set of facts:
+    /// `false` (nothing written) when such an ask exists.
     async fn insert_partner_ask(
         &self,
         ask: PartnerAskRow,
+        facts_since: &str,
         jobs: Vec<NewJob>,
         audit: Vec<AuditEntry>,
-    ) -> Result<()>;
+    ) -> Result<bool>;
     /// A partner's asks, the latest first.
     async fn partner_asks(&self, partner: &str) -> Result<Vec<PartnerAskRow>>;
 }
@@ -230,25 +234,32 @@ macro_rules! partner_sql {
             async fn insert_partner_ask(
                 &self,
                 ask: $crate::PartnerAskRow,
+                facts_since: &str,
                 jobs: Vec<$crate::NewJob>,
                 audit: Vec<$crate::AuditEntry>,
-            ) -> $crate::Result<()> {
+            ) -> $crate::Result<bool> {
                 let mut conn = self.write.acquire().await?;
                 let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
-                sqlx::query(
-                    "INSERT INTO partner_asks (id, partner_id, asked_at, asked_by)
-                     VALUES ($1, $2, $3, $4)",
+                let written = sqlx::query(
+                    "INSERT INTO partner_asks (id, partner_id, asked_at, asked_by, facts_since)
+                     VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (partner_id, facts_since) DO NOTHING",
                 )
                 .bind(ask.id)
                 .bind(&ask.partner_id)
                 .bind(ask.asked_at)
                 .bind(&ask.asked_by)
+                .bind(facts_since)
                 .execute(&mut *tx)
-                .await?;
+                .await?
+                .rows_affected();
+                if written != 1 {
+                    return Ok(false);
+                }
                 insert_jobs_tx(&mut tx, &jobs, ask.asked_at).await?;
                 append_audit_tx(&mut tx, self.linker.as_ref(), &audit).await?;
                 tx.commit().await?;
-                Ok(())
+                Ok(true)
             }
 
             async fn partner_asks(

@@ -50,10 +50,8 @@ pub(crate) fn line(v: &IncidentView, now: DateTime<Utc>, t: T) -> IncidentLine {
         t.s("br_hours_over").replace("{n}", &(-left).to_string())
     };
     let p = &v.progress;
-    let notices = match r.notices_at {
-        None => t.s("br_notices_none").to_owned(),
-        Some(_) => t
-            .s("br_notices_progress")
+    let progress = |p: &jikimi_core::IncidentProgress| {
+        t.s("br_notices_progress")
             .replace("{sent}", &p.sent.to_string())
             .replace("{all}", &p.affected.to_string())
             .replace(
@@ -61,8 +59,17 @@ pub(crate) fn line(v: &IncidentView, now: DateTime<Utc>, t: T) -> IncidentLine {
                 &(p.queued + (p.affected - p.notified)).to_string(),
             )
             .replace("{failed}", &p.failed.to_string())
-            .replace("{none}", &p.no_address.to_string()),
+            .replace("{none}", &p.no_address.to_string())
     };
+    let mut notices = match r.notices_at {
+        None => t.s("br_notices_none").to_owned(),
+        Some(_) => progress(p),
+    };
+    if let Some(f) = &v.followup {
+        notices = format!("{notices} · {} {}", t.s("br_followup"), progress(f));
+    } else if v.needs_followup {
+        notices = format!("{notices} · {}", t.s("br_followup_due"));
+    }
     let report = if v.report_reasons.is_empty() {
         t.s("br_report_not_required").to_owned()
     } else if let Some(at) = r.reported_at {
@@ -263,6 +270,8 @@ pub(crate) struct OfficeBreachPage {
     pub(crate) unreached: i64,
     pub(crate) posted: Option<String>,
     pub(crate) can_notify: bool,
+    /// The next notice is the confirmation of a breach notified as suspected.
+    pub(crate) followup: bool,
     pub(crate) can_record_report: bool,
     pub(crate) notice: Option<String>,
 }
@@ -319,7 +328,8 @@ pub(crate) async fn breach_page(
         recorded: format!("{} ({})", kst(r.recorded_at), r.recorded_by),
         unreached: v.unreached,
         posted: r.posted_at.map(kst),
-        can_notify: open && r.notices_at.is_none(),
+        can_notify: open && (r.notices_at.is_none() || v.needs_followup),
+        followup: v.needs_followup,
         can_record_report: !v.report_reasons.is_empty() && r.reported_at.is_none(),
         notice: ov.v.notice(),
     };

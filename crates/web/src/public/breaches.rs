@@ -21,7 +21,7 @@ pub(crate) async fn notices_page(State(s): State<AppState>, v: Visit) -> Respons
     let site = s.app.mail_site();
     let mut notices = Vec::with_capacity(posted.len());
     for view in &posted {
-        let content = s.app.incident_content(view);
+        let content = s.app.incident_content(view, false);
         match jikimi_core::mail::render_notice_text(&content, v.lang, &site) {
             Ok(text) => notices.push((view.row.posted_at.map(kst).unwrap_or_default(), text)),
             Err(e) => return error_page(e),
