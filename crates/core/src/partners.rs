@@ -932,7 +932,12 @@ impl Jikimi {
             .await?
             .into_iter()
             .find(|c| c.category == partner.consent && c.granted);
-        let to_these_facts = self.partner_consent_in_force(member, partner).await?;
+        // Given to the partner as it now is (the consent read above, not read again).
+        let run = self.partner_fact_run(partner).await?;
+        let to_these_facts = consent
+            .as_ref()
+            .and_then(|c| c.policy_version.as_ref())
+            .is_some_and(|v| run.versions.contains(v));
         let suspended = self
             .store()
             .suspended_purposes(member)
