@@ -167,10 +167,8 @@ async fn a_child_asks_the_guardian_consents_after_verifying_and_the_child_joins(
         // (If the page is still being replaced by the server's answer, choose on the new one.)
         let mut tries = 0;
         loop {
-            let choice = s
-                .client()
-                .find(Locator::Css("#f-guardian_relationship"))
-                .await?;
+            // (Waits for the field to be displayed: the page may be between documents.)
+            let choice = s.visible(Locator::Css("#f-guardian_relationship")).await?;
             match choice.select_by_value("parent").await {
                 Ok(_) => break,
                 Err(e) if tries < 20 && support::is_stale(&e) => {
