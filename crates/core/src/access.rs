@@ -312,6 +312,7 @@ impl Jikimi {
         let subject = *actor == Actor::Member(member);
         let key = self.member_key(member).await?;
         let owner = member.to_string();
+        let opener = key.opener();
         let mut out = BTreeMap::new();
         let mut withheld = Vec::new();
         for row in rows {
@@ -320,7 +321,7 @@ impl Jikimi {
                 withheld.push(row.item_id);
                 continue;
             }
-            let value = key.open_str(&owner, &row.item_id, &row.sealed)?;
+            let value = opener.open_str(&owner, &row.item_id, &row.sealed)?;
             out.insert(row.item_id, value);
         }
         let mut e = reveal_entry(

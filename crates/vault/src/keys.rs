@@ -207,6 +207,51 @@ impl fmt::Debug for DataKey {
     }
 }
 
+/// A [`DataKey`]'s cipher for opening several values ([`DataKey::opener`]).
+pub struct Opener<'k> {
+    id: KeyId,
+    cipher: Aes256Gcm,
+    _key: std::marker::PhantomData<&'k DataKey>,
+}
+
+impl fmt::Debug for Opener<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Opener({})", self.id)
+    }
+}
+
+impl Opener<'_> {
+    /// [`DataKey::open`] with the cipher already set up.
+    pub fn open(
+        &self,
+        owner: &str,
+        item: &str,
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+        let found = sealed_key_id(sealed)?;
+        if found != self.id {
+            return Err(VaultError::WrongKey {
+                expected: self.id,
+                found,
+            });
+        }
+        let nonce = &sealed[17..HEADER_LEN];
+        let ct = &sealed[HEADER_LEN..];
+        let aad = DataKey::seal_aad(owner, item);
+        self.cipher
+            .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: &aad })
+            .map(Zeroizing::new)
+            .map_err(|_| VaultError::Open)
+    }
+
+    /// [`DataKey::open_str`] with the cipher already set up.
+    pub fn open_str(&self, owner: &str, item: &str, sealed: &[u8]) -> Result<Revealed, VaultError> {
+        let bytes = self.open(owner, item, sealed)?;
+        let text = std::str::from_utf8(&bytes).map_err(|_| VaultError::Malformed("not UTF-8"))?;
+        Ok(Revealed::new(text.to_owned()))
+    }
+}
+
 /// The key id a sealed value names, without opening it.
 pub fn sealed_key_id(sealed: &[u8]) -> Result<KeyId, VaultError> {
     if sealed.len() < HEADER_LEN + 16 {
@@ -232,7 +277,9 @@ impl DataKey {
     }
 
     fn seal_aad(owner: &str, item: &str) -> Vec<u8> {
-        let mut aad = b"jikimi/seal/v1\0".to_vec();
+        const PREFIX: &[u8] = b"jikimi/seal/v1\0";
+        let mut aad = Vec::with_capacity(PREFIX.len() + owner.len() + 1 + item.len());
+        aad.extend_from_slice(PREFIX);
         aad.extend_from_slice(owner.as_bytes());
         aad.push(0);
         aad.extend_from_slice(item.as_bytes());
@@ -274,27 +321,21 @@ impl DataKey {
         item: &str,
         sealed: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
-        let found = sealed_key_id(sealed)?;
-        if found != self.id {
-            return Err(VaultError::WrongKey {
-                expected: self.id,
-                found,
-            });
-        }
-        let nonce = &sealed[17..HEADER_LEN];
-        let ct = &sealed[HEADER_LEN..];
-        let aad = Self::seal_aad(owner, item);
-        let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(self.key.as_ref()));
-        cipher
-            .decrypt(Nonce::from_slice(nonce), Payload { msg: ct, aad: &aad })
-            .map(Zeroizing::new)
-            .map_err(|_| VaultError::Open)
+        self.opener().open(owner, item, sealed)
     }
 
     pub fn open_str(&self, owner: &str, item: &str, sealed: &[u8]) -> Result<Revealed, VaultError> {
-        let bytes = self.open(owner, item, sealed)?;
-        let text = std::str::from_utf8(&bytes).map_err(|_| VaultError::Malformed("not UTF-8"))?;
-        Ok(Revealed::new(text.to_owned()))
+        self.opener().open_str(owner, item, sealed)
+    }
+
+    /// This key's cipher, set up once to open several values (a member's items): the key
+    /// schedule is computed once instead of once per value, and wiped when the opener is dropped.
+    pub fn opener(&self) -> Opener<'_> {
+        Opener {
+            id: self.id,
+            cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(self.key.as_ref())),
+            _key: std::marker::PhantomData,
+        }
     }
 
     /// Uses this key's bytes as the blind-index key.
@@ -460,6 +501,32 @@ mod tests {
             sealed,
             key.seal_str("m1", "email", "user1@example.com").unwrap()
         );
+    }
+
+    #[test]
+    fn one_opener_opens_each_of_a_members_items_and_nothing_else() {
+        let key = DataKey::generate();
+        let email = key.seal_str("m1", "email", "user1@example.com").unwrap();
+        let phone = key.seal_str("m1", "phone", "010-2000-0001").unwrap();
+        let opener = key.opener();
+        assert_eq!(
+            opener.open_str("m1", "email", &email).unwrap().expose(),
+            "user1@example.com"
+        );
+        assert_eq!(
+            opener.open_str("m1", "phone", &phone).unwrap().expose(),
+            "010-2000-0001"
+        );
+        // Bound to owner and item as `open` is; another key's value names the other key.
+        assert!(matches!(
+            opener.open("m1", "email", &phone),
+            Err(VaultError::Open)
+        ));
+        let other = DataKey::generate().seal_str("m1", "email", "x").unwrap();
+        assert!(matches!(
+            opener.open("m1", "email", &other),
+            Err(VaultError::WrongKey { .. })
+        ));
     }
 
     #[test]

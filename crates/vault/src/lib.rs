@@ -6,7 +6,8 @@ mod password;
 mod secret;
 
 pub use keys::{
-    BlindIndexKey, ChainKey, DataKey, KeyId, MasterKey, SEAL_VERSION, WrappedKey, sealed_key_id,
+    BlindIndexKey, ChainKey, DataKey, KeyId, MasterKey, Opener, SEAL_VERSION, WrappedKey,
+    sealed_key_id,
 };
 pub use mask::{mask_address, mask_email, mask_generic, mask_name, mask_phone_display, mask_rrn};
 pub use password::{HashPool, PasswordCheck, PasswordHasher};
