@@ -172,7 +172,15 @@ fn read_anchor(stored: Option<&str>, key: &ChainKey) -> std::result::Result<Anch
     let seq_of = |s: &str| s.parse::<i64>().ok().filter(|n| *n >= 0);
     match parts.as_slice() {
         [ANCHOR_TAG, seq, hash, mac] => {
-            let (Some(seq), Ok(hash), Ok(mac)) = (seq_of(seq), hex::decode(hash), hex::decode(mac))
+            // Plain hex only (the decoder would also take a `0x` prefix, which is never written).
+            let strict = |s: &str| {
+                if hex::check_raw(s) {
+                    hex::decode(s).ok()
+                } else {
+                    None
+                }
+            };
+            let (Some(seq), Some(hash), Some(mac)) = (seq_of(seq), strict(hash), strict(mac))
             else {
                 return Err(AuditProblem::anchor(0, FORGED_ANCHOR));
             };

@@ -218,9 +218,11 @@ fn authenticate(
     let mut mac = Hmac::<Sha256>::new_from_slice(shared.api_secret.as_bytes()).unwrap();
     mac.update(date.as_bytes());
     mac.update(salt.as_bytes());
-    let valid = hex::decode(signature)
-        .ok()
-        .is_some_and(|sig| mac.verify_slice(&sig).is_ok());
+    // Plain hex, as SOLAPI documents it (the decoder would also take a `0x` prefix).
+    let valid = hex::check_raw(signature)
+        && hex::decode(signature)
+            .ok()
+            .is_some_and(|sig| mac.verify_slice(&sig).is_ok());
     if !valid {
         return refuse("SignatureDoesNotMatch", "Signature가 일치하지 않습니다.");
     }

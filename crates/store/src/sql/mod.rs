@@ -90,6 +90,10 @@ pub(crate) fn items_from_json(text: &str) -> crate::Result<Vec<crate::ItemRow>> 
     let mut items = rows
         .into_iter()
         .map(|(item_id, sealed, pending)| {
+            // `check_raw` first: the decoder would also take a `0x` prefix, which no backend writes.
+            if !hex::check_raw(sealed) {
+                return Err(corrupt("sealed value not hex"));
+            }
             let sealed = hex::decode(sealed).map_err(|_| corrupt("sealed value not hex"))?;
             Ok(crate::ItemRow {
                 item_id,
@@ -132,7 +136,9 @@ impl<'de> serde::Deserialize<'de> for JsonBool {
                 Ok(JsonBool(v != 0))
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<JsonBool, E> {
-                Ok(JsonBool(v != 0))
+                i64::try_from(v)
+                    .map(|n| JsonBool(n != 0))
+                    .map_err(|_| E::custom("not a stored integer"))
             }
         }
         d.deserialize_any(Visitor)
@@ -207,6 +213,8 @@ mod tests {
             r#"[["email","00"]]"#,
             r#"[["email","00",1.5]]"#,
             r#"[["email","00",null]]"#,
+            r#"[["email","0x00",0]]"#,
+            r#"[["email","00",18446744073709551615]]"#,
         ] {
             assert!(items_from_json(bad).is_err(), "{bad:?}");
         }
