@@ -454,17 +454,38 @@ impl Jikimi {
 
     /// Whether `member`'s consent to `partner` is in force and was given to its present facts.
     async fn partner_consent_in_force(&self, member: Uuid, partner: &Partner) -> Result<bool> {
-        let state = self.consent_state(member).await?;
-        let Some(c) = state
-            .iter()
-            .find(|c| c.category == partner.consent && c.granted)
-        else {
+        let consent = self.partner_consent(member, partner).await?;
+        self.given_to_present_facts(consent.as_ref(), partner).await
+    }
+
+    /// `member`'s consent to `partner`'s category, if it is granted.
+    async fn partner_consent(
+        &self,
+        member: Uuid,
+        partner: &Partner,
+    ) -> Result<Option<crate::ConsentState>> {
+        Ok(self
+            .consent_state(member)
+            .await?
+            .into_iter()
+            .find(|c| c.category == partner.consent && c.granted))
+    }
+
+    /// Whether `consent` (granted) was given under a policy version in which `partner`'s facts
+    /// were what they are now.
+    async fn given_to_present_facts(
+        &self,
+        consent: Option<&crate::ConsentState>,
+        partner: &Partner,
+    ) -> Result<bool> {
+        let Some(version) = consent.and_then(|c| c.policy_version.as_ref()) else {
             return Ok(false);
         };
-        let run = self.partner_fact_run(partner).await?;
-        Ok(c.policy_version
-            .as_ref()
-            .is_some_and(|v| run.versions.contains(v)))
+        Ok(self
+            .partner_fact_run(partner)
+            .await?
+            .versions
+            .contains(version))
     }
 
     /// Whether `member` gave `category` to a partner whose facts have changed since (a new
@@ -927,17 +948,11 @@ impl Jikimi {
         let items = row_items(row);
         let purpose = Self::partner_purpose(partner)?;
         let actor = Actor::System;
-        let consent = self
-            .consent_state(member)
-            .await?
-            .into_iter()
-            .find(|c| c.category == partner.consent && c.granted);
+        let consent = self.partner_consent(member, partner).await?;
         // Given to the partner as it now is (the consent read above, not read again).
-        let run = self.partner_fact_run(partner).await?;
-        let to_these_facts = consent
-            .as_ref()
-            .and_then(|c| c.policy_version.as_ref())
-            .is_some_and(|v| run.versions.contains(v));
+        let to_these_facts = self
+            .given_to_present_facts(consent.as_ref(), partner)
+            .await?;
         let suspended = self
             .store()
             .suspended_purposes(member)

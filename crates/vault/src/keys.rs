@@ -208,19 +208,18 @@ impl fmt::Debug for DataKey {
 }
 
 /// A [`DataKey`]'s cipher for opening several values ([`DataKey::opener`]).
-pub struct Opener<'k> {
+pub struct Opener {
     id: KeyId,
     cipher: Aes256Gcm,
-    _key: std::marker::PhantomData<&'k DataKey>,
 }
 
-impl fmt::Debug for Opener<'_> {
+impl fmt::Debug for Opener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Opener({})", self.id)
     }
 }
 
-impl Opener<'_> {
+impl Opener {
     /// [`DataKey::open`] with the cipher already set up.
     pub fn open(
         &self,
@@ -330,11 +329,10 @@ impl DataKey {
 
     /// This key's cipher, set up once to open several values (a member's items): the key
     /// schedule is computed once instead of once per value, and wiped when the opener is dropped.
-    pub fn opener(&self) -> Opener<'_> {
+    pub fn opener(&self) -> Opener {
         Opener {
             id: self.id,
             cipher: Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(self.key.as_ref())),
-            _key: std::marker::PhantomData,
         }
     }
 
