@@ -19,7 +19,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
-use jikimi_store::{JobOutcome, NewJob, StoreError};
+use jikimi_store::{JobOutcome, JobRow, NewJob, StoreError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
@@ -269,15 +269,38 @@ impl JobRunner {
     /// of each per pass). Returns how many jobs were run (finished, rescheduled or given up).
     /// A store error ends the call; a job claimed but not finished is claimed again when its
     /// lease ends.
+    ///
+    /// Each claim is one statement for every kind not yet served in the pass (the oldest due job
+    /// among them), so kinds with nothing due cost nothing: a pass ends when none of its kinds
+    /// has a job due, and the call when a pass found none.
     pub async fn run_once(&self, app: &Jikimi) -> Result<usize> {
         let mut ran = 0;
         loop {
+            let mut left: Vec<&'static str> = self.registry.kinds();
             let mut any = false;
-            for (kind, job) in &self.registry.kinds {
-                if self.run_one(app, kind, job.as_ref()).await? {
-                    ran += 1;
-                    any = true;
-                }
+            while !left.is_empty() {
+                let now = app.clock().now();
+                let leases: Vec<(&str, DateTime<Utc>)> = left
+                    .iter()
+                    .filter_map(|k| {
+                        let job = self.registry.kinds.get(k)?;
+                        Some((*k, now + job.retry_policy().lease))
+                    })
+                    .collect();
+                let Some(row) = app.store().claim_job(&leases, now).await? else {
+                    break;
+                };
+                left.retain(|k| *k != row.kind);
+                let Some(job) = self.registry.kinds.get(row.kind.as_str()) else {
+                    // Not one of the kinds asked for: the store answered something else.
+                    return Err(CoreError::Setup(format!(
+                        "claimed a job of an unregistered kind: {}",
+                        row.kind
+                    )));
+                };
+                self.run_claimed(app, job.as_ref(), row).await?;
+                ran += 1;
+                any = true;
             }
             if !any {
                 return Ok(ran);
@@ -285,17 +308,10 @@ impl JobRunner {
         }
     }
 
-    /// Claims one due job of `kind` and runs it; false when none is due.
-    async fn run_one(&self, app: &Jikimi, kind: &str, job: &dyn Registered) -> Result<bool> {
+    /// Runs a claimed job of `job`'s kind and records how it ended.
+    async fn run_claimed(&self, app: &Jikimi, job: &dyn Registered, row: JobRow) -> Result<()> {
         let retry = job.retry_policy();
-        let now = app.clock().now();
-        let Some(row) = app
-            .store()
-            .claim_job(&[kind], now, now + retry.lease)
-            .await?
-        else {
-            return Ok(false);
-        };
+        let kind = row.kind.as_str();
         let max = i64::from(retry.max_attempts);
         let outcome = if row.attempts > max {
             // Claimed again after a lease ran out (a run that died) with no attempt left.
@@ -329,7 +345,7 @@ impl JobRunner {
             }
         };
         app.store().finish_job(row.id, outcome).await?;
-        Ok(true)
+        Ok(())
     }
 }
 

@@ -26,6 +26,8 @@ jikimi_testkit::backend_tests!(
     a_failing_job_is_retried_with_backoff_then_given_up,
     a_job_whose_runs_died_is_given_up_after_its_attempts,
     an_unknown_kind_is_not_run_and_not_lost,
+    one_claim_takes_the_oldest_due_job_of_the_kinds_asked_with_its_kinds_lease,
+    a_pass_runs_one_job_of_each_kind_in_turn,
     the_scheduler_runs_the_daily_purge_once_across_instances,
     the_background_loop_runs_jobs_and_stops_on_shutdown,
 );
@@ -361,7 +363,7 @@ async fn a_job_whose_runs_died_is_given_up_after_its_attempts(b: Backend) {
         let claimed = t
             .app
             .store()
-            .claim_job(&[Flaky::KIND], now, now + Duration::minutes(5))
+            .claim_job(&[(Flaky::KIND, now + Duration::minutes(5))], now)
             .await
             .unwrap()
             .unwrap();
@@ -419,6 +421,164 @@ async fn an_unknown_kind_is_not_run_and_not_lost(b: Backend) {
     assert_eq!(j.last_error, None);
     assert_eq!(j.payload, serde_json::json!({ "member_id": member }));
     assert_eq!(t.app.store().jobs(None).await.unwrap().len(), 2);
+}
+
+/// A claim is one statement for several kinds: it takes the oldest due job among the kinds asked
+/// (not an older job of another kind, not one due later), marks it running with one attempt
+/// more, and leases it for as long as its own kind says.
+async fn one_claim_takes_the_oldest_due_job_of_the_kinds_asked_with_its_kinds_lease(b: Backend) {
+    let t = TestApp::on(b, "lifeplan-seed").await;
+    let now = t.clock.now();
+    let store = t.app.store();
+    let key = MemberKey {
+        member_id: Uuid::new_v4(),
+    };
+    let attempt = |label: &str| Attempt {
+        label: label.into(),
+        succeed_on: Some(1),
+    };
+    let schedule = |job: jikimi_store::NewJob| async move {
+        assert!(store.schedule_job(job, now).await.unwrap());
+    };
+    let unknown = Unknown::new_job(&key, now - Duration::minutes(10)).unwrap();
+    let destroy = KeysDestroy::new_job(&key, now - Duration::minutes(3)).unwrap();
+    let flaky = Flaky::new_job(&attempt("due"), now - Duration::minutes(2)).unwrap();
+    let later = Flaky::new_job(&attempt("later"), now + Duration::hours(1)).unwrap();
+    let ids = (unknown.id, destroy.id, flaky.id, later.id);
+    for j in [unknown, destroy, flaky, later] {
+        schedule(j).await;
+    }
+    let kinds = |at: chrono::DateTime<chrono::Utc>| {
+        [
+            (Flaky::KIND, at + Duration::minutes(5)),
+            (KeysDestroy::KIND, at + Duration::minutes(30)),
+        ]
+    };
+    let claim = |at: chrono::DateTime<chrono::Utc>| async move {
+        store
+            .claim_job(&kinds(at), at)
+            .await
+            .unwrap()
+            .map(|j| (j.id, j.kind, j.state, j.attempts))
+    };
+    assert_eq!(
+        claim(now).await,
+        Some((ids.1, KeysDestroy::KIND.into(), "running".into(), 1)),
+        "the oldest due job of the kinds asked"
+    );
+    assert_eq!(
+        claim(now).await,
+        Some((ids.2, Flaky::KIND.into(), "running".into(), 1))
+    );
+    assert_eq!(
+        claim(now).await,
+        None,
+        "the rest is leased, of another kind or not due"
+    );
+    // Each lease is its kind's: five minutes for the flaky job, thirty for the key's.
+    assert_eq!(claim(now + Duration::minutes(4)).await, None);
+    assert_eq!(
+        claim(now + Duration::minutes(6)).await,
+        Some((ids.2, Flaky::KIND.into(), "running".into(), 2))
+    );
+    let key_claim = |at: chrono::DateTime<chrono::Utc>| async move {
+        store
+            .claim_job(&[(KeysDestroy::KIND, at + Duration::minutes(30))], at)
+            .await
+            .unwrap()
+            .map(|j| (j.id, j.attempts))
+    };
+    assert_eq!(key_claim(now + Duration::minutes(29)).await, None);
+    assert_eq!(
+        key_claim(now + Duration::minutes(31)).await,
+        Some((ids.1, 2))
+    );
+    // The job of the unknown kind was never taken; asked for by its kind, it is.
+    assert_eq!(job(&t.app, Unknown::KIND, ids.0).await.state, "queued");
+    let asked = store
+        .claim_job(&[(Unknown::KIND, now + Duration::minutes(1))], now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((asked.id, asked.attempts), (ids.0, 1));
+    assert_eq!(store.claim_job(&[], now).await.unwrap().map(|j| j.id), None);
+}
+
+/// A runner takes the kinds in turn: in one pass at most one job of each kind, so a flood of one
+/// kind does not hold the others back; and it runs until nothing of its kinds is due.
+async fn a_pass_runs_one_job_of_each_kind_in_turn(b: Backend) {
+    let t = TestApp::on(b, "lifeplan-seed").await;
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let runner = JobRunner::new(
+        JobRegistry::new()
+            .with(Recorder {
+                order: order.clone(),
+            })
+            .with(Other {
+                order: order.clone(),
+            }),
+    );
+    let now = t.clock.now();
+    // Three of the first kind queued first, then two of the other.
+    for n in 0..3 {
+        t.app
+            .enqueue::<Recorder>(&n, now - Duration::minutes(10 - n))
+            .await
+            .unwrap();
+    }
+    for n in 0..2 {
+        t.app
+            .enqueue::<Other>(&n, now - Duration::minutes(5 - n))
+            .await
+            .unwrap();
+    }
+    assert_eq!(runner.run_once(&t.app).await.unwrap(), 5);
+    assert_eq!(
+        *order.lock().unwrap(),
+        [
+            "recorder 0",
+            "other 0",
+            "recorder 1",
+            "other 1",
+            "recorder 2"
+        ]
+    );
+    assert_eq!(runner.run_once(&t.app).await.unwrap(), 0);
+}
+
+/// Test kinds that write down the order they ran in.
+#[derive(Clone)]
+struct Recorder {
+    order: Arc<Mutex<Vec<String>>>,
+}
+
+impl Job for Recorder {
+    const KIND: &'static str = "test.recorder";
+    type Payload = i64;
+    fn retry(&self) -> RetryPolicy {
+        unreachable_policy()
+    }
+    async fn run(&self, _: &Jikimi, n: i64) -> Result<(), JobError> {
+        self.order.lock().unwrap().push(format!("recorder {n}"));
+        Ok(())
+    }
+}
+
+#[derive(Clone)]
+struct Other {
+    order: Arc<Mutex<Vec<String>>>,
+}
+
+impl Job for Other {
+    const KIND: &'static str = "test.other";
+    type Payload = i64;
+    fn retry(&self) -> RetryPolicy {
+        unreachable_policy()
+    }
+    async fn run(&self, _: &Jikimi, n: i64) -> Result<(), JobError> {
+        self.order.lock().unwrap().push(format!("other {n}"));
+        Ok(())
+    }
 }
 
 /// `serve`'s scheduler on two instances: each schedules the day's purge, it exists and runs

@@ -186,12 +186,7 @@ impl WriterConn {
 const FOR_UPDATE: &str = " FOR UPDATE";
 
 /// A due job that no other instance holds: rows locked by another transaction are skipped.
-const CLAIM_JOB: &str = "SELECT id, kind, payload, state, attempts, run_at, last_error FROM jobs
-     WHERE kind IN (SELECT json_array_elements_text($1::json))
-       AND run_at <= $2
-       AND (state = 'queued' OR (state = 'running' AND locked_until <= $2))
-     ORDER BY run_at, id LIMIT 1
-     FOR UPDATE SKIP LOCKED";
+const CLAIM_SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
 
 /// One chain, many writers: appends take turns, held until the transaction ends, so the next
 /// writer reads this one's last row.

@@ -229,11 +229,8 @@ impl WriteConn {
 /// processes), so rows need no locks.
 const FOR_UPDATE: &str = "";
 
-const CLAIM_JOB: &str = "SELECT id, kind, payload, state, attempts, run_at, last_error FROM jobs
-     WHERE kind IN (SELECT value FROM json_each($1))
-       AND run_at <= $2
-       AND (state = 'queued' OR (state = 'running' AND locked_until <= $2))
-     ORDER BY run_at, id LIMIT 1";
+/// A claim's `UPDATE` takes the write lock before its `SELECT` chooses the job.
+const CLAIM_SKIP_LOCKED: &str = "";
 
 /// Appends are already serialised: a writing transaction holds the database's write lock from its
 /// `BEGIN IMMEDIATE`.

@@ -11,12 +11,13 @@ use crate::{JobOutcome, JobRow, NewJob, Result, StoreError};
 #[async_trait]
 pub trait JobStore: Send + Sync {
     async fn jobs(&self, kind: Option<&str>) -> Result<Vec<JobRow>>;
-    /// Claims the oldest due job of one of `kinds`, leased until `lease_until`.
+    /// Claims the oldest due job of any of `kinds` (queued and due, or running with its lease
+    /// ended), each kind given with the end of the lease its claim takes: the job is marked
+    /// running with one attempt more, in one statement. `None` when no job of those kinds is due.
     async fn claim_job(
         &self,
-        kinds: &[&str],
+        kinds: &[(&str, DateTime<Utc>)],
         now: DateTime<Utc>,
-        lease_until: DateTime<Utc>,
     ) -> Result<Option<JobRow>>;
     async fn finish_job(&self, id: Uuid, outcome: JobOutcome) -> Result<()>;
     /// Inserts a job unless one with its id exists (a deterministic id makes a scheduled job
@@ -25,8 +26,8 @@ pub trait JobStore: Send + Sync {
 }
 
 /// Expands `insert_jobs_tx`, `job_row` and `impl JobStore for $store`. Needs from the backend
-/// module: `BEGIN`, `Tx` and `CLAIM_JOB`, the query that picks a due job (`FOR UPDATE SKIP LOCKED`
-/// on PostgreSQL).
+/// module: `Tx` and `CLAIM_SKIP_LOCKED`, what ends the claim's choice of a due job
+/// (`FOR UPDATE SKIP LOCKED` on PostgreSQL: a job another instance is claiming is passed over).
 macro_rules! job_sql {
     ($store:ident) => {
         async fn insert_jobs_tx(
@@ -114,33 +115,19 @@ macro_rules! job_sql {
 
             async fn claim_job(
                 &self,
-                kinds: &[&str],
+                kinds: &[(&str, chrono::DateTime<chrono::Utc>)],
                 now: chrono::DateTime<chrono::Utc>,
-                lease_until: chrono::DateTime<chrono::Utc>,
             ) -> $crate::Result<Option<$crate::JobRow>> {
-                let mut conn = self.write.acquire().await?;
-                let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
-                let kinds_json = serde_json::json!(kinds).to_string();
-                let row = sqlx::query(CLAIM_JOB)
-                    .bind(&kinds_json)
-                    .bind(now)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                let Some(row) = row else {
+                if kinds.is_empty() {
                     return Ok(None);
-                };
-                let mut job = job_row(&row)?;
-                sqlx::query(
-                    "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_until = $1 WHERE id = $2",
-                )
-                .bind(lease_until)
-                .bind(job.id)
-                .execute(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                job.state = "running".into();
-                job.attempts += 1;
-                Ok(Some(job))
+                }
+                let sql = $crate::sql::jobs::claim_sql(kinds.len(), CLAIM_SKIP_LOCKED);
+                let mut q = sqlx::query(&sql).bind(now);
+                for (kind, lease_until) in kinds {
+                    q = q.bind(*kind).bind(*lease_until);
+                }
+                let row = q.fetch_optional(&self.write).await?;
+                row.as_ref().map(job_row).transpose()
             }
 
             async fn finish_job(&self, id: uuid::Uuid, outcome: $crate::JobOutcome) -> $crate::Result<()> {
@@ -171,6 +158,28 @@ macro_rules! job_sql {
 pub(crate) use job_sql;
 
 pub(crate) const JOB_COLUMNS: &str = "id, kind, payload, state, attempts, run_at, last_error";
+
+/// The claim of the oldest due job of `kinds` kinds, one statement on either database:
+/// `$1` is the time now, kind `k` (from 0) is `$(2 + 2k)` and the end of its lease `$(3 + 2k)`.
+/// The job is chosen by the inner `SELECT` (`skip_locked` after it) and marked running by the
+/// `UPDATE`, which answers the claimed row. On SQLite a writing statement takes the database's
+/// write lock before it reads, so two claims never choose the same job; on PostgreSQL the
+/// chosen row is locked, and another claim skips it.
+pub(crate) fn claim_sql(kinds: usize, skip_locked: &str) -> String {
+    let names: Vec<String> = (0..kinds).map(|k| format!("${}", 2 + 2 * k)).collect();
+    let leases: String = (0..kinds)
+        .map(|k| format!(" WHEN ${} THEN ${}", 2 + 2 * k, 3 + 2 * k))
+        .collect();
+    format!(
+        "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_until = CASE kind{leases} END
+         WHERE id = (SELECT id FROM jobs
+             WHERE kind IN ({}) AND run_at <= $1
+               AND (state = 'queued' OR (state = 'running' AND locked_until <= $1))
+             ORDER BY run_at, id LIMIT 1{skip_locked})
+         RETURNING {JOB_COLUMNS}",
+        names.join(", ")
+    )
+}
 
 /// A job as its columns come out of either database (the payload is JSON text).
 #[derive(sqlx::FromRow)]
