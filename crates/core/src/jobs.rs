@@ -24,6 +24,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
+use crate::keyring::RETIRED_BATCH;
 pub use crate::retention::{PurgeDay, RetentionPurge};
 pub use crate::withdrawal::{KeysDestroy, MemberKey};
 use crate::{CoreError, Jikimi, Result};
@@ -273,7 +274,18 @@ impl JobRunner {
     /// Each claim is one statement for every kind not yet served in the pass (the oldest due job
     /// among them), so kinds with nothing due cost nothing: a pass ends when none of its kinds
     /// has a job due, and the call when a pass found none.
+    ///
+    /// The keys of the messages it sent or gave up are destroyed together when it ends (and
+    /// after a pass that left [`RETIRED_BATCH`] of them), even when it ends in an error.
     pub async fn run_once(&self, app: &Jikimi) -> Result<usize> {
+        let ran = self.run_passes(app).await;
+        let destroyed = app.keyring().destroy_retired().await;
+        let ran = ran?;
+        destroyed?;
+        Ok(ran)
+    }
+
+    async fn run_passes(&self, app: &Jikimi) -> Result<usize> {
         let mut ran = 0;
         loop {
             let mut left: Vec<&'static str> = self.registry.kinds();
@@ -301,6 +313,9 @@ impl JobRunner {
                 self.run_claimed(app, job.as_ref(), row).await?;
                 ran += 1;
                 any = true;
+            }
+            if app.keyring().retired_keys() >= RETIRED_BATCH {
+                app.keyring().destroy_retired().await?;
             }
             if !any {
                 return Ok(ran);
@@ -447,19 +462,24 @@ impl Scheduler {
     }
 
     /// Runs rounds until `shutdown` completes. A round in progress is dropped at shutdown: a job
-    /// it had claimed is claimed again when its lease ends.
+    /// it had claimed is claimed again when its lease ends; the keys of the messages it had
+    /// finished are destroyed before this returns.
     pub async fn run(mut self, app: &Jikimi, shutdown: impl Future<Output = ()> + Send) {
         let mut tick = tokio::time::interval(Self::INTERVAL);
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
-                () = &mut shutdown => return,
+                () = &mut shutdown => break,
                 _ = tick.tick() => {}
             }
             tokio::select! {
-                () = &mut shutdown => return,
+                () = &mut shutdown => break,
                 () = self.round(app) => {}
             }
+        }
+        // The keys of messages a round dropped at shutdown had finished.
+        if let Err(e) = app.keyring().destroy_retired().await {
+            tracing::warn!(error = %e, "destroying the keys of finished messages failed; the message-key sweep will");
         }
     }
 }

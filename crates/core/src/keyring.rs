@@ -150,6 +150,10 @@ impl KeyCache {
     }
 }
 
+/// Retired message keys destroyed together at most (the job runner destroys them sooner when a
+/// pass leaves this many).
+pub const RETIRED_BATCH: usize = 256;
+
 /// The master key plus the key store: hands out unwrapped keys to the domain.
 ///
 /// Member keys just read are kept for [`MEMBER_KEY_TTL`], so reading the My page does not read
@@ -162,6 +166,8 @@ pub struct Keyring {
     master: MasterKey,
     store: Arc<dyn KeyStore>,
     member_keys: KeyCache,
+    /// Contexts of message keys to destroy together ([`Keyring::retire_message_key`]).
+    retired: std::sync::Mutex<Vec<String>>,
 }
 
 impl std::fmt::Debug for Keyring {
@@ -210,6 +216,7 @@ impl Keyring {
             master,
             store,
             member_keys: KeyCache::default(),
+            retired: std::sync::Mutex::new(Vec::new()),
         }
     }
 
@@ -368,6 +375,45 @@ impl Keyring {
     /// Destroys a message's key once it is sent or given up: no copy of it can be opened again.
     pub async fn destroy_message_key(&self, id: Uuid) -> Result<bool> {
         Ok(self.store.delete(&crate::mail::message_context(id)).await?)
+    }
+
+    /// Puts the key of a message that was just sent or given up (its content already erased from
+    /// the outbox) on the list [`Keyring::destroy_retired`] destroys at once: the job runner
+    /// calls it when a run of the queue ends (and every [`RETIRED_BATCH`] keys), so the keys of
+    /// the messages one run finished go in one key-store transaction, with one WAL checkpoint on
+    /// SQLite, instead of one each. A key whose destruction did not happen (the process
+    /// stopped) is found by the sweep of message keys with no waiting message.
+    pub fn retire_message_key(&self, id: Uuid) {
+        self.retired_list().push(crate::mail::message_context(id));
+    }
+
+    /// How many retired keys wait for [`Keyring::destroy_retired`].
+    pub fn retired_keys(&self) -> usize {
+        self.retired_list().len()
+    }
+
+    /// Destroys every retired key in one key-store transaction. Returns how many of them were
+    /// still there. Should it fail, they stay on the list for the next call.
+    pub async fn destroy_retired(&self) -> Result<usize> {
+        let contexts = std::mem::take(&mut *self.retired_list());
+        if contexts.is_empty() {
+            return Ok(0);
+        }
+        match self.store.delete_many(&contexts).await {
+            Ok(deleted) => Ok(deleted.len()),
+            Err(e) => {
+                self.retired_list().extend(contexts);
+                Err(e.into())
+            }
+        }
+    }
+
+    fn retired_list(&self) -> std::sync::MutexGuard<'_, Vec<String>> {
+        // The list is only pushed to, taken whole or extended: a panic elsewhere cannot leave
+        // it half-written.
+        self.retired
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// The ids of the keys named `<prefix><uuid>` created before `before` (own keys of messages,

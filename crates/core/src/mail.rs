@@ -1328,7 +1328,7 @@ impl Jikimi {
                     },
                 )
                 .await?;
-            self.keyring().destroy_message_key(id).await?;
+            self.keyring().retire_message_key(id);
             Err::<(), JobError>(JobError::GiveUp(error))
         };
         if row.kind == MessageKind::Advertisement.name() {
@@ -1381,7 +1381,7 @@ impl Jikimi {
         match sent {
             Ok(()) => {
                 store.finish_message(id, now, OutboxOutcome::Sent).await?;
-                self.keyring().destroy_message_key(id).await?;
+                self.keyring().retire_message_key(id);
                 Ok(())
             }
             Err(SendError::Permanent(e)) => give_up(e).await,

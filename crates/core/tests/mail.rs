@@ -110,6 +110,8 @@ async fn the_welcome_mail_arrives_encoded_and_leaves_nothing_behind(b: Backend) 
             .is_none(),
         "the message's key is destroyed"
     );
+    // Destroyed when the run of the queue ended, with the other keys it retired: none waits.
+    assert_eq!(t.app.keyring().retired_keys(), 0);
     // The plaintext scan: nothing of the message in the data directory or either database.
     for needle in [
         p.email.as_str(),
