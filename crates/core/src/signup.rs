@@ -166,13 +166,18 @@ impl Jikimi {
                     }
                 }
                 CoreError::Store(StoreError::Duplicate { domain }) => {
-                    let digest = digests.iter().find(|(d, _)| *d == domain).map(|(_, g)| g);
-                    let existing = match digest {
-                        Some(g) => self.store().member_by_index(&domain, g).await?,
-                        None => None,
-                    };
-                    match existing {
-                        Some(existing) => self.already_member(&domain, existing).await,
+                    // The index the store named, or (a race it could not name one in) the first
+                    // of this sign-up's that another member holds now.
+                    let mut taken = None;
+                    let named = digests.iter().filter(|(d, _)| *d == domain);
+                    for (d, g) in named.chain(digests.iter().filter(|(d, _)| *d != domain)) {
+                        if let Some(existing) = self.store().member_by_index(d, g).await? {
+                            taken = Some((d.clone(), existing));
+                            break;
+                        }
+                    }
+                    match taken {
+                        Some((d, existing)) => self.already_member(&d, existing).await,
                         None => CoreError::AlreadyMember {
                             field: domain,
                             masked_login: None,

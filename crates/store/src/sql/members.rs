@@ -87,6 +87,124 @@ macro_rules! member_sql {
             Ok(())
         }
 
+        /// Writes new members (`ms`, none of them stored yet) inside `tx` with one multi-row
+        /// `INSERT` per table (chunked far below the parameters a statement may carry: SQLite
+        /// 32 766, PostgreSQL 65 535), their audit entries appended to the chain in order (one
+        /// head read for all). A taken login ID is `Duplicate { domain: "login_id" }`; a taken
+        /// index, `Duplicate { domain: "blind_index" }` (the statement does not say which one:
+        /// `insert_member` names it beforehand).
+        async fn insert_members_tx(
+            tx: &mut Tx<'_>,
+            linker: &dyn $crate::ChainLinker,
+            ms: &[$crate::NewMember],
+        ) -> $crate::Result<()> {
+            // Multi-row INSERTs, chunked to stay far below the parameters a statement may
+            // carry (SQLite 32 766, PostgreSQL 65 535).
+            for chunk in ms.chunks(500) {
+                let mut q = sqlx::QueryBuilder::new(
+                    "INSERT INTO members (id, login_index, login_sealed, password_hash, key_id, status, policy_version, created_at, updated_at) ",
+                );
+                q.push_values(chunk, |mut b, m| {
+                    b.push_bind(m.id)
+                        .push_bind(&m.login_index)
+                        .push_bind(&m.login_sealed)
+                        .push_bind(&m.password_hash)
+                        .push_bind(&m.key_id)
+                        .push("'active'")
+                        .push_bind(&m.policy_version)
+                        .push_bind(m.at)
+                        .push_bind(m.at);
+                });
+                q.build()
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(|e| $crate::sql::members::unique_to_duplicate(e, "login_id"))?;
+            }
+            let items: Vec<(&$crate::NewMember, &$crate::SealedItem)> = ms
+                .iter()
+                .flat_map(|m| m.items.iter().map(move |i| (m, i)))
+                .collect();
+            for chunk in items.chunks(1000) {
+                let mut q = sqlx::QueryBuilder::new(
+                    "INSERT INTO member_items (member_id, item_id, sealed, correction_pending, updated_at) ",
+                );
+                q.push_values(chunk, |mut b, (m, item)| {
+                    b.push_bind(m.id)
+                        .push_bind(&item.item_id)
+                        .push_bind(&item.sealed)
+                        .push("FALSE")
+                        .push_bind(m.at);
+                });
+                q.build().execute(&mut **tx).await?;
+            }
+            let indexes: Vec<(uuid::Uuid, &$crate::IndexEntry)> = ms
+                .iter()
+                .flat_map(|m| m.indexes.iter().map(move |ix| (m.id, ix)))
+                .collect();
+            for chunk in indexes.chunks(1000) {
+                let mut q = sqlx::QueryBuilder::new(
+                    "INSERT INTO blind_indexes (domain, digest, member_id) ",
+                );
+                q.push_values(chunk, |mut b, (id, ix)| {
+                    b.push_bind(&ix.domain).push_bind(&ix.digest).push_bind(*id);
+                });
+                q.build()
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(|e| $crate::sql::members::unique_to_duplicate(e, "blind_index"))?;
+            }
+            let consents: Vec<(uuid::Uuid, &$crate::NewConsentEvent)> = ms
+                .iter()
+                .flat_map(|m| m.consents.iter().map(move |c| (m.id, c)))
+                .collect();
+            for chunk in consents.chunks(1000) {
+                let mut q = sqlx::QueryBuilder::new(
+                    "INSERT INTO consent_events (member_id, category, granted, policy_version, channel, at) ",
+                );
+                q.push_values(chunk, |mut b, (id, c)| {
+                    b.push_bind(*id)
+                        .push_bind(&c.category)
+                        .push_bind(c.granted)
+                        .push_bind(&c.policy_version)
+                        .push_bind(&c.channel)
+                        .push_bind(c.at);
+                });
+                q.build().execute(&mut **tx).await?;
+            }
+            // The chain: one head read for the whole batch, then each member's entries in
+            // order, inside this transaction (I3).
+            let audit: Vec<$crate::AuditEntry> =
+                ms.iter().flat_map(|m| m.audit.iter().cloned()).collect();
+            append_audit_tx(tx, linker, &audit).await?;
+            for m in ms {
+                insert_jobs_tx(tx, &m.jobs, m.at).await?;
+            }
+            Ok(())
+        }
+
+        /// The first of `indexes` (in their order) that another member holds, in one query.
+        async fn taken_index_tx(
+            tx: &mut Tx<'_>,
+            indexes: &[$crate::IndexEntry],
+        ) -> $crate::Result<Option<String>> {
+            if indexes.is_empty() {
+                return Ok(None);
+            }
+            let mut q = sqlx::QueryBuilder::new("SELECT domain, digest FROM blind_indexes WHERE ");
+            for (n, ix) in indexes.iter().enumerate() {
+                q.push(if n == 0 { "(domain = " } else { " OR (domain = " })
+                    .push_bind(ix.domain.as_str())
+                    .push(" AND digest = ")
+                    .push_bind(ix.digest.as_slice())
+                    .push(")");
+            }
+            let taken: Vec<(String, Vec<u8>)> = q.build_query_as().fetch_all(&mut **tx).await?;
+            Ok(indexes
+                .iter()
+                .find(|ix| taken.iter().any(|(d, g)| *d == ix.domain && *g == ix.digest))
+                .map(|ix| ix.domain.clone()))
+        }
+
         /// The body of `apply`: a member change inside `tx`, in its own transaction (PostgreSQL:
         /// `Savepoint::None`) or in the savepoint `change` of the writer's batch (SQLite, whose
         /// changes join the batch: `GROUP_CHANGES`). The savepoint is opened by the change's first
@@ -313,44 +431,12 @@ macro_rules! member_sql {
             async fn insert_member(&self, m: $crate::NewMember) -> $crate::Result<()> {
                 let mut conn = self.write.acquire().await?;
                 let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
-                let taken: Option<uuid::Uuid> =
-                    sqlx::query_scalar("SELECT id FROM members WHERE login_index = $1")
-                        .bind(&m.login_index)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                if taken.is_some() {
-                    return Err($crate::StoreError::Duplicate {
-                        domain: "login_id".into(),
-                    });
+                // The index another member holds is named before anything is written; the unique
+                // keys still refuse a race (a concurrent sign-up committing in between).
+                if let Some(domain) = taken_index_tx(&mut tx, &m.indexes).await? {
+                    return Err($crate::StoreError::Duplicate { domain });
                 }
-                sqlx::query(
-                    "INSERT INTO members (id, login_index, login_sealed, password_hash, key_id, status, policy_version, created_at, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, 'active', $6, $7, $7)",
-                )
-                .bind(m.id)
-                .bind(&m.login_index)
-                .bind(&m.login_sealed)
-                .bind(&m.password_hash)
-                .bind(&m.key_id)
-                .bind(&m.policy_version)
-                .bind(m.at)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| $crate::sql::members::unique_to_duplicate(e, "login_id"))?;
-                for item in &m.items {
-                    sqlx::query(
-                        "INSERT INTO member_items (member_id, item_id, sealed, correction_pending, updated_at)
-                         VALUES ($1, $2, $3, FALSE, $4)",
-                    )
-                    .bind(m.id)
-                    .bind(&item.item_id)
-                    .bind(&item.sealed)
-                    .bind(m.at)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                set_indexes_tx(&mut tx, m.id, &m.indexes).await?;
-                insert_consents_tx(&mut tx, m.id, &m.consents).await?;
+                insert_members_tx(&mut tx, self.linker.as_ref(), std::slice::from_ref(&m)).await?;
                 if let Some(g) = m.guardian {
                     // A child joins only on a guardian's consent still in force (issue 16).
                     let joined = sqlx::query(
@@ -368,8 +454,6 @@ macro_rules! member_sql {
                         ));
                     }
                 }
-                append_audit_tx(&mut tx, self.linker.as_ref(), &m.audit).await?;
-                insert_jobs_tx(&mut tx, &m.jobs, m.at).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -380,87 +464,7 @@ macro_rules! member_sql {
                 }
                 let mut conn = self.write.acquire().await?;
                 let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
-                // Multi-row INSERTs, chunked to stay far below the parameters a statement may
-                // carry (SQLite 32 766, PostgreSQL 65 535).
-                for chunk in ms.chunks(500) {
-                    let mut q = sqlx::QueryBuilder::new(
-                        "INSERT INTO members (id, login_index, login_sealed, password_hash, key_id, status, policy_version, created_at, updated_at) ",
-                    );
-                    q.push_values(chunk, |mut b, m| {
-                        b.push_bind(m.id)
-                            .push_bind(&m.login_index)
-                            .push_bind(&m.login_sealed)
-                            .push_bind(&m.password_hash)
-                            .push_bind(&m.key_id)
-                            .push("'active'")
-                            .push_bind(&m.policy_version)
-                            .push_bind(m.at)
-                            .push_bind(m.at);
-                    });
-                    q.build()
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(|e| $crate::sql::members::unique_to_duplicate(e, "login_id"))?;
-                }
-                let items: Vec<(&$crate::NewMember, &$crate::SealedItem)> = ms
-                    .iter()
-                    .flat_map(|m| m.items.iter().map(move |i| (m, i)))
-                    .collect();
-                for chunk in items.chunks(1000) {
-                    let mut q = sqlx::QueryBuilder::new(
-                        "INSERT INTO member_items (member_id, item_id, sealed, correction_pending, updated_at) ",
-                    );
-                    q.push_values(chunk, |mut b, (m, item)| {
-                        b.push_bind(m.id)
-                            .push_bind(&item.item_id)
-                            .push_bind(&item.sealed)
-                            .push("FALSE")
-                            .push_bind(m.at);
-                    });
-                    q.build().execute(&mut *tx).await?;
-                }
-                let indexes: Vec<(uuid::Uuid, &$crate::IndexEntry)> = ms
-                    .iter()
-                    .flat_map(|m| m.indexes.iter().map(move |ix| (m.id, ix)))
-                    .collect();
-                for chunk in indexes.chunks(1000) {
-                    let mut q = sqlx::QueryBuilder::new(
-                        "INSERT INTO blind_indexes (domain, digest, member_id) ",
-                    );
-                    q.push_values(chunk, |mut b, (id, ix)| {
-                        b.push_bind(&ix.domain).push_bind(&ix.digest).push_bind(*id);
-                    });
-                    q.build()
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(|e| $crate::sql::members::unique_to_duplicate(e, "blind_index"))?;
-                }
-                let consents: Vec<(uuid::Uuid, &$crate::NewConsentEvent)> = ms
-                    .iter()
-                    .flat_map(|m| m.consents.iter().map(move |c| (m.id, c)))
-                    .collect();
-                for chunk in consents.chunks(1000) {
-                    let mut q = sqlx::QueryBuilder::new(
-                        "INSERT INTO consent_events (member_id, category, granted, policy_version, channel, at) ",
-                    );
-                    q.push_values(chunk, |mut b, (id, c)| {
-                        b.push_bind(*id)
-                            .push_bind(&c.category)
-                            .push_bind(c.granted)
-                            .push_bind(&c.policy_version)
-                            .push_bind(&c.channel)
-                            .push_bind(c.at);
-                    });
-                    q.build().execute(&mut *tx).await?;
-                }
-                // The chain: one head read for the whole batch, then each member's entries in
-                // order, inside this transaction (I3).
-                let audit: Vec<$crate::AuditEntry> =
-                    ms.iter().flat_map(|m| m.audit.iter().cloned()).collect();
-                append_audit_tx(&mut tx, self.linker.as_ref(), &audit).await?;
-                for m in &ms {
-                    insert_jobs_tx(&mut tx, &m.jobs, m.at).await?;
-                }
+                insert_members_tx(&mut tx, self.linker.as_ref(), &ms).await?;
                 tx.commit().await?;
                 Ok(())
             }
