@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::jobs::{Backoff, Daily, Job, JobError, RetryPolicy};
-use crate::mail::Content;
+use crate::mail::{Content, LetterKeys};
 use crate::{Actor, Jikimi, Result};
 
 /// Years between reminders.
@@ -106,6 +106,20 @@ impl Jikimi {
         changes: &[(String, bool)],
         at: DateTime<Utc>,
     ) -> Result<(Vec<NewJob>, Vec<AuditEntry>)> {
+        self.ad_consent_notice_in(actor, member, to, changes, at, &mut LetterKeys::Store)
+            .await
+    }
+
+    /// [`Jikimi::ad_consent_notice`], the letter's key going where `keys` says.
+    pub(crate) async fn ad_consent_notice_in(
+        &self,
+        actor: &Actor,
+        member: Uuid,
+        to: Option<&str>,
+        changes: &[(String, bool)],
+        at: DateTime<Utc>,
+        keys: &mut LetterKeys<'_>,
+    ) -> Result<(Vec<NewJob>, Vec<AuditEntry>)> {
         let policy = self.policy().clone();
         let changes: Vec<(Text, bool)> = changes
             .iter()
@@ -117,7 +131,7 @@ impl Jikimi {
         if changes.is_empty() {
             return Ok((Vec::new(), Vec::new()));
         }
-        self.notice(actor, member, to, &Content::AdConsent { at, changes })
+        self.notice_in(actor, member, to, &Content::AdConsent { at, changes }, keys)
             .await
     }
 

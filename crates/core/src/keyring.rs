@@ -275,17 +275,9 @@ impl Keyring {
 
     /// Creates and stores a new member's key. Fails if one exists.
     pub async fn create_member_key(&self, member: Uuid) -> Result<DataKey> {
-        let context = member_context(member);
-        let key = DataKey::generate();
-        let wrapped = self.master.wrap(&key, &context)?;
-        let stored = self
-            .store
-            .put_if_absent(KeyRecord {
-                context: context.clone(),
-                key_id: wrapped.id.to_string(),
-                wrapped: wrapped.bytes.clone(),
-            })
-            .await?;
+        let (key, record) = self.new_member_key(member)?;
+        let context = record.context.clone();
+        let stored = self.store.put_if_absent(record).await?;
         if stored.key_id != key.id().to_string() {
             return Err(CoreError::Setup(format!(
                 "a key for {context} already exists"
@@ -294,11 +286,8 @@ impl Keyring {
         Ok(key)
     }
 
-    /// A new member key and its wrapped record, not yet stored (the bulk seeder stores many in
-    /// one key-store transaction with [`KeyStore::put_many`]).
-    #[cfg(feature = "bench")]
-    pub(crate) fn new_member_key(&self, member: Uuid) -> Result<(DataKey, KeyRecord)> {
-        let context = member_context(member);
+    /// A new key for `context` and its wrapped record, not yet stored.
+    fn new_key(&self, context: String) -> Result<(DataKey, KeyRecord)> {
         let key = DataKey::generate();
         let wrapped = self.master.wrap(&key, &context)?;
         Ok((
@@ -309,6 +298,41 @@ impl Keyring {
                 wrapped: wrapped.bytes.clone(),
             },
         ))
+    }
+
+    /// A new member key and its wrapped record, not yet stored: a sign-up stores it with its
+    /// letters' keys ([`Keyring::store_new_keys`]), the bulk seeder many in one key-store
+    /// transaction with [`KeyStore::put_many`].
+    pub(crate) fn new_member_key(&self, member: Uuid) -> Result<(DataKey, KeyRecord)> {
+        self.new_key(member_context(member))
+    }
+
+    /// A new message key and its wrapped record, not yet stored.
+    pub(crate) fn new_message_key(&self, id: Uuid) -> Result<(DataKey, KeyRecord)> {
+        self.new_key(crate::mail::message_context(id))
+    }
+
+    /// Stores new keys (made by `new_member_key`, `new_message_key`) in one key-store
+    /// transaction, before the write whose data they seal. Fails, storing none, if any of their
+    /// contexts has a key already.
+    pub(crate) async fn store_new_keys(&self, records: &[KeyRecord]) -> Result<()> {
+        match self.store.put_many(records).await {
+            Ok(()) => Ok(()),
+            Err(jikimi_store::StoreError::Duplicate { .. }) => Err(CoreError::Setup(
+                "a new key's context already has a key".into(),
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Destroys keys stored by [`Keyring::store_new_keys`] for a write that did not commit, in
+    /// one key-store transaction. A failure is logged: the sweeps of member keys without a
+    /// member and of message keys without a waiting message remove them later.
+    pub(crate) async fn discard_new_keys(&self, records: &[KeyRecord]) {
+        let contexts: Vec<String> = records.iter().map(|r| r.context.clone()).collect();
+        if let Err(e) = self.store.delete_many(&contexts).await {
+            tracing::error!(error = %e, keys = contexts.len(), "could not remove the keys of a write that failed; the sweeps will");
+        }
     }
 
     /// A member's key: from memory if it was read within [`MEMBER_KEY_TTL`], else from the key
@@ -351,16 +375,8 @@ impl Keyring {
 
     /// A new message's own key (`message:<id>`), stored before the message is queued.
     pub async fn create_message_key(&self, id: Uuid) -> Result<DataKey> {
-        let context = crate::mail::message_context(id);
-        let key = DataKey::generate();
-        let wrapped = self.master.wrap(&key, &context)?;
-        self.store
-            .put_if_absent(KeyRecord {
-                context,
-                key_id: wrapped.id.to_string(),
-                wrapped: wrapped.bytes.clone(),
-            })
-            .await?;
+        let (key, record) = self.new_message_key(id)?;
+        self.store.put_if_absent(record).await?;
         Ok(key)
     }
 

@@ -1055,6 +1055,15 @@ pub fn letter_from_text(to: &str, subject: &str, text: &str) -> Result<Letter> {
 
 // ----- the outbox ----------------------------------------------------------------------------
 
+/// Where the key of a message being sealed goes.
+pub(crate) enum LetterKeys<'a> {
+    /// Into the key store at once: the message is written right after, on its own.
+    Store,
+    /// Onto the list, for the caller to store with the other new keys of its write in one
+    /// key-store transaction ([`crate::keyring::Keyring::store_new_keys`]) before that write.
+    Defer(&'a mut Vec<jikimi_store::KeyRecord>),
+}
+
 /// The key context of a message's own key.
 pub(crate) fn message_context(id: Uuid) -> String {
     format!("message:{id}")
@@ -1145,12 +1154,24 @@ impl Jikimi {
         member: Option<Uuid>,
         to: &str,
     ) -> Result<Option<NewJob>> {
+        self.letter_job_in(content, member, to, &mut LetterKeys::Store)
+            .await
+    }
+
+    /// [`Jikimi::letter_job`], its key going where `keys` says.
+    pub(crate) async fn letter_job_in(
+        &self,
+        content: &Content,
+        member: Option<Uuid>,
+        to: &str,
+        keys: &mut LetterKeys<'_>,
+    ) -> Result<Option<NewJob>> {
         if self.mail().is_none() {
             return Ok(None);
         }
         let letter = render(content, &self.mail_site(), to)?;
         Ok(Some(
-            self.seal_letter(content.kind(), "email", member, &letter)
+            self.seal_letter_in(content.kind(), "email", member, &letter, keys)
                 .await?,
         ))
     }
@@ -1163,8 +1184,28 @@ impl Jikimi {
         member: Option<Uuid>,
         letter: &Letter,
     ) -> Result<NewJob> {
+        self.seal_letter_in(kind, channel, member, letter, &mut LetterKeys::Store)
+            .await
+    }
+
+    /// [`Jikimi::seal_letter`], the message's key going where `keys` says.
+    async fn seal_letter_in(
+        &self,
+        kind: MessageKind,
+        channel: &str,
+        member: Option<Uuid>,
+        letter: &Letter,
+        keys: &mut LetterKeys<'_>,
+    ) -> Result<NewJob> {
         let id = Uuid::new_v4();
-        let key = self.keyring().create_message_key(id).await?;
+        let key = match keys {
+            LetterKeys::Store => self.keyring().create_message_key(id).await?,
+            LetterKeys::Defer(records) => {
+                let (key, record) = self.keyring().new_message_key(id)?;
+                records.push(record);
+                key
+            }
+        };
         let plain = zeroize::Zeroizing::new(
             serde_json::to_vec(&letter).map_err(|e| CoreError::Setup(format!("letter: {e}")))?,
         );
@@ -1246,10 +1287,23 @@ impl Jikimi {
         to: Option<&str>,
         content: &Content,
     ) -> Result<(Vec<NewJob>, Vec<jikimi_store::AuditEntry>)> {
+        self.notice_in(actor, member, to, content, &mut LetterKeys::Store)
+            .await
+    }
+
+    /// [`Jikimi::notice`], the letter's key going where `keys` says.
+    pub(crate) async fn notice_in(
+        &self,
+        actor: &crate::Actor,
+        member: Uuid,
+        to: Option<&str>,
+        content: &Content,
+        keys: &mut LetterKeys<'_>,
+    ) -> Result<(Vec<NewJob>, Vec<jikimi_store::AuditEntry>)> {
         let Some(to) = to else {
             return Ok((Vec::new(), Vec::new()));
         };
-        let Some(job) = self.letter_job(content, Some(member), to).await? else {
+        let Some(job) = self.letter_job_in(content, Some(member), to, keys).await? else {
             return Ok((Vec::new(), Vec::new()));
         };
         let message = job.message.as_ref().map(|m| m.id);

@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use jikimi_kr::Rrn;
 use jikimi_policy::{ConsentMode, IdentityMode, ItemKind};
-use jikimi_store::{IndexEntry, NewConsentEvent, NewMember, SealedItem, StoreError};
+use jikimi_store::{IndexEntry, KeyRecord, NewConsentEvent, NewMember, SealedItem, StoreError};
 use jikimi_vault::{DataKey, Revealed};
 use uuid::Uuid;
 
+use crate::mail::LetterKeys;
 use crate::members::*;
 use crate::validate::{self, Normalized};
 use crate::{Actor, CoreError, FieldError, Jikimi, Result};
@@ -137,9 +138,10 @@ impl Jikimi {
             }
         }
 
-        // 6. The member's own key, then everything sealed with it, in one transaction.
+        // 6. The member's own key, then everything sealed with it, in one transaction (the key
+        // is stored, with the letters' keys, right before it).
         let member = Uuid::new_v4();
-        let key = self.keyring().create_member_key(member).await?;
+        let (key, key_record) = self.keyring().new_member_key(member)?;
         // Kept to answer a race (another sign-up of the same person committed in between, on
         // this instance or another) with the same error the look-up above gives.
         let digests: Vec<(String, Vec<u8>)> = prepared
@@ -148,13 +150,10 @@ impl Jikimi {
             .map(|ix| (ix.domain.clone(), ix.digest.clone()))
             .collect();
         let result = self
-            .insert_new_member(&req, member, &key, prepared, now)
+            .insert_new_member(&req, member, (&key, key_record), prepared, now)
             .await;
         if let Err(e) = result {
-            // Nothing was stored; do not leave the key behind either.
-            if let Err(cleanup) = self.keyring().destroy_member_key(member).await {
-                tracing::error!(error = %cleanup, "could not remove the key of a failed sign-up; the orphan sweep will");
-            }
+            // Nothing was stored, and no key of it was left behind (`insert_new_member`).
             return Err(match e {
                 CoreError::Store(StoreError::Duplicate { domain }) if domain == LOGIN_DOMAIN => {
                     login_taken()
@@ -426,12 +425,15 @@ impl Jikimi {
         &self,
         req: &SignUp,
         member: Uuid,
-        key: &DataKey,
+        (key, key_record): (&DataKey, KeyRecord),
         prepared: PreparedMember,
         now: DateTime<Utc>,
     ) -> Result<()> {
         let password_hash = self.hash_password(&req.password).await?;
         let mut new = self.seal_member(req, member, key, prepared, password_hash, now)?;
+        // The member's key and the letters' keys are stored together, in one key-store
+        // transaction, before the data they open.
+        let mut keys = vec![key_record];
         let to = if self.sends_notices() {
             req.items
                 .get(crate::mail::EMAIL_ITEM)
@@ -440,11 +442,12 @@ impl Jikimi {
             None
         };
         let (jobs, audit) = self
-            .notice(
+            .notice_in(
                 &Actor::Member(member),
                 member,
                 to.as_deref(),
                 &crate::mail::Content::Welcome,
+                &mut LetterKeys::Defer(&mut keys),
             )
             .await?;
         let (mut jobs, mut audit) = (jobs, audit);
@@ -456,15 +459,23 @@ impl Jikimi {
             .map(|(c, g)| (c.clone(), *g))
             .collect();
         let (ad_jobs, ad_audit) = self
-            .ad_consent_notice(&Actor::Member(member), member, to.as_deref(), &ads, now)
+            .ad_consent_notice_in(
+                &Actor::Member(member),
+                member,
+                to.as_deref(),
+                &ads,
+                now,
+                &mut LetterKeys::Defer(&mut keys),
+            )
             .await?;
         jobs.extend(ad_jobs);
         audit.extend(ad_audit);
-        new.jobs.extend(jobs.iter().cloned());
+        new.jobs.extend(jobs);
         new.audit.extend(audit);
+        self.keyring().store_new_keys(&keys).await?;
         if let Err(e) = self.store().insert_member(new).await {
-            // The welcome letter's key was made for a message that was never queued.
-            self.discard_letters(&jobs).await;
+            // Nothing was stored: the keys made for it go too.
+            self.keyring().discard_new_keys(&keys).await;
             return Err(e.into());
         }
         Ok(())
