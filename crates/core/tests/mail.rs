@@ -43,6 +43,7 @@ backend_tests!(
     the_purge_takes_expired_reset_links_and_keys_of_no_waiting_message,
     a_password_change_is_also_texted_through_solapi,
     nothing_of_a_message_reaches_the_logs,
+    sign_ups_refused_at_the_store_leave_no_key_and_sent_mail_none,
 );
 
 /// R-POL-01 (notices the policy promises are sent): the welcome message reaches the SMTP server
@@ -707,4 +708,57 @@ async fn nothing_of_a_message_reaches_the_logs(b: Backend) {
     ] {
         assert!(!logs.contains(needle), "{needle} reached the logs");
     }
+}
+
+/// A sign-up stores the member's key and its welcome letter's key together, right before its
+/// rows; one that the store refuses (ten sign-ups of one person at once: one wins) removes both.
+/// Then the delivery run sends every letter and destroys all their keys at once.
+async fn sign_ups_refused_at_the_store_leave_no_key_and_sent_mail_none(b: Backend) {
+    let smtp = TestSmtp::start();
+    let t = TestApp::with_smtp(b, "lifeplan-seed", &smtp).await;
+    let far = chrono::Utc::now() + Duration::days(1);
+    let message_keys = || async {
+        t.app
+            .keyring()
+            .own_key_ids("message:", far)
+            .await
+            .unwrap()
+            .len()
+    };
+    let base = person(40);
+    let mut tasks = Vec::new();
+    for i in 0..10u32 {
+        let mut p = person(41 + i);
+        p.email = base.email.clone();
+        let app = t.app.clone();
+        tasks.push(tokio::spawn(
+            async move { app.sign_up(seed_signup(&p)).await },
+        ));
+    }
+    let mut won = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => won += 1,
+            Err(CoreError::AlreadyMember { field, .. }) => assert_eq!(field, "email"),
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+    assert_eq!(won, 1);
+    // Two more members, each with a welcome letter waiting.
+    join(&t, 60).await;
+    join(&t, 61).await;
+    assert_eq!(t.row_counts().await["member_keys"], 3, "one key per member");
+    assert_eq!(outbox(&t).await.len(), 3);
+    assert_eq!(message_keys().await, 3, "one key per waiting letter");
+
+    assert_eq!(t.app.run_jobs_once().await.unwrap(), 3);
+    assert_eq!(smtp.wait_for(3, WAIT).len(), 3);
+    assert!(outbox(&t).await.iter().all(|m| m.state == "sent"));
+    assert_eq!(
+        message_keys().await,
+        0,
+        "every sent letter's key is destroyed"
+    );
+    assert_eq!(t.app.keyring().retired_keys(), 0);
+    assert_eq!(t.row_counts().await["member_keys"], 3);
 }
