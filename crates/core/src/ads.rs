@@ -96,22 +96,9 @@ impl Daily for AdReconfirm {
 
 impl Jikimi {
     /// The confirmation of ad-reception consent changes (`(category, granted)`; other kinds are
-    /// ignored): its outbox job and audit entry, for the change's transaction. Sent regardless
-    /// of a suspension of notices: the law requires it.
+    /// ignored): its outbox job and audit entry, for the change's transaction, the letter's key
+    /// going where `keys` says. Sent regardless of a suspension of notices: the law requires it.
     pub(crate) async fn ad_consent_notice(
-        &self,
-        actor: &Actor,
-        member: Uuid,
-        to: Option<&str>,
-        changes: &[(String, bool)],
-        at: DateTime<Utc>,
-    ) -> Result<(Vec<NewJob>, Vec<AuditEntry>)> {
-        self.ad_consent_notice_in(actor, member, to, changes, at, &mut LetterKeys::Store)
-            .await
-    }
-
-    /// [`Jikimi::ad_consent_notice`], the letter's key going where `keys` says.
-    pub(crate) async fn ad_consent_notice_in(
         &self,
         actor: &Actor,
         member: Uuid,
@@ -152,8 +139,15 @@ impl Jikimi {
             return Ok((Vec::new(), Vec::new()));
         }
         let to = self.notice_address(member, false).await?;
-        self.ad_consent_notice(actor, member, to.as_deref(), changes, at)
-            .await
+        self.ad_consent_notice(
+            actor,
+            member,
+            to.as_deref(),
+            changes,
+            at,
+            &mut LetterKeys::Store,
+        )
+        .await
     }
 
     /// The members whose ad-reception consent reminder is due today (KST) and not yet sent:

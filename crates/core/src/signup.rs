@@ -459,7 +459,7 @@ impl Jikimi {
             .map(|(c, g)| (c.clone(), *g))
             .collect();
         let (ad_jobs, ad_audit) = self
-            .ad_consent_notice_in(
+            .ad_consent_notice(
                 &Actor::Member(member),
                 member,
                 to.as_deref(),

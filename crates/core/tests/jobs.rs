@@ -511,7 +511,7 @@ async fn a_pass_runs_one_job_of_each_kind_in_turn(b: Backend) {
     let order = Arc::new(Mutex::new(Vec::new()));
     let runner = JobRunner::new(
         JobRegistry::new()
-            .with(Recorder {
+            .with(Recorder::<false> {
                 order: order.clone(),
             })
             .with(Other {
@@ -522,7 +522,7 @@ async fn a_pass_runs_one_job_of_each_kind_in_turn(b: Backend) {
     // Three of the first kind queued first, then two of the other.
     for n in 0..3 {
         t.app
-            .enqueue::<Recorder>(&n, now - Duration::minutes(10 - n))
+            .enqueue::<Recorder<false>>(&n, now - Duration::minutes(10 - n))
             .await
             .unwrap();
     }
@@ -546,40 +546,27 @@ async fn a_pass_runs_one_job_of_each_kind_in_turn(b: Backend) {
     assert_eq!(runner.run_once(&t.app).await.unwrap(), 0);
 }
 
-/// Test kinds that write down the order they ran in.
+/// Two test kinds (`test.recorder`, and `test.other` when `OTHER`) that write down the order
+/// they ran in.
 #[derive(Clone)]
-struct Recorder {
+struct Recorder<const OTHER: bool> {
     order: Arc<Mutex<Vec<String>>>,
 }
 
-impl Job for Recorder {
-    const KIND: &'static str = "test.recorder";
+impl<const OTHER: bool> Job for Recorder<OTHER> {
+    const KIND: &'static str = if OTHER { "test.other" } else { "test.recorder" };
     type Payload = i64;
     fn retry(&self) -> RetryPolicy {
         unreachable_policy()
     }
     async fn run(&self, _: &Jikimi, n: i64) -> Result<(), JobError> {
-        self.order.lock().unwrap().push(format!("recorder {n}"));
+        let name = if OTHER { "other" } else { "recorder" };
+        self.order.lock().unwrap().push(format!("{name} {n}"));
         Ok(())
     }
 }
 
-#[derive(Clone)]
-struct Other {
-    order: Arc<Mutex<Vec<String>>>,
-}
-
-impl Job for Other {
-    const KIND: &'static str = "test.other";
-    type Payload = i64;
-    fn retry(&self) -> RetryPolicy {
-        unreachable_policy()
-    }
-    async fn run(&self, _: &Jikimi, n: i64) -> Result<(), JobError> {
-        self.order.lock().unwrap().push(format!("other {n}"));
-        Ok(())
-    }
-}
+type Other = Recorder<true>;
 
 /// `serve`'s scheduler on two instances: each schedules the day's purge, it exists and runs
 /// once, at 04:00 KST, and again the next day.
