@@ -330,7 +330,7 @@ impl Keyring {
     /// member and of message keys without a waiting message remove them later.
     pub(crate) async fn discard_new_keys(&self, records: &[KeyRecord]) {
         let contexts: Vec<String> = records.iter().map(|r| r.context.clone()).collect();
-        if let Err(e) = self.store.delete_many(&contexts).await {
+        if let Err(e) = self.store.delete_several(&contexts).await {
             tracing::error!(error = %e, keys = contexts.len(), "could not remove the keys of a write that failed; the sweeps will");
         }
     }
@@ -409,19 +409,19 @@ impl Keyring {
     }
 
     /// Destroys every retired key in one key-store transaction. Returns how many of them were
-    /// still there. Should it fail, they stay on the list for the next call.
+    /// still there. Should it fail (or be dropped before it finished), they stay on the list for
+    /// the next call.
     pub async fn destroy_retired(&self) -> Result<usize> {
-        let contexts = std::mem::take(&mut *self.retired_list());
+        // Taken off the list only once destroyed: a call dropped while it waits for the key
+        // store (a round ended by shutdown) leaves them for the next.
+        let contexts = self.retired_list().clone();
         if contexts.is_empty() {
             return Ok(0);
         }
-        match self.store.delete_many(&contexts).await {
-            Ok(deleted) => Ok(deleted.len()),
-            Err(e) => {
-                self.retired_list().extend(contexts);
-                Err(e.into())
-            }
-        }
+        let deleted = self.store.delete_several(&contexts).await?;
+        let done: std::collections::HashSet<&String> = contexts.iter().collect();
+        self.retired_list().retain(|c| !done.contains(c));
+        Ok(deleted.len())
     }
 
     fn retired_list(&self) -> std::sync::MutexGuard<'_, Vec<String>> {

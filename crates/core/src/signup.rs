@@ -123,19 +123,17 @@ impl Jikimi {
         prepared.guardian = guardian;
         prepared.guardian_at = consented.as_ref().map(|c| c.at);
 
-        // 5. One person, one account: look up the blind indexes first, for a clear answer.
-        if self
+        // 5. One person, one account: look the login ID and the blind indexes up first, in one
+        // query (one snapshot: the login ID is named first whenever it is taken), for a clear
+        // answer.
+        match self
             .store()
-            .member_by_login(&prepared.login_index)
+            .taken(&prepared.login_index, &prepared.indexes)
             .await?
-            .is_some()
         {
-            return Err(login_taken());
-        }
-        for ix in &prepared.indexes {
-            if let Some(existing) = self.store().member_by_index(&ix.domain, &ix.digest).await? {
-                return Err(self.already_member(&ix.domain, existing).await);
-            }
+            Some((domain, _)) if domain == LOGIN_DOMAIN => return Err(login_taken()),
+            Some((domain, existing)) => return Err(self.already_member(&domain, existing).await),
+            None => {}
         }
 
         // 6. The member's own key, then everything sealed with it, in one transaction (the key
@@ -177,10 +175,20 @@ impl Jikimi {
                     }
                     match taken {
                         Some((d, existing)) => self.already_member(&d, existing).await,
-                        None => CoreError::AlreadyMember {
-                            field: domain,
-                            masked_login: None,
-                        },
+                        None => {
+                            // Nobody holds it any more (the other member left meanwhile): the
+                            // index the store named, else the first of this sign-up's — never
+                            // the store's own word for an unnamed one.
+                            let field = if digests.iter().any(|(d, _)| *d == domain) {
+                                domain
+                            } else {
+                                digests.first().map_or(domain, |(d, _)| d.clone())
+                            };
+                            CoreError::AlreadyMember {
+                                field,
+                                masked_login: None,
+                            }
+                        }
                     }
                 }
                 other => other,

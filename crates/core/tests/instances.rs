@@ -50,15 +50,22 @@ async fn sessions_are_shared_between_instances(b: Backend) {
 /// other attempt gets the same "already a member" answer.
 async fn concurrent_sign_ups_of_one_person_make_one_member(b: Backend) {
     let (t, other) = two(b).await;
-    // Round 1: the same e-mail (different people otherwise). Round 2: the same RRN.
-    for (round, field) in [(0u32, "email"), (1, "rrn")] {
+    // Round 1: the same e-mail (different people otherwise). Round 2: the same RRN. Round 3: the
+    // same login ID and e-mail: the login ID is what the losers hear of, as the look-up says.
+    for (round, field) in [(0u32, "email"), (1, "rrn"), (2, "login_id")] {
         let base = person(1000 + round);
         let mut tasks = Vec::new();
-        for i in 0..50u32 {
+        // Sign-ups per login ID are limited to 10 in 10 minutes: 10 for the login ID's round.
+        let tries = if field == "login_id" { 10 } else { 50u32 };
+        for i in 0..tries {
             let mut p = person(2000 + round * 100 + i);
             match field {
                 "email" => p.email = base.email.clone(),
-                _ => p.rrn = base.rrn.clone(),
+                "rrn" => p.rrn = base.rrn.clone(),
+                _ => {
+                    p.login_id = base.login_id.clone();
+                    p.email = base.email.clone();
+                }
             }
             let app = if i.is_multiple_of(2) {
                 t.app.clone()
@@ -87,6 +94,14 @@ async fn concurrent_sign_ups_of_one_person_make_one_member(b: Backend) {
                     assert_eq!(masked_login.is_some(), field == "rrn", "{e:?}");
                     *answers.entry(format!("{e:?}")).or_default() += 1;
                 }
+                Err(CoreError::Invalid(errors)) if field == "login_id" => {
+                    let codes: Vec<(&str, &str)> = errors
+                        .iter()
+                        .map(|e| (e.field.as_str(), e.code.as_str()))
+                        .collect();
+                    assert_eq!(codes, [("login_id", "login_id.taken")]);
+                    *answers.entry(format!("{codes:?}")).or_default() += 1;
+                }
                 Err(e) => panic!("round {field}: unexpected {e:?}"),
             }
         }
@@ -96,11 +111,11 @@ async fn concurrent_sign_ups_of_one_person_make_one_member(b: Backend) {
             1,
             "round {field}: the others all get the same answer: {answers:?}"
         );
-        assert_eq!(answers.values().sum::<usize>(), 49);
+        assert_eq!(answers.values().sum::<usize>(), tries as usize - 1);
     }
-    assert_eq!(t.row_counts().await["members"], 2);
+    assert_eq!(t.row_counts().await["members"], 3);
     // Every losing attempt's key was removed with it.
-    assert_eq!(t.row_counts().await["member_keys"], 2);
+    assert_eq!(t.row_counts().await["member_keys"], 3);
     assert!(t.app.verify_audit().await.unwrap().ok());
 }
 

@@ -47,6 +47,12 @@ pub trait KeyStore: Send + Sync + fmt::Debug {
     /// checkpoint) for all of them. Returns the contexts that were there, so a caller counts
     /// exactly what it destroyed even when another process took some of them first.
     async fn delete_many(&self, contexts: &[String]) -> Result<Vec<String>>;
+    /// Deletes several keys in one transaction followed by what one `delete` does after it
+    /// (SQLite: one WAL checkpoint; PostgreSQL: nothing — no `VACUUM`, which a purge's
+    /// `delete_many` runs and which concurrent callers would queue on). For the few keys of one
+    /// write (a refused sign-up's) or of one run of the job queue (sent messages'). Returns the
+    /// contexts that were there.
+    async fn delete_several(&self, contexts: &[String]) -> Result<Vec<String>>;
     /// Every context with the given prefix (for example `member:`) created before `before`.
     async fn contexts(&self, prefix: &str, before: DateTime<Utc>) -> Result<Vec<String>>;
     /// One page of [`KeyStore::contexts`]: at most `limit` contexts with the prefix, created
@@ -208,6 +214,31 @@ macro_rules! key_store_impl {
             Ok(<$crate::KeyRecord as sqlx::FromRow<R>>::from_row(row)?)
         }
 
+        impl $store {
+            /// Deletes the keys of `contexts` in one transaction; returns those that were there.
+            async fn delete_rows(&self, contexts: &[String]) -> $crate::Result<Vec<String>> {
+                let mut deleted = Vec::with_capacity(contexts.len());
+                let mut tx = self.pool.begin_with(BEGIN).await?;
+                for chunk in contexts.chunks($crate::keys::DELETE_CHUNK) {
+                    let list = (1..=chunk.len())
+                        .map(|i| format!("${i}"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let sql = format!(
+                        "DELETE FROM wrapped_keys WHERE context IN ({list}) RETURNING context"
+                    );
+                    let mut q = sqlx::query_scalar(&sql);
+                    for c in chunk {
+                        q = q.bind(c);
+                    }
+                    let gone: Vec<String> = q.fetch_all(&mut *tx).await?;
+                    deleted.extend(gone);
+                }
+                tx.commit().await?;
+                Ok(deleted)
+            }
+        }
+
         #[async_trait::async_trait]
         impl $crate::KeyStore for $store {
     async fn fingerprint(&self) -> $crate::Result<Option<String>> {
@@ -339,25 +370,20 @@ macro_rules! key_store_impl {
         if contexts.is_empty() {
             return Ok(Vec::new());
         }
-        let mut deleted = Vec::with_capacity(contexts.len());
-        let mut tx = self.pool.begin_with(BEGIN).await?;
-        for chunk in contexts.chunks($crate::keys::DELETE_CHUNK) {
-            let list = (1..=chunk.len())
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ");
-            let sql = format!("DELETE FROM wrapped_keys WHERE context IN ({list}) RETURNING context");
-            let mut q = sqlx::query_scalar(&sql);
-            for c in chunk {
-                q = q.bind(c);
-            }
-            let gone: Vec<String> = q.fetch_all(&mut *tx).await?;
-            deleted.extend(gone);
-        }
-        tx.commit().await?;
+        let deleted = self.delete_rows(contexts).await?;
         self.after_delete_many().await?;
         Ok(deleted)
     }
+
+    async fn delete_several(&self, contexts: &[String]) -> $crate::Result<Vec<String>> {
+        if contexts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let deleted = self.delete_rows(contexts).await?;
+        self.after_delete().await?;
+        Ok(deleted)
+    }
+
 
     async fn contexts(&self, prefix: &str, before: chrono::DateTime<chrono::Utc>) -> $crate::Result<Vec<String>> {
         Ok(sqlx::query_scalar(

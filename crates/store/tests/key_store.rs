@@ -15,8 +15,22 @@ fn key(context: &str) -> KeyRecord {
 }
 
 /// R-RET-02, R-ENC-05: every named key goes, the others stay, and the answer names exactly the
-/// keys that were there (one absent, one named twice).
+/// keys that were there (one absent, one named twice) — by `delete_many` (a purge's) and by
+/// `delete_several` (a few keys of one write or one run of the job queue) alike.
 async fn delete_many_removes_every_key(store: &dyn KeyStore) {
+    for several in [false, true] {
+        removes_every_key(store, several).await;
+    }
+}
+
+async fn removes_every_key(store: &dyn KeyStore, several: bool) {
+    let delete = |contexts: Vec<String>| async move {
+        if several {
+            store.delete_several(&contexts).await.unwrap()
+        } else {
+            store.delete_many(&contexts).await.unwrap()
+        }
+    };
     let doomed: Vec<String> = (0..1_203)
         .map(|i| format!("retention:contract_records:b{i:05}"))
         .collect();
@@ -35,7 +49,7 @@ async fn delete_many_removes_every_key(store: &dyn KeyStore) {
     let mut asked = doomed.clone();
     asked.push("retention:contract_records:absent".into());
     asked.push(doomed[0].clone());
-    let mut gone = store.delete_many(&asked).await.unwrap();
+    let mut gone = delete(asked).await;
     gone.sort();
     assert_eq!(gone, doomed, "exactly the keys that were there");
     for c in &doomed {
@@ -56,8 +70,8 @@ async fn delete_many_removes_every_key(store: &dyn KeyStore) {
         ]
     );
     // Nothing to do is no error, and deleting again finds nothing.
-    assert!(store.delete_many(&[]).await.unwrap().is_empty());
-    assert!(store.delete_many(&doomed).await.unwrap().is_empty());
+    assert!(delete(Vec::new()).await.is_empty());
+    assert!(delete(doomed).await.is_empty());
 }
 
 #[tokio::test]
@@ -66,7 +80,7 @@ async fn delete_many_removes_every_key_sqlite() {
     let url = format!("sqlite://{}", dir.path().join("keys.db").display());
     let store = SqliteKeyStore::open(&url, true).await.unwrap();
     delete_many_removes_every_key(&store).await;
-    // One checkpoint after the transaction: no deleted key is left in the write-ahead log.
+    // One checkpoint after each transaction: no deleted key is left in the write-ahead log.
     let wal = dir.path().join("keys.db-wal");
     let wal_len = std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0);
     assert_eq!(wal_len, 0, "the write-ahead log was truncated");

@@ -126,8 +126,11 @@ macro_rules! job_sql {
                 for (kind, lease_until) in kinds {
                     q = q.bind(*kind).bind(*lease_until);
                 }
-                let row = q.fetch_optional(&self.write).await?;
-                row.as_ref().map(job_row).transpose()
+                // `fetch_all`: the statement runs to its end, where SQLite commits it, so a
+                // failed commit is an error here (`fetch_optional` would stop at the row and
+                // leave the commit to a reset whose error is not seen).
+                let rows = q.fetch_all(&self.write).await?;
+                rows.first().map(job_row).transpose()
             }
 
             async fn finish_job(&self, id: uuid::Uuid, outcome: $crate::JobOutcome) -> $crate::Result<()> {

@@ -21,6 +21,14 @@ pub trait MemberStore: Send + Sync {
     async fn member(&self, id: Uuid) -> Result<Option<MemberRow>>;
     async fn member_by_login(&self, login_index: &[u8]) -> Result<Option<MemberRow>>;
     async fn member_by_index(&self, domain: &str, digest: &[u8]) -> Result<Option<Uuid>>;
+    /// What a new member would take that another member holds, in one query, and who holds
+    /// it: `("login_id", holder)` when the login ID is taken, else the first of `indexes` (in
+    /// their order) that is taken; `None` when all are free.
+    async fn taken(
+        &self,
+        login_index: &[u8],
+        indexes: &[crate::IndexEntry],
+    ) -> Result<Option<(String, Uuid)>>;
     async fn member_ids(&self) -> Result<Vec<Uuid>>;
     async fn count_members(&self) -> Result<i64>;
     /// Sealed items of a member; all of them when `only` is `None`.
@@ -182,27 +190,43 @@ macro_rules! member_sql {
             Ok(())
         }
 
-        /// The first of `indexes` (in their order) that another member holds, in one query.
-        async fn taken_index_tx(
-            tx: &mut Tx<'_>,
+        /// What a new member would take that another holds, in one query, with the holder:
+        /// `login_id` when the login ID is taken (asked first, as a sign-up answers), else the
+        /// first of `indexes`, in their order, that another member holds.
+        async fn taken_in<'e, E>(
+            executor: E,
+            login_index: &[u8],
             indexes: &[$crate::IndexEntry],
-        ) -> $crate::Result<Option<String>> {
-            if indexes.is_empty() {
-                return Ok(None);
-            }
-            let mut q = sqlx::QueryBuilder::new("SELECT domain, digest FROM blind_indexes WHERE ");
+        ) -> $crate::Result<Option<(String, uuid::Uuid)>>
+        where
+            E: sqlx::Executor<'e, Database = Db>,
+        {
+            let mut q = sqlx::QueryBuilder::new(
+                "SELECT 0 AS login, 'login_id' AS domain, login_index AS digest, id AS member FROM members WHERE login_index = ",
+            );
+            q.push_bind(login_index);
             for (n, ix) in indexes.iter().enumerate() {
-                q.push(if n == 0 { "(domain = " } else { " OR (domain = " })
-                    .push_bind(ix.domain.as_str())
-                    .push(" AND digest = ")
-                    .push_bind(ix.digest.as_slice())
-                    .push(")");
+                q.push(if n == 0 {
+                    " UNION ALL SELECT 1, domain, digest, member_id FROM blind_indexes WHERE (domain = "
+                } else {
+                    " OR (domain = "
+                })
+                .push_bind(ix.domain.as_str())
+                .push(" AND digest = ")
+                .push_bind(ix.digest.as_slice())
+                .push(")");
             }
-            let taken: Vec<(String, Vec<u8>)> = q.build_query_as().fetch_all(&mut **tx).await?;
-            Ok(indexes
-                .iter()
-                .find(|ix| taken.iter().any(|(d, g)| *d == ix.domain && *g == ix.digest))
-                .map(|ix| ix.domain.clone()))
+            let taken: Vec<(i32, String, Vec<u8>, uuid::Uuid)> =
+                q.build_query_as().fetch_all(executor).await?;
+            if let Some((_, _, _, holder)) = taken.iter().find(|(login, ..)| *login == 0) {
+                return Ok(Some(("login_id".into(), *holder)));
+            }
+            Ok(indexes.iter().find_map(|ix| {
+                taken
+                    .iter()
+                    .find(|(_, d, g, _)| *d == ix.domain && *g == ix.digest)
+                    .map(|(_, _, _, holder)| (ix.domain.clone(), *holder))
+            }))
         }
 
         /// The body of `apply`: a member change inside `tx`, in its own transaction (PostgreSQL:
@@ -431,14 +455,16 @@ macro_rules! member_sql {
             async fn insert_member(&self, m: $crate::NewMember) -> $crate::Result<()> {
                 let mut conn = self.write.acquire().await?;
                 let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
-                // The index another member holds is named before anything is written; the unique
-                // keys still refuse a race (a concurrent sign-up committing in between).
-                if let Some(domain) = taken_index_tx(&mut tx, &m.indexes).await? {
+                // The login ID or index another member holds is named before anything is
+                // written; the unique keys still refuse a race (a concurrent sign-up committing
+                // in between).
+                if let Some((domain, _)) = taken_in(&mut *tx, &m.login_index, &m.indexes).await? {
                     return Err($crate::StoreError::Duplicate { domain });
                 }
-                insert_members_tx(&mut tx, self.linker.as_ref(), std::slice::from_ref(&m)).await?;
                 if let Some(g) = m.guardian {
-                    // A child joins only on a guardian's consent still in force (issue 16).
+                    // A child joins only on a guardian's consent still in force (issue 16). The
+                    // request's row is locked before the audit chain's lock (taken with the audit
+                    // rows below), in the order a guardian's refusal takes them.
                     let joined = sqlx::query(
                         "UPDATE guardian_requests SET state = 'joined', member_id = $1, joined_at = $2
                          WHERE id = $3 AND state = 'consented' AND expires_at > $2",
@@ -454,6 +480,7 @@ macro_rules! member_sql {
                         ));
                     }
                 }
+                insert_members_tx(&mut tx, self.linker.as_ref(), std::slice::from_ref(&m)).await?;
                 tx.commit().await?;
                 Ok(())
             }
@@ -511,6 +538,14 @@ macro_rules! member_sql {
                 .bind(login_index)
                 .fetch_optional(&self.read)
                 .await?)
+            }
+
+            async fn taken(
+                &self,
+                login_index: &[u8],
+                indexes: &[$crate::IndexEntry],
+            ) -> $crate::Result<Option<(String, uuid::Uuid)>> {
+                taken_in(&self.read, login_index, indexes).await
             }
 
             async fn member_by_index(
