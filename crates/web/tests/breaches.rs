@@ -261,7 +261,7 @@ async fn the_office_records_a_breach_tells_the_members_and_prepares_the_report(b
         }
         ensure!(!posted.contains(&pa.email) && !posted.contains(&pb.email));
         s.check_page("breach-notices").await?;
-        click(s, "#lang-switch").await?;
+        s.submit("#lang-switch").await?;
         ensure!(
             s.text_of(".breach-notice .prewrap")
                 .await?

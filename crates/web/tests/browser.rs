@@ -523,12 +523,12 @@ async fn survives_reload_and_switch(
         "after reload: {:?}",
         heading(s).await?
     );
-    click(s, "#lang-switch").await?;
+    s.submit("#lang-switch").await?;
     wait_path(s, &format!("{path}?lang=en"))
         .await
         .context("the switch keeps the page")?;
     ensure!(heading(s).await? == en, "English: {:?}", heading(s).await?);
-    click(s, "#lang-switch").await?;
+    s.submit("#lang-switch").await?;
     ensure!(
         heading(s).await? == ko,
         "back in Korean: {:?}",
@@ -596,7 +596,7 @@ async fn reload_back_and_language_switch_on_every_signup_step(b: Backend) {
         s.submit("#lang-switch").await?;
         let en = s.text_of("#err-birth_date").await?;
         ensure!(en.contains("8 digits"), "the error in English: {en:?}");
-        click(s, "#lang-switch").await?;
+        s.submit("#lang-switch").await?;
 
         fill(s, "#birth_date", &p.birth.format("%Y%m%d").to_string()).await?;
         click(s, "#send-code").await?;
@@ -753,13 +753,13 @@ async fn a_visitor_who_wants_to_leave_is_told_to_log_in_first(b: Backend) {
         );
         s.screenshot("reason").await?;
         // The language switch keeps the page and where it leads.
-        click(s, "#lang-switch").await?;
+        s.submit("#lang-switch").await?;
         let path = s.current_path().await?;
         ensure!(
             path.contains("next=/mypage/withdraw") && path.contains("lang=en"),
             "switch keeps the query: {path}"
         );
-        click(s, "#lang-switch").await?;
+        s.submit("#lang-switch").await?;
         // A wrong password: the message, then on to the withdrawal page after the right one.
         fill(s, "#login_id", &p.login_id).await?;
         fill(s, "#password", "Wrong-password-1").await?;

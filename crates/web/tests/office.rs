@@ -73,7 +73,7 @@ async fn a_staff_member_enrols_logs_in_with_two_factors_and_is_logged_out_when_i
         ensure!(s.text_of("#errors").await?.contains("6자리 코드"));
         s.screenshot("enrol-errors").await?;
         // The language switch keeps the page and its secret.
-        click(s, "#lang-switch").await?;
+        s.submit("#lang-switch").await?;
         ensure!(heading(s).await? == "Staff account enrolment");
         let again: String = s
             .text_of("#totp-secret")
@@ -82,7 +82,7 @@ async fn a_staff_member_enrols_logs_in_with_two_factors_and_is_logged_out_when_i
             .filter(|c| !c.is_whitespace())
             .collect();
         ensure!(again == secret, "the same secret after the switch");
-        click(s, "#lang-switch").await?;
+        s.submit("#lang-switch").await?;
         // Passwords that differ are named too.
         fill(s, "#password", PASSWORD).await?;
         fill(s, "#password_confirm", "Kestrel-Orbit-2025").await?;
@@ -93,7 +93,7 @@ async fn a_staff_member_enrols_logs_in_with_two_factors_and_is_logged_out_when_i
         fill(s, "#password", PASSWORD).await?;
         fill(s, "#password_confirm", PASSWORD).await?;
         fill(s, "#code", &code_at(&secret, s.site.clock.now())?).await?;
-        click(s, "#do-enrol").await?;
+        s.submit("#do-enrol").await?;
         ensure!(heading(s).await? == "등록을 마쳤습니다");
         let codes = s.text_of("#recovery-codes").await?;
         ensure!(codes.lines().count() == 10, "ten recovery codes: {codes:?}");
@@ -296,11 +296,11 @@ async fn each_role_opens_only_its_pages_and_the_seed_console_warns_about_rrns(b:
             "no hold for an auditor"
         );
         s.goto("/office").await?;
-        click(s, "#lang-switch").await?;
+        s.submit("#lang-switch").await?;
         ensure!(heading(s).await? == "Office home");
         ensure!(s.text_of("#rrn-warning").await?.contains("Art. 24-2"));
         s.check_page("auditor-en").await?;
-        click(s, "#lang-switch").await?;
+        s.submit("#lang-switch").await?;
         click(s, "#office-logout").await?;
         wait_path(s, "/office/login").await?;
 
@@ -477,9 +477,9 @@ async fn a_member_asks_for_a_correction_and_a_handler_makes_it(b: Backend) {
             "a refused request holds nothing"
         );
         s.screenshot("member-request-error").await?;
-        click(s, "#lang-switch").await?;
+        s.submit("#lang-switch").await?;
         ensure!(heading(s).await? == "Requests about your data");
-        click(s, "#lang-switch").await?;
+        s.submit("#lang-switch").await?;
 
         let new_address = "대구광역시 중구 지킴로 3";
         click(s, "#kind-correction").await?;
@@ -906,9 +906,9 @@ async fn an_auditor_reviews_the_month_and_signs_it_off(b: Backend) {
         s.client().refresh().await?;
         ensure!(s.text_of("#signed").await?.contains("야간 열람은"));
         s.check_page("office-review-signed").await?;
-        click(s, "#lang-switch").await?;
+        s.submit("#lang-switch").await?;
         ensure!(heading(s).await?.starts_with("Access-log review"));
-        click(s, "#lang-switch").await?;
+        s.submit("#lang-switch").await?;
         // December is not over: no sign-off yet.
         s.submit("#next-month").await?;
         ensure!(s.text_of("#review-month").await? == "2026-12");
