@@ -181,9 +181,8 @@ macro_rules! member_sql {
             }
             // The chain: one head read for the whole batch, then each member's entries in
             // order, inside this transaction (I3).
-            let audit: Vec<$crate::AuditEntry> =
-                ms.iter().flat_map(|m| m.audit.iter().cloned()).collect();
-            append_audit_tx(tx, linker, &audit).await?;
+            let audit: Vec<&$crate::AuditEntry> = ms.iter().flat_map(|m| m.audit.iter()).collect();
+            append_audit_refs(tx, linker, &mut None, &audit).await?;
             for m in ms {
                 insert_jobs_tx(tx, &m.jobs, m.at).await?;
             }
