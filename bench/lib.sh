@@ -66,6 +66,20 @@ stop_servers() {
     SERVER_PID=""
 }
 
+# How much of crates/jikimi/link-order.txt (the layout of the release build's code, see
+# bench/link-order.sh) the binary still matches: names change with dependency and compiler updates.
+link_order_report() {
+    local order="$BENCH/../crates/jikimi/link-order.txt" listed matched
+    if [[ ${JIKIMI_LINK_ORDER:-} == 0 || ! -f $order ]]; then
+        log "link order: not used (JIKIMI_LINK_ORDER=0 or no crates/jikimi/link-order.txt)"
+        return
+    fi
+    listed=$(grep -vc '^#' "$order")
+    matched=$(grep -v '^#' "$order" | LC_ALL=C sort -u |
+        LC_ALL=C join - <(nm --defined-only "$1" | awk '$2 ~ /^[tTwW]$/ {print $3}' | LC_ALL=C sort -u) | wc -l)
+    log "link order: $matched of the $listed functions in crates/jikimi/link-order.txt are in this build$( ((matched * 10 < listed * 9)) && echo " — stale: run bench/link-order.sh")"
+}
+
 # Member n's client address, 198.18.0.0/15 (RFC 2544): same formula as client_addr in lua/common.lua.
 member_addr() { echo "198.$((18 + $1 / 65536 % 2)).$(($1 / 256 % 256)).$(($1 % 256))"; }
 

@@ -109,6 +109,7 @@ log "fsync probe (dd bs=4k count=200 oflag=dsync in WORK): $fsync_probe"
 log "" "== build: cargo build --release -p jikimi"
 (cd "$ROOT" && cargo build --release -p jikimi --target-dir "$TARGET" 2>&1 | tail -1 | tee -a "$OUT")
 BIN="$TARGET/release/jikimi"
+link_order_report "$BIN"
 
 # The ceiling: its own workspace and target dir; its Cargo.lock is the workspace's, pruned.
 log "" "== build: bench/ceiling (cargo build --release, target dir target/bench-ceiling)"
