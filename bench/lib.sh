@@ -69,15 +69,22 @@ stop_servers() {
 # How much of crates/jikimi/link-order.txt (the layout of the release build's code, see
 # bench/link-order.sh) the binary still matches: names change with dependency and compiler updates.
 link_order_report() {
-    local order="$BENCH/../crates/jikimi/link-order.txt" listed matched
-    if [[ ${JIKIMI_LINK_ORDER:-} == 0 || ! -f $order ]]; then
-        log "link order: not used (JIKIMI_LINK_ORDER=0 or no crates/jikimi/link-order.txt)"
+    local order="$BENCH/../crates/jikimi/link-order.txt" listed report
+    if [[ ! -f $order ]]; then
+        log "link order: none (no crates/jikimi/link-order.txt)"
         return
     fi
     listed=$(grep -vc '^#' "$order")
-    matched=$(grep -v '^#' "$order" | LC_ALL=C sort -u |
-        LC_ALL=C join - <(nm --defined-only "$1" | awk '$2 ~ /^[tTwW]$/ {print $3}' | LC_ALL=C sort -u) | wc -l)
-    log "link order: $matched of the $listed functions in crates/jikimi/link-order.txt are in this build$( ((matched * 10 < listed * 9)) && echo " — stale: run bench/link-order.sh")"
+    # nm -S: address size type name; the listed functions found, and the span of code they occupy.
+    report=$(nm -S --radix=d --defined-only "$1" | awk -v listed="$listed" -v order="$order" '
+        BEGIN { while ((getline line < order) > 0) if (line !~ /^#/) want[line] = 1 }
+        $3 ~ /^[tTwW]$/ { a = $1 + 0; z = $2 + 0; if (a + z > end_all) end_all = a + z
+            if (!start_all || a < start_all) start_all = a
+            if ($4 in want && !($4 in seen)) { seen[$4] = 1; n++; if (!lo || a < lo) lo = a; if (a + z > hi) hi = a + z } }
+        END { printf "%d of the %d functions in crates/jikimi/link-order.txt are in this build, within %.1f MB of its %.1f MB of code",
+            n, listed, (hi - lo) / 1e6, (end_all - start_all) / 1e6
+            if (n * 10 < listed * 9) printf " (stale: run bench/link-order.sh)" }')
+    log "link order: $report"
 }
 
 # Member n's client address, 198.18.0.0/15 (RFC 2544): same formula as client_addr in lua/common.lua.

@@ -24,9 +24,10 @@ fn link_order() {
     println!("cargo::rerun-if-env-changed=JIKIMI_LINK_ORDER");
     let var = |name: &str| std::env::var(name).unwrap_or_default();
     // rust-lld is the default linker of this target since Rust 1.90; a linker chosen by the
-    // builder (another `linker`, `-Clinker-features=-lld`) may not know the option.
-    let own_linker = var("CARGO_TARGET_X86_64_UNKNOWN_LINUX_GNU_LINKER").is_empty()
-        && !var("CARGO_ENCODED_RUSTFLAGS").contains("linker");
+    // builder (a `linker` setting, `-Clinker-features=-lld`, `-fuse-ld=…`) may not know the option.
+    let flags = var("CARGO_ENCODED_RUSTFLAGS");
+    let own_linker =
+        var("RUSTC_LINKER").is_empty() && !flags.contains("linker") && !flags.contains("fuse-ld");
     if var("PROFILE") != "release"
         || var("TARGET") != "x86_64-unknown-linux-gnu"
         || var("JIKIMI_LINK_ORDER") == "0"
