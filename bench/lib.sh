@@ -74,10 +74,11 @@ link_order_report() {
         log "link order: none (no crates/jikimi/link-order.txt)"
         return
     fi
-    listed=$(grep -vc '^#' "$order")
+    listed=$(grep -vc '^#' "$order" || true)
     # nm -S: address size type name; the listed functions found, and the span of code they occupy.
     report=$(nm -S --radix=d --defined-only "$1" | awk -v listed="$listed" -v order="$order" '
         BEGIN { while ((getline line < order) > 0) if (line !~ /^#/) want[line] = 1 }
+        NF == 3 { $4 = $3; $3 = $2; $2 = 0 }
         $3 ~ /^[tTwW]$/ { a = $1 + 0; z = $2 + 0; if (a + z > end_all) end_all = a + z
             if (!start_all || a < start_all) start_all = a
             if ($4 in want && !($4 in seen)) { seen[$4] = 1; n++; if (!lo || a < lo) lo = a; if (a + z > hi) hi = a + z } }
