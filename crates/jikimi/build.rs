@@ -64,7 +64,15 @@ fn linker_takes(args: &[String]) -> bool {
         return false;
     };
     let mut cmd = Command::new(rustc);
-    cmd.args(["--crate-name", "link_probe", "--crate-type", "bin", "--edition", "2021"])
+    let probe = [
+        "--crate-name",
+        "link_probe",
+        "--crate-type",
+        "bin",
+        "--edition",
+        "2021",
+    ];
+    cmd.args(probe)
         .args(["--target", "x86_64-unknown-linux-gnu", "-o"])
         .arg(std::path::Path::new(&out).join("link_probe"))
         .arg("-");
