@@ -18,7 +18,7 @@ set -euo pipefail
 SIZES=${SIZES:-"1000 100000 1000000"}
 BACKEND=${BACKEND:-sqlite}        # sqlite | postgres
 DURATION=${DURATION:-10s}         # per wrk scenario
-WITHDRAW_DURATION=${WITHDRAW_DURATION:-5s} # the withdrawal scenario (each request uses up a session)
+WITHDRAW_DURATION=${WITHDRAW_DURATION:-3s} # the withdrawal scenario (each request uses up a session)
 THREADS=${THREADS:-2}             # wrk threads
 CONNS=${CONNS:-32}                # connections for GET and PATCH /me
 CONNS_ARGON=${CONNS_ARGON:-16}    # connections for login and withdrawal (Argon2id-bound)
