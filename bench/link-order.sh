@@ -12,8 +12,9 @@
 # For each backend: a fresh data directory, `jikimi serve` under valgrind's callgrind (which counts
 # every function run, however rarely), then what members and the bench do: the public pages, sign-up,
 # login, My page read and correction over the API, one withdrawal; then a clean shutdown. The
-# functions of the binary that ran (in either run) are written in the order of their address in the
-# build that was profiled, so code that sat together stays together.
+# functions of the binary that ran are written out: those that ran with every backend first, then
+# each backend's own; within a group in the order of their address in the build that was profiled,
+# so code that sat together stays together.
 # All traffic goes to 127.0.0.1; every personal value is synthetic (bench/lua/common.lua).
 set -euo pipefail
 export LC_ALL=C
@@ -137,8 +138,8 @@ by_address() { join "$1" "$WORK/defined.txt" | sort -k2,2 | awk '{print $1}'; }
 # Code that ran with every backend first, then what ran with only one (in the order of BACKENDS):
 # a server touches little of the other backend's code.
 set -- $BACKENDS
-ran "$WORK/callgrind-$1.out" >"$WORK/common.txt"
 for backend in "$@"; do ran "$WORK/callgrind-$backend.out" >"$WORK/ran-$backend.txt"; done
+cp "$WORK/ran-$1.txt" "$WORK/common.txt"
 for backend in "$@"; do comm -12 "$WORK/common.txt" "$WORK/ran-$backend.txt" >"$WORK/c" && mv "$WORK/c" "$WORK/common.txt"; done
 {
     by_address "$WORK/common.txt"
