@@ -185,6 +185,15 @@ impl Limits {
     }
 }
 
+/// The refusal of `action` by a counter whose window ends at `end`.
+fn refused(action: Action, end: DateTime<Utc>, now: DateTime<Utc>) -> CoreError {
+    tracing::info!(action = %action, "request refused by an abuse limit");
+    CoreError::RateLimited {
+        action,
+        retry_after: (end - now).num_seconds().max(1),
+    }
+}
+
 /// What a counter counts against: the client's address, or the target of the action.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Scope<'a> {
@@ -276,16 +285,15 @@ impl Jikimi {
         let (key, end) = self.counter(action, scope, limit, now).await?;
         let n = self.store().hit_limit(&key, end).await?;
         if n > limit.max {
-            tracing::info!(action = %action, "request refused by an abuse limit");
-            return Err(CoreError::RateLimited {
-                action,
-                retry_after: (end - now).num_seconds().max(1),
-            });
+            return Err(refused(action, end, now));
         }
         Ok(())
     }
 
-    /// [`Jikimi::limit`] for the client's address (when known), then for each target.
+    /// [`Jikimi::limit`] for the client's address (when known), then for each target, counted
+    /// in one transaction: the first counter over its limit refuses the request, and the
+    /// counters after it are not counted (a client over its own limit adds nothing to a
+    /// target's count).
     pub(crate) async fn limit_both(
         &self,
         action: Action,
@@ -293,13 +301,32 @@ impl Jikimi {
         per_client: Limit,
         targets: &[(&str, Limit)],
     ) -> Result<()> {
+        let mut scopes: Vec<(Scope<'_>, Limit)> = Vec::with_capacity(targets.len() + 1);
         if let Some(ip) = client {
-            self.limit(action, Scope::Client(ip), per_client).await?;
+            scopes.push((Scope::Client(ip), per_client));
         }
-        for (target, limit) in targets {
-            self.limit(action, Scope::Target(target), *limit).await?;
+        scopes.extend(targets.iter().map(|(t, l)| (Scope::Target(t), *l)));
+        scopes.retain(|(_, l)| l.max != i64::MAX);
+        if let [(scope, limit)] = scopes[..] {
+            return self.limit(action, scope, limit).await;
         }
-        Ok(())
+        if scopes.is_empty() {
+            return Ok(());
+        }
+        let now = self.clock().now();
+        let mut counters = Vec::with_capacity(scopes.len());
+        for (scope, limit) in &scopes {
+            let (key, end) = self.counter(action, *scope, *limit, now).await?;
+            counters.push((key, end, limit.max));
+        }
+        let hits: Vec<(&[u8], DateTime<Utc>, i64)> = counters
+            .iter()
+            .map(|(key, end, max)| (key.as_slice(), *end, *max))
+            .collect();
+        match self.store().hit_limits(&hits).await? {
+            Some(i) => Err(refused(action, counters.get(i).map_or(now, |c| c.1), now)),
+            None => Ok(()),
+        }
     }
 
     /// How many `action`s were counted against `scope` in the current window, without counting,

@@ -422,6 +422,18 @@ async fn sign_ups_and_id_checks_are_limited_per_client_and_per_login_id(b: Backe
     let r = t.app.sign_up(s).await;
     assert!(limited(&r, Action::SignUp), "{r:?}");
     assert!(t.app.sign_up(seed_signup(&person(2150))).await.is_ok());
+    // A client refused by its own limit adds nothing to the login ID's count (both are counted
+    // in one transaction, the client's first): twelve refused tries of one login ID from it
+    // leave that login ID free to sign up from another client, under its limit of ten.
+    let fresh = person(2160);
+    for _ in 0..12 {
+        let mut s = seed_signup(&fresh);
+        s.client = client(1);
+        assert!(limited(&t.app.sign_up(s).await, Action::SignUp));
+    }
+    let mut s = seed_signup(&fresh);
+    s.client = client(4);
+    t.app.sign_up(s).await.unwrap();
 
     // One login ID, tried from everywhere.
     let taken = person(2100).login_id;

@@ -15,6 +15,12 @@ pub trait LimitStore: Send + Sync {
     /// upsert: concurrent hits on any instance each get their own number), and returns the
     /// count including this hit.
     async fn hit_limit(&self, key: &[u8], expires_at: DateTime<Utc>) -> Result<i64>;
+    /// Counts one hit on each counter of `counters` — (key, end of its window, most hits it
+    /// allows) — in their order and in one transaction, stopping at the first whose count
+    /// (including this hit) is over its most: that counter's index, and the counters after it
+    /// are not counted. `None` when every counter was counted within its most. The same
+    /// counting as [`hit_limit`](Self::hit_limit) on each in turn, with one commit.
+    async fn hit_limits(&self, counters: &[(&[u8], DateTime<Utc>, i64)]) -> Result<Option<usize>>;
     /// The count of `key` while its window runs at `now` (0 once it has ended or never began).
     async fn limit_count(&self, key: &[u8], now: DateTime<Utc>) -> Result<i64>;
     /// Forgets the counter `key` (its owner proved who they are).
@@ -29,6 +35,11 @@ pub trait LimitStore: Send + Sync {
     ) -> Result<u64>;
 }
 
+/// One hit on a counter (`$1` its key, `$2` the end of its window), answering its count.
+pub(crate) const HIT: &str = "INSERT INTO rate_limits (key, n, expires_at) VALUES ($1, 1, $2)
+     ON CONFLICT (key) DO UPDATE SET n = rate_limits.n + 1
+     RETURNING n";
+
 /// Expands `impl LimitStore for $store`. Needs `BEGIN` from the backend module.
 macro_rules! limit_sql {
     ($store:ident) => {
@@ -39,15 +50,33 @@ macro_rules! limit_sql {
                 key: &[u8],
                 expires_at: chrono::DateTime<chrono::Utc>,
             ) -> $crate::Result<i64> {
-                Ok(sqlx::query_scalar(
-                    "INSERT INTO rate_limits (key, n, expires_at) VALUES ($1, 1, $2)
-                     ON CONFLICT (key) DO UPDATE SET n = rate_limits.n + 1
-                     RETURNING n",
-                )
-                .bind(key)
-                .bind(expires_at)
-                .fetch_one(&self.write)
-                .await?)
+                Ok(sqlx::query_scalar($crate::sql::limits::HIT)
+                    .bind(key)
+                    .bind(expires_at)
+                    .fetch_one(&self.write)
+                    .await?)
+            }
+
+            async fn hit_limits(
+                &self,
+                counters: &[(&[u8], chrono::DateTime<chrono::Utc>, i64)],
+            ) -> $crate::Result<Option<usize>> {
+                let mut conn = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
+                let mut over = None;
+                for (i, (key, expires_at, max)) in counters.iter().enumerate() {
+                    let n: i64 = sqlx::query_scalar($crate::sql::limits::HIT)
+                        .bind(*key)
+                        .bind(*expires_at)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                    if n > *max {
+                        over = Some(i);
+                        break;
+                    }
+                }
+                tx.commit().await?;
+                Ok(over)
             }
 
             async fn limit_count(
