@@ -109,6 +109,10 @@ pub trait Job: Send + Sync + 'static {
     /// releases must still deserialize.
     type Payload: Serialize + DeserializeOwned + Send;
 
+    /// How many due jobs of this kind one claim may take together (their finishes are recorded
+    /// together too). Each is run only while the batch's lease lasts.
+    const BATCH: u32 = 1;
+
     fn retry(&self) -> RetryPolicy;
 
     /// Does the work. Must be safe to run again: a run may be cut short (a process dies, a lease
@@ -172,6 +176,7 @@ type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// A registered kind with its payload type erased, so the registry can hold every kind.
 trait Registered: Send + Sync {
     fn retry_policy(&self) -> RetryPolicy;
+    fn batch(&self) -> u32;
     fn run_json<'a>(
         &'a self,
         app: &'a Jikimi,
@@ -182,6 +187,10 @@ trait Registered: Send + Sync {
 impl<J: Job> Registered for J {
     fn retry_policy(&self) -> RetryPolicy {
         Job::retry(self)
+    }
+
+    fn batch(&self) -> u32 {
+        J::BATCH
     }
 
     fn run_json<'a>(
@@ -266,14 +275,15 @@ impl JobRunner {
         &self.registry
     }
 
-    /// Runs due jobs until none of a registered kind is due, taking the kinds in turn (one job
+    /// Runs due jobs until none of a registered kind is due, taking the kinds in turn (one claim
     /// of each per pass). Returns how many jobs were run (finished, rescheduled or given up).
     /// A store error ends the call; a job claimed but not finished is claimed again when its
     /// lease ends.
     ///
     /// Each claim is one statement for every kind not yet served in the pass (the oldest due job
-    /// among them), so kinds with nothing due cost nothing: a pass ends when none of its kinds
-    /// has a job due, and the call when a pass found none.
+    /// among them, and the next due ones of its kind up to its [`Job::BATCH`]), so kinds with
+    /// nothing due cost nothing: a pass ends when none of its kinds has a job due, and the call
+    /// when a pass found none. The jobs of one claim are finished together, in one transaction.
     ///
     /// The keys of the messages it sent or gave up are destroyed together when it ends (and
     /// after a pass that left [`RETIRED_BATCH`] of them), even when it ends in an error.
@@ -292,26 +302,26 @@ impl JobRunner {
             let mut any = false;
             while !left.is_empty() {
                 let now = app.clock().now();
-                let leases: Vec<(&str, DateTime<Utc>)> = left
+                let kinds: Vec<(&str, DateTime<Utc>, u32)> = left
                     .iter()
                     .filter_map(|k| {
                         let job = self.registry.kinds.get(k)?;
-                        Some((*k, now + job.retry_policy().lease))
+                        Some((*k, now + job.retry_policy().lease, job.batch()))
                     })
                     .collect();
-                let Some(row) = app.store().claim_job(&leases, now).await? else {
+                let claimed = app.store().claim_jobs(&kinds, now).await?;
+                let Some(first) = claimed.first() else {
                     break;
                 };
-                left.retain(|k| *k != row.kind);
-                let Some(job) = self.registry.kinds.get(row.kind.as_str()) else {
+                let kind = first.kind.clone();
+                left.retain(|k| *k != kind);
+                let Some(job) = self.registry.kinds.get(kind.as_str()) else {
                     // Not one of the kinds asked for: the store answered something else.
                     return Err(CoreError::Setup(format!(
-                        "claimed a job of an unregistered kind: {}",
-                        row.kind
+                        "claimed a job of an unregistered kind: {kind}"
                     )));
                 };
-                self.run_claimed(app, job.as_ref(), row).await?;
-                ran += 1;
+                ran += self.run_batch(app, job.as_ref(), claimed, now).await?;
                 any = true;
             }
             if app.keyring().retired_keys() >= RETIRED_BATCH {
@@ -323,44 +333,66 @@ impl JobRunner {
         }
     }
 
-    /// Runs a claimed job of `job`'s kind and records how it ended.
-    async fn run_claimed(&self, app: &Jikimi, job: &dyn Registered, row: JobRow) -> Result<()> {
+    /// Runs jobs of `job`'s kind claimed together at `claimed_at`, in turn while their lease
+    /// lasts, and records how they ended in one transaction. A job whose turn comes after the
+    /// lease ended is left as it is (another run may have claimed it since) and is claimed again.
+    /// Returns how many ran.
+    async fn run_batch(
+        &self,
+        app: &Jikimi,
+        job: &dyn Registered,
+        claimed: Vec<JobRow>,
+        claimed_at: DateTime<Utc>,
+    ) -> Result<usize> {
+        let lease_until = claimed_at + job.retry_policy().lease;
+        let mut finished = Vec::with_capacity(claimed.len());
+        for row in claimed {
+            if !finished.is_empty() && app.clock().now() >= lease_until {
+                tracing::warn!(kind = %row.kind, job = %row.id, "the batch's lease ended before this job's turn; it is left to be claimed again");
+                break;
+            }
+            let id = row.id;
+            finished.push((id, self.run_claimed(app, job, row).await));
+        }
+        app.store().finish_jobs(&finished).await?;
+        Ok(finished.len())
+    }
+
+    /// Runs a claimed job of `job`'s kind: how it ended.
+    async fn run_claimed(&self, app: &Jikimi, job: &dyn Registered, row: JobRow) -> JobOutcome {
         let retry = job.retry_policy();
         let kind = row.kind.as_str();
         let max = i64::from(retry.max_attempts);
-        let outcome = if row.attempts > max {
+        if row.attempts > max {
             // Claimed again after a lease ran out (a run that died) with no attempt left.
             let error = format!(
                 "gave up after {max} attempts; the last one did not finish ({})",
                 row.last_error.as_deref().unwrap_or("no error recorded")
             );
             tracing::error!(kind, job = %row.id, "{error}");
-            JobOutcome::Failed { error }
-        } else {
-            match job.run_json(app, row.payload.clone()).await {
-                Ok(()) => {
-                    tracing::debug!(kind, job = %row.id, attempt = row.attempts, "job done");
-                    JobOutcome::Done
-                }
-                Err(JobError::Retry(error)) if row.attempts < max => {
-                    let attempt = u32::try_from(row.attempts).unwrap_or(u32::MAX);
-                    let at = app.clock().now() + retry.delay(attempt);
-                    tracing::warn!(kind, job = %row.id, attempt, retry_at = %at, error = %error, "job failed; will retry");
-                    JobOutcome::Retry { at, error }
-                }
-                Err(JobError::Retry(error)) => {
-                    let error = format!("gave up after {max} attempts: {error}");
-                    tracing::error!(kind, job = %row.id, "{error}");
-                    JobOutcome::Failed { error }
-                }
-                Err(JobError::GiveUp(error)) => {
-                    tracing::error!(kind, job = %row.id, error = %error, "job failed; not retried");
-                    JobOutcome::Failed { error }
-                }
+            return JobOutcome::Failed { error };
+        }
+        match job.run_json(app, row.payload.clone()).await {
+            Ok(()) => {
+                tracing::debug!(kind, job = %row.id, attempt = row.attempts, "job done");
+                JobOutcome::Done
             }
-        };
-        app.store().finish_job(row.id, outcome).await?;
-        Ok(())
+            Err(JobError::Retry(error)) if row.attempts < max => {
+                let attempt = u32::try_from(row.attempts).unwrap_or(u32::MAX);
+                let at = app.clock().now() + retry.delay(attempt);
+                tracing::warn!(kind, job = %row.id, attempt, retry_at = %at, error = %error, "job failed; will retry");
+                JobOutcome::Retry { at, error }
+            }
+            Err(JobError::Retry(error)) => {
+                let error = format!("gave up after {max} attempts: {error}");
+                tracing::error!(kind, job = %row.id, "{error}");
+                JobOutcome::Failed { error }
+            }
+            Err(JobError::GiveUp(error)) => {
+                tracing::error!(kind, job = %row.id, error = %error, "job failed; not retried");
+                JobOutcome::Failed { error }
+            }
+        }
     }
 }
 

@@ -28,6 +28,7 @@ jikimi_testkit::backend_tests!(
     an_unknown_kind_is_not_run_and_not_lost,
     one_claim_takes_the_oldest_due_job_of_the_kinds_asked_with_its_kinds_lease,
     a_pass_runs_one_job_of_each_kind_in_turn,
+    a_claim_takes_a_batch_of_one_kind_and_runs_it_only_while_its_lease_lasts,
     the_scheduler_runs_the_daily_purge_once_across_instances,
     the_background_loop_runs_jobs_and_stops_on_shutdown,
 );
@@ -544,6 +545,95 @@ async fn a_pass_runs_one_job_of_each_kind_in_turn(b: Backend) {
         ]
     );
     assert_eq!(runner.run_once(&t.app).await.unwrap(), 0);
+}
+
+/// A kind with a [`Job::BATCH`] of three: one claim takes up to three due jobs of that kind (not
+/// the other kind's job queued between them, which waits for its turn in the pass), and they
+/// finish together. A job whose turn comes after the batch's lease ended is not run on it: it
+/// is claimed again, with an attempt more.
+async fn a_claim_takes_a_batch_of_one_kind_and_runs_it_only_while_its_lease_lasts(b: Backend) {
+    let t = TestApp::on(b, "lifeplan-seed").await;
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let runner = JobRunner::new(
+        JobRegistry::new()
+            .with(Batched {
+                order: order.clone(),
+                clock: t.clock.clone(),
+            })
+            .with(Recorder::<false> {
+                order: order.clone(),
+            }),
+    );
+    let now = t.clock.now();
+    let mut ids = Vec::new();
+    for n in 0..4 {
+        let at = now - Duration::minutes(10 - n);
+        let job = Batched::new_job(&(n, 0), at).unwrap();
+        ids.push(job.id);
+        assert!(t.app.store().schedule_job(job, now).await.unwrap());
+        if n == 1 {
+            t.app
+                .enqueue::<Recorder<false>>(&0, at + Duration::seconds(30))
+                .await
+                .unwrap();
+        }
+    }
+    assert_eq!(runner.run_once(&t.app).await.unwrap(), 5);
+    assert_eq!(
+        *order.lock().unwrap(),
+        ["batch 0", "batch 1", "batch 2", "recorder 0", "batch 3"]
+    );
+    for id in &ids {
+        let j = job(&t.app, Batched::KIND, *id).await;
+        assert_eq!((j.state.as_str(), j.attempts), ("done", 1));
+    }
+
+    // Each run takes three minutes of a five-minute lease: the third's turn comes after it.
+    order.lock().unwrap().clear();
+    let now = t.clock.now();
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let job = Batched::new_job(&(n, 3), now - Duration::minutes(3 - n)).unwrap();
+        ids.push(job.id);
+        assert!(t.app.store().schedule_job(job, now).await.unwrap());
+    }
+    assert_eq!(runner.run_once(&t.app).await.unwrap(), 3);
+    assert_eq!(*order.lock().unwrap(), ["batch 0", "batch 1", "batch 2"]);
+    let mut attempts: Vec<(String, i64)> = Vec::new();
+    for id in &ids {
+        let j = job(&t.app, Batched::KIND, *id).await;
+        attempts.push((j.state, j.attempts));
+    }
+    assert_eq!(
+        attempts,
+        [("done".into(), 1), ("done".into(), 1), ("done".into(), 2)],
+        "the third was claimed again, not run on the ended lease"
+    );
+}
+
+/// A kind claimed three at a time: a job (n, minutes) writes down `batch n` and moves the clock
+/// on by `minutes`.
+struct Batched {
+    order: Arc<Mutex<Vec<String>>>,
+    clock: Arc<jikimi_core::FixedClock>,
+}
+
+impl Job for Batched {
+    const KIND: &'static str = "test.batched";
+    const BATCH: u32 = 3;
+    type Payload = (i64, i64);
+    fn retry(&self) -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 3,
+            backoff: Backoff::Fixed(Duration::zero()),
+            lease: Duration::minutes(5),
+        }
+    }
+    async fn run(&self, _: &Jikimi, (n, minutes): (i64, i64)) -> Result<(), JobError> {
+        self.order.lock().unwrap().push(format!("batch {n}"));
+        self.clock.advance(Duration::minutes(minutes));
+        Ok(())
+    }
 }
 
 /// Two test kinds (`test.recorder`, and `test.other` when `OTHER`) that write down the order

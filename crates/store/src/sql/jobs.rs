@@ -12,14 +12,32 @@ use crate::{JobOutcome, JobRow, NewJob, Result, StoreError};
 pub trait JobStore: Send + Sync {
     async fn jobs(&self, kind: Option<&str>) -> Result<Vec<JobRow>>;
     /// Claims the oldest due job of any of `kinds` (queued and due, or running with its lease
-    /// ended), each kind given with the end of the lease its claim takes: the job is marked
-    /// running with one attempt more, in one statement. `None` when no job of those kinds is due.
+    /// ended) and, with it, the next due jobs of its kind up to that kind's batch. Each kind is
+    /// given with the end of the lease its claims take and its batch (at least 1). The jobs are
+    /// marked running with one attempt more, in one statement, and come back oldest first.
+    /// Empty when no job of those kinds is due.
+    async fn claim_jobs(
+        &self,
+        kinds: &[(&str, DateTime<Utc>, u32)],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<JobRow>>;
+    /// [`claim_jobs`](Self::claim_jobs) of one job at a time.
     async fn claim_job(
         &self,
         kinds: &[(&str, DateTime<Utc>)],
         now: DateTime<Utc>,
-    ) -> Result<Option<JobRow>>;
-    async fn finish_job(&self, id: Uuid, outcome: JobOutcome) -> Result<()>;
+    ) -> Result<Option<JobRow>> {
+        let one: Vec<(&str, DateTime<Utc>, u32)> = kinds
+            .iter()
+            .map(|(kind, lease)| (*kind, *lease, 1))
+            .collect();
+        Ok(self.claim_jobs(&one, now).await?.into_iter().next())
+    }
+    /// Records how each of `finished` jobs ended, in one transaction.
+    async fn finish_jobs(&self, finished: &[(Uuid, JobOutcome)]) -> Result<()>;
+    async fn finish_job(&self, id: Uuid, outcome: JobOutcome) -> Result<()> {
+        self.finish_jobs(&[(id, outcome)]).await
+    }
     /// Inserts a job unless one with its id exists (a deterministic id makes a scheduled job
     /// exist once, whichever instance schedules it). Returns whether it was inserted.
     async fn schedule_job(&self, job: NewJob, now: DateTime<Utc>) -> Result<bool>;
@@ -113,45 +131,54 @@ macro_rules! job_sql {
                 rows.iter().map(job_row).collect()
             }
 
-            async fn claim_job(
+            async fn claim_jobs(
                 &self,
-                kinds: &[(&str, chrono::DateTime<chrono::Utc>)],
+                kinds: &[(&str, chrono::DateTime<chrono::Utc>, u32)],
                 now: chrono::DateTime<chrono::Utc>,
-            ) -> $crate::Result<Option<$crate::JobRow>> {
+            ) -> $crate::Result<Vec<$crate::JobRow>> {
                 if kinds.is_empty() {
-                    return Ok(None);
+                    return Ok(Vec::new());
                 }
                 let sql = $crate::sql::jobs::claim_sql(kinds.len(), CLAIM_SKIP_LOCKED);
                 let mut q = sqlx::query(&sql).bind(now);
-                for (kind, lease_until) in kinds {
-                    q = q.bind(*kind).bind(*lease_until);
+                for (kind, lease_until, batch) in kinds {
+                    q = q
+                        .bind(*kind)
+                        .bind(*lease_until)
+                        .bind(i64::from((*batch).max(1)));
                 }
                 // `fetch_all`: the statement runs to its end, where SQLite commits it, so a
-                // failed commit is an error here (`fetch_optional` would stop at the row and
-                // leave the commit to a reset whose error is not seen).
+                // failed commit is an error here.
                 let rows = q.fetch_all(&self.write).await?;
-                rows.first().map(job_row).transpose()
+                let mut jobs = rows
+                    .iter()
+                    .map(job_row)
+                    .collect::<$crate::Result<Vec<_>>>()?;
+                jobs.sort_by(|a, b| (a.run_at, a.id).cmp(&(b.run_at, b.id)));
+                Ok(jobs)
             }
 
-            async fn finish_job(&self, id: uuid::Uuid, outcome: $crate::JobOutcome) -> $crate::Result<()> {
-                let q = match &outcome {
-                    $crate::JobOutcome::Done => sqlx::query(
-                        "UPDATE jobs SET state = 'done', locked_until = NULL, last_error = NULL WHERE id = $1",
-                    )
-                    .bind(id),
-                    $crate::JobOutcome::Retry { at, error } => sqlx::query(
-                        "UPDATE jobs SET state = 'queued', locked_until = NULL, run_at = $2, last_error = $3 WHERE id = $1",
-                    )
-                    .bind(id)
-                    .bind(*at)
-                    .bind(error.clone()),
-                    $crate::JobOutcome::Failed { error } => sqlx::query(
-                        "UPDATE jobs SET state = 'failed', locked_until = NULL, last_error = $2 WHERE id = $1",
-                    )
-                    .bind(id)
-                    .bind(error.clone()),
-                };
-                q.execute(&self.write).await?;
+            async fn finish_jobs(
+                &self,
+                finished: &[(uuid::Uuid, $crate::JobOutcome)],
+            ) -> $crate::Result<()> {
+                if let [(id, outcome)] = finished {
+                    $crate::sql::jobs::finish_query(*id, outcome)
+                        .execute(&self.write)
+                        .await?;
+                    return Ok(());
+                }
+                if finished.is_empty() {
+                    return Ok(());
+                }
+                let mut conn = self.write.acquire().await?;
+                let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
+                for (id, outcome) in finished {
+                    $crate::sql::jobs::finish_query(*id, outcome)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
                 Ok(())
             }
         }
@@ -162,26 +189,63 @@ pub(crate) use job_sql;
 
 pub(crate) const JOB_COLUMNS: &str = "id, kind, payload, state, attempts, run_at, last_error";
 
-/// The claim of the oldest due job of `kinds` kinds, one statement on either database:
-/// `$1` is the time now, kind `k` (from 0) is `$(2 + 2k)` and the end of its lease `$(3 + 2k)`.
-/// The job is chosen by the inner `SELECT` (`skip_locked` after it) and marked running by the
-/// `UPDATE`, which answers the claimed row. On SQLite a writing statement takes the database's
-/// write lock before it reads, so two claims never choose the same job; on PostgreSQL the
-/// chosen row is locked, and another claim skips it.
+/// The claim of the oldest due job of `kinds` kinds and of the next due jobs of its kind, up to
+/// that kind's batch, in one statement on either database: `$1` is the time now; kind `k`
+/// (from 0) is `$(2 + 3k)`, the end of its lease `$(3 + 3k)` and its batch `$(4 + 3k)`.
+/// The first job (its kind and batch) is chosen in `first`, the jobs by the inner `SELECT`
+/// (`skip_locked` after each; no job due leaves `first` empty and the limit 0), and the
+/// `UPDATE` marks them running and answers the claimed rows. On SQLite a writing statement takes the database's write lock before it reads, so two
+/// claims never choose the same job; on PostgreSQL the chosen rows are locked, and another
+/// claim skips them.
 pub(crate) fn claim_sql(kinds: usize, skip_locked: &str) -> String {
-    let names: Vec<String> = (0..kinds).map(|k| format!("${}", 2 + 2 * k)).collect();
-    let leases: String = (0..kinds)
-        .map(|k| format!(" WHEN ${} THEN ${}", 2 + 2 * k, 3 + 2 * k))
-        .collect();
+    let names: Vec<String> = (0..kinds).map(|k| format!("${}", 2 + 3 * k)).collect();
+    let case = |of: usize| -> String {
+        (0..kinds)
+            .map(|k| format!(" WHEN ${} THEN ${}", 2 + 3 * k, of + 3 * k))
+            .collect()
+    };
+    let (leases, batches) = (case(3), case(4));
+    let due = "run_at <= $1 AND (state = 'queued' OR (state = 'running' AND locked_until <= $1))";
     format!(
-        "UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_until = CASE kind{leases} END
-         WHERE id = (SELECT id FROM jobs
-             WHERE kind IN ({}) AND run_at <= $1
-               AND (state = 'queued' OR (state = 'running' AND locked_until <= $1))
-             ORDER BY run_at, id LIMIT 1{skip_locked})
+        "WITH first AS (SELECT kind FROM jobs WHERE kind IN ({}) AND {due}
+                        ORDER BY run_at, id LIMIT 1{skip_locked})
+         UPDATE jobs SET state = 'running', attempts = attempts + 1, locked_until = CASE kind{leases} END
+         WHERE id IN (SELECT id FROM jobs
+             WHERE kind = (SELECT kind FROM first) AND {due}
+             ORDER BY run_at, id
+             LIMIT coalesce((SELECT CASE kind{batches} END FROM first), 0){skip_locked})
          RETURNING {JOB_COLUMNS}",
         names.join(", ")
     )
+}
+
+/// The statement that records how job `id` ended.
+pub(crate) fn finish_query<DB: sqlx::Database>(
+    id: Uuid,
+    outcome: &JobOutcome,
+) -> sqlx::query::Query<'static, DB, <DB as sqlx::Database>::Arguments<'static>>
+where
+    Uuid: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    String: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    DateTime<Utc>: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    match outcome {
+        JobOutcome::Done => sqlx::query(
+            "UPDATE jobs SET state = 'done', locked_until = NULL, last_error = NULL WHERE id = $1",
+        )
+        .bind(id),
+        JobOutcome::Retry { at, error } => sqlx::query(
+            "UPDATE jobs SET state = 'queued', locked_until = NULL, run_at = $2, last_error = $3 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(*at)
+        .bind(error.clone()),
+        JobOutcome::Failed { error } => sqlx::query(
+            "UPDATE jobs SET state = 'failed', locked_until = NULL, last_error = $2 WHERE id = $1",
+        )
+        .bind(id)
+        .bind(error.clone()),
+    }
 }
 
 /// A job as its columns come out of either database (the payload is JSON text).
