@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Helpers shared by the load benchmarks (bench/run.sh, bench/scale.sh); sourced, never run.
+# Helpers shared by the benchmarks (bench/run.sh, bench/scale.sh, bench/link-order.sh); sourced,
+# never run.
 # They use the caller's globals: OUT (results file), WORK, BENCH, DURATION, THREADS, INSTANCES,
 # BASES and SERVER_PIDS (the servers under test), PGTEST_DIR (a PostgreSQL cluster, if any).
 
@@ -54,6 +55,31 @@ cpu_end() { # own_seconds (user+sys of the load generator / measured program) â†
             wall = t / n; o = own * tick; other = b - srv - db - o; if (other < 0) other = 0
             printf "cpu_server=%.2f cpu_db=%.2f cpu_load=%.2f cpu_other=%.2f cpu_steal=%.2f", srv / wall, db / wall, o / wall, other / wall, st / wall
         }'
+}
+
+# wait_port LOG PID [PATH] [TRIES]: once the process PID has written its address
+# ("addr=127.0.0.1:N") to LOG and PATH (/healthz) answers there, prints the port. Tries every
+# 0.1 s, TRIES times (300); prints the log and fails if the process exits or never answers.
+wait_port() {
+    local log=$1 pid=$2 path=${3:-/healthz} tries=${4:-300} port="" _
+    for _ in $(seq 1 "$tries"); do
+        port=$(grep -o 'addr=127\.0\.0\.1:[0-9]*' "$log" 2>/dev/null | head -1 | cut -d: -f2 || true)
+        [[ -n "$port" ]] && curl -fsS "http://127.0.0.1:$port$path" >/dev/null 2>&1 && { echo "$port"; return 0; }
+        kill -0 "$pid" 2>/dev/null || { cat "$log" >&2; echo "process $pid exited" >&2; return 1; }
+        sleep 0.1
+    done
+    echo "process $pid: no answer at $path" >&2
+    return 1
+}
+
+# pg_store PREFIX KEYFILE: creates the schemas PREFIX_data and PREFIX_keys in the cluster at
+# JIKIMI_TEST_POSTGRES_URL (or PG_URL) and sets STORE_ARGS to the options that point jikimi at them.
+pg_store() {
+    local url=${PG_URL:-$JIKIMI_TEST_POSTGRES_URL}
+    psql -q "$url" -c "CREATE SCHEMA $1_data" -c "CREATE SCHEMA $1_keys"
+    STORE_ARGS=(--database-url "$url?options[search_path]=$1_data"
+        --key-store-url "$url?options[search_path]=$1_keys"
+        --master-key-file "$2")
 }
 
 stop_servers() {

@@ -25,6 +25,8 @@ BACKENDS=${BACKENDS:-sqlite postgres}
 OUT_FILE="$ROOT/crates/jikimi/link-order.txt"
 PASSWORD='Jikimi-bench-pw!' # as lua/common.lua
 export BENCH_LUA_DIR="$BENCH/lua"
+# wait_port, pg_store:
+source "$BENCH/lib.sh"
 
 for backend in $BACKENDS; do
     [[ $backend == sqlite || $backend == postgres ]] || { echo "BACKENDS: sqlite and/or postgres, not $backend" >&2; exit 2; }
@@ -88,10 +90,8 @@ profile() { # backend → $WORK/callgrind-<backend>.out
     local backend=$1 data="$WORK/data-$1" args=() port=""
     if [[ $backend == postgres ]]; then
         eval "$("$ROOT/scripts/test-postgres.sh" start)"
-        psql -q "$JIKIMI_TEST_POSTGRES_URL" -c 'CREATE SCHEMA jikimi_data' -c 'CREATE SCHEMA jikimi_keys'
-        args=(--database-url "$JIKIMI_TEST_POSTGRES_URL?options[search_path]=jikimi_data"
-            --key-store-url "$JIKIMI_TEST_POSTGRES_URL?options[search_path]=jikimi_keys"
-            --master-key-file "$WORK/master.key")
+        pg_store jikimi "$WORK/master.key"
+        args=("${STORE_ARGS[@]}")
         unset JIKIMI_TEST_POSTGRES_URL
     fi
     env "${unset_jikimi[@]}" "$BIN" init --data-dir "$data" --policy lifeplan-seed "${args[@]}" >/dev/null
@@ -100,12 +100,7 @@ profile() { # backend → $WORK/callgrind-<backend>.out
         "$BIN" serve --listen 127.0.0.1:0 --data-dir "$data" --policy lifeplan-seed --trusted-proxy 127.0.0.1 "${args[@]}" \
         >"$WORK/server.out" 2>"$WORK/server.log" &
     SERVER_PID=$!
-    for _ in $(seq 1 600); do
-        port=$(grep -o 'addr=127\.0\.0\.1:[0-9]*' "$WORK/server.log" 2>/dev/null | head -1 | cut -d: -f2 || true)
-        [[ -n "$port" ]] && curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
-        kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; exit 1; }
-        sleep 0.2
-    done
+    port=$(wait_port "$WORK/server.log" "$SERVER_PID" /healthz 1200)
     flows "http://127.0.0.1:$port"
     kill -TERM "$SERVER_PID"
     wait "$SERVER_PID" || true

@@ -150,10 +150,7 @@ if [[ $BACKEND == postgres ]]; then
     log "" "== database: a throwaway PostgreSQL cluster, durable settings (scripts/test-postgres.sh start --durable)"
     eval "$("$ROOT/scripts/test-postgres.sh" start --durable)"
     log "   $(psql "$JIKIMI_TEST_POSTGRES_URL" -Atc 'SELECT version()' | cut -d, -f1); fsync=$(psql "$JIKIMI_TEST_POSTGRES_URL" -Atc 'SHOW fsync'), synchronous_commit=$(psql "$JIKIMI_TEST_POSTGRES_URL" -Atc 'SHOW synchronous_commit'), shared_buffers=$(psql "$JIKIMI_TEST_POSTGRES_URL" -Atc 'SHOW shared_buffers')"
-    psql -q "$JIKIMI_TEST_POSTGRES_URL" -c 'CREATE SCHEMA jikimi_data' -c 'CREATE SCHEMA jikimi_keys'
-    STORE_ARGS=(--database-url "$JIKIMI_TEST_POSTGRES_URL?options[search_path]=jikimi_data"
-        --key-store-url "$JIKIMI_TEST_POSTGRES_URL?options[search_path]=jikimi_keys"
-        --master-key-file "$WORK/master.key")
+    pg_store jikimi "$WORK/master.key"
     unset JIKIMI_TEST_POSTGRES_URL
     env "${unset_jikimi[@]}" "$BIN" init --data-dir "$DATA" --policy lifeplan-seed "${STORE_ARGS[@]}" | tee -a "$OUT"
 fi
@@ -167,14 +164,7 @@ for i in $(seq 1 "$INSTANCES"); do
         >"$WORK/server-$i.out" 2>"$WORK/server-$i.log" &
     pid=$!
     SERVER_PIDS+=("$pid")
-    PORT=""
-    for _ in $(seq 1 300); do
-        PORT=$(grep -o 'addr=127\.0\.0\.1:[0-9]*' "$WORK/server-$i.log" 2>/dev/null | head -1 | cut -d: -f2 || true)
-        [[ -n "$PORT" ]] && curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
-        kill -0 "$pid" 2>/dev/null || { cat "$WORK/server-$i.log" >&2; echo "server exited" >&2; exit 1; }
-        sleep 0.1
-    done
-    curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null || { echo "no /healthz" >&2; exit 1; }
+    PORT=$(wait_port "$WORK/server-$i.log" "$pid")
     BASES+=("http://127.0.0.1:$PORT")
     log "server $i: pid $pid on http://127.0.0.1:$PORT"
 done
@@ -187,13 +177,7 @@ BASE=${BASES[0]}
 log "" "== start: bench/ceiling --rows $CEILING_ROWS (SQLite, same pools and PRAGMAs as crates/store)"
 "$CEIL_BIN" --dir "$WORK/ceiling" --rows "$CEILING_ROWS" --listen 127.0.0.1:0 >"$WORK/ceiling.out" 2>"$WORK/ceiling.log" &
 CEIL_PID=$!
-CEIL_PORT=""
-for _ in $(seq 1 300); do
-    CEIL_PORT=$(grep -o 'addr=127\.0\.0\.1:[0-9]*' "$WORK/ceiling.log" 2>/dev/null | head -1 | cut -d: -f2 || true)
-    [[ -n "$CEIL_PORT" ]] && curl -fsS "http://127.0.0.1:$CEIL_PORT/ping" >/dev/null 2>&1 && break
-    kill -0 "$CEIL_PID" 2>/dev/null || { cat "$WORK/ceiling.log" >&2; echo "ceiling exited" >&2; exit 1; }
-    sleep 0.1
-done
+CEIL_PORT=$(wait_port "$WORK/ceiling.log" "$CEIL_PID" /ping)
 curl -fsS -H "Authorization: Bearer $(head -1 "$WORK/ceiling/tokens.txt")" "http://127.0.0.1:$CEIL_PORT/api/v1/me" >/dev/null ||
     { cat "$WORK/ceiling.log" >&2; echo "ceiling: no GET /api/v1/me" >&2; exit 1; }
 CEIL_BASE="http://127.0.0.1:$CEIL_PORT"

@@ -118,10 +118,7 @@ for N in $SIZES; do
     DATA="$WORK/data-$N"
     STORE_ARGS=()
     if [[ $BACKEND == postgres ]]; then
-        psql -q "$PG_URL" -c "CREATE SCHEMA s${N}_data" -c "CREATE SCHEMA s${N}_keys"
-        STORE_ARGS=(--database-url "$PG_URL?options[search_path]=s${N}_data"
-            --key-store-url "$PG_URL?options[search_path]=s${N}_keys"
-            --master-key-file "$WORK/master-$N.key")
+        pg_store "s$N" "$WORK/master-$N.key"
     fi
     env "${unset_jikimi[@]}" "$BIN" init --data-dir "$DATA" --policy lifeplan-seed "${STORE_ARGS[@]}" 2>/dev/null | tee -a "$OUT"
     empty=$(store_bytes "$DATA" "$N")
@@ -146,14 +143,7 @@ for N in $SIZES; do
         --session-idle-minutes 240 "${STORE_ARGS[@]}" >"$WORK/server-$N.out" 2>"$WORK/server-$N.log" &
     SERVER_PID=$!
     SERVER_PIDS=("$SERVER_PID")
-    PORT=""
-    for _ in $(seq 1 600); do
-        PORT=$(grep -o 'addr=127\.0\.0\.1:[0-9]*' "$WORK/server-$N.log" 2>/dev/null | head -1 | cut -d: -f2 || true)
-        [[ -n "$PORT" ]] && curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break
-        kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server-$N.log" >&2; echo "server exited" >&2; exit 1; }
-        sleep 0.1
-    done
-    curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null || { echo "no /healthz" >&2; exit 1; }
+    PORT=$(wait_port "$WORK/server-$N.log" "$SERVER_PID" /healthz 600)
     BASES=("http://127.0.0.1:$PORT")
     log "server: pid $SERVER_PID on ${BASES[0]}"
 
