@@ -333,10 +333,12 @@ impl JobRunner {
         }
     }
 
-    /// Runs jobs of `job`'s kind claimed together at `claimed_at`, in turn while their lease
-    /// lasts, and records how they ended in one transaction. A job whose turn comes after the
-    /// lease ended is left as it is (another run may have claimed it since) and is claimed again.
-    /// Returns how many ran.
+    /// Runs jobs of `job`'s kind claimed together at `claimed_at`, in turn, and records how they
+    /// ended in one transaction. They share one lease, and their outcomes are recorded only at
+    /// the end, so no job is started once half the lease has gone: the last one started still
+    /// has half a lease to run before another run may claim it (or the jobs before it, finished
+    /// but not yet recorded). The jobs not started are released: queued again as they were, the
+    /// claim's attempt given back. Returns how many ran.
     async fn run_batch(
         &self,
         app: &Jikimi,
@@ -344,18 +346,21 @@ impl JobRunner {
         claimed: Vec<JobRow>,
         claimed_at: DateTime<Utc>,
     ) -> Result<usize> {
-        let lease_until = claimed_at + job.retry_policy().lease;
+        let start_by = claimed_at + job.retry_policy().lease / 2;
         let mut finished = Vec::with_capacity(claimed.len());
+        let mut ran = 0;
         for row in claimed {
-            if !finished.is_empty() && app.clock().now() >= lease_until {
-                tracing::warn!(kind = %row.kind, job = %row.id, "the batch's lease ended before this job's turn; it is left to be claimed again");
-                break;
+            let (id, attempt) = (row.id, row.attempts);
+            if ran > 0 && app.clock().now() >= start_by {
+                tracing::debug!(kind = %row.kind, job = %id, "half the batch's lease has gone; released for the next claim");
+                finished.push((id, attempt, JobOutcome::Release));
+                continue;
             }
-            let id = row.id;
-            finished.push((id, self.run_claimed(app, job, row).await));
+            finished.push((id, attempt, self.run_claimed(app, job, row).await));
+            ran += 1;
         }
         app.store().finish_jobs(&finished).await?;
-        Ok(finished.len())
+        Ok(ran)
     }
 
     /// Runs a claimed job of `job`'s kind: how it ended.

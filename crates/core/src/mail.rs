@@ -1087,9 +1087,8 @@ impl Job for Deliver {
     type Payload = DeliverPayload;
     /// A queue of mail (a burst of sign-ups, a notice to every member) is claimed and its jobs
     /// finished sixteen messages at a time: two commits for sixteen jobs instead of thirty-two
-    /// (each message's own record is still written as it is sent). Sixteen sends fit the
-    /// five-minute lease even at several seconds each; a slower server's last ones wait for
-    /// the next claim.
+    /// (each message's own record is still written as it is sent). A batch starts no send after
+    /// half its five-minute lease; with a slow server the rest are released to the next claim.
     const BATCH: u32 = 16;
 
     fn retry(&self) -> RetryPolicy {

@@ -13,6 +13,7 @@ use jikimi_core::jobs::{
 };
 use jikimi_core::retention::kst_to_utc;
 use jikimi_core::{Actor, Clock, Jikimi, SUBJECT_ACCESS};
+use jikimi_store::JobOutcome;
 use jikimi_testkit::{Backend, TestApp, lifeplan_signup, person, seed_signup};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -29,6 +30,7 @@ jikimi_testkit::backend_tests!(
     one_claim_takes_the_oldest_due_job_of_the_kinds_asked_with_its_kinds_lease,
     a_pass_runs_one_job_of_each_kind_in_turn,
     a_claim_takes_a_batch_of_one_kind_and_runs_it_only_while_its_lease_lasts,
+    a_finish_counts_only_for_the_claim_that_ran_the_job,
     the_scheduler_runs_the_daily_purge_once_across_instances,
     the_background_loop_runs_jobs_and_stops_on_shutdown,
 );
@@ -549,15 +551,18 @@ async fn a_pass_runs_one_job_of_each_kind_in_turn(b: Backend) {
 
 /// A kind with a [`Job::BATCH`] of three: one claim takes up to three due jobs of that kind (not
 /// the other kind's job queued between them, which waits for its turn in the pass), and they
-/// finish together. A job whose turn comes after the batch's lease ended is not run on it: it
-/// is claimed again, with an attempt more.
+/// finish together. A batch starts no job once half its lease has gone, so nothing it claimed,
+/// run or finished-but-unrecorded, is ever due for another run to claim: the jobs not started
+/// are released (queued again, the attempt given back) and claimed afresh.
 async fn a_claim_takes_a_batch_of_one_kind_and_runs_it_only_while_its_lease_lasts(b: Backend) {
     let t = TestApp::on(b, "lifeplan-seed").await;
     let order = Arc::new(Mutex::new(Vec::new()));
+    let stolen = Arc::new(Mutex::new(Vec::new()));
     let runner = JobRunner::new(
         JobRegistry::new()
             .with(Batched {
                 order: order.clone(),
+                stolen: stolen.clone(),
                 clock: t.clock.clone(),
             })
             .with(Recorder::<false> {
@@ -588,7 +593,10 @@ async fn a_claim_takes_a_batch_of_one_kind_and_runs_it_only_while_its_lease_last
         assert_eq!((j.state.as_str(), j.attempts), ("done", 1));
     }
 
-    // Each run takes three minutes of a five-minute lease: the third's turn comes after it.
+    // Each run takes three minutes of a five-minute lease, and then another instance tries to
+    // claim every due job of the kind. Without the half-lease rule the second job would start
+    // at 3 minutes and end at 6, when the first (done, not yet recorded) and the third are due
+    // to the other instance again.
     order.lock().unwrap().clear();
     let now = t.clock.now();
     let mut ids = Vec::new();
@@ -599,22 +607,81 @@ async fn a_claim_takes_a_batch_of_one_kind_and_runs_it_only_while_its_lease_last
     }
     assert_eq!(runner.run_once(&t.app).await.unwrap(), 3);
     assert_eq!(*order.lock().unwrap(), ["batch 0", "batch 1", "batch 2"]);
-    let mut attempts: Vec<(String, i64)> = Vec::new();
+    assert_eq!(
+        *stolen.lock().unwrap(),
+        Vec::<Uuid>::new(),
+        "nothing was due elsewhere"
+    );
     for id in &ids {
         let j = job(&t.app, Batched::KIND, *id).await;
-        attempts.push((j.state, j.attempts));
+        assert_eq!(
+            (j.state.as_str(), j.attempts),
+            ("done", 1),
+            "a released job got its attempt back"
+        );
     }
-    assert_eq!(
-        attempts,
-        [("done".into(), 1), ("done".into(), 1), ("done".into(), 2)],
-        "the third was claimed again, not run on the ended lease"
-    );
 }
 
-/// A kind claimed three at a time: a job (n, minutes) writes down `batch n` and moves the clock
-/// on by `minutes`.
+/// A job's outcome is recorded only for the claim that ran it: once its lease ended and another
+/// run claimed it, the first run's late finish changes nothing. A release puts the job back as
+/// it was before the claim.
+async fn a_finish_counts_only_for_the_claim_that_ran_the_job(b: Backend) {
+    let t = TestApp::on(b, "lifeplan-seed").await;
+    let store = t.app.store();
+    let now = t.clock.now();
+    let lease = |at: chrono::DateTime<chrono::Utc>| [(Batched::KIND, at + Duration::minutes(5))];
+    let new = Batched::new_job(&(0, 0), now).unwrap();
+    let id = new.id;
+    assert!(store.schedule_job(new, now).await.unwrap());
+    let first = store.claim_job(&lease(now), now).await.unwrap().unwrap();
+    let later = now + Duration::minutes(6);
+    let second = store
+        .claim_job(&lease(later), later)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (first.id, first.attempts, second.id, second.attempts),
+        (id, 1, id, 2)
+    );
+    store
+        .finish_jobs(&[(id, 1, JobOutcome::Done)])
+        .await
+        .unwrap();
+    let j = job(&t.app, Batched::KIND, id).await;
+    assert_eq!(
+        (j.state.as_str(), j.attempts),
+        ("running", 2),
+        "the late finish is ignored"
+    );
+    store
+        .finish_jobs(&[(id, 2, JobOutcome::Failed { error: "x".into() })])
+        .await
+        .unwrap();
+    let j = job(&t.app, Batched::KIND, id).await;
+    assert_eq!((j.state.as_str(), j.attempts), ("failed", 2));
+
+    let new = Batched::new_job(&(1, 0), now).unwrap();
+    let id = new.id;
+    assert!(store.schedule_job(new, now).await.unwrap());
+    let claimed = store.claim_job(&lease(now), now).await.unwrap().unwrap();
+    assert_eq!((claimed.id, claimed.attempts), (id, 1));
+    store
+        .finish_jobs(&[(id, 1, JobOutcome::Release)])
+        .await
+        .unwrap();
+    let j = job(&t.app, Batched::KIND, id).await;
+    assert_eq!((j.state.as_str(), j.attempts), ("queued", 0));
+    let again = store.claim_job(&lease(now), now).await.unwrap().unwrap();
+    assert_eq!((again.id, again.attempts), (id, 1), "due again at once");
+}
+
+/// A kind claimed three at a time: a job (n, minutes) writes down `batch n`; when `minutes` is
+/// not 0 it moves the clock on by that much and then, as another instance would, claims every
+/// job of its kind that is due (`stolen`).
 struct Batched {
     order: Arc<Mutex<Vec<String>>>,
+    stolen: Arc<Mutex<Vec<Uuid>>>,
     clock: Arc<jikimi_core::FixedClock>,
 }
 
@@ -629,9 +696,21 @@ impl Job for Batched {
             lease: Duration::minutes(5),
         }
     }
-    async fn run(&self, _: &Jikimi, (n, minutes): (i64, i64)) -> Result<(), JobError> {
+    async fn run(&self, app: &Jikimi, (n, minutes): (i64, i64)) -> Result<(), JobError> {
         self.order.lock().unwrap().push(format!("batch {n}"));
+        if minutes == 0 {
+            return Ok(());
+        }
         self.clock.advance(Duration::minutes(minutes));
+        let now = self.clock.now();
+        let taken = app
+            .store()
+            .claim_jobs(&[(Self::KIND, now + Duration::minutes(5), 10)], now)
+            .await?;
+        self.stolen
+            .lock()
+            .unwrap()
+            .extend(taken.into_iter().map(|j| j.id));
         Ok(())
     }
 }

@@ -515,8 +515,16 @@ pub struct JobRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JobOutcome {
     Done,
-    Retry { at: DateTime<Utc>, error: String },
-    Failed { error: String },
+    Retry {
+        at: DateTime<Utc>,
+        error: String,
+    },
+    Failed {
+        error: String,
+    },
+    /// Claimed but not run (its batch ran out of time): queued again as before the claim, the
+    /// claim's attempt given back.
+    Release,
 }
 
 pub struct NewMember {

@@ -33,11 +33,10 @@ pub trait JobStore: Send + Sync {
             .collect();
         Ok(self.claim_jobs(&one, now).await?.into_iter().next())
     }
-    /// Records how each of `finished` jobs ended, in one transaction.
-    async fn finish_jobs(&self, finished: &[(Uuid, JobOutcome)]) -> Result<()>;
-    async fn finish_job(&self, id: Uuid, outcome: JobOutcome) -> Result<()> {
-        self.finish_jobs(&[(id, outcome)]).await
-    }
+    /// Records how each of `finished` jobs — (id, the attempt it was claimed with, outcome) —
+    /// ended, in one transaction. A job no longer running under that claim (its lease ended and
+    /// another run claimed it) is left as that run has it.
+    async fn finish_jobs(&self, finished: &[(Uuid, i64, JobOutcome)]) -> Result<()>;
     /// Inserts a job unless one with its id exists (a deterministic id makes a scheduled job
     /// exist once, whichever instance schedules it). Returns whether it was inserted.
     async fn schedule_job(&self, job: NewJob, now: DateTime<Utc>) -> Result<bool>;
@@ -160,10 +159,10 @@ macro_rules! job_sql {
 
             async fn finish_jobs(
                 &self,
-                finished: &[(uuid::Uuid, $crate::JobOutcome)],
+                finished: &[(uuid::Uuid, i64, $crate::JobOutcome)],
             ) -> $crate::Result<()> {
-                if let [(id, outcome)] = finished {
-                    $crate::sql::jobs::finish_query(*id, outcome)
+                if let [(id, attempt, outcome)] = finished {
+                    $crate::sql::jobs::finish_query(*id, *attempt, outcome)
                         .execute(&self.write)
                         .await?;
                     return Ok(());
@@ -173,8 +172,8 @@ macro_rules! job_sql {
                 }
                 let mut conn = self.write.acquire().await?;
                 let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
-                for (id, outcome) in finished {
-                    $crate::sql::jobs::finish_query(*id, outcome)
+                for (id, attempt, outcome) in finished {
+                    $crate::sql::jobs::finish_query(*id, *attempt, outcome)
                         .execute(&mut *tx)
                         .await?;
                 }
@@ -219,32 +218,48 @@ pub(crate) fn claim_sql(kinds: usize, skip_locked: &str) -> String {
     )
 }
 
-/// The statement that records how job `id` ended.
+/// The statement that records how job `id`, claimed with attempt `attempt`, ended: only while
+/// it is still running under that claim.
 pub(crate) fn finish_query<DB: sqlx::Database>(
     id: Uuid,
+    attempt: i64,
     outcome: &JobOutcome,
 ) -> sqlx::query::Query<'static, DB, <DB as sqlx::Database>::Arguments<'static>>
 where
     Uuid: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    i64: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     String: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     DateTime<Utc>: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
+    macro_rules! q {
+        ($set:literal) => {
+            sqlx::query(concat!(
+                "UPDATE jobs SET ",
+                $set,
+                " WHERE id = $1 AND state = 'running' AND attempts = $2"
+            ))
+        };
+    }
     match outcome {
-        JobOutcome::Done => sqlx::query(
-            "UPDATE jobs SET state = 'done', locked_until = NULL, last_error = NULL WHERE id = $1",
-        )
-        .bind(id),
-        JobOutcome::Retry { at, error } => sqlx::query(
-            "UPDATE jobs SET state = 'queued', locked_until = NULL, run_at = $2, last_error = $3 WHERE id = $1",
-        )
-        .bind(id)
-        .bind(*at)
-        .bind(error.clone()),
-        JobOutcome::Failed { error } => sqlx::query(
-            "UPDATE jobs SET state = 'failed', locked_until = NULL, last_error = $2 WHERE id = $1",
-        )
-        .bind(id)
-        .bind(error.clone()),
+        JobOutcome::Done => q!("state = 'done', locked_until = NULL, last_error = NULL")
+            .bind(id)
+            .bind(attempt),
+        JobOutcome::Retry { at, error } => {
+            q!("state = 'queued', locked_until = NULL, run_at = $3, last_error = $4")
+                .bind(id)
+                .bind(attempt)
+                .bind(*at)
+                .bind(error.clone())
+        }
+        JobOutcome::Failed { error } => {
+            q!("state = 'failed', locked_until = NULL, last_error = $3")
+                .bind(id)
+                .bind(attempt)
+                .bind(error.clone())
+        }
+        JobOutcome::Release => q!("state = 'queued', locked_until = NULL, attempts = attempts - 1")
+            .bind(id)
+            .bind(attempt),
     }
 }
 
