@@ -15,6 +15,15 @@ cpu_now() { # total busy steal (jiffies, all CPUs) from /proc/stat
     awk '/^cpu / {t = 0; for (i = 2; i <= 9; i++) t += $i; print t, $2 + $3 + $4 + $7 + $8, $9; exit}' /proc/stat
 }
 proc_ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+hash_ticks() { # CPU ticks of the servers' hashing threads (vault::HashPool names them argon2-N)
+    local t=0 p f
+    for p in "${SERVER_PIDS[@]}"; do
+        for f in /proc/"$p"/task/*; do
+            [[ $(cat "$f/comm" 2>/dev/null) == argon2-* ]] && t=$((t + $(proc_ticks "${f#/proc/}")))
+        done
+    done
+    echo "$t"
+}
 servers_ticks() { local t=0 p; for p in "${SERVER_PIDS[@]}"; do t=$((t + $(proc_ticks "$p"))); done; echo "$t"; }
 db_ticks() { # every process of the benchmark's PostgreSQL cluster (its postmaster's children)
     [[ -n "$PGTEST_DIR" ]] || { echo 0; return; }
@@ -130,6 +139,9 @@ run_wrk() { # name conns script [script args...]; the last script arg is always 
     local args=("$@") i pids=()
     log "" "== ($name) ${n} × wrk -t$per_threads -c$per_conns -d$DURATION --timeout 10s --latency -s lua/$script <instance> -- ${args[*]:0:${#args[@]}-1} $per_threads"
     wait_quiet
+    local hash0 srv0
+    hash0=$(hash_ticks)
+    srv0=$(servers_ticks)
     cpu_begin
     local TIMEFORMAT='%3U %3S'
     for i in $(seq 1 "$n"); do
@@ -141,8 +153,10 @@ run_wrk() { # name conns script [script args...]; the last script arg is always 
         pids+=($!)
     done
     for i in "${pids[@]}"; do wait "$i" || true; done
-    local cpu
+    local cpu hash1 srv1
     cpu=$(cpu_end "$(cat "$WORK"/wrk-*.time | awk '{s += $1 + $2} END {print s}')")
+    hash1=$(hash_ticks)
+    srv1=$(servers_ticks)
     cat "$WORK"/wrk-*.out | tee -a "$OUT" >/dev/null
     cat "$WORK"/wrk-*.out
     # One RESULT line: requests and rates add up; latencies are the worst instance's.
@@ -159,9 +173,15 @@ run_wrk() { # name conns script [script args...]; the last script arg is always 
     mem=$(for p in "${SERVER_PIDS[@]}"; do cat "/proc/$p/status"; done |
         awk '/^VmRSS/ {r += int($2 / 1024)} /^VmHWM/ {h += int($2 / 1024)} /^RssAnon/ {an += int($2 / 1024)} /^RssFile/ {f += int($2 / 1024)} /^Threads/ {t += $2} END {printf "rss_mib=%d peak_rss_mib=%d rss_anon_mib=%d rss_file_mib=%d threads=%d", r, h, an, f, t}')
     log "server(s) after the run: $mem"
-    local line
+    local line per_req=""
     line=$(grep '^RESULT ' "$WORK/wrk.out" || true)
-    [[ -n "$line" ]] && line="$line $cpu $mem"
+    if [[ -n "$line" ]]; then
+        # The server's CPU per request, split between its hashing threads and all the others.
+        per_req=$(awk -v h=$((hash1 - hash0)) -v s=$((srv1 - srv0)) -v t="$TICK" -v n="$(field "$line" requests)" \
+            'BEGIN {if (n > 0) printf "cpu_hash_ms=%.3f cpu_rest_ms=%.3f", h * 1000 / t / n, (s - h) * 1000 / t / n}')
+        log "server CPU per request: $per_req  [hash = its Argon2id threads, rest = every other thread]"
+        line="$line $cpu $mem $per_req"
+    fi
     if [[ -z "$line" ]]; then
         echo "($name): wrk printed no RESULT line" | tee -a "$OUT" >&2
         FAILED=1
