@@ -109,8 +109,9 @@ pub trait Job: Send + Sync + 'static {
     /// releases must still deserialize.
     type Payload: Serialize + DeserializeOwned + Send;
 
-    /// How many due jobs of this kind one claim may take together (their finishes are recorded
-    /// together too). Each is run only while the batch's lease lasts.
+    /// How many due jobs of this kind one claim may take together (their outcomes are recorded
+    /// together too). They share one lease, and none is started once half of it has gone (see
+    /// `JobRunner::run_batch`).
     const BATCH: u32 = 1;
 
     fn retry(&self) -> RetryPolicy;
