@@ -53,7 +53,7 @@ wait_quiet() {
     log "   machine ${busy}% busy before the measurement$note"
 }
 CPU0=()
-cpu_begin() { read -ra CPU0 < <(cpu_now); SRV0=$(servers_ticks); DB0=$(db_ticks); }
+cpu_begin() { read -ra CPU0 < <(cpu_now); SRV0=$(servers_ticks); DB0=$(db_ticks); HASH0=$(hash_ticks); }
 cpu_end() { # own_seconds (user+sys of the load generator / measured program) → "server=.. db=.. load=.. other=.. steal=.."
     local own=$1 c1 srv1 db1
     read -ra c1 < <(cpu_now)
@@ -64,6 +64,10 @@ cpu_end() { # own_seconds (user+sys of the load generator / measured program) �
             wall = t / n; o = own * tick; other = b - srv - db - o; if (other < 0) other = 0
             printf "cpu_server=%.2f cpu_db=%.2f cpu_load=%.2f cpu_other=%.2f cpu_steal=%.2f", srv / wall, db / wall, o / wall, other / wall, st / wall
         }'
+}
+per_request() { # requests → the servers' CPU per request since cpu_begin: "cpu_hash_ms=.. cpu_rest_ms=.."
+    awk -v h=$(($(hash_ticks) - HASH0)) -v s=$(($(servers_ticks) - SRV0)) -v t="$TICK" -v n="$1" \
+        'BEGIN {if (n > 0) printf "cpu_hash_ms=%.3f cpu_rest_ms=%.3f", h * 1000 / t / n, (s - h) * 1000 / t / n}'
 }
 
 # wait_port LOG PID [PATH] [TRIES]: once the process PID has written its address
@@ -139,9 +143,6 @@ run_wrk() { # name conns script [script args...]; the last script arg is always 
     local args=("$@") i pids=()
     log "" "== ($name) ${n} × wrk -t$per_threads -c$per_conns -d$DURATION --timeout 10s --latency -s lua/$script <instance> -- ${args[*]:0:${#args[@]}-1} $per_threads"
     wait_quiet
-    local hash0 srv0
-    hash0=$(hash_ticks)
-    srv0=$(servers_ticks)
     cpu_begin
     local TIMEFORMAT='%3U %3S'
     for i in $(seq 1 "$n"); do
@@ -153,10 +154,8 @@ run_wrk() { # name conns script [script args...]; the last script arg is always 
         pids+=($!)
     done
     for i in "${pids[@]}"; do wait "$i" || true; done
-    local cpu hash1 srv1
+    local cpu
     cpu=$(cpu_end "$(cat "$WORK"/wrk-*.time | awk '{s += $1 + $2} END {print s}')")
-    hash1=$(hash_ticks)
-    srv1=$(servers_ticks)
     cat "$WORK"/wrk-*.out | tee -a "$OUT" >/dev/null
     cat "$WORK"/wrk-*.out
     # One RESULT line: requests and rates add up; latencies are the worst instance's.
@@ -177,8 +176,7 @@ run_wrk() { # name conns script [script args...]; the last script arg is always 
     line=$(grep '^RESULT ' "$WORK/wrk.out" || true)
     if [[ -n "$line" ]]; then
         # The server's CPU per request, split between its hashing threads and all the others.
-        per_req=$(awk -v h=$((hash1 - hash0)) -v s=$((srv1 - srv0)) -v t="$TICK" -v n="$(field "$line" requests)" \
-            'BEGIN {if (n > 0) printf "cpu_hash_ms=%.3f cpu_rest_ms=%.3f", h * 1000 / t / n, (s - h) * 1000 / t / n}')
+        per_req=$(per_request "$(field "$line" requests)")
         log "server CPU per request: $per_req  [hash = its Argon2id threads, rest = every other thread]"
         line="$line $cpu $mem $per_req"
     fi
