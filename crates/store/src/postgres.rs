@@ -183,6 +183,16 @@ impl WriterConn {
     fn committed(&self, _head: Option<(i64, Vec<u8>)>) {}
 }
 
+/// A sign-up is its own transaction here: statements cost no hand-off between threads, and
+/// PostgreSQL takes no multi-statement command with parameters.
+impl PgStore {
+    async fn insert_member_at_once(&self, _m: &crate::NewMember) -> Result<bool> {
+        Ok(false)
+    }
+
+    fn member_inserted(&self, _head: Option<(i64, Vec<u8>)>) {}
+}
+
 const FOR_UPDATE: &str = " FOR UPDATE";
 
 /// A due job that no other instance holds: rows locked by another transaction are skipped.

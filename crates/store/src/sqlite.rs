@@ -225,6 +225,88 @@ impl WriteConn {
     }
 }
 
+/// A sign-up in two commands on the writing connection instead of some twelve round trips to its
+/// worker thread (begin, the taken check, one insert per table, the chain's head, the audit rows,
+/// commit): `BEGIN IMMEDIATE; INSERT …` every table's rows`; INSERT INTO audit_log … WHERE` the
+/// remembered head is still the chain's last `RETURNING seq`, then `COMMIT` once every audit row
+/// came back. Each command is a hand-off to that thread, and on a machine whose cores are busy
+/// hashing passwords each hand-off is two context switches (bench/README.md, "Issue 12,
+/// thirteenth session").
+impl SqliteStore {
+    /// Writes `m` that way and answers `true`; `false` when it did not (nothing of it written),
+    /// for the usual transaction to write it: the chain's head is not known (no batch or
+    /// sign-up of this process has appended since it started or since a failure), `m` has a
+    /// guardian's request to join, or the command failed. A taken login ID or index fails it
+    /// too: the usual transaction then names the one taken, as it always did. A head that moved
+    /// on (another process, or a transaction of this one that does not report its head,
+    /// appended) leaves it unwritten: the audit rows' `WHERE` inserts none of them. Like every
+    /// write of the store, it must not be cancelled half-way (the server runs each request to
+    /// completion): the transaction would stay open on the connection.
+    async fn insert_member_at_once(&self, m: &crate::NewMember) -> Result<bool> {
+        if m.guardian.is_some()
+            || m.audit.is_empty()
+            || m.audit.len() > crate::sql::audit::AUDIT_ROWS_PER_INSERT
+        {
+            return Ok(false);
+        }
+        let mut conn = self.write.acquire().await?;
+        let Some((mut seq, mut prev)) = self.write.head().clone() else {
+            return Ok(false);
+        };
+        let at_head = Some((seq, prev.clone()));
+        let entries: Vec<&crate::AuditEntry> = m.audit.iter().collect();
+        let rows =
+            crate::sql::audit::link_audit_rows(self.linker.as_ref(), &mut seq, &mut prev, &entries);
+        let mut command = sqlx::QueryBuilder::<Sqlite>::new("BEGIN IMMEDIATE");
+        let ms = std::slice::from_ref(m);
+        for part in crate::sql::members::MemberPart::ALL {
+            push_member_part(&mut command, "; ", ms, part);
+        }
+        command.push("; ");
+        push_audit_insert(&mut command, rows, at_head);
+        command.push(" RETURNING seq");
+        let written = command.build().fetch_all(&mut *conn).await;
+        let whole = matches!(&written, Ok(r) if r.len() == entries.len());
+        let end = sqlx::query(if whole { "COMMIT" } else { "ROLLBACK" })
+            .execute(&mut *conn)
+            .await;
+        match (whole, end) {
+            (true, Ok(_)) => {
+                *self.write.head() = Some((seq, prev));
+                Ok(true)
+            }
+            // The commit failed: SQLite has rolled back, or leaves the transaction open, which
+            // closing the connection rolls back. The sign-up fails, as a failed commit of the
+            // usual transaction would.
+            (true, Err(e)) => {
+                drop(conn);
+                self.write.failed().await;
+                Err(e.into())
+            }
+            // Rolled back, or there was no transaction to roll back (`BEGIN` itself failed): the
+            // connection is sound. The head is read again by the usual transaction.
+            (false, Ok(_) | Err(sqlx::Error::Database(_))) => {
+                *self.write.head() = None;
+                if let Err(e) = written {
+                    tracing::debug!(error = %e, "one-command sign-up not written; writing it the usual way");
+                }
+                Ok(false)
+            }
+            (false, Err(e)) => {
+                tracing::warn!(error = %e, "rolling back a one-command sign-up failed; reopening the connection");
+                drop(conn);
+                self.write.failed().await;
+                Ok(false)
+            }
+        }
+    }
+
+    /// After the usual transaction wrote a sign-up: the chain's head it left, for the next one.
+    fn member_inserted(&self, head: Option<(i64, Vec<u8>)>) {
+        self.write.committed(head);
+    }
+}
+
 /// `BEGIN IMMEDIATE` serialises writing transactions (of this process's connections and of other
 /// processes), so rows need no locks.
 const FOR_UPDATE: &str = "";

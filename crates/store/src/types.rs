@@ -527,6 +527,7 @@ pub enum JobOutcome {
     Release,
 }
 
+#[derive(Clone)]
 pub struct NewMember {
     pub id: Uuid,
     pub login_index: Vec<u8>,

@@ -1,14 +1,16 @@
 //! SQLite's group commit (`src/sql/batch.rs`): changes that arrive together share one
 //! transaction, each in its own savepoint, opened by the change's first command and left open
 //! until the batch commits. A change that fails between two that succeed is rolled back alone —
-//! its items, indexes and audit rows gone — and the others, before and after it, commit.
+//! its items, indexes and audit rows gone — and the others, before and after it, commit. And the
+//! other writes on SQLite's one writing connection: a sign-up in one command.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Arc;
 
 use chrono::Utc;
 use jikimi_store::{
-    AuditEntry, AuditStore, ChainLinker, IndexEntry, MemberChange, MemberStore, NewMember,
+    AuditEntry, AuditStore, ChainLinker, ConsentStore, IndexEntry, JobStore, MemberChange,
+    MemberStore, NewConsentEvent, NewJob, NewMember, NewMessage, OutboxFilter, OutboxStore,
     PolicyVersionRow, PolicyVersionStore, SealedItem, SqliteStore, StoreError,
 };
 use uuid::Uuid;
@@ -322,4 +324,214 @@ async fn every_kind_of_write_takes_its_turn_on_the_one_connection() {
         assert_eq!(pair[1].seq, pair[0].seq + 1);
         assert_eq!(pair[1].prev_hash, pair[0].hash);
     }
+}
+
+/// A whole new member: items, an index, a consent, a job with its message and two audit rows.
+fn new_member(n: u8, login: u8, email: u8) -> NewMember {
+    let id = Uuid::new_v4();
+    let at = Utc::now();
+    NewMember {
+        id,
+        login_index: vec![login; 32],
+        login_sealed: vec![n],
+        password_hash: format!("hash-{n}"),
+        key_id: format!("member:{id}"),
+        policy_version: "v1".into(),
+        at,
+        items: ["name", "email"]
+            .into_iter()
+            .map(|item| SealedItem {
+                item_id: item.into(),
+                sealed: vec![n, item.len() as u8],
+            })
+            .collect(),
+        indexes: vec![IndexEntry {
+            domain: "email".into(),
+            digest: vec![email; 32],
+        }],
+        consents: vec![NewConsentEvent {
+            category: "privacy_policy".into(),
+            granted: true,
+            policy_version: "v1".into(),
+            channel: "web".into(),
+            at,
+        }],
+        audit: vec![entry(id, "member.signup"), entry(id, "mail.queued")],
+        jobs: vec![NewJob {
+            id: Uuid::new_v4(),
+            kind: "outbox.deliver".into(),
+            payload: serde_json::json!({ "n": n }),
+            run_at: at,
+            message: Some(NewMessage {
+                id: Uuid::new_v4(),
+                kind: "welcome".into(),
+                channel: "email".into(),
+                member_id: Some(id),
+                sealed: vec![n; 4],
+            }),
+        }],
+        guardian: None,
+    }
+}
+
+/// Every row `m` was written with is there, and nothing else of it.
+async fn assert_stored(store: &SqliteStore, m: &NewMember) {
+    let row = store.member(m.id).await.unwrap().expect("the member");
+    assert_eq!(
+        (row.login_sealed, row.password_hash),
+        (m.login_sealed.clone(), m.password_hash.clone())
+    );
+    let items: Vec<(String, Vec<u8>)> = store
+        .items(m.id, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.item_id, r.sealed))
+        .collect();
+    let mut want: Vec<(String, Vec<u8>)> = m
+        .items
+        .iter()
+        .map(|i| (i.item_id.clone(), i.sealed.clone()))
+        .collect();
+    want.sort();
+    assert_eq!(items, want);
+    assert_eq!(
+        store
+            .member_by_index("email", &m.indexes[0].digest)
+            .await
+            .unwrap(),
+        Some(m.id)
+    );
+    let consents = store.consent_events(m.id).await.unwrap();
+    assert_eq!(consents.len(), 1);
+    assert_eq!(
+        (consents[0].category.as_str(), consents[0].granted),
+        ("privacy_policy", true)
+    );
+    let job = store
+        .jobs(Some("outbox.deliver"))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|j| j.id == m.jobs[0].id)
+        .expect("the job");
+    assert_eq!(
+        (job.state.as_str(), job.payload.clone()),
+        ("queued", m.jobs[0].payload.clone())
+    );
+    let messages = store
+        .messages(OutboxFilter {
+            member: Some(m.id),
+            state: None,
+            kind: None,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(
+        (messages[0].kind.as_str(), messages[0].state.as_str()),
+        ("welcome", "queued")
+    );
+    let actions: Vec<String> = store
+        .audit_rows(0, 10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.member_id == Some(m.id))
+        .map(|r| r.action)
+        .collect();
+    assert_eq!(actions, ["member.signup", "mail.queued"]);
+}
+
+/// Every audit row follows the one before it.
+async fn assert_one_chain(store: &SqliteStore) -> usize {
+    let rows = store.audit_rows(0, 10_000).await.unwrap();
+    for pair in rows.windows(2) {
+        assert_eq!(pair[1].seq, pair[0].seq + 1);
+        assert_eq!(pair[1].prev_hash, pair[0].hash, "row {}", pair[1].seq);
+        assert_eq!(
+            pair[1].hash,
+            Link.link(&pair[0].hash, &pair[1].canonical_body())
+        );
+    }
+    rows.len()
+}
+
+/// Once the chain's head is known, a sign-up is written as one command (`insert_member_at_once`):
+/// every table's rows and its audit rows, as the usual transaction writes them. One whose login ID
+/// or index is taken is refused with the taken one named, writes nothing, and leaves the
+/// connection as it was: the next sign-up is written.
+#[tokio::test]
+async fn a_sign_up_in_one_command_writes_all_of_it_or_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with_policy(&dir).await;
+    // The first: the head is not known yet (the usual transaction, which reports it).
+    let first = new_member(1, 1, 1);
+    store.insert_member(first.clone()).await.unwrap();
+    assert_stored(&store, &first).await;
+    // The next ones: one command each.
+    let second = new_member(2, 2, 2);
+    store.insert_member(second.clone()).await.unwrap();
+    assert_stored(&store, &second).await;
+    let mut rows = assert_one_chain(&store).await;
+
+    // A refused one falls back to the usual transaction, which names what is taken, and the
+    // head is read again by the next sign-up's: so one is signed up after each.
+    let refusals = [(new_member(9, 1, 9), "login_id"), (new_member(9, 9, 2), "email")];
+    for (n, (taken, domain)) in (3..).zip(refusals) {
+        let jobs = store.jobs(None).await.unwrap().len();
+        let refused = store.insert_member(taken.clone()).await;
+        assert!(
+            matches!(refused, Err(StoreError::Duplicate { domain: ref d }) if d == domain),
+            "{refused:?}"
+        );
+        assert_eq!(store.member(taken.id).await.unwrap(), None);
+        assert!(store.items(taken.id, None).await.unwrap().is_empty());
+        assert!(store.consent_events(taken.id).await.unwrap().is_empty());
+        assert_eq!(store.jobs(None).await.unwrap().len(), jobs);
+        assert_eq!(assert_one_chain(&store).await, rows, "no audit row of it");
+
+        let next = new_member(n, n, n);
+        store.insert_member(next.clone()).await.unwrap();
+        assert_stored(&store, &next).await;
+        rows += 2;
+        assert_eq!(assert_one_chain(&store).await, rows);
+    }
+    let last = new_member(5, 5, 5);
+    store.insert_member(last.clone()).await.unwrap();
+    assert_stored(&store, &last).await;
+    assert_eq!(assert_one_chain(&store).await, rows + 2);
+}
+
+/// A sign-up after another writer of the same file (a second process, a CLI command) appended to
+/// the chain, and after a transaction of this process that does not report the head it left (a
+/// withdrawal): the remembered head is not the chain's last, so the one command writes nothing
+/// and the usual transaction writes the sign-up; the chain stays one line.
+#[tokio::test]
+async fn a_sign_up_after_another_writer_appended_is_linked_after_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("jikimi.db").display());
+    let one = store_with_policy(&dir).await;
+    let two = SqliteStore::open(&url, false, Arc::new(Link))
+        .await
+        .unwrap();
+    let mut members = Vec::new();
+    for n in 1..=6u8 {
+        let m = new_member(n, n, n);
+        one.insert_member(m.clone()).await.unwrap();
+        members.push(m);
+        two.append_audit(vec![entry(Uuid::new_v4(), &format!("other-{n}"))])
+            .await
+            .unwrap();
+        if n % 2 == 0 {
+            one.append_audit(vec![entry(Uuid::new_v4(), &format!("view-{n}"))])
+                .await
+                .unwrap();
+        }
+    }
+    for m in &members {
+        assert_stored(&one, m).await;
+    }
+    assert_eq!(assert_one_chain(&one).await, 6 * 2 + 6 + 3);
 }

@@ -47,23 +47,35 @@ pub trait JobStore: Send + Sync {
 /// (`FOR UPDATE SKIP LOCKED` on PostgreSQL: a job another instance is claiming is passed over).
 macro_rules! job_sql {
     ($store:ident) => {
+        /// Pushes `INSERT INTO jobs … VALUES …` of `jobs` (at least one) onto `q`, each queued
+        /// with the time it was written.
+        fn push_jobs_insert<'q>(
+            q: &mut sqlx::QueryBuilder<'q, Db>,
+            jobs: impl IntoIterator<Item = (&'q $crate::NewJob, chrono::DateTime<chrono::Utc>)>,
+        ) {
+            q.push("INSERT INTO jobs (id, kind, payload, state, attempts, run_at, created_at) ");
+            q.push_values(jobs, |mut b, (j, now)| {
+                b.push_bind(j.id)
+                    .push_bind(j.kind.as_str())
+                    .push_bind(j.payload.to_string())
+                    .push("'queued'")
+                    .push("0")
+                    .push_bind(j.run_at)
+                    .push_bind(now);
+            });
+        }
+
+        /// Writes `jobs` and their messages inside `tx`: one multi-row `INSERT` per table (and
+        /// per `JOBS_PER_INSERT`).
         async fn insert_jobs_tx(
             tx: &mut Tx<'_>,
             jobs: &[$crate::NewJob],
             now: chrono::DateTime<chrono::Utc>,
         ) -> $crate::Result<()> {
-            for j in jobs {
-                sqlx::query(
-                    "INSERT INTO jobs (id, kind, payload, state, attempts, run_at, created_at)
-                     VALUES ($1, $2, $3, 'queued', 0, $4, $5)",
-                )
-                .bind(j.id)
-                .bind(&j.kind)
-                .bind(j.payload.to_string())
-                .bind(j.run_at)
-                .bind(now)
-                .execute(&mut **tx)
-                .await?;
+            for chunk in jobs.chunks($crate::sql::jobs::JOBS_PER_INSERT) {
+                let mut q = sqlx::QueryBuilder::new("");
+                push_jobs_insert(&mut q, chunk.iter().map(|j| (j, now)));
+                q.build().execute(&mut **tx).await?;
             }
             insert_messages_tx(tx, jobs, now).await
         }
@@ -185,6 +197,10 @@ macro_rules! job_sql {
 }
 
 pub(crate) use job_sql;
+
+/// Jobs (or messages) per multi-row `INSERT`: at most 8 parameters each, far inside both
+/// databases' limits (SQLite 32 766, PostgreSQL 65 535).
+pub(crate) const JOBS_PER_INSERT: usize = 1000;
 
 pub(crate) const JOB_COLUMNS: &str = "id, kind, payload, state, attempts, run_at, last_error";
 

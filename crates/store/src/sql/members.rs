@@ -95,98 +95,150 @@ macro_rules! member_sql {
             Ok(())
         }
 
-        /// Writes new members (`ms`, none of them stored yet) inside `tx` with one multi-row
-        /// `INSERT` per table (chunked far below the parameters a statement may carry: SQLite
-        /// 32 766, PostgreSQL 65 535), their audit entries appended to the chain in order (one
-        /// head read for all). A taken login ID is `Duplicate { domain: "login_id" }`; a taken
-        /// index, `Duplicate { domain: "blind_index" }` (the statement does not say which one:
-        /// `insert_member` names it beforehand).
+        /// Pushes `sep` and the multi-row `INSERT` of `part` of new members `ms` onto `q`;
+        /// `false`, and nothing pushed, when they have no such rows. Both ways of writing a
+        /// sign-up use it: one statement at a time (`insert_members_tx`) or all of them in one
+        /// command (SQLite's `insert_member_at_once`).
+        fn push_member_part<'q>(
+            q: &mut sqlx::QueryBuilder<'q, Db>,
+            sep: &str,
+            ms: &'q [$crate::NewMember],
+            part: $crate::sql::members::MemberPart,
+        ) -> bool {
+            use $crate::sql::members::MemberPart;
+            match part {
+                MemberPart::Members => {
+                    if ms.is_empty() {
+                        return false;
+                    }
+                    q.push(sep).push(
+                        "INSERT INTO members (id, login_index, login_sealed, password_hash, key_id, status, policy_version, created_at, updated_at) ",
+                    );
+                    q.push_values(ms, |mut b, m| {
+                        b.push_bind(m.id)
+                            .push_bind(m.login_index.as_slice())
+                            .push_bind(m.login_sealed.as_slice())
+                            .push_bind(m.password_hash.as_str())
+                            .push_bind(m.key_id.as_str())
+                            .push("'active'")
+                            .push_bind(m.policy_version.as_str())
+                            .push_bind(m.at)
+                            .push_bind(m.at);
+                    });
+                }
+                MemberPart::Items => {
+                    let items: Vec<(&$crate::NewMember, &$crate::SealedItem)> = ms
+                        .iter()
+                        .flat_map(|m| m.items.iter().map(move |i| (m, i)))
+                        .collect();
+                    if items.is_empty() {
+                        return false;
+                    }
+                    q.push(sep).push(
+                        "INSERT INTO member_items (member_id, item_id, sealed, correction_pending, updated_at) ",
+                    );
+                    q.push_values(items, |mut b, (m, item)| {
+                        b.push_bind(m.id)
+                            .push_bind(item.item_id.as_str())
+                            .push_bind(item.sealed.as_slice())
+                            .push("FALSE")
+                            .push_bind(m.at);
+                    });
+                }
+                MemberPart::Indexes => {
+                    let indexes: Vec<(uuid::Uuid, &$crate::IndexEntry)> = ms
+                        .iter()
+                        .flat_map(|m| m.indexes.iter().map(move |ix| (m.id, ix)))
+                        .collect();
+                    if indexes.is_empty() {
+                        return false;
+                    }
+                    q.push(sep)
+                        .push("INSERT INTO blind_indexes (domain, digest, member_id) ");
+                    q.push_values(indexes, |mut b, (id, ix)| {
+                        b.push_bind(ix.domain.as_str())
+                            .push_bind(ix.digest.as_slice())
+                            .push_bind(id);
+                    });
+                }
+                MemberPart::Consents => {
+                    let consents: Vec<(uuid::Uuid, &$crate::NewConsentEvent)> = ms
+                        .iter()
+                        .flat_map(|m| m.consents.iter().map(move |c| (m.id, c)))
+                        .collect();
+                    if consents.is_empty() {
+                        return false;
+                    }
+                    q.push(sep).push(
+                        "INSERT INTO consent_events (member_id, category, granted, policy_version, channel, at) ",
+                    );
+                    q.push_values(consents, |mut b, (id, c)| {
+                        b.push_bind(id)
+                            .push_bind(c.category.as_str())
+                            .push_bind(c.granted)
+                            .push_bind(c.policy_version.as_str())
+                            .push_bind(c.channel.as_str())
+                            .push_bind(c.at);
+                    });
+                }
+                MemberPart::Jobs => {
+                    let jobs: Vec<(&$crate::NewJob, chrono::DateTime<chrono::Utc>)> = ms
+                        .iter()
+                        .flat_map(|m| m.jobs.iter().map(move |j| (j, m.at)))
+                        .collect();
+                    if jobs.is_empty() {
+                        return false;
+                    }
+                    q.push(sep);
+                    push_jobs_insert(q, jobs);
+                }
+                MemberPart::Messages => {
+                    let messages: Vec<(&$crate::NewMessage, chrono::DateTime<chrono::Utc>)> = ms
+                        .iter()
+                        .flat_map(|m| {
+                            m.jobs
+                                .iter()
+                                .filter_map(move |j| j.message.as_ref().map(|msg| (msg, m.at)))
+                        })
+                        .collect();
+                    if messages.is_empty() {
+                        return false;
+                    }
+                    q.push(sep);
+                    push_messages_insert(q, messages);
+                }
+            }
+            true
+        }
+
+        /// Writes new members (`ms`, none of them stored yet) inside `tx`: one multi-row
+        /// `INSERT` per table (and per `MEMBERS_PER_INSERT` members), then their audit entries,
+        /// appended to the chain in order (one head read for all). A taken login ID is
+        /// `Duplicate { domain: "login_id" }`; a taken index, `Duplicate { domain: "blind_index" }`
+        /// (the statement does not say which one: `insert_member` names it beforehand). Returns
+        /// the chain's head after them.
         async fn insert_members_tx(
             tx: &mut Tx<'_>,
             linker: &dyn $crate::ChainLinker,
             ms: &[$crate::NewMember],
-        ) -> $crate::Result<()> {
-            // Multi-row INSERTs, chunked to stay far below the parameters a statement may
-            // carry (SQLite 32 766, PostgreSQL 65 535).
-            for chunk in ms.chunks(500) {
-                let mut q = sqlx::QueryBuilder::new(
-                    "INSERT INTO members (id, login_index, login_sealed, password_hash, key_id, status, policy_version, created_at, updated_at) ",
-                );
-                q.push_values(chunk, |mut b, m| {
-                    b.push_bind(m.id)
-                        .push_bind(&m.login_index)
-                        .push_bind(&m.login_sealed)
-                        .push_bind(&m.password_hash)
-                        .push_bind(&m.key_id)
-                        .push("'active'")
-                        .push_bind(&m.policy_version)
-                        .push_bind(m.at)
-                        .push_bind(m.at);
-                });
-                q.build()
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(|e| $crate::sql::members::unique_to_duplicate(e, "login_id"))?;
-            }
-            let items: Vec<(&$crate::NewMember, &$crate::SealedItem)> = ms
-                .iter()
-                .flat_map(|m| m.items.iter().map(move |i| (m, i)))
-                .collect();
-            for chunk in items.chunks(1000) {
-                let mut q = sqlx::QueryBuilder::new(
-                    "INSERT INTO member_items (member_id, item_id, sealed, correction_pending, updated_at) ",
-                );
-                q.push_values(chunk, |mut b, (m, item)| {
-                    b.push_bind(m.id)
-                        .push_bind(&item.item_id)
-                        .push_bind(&item.sealed)
-                        .push("FALSE")
-                        .push_bind(m.at);
-                });
-                q.build().execute(&mut **tx).await?;
-            }
-            let indexes: Vec<(uuid::Uuid, &$crate::IndexEntry)> = ms
-                .iter()
-                .flat_map(|m| m.indexes.iter().map(move |ix| (m.id, ix)))
-                .collect();
-            for chunk in indexes.chunks(1000) {
-                let mut q = sqlx::QueryBuilder::new(
-                    "INSERT INTO blind_indexes (domain, digest, member_id) ",
-                );
-                q.push_values(chunk, |mut b, (id, ix)| {
-                    b.push_bind(&ix.domain).push_bind(&ix.digest).push_bind(*id);
-                });
-                q.build()
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(|e| $crate::sql::members::unique_to_duplicate(e, "blind_index"))?;
-            }
-            let consents: Vec<(uuid::Uuid, &$crate::NewConsentEvent)> = ms
-                .iter()
-                .flat_map(|m| m.consents.iter().map(move |c| (m.id, c)))
-                .collect();
-            for chunk in consents.chunks(1000) {
-                let mut q = sqlx::QueryBuilder::new(
-                    "INSERT INTO consent_events (member_id, category, granted, policy_version, channel, at) ",
-                );
-                q.push_values(chunk, |mut b, (id, c)| {
-                    b.push_bind(*id)
-                        .push_bind(&c.category)
-                        .push_bind(c.granted)
-                        .push_bind(&c.policy_version)
-                        .push_bind(&c.channel)
-                        .push_bind(c.at);
-                });
-                q.build().execute(&mut **tx).await?;
+        ) -> $crate::Result<Option<(i64, Vec<u8>)>> {
+            for chunk in ms.chunks($crate::sql::members::MEMBERS_PER_INSERT) {
+                for part in $crate::sql::members::MemberPart::ALL {
+                    let mut q = sqlx::QueryBuilder::new("");
+                    if push_member_part(&mut q, "", chunk, part) {
+                        q.build().execute(&mut **tx).await.map_err(|e| match part.taken() {
+                            Some(domain) => $crate::sql::members::unique_to_duplicate(e, domain),
+                            None => e.into(),
+                        })?;
+                    }
+                }
             }
             // The chain: one head read for the whole batch, then each member's entries in
             // order, inside this transaction (I3).
             let audit: Vec<&$crate::AuditEntry> = ms.iter().flat_map(|m| m.audit.iter()).collect();
-            append_audit_refs(tx, linker, &mut None, &audit).await?;
-            for m in ms {
-                insert_jobs_tx(tx, &m.jobs, m.at).await?;
-            }
-            Ok(())
+            let mut head = None;
+            append_audit_refs(tx, linker, &mut head, &audit).await?;
+            Ok(head)
         }
 
         /// What a new member would take that another holds, in one query, with the holder:
@@ -452,6 +504,9 @@ macro_rules! member_sql {
         #[async_trait::async_trait]
         impl $crate::MemberStore for $store {
             async fn insert_member(&self, m: $crate::NewMember) -> $crate::Result<()> {
+                if self.insert_member_at_once(&m).await? {
+                    return Ok(());
+                }
                 let mut conn = self.write.acquire().await?;
                 let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
                 // The login ID or index another member holds is named before anything is
@@ -479,8 +534,11 @@ macro_rules! member_sql {
                         ));
                     }
                 }
-                insert_members_tx(&mut tx, self.linker.as_ref(), std::slice::from_ref(&m)).await?;
+                let head =
+                    insert_members_tx(&mut tx, self.linker.as_ref(), std::slice::from_ref(&m))
+                        .await?;
                 tx.commit().await?;
+                self.member_inserted(head);
                 Ok(())
             }
 
@@ -714,6 +772,42 @@ pub(crate) use member_sql;
 
 pub(crate) const MEMBER_COLUMNS: &str =
     "id, login_sealed, password_hash, key_id, status, policy_version, created_at, updated_at";
+
+/// New members per multi-row `INSERT` (the bulk seeder's batches): with some ten items each,
+/// far inside both databases' parameter limits (SQLite 32 766, PostgreSQL 65 535).
+pub(crate) const MEMBERS_PER_INSERT: usize = 200;
+
+/// The tables a sign-up writes besides the audit log, in the order it writes them
+/// (`push_member_part`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum MemberPart {
+    Members,
+    Items,
+    Indexes,
+    Consents,
+    Jobs,
+    Messages,
+}
+
+impl MemberPart {
+    pub(crate) const ALL: [Self; 6] = [
+        Self::Members,
+        Self::Items,
+        Self::Indexes,
+        Self::Consents,
+        Self::Jobs,
+        Self::Messages,
+    ];
+
+    /// The taken domain a unique key's refusal of this part's rows is reported as.
+    pub(crate) fn taken(self) -> Option<&'static str> {
+        match self {
+            Self::Members => Some("login_id"),
+            Self::Indexes => Some("blind_index"),
+            _ => None,
+        }
+    }
+}
 
 pub(crate) fn unique_to_duplicate(e: sqlx::Error, domain: &str) -> StoreError {
     match &e {

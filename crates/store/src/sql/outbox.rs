@@ -89,21 +89,35 @@ macro_rules! outbox_sql {
             jobs: &[$crate::NewJob],
             now: chrono::DateTime<chrono::Utc>,
         ) -> $crate::Result<()> {
-            for m in jobs.iter().filter_map(|j| j.message.as_ref()) {
-                sqlx::query(
-                    "INSERT INTO outbox (id, kind, channel, member_id, created_at, state, attempts, sealed)
-                     VALUES ($1, $2, $3, $4, $5, 'queued', 0, $6)",
-                )
-                .bind(m.id)
-                .bind(&m.kind)
-                .bind(&m.channel)
-                .bind(m.member_id)
-                .bind(now)
-                .bind(&m.sealed)
-                .execute(&mut **tx)
-                .await?;
+            let messages: Vec<&$crate::NewMessage> =
+                jobs.iter().filter_map(|j| j.message.as_ref()).collect();
+            for chunk in messages.chunks($crate::sql::jobs::JOBS_PER_INSERT) {
+                let mut q = sqlx::QueryBuilder::new("");
+                push_messages_insert(&mut q, chunk.iter().map(|m| (*m, now)));
+                q.build().execute(&mut **tx).await?;
             }
             Ok(())
+        }
+
+        /// Pushes `INSERT INTO outbox … VALUES …` of `messages` (at least one) onto `q`, each
+        /// queued with the time it was written.
+        fn push_messages_insert<'q>(
+            q: &mut sqlx::QueryBuilder<'q, Db>,
+            messages: impl IntoIterator<Item = (&'q $crate::NewMessage, chrono::DateTime<chrono::Utc>)>,
+        ) {
+            q.push(
+                "INSERT INTO outbox (id, kind, channel, member_id, created_at, state, attempts, sealed) ",
+            );
+            q.push_values(messages, |mut b, (m, now)| {
+                b.push_bind(m.id)
+                    .push_bind(m.kind.as_str())
+                    .push_bind(m.channel.as_str())
+                    .push_bind(m.member_id)
+                    .push_bind(now)
+                    .push("'queued'")
+                    .push("0")
+                    .push_bind(m.sealed.as_slice());
+            });
         }
 
         /// Uses up a member's recovery token inside `tx` (and every other unused token of the
