@@ -417,27 +417,40 @@ macro_rules! key_store_impl {
     }
 
     async fn put_many(&self, records: &[$crate::KeyRecord]) -> $crate::Result<()> {
-        let mut tx = self.pool.begin_with(BEGIN).await?;
-        let now = chrono::Utc::now();
         // 4 parameters a row: well under both backends' limit per statement.
-        for chunk in records.chunks(1000) {
+        const PER_INSERT: usize = 1000;
+        let now = chrono::Utc::now();
+        let insert = |chunk: &[$crate::KeyRecord]| {
             let mut q = sqlx::QueryBuilder::new(
                 "INSERT INTO wrapped_keys (context, key_id, wrapped, created_at) ",
             );
             q.push_values(chunk, |mut b, rec| {
-                b.push_bind(&rec.context)
-                    .push_bind(&rec.key_id)
-                    .push_bind(&rec.wrapped)
+                b.push_bind(rec.context.clone())
+                    .push_bind(rec.key_id.clone())
+                    .push_bind(rec.wrapped.clone())
                     .push_bind(now);
             });
-            q.build().execute(&mut *tx).await.map_err(|e| match &e {
-                sqlx::Error::Database(db) if db.is_unique_violation() => {
-                    $crate::StoreError::Duplicate {
-                        domain: "key context".into(),
-                    }
+            q
+        };
+        let duplicate = |e: sqlx::Error| match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                $crate::StoreError::Duplicate {
+                    domain: "key context".into(),
                 }
-                _ => $crate::StoreError::Db(e),
-            })?;
+            }
+            _ => $crate::StoreError::Db(e),
+        };
+        // One statement is all or nothing by itself: a sign-up's keys are one round trip to
+        // the connection, not three (begin, insert, commit).
+        if records.len() <= PER_INSERT {
+            if !records.is_empty() {
+                insert(records).build().execute(&self.pool).await.map_err(duplicate)?;
+            }
+            return Ok(());
+        }
+        let mut tx = self.pool.begin_with(BEGIN).await?;
+        for chunk in records.chunks(PER_INSERT) {
+            insert(chunk).build().execute(&mut *tx).await.map_err(duplicate)?;
         }
         tx.commit().await?;
         Ok(())

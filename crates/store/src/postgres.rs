@@ -193,6 +193,29 @@ impl PgStore {
     fn member_inserted(&self, _head: Option<(i64, Vec<u8>)>) {}
 }
 
+/// `LimitStore::hit_limits`: the counters in one transaction, in order, stopping at the first
+/// over its limit.
+async fn hit_limits_in(
+    store: &PgStore,
+    counters: &[(&[u8], chrono::DateTime<chrono::Utc>, i64)],
+) -> Result<Option<usize>> {
+    let mut tx = store.write.begin().await?;
+    let mut over = None;
+    for (i, (key, expires_at, max)) in counters.iter().enumerate() {
+        let n: i64 = sqlx::query_scalar(crate::sql::limits::HIT)
+            .bind(*key)
+            .bind(*expires_at)
+            .fetch_one(&mut *tx)
+            .await?;
+        if n > *max {
+            over = Some(i);
+            break;
+        }
+    }
+    tx.commit().await?;
+    Ok(over)
+}
+
 const FOR_UPDATE: &str = " FOR UPDATE";
 
 /// A due job that no other instance holds: rows locked by another transaction are skipped.

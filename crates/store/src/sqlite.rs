@@ -307,6 +307,45 @@ impl SqliteStore {
     }
 }
 
+/// `LimitStore::hit_limits` in one command (`WriteConn::transact`): each counter's hit, the
+/// second and later only while every one before it is within its limit (`WHERE (SELECT n …) <=
+/// max`), so counting still stops at the first one over; one hand-off to the writing
+/// connection's thread instead of one per counter and two more for the transaction.
+async fn hit_limits_in(
+    store: &SqliteStore,
+    counters: &[(&[u8], chrono::DateTime<chrono::Utc>, i64)],
+) -> Result<Option<usize>> {
+    use sqlx::Row;
+    if counters.is_empty() {
+        return Ok(None);
+    }
+    let mut command = sqlx::QueryBuilder::<Sqlite>::new("BEGIN IMMEDIATE");
+    for (i, (key, expires_at, _)) in counters.iter().enumerate() {
+        command
+            .push("; INSERT INTO rate_limits (key, n, expires_at) SELECT ")
+            .push_bind(*key)
+            .push(", 1, ")
+            .push_bind(*expires_at)
+            .push(" WHERE TRUE");
+        for (before, _, max) in &counters[..i] {
+            command
+                .push(" AND (SELECT n FROM rate_limits WHERE key = ")
+                .push_bind(*before)
+                .push(") <= ")
+                .push_bind(*max);
+        }
+        command.push(" ON CONFLICT (key) DO UPDATE SET n = rate_limits.n + 1 RETURNING key, n");
+    }
+    let rows = store.write.transact(command).await?;
+    let mut counts = Vec::with_capacity(rows.len());
+    for row in &rows {
+        counts.push((row.try_get::<Vec<u8>, _>(0)?, row.try_get::<i64, _>(1)?));
+    }
+    Ok(counters
+        .iter()
+        .position(|(key, _, max)| counts.iter().any(|(k, n)| k.as_slice() == *key && n > max)))
+}
+
 /// `BEGIN IMMEDIATE` serialises writing transactions (of this process's connections and of other
 /// processes), so rows need no locks.
 const FOR_UPDATE: &str = "";

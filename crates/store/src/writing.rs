@@ -91,6 +91,32 @@ impl WriteConn {
         }
     }
 
+    /// Runs `command` — statements the caller pushed after `BEGIN IMMEDIATE` — and `COMMIT` as
+    /// one command: one hand-off to the connection's worker thread for a whole transaction. A
+    /// statement that fails leaves the transaction open: it is rolled back, or, should the
+    /// rollback fail other than by the database's answer (no transaction was open: `BEGIN`
+    /// failed), the connection is closed, which rolls it back. Answers the rows the statements
+    /// returned.
+    pub(crate) async fn transact(
+        &self,
+        mut command: sqlx::QueryBuilder<'_, sqlx::Sqlite>,
+    ) -> sqlx::Result<Vec<sqlx::sqlite::SqliteRow>> {
+        command.push("; COMMIT");
+        let mut conn = self.acquire().await?;
+        let result = command.build().fetch_all(&mut *conn).await;
+        if result.is_err() {
+            match sqlx::query("ROLLBACK").execute(&mut *conn).await {
+                Ok(_) | Err(sqlx::Error::Database(_)) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "rolling back a one-command transaction failed; reopening the connection");
+                    drop(conn);
+                    self.failed().await;
+                }
+            }
+        }
+        result
+    }
+
     /// The connection for one statement of the `Executor` below.
     async fn lease(&self) -> sqlx::Result<Lease<'_>> {
         Ok(Lease {

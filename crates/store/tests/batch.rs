@@ -478,7 +478,10 @@ async fn a_sign_up_in_one_command_writes_all_of_it_or_nothing() {
 
     // A refused one falls back to the usual transaction, which names what is taken, and the
     // head is read again by the next sign-up's: so one is signed up after each.
-    let refusals = [(new_member(9, 1, 9), "login_id"), (new_member(9, 9, 2), "email")];
+    let refusals = [
+        (new_member(9, 1, 9), "login_id"),
+        (new_member(9, 9, 2), "email"),
+    ];
     for (n, (taken, domain)) in (3..).zip(refusals) {
         let jobs = store.jobs(None).await.unwrap().len();
         let refused = store.insert_member(taken.clone()).await;

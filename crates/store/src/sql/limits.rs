@@ -40,7 +40,8 @@ pub(crate) const HIT: &str = "INSERT INTO rate_limits (key, n, expires_at) VALUE
      ON CONFLICT (key) DO UPDATE SET n = rate_limits.n + 1
      RETURNING n";
 
-/// Expands `impl LimitStore for $store`. Needs `BEGIN` from the backend module.
+/// Expands `impl LimitStore for $store`. Needs `BEGIN` and `hit_limits_in(store, counters)`, the
+/// backend's `hit_limits`, from the backend module.
 macro_rules! limit_sql {
     ($store:ident) => {
         #[async_trait::async_trait]
@@ -61,22 +62,7 @@ macro_rules! limit_sql {
                 &self,
                 counters: &[(&[u8], chrono::DateTime<chrono::Utc>, i64)],
             ) -> $crate::Result<Option<usize>> {
-                let mut conn = self.write.acquire().await?;
-                let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
-                let mut over = None;
-                for (i, (key, expires_at, max)) in counters.iter().enumerate() {
-                    let n: i64 = sqlx::query_scalar($crate::sql::limits::HIT)
-                        .bind(*key)
-                        .bind(*expires_at)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                    if n > *max {
-                        over = Some(i);
-                        break;
-                    }
-                }
-                tx.commit().await?;
-                Ok(over)
+                hit_limits_in(self, counters).await
             }
 
             async fn limit_count(
