@@ -130,16 +130,18 @@ impl Jikimi {
     /// the hash is computed, so concurrent guesses cannot slip past the limit (R-ACC-04), and
     /// logins, re-authentication and password changes from one client share one counter per
     /// login ID. The counter belongs to the pair (client address, login ID): failures from one
-    /// client lock that client out, not the member elsewhere. On the login path (`account`),
-    /// each failure also counts against the login ID from every client together
-    /// ([`Action::LoginAccount`]).
+    /// client lock that client out, not the member elsewhere. On the login path (`account`: the
+    /// failures the login ID had from every client together when the login began), each failure
+    /// also counts against the login ID ([`Action::LoginAccount`]), and a success clears that
+    /// count — a write only when there was a count to clear. (A failure from elsewhere counted
+    /// meanwhile stays, as if it had come just after the success.)
     async fn limited_password_check(
         &self,
         client: Client,
         login: &str,
         stored: Option<String>,
         password: &Revealed,
-        account: bool,
+        account: Option<i64>,
     ) -> Result<PasswordCheck> {
         let now = self.clock().now();
         let s = self.settings().clone();
@@ -159,7 +161,7 @@ impl Jikimi {
         let check = self.verify_password(stored, password).await?;
         if check.ok {
             self.store().clear_login_failures(&pair).await?;
-            if account {
+            if account.is_some_and(|failures| failures > 0) {
                 self.limit_clear(
                     Action::LoginAccount,
                     Scope::Target(login),
@@ -169,7 +171,7 @@ impl Jikimi {
             }
             return Ok(check);
         }
-        if account {
+        if account.is_some() {
             self.limit_count(
                 Action::LoginAccount,
                 Scope::Target(login),
@@ -248,7 +250,7 @@ impl Jikimi {
         }
         let stored = row.as_ref().map(|r| r.password_hash.clone());
         let check = self
-            .limited_password_check(client, &login, stored, password, true)
+            .limited_password_check(client, &login, stored, password, Some(failures))
             .await?;
         let Some(row) = row else {
             return Err(CoreError::BadCredentials);
@@ -330,7 +332,7 @@ impl Jikimi {
             &login.expose().trim().to_lowercase(),
             Some(row.password_hash),
             password,
-            false,
+            None,
         )
         .await?;
         Ok(())

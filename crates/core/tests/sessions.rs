@@ -259,6 +259,30 @@ async fn five_failures_lock_the_login_even_with_the_right_password(b: Backend) {
         ));
         t.clock.advance(Duration::minutes(4));
     }
+    // A failure after the window has ended starts a new window, which counts from that failure:
+    // four more within it lock the ID again.
+    let r = person(4);
+    t.app.sign_up(seed_signup(&r)).await.unwrap();
+    for _ in 0..4 {
+        assert!(matches!(
+            t.app.login(&r.login_id, &pw("wrong-password-1")).await,
+            Err(CoreError::BadCredentials)
+        ));
+    }
+    t.clock.advance(Duration::minutes(16));
+    for i in 1..=5 {
+        let e = t
+            .app
+            .login(&r.login_id, &pw("wrong-password-1"))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            matches!(e, CoreError::TooManyAttempts { .. }),
+            i == 5,
+            "attempt {i} of the new window: {e:?}"
+        );
+        t.clock.advance(Duration::minutes(2));
+    }
 }
 
 async fn password_change_ends_other_sessions_and_follows_the_rule(b: Backend) {

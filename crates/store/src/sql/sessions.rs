@@ -292,45 +292,43 @@ macro_rules! session_sql {
                 max: i64,
                 lock: chrono::Duration,
             ) -> $crate::Result<std::result::Result<i64, chrono::DateTime<chrono::Utc>>> {
-                let mut conn = self.write.acquire().await?;
-                let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
-                // One statement makes sure the row exists and locks it (a no-op update on conflict
-                // takes the row lock, even when another attempt just deleted or inserted it), so
-                // concurrent attempts for one ID, on any instance, count one after the other.
-                let (n, first, locked): (i64, chrono::DateTime<chrono::Utc>, Option<chrono::DateTime<chrono::Utc>>) =
-                    sqlx::query_as(
-                        "INSERT INTO login_failures (login_index, failures, first_at, locked_until)
-                         VALUES ($1, 0, $2, NULL)
-                         ON CONFLICT (login_index) DO UPDATE SET failures = login_failures.failures
-                         RETURNING failures, first_at, locked_until",
-                    )
-                    .bind(login_index)
-                    .bind(at)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                if let Some(until) = locked.filter(|u| *u > at) {
-                    return Ok(Err(until));
-                }
-                let (failures, first_at) = if at - first <= window && locked.is_none() {
-                    (n + 1, first)
-                } else {
-                    (1, at)
-                };
-                let locked_until = (failures > max).then(|| at + lock);
-                sqlx::query(
-                    "UPDATE login_failures SET failures = $1, first_at = $2, locked_until = $3
-                     WHERE login_index = $4",
+                // One upsert, whatever the row holds: concurrent attempts for one ID, on any
+                // instance, count one after the other (the row's write lock), and an attempt is
+                // one round trip to the database. Every `SET` reads the row as it was: locked
+                // (until after `at`): left as it is; in its window and unlocked: one failure
+                // more, locked past `max`; otherwise a new window of one failure.
+                let (failures, locked): (i64, Option<chrono::DateTime<chrono::Utc>>) = sqlx::query_as(
+                    "INSERT INTO login_failures (login_index, failures, first_at, locked_until)
+                     VALUES ($1, 1, $2, CASE WHEN 1 > $4 THEN $5 END)
+                     ON CONFLICT (login_index) DO UPDATE SET
+                     failures = CASE
+                         WHEN login_failures.locked_until > $2 THEN login_failures.failures
+                         WHEN login_failures.locked_until IS NULL AND login_failures.first_at >= $3
+                             THEN login_failures.failures + 1
+                         ELSE 1 END,
+                     first_at = CASE
+                         WHEN login_failures.locked_until > $2 THEN login_failures.first_at
+                         WHEN login_failures.locked_until IS NULL AND login_failures.first_at >= $3
+                             THEN login_failures.first_at
+                         ELSE $2 END,
+                     locked_until = CASE
+                         WHEN login_failures.locked_until > $2 THEN login_failures.locked_until
+                         WHEN login_failures.locked_until IS NULL AND login_failures.first_at >= $3
+                             THEN CASE WHEN login_failures.failures + 1 > $4 THEN $5 END
+                         ELSE CASE WHEN 1 > $4 THEN $5 END END
+                     RETURNING failures, locked_until",
                 )
-                .bind(failures)
-                .bind(first_at)
-                .bind(locked_until)
                 .bind(login_index)
-                .execute(&mut *tx)
+                .bind(at)
+                .bind(at - window)
+                .bind(max)
+                .bind(at + lock)
+                .fetch_one(&self.write)
                 .await?;
-                tx.commit().await?;
-                Ok(match locked_until {
-                    Some(until) => Err(until),
-                    None => Ok(failures),
+                Ok(match locked {
+                    // Locked before this attempt, or by it.
+                    Some(until) if until > at || failures > max => Err(until),
+                    _ => Ok(failures),
                 })
             }
 
