@@ -142,7 +142,8 @@ run_wrk() { # name conns script [script args...]; the last script arg is always 
     ((per_threads < 1)) && per_threads=1
     local args=("$@") i pids=()
     log "" "== ($name) ${n} × wrk -t$per_threads -c$per_conns -d$DURATION --timeout 10s --latency -s lua/$script <instance> -- ${args[*]:0:${#args[@]}-1} $per_threads"
-    wait_quiet
+    # NO_WAIT=1: the caller waited for quiet itself (the paired slices of run.sh wait once a round).
+    [[ ${NO_WAIT:-0} == 1 ]] || wait_quiet
     cpu_begin
     local TIMEFORMAT='%3U %3S'
     for i in $(seq 1 "$n"); do

@@ -34,6 +34,9 @@ QUIET_PCT=${QUIET_PCT:-10}       # before each measurement, wait until the machi
 QUIET_MAX=${QUIET_MAX:-600}      # ... but no longer than this many seconds
 BACKEND=${BACKEND:-sqlite}       # sqlite | postgres
 INSTANCES=${INSTANCES:-1}        # jikimi serve processes (more than 1 needs postgres)
+PAIRS=${PAIRS:-5}                # rounds of paired slices (each scenario beside its own reference)
+SLICE=${SLICE:-3s}               # ... the length of a wrk slice
+SLICE_HASHES=${SLICE_HASHES:-150} # ... the hashes per thread of an Argon2id reference slice
 PASSWORD='Jikimi-bench-pw!'      # same as lua/common.lua
 
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -98,7 +101,7 @@ log "memory:   $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)
 log "kernel:   $(uname -srm)"
 log "commit:   $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) ($(git -C "$ROOT" log -1 --format=%cs 2>/dev/null)); built from the working tree: $(d=$(git -C "$ROOT" diff --shortstat HEAD -- crates Cargo.toml Cargo.lock policies 2>/dev/null); echo "${d:- no uncommitted changes in crates/, Cargo.*, policies/}" | sed 's/^ *//')"
 log "tools:    $(wrk --version 2>&1 | head -1 | cut -d' ' -f1-2); $(rustc --version)"
-log "settings: BACKEND=$BACKEND INSTANCES=$INSTANCES DURATION=$DURATION THREADS=$THREADS CONNS=$CONNS CONNS_ARGON=$CONNS_ARGON SEED_MEMBERS=$SEED_MEMBERS TOKENS=$TOKENS CEILING_ROWS=$CEILING_ROWS"
+log "settings: BACKEND=$BACKEND INSTANCES=$INSTANCES DURATION=$DURATION THREADS=$THREADS CONNS=$CONNS CONNS_ARGON=$CONNS_ARGON SEED_MEMBERS=$SEED_MEMBERS TOKENS=$TOKENS CEILING_ROWS=$CEILING_ROWS PAIRS=$PAIRS SLICE=$SLICE SLICE_HASHES=$SLICE_HASHES"
 # SQLite's synchronous=FULL fsyncs the WAL on every commit: the disk under WORK matters.
 log "work dir: $WORK on $(df -PT "$WORK" | awk 'NR == 2 {print $2 " (" $1 ")"}')"
 fsync_probe=$( { dd if=/dev/zero of="$WORK/fsync.probe" bs=4k count=200 oflag=dsync 2>&1 >/dev/null | tail -1; } || true)
@@ -129,12 +132,13 @@ done
 
 # --- Argon2id hash rate (before the server starts, so nothing competes for the CPU) --------------
 cargo build --quiet --release --manifest-path "$BENCH/argon2-rate/Cargo.toml" --target-dir "$TARGET/bench-argon2-rate"
+ARGON_BIN="$TARGET/bench-argon2-rate/release/argon2-rate"
 argon_rate() { # label
     log "" "== Argon2id hash rate, $1 (m=19456 KiB, t=2, p=1; $ARGON_HASHES hashes per thread; argon2id: a new working memory per hash, argon2id-reuse: one per thread)"
     wait_quiet
     cpu_begin
-    local TIMEFORMAT='%3U %3S' cpu bin="$TARGET/bench-argon2-rate/release/argon2-rate"
-    { time { "$bin" "$ARGON_HASHES" && "$bin" --reuse "$ARGON_HASHES"; } >"$WORK/argon.out"; } 2>"$WORK/argon.time"
+    local TIMEFORMAT='%3U %3S' cpu
+    { time { "$ARGON_BIN" "$ARGON_HASHES" && "$ARGON_BIN" --reuse "$ARGON_HASHES"; } >"$WORK/argon.out"; } 2>"$WORK/argon.time"
     cpu=$(cpu_end "$(awk '{print $1 + $2}' "$WORK/argon.time")")
     tee -a "$OUT" <"$WORK/argon.out"
     sed "s/^/$1 /" "$WORK/argon.out" >>"$WORK/argon.all"
@@ -256,7 +260,43 @@ log "" "tokens: $(wc -l <"$WORK/tokens.txt") sessions for members 1..$TOKENS"
 run_wrk me_get "$CONNS" me.lua "$WORK/tokens.txt" "$THREADS"
 run_wrk me_patch "$CONNS" correct.lua "$WORK/tokens.txt" "$THREADS"
 run_ceiling ceiling_2
+
+# --- paired slices: each scenario right beside its own reference ---------------------------------
+# The VM changes speed within a run, and the reference with it (bench/README.md, "Paired slices"):
+# PAIRS rounds of short slices, a reference slice first in each round and one more after the last;
+# each scenario slice is compared with the mean of the reference slices just before and just after
+# its round, and the goals table reports the median over the rounds.
+argon_slice() { # name: the two-thread Argon2id rate, one reused working memory per thread
+    local TIMEFORMAT='%3U %3S' cpu rate
+    log "" "== ($1) argon2-rate --reuse $SLICE_HASHES 2 (the server idle)"
+    cpu_begin
+    { time "$ARGON_BIN" --reuse "$SLICE_HASHES" 2 >"$WORK/argon-slice.out"; } 2>"$WORK/argon-slice.time"
+    cpu=$(cpu_end "$(awk '{print $1 + $2}' "$WORK/argon-slice.time")")
+    rate=$(sed -nE 's/.* rate=([0-9.]+)\/s.*/\1/p' "$WORK/argon-slice.out")
+    log "$(cat "$WORK/argon-slice.out")" "cores used (of $NPROC): $cpu"
+    [[ -n "$rate" ]] || { echo "($1): argon2-rate printed no rate" | tee -a "$OUT" >&2; FAILED=1; return; }
+    RESULTS+=("RESULT scenario=$1 rps=$rate $cpu")
+}
+log "" "== paired slices: $PAIRS rounds of ceiling, me_get and me_patch, then $PAIRS rounds of Argon2id, login and sign-up; $SLICE each (the reference $SLICE_HASHES hashes per thread)"
+for k in $(seq 1 "$PAIRS"); do
+    wait_quiet
+    NO_WAIT=1 DURATION=$SLICE run_ceiling "ceiling#$k"
+    NO_WAIT=1 DURATION=$SLICE run_wrk "me_get#$k" "$CONNS" me.lua "$WORK/tokens.txt" "$THREADS"
+    NO_WAIT=1 DURATION=$SLICE run_wrk "me_patch#$k" "$CONNS" correct.lua "$WORK/tokens.txt" "$THREADS"
+done
+wait_quiet
+NO_WAIT=1 DURATION=$SLICE run_ceiling "ceiling#$((PAIRS + 1))"
 stop_ceiling
+for k in $(seq 1 "$PAIRS"); do
+    wait_quiet
+    argon_slice "argon#$k"
+    NO_WAIT=1 DURATION=$SLICE run_wrk "login#$k" "$CONNS_ARGON" login.lua "$SEED_MEMBERS" "$THREADS"
+    # Member numbers of each round's sign-ups: 2,000,000 + k × 100,000 on (the main scenario's start
+    # at 1,000,000; a second instance adds 3,000,000), client addresses apart from every other's.
+    NO_WAIT=1 DURATION=$SLICE run_wrk "signup#$k" "$CONNS_ARGON" signup.lua $((2000000 + k * 100000)) "$THREADS"
+done
+wait_quiet
+argon_slice "argon#$((PAIRS + 1))"
 
 # --- stop, check the server log and the audit chain -----------------------------------------------
 stop_servers
@@ -275,6 +315,7 @@ log "" "== results ($BACKEND, $INSTANCES instance(s), $DURATION per scenario, wr
         peak_MiB "cores: server/db/wrk/other/steal"
     for line in "${RESULTS[@]}"; do
         name=$(field "$line" scenario)
+        [[ $name == *"#"* ]] && continue # the paired slices have their own table
         case $name in signup | login) c=$CONNS_ARGON ;; *) c=$CONNS ;; esac
         e=$(($(sed -E 's/.*errors_connect=([0-9]+) errors_read=([0-9]+) errors_write=([0-9]+) errors_timeout=([0-9]+).*/\1+\2+\3+\4/' <<<"$line")))
         flag=$(awk -v o="$(field "$line" cpu_other)" -v st="$(field "$line" cpu_steal)" \
@@ -318,6 +359,58 @@ log "" "== goals (issue 12): ceiling = mean of ceiling_1 and ceiling_2 = ${ceil_
     goal_row login "reuse $argon2_reuse/s" "$argon2_reuse" 0.9
     goal_row signup "reuse $argon2_reuse/s" "$argon2_reuse" 0.85
 } | tee -a "$OUT"
+# The paired slices: each slice's ratio to the mean of the reference slices just before and after
+# its round; a goal is met when the median over the rounds meets it (me_get: and no slice's p99
+# reaches 10 ms).
+slice_rps() { local l; l=$(result_of "$1"); [[ -n "$l" ]] && field "$l" rps; return 0; }
+slice_ratio() { # scenario#k reference-name k → ratio to the mean of reference#k and reference#k+1
+    awk -v a="$(slice_rps "$1")" -v b="$(slice_rps "$2#$3")" -v c="$(slice_rps "$2#$(($3 + 1))")" \
+        'BEGIN {if (a != "" && b + c > 0) printf "%.3f", a / ((b + c) / 2)}'
+}
+log "" "== paired slices ($PAIRS rounds of $SLICE): req/s, and the ratio to the mean of the reference slices just before and after the round"
+declare -A SLICE_RATIOS=()
+{
+    printf '%-5s %9s %9s %7s %7s %9s %7s | %8s %7s %7s %7s %7s %s\n' round ceiling me_get ratio p99_ms me_patch ratio argon2 login ratio signup ratio ""
+    for k in $(seq 1 "$PAIRS"); do
+        row=() disturbed=""
+        for s in me_get me_patch login signup; do
+            case $s in me_*) ref=ceiling ;; *) ref=argon ;; esac
+            r=$(slice_ratio "$s#$k" "$ref" "$k")
+            SLICE_RATIOS[$s]+="${r:-0} "
+            row+=("$(slice_rps "$s#$k")" "${r:--}")
+        done
+        for n in "ceiling#$k" "me_get#$k" "me_patch#$k" "argon#$k" "login#$k" "signup#$k"; do
+            l=$(result_of "$n")
+            [[ -n "$l" ]] && awk -v o="$(field "$l" cpu_other)" -v st="$(field "$l" cpu_steal)" 'BEGIN {exit !(o + st > 0.15)}' &&
+                disturbed+=" $n"
+        done
+        l=$(result_of "me_get#$k"); p99=$([[ -n "$l" ]] && field "$l" p99_ms)
+        SLICE_RATIOS[p99]+="${p99:-0} "
+        printf '%-5s %9s %9s %7s %7s %9s %7s | %8s %7s %7s %7s %7s %s\n' "$k" "$(slice_rps "ceiling#$k")" "${row[0]}" "${row[1]}" "${p99:--}" \
+            "${row[2]}" "${row[3]}" "$(slice_rps "argon#$k")" "${row[4]}" "${row[5]}" "${row[6]}" "${row[7]}" \
+            "${disturbed:+ <- disturbed:$disturbed}"
+    done
+    printf '%-5s %9s %9s %7s %7s %9s %7s | %8s\n' "$((PAIRS + 1))" "$(slice_rps "ceiling#$((PAIRS + 1))")" "" "" "" "" "" "$(slice_rps "argon#$((PAIRS + 1))")"
+} >"$WORK/paired.txt" # not a pipe: SLICE_RATIOS must be filled in this shell
+tee -a "$OUT" <"$WORK/paired.txt"
+{
+    printf '%-10s %-16s %7s %-15s %-28s %s\n' scenario reference median "min–max" goal met
+    paired_row() { # scenario reference min_ratio [max_p99_ms]
+        local stats ok goal="≥ $3×"
+        # shellcheck disable=SC2086 # one ratio per word
+        stats=$(printf '%s\n' ${SLICE_RATIOS[$1]} | sort -g | awk '{v[NR] = $1} END {m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.3f %.3f–%.3f", m, v[1], v[NR]}')
+        # shellcheck disable=SC2086
+        ok=$(awk -v m="${stats%% *}" -v g="$3" -v p="$(printf '%s\n' ${SLICE_RATIOS[p99]} | sort -g | tail -1)" -v pm="${4:-0}" \
+            'BEGIN {print (m >= g && (pm == 0 || p < pm)) ? "met" : "not met"}')
+        [[ -n "${4:-}" ]] && goal="$goal, every slice's p99 < $4 ms"
+        printf '%-10s %-16s %7s %-15s %-28s %s\n' "$1" "$2" "${stats%% *}" "${stats#* }" "$goal" "$ok"
+    }
+    paired_row me_get "ceiling slices" 0.5 10
+    paired_row me_patch "ceiling slices" 0.25
+    paired_row login "reuse slices" 0.9
+    paired_row signup "reuse slices" 0.85
+} | tee -a "$OUT"
+
 # Where a login's and a sign-up's CPU went, beside what the reference spends on one hash (two threads
 # on two cores: 2,000 ms / rate): the goal is short either when the server's other threads cost much
 # or when its hashing ran slower than the reference's (the VM's speed moves within a run).
