@@ -473,7 +473,16 @@ impl Jikimi {
     /// The CSRF token of a session: a keyed digest of the session's token hash, so it needs no
     /// storage and changes with every session.
     pub fn csrf_token(&self, s: &SessionInfo) -> String {
-        URL_SAFE_NO_PAD.encode(self.digest("csrf", &hex::encode(&s.token_hash)))
+        self.csrf_token_of(&s.token_hash)
+    }
+
+    /// [`Jikimi::csrf_token`] of a session just made (no need to read it back).
+    pub fn new_session_csrf_token(&self, s: &NewSession) -> String {
+        self.csrf_token_of(&token_hash(s.token.expose()))
+    }
+
+    fn csrf_token_of(&self, token_hash: &[u8]) -> String {
+        URL_SAFE_NO_PAD.encode(self.digest("csrf", &hex::encode(token_hash)))
     }
 
     /// A CSRF token for a form shown before login, bound to a random value kept in a cookie.

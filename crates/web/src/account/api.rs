@@ -110,12 +110,6 @@ pub async fn login(
             return Err(problem);
         }
     };
-    let info = s
-        .app
-        .session(new.token.expose())
-        .await
-        .or_problem(lang)?
-        .ok_or_else(|| ApiError::unauthorized(lang))?;
     let jar = jar.add(session_cookie(&s, new.token.expose()));
     Ok((
         StatusCode::CREATED,
@@ -123,7 +117,7 @@ pub async fn login(
         Json(LoggedIn {
             token: new.token.expose().to_owned(),
             expires_at: new.expires_at,
-            csrf_token: s.app.csrf_token(&info),
+            csrf_token: s.app.new_session_csrf_token(&new),
         }),
     ))
 }
