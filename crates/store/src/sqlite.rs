@@ -189,11 +189,14 @@ impl WriteConn {
         ops: &[&crate::sql::batch::Op],
     ) -> crate::sql::batch::AtOnce {
         use crate::sql::batch::{AtOnce, Op};
+        let changes = ops.iter().filter(|op| matches!(op, Op::Apply(_))).count();
+        if changes > 0 {
+            return self.changes_at_once(conn, linker, ops, changes).await;
+        }
         let mut entries = Vec::new();
         for op in ops {
-            match op {
-                Op::Audit(e) => entries.extend(e.iter()),
-                Op::Apply(_) => return AtOnce::NotTaken,
+            if let Op::Audit(e) = op {
+                entries.extend(e.iter());
             }
         }
         if entries.is_empty() || entries.len() > crate::sql::audit::AUDIT_ROWS_PER_INSERT {
@@ -223,7 +226,102 @@ impl WriteConn {
             }
         }
     }
+
+    /// A batch with member changes, each one that `members::at_once` takes (corrections), as
+    /// one command and a commit, instead of a command per change and two more (begin, commit):
+    /// `BEGIN IMMEDIATE; SELECT 1 …` the remembered head is still the chain's last, then in queue
+    /// order each change's statements (`push_change_at_once`: the member's row `RETURNING id`,
+    /// its items, its audit rows) and the audit rows that stand alone, linked after that head.
+    /// The batch commits only if the head held and every change found its member active: one
+    /// row from the head and one from each change. Otherwise it is rolled back and written the
+    /// usual way, each change in its own savepoint (a member gone since the request was read
+    /// gets `NotFound` there, alone), and so is a batch with any other change.
+    async fn changes_at_once<'a>(
+        &self,
+        conn: &mut sqlx::SqliteConnection,
+        linker: &dyn ChainLinker,
+        ops: &[&'a crate::sql::batch::Op],
+        changes: usize,
+    ) -> crate::sql::batch::AtOnce {
+        use crate::sql::batch::{AtOnce, Op};
+        let mut audit_rows = 0;
+        for op in ops {
+            match op {
+                Op::Apply(c) if !crate::sql::members::at_once(c) => return AtOnce::NotTaken,
+                Op::Apply(c) => audit_rows += c.audit.len(),
+                Op::Audit(e) => audit_rows += e.len(),
+            }
+        }
+        if changes > AT_ONCE_CHANGES || audit_rows > crate::sql::audit::AUDIT_ROWS_PER_INSERT {
+            return AtOnce::NotTaken;
+        }
+        let Some((mut seq, mut prev)) = self.head().clone() else {
+            return AtOnce::NotTaken;
+        };
+        let mut command = sqlx::QueryBuilder::<Sqlite>::new(
+            "BEGIN IMMEDIATE; SELECT 1 FROM audit_log WHERE seq = ",
+        );
+        command
+            .push_bind(seq)
+            .push(" AND hash = ")
+            .push_bind(prev.clone())
+            .push(" AND NOT EXISTS (SELECT 1 FROM audit_log WHERE seq > ")
+            .push_bind(seq)
+            .push(")");
+        let mut alone: Vec<&'a crate::AuditEntry> = Vec::new();
+        let flush = |command: &mut sqlx::QueryBuilder<'a, Sqlite>,
+                     alone: &mut Vec<&'a crate::AuditEntry>,
+                     seq: &mut i64,
+                     prev: &mut Vec<u8>| {
+            if !alone.is_empty() {
+                command.push("; ");
+                let rows = crate::sql::audit::link_audit_rows(linker, seq, prev, alone);
+                push_audit_insert(command, rows, None);
+                alone.clear();
+            }
+        };
+        for op in ops {
+            match op {
+                Op::Audit(e) => alone.extend(e.iter()),
+                Op::Apply(c) => {
+                    flush(&mut command, &mut alone, &mut seq, &mut prev);
+                    command.push("; ");
+                    push_change_at_once(&mut command, linker, &mut seq, &mut prev, c);
+                }
+            }
+        }
+        flush(&mut command, &mut alone, &mut seq, &mut prev);
+        let written = command.build().fetch_all(&mut *conn).await;
+        let whole = matches!(&written, Ok(rows) if rows.len() == 1 + changes);
+        let end = sqlx::query(if whole { "COMMIT" } else { "ROLLBACK" })
+            .execute(&mut *conn)
+            .await;
+        match (whole, end) {
+            (true, Ok(_)) => {
+                *self.head() = Some((seq, prev));
+                AtOnce::Done
+            }
+            // Rolled back (or there was no transaction: `BEGIN` failed); the connection is sound.
+            (false, Ok(_) | Err(sqlx::Error::Database(_))) => {
+                *self.head() = None;
+                if let Err(e) = written {
+                    tracing::debug!(error = %e, "one-command batch not written; writing it the usual way");
+                }
+                AtOnce::NotTaken
+            }
+            // The commit or the rollback failed: the caller closes the connection (which rolls
+            // back what is open) and writes the batch the usual way.
+            (_, Err(e)) => {
+                tracing::warn!(error = %e, "ending a one-command batch failed; writing the batch again");
+                AtOnce::Failed
+            }
+        }
+    }
 }
+
+/// Changes in one command at most (`WriteConn::changes_at_once`): with their items and audit
+/// rows, far inside SQLite's 32 766 parameters a statement.
+const AT_ONCE_CHANGES: usize = 64;
 
 /// A sign-up in two commands on the writing connection instead of some twelve round trips to its
 /// worker thread (begin, the taken check, one insert per table, the chain's head, the audit rows,

@@ -7,6 +7,8 @@
 
 use std::sync::Arc;
 
+use futures_util::FutureExt;
+
 use chrono::Utc;
 use jikimi_store::{
     AuditEntry, AuditStore, ChainLinker, ConsentStore, IndexEntry, JobStore, MemberChange,
@@ -537,4 +539,88 @@ async fn a_sign_up_after_another_writer_appended_is_linked_after_its_rows() {
         assert_stored(&one, m).await;
     }
     assert_eq!(assert_one_chain(&one).await, 6 * 2 + 6 + 3);
+}
+
+/// Corrections that arrive together are written as one command once the chain's head is known:
+/// each change's items and audit rows in queue order, the reveals' rows between them. A change
+/// whose member is gone makes that command write nothing; the batch is then written the usual way,
+/// each change in its own savepoint, and only that change is refused.
+#[tokio::test]
+async fn corrections_in_one_command_commit_together_or_fall_back_to_savepoints() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with_policy(&dir).await;
+    let members: Vec<NewMember> = (1..=3).map(|n| new_member(n, n, n)).collect();
+    for m in &members {
+        store.insert_member(m.clone()).await.unwrap();
+    }
+    let (a, b, c) = (members[0].id, members[1].id, members[2].id);
+    let address = |m: Uuid| {
+        let store = &store;
+        async move {
+            store
+                .items(m, Some(&["address".to_owned()]))
+                .await
+                .unwrap()
+                .first()
+                .map(|r| r.sealed.clone())
+        }
+    };
+    let mut rows = assert_one_chain(&store).await;
+
+    // One batch (one-threaded runtime), every change found.
+    let results = futures_util::future::join_all([
+        store.apply(change(a, b"a1", None, "first")),
+        store
+            .append_audit(vec![entry(b, "view-1")])
+            .map(|r| r.map(|()| 0))
+            .boxed(),
+        store.apply(change(b, b"b1", None, "second")),
+        store.apply(change(c, b"c1", None, "third")),
+    ])
+    .await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    for (m, value) in [(a, &b"a1"[..]), (b, b"b1"), (c, b"c1")] {
+        assert_eq!(address(m).await.as_deref(), Some(value));
+    }
+    let actions = |from: usize| {
+        let store = &store;
+        async move {
+            store
+                .audit_rows(0, 10_000)
+                .await
+                .unwrap()
+                .into_iter()
+                .skip(from)
+                .map(|r| r.action)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(actions(rows).await, ["first", "view-1", "second", "third"]);
+    rows = assert_one_chain(&store).await;
+
+    // One batch with a change of a member who is gone, between two that commit.
+    let gone = Uuid::new_v4();
+    let results = futures_util::future::join_all([
+        store.apply(change(a, b"a2", None, "fourth")),
+        store.apply(change(gone, b"x", None, "gone")),
+        store
+            .append_audit(vec![entry(b, "view-2")])
+            .map(|r| r.map(|()| 0))
+            .boxed(),
+        store.apply(change(b, b"b2", None, "fifth")),
+    ])
+    .await;
+    assert!(
+        results[0].is_ok() && results[2].is_ok() && results[3].is_ok(),
+        "{results:?}"
+    );
+    assert!(
+        matches!(results[1], Err(StoreError::NotFound(_))),
+        "{results:?}"
+    );
+    assert_eq!(address(a).await.as_deref(), Some(&b"a2"[..]));
+    assert_eq!(address(b).await.as_deref(), Some(&b"b2"[..]));
+    assert!(store.items(gone, None).await.unwrap().is_empty());
+    assert_eq!(actions(rows).await, ["fourth", "view-2", "fifth"]);
+    assert_eq!(assert_one_chain(&store).await, rows + 3);
 }

@@ -296,15 +296,7 @@ macro_rules! member_sql {
             opened: &mut bool,
         ) -> $crate::Result<u64> {
             use $crate::sql::batch::Savepoint;
-            if !matches!(savepoint, Savepoint::None)
-                && c.set_indexes.is_empty()
-                && c.end_sessions_except.is_none()
-                && c.consents.is_empty()
-                && c.jobs.is_empty()
-                && c.request.is_none()
-                && c.suspend_purposes.is_empty()
-                && c.use_recovery.is_none()
-            {
+            if !matches!(savepoint, Savepoint::None) && $crate::sql::members::at_once(c) {
                 return apply_at_once(tx, linker, head, c, savepoint, opened).await;
             }
             macro_rules! touch {
@@ -431,8 +423,7 @@ macro_rules! member_sql {
             opened: &mut bool,
         ) -> $crate::Result<u64> {
             use $crate::sql::batch::Savepoint;
-            let audit: Vec<&$crate::AuditEntry> = c.audit.iter().collect();
-            let (mut seq, mut prev) = if audit.is_empty() {
+            let (mut seq, mut prev) = if c.audit.is_empty() {
                 (0, Vec::new())
             } else {
                 audit_head_tx(tx, head).await?
@@ -442,6 +433,29 @@ macro_rules! member_sql {
                 Savepoint::Open => "SAVEPOINT change; ",
                 Savepoint::ReleaseAndOpen => "RELEASE change; SAVEPOINT change; ",
             });
+            push_change_at_once(&mut q, linker, &mut seq, &mut prev, c);
+            let touched: Vec<uuid::Uuid> = q.build_query_scalar().fetch_all(&mut **tx).await?;
+            *opened = true;
+            if !c.audit.is_empty() {
+                *head = Some((seq, prev));
+            }
+            if touched.len() != 1 {
+                return Err($crate::StoreError::NotFound("member"));
+            }
+            Ok(0)
+        }
+
+        /// Pushes the statements of change `c` (one that [`at_once`]($crate::sql::members::at_once)
+        /// takes) onto `q`: the member's row (`… RETURNING id`: one row if the member is active),
+        /// its items and its audit rows, linked after (`seq`, `prev`), which move to the last of
+        /// them.
+        fn push_change_at_once<'q>(
+            q: &mut sqlx::QueryBuilder<'q, Db>,
+            linker: &dyn $crate::ChainLinker,
+            seq: &mut i64,
+            prev: &mut Vec<u8>,
+            c: &'q $crate::MemberChange,
+        ) {
             q.push("UPDATE members SET updated_at = ")
                 .push_bind(c.at)
                 .push(" WHERE id = ")
@@ -486,19 +500,11 @@ macro_rules! member_sql {
                     .push(" WHERE id = ")
                     .push_bind(c.member_id);
             }
+            let audit: Vec<&$crate::AuditEntry> = c.audit.iter().collect();
             for chunk in audit.chunks($crate::sql::audit::AUDIT_ROWS_PER_INSERT) {
                 q.push("; ");
-                push_audit_insert(&mut q, link_audit_rows(linker, &mut seq, &mut prev, chunk), None);
+                push_audit_insert(q, link_audit_rows(linker, seq, prev, chunk), None);
             }
-            let touched: Vec<uuid::Uuid> = q.build_query_scalar().fetch_all(&mut **tx).await?;
-            *opened = true;
-            if !audit.is_empty() {
-                *head = Some((seq, prev));
-            }
-            if touched.len() != 1 {
-                return Err($crate::StoreError::NotFound("member"));
-            }
-            Ok(0)
         }
 
         #[async_trait::async_trait]
@@ -776,6 +782,19 @@ pub(crate) const MEMBER_COLUMNS: &str =
 /// New members per multi-row `INSERT` (the bulk seeder's batches): with some ten items each,
 /// far inside both databases' parameter limits (SQLite 32 766, PostgreSQL 65 535).
 pub(crate) const MEMBERS_PER_INSERT: usize = 200;
+
+/// Whether change `c` needs no answer but the member's row (a correction: items, marks, audit
+/// rows; a password change ends sessions and is not one), so that it can be sent as one command
+/// (`apply_at_once`, and SQLite's one-command batches).
+pub(crate) fn at_once(c: &crate::MemberChange) -> bool {
+    c.set_indexes.is_empty()
+        && c.end_sessions_except.is_none()
+        && c.consents.is_empty()
+        && c.jobs.is_empty()
+        && c.request.is_none()
+        && c.suspend_purposes.is_empty()
+        && c.use_recovery.is_none()
+}
 
 /// The tables a sign-up writes besides the audit log, in the order it writes them
 /// (`push_member_part`).
