@@ -674,6 +674,46 @@ async fn a_finish_counts_only_for_the_claim_that_ran_the_job(b: Backend) {
     assert_eq!((j.state.as_str(), j.attempts), ("queued", 0));
     let again = store.claim_job(&lease(now), now).await.unwrap().unwrap();
     assert_eq!((again.id, again.attempts), (id, 1), "due again at once");
+
+    // A batch that went well is recorded in one statement, under the same rule: of two jobs
+    // claimed together, the one another run has claimed since keeps running.
+    store
+        .finish_jobs(&[(id, 1, JobOutcome::Done)])
+        .await
+        .unwrap();
+    let mut ids = Vec::new();
+    for n in 2..4 {
+        let new = Batched::new_job(&(n, 0), now).unwrap();
+        ids.push(new.id);
+        assert!(store.schedule_job(new, now).await.unwrap());
+    }
+    let batch = [(Batched::KIND, now + Duration::minutes(5), 2)];
+    let claimed = store.claim_jobs(&batch, now).await.unwrap();
+    assert_eq!(claimed.len(), 2);
+    let stale = claimed[0].id;
+    let other = store
+        .claim_job(&lease(later), later)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((other.id, other.attempts), (stale, 2));
+    store
+        .finish_jobs(&[(ids[0], 1, JobOutcome::Done), (ids[1], 1, JobOutcome::Done)])
+        .await
+        .unwrap();
+    let (done, running) = if stale == ids[0] {
+        (ids[1], ids[0])
+    } else {
+        (ids[0], ids[1])
+    };
+    let j = job(&t.app, Batched::KIND, done).await;
+    assert_eq!((j.state.as_str(), j.attempts), ("done", 1));
+    let j = job(&t.app, Batched::KIND, running).await;
+    assert_eq!(
+        (j.state.as_str(), j.attempts),
+        ("running", 2),
+        "the late finish of a batch is ignored"
+    );
 }
 
 /// A kind claimed three at a time: a job (n, minutes) writes down `batch n`; when `minutes` is

@@ -182,6 +182,28 @@ macro_rules! job_sql {
                 if finished.is_empty() {
                     return Ok(());
                 }
+                // A batch that went well (a queue of mail): one statement for all of it.
+                if finished
+                    .iter()
+                    .all(|(_, _, outcome)| matches!(outcome, $crate::JobOutcome::Done))
+                {
+                    let mut q = sqlx::QueryBuilder::<Db>::new(concat!(
+                        "UPDATE jobs SET ",
+                        $crate::sql::jobs::done_set!(),
+                        " WHERE state = 'running' AND ("
+                    ));
+                    let mut each = q.separated(" OR ");
+                    for (id, attempt, _) in finished {
+                        each.push("(id = ")
+                            .push_bind_unseparated(*id)
+                            .push_unseparated(" AND attempts = ")
+                            .push_bind_unseparated(*attempt)
+                            .push_unseparated(")");
+                    }
+                    q.push(")");
+                    q.build().execute(&self.write).await?;
+                    return Ok(());
+                }
                 let mut conn = self.write.acquire().await?;
                 let mut tx = sqlx::Connection::begin_with(&mut *conn, BEGIN).await?;
                 for (id, attempt, outcome) in finished {
@@ -234,6 +256,15 @@ pub(crate) fn claim_sql(kinds: usize, skip_locked: &str) -> String {
     )
 }
 
+/// What a job that went well is set to (`finish_query`, and `finish_jobs` of a batch that went
+/// well).
+macro_rules! done_set {
+    () => {
+        "state = 'done', locked_until = NULL, last_error = NULL"
+    };
+}
+pub(crate) use done_set;
+
 /// The statement that records how job `id`, claimed with attempt `attempt`, ended: only while
 /// it is still running under that claim.
 pub(crate) fn finish_query<DB: sqlx::Database>(
@@ -248,7 +279,7 @@ where
     DateTime<Utc>: for<'q> sqlx::Encode<'q, DB> + sqlx::Type<DB>,
 {
     macro_rules! q {
-        ($set:literal) => {
+        ($set:expr) => {
             sqlx::query(concat!(
                 "UPDATE jobs SET ",
                 $set,
@@ -257,9 +288,7 @@ where
         };
     }
     match outcome {
-        JobOutcome::Done => q!("state = 'done', locked_until = NULL, last_error = NULL")
-            .bind(id)
-            .bind(attempt),
+        JobOutcome::Done => q!(done_set!()).bind(id).bind(attempt),
         JobOutcome::Retry { at, error } => {
             q!("state = 'queued', locked_until = NULL, run_at = $3, last_error = $4")
                 .bind(id)
