@@ -101,6 +101,15 @@ pub(crate) fn new_token() -> Revealed {
     Revealed::new(URL_SAFE_NO_PAD.encode(bytes))
 }
 
+/// When a right password clears its login pair's failures (`limited_password_check`).
+#[derive(Debug, Clone, Copy)]
+enum ClearPair {
+    /// At once.
+    Now,
+    /// With the session the login writes (`SessionStore::insert_login_session`): one write.
+    Later,
+}
+
 impl Jikimi {
     pub fn settings(&self) -> &Settings {
         &self.inner.settings
@@ -142,7 +151,8 @@ impl Jikimi {
         stored: Option<String>,
         password: &Revealed,
         account: Option<i64>,
-    ) -> Result<PasswordCheck> {
+        clear: ClearPair,
+    ) -> Result<(PasswordCheck, Vec<u8>)> {
         let now = self.clock().now();
         let s = self.settings().clone();
         let pair = self.login_lock_key(client, login).await?;
@@ -160,7 +170,9 @@ impl Jikimi {
         };
         let check = self.verify_password(stored, password).await?;
         if check.ok {
-            self.store().clear_login_failures(&pair).await?;
+            if matches!(clear, ClearPair::Now) {
+                self.store().clear_login_failures(&pair).await?;
+            }
             if account.is_some_and(|failures| failures > 0) {
                 self.limit_clear(
                     Action::LoginAccount,
@@ -169,7 +181,7 @@ impl Jikimi {
                 )
                 .await?;
             }
-            return Ok(check);
+            return Ok((check, pair));
         }
         if account.is_some() {
             self.limit_count(
@@ -215,6 +227,21 @@ impl Jikimi {
         password: &Revealed,
         identity: Option<&str>,
     ) -> Result<Uuid> {
+        self.authenticate_clearing(client, login_id, password, identity, ClearPair::Now)
+            .await
+            .map(|(member, _)| member)
+    }
+
+    /// [`Jikimi::authenticate_from`]; with [`ClearPair::Later`] the login pair's failures are
+    /// left for the caller to clear (its key is returned), with the session it writes.
+    async fn authenticate_clearing(
+        &self,
+        client: Client,
+        login_id: &str,
+        password: &Revealed,
+        identity: Option<&str>,
+        clear: ClearPair,
+    ) -> Result<(Uuid, Vec<u8>)> {
         let login = login_id.trim().to_lowercase();
         let limits = self.limits().clone();
         if let Some(ip) = client {
@@ -249,8 +276,8 @@ impl Jikimi {
             });
         }
         let stored = row.as_ref().map(|r| r.password_hash.clone());
-        let check = self
-            .limited_password_check(client, &login, stored, password, Some(failures))
+        let (check, pair) = self
+            .limited_password_check(client, &login, stored, password, Some(failures), clear)
             .await?;
         let Some(row) = row else {
             return Err(CoreError::BadCredentials);
@@ -271,7 +298,7 @@ impl Jikimi {
                 })
                 .await?;
         }
-        Ok(row.id)
+        Ok((row.id, pair))
     }
 
     /// Whether a 본인확인 token (from [`Jikimi::identity_confirm`]) names `member`: its CI is the
@@ -333,6 +360,7 @@ impl Jikimi {
             Some(row.password_hash),
             password,
             None,
+            ClearPair::Now,
         )
         .await?;
         Ok(())
@@ -354,21 +382,24 @@ impl Jikimi {
         password: &Revealed,
         identity: Option<&str>,
     ) -> Result<NewSession> {
-        let member = self
-            .authenticate_from(client, login_id, password, identity)
+        let (member, pair) = self
+            .authenticate_clearing(client, login_id, password, identity, ClearPair::Later)
             .await?;
         let now = self.clock().now();
         let token = new_token();
         let expires_at = now + self.settings().session_absolute;
         self.store()
-            .insert_session(SessionRow {
-                token_hash: token_hash(token.expose()),
-                member_id: member,
-                created_at: now,
-                last_seen_at: now,
-                expires_at,
-                auth_at: now,
-            })
+            .insert_login_session(
+                SessionRow {
+                    token_hash: token_hash(token.expose()),
+                    member_id: member,
+                    created_at: now,
+                    last_seen_at: now,
+                    expires_at,
+                    auth_at: now,
+                },
+                &pair,
+            )
             .await?;
         Ok(NewSession {
             token,

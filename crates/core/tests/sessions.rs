@@ -10,6 +10,7 @@ use jikimi_testkit::{TestApp, lifeplan_signup, person, person_born, seed_signup}
 jikimi_testkit::backend_tests!(
     sessions_end_on_logout_idle_and_absolute_expiry,
     five_failures_lock_the_login_even_with_the_right_password,
+    a_login_forgets_the_failures_before_it,
     password_change_ends_other_sessions_and_follows_the_rule,
     withdrawal_ends_every_session_and_reauthentication_is_recent,
     identity_verification_by_sms_code_feeds_one_sign_up,
@@ -206,6 +207,29 @@ async fn the_my_page_in_one_read_answers_as_session_and_view_do(b: Backend) {
         t.app.session(s.token.expose()).await.unwrap().is_none(),
         "ended"
     );
+}
+
+/// A login with the right password forgets the failures before it, with the session it writes
+/// (one write): four more wrong passwords after it are four failures, not a lock.
+async fn a_login_forgets_the_failures_before_it(b: Backend) {
+    let t = TestApp::on(b, "lifeplan-seed").await;
+    let p = person(5);
+    t.app.sign_up(seed_signup(&p)).await.unwrap();
+    for round in 0..3 {
+        for i in 1..=4 {
+            let e = t
+                .app
+                .login(&p.login_id, &pw("wrong-password-1"))
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(e, CoreError::BadCredentials),
+                "round {round}, failure {i}: {e:?}"
+            );
+        }
+        let s = t.app.login(&p.login_id, &pw(&p.password)).await.unwrap();
+        assert!(t.app.session(s.token.expose()).await.unwrap().is_some());
+    }
 }
 
 /// R-ACC-04: after 5 failures in the window, even the right password is refused until the lock

@@ -216,6 +216,30 @@ async fn hit_limits_in(
     Ok(over)
 }
 
+/// `SessionStore::insert_login_session` as one statement: the login pair's failures deleted in a
+/// data-modifying `WITH`, the session inserted.
+async fn insert_login_session_in(
+    store: &PgStore,
+    s: crate::SessionRow,
+    cleared: &[u8],
+) -> Result<()> {
+    sqlx::query(concat!(
+        "WITH cleared AS (DELETE FROM login_failures WHERE login_index = $7) INSERT INTO sessions (",
+        crate::sql::sessions::session_columns!(),
+        ") VALUES ($1, $2, $3, $4, $5, $6)"
+    ))
+    .bind(s.token_hash)
+    .bind(s.member_id)
+    .bind(s.created_at)
+    .bind(s.last_seen_at)
+    .bind(s.expires_at)
+    .bind(s.auth_at)
+    .bind(cleared)
+    .execute(&store.write)
+    .await?;
+    Ok(())
+}
+
 const FOR_UPDATE: &str = " FOR UPDATE";
 
 /// A due job that no other instance holds: rows locked by another transaction are skipped.

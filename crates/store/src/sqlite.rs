@@ -444,6 +444,35 @@ async fn hit_limits_in(
         .position(|(key, _, max)| counts.iter().any(|(k, n)| k.as_slice() == *key && n > max)))
 }
 
+/// `SessionStore::insert_login_session` in one command (`WriteConn::transact`): the login pair's
+/// failures deleted and the session inserted, one commit.
+async fn insert_login_session_in(
+    store: &SqliteStore,
+    s: crate::SessionRow,
+    cleared: &[u8],
+) -> Result<()> {
+    let mut command = sqlx::QueryBuilder::<Sqlite>::new(
+        "BEGIN IMMEDIATE; DELETE FROM login_failures WHERE login_index = ",
+    );
+    command
+        .push_bind(cleared)
+        .push(concat!(
+            "; INSERT INTO sessions (",
+            crate::sql::sessions::session_columns!(),
+            ") VALUES ("
+        ))
+        .separated(", ")
+        .push_bind(s.token_hash)
+        .push_bind(s.member_id)
+        .push_bind(s.created_at)
+        .push_bind(s.last_seen_at)
+        .push_bind(s.expires_at)
+        .push_bind(s.auth_at);
+    command.push(")");
+    store.write.transact(command).await?;
+    Ok(())
+}
+
 /// `BEGIN IMMEDIATE` serialises writing transactions (of this process's connections and of other
 /// processes), so rows need no locks.
 const FOR_UPDATE: &str = "";

@@ -12,6 +12,10 @@ use crate::{ItemRow, Result, SessionRow};
 pub trait SessionStore: Send + Sync {
     // --- sessions (only token hashes are stored)
     async fn insert_session(&self, s: SessionRow) -> Result<()>;
+    /// [`insert_session`](Self::insert_session) of a login, with its login pair's failures
+    /// (`begin_login_attempt`'s row `cleared`: its password was just found right) forgotten in the
+    /// same write: one commit instead of two.
+    async fn insert_login_session(&self, s: SessionRow, cleared: &[u8]) -> Result<()>;
     async fn session(&self, token_hash: &[u8]) -> Result<Option<SessionRow>>;
     /// A session and its member's sealed items in one query (the My page's one read).
     async fn session_items(&self, token_hash: &[u8]) -> Result<Option<(SessionRow, Vec<ItemRow>)>>;
@@ -64,6 +68,14 @@ pub trait SessionStore: Send + Sync {
 }
 
 /// Expands `impl SessionStore for $store`. Needs `BEGIN` from the backend module.
+/// The columns of a session row, in `SessionRow`'s order.
+macro_rules! session_columns {
+    () => {
+        "token_hash, member_id, created_at, last_seen_at, expires_at, auth_at"
+    };
+}
+pub(crate) use session_columns;
+
 macro_rules! session_sql {
     ($store:ident) => {
         /// The session of `token_hash`, its member's sealed items and, `with_consents`, the
@@ -128,11 +140,20 @@ macro_rules! session_sql {
 
         #[async_trait::async_trait]
         impl $crate::SessionStore for $store {
+            async fn insert_login_session(
+                &self,
+                s: $crate::SessionRow,
+                cleared: &[u8],
+            ) -> $crate::Result<()> {
+                insert_login_session_in(self, s, cleared).await
+            }
+
             async fn insert_session(&self, s: $crate::SessionRow) -> $crate::Result<()> {
-                sqlx::query(
-                    "INSERT INTO sessions (token_hash, member_id, created_at, last_seen_at, expires_at, auth_at)
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
+                sqlx::query(concat!(
+                    "INSERT INTO sessions (",
+                    $crate::sql::sessions::session_columns!(),
+                    ") VALUES ($1, $2, $3, $4, $5, $6)"
+                ))
                 .bind(&s.token_hash)
                 .bind(s.member_id)
                 .bind(s.created_at)
