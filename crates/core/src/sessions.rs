@@ -107,6 +107,8 @@ enum ClearPair {
     /// At once.
     Now,
     /// With the session the login writes (`SessionStore::insert_login_session`): one write.
+    /// Should the login fail after the password check (the session not written, a rehash or
+    /// an identity token not stored), the attempt stays counted as a failure.
     Later,
 }
 

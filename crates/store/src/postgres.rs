@@ -168,7 +168,7 @@ impl WriterConn {
     }
 
     /// The pool tests and replaces its connections itself.
-    async fn failed(&self) {}
+    fn failed(&self) {}
 
     /// Concurrent transactions already share WAL flushes here; a batch is written the usual way.
     async fn append_at_once(

@@ -176,7 +176,8 @@ type WriterConn = WriteConn;
 /// The writer task's batch of audit rows alone (views' reveal rows) is one command, linked
 /// after the chain's head the connection's last batch left: `BEGIN IMMEDIATE; INSERT … WHERE`
 /// that row is still the chain's last `RETURNING seq; COMMIT`, instead of four round trips to
-/// the connection's thread (begin, head, insert, commit).
+/// the connection's thread (begin, head, insert, commit); a batch with corrections is one
+/// command and a commit (`changes_at_once`).
 impl WriteConn {
     /// Writes a batch of audit rows alone in one command, linked after the remembered head. The
     /// rows are inserted only if that head is still the chain's last row; otherwise (another
@@ -210,7 +211,10 @@ impl WriteConn {
         let mut command = sqlx::QueryBuilder::<Sqlite>::new("BEGIN IMMEDIATE; ");
         push_audit_insert(&mut command, rows, at_head);
         command.push(" RETURNING seq; COMMIT");
-        match command.build().fetch_all(&mut *conn).await {
+        let armed = self.arm();
+        let written = command.build().fetch_all(&mut *conn).await;
+        armed.disarm();
+        match written {
             Ok(inserted) if inserted.len() == entries.len() => {
                 *self.head() = Some((seq, prev));
                 AtOnce::Done
@@ -291,11 +295,13 @@ impl WriteConn {
             }
         }
         flush(&mut command, &mut alone, &mut seq, &mut prev);
+        let armed = self.arm();
         let written = command.build().fetch_all(&mut *conn).await;
         let whole = matches!(&written, Ok(rows) if rows.len() == 1 + changes);
         let end = sqlx::query(if whole { "COMMIT" } else { "ROLLBACK" })
             .execute(&mut *conn)
             .await;
+        armed.disarm();
         match (whole, end) {
             (true, Ok(_)) => {
                 *self.head() = Some((seq, prev));
@@ -337,9 +343,9 @@ impl SqliteStore {
     /// guardian's request to join, or the command failed. A taken login ID or index fails it
     /// too: the usual transaction then names the one taken, as it always did. A head that moved
     /// on (another process, or a transaction of this one that does not report its head,
-    /// appended) leaves it unwritten: the audit rows' `WHERE` inserts none of them. Like every
-    /// write of the store, it must not be cancelled half-way (the server runs each request to
-    /// completion): the transaction would stay open on the connection.
+    /// appended) leaves it unwritten: the audit rows' `WHERE` inserts none of them. Dropped
+    /// half-way, it leaves the connection marked to be closed (`WriteConn::arm`), which rolls
+    /// back what it began.
     async fn insert_member_at_once(&self, m: &crate::NewMember) -> Result<bool> {
         if m.guardian.is_some()
             || m.audit.is_empty()
@@ -363,11 +369,13 @@ impl SqliteStore {
         command.push("; ");
         push_audit_insert(&mut command, rows, at_head);
         command.push(" RETURNING seq");
+        let armed = self.write.arm();
         let written = command.build().fetch_all(&mut *conn).await;
         let whole = matches!(&written, Ok(r) if r.len() == entries.len());
         let end = sqlx::query(if whole { "COMMIT" } else { "ROLLBACK" })
             .execute(&mut *conn)
             .await;
+        armed.disarm();
         match (whole, end) {
             (true, Ok(_)) => {
                 *self.write.head() = Some((seq, prev));
@@ -377,8 +385,7 @@ impl SqliteStore {
             // closing the connection rolls back. The sign-up fails, as a failed commit of the
             // usual transaction would.
             (true, Err(e)) => {
-                drop(conn);
-                self.write.failed().await;
+                self.write.failed();
                 Err(e.into())
             }
             // Rolled back, or there was no transaction to roll back (`BEGIN` itself failed): the
@@ -392,8 +399,8 @@ impl SqliteStore {
             }
             (false, Err(e)) => {
                 tracing::warn!(error = %e, "rolling back a one-command sign-up failed; reopening the connection");
+                self.write.failed();
                 drop(conn);
-                self.write.failed().await;
                 Ok(false)
             }
         }

@@ -32,6 +32,10 @@ pub(crate) struct WriteConn {
 struct Inner {
     options: SqliteConnectOptions,
     conn: Mutex<Option<SqliteConnection>>,
+    /// The connection may hold a transaction nobody will end (a command failed in a way that
+    /// leaves it unknown, or a one-command transaction's caller went away half-way): the next
+    /// `acquire` closes it, which rolls back what is open, and opens a new one.
+    stale: std::sync::atomic::AtomicBool,
     /// The chain's head (seq, hash) the last batch of the writer task left, if known
     /// (`SqliteStore`'s one-command append).
     head: std::sync::Mutex<Option<(i64, Vec<u8>)>>,
@@ -49,6 +53,7 @@ impl WriteConn {
             inner: Arc::new(Inner {
                 options,
                 conn: Mutex::new(Some(conn)),
+                stale: std::sync::atomic::AtomicBool::new(false),
                 head: std::sync::Mutex::new(None),
             }),
         }
@@ -63,17 +68,34 @@ impl WriteConn {
     /// The lock, with the connection open (opened again if a failure closed it).
     async fn locked(&self) -> sqlx::Result<MutexGuard<'_, Option<SqliteConnection>>> {
         let mut conn = self.inner.conn.lock().await;
+        if self
+            .inner
+            .stale
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            *conn = None;
+        }
         if conn.is_none() {
             *conn = Some(SqliteConnection::connect_with(&self.inner.options).await?);
         }
         Ok(conn)
     }
 
-    /// Closes the connection (rolling back whatever a failed command left open) and forgets the
-    /// chain's head; the next `acquire` opens a new one.
-    pub(crate) async fn failed(&self) {
-        *self.inner.conn.lock().await = None;
+    /// Marks the connection to be closed (rolling back whatever a failed command left open) and
+    /// forgets the chain's head; the next `acquire` opens a new one. Called while the caller still
+    /// holds the connection, so no other writer gets it in between.
+    pub(crate) fn failed(&self) {
+        self.inner
+            .stale
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         *self.head() = None;
+    }
+
+    /// Armed while a command that begins a transaction itself (`BEGIN IMMEDIATE; …`) and its
+    /// `COMMIT` or `ROLLBACK` run: should the caller's future be dropped before it is disarmed,
+    /// the transaction may be left open, and the guard marks the connection [`failed`](Self::failed).
+    pub(crate) fn arm(&self) -> Armed<'_> {
+        Armed(Some(self))
     }
 
     pub(crate) fn head(&self) -> std::sync::MutexGuard<'_, Option<(i64, Vec<u8>)>> {
@@ -103,17 +125,18 @@ impl WriteConn {
     ) -> sqlx::Result<Vec<sqlx::sqlite::SqliteRow>> {
         command.push("; COMMIT");
         let mut conn = self.acquire().await?;
+        let armed = self.arm();
         let result = command.build().fetch_all(&mut *conn).await;
         if result.is_err() {
             match sqlx::query("ROLLBACK").execute(&mut *conn).await {
                 Ok(_) | Err(sqlx::Error::Database(_)) => {}
                 Err(e) => {
                     tracing::warn!(error = %e, "rolling back a one-command transaction failed; reopening the connection");
-                    drop(conn);
-                    self.failed().await;
+                    self.failed();
                 }
             }
         }
+        armed.disarm();
         result
     }
 
@@ -123,6 +146,24 @@ impl WriteConn {
             conn: self.locked().await?,
             head: self,
         })
+    }
+}
+
+/// See [`WriteConn::arm`].
+pub(crate) struct Armed<'a>(Option<&'a WriteConn>);
+
+impl Armed<'_> {
+    /// The transaction has ended (committed or rolled back).
+    pub(crate) fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for Armed<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.0.take() {
+            conn.failed();
+        }
     }
 }
 
@@ -150,3 +191,64 @@ impl Lease<'_> {
 
 // Single statements (autocommit) on the writing connection.
 crate::readers::leased_executor!(WriteConn);
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::WriteConn;
+    use sqlx::Connection;
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
+
+    /// A command that began a transaction and whose caller went away before its `COMMIT` (the
+    /// armed guard dropped) leaves nothing behind: the next user of the connection gets a new
+    /// one, the transaction rolled back, and can begin its own.
+    #[tokio::test]
+    async fn a_transaction_left_open_by_a_dropped_command_is_rolled_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = SqliteConnectOptions::new()
+            .filename(dir.path().join("w.db"))
+            .create_if_missing(true);
+        let w = WriteConn::new(
+            opts.clone(),
+            SqliteConnection::connect_with(&opts).await.unwrap(),
+        );
+        {
+            let mut conn = w.acquire().await.unwrap();
+            sqlx::query("CREATE TABLE t (x INTEGER)")
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+            let armed = w.arm();
+            sqlx::raw_sql("BEGIN IMMEDIATE; INSERT INTO t VALUES (1)")
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+            drop(armed);
+        }
+        let mut conn = w.acquire().await.unwrap();
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM t")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(n, 0, "the open transaction was rolled back");
+        sqlx::query("COMMIT").execute(&mut *conn).await.unwrap();
+
+        // Disarmed after its end, the connection is kept.
+        let armed = w.arm();
+        sqlx::query("CREATE TEMP TABLE mine (x INTEGER)")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        armed.disarm();
+        drop(conn);
+        let mut conn = w.acquire().await.unwrap();
+        sqlx::query("SELECT count(*) FROM mine")
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+    }
+}

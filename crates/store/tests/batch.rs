@@ -510,9 +510,9 @@ async fn a_sign_up_in_one_command_writes_all_of_it_or_nothing() {
 }
 
 /// A sign-up after another writer of the same file (a second process, a CLI command) appended to
-/// the chain, and after a transaction of this process that does not report the head it left (a
-/// withdrawal): the remembered head is not the chain's last, so the one command writes nothing
-/// and the usual transaction writes the sign-up; the chain stays one line.
+/// the chain: the remembered head is not the chain's last, so the one command writes nothing and
+/// the usual transaction writes the sign-up; the chain stays one line. Reveal rows of this
+/// process's writer in between move the remembered head on.
 #[tokio::test]
 async fn a_sign_up_after_another_writer_appended_is_linked_after_its_rows() {
     let dir = tempfile::tempdir().unwrap();

@@ -12,7 +12,9 @@
 //! hand-off to the connection's worker thread, and those hand-offs are most of a change's cost
 //! (bench/README.md, "Issue 12, fifth session"). A change that needs no answer but the member's
 //! row (a correction: its items and audit rows) is that one command altogether (`apply_at_once`,
-//! "Issue 12, sixth session"). Savepoints are not left nested: SQLite's
+//! "Issue 12, sixth session"), and on SQLite a batch of such changes and audit rows alone is one
+//! command and a commit when the chain's head is known (`WriteConn::append_at_once` and
+//! `changes_at_once`, "Issue 12, thirteenth session"). Savepoints are not left nested: SQLite's
 //! sub-journal of a savepoint spills to a temporary file past 64 KiB. On PostgreSQL changes keep
 //! their own transactions: they lock the member's row, and a batch holding the audit lock must
 //! never wait for a row lock (PostgreSQL already shares WAL flushes between concurrent commits).
@@ -55,8 +57,8 @@ pub(crate) enum Savepoint {
 pub(crate) enum AtOnce {
     /// Committed.
     Done,
-    /// Not written (the batch is not audit rows alone, or the chain's head is not known or has
-    /// moved on): the batch is written the usual way.
+    /// Not written (the batch has a change that needs its own commands, the chain's head is not
+    /// known or has moved on, or a change's member is gone): the batch is written the usual way.
     NotTaken,
     /// The command failed; the connection is closed, and the batch written the usual way.
     Failed,
@@ -225,8 +227,8 @@ macro_rules! writer_sql {
                         AtOnce::Done => return Ok(ops.iter().map(|_| Ok(0)).collect()),
                         AtOnce::NotTaken => {}
                         AtOnce::Failed => {
+                            self.conn.failed();
                             drop(conn);
-                            self.conn.failed().await;
                             conn = self.conn.acquire().await?;
                         }
                     }
@@ -236,8 +238,8 @@ macro_rules! writer_sql {
                             Ok(results)
                         }
                         Err(e) => {
+                            self.conn.failed();
                             drop(conn);
-                            self.conn.failed().await;
                             Err(e)
                         }
                     }

@@ -187,21 +187,24 @@ macro_rules! job_sql {
                     .iter()
                     .all(|(_, _, outcome)| matches!(outcome, $crate::JobOutcome::Done))
                 {
-                    let mut q = sqlx::QueryBuilder::<Db>::new(concat!(
-                        "UPDATE jobs SET ",
-                        $crate::sql::jobs::done_set!(),
-                        " WHERE state = 'running' AND ("
-                    ));
-                    let mut each = q.separated(" OR ");
-                    for (id, attempt, _) in finished {
-                        each.push("(id = ")
-                            .push_bind_unseparated(*id)
-                            .push_unseparated(" AND attempts = ")
-                            .push_bind_unseparated(*attempt)
-                            .push_unseparated(")");
+                    // Chunked: SQLite's expressions nest at most 1,000 deep (a chain of `OR`s).
+                    for chunk in finished.chunks(500) {
+                        let mut q = sqlx::QueryBuilder::<Db>::new(concat!(
+                            "UPDATE jobs SET ",
+                            $crate::sql::jobs::done_set!(),
+                            " WHERE state = 'running' AND ("
+                        ));
+                        let mut each = q.separated(" OR ");
+                        for (id, attempt, _) in chunk {
+                            each.push("(id = ")
+                                .push_bind_unseparated(*id)
+                                .push_unseparated(" AND attempts = ")
+                                .push_bind_unseparated(*attempt)
+                                .push_unseparated(")");
+                        }
+                        q.push(")");
+                        q.build().execute(&self.write).await?;
                     }
-                    q.push(")");
-                    q.build().execute(&self.write).await?;
                     return Ok(());
                 }
                 let mut conn = self.write.acquire().await?;

@@ -222,7 +222,7 @@ macro_rules! member_sql {
             linker: &dyn $crate::ChainLinker,
             ms: &[$crate::NewMember],
         ) -> $crate::Result<Option<(i64, Vec<u8>)>> {
-            for chunk in ms.chunks($crate::sql::members::MEMBERS_PER_INSERT) {
+            for chunk in $crate::sql::members::insert_chunks(ms) {
                 for part in $crate::sql::members::MemberPart::ALL {
                     let mut q = sqlx::QueryBuilder::new("");
                     if push_member_part(&mut q, "", chunk, part) {
@@ -779,9 +779,36 @@ pub(crate) use member_sql;
 pub(crate) const MEMBER_COLUMNS: &str =
     "id, login_sealed, password_hash, key_id, status, policy_version, created_at, updated_at";
 
-/// New members per multi-row `INSERT` (the bulk seeder's batches): with some ten items each,
-/// far inside both databases' parameter limits (SQLite 32 766, PostgreSQL 65 535).
-pub(crate) const MEMBERS_PER_INSERT: usize = 200;
+/// Rows of one table per multi-row `INSERT` of new members at most (`insert_chunks`): at most
+/// 9 parameters a row, far inside both databases' limits (SQLite 32 766, PostgreSQL 65 535).
+const ROWS_PER_INSERT: usize = 2000;
+
+/// `ms` in runs whose rows of any one table (members, items, indexes, consents, jobs, messages)
+/// stay within `ROWS_PER_INSERT`; a member with more rows than that alone is a run of its own.
+pub(crate) fn insert_chunks(ms: &[crate::NewMember]) -> Vec<&[crate::NewMember]> {
+    let rows = |m: &crate::NewMember| {
+        1 + m
+            .items
+            .len()
+            .max(m.indexes.len())
+            .max(m.consents.len())
+            .max(m.jobs.len())
+    };
+    let mut chunks = Vec::new();
+    let (mut start, mut taken) = (0, 0);
+    for (i, m) in ms.iter().enumerate() {
+        let r = rows(m);
+        if i > start && taken + r > ROWS_PER_INSERT {
+            chunks.push(&ms[start..i]);
+            (start, taken) = (i, 0);
+        }
+        taken += r;
+    }
+    if start < ms.len() {
+        chunks.push(&ms[start..]);
+    }
+    chunks
+}
 
 /// Whether change `c` needs no answer but the member's row (a correction: items, marks, audit
 /// rows; a password change ends sessions and is not one), so that it can be sent as one command
@@ -834,5 +861,59 @@ pub(crate) fn unique_to_duplicate(e: sqlx::Error, domain: &str) -> StoreError {
             domain: domain.to_owned(),
         },
         _ => StoreError::Db(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ROWS_PER_INSERT, insert_chunks};
+    use crate::{NewMember, SealedItem};
+
+    fn member(items: usize) -> NewMember {
+        NewMember {
+            id: uuid::Uuid::new_v4(),
+            login_index: vec![],
+            login_sealed: vec![],
+            password_hash: String::new(),
+            key_id: String::new(),
+            policy_version: String::new(),
+            at: chrono::Utc::now(),
+            items: (0..items)
+                .map(|i| SealedItem {
+                    item_id: format!("item{i}"),
+                    sealed: vec![],
+                })
+                .collect(),
+            indexes: vec![],
+            consents: vec![],
+            audit: vec![],
+            jobs: vec![],
+            guardian: None,
+        }
+    }
+
+    /// Every member once, in order; no run over the rows a statement takes, unless one member
+    /// alone is (then it runs alone).
+    #[test]
+    fn insert_chunks_cover_every_member_in_order_within_the_row_limit() {
+        let ms: Vec<NewMember> = [10, 300, 5000, 1, 1999, 0, 40]
+            .iter()
+            .cycle()
+            .take(700)
+            .map(|&n| member(n))
+            .collect();
+        let chunks = insert_chunks(&ms);
+        let ids: Vec<uuid::Uuid> = chunks.iter().flat_map(|c| c.iter().map(|m| m.id)).collect();
+        assert_eq!(ids, ms.iter().map(|m| m.id).collect::<Vec<_>>());
+        for c in &chunks {
+            let rows: usize = c.iter().map(|m| m.items.len() + 1).sum();
+            assert!(
+                rows <= ROWS_PER_INSERT || c.len() == 1,
+                "{} members, {rows} rows",
+                c.len()
+            );
+        }
+        assert!(chunks.len() > 1);
+        assert_eq!(insert_chunks(&[]).len(), 0);
     }
 }

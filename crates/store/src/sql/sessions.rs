@@ -67,7 +67,6 @@ pub trait SessionStore: Send + Sync {
     -> Result<Option<Vec<u8>>>;
 }
 
-/// Expands `impl SessionStore for $store`. Needs `BEGIN` from the backend module.
 /// The columns of a session row, in `SessionRow`'s order.
 macro_rules! session_columns {
     () => {
@@ -76,6 +75,8 @@ macro_rules! session_columns {
 }
 pub(crate) use session_columns;
 
+/// Expands `impl SessionStore for $store`. Needs `BEGIN` and `insert_login_session_in(store,
+/// session, cleared)`, the backend's `insert_login_session`, from the backend module.
 macro_rules! session_sql {
     ($store:ident) => {
         /// The session of `token_hash`, its member's sealed items and, `with_consents`, the
