@@ -295,13 +295,7 @@ impl WriteConn {
             }
         }
         flush(&mut command, &mut alone, &mut seq, &mut prev);
-        let armed = self.arm();
-        let written = command.build().fetch_all(&mut *conn).await;
-        let whole = matches!(&written, Ok(rows) if rows.len() == 1 + changes);
-        let end = sqlx::query(if whole { "COMMIT" } else { "ROLLBACK" })
-            .execute(&mut *conn)
-            .await;
-        armed.disarm();
+        let (whole, failed, end) = self.run_then_end(conn, command, 1 + changes).await;
         match (whole, end) {
             (true, Ok(_)) => {
                 *self.head() = Some((seq, prev));
@@ -310,7 +304,7 @@ impl WriteConn {
             // Rolled back (or there was no transaction: `BEGIN` failed); the connection is sound.
             (false, Ok(_) | Err(sqlx::Error::Database(_))) => {
                 *self.head() = None;
-                if let Err(e) = written {
+                if let Some(e) = failed {
                     tracing::debug!(error = %e, "one-command batch not written; writing it the usual way");
                 }
                 AtOnce::NotTaken
@@ -369,13 +363,10 @@ impl SqliteStore {
         command.push("; ");
         push_audit_insert(&mut command, rows, at_head);
         command.push(" RETURNING seq");
-        let armed = self.write.arm();
-        let written = command.build().fetch_all(&mut *conn).await;
-        let whole = matches!(&written, Ok(r) if r.len() == entries.len());
-        let end = sqlx::query(if whole { "COMMIT" } else { "ROLLBACK" })
-            .execute(&mut *conn)
+        let (whole, failed, end) = self
+            .write
+            .run_then_end(&mut conn, command, entries.len())
             .await;
-        armed.disarm();
         match (whole, end) {
             (true, Ok(_)) => {
                 *self.write.head() = Some((seq, prev));
@@ -392,7 +383,7 @@ impl SqliteStore {
             // connection is sound. The head is read again by the usual transaction.
             (false, Ok(_) | Err(sqlx::Error::Database(_))) => {
                 *self.write.head() = None;
-                if let Err(e) = written {
+                if let Some(e) = failed {
                     tracing::debug!(error = %e, "one-command sign-up not written; writing it the usual way");
                 }
                 Ok(false)

@@ -140,6 +140,27 @@ impl WriteConn {
         result
     }
 
+    /// Runs `command`, which begins a transaction (`BEGIN IMMEDIATE; …`), on `conn` (this
+    /// connection, held) and ends it: `COMMIT` when the command answered exactly `rows` rows,
+    /// `ROLLBACK` otherwise (armed meanwhile, see [`arm`](Self::arm)). Answers whether it
+    /// committed, the command's error if it failed, and how the `COMMIT` or `ROLLBACK` went.
+    pub(crate) async fn run_then_end(
+        &self,
+        conn: &mut SqliteConnection,
+        mut command: sqlx::QueryBuilder<'_, sqlx::Sqlite>,
+        rows: usize,
+    ) -> (bool, Option<sqlx::Error>, sqlx::Result<()>) {
+        let armed = self.arm();
+        let written = command.build().fetch_all(&mut *conn).await;
+        let whole = matches!(&written, Ok(r) if r.len() == rows);
+        let end = sqlx::query(if whole { "COMMIT" } else { "ROLLBACK" })
+            .execute(&mut *conn)
+            .await
+            .map(|_| ());
+        armed.disarm();
+        (whole, written.err(), end)
+    }
+
     /// The connection for one statement of the `Executor` below.
     async fn lease(&self) -> sqlx::Result<Lease<'_>> {
         Ok(Lease {
