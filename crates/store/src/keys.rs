@@ -420,18 +420,21 @@ macro_rules! key_store_impl {
         // 4 parameters a row: well under both backends' limit per statement.
         const PER_INSERT: usize = 1000;
         let now = chrono::Utc::now();
-        let insert = |chunk: &[$crate::KeyRecord]| {
-            let mut q = sqlx::QueryBuilder::new(
-                "INSERT INTO wrapped_keys (context, key_id, wrapped, created_at) ",
-            );
-            q.push_values(chunk, |mut b, rec| {
-                b.push_bind(rec.context.clone())
-                    .push_bind(rec.key_id.clone())
-                    .push_bind(rec.wrapped.clone())
-                    .push_bind(now);
-            });
-            q
-        };
+        // A macro, not a closure: the statement borrows the records (no copies of key material).
+        macro_rules! insert {
+            ($chunk:expr) => {{
+                let mut q = sqlx::QueryBuilder::new(
+                    "INSERT INTO wrapped_keys (context, key_id, wrapped, created_at) ",
+                );
+                q.push_values($chunk, |mut b, rec| {
+                    b.push_bind(&rec.context)
+                        .push_bind(&rec.key_id)
+                        .push_bind(&rec.wrapped)
+                        .push_bind(now);
+                });
+                q
+            }};
+        }
         let duplicate = |e: sqlx::Error| match &e {
             sqlx::Error::Database(db) if db.is_unique_violation() => {
                 $crate::StoreError::Duplicate {
@@ -444,13 +447,13 @@ macro_rules! key_store_impl {
         // the connection, not three (begin, insert, commit).
         if records.len() <= PER_INSERT {
             if !records.is_empty() {
-                insert(records).build().execute(&self.pool).await.map_err(duplicate)?;
+                insert!(records).build().execute(&self.pool).await.map_err(duplicate)?;
             }
             return Ok(());
         }
         let mut tx = self.pool.begin_with(BEGIN).await?;
         for chunk in records.chunks(PER_INSERT) {
-            insert(chunk).build().execute(&mut *tx).await.map_err(duplicate)?;
+            insert!(chunk).build().execute(&mut *tx).await.map_err(duplicate)?;
         }
         tx.commit().await?;
         Ok(())
