@@ -255,6 +255,14 @@ async fn lock_audit(tx: &mut Tx<'_>) -> Result<()> {
     Ok(())
 }
 
+/// The rows of an `INSERT INTO audit_log (…)`: `VALUES (…), …`, twelve parameters a row.
+fn push_audit_rows<'q>(
+    query: &mut sqlx::QueryBuilder<'q, Db>,
+    rows: Vec<crate::sql::audit::LinkedRow<'q>>,
+) {
+    crate::sql::audit::push_audit_values(query, rows);
+}
+
 /// The SQL expression for the sealed items of the member whose id is the column `$member`, as
 /// one JSON text `[[item_id, hex(sealed), correction_pending], …]`: one row for all of a member's
 /// items (`sql::items_from_json` reads it).

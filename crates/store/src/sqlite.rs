@@ -240,11 +240,11 @@ impl WriteConn {
     /// row from the head and one from each change. Otherwise it is rolled back and written the
     /// usual way, each change in its own savepoint (a member gone since the request was read
     /// gets `NotFound` there, alone), and so is a batch with any other change.
-    async fn changes_at_once<'a>(
+    async fn changes_at_once(
         &self,
         conn: &mut sqlx::SqliteConnection,
         linker: &dyn ChainLinker,
-        ops: &[&'a crate::sql::batch::Op],
+        ops: &[&crate::sql::batch::Op],
         changes: usize,
     ) -> crate::sql::batch::AtOnce {
         use crate::sql::batch::{AtOnce, Op};
@@ -272,30 +272,16 @@ impl WriteConn {
             .push(" AND NOT EXISTS (SELECT 1 FROM audit_log WHERE seq > ")
             .push_bind(seq)
             .push(")");
-        let mut alone: Vec<&'a crate::AuditEntry> = Vec::new();
-        let flush = |command: &mut sqlx::QueryBuilder<'a, Sqlite>,
-                     alone: &mut Vec<&'a crate::AuditEntry>,
-                     seq: &mut i64,
-                     prev: &mut Vec<u8>| {
-            if !alone.is_empty() {
-                command.push("; ");
-                let rows = crate::sql::audit::link_audit_rows(linker, seq, prev, alone);
-                push_audit_insert(command, rows, None);
-                alone.clear();
-            }
+        let answers = if ops.iter().all(|op| match op {
+            Op::Apply(c) => only_sets_items(c),
+            Op::Audit(_) => true,
+        }) {
+            1 + push_item_corrections(&mut command, linker, &mut seq, &mut prev, ops)
+        } else {
+            self.push_changes(&mut command, linker, &mut seq, &mut prev, ops);
+            1 + changes
         };
-        for op in ops {
-            match op {
-                Op::Audit(e) => alone.extend(e.iter()),
-                Op::Apply(c) => {
-                    flush(&mut command, &mut alone, &mut seq, &mut prev);
-                    command.push("; ");
-                    push_change_at_once(&mut command, linker, &mut seq, &mut prev, c);
-                }
-            }
-        }
-        flush(&mut command, &mut alone, &mut seq, &mut prev);
-        let (whole, failed, end) = self.run_then_end(conn, command, 1 + changes).await;
+        let (whole, failed, end) = self.run_then_end(conn, command, answers).await;
         match (whole, end) {
             (true, Ok(_)) => {
                 *self.head() = Some((seq, prev));
@@ -317,6 +303,127 @@ impl WriteConn {
             }
         }
     }
+
+    /// Pushes each change's own statements (`push_change_at_once`: the member's row `RETURNING
+    /// id`, one row from each change), in queue order, with the audit rows that stand alone
+    /// between them.
+    fn push_changes<'a>(
+        &self,
+        command: &mut sqlx::QueryBuilder<'a, Sqlite>,
+        linker: &dyn ChainLinker,
+        seq: &mut i64,
+        prev: &mut Vec<u8>,
+        ops: &[&'a crate::sql::batch::Op],
+    ) {
+        use crate::sql::batch::Op;
+        let mut alone: Vec<&'a crate::AuditEntry> = Vec::new();
+        let flush = |command: &mut sqlx::QueryBuilder<'a, Sqlite>,
+                     alone: &mut Vec<&'a crate::AuditEntry>,
+                     seq: &mut i64,
+                     prev: &mut Vec<u8>| {
+            if !alone.is_empty() {
+                command.push("; ");
+                let rows = crate::sql::audit::link_audit_rows(linker, seq, prev, alone);
+                push_audit_insert(command, rows, None);
+                alone.clear();
+            }
+        };
+        for op in ops {
+            match op {
+                Op::Audit(e) => alone.extend(e.iter()),
+                Op::Apply(c) => {
+                    flush(command, &mut alone, seq, prev);
+                    command.push("; ");
+                    push_change_at_once(command, linker, seq, prev, c);
+                }
+            }
+        }
+        flush(command, &mut alone, seq, prev);
+    }
+}
+
+/// Whether change `c` (one that `members::at_once` takes) only sets items and appends audit rows:
+/// a member's own correction. A batch of those is written by [`push_item_corrections`].
+fn only_sets_items(c: &crate::MemberChange) -> bool {
+    c.remove_items.is_empty()
+        && c.correction_marks.is_empty()
+        && c.remove_indexes.is_empty()
+        && c.password_hash.is_none()
+}
+
+/// Pushes a batch whose changes only set items ([`only_sets_items`]) as three statements, the
+/// first two over one JSON array each: the members' rows (`UPDATE
+/// … FROM json_each(?) … RETURNING id`: one row for each member that is active), their items
+/// (one `INSERT … ON CONFLICT DO UPDATE` in queue order, so a later change of the same item
+/// wins) and every audit row in queue order (the ones alone and each change's), linked after
+/// (`seq`, `prev`), which move to the last of them. Answers how many members the batch changes:
+/// the rows the first statement answers when every one of them is active. The text depends only
+/// on the number of audit rows, up to [`AUDIT_VALUES_ROWS`] ([`push_audit_rows`]), so the writing
+/// connection keeps a few compiled commands for every batch of corrections, instead of one for
+/// each number of changes, items and audit rows and each arrangement of them (bench/README.md,
+/// "Issue 12, fourteenth session"). It writes the rows `push_change_at_once` writes, row for row
+/// (the tests below).
+fn push_item_corrections<'a>(
+    command: &mut sqlx::QueryBuilder<'a, Sqlite>,
+    linker: &dyn ChainLinker,
+    seq: &mut i64,
+    prev: &mut Vec<u8>,
+    ops: &[&'a crate::sql::batch::Op],
+) -> usize {
+    use crate::sql::batch::Op;
+    use serde_json::Value;
+    // Text as sqlx writes a bound `DateTime<Utc>` on SQLite, so the rows are the same.
+    let text = |at: &chrono::DateTime<chrono::Utc>| {
+        at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
+    };
+    let mut members: Vec<(uuid::Uuid, &chrono::DateTime<chrono::Utc>)> = Vec::new();
+    let mut items = Vec::new();
+    let mut entries: Vec<&'a crate::AuditEntry> = Vec::new();
+    for op in ops {
+        match op {
+            Op::Audit(e) => entries.extend(e.iter()),
+            Op::Apply(c) => {
+                // A member changed twice keeps the later change's time, as in queue order.
+                match members.iter_mut().find(|(id, _)| *id == c.member_id) {
+                    Some(member) => member.1 = &c.at,
+                    None => members.push((c.member_id, &c.at)),
+                }
+                let (id, at) = (hex::encode(c.member_id.as_bytes()), text(&c.at));
+                items.extend(c.set_items.iter().map(|item| {
+                    Value::Array(vec![
+                        id.as_str().into(),
+                        item.item_id.as_str().into(),
+                        hex::encode(&item.sealed).into(),
+                        at.as_str().into(),
+                    ])
+                }));
+                entries.extend(c.audit.iter());
+            }
+        }
+    }
+    let changed = members.len();
+    let members: Vec<Value> = members
+        .into_iter()
+        .map(|(id, at)| Value::Array(vec![hex::encode(id.as_bytes()).into(), text(at).into()]))
+        .collect();
+    command
+        .push("; UPDATE members SET updated_at = c.value ->> 1 FROM json_each(")
+        .push_bind(Value::Array(members).to_string())
+        .push(concat!(
+            ") AS c WHERE members.id = unhex(c.value ->> 0) AND members.status = 'active' ",
+            "RETURNING members.id; ",
+            "INSERT INTO member_items (member_id, item_id, sealed, correction_pending, updated_at) ",
+            "SELECT m.id, i.value ->> 1, unhex(i.value ->> 2), FALSE, i.value ->> 3 FROM json_each(",
+        ))
+        .push_bind(Value::Array(items).to_string())
+        .push(concat!(
+            ") AS i JOIN members AS m ON m.id = unhex(i.value ->> 0) AND m.status = 'active' ",
+            "WHERE TRUE ORDER BY i.key ON CONFLICT (member_id, item_id) DO UPDATE SET ",
+            "sealed = excluded.sealed, correction_pending = FALSE, updated_at = excluded.updated_at; ",
+        ));
+    let rows = crate::sql::audit::link_audit_rows(linker, seq, prev, &entries);
+    push_audit_insert(command, rows, None);
+    changed
 }
 
 /// Changes in one command at most (`WriteConn::changes_at_once`): with their items and audit
@@ -484,6 +591,57 @@ async fn lock_audit(_tx: &mut Tx<'_>) -> Result<()> {
     Ok(())
 }
 
+/// Audit rows that [`push_audit_rows`] writes as `VALUES`: a statement for each number of rows up
+/// to this one, each kept compiled by the connection, costs little memory and less time than
+/// JSON (bench/README.md, "Issue 12, fourteenth session").
+const AUDIT_VALUES_ROWS: usize = 8;
+
+/// The rows of an `INSERT INTO audit_log (…)`. Up to [`AUDIT_VALUES_ROWS`] rows: `VALUES (…),
+/// …`, twelve parameters a row. More: `SELECT … FROM json_each(?)` over one JSON array of them,
+/// blobs in hex, whose text is the same for any number of rows, so the writing connection keeps
+/// one compiled statement for all of them instead of one (in this process's memory) for each
+/// number of rows and each arrangement of a batch.
+fn push_audit_rows<'q>(
+    query: &mut sqlx::QueryBuilder<'q, Db>,
+    rows: Vec<crate::sql::audit::LinkedRow<'q>>,
+) {
+    if rows.len() <= AUDIT_VALUES_ROWS {
+        crate::sql::audit::push_audit_values(query, rows);
+        return;
+    }
+    use serde_json::Value;
+    let rows: Vec<Value> = rows
+        .into_iter()
+        .map(|r| {
+            Value::Array(vec![
+                r.seq.into(),
+                r.at.into(),
+                r.entry.actor.as_str().into(),
+                r.entry.origin.as_deref().into(),
+                r.entry.action.as_str().into(),
+                r.entry
+                    .member_id
+                    .map(|id| hex::encode(id.as_bytes()))
+                    .into(),
+                r.items.into(),
+                r.entry.purpose.as_deref().into(),
+                r.entry.outcome.as_str().into(),
+                r.detail.into(),
+                hex::encode(r.prev_hash).into(),
+                hex::encode(r.hash).into(),
+            ])
+        })
+        .collect();
+    query
+        .push(concat!(
+            "SELECT r.value ->> 0, r.value ->> 1, r.value ->> 2, r.value ->> 3, r.value ->> 4, ",
+            "unhex(r.value ->> 5), r.value ->> 6, r.value ->> 7, r.value ->> 8, r.value ->> 9, ",
+            "unhex(r.value ->> 10), unhex(r.value ->> 11) FROM json_each("
+        ))
+        .push_bind(Value::Array(rows).to_string())
+        .push(") AS r");
+}
+
 /// The SQL expression for the sealed items of the member whose id is the column `$member`, as
 /// one JSON text `[[item_id, hex(sealed), correction_pending], …]`: one row for all of a member's
 /// items (`sql::items_from_json` reads it).
@@ -515,3 +673,259 @@ macro_rules! null_text {
 }
 
 crate::sql::store_impl!(SqliteStore);
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::sync::Arc;
+
+    use chrono::{DateTime, Utc};
+    use uuid::Uuid;
+
+    use super::SqliteStore;
+    use crate::sql::batch::{AtOnce, Op};
+    use crate::{AuditEntry, AuditStore, ChainLinker, MemberChange, SealedItem};
+
+    #[derive(Debug)]
+    struct Link;
+
+    impl ChainLinker for Link {
+        fn link(&self, prev: &[u8], body: &[u8]) -> Vec<u8> {
+            // Not a hash; enough for rows the test compares.
+            prev.iter().chain(body).rev().take(24).copied().collect()
+        }
+    }
+
+    fn entry(at: DateTime<Utc>, member: Uuid, action: &str) -> AuditEntry {
+        AuditEntry {
+            at,
+            actor: format!("member:{member}"),
+            origin: None,
+            action: action.to_owned(),
+            member_id: Some(member),
+            items: vec!["address".into()],
+            purpose: Some("correction".into()),
+            outcome: "ok".into(),
+            detail: serde_json::json!({ "n": action }),
+        }
+    }
+
+    /// A store with `members` (active) and one audit row, whose head its writing connection
+    /// knows, as after any batch.
+    async fn store_with(
+        dir: &tempfile::TempDir,
+        members: &[Uuid],
+        at: DateTime<Utc>,
+    ) -> SqliteStore {
+        let url = format!("sqlite://{}", dir.path().join("jikimi.db").display());
+        let store = SqliteStore::open(&url, true, Arc::new(Link)).await.unwrap();
+        sqlx::query("INSERT INTO policy_versions (version, policy_id, effective_date, first_active_at, document) VALUES ('v1', 'test', '2026-01-01', '2026-01-01', '{}')")
+            .execute(&store.write)
+            .await
+            .unwrap();
+        for (n, id) in members.iter().enumerate() {
+            sqlx::query("INSERT INTO members (id, login_index, login_sealed, password_hash, key_id, status, policy_version, created_at, updated_at) VALUES (?, ?, x'00', 'hash', 'key', 'active', 'v1', ?, ?)")
+                .bind(id)
+                .bind(vec![u8::try_from(n).unwrap(); 32])
+                .bind(at)
+                .bind(at)
+                .execute(&store.write)
+                .await
+                .unwrap();
+        }
+        store
+            .append_audit(vec![entry(at, members[0], "first")])
+            .await
+            .unwrap();
+        assert!(store.write.head().is_some());
+        store
+    }
+
+    /// A correction of `member`'s items at `at`; `marked` adds a change no correction of a
+    /// member's own makes (deleting a blind index there is none of), so the batch is written
+    /// with each change's own statements.
+    fn correction(member: Uuid, at: DateTime<Utc>, items: &[(&str, &[u8])], marked: bool) -> Op {
+        Op::Apply(Box::new(MemberChange {
+            member_id: member,
+            at,
+            set_items: items
+                .iter()
+                .map(|(item, sealed)| SealedItem {
+                    item_id: (*item).to_owned(),
+                    sealed: sealed.to_vec(),
+                })
+                .collect(),
+            remove_indexes: if marked {
+                vec!["none".into()]
+            } else {
+                Vec::new()
+            },
+            audit: vec![entry(at, member, "corrected")],
+            ..Default::default()
+        }))
+    }
+
+    /// Every row of the tables a correction writes (members, items, audit rows), each value with
+    /// its SQLite type.
+    async fn rows(store: &SqliteStore) -> Vec<Vec<String>> {
+        let mut all = Vec::new();
+        for query in [
+            "SELECT quote(id) || ' ' || typeof(updated_at) || ' ' || updated_at FROM members ORDER BY id",
+            "SELECT quote(member_id) || ' ' || item_id || ' ' || quote(sealed) || ' ' || quote(correction_pending) || ' ' || typeof(updated_at) || ' ' || updated_at FROM member_items ORDER BY member_id, item_id",
+            "SELECT seq || ' ' || typeof(seq) || ' ' || at || ' ' || actor || ' ' || quote(origin) || ' ' || action || ' ' || quote(member_id) || ' ' || items || ' ' || quote(purpose) || ' ' || outcome || ' ' || detail || ' ' || quote(prev_hash) || ' ' || quote(hash) FROM audit_log ORDER BY seq",
+        ] {
+            all.push(
+                sqlx::query_scalar::<_, String>(query)
+                    .fetch_all(&store.write)
+                    .await
+                    .unwrap(),
+            );
+        }
+        all
+    }
+
+    /// A batch of members' own corrections is written by statements whose text is the same for
+    /// every such batch (`push_item_corrections`), and writes exactly the rows that each change's
+    /// own statements write, types included: a member corrected twice keeps the later value and
+    /// time, the audit rows stay in queue order. A batch with a member no longer active writes
+    /// nothing and is left to the usual way.
+    #[tokio::test]
+    async fn item_corrections_in_one_statement_text_write_what_each_change_would() {
+        let (a, b, c) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let at = Utc::now();
+        let later = at + chrono::Duration::milliseconds(1500);
+        let batch = |marked: bool| {
+            vec![
+                correction(a, at, &[("address", b"a1")], marked),
+                Op::Audit(vec![entry(at, b, "view-1"), entry(at, c, "view-2")]),
+                correction(b, at, &[("address", b"b1"), ("phone", b"b2")], marked),
+                correction(a, later, &[("address", b"a2"), ("phone", b"a3")], marked),
+                Op::Audit(vec![entry(later, a, "view-3")]),
+            ]
+        };
+        let mut written = Vec::new();
+        for marked in [false, true] {
+            let dir = tempfile::tempdir().unwrap();
+            let store = store_with(&dir, &[a, b, c], at).await;
+            let ops = batch(marked);
+            let refs: Vec<&Op> = ops.iter().collect();
+            let mut conn = store.write.acquire().await.unwrap();
+            let done = store
+                .write
+                .changes_at_once(&mut conn, &Link, &refs, 3)
+                .await;
+            assert!(matches!(done, AtOnce::Done), "marked: {marked}");
+            drop(conn);
+            written.push(rows(&store).await);
+        }
+        assert_eq!(written[0], written[1]);
+        let [members, items, audit] = &written[0][..] else {
+            panic!("three tables")
+        };
+        let text = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false);
+        let member = |m: Uuid, t| format!("X'{}' text {}", hex::encode_upper(m), text(t));
+        let mut expected = vec![member(a, later), member(b, at), member(c, at)];
+        expected.sort();
+        assert_eq!(members, &expected);
+        let item = |m: Uuid, item: &str, value: &str, t| {
+            format!(
+                "X'{}' {item} X'{}' 0 text {}",
+                hex::encode_upper(m),
+                hex::encode_upper(value),
+                text(t)
+            )
+        };
+        let mut expected = vec![
+            item(a, "address", "a2", later),
+            item(a, "phone", "a3", later),
+            item(b, "address", "b1", at),
+            item(b, "phone", "b2", at),
+        ];
+        expected.sort();
+        assert_eq!(items, &expected);
+        let actions = [
+            "first",
+            "corrected",
+            "view-1",
+            "view-2",
+            "corrected",
+            "corrected",
+            "view-3",
+        ];
+        assert_eq!(audit.len(), actions.len());
+        for (n, (row, action)) in audit.iter().zip(actions).enumerate() {
+            let fields: Vec<&str> = row.split(' ').collect();
+            assert_eq!(
+                fields[..2],
+                [(n + 1).to_string().as_str(), "integer"],
+                "{row}"
+            );
+            assert_eq!(fields[5], action, "{row}");
+        }
+
+        // A member gone: nothing is written, and the batch is not taken.
+        let dir = tempfile::tempdir().unwrap();
+        let store = store_with(&dir, &[a, b], at).await;
+        let before = rows(&store).await;
+        let ops = [
+            correction(a, at, &[("address", b"a1")], false),
+            correction(c, at, &[("address", b"c1")], false),
+        ];
+        let refs: Vec<&Op> = ops.iter().collect();
+        let mut conn = store.write.acquire().await.unwrap();
+        let done = store
+            .write
+            .changes_at_once(&mut conn, &Link, &refs, 2)
+            .await;
+        assert!(matches!(done, AtOnce::NotTaken));
+        drop(conn);
+        assert_eq!(rows(&store).await, before);
+    }
+
+    /// Audit rows alone are written as `VALUES` up to `AUDIT_VALUES_ROWS` and as JSON above:
+    /// either way the same rows, types included, as when each is written alone.
+    #[tokio::test]
+    async fn audit_rows_as_json_are_the_rows_written_one_at_a_time() {
+        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+        let at = Utc::now();
+        let entries: Vec<AuditEntry> = (0..super::AUDIT_VALUES_ROWS * 2 + 3)
+            .map(|n| {
+                let mut e = entry(at, if n % 2 == 0 { a } else { b }, &format!("view-{n}"));
+                if n % 3 == 0 {
+                    (e.member_id, e.purpose, e.origin) = (None, None, Some("192.0.2.1".into()));
+                    e.items.push("phone".into());
+                }
+                e
+            })
+            .collect();
+        let mut written = Vec::new();
+        for batch in [super::AUDIT_VALUES_ROWS + 1, super::AUDIT_VALUES_ROWS, 1] {
+            let dir = tempfile::tempdir().unwrap();
+            let store = store_with(&dir, &[a, b], at).await;
+            for chunk in entries.chunks(batch) {
+                let op = Op::Audit(chunk.to_vec());
+                let mut conn = store.write.acquire().await.unwrap();
+                let done = store.write.append_at_once(&mut conn, &Link, &[&op]).await;
+                assert!(matches!(done, AtOnce::Done), "batches of {batch}");
+            }
+            written.push(rows(&store).await);
+        }
+        assert_eq!(written[0], written[2]);
+        assert_eq!(written[1], written[2]);
+        let audit = &written[0][2];
+        assert_eq!(audit.len(), 1 + entries.len());
+        assert!(
+            audit[1].contains(" '192.0.2.1' view-0 NULL address,phone NULL ok "),
+            "{}",
+            audit[1]
+        );
+        assert!(
+            audit[2].contains(&format!(
+                " view-1 X'{}' address 'correction' ok ",
+                hex::encode_upper(b)
+            )),
+            "{}",
+            audit[2]
+        );
+    }
+}

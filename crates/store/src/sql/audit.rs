@@ -69,9 +69,41 @@ pub(crate) fn link_audit_rows<'a>(
         .collect()
 }
 
+/// Pushes `VALUES (…), …` of `rows`, twelve parameters a row, in the order of
+/// `INSERT INTO audit_log (seq, at, actor, origin, action, member_id, items, purpose, outcome,
+/// detail, prev_hash, hash)`.
+pub(crate) fn push_audit_values<'q, DB>(
+    query: &mut sqlx::QueryBuilder<'q, DB>,
+    rows: Vec<LinkedRow<'q>>,
+) where
+    DB: sqlx::Database,
+    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    String: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    &'q str: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<&'q str>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Option<uuid::Uuid>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+    Vec<u8>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
+{
+    query.push_values(rows, |mut b, r| {
+        b.push_bind(r.seq)
+            .push_bind(r.at)
+            .push_bind(r.entry.actor.as_str())
+            .push_bind(r.entry.origin.as_deref())
+            .push_bind(r.entry.action.as_str())
+            .push_bind(r.entry.member_id)
+            .push_bind(r.items)
+            .push_bind(r.entry.purpose.as_deref())
+            .push_bind(r.entry.outcome.as_str())
+            .push_bind(r.detail)
+            .push_bind(r.prev_hash)
+            .push_bind(r.hash);
+    });
+}
+
 /// Expands `append_audit_tx` (and `append_audit_refs`, for the writer's batches) and
-/// `impl AuditStore for $store`. Needs from the backend module: `BEGIN`, `Tx` and
-/// `lock_audit(tx)`, which serialises appends (an advisory lock on PostgreSQL), and a `writer`
+/// `impl AuditStore for $store`. Needs from the backend module: `BEGIN`, `Tx`,
+/// `lock_audit(tx)`, which serialises appends (an advisory lock on PostgreSQL),
+/// `push_audit_rows` (the rows an `INSERT INTO audit_log (…)` takes), and a `writer`
 /// on `$store` (standalone appends are group-committed: `batch.rs`).
 macro_rules! audit_sql {
     ($store:ident) => {
@@ -105,7 +137,7 @@ macro_rules! audit_sql {
             Ok(last.unwrap_or((0, vec![0u8; 32])))
         }
 
-        /// Pushes `INSERT INTO audit_log … VALUES …` of `rows` (at least one) onto `query`. With
+        /// Pushes `INSERT INTO audit_log …` of `rows` (at least one) onto `query`. With
         /// `at_head` (seq, hash), the rows are inserted only if that row is the chain's last: the
         /// statement inserts nothing when another connection has appended since.
         fn push_audit_insert<'q>(
@@ -119,20 +151,7 @@ macro_rules! audit_sql {
             if at_head.is_some() {
                 query.push("SELECT * FROM (");
             }
-            query.push_values(rows, |mut b, r| {
-                b.push_bind(r.seq)
-                    .push_bind(r.at)
-                    .push_bind(r.entry.actor.as_str())
-                    .push_bind(r.entry.origin.as_deref())
-                    .push_bind(r.entry.action.as_str())
-                    .push_bind(r.entry.member_id)
-                    .push_bind(r.items)
-                    .push_bind(r.entry.purpose.as_deref())
-                    .push_bind(r.entry.outcome.as_str())
-                    .push_bind(r.detail)
-                    .push_bind(r.prev_hash)
-                    .push_bind(r.hash);
-            });
+            push_audit_rows(query, rows);
             if let Some((seq, hash)) = at_head {
                 query
                     .push(") WHERE EXISTS (SELECT 1 FROM audit_log WHERE seq = ")
