@@ -352,18 +352,18 @@ fn only_sets_items(c: &crate::MemberChange) -> bool {
         && c.password_hash.is_none()
 }
 
-/// Pushes a batch whose changes only set items ([`only_sets_items`]) as three statements, the
-/// first two over one JSON array each: the members' rows (`UPDATE
+/// Pushes a batch whose changes only set items ([`only_sets_items`]) as three statements over one
+/// JSON array each: the members' rows (`UPDATE
 /// … FROM json_each(?) … RETURNING id`: one row for each member that is active), their items
 /// (one `INSERT … ON CONFLICT DO UPDATE` in queue order, so a later change of the same item
 /// wins) and every audit row in queue order (the ones alone and each change's), linked after
 /// (`seq`, `prev`), which move to the last of them. Answers how many members the batch changes:
-/// the rows the first statement answers when every one of them is active. The text depends only
-/// on the number of audit rows, up to [`AUDIT_VALUES_ROWS`] ([`push_audit_rows`]), so the writing
-/// connection keeps a few compiled commands for every batch of corrections, instead of one for
-/// each number of changes, items and audit rows and each arrangement of them (bench/README.md,
-/// "Issue 12, fourteenth session"). It writes the rows `push_change_at_once` writes, row for row
-/// (the tests below).
+/// the rows the first statement answers when every one of them is active. The text is the same
+/// for every such batch with audit rows (the audit rows always as JSON, [`push_audit_json`]), so
+/// the writing connection keeps one compiled command for them, instead of one for each number of
+/// changes, items and audit rows and each arrangement of them (bench/README.md, "Issue 12,
+/// fourteenth session"). It writes the rows `push_change_at_once` writes, row for row (the tests
+/// below).
 fn push_item_corrections<'a>(
     command: &mut sqlx::QueryBuilder<'a, Sqlite>,
     linker: &dyn ChainLinker,
@@ -423,9 +423,9 @@ fn push_item_corrections<'a>(
             "sealed = excluded.sealed, correction_pending = FALSE, updated_at = excluded.updated_at",
         ));
     if !entries.is_empty() {
-        command.push("; ");
+        command.push("; ").push(crate::sql::audit::INSERT_AUDIT);
         let rows = crate::sql::audit::link_audit_rows(linker, seq, prev, &entries);
-        push_audit_insert(command, rows, None);
+        push_audit_json(command, rows);
     }
     changed
 }
@@ -613,8 +613,17 @@ fn push_audit_rows<'q>(
 ) {
     if rows.len() <= AUDIT_VALUES_ROWS {
         crate::sql::audit::push_audit_values(query, rows);
-        return;
+    } else {
+        push_audit_json(query, rows);
     }
+}
+
+/// The rows of an `INSERT INTO audit_log (…)` as `SELECT … FROM json_each(?)` over one JSON array
+/// of them, blobs in hex: the same text for any number of rows.
+fn push_audit_json<'q>(
+    query: &mut sqlx::QueryBuilder<'q, Db>,
+    rows: Vec<crate::sql::audit::LinkedRow<'q>>,
+) {
     use serde_json::Value;
     let rows: Vec<Value> = rows
         .into_iter()

@@ -69,6 +69,9 @@ pub(crate) fn link_audit_rows<'a>(
         .collect()
 }
 
+/// The start of every insert of audit rows; the rows follow (`push_audit_rows`).
+pub(crate) const INSERT_AUDIT: &str = "INSERT INTO audit_log (seq, at, actor, origin, action, member_id, items, purpose, outcome, detail, prev_hash, hash) ";
+
 /// Pushes `VALUES (…), …` of `rows`, twelve parameters a row, in the order of
 /// `INSERT INTO audit_log (seq, at, actor, origin, action, member_id, items, purpose, outcome,
 /// detail, prev_hash, hash)`.
@@ -145,9 +148,7 @@ macro_rules! audit_sql {
             rows: Vec<$crate::sql::audit::LinkedRow<'q>>,
             at_head: Option<(i64, Vec<u8>)>,
         ) {
-            query.push(
-                "INSERT INTO audit_log (seq, at, actor, origin, action, member_id, items, purpose, outcome, detail, prev_hash, hash) ",
-            );
+            query.push($crate::sql::audit::INSERT_AUDIT);
             if at_head.is_some() {
                 query.push("SELECT * FROM (");
             }
