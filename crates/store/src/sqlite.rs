@@ -353,10 +353,10 @@ fn only_sets_items(c: &crate::MemberChange) -> bool {
 }
 
 /// Pushes a batch whose changes only set items ([`only_sets_items`]) as three statements over one
-/// JSON array each: the members' rows (`UPDATE
-/// … FROM json_each(?) … RETURNING id`: one row for each member that is active), their items
-/// (one `INSERT … ON CONFLICT DO UPDATE` in queue order, so a later change of the same item
-/// wins) and every audit row in queue order (the ones alone and each change's), linked after
+/// JSON array each: the members' rows (`UPDATE members … FROM json_each(?) … RETURNING
+/// members.id`: one row for each member that is active), their items (one `INSERT … ON CONFLICT
+/// DO UPDATE` in queue order, so a later change of the same item wins) and every audit row in
+/// queue order (the ones alone and each change's), linked after
 /// (`seq`, `prev`), which move to the last of them. Answers how many members the batch changes:
 /// the rows the first statement answers when every one of them is active. The text is the same
 /// for every such batch with audit rows (the audit rows always as JSON, [`push_audit_json`]), so
