@@ -377,19 +377,30 @@ fn push_item_corrections<'a>(
     let text = |at: &chrono::DateTime<chrono::Utc>| {
         at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false)
     };
-    let mut members: Vec<(uuid::Uuid, &chrono::DateTime<chrono::Utc>)> = Vec::new();
+    // Each member once (its id, and as hex), with the time of its last change in queue order.
+    let mut members: Vec<(uuid::Uuid, String, String)> = Vec::new();
     let mut items = Vec::new();
     let mut entries: Vec<&'a crate::AuditEntry> = Vec::new();
     for op in ops {
         match op {
             Op::Audit(e) => entries.extend(e.iter()),
             Op::Apply(c) => {
-                // A member changed twice keeps the later change's time, as in queue order.
-                match members.iter_mut().find(|(id, _)| *id == c.member_id) {
-                    Some(member) => member.1 = &c.at,
-                    None => members.push((c.member_id, &c.at)),
-                }
-                let (id, at) = (hex::encode(c.member_id.as_bytes()), text(&c.at));
+                let at = text(&c.at);
+                let n = match members.iter().position(|(id, ..)| *id == c.member_id) {
+                    Some(n) => {
+                        members[n].2.clone_from(&at);
+                        n
+                    }
+                    None => {
+                        members.push((
+                            c.member_id,
+                            hex::encode(c.member_id.as_bytes()),
+                            at.clone(),
+                        ));
+                        members.len() - 1
+                    }
+                };
+                let id = &members[n].1;
                 items.extend(c.set_items.iter().map(|item| {
                     Value::Array(vec![
                         id.as_str().into(),
@@ -405,7 +416,7 @@ fn push_item_corrections<'a>(
     let changed = members.len();
     let members: Vec<Value> = members
         .into_iter()
-        .map(|(id, at)| Value::Array(vec![hex::encode(id.as_bytes()).into(), text(at).into()]))
+        .map(|(_, id, at)| Value::Array(vec![id.into(), at.into()]))
         .collect();
     command
         .push("; UPDATE members SET updated_at = c.value ->> 1 FROM json_each(")
