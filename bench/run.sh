@@ -116,12 +116,13 @@ link_order_report "$BIN"
 
 # The ceiling: its own workspace and target dir; its Cargo.lock is the workspace's, pruned.
 log "" "== build: bench/ceiling (cargo build --release, target dir target/bench-ceiling)"
-cargo build --quiet --release --manifest-path "$BENCH/ceiling/Cargo.toml" --target-dir "$TARGET/bench-ceiling"
+# From the root, so that Cargo reads .cargo/config.toml (the allocator's settings, as jikimi's).
+(cd "$ROOT" && cargo build --quiet --release --manifest-path "$BENCH/ceiling/Cargo.toml" --target-dir "$TARGET/bench-ceiling")
 CEIL_BIN="$TARGET/bench-ceiling/release/ceiling"
 lock_versions() { # Cargo.lock crate → its version(s)
     awk -v n="$2" '$0 == "name = \"" n "\"" {getline; gsub(/"/, "", $3); print $3}' "$1" | sort -u | tr '\n' ' '
 }
-for crate in axum hyper sqlx tokio; do
+for crate in axum hyper sqlx tokio tikv-jemalloc-sys; do
     w=$(lock_versions "$ROOT/Cargo.lock" "$crate"); c=$(lock_versions "$BENCH/ceiling/Cargo.lock" "$crate")
     if [[ "$w" != "$c" ]]; then
         log "WARNING: $crate differs: workspace ${w:-none}, bench/ceiling ${c:-none} (copy the root Cargo.lock to bench/ceiling/ and build once)"

@@ -12,6 +12,8 @@ use jikimi_core::{Actor, Config, Jikimi, SystemClock};
 use jikimi_policy::{Capabilities, Capability, Lang, Loaded, Policy, SAMPLE_MARKER, SampleEntry};
 use jikimi_web::serve::ServeOptions;
 
+mod memory;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "jikimi",
