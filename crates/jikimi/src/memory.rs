@@ -27,6 +27,7 @@ mod tests {
             "background_thread:true",
             "dirty_decay_ms:300",
             "muzzy_decay_ms:0",
+            "tcache_max:4096",
         ] {
             assert!(settings.contains(&wanted), "{wanted} is not in {conf:?}");
         }

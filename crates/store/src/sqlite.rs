@@ -44,7 +44,7 @@ impl SqliteStore {
     /// Opens the database file and brings its schema up to date (SQLite migrates on every start:
     /// there is only one process).
     pub async fn open(url: &str, create: bool, linker: Arc<dyn ChainLinker>) -> Result<Self> {
-        let opts = sqlite_options(url, create)?;
+        let opts = sqlite_options(url, create)?.pragma("cache_size", READER_CACHE_KIB);
         let mut conn = sqlx::SqliteConnection::connect_with(&opts).await?;
         // A database migrated by a newer binary is fine: migrations only expand until every
         // instance runs the newer binary (ARCHITECTURE.md, "Migrations").

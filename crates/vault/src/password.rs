@@ -215,9 +215,9 @@ impl Memory {
             return None;
         }
         if self.blocks.len() < self.capacity {
-            // Reserve more than the system allocator's largest dynamic `mmap` threshold, so the
-            // blocks are always their own mapping and `release` always gives the pages back:
-            // glibc raises its threshold to the size of a freed mapping up to 32 MiB
+            // Reserve more than glibc's largest dynamic `mmap` threshold, so the blocks are
+            // always their own mapping there too and `release` always gives the pages back
+            // (jemalloc, the `jikimi` binary's allocator, needs no such care): glibc raises its threshold to the size of a freed mapping up to 32 MiB
             // (`DEFAULT_MMAP_THRESHOLD_MAX`, mallopt(3)), after which a second 19 MiB block
             // would come from the heap and stay there when freed. Only the blocks used are
             // written, so only they become resident.
@@ -233,9 +233,11 @@ impl Memory {
         !self.blocks.is_empty()
     }
 
-    /// Gives the blocks back to the allocator. A block this size is its own `mmap` in the system
-    /// allocator, so freeing it returns the pages to the kernel, which zeroes them before any
-    /// other use: the last hash's working state does not outlive the release.
+    /// Gives the blocks back to the allocator. A block this size is its own `mmap` in glibc's
+    /// allocator, and in jemalloc (the `jikimi` binary's, `crates/jikimi/src/memory.rs`) it is
+    /// above the `oversize_threshold` (8 MiB), whose arena purges freed pages at once; either way
+    /// freeing it returns the pages to the kernel, which zeroes them before any other use: the
+    /// last hash's working state does not outlive the release.
     fn release(&mut self) {
         self.blocks = Vec::new();
     }

@@ -1,12 +1,16 @@
 //! The hashing pool gives its working memory back to the kernel when idle — every time, not only
 //! the first (issue 12: peak memory). Its own test binary, so no other test's allocations move
-//! this process's resident memory while it is read.
+//! this process's resident memory while it is read. It runs on the allocator the `jikimi` binary
+//! runs on, with the same settings (`crates/jikimi/src/memory.rs`, `.cargo/config.toml`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::Duration;
 
 use jikimi_vault::{HashPool, PasswordHasher, Revealed};
+
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// A field of /proc/self/status in KiB (Linux).
 fn status_kib(field: &str) -> u64 {
