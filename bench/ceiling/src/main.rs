@@ -87,8 +87,8 @@ fn args() -> Result<Args, BoxError> {
     })
 }
 
-/// jikimi's `keys.rs::READER_CACHE_KIB`: the page cache of a read-only connection (keep in step).
-const READER_CACHE_KIB: &str = "-512";
+/// jikimi's `keys.rs::CACHE_KIB`: the page cache of each connection (keep in step).
+const CACHE_KIB: &str = "-512";
 
 /// jikimi's `keys.rs::sqlite_connect_options`, PRAGMA for PRAGMA.
 fn connect_options(path: &std::path::Path) -> Result<SqliteConnectOptions, BoxError> {
@@ -99,7 +99,8 @@ fn connect_options(path: &std::path::Path) -> Result<SqliteConnectOptions, BoxEr
             .synchronous(SqliteSynchronous::Full)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true)
-            .pragma("secure_delete", "ON"),
+            .pragma("secure_delete", "ON")
+            .pragma("cache_size", CACHE_KIB),
     )
 }
 
@@ -256,7 +257,7 @@ async fn run(a: Args) -> Result<(), BoxError> {
     let read = SqlitePoolOptions::new()
         .max_connections(4)
         .test_before_acquire(false)
-        .connect_with(opts.read_only(true).pragma("cache_size", READER_CACHE_KIB))
+        .connect_with(opts.read_only(true))
         .await?;
     tracing::info!(
         rows = a.rows,
