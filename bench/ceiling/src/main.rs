@@ -87,8 +87,10 @@ fn args() -> Result<Args, BoxError> {
     })
 }
 
-/// jikimi's `keys.rs::CACHE_KIB`: the page cache of each connection (keep in step).
+/// jikimi's `keys.rs::CACHE_KIB` and `READER_CACHE_KIB`: the page cache of the connection that
+/// writes and of each one that reads (keep in step).
 const CACHE_KIB: &str = "-512";
+const READER_CACHE_KIB: &str = "-256";
 
 /// jikimi's `keys.rs::sqlite_connect_options`, PRAGMA for PRAGMA.
 fn connect_options(path: &std::path::Path) -> Result<SqliteConnectOptions, BoxError> {
@@ -257,7 +259,7 @@ async fn run(a: Args) -> Result<(), BoxError> {
     let read = SqlitePoolOptions::new()
         .max_connections(4)
         .test_before_acquire(false)
-        .connect_with(opts.read_only(true))
+        .connect_with(opts.read_only(true).pragma("cache_size", READER_CACHE_KIB))
         .await?;
     tracing::info!(
         rows = a.rows,
