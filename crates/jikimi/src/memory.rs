@@ -6,7 +6,7 @@
 //! of each: after a load of reads and corrections the server held 10–15 MiB of free memory in the
 //! SQLite connections' and Tokio workers' arenas, and a login burst then added the two hashing
 //! threads' 2 × 19 MiB on top (bench/README.md, "Issue 12, fifteenth session"; ARCHITECTURE.md,
-//! "Memory").
+//! "Decisions").
 
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
@@ -47,8 +47,9 @@ mod tests {
 
     /// Memory freed in the middle of what is still in use goes back to the kernel while the
     /// process does nothing else: 32 MiB of 1 KiB values, one in 64 of them kept. glibc's
-    /// allocator keeps all of it (only `malloc_trim` would give it back); jemalloc with its
-    /// default settings keeps it too, until later allocations tick its clock.
+    /// allocator keeps free memory between chunks in use (only `malloc_trim` gives it back);
+    /// jemalloc with its default settings keeps it too, until later allocations tick its clock
+    /// (this test fails on such a build).
     #[test]
     fn freed_memory_leaves_the_resident_set() {
         const VALUES: usize = 32 * 1024;
