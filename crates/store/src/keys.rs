@@ -164,12 +164,14 @@ pub(crate) fn sqlite_connect_options(url: &str, create: bool) -> Result<SqliteCo
         .foreign_keys(true)
         // Deleted content (a destroyed key, a withdrawn member's rows) is overwritten, not left
         // in free pages of the file.
-        .pragma("secure_delete", "ON"))
+        .pragma("secure_delete", "ON")
+        // Readers and a purge's connection set their own.
+        .pragma("cache_size", CACHE_KIB))
 }
 
 impl SqliteKeyStore {
     pub async fn open(url: &str, create: bool) -> Result<Self> {
-        let opts = sqlite_connect_options(url, create)?.pragma("cache_size", CACHE_KIB);
+        let opts = sqlite_connect_options(url, create)?;
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .test_before_acquire(false)

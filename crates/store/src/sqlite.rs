@@ -9,18 +9,18 @@ use sqlx::Connection;
 use sqlx::Sqlite;
 use sqlx::sqlite::SqliteConnectOptions;
 
-use crate::keys::{CACHE_KIB, READER_CACHE_KIB, SqliteDurability, sqlite_connect_options};
+use crate::keys::{READER_CACHE_KIB, SqliteDurability, sqlite_connect_options};
 use crate::writing::WriteConn;
 use crate::{ChainLinker, Result};
 
 /// The connection options every jikimi SQLite database uses (WAL, busy timeout,
-/// `synchronous=FULL`, foreign keys, secure delete).
+/// `synchronous=FULL`, foreign keys, secure delete, a writer's page cache).
 pub fn sqlite_options(url: &str, create: bool) -> Result<SqliteConnectOptions> {
     sqlite_connect_options(url, create)
 }
 
-/// The page cache of a purge's connection, in KiB (the writer has 512 KiB, [`CACHE_KIB`], and
-/// each reader 256 KiB).
+/// The page cache of a purge's connection, in KiB (the writer has 512 KiB, `keys.rs::CACHE_KIB`,
+/// and each reader 256 KiB).
 /// A batch of 200 000 records dirties tens of thousands of pages; measured in bench/README.md
 /// ("Purge"): 2 and 16 MiB spill them and re-read them (three times the system time), 64 MiB
 /// does not. Bounded whatever the number of records.
@@ -45,7 +45,7 @@ impl SqliteStore {
     /// Opens the database file and brings its schema up to date (SQLite migrates on every start:
     /// there is only one process).
     pub async fn open(url: &str, create: bool, linker: Arc<dyn ChainLinker>) -> Result<Self> {
-        let opts = sqlite_options(url, create)?.pragma("cache_size", CACHE_KIB);
+        let opts = sqlite_options(url, create)?;
         let mut conn = sqlx::SqliteConnection::connect_with(&opts).await?;
         // A database migrated by a newer binary is fine: migrations only expand until every
         // instance runs the newer binary (ARCHITECTURE.md, "Migrations").

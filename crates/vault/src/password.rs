@@ -217,7 +217,8 @@ impl Memory {
         if self.blocks.len() < self.capacity {
             // Reserve more than glibc's largest dynamic `mmap` threshold, so the blocks are
             // always their own mapping there too and `release` always gives the pages back
-            // (jemalloc, the `jikimi` binary's allocator, needs no such care): glibc raises its threshold to the size of a freed mapping up to 32 MiB
+            // (jemalloc, the `jikimi` binary's allocator, needs no such care): glibc raises its
+            // threshold to the size of a freed mapping up to 32 MiB
             // (`DEFAULT_MMAP_THRESHOLD_MAX`, mallopt(3)), after which a second 19 MiB block
             // would come from the heap and stay there when freed. Only the blocks used are
             // written, so only they become resident.
