@@ -117,7 +117,7 @@ pub struct SqliteKeyStore {
     pool: SqlitePool,
     /// Read-only connections for the key lookups of every reveal, so they never queue behind a
     /// key write (a sign-up's new key, the audit anchor's update, each synced to disk).
-    read: SqlitePool,
+    read: crate::readers::Readers,
 }
 
 /// The page cache of each connection that writes, in KiB (negative: SQLite's unit for KiB):
@@ -180,11 +180,11 @@ impl SqliteKeyStore {
         let mut migrator = sqlx::migrate!("./migrations/keys-sqlite");
         migrator.set_ignore_missing(true);
         migrator.run(&pool).await?;
-        let read = SqlitePoolOptions::new()
-            .max_connections(2)
-            .test_before_acquire(false)
-            .connect_with(opts.read_only(true).pragma("cache_size", READER_CACHE_KIB))
-            .await?;
+        let read = crate::readers::Readers::open(
+            opts.read_only(true).pragma("cache_size", READER_CACHE_KIB),
+            2,
+        )
+        .await?;
         Ok(Self { pool, read })
     }
 

@@ -12,8 +12,15 @@
 //! connection that answered with an error other than "no row" is closed, not kept: it may be
 //! broken. Nothing here ever begins a transaction — a read that needs a consistent view of
 //! several statements must not use this (none does: every read of the store is one statement).
+//!
+//! The idle connections are a stack, so a light load keeps reusing the same one, and a connection
+//! idle for [`Readers::IDLE`] is closed, all but the last one: its page cache, compiled statements
+//! and worker thread go back. So the memory a burst of reads took does not stay under the next
+//! burst of logins, whose hashing takes 19 MiB a thread (bench/README.md, "Issue 12, sixteenth
+//! session").
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
 
 use sqlx::Connection;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection};
@@ -27,7 +34,8 @@ pub(crate) struct Readers {
 
 struct Inner {
     options: SqliteConnectOptions,
-    idle: Mutex<Vec<SqliteConnection>>,
+    /// The idle connections, each with the time it came back: the last one is the most recent.
+    idle: Mutex<Vec<(SqliteConnection, Instant)>>,
     permits: Semaphore,
 }
 
@@ -47,17 +55,33 @@ struct Reader<'a> {
 }
 
 impl Readers {
+    /// How long an idle connection stays open while another one is idle too: as long as a hashing
+    /// thread keeps its working memory (`HashPool::IDLE` in `jikimi-vault`).
+    pub(crate) const IDLE: Duration = Duration::from_secs(1);
+
     /// Up to `max` connections opened with `options` (the first one now, so a wrong path or a
     /// missing file is an error at start rather than at the first read).
     pub(crate) async fn open(options: SqliteConnectOptions, max: usize) -> sqlx::Result<Self> {
+        Self::with_idle(options, max, Self::IDLE).await
+    }
+
+    /// As [`Readers::open`], closing connections idle for `idle` (a task of the runtime's looks
+    /// every `idle / 2`, and ends when the last clone of these readers is dropped).
+    pub(crate) async fn with_idle(
+        options: SqliteConnectOptions,
+        max: usize,
+        idle: Duration,
+    ) -> sqlx::Result<Self> {
         let first = SqliteConnection::connect_with(&options).await?;
-        Ok(Self {
+        let readers = Self {
             inner: Arc::new(Inner {
                 options,
-                idle: Mutex::new(vec![first]),
+                idle: Mutex::new(vec![(first, Instant::now())]),
                 permits: Semaphore::new(max),
             }),
-        })
+        };
+        tokio::spawn(close_idle(Arc::downgrade(&readers.inner), idle));
+        Ok(readers)
     }
 
     async fn lease(&self) -> sqlx::Result<Reader<'_>> {
@@ -69,7 +93,7 @@ impl Readers {
             .map_err(|_| sqlx::Error::PoolClosed)?;
         let idle = self.idle().pop();
         let conn = match idle {
-            Some(conn) => conn,
+            Some((conn, _)) => conn,
             None => SqliteConnection::connect_with(&self.inner.options).await?,
         };
         Ok(Reader {
@@ -79,12 +103,45 @@ impl Readers {
         })
     }
 
-    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<SqliteConnection>> {
-        // The list is only pushed to and popped from: a panic elsewhere cannot leave it torn.
-        self.inner
-            .idle
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<(SqliteConnection, Instant)>> {
+        self.inner.idle()
+    }
+}
+
+impl Inner {
+    fn idle(&self) -> std::sync::MutexGuard<'_, Vec<(SqliteConnection, Instant)>> {
+        // The list is only pushed to, popped from and cut at its start: a panic elsewhere cannot
+        // leave it torn.
+        self.idle
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Takes out the connections idle for `idle` or longer, except the most recent one. The list
+    /// is in the order the connections came back, so those are at its start.
+    fn take_stale(&self, idle: Duration) -> Vec<(SqliteConnection, Instant)> {
+        let mut list = self.idle();
+        let stale = list.partition_point(|(_, since)| since.elapsed() >= idle);
+        let stale = stale.min(list.len().saturating_sub(1));
+        list.drain(..stale).collect()
+    }
+}
+
+/// Every `idle / 2`, closes the connections idle for `idle` (all but one); ends with the readers.
+async fn close_idle(inner: Weak<Inner>, idle: Duration) {
+    let mut tick = tokio::time::interval(idle / 2);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(inner) = inner.upgrade() else {
+            return;
+        };
+        let stale = inner.take_stale(idle);
+        drop(inner);
+        for (conn, _) in stale {
+            // Its worker thread closes the database and ends; an error there leaves nothing to do.
+            let _ = conn.close().await;
+        }
     }
 }
 
@@ -105,7 +162,7 @@ impl Reader<'_> {
 impl Drop for Reader<'_> {
     fn drop(&mut self) {
         if let Some(conn) = self.conn.take() {
-            self.readers.idle().push(conn);
+            self.readers.idle().push((conn, Instant::now()));
         }
     }
 }
@@ -291,6 +348,79 @@ mod tests {
         drop((b, c));
         assert_eq!(r.idle().len(), 2);
         assert_eq!(max_n(&r).await, 1);
+    }
+
+    /// Three connections leased at once and given back: how many are idle once the closing task
+    /// has closed all but one, or five seconds have passed.
+    async fn idle_after_a_burst(r: &Readers) -> usize {
+        let leases = (
+            r.lease().await.unwrap(),
+            r.lease().await.unwrap(),
+            r.lease().await.unwrap(),
+        );
+        drop(leases);
+        assert_eq!(r.idle().len(), 3);
+        let start = std::time::Instant::now();
+        while r.idle().len() > 1 && start.elapsed() < Duration::from_secs(5) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        r.idle().len()
+    }
+
+    /// Connections idle for the limit are closed, all but one; the readers still read, and open
+    /// connections again for the next burst.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn connections_idle_past_the_limit_are_closed_but_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let (options, _w) = database(dir.path()).await;
+        let r = Readers::with_idle(options, 3, Duration::from_millis(100))
+            .await
+            .unwrap();
+        assert_eq!(idle_after_a_burst(&r).await, 1);
+        assert_eq!(max_n(&r).await, 1);
+        assert_eq!(idle_after_a_burst(&r).await, 1);
+        assert_eq!(max_n(&r).await, 1);
+    }
+
+    /// A connection used again within the limit stays open; only the ones that sat idle close.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn connections_in_use_stay_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let (options, _w) = database(dir.path()).await;
+        let r = Readers::with_idle(options.clone(), 3, Duration::from_secs(3600))
+            .await
+            .unwrap();
+        // Idle far below the limit: nothing closes (the task looks every 30 minutes here, so
+        // also check the rule itself).
+        let leases = (
+            r.lease().await.unwrap(),
+            r.lease().await.unwrap(),
+            r.lease().await.unwrap(),
+        );
+        drop(leases);
+        assert!(r.inner.take_stale(Duration::from_secs(3600)).is_empty());
+        assert_eq!(r.idle().len(), 3);
+        // With a limit of 300 ms and one connection read every 20 ms: that one stays (it is the
+        // top of the stack), the two below it close.
+        let r = Readers::with_idle(options, 3, Duration::from_millis(300))
+            .await
+            .unwrap();
+        let leases = (
+            r.lease().await.unwrap(),
+            r.lease().await.unwrap(),
+            r.lease().await.unwrap(),
+        );
+        drop(leases);
+        let start = std::time::Instant::now();
+        while r.idle().len() > 1 && start.elapsed() < Duration::from_secs(5) {
+            assert_eq!(max_n(&r).await, 1);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(r.idle().len(), 1);
+        // Never fewer than one, even when it too has been idle past the limit.
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        assert_eq!(r.idle().len(), 1);
+        assert!(r.inner.take_stale(Duration::ZERO).is_empty());
     }
 
     /// A statement that fails closes its connection (it may be broken); "no row" does not.
