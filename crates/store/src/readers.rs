@@ -350,9 +350,8 @@ mod tests {
         assert_eq!(max_n(&r).await, 1);
     }
 
-    /// Three connections leased at once and given back: how many are idle once the closing task
-    /// has closed all but one, or five seconds have passed.
-    async fn idle_after_a_burst(r: &Readers) -> usize {
+    /// Three connections leased at once and given back.
+    async fn three_idle(r: &Readers) {
         let leases = (
             r.lease().await.unwrap(),
             r.lease().await.unwrap(),
@@ -360,6 +359,12 @@ mod tests {
         );
         drop(leases);
         assert_eq!(r.idle().len(), 3);
+    }
+
+    /// After [`three_idle`]: how many are idle once the closing task has closed all but one, or
+    /// five seconds have passed.
+    async fn idle_after_a_burst(r: &Readers) -> usize {
+        three_idle(r).await;
         let start = std::time::Instant::now();
         while r.idle().len() > 1 && start.elapsed() < Duration::from_secs(5) {
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -392,12 +397,7 @@ mod tests {
             .unwrap();
         // Idle far below the limit: nothing closes (the task looks every 30 minutes here, so
         // also check the rule itself).
-        let leases = (
-            r.lease().await.unwrap(),
-            r.lease().await.unwrap(),
-            r.lease().await.unwrap(),
-        );
-        drop(leases);
+        three_idle(&r).await;
         assert!(r.inner.take_stale(Duration::from_secs(3600)).is_empty());
         assert_eq!(r.idle().len(), 3);
         // With a limit of 300 ms and one connection read every 20 ms: that one stays (it is the
@@ -405,12 +405,7 @@ mod tests {
         let r = Readers::with_idle(options, 3, Duration::from_millis(300))
             .await
             .unwrap();
-        let leases = (
-            r.lease().await.unwrap(),
-            r.lease().await.unwrap(),
-            r.lease().await.unwrap(),
-        );
-        drop(leases);
+        three_idle(&r).await;
         let start = std::time::Instant::now();
         while r.idle().len() > 1 && start.elapsed() < Duration::from_secs(5) {
             assert_eq!(max_n(&r).await, 1);
