@@ -124,7 +124,7 @@ impl PgStore {
         let write = pool(url, DATA_CONNECTIONS).await?;
         check_migrated(&write, &data_migrations(), "database").await?;
         Ok(Self {
-            writer: store_writer(WriterConn(write.clone()), &linker),
+            writer: store_writer(WriterConn::new(write.clone()), &linker),
             read: write.clone(),
             write,
             linker,
@@ -159,28 +159,107 @@ const BEGIN: &str = "BEGIN";
 /// the audit lock (see `sql/batch.rs`).
 const GROUP_CHANGES: bool = false;
 
-/// The writer's batches take a connection of the pool, like every other transaction.
-struct WriterConn(PgPool);
+/// The writer's batches take a connection of the pool, like every other transaction. The
+/// chain's head after the writer's last batch is remembered, so the next batch of audit rows
+/// alone can be one statement ([`WriterConn::append_at_once`]).
+struct WriterConn {
+    pool: PgPool,
+    head: std::sync::Mutex<Option<(i64, Vec<u8>)>>,
+}
 
 impl WriterConn {
-    async fn acquire(&self) -> sqlx::Result<sqlx::pool::PoolConnection<Postgres>> {
-        self.0.acquire().await
+    fn new(pool: PgPool) -> Self {
+        Self {
+            pool,
+            head: std::sync::Mutex::new(None),
+        }
     }
 
-    /// The pool tests and replaces its connections itself.
-    fn failed(&self) {}
+    async fn acquire(&self) -> sqlx::Result<sqlx::pool::PoolConnection<Postgres>> {
+        self.pool.acquire().await
+    }
 
-    /// Concurrent transactions already share WAL flushes here; a batch is written the usual way.
+    fn head(&self) -> std::sync::MutexGuard<'_, Option<(i64, Vec<u8>)>> {
+        // The value is replaced whole, so a panic elsewhere cannot leave it half-written.
+        self.head
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The pool tests and replaces its connections itself; the head is read again.
+    fn failed(&self) {
+        *self.head() = None;
+    }
+
+    /// Writes a batch of audit rows alone as **one statement**, in its own implicit transaction,
+    /// linked after the remembered head, instead of five round trips (`BEGIN`, the audit lock,
+    /// the head, the insert, `COMMIT`): on this machine kind those round trips, not the rows,
+    /// were most of a batch's time, and the batch is what every `GET /me` waits for.
+    ///
+    /// The statement takes the audit lock too (held until its commit), so a change's transaction
+    /// that appends next reads these rows as the head. Its rows are inserted only if the
+    /// remembered row is still the chain's last in the statement's snapshot; a row appended since
+    /// (another instance, or a change's own transaction) means nothing is inserted, and a row
+    /// committed between the snapshot and the lock makes the insert of the same `seq` fail on
+    /// the primary key. Either way the batch is written the usual way, which reads the head
+    /// under the lock: the chain stays one line (ARCHITECTURE.md, "Audit log").
     async fn append_at_once(
         &self,
-        _conn: &mut sqlx::PgConnection,
-        _linker: &dyn ChainLinker,
-        _ops: &[&crate::sql::batch::Op],
+        conn: &mut sqlx::PgConnection,
+        linker: &dyn ChainLinker,
+        ops: &[&crate::sql::batch::Op],
     ) -> crate::sql::batch::AtOnce {
-        crate::sql::batch::AtOnce::NotTaken
+        use crate::sql::batch::{AtOnce, Op};
+        let mut entries = Vec::new();
+        for op in ops {
+            match op {
+                Op::Audit(e) => entries.extend(e.iter()),
+                Op::Apply(_) => return AtOnce::NotTaken,
+            }
+        }
+        if entries.is_empty() || entries.len() > crate::sql::audit::AUDIT_ROWS_PER_INSERT {
+            return AtOnce::NotTaken;
+        }
+        let Some((mut seq, mut prev)) = self.head().clone() else {
+            return AtOnce::NotTaken;
+        };
+        let at_head = Some((seq, prev.clone()));
+        let rows = crate::sql::audit::link_audit_rows(linker, &mut seq, &mut prev, &entries);
+        let mut command = sqlx::QueryBuilder::<Postgres>::new(
+            "WITH audit_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock(",
+        );
+        command.push_bind(AUDIT_LOCK_KEY).push(")) ");
+        push_audit_insert(&mut command, rows, at_head);
+        command.push(" AND EXISTS (SELECT 1 FROM audit_lock) RETURNING seq");
+        match command.build().fetch_all(&mut *conn).await {
+            Ok(inserted) if inserted.len() == entries.len() => {
+                *self.head() = Some((seq, prev));
+                AtOnce::Done
+            }
+            Ok(_) => {
+                *self.head() = None;
+                AtOnce::NotTaken
+            }
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                *self.head() = None;
+                tracing::debug!(
+                    "the chain moved on during a one-statement audit append; writing the batch the usual way"
+                );
+                AtOnce::NotTaken
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "one-statement audit append failed; writing the batch again");
+                AtOnce::Failed
+            }
+        }
     }
 
-    fn committed(&self, _head: Option<(i64, Vec<u8>)>) {}
+    /// After a batch of the writer task committed: the chain's head it left, if it appended.
+    fn committed(&self, head: Option<(i64, Vec<u8>)>) {
+        if head.is_some() {
+            *self.head() = head;
+        }
+    }
 }
 
 /// A sign-up is its own transaction here: statements cost no hand-off between threads, and

@@ -142,7 +142,9 @@ macro_rules! audit_sql {
 
         /// Pushes `INSERT INTO audit_log …` of `rows` (at least one) onto `query`. With
         /// `at_head` (seq, hash), the rows are inserted only if that row is the chain's last: the
-        /// statement inserts nothing when another connection has appended since.
+        /// statement inserts nothing when another connection has appended since. (The last
+        /// `seq` is read as `max(seq)`, one step down the primary key's index: PostgreSQL's
+        /// generic plan for `NOT EXISTS (… WHERE seq > $1)` scanned the whole table.)
         fn push_audit_insert<'q>(
             query: &mut sqlx::QueryBuilder<'q, Db>,
             rows: Vec<$crate::sql::audit::LinkedRow<'q>>,
@@ -155,13 +157,12 @@ macro_rules! audit_sql {
             push_audit_rows(query, rows);
             if let Some((seq, hash)) = at_head {
                 query
-                    .push(") WHERE EXISTS (SELECT 1 FROM audit_log WHERE seq = ")
+                    .push(") AS v WHERE EXISTS (SELECT 1 FROM audit_log WHERE seq = ")
                     .push_bind(seq)
                     .push(" AND hash = ")
                     .push_bind(hash)
-                    .push(") AND NOT EXISTS (SELECT 1 FROM audit_log WHERE seq > ")
-                    .push_bind(seq)
-                    .push(")");
+                    .push(") AND (SELECT max(seq) FROM audit_log) = ")
+                    .push_bind(seq);
             }
         }
 
