@@ -14,7 +14,9 @@
 //! row (a correction: its items and audit rows) is that one command altogether (`apply_at_once`,
 //! "Issue 12, sixth session"), and on SQLite a batch of such changes and audit rows alone is one
 //! command and a commit when the chain's head is known (`WriteConn::append_at_once` and
-//! `changes_at_once`, "Issue 12, thirteenth session"). Savepoints are not left nested: SQLite's
+//! `changes_at_once`, "Issue 12, thirteenth session"); on PostgreSQL a batch of audit rows alone
+//! is one statement, which takes the audit lock itself (`postgres.rs`, `WriterConn::append_at_once`,
+//! "Issue 12, seventeenth session"). Savepoints are not left nested: SQLite's
 //! sub-journal of a savepoint spills to a temporary file past 64 KiB. On PostgreSQL changes keep
 //! their own transactions: they lock the member's row, and a batch holding the audit lock must
 //! never wait for a row lock (PostgreSQL already shares WAL flushes between concurrent commits).
