@@ -1,4 +1,4 @@
-//! PostgreSQL's batch of audit rows alone as one statement (`src/postgres.rs`,
+//! PostgreSQL's batch of audit rows alone as one statement (`store/src/postgres.rs`,
 //! `WriterConn::append_at_once`): it waits for the audit lock like every append, and when the
 //! chain has moved on since the writer's last batch — before its snapshot, or between its
 //! snapshot and the lock — the batch is linked after the row that moved it. Needs
@@ -13,7 +13,7 @@ use chrono::Utc;
 use jikimi_store::{AuditEntry, AuditRow, AuditStore, ChainLinker, PgStore};
 use sqlx::{Connection, PgConnection};
 
-/// `AUDIT_LOCK_KEY` of `src/postgres.rs`. Should the two differ, the batch would not wait for
+/// `AUDIT_LOCK_KEY` of `store/src/postgres.rs`. Should the two differ, the batch would not wait for
 /// the lock the test holds, and the first test fails.
 const AUDIT_LOCK_KEY: i64 = 0x6a69_6b69_6d69;
 
