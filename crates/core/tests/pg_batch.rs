@@ -48,21 +48,27 @@ fn entry(action: &str) -> AuditEntry {
 /// The tests take the one audit lock of the database in turn.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-/// A fresh, migrated schema: its store, a raw connection to it and its URL.
-async fn fresh() -> (PgStore, PgConnection, String) {
-    let base = std::env::var("JIKIMI_TEST_POSTGRES_URL").expect("JIKIMI_TEST_POSTGRES_URL");
-    let schema = format!("t{}_data", &uuid::Uuid::new_v4().simple().to_string()[..16]);
-    let mut admin = PgConnection::connect(&base).await.unwrap();
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let sep = if base.contains('?') { '&' } else { '?' };
-    let url = format!("{base}{sep}options[search_path]={schema}");
+/// A fresh, migrated schema with one row appended by the writer (which then knows the head):
+/// its store, a raw connection to watch it, and a second one that holds the audit lock in an
+/// open transaction, as a change appending on another instance would.
+async fn head_known_lock_held() -> (PgStore, PgConnection, PgConnection) {
+    let (url, _) = jikimi_testkit::postgres_schemas().await;
     jikimi_store::migrate_data(&url).await.unwrap();
     let store = PgStore::open(&url, Arc::new(Link)).await.unwrap();
+    store.append_audit(vec![entry("first")]).await.unwrap();
     let raw = PgConnection::connect(&url).await.unwrap();
-    (store, raw, url)
+    let mut holder = PgConnection::connect(&url).await.unwrap();
+    sqlx::query("BEGIN").execute(&mut holder).await.unwrap();
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(AUDIT_LOCK_KEY)
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    (store, raw, holder)
+}
+
+async fn commit(holder: &mut PgConnection) {
+    sqlx::query("COMMIT").execute(holder).await.unwrap();
 }
 
 async fn rows(store: &PgStore) -> Vec<AuditRow> {
@@ -113,15 +119,7 @@ async fn waiting_for_the_lock(raw: &mut PgConnection) -> Option<String> {
 )]
 async fn a_batch_in_one_statement_waits_for_the_audit_lock() {
     let _turn = ONE_AT_A_TIME.lock().await;
-    let (store, mut raw, url) = fresh().await;
-    store.append_audit(vec![entry("first")]).await.unwrap();
-    let mut holder = PgConnection::connect(&url).await.unwrap();
-    let mut tx = holder.begin().await.unwrap();
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(AUDIT_LOCK_KEY)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
+    let (store, mut raw, mut holder) = head_known_lock_held().await;
     let writer = store.clone();
     let batch = tokio::spawn(async move {
         writer
@@ -139,7 +137,7 @@ async fn a_batch_in_one_statement_waits_for_the_audit_lock() {
         !batch.is_finished(),
         "the batch returned while the lock was held"
     );
-    tx.commit().await.unwrap();
+    commit(&mut holder).await;
     batch.await.unwrap().unwrap();
     let rows = rows(&store).await;
     let actions: Vec<_> = rows.iter().map(|r| r.action.as_str()).collect();
@@ -158,24 +156,16 @@ async fn a_batch_in_one_statement_waits_for_the_audit_lock() {
 )]
 async fn a_batch_after_the_chain_moved_on_is_linked_after_the_new_row() {
     let _turn = ONE_AT_A_TIME.lock().await;
-    let (store, mut raw, url) = fresh().await;
-    store.append_audit(vec![entry("first")]).await.unwrap();
-    let mut holder = PgConnection::connect(&url).await.unwrap();
+    let (store, mut raw, mut holder) = head_known_lock_held().await;
 
     // Between the snapshot and the lock.
-    let mut tx = holder.begin().await.unwrap();
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(AUDIT_LOCK_KEY)
-        .execute(&mut *tx)
-        .await
-        .unwrap();
-    insert_by_hand(&mut tx, 2, &rows(&store).await[0].hash, &[2u8; 32]).await;
+    insert_by_hand(&mut holder, 2, &rows(&store).await[0].hash, &[2u8; 32]).await;
     let writer = store.clone();
     let batch = tokio::spawn(async move { writer.append_audit(vec![entry("second")]).await });
     waiting_for_the_lock(&mut raw)
         .await
         .expect("the batch did not wait for the audit lock");
-    tx.commit().await.unwrap();
+    commit(&mut holder).await;
     batch.await.unwrap().unwrap();
 
     // Before the next batch.

@@ -209,31 +209,21 @@ impl WriterConn {
         linker: &dyn ChainLinker,
         ops: &[&crate::sql::batch::Op],
     ) -> crate::sql::batch::AtOnce {
-        use crate::sql::batch::{AtOnce, Op};
-        let mut entries = Vec::new();
-        for op in ops {
-            match op {
-                Op::Audit(e) => entries.extend(e.iter()),
-                Op::Apply(_) => return AtOnce::NotTaken,
-            }
-        }
-        if entries.is_empty() || entries.len() > crate::sql::audit::AUDIT_ROWS_PER_INSERT {
-            return AtOnce::NotTaken;
-        }
-        let Some((mut seq, mut prev)) = self.head().clone() else {
+        use crate::sql::batch::{AtHead, AtOnce};
+        let head = self.head().clone();
+        let Some(AtHead { after, rows, head }) = AtHead::link(ops, head, linker) else {
             return AtOnce::NotTaken;
         };
-        let at_head = Some((seq, prev.clone()));
-        let rows = crate::sql::audit::link_audit_rows(linker, &mut seq, &mut prev, &entries);
+        let count = rows.len();
         let mut command = sqlx::QueryBuilder::<Postgres>::new(
             "WITH audit_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock(",
         );
         command.push_bind(AUDIT_LOCK_KEY).push(")) ");
-        push_audit_insert(&mut command, rows, at_head);
+        push_audit_insert(&mut command, rows, Some(after));
         command.push(" AND EXISTS (SELECT 1 FROM audit_lock) RETURNING seq");
         match command.build().fetch_all(&mut *conn).await {
-            Ok(inserted) if inserted.len() == entries.len() => {
-                *self.head() = Some((seq, prev));
+            Ok(inserted) if inserted.len() == count => {
+                *self.head() = Some(head);
                 AtOnce::Done
             }
             Ok(_) => {

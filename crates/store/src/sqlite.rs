@@ -190,34 +190,25 @@ impl WriteConn {
         linker: &dyn ChainLinker,
         ops: &[&crate::sql::batch::Op],
     ) -> crate::sql::batch::AtOnce {
-        use crate::sql::batch::{AtOnce, Op};
+        use crate::sql::batch::{AtHead, AtOnce, Op};
         let changes = ops.iter().filter(|op| matches!(op, Op::Apply(_))).count();
         if changes > 0 {
             return self.changes_at_once(conn, linker, ops, changes).await;
         }
-        let mut entries = Vec::new();
-        for op in ops {
-            if let Op::Audit(e) = op {
-                entries.extend(e.iter());
-            }
-        }
-        if entries.is_empty() || entries.len() > crate::sql::audit::AUDIT_ROWS_PER_INSERT {
-            return AtOnce::NotTaken;
-        }
-        let Some((mut seq, mut prev)) = self.head().clone() else {
+        let head = self.head().clone();
+        let Some(AtHead { after, rows, head }) = AtHead::link(ops, head, linker) else {
             return AtOnce::NotTaken;
         };
-        let at_head = Some((seq, prev.clone()));
-        let rows = crate::sql::audit::link_audit_rows(linker, &mut seq, &mut prev, &entries);
+        let count = rows.len();
         let mut command = sqlx::QueryBuilder::<Sqlite>::new("BEGIN IMMEDIATE; ");
-        push_audit_insert(&mut command, rows, at_head);
+        push_audit_insert(&mut command, rows, Some(after));
         command.push(" RETURNING seq; COMMIT");
         let armed = self.arm();
         let written = command.build().fetch_all(&mut *conn).await;
         armed.disarm();
         match written {
-            Ok(inserted) if inserted.len() == entries.len() => {
-                *self.head() = Some((seq, prev));
+            Ok(inserted) if inserted.len() == count => {
+                *self.head() = Some(head);
                 AtOnce::Done
             }
             Ok(_) => {

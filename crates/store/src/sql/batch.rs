@@ -72,6 +72,45 @@ pub(crate) enum Op {
     Apply(Box<MemberChange>),
 }
 
+/// A batch of audit rows alone, linked after the chain's head the writer remembers, for a
+/// backend's one-command append (`WriterConn::append_at_once`).
+pub(crate) struct AtHead<'q> {
+    /// The chain's last row the rows must follow: (seq, hash).
+    pub after: (i64, Vec<u8>),
+    pub rows: Vec<crate::sql::audit::LinkedRow<'q>>,
+    /// The head the rows leave.
+    pub head: (i64, Vec<u8>),
+}
+
+impl<'q> AtHead<'q> {
+    /// `None` when the batch has a change, no rows or more than one insert takes, or no head
+    /// is known.
+    pub(crate) fn link(
+        ops: &[&'q Op],
+        head: Option<(i64, Vec<u8>)>,
+        linker: &dyn crate::ChainLinker,
+    ) -> Option<Self> {
+        let mut entries = Vec::new();
+        for op in ops {
+            match op {
+                Op::Audit(e) => entries.extend(e.iter()),
+                Op::Apply(_) => return None,
+            }
+        }
+        if entries.is_empty() || entries.len() > crate::sql::audit::AUDIT_ROWS_PER_INSERT {
+            return None;
+        }
+        let (mut seq, mut prev) = head?;
+        let after = (seq, prev.clone());
+        let rows = crate::sql::audit::link_audit_rows(linker, &mut seq, &mut prev, &entries);
+        Some(Self {
+            after,
+            rows,
+            head: (seq, prev),
+        })
+    }
+}
+
 impl Op {
     fn weight(&self) -> usize {
         match self {
