@@ -202,7 +202,7 @@ impl WriterConn {
     /// (another instance, or a change's own transaction) means nothing is inserted, and a row
     /// committed between the snapshot and the lock makes the insert of the same `seq` fail on
     /// the primary key. Either way the batch is written the usual way, which reads the head
-    /// under the lock: the chain stays one line (ARCHITECTURE.md, "Audit log").
+    /// under the lock: the chain stays one line (ARCHITECTURE.md, "Data flows", **Reveal**).
     async fn append_at_once(
         &self,
         conn: &mut sqlx::PgConnection,
